@@ -1,0 +1,175 @@
+//! Boston Housing as CSV: a header row naming the 13 features and the target `medv`.
+
+use std::path::Path;
+
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::{mix_seed, DataError};
+
+/// Feature columns, in the order they appear in each output row.
+pub const BOSTON_FEATURES: [&str; 13] = [
+    "crim", "zn", "indus", "chas", "nox", "rm", "age", "dis", "rad", "tax", "ptratio", "b", "lstat",
+];
+/// Target column (median home value in $1000s).
+pub const BOSTON_TARGET: &str = "medv";
+
+const SPLIT_STREAM: u64 = 0x5b17_b057_0000_0001;
+
+/// Raw (unstandardised) rows of the table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BostonTable {
+    /// Row-major `[rows, 13]`, columns in [`BOSTON_FEATURES`] order.
+    pub features: Vec<f32>,
+    pub targets: Vec<f32>,
+}
+
+impl BostonTable {
+    pub fn rows(&self) -> usize {
+        self.targets.len()
+    }
+}
+
+/// Reads the CSV. Columns are found by header name (case-insensitive, any order); extra
+/// columns such as a leading row index are ignored.
+pub fn read_boston_csv(path: &Path) -> Result<BostonTable, DataError> {
+    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| DataError::malformed(path, "not UTF-8 text, so not a CSV file"))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| (i + 1, line))
+        .filter(|(_, line)| !line.trim().is_empty());
+    let Some((_, header_line)) = lines.next() else {
+        return Err(DataError::malformed(
+            path,
+            "empty file (expected a header row `crim,zn,...,lstat,medv` and 506 data rows)",
+        ));
+    };
+    let header: Vec<String> = split_cells(header_line)
+        .map(|cell| cell.to_ascii_lowercase())
+        .collect();
+    let column_of = |name: &str| -> Result<usize, DataError> {
+        header.iter().position(|h| h == name).ok_or_else(|| {
+            DataError::malformed(
+                path,
+                format!(
+                    "missing column `{name}` in the header row (found: {}; expected the 13 \
+                     features {} and the target {BOSTON_TARGET})",
+                    header.join(","),
+                    BOSTON_FEATURES.join(","),
+                ),
+            )
+        })
+    };
+    let feature_columns = BOSTON_FEATURES
+        .iter()
+        .map(|name| column_of(name))
+        .collect::<Result<Vec<_>, _>>()?;
+    let target_column = column_of(BOSTON_TARGET)?;
+
+    let mut table = BostonTable {
+        features: Vec::with_capacity(506 * BOSTON_FEATURES.len()),
+        targets: Vec::with_capacity(506),
+    };
+    let mut cells: Vec<&str> = Vec::with_capacity(header.len());
+    for (line_number, line) in lines {
+        cells.clear();
+        cells.extend(split_cells(line));
+        if cells.len() != header.len() {
+            return Err(DataError::malformed(
+                path,
+                format!(
+                    "line {line_number}: {} cells, but the header has {} columns",
+                    cells.len(),
+                    header.len()
+                ),
+            ));
+        }
+        let number = |column: usize| -> Result<f32, DataError> {
+            let cell = cells[column];
+            match cell.parse::<f64>() {
+                Ok(v) if v.is_finite() => Ok(v as f32),
+                _ => Err(DataError::malformed(
+                    path,
+                    format!(
+                        "line {line_number}, column `{}`: `{cell}` is not a finite number",
+                        header[column]
+                    ),
+                )),
+            }
+        };
+        for &column in &feature_columns {
+            table.features.push(number(column)?);
+        }
+        table.targets.push(number(target_column)?);
+    }
+    if table.rows() < 2 {
+        return Err(DataError::malformed(
+            path,
+            format!(
+                "{} data rows; at least 2 are needed for a train/test split",
+                table.rows()
+            ),
+        ));
+    }
+    Ok(table)
+}
+
+fn split_cells(line: &str) -> impl Iterator<Item = &str> {
+    line.split(',').map(|cell| {
+        let cell = cell.trim();
+        cell.strip_prefix('"')
+            .and_then(|c| c.strip_suffix('"'))
+            .unwrap_or(cell)
+            .trim()
+    })
+}
+
+/// Number of test rows for a table of `rows` rows: `ceil(rows * test_fraction)`, kept within
+/// `1..rows` (506 rows at 0.2 gives 404/102, as scikit-learn's `train_test_split`).
+pub fn test_rows(rows: usize, test_fraction: f64) -> usize {
+    let n = (rows as f64 * test_fraction - 1e-9).ceil().max(0.0) as usize;
+    n.clamp(1, rows.saturating_sub(1).max(1))
+}
+
+/// Seeded split of `0..rows` into (train, test) row indices; both keep a random order.
+pub fn split_rows(rows: usize, test_fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let mut order: Vec<usize> = (0..rows).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(mix_seed(seed, SPLIT_STREAM));
+    for i in (1..rows).rev() {
+        let j = bounded(rng.next_u64(), i + 1);
+        order.swap(i, j);
+    }
+    let test = order.split_off(rows - test_rows(rows, test_fraction));
+    (order, test)
+}
+
+/// Maps a uniform 64-bit value onto `0..n` (multiply-shift; the bias is below 2^-40 here).
+pub(crate) fn bounded(random: u64, n: usize) -> usize {
+    ((random as u128 * n as u128) >> 64) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_split_is_404_102() {
+        assert_eq!(test_rows(506, 0.2), 102);
+        let (train, test) = split_rows(506, 0.2, 1);
+        assert_eq!((train.len(), test.len()), (404, 102));
+        let mut all: Vec<usize> = train.iter().chain(&test).copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..506).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn quoted_cells_and_index_column() {
+        let cells: Vec<&str> = split_cells(" \"crim\" , zn,\"\"").collect();
+        assert_eq!(cells, ["crim", "zn", ""]);
+    }
+}

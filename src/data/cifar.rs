@@ -1,0 +1,317 @@
+//! The official CIFAR-10 and CIFAR-100 binary releases.
+//!
+//! CIFAR-10 records: 1 label byte + 3072 pixel bytes (R, G, B planes of 32x32, row-major).
+//! CIFAR-100 records: coarse label byte, fine label byte, then the same 3072 pixel bytes.
+
+use std::path::Path;
+
+use super::DataError;
+
+pub const CIFAR_SIDE: usize = 32;
+pub const CIFAR_PIXELS: usize = 3 * CIFAR_SIDE * CIFAR_SIDE;
+
+pub const CIFAR10_TRAIN_FILES: [&str; 5] = [
+    "data_batch_1.bin",
+    "data_batch_2.bin",
+    "data_batch_3.bin",
+    "data_batch_4.bin",
+    "data_batch_5.bin",
+];
+pub const CIFAR10_TEST_FILE: &str = "test_batch.bin";
+pub const CIFAR100_TRAIN_FILE: &str = "train.bin";
+pub const CIFAR100_TEST_FILE: &str = "test.bin";
+
+pub const CIFAR10_CLASSES: [&str; 10] = [
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+];
+
+pub const CIFAR100_COARSE_CLASSES: [&str; 20] = [
+    "aquatic_mammals",
+    "fish",
+    "flowers",
+    "food_containers",
+    "fruit_and_vegetables",
+    "household_electrical_devices",
+    "household_furniture",
+    "insects",
+    "large_carnivores",
+    "large_man-made_outdoor_things",
+    "large_natural_outdoor_scenes",
+    "large_omnivores_and_herbivores",
+    "medium_mammals",
+    "non-insect_invertebrates",
+    "people",
+    "reptiles",
+    "small_mammals",
+    "trees",
+    "vehicles_1",
+    "vehicles_2",
+];
+
+pub const CIFAR100_FINE_CLASSES: [&str; 100] = [
+    "apple",
+    "aquarium_fish",
+    "baby",
+    "bear",
+    "beaver",
+    "bed",
+    "bee",
+    "beetle",
+    "bicycle",
+    "bottle",
+    "bowl",
+    "boy",
+    "bridge",
+    "bus",
+    "butterfly",
+    "camel",
+    "can",
+    "castle",
+    "caterpillar",
+    "cattle",
+    "chair",
+    "chimpanzee",
+    "clock",
+    "cloud",
+    "cockroach",
+    "couch",
+    "crab",
+    "crocodile",
+    "cup",
+    "dinosaur",
+    "dolphin",
+    "elephant",
+    "flatfish",
+    "forest",
+    "fox",
+    "girl",
+    "hamster",
+    "house",
+    "kangaroo",
+    "keyboard",
+    "lamp",
+    "lawn_mower",
+    "leopard",
+    "lion",
+    "lizard",
+    "lobster",
+    "man",
+    "maple_tree",
+    "motorcycle",
+    "mountain",
+    "mouse",
+    "mushroom",
+    "oak_tree",
+    "orange",
+    "orchid",
+    "otter",
+    "palm_tree",
+    "pear",
+    "pickup_truck",
+    "pine_tree",
+    "plain",
+    "plate",
+    "poppy",
+    "porcupine",
+    "possum",
+    "rabbit",
+    "raccoon",
+    "ray",
+    "road",
+    "rocket",
+    "rose",
+    "sea",
+    "seal",
+    "shark",
+    "shrew",
+    "skunk",
+    "skyscraper",
+    "snail",
+    "snake",
+    "spider",
+    "squirrel",
+    "streetcar",
+    "sunflower",
+    "sweet_pepper",
+    "table",
+    "tank",
+    "telephone",
+    "television",
+    "tiger",
+    "tractor",
+    "train",
+    "trout",
+    "tulip",
+    "turtle",
+    "wardrobe",
+    "whale",
+    "willow_tree",
+    "wolf",
+    "woman",
+    "worm",
+];
+
+/// Which label a record's class is read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CifarLabels {
+    /// CIFAR-10: one label byte, 10 classes.
+    Ten,
+    /// CIFAR-100 fine labels (100 classes).
+    Fine,
+    /// CIFAR-100 coarse labels (20 superclasses).
+    Coarse,
+}
+
+impl CifarLabels {
+    fn label_bytes(self) -> usize {
+        match self {
+            CifarLabels::Ten => 1,
+            CifarLabels::Fine | CifarLabels::Coarse => 2,
+        }
+    }
+
+    pub fn num_classes(self) -> usize {
+        match self {
+            CifarLabels::Ten => 10,
+            CifarLabels::Fine => 100,
+            CifarLabels::Coarse => 20,
+        }
+    }
+
+    fn release(self) -> &'static str {
+        match self {
+            CifarLabels::Ten => "CIFAR-10",
+            CifarLabels::Fine | CifarLabels::Coarse => "CIFAR-100",
+        }
+    }
+}
+
+/// Pixels (`[n, 3, 32, 32]`, planes as stored) and labels of one binary batch file.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct CifarRecords {
+    pub pixels: Vec<u8>,
+    pub labels: Vec<u32>,
+}
+
+impl CifarRecords {
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+}
+
+/// Reads one binary batch file, appending its records to `into`.
+pub fn read_cifar_bin(
+    path: &Path,
+    labels: CifarLabels,
+    into: &mut CifarRecords,
+) -> Result<(), DataError> {
+    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    let label_bytes = labels.label_bytes();
+    let record = label_bytes + CIFAR_PIXELS;
+    let layout = match labels {
+        CifarLabels::Ten => "1 label byte + 3072 pixel bytes",
+        _ => "coarse and fine label bytes + 3072 pixel bytes",
+    };
+    if bytes.is_empty() {
+        return Err(DataError::malformed(
+            path,
+            format!(
+                "empty file; a {} batch holds {record}-byte records ({layout})",
+                labels.release()
+            ),
+        ));
+    }
+    if bytes.len() % record != 0 {
+        return Err(DataError::malformed(
+            path,
+            format!(
+                "size {} bytes is not a multiple of the {record}-byte {} record ({layout}): \
+                 the file is truncated or not a {} binary batch",
+                bytes.len(),
+                labels.release(),
+                labels.release()
+            ),
+        ));
+    }
+    let count = bytes.len() / record;
+    into.pixels.reserve(count * CIFAR_PIXELS);
+    into.labels.reserve(count);
+    for (i, rec) in bytes.chunks_exact(record).enumerate() {
+        let checks: &[(u8, usize, &str)] = match labels {
+            CifarLabels::Ten => &[(rec[0], 10, "label")],
+            _ => &[(rec[0], 20, "coarse label"), (rec[1], 100, "fine label")],
+        };
+        for &(value, classes, what) in checks {
+            if value as usize >= classes {
+                return Err(DataError::malformed(
+                    path,
+                    format!(
+                        "record {i} (byte offset {}): {what} {value} is out of range ({} has \
+                         {classes} classes, 0..={}); the file is corrupt or not a {} batch",
+                        i * record,
+                        labels.release(),
+                        classes - 1,
+                        labels.release()
+                    ),
+                ));
+            }
+        }
+        let label = match labels {
+            CifarLabels::Ten | CifarLabels::Coarse => rec[0],
+            CifarLabels::Fine => rec[1],
+        };
+        into.labels.push(u32::from(label));
+        into.pixels.extend_from_slice(&rec[label_bytes..]);
+    }
+    Ok(())
+}
+
+/// Class names from the release's text file (`batches.meta.txt`, `fine_label_names.txt`,
+/// `coarse_label_names.txt`) when it is there and well formed, else the published list.
+pub fn class_names(folder: &Path, labels: CifarLabels) -> Vec<String> {
+    let (file, builtin): (&str, &[&str]) = match labels {
+        CifarLabels::Ten => ("batches.meta.txt", &CIFAR10_CLASSES),
+        CifarLabels::Fine => ("fine_label_names.txt", &CIFAR100_FINE_CLASSES),
+        CifarLabels::Coarse => ("coarse_label_names.txt", &CIFAR100_COARSE_CLASSES),
+    };
+    let from_file: Option<Vec<String>> =
+        std::fs::read_to_string(folder.join(file)).ok().map(|text| {
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect()
+        });
+    match from_file {
+        Some(names) if names.len() == builtin.len() => names,
+        _ => builtin.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_lists_have_published_sizes() {
+        assert_eq!(CIFAR100_FINE_CLASSES.len(), 100);
+        let mut sorted = CIFAR100_FINE_CLASSES.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 100);
+        assert_eq!(CIFAR100_COARSE_CLASSES.len(), 20);
+    }
+}

@@ -1,0 +1,261 @@
+//! Adapter discovery and selection, and the device with its real limits.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
+
+use super::GpuError;
+
+/// What `etaprobe devices` shows of one adapter.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct AdapterSummary {
+    pub index: usize,
+    pub name: String,
+    pub backend: String,
+    pub device_type: String,
+    pub driver: String,
+    pub driver_info: String,
+}
+
+impl AdapterSummary {
+    fn new(index: usize, info: &wgpu::AdapterInfo) -> Self {
+        AdapterSummary {
+            index,
+            name: info.name.clone(),
+            backend: format!("{:?}", info.backend),
+            device_type: device_type_name(info.device_type).to_string(),
+            driver: info.driver.clone(),
+            driver_info: info.driver_info.clone(),
+        }
+    }
+}
+
+fn device_type_name(t: wgpu::DeviceType) -> &'static str {
+    match t {
+        wgpu::DeviceType::DiscreteGpu => "discrete GPU",
+        wgpu::DeviceType::IntegratedGpu => "integrated GPU",
+        wgpu::DeviceType::VirtualGpu => "virtual GPU",
+        wgpu::DeviceType::Cpu => "software (CPU)",
+        wgpu::DeviceType::Other => "other",
+    }
+}
+
+/// Lower is preferred: discrete, then integrated, then virtual, then software.
+fn preference_rank(t: wgpu::DeviceType) -> u8 {
+    match t {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Cpu => 3,
+        wgpu::DeviceType::Other => 4,
+    }
+}
+
+fn new_instance() -> wgpu::Instance {
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+    // Validation layers slow every dispatch; opt in through WGPU_VALIDATION / WGPU_DEBUG.
+    desc.flags = wgpu::InstanceFlags::empty();
+    wgpu::Instance::new(desc.with_env())
+}
+
+/// Every adapter wgpu can drive on this machine, in a stable order.
+pub fn enumerate_adapters() -> Vec<wgpu::Adapter> {
+    let instance = new_instance();
+    let mut adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+    // Compute needs storage buffers in compute shaders; GL ES 3.0-only adapters lack them.
+    adapters.retain(|a| {
+        a.get_downlevel_capabilities()
+            .flags
+            .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS)
+    });
+    adapters
+}
+
+pub fn summaries(adapters: &[wgpu::Adapter]) -> Vec<AdapterSummary> {
+    adapters
+        .iter()
+        .enumerate()
+        .map(|(i, a)| AdapterSummary::new(i, &a.get_info()))
+        .collect()
+}
+
+/// Index of the adapter to use: the one named by `choice` (an index, or a case-insensitive
+/// part of its name), else the most capable kind present.
+pub fn choose_adapter(adapters: &[wgpu::Adapter], choice: Option<&str>) -> Result<usize, GpuError> {
+    if adapters.is_empty() {
+        return Err(GpuError::NoAdapter);
+    }
+    let listing = || {
+        summaries(adapters)
+            .iter()
+            .map(|s| {
+                format!(
+                    "  {}: {} ({}, {})",
+                    s.index, s.name, s.backend, s.device_type
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    match choice.map(str::trim) {
+        Some(wanted) if !wanted.is_empty() => {
+            if let Ok(i) = wanted.parse::<usize>() {
+                return if i < adapters.len() {
+                    Ok(i)
+                } else {
+                    Err(GpuError::AdapterNotFound {
+                        wanted: wanted.to_string(),
+                        available: listing(),
+                    })
+                };
+            }
+            let needle = wanted.to_lowercase();
+            adapters
+                .iter()
+                .position(|a| a.get_info().name.to_lowercase().contains(&needle))
+                .ok_or_else(|| GpuError::AdapterNotFound {
+                    wanted: wanted.to_string(),
+                    available: listing(),
+                })
+        }
+        _ => Ok((0..adapters.len())
+            .min_by_key(|&i| {
+                let info = adapters[i].get_info();
+                // Among equals prefer Vulkan/Metal/DX12 over GL.
+                let gl = u8::from(info.backend == wgpu::Backend::Gl);
+                (preference_rank(info.device_type), gl, i)
+            })
+            .expect("non-empty")),
+    }
+}
+
+/// The device etaprobe computes on, opened with the adapter's real limits.
+pub struct Gpu {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub info: wgpu::AdapterInfo,
+    pub index: usize,
+    pub limits: wgpu::Limits,
+    pub features: wgpu::Features,
+    errors: Arc<Mutex<Vec<String>>>,
+    /// Distinguishes devices in the kernel cache.
+    pub(crate) id: usize,
+    dummy: std::sync::OnceLock<super::Tensor>,
+}
+
+impl Drop for Gpu {
+    fn drop(&mut self) {
+        super::program::forget_device(self.id);
+    }
+}
+
+impl Gpu {
+    /// Opens the adapter named by `choice`, or the preferred one.
+    pub fn open(choice: Option<&str>) -> Result<Gpu, GpuError> {
+        let adapters = enumerate_adapters();
+        let index = choose_adapter(&adapters, choice)?;
+        let adapter = adapters
+            .into_iter()
+            .nth(index)
+            .expect("chosen index is valid");
+        Self::from_adapter(adapter, index)
+    }
+
+    fn from_adapter(adapter: wgpu::Adapter, index: usize) -> Result<Gpu, GpuError> {
+        let info = adapter.get_info();
+        // The defaults cap storage bindings at 128 MiB; ask for all the adapter has.
+        let limits = adapter.limits();
+        let features =
+            adapter.features() & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SUBGROUP);
+        let desc = wgpu::DeviceDescriptor {
+            label: Some("etaprobe"),
+            required_features: features,
+            required_limits: limits.clone(),
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        };
+        let (device, queue) = pollster::block_on(adapter.request_device(&desc))
+            .map_err(|e| GpuError::Device(format!("{} ({:?}): {e}", info.name, info.backend)))?;
+        let errors = Arc::new(Mutex::new(Vec::new()));
+        let sink = errors.clone();
+        // Turn wgpu's default panic on validation errors into errors we report.
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            if let Ok(mut v) = sink.lock() {
+                v.push(e.to_string());
+            }
+        }));
+        Ok(Gpu {
+            device,
+            queue,
+            info,
+            index,
+            limits,
+            features,
+            errors,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            dummy: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// A small zero tensor to bind where a kernel's optional input is absent.
+    pub fn dummy(&self) -> &super::Tensor {
+        self.dummy.get_or_init(|| {
+            self.zeros("unused", &[64])
+                .expect("a 256-byte buffer always fits")
+        })
+    }
+
+    pub fn summary(&self) -> AdapterSummary {
+        AdapterSummary::new(self.index, &self.info)
+    }
+
+    /// One line naming the adapter, for logs and run.json.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} ({:?}, {}, driver {} {})",
+            self.info.name,
+            self.info.backend,
+            device_type_name(self.info.device_type),
+            self.info.driver,
+            self.info.driver_info
+        )
+    }
+
+    /// Returns the first validation or out-of-memory error wgpu reported since the last call.
+    pub fn take_error(&self) -> Result<(), GpuError> {
+        let mut errors = self.errors.lock().map_err(|_| GpuError::Poisoned)?;
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            let all = std::mem::take(&mut *errors);
+            Err(GpuError::Wgpu(all.join("\n")))
+        }
+    }
+
+    /// Blocks until every submitted command buffer has finished.
+    pub fn wait(&self) -> Result<(), GpuError> {
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| GpuError::Wgpu(e.to_string()))?;
+        self.take_error()
+    }
+
+    /// Fails with a clear message when a buffer of `bytes` cannot be bound in one piece.
+    pub fn check_binding_size(&self, what: &str, bytes: u64) -> Result<(), GpuError> {
+        let limit = self
+            .limits
+            .max_storage_buffer_binding_size
+            .min(self.limits.max_buffer_size);
+        if bytes > limit {
+            return Err(GpuError::TooLarge {
+                what: what.to_string(),
+                bytes,
+                limit,
+                adapter: self.info.name.clone(),
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,9 @@
+//! etaprobe: neural-network training on any GPU through wgpu, with handwritten WGSL kernels
+//! and a learning rate that is learnt while training (Gorti & Ravaut's first- and
+//! second-order rules).
+
+pub mod data;
+pub mod gpu;
+pub mod ops;
+pub mod bench;
+pub mod reference;

@@ -1,0 +1,105 @@
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use etaprobe::bench;
+use etaprobe::gpu::{self, Gpu};
+
+/// Train neural networks on any GPU through wgpu, learning the learning rate as it trains.
+#[derive(Parser)]
+#[command(name = "etaprobe", version, about)]
+struct Cli {
+    /// Adapter to use: an index from `etaprobe devices` or part of its name.
+    #[arg(long, global = true, env = "ETAPROBE_ADAPTER")]
+    adapter: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the adapters wgpu can use and mark the one etaprobe would choose.
+    Devices,
+    /// Measure kernel throughput.
+    Bench {
+        #[command(subcommand)]
+        what: BenchWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchWhat {
+    /// f32 matmul GFLOP/s at square sizes and at the shapes LeNet-5 and ResNet-18 use.
+    Matmul {
+        /// Only these square sizes (e.g. --sizes 512,1024); default: all shapes.
+        #[arg(long, value_delimiter = ',')]
+        sizes: Vec<usize>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Devices => devices(cli.adapter.as_deref()),
+        Command::Bench { what } => match what {
+            BenchWhat::Matmul { sizes, json } => {
+                let gpu = open(cli.adapter.as_deref())?;
+                let shapes = if sizes.is_empty() {
+                    bench::matmul_shapes()
+                } else {
+                    sizes
+                        .iter()
+                        .map(|&s| (format!("square {s}"), s, s, s))
+                        .collect()
+                };
+                let results = bench::bench_matmul(&gpu, &shapes)?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&results)?);
+                } else {
+                    println!("{:<28} {:>8} {:>6} {:>6} {:>10} {:>9}", "shape", "m", "n", "k", "ms", "GFLOP/s");
+                    for r in results {
+                        println!(
+                            "{:<28} {:>8} {:>6} {:>6} {:>10.3} {:>9.2}",
+                            r.label, r.m, r.n, r.k, r.ms, r.gflops
+                        );
+                    }
+                }
+                Ok(())
+            }
+        },
+    }
+}
+
+fn open(adapter: Option<&str>) -> anyhow::Result<Gpu> {
+    let gpu = Gpu::open(adapter)?;
+    eprintln!("using adapter {}: {}", gpu.index, gpu.describe());
+    Ok(gpu)
+}
+
+fn devices(choice: Option<&str>) -> anyhow::Result<()> {
+    let adapters = gpu::enumerate_adapters();
+    let chosen = gpu::choose_adapter(&adapters, choice)?;
+    println!("{:<3} {:<2} {:<40} {:<8} {:<16} driver", "", "#", "name", "backend", "type");
+    for s in gpu::summaries(&adapters) {
+        let mark = if s.index == chosen { "*" } else { "" };
+        println!(
+            "{:<3} {:<2} {:<40} {:<8} {:<16} {} {}",
+            mark, s.index, s.name, s.backend, s.device_type, s.driver, s.driver_info
+        );
+    }
+    println!("(* = the adapter etaprobe uses; choose another with --adapter or ETAPROBE_ADAPTER)");
+    Ok(())
+}

@@ -1,0 +1,284 @@
+//! Batched strided matrix product with fused bias and ReLU, and its backward.
+
+use super::{grid_1d, u};
+use crate::gpu::{Gpu, GpuError, Program, Tensor};
+use crate::shader;
+
+/// A matrix inside a tensor: element (i, j) of batch item `b` sits at
+/// `off + b·bs + i·rs + j·cs`. Transposing only swaps the strides.
+#[derive(Clone, Debug)]
+pub struct Mat<'a> {
+    pub t: &'a Tensor,
+    pub off: usize,
+    pub rows: usize,
+    pub cols: usize,
+    pub rs: usize,
+    pub cs: usize,
+    pub bs: usize,
+}
+
+impl<'a> Mat<'a> {
+    /// The whole tensor read as one row-major `rows × cols` matrix.
+    pub fn new(t: &'a Tensor, rows: usize, cols: usize) -> Mat<'a> {
+        assert!(rows * cols <= t.len(), "matrix larger than its tensor");
+        Mat {
+            t,
+            off: 0,
+            rows,
+            cols,
+            rs: cols,
+            cs: 1,
+            bs: rows * cols,
+        }
+    }
+
+    /// A row-major matrix starting at element `off`.
+    pub fn at(t: &'a Tensor, off: usize, rows: usize, cols: usize) -> Mat<'a> {
+        assert!(off + rows * cols <= t.len(), "matrix out of its tensor");
+        Mat {
+            off,
+            ..Mat::new(t, rows, cols)
+        }
+    }
+
+    pub fn transposed(self) -> Mat<'a> {
+        Mat {
+            rows: self.cols,
+            cols: self.rows,
+            rs: self.cs,
+            cs: self.rs,
+            ..self
+        }
+    }
+
+    /// The same matrix for every batch item.
+    pub fn shared(self) -> Mat<'a> {
+        Mat { bs: 0, ..self }
+    }
+
+    pub fn with_batch_stride(self, bs: usize) -> Mat<'a> {
+        Mat { bs, ..self }
+    }
+}
+
+/// What happens to each output element after the dot product.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Epilogue<'a> {
+    /// Bias per output column: (tensor, element offset).
+    pub bias: Option<(&'a Tensor, usize)>,
+    pub relu: bool,
+    /// Add into C instead of overwriting it (gradient accumulation).
+    pub accumulate: bool,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    m: u32,
+    n: u32,
+    k: u32,
+    flags: u32,
+    a: [u32; 4],
+    b: [u32; 4],
+    c: [u32; 4],
+    bias_off: u32,
+    kp: u32,
+    np: u32,
+    mp: u32,
+}
+
+const HAS_BIAS: u32 = 1;
+const RELU: u32 = 2;
+const ACCUMULATE: u32 = 4;
+const SHARED_A: u32 = 8;
+const SHARED_B: u32 = 16;
+const BIAS_BY_ROW: u32 = 32;
+
+/// Whether the subgroup kernel applies: it hard-codes 8-lane subgroups.
+pub fn uses_subgroup_kernel(gpu: &Gpu) -> bool {
+    gpu.features.contains(wgpu::Features::SUBGROUP)
+        && gpu.info.subgroup_min_size == 8
+        && gpu.info.subgroup_max_size == 8
+        && std::env::var_os("ETAPROBE_NO_SUBGROUPS").is_none()
+}
+
+/// Which kernel computes the product.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variant {
+    /// The subgroup kernel where the adapter allows it, else the tiled one.
+    Auto,
+    Subgroup8,
+    Tiled,
+}
+
+/// Records `C[b] = A[b] · B[b]` for `batch` items, then the epilogue.
+pub fn record(
+    prog: &mut Program,
+    gpu: &Gpu,
+    a: &Mat,
+    b: &Mat,
+    c: &Mat,
+    batch: usize,
+    epi: Epilogue,
+) -> Result<(), GpuError> {
+    record_variant(prog, gpu, a, b, c, batch, epi, Variant::Auto)
+}
+
+/// [`record`] with an explicit kernel choice (tests check both).
+#[allow(clippy::too_many_arguments)]
+pub fn record_variant(
+    prog: &mut Program,
+    gpu: &Gpu,
+    a: &Mat,
+    b: &Mat,
+    c: &Mat,
+    batch: usize,
+    epi: Epilogue,
+    variant: Variant,
+) -> Result<(), GpuError> {
+    assert_eq!(a.cols, b.rows, "inner dimensions differ");
+    assert_eq!((c.rows, c.cols), (a.rows, b.cols), "output shape differs");
+    let (m, n, k) = (a.rows, b.cols, a.cols);
+    if m == 0 || n == 0 || batch == 0 {
+        return Ok(());
+    }
+    assert!(k > 0, "matmul with an empty inner dimension");
+    let mut flags = 0;
+    if epi.bias.is_some() {
+        flags |= HAS_BIAS;
+    }
+    if epi.relu {
+        flags |= RELU;
+    }
+    if epi.accumulate {
+        flags |= ACCUMULATE;
+    }
+    let bias = epi.bias.map_or(gpu.dummy(), |(t, _)| t);
+    let bias_off = u(epi.bias.map_or(0, |(_, o)| o));
+    let subgroup = match variant {
+        Variant::Auto => uses_subgroup_kernel(gpu),
+        Variant::Subgroup8 => true,
+        Variant::Tiled => false,
+    };
+    if !subgroup {
+        let params = Params {
+            m: u(m),
+            n: u(n),
+            k: u(k),
+            flags,
+            a: [u(a.off), u(a.rs), u(a.cs), u(a.bs)],
+            b: [u(b.off), u(b.rs), u(b.cs), u(b.bs)],
+            c: [u(c.off), u(c.rs), u(c.cs), u(c.bs)],
+            bias_off,
+            ..Default::default()
+        };
+        let kernel = gpu.kernel(&shader!("matmul"), "mm_tiled", &[])?;
+        let groups = [n.div_ceil(32), m.div_ceil(32), batch].map(u);
+        let dummy = gpu.dummy();
+        return prog.dispatch(gpu, &kernel, &params, &[a.t, b.t, c.t, bias, dummy, dummy], groups);
+    }
+    // The tile is 32 rows by 64 columns: put the longer side along the columns by
+    // computing Cᵀ = Bᵀ·Aᵀ when that wastes less padding.
+    let waste = |m: usize, n: usize| m.div_ceil(32) * 32 * n.div_ceil(64) * 64;
+    let (a, b, c, m, n) = if waste(n, m) < waste(m, n) {
+        flags |= if epi.bias.is_some() { BIAS_BY_ROW } else { 0 };
+        (b.clone().transposed(), a.clone().transposed(), c.clone().transposed(), n, m)
+    } else {
+        (a.clone(), b.clone(), c.clone(), m, n)
+    };
+    let (mp, kp, np) = (m.div_ceil(32) * 32, k.div_ceil(4) * 4, n.div_ceil(64) * 64);
+    let a_items = if a.bs == 0 { 1 } else { batch };
+    let b_items = if b.bs == 0 { 1 } else { batch };
+    if a.bs == 0 {
+        flags |= SHARED_A;
+    }
+    if b.bs == 0 {
+        flags |= SHARED_B;
+    }
+    let pa = gpu.zeros("matmul packed A", &[a_items, mp, kp])?;
+    let pb = gpu.zeros("matmul packed B", &[b_items, kp, np])?;
+    let pack = gpu.kernel(&shader!("matmul"), "pack", &[])?;
+    let dummy = gpu.dummy();
+    for (src, rows, cols, rp, cp, items, dst) in [
+        (&a, m, k, mp, kp, a_items, &pa),
+        (&b, k, n, kp, np, b_items, &pb),
+    ] {
+        let params = Params {
+            m: u(rows),
+            k: u(cols),
+            a: [u(src.off), u(src.rs), u(src.cs), u(src.bs)],
+            c: [0, 0, 0, u(rp * cp)],
+            mp: u(rp),
+            kp: u(cp),
+            ..Default::default()
+        };
+        let groups = grid_1d(gpu, rp * cp, items);
+        prog.dispatch(gpu, &pack, &params, &[src.t, dummy, dst], groups)?;
+    }
+    let params = Params {
+        m: u(m),
+        n: u(n),
+        k: u(k),
+        flags,
+        c: [u(c.off), u(c.rs), u(c.cs), u(c.bs)],
+        bias_off,
+        kp: u(kp),
+        np: u(np),
+        mp: u(mp),
+        ..Default::default()
+    };
+    let kernel = gpu.kernel(&shader!("matmul"), "mm_sg8", &[])?;
+    let groups = [np / 64, mp / 32, batch].map(u);
+    prog.dispatch(gpu, &kernel, &params, &[dummy, dummy, c.t, bias, &pa, &pb], groups)
+}
+
+/// Records the gradients of `C = A · B` given `dC`: `dA (+)= dC · Bᵀ` and
+/// `dB (+)= Aᵀ · dC`, each only when asked for. Batched B shared across the batch
+/// (bs = 0) gets its gradient summed over the batch by folding the batch into rows.
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    prog: &mut Program,
+    gpu: &Gpu,
+    a: &Mat,
+    b: &Mat,
+    dc: &Mat,
+    batch: usize,
+    da: Option<(&Mat, bool)>,
+    db: Option<(&Mat, bool)>,
+) -> Result<(), GpuError> {
+    if let Some((da, accumulate)) = da {
+        let epi = Epilogue {
+            accumulate,
+            ..Default::default()
+        };
+        record(prog, gpu, dc, &b.clone().transposed(), da, batch, epi)?;
+    }
+    if let Some((db, accumulate)) = db {
+        let epi = Epilogue {
+            accumulate,
+            ..Default::default()
+        };
+        if b.bs == 0 && batch > 1 {
+            // Σ_b A[b]ᵀ dC[b] as one product over the stacked rows, when the batch items
+            // are laid out contiguously.
+            assert!(
+                a.bs == a.rows * a.rs && dc.bs == dc.rows * dc.rs && a.cs == 1 && dc.cs == 1,
+                "shared-weight gradient needs contiguous batches"
+            );
+            let a_all = Mat {
+                rows: a.rows * batch,
+                bs: 0,
+                ..a.clone()
+            };
+            let dc_all = Mat {
+                rows: dc.rows * batch,
+                bs: 0,
+                ..dc.clone()
+            };
+            record(prog, gpu, &a_all.transposed(), &dc_all, db, 1, epi)?;
+        } else {
+            record(prog, gpu, &a.clone().transposed(), dc, db, batch, epi)?;
+        }
+    }
+    Ok(())
+}

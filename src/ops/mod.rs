@@ -1,0 +1,27 @@
+//! Tensor operations: each file records its forward kernels and its backward kernels
+//! into a [`crate::gpu::Program`]; the WGSL lives in `shaders/` under the same name.
+
+pub mod axpy;
+pub mod bias;
+pub mod matmul;
+pub mod mse;
+pub mod reduce;
+pub mod relu;
+pub mod sgd;
+pub mod softmax_xent;
+
+use crate::gpu::Gpu;
+
+/// Converts a size or offset for a kernel's u32 parameters.
+pub(crate) fn u(x: usize) -> u32 {
+    u32::try_from(x).expect("tensor index exceeds u32")
+}
+
+/// A 1-D grid of `n` invocations in workgroups of 64, folded into y past the x limit;
+/// kernels recover the index as `gid.x + gid.y · num_workgroups.x · 64`.
+pub(crate) fn grid_1d(gpu: &Gpu, n: usize, z: usize) -> [u32; 3] {
+    let groups = n.div_ceil(64).max(1);
+    let max_x = gpu.limits.max_compute_workgroups_per_dimension as usize;
+    let x = groups.min(max_x);
+    [u(x), u(groups.div_ceil(x)), u(z)]
+}

@@ -1,0 +1,26 @@
+//! Plain SGD over the flat parameter buffer: `w −= η·g`, η read from a one-element tensor.
+
+use super::{grid_1d, u};
+use crate::gpu::{Gpu, GpuError, Program, Tensor};
+use crate::shader;
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    len: u32,
+}
+
+pub fn step(
+    prog: &mut Program,
+    gpu: &Gpu,
+    params: &Tensor,
+    grads: &Tensor,
+    lr: &Tensor,
+) -> Result<(), GpuError> {
+    assert_eq!(params.len(), grads.len());
+    let k = gpu.kernel(&shader!("sgd"), "step", &[])?;
+    let p = Params {
+        len: u(params.len()),
+    };
+    prog.dispatch(gpu, &k, &p, &[params, grads, lr], grid_1d(gpu, params.len(), 1))
+}

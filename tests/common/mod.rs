@@ -1,0 +1,42 @@
+//! Shared helpers of the GPU tests: one device per test binary, seeded random data and
+//! tolerance checks.
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+
+use etaprobe::gpu::Gpu;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+pub fn gpu() -> &'static Gpu {
+    static GPU: OnceLock<Gpu> = OnceLock::new();
+    GPU.get_or_init(|| Gpu::open(None).expect("the tests need a wgpu adapter (mesa-vulkan-drivers)"))
+}
+
+pub fn rng(seed: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed)
+}
+
+/// Values in [-scale, scale), exactly representable in f32.
+pub fn random(rng: &mut ChaCha8Rng, len: usize, scale: f64) -> Vec<f64> {
+    (0..len)
+        .map(|_| (rng.random::<f64>() * 2.0 - 1.0) * scale)
+        .map(|v| v as f32 as f64)
+        .collect()
+}
+
+pub fn f32s(x: &[f64]) -> Vec<f32> {
+    x.iter().map(|&v| v as f32).collect()
+}
+
+/// Asserts |got − want| ≤ abs + rel·|want| element-wise.
+pub fn assert_close(got: &[f32], want: &[f64], abs: f64, rel: f64, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let err = (g as f64 - w).abs();
+        assert!(
+            err <= abs + rel * w.abs(),
+            "{what}: element {i}: got {g}, want {w} (error {err:.3e}, tolerance {abs:.1e} + {rel:.1e}·|want|)"
+        );
+    }
+}

@@ -1,0 +1,254 @@
+//! `--download` against a local HTTP server on 127.0.0.1 (no network): success, wrong
+//! checksum, truncated transfer, HTTP error. Nothing partial may be left behind.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+
+use md5::{Digest, Md5};
+
+use etaprobe::data::download::{download, fetch_verified, official_download};
+use etaprobe::data::synth::write_fake_dataset;
+use etaprobe::data::{DataArgs, DataError, DatasetKind};
+
+fn temp() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("etaprobe-download-")
+        .tempdir()
+        .expect("temporary folder")
+}
+
+/// A response: the body and the Content-Length to announce (more than the body for a
+/// truncated transfer).
+#[derive(Clone)]
+struct Reply {
+    body: Vec<u8>,
+    announced: usize,
+}
+
+fn full(body: Vec<u8>) -> Reply {
+    let announced = body.len();
+    Reply { body, announced }
+}
+
+/// Serves `routes` (path -> reply; anything else is a 404) on 127.0.0.1 from a background
+/// thread, one connection at a time, each closed after its response. Returns the base URL.
+fn serve(routes: HashMap<String, Reply>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a local port");
+    let address = listener.local_addr().expect("local address");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(match stream.try_clone() {
+                Ok(s) => s,
+                Err(_) => continue,
+            });
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            // Skip the headers.
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let path = request_line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("/")
+                .to_string();
+            let response = match routes.get(&path) {
+                Some(reply) => {
+                    let mut r = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        reply.announced
+                    )
+                    .into_bytes();
+                    r.extend_from_slice(&reply.body);
+                    r
+                }
+                None => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .to_vec(),
+            };
+            let _ = stream.write_all(&response);
+            let _ = stream.flush();
+            // Dropping the stream closes the connection, cutting a truncated reply short.
+        }
+    });
+    format!("http://{address}")
+}
+
+fn md5_hex(bytes: &[u8]) -> String {
+    Md5::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A `.tar.gz` of a small generated CIFAR-10 binary release (`cifar-10-batches-bin/...`).
+fn cifar10_archive() -> Vec<u8> {
+    let dir = temp();
+    let folder = write_fake_dataset(DatasetKind::Cifar10, dir.path(), 10, 4, 1).unwrap();
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    builder
+        .append_dir_all("cifar-10-batches-bin", &folder)
+        .unwrap();
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn archive_download_verifies_unpacks_and_loads() {
+    let archive = cifar10_archive();
+    let md5 = md5_hex(&archive);
+    let base = serve(HashMap::from([(
+        "/cifar-10-binary.tar.gz".to_string(),
+        full(archive),
+    )]));
+    let cache = temp();
+    let mut plan = official_download(DatasetKind::Cifar10)
+        .unwrap()
+        .with_base(&base);
+    plan.files[0].md5 = md5;
+    let folder = download(&plan, cache.path()).unwrap();
+    assert_eq!(folder, cache.path().join("cifar-10-batches-bin"));
+    // Only the unpacked release stays: no archive, no temporary file.
+    let mut names: Vec<String> = files_under(cache.path())
+        .iter()
+        .map(|p| p.strip_prefix(cache.path()).unwrap().display().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 7, "{names:?}");
+    assert!(
+        names.iter().all(|n| n.starts_with("cifar-10-batches-bin/")),
+        "{names:?}"
+    );
+
+    // The cache is where a later run finds it.
+    let args = DataArgs {
+        dataset: DatasetKind::Cifar10,
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..DataArgs::default()
+    };
+    let data = args.load(0).unwrap();
+    assert_eq!((data.train.len(), data.test.len()), (10, 4));
+    assert_eq!(data.source, folder);
+}
+
+#[test]
+fn download_flag_uses_the_base_override_and_refuses_a_wrong_checksum() {
+    // The served archive is fine but is not the official one, so its MD5 cannot match.
+    let base = serve(HashMap::from([(
+        "/cifar-10-binary.tar.gz".to_string(),
+        full(cifar10_archive()),
+    )]));
+    let cache = temp();
+    let args = DataArgs {
+        dataset: DatasetKind::Cifar10,
+        download: true,
+        cache_dir: Some(cache.path().to_path_buf()),
+        download_base: Some(base.clone()),
+        ..DataArgs::default()
+    };
+    match args.load(0) {
+        Err(DataError::Checksum {
+            url,
+            expected,
+            actual,
+        }) => {
+            assert_eq!(url, format!("{base}/cifar-10-binary.tar.gz"));
+            assert_eq!(expected, "c32a1d4ab5d03f1284b67883e8d87530");
+            assert_ne!(actual, expected);
+        }
+        other => panic!("expected a checksum error, got {other:?}"),
+    }
+    assert_eq!(files_under(cache.path()), Vec::<PathBuf>::new());
+}
+
+#[test]
+fn truncated_transfer_is_an_error_and_leaves_nothing() {
+    let body = vec![42u8; 100_000];
+    let md5 = md5_hex(&body);
+    let reply = Reply {
+        body: body[..60_000].to_vec(),
+        announced: body.len(),
+    };
+    let base = serve(HashMap::from([("/blob.bin".to_string(), reply)]));
+    let dir = temp();
+    let dest = dir.path().join("sub/blob.bin");
+    let error = fetch_verified(&format!("{base}/blob.bin"), &dest, &md5).unwrap_err();
+    let message = error.to_string();
+    assert!(matches!(error, DataError::Download { .. }), "{message}");
+    assert!(message.contains(&format!("{base}/blob.bin")), "{message}");
+    assert!(message.contains("of 100000 bytes"), "{message}");
+    assert_eq!(files_under(dir.path()), Vec::<PathBuf>::new());
+}
+
+#[test]
+fn single_file_download_and_http_errors() {
+    let body: Vec<u8> = (0..50_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let md5 = md5_hex(&body);
+    let base = serve(HashMap::from([("/ok.gz".to_string(), full(body.clone()))]));
+    let dir = temp();
+    let dest = dir.path().join("ok.gz");
+    fetch_verified(&format!("{base}/ok.gz"), &dest, &md5.to_uppercase()).unwrap();
+    assert_eq!(std::fs::read(&dest).unwrap(), body);
+    assert_eq!(files_under(dir.path()), vec![dest]);
+
+    let error = fetch_verified(
+        &format!("{base}/missing.gz"),
+        &dir.path().join("m.gz"),
+        &md5,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("/missing.gz") && error.contains("HTTP status 404"),
+        "{error}"
+    );
+    assert!(!dir.path().join("m.gz").exists());
+}
+
+#[test]
+fn fashion_mnist_files_are_fetched_into_their_folder() {
+    let dir = temp();
+    let folder = write_fake_dataset(DatasetKind::FashionMnist, dir.path(), 6, 3, 1).unwrap();
+    let mut plan = official_download(DatasetKind::FashionMnist).unwrap();
+    let mut routes = HashMap::new();
+    for file in &mut plan.files {
+        let bytes = std::fs::read(folder.join(&file.name)).unwrap();
+        file.md5 = md5_hex(&bytes);
+        routes.insert(format!("/{}", file.name), full(bytes));
+    }
+    let plan = plan.with_base(&serve(routes));
+    let cache = temp();
+    let fetched = download(&plan, cache.path()).unwrap();
+    assert_eq!(fetched, cache.path().join("fashion-mnist"));
+    let args = DataArgs {
+        dataset: DatasetKind::FashionMnist,
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..DataArgs::default()
+    };
+    assert_eq!(args.load(0).unwrap().test.len(), 3);
+    // A second run keeps the verified files instead of fetching them again (the server is
+    // not even asked: a dead base URL still succeeds).
+    let offline = plan.with_base("http://127.0.0.1:9");
+    download(&offline, cache.path()).unwrap();
+}

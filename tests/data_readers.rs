@@ -1,0 +1,705 @@
+//! Readers and data location, on small generated files in every format, good and broken.
+
+use std::path::{Path, PathBuf};
+
+use etaprobe::data::cifar::CIFAR10_CLASSES;
+use etaprobe::data::idx::FASHION_MNIST_FILES;
+use etaprobe::data::synth::{
+    self, fake_split, split_seeds, write_fake_dataset, write_image_folder, FakeSplit,
+};
+use etaprobe::data::{DataArgs, DataError, Dataset, DatasetKind, LoadOptions, Source};
+
+fn temp() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("etaprobe-data-")
+        .tempdir()
+        .expect("temporary folder")
+}
+
+/// Arguments that look only in `data` and in an empty cache folder of the test's own.
+fn args(kind: DatasetKind, data: &Path, cache: &Path) -> DataArgs {
+    DataArgs {
+        dataset: kind,
+        data: Some(data.to_path_buf()),
+        cache_dir: Some(cache.to_path_buf()),
+        ..DataArgs::default()
+    }
+}
+
+fn load(kind: DatasetKind, data: &Path) -> Result<Dataset, DataError> {
+    let cache = temp();
+    args(kind, data, cache.path()).load(7)
+}
+
+fn open(kind: DatasetKind, path: &Path) -> Result<Dataset, DataError> {
+    Dataset::open(kind, path, &LoadOptions::default())
+}
+
+/// Asserts the error message names `file` and contains every one of `words`.
+fn assert_error(result: Result<Dataset, DataError>, file: &Path, words: &[&str]) {
+    let error = match result {
+        Ok(_) => panic!("expected an error about {}", file.display()),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        error.contains(&file.display().to_string()),
+        "error does not name {}: {error}",
+        file.display()
+    );
+    for word in words {
+        assert!(error.contains(word), "error lacks `{word}`: {error}");
+    }
+}
+
+fn labels_u32(split: &FakeSplit) -> Vec<u32> {
+    split.labels.iter().map(|&l| u32::from(l)).collect()
+}
+
+// ---------------------------------------------------------------- Boston Housing CSV
+
+#[test]
+fn boston_csv_loads_with_seeded_404_102_style_split() {
+    let dir = temp();
+    let file = write_fake_dataset(DatasetKind::Boston, dir.path(), 40, 10, 3).unwrap();
+    let data = load(DatasetKind::Boston, &file).unwrap();
+    assert_eq!((data.train.len(), data.test.len()), (40, 10));
+    assert_eq!(data.input_shape, [13, 1, 1]);
+    assert_eq!(data.num_classes, 0);
+    assert!(data.class_names.is_empty());
+    assert_eq!(data.source, file);
+    // Every written row lands in exactly one split, unchanged.
+    let (features, targets) = synth::fake_boston(50, 3);
+    let mut loaded: Vec<(Vec<u32>, u32)> = Vec::new();
+    for split in [&data.train, &data.test] {
+        let f = split.features().unwrap();
+        for (row, t) in f.chunks_exact(13).zip(split.values().unwrap()) {
+            loaded.push((row.iter().map(|v| v.to_bits()).collect(), t.to_bits()));
+        }
+    }
+    let mut written: Vec<(Vec<u32>, u32)> = features
+        .chunks_exact(13)
+        .zip(&targets)
+        .map(|(row, t)| (row.iter().map(|v| v.to_bits()).collect(), t.to_bits()))
+        .collect();
+    loaded.sort();
+    written.sort();
+    assert_eq!(loaded, written);
+}
+
+#[test]
+fn boston_columns_found_by_name_in_any_order() {
+    let dir = temp();
+    let file = dir.path().join("shuffled.csv");
+    let mut text =
+        String::from("\"\",MEDV,lstat,b,ptratio,tax,rad,dis,age,rm,nox,chas,indus,zn,crim\n");
+    for i in 0..10 {
+        text.push_str(&format!(
+            "{i},{},{}",
+            20 + i,
+            (0..13)
+                .map(|j| (i * 13 + j).to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        ));
+        text.push('\n');
+    }
+    std::fs::write(&file, text).unwrap();
+    let data = open(DatasetKind::Boston, &file).unwrap();
+    let all: Vec<f32> = [&data.train, &data.test]
+        .iter()
+        .flat_map(|s| {
+            s.features()
+                .unwrap()
+                .chunks_exact(13)
+                .map(|r| r[0])
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    // crim is the last column of the file: values i*13 + 12.
+    assert!(all.iter().all(|v| (*v as i64 - 12) % 13 == 0), "{all:?}");
+}
+
+#[test]
+fn boston_non_numeric_cell_is_reported_with_line_and_column() {
+    let dir = temp();
+    let file = write_fake_dataset(DatasetKind::Boston, dir.path(), 8, 2, 1).unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let mut cells: Vec<&str> = lines[3].split(',').collect();
+    cells[5] = "abc";
+    lines[3] = cells.join(",");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    assert_error(
+        open(DatasetKind::Boston, &file),
+        &file,
+        &["line 4", "`rm`", "`abc`", "not a finite number"],
+    );
+}
+
+#[test]
+fn boston_missing_column_is_named() {
+    let dir = temp();
+    let file = dir.path().join("boston_housing.csv");
+    std::fs::write(&file, "crim,zn,indus,chas,nox,rm,age,dis,rad,tax,ptratio,b,lstat\n1,2,3,4,5,6,7,8,9,10,11,12,13\n").unwrap();
+    assert_error(
+        open(DatasetKind::Boston, &file),
+        &file,
+        &["missing column `medv`"],
+    );
+    std::fs::write(
+        &file,
+        "crim,zn,indus,nox,rm,age,dis,rad,tax,ptratio,b,lstat,medv\n",
+    )
+    .unwrap();
+    assert_error(
+        open(DatasetKind::Boston, &file),
+        &file,
+        &["missing column `chas`"],
+    );
+}
+
+#[test]
+fn boston_ragged_row_and_empty_file() {
+    let dir = temp();
+    let file = write_fake_dataset(DatasetKind::Boston, dir.path(), 8, 2, 1).unwrap();
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("1,2,3\n");
+    std::fs::write(&file, &text).unwrap();
+    assert_error(
+        open(DatasetKind::Boston, &file),
+        &file,
+        &["line 12", "3 cells", "14 columns"],
+    );
+    std::fs::write(&file, "").unwrap();
+    assert_error(open(DatasetKind::Boston, &file), &file, &["empty file"]);
+}
+
+// ---------------------------------------------------------------- IDX (Fashion-MNIST)
+
+#[test]
+fn idx_gzip_files_load_exactly() {
+    let dir = temp();
+    write_fake_dataset(DatasetKind::FashionMnist, dir.path(), 30, 12, 5).unwrap();
+    // The data root holds fashion-mnist/ under its conventional name.
+    let data = load(DatasetKind::FashionMnist, dir.path()).unwrap();
+    let (train_seed, test_seed) = split_seeds(5);
+    let train = fake_split(train_seed, 30, [1, 28, 28], 10);
+    let test = fake_split(test_seed, 12, [1, 28, 28], 10);
+    assert_eq!(data.input_shape, [1, 28, 28]);
+    assert_eq!(data.num_classes, 10);
+    assert_eq!(data.class_names[0], "T-shirt/top");
+    assert_eq!(data.train.pixels().unwrap(), &train.pixels[..]);
+    assert_eq!(data.train.labels().unwrap(), &labels_u32(&train)[..]);
+    assert_eq!(data.test.pixels().unwrap(), &test.pixels[..]);
+    assert_eq!(data.test.labels().unwrap(), &labels_u32(&test)[..]);
+    assert_eq!(data.source, dir.path().join("fashion-mnist"));
+}
+
+#[test]
+fn idx_raw_files_load_and_need_not_be_28x28() {
+    let dir = temp();
+    let split = fake_split(1, 6, [1, 5, 4], 10);
+    for (images, labels) in [(0, 1), (2, 3)] {
+        std::fs::write(
+            dir.path().join(FASHION_MNIST_FILES[images]),
+            synth::idx_bytes(&[6, 5, 4], &split.pixels, false),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join(FASHION_MNIST_FILES[labels]),
+            synth::idx_bytes(&[6], &split.labels, false),
+        )
+        .unwrap();
+    }
+    let data = open(DatasetKind::FashionMnist, dir.path()).unwrap();
+    assert_eq!(data.input_shape, [1, 5, 4]);
+    assert_eq!(data.test.pixels().unwrap(), &split.pixels[..]);
+}
+
+/// Writes a good Fashion-MNIST folder and returns the path of file `which` (0..4).
+fn fashion_with(dir: &Path, which: usize, bytes: Vec<u8>) -> PathBuf {
+    let folder = write_fake_dataset(DatasetKind::FashionMnist, dir, 10, 4, 1).unwrap();
+    let path = folder.join(format!("{}.gz", FASHION_MNIST_FILES[which]));
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn idx_wrong_magic_number() {
+    let dir = temp();
+    let mut bytes = synth::idx_bytes(&[10, 28, 28], &vec![0; 7840], false);
+    bytes[0] = 0x12;
+    let path = fashion_with(dir.path(), 0, synth::gzip_bytes(&bytes));
+    assert_error(
+        load(DatasetKind::FashionMnist, dir.path()),
+        &path,
+        &["wrong magic number 0x12000803", "not an IDX file"],
+    );
+}
+
+#[test]
+fn idx_truncated_data_and_truncated_gzip() {
+    let dir = temp();
+    let bytes = synth::idx_bytes(&[10, 28, 28], &vec![0; 7000], false);
+    let path = fashion_with(dir.path(), 0, synth::gzip_bytes(&bytes));
+    assert_error(
+        load(DatasetKind::FashionMnist, dir.path()),
+        &path,
+        &["truncated", "7840 bytes", "holds 7000"],
+    );
+
+    let gz = synth::gzip_bytes(&synth::idx_bytes(&[10, 28, 28], &vec![7; 7840], false));
+    let path = fashion_with(dir.path(), 0, gz[..gz.len() / 2].to_vec());
+    assert_error(
+        load(DatasetKind::FashionMnist, dir.path()),
+        &path,
+        &["gzip"],
+    );
+
+    let path = fashion_with(dir.path(), 1, vec![0, 0]);
+    assert_error(
+        load(DatasetKind::FashionMnist, dir.path()),
+        &path,
+        &["truncated"],
+    );
+}
+
+#[test]
+fn idx_label_out_of_range() {
+    let dir = temp();
+    let mut labels = vec![3u8; 4];
+    labels[2] = 10;
+    let path = fashion_with(dir.path(), 3, synth::idx_bytes(&[4], &labels, true));
+    assert_error(
+        load(DatasetKind::FashionMnist, dir.path()),
+        &path,
+        &["label 10 of item 2 is out of range", "10 classes"],
+    );
+}
+
+#[test]
+fn idx_count_mismatch_and_wrong_rank() {
+    let dir = temp();
+    let path = fashion_with(dir.path(), 1, synth::idx_bytes(&[9], &[1; 9], true));
+    assert_error(
+        load(DatasetKind::FashionMnist, dir.path()),
+        &path,
+        &["9 labels", "10 images"],
+    );
+    let path = fashion_with(dir.path(), 0, synth::idx_bytes(&[10], &[1; 10], true));
+    assert_error(
+        load(DatasetKind::FashionMnist, dir.path()),
+        &path,
+        &["3-dimensional"],
+    );
+}
+
+#[test]
+fn idx_missing_file_is_named() {
+    let dir = temp();
+    let folder = write_fake_dataset(DatasetKind::FashionMnist, dir.path(), 10, 4, 1).unwrap();
+    std::fs::remove_file(folder.join("t10k-labels-idx1-ubyte.gz")).unwrap();
+    assert_error(
+        load(DatasetKind::FashionMnist, dir.path()),
+        &folder,
+        &["missing t10k-labels-idx1-ubyte.gz"],
+    );
+}
+
+// ---------------------------------------------------------------- CIFAR binary
+
+#[test]
+fn cifar10_binary_loads_exactly() {
+    let dir = temp();
+    let folder = write_fake_dataset(DatasetKind::Cifar10, dir.path(), 23, 7, 9).unwrap();
+    let data = load(DatasetKind::Cifar10, dir.path()).unwrap();
+    let (train_seed, test_seed) = split_seeds(9);
+    let train = fake_split(train_seed, 23, [3, 32, 32], 10);
+    let test = fake_split(test_seed, 7, [3, 32, 32], 10);
+    assert_eq!(data.source, folder);
+    assert_eq!((data.train.len(), data.test.len()), (23, 7));
+    assert_eq!(data.input_shape, [3, 32, 32]);
+    assert_eq!(data.class_names, CIFAR10_CLASSES);
+    assert_eq!(data.train.pixels().unwrap(), &train.pixels[..]);
+    assert_eq!(data.train.labels().unwrap(), &labels_u32(&train)[..]);
+    assert_eq!(data.test.pixels().unwrap(), &test.pixels[..]);
+    assert_eq!(data.test.labels().unwrap(), &labels_u32(&test)[..]);
+}
+
+#[test]
+fn cifar100_fine_by_default_coarse_as_option() {
+    let dir = temp();
+    let folder = write_fake_dataset(DatasetKind::Cifar100, dir.path(), 120, 30, 2).unwrap();
+    let fine = load(DatasetKind::Cifar100, &folder).unwrap();
+    let (train_seed, _) = split_seeds(2);
+    let expected = fake_split(train_seed, 120, [3, 32, 32], 100);
+    assert_eq!(fine.num_classes, 100);
+    assert_eq!(fine.class_names[99], "worm");
+    assert_eq!(fine.train.labels().unwrap(), &labels_u32(&expected)[..]);
+    assert_eq!(fine.train.pixels().unwrap(), &expected.pixels[..]);
+
+    let cache = temp();
+    let coarse = DataArgs {
+        coarse_labels: true,
+        ..args(DatasetKind::Cifar100, &folder, cache.path())
+    }
+    .load(0)
+    .unwrap();
+    assert_eq!(coarse.num_classes, 20);
+    let coarse_expected: Vec<u32> = expected.labels.iter().map(|&l| u32::from(l / 5)).collect();
+    assert_eq!(coarse.train.labels().unwrap(), &coarse_expected[..]);
+}
+
+#[test]
+fn cifar_truncated_file() {
+    let dir = temp();
+    let folder = write_fake_dataset(DatasetKind::Cifar10, dir.path(), 10, 3, 1).unwrap();
+    let path = folder.join("data_batch_2.bin");
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() - 100]).unwrap();
+    assert_error(
+        load(DatasetKind::Cifar10, dir.path()),
+        &path,
+        &["not a multiple of the 3073-byte", "truncated"],
+    );
+    std::fs::write(&path, b"").unwrap();
+    assert_error(
+        load(DatasetKind::Cifar10, dir.path()),
+        &path,
+        &["empty file"],
+    );
+}
+
+#[test]
+fn cifar_label_out_of_range() {
+    let dir = temp();
+    let folder = write_fake_dataset(DatasetKind::Cifar10, dir.path(), 10, 3, 1).unwrap();
+    let path = folder.join("test_batch.bin");
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[3073] = 10;
+    std::fs::write(&path, &bytes).unwrap();
+    assert_error(
+        load(DatasetKind::Cifar10, dir.path()),
+        &path,
+        &["record 1", "label 10 is out of range"],
+    );
+
+    let folder = write_fake_dataset(DatasetKind::Cifar100, dir.path(), 10, 3, 1).unwrap();
+    let path = folder.join("train.bin");
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[1] = 100;
+    std::fs::write(&path, &bytes).unwrap();
+    assert_error(
+        load(DatasetKind::Cifar100, dir.path()),
+        &path,
+        &["record 0", "fine label 100 is out of range"],
+    );
+}
+
+#[test]
+fn cifar_missing_batch_file_is_named() {
+    let dir = temp();
+    let folder = write_fake_dataset(DatasetKind::Cifar10, dir.path(), 10, 3, 1).unwrap();
+    let path = folder.join("data_batch_3.bin");
+    std::fs::remove_file(&path).unwrap();
+    assert_error(
+        load(DatasetKind::Cifar10, dir.path()),
+        &path,
+        &["missing file", "data_batch_1.bin"],
+    );
+}
+
+// ---------------------------------------------------------------- image folders
+
+const CLASSES: [&str; 3] = ["cat", "airplane", "dog"];
+
+#[test]
+fn png_image_folder_loads_exactly_with_sorted_classes() {
+    let dir = temp();
+    let root = dir.path().join("cifar10-jpeg");
+    write_image_folder(&root, &CLASSES, (4, 2), [3, 8, 6], "png", 11).unwrap();
+    // Found under its conventional name in a data root.
+    let data = load(DatasetKind::Cifar10, dir.path()).unwrap();
+    assert_eq!(data.source, root);
+    assert_eq!(data.class_names, ["airplane", "cat", "dog"]);
+    assert_eq!(data.num_classes, 3);
+    assert_eq!(data.input_shape, [3, 8, 6]);
+    assert_eq!((data.train.len(), data.test.len()), (12, 6));
+    let labels = data.train.labels().unwrap();
+    assert_eq!(labels, &[0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]);
+    // Sorted class "airplane" was written as class index 1 of CLASSES.
+    let expected = synth::image_folder_pixels(11, false, 1, 4, [3, 8, 6]);
+    assert_eq!(
+        &data.train.pixels().unwrap()[..expected.len()],
+        &expected[..]
+    );
+    let expected = synth::image_folder_pixels(11, true, 2, 2, [3, 8, 6]);
+    assert_eq!(&data.test.pixels().unwrap()[4 * 144..], &expected[..]);
+}
+
+#[test]
+fn jpeg_and_grey_image_folders() {
+    let dir = temp();
+    write_image_folder(dir.path(), &CLASSES, (3, 1), [3, 32, 32], "jpg", 1).unwrap();
+    let data = open(DatasetKind::Cifar10, dir.path()).unwrap();
+    assert_eq!(data.input_shape, [3, 32, 32]);
+    assert_eq!(data.train.len(), 9);
+
+    let grey = temp();
+    write_image_folder(grey.path(), &CLASSES, (2, 2), [1, 28, 28], "png", 1).unwrap();
+    let data = open(DatasetKind::FashionMnist, grey.path()).unwrap();
+    assert_eq!(data.input_shape, [1, 28, 28]);
+    assert_eq!(
+        &data.train.pixels().unwrap()[..784 * 2],
+        &synth::image_folder_pixels(1, false, 1, 2, [1, 28, 28])[..]
+    );
+}
+
+#[test]
+fn image_of_the_wrong_size_is_named() {
+    let dir = temp();
+    write_image_folder(dir.path(), &CLASSES, (3, 2), [3, 8, 8], "png", 1).unwrap();
+    let bad = dir.path().join("test/dog/0001.png");
+    synth::save_chw(&bad, &[9; 3 * 8 * 7], [3, 8, 7]).unwrap();
+    assert_error(
+        open(DatasetKind::Cifar10, dir.path()),
+        &bad,
+        &["image is 7x8", "8x8", "same size"],
+    );
+}
+
+#[test]
+fn empty_class_folder_is_named() {
+    let dir = temp();
+    write_image_folder(dir.path(), &CLASSES, (2, 1), [3, 8, 8], "png", 1).unwrap();
+    let empty = dir.path().join("train/zebra");
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::write(empty.join("notes.txt"), "not an image").unwrap();
+    std::fs::write(empty.join("._0000.jpg"), "macOS metadata").unwrap();
+    assert_error(
+        open(DatasetKind::Cifar10, dir.path()),
+        &empty,
+        &["empty class folder"],
+    );
+}
+
+#[test]
+fn undecodable_image_and_class_mismatch() {
+    let dir = temp();
+    write_image_folder(dir.path(), &CLASSES, (2, 1), [3, 8, 8], "png", 1).unwrap();
+    let bad = dir.path().join("train/cat/0001.png");
+    std::fs::write(&bad, b"definitely not a png").unwrap();
+    assert_error(
+        open(DatasetKind::Cifar10, dir.path()),
+        &bad,
+        &["cannot decode image"],
+    );
+
+    let dir = temp();
+    write_image_folder(dir.path(), &CLASSES, (2, 1), [3, 8, 8], "png", 1).unwrap();
+    std::fs::rename(dir.path().join("test/dog"), dir.path().join("test/wolf")).unwrap();
+    assert_error(
+        open(DatasetKind::Cifar10, dir.path()),
+        &dir.path().join("test"),
+        &["missing: [dog]", "unexpected: [wolf]"],
+    );
+
+    std::fs::remove_dir_all(dir.path().join("test")).unwrap();
+    assert_error(
+        open(DatasetKind::Cifar10, dir.path()),
+        dir.path(),
+        &["without a test folder"],
+    );
+}
+
+// ---------------------------------------------------------------- locating the data
+
+#[test]
+fn cifar10_binary_and_image_folder_are_told_apart() {
+    let dir = temp();
+    let binary = write_fake_dataset(DatasetKind::Cifar10, dir.path(), 5, 5, 1).unwrap();
+    write_image_folder(
+        &dir.path().join("jpeg"),
+        &CLASSES,
+        (1, 1),
+        [3, 4, 4],
+        "png",
+        1,
+    )
+    .unwrap();
+    let cache = temp();
+    assert_eq!(
+        args(DatasetKind::Cifar10, &binary, cache.path())
+            .locate()
+            .unwrap(),
+        Source::CifarBinary(binary.clone())
+    );
+    assert_eq!(
+        args(DatasetKind::Cifar10, dir.path(), cache.path())
+            .locate()
+            .unwrap(),
+        Source::CifarBinary(binary)
+    );
+    let jpeg = dir.path().join("jpeg");
+    assert_eq!(
+        args(DatasetKind::Cifar10, &jpeg, cache.path())
+            .locate()
+            .unwrap(),
+        Source::ImageFolder(jpeg)
+    );
+}
+
+#[test]
+fn cache_folder_is_searched_after_data() {
+    let empty_root = temp();
+    let cache = temp();
+    let folder = write_fake_dataset(DatasetKind::Cifar100, cache.path(), 5, 5, 1).unwrap();
+    let found = args(DatasetKind::Cifar100, empty_root.path(), cache.path())
+        .locate()
+        .unwrap();
+    assert_eq!(found, Source::CifarBinary(folder.clone()));
+    let no_data = DataArgs {
+        dataset: DatasetKind::Cifar100,
+        cache_dir: Some(cache.path().into()),
+        ..DataArgs::default()
+    };
+    assert_eq!(no_data.locate().unwrap(), Source::CifarBinary(folder));
+}
+
+#[test]
+fn absent_data_says_what_was_expected_where_and_how_to_get_it() {
+    let root = temp();
+    let cache = temp();
+    let message = args(DatasetKind::Cifar10, root.path(), cache.path())
+        .load(0)
+        .unwrap_err()
+        .to_string();
+    let r = root.path().display().to_string();
+    let c = cache.path().display().to_string();
+    for needle in [
+        format!("{r}/cifar-10-batches-bin/{{data_batch_1..5.bin,test_batch.bin}}"),
+        format!("{r}/cifar10-jpeg/{{train,test}}/<class>/"),
+        format!("{c}/cifar-10-batches-bin/"),
+        "--download".into(),
+        "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz".into(),
+        "c32a1d4ab5d03f1284b67883e8d87530".into(),
+    ] {
+        assert!(
+            message.contains(&needle),
+            "missing `{needle}` in:\n{message}"
+        );
+    }
+
+    let message = args(DatasetKind::FashionMnist, root.path(), cache.path())
+        .load(0)
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("train-images-idx3-ubyte.gz"), "{message}");
+    assert!(
+        message.contains("bb300cfdad3c16e7a12a480ee83cd310"),
+        "{message}"
+    );
+
+    let boston = DataArgs {
+        download: true,
+        ..args(DatasetKind::Boston, root.path(), cache.path())
+    };
+    let message = boston.load(0).unwrap_err().to_string();
+    assert!(
+        message.contains("no official CSV with a published checksum"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("{r}/boston_housing.csv")),
+        "{message}"
+    );
+
+    let file = root.path().join("data_batch_1.bin");
+    std::fs::write(&file, [0u8; 3073]).unwrap();
+    let message = args(DatasetKind::Cifar10, &file, cache.path())
+        .load(0)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("a file, but CIFAR-10 is read from a folder"),
+        "{message}"
+    );
+
+    let missing = root.path().join("nowhere");
+    let message = args(DatasetKind::Cifar10, &missing, cache.path())
+        .load(0)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains(&format!("{}: no such file or folder", missing.display())),
+        "{message}"
+    );
+}
+
+#[test]
+fn conflicting_options_are_refused_before_reading() {
+    let dir = temp();
+    let cache = temp();
+    let augment_boston = DataArgs {
+        augment: true,
+        ..args(DatasetKind::Boston, dir.path(), cache.path())
+    };
+    assert!(augment_boston
+        .load(0)
+        .unwrap_err()
+        .to_string()
+        .contains("--augment"));
+    let coarse_cifar10 = DataArgs {
+        coarse_labels: true,
+        ..args(DatasetKind::Cifar10, dir.path(), cache.path())
+    };
+    assert!(coarse_cifar10
+        .load(0)
+        .unwrap_err()
+        .to_string()
+        .contains("--coarse-labels"));
+    let fraction = DataArgs {
+        test_fraction: 1.5,
+        ..args(DatasetKind::Boston, dir.path(), cache.path())
+    };
+    assert!(fraction
+        .load(0)
+        .unwrap_err()
+        .to_string()
+        .contains("--test-fraction"));
+}
+
+#[test]
+fn cli_names_and_defaults() {
+    use clap::{Parser, ValueEnum};
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        data: DataArgs,
+    }
+    let names: Vec<String> = DatasetKind::value_variants()
+        .iter()
+        .filter_map(|k| k.to_possible_value().map(|v| v.get_name().to_string()))
+        .collect();
+    assert_eq!(names, ["boston", "fashion-mnist", "cifar10", "cifar100"]);
+    let cli = Cli::try_parse_from([
+        "x",
+        "--dataset",
+        "fashion-mnist",
+        "--data",
+        "/d",
+        "--drop-last",
+        "--split-seed",
+        "4",
+    ])
+    .unwrap();
+    assert_eq!(cli.data.dataset, DatasetKind::FashionMnist);
+    assert_eq!(cli.data.data, Some(PathBuf::from("/d")));
+    assert!(cli.data.drop_last && !cli.data.augment);
+    assert_eq!(cli.data.split_seed, Some(4));
+    assert_eq!(cli.data.test_fraction, 0.2);
+    assert_eq!(
+        serde_json::to_string(&DatasetKind::FashionMnist).unwrap(),
+        "\"fashion-mnist\""
+    );
+}
