@@ -28,9 +28,24 @@ pub fn matmul_shapes() -> Vec<(String, usize, usize, usize)> {
         ("lenet conv2 (b256)".to_string(), 256 * 10 * 10, 16, 150),
         ("lenet fc1 (b256)".to_string(), 256, 120, 400),
         ("lenet fc2 (b256)".to_string(), 256, 84, 120),
-        ("resnet18 layer1 conv (b32)".to_string(), 32 * 32 * 32, 64, 576),
-        ("resnet18 layer3 conv (b32)".to_string(), 32 * 8 * 8, 256, 2304),
-        ("resnet18 layer4 conv (b32)".to_string(), 32 * 4 * 4, 512, 4608),
+        (
+            "resnet18 layer1 conv (b32)".to_string(),
+            32 * 32 * 32,
+            64,
+            576,
+        ),
+        (
+            "resnet18 layer3 conv (b32)".to_string(),
+            32 * 8 * 8,
+            256,
+            2304,
+        ),
+        (
+            "resnet18 layer4 conv (b32)".to_string(),
+            32 * 4 * 4,
+            512,
+            4608,
+        ),
     ]);
     v
 }

@@ -2,8 +2,8 @@
 //! and a learning rate that is learnt while training (Gorti & Ravaut's first- and
 //! second-order rules).
 
+pub mod bench;
 pub mod data;
 pub mod gpu;
 pub mod ops;
-pub mod bench;
 pub mod reference;

@@ -69,7 +69,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 if json {
                     println!("{}", serde_json::to_string_pretty(&results)?);
                 } else {
-                    println!("{:<28} {:>8} {:>6} {:>6} {:>10} {:>9}", "shape", "m", "n", "k", "ms", "GFLOP/s");
+                    println!(
+                        "{:<28} {:>8} {:>6} {:>6} {:>10} {:>9}",
+                        "shape", "m", "n", "k", "ms", "GFLOP/s"
+                    );
                     for r in results {
                         println!(
                             "{:<28} {:>8} {:>6} {:>6} {:>10.3} {:>9.2}",
@@ -92,7 +95,10 @@ fn open(adapter: Option<&str>) -> anyhow::Result<Gpu> {
 fn devices(choice: Option<&str>) -> anyhow::Result<()> {
     let adapters = gpu::enumerate_adapters();
     let chosen = gpu::choose_adapter(&adapters, choice)?;
-    println!("{:<3} {:<2} {:<40} {:<8} {:<16} driver", "", "#", "name", "backend", "type");
+    println!(
+        "{:<3} {:<2} {:<40} {:<8} {:<16} driver",
+        "", "#", "name", "backend", "type"
+    );
     for s in gpu::summaries(&adapters) {
         let mark = if s.index == chosen { "*" } else { "" };
         println!(

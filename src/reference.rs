@@ -76,7 +76,12 @@ pub fn dot(x: &[f64], y: &[f64]) -> f64 {
 }
 
 /// Per-row softmax cross-entropy losses and arg-max correctness.
-pub fn softmax_xent(logits: &[f64], labels: &[u32], rows: usize, classes: usize) -> (Vec<f64>, Vec<bool>) {
+pub fn softmax_xent(
+    logits: &[f64],
+    labels: &[u32],
+    rows: usize,
+    classes: usize,
+) -> (Vec<f64>, Vec<bool>) {
     let mut losses = Vec::with_capacity(rows);
     let mut correct = Vec::with_capacity(rows);
     for r in 0..rows {
@@ -97,7 +102,12 @@ pub fn softmax_xent(logits: &[f64], labels: &[u32], rows: usize, classes: usize)
 }
 
 /// Gradient of `mean(losses)` with respect to the logits.
-pub fn softmax_xent_backward(logits: &[f64], labels: &[u32], rows: usize, classes: usize) -> Vec<f64> {
+pub fn softmax_xent_backward(
+    logits: &[f64],
+    labels: &[u32],
+    rows: usize,
+    classes: usize,
+) -> Vec<f64> {
     let mut d = vec![0.0; rows * classes];
     for r in 0..rows {
         let z = &logits[r * classes..(r + 1) * classes];
@@ -115,12 +125,19 @@ pub fn softmax_xent_backward(logits: &[f64], labels: &[u32], rows: usize, classe
 /// Mean of squared differences.
 pub fn mse(pred: &[f64], target: &[f64]) -> f64 {
     let n = pred.len() as f64;
-    pred.iter().zip(target).map(|(p, t)| (p - t) * (p - t)).sum::<f64>() / n
+    pred.iter()
+        .zip(target)
+        .map(|(p, t)| (p - t) * (p - t))
+        .sum::<f64>()
+        / n
 }
 
 pub fn mse_backward(pred: &[f64], target: &[f64]) -> Vec<f64> {
     let n = pred.len() as f64;
-    pred.iter().zip(target).map(|(p, t)| 2.0 * (p - t) / n).collect()
+    pred.iter()
+        .zip(target)
+        .map(|(p, t)| 2.0 * (p - t) / n)
+        .collect()
 }
 
 /// `w − η·g`.

@@ -34,16 +34,41 @@ fn matmul_matches_reference_for_both_kernels_and_all_layouts() {
             let want = cpu::matmul(&a, &b, m, k, n);
             // A and B stored transposed too: the backward passes read them that way.
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
-                let a_data = if ta { cpu::transpose(&a, m, k) } else { a.clone() };
-                let b_data = if tb { cpu::transpose(&b, k, n) } else { b.clone() };
+                let a_data = if ta {
+                    cpu::transpose(&a, m, k)
+                } else {
+                    a.clone()
+                };
+                let b_data = if tb {
+                    cpu::transpose(&b, k, n)
+                } else {
+                    b.clone()
+                };
                 let at = gpu.upload("a", &[m * k], &f32s(&a_data)).unwrap();
                 let bt = gpu.upload("b", &[k * n], &f32s(&b_data)).unwrap();
                 let ct = gpu.zeros("c", &[m * n]).unwrap();
-                let am = if ta { Mat::new(&at, k, m).transposed() } else { Mat::new(&at, m, k) };
-                let bm = if tb { Mat::new(&bt, n, k).transposed() } else { Mat::new(&bt, k, n) };
+                let am = if ta {
+                    Mat::new(&at, k, m).transposed()
+                } else {
+                    Mat::new(&at, m, k)
+                };
+                let bm = if tb {
+                    Mat::new(&bt, n, k).transposed()
+                } else {
+                    Mat::new(&bt, k, n)
+                };
                 let mut prog = Program::new();
-                matmul::record_variant(&mut prog, gpu, &am, &bm, &Mat::new(&ct, m, n), 1, Epilogue::default(), variant)
-                    .unwrap();
+                matmul::record_variant(
+                    &mut prog,
+                    gpu,
+                    &am,
+                    &bm,
+                    &Mat::new(&ct, m, n),
+                    1,
+                    Epilogue::default(),
+                    variant,
+                )
+                .unwrap();
                 prog.run(gpu).unwrap();
                 let got: Vec<f32> = gpu.read(&ct).unwrap();
                 let what = format!("{variant:?} {m}x{k}x{n} ta={ta} tb={tb}");
@@ -92,7 +117,13 @@ fn matmul_epilogue_bias_relu_accumulate_and_batches() {
             let y = cpu::relu(&cpu::bias_add(&y, &bias_v, m, n));
             want.extend(y.iter().zip(&c0[i * m * n..]).map(|(a, b)| a + b));
         }
-        assert_close(&got, &want, 1e-4, 1e-5, &format!("{variant:?} batched bias relu accumulate"));
+        assert_close(
+            &got,
+            &want,
+            1e-4,
+            1e-5,
+            &format!("{variant:?} batched bias relu accumulate"),
+        );
     }
 }
 
@@ -115,11 +146,29 @@ fn bias_forward_and_backward() {
         bias::backward(&mut prog, gpu, &xt, &dbt2, rows, cols, false).unwrap();
         prog.run(gpu).unwrap();
         let y = cpu::bias_add(&x, &bv, rows, cols);
-        assert_close(&gpu.read::<f32>(&xt).unwrap(), &y, 1e-6, 1e-6, "bias forward");
+        assert_close(
+            &gpu.read::<f32>(&xt).unwrap(),
+            &y,
+            1e-6,
+            1e-6,
+            "bias forward",
+        );
         let sums = cpu::column_sums(&y, rows, cols);
         let acc: Vec<f64> = sums.iter().zip(&db0).map(|(a, b)| a + b).collect();
-        assert_close(&gpu.read::<f32>(&dbt).unwrap(), &acc, 1e-4, 1e-5, "bias backward accumulate");
-        assert_close(&gpu.read::<f32>(&dbt2).unwrap(), &sums, 1e-4, 1e-5, "bias backward");
+        assert_close(
+            &gpu.read::<f32>(&dbt).unwrap(),
+            &acc,
+            1e-4,
+            1e-5,
+            "bias backward accumulate",
+        );
+        assert_close(
+            &gpu.read::<f32>(&dbt2).unwrap(),
+            &sums,
+            1e-4,
+            1e-5,
+            "bias backward",
+        );
     }
 }
 
@@ -138,8 +187,20 @@ fn relu_forward_and_backward() {
         relu::forward(&mut prog, gpu, &xt, &yt).unwrap();
         relu::backward(&mut prog, gpu, &xt, &dyt, &dxt, false).unwrap();
         prog.run(gpu).unwrap();
-        assert_close(&gpu.read::<f32>(&yt).unwrap(), &cpu::relu(&x), 0.0, 0.0, "relu");
-        assert_close(&gpu.read::<f32>(&dxt).unwrap(), &cpu::relu_backward(&x, &dy), 0.0, 0.0, "relu backward");
+        assert_close(
+            &gpu.read::<f32>(&yt).unwrap(),
+            &cpu::relu(&x),
+            0.0,
+            0.0,
+            "relu",
+        );
+        assert_close(
+            &gpu.read::<f32>(&dxt).unwrap(),
+            &cpu::relu_backward(&x, &dy),
+            0.0,
+            0.0,
+            "relu backward",
+        );
     }
 }
 
@@ -157,8 +218,20 @@ fn axpy_and_scale() {
         axpy::axpy(&mut prog, gpu, -0.375, &xt, &yt).unwrap();
         axpy::scale(&mut prog, gpu, 2.5, &xt, &st).unwrap();
         prog.run(gpu).unwrap();
-        assert_close(&gpu.read::<f32>(&yt).unwrap(), &cpu::axpy(-0.375, &x, &y), 1e-6, 1e-6, "axpy");
-        assert_close(&gpu.read::<f32>(&st).unwrap(), &cpu::scale(2.5, &x), 1e-6, 1e-6, "scale");
+        assert_close(
+            &gpu.read::<f32>(&yt).unwrap(),
+            &cpu::axpy(-0.375, &x, &y),
+            1e-6,
+            1e-6,
+            "axpy",
+        );
+        assert_close(
+            &gpu.read::<f32>(&st).unwrap(),
+            &cpu::scale(2.5, &x),
+            1e-6,
+            1e-6,
+            "scale",
+        );
     }
 }
 
@@ -182,8 +255,16 @@ fn sum_and_dot_partials_combine_in_f64() {
         let d = reduce::combine(&gpu.read::<f32>(&pd).unwrap());
         // f32 products and per-chunk f32 sums: error grows like sqrt(chunk)·ulp·|terms|.
         let tol = 1e-6 * (len as f64).sqrt() * 4.0 + 1e-6;
-        assert!((s - cpu::sum(&x)).abs() <= tol, "sum of {len}: {s} vs {}", cpu::sum(&x));
-        assert!((d - cpu::dot(&x, &y)).abs() <= tol, "dot of {len}: {d} vs {}", cpu::dot(&x, &y));
+        assert!(
+            (s - cpu::sum(&x)).abs() <= tol,
+            "sum of {len}: {s} vs {}",
+            cpu::sum(&x)
+        );
+        assert!(
+            (d - cpu::dot(&x, &y)).abs() <= tol,
+            "dot of {len}: {d} vs {}",
+            cpu::dot(&x, &y)
+        );
     }
 }
 
@@ -191,7 +272,13 @@ fn sum_and_dot_partials_combine_in_f64() {
 fn softmax_cross_entropy_is_stable_and_matches() {
     let gpu = gpu();
     let mut r = rng(7);
-    for &(rows, classes, scale) in &[(1, 10, 1.0), (5, 3, 5.0), (130, 10, 3.0), (7, 100, 1.0), (4, 10, 1e4)] {
+    for &(rows, classes, scale) in &[
+        (1, 10, 1.0),
+        (5, 3, 5.0),
+        (130, 10, 3.0),
+        (7, 100, 1.0),
+        (4, 10, 1e4),
+    ] {
         let mut logits = random(&mut r, rows * classes, scale);
         if scale > 100.0 {
             // Large equal offsets must not overflow exp().
@@ -200,7 +287,9 @@ fn softmax_cross_entropy_is_stable_and_matches() {
             }
         }
         let labels: Vec<u32> = (0..rows).map(|i| ((i * 7 + 3) % classes) as u32).collect();
-        let lt = gpu.upload("logits", &[rows * classes], &f32s(&logits)).unwrap();
+        let lt = gpu
+            .upload("logits", &[rows * classes], &f32s(&logits))
+            .unwrap();
         let yt = gpu.upload("labels", &[rows], &labels).unwrap();
         let losses = gpu.zeros("losses", &[rows]).unwrap();
         let correct = gpu.zeros("correct", &[rows]).unwrap();
@@ -218,10 +307,19 @@ fn softmax_cross_entropy_is_stable_and_matches() {
         assert!(got.iter().all(|v| v.is_finite()), "{what}: non-finite loss");
         assert_close(&got, &want, abs, 1e-5, &what);
         let c: Vec<f32> = gpu.read(&correct).unwrap();
-        let wc: Vec<f64> = want_correct.iter().map(|&b| if b { 1.0 } else { 0.0 }).collect();
+        let wc: Vec<f64> = want_correct
+            .iter()
+            .map(|&b| if b { 1.0 } else { 0.0 })
+            .collect();
         assert_close(&c, &wc, 0.0, 0.0, &format!("{what} correct"));
         let grad = cpu::softmax_xent_backward(&logits32, &labels, rows, classes);
-        assert_close(&gpu.read::<f32>(&dl).unwrap(), &grad, abs / rows as f64 + 1e-7, 1e-4, &format!("{what} grad"));
+        assert_close(
+            &gpu.read::<f32>(&dl).unwrap(),
+            &grad,
+            abs / rows as f64 + 1e-7,
+            1e-4,
+            &format!("{what} grad"),
+        );
     }
 }
 
@@ -236,7 +334,9 @@ fn mse_forward_and_backward() {
         let tt = gpu.upload("t", &[len], &f32s(&t)).unwrap();
         let sq = gpu.zeros("sq", &[len]).unwrap();
         let dp = gpu.zeros("dp", &[len]).unwrap();
-        let partials = gpu.zeros("partials", &[reduce::partial_count(len)]).unwrap();
+        let partials = gpu
+            .zeros("partials", &[reduce::partial_count(len)])
+            .unwrap();
         let mut prog = Program::new();
         mse::forward(&mut prog, gpu, &pt, &tt, &sq).unwrap();
         reduce::sum(&mut prog, gpu, &sq, &partials).unwrap();
@@ -244,8 +344,17 @@ fn mse_forward_and_backward() {
         prog.run(gpu).unwrap();
         let loss = reduce::combine(&gpu.read::<f32>(&partials).unwrap()) / len as f64;
         let want = cpu::mse(&p, &t);
-        assert!((loss - want).abs() <= 1e-5 * want.max(1.0), "mse {loss} vs {want}");
-        assert_close(&gpu.read::<f32>(&dp).unwrap(), &cpu::mse_backward(&p, &t), 1e-6, 1e-5, "mse grad");
+        assert!(
+            (loss - want).abs() <= 1e-5 * want.max(1.0),
+            "mse {loss} vs {want}"
+        );
+        assert_close(
+            &gpu.read::<f32>(&dp).unwrap(),
+            &cpu::mse_backward(&p, &t),
+            1e-6,
+            1e-5,
+            "mse grad",
+        );
     }
 }
 

@@ -2,10 +2,12 @@
 //! pre-recorded programs of dispatches.
 
 mod device;
+mod params;
 mod program;
 mod tensor;
 
 pub use device::{choose_adapter, enumerate_adapters, summaries, AdapterSummary, Gpu};
+pub use params::{ParamLayout, ParamSlot, Params};
 pub use program::{Kernel, Program, Shader};
 pub use tensor::{ReadBack, Tensor};
 

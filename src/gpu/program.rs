@@ -42,9 +42,11 @@ pub struct Kernel {
 
 type KernelKey = (&'static str, String, String);
 
-fn kernel_cache() -> &'static Mutex<HashMap<usize, HashMap<KernelKey, Arc<Kernel>>>> {
-    static CACHE: OnceLock<Mutex<HashMap<usize, HashMap<KernelKey, Arc<Kernel>>>>> =
-        OnceLock::new();
+/// Compiled kernels per live device (by [`Gpu`] id).
+type KernelCache = Mutex<HashMap<usize, HashMap<KernelKey, Arc<Kernel>>>>;
+
+fn kernel_cache() -> &'static KernelCache {
+    static CACHE: OnceLock<KernelCache> = OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
 

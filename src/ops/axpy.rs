@@ -21,7 +21,10 @@ fn record(
     y: &Tensor,
 ) -> Result<(), GpuError> {
     assert_eq!(x.len(), y.len());
-    assert!(!x.same_buffer(y) || x.offset != y.offset, "x and y must not alias");
+    assert!(
+        !x.same_buffer(y) || x.offset != y.offset,
+        "x and y must not alias"
+    );
     let k = gpu.kernel(&shader!("axpy"), entry, &[])?;
     let p = Params {
         len: u(x.len()),
@@ -31,12 +34,24 @@ fn record(
 }
 
 /// `y += α·x`.
-pub fn axpy(prog: &mut Program, gpu: &Gpu, alpha: f32, x: &Tensor, y: &Tensor) -> Result<(), GpuError> {
+pub fn axpy(
+    prog: &mut Program,
+    gpu: &Gpu,
+    alpha: f32,
+    x: &Tensor,
+    y: &Tensor,
+) -> Result<(), GpuError> {
     record(prog, gpu, "axpy", alpha, x, y)
 }
 
 /// `y = α·x`.
-pub fn scale(prog: &mut Program, gpu: &Gpu, alpha: f32, x: &Tensor, y: &Tensor) -> Result<(), GpuError> {
+pub fn scale(
+    prog: &mut Program,
+    gpu: &Gpu,
+    alpha: f32,
+    x: &Tensor,
+    y: &Tensor,
+) -> Result<(), GpuError> {
     record(prog, gpu, "scale", alpha, x, y)
 }
 

@@ -55,5 +55,11 @@ pub fn backward(
         x_off: 0,
     };
     let d = gpu.dummy();
-    prog.dispatch(gpu, &k, &p, &[d, d, dy, dbias], [u(cols.div_ceil(64)), 1, 1])
+    prog.dispatch(
+        gpu,
+        &k,
+        &p,
+        &[d, d, dy, dbias],
+        [u(cols.div_ceil(64)), 1, 1],
+    )
 }

@@ -175,14 +175,26 @@ pub fn record_variant(
         let kernel = gpu.kernel(&shader!("matmul"), "mm_tiled", &[])?;
         let groups = [n.div_ceil(32), m.div_ceil(32), batch].map(u);
         let dummy = gpu.dummy();
-        return prog.dispatch(gpu, &kernel, &params, &[a.t, b.t, c.t, bias, dummy, dummy], groups);
+        return prog.dispatch(
+            gpu,
+            &kernel,
+            &params,
+            &[a.t, b.t, c.t, bias, dummy, dummy],
+            groups,
+        );
     }
     // The tile is 32 rows by 64 columns: put the longer side along the columns by
     // computing Cᵀ = Bᵀ·Aᵀ when that wastes less padding.
     let waste = |m: usize, n: usize| m.div_ceil(32) * 32 * n.div_ceil(64) * 64;
     let (a, b, c, m, n) = if waste(n, m) < waste(m, n) {
         flags |= if epi.bias.is_some() { BIAS_BY_ROW } else { 0 };
-        (b.clone().transposed(), a.clone().transposed(), c.clone().transposed(), n, m)
+        (
+            b.clone().transposed(),
+            a.clone().transposed(),
+            c.clone().transposed(),
+            n,
+            m,
+        )
     } else {
         (a.clone(), b.clone(), c.clone(), m, n)
     };
@@ -229,7 +241,13 @@ pub fn record_variant(
     };
     let kernel = gpu.kernel(&shader!("matmul"), "mm_sg8", &[])?;
     let groups = [np / 64, mp / 32, batch].map(u);
-    prog.dispatch(gpu, &kernel, &params, &[dummy, dummy, c.t, bias, &pa, &pb], groups)
+    prog.dispatch(
+        gpu,
+        &kernel,
+        &params,
+        &[dummy, dummy, c.t, bias, &pa, &pb],
+        groups,
+    )
 }
 
 /// Records the gradients of `C = A · B` given `dC`: `dA (+)= dC · Bᵀ` and

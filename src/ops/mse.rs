@@ -26,7 +26,13 @@ pub fn forward(
         len: u(pred.len()),
         scale: 0.0,
     };
-    prog.dispatch(gpu, &k, &p, &[pred, target, sq, gpu.dummy()], grid_1d(gpu, pred.len(), 1))
+    prog.dispatch(
+        gpu,
+        &k,
+        &p,
+        &[pred, target, sq, gpu.dummy()],
+        grid_1d(gpu, pred.len(), 1),
+    )
 }
 
 /// Gradient of `g · MSE`: `dpred = g · 2(pred − target) / len`.
@@ -45,5 +51,11 @@ pub fn backward(
         len: u(pred.len()),
         scale: g / pred.len() as f32,
     };
-    prog.dispatch(gpu, &k, &p, &[pred, target, gpu.dummy(), dpred], grid_1d(gpu, pred.len(), 1))
+    prog.dispatch(
+        gpu,
+        &k,
+        &p,
+        &[pred, target, gpu.dummy(), dpred],
+        grid_1d(gpu, pred.len(), 1),
+    )
 }

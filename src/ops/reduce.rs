@@ -33,7 +33,11 @@ fn record(
     partials: &Tensor,
 ) -> Result<(), GpuError> {
     let n = partial_count(x.len());
-    assert!(partials.len() >= n, "partials holds {} < {n}", partials.len());
+    assert!(
+        partials.len() >= n,
+        "partials holds {} < {n}",
+        partials.len()
+    );
     let k = gpu.kernel(&shader!("reduce"), entry, &[])?;
     let p = Params {
         len: u(x.len()),

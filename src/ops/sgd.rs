@@ -22,5 +22,11 @@ pub fn step(
     let p = Params {
         len: u(params.len()),
     };
-    prog.dispatch(gpu, &k, &p, &[params, grads, lr], grid_1d(gpu, params.len(), 1))
+    prog.dispatch(
+        gpu,
+        &k,
+        &p,
+        &[params, grads, lr],
+        grid_1d(gpu, params.len(), 1),
+    )
 }

@@ -15,6 +15,7 @@ struct Params {
 
 /// Per-row losses and correctness (1.0 where the arg-max is the label) of `[rows, classes]`
 /// logits; the batch loss is the mean of `losses`.
+#[allow(clippy::too_many_arguments)]
 pub fn forward(
     prog: &mut Program,
     gpu: &Gpu,
@@ -35,7 +36,13 @@ pub fn forward(
         pad: 0,
     };
     let d = gpu.dummy();
-    prog.dispatch(gpu, &k, &p, &[logits, labels, losses, correct, d], [u(rows.div_ceil(64)), 1, 1])
+    prog.dispatch(
+        gpu,
+        &k,
+        &p,
+        &[logits, labels, losses, correct, d],
+        [u(rows.div_ceil(64)), 1, 1],
+    )
 }
 
 /// Gradient of `g · mean(losses)`: `dlogits = g/rows · (softmax − onehot)`.
@@ -60,5 +67,11 @@ pub fn backward(
         pad: 0,
     };
     let d = gpu.dummy();
-    prog.dispatch(gpu, &k, &p, &[logits, labels, d, d, dlogits], [u(rows.div_ceil(64)), 1, 1])
+    prog.dispatch(
+        gpu,
+        &k,
+        &p,
+        &[logits, labels, d, d, dlogits],
+        [u(rows.div_ceil(64)), 1, 1],
+    )
 }

@@ -10,7 +10,9 @@ use rand_chacha::ChaCha8Rng;
 
 pub fn gpu() -> &'static Gpu {
     static GPU: OnceLock<Gpu> = OnceLock::new();
-    GPU.get_or_init(|| Gpu::open(None).expect("the tests need a wgpu adapter (mesa-vulkan-drivers)"))
+    GPU.get_or_init(|| {
+        Gpu::open(None).expect("the tests need a wgpu adapter (mesa-vulkan-drivers)")
+    })
 }
 
 pub fn rng(seed: u64) -> ChaCha8Rng {

@@ -1,0 +1,69 @@
+//! The command line on good and bad input.
+
+use std::process::Command;
+
+fn etaprobe(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+        .args(args)
+        .env_remove("ETAPROBE_ADAPTER")
+        .output()
+        .expect("run etaprobe")
+}
+
+#[test]
+fn devices_lists_an_adapter_and_marks_the_chosen_one() {
+    let out = etaprobe(&["devices"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "devices failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.lines().any(|l| l.starts_with('*')),
+        "no adapter marked:\n{stdout}"
+    );
+}
+
+#[test]
+fn unknown_adapter_is_a_clear_error_with_exit_code_2() {
+    for args in [
+        &["--adapter", "nonexistent", "devices"][..],
+        &["--adapter", "99", "bench", "matmul", "--sizes", "8"],
+    ] {
+        let out = etaprobe(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("no adapter matches"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn adapter_from_the_environment() {
+    let out = Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+        .arg("devices")
+        .env("ETAPROBE_ADAPTER", "no-such-gpu")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn bench_matmul_runs_on_a_small_size() {
+    let out = etaprobe(&["bench", "matmul", "--sizes", "40", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["m"], 40);
+    assert!(v[0]["gflops"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn unknown_subcommand_is_rejected() {
+    let out = etaprobe(&["frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+}
