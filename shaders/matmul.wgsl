@@ -39,6 +39,9 @@ const BIAS_BY_ROW: u32 = 32u;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 @group(0) @binding(5) var<storage, read> a4: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read> b4: array<vec4<f32>>;
+// The output again, four elements at a time: on lavapipe each store with per-lane
+// addresses is a loop over the lanes, so one vec4 store replaces four loops.
+@group(0) @binding(7) var<storage, read_write> c4: array<vec4<f32>>;
 
 fn epilogue(batch: u32, row: u32, col: u32, v: f32) {
     if (row >= p.m || col >= p.n) {
@@ -58,23 +61,28 @@ fn epilogue(batch: u32, row: u32, col: u32, v: f32) {
     c[i] = x;
 }
 
-// Copies the strided matrix (a_off, a_rs, a_cs, a_bs) of m × k into c as a zero-padded
-// row-major [mp, kp] matrix per batch item (c_bs apart). One invocation per output element.
+// Copies the strided matrix (a_off, a_rs, a_cs, a_bs) of m × k into c4 as a zero-padded
+// row-major [mp, kp] matrix per batch item (c_bs apart, a multiple of 4). One invocation
+// per four output elements; kp % 4 = 0, so the four never straddle a row.
 @compute @workgroup_size(64)
 fn pack(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let per_item = p.mp * p.kp;
-    let i = gid.x + gid.y * nwg.x * 64u;
-    if (i >= per_item) {
+    let quads = p.mp * p.kp / 4u;
+    let q = gid.x + gid.y * nwg.x * 64u;
+    if (q >= quads) {
         return;
     }
-    let row = i / p.kp;
-    let col = i % p.kp;
-    let batch = gid.z;
-    var v = 0.0;
-    if (row < p.m && col < p.k) {
-        v = a[p.a_off + batch * p.a_bs + row * p.a_rs + col * p.a_cs];
+    let row = 4u * q / p.kp;
+    let col = 4u * q % p.kp;
+    let base = p.a_off + gid.z * p.a_bs + row * p.a_rs;
+    var v = vec4(0.0);
+    if (row < p.m) {
+        for (var j = 0u; j < 4u; j++) {
+            if (col + j < p.k) {
+                v[j] = a[base + (col + j) * p.a_cs];
+            }
+        }
     }
-    c[batch * p.c_bs + i] = v;
+    c4[gid.z * p.c_bs / 4u + q] = v;
 }
 
 @compute @workgroup_size(8)
@@ -331,6 +339,22 @@ fn mm_sg8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id)
 }
 
 fn store4(batch: u32, row: u32, col: u32, v: vec4<f32>) {
+    let i = p.c_off + batch * p.c_bs + row * p.c_rs + col;
+    if (p.c_cs == 1u && row < p.m && col + 3u < p.n && i % 4u == 0u) {
+        var x = v;
+        if ((p.flags & HAS_BIAS) != 0u && (p.flags & BIAS_BY_ROW) == 0u) {
+            let o = p.bias_off + col;
+            x += vec4(bias[o], bias[o + 1u], bias[o + 2u], bias[o + 3u]);
+        }
+        if ((p.flags & RELU) != 0u) {
+            x = max(x, vec4(0.0));
+        }
+        if ((p.flags & ACCUMULATE) != 0u) {
+            x += c4[i / 4u];
+        }
+        c4[i / 4u] = x;
+        return;
+    }
     epilogue(batch, row, col, v.x);
     epilogue(batch, row, col + 1u, v.y);
     epilogue(batch, row, col + 2u, v.z);

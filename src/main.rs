@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 use etaprobe::bench;
 use etaprobe::gpu::{self, Gpu};
+use etaprobe::train::run::{train, TrainArgs};
 
 /// Train neural networks on any GPU through wgpu, learning the learning rate as it trains.
 #[derive(Parser)]
@@ -20,6 +21,17 @@ struct Cli {
 enum Command {
     /// List the adapters wgpu can use and mark the one etaprobe would choose.
     Devices,
+    /// Train a model (default: LeNet-5 on CIFAR-10 with the basic schedule).
+    Train(TrainArgs),
+    /// Draw the paper's figures comparing runs: loss, accuracy and η against epochs.
+    Plot {
+        /// Run directories written by `etaprobe train`.
+        #[arg(required = true)]
+        runs: Vec<std::path::PathBuf>,
+        /// Where to write the figures.
+        #[arg(long, value_name = "DIR")]
+        out: std::path::PathBuf,
+    },
     /// Measure kernel throughput.
     Bench {
         #[command(subcommand)]
@@ -54,6 +66,28 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Devices => devices(cli.adapter.as_deref()),
+        Command::Train(args) => {
+            let s = train(&args, cli.adapter.as_deref())?;
+            let acc = s.final_test_acc.map_or(String::new(), |a| {
+                format!(", test accuracy {:.2}%", 100.0 * a)
+            });
+            eprintln!(
+                "done: {} steps, {} epochs in {:.1} s ({:.0} images/s), train loss {:.5}{acc}; run files in {}",
+                s.steps,
+                s.epochs,
+                s.seconds,
+                s.images_per_second,
+                s.final_train_loss,
+                s.out.display()
+            );
+            Ok(())
+        }
+        Command::Plot { runs, out } => {
+            for f in etaprobe::report::compare_runs(&runs, &out)? {
+                println!("{}", f.display());
+            }
+            Ok(())
+        }
         Command::Bench { what } => match what {
             BenchWhat::Matmul { sizes, json } => {
                 let gpu = open(cli.adapter.as_deref())?;

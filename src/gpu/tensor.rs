@@ -20,6 +20,11 @@ pub struct Tensor {
     pub shape: Vec<usize>,
 }
 
+/// Buffers hold whole vec4s (at least one), so every tensor can also be bound as vec4s.
+fn padded_bytes(elems: usize) -> u64 {
+    (4 * elems as u64).div_ceil(16).max(1) * 16
+}
+
 const USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
     .union(wgpu::BufferUsages::COPY_SRC)
     .union(wgpu::BufferUsages::COPY_DST);
@@ -62,11 +67,15 @@ impl Tensor {
         }
     }
 
+    /// The view as a binding, rounded up to whole vec4s where the buffer allows, so kernels
+    /// may also read it as `array<vec4<f32>>`.
     pub fn binding(&self) -> wgpu::BindingResource<'_> {
+        let start = 4 * self.offset as u64;
+        let size = padded_bytes(self.len()).min(self.buffer.size() - start);
         wgpu::BindingResource::Buffer(wgpu::BufferBinding {
             buffer: &self.buffer,
-            offset: 4 * self.offset as u64,
-            size: wgpu::BufferSize::new(self.bytes().max(4)),
+            offset: start,
+            size: wgpu::BufferSize::new(size),
         })
     }
 
@@ -109,17 +118,14 @@ impl Gpu {
         assert_eq!(std::mem::size_of::<T>(), 4, "tensors hold 32-bit elements");
         let elems: usize = shape.iter().product();
         assert_eq!(elems, data.len(), "data does not match shape {shape:?}");
-        self.check_binding_size(label, 4 * elems as u64)?;
-        let contents: &[u8] = if data.is_empty() {
-            &[0u8; 4]
-        } else {
-            bytemuck::cast_slice(data)
-        };
+        self.check_binding_size(label, padded_bytes(elems))?;
+        let mut contents = bytemuck::cast_slice::<T, u8>(data).to_vec();
+        contents.resize(padded_bytes(elems) as usize, 0);
         let buffer = self
             .device
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some(label),
-                contents,
+                contents: &contents,
                 usage: USAGE,
             });
         Ok(Tensor {

@@ -179,7 +179,7 @@ pub fn record_variant(
             gpu,
             &kernel,
             &params,
-            &[a.t, b.t, c.t, bias, dummy, dummy],
+            &[a.t, b.t, c.t, bias, dummy, dummy, c.t],
             groups,
         );
     }
@@ -224,8 +224,9 @@ pub fn record_variant(
             kp: u(cp),
             ..Default::default()
         };
-        let groups = grid_1d(gpu, rp * cp, items);
-        prog.dispatch(gpu, &pack, &params, &[src.t, dummy, dst], groups)?;
+        let groups = grid_1d(gpu, rp * cp / 4, items);
+        let tensors = [src.t, dummy, dummy, dummy, dummy, dummy, dst];
+        prog.dispatch(gpu, &pack, &params, &tensors, groups)?;
     }
     let params = Params {
         m: u(m),
@@ -245,7 +246,7 @@ pub fn record_variant(
         gpu,
         &kernel,
         &params,
-        &[dummy, dummy, c.t, bias, &pa, &pb],
+        &[dummy, dummy, c.t, bias, &pa, &pb, c.t],
         groups,
     )
 }

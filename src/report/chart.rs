@@ -1,0 +1,343 @@
+//! Line charts rendered to PNG bytes with plotters' bitmap backend.
+//!
+//! Text goes through ab_glyph with DejaVu Sans embedded in the binary (the `dejavu` crate),
+//! so figures need no fontconfig and no installed font, at build time or at run time.
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use anyhow::{anyhow, Context, Result};
+use image::{codecs::png::PngEncoder, ExtendedColorType, ImageEncoder};
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+/// Most points drawn per series: beyond it a series is reduced to the min and max of
+/// each bucket, which keeps spikes visible while a million-step run still draws quickly.
+const MAX_POINTS: usize = 4000;
+/// Series up to this many points get a marker at each point (epoch curves).
+const MARKER_POINTS: usize = 40;
+
+/// Distinct colours (Tableau 10), in the order runs are given.
+pub(crate) const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// How a series is drawn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Style {
+    Line,
+    Dashed,
+    /// Dots only (e.g. the steps where Newton's denominator was safeguarded).
+    Dots,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Series {
+    pub label: String,
+    pub color: RGBColor,
+    pub style: Style,
+    /// Non-finite y values are gaps in the line.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// One set of axes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Panel {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub series: Vec<Series>,
+    /// Consider a log y axis (losses, η); used when all values are positive and span more
+    /// than two decades.
+    pub log_y_allowed: bool,
+    /// Shown instead of axes when no series has a finite point.
+    pub empty_message: String,
+}
+
+impl Panel {
+    fn finite_points(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+        self.series
+            .iter()
+            .flat_map(|s| s.points.iter().copied())
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+    }
+}
+
+/// Registers the embedded font under the family name plotters uses by default.
+fn register_font() -> Result<()> {
+    static OK: OnceLock<bool> = OnceLock::new();
+    let ok = *OK.get_or_init(|| {
+        plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular())
+            .is_ok()
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(anyhow!("the embedded DejaVu Sans font could not be loaded"))
+    }
+}
+
+/// Renders panels side by side (one row) under an optional figure title; returns PNG bytes.
+pub(crate) fn render_png(
+    size: (u32, u32),
+    title: Option<&str>,
+    panels: &[Panel],
+) -> Result<Vec<u8>> {
+    register_font()?;
+    let (w, h) = size;
+    let mut rgb = vec![0u8; w as usize * h as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_err)?;
+        let root = match title {
+            Some(t) => root
+                .titled(t, ("sans-serif", 30).into_font())
+                .map_err(plot_err)?,
+            None => root,
+        };
+        let areas = root.split_evenly((1, panels.len().max(1)));
+        for (area, panel) in areas.iter().zip(panels) {
+            draw_panel(area, panel)?;
+        }
+        root.present().map_err(plot_err)?;
+    }
+    let mut png = Vec::new();
+    PngEncoder::new(&mut png)
+        .write_image(&rgb, w, h, ExtendedColorType::Rgb8)
+        .context("cannot encode PNG")?;
+    Ok(png)
+}
+
+fn plot_err<E: std::error::Error + Send + Sync>(
+    e: plotters::drawing::DrawingAreaErrorKind<E>,
+) -> anyhow::Error {
+    anyhow!("drawing failed: {e}")
+}
+
+type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+
+fn draw_panel(area: &Area<'_>, panel: &Panel) -> Result<()> {
+    let (mut x_lo, mut x_hi, mut y_lo, mut y_hi) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for (x, y) in panel.finite_points() {
+        x_lo = x_lo.min(x);
+        x_hi = x_hi.max(x);
+        y_lo = y_lo.min(y);
+        y_hi = y_hi.max(y);
+    }
+    if x_lo > x_hi {
+        return draw_message(area, &panel.title, &panel.empty_message);
+    }
+    let x_range = pad_linear(x_lo, x_hi, 0.02);
+    if panel.log_y_allowed && y_lo > 0.0 && y_hi / y_lo > 100.0 {
+        let y = (y_lo / 1.25)..(y_hi * 1.25);
+        draw_axes(area, panel, x_range, y.log_scale(), true)
+    } else {
+        draw_axes(area, panel, x_range, pad_linear(y_lo, y_hi, 0.05), false)
+    }
+}
+
+/// The range with `frac` of its width added on both sides; a single value gets a width.
+fn pad_linear(lo: f64, hi: f64, frac: f64) -> Range<f64> {
+    if hi > lo {
+        let d = (hi - lo) * frac;
+        (lo - d)..(hi + d)
+    } else {
+        let d = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
+        (lo - d)..(hi + d)
+    }
+}
+
+fn draw_axes<Y>(area: &Area<'_>, panel: &Panel, x: Range<f64>, y: Y, log_y: bool) -> Result<()>
+where
+    Y: AsRangedCoord<Value = f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
+{
+    let mut chart = ChartBuilder::on(area)
+        .caption(&panel.title, ("sans-serif", 24))
+        .margin(14)
+        .x_label_area_size(50)
+        .y_label_area_size(80)
+        .build_cartesian_2d(x, y)
+        .map_err(plot_err)?;
+    let y_desc = if log_y {
+        format!("{} (log scale)", panel.y_label)
+    } else {
+        panel.y_label.clone()
+    };
+    chart
+        .configure_mesh()
+        .x_desc(panel.x_label.as_str())
+        .y_desc(y_desc)
+        .axis_desc_style(("sans-serif", 18))
+        .label_style(("sans-serif", 15))
+        .x_label_formatter(&|v| fmt_tick(*v))
+        .y_label_formatter(&|v| fmt_tick(*v))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(plot_err)?;
+
+    for s in &panel.series {
+        let color = s.color;
+        let points = decimate(&s.points);
+        let n = points
+            .iter()
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .count();
+        if n == 0 {
+            continue;
+        }
+        for segment in finite_segments(&points) {
+            let segment = segment.into_iter();
+            match s.style {
+                Style::Line => chart.draw_series(
+                    LineSeries::new(segment, color.stroke_width(2))
+                        .point_size(if n <= MARKER_POINTS { 3 } else { 0 }),
+                ),
+                Style::Dashed => {
+                    chart.draw_series(DashedLineSeries::new(segment, 8, 5, color.stroke_width(2)))
+                }
+                Style::Dots => {
+                    chart.draw_series(segment.map(|p| Circle::new(p, 3, color.filled())))
+                }
+            }
+            .map_err(plot_err)?;
+        }
+        if !s.label.is_empty() {
+            // An empty series carries the legend entry, so a line broken by gaps is listed once.
+            let anno = chart
+                .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
+                .map_err(plot_err)?
+                .label(s.label.as_str());
+            match s.style {
+                Style::Line => {
+                    anno.legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2))
+                    });
+                }
+                Style::Dashed => {
+                    anno.legend(move |(x, y)| {
+                        EmptyElement::at((x, y))
+                            + PathElement::new(vec![(0, 0), (9, 0)], color.stroke_width(2))
+                            + PathElement::new(vec![(15, 0), (24, 0)], color.stroke_width(2))
+                    });
+                }
+                Style::Dots => {
+                    anno.legend(move |(x, y)| Circle::new((x + 12, y), 3, color.filled()));
+                }
+            }
+        }
+    }
+    if panel.series.iter().any(|s| !s.label.is_empty()) {
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font(("sans-serif", 16))
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(160, 160, 160))
+            .draw()
+            .map_err(plot_err)?;
+    }
+    Ok(())
+}
+
+/// A panel with only a title and a centred message (no data to draw).
+fn draw_message(area: &Area<'_>, title: &str, message: &str) -> Result<()> {
+    let (w, h) = area.dim_in_pixel();
+    let title_style =
+        TextStyle::from(("sans-serif", 24).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+    area.draw(&Text::new(
+        title.to_string(),
+        (w as i32 / 2, 12),
+        title_style,
+    ))
+    .map_err(plot_err)?;
+    let style = TextStyle::from(("sans-serif", 20).into_font())
+        .color(&RGBColor(90, 90, 90))
+        .pos(Pos::new(HPos::Center, VPos::Center));
+    let lines: Vec<&str> = message.lines().collect();
+    let top = h as i32 / 2 - (lines.len() as i32 - 1) * 14;
+    for (i, line) in lines.iter().enumerate() {
+        area.draw(&Text::new(
+            line.to_string(),
+            (w as i32 / 2, top + i as i32 * 28),
+            style.clone(),
+        ))
+        .map_err(plot_err)?;
+    }
+    Ok(())
+}
+
+/// Splits at non-finite points so that a diverged (NaN/inf) stretch shows as a gap.
+fn finite_segments(points: &[(f64, f64)]) -> Vec<Vec<(f64, f64)>> {
+    let mut out = vec![];
+    let mut cur = vec![];
+    for &(x, y) in points {
+        if x.is_finite() && y.is_finite() {
+            cur.push((x, y));
+        } else if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// At most about [`MAX_POINTS`] points: each bucket keeps its minimum and maximum (in x
+/// order) and its non-finite points, so spikes and gaps survive.
+pub(crate) fn decimate(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    if points.len() <= MAX_POINTS {
+        return points.to_vec();
+    }
+    let bucket = points.len().div_ceil(MAX_POINTS / 2);
+    let mut out = Vec::with_capacity(MAX_POINTS + 2);
+    for chunk in points.chunks(bucket) {
+        if let Some(&bad) = chunk.iter().find(|(_, y)| !y.is_finite()) {
+            out.push(bad);
+            continue;
+        }
+        let (mut lo, mut hi) = (0, 0);
+        for (i, p) in chunk.iter().enumerate() {
+            if p.1 < chunk[lo].1 {
+                lo = i;
+            }
+            if p.1 > chunk[hi].1 {
+                hi = i;
+            }
+        }
+        let (a, b) = (lo.min(hi), lo.max(hi));
+        out.push(chunk[a]);
+        if b != a {
+            out.push(chunk[b]);
+        }
+    }
+    out
+}
+
+/// Tick labels: short, no float noise, scientific only where decimals would be long.
+pub(crate) fn fmt_tick(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let a = v.abs();
+    if !(1e-3..1e5).contains(&a) {
+        let s = format!("{v:.1e}");
+        // "1.0e-4" -> "1e-4"
+        return s.replace(".0e", "e");
+    }
+    let s = format!("{v:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
+}

@@ -1,0 +1,687 @@
+//! What a run writes besides checkpoints and figures (DESIGN.md §5): `epochs.csv`,
+//! `steps.csv`, `run.json`, and the atomic-write helper everything in a run directory uses.
+//!
+//! CSV conventions (so that pandas, spreadsheets and `awk -F,` read the files as they are):
+//! - one header line, then one record per line, `\n` terminated, no quoting (every cell is a
+//!   number or empty);
+//! - floats are written with Rust's `{}` for `f64`, the shortest text that parses back to
+//!   the same value, so a resumed run or a figure sees exactly what the trainer had;
+//!   non-finite values are written `NaN`, `inf`, `-inf` (a diverged loss stays visible);
+//! - a missing value is an empty cell;
+//! - `safeguarded` is `1` when δ was added to the Newton denominator, else `0`.
+//!
+//! Writers write each record with a single `write` of the whole line and no buffering, so a
+//! run that crashes keeps every record up to its last step (the page cache survives the
+//! process). [`EpochWriter::sync`] / [`StepWriter::sync`] also push them to the disk, for
+//! when a checkpoint is taken.
+//!
+//! Readers are strict (a malformed line is an error naming the file and line) with one
+//! exception: an unterminated last line that does not parse is dropped, because it is a
+//! record that a crash cut in the middle, never a complete one.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+/// File names inside a run directory.
+pub const EPOCHS_CSV: &str = "epochs.csv";
+pub const STEPS_CSV: &str = "steps.csv";
+pub const RUN_JSON: &str = "run.json";
+
+/// Header of `epochs.csv` (a user-facing contract: DESIGN.md §5).
+pub const EPOCHS_HEADER: &str = "epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds";
+/// Header of `steps.csv` for a schedule that does not probe.
+pub const STEPS_HEADER: &str = "step,epoch,loss,lr";
+/// Columns appended to [`STEPS_HEADER`] when the schedule probes (newton).
+pub const PROBE_COLUMNS: &str = "f_m2,f_m1,f_0,f_p1,f_p2,numerator,denominator,safeguarded";
+
+/// One line of `epochs.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochRecord {
+    pub epoch: usize,
+    pub train_loss: f64,
+    /// Fraction in [0, 1]; `None` for regression.
+    pub train_acc: Option<f64>,
+    /// `None` when the epoch had no evaluation.
+    pub test_loss: Option<f64>,
+    /// Fraction in [0, 1]; `None` for regression or without evaluation.
+    pub test_acc: Option<f64>,
+    /// η at the end of the epoch.
+    pub lr: f64,
+    /// Wall time since the start of the run.
+    pub seconds: f64,
+}
+
+/// The five probe losses of a Newton step and the pieces of its update
+/// `η(t+1) = η(t) − 2ε·numerator / denominator`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProbeRecord {
+    /// f(η−2ε), f(η−ε), f(η), f(η+ε), f(η+2ε).
+    pub f: [f64; 5],
+    pub numerator: f64,
+    /// The denominator actually used (δ included when `safeguarded`).
+    pub denominator: f64,
+    /// δ was added because the raw denominator was numerically zero.
+    pub safeguarded: bool,
+}
+
+/// One line of `steps.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepRecord {
+    pub step: usize,
+    pub epoch: usize,
+    pub loss: f64,
+    pub lr: f64,
+    /// `None` for schedules that do not probe, or for a step of a probing run that did not.
+    pub probe: Option<ProbeRecord>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Atomic writes
+
+/// Writes `bytes` to `path` atomically: a temporary file next to it, fsync, rename over the
+/// target, fsync of the directory. Readers see the old file or the new one, never a part.
+/// On error the temporary file is removed and an existing `path` is left as it was.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// [`write_atomic`] for content produced piece by piece (large checkpoints are streamed
+/// instead of assembled in memory). If `fill` fails, nothing is renamed and the temporary
+/// file is removed.
+pub fn write_atomic_with<F>(path: &Path, fill: F) -> io::Result<()>
+where
+    F: FnOnce(&mut dyn Write) -> io::Result<()>,
+{
+    let (tmp, file) = create_temp_beside(path)?;
+    let result = (|| {
+        let mut w = BufWriter::new(&file);
+        fill(&mut w)?;
+        w.flush()?;
+        drop(w);
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    sync_parent_dir(path);
+    Ok(())
+}
+
+/// A new, exclusively created file in the target's directory (same file system, so the
+/// rename is atomic), hidden by a leading dot and unique per process and call.
+fn create_temp_beside(path: &Path) -> io::Result<(PathBuf, File)> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let name = path.file_name().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{}: not a file path", path.display()),
+        )
+    })?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    loop {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(
+            ".{}.tmp-{}-{}",
+            name.to_string_lossy(),
+            std::process::id(),
+            n
+        ));
+        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+            Ok(f) => return Ok((tmp, f)),
+            // A leftover from an earlier process with the same pid: take the next name.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Makes the rename itself durable. Best effort: not every platform or file system allows
+/// opening a directory, and the data is already safe in the renamed file.
+fn sync_parent_dir(path: &Path) {
+    #[cfg(unix)]
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+// ---------------------------------------------------------------------------------------
+// Writers
+
+/// Appends records to `epochs.csv`.
+#[derive(Debug)]
+pub struct EpochWriter {
+    path: PathBuf,
+    file: File,
+}
+
+impl EpochWriter {
+    /// Creates (or truncates) `path` and writes the header.
+    pub fn create(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let file = create_with_header(&path, EPOCHS_HEADER)?;
+        Ok(Self { path, file })
+    }
+
+    /// Continues an existing `epochs.csv` for `--resume`: keeps the records with
+    /// `epoch <= last_epoch` (later ones were written after the checkpoint being resumed),
+    /// rewrites the file atomically and appends from there. A missing file is created.
+    pub fn resume(path: impl AsRef<Path>, last_epoch: usize) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        if !path.exists() {
+            return Self::create(path);
+        }
+        let kept: Vec<EpochRecord> = read_epochs(&path)?
+            .into_iter()
+            .filter(|r| r.epoch <= last_epoch)
+            .collect();
+        let mut text = format!("{EPOCHS_HEADER}\n");
+        for r in &kept {
+            text.push_str(&epoch_line(r));
+        }
+        write_atomic(&path, text.as_bytes())
+            .with_context(|| format!("cannot rewrite {}", path.display()))?;
+        let file = open_append(&path)?;
+        Ok(Self { path, file })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one record (one `write` call: never half a line from a crash of ours).
+    pub fn write(&mut self, r: &EpochRecord) -> Result<()> {
+        self.file
+            .write_all(epoch_line(r).as_bytes())
+            .and_then(|_| self.file.flush())
+            .with_context(|| format!("cannot append to {}", self.path.display()))
+    }
+
+    /// Forces the records written so far to the disk.
+    pub fn sync(&self) -> Result<()> {
+        self.file
+            .sync_data()
+            .with_context(|| format!("cannot sync {}", self.path.display()))
+    }
+}
+
+/// Appends records to `steps.csv`.
+#[derive(Debug)]
+pub struct StepWriter {
+    path: PathBuf,
+    file: File,
+    probes: bool,
+}
+
+impl StepWriter {
+    /// Creates (or truncates) `path` and writes the header; `probes` (the run's schedule
+    /// probes) adds the probe columns.
+    pub fn create(path: impl AsRef<Path>, probes: bool) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let file = create_with_header(&path, &steps_header(probes))?;
+        Ok(Self { path, file, probes })
+    }
+
+    /// Continues an existing `steps.csv` for `--resume`: keeps the records with
+    /// `step <= last_step`, rewrites the file atomically and appends from there. The file's
+    /// header must agree with `probes` (a resumed run keeps its schedule). A missing file is
+    /// created.
+    pub fn resume(path: impl AsRef<Path>, probes: bool, last_step: usize) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        if !path.exists() {
+            return Self::create(path, probes);
+        }
+        let (file_probes, records) = read_steps_with_header(&path)?;
+        if file_probes != probes {
+            bail!(
+                "{}: {} probe columns but the resumed schedule {}",
+                path.display(),
+                if file_probes { "has" } else { "has no" },
+                if probes { "probes" } else { "does not probe" }
+            );
+        }
+        let mut text = format!("{}\n", steps_header(probes));
+        for r in records.iter().filter(|r| r.step <= last_step) {
+            text.push_str(&step_line(r, probes));
+        }
+        write_atomic(&path, text.as_bytes())
+            .with_context(|| format!("cannot rewrite {}", path.display()))?;
+        let file = open_append(&path)?;
+        Ok(Self { path, file, probes })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether the file has the probe columns.
+    pub fn probes(&self) -> bool {
+        self.probes
+    }
+
+    /// Appends one record. A record with a probe in a file without probe columns is an
+    /// error (the probes would be lost); a record without one in a probing file gets empty
+    /// probe cells.
+    pub fn write(&mut self, r: &StepRecord) -> Result<()> {
+        if r.probe.is_some() && !self.probes {
+            bail!(
+                "{}: step {} has probe losses but the file was created without probe columns",
+                self.path.display(),
+                r.step
+            );
+        }
+        self.file
+            .write_all(step_line(r, self.probes).as_bytes())
+            .and_then(|_| self.file.flush())
+            .with_context(|| format!("cannot append to {}", self.path.display()))
+    }
+
+    /// Forces the records written so far to the disk.
+    pub fn sync(&self) -> Result<()> {
+        self.file
+            .sync_data()
+            .with_context(|| format!("cannot sync {}", self.path.display()))
+    }
+}
+
+fn steps_header(probes: bool) -> String {
+    if probes {
+        format!("{STEPS_HEADER},{PROBE_COLUMNS}")
+    } else {
+        STEPS_HEADER.to_string()
+    }
+}
+
+fn create_with_header(path: &Path, header: &str) -> Result<File> {
+    let mut file =
+        File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(format!("{header}\n").as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(file)
+}
+
+fn open_append(path: &Path) -> Result<File> {
+    OpenOptions::new()
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open {} for appending", path.display()))
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+fn epoch_line(r: &EpochRecord) -> String {
+    format!(
+        "{},{},{},{},{},{},{}\n",
+        r.epoch,
+        r.train_loss,
+        opt(r.train_acc),
+        opt(r.test_loss),
+        opt(r.test_acc),
+        r.lr,
+        r.seconds
+    )
+}
+
+fn step_line(r: &StepRecord, probes: bool) -> String {
+    let mut line = format!("{},{},{},{}", r.step, r.epoch, r.loss, r.lr);
+    if probes {
+        match &r.probe {
+            Some(p) => {
+                for v in p.f {
+                    line.push_str(&format!(",{v}"));
+                }
+                line.push_str(&format!(
+                    ",{},{},{}",
+                    p.numerator,
+                    p.denominator,
+                    u8::from(p.safeguarded)
+                ));
+            }
+            None => line.push_str(",,,,,,,,"),
+        }
+    }
+    line.push('\n');
+    line
+}
+
+// ---------------------------------------------------------------------------------------
+// Readers
+
+/// Reads `epochs.csv` back.
+pub fn read_epochs(path: impl AsRef<Path>) -> Result<Vec<EpochRecord>> {
+    let path = path.as_ref();
+    let text = read_text(path)?;
+    let mut lines = Lines::new(path, &text);
+    let header = lines.header()?;
+    if header != EPOCHS_HEADER {
+        bail!(
+            "{} line 1: header is {header:?}, expected {EPOCHS_HEADER:?}",
+            path.display()
+        );
+    }
+    let names: Vec<&str> = EPOCHS_HEADER.split(',').collect();
+    let mut out = Vec::new();
+    while let Some(line) = lines.next_record() {
+        let parsed = (|| {
+            let c = line.cells(&names)?;
+            Ok(EpochRecord {
+                epoch: c.usize(0)?,
+                train_loss: c.f64(1)?,
+                train_acc: c.opt_f64(2)?,
+                test_loss: c.opt_f64(3)?,
+                test_acc: c.opt_f64(4)?,
+                lr: c.f64(5)?,
+                seconds: c.f64(6)?,
+            })
+        })();
+        if let Some(r) = lines.accept(parsed)? {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// Reads `steps.csv` back (with or without probe columns).
+pub fn read_steps(path: impl AsRef<Path>) -> Result<Vec<StepRecord>> {
+    Ok(read_steps_with_header(path.as_ref())?.1)
+}
+
+/// Whether an existing `steps.csv` has the probe columns.
+pub fn steps_have_probes(path: impl AsRef<Path>) -> Result<bool> {
+    let path = path.as_ref();
+    let text = read_text(path)?;
+    let header = Lines::new(path, &text).header()?;
+    probe_header(path, header)
+}
+
+fn probe_header(path: &Path, header: &str) -> Result<bool> {
+    if header == STEPS_HEADER {
+        Ok(false)
+    } else if header == steps_header(true) {
+        Ok(true)
+    } else {
+        bail!(
+            "{} line 1: header is {header:?}, expected {STEPS_HEADER:?} or {:?}",
+            path.display(),
+            steps_header(true)
+        )
+    }
+}
+
+fn read_steps_with_header(path: &Path) -> Result<(bool, Vec<StepRecord>)> {
+    let text = read_text(path)?;
+    let mut lines = Lines::new(path, &text);
+    let header = lines.header()?;
+    let probes = probe_header(path, header)?;
+    let header = steps_header(probes);
+    let names: Vec<&str> = header.split(',').collect();
+    let mut out = Vec::new();
+    while let Some(line) = lines.next_record() {
+        let parsed = (|| {
+            let c = line.cells(&names)?;
+            let probe = if probes {
+                let filled = (4..12).filter(|&i| !c.cell(i).is_empty()).count();
+                match filled {
+                    0 => None,
+                    8 => Some(ProbeRecord {
+                        f: [c.f64(4)?, c.f64(5)?, c.f64(6)?, c.f64(7)?, c.f64(8)?],
+                        numerator: c.f64(9)?,
+                        denominator: c.f64(10)?,
+                        safeguarded: c.flag(11)?,
+                    }),
+                    _ => bail!("probe columns are partly empty (all or none must be filled)"),
+                }
+            } else {
+                None
+            };
+            Ok(StepRecord {
+                step: c.usize(0)?,
+                epoch: c.usize(1)?,
+                loss: c.f64(2)?,
+                lr: c.f64(3)?,
+                probe,
+            })
+        })();
+        if let Some(r) = lines.accept(parsed)? {
+            out.push(r);
+        }
+    }
+    Ok((probes, out))
+}
+
+fn read_text(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    String::from_utf8(bytes).with_context(|| format!("{}: not UTF-8 text", path.display()))
+}
+
+/// Line iterator that knows the file name, the 1-based line number and whether the current
+/// line is an unterminated last line (a torn write).
+struct Lines<'a> {
+    path: &'a Path,
+    rest: &'a str,
+    lineno: usize,
+    torn: bool,
+}
+
+struct Line<'a> {
+    text: &'a str,
+}
+
+struct Cells<'a> {
+    cells: Vec<&'a str>,
+    names: &'a [&'a str],
+}
+
+impl<'a> Lines<'a> {
+    fn new(path: &'a Path, text: &'a str) -> Self {
+        Self {
+            path,
+            rest: text,
+            lineno: 0,
+            torn: false,
+        }
+    }
+
+    fn next_line(&mut self) -> Option<&'a str> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        self.lineno += 1;
+        let (line, rest, torn) = match self.rest.find('\n') {
+            Some(i) => (&self.rest[..i], &self.rest[i + 1..], false),
+            None => (self.rest, "", true),
+        };
+        self.rest = rest;
+        self.torn = torn;
+        Some(line.strip_suffix('\r').unwrap_or(line))
+    }
+
+    fn header(&mut self) -> Result<&'a str> {
+        match self.next_line() {
+            Some(h) => Ok(h.trim_start_matches('\u{feff}')),
+            None => bail!("{}: empty file (no header line)", self.path.display()),
+        }
+    }
+
+    /// The next non-blank line.
+    fn next_record(&mut self) -> Option<Line<'a>> {
+        loop {
+            let text = self.next_line()?;
+            if !text.trim().is_empty() {
+                return Some(Line { text });
+            }
+        }
+    }
+
+    /// Turns a line's parse result into a record, an error naming file and line, or `None`
+    /// for a torn last line.
+    fn accept<T>(&self, parsed: Result<T>) -> Result<Option<T>> {
+        match parsed {
+            Ok(r) => Ok(Some(r)),
+            Err(_) if self.torn => Ok(None),
+            Err(e) => bail!("{} line {}: {e:#}", self.path.display(), self.lineno),
+        }
+    }
+}
+
+impl<'a> Line<'a> {
+    fn cells(&self, names: &'a [&'a str]) -> Result<Cells<'a>> {
+        let cells: Vec<&str> = self.text.split(',').map(str::trim).collect();
+        if cells.len() != names.len() {
+            bail!(
+                "{} columns, expected {} ({})",
+                cells.len(),
+                names.len(),
+                names.join(",")
+            );
+        }
+        Ok(Cells { cells, names })
+    }
+}
+
+impl Cells<'_> {
+    fn cell(&self, i: usize) -> &str {
+        self.cells[i]
+    }
+
+    fn nonempty(&self, i: usize) -> Result<&str> {
+        let s = self.cells[i];
+        if s.is_empty() {
+            bail!("column {} is empty", self.names[i]);
+        }
+        Ok(s)
+    }
+
+    fn usize(&self, i: usize) -> Result<usize> {
+        let s = self.nonempty(i)?;
+        s.parse().with_context(|| {
+            format!(
+                "column {}: {s:?} is not a non-negative integer",
+                self.names[i]
+            )
+        })
+    }
+
+    fn f64(&self, i: usize) -> Result<f64> {
+        let s = self.nonempty(i)?;
+        s.parse()
+            .with_context(|| format!("column {}: {s:?} is not a number", self.names[i]))
+    }
+
+    fn opt_f64(&self, i: usize) -> Result<Option<f64>> {
+        if self.cells[i].is_empty() {
+            Ok(None)
+        } else {
+            self.f64(i).map(Some)
+        }
+    }
+
+    fn flag(&self, i: usize) -> Result<bool> {
+        match self.nonempty(i)? {
+            "1" | "true" | "True" => Ok(true),
+            "0" | "false" | "False" => Ok(false),
+            s => bail!("column {}: {s:?} is not 0 or 1", self.names[i]),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// run.json
+
+/// `run.json`: what a run was (configuration, adapter, program version, seed) and what it
+/// did (totals). The three JSON values are free-form so that the trainer can grow them
+/// without touching this type; [`RunInfo::extra`] keeps any other top-level key a newer
+/// version wrote.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// Program version (`CARGO_PKG_VERSION`, maybe with a git revision).
+    pub version: String,
+    pub seed: u64,
+    /// The full configuration (the parsed command line). `plot` labels a run from its
+    /// `schedule` and `lr` keys.
+    pub config: serde_json::Value,
+    /// Adapter info: name, backend, type, driver.
+    #[serde(default)]
+    pub adapter: serde_json::Value,
+    /// Totals: steps, epochs, seconds, safeguarded steps, best test accuracy, ...
+    #[serde(default)]
+    pub totals: serde_json::Value,
+    /// UTC, RFC 3339 (see [`utc_now`]).
+    pub started: String,
+    /// UTC, RFC 3339; `None` while the run is going or when it crashed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished: Option<String>,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+impl RunInfo {
+    /// Writes the file atomically, pretty-printed.
+    pub fn write(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let mut text = serde_json::to_vec_pretty(self)
+            .with_context(|| format!("cannot serialise {}", path.display()))?;
+        text.push(b'\n');
+        write_atomic(path, &text).with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    pub fn read(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = read_text(path)?;
+        serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a valid run.json", path.display()))
+    }
+}
+
+/// The current time as UTC RFC 3339 with seconds, e.g. `2026-03-21T09:30:05Z`.
+pub fn utc_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format_utc(secs)
+}
+
+/// Formats unix seconds as UTC RFC 3339 (no date crate needed for this one format).
+pub fn format_utc(unix_secs: u64) -> String {
+    let days = (unix_secs / 86_400) as i64;
+    let rem = unix_secs % 86_400;
+    // Days to civil date (H. Hinnant's algorithm), valid for the whole u64/86400 range used.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}

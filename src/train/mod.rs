@@ -1,0 +1,3 @@
+pub mod checkpoint;
+pub mod metrics;
+pub mod run;

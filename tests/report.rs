@@ -1,0 +1,501 @@
+//! The run-output layer: epochs.csv / steps.csv / run.json round trips and errors, and the
+//! figures drawn from them.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use etaprobe::report::{
+    compare_runs, run_figures, run_label, ACCURACY_PNG, FIGURE_SIZE, LOSS_PNG, LR_PNG,
+    WIDE_FIGURE_SIZE,
+};
+use etaprobe::train::metrics::{
+    format_utc, read_epochs, read_steps, steps_have_probes, utc_now, write_atomic, EpochRecord,
+    EpochWriter, ProbeRecord, RunInfo, StepRecord, StepWriter, EPOCHS_HEADER, STEPS_HEADER,
+};
+
+// ---------------------------------------------------------------------------------------
+// Fixtures
+
+fn epoch(e: usize, classification: bool) -> EpochRecord {
+    let t = e as f64;
+    EpochRecord {
+        epoch: e,
+        train_loss: 2.3 * (-0.4 * t).exp() + 0.05,
+        train_acc: classification.then(|| 0.1 + 0.8 * (1.0 - (-0.5 * t).exp())),
+        test_loss: Some(2.3 * (-0.3 * t).exp() + 0.2),
+        test_acc: classification.then(|| 0.1 + 0.6 * (1.0 - (-0.5 * t).exp())),
+        lr: 0.01 + 0.04 * (1.0 - (-0.7 * t).exp()),
+        seconds: 12.5 * t,
+    }
+}
+
+fn step(s: usize, steps_per_epoch: usize, probes: bool) -> StepRecord {
+    let t = s as f64;
+    StepRecord {
+        step: s,
+        epoch: s / steps_per_epoch,
+        loss: 2.3 * (-0.01 * t).exp() + 0.1 * (t * 0.7).sin().abs(),
+        lr: 0.01 + 0.04 * (1.0 - (-0.02 * t).exp()) + 0.002 * (t * 0.3).sin(),
+        probe: probes.then(|| ProbeRecord {
+            f: [1.0, 0.9, 0.8, 0.7, 0.6].map(|v| v + t * 1e-3),
+            numerator: -1e-4,
+            denominator: if s % 17 == 0 { 1e-6 } else { 3e-9 },
+            safeguarded: s % 17 == 0,
+        }),
+    }
+}
+
+fn run_info(schedule: &str, lr: f64) -> RunInfo {
+    RunInfo {
+        version: "0.1.0".into(),
+        seed: 7,
+        config: serde_json::json!({"schedule": schedule, "lr": lr, "model": "lenet", "batch_size": 32}),
+        adapter: serde_json::json!({"name": "llvmpipe", "backend": "Vulkan"}),
+        totals: serde_json::json!({"steps": 200, "safeguarded": 12}),
+        started: format_utc(1_700_000_000),
+        finished: Some(format_utc(1_700_000_100)),
+        extra: Default::default(),
+    }
+}
+
+/// A run directory with `epochs` epochs (epoch 1..=epochs) and 40 steps per epoch.
+fn fake_run(dir: &Path, epochs: usize, classification: bool, probes: bool, info: Option<RunInfo>) {
+    fs::create_dir_all(dir).unwrap();
+    let mut ew = EpochWriter::create(dir.join("epochs.csv")).unwrap();
+    for e in 1..=epochs {
+        ew.write(&epoch(e, classification)).unwrap();
+    }
+    let mut sw = StepWriter::create(dir.join("steps.csv"), probes).unwrap();
+    for s in 0..epochs * 40 {
+        sw.write(&step(s, 40, probes)).unwrap();
+    }
+    if let Some(info) = info {
+        info.write(dir.join("run.json")).unwrap();
+    }
+}
+
+fn pngs(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".png"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Decodes a PNG and checks its size and that it has drawing on it; returns the pixels.
+fn check_png(path: &Path, size: (u32, u32)) -> image::RgbImage {
+    let img = image::open(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .to_rgb8();
+    assert_eq!(img.dimensions(), size, "{}", path.display());
+    let non_white = img.pixels().filter(|p| p.0 != [255, 255, 255]).count();
+    let total = (size.0 * size.1) as usize;
+    assert!(
+        non_white > total / 200 && non_white < total / 2,
+        "{}: {non_white} of {total} pixels drawn",
+        path.display()
+    );
+    // Text and axes are dark: the embedded font renders.
+    let dark = img.pixels().filter(|p| p.0.iter().all(|&c| c < 80)).count();
+    assert!(dark > 500, "{}: only {dark} dark pixels", path.display());
+    img
+}
+
+/// Pixels close to `rgb` (lines are anti-aliased only at their edges).
+fn count_color(img: &image::RgbImage, rgb: [u8; 3]) -> usize {
+    img.pixels()
+        .filter(|p| p.0.iter().zip(rgb).all(|(&a, b)| a.abs_diff(b) <= 8))
+        .count()
+}
+
+const BLUE: [u8; 3] = [31, 119, 180];
+const ORANGE: [u8; 3] = [255, 127, 14];
+const GREEN: [u8; 3] = [44, 160, 44];
+const RED: [u8; 3] = [214, 39, 40];
+
+// ---------------------------------------------------------------------------------------
+// Metrics files
+
+#[test]
+fn epochs_csv_round_trips_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("epochs.csv");
+    let mut recs: Vec<EpochRecord> = (1..=4).map(|e| epoch(e, true)).collect();
+    recs[1].test_loss = None;
+    recs[1].test_acc = None;
+    recs[2].train_acc = None;
+    recs[3].train_loss = f64::NAN;
+    recs[3].lr = 1.0 / 3.0;
+    let mut w = EpochWriter::create(&path).unwrap();
+    for r in &recs {
+        w.write(r).unwrap();
+    }
+    w.sync().unwrap();
+    let text = fs::read_to_string(&path).unwrap();
+    assert_eq!(text.lines().next(), Some(EPOCHS_HEADER));
+    assert_eq!(text.lines().nth(2).unwrap().split(',').nth(3), Some(""));
+    let back = read_epochs(&path).unwrap();
+    assert_eq!(back.len(), 4);
+    assert!(back[3].train_loss.is_nan());
+    assert_eq!(back[3].lr.to_bits(), (1.0f64 / 3.0).to_bits());
+    assert_eq!(back[..3], recs[..3]);
+
+    // Regression: accuracy columns empty.
+    let reg = dir.path().join("reg.csv");
+    let mut w = EpochWriter::create(&reg).unwrap();
+    w.write(&epoch(1, false)).unwrap();
+    let line = fs::read_to_string(&reg).unwrap().lines().nth(1).unwrap().to_string();
+    let cells: Vec<&str> = line.split(',').collect();
+    assert_eq!(cells.len(), 7);
+    assert_eq!((cells[2], cells[4]), ("", ""));
+    assert_eq!(read_epochs(&reg).unwrap(), vec![epoch(1, false)]);
+}
+
+#[test]
+fn steps_csv_with_and_without_probes() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain.csv");
+    let mut w = StepWriter::create(&plain, false).unwrap();
+    assert!(!w.probes());
+    let recs: Vec<StepRecord> = (0..5).map(|s| step(s, 2, false)).collect();
+    for r in &recs {
+        w.write(r).unwrap();
+    }
+    // A probe cannot go into a file without probe columns.
+    let e = w.write(&step(5, 2, true)).unwrap_err().to_string();
+    assert!(e.contains("plain.csv") && e.contains("probe"), "{e}");
+    assert_eq!(fs::read_to_string(&plain).unwrap().lines().next(), Some(STEPS_HEADER));
+    assert_eq!(read_steps(&plain).unwrap(), recs);
+    assert!(!steps_have_probes(&plain).unwrap());
+
+    let probed = dir.path().join("probed.csv");
+    let mut w = StepWriter::create(&probed, true).unwrap();
+    let mut recs: Vec<StepRecord> = (0..40).map(|s| step(s, 10, true)).collect();
+    recs[3].probe = None; // e.g. a step that did not probe
+    for r in &recs {
+        w.write(r).unwrap();
+    }
+    let text = fs::read_to_string(&probed).unwrap();
+    assert_eq!(
+        text.lines().next(),
+        Some("step,epoch,loss,lr,f_m2,f_m1,f_0,f_p1,f_p2,numerator,denominator,safeguarded")
+    );
+    assert!(text.lines().nth(1).unwrap().ends_with(",1"), "step 0 is safeguarded");
+    assert!(text.lines().nth(2).unwrap().ends_with(",0"));
+    assert!(text.lines().nth(4).unwrap().ends_with("4,,,,,,,,"));
+    assert_eq!(read_steps(&probed).unwrap(), recs);
+    assert!(steps_have_probes(&probed).unwrap());
+}
+
+#[test]
+fn malformed_csv_errors_name_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = |name: &str, text: &str| -> String {
+        let p = dir.path().join(name);
+        fs::write(&p, text).unwrap();
+        let e = if name.starts_with("epochs") {
+            read_epochs(&p).map(|_| ()).unwrap_err()
+        } else {
+            read_steps(&p).map(|_| ()).unwrap_err()
+        };
+        let s = format!("{e:#}");
+        assert!(s.contains(name), "{s}");
+        s
+    };
+    let h = EPOCHS_HEADER;
+    let s = case("epochs_badnum.csv", &format!("{h}\n1,2.0,,,,0.1,3\n2,abc,,,,0.1,4\n"));
+    assert!(s.contains("line 3") && s.contains("train_loss") && s.contains("abc"), "{s}");
+    let s = case("epochs_cols.csv", &format!("{h}\n1,2.0,0.1,3\n"));
+    assert!(s.contains("line 2") && s.contains("4 columns"), "{s}");
+    let s = case("epochs_header.csv", "epoch,loss\n1,2\n");
+    assert!(s.contains("line 1") && s.contains("header"), "{s}");
+    let s = case("epochs_empty.csv", "");
+    assert!(s.contains("empty"), "{s}");
+    let s = case("epochs_missing_lr.csv", &format!("{h}\n1,2.0,,,,,3\n"));
+    assert!(s.contains("column lr is empty"), "{s}");
+    let s = case("epochs_neg.csv", &format!("{h}\n-1,2.0,,,,0.1,3\n"));
+    assert!(s.contains("column epoch"), "{s}");
+    let s = case(
+        "steps_partial.csv",
+        &format!("{STEPS_HEADER},f_m2,f_m1,f_0,f_p1,f_p2,numerator,denominator,safeguarded\n0,0,1,0.1,1,1,1,,,,,\n"),
+    );
+    assert!(s.contains("line 2") && s.contains("partly empty"), "{s}");
+    let s = case(
+        "steps_flag.csv",
+        &format!("{STEPS_HEADER},f_m2,f_m1,f_0,f_p1,f_p2,numerator,denominator,safeguarded\n0,0,1,0.1,1,1,1,1,1,1,1,yes\n"),
+    );
+    assert!(s.contains("safeguarded"), "{s}");
+    let e = read_epochs(dir.path().join("nope.csv")).unwrap_err();
+    assert!(format!("{e:#}").contains("nope.csv"));
+
+    // A torn last line (a crash in the middle of a write) is dropped; a terminated bad
+    // line is not.
+    let p = dir.path().join("epochs_torn.csv");
+    fs::write(&p, format!("{h}\n1,2.0,,,,0.1,3\n2,1.5,,")).unwrap();
+    assert_eq!(read_epochs(&p).unwrap().len(), 1);
+    // Blank lines and CRLF are tolerated.
+    let p = dir.path().join("epochs_crlf.csv");
+    fs::write(&p, format!("{h}\r\n1,2.0,,,,0.1,3\r\n\r\n")).unwrap();
+    assert_eq!(read_epochs(&p).unwrap().len(), 1);
+}
+
+#[test]
+fn resume_keeps_records_up_to_the_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let ep = dir.path().join("epochs.csv");
+    let st = dir.path().join("steps.csv");
+    fake_run(dir.path(), 5, true, true, None);
+    // A crash left a torn line at the end of steps.csv.
+    fs::OpenOptions::new()
+        .append(true)
+        .open(&st)
+        .unwrap()
+        .write_all(b"200,5,0.1")
+        .unwrap();
+
+    let mut w = EpochWriter::resume(&ep, 3).unwrap();
+    w.write(&epoch(4, true)).unwrap();
+    let back = read_epochs(&ep).unwrap();
+    assert_eq!(back.iter().map(|r| r.epoch).collect::<Vec<_>>(), [1, 2, 3, 4]);
+
+    let mut w = StepWriter::resume(&st, true, 99).unwrap();
+    assert!(w.probes());
+    w.write(&step(100, 40, true)).unwrap();
+    let back = read_steps(&st).unwrap();
+    assert_eq!(back.len(), 101);
+    assert_eq!(back.last().unwrap(), &step(100, 40, true));
+
+    // The schedule must match the file.
+    let e = StepWriter::resume(&st, false, 99).unwrap_err();
+    assert!(format!("{e:#}").contains("steps.csv"), "{e:#}");
+    // No file yet: created.
+    let fresh = dir.path().join("fresh.csv");
+    StepWriter::resume(&fresh, false, 10).unwrap();
+    assert_eq!(fs::read_to_string(&fresh).unwrap(), format!("{STEPS_HEADER}\n"));
+    assert!(no_temp_files(dir.path()));
+}
+
+use std::io::Write as _;
+
+fn no_temp_files(dir: &Path) -> bool {
+    fs::read_dir(dir)
+        .unwrap()
+        .all(|e| !e.unwrap().file_name().to_string_lossy().contains(".tmp-"))
+}
+
+#[test]
+fn run_json_round_trips_and_is_written_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.json");
+    let mut info = run_info("newton", 0.01);
+    info.finished = None;
+    info.extra.insert("host".into(), serde_json::json!("ci"));
+    info.write(&path).unwrap();
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("finished"), "{text}");
+    assert!(text.contains("\"host\": \"ci\""), "{text}");
+    assert_eq!(RunInfo::read(&path).unwrap(), info);
+    info.finished = Some(utc_now());
+    info.write(&path).unwrap();
+    assert_eq!(RunInfo::read(&path).unwrap(), info);
+    assert!(no_temp_files(dir.path()));
+
+    fs::write(&path, "{\"version\": 1}").unwrap();
+    let e = format!("{:#}", RunInfo::read(&path).unwrap_err());
+    assert!(e.contains("run.json"), "{e}");
+
+    // write_atomic into a missing directory fails without leaving anything.
+    assert!(write_atomic(&dir.path().join("no/such/dir/x"), b"x").is_err());
+}
+
+#[test]
+fn utc_formatting() {
+    assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
+    assert_eq!(format_utc(951_782_400), "2000-02-29T00:00:00Z");
+    assert_eq!(format_utc(1_700_000_000), "2023-11-14T22:13:20Z");
+    assert_eq!(format_utc(4_102_444_799), "2099-12-31T23:59:59Z");
+    let now = utc_now();
+    assert_eq!(now.len(), 20, "{now}");
+    assert!(now.ends_with('Z') && now.as_bytes()[10] == b'T');
+}
+
+// ---------------------------------------------------------------------------------------
+// Figures
+
+#[test]
+fn run_figures_for_a_classification_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    fake_run(&run, 6, true, true, Some(run_info("newton", 0.01)));
+    let written = run_figures(&run).unwrap();
+    assert_eq!(
+        written,
+        [LOSS_PNG, ACCURACY_PNG, LR_PNG].map(|n| run.join(n)).to_vec()
+    );
+    let loss = check_png(&run.join(LOSS_PNG), FIGURE_SIZE);
+    assert!(count_color(&loss, BLUE) > 200, "train line");
+    assert!(count_color(&loss, ORANGE) > 200, "test line");
+    let acc = check_png(&run.join(ACCURACY_PNG), FIGURE_SIZE);
+    assert!(count_color(&acc, BLUE) > 200 && count_color(&acc, ORANGE) > 200);
+    let lr = check_png(&run.join(LR_PNG), FIGURE_SIZE);
+    assert!(count_color(&lr, BLUE) > 200, "η line");
+    assert!(count_color(&lr, RED) > 20, "safeguarded steps marked");
+    assert!(no_temp_files(&run));
+    // Drawing again replaces the files.
+    run_figures(&run).unwrap();
+    assert_eq!(pngs(&run), ["accuracy.png", "loss.png", "lr.png"]);
+}
+
+#[test]
+fn run_figures_for_a_regression_run_without_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("boston");
+    fake_run(&run, 8, false, false, None);
+    fs::remove_file(run.join("steps.csv")).unwrap();
+    run_figures(&run).unwrap();
+    check_png(&run.join(LOSS_PNG), FIGURE_SIZE);
+    // accuracy.png says there is none: text only, no data colours.
+    let acc = check_png(&run.join(ACCURACY_PNG), FIGURE_SIZE);
+    assert_eq!(count_color(&acc, BLUE) + count_color(&acc, ORANGE), 0);
+    // η per epoch instead of per step.
+    let lr = check_png(&run.join(LR_PNG), FIGURE_SIZE);
+    assert!(count_color(&lr, BLUE) > 100);
+    assert_eq!(run_label(&run), "boston");
+}
+
+#[test]
+fn run_figures_survive_divergence_and_long_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("diverged");
+    fs::create_dir_all(&run).unwrap();
+    let mut ew = EpochWriter::create(run.join("epochs.csv")).unwrap();
+    for e in 1..=3 {
+        let mut r = epoch(e, true);
+        if e == 3 {
+            r.train_loss = f64::NAN;
+            r.test_loss = Some(f64::INFINITY);
+        }
+        ew.write(&r).unwrap();
+    }
+    // 120k steps: decimated, η going negative (possible with the raw Newton rule).
+    let mut sw = StepWriter::create(run.join("steps.csv"), false).unwrap();
+    for s in 0..120_000 {
+        let mut r = step(s, 40_000, false);
+        r.lr = 0.05 - s as f64 * 1e-6;
+        sw.write(&r).unwrap();
+    }
+    run_figures(&run).unwrap();
+    for name in [LOSS_PNG, ACCURACY_PNG, LR_PNG] {
+        check_png(&run.join(name), FIGURE_SIZE);
+    }
+
+    // A run that has not finished an epoch yet: figures say so instead of failing.
+    let young = dir.path().join("young");
+    fake_run(&young, 0, true, true, None);
+    run_figures(&young).unwrap();
+    check_png(&young.join(LOSS_PNG), FIGURE_SIZE);
+}
+
+#[test]
+fn compare_two_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    fake_run(&a, 10, true, true, Some(run_info("newton", 0.01)));
+    fake_run(&b, 10, true, false, Some(run_info("basic", 0.01)));
+    // Make b visibly different.
+    let mut recs = read_epochs(b.join("epochs.csv")).unwrap();
+    let mut w = EpochWriter::create(b.join("epochs.csv")).unwrap();
+    for r in &mut recs {
+        r.train_loss *= 1.5;
+        r.test_loss = r.test_loss.map(|v| v * 1.3);
+        r.train_acc = r.train_acc.map(|v| v * 0.8);
+        r.test_acc = r.test_acc.map(|v| v * 0.8);
+        r.lr = 0.01;
+        w.write(r).unwrap();
+    }
+    assert_eq!(run_label(&a), "newton, η0=0.01");
+    assert_eq!(run_label(&b), "basic, η0=0.01");
+
+    let out = dir.path().join("figures/compare");
+    let written = compare_runs(&[a.clone(), b.clone()], &out).unwrap();
+    assert_eq!(written.len(), 3);
+    assert_eq!(pngs(&out), ["accuracy.png", "loss.png", "lr.png"]);
+    for (name, size) in [
+        (LOSS_PNG, WIDE_FIGURE_SIZE),
+        (ACCURACY_PNG, WIDE_FIGURE_SIZE),
+        (LR_PNG, FIGURE_SIZE),
+    ] {
+        let img = check_png(&out.join(name), size);
+        assert!(count_color(&img, BLUE) > 200, "{name}: run a");
+        assert!(count_color(&img, ORANGE) > 200, "{name}: run b");
+    }
+
+    // Same label twice (same config in two directories), plus a regression run: the
+    // accuracy figure leaves it out, the others draw it.
+    let c = dir.path().join("c");
+    fake_run(&c, 4, false, false, Some(run_info("newton", 0.01)));
+    compare_runs(&[a, b, c], &out).unwrap();
+    let loss = check_png(&out.join(LOSS_PNG), WIDE_FIGURE_SIZE);
+    assert!(count_color(&loss, GREEN) > 100);
+    let acc = check_png(&out.join(ACCURACY_PNG), WIDE_FIGURE_SIZE);
+    assert_eq!(count_color(&acc, GREEN), 0);
+}
+
+#[test]
+fn bad_inputs_give_errors_and_no_png() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = |r: anyhow::Result<Vec<PathBuf>>| format!("{:#}", r.unwrap_err());
+
+    let missing = dir.path().join("missing");
+    let e = err(run_figures(&missing));
+    assert!(e.contains("missing") && e.contains("does not exist"), "{e}");
+
+    let not_run = dir.path().join("not_run");
+    fs::create_dir(&not_run).unwrap();
+    fs::write(not_run.join("notes.txt"), "hi").unwrap();
+    let e = err(run_figures(&not_run));
+    assert!(e.contains("not a run directory") && e.contains("epochs.csv"), "{e}");
+    assert!(pngs(&not_run).is_empty());
+
+    let file = dir.path().join("file");
+    fs::write(&file, "x").unwrap();
+    assert!(err(run_figures(&file)).contains("not a directory"));
+
+    // Malformed epochs.csv: error with file and line, no figure written.
+    let bad = dir.path().join("bad");
+    fake_run(&bad, 3, true, false, None);
+    let mut text = fs::read_to_string(bad.join("epochs.csv")).unwrap();
+    text.push_str("4,oops,,,,0.1,9\n");
+    fs::write(bad.join("epochs.csv"), text).unwrap();
+    let e = err(run_figures(&bad));
+    assert!(e.contains("epochs.csv line 5") && e.contains("oops"), "{e}");
+    assert!(pngs(&bad).is_empty());
+
+    // Malformed steps.csv also stops the run's figures.
+    let bad_steps = dir.path().join("bad_steps");
+    fake_run(&bad_steps, 2, true, false, None);
+    fs::write(bad_steps.join("steps.csv"), "step,epoch,loss,lr\n0,0,x,0.1\n").unwrap();
+    let e = err(run_figures(&bad_steps));
+    assert!(e.contains("steps.csv line 2"), "{e}");
+    assert!(pngs(&bad_steps).is_empty());
+
+    // compare: one bad directory spoils the comparison, nothing is written.
+    let good = dir.path().join("good");
+    fake_run(&good, 3, true, false, None);
+    let out = dir.path().join("out");
+    let e = err(compare_runs(&[good.clone(), not_run.clone()], &out));
+    assert!(e.contains("not_run") && e.contains("not a run directory"), "{e}");
+    assert!(!out.exists() || pngs(&out).is_empty());
+    let e = err(compare_runs(&[good.clone(), bad], &out));
+    assert!(e.contains("line 5"), "{e}");
+    let e = err(compare_runs(&[], &out));
+    assert!(e.contains("no run directory"), "{e}");
+    assert!(!out.exists() || pngs(&out).is_empty());
+
+    // An output path that is a file.
+    let e = err(compare_runs(&[good], &file));
+    assert!(e.contains("file"), "{e}");
+}
