@@ -21,6 +21,8 @@ struct Params {
     b_off: u32, b_rs: u32, b_cs: u32, b_bs: u32,
     c_off: u32, c_rs: u32, c_cs: u32, c_bs: u32,
     bias_off: u32, kp: u32, np: u32, mp: u32,
+    // Batch items (the five probes) may each have their own bias.
+    bias_bs: u32,
 }
 
 const HAS_BIAS: u32 = 1u;
@@ -49,7 +51,7 @@ fn epilogue(batch: u32, row: u32, col: u32, v: f32) {
     }
     var x = v;
     if ((p.flags & HAS_BIAS) != 0u) {
-        x += bias[p.bias_off + select(col, row, (p.flags & BIAS_BY_ROW) != 0u)];
+        x += bias[p.bias_off + batch * p.bias_bs + select(col, row, (p.flags & BIAS_BY_ROW) != 0u)];
     }
     if ((p.flags & RELU) != 0u) {
         x = max(x, 0.0);
@@ -343,7 +345,7 @@ fn store4(batch: u32, row: u32, col: u32, v: vec4<f32>) {
     if (p.c_cs == 1u && row < p.m && col + 3u < p.n && i % 4u == 0u) {
         var x = v;
         if ((p.flags & HAS_BIAS) != 0u && (p.flags & BIAS_BY_ROW) == 0u) {
-            let o = p.bias_off + col;
+            let o = p.bias_off + batch * p.bias_bs + col;
             x += vec4(bias[o], bias[o + 1u], bias[o + 2u], bias[o + 3u]);
         }
         if ((p.flags & RELU) != 0u) {

@@ -2,7 +2,8 @@
 // the reduce kernel's sum times 1/len; backward takes that factor and the incoming
 // gradient as `scale`: dpred = scale·2·(pred − truth).
 
-struct Params { len: u32, scale: f32 }
+// Predictions past `period` reuse the truth from the start (stacked probes).
+struct Params { len: u32, scale: f32, period: u32, pad: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> pred: array<f32>;
@@ -18,7 +19,7 @@ fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if (i < p.len) {
-        let d = pred[i] - truth[i];
+        let d = pred[i] - truth[i % p.period];
         sq[i] = d * d;
     }
 }
@@ -27,6 +28,6 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
 fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if (i < p.len) {
-        dpred[i] = p.scale * 2.0 * (pred[i] - truth[i]);
+        dpred[i] = p.scale * 2.0 * (pred[i] - truth[i % p.period]);
     }
 }

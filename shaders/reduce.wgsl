@@ -38,6 +38,21 @@ fn sum(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec
     finish(lid, wg.x, s);
 }
 
+// Partial sums of `segments` consecutive segments of `len` elements each (the five probes'
+// per-row losses): workgroup (x, y) writes partial x of segment y at y·num_workgroups.x + x.
+@compute @workgroup_size(64)
+fn sum_segments(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>,
+                @builtin(num_workgroups) nwg: vec3<u32>) {
+    let base = wg.y * p.len;
+    let start = wg.x * p.chunk;
+    let end = min(start + p.chunk, p.len);
+    var s = 0.0;
+    for (var i = start + lid; i < end; i += 64u) {
+        s += x[base + i];
+    }
+    finish(lid, wg.y * nwg.x + wg.x, s);
+}
+
 @compute @workgroup_size(64)
 fn dot(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
     let start = wg.x * p.chunk;

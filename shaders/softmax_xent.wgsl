@@ -3,7 +3,9 @@
 // logits cannot overflow) and whether its arg-max equals the label; the host or the reduce
 // kernel sums them. backward writes dlogits = scale·(softmax − onehot), scale = g/rows.
 
-struct Params { rows: u32, classes: u32, scale: f32, pad: u32 }
+// Rows past `label_period` reuse the labels from the start: the five probes of one batch
+// are stacked as 5·B rows sharing B labels.
+struct Params { rows: u32, classes: u32, scale: f32, label_period: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
@@ -36,7 +38,7 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let base = r * p.classes;
     let m = row_max(base);
-    let label = min(labels[r], p.classes - 1u);
+    let label = min(labels[r % p.label_period], p.classes - 1u);
     losses[r] = row_log_sum_exp(base, m) - logits[base + label];
     // The first maximal class is the prediction, as argmax does.
     var best = 0u;
@@ -56,7 +58,7 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let base = r * p.classes;
     let lse = row_log_sum_exp(base, row_max(base));
-    let label = labels[r];
+    let label = labels[r % p.label_period];
     for (var j = 0u; j < p.classes; j++) {
         let prob = exp(logits[base + j] - lse);
         dlogits[base + j] = p.scale * (prob - select(0.0, 1.0, j == label));

@@ -46,6 +46,7 @@ fn linear_layer_backward_matches_finite_differences() {
         bias: Some((&bt, 0)),
         relu: true,
         accumulate: false,
+        ..Default::default()
     };
     let (xm, wm, ym) = (
         Mat::new(&xt, m, k),

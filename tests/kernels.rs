@@ -97,6 +97,7 @@ fn matmul_epilogue_bias_relu_accumulate_and_batches() {
             bias: Some((&biast, 0)),
             relu: true,
             accumulate: true,
+            ..Default::default()
         };
         matmul::record_variant(
             &mut prog,

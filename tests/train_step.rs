@@ -61,12 +61,14 @@ fn mlp_training_step_matches_cpu_and_learns() {
         bias: Some((&c1, 0)),
         relu: true,
         accumulate: false,
+        ..Default::default()
     };
     matmul::record(&mut step, gpu, &xm, &w1m, &hm, 1, relu_epi).unwrap();
     let out_epi = Epilogue {
         bias: Some((&c2, 0)),
         relu: false,
         accumulate: false,
+        ..Default::default()
     };
     matmul::record(&mut step, gpu, &hm, &w2m, &lm, 1, out_epi).unwrap();
     softmax_xent::forward(

@@ -86,7 +86,7 @@ impl Tensor {
 
 impl Gpu {
     fn storage_buffer(&self, label: &str, elems: usize) -> Result<Arc<wgpu::Buffer>, GpuError> {
-        let bytes = 4 * elems.max(1) as u64;
+        let bytes = padded_bytes(elems);
         self.check_binding_size(label, bytes)?;
         Ok(Arc::new(self.device.create_buffer(
             &wgpu::BufferDescriptor {
@@ -195,6 +195,16 @@ impl ReadBack {
 
     /// Waits for the copies and returns the staging buffer's contents.
     pub fn fetch<T: bytemuck::Pod>(&self, gpu: &Gpu) -> Result<Vec<T>, GpuError> {
+        self.fetch_after(gpu, None)
+    }
+
+    /// Like [`ReadBack::fetch`], but waits only for `submission` (the one that copied into
+    /// this buffer), so that work submitted after it keeps the GPU busy meanwhile.
+    pub fn fetch_after<T: bytemuck::Pod>(
+        &self,
+        gpu: &Gpu,
+        submission: Option<wgpu::SubmissionIndex>,
+    ) -> Result<Vec<T>, GpuError> {
         if self.elems == 0 {
             gpu.wait()?;
             return Ok(Vec::new());
@@ -204,7 +214,13 @@ impl ReadBack {
         slice.map_async(wgpu::MapMode::Read, move |r| {
             let _ = tx.send(r);
         });
-        gpu.wait()?;
+        gpu.device
+            .poll(wgpu::PollType::Wait {
+                submission_index: submission,
+                timeout: None,
+            })
+            .map_err(|e| GpuError::Wgpu(e.to_string()))?;
+        gpu.take_error()?;
         rx.recv()
             .map_err(|e| GpuError::Wgpu(e.to_string()))?
             .map_err(|e| GpuError::Wgpu(e.to_string()))?;

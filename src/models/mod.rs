@@ -3,7 +3,7 @@
 
 mod plan;
 
-pub use plan::{Plan, StepOutputs};
+pub use plan::{Plan, Probe, StepOutputs, PROBES};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -69,6 +69,8 @@ pub struct Epilogue<'a> {
     pub relu: bool,
     /// Add into C instead of overwriting it (gradient accumulation).
     pub accumulate: bool,
+    /// Distance between the biases of consecutive batch items (0: one bias for all).
+    pub bias_batch_stride: usize,
 }
 
 #[repr(C)]
@@ -85,6 +87,7 @@ struct Params {
     kp: u32,
     np: u32,
     mp: u32,
+    bias_bs: u32,
 }
 
 const HAS_BIAS: u32 = 1;
@@ -170,6 +173,7 @@ pub fn record_variant(
             b: [u(b.off), u(b.rs), u(b.cs), u(b.bs)],
             c: [u(c.off), u(c.rs), u(c.cs), u(c.bs)],
             bias_off,
+            bias_bs: u(epi.bias_batch_stride),
             ..Default::default()
         };
         let kernel = gpu.kernel(&shader!("matmul"), "mm_tiled", &[])?;
@@ -235,6 +239,7 @@ pub fn record_variant(
         flags,
         c: [u(c.off), u(c.rs), u(c.cs), u(c.bs)],
         bias_off,
+        bias_bs: u(epi.bias_batch_stride),
         kp: u(kp),
         np: u(np),
         mp: u(mp),

@@ -5,6 +5,7 @@ pub mod axpy;
 pub mod bias;
 pub mod matmul;
 pub mod mse;
+pub mod probe;
 pub mod reduce;
 pub mod relu;
 pub mod sgd;

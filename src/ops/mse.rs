@@ -9,9 +9,12 @@ use crate::shader;
 struct Params {
     len: u32,
     scale: f32,
+    period: u32,
+    pad: u32,
 }
 
-/// `sq = (pred − target)²` element-wise; the MSE is `Σ sq / len`.
+/// `sq = (pred − target)²` element-wise; the MSE is `Σ sq / len`. `pred` may hold several
+/// stacked copies (probes) scored against the same `target`.
 pub fn forward(
     prog: &mut Program,
     gpu: &Gpu,
@@ -19,12 +22,17 @@ pub fn forward(
     target: &Tensor,
     sq: &Tensor,
 ) -> Result<(), GpuError> {
-    assert_eq!(pred.len(), target.len());
+    assert!(
+        pred.len().is_multiple_of(target.len()),
+        "predictions must repeat the targets"
+    );
     assert_eq!(pred.len(), sq.len());
     let k = gpu.kernel(&shader!("mse"), "forward", &[])?;
     let p = Params {
         len: u(pred.len()),
         scale: 0.0,
+        period: u(target.len()),
+        pad: 0,
     };
     prog.dispatch(
         gpu,
@@ -50,6 +58,8 @@ pub fn backward(
     let p = Params {
         len: u(pred.len()),
         scale: g / pred.len() as f32,
+        period: u(target.len()),
+        pad: 0,
     };
     prog.dispatch(
         gpu,

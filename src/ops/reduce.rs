@@ -54,6 +54,30 @@ pub fn sum(prog: &mut Program, gpu: &Gpu, x: &Tensor, partials: &Tensor) -> Resu
     record(prog, gpu, "sum", x, gpu.dummy(), partials)
 }
 
+/// Partial sums of each of `segments` equal consecutive segments of `x`: segment s's
+/// [`partial_count`]`(x.len() / segments)` partials start at s times that count.
+pub fn sum_segments(
+    prog: &mut Program,
+    gpu: &Gpu,
+    x: &Tensor,
+    segments: usize,
+    partials: &Tensor,
+) -> Result<(), GpuError> {
+    assert_eq!(x.len() % segments, 0, "segments must divide the tensor");
+    let len = x.len() / segments;
+    let n = partial_count(len);
+    assert!(partials.len() >= n * segments, "partials too small");
+    let k = gpu.kernel(&shader!("reduce"), "sum_segments", &[])?;
+    let p = Params {
+        len: u(len),
+        chunk: u(chunk(len)),
+        alpha: 1.0,
+        pad: 0,
+    };
+    let d = gpu.dummy();
+    prog.dispatch(gpu, &k, &p, &[x, d, partials, d, d], [u(n), u(segments), 1])
+}
+
 /// Partial sums of `x·y`.
 pub fn dot(
     prog: &mut Program,

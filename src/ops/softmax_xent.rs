@@ -10,11 +10,12 @@ struct Params {
     rows: u32,
     classes: u32,
     scale: f32,
-    pad: u32,
+    label_period: u32,
 }
 
 /// Per-row losses and correctness (1.0 where the arg-max is the label) of `[rows, classes]`
-/// logits; the batch loss is the mean of `losses`.
+/// logits; the batch loss is the mean of `losses`. `rows` may be a multiple of the label
+/// count: row r is scored against label r mod labels.len() (stacked probes).
 #[allow(clippy::too_many_arguments)]
 pub fn forward(
     prog: &mut Program,
@@ -27,13 +28,17 @@ pub fn forward(
     classes: usize,
 ) -> Result<(), GpuError> {
     assert_eq!(logits.len(), rows * classes);
-    assert!(labels.len() >= rows && losses.len() >= rows && correct.len() >= rows);
+    assert!(
+        rows.is_multiple_of(labels.len()) || labels.len() >= rows,
+        "rows must repeat the labels"
+    );
+    assert!(losses.len() >= rows && correct.len() >= rows);
     let k = gpu.kernel(&shader!("softmax_xent"), "forward", &[])?;
     let p = Params {
         rows: u(rows),
         classes: u(classes),
         scale: 0.0,
-        pad: 0,
+        label_period: u(labels.len().min(rows)),
     };
     let d = gpu.dummy();
     prog.dispatch(
@@ -64,7 +69,7 @@ pub fn backward(
         rows: u(rows),
         classes: u(classes),
         scale: g / rows as f32,
-        pad: 0,
+        label_period: u(labels.len().min(rows)),
     };
     let d = gpu.dummy();
     prog.dispatch(

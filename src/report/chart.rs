@@ -102,6 +102,7 @@ pub(crate) fn render_png(
         root.fill(&WHITE).map_err(plot_err)?;
         let root = match title {
             Some(t) => root
+                .margin(8, 0, 0, 0)
                 .titled(t, ("sans-serif", 30).into_font())
                 .map_err(plot_err)?,
             None => root,
@@ -141,10 +142,77 @@ fn draw_panel(area: &Area<'_>, panel: &Panel) -> Result<()> {
     let x_range = pad_linear(x_lo, x_hi, 0.02);
     if panel.log_y_allowed && y_lo > 0.0 && y_hi / y_lo > 100.0 {
         let y = (y_lo / 1.25)..(y_hi * 1.25);
-        draw_axes(area, panel, x_range, y.log_scale(), true)
+        let legend = legend_corner(area, panel, &x_range, &y, f64::log10);
+        draw_axes(area, panel, x_range, y.log_scale(), true, legend)
     } else {
-        draw_axes(area, panel, x_range, pad_linear(y_lo, y_hi, 0.05), false)
+        let y = pad_linear(y_lo, y_hi, 0.05);
+        let legend = legend_corner(area, panel, &x_range, &y, |v| v);
+        draw_axes(area, panel, x_range, y, false, legend)
     }
+}
+
+/// The corner where the legend covers the least of the curves: each corner's box (about
+/// the legend's size) is scored by how many points sampled along the lines fall in it.
+fn legend_corner(
+    area: &Area<'_>,
+    panel: &Panel,
+    x: &Range<f64>,
+    y: &Range<f64>,
+    map_y: fn(f64) -> f64,
+) -> SeriesLabelPosition {
+    let labels: Vec<&str> = panel
+        .series
+        .iter()
+        .filter(|s| !s.label.is_empty())
+        .map(|s| s.label.as_str())
+        .collect();
+    let (w, h) = area.dim_in_pixel();
+    // Plot area in pixels, less label areas and margins (see draw_axes).
+    let (pw, ph) = ((w as f64 - 110.0).max(1.0), (h as f64 - 110.0).max(1.0));
+    let chars = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) as f64;
+    let bw = ((chars * 8.5 + 60.0) / pw).min(1.0);
+    let bh = ((labels.len() as f64 * 21.0 + 16.0) / ph).min(1.0);
+    let (y0, y1) = (map_y(y.start), map_y(y.end));
+    let norm = |(px, py): (f64, f64)| {
+        (
+            (px - x.start) / (x.end - x.start),
+            (map_y(py) - y0) / (y1 - y0),
+        )
+    };
+    let corners = [
+        (SeriesLabelPosition::UpperRight, 1.0 - bw, 1.0 - bh),
+        (SeriesLabelPosition::UpperLeft, 0.0, 1.0 - bh),
+        (SeriesLabelPosition::LowerRight, 1.0 - bw, 0.0),
+        (SeriesLabelPosition::LowerLeft, 0.0, 0.0),
+    ];
+    let mut hits = [0usize; 4];
+    for s in &panel.series {
+        for seg in finite_segments(&decimate(&s.points)) {
+            let seg: Vec<(f64, f64)> = seg.into_iter().map(norm).collect();
+            let mut samples = vec![seg[0]];
+            for pair in seg.windows(2) {
+                let ((ax, ay), (bx, by)) = (pair[0], pair[1]);
+                for k in 1..=8 {
+                    let t = k as f64 / 8.0;
+                    samples.push((ax + (bx - ax) * t, ay + (by - ay) * t));
+                }
+            }
+            for (u, v) in samples {
+                for (i, &(_, cx, cy)) in corners.iter().enumerate() {
+                    if u >= cx - 0.02
+                        && u <= cx + bw + 0.02
+                        && v >= cy - 0.02
+                        && v <= cy + bh + 0.02
+                    {
+                        hits[i] += 1;
+                    }
+                }
+            }
+        }
+    }
+    // The first corner wins ties: upper right unless it hides more than another.
+    let best = (0..4).min_by_key(|&i| hits[i]).unwrap_or(0);
+    corners[best].0.clone()
 }
 
 /// The range with `frac` of its width added on both sides; a single value gets a width.
@@ -158,7 +226,14 @@ fn pad_linear(lo: f64, hi: f64, frac: f64) -> Range<f64> {
     }
 }
 
-fn draw_axes<Y>(area: &Area<'_>, panel: &Panel, x: Range<f64>, y: Y, log_y: bool) -> Result<()>
+fn draw_axes<Y>(
+    area: &Area<'_>,
+    panel: &Panel,
+    x: Range<f64>,
+    y: Y,
+    log_y: bool,
+    legend: SeriesLabelPosition,
+) -> Result<()>
 where
     Y: AsRangedCoord<Value = f64>,
     Y::CoordDescType: ValueFormatter<f64>,
@@ -241,7 +316,7 @@ where
     if panel.series.iter().any(|s| !s.label.is_empty()) {
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(legend)
             .label_font(("sans-serif", 16))
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(160, 160, 160))
@@ -332,6 +407,10 @@ pub(crate) fn fmt_tick(v: f64) -> String {
         return "0".into();
     }
     let a = v.abs();
+    // Step counts stay plain integers.
+    if v.fract() == 0.0 && a < 1e7 {
+        return format!("{v:.0}");
+    }
     if !(1e-3..1e5).contains(&a) {
         let s = format!("{v:.1e}");
         // "1.0e-4" -> "1e-4"

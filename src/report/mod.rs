@@ -299,7 +299,7 @@ pub fn compare_runs(run_dirs: &[PathBuf], out_dir: impl AsRef<Path>) -> Result<V
                     label: run.label.clone(),
                     color: PALETTE[i % PALETTE.len()],
                     // Past ten runs colours repeat; dashes keep the lines apart.
-                    style: if i / PALETTE.len() % 2 == 0 {
+                    style: if (i / PALETTE.len()).is_multiple_of(2) {
                         Style::Line
                     } else {
                         Style::Dashed

@@ -1,6 +1,7 @@
 //! The paper's "basic method": a fixed η, with optional step decay at given epochs.
 
-use super::{Observation, Schedule};
+use super::{state_f64, Observation, Schedule};
+use crate::train::metrics::ProbeRecord;
 
 pub struct Basic {
     lr: f64,
@@ -28,7 +29,9 @@ impl Schedule for Basic {
         self.lr
     }
 
-    fn observe(&mut self, _obs: &Observation) {}
+    fn observe(&mut self, _obs: &Observation) -> Option<ProbeRecord> {
+        None
+    }
 
     fn end_epoch(&mut self, epoch: usize) {
         if self.milestones.contains(&(epoch + 1)) {
@@ -41,9 +44,7 @@ impl Schedule for Basic {
     }
 
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), String> {
-        self.lr = state["lr"]
-            .as_f64()
-            .ok_or("basic schedule state lacks lr")?;
+        self.lr = state_f64(state, "lr")?;
         Ok(())
     }
 }

@@ -2,16 +2,26 @@
 //! for the step, and updates η from what the step measured. A new rule is one new file.
 
 mod basic;
+mod first_order;
+mod newton;
 
 pub use basic::Basic;
+pub use first_order::FirstOrder;
+pub use newton::Newton;
+
+use crate::train::metrics::ProbeRecord;
 
 /// What a training step measured, for the schedule to learn from.
 #[derive(Clone, Debug, Default)]
 pub struct Observation {
+    /// 1-based step number.
     pub step: usize,
+    /// 0-based epoch.
     pub epoch: usize,
     /// Mean loss of the step's batch at w(t).
     pub loss: f64,
+    /// f(η + kε) for k = −2..2 on the step's batch, when the schedule asked for them.
+    pub probes: Option<[f64; 5]>,
 }
 
 /// The measurements a schedule needs from each step.
@@ -19,7 +29,7 @@ pub struct Observation {
 pub struct Needs {
     /// The five line probes f(η + kε), k = −2..2.
     pub probe: bool,
-    /// g(t)·g(t−1), the dot product of consecutive gradients.
+    /// g(t)·g(t−1), the dot product of consecutive gradients, before the update.
     pub grad_dot: bool,
 }
 
@@ -31,11 +41,29 @@ pub trait Schedule {
     fn needs(&self) -> Needs {
         Needs::default()
     }
-    /// Learns from step t's measurements; afterwards [`Schedule::lr`] is η(t+1).
-    fn observe(&mut self, obs: &Observation);
+    /// The five step sizes the probes evaluate, η(t) + kε for k = −2..2.
+    fn probe_steps(&self) -> [f64; 5] {
+        [self.lr(); 5]
+    }
+    /// Step t's g(t)·g(t−1) (None at the first step), before its update; first-order
+    /// rules set η(t) here.
+    fn observe_gradient(&mut self, _dot: Option<f64>) {}
+    /// Learns from step t's measurements; afterwards [`Schedule::lr`] is η(t+1). Returns
+    /// what the rule computed, for `steps.csv`, when it probed.
+    fn observe(&mut self, obs: &Observation) -> Option<ProbeRecord>;
     /// Called when `epoch` (0-based) has ended.
     fn end_epoch(&mut self, _epoch: usize) {}
+    /// Steps whose update needed the δ safeguard.
+    fn safeguarded(&self) -> usize {
+        0
+    }
     /// State to store in checkpoints, and to restore from.
     fn state(&self) -> serde_json::Value;
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), String>;
+}
+
+fn state_f64(state: &serde_json::Value, key: &str) -> Result<f64, String> {
+    state[key]
+        .as_f64()
+        .ok_or_else(|| format!("schedule state lacks the number '{key}'"))
 }

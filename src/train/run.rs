@@ -15,7 +15,7 @@ use crate::data::{Batch, DataArgs, Dataset};
 use crate::gpu::{Gpu, Params, Program};
 use crate::models::{ModelKind, Net, Plan};
 use crate::ops::sgd;
-use crate::schedule::{Basic, Observation, Schedule};
+use crate::schedule::{Basic, FirstOrder, Newton, Observation, Schedule};
 
 /// Learning-rate rules on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -23,6 +23,10 @@ use crate::schedule::{Basic, Observation, Schedule};
 pub enum ScheduleKind {
     /// Fixed η (with optional step decay): the paper's "basic method".
     Basic,
+    /// Gradient descent on η (paper eq. 5–8): η += α·g(t−1)·g(t).
+    FirstOrder,
+    /// Newton step on η from five loss probes (paper eq. 16–18).
+    Newton,
 }
 
 #[derive(clap::Args, Clone, Debug, serde::Serialize)]
@@ -41,6 +45,15 @@ pub struct TrainArgs {
     pub lr_milestones: Vec<usize>,
     #[arg(long, default_value_t = 0.1, value_name = "G")]
     pub lr_gamma: f64,
+    /// Meta learning rate of the first-order rule.
+    #[arg(long, default_value_t = 1e-3, value_name = "F")]
+    pub alpha: f64,
+    /// Probe spacing ε of the newton rule (the paper's 1e-5).
+    #[arg(long, default_value_t = 1e-5, value_name = "F")]
+    pub eps: f64,
+    /// Added to the newton denominator when, and only when, it is numerically zero.
+    #[arg(long, default_value_t = 1e-6, value_name = "F")]
+    pub delta: f64,
     #[arg(long, default_value_t = 32, value_name = "N")]
     pub batch_size: usize,
     #[arg(long, default_value_t = 10, value_name = "N")]
@@ -99,6 +112,18 @@ impl TrainArgs {
         if !self.lr.is_finite() || self.lr < 0.0 {
             bail!("--lr must be a finite non-negative number, got {}", self.lr);
         }
+        for (name, v) in [
+            ("--alpha", self.alpha),
+            ("--eps", self.eps),
+            ("--delta", self.delta),
+        ] {
+            if !v.is_finite() || v < 0.0 {
+                bail!("{name} must be a finite non-negative number, got {v}");
+            }
+        }
+        if self.eps == 0.0 {
+            bail!("--eps must be positive");
+        }
         if !self.lr_gamma.is_finite() || self.lr_gamma <= 0.0 {
             bail!(
                 "--lr-gamma must be a positive number, got {}",
@@ -126,6 +151,8 @@ impl TrainArgs {
                 self.lr_milestones.clone(),
                 self.lr_gamma,
             )),
+            ScheduleKind::FirstOrder => Box::new(FirstOrder::new(self.lr, self.alpha)),
+            ScheduleKind::Newton => Box::new(Newton::new(self.lr, self.eps, self.delta)),
         }
     }
 }
@@ -133,11 +160,13 @@ impl TrainArgs {
 fn schedule_name(kind: ScheduleKind) -> &'static str {
     match kind {
         ScheduleKind::Basic => "basic",
+        ScheduleKind::FirstOrder => "first-order",
+        ScheduleKind::Newton => "newton",
     }
 }
 
 /// Running sums of one epoch's training steps.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
 struct EpochSums {
     loss: f64,
     correct: f64,
@@ -149,9 +178,54 @@ struct EpochSums {
 struct Start {
     step: usize,
     epoch: usize,
-    batch: usize,
     sums: EpochSums,
     seconds: f64,
+}
+
+/// A step whose update is submitted but whose scalars are not read yet: the next step's
+/// forward and backward run on the GPU while the host waits for them.
+struct Pending {
+    step: usize,
+    epoch: usize,
+    batch: usize,
+    lr: f64,
+    submission: wgpu::SubmissionIndex,
+}
+
+/// The measurements first-order needs: g(t)·g(t−1) from the flat gradient buffers.
+struct GradDot {
+    program: Program,
+    partials: crate::gpu::Tensor,
+    readback: crate::gpu::ReadBack,
+    have_previous: bool,
+}
+
+struct Trainer<'a> {
+    args: &'a TrainArgs,
+    gpu: Gpu,
+    net: Net,
+    data: Dataset,
+    params: Params,
+    schedule: Box<dyn Schedule>,
+    plans: HashMap<usize, Plan>,
+    probe_weights: Option<crate::gpu::Tensor>,
+    lr: crate::gpu::Tensor,
+    update: Program,
+    grad_dot: Option<GradDot>,
+    pending: Option<Pending>,
+    out: PathBuf,
+    epochs_csv: EpochWriter,
+    steps_csv: StepWriter,
+    evals_csv: Option<std::fs::File>,
+    progress: Progress,
+    clock: Instant,
+    start_seconds: f64,
+    sums: EpochSums,
+    images: usize,
+    classify: bool,
+    last_train_loss: f64,
+    last_test: Option<(f64, f64)>,
+    best_acc: Option<f64>,
 }
 
 /// Trains as `args` says on the adapter `adapter` (or the preferred one).
@@ -181,38 +255,55 @@ pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
             Start {
                 step: 0,
                 epoch: 0,
-                batch: 0,
                 sums: EpochSums::default(),
                 seconds: 0.0,
             }
         }
     };
-    let drop_last = args.data.drop_last;
-    let mut plans = Plans::default();
-    plans.get(&gpu, &net, &params, args.batch_size)?;
+    let needs = schedule.needs();
+    let probe_weights = if needs.probe {
+        Some(gpu.zeros(
+            "probe weights",
+            &[crate::models::PROBES, params.values.len()],
+        )?)
+    } else {
+        None
+    };
     let lr = gpu.zeros("learning rate", &[1])?;
     let mut update = Program::new();
     sgd::step(&mut update, &gpu, &params.values, &params.grads, &lr)?;
+    let grad_dot = if needs.grad_dot {
+        Some(GradDot::new(&gpu, &params)?)
+    } else {
+        None
+    };
+    let mut plans = HashMap::new();
+    // Lay out the full batch now, so that a batch too big for the adapter fails here.
+    let plan = Plan::new(&gpu, &net, &params, args.batch_size, probe_weights.as_ref())
+        .with_context(|| layout_error(&net, &gpu, args.batch_size))?;
+    plans.insert(args.batch_size, plan);
 
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| match (&args.resume, &args.out) {
-            (Some(ckpt), None) => ckpt.parent().map(Path::to_path_buf).unwrap_or_default(),
-            _ => args.default_out(),
-        });
+    let out = match (&args.out, &args.resume) {
+        (Some(out), _) => out.clone(),
+        (None, Some(ckpt)) => ckpt.parent().map(Path::to_path_buf).unwrap_or_default(),
+        (None, None) => args.default_out(),
+    };
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create the run directory {} (--out)", out.display()))?;
-    let probes = schedule.needs().probe;
-    let (mut epochs_csv, mut steps_csv) = if resume.is_some() {
+    let (epochs_csv, steps_csv) = if resume.is_some() {
         (
             EpochWriter::resume(out.join("epochs.csv"), start.epoch)?,
-            StepWriter::resume(out.join("steps.csv"), probes, start.step)?,
+            StepWriter::resume(out.join("steps.csv"), needs.probe, start.step)?,
         )
     } else {
         (
-            EpochWriter::create(out.join("epochs.csv"))?,
-            StepWriter::create(out.join("steps.csv"), probes)?,
+            EpochWriter::create(out.join("epochs.csv")).with_context(|| {
+                format!(
+                    "cannot write to the run directory {} (--out)",
+                    out.display()
+                )
+            })?,
+            StepWriter::create(out.join("steps.csv"), needs.probe)?,
         )
     };
     let mut run_info = RunInfo {
@@ -228,346 +319,382 @@ pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
     run_info.config["parameters"] = net.layout.count().into();
     run_info.write(out.join("run.json"))?;
 
-    let classify = data.num_classes > 0;
-    let per_epoch = data.batches_per_epoch(args.batch_size, drop_last);
+    let per_epoch = data.batches_per_epoch(args.batch_size, args.data.drop_last);
     let total_steps = (per_epoch * args.epochs).min(args.max_steps.unwrap_or(usize::MAX));
-    let progress = Progress::new(total_steps, start.step);
-    let clock = Instant::now();
-    let seconds = |clock: &Instant| start.seconds + clock.elapsed().as_secs_f64();
-    let mut step = start.step;
-    let mut sums = start.sums;
-    let mut last_train_loss = f64::NAN;
-    let mut last_test = None;
-    let mut best_acc: Option<f64> = None;
-    let mut images = 0usize;
-    let mut epoch = start.epoch;
-    let mut first_batch = start.batch;
-    let mut evals_csv = None;
-    let mut stopped: Option<(usize, EpochSums)> = None;
-    'epochs: while epoch < args.epochs && step < total_steps {
-        // A checkpoint taken on an epoch's last step resumes straight into its evaluation.
-        let batches = if first_batch < per_epoch {
-            Some(data.train_batches(
-                args.batch_size,
-                args.seed,
-                epoch,
-                first_batch,
-                drop_last,
-                args.data.augment,
-            )?)
-        } else {
-            None
-        };
-        for batch in batches.into_iter().flatten() {
-            let eta = schedule.lr();
-            let plan = plans.get(&gpu, &net, &params, batch.len)?;
-            plan.write_batch(&gpu, &batch.x, &batch.y_class, &batch.y_value);
-            gpu.write(&lr, &[eta as f32]);
-            let mut encoder = gpu.device.create_command_encoder(&Default::default());
-            plan.forward.encode(&mut encoder);
-            plan.backward.encode(&mut encoder);
-            update.encode(&mut encoder);
-            plan.copy_outputs(&mut encoder);
-            gpu.queue.submit([encoder.finish()]);
-            let outputs = plan.fetch_outputs(&gpu)?;
-            step += 1;
-            if !outputs.loss.is_finite() {
-                bail!(
-                    "training diverged at step {step} (epoch {}): the loss is {}; metrics up to the previous step are in {}",
-                    epoch + 1,
-                    outputs.loss,
-                    out.display()
-                );
-            }
-            sums.loss += outputs.loss * batch.len as f64;
-            sums.correct += outputs.correct;
-            sums.samples += batch.len;
-            sums.batches += 1;
-            images += batch.len;
-            schedule.observe(&Observation {
-                step,
-                epoch,
-                loss: outputs.loss,
-            });
-            steps_csv.write(&StepRecord {
-                step,
-                epoch: epoch + 1,
-                loss: outputs.loss,
-                lr: eta,
-                probe: None,
-            })?;
-            progress.step(
-                step,
-                epoch,
-                outputs.loss,
-                eta,
-                images as f64 / clock.elapsed().as_secs_f64(),
-            );
-            if args.checkpoint_every.is_some_and(|n| step.is_multiple_of(n)) {
-                save_checkpoint(
-                    &out,
-                    &net,
-                    &params,
-                    &gpu,
-                    schedule.as_ref(),
-                    args.seed,
-                    step,
-                    epoch,
-                    sums,
-                    seconds(&clock),
-                )?;
-            }
-            if args.eval_every.is_some_and(|n| step.is_multiple_of(n)) {
-                let (test_loss, test_acc) =
-                    evaluate(&gpu, &net, &params, &data, &mut plans, args.batch_size)?;
-                let w = evals_csv.get_or_insert_with(|| open_evals(&out));
-                if let Ok(f) = w {
-                    use std::io::Write;
-                    writeln!(
-                        f,
-                        "{step},{},{test_loss},{}",
-                        epoch + 1,
-                        opt(classify.then_some(test_acc))
-                    )?;
-                }
-            }
-            if step >= total_steps {
-                // Evaluate and record the partial epoch before stopping.
-                end_epoch(&mut EpochEnd {
-                    gpu: &gpu,
-                    net: &net,
-                    params: &params,
-                    data: &data,
-                    plans: &mut plans,
-                    args,
-                    schedule: schedule.as_mut(),
-                    csv: &mut epochs_csv,
-                    epoch,
-                    sums,
-                    classify,
-                    seconds: seconds(&clock),
-                    last_train_loss: &mut last_train_loss,
-                    last_test: &mut last_test,
-                    best_acc: &mut best_acc,
-                })?;
-                progress.epoch_line(epoch, last_train_loss, last_test, schedule.lr());
-                stopped = Some((epoch, sums));
-                epoch += 1;
-                break 'epochs;
-            }
-        }
-        end_epoch(&mut EpochEnd {
-            gpu: &gpu,
-            net: &net,
-            params: &params,
-            data: &data,
-            plans: &mut plans,
-            args,
-            schedule: schedule.as_mut(),
-            csv: &mut epochs_csv,
-            epoch,
-            sums,
-            classify,
-            seconds: seconds(&clock),
-            last_train_loss: &mut last_train_loss,
-            last_test: &mut last_test,
-            best_acc: &mut best_acc,
-        })?;
-        progress.epoch_line(epoch, last_train_loss, last_test, schedule.lr());
-        sums = EpochSums::default();
-        first_batch = 0;
-        epoch += 1;
-    }
-    progress.finish();
-    let elapsed = seconds(&clock);
-    // A run stopped by --max-steps inside an epoch resumes inside it.
-    let (done_epochs, done_sums) = match stopped {
-        Some((e, s)) if s.batches < per_epoch => (e, s),
-        _ => (epoch, EpochSums::default()),
+    let classify = data.num_classes > 0;
+    let mut t = Trainer {
+        args,
+        gpu,
+        net,
+        data,
+        params,
+        schedule,
+        plans,
+        probe_weights,
+        lr,
+        update,
+        grad_dot,
+        pending: None,
+        out: out.clone(),
+        epochs_csv,
+        steps_csv,
+        evals_csv: None,
+        progress: Progress::new(total_steps, start.step),
+        clock: Instant::now(),
+        start_seconds: start.seconds,
+        sums: start.sums,
+        images: 0,
+        classify,
+        last_train_loss: f64::NAN,
+        last_test: None,
+        best_acc: None,
     };
-    save_checkpoint(
-        &out,
-        &net,
-        &params,
-        &gpu,
-        schedule.as_ref(),
-        args.seed,
-        step,
-        done_epochs,
-        done_sums,
-        elapsed,
-    )?;
-    let ips = images as f64 / clock.elapsed().as_secs_f64().max(1e-9);
+    let (step, epochs_done, stopped_inside) =
+        t.run(start.step, start.epoch, total_steps, per_epoch)?;
+    t.progress.finish();
+    let elapsed = t.seconds();
+    // A run stopped by --max-steps inside an epoch resumes inside it.
+    let (ckpt_epoch, ckpt_sums) = match stopped_inside {
+        Some(sums) => (epochs_done - 1, sums),
+        None => (epochs_done, EpochSums::default()),
+    };
+    t.save_checkpoint(step, ckpt_epoch, ckpt_sums)?;
     let summary = Summary {
         out: out.clone(),
         steps: step,
-        epochs: epoch,
-        final_train_loss: last_train_loss,
-        final_test_loss: last_test.map(|t: (f64, f64)| t.0),
+        epochs: epochs_done,
+        final_train_loss: t.last_train_loss,
+        final_test_loss: t.last_test.map(|x| x.0),
         final_test_acc: if classify {
-            last_test.map(|t| t.1)
+            t.last_test.map(|x| x.1)
         } else {
             None
         },
-        best_test_acc: best_acc,
-        lr: schedule.lr(),
+        best_test_acc: t.best_acc,
+        lr: t.schedule.lr(),
         seconds: elapsed,
-        images_per_second: ips,
+        images_per_second: t.images as f64 / t.clock.elapsed().as_secs_f64().max(1e-9),
     };
     run_info.totals = serde_json::to_value(&summary)?;
+    run_info.totals["safeguarded_steps"] = t.schedule.safeguarded().into();
     run_info.finished = Some(super::metrics::utc_now());
     run_info.write(out.join("run.json"))?;
     crate::report::run_figures(&out).context("drawing the run's figures")?;
     Ok(summary)
 }
 
-fn opt(v: Option<f64>) -> String {
-    v.map(|x| x.to_string()).unwrap_or_default()
+fn layout_error(net: &Net, gpu: &Gpu, batch: usize) -> String {
+    format!(
+        "cannot lay out {} at batch size {batch} on {}",
+        net.kind.cli_name(),
+        gpu.info.name
+    )
 }
 
-fn open_evals(out: &Path) -> std::io::Result<std::fs::File> {
-    use std::io::Write;
-    let mut f = std::fs::File::create(out.join("evals.csv"))?;
-    writeln!(f, "step,epoch,test_loss,test_acc")?;
-    Ok(f)
-}
-
-struct EpochEnd<'a> {
-    gpu: &'a Gpu,
-    net: &'a Net,
-    params: &'a Params,
-    data: &'a Dataset,
-    plans: &'a mut Plans,
-    args: &'a TrainArgs,
-    schedule: &'a mut dyn Schedule,
-    csv: &'a mut EpochWriter,
-    epoch: usize,
-    sums: EpochSums,
-    classify: bool,
-    seconds: f64,
-    last_train_loss: &'a mut f64,
-    last_test: &'a mut Option<(f64, f64)>,
-    best_acc: &'a mut Option<f64>,
-}
-
-fn end_epoch(e: &mut EpochEnd) -> Result<()> {
-    e.schedule.end_epoch(e.epoch);
-    let (test_loss, test_acc) =
-        evaluate(e.gpu, e.net, e.params, e.data, e.plans, e.args.batch_size)?;
-    let samples = e.sums.samples.max(1) as f64;
-    let train_loss = e.sums.loss / samples;
-    *e.last_train_loss = train_loss;
-    *e.last_test = Some((test_loss, test_acc));
-    if e.classify {
-        *e.best_acc = Some(e.best_acc.map_or(test_acc, |b| b.max(test_acc)));
+impl GradDot {
+    fn new(gpu: &Gpu, params: &Params) -> Result<GradDot> {
+        let len = params.grads.len();
+        let previous = gpu.zeros("previous gradient", &[len])?;
+        let partials = gpu.zeros(
+            "gradient dot partials",
+            &[crate::ops::reduce::partial_count(len)],
+        )?;
+        let mut program = Program::new();
+        crate::ops::reduce::dot(&mut program, gpu, &params.grads, &previous, &partials)?;
+        program.copy(&params.grads, &previous);
+        let readback = crate::gpu::ReadBack::new(gpu, "gradient dot", partials.len());
+        Ok(GradDot {
+            program,
+            partials,
+            readback,
+            have_previous: false,
+        })
     }
-    e.csv.write(&EpochRecord {
-        epoch: e.epoch + 1,
-        train_loss,
-        train_acc: e.classify.then_some(e.sums.correct / samples),
-        test_loss: Some(test_loss),
-        test_acc: e.classify.then_some(test_acc),
-        lr: e.schedule.lr(),
-        seconds: e.seconds,
-    })?;
-    Ok(())
 }
 
-/// Mean loss and accuracy over the test split.
-fn evaluate(
-    gpu: &Gpu,
-    net: &Net,
-    params: &Params,
-    data: &Dataset,
-    plans: &mut Plans,
-    batch_size: usize,
-) -> Result<(f64, f64)> {
-    let (mut loss, mut correct, mut n) = (0.0, 0.0, 0usize);
-    for batch in data.test_batches(batch_size)? {
-        let plan = plans.get(gpu, net, params, batch.len)?;
-        let o = run_forward(gpu, plan, &batch)?;
-        loss += o.loss * batch.len as f64;
-        correct += o.correct;
-        n += batch.len;
+impl Trainer<'_> {
+    fn seconds(&self) -> f64 {
+        self.start_seconds + self.clock.elapsed().as_secs_f64()
     }
-    let n = n.max(1) as f64;
-    Ok((loss / n, correct / n))
-}
 
-fn run_forward(gpu: &Gpu, plan: &Plan, batch: &Batch) -> Result<crate::models::StepOutputs> {
-    plan.write_batch(gpu, &batch.x, &batch.y_class, &batch.y_value);
-    let mut encoder = gpu.device.create_command_encoder(&Default::default());
-    plan.forward.encode(&mut encoder);
-    plan.copy_outputs(&mut encoder);
-    gpu.queue.submit([encoder.finish()]);
-    Ok(plan.fetch_outputs(gpu)?)
-}
-
-/// Plans per batch size: the full batch and, where the data leaves one, the last partial
-/// batch; each recorded once.
-#[derive(Default)]
-struct Plans(HashMap<usize, Plan>);
-
-impl Plans {
-    fn get(&mut self, gpu: &Gpu, net: &Net, params: &Params, batch: usize) -> Result<&Plan> {
-        if let std::collections::hash_map::Entry::Vacant(slot) = self.0.entry(batch) {
-            let plan = Plan::new(gpu, net, params, batch).with_context(|| {
-                format!(
-                    "cannot lay out {} at batch size {batch} on {}",
-                    net.kind.cli_name(),
-                    gpu.info.name
-                )
-            })?;
+    fn plan(&mut self, batch: usize) -> Result<&Plan> {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.plans.entry(batch) {
+            let plan = Plan::new(
+                &self.gpu,
+                &self.net,
+                &self.params,
+                batch,
+                self.probe_weights.as_ref(),
+            )
+            .with_context(|| layout_error(&self.net, &self.gpu, batch))?;
             slot.insert(plan);
         }
-        Ok(&self.0[&batch])
+        Ok(&self.plans[&batch])
+    }
+
+    /// Runs the epochs; returns (steps done, epochs started, the sums of the epoch
+    /// --max-steps stopped inside, if any).
+    fn run(
+        &mut self,
+        mut step: usize,
+        start_epoch: usize,
+        total_steps: usize,
+        per_epoch: usize,
+    ) -> Result<(usize, usize, Option<EpochSums>)> {
+        let args = self.args;
+        let mut epoch = start_epoch;
+        while epoch < args.epochs && step < total_steps {
+            // A checkpoint taken on an epoch's last step resumes straight into its evaluation.
+            let first = self.sums.batches;
+            let batches = if first < per_epoch {
+                Some(self.data.train_batches(
+                    args.batch_size,
+                    args.seed,
+                    epoch,
+                    first,
+                    args.data.drop_last,
+                    args.data.augment,
+                )?)
+            } else {
+                None
+            };
+            for batch in batches.into_iter().flatten() {
+                step += 1;
+                self.step(step, epoch, &batch)?;
+                if args
+                    .checkpoint_every
+                    .is_some_and(|n| step.is_multiple_of(n))
+                {
+                    self.flush()?;
+                    self.save_checkpoint(step, epoch, self.sums)?;
+                }
+                if args.eval_every.is_some_and(|n| step.is_multiple_of(n)) {
+                    self.flush()?;
+                    self.log_eval(step, epoch)?;
+                }
+                if step >= total_steps {
+                    break;
+                }
+            }
+            self.flush()?;
+            let inside = (self.sums.batches < per_epoch).then_some(self.sums);
+            self.end_epoch(epoch)?;
+            epoch += 1;
+            if inside.is_some() {
+                return Ok((step, epoch, inside));
+            }
+        }
+        Ok((step, epoch, None))
+    }
+
+    /// One training step. The forward and backward pass go in one submission; the update
+    /// (after the probes, for newton) in a second one, once η(t) is known; the scalars of
+    /// step t are read while step t+1's forward and backward run.
+    fn step(&mut self, step: usize, epoch: usize, batch: &Batch) -> Result<()> {
+        self.plan(batch.len)?;
+        let dot = self.submit_gradient(batch)?;
+        // Step t−1's scalars arrive while this step's forward and backward run.
+        self.flush()?;
+        self.schedule.observe_gradient(dot);
+        let eta = self.schedule.lr();
+        if !eta.is_finite() {
+            bail!(
+                "η became {eta} at step {step} (epoch {}); metrics up to step {} and the last checkpoint are in {}",
+                epoch + 1,
+                step - 1,
+                self.out.display()
+            );
+        }
+        let gpu = &self.gpu;
+        let plan = &self.plans[&batch.len];
+        let mut encoder = gpu.device.create_command_encoder(&Default::default());
+        gpu.write(&self.lr, &[eta as f32]);
+        if let Some(probe) = &plan.probe {
+            gpu.write(&probe.steps, &self.schedule.probe_steps().map(|v| v as f32));
+            probe.program.encode(&mut encoder);
+            probe.copy_outputs(&mut encoder);
+        }
+        self.update.encode(&mut encoder);
+        plan.copy_outputs(&mut encoder);
+        let submission = gpu.queue.submit([encoder.finish()]);
+        self.pending = Some(Pending {
+            step,
+            epoch,
+            batch: batch.len,
+            lr: eta,
+            submission,
+        });
+        Ok(())
+    }
+
+    /// Submits the forward and backward pass of `batch`; for first-order also g(t)·g(t−1),
+    /// which it waits for (the update needs it).
+    fn submit_gradient(&mut self, batch: &Batch) -> Result<Option<f64>> {
+        let gpu = &self.gpu;
+        let plan = &self.plans[&batch.len];
+        plan.write_batch(gpu, &batch.x, &batch.y_class, &batch.y_value);
+        let mut encoder = gpu.device.create_command_encoder(&Default::default());
+        plan.forward.encode(&mut encoder);
+        plan.backward.encode(&mut encoder);
+        let Some(gd) = &mut self.grad_dot else {
+            gpu.queue.submit([encoder.finish()]);
+            return Ok(None);
+        };
+        gd.program.encode(&mut encoder);
+        gd.readback.copy_from(&mut encoder, &gd.partials, 0);
+        let submission = gpu.queue.submit([encoder.finish()]);
+        let partials: Vec<f32> = gd.readback.fetch_after(gpu, Some(submission))?;
+        let dot = gd
+            .have_previous
+            .then(|| crate::ops::reduce::combine(&partials));
+        gd.have_previous = true;
+        Ok(dot)
+    }
+
+    /// Reads the scalars of the pending step, lets the schedule learn from them, logs.
+    fn flush(&mut self) -> Result<()> {
+        let Some(p) = self.pending.take() else {
+            return Ok(());
+        };
+        let plan = &self.plans[&p.batch];
+        let outputs = plan.fetch_outputs_after(&self.gpu, Some(p.submission.clone()))?;
+        let probes = match &plan.probe {
+            Some(probe) => Some(probe.fetch(&self.gpu, Some(p.submission))?),
+            None => None,
+        };
+        if !outputs.loss.is_finite() || probes.is_some_and(|f| f.iter().any(|v| !v.is_finite())) {
+            bail!(
+                "training diverged at step {} (epoch {}): the loss is {}; metrics up to step {} and the last checkpoint are in {}",
+                p.step,
+                p.epoch + 1,
+                outputs.loss,
+                p.step - 1,
+                self.out.display()
+            );
+        }
+        self.sums.loss += outputs.loss * p.batch as f64;
+        self.sums.correct += outputs.correct;
+        self.sums.samples += p.batch;
+        self.sums.batches += 1;
+        self.images += p.batch;
+        let probe = self.schedule.observe(&Observation {
+            step: p.step,
+            epoch: p.epoch,
+            loss: outputs.loss,
+            probes,
+        });
+        self.steps_csv.write(&StepRecord {
+            step: p.step,
+            epoch: p.epoch + 1,
+            loss: outputs.loss,
+            lr: p.lr,
+            probe,
+        })?;
+        let ips = self.images as f64 / self.clock.elapsed().as_secs_f64().max(1e-9);
+        self.progress.step(p.step, p.epoch, outputs.loss, p.lr, ips);
+        Ok(())
+    }
+
+    fn end_epoch(&mut self, epoch: usize) -> Result<()> {
+        self.schedule.end_epoch(epoch);
+        let (test_loss, test_acc) = self.evaluate()?;
+        let samples = self.sums.samples.max(1) as f64;
+        let train_loss = self.sums.loss / samples;
+        self.last_train_loss = train_loss;
+        self.last_test = Some((test_loss, test_acc));
+        if self.classify {
+            self.best_acc = Some(self.best_acc.map_or(test_acc, |b| b.max(test_acc)));
+        }
+        self.epochs_csv.write(&EpochRecord {
+            epoch: epoch + 1,
+            train_loss,
+            train_acc: self.classify.then_some(self.sums.correct / samples),
+            test_loss: Some(test_loss),
+            test_acc: self.classify.then_some(test_acc),
+            lr: self.schedule.lr(),
+            seconds: self.seconds(),
+        })?;
+        let acc = self.classify.then_some(test_acc);
+        self.progress.epoch_line(
+            epoch,
+            train_loss,
+            Some((test_loss, acc)),
+            self.schedule.lr(),
+        );
+        self.sums = EpochSums::default();
+        Ok(())
+    }
+
+    /// Mean loss and accuracy over the test split.
+    fn evaluate(&mut self) -> Result<(f64, f64)> {
+        let (mut loss, mut correct, mut n) = (0.0, 0.0, 0usize);
+        for batch in self.data.test_batches(self.args.batch_size)? {
+            self.plan(batch.len)?;
+            let plan = &self.plans[&batch.len];
+            plan.write_batch(&self.gpu, &batch.x, &batch.y_class, &batch.y_value);
+            let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
+            plan.forward.encode(&mut encoder);
+            plan.copy_outputs(&mut encoder);
+            let submission = self.gpu.queue.submit([encoder.finish()]);
+            let o = plan.fetch_outputs_after(&self.gpu, Some(submission))?;
+            loss += o.loss * batch.len as f64;
+            correct += o.correct;
+            n += batch.len;
+        }
+        let n = n.max(1) as f64;
+        Ok((loss / n, correct / n))
+    }
+
+    fn log_eval(&mut self, step: usize, epoch: usize) -> Result<()> {
+        use std::io::Write;
+        let (test_loss, test_acc) = self.evaluate()?;
+        if self.evals_csv.is_none() {
+            let path = self.out.join("evals.csv");
+            let mut f = std::fs::File::create(&path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            writeln!(f, "step,epoch,test_loss,test_acc")?;
+            self.evals_csv = Some(f);
+        }
+        let acc = if self.classify {
+            test_acc.to_string()
+        } else {
+            String::new()
+        };
+        if let Some(f) = &mut self.evals_csv {
+            writeln!(f, "{step},{},{test_loss},{acc}", epoch + 1)?;
+        }
+        Ok(())
+    }
+
+    fn save_checkpoint(&self, step: usize, epoch: usize, sums: EpochSums) -> Result<()> {
+        let values = self.params.download_all(&self.gpu)?;
+        let tensors: Vec<(String, Vec<usize>, &[f32])> = self
+            .net
+            .layout
+            .slots
+            .iter()
+            .zip(&values)
+            .map(|(s, v)| (s.name.clone(), s.shape.clone(), v.as_slice()))
+            .collect();
+        let mut meta = TrainingMeta {
+            lr: self.schedule.lr(),
+            step: step as u64,
+            epoch: epoch as u64,
+            seed: self.args.seed,
+            schedule_state: self.schedule.state(),
+        }
+        .to_metadata();
+        meta.insert(META_MODEL.into(), self.net.kind.cli_name().into());
+        meta.insert(META_SUMS.into(), serde_json::to_string(&sums)?);
+        meta.insert(META_SECONDS.into(), self.seconds().to_string());
+        checkpoint::save(self.out.join(CHECKPOINT), &tensors, meta)?;
+        Ok(())
     }
 }
 
 const META_MODEL: &str = "etaprobe.model";
-const META_BATCH: &str = "etaprobe.batch_in_epoch";
 const META_SUMS: &str = "etaprobe.epoch_sums";
 const META_SECONDS: &str = "etaprobe.seconds";
-
-#[allow(clippy::too_many_arguments)]
-fn save_checkpoint(
-    out: &Path,
-    net: &Net,
-    params: &Params,
-    gpu: &Gpu,
-    schedule: &dyn Schedule,
-    seed: u64,
-    step: usize,
-    epoch: usize,
-    sums: EpochSums,
-    seconds: f64,
-) -> Result<()> {
-    let values = params.download_all(gpu)?;
-    let tensors: Vec<(String, Vec<usize>, &[f32])> = net
-        .layout
-        .slots
-        .iter()
-        .zip(&values)
-        .map(|(s, v)| (s.name.clone(), s.shape.clone(), v.as_slice()))
-        .collect();
-    let mut meta = TrainingMeta {
-        lr: schedule.lr(),
-        step: step as u64,
-        epoch: epoch as u64,
-        seed,
-        schedule_state: schedule.state(),
-    }
-    .to_metadata();
-    meta.insert(META_MODEL.into(), net.kind.cli_name().into());
-    meta.insert(META_BATCH.into(), sums.batches.to_string());
-    meta.insert(
-        META_SUMS.into(),
-        serde_json::json!([sums.loss, sums.correct, sums.samples]).to_string(),
-    );
-    meta.insert(META_SECONDS.into(), seconds.to_string());
-    checkpoint::save(out.join(CHECKPOINT), &tensors, meta)?;
-    Ok(())
-}
 
 fn restore(
     net: &Net,
@@ -605,18 +732,10 @@ fn restore(
     schedule
         .restore(&meta.schedule_state)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let batch: usize = ckpt.meta_parse(META_BATCH)?;
-    let sums: (f64, f64, usize) = ckpt.meta_json(META_SUMS)?;
     Ok(Start {
         step: meta.step as usize,
         epoch: meta.epoch as usize,
-        batch,
-        sums: EpochSums {
-            loss: sums.0,
-            correct: sums.1,
-            samples: sums.2,
-            batches: batch,
-        },
+        sums: ckpt.meta_json(META_SUMS)?,
         seconds: ckpt.meta_parse(META_SECONDS)?,
     })
 }
@@ -663,9 +782,10 @@ impl Progress {
         }
     }
 
-    fn epoch_line(&self, epoch: usize, train_loss: f64, test: Option<(f64, f64)>, lr: f64) {
+    fn epoch_line(&self, epoch: usize, train_loss: f64, test: Option<(f64, Option<f64>)>, lr: f64) {
         let test = test.map_or(String::new(), |(l, a)| {
-            format!(" test loss {l:.5} test acc {:.2}%", 100.0 * a)
+            let acc = a.map_or(String::new(), |a| format!(" test acc {:.2}%", 100.0 * a));
+            format!(" test loss {l:.5}{acc}")
         });
         let line = format!(
             "epoch {} train loss {train_loss:.5}{test} lr {lr:.5e}",

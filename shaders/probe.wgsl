@@ -1,0 +1,25 @@
+// The five points of the line search, materialised: for each probe k,
+// out[k·stride + i] = w[i] − steps[k]·g[i], with steps[k] = η + (k − 2)·ε written by the host
+// each step. One pass over the flat buffers; the probes' forward then reads its weights
+// from `out` like the training forward reads `w`.
+
+struct Params { len: u32, stride: u32, probes: u32, pad: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> w: array<f32>;
+@group(0) @binding(2) var<storage, read> g: array<f32>;
+@group(0) @binding(3) var<storage, read> steps: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(64)
+fn perturb(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.x + gid.y * nwg.x * 64u;
+    if (i >= p.len) {
+        return;
+    }
+    let wi = w[i];
+    let gi = g[i];
+    for (var k = 0u; k < p.probes; k++) {
+        out[k * p.stride + i] = wi - steps[k] * gi;
+    }
+}

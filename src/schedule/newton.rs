@@ -1,0 +1,88 @@
+//! The paper's second-order rule (eq. 9–18): a Newton step on η from five loss probes
+//! f_k = f(η + kε), k = −2..2, on the step's batch:
+//! η(t+1) = η(t) − 2ε·(f₊₁ − f₋₁) / (f₊₂ + f₋₂ − 2f₀),
+//! with δ added to the denominator when, and only when, it is numerically zero.
+//!
+//! "Numerically zero" is |denominator| ≤ 4·ε_f32·max|f_k|: the probes are f32 losses, whose
+//! spacing near f is ε_f32·|f|; a second difference smaller than a few of those spacings is
+//! rounding, not curvature.
+
+use super::{state_f64, Needs, Observation, Schedule};
+use crate::train::metrics::ProbeRecord;
+
+pub struct Newton {
+    lr: f64,
+    eps: f64,
+    delta: f64,
+    safeguarded: usize,
+}
+
+impl Newton {
+    pub fn new(lr: f64, eps: f64, delta: f64) -> Newton {
+        Newton {
+            lr,
+            eps,
+            delta,
+            safeguarded: 0,
+        }
+    }
+
+    /// The update of eq. 16/18 from the five probes; returns (new η, record).
+    pub fn update(lr: f64, eps: f64, delta: f64, f: [f64; 5]) -> (f64, ProbeRecord) {
+        let numerator = f[3] - f[1];
+        let raw = f[4] + f[0] - 2.0 * f[2];
+        let scale = f.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let safeguarded = raw.abs() <= 4.0 * f32::EPSILON as f64 * scale;
+        let denominator = if safeguarded { raw + delta } else { raw };
+        let record = ProbeRecord {
+            f,
+            numerator,
+            denominator,
+            safeguarded,
+        };
+        (lr - 2.0 * eps * numerator / denominator, record)
+    }
+}
+
+impl Schedule for Newton {
+    fn name(&self) -> &'static str {
+        "newton"
+    }
+
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+
+    fn needs(&self) -> Needs {
+        Needs {
+            probe: true,
+            ..Needs::default()
+        }
+    }
+
+    fn probe_steps(&self) -> [f64; 5] {
+        [-2.0, -1.0, 0.0, 1.0, 2.0].map(|k| self.lr + k * self.eps)
+    }
+
+    fn observe(&mut self, obs: &Observation) -> Option<ProbeRecord> {
+        let f = obs.probes?;
+        let (lr, record) = Newton::update(self.lr, self.eps, self.delta, f);
+        self.lr = lr;
+        self.safeguarded += usize::from(record.safeguarded);
+        Some(record)
+    }
+
+    fn safeguarded(&self) -> usize {
+        self.safeguarded
+    }
+
+    fn state(&self) -> serde_json::Value {
+        serde_json::json!({ "lr": self.lr, "safeguarded": self.safeguarded })
+    }
+
+    fn restore(&mut self, state: &serde_json::Value) -> Result<(), String> {
+        self.lr = state_f64(state, "lr")?;
+        self.safeguarded = state_f64(state, "safeguarded")? as usize;
+        Ok(())
+    }
+}
