@@ -22,7 +22,7 @@ enum Command {
     /// List the adapters wgpu can use and mark the one etaprobe would choose.
     Devices,
     /// Train a model (default: LeNet-5 on CIFAR-10 with the basic schedule).
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Draw the paper's figures comparing runs: loss, accuracy and η against epochs.
     Plot {
         /// Run directories written by `etaprobe train`.

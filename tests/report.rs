@@ -39,8 +39,8 @@ fn step(s: usize, steps_per_epoch: usize, probes: bool) -> StepRecord {
         probe: probes.then(|| ProbeRecord {
             f: [1.0, 0.9, 0.8, 0.7, 0.6].map(|v| v + t * 1e-3),
             numerator: -1e-4,
-            denominator: if s % 17 == 0 { 1e-6 } else { 3e-9 },
-            safeguarded: s % 17 == 0,
+            denominator: if s.is_multiple_of(17) { 1e-6 } else { 3e-9 },
+            safeguarded: s.is_multiple_of(17),
         }),
     }
 }
