@@ -42,11 +42,12 @@ impl Linreg {
     fn grad(&self, w: &[f64]) -> Vec<f64> {
         let r = self.residuals(w);
         let mut g = vec![0.0; F + 1];
-        for i in 0..N {
-            for j in 0..F {
-                g[j] += 2.0 * r[i] * self.x[i * F + j] / N as f64;
+        for (i, ri) in r.iter().enumerate() {
+            let row = &self.x[i * F..(i + 1) * F];
+            for (gj, xj) in g.iter_mut().zip(row) {
+                *gj += 2.0 * ri * xj / N as f64;
             }
-            g[F] += 2.0 * r[i] / N as f64;
+            g[F] += 2.0 * ri / N as f64;
         }
         g
     }
