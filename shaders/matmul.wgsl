@@ -344,9 +344,13 @@ fn store4(batch: u32, row: u32, col: u32, v: vec4<f32>) {
     let i = p.c_off + batch * p.c_bs + row * p.c_rs + col;
     if (p.c_cs == 1u && row < p.m && col + 3u < p.n && i % 4u == 0u) {
         var x = v;
-        if ((p.flags & HAS_BIAS) != 0u && (p.flags & BIAS_BY_ROW) == 0u) {
-            let o = p.bias_off + batch * p.bias_bs + col;
-            x += vec4(bias[o], bias[o + 1u], bias[o + 2u], bias[o + 3u]);
+        if ((p.flags & HAS_BIAS) != 0u) {
+            let o = p.bias_off + batch * p.bias_bs;
+            if ((p.flags & BIAS_BY_ROW) != 0u) {
+                x += vec4(bias[o + row]);
+            } else {
+                x += vec4(bias[o + col], bias[o + col + 1u], bias[o + col + 2u], bias[o + col + 3u]);
+            }
         }
         if ((p.flags & RELU) != 0u) {
             x = max(x, vec4(0.0));

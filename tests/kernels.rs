@@ -80,9 +80,16 @@ fn matmul_matches_reference_for_both_kernels_and_all_layouts() {
 
 #[test]
 fn matmul_epilogue_bias_relu_accumulate_and_batches() {
+    // Wide and tall outputs: the subgroup kernel computes the tall one transposed, with
+    // the bias then running along its rows.
+    for (batch, m, k, n) in [(3, 19, 11, 70), (2, 404, 13, 1), (1, 130, 9, 7)] {
+        epilogue_case(batch, m, k, n);
+    }
+}
+
+fn epilogue_case(batch: usize, m: usize, k: usize, n: usize) {
     let gpu = gpu();
     let mut r = rng(2);
-    let (batch, m, k, n) = (3, 19, 11, 70);
     let a = random(&mut r, batch * m * k, 1.0);
     let b = random(&mut r, k * n, 1.0);
     let bias_v = random(&mut r, n, 1.0);

@@ -1,0 +1,310 @@
+//! `etaprobe train` end to end on small generated data sets: convergence, determinism,
+//! resuming, every schedule, and bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use etaprobe::data::{synth, DataArgs, DatasetKind, Which};
+use etaprobe::train::checkpoint;
+
+fn etaprobe(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+        .args(args)
+        .env_remove("ETAPROBE_DATA")
+        .env_remove("ETAPROBE_ADAPTER")
+        .output()
+        .expect("run etaprobe")
+}
+
+fn ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "etaprobe failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn fake(kind: DatasetKind, train: usize, test: usize) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = synth::write_fake_dataset(kind, dir.path(), train, test, 7).unwrap();
+    (dir, path)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// epochs.csv without the wall-time column.
+fn epochs_without_time(run: &Path) -> Vec<String> {
+    std::fs::read_to_string(run.join("epochs.csv"))
+        .unwrap()
+        .lines()
+        .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+        .collect()
+}
+
+#[test]
+fn linear_regression_reaches_the_least_squares_optimum() {
+    let (_d, data) = fake(DatasetKind::Boston, 100, 25);
+    let runs = tempfile::tempdir().unwrap();
+    let out = runs.path().join("run");
+    // Full-batch gradient descent: the batch is larger than the training split.
+    ok(&etaprobe(&[
+        "train",
+        "--model",
+        "linreg",
+        "--dataset",
+        "boston",
+        "--data",
+        s(&data),
+        "--lr",
+        "0.1",
+        "--batch-size",
+        "1000",
+        "--epochs",
+        "400",
+        "--out",
+        s(&out),
+    ]));
+    // The same split and standardisation, in f64 on the CPU.
+    let args = DataArgs {
+        dataset: DatasetKind::Boston,
+        data: Some(data.clone()),
+        test_fraction: 0.2,
+        ..Default::default()
+    };
+    let dataset = args.load(0).unwrap();
+    let batch = dataset
+        .ordered_batches(Which::Train, 10_000)
+        .unwrap()
+        .next()
+        .unwrap();
+    let n = batch.len;
+    let x: Vec<f64> = batch.x.iter().map(|&v| v as f64).collect();
+    let y: Vec<f64> = batch.y_value.iter().map(|&v| v as f64).collect();
+    let ckpt = checkpoint::load(out.join("checkpoint.safetensors")).unwrap();
+    let w = ckpt.tensor("fc.weight").unwrap().1.to_vec();
+    let b = ckpt.tensor("fc.bias").unwrap().1[0];
+    let mse = |w: &[f64], b: f64| {
+        (0..n)
+            .map(|i| {
+                let p: f64 = (0..13).map(|j| x[i * 13 + j] * w[j]).sum::<f64>() + b;
+                (p - y[i]).powi(2)
+            })
+            .sum::<f64>()
+            / n as f64
+    };
+    let trained = mse(&w.iter().map(|&v| v as f64).collect::<Vec<_>>(), b as f64);
+    let (w_opt, b_opt) = least_squares(&x, &y, n, 13);
+    let optimum = mse(&w_opt, b_opt);
+    assert!(
+        trained <= optimum * 1.02,
+        "train MSE {trained} vs least-squares {optimum}"
+    );
+}
+
+/// Normal equations [X 1]ᵀ[X 1] β = [X 1]ᵀ y by Gaussian elimination with pivoting.
+fn least_squares(x: &[f64], y: &[f64], n: usize, f: usize) -> (Vec<f64>, f64) {
+    let m = f + 1;
+    let row = |i: usize, j: usize| if j < f { x[i * f + j] } else { 1.0 };
+    let mut a = vec![vec![0.0; m + 1]; m];
+    for (r, ar) in a.iter_mut().enumerate() {
+        for c in 0..m {
+            ar[c] = (0..n).map(|i| row(i, r) * row(i, c)).sum();
+        }
+        ar[m] = (0..n).map(|i| row(i, r) * y[i]).sum();
+    }
+    for col in 0..m {
+        let pivot = (col..m)
+            .max_by(|&p, &q| a[p][col].abs().total_cmp(&a[q][col].abs()))
+            .unwrap();
+        a.swap(col, pivot);
+        for r in 0..m {
+            if r != col {
+                let factor = a[r][col] / a[col][col];
+                let pivot_row = a[col].clone();
+                for (v, p) in a[r].iter_mut().zip(&pivot_row) {
+                    *v -= factor * p;
+                }
+            }
+        }
+    }
+    let beta: Vec<f64> = (0..m).map(|r| a[r][m] / a[r][r]).collect();
+    (beta[..f].to_vec(), beta[f])
+}
+
+#[test]
+fn the_same_seed_gives_the_same_epochs() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 96, 32);
+    let runs = tempfile::tempdir().unwrap();
+    let mut seen = Vec::new();
+    for name in ["a", "b"] {
+        let out = runs.path().join(name);
+        ok(&etaprobe(&[
+            "train",
+            "--model",
+            "logreg",
+            "--dataset",
+            "fashion-mnist",
+            "--data",
+            s(&data),
+            "--lr",
+            "0.05",
+            "--batch-size",
+            "20",
+            "--epochs",
+            "2",
+            "--seed",
+            "5",
+            "--out",
+            s(&out),
+        ]));
+        for f in [
+            "epochs.csv",
+            "steps.csv",
+            "run.json",
+            "loss.png",
+            "accuracy.png",
+            "lr.png",
+            "checkpoint.safetensors",
+        ] {
+            assert!(out.join(f).exists(), "{f} missing");
+        }
+        seen.push(epochs_without_time(&out));
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(
+        seen[0][0],
+        "epoch,train_loss,train_acc,test_loss,test_acc,lr"
+    );
+    assert_eq!(seen[0].len(), 3);
+}
+
+#[test]
+fn resuming_equals_an_uninterrupted_run() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 90, 30);
+    let runs = tempfile::tempdir().unwrap();
+    let full = runs.path().join("full");
+    let part = runs.path().join("part");
+    for schedule in ["basic", "newton"] {
+        let common = [
+            "train",
+            "--model",
+            "logreg",
+            "--dataset",
+            "fashion-mnist",
+            "--data",
+            s(&data),
+            "--lr",
+            "0.05",
+            "--batch-size",
+            "16",
+            "--epochs",
+            "3",
+            "--seed",
+            "3",
+            "--schedule",
+            schedule,
+        ];
+        ok(&etaprobe(&[&common[..], &["--out", s(&full)]].concat()));
+        // Stop inside the second epoch, then resume.
+        ok(&etaprobe(
+            &[&common[..], &["--out", s(&part), "--max-steps", "8"]].concat(),
+        ));
+        let ckpt = part.join("checkpoint.safetensors");
+        ok(&etaprobe(&[&common[..], &["--resume", s(&ckpt)]].concat()));
+        assert_eq!(
+            epochs_without_time(&full),
+            epochs_without_time(&part),
+            "{schedule}"
+        );
+        let steps = |p: &Path| std::fs::read_to_string(p.join("steps.csv")).unwrap();
+        assert_eq!(steps(&full), steps(&part), "{schedule}");
+    }
+}
+
+#[test]
+fn every_schedule_trains_and_logs_what_it_measured() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    for (schedule, probes) in [("basic", false), ("first-order", false), ("newton", true)] {
+        let out = runs.path().join(schedule);
+        ok(&etaprobe(&[
+            "train",
+            "--model",
+            "logreg",
+            "--dataset",
+            "fashion-mnist",
+            "--data",
+            s(&data),
+            "--lr",
+            "0.01",
+            "--batch-size",
+            "16",
+            "--epochs",
+            "1",
+            "--schedule",
+            schedule,
+            "--out",
+            s(&out),
+        ]));
+        let steps = std::fs::read_to_string(out.join("steps.csv")).unwrap();
+        assert_eq!(
+            steps.lines().next().unwrap().contains("safeguarded"),
+            probes,
+            "{schedule}"
+        );
+        assert_eq!(steps.lines().count(), 5, "{schedule}: header + 4 steps");
+        let run: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+        assert_eq!(run["config"]["schedule"], schedule);
+        assert_eq!(run["totals"]["steps"], 4);
+    }
+}
+
+#[test]
+fn bad_input_is_a_clear_error_and_writes_nothing() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 16, 8);
+    let runs = tempfile::tempdir().unwrap();
+    let out = runs.path().join("run");
+    let file = runs.path().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let under_file = file.join("run");
+    let missing = runs.path().join("no-such-data");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--model", "resnet9"], "invalid value 'resnet9'"),
+        (vec!["--dataset", "mnist"], "invalid value 'mnist'"),
+        (vec!["--model", "linreg"], "linreg is a regression model"),
+        (vec!["--batch-size", "0"], "--batch-size must be at least 1"),
+        (vec!["--lr", "nan"], "--lr must be"),
+        (
+            vec!["--out", s(&under_file)],
+            "cannot create the run directory",
+        ),
+        (vec!["--data", s(&missing)], "no-such-data"),
+        (vec!["--resume", s(&missing)], "no-such-data"),
+    ];
+    for (extra, message) in cases {
+        let mut args = vec!["train"];
+        for (flag, default) in [
+            ("--dataset", "fashion-mnist"),
+            ("--data", s(&data)),
+            ("--model", "logreg"),
+            ("--out", s(&out)),
+        ] {
+            if !extra.contains(&flag) {
+                args.extend([flag, default]);
+            }
+        }
+        args.extend(extra.iter());
+        let o = etaprobe(&args);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(
+            stderr.contains(message),
+            "{extra:?}: expected '{message}' in: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{extra:?}: {stderr}");
+        assert!(!out.exists(), "{extra:?} left a run directory behind");
+    }
+}
