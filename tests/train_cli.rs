@@ -109,8 +109,8 @@ fn least_squares(x: &[f64], y: &[f64], n: usize, f: usize) -> (Vec<f64>, f64) {
     let row = |i: usize, j: usize| if j < f { x[i * f + j] } else { 1.0 };
     let mut a = vec![vec![0.0; m + 1]; m];
     for (r, ar) in a.iter_mut().enumerate() {
-        for c in 0..m {
-            ar[c] = (0..n).map(|i| row(i, r) * row(i, c)).sum();
+        for (c, v) in ar.iter_mut().take(m).enumerate() {
+            *v = (0..n).map(|i| row(i, r) * row(i, c)).sum();
         }
         ar[m] = (0..n).map(|i| row(i, r) * y[i]).sum();
     }
