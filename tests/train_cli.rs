@@ -308,3 +308,48 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
         assert!(!out.exists(), "{extra:?} left a run directory behind");
     }
 }
+
+#[test]
+fn divergence_stops_with_the_step_and_keeps_the_metrics_or_is_skipped_when_asked() {
+    let (_d, data) = fake(DatasetKind::Boston, 100, 25);
+    let runs = tempfile::tempdir().unwrap();
+    let out = runs.path().join("diverge");
+    let base = [
+        "train",
+        "--model",
+        "linreg",
+        "--dataset",
+        "boston",
+        "--data",
+        s(&data),
+        "--lr",
+        "1e18",
+        "--batch-size",
+        "10",
+        "--epochs",
+        "2",
+    ];
+    let o = etaprobe(&[&base[..], &["--out", s(&out)]].concat());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("training diverged at step"), "{stderr}");
+    assert!(out.join("steps.csv").exists() && out.join("run.json").exists());
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert!(run["totals"]["stopped"]
+        .as_str()
+        .unwrap()
+        .contains("diverged"));
+
+    let out = runs.path().join("skip");
+    ok(&etaprobe(
+        &[&base[..], &["--out", s(&out), "--on-nonfinite", "skip"]].concat(),
+    ));
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert!(
+        run["totals"]["skipped_steps"].as_u64().unwrap() > 0,
+        "{run}"
+    );
+    assert!(run["totals"]["lr"].as_f64().unwrap() < 1e18);
+}

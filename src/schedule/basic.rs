@@ -29,6 +29,10 @@ impl Schedule for Basic {
         self.lr
     }
 
+    fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+
     fn observe(&mut self, _obs: &Observation) -> Option<ProbeRecord> {
         None
     }

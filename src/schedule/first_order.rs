@@ -26,6 +26,10 @@ impl Schedule for FirstOrder {
         self.lr
     }
 
+    fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+
     fn needs(&self) -> Needs {
         Needs {
             grad_dot: true,

@@ -38,6 +38,8 @@ pub trait Schedule {
     fn name(&self) -> &'static str;
     /// η(t): the rate the current step updates the weights with.
     fn lr(&self) -> f64;
+    /// Overrides η (the opt-in clamps and the non-finite safeguard).
+    fn set_lr(&mut self, lr: f64);
     fn needs(&self) -> Needs {
         Needs::default()
     }

@@ -53,6 +53,10 @@ impl Schedule for Newton {
         self.lr
     }
 
+    fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+
     fn needs(&self) -> Needs {
         Needs {
             probe: true,

@@ -76,6 +76,25 @@ pub struct TrainArgs {
     /// Also evaluate the test set every N steps (written to evals.csv).
     #[arg(long, value_name = "N")]
     pub eval_every: Option<usize>,
+    /// Opt-in safeguard: never let η fall below this (off by default, as in the paper).
+    #[arg(long, value_name = "F")]
+    pub lr_min: Option<f64>,
+    /// Opt-in safeguard: never let η rise above this.
+    #[arg(long, value_name = "F")]
+    pub lr_max: Option<f64>,
+    /// A non-finite loss, probe or η: stop (default) or skip the step and halve η.
+    #[arg(long, value_enum, default_value_t = OnNonFinite::Stop)]
+    pub on_nonfinite: OnNonFinite,
+}
+
+/// What to do when a loss, a probe or η is not finite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnNonFinite {
+    /// Stop with a message naming the step (the paper's rule, unguarded).
+    Stop,
+    /// Discard the step (restore the weights it changed) and halve η.
+    Skip,
 }
 
 /// What a finished run reports.
@@ -123,6 +142,16 @@ impl TrainArgs {
         }
         if self.eps == 0.0 {
             bail!("--eps must be positive");
+        }
+        if let (Some(lo), Some(hi)) = (self.lr_min, self.lr_max) {
+            if lo > hi {
+                bail!("--lr-min {lo} is above --lr-max {hi}");
+            }
+        }
+        if self.lr_min.is_some_and(|v| !v.is_finite())
+            || self.lr_max.is_some_and(|v| !v.is_finite())
+        {
+            bail!("--lr-min and --lr-max must be finite");
         }
         if !self.lr_gamma.is_finite() || self.lr_gamma <= 0.0 {
             bail!(
@@ -213,6 +242,9 @@ struct Trainer<'a> {
     update: Program,
     grad_dot: Option<GradDot>,
     pending: Option<Pending>,
+    /// With --on-nonfinite skip: the weights before the last update, to restore.
+    backup: Option<(Program, crate::gpu::Tensor)>,
+    skipped: usize,
     out: PathBuf,
     epochs_csv: EpochWriter,
     steps_csv: StepWriter,
@@ -335,6 +367,8 @@ pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
         update,
         grad_dot,
         pending: None,
+        backup: None,
+        skipped: 0,
         out: out.clone(),
         epochs_csv,
         steps_csv,
@@ -349,8 +383,32 @@ pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
         last_test: None,
         best_acc: None,
     };
+    if args.on_nonfinite == OnNonFinite::Skip {
+        let copy = t
+            .gpu
+            .zeros("weights before the update", &[t.params.values.len()])?;
+        let mut save = Program::new();
+        save.copy(&t.params.values, &copy);
+        t.backup = Some((save, copy));
+    }
     let (step, epochs_done, stopped_inside) =
-        t.run(start.step, start.epoch, total_steps, per_epoch)?;
+        match t.run(start.step, start.epoch, total_steps, per_epoch) {
+            Ok(r) => r,
+            Err(e) => {
+                // Keep what the run measured up to the failure, readable by `plot`.
+                t.progress.finish();
+                run_info.totals = serde_json::json!({
+                    "stopped": format!("{e:#}"),
+                    "safeguarded_steps": t.schedule.safeguarded(),
+                    "skipped_steps": t.skipped,
+                    "seconds": t.seconds(),
+                });
+                run_info.finished = Some(super::metrics::utc_now());
+                let _ = run_info.write(out.join("run.json"));
+                let _ = crate::report::run_figures(&out);
+                return Err(e);
+            }
+        };
     t.progress.finish();
     let elapsed = t.seconds();
     // A run stopped by --max-steps inside an epoch resumes inside it.
@@ -377,6 +435,7 @@ pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
     };
     run_info.totals = serde_json::to_value(&summary)?;
     run_info.totals["safeguarded_steps"] = t.schedule.safeguarded().into();
+    run_info.totals["skipped_steps"] = t.skipped.into();
     run_info.finished = Some(super::metrics::utc_now());
     run_info.write(out.join("run.json"))?;
     crate::report::run_figures(&out).context("drawing the run's figures")?;
@@ -495,13 +554,17 @@ impl Trainer<'_> {
         let dot = self.submit_gradient(batch)?;
         // Step t−1's scalars arrive while this step's forward and backward run.
         self.flush()?;
+        let before = self.schedule.lr();
         self.schedule.observe_gradient(dot);
+        self.guard_lr(before);
         let eta = self.schedule.lr();
         if !eta.is_finite() {
             bail!(
-                "η became {eta} at step {step} (epoch {}); metrics up to step {} and the last checkpoint are in {}",
+                "η became {eta} at step {step} (epoch {}); metrics up to step {}{} are in {} \
+                 (the paper's rules are unguarded: see --on-nonfinite skip, --lr-min, --lr-max)",
                 epoch + 1,
                 step - 1,
+                self.checkpoint_note(),
                 self.out.display()
             );
         }
@@ -509,6 +572,9 @@ impl Trainer<'_> {
         let plan = &self.plans[&batch.len];
         let mut encoder = gpu.device.create_command_encoder(&Default::default());
         gpu.write(&self.lr, &[eta as f32]);
+        if let Some((save, _)) = &self.backup {
+            save.encode(&mut encoder);
+        }
         if let Some(probe) = &plan.probe {
             gpu.write(&probe.steps, &self.schedule.probe_steps().map(|v| v as f32));
             probe.program.encode(&mut encoder);
@@ -524,7 +590,37 @@ impl Trainer<'_> {
             lr: eta,
             submission,
         });
+        if self.backup.is_some() {
+            // Skipping needs the verdict before the next step builds on these weights.
+            self.flush()?;
+        }
         Ok(())
+    }
+
+    fn checkpoint_note(&self) -> &'static str {
+        if self.out.join(CHECKPOINT).exists() {
+            " and the last checkpoint"
+        } else {
+            ""
+        }
+    }
+
+    /// Applies the opt-in safeguards to a new η: the clamps, and with --on-nonfinite skip
+    /// half the previous rate in place of a non-finite one.
+    fn guard_lr(&mut self, previous: f64) {
+        let mut eta = self.schedule.lr();
+        if !eta.is_finite() && self.backup.is_some() {
+            eta = previous / 2.0;
+        }
+        if let Some(lo) = self.args.lr_min {
+            eta = eta.max(lo);
+        }
+        if let Some(hi) = self.args.lr_max {
+            eta = eta.min(hi);
+        }
+        if eta != self.schedule.lr() {
+            self.schedule.set_lr(eta);
+        }
     }
 
     /// Submits the forward and backward pass of `batch`; for first-order also g(t)·g(t−1),
@@ -562,13 +658,39 @@ impl Trainer<'_> {
             Some(probe) => Some(probe.fetch(&self.gpu, Some(p.submission))?),
             None => None,
         };
-        if !outputs.loss.is_finite() || probes.is_some_and(|f| f.iter().any(|v| !v.is_finite())) {
+        let finite =
+            outputs.loss.is_finite() && !probes.is_some_and(|f| f.iter().any(|v| !v.is_finite()));
+        if !finite && self.backup.is_some() {
+            let (_, copy) = self.backup.as_ref().expect("checked");
+            let mut restore = Program::new();
+            restore.copy(copy, &self.params.values);
+            restore.run(&self.gpu)?;
+            self.schedule.set_lr(p.lr / 2.0);
+            self.skipped += 1;
+            self.steps_csv.write(&StepRecord {
+                step: p.step,
+                epoch: p.epoch + 1,
+                loss: outputs.loss,
+                lr: p.lr,
+                probe: None,
+            })?;
+            eprintln!(
+                "step {}: non-finite loss or probe; step discarded, η halved to {}",
+                p.step,
+                p.lr / 2.0
+            );
+            return Ok(());
+        }
+        if !finite {
+            let probes = probes.map_or(String::new(), |f| format!(", probes f(η+kε) = {f:?}"));
             bail!(
-                "training diverged at step {} (epoch {}): the loss is {}; metrics up to step {} and the last checkpoint are in {}",
+                "training diverged at step {} (epoch {}): loss {}{probes}; metrics up to step {}{} are in {} \
+                 (the paper's rules are unguarded: see --on-nonfinite skip, --lr-min, --lr-max)",
                 p.step,
                 p.epoch + 1,
                 outputs.loss,
                 p.step - 1,
+                self.checkpoint_note(),
                 self.out.display()
             );
         }
@@ -583,6 +705,7 @@ impl Trainer<'_> {
             loss: outputs.loss,
             probes,
         });
+        self.guard_lr(p.lr);
         self.steps_csv.write(&StepRecord {
             step: p.step,
             epoch: p.epoch + 1,
