@@ -660,8 +660,7 @@ impl Trainer<'_> {
         };
         let finite =
             outputs.loss.is_finite() && !probes.is_some_and(|f| f.iter().any(|v| !v.is_finite()));
-        if !finite && self.backup.is_some() {
-            let (_, copy) = self.backup.as_ref().expect("checked");
+        if let (false, Some((_, copy))) = (finite, &self.backup) {
             let mut restore = Program::new();
             restore.copy(copy, &self.params.values);
             restore.run(&self.gpu)?;
