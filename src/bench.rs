@@ -2,7 +2,8 @@
 
 use std::time::Instant;
 
-use crate::gpu::{Gpu, GpuError, Program};
+use crate::gpu::{Gpu, GpuError, Params, Program, ReadBack};
+use crate::models::{ModelKind, Net, Plan, PROBES};
 use crate::ops::matmul::{self, Epilogue, Mat};
 
 /// One matmul shape to time: `m × k` times `k × n`.
@@ -105,4 +106,112 @@ fn pseudo_random(len: usize, seed: u64) -> Vec<f32> {
             (x >> 40) as f32 / (1u64 << 23) as f32 - 1.0
         })
         .collect()
+}
+
+/// Time per training step of each schedule, measured in one run on the same model, batch
+/// and adapter, with the trainer's submission pattern.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ProbeBench {
+    pub model: String,
+    pub batch_size: usize,
+    pub adapter: String,
+    pub steps: usize,
+    /// (schedule, milliseconds per step, ratio to basic).
+    pub results: Vec<(String, f64, f64)>,
+}
+
+/// The input shape and class count `model` is benchmarked with (its paper data set).
+pub fn bench_input(model: ModelKind) -> ([usize; 3], usize) {
+    match model {
+        ModelKind::Linreg => ([13, 1, 1], 0),
+        ModelKind::Logreg => ([1, 28, 28], 10),
+        ModelKind::Lenet => ([3, 32, 32], 10),
+    }
+}
+
+pub fn bench_probe(
+    gpu: &Gpu,
+    model: ModelKind,
+    batch: usize,
+    steps: usize,
+) -> anyhow::Result<ProbeBench> {
+    let (shape, classes) = bench_input(model);
+    let net = Net::build(model, shape, classes)?;
+    let params = Params::new(gpu, net.layout.clone())?;
+    params.upload_all(gpu, &net.init(0));
+    let probe_weights = gpu.zeros("probe weights", &[PROBES, params.values.len()])?;
+    let plan = Plan::new(gpu, &net, &params, batch, Some(&probe_weights))?;
+    let x = pseudo_random(batch * net.sample_size(), 3);
+    let labels: Vec<u32> = (0..batch).map(|i| (i % classes.max(1)) as u32).collect();
+    let values = pseudo_random(batch * net.outputs(), 4);
+    plan.write_batch(gpu, &x, &labels, &values);
+    let lr = gpu.upload("lr", &[1], &[1e-4f32])?;
+    let mut update = Program::new();
+    crate::ops::sgd::step(&mut update, gpu, &params.values, &params.grads, &lr)?;
+    let len = params.grads.len();
+    let previous = gpu.zeros("previous gradient", &[len])?;
+    let dot_partials = gpu.zeros("dot partials", &[crate::ops::reduce::partial_count(len)])?;
+    let mut dot = Program::new();
+    crate::ops::reduce::dot(&mut dot, gpu, &params.grads, &previous, &dot_partials)?;
+    dot.copy(&params.grads, &previous);
+    let dot_readback = ReadBack::new(gpu, "dot", dot_partials.len());
+    let probe = plan.probe.as_ref().expect("recorded with probes");
+    gpu.write(
+        &probe.steps,
+        &[1e-4f32 - 2e-5, 1e-4 - 1e-5, 1e-4, 1e-4 + 1e-5, 1e-4 + 2e-5],
+    );
+
+    let encoder = || gpu.device.create_command_encoder(&Default::default());
+    let run = |schedule: &str| -> anyhow::Result<()> {
+        // Forward and backward of step t.
+        let mut e = encoder();
+        plan.forward.encode(&mut e);
+        plan.backward.encode(&mut e);
+        if schedule == "first-order" {
+            dot.encode(&mut e);
+            dot_readback.copy_from(&mut e, &dot_partials, 0);
+            let s = gpu.queue.submit([e.finish()]);
+            let _: Vec<f32> = dot_readback.fetch_after(gpu, Some(s))?;
+        } else {
+            gpu.queue.submit([e.finish()]);
+        }
+        let mut e = encoder();
+        if schedule == "newton" {
+            probe.program.encode(&mut e);
+            probe.copy_outputs(&mut e);
+        }
+        update.encode(&mut e);
+        plan.copy_outputs(&mut e);
+        let s = gpu.queue.submit([e.finish()]);
+        plan.fetch_outputs_after(gpu, Some(s.clone()))?;
+        if schedule == "newton" {
+            probe.fetch(gpu, Some(s))?;
+        }
+        Ok(())
+    };
+    let mut results = Vec::new();
+    for schedule in ["basic", "first-order", "newton"] {
+        for _ in 0..2 {
+            run(schedule)?;
+        }
+        let t = Instant::now();
+        for _ in 0..steps {
+            run(schedule)?;
+        }
+        results.push((
+            schedule.to_string(),
+            t.elapsed().as_secs_f64() * 1e3 / steps as f64,
+        ));
+    }
+    let basic = results[0].1;
+    Ok(ProbeBench {
+        model: model.cli_name().to_string(),
+        batch_size: batch,
+        adapter: gpu.describe(),
+        steps,
+        results: results
+            .into_iter()
+            .map(|(s, ms)| (s, ms, ms / basic))
+            .collect(),
+    })
 }

@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 use etaprobe::bench;
 use etaprobe::gpu::{self, Gpu};
+use etaprobe::models::ModelKind;
 use etaprobe::train::run::{train, TrainArgs};
 
 /// Train neural networks on any GPU through wgpu, learning the learning rate as it trains.
@@ -41,6 +42,19 @@ enum Command {
 
 #[derive(Subcommand)]
 enum BenchWhat {
+    /// Time per training step of basic, first-order and newton, and their ratios.
+    Probe {
+        #[arg(long, value_enum, default_value_t = ModelKind::Lenet)]
+        model: ModelKind,
+        #[arg(long, default_value_t = 256)]
+        batch_size: usize,
+        /// Timed steps per schedule (after two warm-up steps).
+        #[arg(long, default_value_t = 10)]
+        steps: usize,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// f32 matmul GFLOP/s at square sizes and at the shapes LeNet-5 and ResNet-18 use.
     Matmul {
         /// Only these square sizes (e.g. --sizes 512,1024); default: all shapes.
@@ -89,6 +103,31 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench { what } => match what {
+            BenchWhat::Probe {
+                model,
+                batch_size,
+                steps,
+                json,
+            } => {
+                if batch_size == 0 || steps == 0 {
+                    anyhow::bail!("--batch-size and --steps must be at least 1");
+                }
+                let gpu = open(cli.adapter.as_deref())?;
+                let r = bench::bench_probe(&gpu, model, batch_size, steps)?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&r)?);
+                } else {
+                    println!(
+                        "{} at batch {} on {} ({} steps each)",
+                        r.model, r.batch_size, r.adapter, r.steps
+                    );
+                    println!("{:<12} {:>10} {:>8}", "schedule", "ms/step", "× basic");
+                    for (s, ms, ratio) in &r.results {
+                        println!("{s:<12} {ms:>10.3} {ratio:>8.3}");
+                    }
+                }
+                Ok(())
+            }
             BenchWhat::Matmul { sizes, json } => {
                 let gpu = open(cli.adapter.as_deref())?;
                 let shapes = if sizes.is_empty() {
