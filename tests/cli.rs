@@ -67,3 +67,18 @@ fn unknown_subcommand_is_rejected() {
     let out = etaprobe(&["frobnicate"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn no_usable_adapter_names_the_fix_and_exits_2() {
+    // Restricting wgpu to a backend this machine lacks leaves no adapter.
+    let backend = if cfg!(target_os = "macos") { "dx12" } else { "metal" };
+    let out = Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+        .arg("devices")
+        .env("WGPU_BACKEND", backend)
+        .env_remove("ETAPROBE_ADAPTER")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("mesa-vulkan-drivers"), "{stderr}");
+}
