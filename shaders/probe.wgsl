@@ -3,7 +3,8 @@
 // each step. One pass over the flat buffers; the probes' forward then reads its weights
 // from `out` like the training forward reads `w`.
 
-struct Params { len: u32, stride: u32, probes: u32, pad: u32 }
+// `relu` is used by `combine` only.
+struct Params { len: u32, stride: u32, probes: u32, relu: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> w: array<f32>;
@@ -21,5 +22,29 @@ fn perturb(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
     let gi = g[i];
     for (var k = 0u; k < p.probes; k++) {
         out[k * p.stride + i] = wi - steps[k] * gi;
+    }
+}
+
+// The first layer is linear in its weights, so its five probe outputs need no five passes:
+// with z_w = layer(x; w) and z_g = layer(x; g) (bias included),
+// layer(x; w − s·g) = z_w − s·z_g. This also keeps the perturbation exact where
+// w − s·g would round it away in f32. out[k·stride + i] = act(z_w[i] − steps[k]·z_g[i]).
+@group(0) @binding(5) var<storage, read> zw: array<f32>;
+@group(0) @binding(6) var<storage, read> zg: array<f32>;
+
+@compute @workgroup_size(64)
+fn combine(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.x + gid.y * nwg.x * 64u;
+    if (i >= p.len) {
+        return;
+    }
+    let a = zw[i];
+    let b = zg[i];
+    for (var k = 0u; k < p.probes; k++) {
+        var v = a - steps[k] * b;
+        if (p.relu != 0u) {
+            v = max(v, 0.0);
+        }
+        out[k * p.stride + i] = v;
     }
 }

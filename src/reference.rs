@@ -160,3 +160,154 @@ pub fn finite_differences(x: &[f64], h: f64, f: impl Fn(&[f64]) -> f64) -> Vec<f
         })
         .collect()
 }
+
+/// Output size of a sliding window along one axis, floored like PyTorch.
+fn window_count(size: usize, kernel: usize, stride: usize, pad: usize) -> usize {
+    (size + 2 * pad - kernel) / stride + 1
+}
+
+/// 2-D cross-correlation (PyTorch's `conv2d`) of NCHW `x` of shape `xs` with weights `w`
+/// of shape `ws = [out, in, kh, kw]`, zero padding `pad` on every side; returns the
+/// output and its shape `[batch, out, oh, ow]`.
+pub fn conv2d(
+    x: &[f64],
+    xs: [usize; 4],
+    w: &[f64],
+    ws: [usize; 4],
+    bias: Option<&[f64]>,
+    stride: usize,
+    pad: usize,
+) -> (Vec<f64>, [usize; 4]) {
+    let [n, c, h, wd] = xs;
+    let [o, ci, kh, kw] = ws;
+    assert_eq!(c, ci, "input channels differ");
+    let (oh, ow) = (
+        window_count(h, kh, stride, pad),
+        window_count(wd, kw, stride, pad),
+    );
+    let mut y = vec![0.0; n * o * oh * ow];
+    for b in 0..n {
+        for f in 0..o {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let mut s = bias.map_or(0.0, |bias| bias[f]);
+                    for ch in 0..c {
+                        for i in 0..kh {
+                            for j in 0..kw {
+                                let iy = (oy * stride + i) as isize - pad as isize;
+                                let ix = (ox * stride + j) as isize - pad as isize;
+                                if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
+                                    continue;
+                                }
+                                let xv = x[((b * c + ch) * h + iy as usize) * wd + ix as usize];
+                                s += xv * w[((f * c + ch) * kh + i) * kw + j];
+                            }
+                        }
+                    }
+                    y[((b * o + f) * oh + oy) * ow + ox] = s;
+                }
+            }
+        }
+    }
+    (y, [n, o, oh, ow])
+}
+
+/// Gradients of [`conv2d`] given `dy`: `(dx, dw, dbias)`, by the chain rule through the
+/// same loops.
+pub fn conv2d_backward(
+    x: &[f64],
+    xs: [usize; 4],
+    w: &[f64],
+    ws: [usize; 4],
+    dy: &[f64],
+    stride: usize,
+    pad: usize,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let [n, c, h, wd] = xs;
+    let [o, _, kh, kw] = ws;
+    let (oh, ow) = (
+        window_count(h, kh, stride, pad),
+        window_count(wd, kw, stride, pad),
+    );
+    let mut dx = vec![0.0; x.len()];
+    let mut dw = vec![0.0; w.len()];
+    let mut db = vec![0.0; o];
+    for b in 0..n {
+        for f in 0..o {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let g = dy[((b * o + f) * oh + oy) * ow + ox];
+                    db[f] += g;
+                    for ch in 0..c {
+                        for i in 0..kh {
+                            for j in 0..kw {
+                                let iy = (oy * stride + i) as isize - pad as isize;
+                                let ix = (ox * stride + j) as isize - pad as isize;
+                                if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
+                                    continue;
+                                }
+                                let xi = ((b * c + ch) * h + iy as usize) * wd + ix as usize;
+                                let wi = ((f * c + ch) * kh + i) * kw + j;
+                                dx[xi] += g * w[wi];
+                                dw[wi] += g * x[xi];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    (dx, dw, db)
+}
+
+/// Max pooling of NCHW `x` over `kernel × kernel` windows `stride` apart, padded with −∞;
+/// returns the output, its shape, and for each output the flat index into `x` of its
+/// maximum (the first one in row-major window order on ties).
+pub fn max_pool2d(
+    x: &[f64],
+    xs: [usize; 4],
+    kernel: usize,
+    stride: usize,
+    pad: usize,
+) -> (Vec<f64>, [usize; 4], Vec<usize>) {
+    let [n, c, h, wd] = xs;
+    let (oh, ow) = (
+        window_count(h, kernel, stride, pad),
+        window_count(wd, kernel, stride, pad),
+    );
+    let mut y = Vec::with_capacity(n * c * oh * ow);
+    let mut arg = Vec::with_capacity(n * c * oh * ow);
+    for plane in 0..n * c {
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let mut best: Option<(f64, usize)> = None;
+                for i in 0..kernel {
+                    for j in 0..kernel {
+                        let iy = (oy * stride + i) as isize - pad as isize;
+                        let ix = (ox * stride + j) as isize - pad as isize;
+                        if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
+                            continue;
+                        }
+                        let k = (plane * h + iy as usize) * wd + ix as usize;
+                        if best.is_none_or(|(v, _)| x[k] > v) {
+                            best = Some((x[k], k));
+                        }
+                    }
+                }
+                let (v, k) = best.expect("every window overlaps the input");
+                y.push(v);
+                arg.push(k);
+            }
+        }
+    }
+    (y, [n, c, oh, ow], arg)
+}
+
+/// Gradient of [`max_pool2d`]: each output's gradient goes to its maximum.
+pub fn max_pool2d_backward(input_len: usize, argmax: &[usize], dy: &[f64]) -> Vec<f64> {
+    let mut dx = vec![0.0; input_len];
+    for (&k, &g) in argmax.iter().zip(dy) {
+        dx[k] += g;
+    }
+    dx
+}

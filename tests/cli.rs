@@ -71,7 +71,11 @@ fn unknown_subcommand_is_rejected() {
 #[test]
 fn no_usable_adapter_names_the_fix_and_exits_2() {
     // Restricting wgpu to a backend this machine lacks leaves no adapter.
-    let backend = if cfg!(target_os = "macos") { "dx12" } else { "metal" };
+    let backend = if cfg!(target_os = "macos") {
+        "dx12"
+    } else {
+        "metal"
+    };
     let out = Command::new(env!("CARGO_BIN_EXE_etaprobe"))
         .arg("devices")
         .env("WGPU_BACKEND", backend)

@@ -234,3 +234,8 @@ impl ReadBack {
         Ok(out)
     }
 }
+
+/// `n` rounded up to a bindable offset.
+pub fn align_elems(n: usize) -> usize {
+    n.div_ceil(ALIGN_ELEMS) * ALIGN_ELEMS
+}

@@ -3,7 +3,9 @@
 
 use super::{Layer, Loss, Net};
 use crate::gpu::{Gpu, GpuError, Params, Program, ReadBack, Tensor};
+use crate::ops::conv2d::{Conv2d, ConvGrads, ConvShape};
 use crate::ops::matmul::{self, Epilogue, Mat};
+use crate::ops::maxpool::{self, PoolShape};
 use crate::ops::{bias, mse, probe, reduce, relu, softmax_xent};
 
 /// Everything recorded for one batch size.
@@ -51,6 +53,8 @@ impl Probe {
         input: &Tensor,
         targets: &Tensor,
         batch: usize,
+        runtimes: &[LayerRuntime],
+        pre0: &Tensor,
     ) -> Result<Probe, GpuError> {
         let steps = gpu.zeros("probe steps", &[PROBES])?;
         let mut program = Program::new();
@@ -67,8 +71,28 @@ impl Probe {
             stride: params.values.len(),
             probes: PROBES,
         };
-        let acts = record_network(&mut program, gpu, net, &w, input, batch)?;
-        let out = acts.last().expect("a model has layers");
+        let first = first_layer_probes(
+            &mut program,
+            gpu,
+            net,
+            params,
+            &steps,
+            input,
+            batch,
+            &runtimes[0],
+            pre0,
+        )?;
+        let acts = record_network(
+            &mut program,
+            gpu,
+            net,
+            &w,
+            input,
+            batch,
+            runtimes,
+            Some(first),
+        )?;
+        let out = &acts.last().expect("a model has layers").t;
         let rows = match net.loss {
             Loss::SoftmaxCrossEntropy { .. } => batch,
             Loss::MeanSquaredError { outputs } => batch * outputs,
@@ -158,8 +182,30 @@ impl Plan {
             stride: 0,
             probes: 1,
         };
-        let acts = record_network(&mut forward, gpu, net, &weights, &input, batch)?;
-        let logits = acts.last().expect("a model has layers");
+        let runtimes = net
+            .layers
+            .iter()
+            .map(|l| LayerRuntime::new(gpu, l, batch, probe_weights.is_some()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let pre0 = match probe_weights {
+            Some(_) => Some(gpu.zeros(
+                "layer 0 pre-activation",
+                &[batch * net.layers[0].output_size()],
+            )?),
+            None => None,
+        };
+        let acts = record_network_keeping(
+            &mut forward,
+            gpu,
+            net,
+            &weights,
+            &input,
+            batch,
+            &runtimes,
+            None,
+            pre0.as_ref(),
+        )?;
+        let logits = &acts.last().expect("a model has layers").t;
         let rows = match net.loss {
             Loss::SoftmaxCrossEntropy { .. } => batch,
             Loss::MeanSquaredError { .. } => batch * outputs,
@@ -204,7 +250,7 @@ impl Plan {
         // Backward, last layer first; dy holds the gradient of the layer's output.
         let mut dy = dlogits;
         for (i, layer) in net.layers.iter().enumerate().rev() {
-            let x = if i == 0 { &input } else { &acts[i - 1] };
+            let x = if i == 0 { &input } else { &acts[i - 1].t };
             let dx = if i == 0 {
                 None
             } else {
@@ -218,8 +264,9 @@ impl Plan {
                 gpu,
                 params,
                 layer,
+                &runtimes[i],
                 x,
-                &acts[i],
+                &acts[i].t,
                 &dy,
                 dx.as_ref(),
                 batch,
@@ -234,7 +281,17 @@ impl Plan {
             loss_partials.len() + correct_partials.len(),
         );
         let probe = match probe_weights {
-            Some(w) => Some(Probe::new(gpu, net, params, w, &input, &targets, batch)?),
+            Some(w) => Some(Probe::new(
+                gpu,
+                net,
+                params,
+                w,
+                &input,
+                &targets,
+                batch,
+                &runtimes,
+                pre0.as_ref().expect("kept when probing"),
+            )?),
             None => None,
         };
         Ok(Plan {
@@ -299,8 +356,138 @@ pub(crate) struct Weights<'a> {
     pub probes: usize,
 }
 
+/// The first layer's output for all five probes from two passes instead of five: the layer
+/// is linear in its parameters, so layer(x; w − s·g) = layer(x; w) − s·layer(x; g).
+#[allow(clippy::too_many_arguments)]
+fn first_layer_probes(
+    prog: &mut Program,
+    gpu: &Gpu,
+    net: &Net,
+    params: &Params,
+    steps: &Tensor,
+    input: &Tensor,
+    batch: usize,
+    rt: &LayerRuntime,
+    zw: &Tensor,
+) -> Result<Act, GpuError> {
+    let layer = &net.layers[0];
+    let n = batch * layer.output_size();
+    let seg = match layer {
+        Layer::Linear { .. } => n,
+        _ => segment(n, PROBES),
+    };
+    // z_w is the training forward's pre-activation of this step, kept for the probes.
+    let zg = gpu.zeros("first layer at g", &[n])?;
+    let relu = match layer {
+        Layer::Linear {
+            inputs,
+            outputs,
+            relu,
+            weight,
+            bias,
+        } => {
+            let s = |i: usize| net.layout.slots[i].offset;
+            let source = &params.grads;
+            let epi = Epilogue {
+                bias: Some((source, s(*bias))),
+                ..Default::default()
+            };
+            let wt = Mat::at(source, s(*weight), *outputs, *inputs).transposed();
+            let xm = Mat::new(input, batch, *inputs);
+            matmul::record(prog, gpu, &xm, &wt, &Mat::new(&zg, batch, *outputs), 1, epi)?;
+            *relu
+        }
+        Layer::Conv2d {
+            relu, weight, bias, ..
+        } => {
+            let conv = rt.conv.as_ref().expect("conv runtime");
+            let (w, b) = (params.grad(*weight), params.grad(*bias));
+            conv.forward(
+                prog,
+                gpu,
+                input,
+                &w.reshape(&[w.len()]),
+                Some(&b),
+                &zg,
+                false,
+            )?;
+            *relu
+        }
+        Layer::MaxPool2 { .. } => unreachable!("a model starts with a parameterised layer"),
+    };
+    let out = gpu.zeros("layer 0 probe output", &[PROBES, seg])?;
+    probe::combine(prog, gpu, zw, &zg, steps, &out, seg, relu)?;
+    Ok(Act { t: out, seg })
+}
+
+/// Per-layer GPU objects of one batch size, shared by the training pass and the probes
+/// (which run after the backward pass, so reusing the convolution scratch is safe).
+pub(crate) struct LayerRuntime {
+    conv: Option<Conv2d>,
+    pool: Option<PoolShape>,
+    /// The training forward's arg-max, read by the backward pass.
+    argmax: Option<Tensor>,
+    /// The probes' own arg-max, so that probing changes no training state.
+    probe_argmax: Option<Tensor>,
+}
+
+impl LayerRuntime {
+    fn new(gpu: &Gpu, layer: &Layer, batch: usize, probes: bool) -> Result<LayerRuntime, GpuError> {
+        let mut rt = LayerRuntime {
+            conv: None,
+            pool: None,
+            argmax: None,
+            probe_argmax: None,
+        };
+        match layer {
+            Layer::Linear { .. } => {}
+            Layer::Conv2d { geom, .. } => {
+                let shape = ConvShape {
+                    batch,
+                    in_channels: geom.in_c,
+                    height: geom.in_h,
+                    width: geom.in_w,
+                    out_channels: geom.out_c,
+                    kernel_h: geom.kernel,
+                    kernel_w: geom.kernel,
+                    stride: geom.stride,
+                    padding: geom.pad,
+                };
+                rt.conv = Some(Conv2d::new(gpu, shape)?);
+            }
+            Layer::MaxPool2 { channels, h, w } => {
+                let shape = PoolShape::two_by_two(batch, *channels, *h, *w);
+                let n = layer.output_size() * batch;
+                rt.argmax = Some(gpu.zeros("max-pool arg-max", &[n])?);
+                if probes {
+                    rt.probe_argmax =
+                        Some(gpu.zeros("probe arg-max", &[PROBES, segment(n, PROBES)])?);
+                }
+                rt.pool = Some(shape);
+            }
+        }
+        Ok(rt)
+    }
+}
+
+/// A layer's output for every probe: probe p's `[batch, size]` block starts at `p·seg`.
+pub(crate) struct Act {
+    pub t: Tensor,
+    pub seg: usize,
+}
+
+/// Per-probe block length of `n` elements: aligned, so that convolutions and pooling can
+/// bind each probe's block on its own.
+fn segment(n: usize, probes: usize) -> usize {
+    if probes == 1 {
+        n
+    } else {
+        crate::gpu::align_elems(n)
+    }
+}
+
 /// Records the forward pass of every layer for `probes × batch` samples (the input batch is
-/// shared by the probes); returns each layer's output, `[probes, batch, size]`.
+/// shared by the probes); returns each layer's output.
 pub(crate) fn record_network(
     prog: &mut Program,
     gpu: &Gpu,
@@ -308,18 +495,97 @@ pub(crate) fn record_network(
     weights: &Weights,
     input: &Tensor,
     batch: usize,
-) -> Result<Vec<Tensor>, GpuError> {
-    let mut acts: Vec<Tensor> = Vec::with_capacity(net.layers.len());
-    for (i, layer) in net.layers.iter().enumerate() {
-        let shape = [weights.probes, batch, layer.output_size()];
-        let y = gpu.zeros(&format!("layer {i} output"), &shape)?;
-        let x = if i == 0 { input } else { &acts[i - 1] };
-        record_forward(prog, gpu, net, weights, layer, x, i == 0, &y, batch)?;
+    runtimes: &[LayerRuntime],
+    first: Option<Act>,
+) -> Result<Vec<Act>, GpuError> {
+    record_network_keeping(prog, gpu, net, weights, input, batch, runtimes, first, None)
+}
+
+/// [`record_network`] that can also keep the first layer's pre-activation in `pre0`
+/// (the probes reuse it), applying its ReLU separately.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn record_network_keeping(
+    prog: &mut Program,
+    gpu: &Gpu,
+    net: &Net,
+    weights: &Weights,
+    input: &Tensor,
+    batch: usize,
+    runtimes: &[LayerRuntime],
+    first: Option<Act>,
+    pre0: Option<&Tensor>,
+) -> Result<Vec<Act>, GpuError> {
+    let mut acts: Vec<Act> = Vec::with_capacity(net.layers.len());
+    let start = usize::from(first.is_some());
+    acts.extend(first);
+    for (i, layer) in net.layers.iter().enumerate().skip(start) {
+        if let (0, Some(pre)) = (i, pre0) {
+            let n = batch * layer.output_size();
+            let (plain, relu) = without_relu(layer);
+            let z = Act {
+                t: pre.clone(),
+                seg: n,
+            };
+            record_forward(
+                prog,
+                gpu,
+                net,
+                weights,
+                &plain,
+                &runtimes[0],
+                input,
+                None,
+                &z,
+                batch,
+            )?;
+            let y = if relu {
+                let y = gpu.zeros("layer 0 output", &[1, n])?;
+                relu::forward(prog, gpu, pre, &y)?;
+                Act { t: y, seg: n }
+            } else {
+                z
+            };
+            acts.push(y);
+            continue;
+        }
+        let n = batch * layer.output_size();
+        // Linear outputs stay contiguous across probes: the loss reads them as rows.
+        let seg = match layer {
+            Layer::Linear { .. } => n,
+            _ => segment(n, weights.probes),
+        };
+        let y = gpu.zeros(&format!("layer {i} output"), &[weights.probes, seg])?;
+        let x = if i == 0 { None } else { Some(&acts[i - 1]) };
+        let y = Act { t: y, seg };
+        record_forward(
+            prog,
+            gpu,
+            net,
+            weights,
+            layer,
+            &runtimes[i],
+            input,
+            x,
+            &y,
+            batch,
+        )?;
         acts.push(y);
     }
     Ok(acts)
 }
 
+/// The layer with its ReLU taken out, and whether it had one.
+fn without_relu(layer: &Layer) -> (Layer, bool) {
+    let mut plain = layer.clone();
+    let had = match &mut plain {
+        Layer::Linear { relu, .. } | Layer::Conv2d { relu, .. } => std::mem::replace(relu, false),
+        Layer::MaxPool2 { .. } => false,
+    };
+    (plain, had)
+}
+
+/// Records one layer's forward pass; `x` is the previous layer's output, or None for the
+/// first layer, which reads `input` (shared by all probes).
 #[allow(clippy::too_many_arguments)]
 fn record_forward(
     prog: &mut Program,
@@ -327,12 +593,24 @@ fn record_forward(
     net: &Net,
     weights: &Weights,
     layer: &Layer,
-    x: &Tensor,
-    shared_input: bool,
-    y: &Tensor,
+    rt: &LayerRuntime,
+    input: &Tensor,
+    x: Option<&Act>,
+    y: &Act,
     batch: usize,
 ) -> Result<(), GpuError> {
     let slot = |i: usize| net.layout.slots[i].offset;
+    let probes = weights.probes;
+    // Probe p's view of a parameter slot and of the input and output blocks.
+    let param = |p: usize, i: usize| {
+        let s = &net.layout.slots[i];
+        weights.values.view(p * weights.stride + s.offset, &s.shape)
+    };
+    let in_len = |size: usize| batch * size;
+    let x_view = |p: usize, size: usize| match x {
+        None => input.clone(),
+        Some(a) => a.t.view(p * a.seg, &[in_len(size)]),
+    };
     match layer {
         Layer::Linear {
             inputs,
@@ -351,14 +629,51 @@ fn record_forward(
             let wt = Mat::at(weights.values, slot(*weight), outputs, inputs)
                 .transposed()
                 .with_batch_stride(weights.stride);
-            let xm = Mat::new(x, batch, inputs);
-            let xm = if shared_input { xm.shared() } else { xm };
-            let ym = Mat::new(y, batch, outputs);
-            matmul::record(prog, gpu, &xm, &wt, &ym, weights.probes, epi)
+            let xm = match x {
+                None => Mat::new(input, batch, inputs).shared(),
+                Some(a) => Mat::new(&a.t, batch, inputs).with_batch_stride(a.seg),
+            };
+            let ym = Mat::new(&y.t, batch, outputs);
+            matmul::record(prog, gpu, &xm, &wt, &ym, probes, epi)
         }
-        Layer::Conv2d { .. } | Layer::MaxPool2 { .. } => Err(GpuError::Shader(
-            "convolution layers are not available yet".to_string(),
-        )),
+        Layer::Conv2d {
+            geom,
+            relu,
+            weight,
+            bias,
+        } => {
+            let conv = rt.conv.as_ref().expect("conv runtime");
+            let in_size = geom.in_c * geom.in_h * geom.in_w;
+            for p in 0..probes {
+                let (w, b) = (param(p, *weight), param(p, *bias));
+                let yv = y.t.view(p * y.seg, &[batch * layer.output_size()]);
+                conv.forward(
+                    prog,
+                    gpu,
+                    &x_view(p, in_size),
+                    &w.reshape(&[w.len()]),
+                    Some(&b),
+                    &yv,
+                    *relu,
+                )?;
+            }
+            Ok(())
+        }
+        Layer::MaxPool2 { channels, h, w } => {
+            let shape = rt.pool.as_ref().expect("pool runtime");
+            let n = batch * layer.output_size();
+            for p in 0..probes {
+                let yv = y.t.view(p * y.seg, &[n]);
+                let argmax = if probes == 1 {
+                    rt.argmax.clone().expect("arg-max")
+                } else {
+                    let a = rt.probe_argmax.as_ref().expect("probe arg-max");
+                    a.view(p * segment(n, probes), &[n])
+                };
+                maxpool::forward(prog, gpu, shape, &x_view(p, channels * h * w), &yv, &argmax)?;
+            }
+            Ok(())
+        }
     }
 }
 
@@ -370,6 +685,7 @@ fn record_backward(
     gpu: &Gpu,
     params: &Params,
     layer: &Layer,
+    rt: &LayerRuntime,
     x: &Tensor,
     y: &Tensor,
     dy: &Tensor,
@@ -425,8 +741,40 @@ fn record_backward(
             }
             Ok(())
         }
-        Layer::Conv2d { .. } | Layer::MaxPool2 { .. } => Err(GpuError::Shader(
-            "convolution layers are not available yet".to_string(),
-        )),
+        Layer::Conv2d {
+            relu: has_relu,
+            weight,
+            bias: bias_slot,
+            ..
+        } => {
+            let conv = rt.conv.as_ref().expect("conv runtime");
+            let dz_owned;
+            let dz = if *has_relu {
+                dz_owned = gpu.zeros("pre-activation gradient", &[y.len()])?;
+                relu::backward(prog, gpu, y, dy, &dz_owned, false)?;
+                &dz_owned
+            } else {
+                dy
+            };
+            let w = params.value(*weight);
+            let (gw, gb) = (params.grad(*weight), params.grad(*bias_slot));
+            let (gw, w) = (gw.reshape(&[gw.len()]), w.reshape(&[w.len()]));
+            let grads = ConvGrads {
+                dx: dx.map(|d| (d, false)),
+                dw: Some((&gw, false)),
+                dbias: Some((&gb, false)),
+            };
+            // The patches are still in the scratch from this layer's forward pass.
+            let _ = x;
+            conv.backward(prog, gpu, None, &w, dz, grads)
+        }
+        Layer::MaxPool2 { .. } => match dx {
+            Some(dx) => {
+                let shape = rt.pool.as_ref().expect("pool runtime");
+                let argmax = rt.argmax.as_ref().expect("arg-max");
+                maxpool::backward(prog, gpu, shape, argmax, dy, dx, false)
+            }
+            None => Ok(()),
+        },
     }
 }

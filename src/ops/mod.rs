@@ -3,7 +3,9 @@
 
 pub mod axpy;
 pub mod bias;
+pub mod conv2d;
 pub mod matmul;
+pub mod maxpool;
 pub mod mse;
 pub mod probe;
 pub mod reduce;

@@ -10,7 +10,7 @@ struct Params {
     len: u32,
     stride: u32,
     probes: u32,
-    pad: u32,
+    relu: u32,
 }
 
 /// `out[k·stride + i] = w[i] − steps[k]·g[i]` for every probe k < `steps.len()`.
@@ -32,7 +32,47 @@ pub fn perturb(
         len: u(w.len()),
         stride: u(stride),
         probes: u(probes),
-        pad: 0,
+        relu: 0,
     };
-    prog.dispatch(gpu, &k, &p, &[w, g, steps, out], grid_1d(gpu, w.len(), 1))
+    let d = gpu.dummy();
+    prog.dispatch(
+        gpu,
+        &k,
+        &p,
+        &[w, g, steps, out, d, d],
+        grid_1d(gpu, w.len(), 1),
+    )
+}
+
+/// The first layer's probe outputs from its outputs at w and at g (layer(x; ·) is linear in
+/// the weights): `out[k·stride + i] = act(zw[i] − steps[k]·zg[i])`.
+#[allow(clippy::too_many_arguments)]
+pub fn combine(
+    prog: &mut Program,
+    gpu: &Gpu,
+    zw: &Tensor,
+    zg: &Tensor,
+    steps: &Tensor,
+    out: &Tensor,
+    stride: usize,
+    relu: bool,
+) -> Result<(), GpuError> {
+    assert_eq!(zw.len(), zg.len());
+    let probes = steps.len();
+    assert!(stride >= zw.len() && out.len() >= (probes - 1) * stride + zw.len());
+    let k = gpu.kernel(&shader!("probe"), "combine", &[])?;
+    let p = Params {
+        len: u(zw.len()),
+        stride: u(stride),
+        probes: u(probes),
+        relu: u32::from(relu),
+    };
+    let d = gpu.dummy();
+    prog.dispatch(
+        gpu,
+        &k,
+        &p,
+        &[d, d, steps, out, zw, zg],
+        grid_1d(gpu, zw.len(), 1),
+    )
 }

@@ -1,0 +1,251 @@
+// 2-D convolution by im2col, and the passes of forward and backward that are not matmuls.
+//
+// The scratch matrices have one column per (image b, output pixel): column b·pixels + pix,
+// zero past batch·pixels up to col_stride, a multiple of 4. col is [K = channels·kh·kw,
+// col_stride]: row k = (c, i, j) holds the input under kernel tap (i, j) of channel c for
+// each column's window (0 in the padding). dYt and the folded forward's product are
+// [out_channels, col_stride].
+//
+// On lavapipe every storage access with per-lane addresses is a loop over the lanes and
+// integer division is scalar: kernels move four columns per invocation with one vec4
+// access, take the row from gid.z (uniform over the workgroup), step the four columns'
+// coordinates without dividing, and are unrolled by hand (a dynamically indexed vector
+// would live in memory).
+
+struct Params {
+    channels: u32, height: u32, width: u32, kh: u32,
+    kw: u32, stride: u32, pad: u32, out_w: u32,
+    out_h: u32, pixels: u32, cols: u32, col_stride: u32,
+    batch: u32, out_channels: u32, len: u32, parts: u32,
+    accumulate: u32, has_bias: u32, relu: u32, pad0: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+// im2col: NCHW x -> col.
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> col4: array<vec4<f32>>;
+// fold: NCHW dY -> dYt.
+@group(0) @binding(3) var<storage, read> dy: array<f32>;
+@group(0) @binding(4) var<storage, read_write> rows4: array<vec4<f32>>;
+// bias_grad reads dYt, unfold the folded forward's product.
+@group(0) @binding(5) var<storage, read> rows4_in: array<vec4<f32>>;
+// bias_grad: -> dbias.
+@group(0) @binding(6) var<storage, read_write> dbias: array<f32>;
+// sum_parts: per-group weight gradients -> dW.
+@group(0) @binding(7) var<storage, read> parts: array<f32>;
+@group(0) @binding(8) var<storage, read_write> dw: array<f32>;
+// col2im: dcol (laid out like col) -> NCHW dX.
+@group(0) @binding(9) var<storage, read> dcol: array<f32>;
+@group(0) @binding(10) var<storage, read_write> dx: array<f32>;
+// unfold: + bias, ReLU -> NCHW y.
+@group(0) @binding(11) var<storage, read> bias: array<f32>;
+@group(0) @binding(12) var<storage, read_write> y: array<f32>;
+
+fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return gid.x + gid.y * nwg.x * 64u;
+}
+
+// Column n's (image, output row, output column).
+fn pixel_of(n: u32) -> vec3<u32> {
+    let b = n / p.pixels;
+    let pix = n - b * p.pixels;
+    let oy = pix / p.out_w;
+    return vec3(b, oy, pix - oy * p.out_w);
+}
+
+// The next column's (image, output row, output column); the image is p.batch past the end.
+fn next_pixel(at: vec3<u32>) -> vec3<u32> {
+    var s = at;
+    s.z += 1u;
+    if (s.z == p.out_w) {
+        s.z = 0u;
+        s.y += 1u;
+        if (s.y == p.out_h) {
+            s.y = 0u;
+            s.x += 1u;
+        }
+    }
+    return s;
+}
+
+// Index of channel ch at output pixel `at` in the NCHW output (or its gradient).
+fn out_index(at: vec3<u32>, ch: u32) -> u32 {
+    return ((at.x * p.out_channels + ch) * p.out_h + at.y) * p.out_w + at.z;
+}
+
+// The input under tap (i, j) of channel c for the window at `at`: 0 in the padding and
+// past the last image. Branch-free: every lane loads, from index 0 when outside.
+fn tap(at: vec3<u32>, c: u32, i: u32, j: u32) -> f32 {
+    // Unsigned wrap-around makes positions in the padding fail the < tests.
+    let iy = at.y * p.stride + i - p.pad;
+    let ix = at.z * p.stride + j - p.pad;
+    let inside = at.x < p.batch && iy < p.height && ix < p.width;
+    let k = select(0u, ((at.x * p.channels + c) * p.height + iy) * p.width + ix, inside);
+    return select(0.0, x[k], inside);
+}
+
+// col[k, 4q .. 4q+3] for k = gid.z.
+@compute @workgroup_size(64)
+fn im2col(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let q = index(gid, nwg);
+    let row_quads = p.col_stride / 4u;
+    if (q >= row_quads) {
+        return;
+    }
+    let k = gid.z;
+    let taps = p.kh * p.kw;
+    let c = k / taps;
+    let i = (k - c * taps) / p.kw;
+    let j = k % p.kw;
+    let a0 = pixel_of(4u * q);
+    let a1 = next_pixel(a0);
+    let a2 = next_pixel(a1);
+    let a3 = next_pixel(a2);
+    col4[k * row_quads + q] = vec4(tap(a0, c, i, j), tap(a1, c, i, j), tap(a2, c, i, j), tap(a3, c, i, j));
+}
+
+fn dy_at(at: vec3<u32>, o: u32) -> f32 {
+    let inside = at.x < p.batch;
+    return select(0.0, dy[select(0u, out_index(at, o), inside)], inside);
+}
+
+// dYt[o, 4q .. 4q+3] for o = gid.z: dY in the layout of col, so that dW = dYt·colᵀ
+// contracts over batch and pixels in one product.
+@compute @workgroup_size(64)
+fn fold(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let q = index(gid, nwg);
+    let row_quads = p.col_stride / 4u;
+    if (q >= row_quads) {
+        return;
+    }
+    let o = gid.z;
+    let a0 = pixel_of(4u * q);
+    let a1 = next_pixel(a0);
+    let a2 = next_pixel(a1);
+    let a3 = next_pixel(a2);
+    rows4[o * row_quads + q] = vec4(dy_at(a0, o), dy_at(a1, o), dy_at(a2, o), dy_at(a3, o));
+}
+
+fn store_y(at: vec3<u32>, o: u32, v: f32) {
+    if (at.x < p.batch) {
+        y[out_index(at, o)] = v;
+    }
+}
+
+// The folded forward's epilogue: y[b, o, pixel] = ReLU(product[o, column] + bias[o]) for
+// o = gid.z and four columns.
+@compute @workgroup_size(64)
+fn unfold(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let q = index(gid, nwg);
+    let row_quads = p.col_stride / 4u;
+    if (q >= row_quads) {
+        return;
+    }
+    let o = gid.z;
+    var v = rows4_in[o * row_quads + q];
+    if (p.has_bias != 0u) {
+        v += bias[o];
+    }
+    if (p.relu != 0u) {
+        v = max(v, vec4(0.0));
+    }
+    let a0 = pixel_of(4u * q);
+    let a1 = next_pixel(a0);
+    let a2 = next_pixel(a1);
+    let a3 = next_pixel(a2);
+    store_y(a0, o, v.x);
+    store_y(a1, o, v.y);
+    store_y(a2, o, v.z);
+    store_y(a3, o, v.w);
+}
+
+var<workgroup> partial: array<f32, 64>;
+
+// dbias[o] (+)= Σ dYt[o, :]: one workgroup per channel, a fixed summation order.
+@compute @workgroup_size(64)
+fn bias_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+    let o = wg.x;
+    let row_quads = p.col_stride / 4u;
+    var s = vec4(0.0);
+    for (var q = lane; q < row_quads; q += 64u) {
+        s += rows4_in[o * row_quads + q];
+    }
+    partial[lane] = (s.x + s.y) + (s.z + s.w);
+    workgroupBarrier();
+    for (var half = 32u; half > 0u; half /= 2u) {
+        if (lane < half) {
+            partial[lane] += partial[lane + half];
+        }
+        workgroupBarrier();
+    }
+    if (lane == 0u) {
+        var g = partial[0];
+        if (p.accumulate != 0u) {
+            g += dbias[o];
+        }
+        dbias[o] = g;
+    }
+}
+
+// dW[i] (+)= Σ_g parts[g, i], in order of g.
+@compute @workgroup_size(64)
+fn sum_parts(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if (i >= p.len) {
+        return;
+    }
+    var s = 0.0;
+    for (var g = 0u; g < p.parts; g++) {
+        s += parts[g * p.len + i];
+    }
+    if (p.accumulate != 0u) {
+        s += dw[i];
+    }
+    dw[i] = s;
+}
+
+// dX (+)= col2im(dcol) as a gather: each input pixel sums the dcol entries of every window
+// tap that read it, so no two invocations write the same element and no atomics are
+// needed. Channel c = gid.z; the index runs over batch × height × width.
+@compute @workgroup_size(64)
+fn col2im(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let r = index(gid, nwg);
+    if (r >= p.len) {
+        return;
+    }
+    let c = gid.z;
+    let hw = p.height * p.width;
+    let b = r / hw;
+    let in_plane = r - b * hw;
+    let yy = in_plane / p.width;
+    let xx = in_plane - yy * p.width;
+    // Tap i reads this pixel from output row oy when oy·stride + i = y + pad: the taps
+    // congruent to y + pad modulo the stride, with i ≤ y + pad and oy < out_h; oy drops by
+    // one from each such tap to the next. Likewise along x.
+    let ty = yy + p.pad;
+    let tx = xx + p.pad;
+    let i0 = ty % p.stride;
+    let j0 = tx % p.stride;
+    let ox0 = (tx - j0) / p.stride;
+    let base = b * p.pixels;
+    var g = 0.0;
+    var oy = (ty - i0) / p.stride;
+    for (var i = i0; i < p.kh && i <= ty; i += p.stride) {
+        if (oy < p.out_h) {
+            let row = (c * p.kh + i) * p.kw;
+            var ox = ox0;
+            for (var j = j0; j < p.kw && j <= tx; j += p.stride) {
+                if (ox < p.out_w) {
+                    g += dcol[(row + j) * p.col_stride + base + oy * p.out_w + ox];
+                }
+                ox--;
+            }
+        }
+        oy--;
+    }
+    let at = (b * p.channels + c) * hw + in_plane;
+    if (p.accumulate != 0u) {
+        g += dx[at];
+    }
+    dx[at] = g;
+}

@@ -1,0 +1,86 @@
+// Max pooling over NCHW planes with the arg-max of each window, and its gradient.
+
+struct Params {
+    planes: u32, height: u32, width: u32, out_h: u32,
+    out_w: u32, kernel: u32, stride: u32, pad: u32,
+    accumulate: u32, pad0: u32, pad1: u32, pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+// Flat index into x of each output's maximum.
+@group(0) @binding(3) var<storage, read_write> argmax: array<u32>;
+@group(0) @binding(4) var<storage, read> dy: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dx: array<f32>;
+
+fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return gid.x + gid.y * nwg.x * 64u;
+}
+
+// One invocation per output. Windows are scanned in row-major order with a strict >, so
+// ties go to the first maximum, as in PyTorch. Padding (wrapped-around unsigned
+// positions) is skipped: it acts as −∞.
+@compute @workgroup_size(64)
+fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let o = index(gid, nwg);
+    let outputs = p.out_h * p.out_w;
+    if (o >= p.planes * outputs) {
+        return;
+    }
+    let plane = o / outputs;
+    let y0 = (o % outputs) / p.out_w * p.stride - p.pad;
+    let x0 = o % p.out_w * p.stride - p.pad;
+    var best = 0.0;
+    var at = 0xffffffffu;
+    for (var i = 0u; i < p.kernel; i++) {
+        let iy = y0 + i;
+        if (iy >= p.height) {
+            continue;
+        }
+        for (var j = 0u; j < p.kernel; j++) {
+            let ix = x0 + j;
+            if (ix >= p.width) {
+                continue;
+            }
+            let k = (plane * p.height + iy) * p.width + ix;
+            let v = x[k];
+            if (at == 0xffffffffu || v > best) {
+                best = v;
+                at = k;
+            }
+        }
+    }
+    y[o] = best;
+    argmax[o] = at;
+}
+
+// One invocation per input: sums dy over the windows that contain it and chose it.
+@compute @workgroup_size(64)
+fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let k = index(gid, nwg);
+    if (k >= p.planes * p.height * p.width) {
+        return;
+    }
+    let plane = k / (p.height * p.width);
+    let ty = (k / p.width) % p.height + p.pad;
+    let tx = k % p.width + p.pad;
+    // Windows oy with oy·stride ≤ ty < oy·stride + kernel.
+    let oy_hi = min(ty / p.stride, p.out_h - 1u);
+    let ox_hi = min(tx / p.stride, p.out_w - 1u);
+    let oy_lo = select(0u, (ty + 1u - p.kernel + p.stride - 1u) / p.stride, ty + 1u >= p.kernel);
+    let ox_lo = select(0u, (tx + 1u - p.kernel + p.stride - 1u) / p.stride, tx + 1u >= p.kernel);
+    var g = 0.0;
+    for (var oy = oy_lo; oy <= oy_hi; oy++) {
+        for (var ox = ox_lo; ox <= ox_hi; ox++) {
+            let o = (plane * p.out_h + oy) * p.out_w + ox;
+            if (argmax[o] == k) {
+                g += dy[o];
+            }
+        }
+    }
+    if (p.accumulate != 0u) {
+        g += dx[k];
+    }
+    dx[k] = g;
+}

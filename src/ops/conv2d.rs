@@ -1,0 +1,526 @@
+//! 2-D convolution over NCHW tensors (PyTorch's `conv2d`: weights `[out, in, kh, kw]`, bias
+//! `[out]`, zero padding) by im2col and the batched matmul, and its backward.
+//!
+//! The patches of the whole batch go into one scratch matrix `col` of `K = in·kh·kw` rows
+//! and `N = batch·OH·OW` columns (column `b·OH·OW + p` is image b's window at output pixel
+//! p), each row padded with zeros to a multiple of 4 so kernels move it as vec4s. With the
+//! batch folded into the columns, each backward product contracts over batch and pixels
+//! at once, and `dcol = Wᵀ·dY` pads no image to the matmul's tile.
+
+use super::matmul::{self, Epilogue, Mat, Variant};
+use super::{grid_1d, u};
+use crate::gpu::{Gpu, GpuError, Program, Tensor};
+use crate::shader;
+
+/// Geometry of a convolution: input `[batch, in_channels, height, width]`, weights
+/// `[out_channels, in_channels, kernel_h, kernel_w]`, the same stride and zero padding
+/// along both axes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvShape {
+    pub batch: usize,
+    pub in_channels: usize,
+    pub height: usize,
+    pub width: usize,
+    pub out_channels: usize,
+    pub kernel_h: usize,
+    pub kernel_w: usize,
+    pub stride: usize,
+    pub padding: usize,
+}
+
+impl ConvShape {
+    /// Output rows, floored like PyTorch.
+    pub fn out_height(&self) -> usize {
+        (self.height + 2 * self.padding - self.kernel_h) / self.stride + 1
+    }
+
+    pub fn out_width(&self) -> usize {
+        (self.width + 2 * self.padding - self.kernel_w) / self.stride + 1
+    }
+
+    /// Output pixels per image and channel.
+    pub fn pixels(&self) -> usize {
+        self.out_height() * self.out_width()
+    }
+
+    /// Length of one patch: the inner dimension `K` of the products.
+    pub fn patch_len(&self) -> usize {
+        self.in_channels * self.kernel_h * self.kernel_w
+    }
+
+    pub fn input_shape(&self) -> [usize; 4] {
+        [self.batch, self.in_channels, self.height, self.width]
+    }
+
+    pub fn output_shape(&self) -> [usize; 4] {
+        [
+            self.batch,
+            self.out_channels,
+            self.out_height(),
+            self.out_width(),
+        ]
+    }
+
+    pub fn weight_shape(&self) -> [usize; 4] {
+        [
+            self.out_channels,
+            self.in_channels,
+            self.kernel_h,
+            self.kernel_w,
+        ]
+    }
+
+    pub fn input_len(&self) -> usize {
+        self.input_shape().iter().product()
+    }
+
+    pub fn output_len(&self) -> usize {
+        self.output_shape().iter().product()
+    }
+
+    pub fn weight_len(&self) -> usize {
+        self.weight_shape().iter().product()
+    }
+
+    /// Row length of the scratch matrices: batch·pixels rounded up to whole vec4s.
+    pub fn col_stride(&self) -> usize {
+        (self.batch * self.pixels()).div_ceil(4) * 4
+    }
+
+    /// Elements of the `col` scratch ([`Conv2d::with_scratch`]).
+    pub fn col_len(&self) -> usize {
+        self.patch_len() * self.col_stride()
+    }
+
+    /// Elements of the output-sized scratch ([`Conv2d::with_scratch`]).
+    pub fn rows_len(&self) -> usize {
+        self.out_channels * self.col_stride()
+    }
+
+    /// Checks that the convolution is well formed and that its tensors fit the adapter.
+    pub fn validate(&self, gpu: &Gpu) -> Result<(), GpuError> {
+        let s = self;
+        let invalid = |why: String| Err(GpuError::Shader(format!("conv2d {s:?}: {why}")));
+        if [s.batch, s.in_channels, s.height, s.width, s.out_channels].contains(&0)
+            || [s.kernel_h, s.kernel_w, s.stride].contains(&0)
+        {
+            return invalid("sizes, kernel and stride must be at least 1".into());
+        }
+        if s.kernel_h > s.height + 2 * s.padding || s.kernel_w > s.width + 2 * s.padding {
+            return invalid(format!(
+                "a {}×{} kernel does not fit a {}×{} input padded by {}",
+                s.kernel_h, s.kernel_w, s.height, s.width, s.padding
+            ));
+        }
+        // Kernels index in u32; the storage-binding limit usually binds first.
+        for (what, len) in [
+            ("conv2d input", s.input_len()),
+            ("conv2d output", s.output_len()),
+            ("conv2d weight", s.weight_len()),
+            ("conv2d im2col scratch", s.col_len()),
+        ] {
+            let bytes = 4 * len as u64;
+            if len >= u32::MAX as usize {
+                return Err(GpuError::TooLarge {
+                    what: what.to_string(),
+                    bytes,
+                    limit: 4 * u32::MAX as u64,
+                    adapter: gpu.info.name.clone(),
+                });
+            }
+            gpu.check_binding_size(what, bytes)?;
+        }
+        // Rows of the scratch matrices and channels are grid z (or x) indices.
+        let max_groups = gpu.limits.max_compute_workgroups_per_dimension as usize;
+        let most = s.patch_len().max(s.out_channels).max(s.in_channels);
+        if most > max_groups {
+            return invalid(format!(
+                "{most} channels or taps exceed the adapter's {max_groups} workgroups per dimension"
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    channels: u32,
+    height: u32,
+    width: u32,
+    kh: u32,
+    kw: u32,
+    stride: u32,
+    pad: u32,
+    out_w: u32,
+    out_h: u32,
+    pixels: u32,
+    /// batch · pixels: the used columns of the scratch matrices.
+    cols: u32,
+    col_stride: u32,
+    batch: u32,
+    /// Rows of dY and y: the output channels.
+    out_channels: u32,
+    /// Elements per partial for `sum_parts`; batch·height·width for `col2im`.
+    len: u32,
+    parts: u32,
+    accumulate: u32,
+    has_bias: u32,
+    relu: u32,
+    pad_: u32,
+}
+
+/// Binding slots (binding − 1) of `shaders/conv2d.wgsl`.
+const X: usize = 0;
+const COL4: usize = 1;
+const DY: usize = 2;
+const ROWS4: usize = 3;
+const ROWS4_IN: usize = 4;
+const DBIAS: usize = 5;
+const PARTS: usize = 6;
+const DW: usize = 7;
+const DCOL: usize = 8;
+const DX: usize = 9;
+const BIAS: usize = 10;
+const Y: usize = 11;
+const SLOTS: usize = 12;
+
+/// Tensors for `Program::dispatch`: `used` in their slots, the dummy elsewhere (entry
+/// points bind only what they use).
+fn bindings<'a>(gpu: &'a Gpu, used: &[(usize, &'a Tensor)]) -> [&'a Tensor; SLOTS] {
+    let mut t = [gpu.dummy(); SLOTS];
+    for &(slot, tensor) in used {
+        t[slot] = tensor;
+    }
+    t
+}
+
+/// Which gradients [`Conv2d::backward`] writes, each with its accumulate flag
+/// (`true`: add into the tensor, `false`: overwrite it).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ConvGrads<'a> {
+    pub dx: Option<(&'a Tensor, bool)>,
+    pub dw: Option<(&'a Tensor, bool)>,
+    pub dbias: Option<(&'a Tensor, bool)>,
+}
+
+/// How the forward product is laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ForwardPath {
+    /// [`ForwardPath::Folded`] where the subgroup matmul would pad each image's product
+    /// by more than 10 %, else [`ForwardPath::PerImage`].
+    Auto,
+    /// One batched product per image writing NCHW directly, bias and ReLU in the matmul's
+    /// epilogue.
+    PerImage,
+    /// One product over the whole batch, `[out, batch·pixels]`, then a pass that adds the
+    /// bias, applies the ReLU and writes NCHW.
+    Folded,
+}
+
+/// A convolution layer's scratch, allocated once, and the choices of how to record it.
+pub struct Conv2d {
+    pub shape: ConvShape,
+    /// The matmul kernel to use; tests pin each one.
+    pub variant: Variant,
+    pub forward_path: ForwardPath,
+    /// im2col patches `[K, col_stride]`; `dcol` in the backward.
+    col: Tensor,
+    /// `[out, col_stride]`: the folded forward's product, `dY` re-laid in the backward.
+    rows: Tensor,
+}
+
+impl Conv2d {
+    /// Allocates the scratch for `shape`.
+    pub fn new(gpu: &Gpu, shape: ConvShape) -> Result<Conv2d, GpuError> {
+        shape.validate(gpu)?;
+        let col = gpu.zeros("conv2d im2col", &[shape.col_len()])?;
+        let rows = gpu.zeros("conv2d rows", &[shape.rows_len()])?;
+        Self::with_scratch(gpu, shape, col, rows)
+    }
+
+    /// Uses `col` (at least [`ConvShape::col_len`] elements) and `rows` (at least
+    /// [`ConvShape::rows_len`]) as scratch, so that layers can share buffers; their
+    /// backward passes then need `x` to rebuild the patches.
+    pub fn with_scratch(
+        gpu: &Gpu,
+        shape: ConvShape,
+        col: Tensor,
+        rows: Tensor,
+    ) -> Result<Conv2d, GpuError> {
+        shape.validate(gpu)?;
+        if col.len() < shape.col_len() || rows.len() < shape.rows_len() {
+            return Err(GpuError::Shader(format!(
+                "conv2d {shape:?}: scratch of {} and {} elements, needs {} and {}",
+                col.len(),
+                rows.len(),
+                shape.col_len(),
+                shape.rows_len()
+            )));
+        }
+        Ok(Conv2d {
+            shape,
+            variant: Variant::Auto,
+            forward_path: ForwardPath::Auto,
+            col: col.view(0, &[shape.col_len()]),
+            rows: rows.view(0, &[shape.rows_len()]),
+        })
+    }
+
+    fn params(&self) -> Params {
+        let s = &self.shape;
+        Params {
+            channels: u(s.in_channels),
+            height: u(s.height),
+            width: u(s.width),
+            kh: u(s.kernel_h),
+            kw: u(s.kernel_w),
+            stride: u(s.stride),
+            pad: u(s.padding),
+            out_w: u(s.out_width()),
+            out_h: u(s.out_height()),
+            pixels: u(s.pixels()),
+            cols: u(s.batch * s.pixels()),
+            col_stride: u(s.col_stride()),
+            batch: u(s.batch),
+            out_channels: u(s.out_channels),
+            ..Default::default()
+        }
+    }
+
+    /// A `rows × batch·pixels` matrix in a scratch tensor.
+    fn scratch_mat<'a>(&self, t: &'a Tensor, rows: usize) -> Mat<'a> {
+        Mat {
+            t,
+            off: 0,
+            rows,
+            cols: self.shape.batch * self.shape.pixels(),
+            rs: self.shape.col_stride(),
+            cs: 1,
+            bs: 0,
+        }
+    }
+
+    fn subgroup_matmul(&self, gpu: &Gpu) -> bool {
+        match self.variant {
+            Variant::Auto => matmul::uses_subgroup_kernel(gpu),
+            Variant::Subgroup8 => true,
+            Variant::Tiled => false,
+        }
+    }
+
+    /// Whether the forward runs as one product over the batch.
+    pub fn folded_forward(&self, gpu: &Gpu) -> bool {
+        match self.forward_path {
+            ForwardPath::PerImage => false,
+            ForwardPath::Folded => true,
+            ForwardPath::Auto => {
+                // The subgroup kernel pads every product to 32×64 tiles, in the cheaper
+                // orientation; the tiled kernel pads nothing.
+                let padded = |m: usize, n: usize| {
+                    let area = |m: usize, n: usize| m.div_ceil(32) * 32 * n.div_ceil(64) * 64;
+                    area(m, n).min(area(n, m))
+                };
+                let s = &self.shape;
+                let per_image = s.batch * padded(s.out_channels, s.pixels());
+                let folded = padded(s.out_channels, s.batch * s.pixels());
+                self.subgroup_matmul(gpu) && 10 * per_image > 11 * folded
+            }
+        }
+    }
+
+    /// Records writing the patches of `x` into the scratch.
+    pub fn im2col(&self, prog: &mut Program, gpu: &Gpu, x: &Tensor) -> Result<(), GpuError> {
+        let s = &self.shape;
+        assert_eq!(x.len(), s.input_len(), "conv2d input size");
+        let k = gpu.kernel(&shader!("conv2d"), "im2col", &[])?;
+        let t = bindings(gpu, &[(X, x), (COL4, &self.col)]);
+        let groups = grid_1d(gpu, s.col_stride() / 4, s.patch_len());
+        prog.dispatch(gpu, &k, &self.params(), &t, groups)
+    }
+
+    /// Records `y = conv(x, w) (+ bias) (ReLU)`; `y` is NCHW `[batch, out, OH, OW]`.
+    /// With `relu`, the caller applies `relu::backward` on `y` before [`Conv2d::backward`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn forward(
+        &self,
+        prog: &mut Program,
+        gpu: &Gpu,
+        x: &Tensor,
+        w: &Tensor,
+        bias: Option<&Tensor>,
+        y: &Tensor,
+        relu: bool,
+    ) -> Result<(), GpuError> {
+        let s = &self.shape;
+        assert_eq!(w.len(), s.weight_len(), "conv2d weight size");
+        assert_eq!(y.len(), s.output_len(), "conv2d output size");
+        if let Some(b) = bias {
+            assert_eq!(b.len(), s.out_channels, "conv2d bias size");
+        }
+        self.im2col(prog, gpu, x)?;
+        let (kdim, pixels, out) = (s.patch_len(), s.pixels(), s.out_channels);
+        if self.folded_forward(gpu) {
+            let col = self.scratch_mat(&self.col, kdim);
+            let prod = self.scratch_mat(&self.rows, out);
+            let wm = Mat::new(w, out, kdim);
+            let epi = Epilogue::default();
+            matmul::record_variant(prog, gpu, &wm, &col, &prod, 1, epi, self.variant)?;
+            let k = gpu.kernel(&shader!("conv2d"), "unfold", &[])?;
+            let p = Params {
+                has_bias: u32::from(bias.is_some()),
+                relu: u32::from(relu),
+                ..self.params()
+            };
+            let bias = bias.unwrap_or(gpu.dummy());
+            let t = bindings(gpu, &[(ROWS4_IN, &self.rows), (BIAS, bias), (Y, y)]);
+            let groups = grid_1d(gpu, s.col_stride() / 4, out);
+            return prog.dispatch(gpu, &k, &p, &t, groups);
+        }
+        // Y[b]ᵀ = col[b]ᵀ · Wᵀ: transposed, the per-channel bias runs along C's columns,
+        // where the matmul epilogue adds it (its subgroup kernel flips back if cheaper).
+        let col_b = Mat {
+            cols: pixels,
+            bs: pixels,
+            ..self.scratch_mat(&self.col, kdim)
+        };
+        let wt = Mat::new(w, out, kdim).transposed().shared();
+        let yt = Mat::new(y, out, pixels).transposed();
+        let epi = Epilogue {
+            bias: bias.map(|b| (b, 0)),
+            relu,
+            ..Default::default()
+        };
+        let a = col_b.transposed();
+        matmul::record_variant(prog, gpu, &a, &wt, &yt, s.batch, epi, self.variant)
+    }
+
+    /// Records the gradients of [`Conv2d::forward`] (before its ReLU) given `dy`.
+    ///
+    /// `x`: the forward's input, to rebuild the patches; `None` when the scratch still
+    /// holds them from this layer's forward (nothing else wrote it since). Only the weight
+    /// gradient needs the patches; the input gradient then overwrites them with `dcol`.
+    /// The weight gradient may allocate partial sums here, at recording time.
+    pub fn backward(
+        &self,
+        prog: &mut Program,
+        gpu: &Gpu,
+        x: Option<&Tensor>,
+        w: &Tensor,
+        dy: &Tensor,
+        grads: ConvGrads,
+    ) -> Result<(), GpuError> {
+        let s = &self.shape;
+        assert_eq!(w.len(), s.weight_len(), "conv2d weight size");
+        assert_eq!(dy.len(), s.output_len(), "conv2d output gradient size");
+        let (kdim, out) = (s.patch_len(), s.out_channels);
+        let conv = shader!("conv2d");
+
+        // dY as [out, batch·pixels], laid out like col.
+        let k = gpu.kernel(&conv, "fold", &[])?;
+        let t = bindings(gpu, &[(DY, dy), (ROWS4, &self.rows)]);
+        let groups = grid_1d(gpu, s.col_stride() / 4, out);
+        prog.dispatch(gpu, &k, &self.params(), &t, groups)?;
+
+        if let Some((dbias, accumulate)) = grads.dbias {
+            assert_eq!(dbias.len(), out, "conv2d bias gradient size");
+            let k = gpu.kernel(&conv, "bias_grad", &[])?;
+            let p = Params {
+                accumulate: u32::from(accumulate),
+                ..self.params()
+            };
+            let t = bindings(gpu, &[(ROWS4_IN, &self.rows), (DBIAS, dbias)]);
+            prog.dispatch(gpu, &k, &p, &t, [u(out), 1, 1])?;
+        }
+
+        if let Some((dw, accumulate)) = grads.dw {
+            assert_eq!(dw.len(), s.weight_len(), "conv2d weight gradient size");
+            if let Some(x) = x {
+                self.im2col(prog, gpu, x)?;
+            }
+            self.weight_grad(prog, gpu, dw, accumulate)?;
+        }
+
+        if let Some((dx, accumulate)) = grads.dx {
+            assert_eq!(dx.len(), s.input_len(), "conv2d input gradient size");
+            // dcol = Wᵀ · dY over the whole batch at once, into the patches' scratch.
+            let wt = Mat::new(w, out, kdim).transposed();
+            let dyt = self.scratch_mat(&self.rows, out);
+            let dcol = self.scratch_mat(&self.col, kdim);
+            let epi = Epilogue::default();
+            matmul::record_variant(prog, gpu, &wt, &dyt, &dcol, 1, epi, self.variant)?;
+            let k = gpu.kernel(&conv, "col2im", &[])?;
+            let per_channel = s.batch * s.height * s.width;
+            let p = Params {
+                len: u(per_channel),
+                accumulate: u32::from(accumulate),
+                ..self.params()
+            };
+            let t = bindings(gpu, &[(DCOL, &self.col), (DX, dx)]);
+            let groups = grid_1d(gpu, per_channel, s.in_channels);
+            prog.dispatch(gpu, &k, &p, &t, groups)?;
+        }
+        Ok(())
+    }
+
+    /// `dW (+)= dY · colᵀ`, contracting over batch and pixels. When that product has few
+    /// output tiles, the batch is split into groups, computed as one batched product into
+    /// partials and then summed in a fixed order, so that more workgroups share the long
+    /// inner dimension.
+    fn weight_grad(
+        &self,
+        prog: &mut Program,
+        gpu: &Gpu,
+        dw: &Tensor,
+        accumulate: bool,
+    ) -> Result<(), GpuError> {
+        let s = &self.shape;
+        let (kdim, out) = (s.patch_len(), s.out_channels);
+        let groups = weight_grad_groups(s);
+        let per_group = s.batch / groups * s.pixels();
+        let a = Mat {
+            cols: per_group,
+            bs: per_group,
+            ..self.scratch_mat(&self.rows, out)
+        };
+        let b = Mat {
+            cols: per_group,
+            bs: per_group,
+            ..self.scratch_mat(&self.col, kdim)
+        }
+        .transposed();
+        if groups == 1 {
+            let c = Mat::new(dw, out, kdim);
+            let epi = Epilogue {
+                accumulate,
+                ..Default::default()
+            };
+            return matmul::record_variant(prog, gpu, &a, &b, &c, 1, epi, self.variant);
+        }
+        let parts = gpu.zeros("conv2d dW partials", &[groups * out * kdim])?;
+        let c = Mat::new(&parts, out, kdim);
+        let epi = Epilogue::default();
+        matmul::record_variant(prog, gpu, &a, &b, &c, groups, epi, self.variant)?;
+        let k = gpu.kernel(&shader!("conv2d"), "sum_parts", &[])?;
+        let p = Params {
+            len: u(out * kdim),
+            parts: u(groups),
+            accumulate: u32::from(accumulate),
+            ..Default::default()
+        };
+        let t = bindings(gpu, &[(PARTS, &parts), (DW, dw)]);
+        prog.dispatch(gpu, &k, &p, &t, grid_1d(gpu, out * kdim, 1))
+    }
+}
+
+/// How many batch groups the weight gradient is split into: enough for ~64 output tiles
+/// of 32×32, a divisor of the batch, with partials of at most 16 Mi elements.
+fn weight_grad_groups(s: &ConvShape) -> usize {
+    let len = s.out_channels * s.patch_len();
+    let tiles = s.out_channels.div_ceil(32) * s.patch_len().div_ceil(32);
+    let want = 64usize.div_ceil(tiles).min((16 << 20) / len).max(1);
+    (1..=want.min(s.batch))
+        .rev()
+        .find(|&g| s.batch.is_multiple_of(g))
+        .unwrap_or(1)
+}

@@ -1,0 +1,176 @@
+//! Max pooling over NCHW tensors (PyTorch's `max_pool2d`: square windows, −∞ padding,
+//! output sizes floored), recording the arg-max of each window for the backward.
+
+use super::{grid_1d, u};
+use crate::gpu::{Gpu, GpuError, Program, Tensor};
+use crate::shader;
+
+/// Geometry of a max pooling: input `[batch, channels, height, width]`, `kernel × kernel`
+/// windows `stride` apart, `padding` on every side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolShape {
+    pub batch: usize,
+    pub channels: usize,
+    pub height: usize,
+    pub width: usize,
+    pub kernel: usize,
+    pub stride: usize,
+    pub padding: usize,
+}
+
+impl PoolShape {
+    /// The usual 2×2 pooling with stride 2.
+    pub fn two_by_two(batch: usize, channels: usize, height: usize, width: usize) -> PoolShape {
+        PoolShape {
+            batch,
+            channels,
+            height,
+            width,
+            kernel: 2,
+            stride: 2,
+            padding: 0,
+        }
+    }
+
+    pub fn out_height(&self) -> usize {
+        (self.height + 2 * self.padding - self.kernel) / self.stride + 1
+    }
+
+    pub fn out_width(&self) -> usize {
+        (self.width + 2 * self.padding - self.kernel) / self.stride + 1
+    }
+
+    pub fn input_len(&self) -> usize {
+        self.batch * self.channels * self.height * self.width
+    }
+
+    /// Elements of the output, and of the arg-max tensor.
+    pub fn output_len(&self) -> usize {
+        self.batch * self.channels * self.out_height() * self.out_width()
+    }
+
+    pub fn output_shape(&self) -> [usize; 4] {
+        [
+            self.batch,
+            self.channels,
+            self.out_height(),
+            self.out_width(),
+        ]
+    }
+
+    /// Checks that the pooling is well formed and indexable in u32.
+    pub fn validate(&self, gpu: &Gpu) -> Result<(), GpuError> {
+        let s = self;
+        let invalid = |why: &str| Err(GpuError::Shader(format!("max_pool2d {s:?}: {why}")));
+        if [s.batch, s.channels, s.height, s.width, s.kernel, s.stride].contains(&0) {
+            return invalid("sizes, kernel and stride must be at least 1");
+        }
+        // As PyTorch: every window then overlaps the input.
+        if 2 * s.padding > s.kernel {
+            return invalid("padding must be at most half the kernel");
+        }
+        if s.kernel > s.height + 2 * s.padding || s.kernel > s.width + 2 * s.padding {
+            return invalid("the window is larger than the padded input");
+        }
+        if s.input_len() >= u32::MAX as usize {
+            return Err(GpuError::TooLarge {
+                what: "max_pool2d input".into(),
+                bytes: 4 * s.input_len() as u64,
+                limit: 4 * u32::MAX as u64,
+                adapter: gpu.info.name.clone(),
+            });
+        }
+        gpu.check_binding_size("max_pool2d input", 4 * s.input_len() as u64)
+    }
+
+    fn params(&self, accumulate: bool) -> Params {
+        Params {
+            planes: u(self.batch * self.channels),
+            height: u(self.height),
+            width: u(self.width),
+            out_h: u(self.out_height()),
+            out_w: u(self.out_width()),
+            kernel: u(self.kernel),
+            stride: u(self.stride),
+            pad: u(self.padding),
+            accumulate: u32::from(accumulate),
+            pad_: [0; 3],
+        }
+    }
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    planes: u32,
+    height: u32,
+    width: u32,
+    out_h: u32,
+    out_w: u32,
+    kernel: u32,
+    stride: u32,
+    pad: u32,
+    accumulate: u32,
+    pad_: [u32; 3],
+}
+
+/// Records `y = max_pool(x)` and, in `argmax` (u32 elements, as long as `y`), the flat
+/// index into `x` of each window's maximum (the first on ties, like PyTorch).
+pub fn forward(
+    prog: &mut Program,
+    gpu: &Gpu,
+    shape: &PoolShape,
+    x: &Tensor,
+    y: &Tensor,
+    argmax: &Tensor,
+) -> Result<(), GpuError> {
+    shape.validate(gpu)?;
+    assert_eq!(x.len(), shape.input_len(), "max_pool2d input size");
+    assert_eq!(y.len(), shape.output_len(), "max_pool2d output size");
+    assert_eq!(argmax.len(), shape.output_len(), "max_pool2d arg-max size");
+    let k = gpu.kernel(&shader!("maxpool"), "forward", &[])?;
+    let d = gpu.dummy();
+    let n = shape.output_len();
+    prog.dispatch(
+        gpu,
+        &k,
+        &shape.params(false),
+        &[x, y, argmax, d, d],
+        grid_1d(gpu, n, 1),
+    )
+}
+
+/// Records `dx (+)= ` the gradient of [`forward`]: each input element gathers `dy` of the
+/// windows whose maximum it was.
+pub fn backward(
+    prog: &mut Program,
+    gpu: &Gpu,
+    shape: &PoolShape,
+    argmax: &Tensor,
+    dy: &Tensor,
+    dx: &Tensor,
+    accumulate: bool,
+) -> Result<(), GpuError> {
+    shape.validate(gpu)?;
+    assert_eq!(
+        dx.len(),
+        shape.input_len(),
+        "max_pool2d input gradient size"
+    );
+    assert_eq!(
+        dy.len(),
+        shape.output_len(),
+        "max_pool2d output gradient size"
+    );
+    assert_eq!(argmax.len(), shape.output_len(), "max_pool2d arg-max size");
+    let k = gpu.kernel(&shader!("maxpool"), "backward", &[])?;
+    let d = gpu.dummy();
+    let n = shape.input_len();
+    prog.dispatch(
+        gpu,
+        &k,
+        &shape.params(accumulate),
+        &[d, d, argmax, dy, dx],
+        grid_1d(gpu, n, 1),
+    )
+}
