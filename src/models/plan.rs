@@ -45,6 +45,7 @@ pub struct Probe {
 }
 
 impl Probe {
+    #[allow(clippy::too_many_arguments)]
     fn new(
         gpu: &Gpu,
         net: &Net,
@@ -488,6 +489,7 @@ fn segment(n: usize, probes: usize) -> usize {
 
 /// Records the forward pass of every layer for `probes × batch` samples (the input batch is
 /// shared by the probes); returns each layer's output.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn record_network(
     prog: &mut Program,
     gpu: &Gpu,
