@@ -173,6 +173,16 @@ fn the_same_seed_gives_the_same_epochs() {
         seen.push(epochs_without_time(&out));
     }
     assert_eq!(seen[0], seen[1]);
+    // After the first epoch (which met every batch size once) steps only replay recorded
+    // programs, and each step reads back a handful of scalars.
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(runs.path().join("a/run.json")).unwrap())
+            .unwrap();
+    assert_eq!(run["totals"]["buffers_created_after_epoch_1"], 0, "{run}");
+    assert!(
+        run["totals"]["readback_bytes_per_step"].as_u64().unwrap() <= 64,
+        "{run}"
+    );
     assert_eq!(
         seen[0][0],
         "epoch,train_loss,train_acc,test_loss,test_acc,lr"

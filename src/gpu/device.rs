@@ -142,6 +142,8 @@ pub struct Gpu {
     /// Distinguishes devices in the kernel cache.
     pub(crate) id: usize,
     dummy: std::sync::OnceLock<super::Tensor>,
+    /// Buffers etaprobe has created on this device (storage, uniform and staging).
+    pub(crate) buffers_created: AtomicUsize,
 }
 
 impl Drop for Gpu {
@@ -196,7 +198,18 @@ impl Gpu {
             errors,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             dummy: std::sync::OnceLock::new(),
+            buffers_created: AtomicUsize::new(0),
         })
+    }
+
+    /// How many buffers etaprobe has created on this device: a recorded training step
+    /// replays without adding to it.
+    pub fn buffers_created(&self) -> usize {
+        self.buffers_created.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_buffer(&self) {
+        self.buffers_created.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A small zero tensor to bind where a kernel's optional input is absent.

@@ -208,6 +208,7 @@ impl Program {
             });
         }
         let uniform = kernel.used.contains(&0).then(|| {
+            gpu.count_buffer();
             gpu.device
                 .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                     label: Some(&kernel.label),

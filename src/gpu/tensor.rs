@@ -88,6 +88,7 @@ impl Gpu {
     fn storage_buffer(&self, label: &str, elems: usize) -> Result<Arc<wgpu::Buffer>, GpuError> {
         let bytes = padded_bytes(elems);
         self.check_binding_size(label, bytes)?;
+        self.count_buffer();
         Ok(Arc::new(self.device.create_buffer(
             &wgpu::BufferDescriptor {
                 label: Some(label),
@@ -119,6 +120,7 @@ impl Gpu {
         let elems: usize = shape.iter().product();
         assert_eq!(elems, data.len(), "data does not match shape {shape:?}");
         self.check_binding_size(label, padded_bytes(elems))?;
+        self.count_buffer();
         let mut contents = bytemuck::cast_slice::<T, u8>(data).to_vec();
         contents.resize(padded_bytes(elems) as usize, 0);
         let buffer = self
@@ -167,6 +169,7 @@ pub struct ReadBack {
 
 impl ReadBack {
     pub fn new(gpu: &Gpu, label: &str, elems: usize) -> ReadBack {
+        gpu.count_buffer();
         ReadBack {
             staging: gpu.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),
@@ -179,6 +182,11 @@ impl ReadBack {
     }
 
     /// Records a copy of `src` into the staging buffer at element `at`.
+    /// Bytes a fetch reads back.
+    pub fn bytes(&self) -> usize {
+        4 * self.elems
+    }
+
     pub fn copy_from(&self, encoder: &mut wgpu::CommandEncoder, src: &Tensor, at: usize) {
         assert!(at + src.len() <= self.elems, "read-back buffer too small");
         if src.is_empty() {

@@ -309,6 +309,12 @@ impl Plan {
         })
     }
 
+    /// Bytes one training step reads back: the loss and accuracy partial sums, and the
+    /// five probes' partial sums when probing.
+    pub fn readback_bytes(&self) -> usize {
+        self.readback.bytes() + self.probe.as_ref().map_or(0, |p| p.readback.bytes())
+    }
+
     /// Records the copies of this step's loss and accuracy partials for read-back.
     pub fn copy_outputs(&self, encoder: &mut wgpu::CommandEncoder) {
         self.readback.copy_from(encoder, &self.loss_partials, 0);

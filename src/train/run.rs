@@ -245,6 +245,8 @@ struct Trainer<'a> {
     /// With --on-nonfinite skip: the weights before the last update, to restore.
     backup: Option<(Program, crate::gpu::Tensor)>,
     skipped: usize,
+    /// Buffers created on the device when the first epoch ended.
+    buffers_after_epoch_1: Option<usize>,
     out: PathBuf,
     epochs_csv: EpochWriter,
     steps_csv: StepWriter,
@@ -369,6 +371,7 @@ pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
         pending: None,
         backup: None,
         skipped: 0,
+        buffers_after_epoch_1: None,
         out: out.clone(),
         epochs_csv,
         steps_csv,
@@ -410,6 +413,8 @@ pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
             }
         };
     t.progress.finish();
+    // Counted before the final checkpoint's download.
+    let buffers_at_end = t.gpu.buffers_created();
     let elapsed = t.seconds();
     // A run stopped by --max-steps inside an epoch resumes inside it.
     let (ckpt_epoch, ckpt_sums) = match stopped_inside {
@@ -436,6 +441,14 @@ pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
     run_info.totals = serde_json::to_value(&summary)?;
     run_info.totals["safeguarded_steps"] = t.schedule.safeguarded().into();
     run_info.totals["skipped_steps"] = t.skipped.into();
+    // Every batch size, partial batches included, has met its plan in the first epoch;
+    // later steps must replay them without creating anything.
+    if let Some(n) = t.buffers_after_epoch_1 {
+        run_info.totals["buffers_created_after_epoch_1"] = (buffers_at_end - n).into();
+    }
+    let per_step = t.plans[&args.batch_size].readback_bytes()
+        + t.grad_dot.as_ref().map_or(0, |g| g.readback.bytes());
+    run_info.totals["readback_bytes_per_step"] = per_step.into();
     run_info.finished = Some(super::metrics::utc_now());
     run_info.write(out.join("run.json"))?;
     crate::report::run_figures(&out).context("drawing the run's figures")?;
@@ -744,6 +757,8 @@ impl Trainer<'_> {
             self.schedule.lr(),
         );
         self.sums = EpochSums::default();
+        self.buffers_after_epoch_1
+            .get_or_insert(self.gpu.buffers_created());
         Ok(())
     }
 
