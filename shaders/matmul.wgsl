@@ -162,7 +162,7 @@ fn mm_sg8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id)
     var acc31_0 = vec4(0.0);
     var acc31_1 = vec4(0.0);
     for (var k = 0u; k < k4; k++) {
-        // Rows r0 + 8q + lane (q = 0..3), k-values 4k .. 4k+3.
+        // Rows r0 + 8q + lane (q < 4), k-values 4k .. 4k+3.
         let a0 = a4[a_base + (r0 + lane) * k4 + k];
         let a1 = a4[a_base + (r0 + 8u + lane) * k4 + k];
         let a2 = a4[a_base + (r0 + 16u + lane) * k4 + k];
@@ -338,6 +338,229 @@ fn mm_sg8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id)
     store4(batch, r0 + 30u, col0 + 32u, acc30_1);
     store4(batch, r0 + 31u, col0, acc31_0);
     store4(batch, r0 + 31u, col0 + 32u, acc31_1);
+}
+
+// The same for products with few rows (LeNet's 6 and 16 channels): 8- and 16-row tiles
+// pad them far less than 32.
+@compute @workgroup_size(8)
+fn mm_sg8_r16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+    let batch = wg.z;
+    let k4 = p.kp / 4u;
+    let n4 = p.np / 4u;
+    let r0 = wg.y * 16u;
+    // This lane owns columns 4·c4 .. 4·c4+3 and the same 32 columns further right.
+    let c4 = wg.x * 16u + lane;
+    let a_base = select(batch, 0u, (p.flags & SHARED_A) != 0u) * p.mp * k4;
+    let b_base = select(batch, 0u, (p.flags & SHARED_B) != 0u) * p.kp * n4;
+    var acc0_0 = vec4(0.0);
+    var acc0_1 = vec4(0.0);
+    var acc1_0 = vec4(0.0);
+    var acc1_1 = vec4(0.0);
+    var acc2_0 = vec4(0.0);
+    var acc2_1 = vec4(0.0);
+    var acc3_0 = vec4(0.0);
+    var acc3_1 = vec4(0.0);
+    var acc4_0 = vec4(0.0);
+    var acc4_1 = vec4(0.0);
+    var acc5_0 = vec4(0.0);
+    var acc5_1 = vec4(0.0);
+    var acc6_0 = vec4(0.0);
+    var acc6_1 = vec4(0.0);
+    var acc7_0 = vec4(0.0);
+    var acc7_1 = vec4(0.0);
+    var acc8_0 = vec4(0.0);
+    var acc8_1 = vec4(0.0);
+    var acc9_0 = vec4(0.0);
+    var acc9_1 = vec4(0.0);
+    var acc10_0 = vec4(0.0);
+    var acc10_1 = vec4(0.0);
+    var acc11_0 = vec4(0.0);
+    var acc11_1 = vec4(0.0);
+    var acc12_0 = vec4(0.0);
+    var acc12_1 = vec4(0.0);
+    var acc13_0 = vec4(0.0);
+    var acc13_1 = vec4(0.0);
+    var acc14_0 = vec4(0.0);
+    var acc14_1 = vec4(0.0);
+    var acc15_0 = vec4(0.0);
+    var acc15_1 = vec4(0.0);
+    for (var k = 0u; k < k4; k++) {
+        // Rows r0 + 8q + lane (q < 2), k-values 4k .. 4k+3.
+        let a0 = a4[a_base + (r0 + lane) * k4 + k];
+        let a1 = a4[a_base + (r0 + 8u + lane) * k4 + k];
+        let row = b_base + 4u * k * n4 + c4;
+        let b00 = b4[row];
+        let b01 = b4[row + 8u];
+        let b10 = b4[row + 1u * n4];
+        let b11 = b4[row + 1u * n4 + 8u];
+        let b20 = b4[row + 2u * n4];
+        let b21 = b4[row + 2u * n4 + 8u];
+        let b30 = b4[row + 3u * n4];
+        let b31 = b4[row + 3u * n4 + 8u];
+        let x0 = subgroupBroadcast(a0, 0u);
+        acc0_0 += x0.x * b00 + x0.y * b10 + x0.z * b20 + x0.w * b30;
+        acc0_1 += x0.x * b01 + x0.y * b11 + x0.z * b21 + x0.w * b31;
+        let x1 = subgroupBroadcast(a0, 1u);
+        acc1_0 += x1.x * b00 + x1.y * b10 + x1.z * b20 + x1.w * b30;
+        acc1_1 += x1.x * b01 + x1.y * b11 + x1.z * b21 + x1.w * b31;
+        let x2 = subgroupBroadcast(a0, 2u);
+        acc2_0 += x2.x * b00 + x2.y * b10 + x2.z * b20 + x2.w * b30;
+        acc2_1 += x2.x * b01 + x2.y * b11 + x2.z * b21 + x2.w * b31;
+        let x3 = subgroupBroadcast(a0, 3u);
+        acc3_0 += x3.x * b00 + x3.y * b10 + x3.z * b20 + x3.w * b30;
+        acc3_1 += x3.x * b01 + x3.y * b11 + x3.z * b21 + x3.w * b31;
+        let x4 = subgroupBroadcast(a0, 4u);
+        acc4_0 += x4.x * b00 + x4.y * b10 + x4.z * b20 + x4.w * b30;
+        acc4_1 += x4.x * b01 + x4.y * b11 + x4.z * b21 + x4.w * b31;
+        let x5 = subgroupBroadcast(a0, 5u);
+        acc5_0 += x5.x * b00 + x5.y * b10 + x5.z * b20 + x5.w * b30;
+        acc5_1 += x5.x * b01 + x5.y * b11 + x5.z * b21 + x5.w * b31;
+        let x6 = subgroupBroadcast(a0, 6u);
+        acc6_0 += x6.x * b00 + x6.y * b10 + x6.z * b20 + x6.w * b30;
+        acc6_1 += x6.x * b01 + x6.y * b11 + x6.z * b21 + x6.w * b31;
+        let x7 = subgroupBroadcast(a0, 7u);
+        acc7_0 += x7.x * b00 + x7.y * b10 + x7.z * b20 + x7.w * b30;
+        acc7_1 += x7.x * b01 + x7.y * b11 + x7.z * b21 + x7.w * b31;
+        let x8 = subgroupBroadcast(a1, 0u);
+        acc8_0 += x8.x * b00 + x8.y * b10 + x8.z * b20 + x8.w * b30;
+        acc8_1 += x8.x * b01 + x8.y * b11 + x8.z * b21 + x8.w * b31;
+        let x9 = subgroupBroadcast(a1, 1u);
+        acc9_0 += x9.x * b00 + x9.y * b10 + x9.z * b20 + x9.w * b30;
+        acc9_1 += x9.x * b01 + x9.y * b11 + x9.z * b21 + x9.w * b31;
+        let x10 = subgroupBroadcast(a1, 2u);
+        acc10_0 += x10.x * b00 + x10.y * b10 + x10.z * b20 + x10.w * b30;
+        acc10_1 += x10.x * b01 + x10.y * b11 + x10.z * b21 + x10.w * b31;
+        let x11 = subgroupBroadcast(a1, 3u);
+        acc11_0 += x11.x * b00 + x11.y * b10 + x11.z * b20 + x11.w * b30;
+        acc11_1 += x11.x * b01 + x11.y * b11 + x11.z * b21 + x11.w * b31;
+        let x12 = subgroupBroadcast(a1, 4u);
+        acc12_0 += x12.x * b00 + x12.y * b10 + x12.z * b20 + x12.w * b30;
+        acc12_1 += x12.x * b01 + x12.y * b11 + x12.z * b21 + x12.w * b31;
+        let x13 = subgroupBroadcast(a1, 5u);
+        acc13_0 += x13.x * b00 + x13.y * b10 + x13.z * b20 + x13.w * b30;
+        acc13_1 += x13.x * b01 + x13.y * b11 + x13.z * b21 + x13.w * b31;
+        let x14 = subgroupBroadcast(a1, 6u);
+        acc14_0 += x14.x * b00 + x14.y * b10 + x14.z * b20 + x14.w * b30;
+        acc14_1 += x14.x * b01 + x14.y * b11 + x14.z * b21 + x14.w * b31;
+        let x15 = subgroupBroadcast(a1, 7u);
+        acc15_0 += x15.x * b00 + x15.y * b10 + x15.z * b20 + x15.w * b30;
+        acc15_1 += x15.x * b01 + x15.y * b11 + x15.z * b21 + x15.w * b31;
+    }
+    let col0 = 4u * c4;
+    store4(batch, r0 + 0u, col0, acc0_0);
+    store4(batch, r0 + 0u, col0 + 32u, acc0_1);
+    store4(batch, r0 + 1u, col0, acc1_0);
+    store4(batch, r0 + 1u, col0 + 32u, acc1_1);
+    store4(batch, r0 + 2u, col0, acc2_0);
+    store4(batch, r0 + 2u, col0 + 32u, acc2_1);
+    store4(batch, r0 + 3u, col0, acc3_0);
+    store4(batch, r0 + 3u, col0 + 32u, acc3_1);
+    store4(batch, r0 + 4u, col0, acc4_0);
+    store4(batch, r0 + 4u, col0 + 32u, acc4_1);
+    store4(batch, r0 + 5u, col0, acc5_0);
+    store4(batch, r0 + 5u, col0 + 32u, acc5_1);
+    store4(batch, r0 + 6u, col0, acc6_0);
+    store4(batch, r0 + 6u, col0 + 32u, acc6_1);
+    store4(batch, r0 + 7u, col0, acc7_0);
+    store4(batch, r0 + 7u, col0 + 32u, acc7_1);
+    store4(batch, r0 + 8u, col0, acc8_0);
+    store4(batch, r0 + 8u, col0 + 32u, acc8_1);
+    store4(batch, r0 + 9u, col0, acc9_0);
+    store4(batch, r0 + 9u, col0 + 32u, acc9_1);
+    store4(batch, r0 + 10u, col0, acc10_0);
+    store4(batch, r0 + 10u, col0 + 32u, acc10_1);
+    store4(batch, r0 + 11u, col0, acc11_0);
+    store4(batch, r0 + 11u, col0 + 32u, acc11_1);
+    store4(batch, r0 + 12u, col0, acc12_0);
+    store4(batch, r0 + 12u, col0 + 32u, acc12_1);
+    store4(batch, r0 + 13u, col0, acc13_0);
+    store4(batch, r0 + 13u, col0 + 32u, acc13_1);
+    store4(batch, r0 + 14u, col0, acc14_0);
+    store4(batch, r0 + 14u, col0 + 32u, acc14_1);
+    store4(batch, r0 + 15u, col0, acc15_0);
+    store4(batch, r0 + 15u, col0 + 32u, acc15_1);
+}
+
+@compute @workgroup_size(8)
+fn mm_sg8_r8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+    let batch = wg.z;
+    let k4 = p.kp / 4u;
+    let n4 = p.np / 4u;
+    let r0 = wg.y * 8u;
+    // This lane owns columns 4·c4 .. 4·c4+3 and the same 32 columns further right.
+    let c4 = wg.x * 16u + lane;
+    let a_base = select(batch, 0u, (p.flags & SHARED_A) != 0u) * p.mp * k4;
+    let b_base = select(batch, 0u, (p.flags & SHARED_B) != 0u) * p.kp * n4;
+    var acc0_0 = vec4(0.0);
+    var acc0_1 = vec4(0.0);
+    var acc1_0 = vec4(0.0);
+    var acc1_1 = vec4(0.0);
+    var acc2_0 = vec4(0.0);
+    var acc2_1 = vec4(0.0);
+    var acc3_0 = vec4(0.0);
+    var acc3_1 = vec4(0.0);
+    var acc4_0 = vec4(0.0);
+    var acc4_1 = vec4(0.0);
+    var acc5_0 = vec4(0.0);
+    var acc5_1 = vec4(0.0);
+    var acc6_0 = vec4(0.0);
+    var acc6_1 = vec4(0.0);
+    var acc7_0 = vec4(0.0);
+    var acc7_1 = vec4(0.0);
+    for (var k = 0u; k < k4; k++) {
+        // Rows r0 + 8q + lane (q < 1), k-values 4k .. 4k+3.
+        let a0 = a4[a_base + (r0 + lane) * k4 + k];
+        let row = b_base + 4u * k * n4 + c4;
+        let b00 = b4[row];
+        let b01 = b4[row + 8u];
+        let b10 = b4[row + 1u * n4];
+        let b11 = b4[row + 1u * n4 + 8u];
+        let b20 = b4[row + 2u * n4];
+        let b21 = b4[row + 2u * n4 + 8u];
+        let b30 = b4[row + 3u * n4];
+        let b31 = b4[row + 3u * n4 + 8u];
+        let x0 = subgroupBroadcast(a0, 0u);
+        acc0_0 += x0.x * b00 + x0.y * b10 + x0.z * b20 + x0.w * b30;
+        acc0_1 += x0.x * b01 + x0.y * b11 + x0.z * b21 + x0.w * b31;
+        let x1 = subgroupBroadcast(a0, 1u);
+        acc1_0 += x1.x * b00 + x1.y * b10 + x1.z * b20 + x1.w * b30;
+        acc1_1 += x1.x * b01 + x1.y * b11 + x1.z * b21 + x1.w * b31;
+        let x2 = subgroupBroadcast(a0, 2u);
+        acc2_0 += x2.x * b00 + x2.y * b10 + x2.z * b20 + x2.w * b30;
+        acc2_1 += x2.x * b01 + x2.y * b11 + x2.z * b21 + x2.w * b31;
+        let x3 = subgroupBroadcast(a0, 3u);
+        acc3_0 += x3.x * b00 + x3.y * b10 + x3.z * b20 + x3.w * b30;
+        acc3_1 += x3.x * b01 + x3.y * b11 + x3.z * b21 + x3.w * b31;
+        let x4 = subgroupBroadcast(a0, 4u);
+        acc4_0 += x4.x * b00 + x4.y * b10 + x4.z * b20 + x4.w * b30;
+        acc4_1 += x4.x * b01 + x4.y * b11 + x4.z * b21 + x4.w * b31;
+        let x5 = subgroupBroadcast(a0, 5u);
+        acc5_0 += x5.x * b00 + x5.y * b10 + x5.z * b20 + x5.w * b30;
+        acc5_1 += x5.x * b01 + x5.y * b11 + x5.z * b21 + x5.w * b31;
+        let x6 = subgroupBroadcast(a0, 6u);
+        acc6_0 += x6.x * b00 + x6.y * b10 + x6.z * b20 + x6.w * b30;
+        acc6_1 += x6.x * b01 + x6.y * b11 + x6.z * b21 + x6.w * b31;
+        let x7 = subgroupBroadcast(a0, 7u);
+        acc7_0 += x7.x * b00 + x7.y * b10 + x7.z * b20 + x7.w * b30;
+        acc7_1 += x7.x * b01 + x7.y * b11 + x7.z * b21 + x7.w * b31;
+    }
+    let col0 = 4u * c4;
+    store4(batch, r0 + 0u, col0, acc0_0);
+    store4(batch, r0 + 0u, col0 + 32u, acc0_1);
+    store4(batch, r0 + 1u, col0, acc1_0);
+    store4(batch, r0 + 1u, col0 + 32u, acc1_1);
+    store4(batch, r0 + 2u, col0, acc2_0);
+    store4(batch, r0 + 2u, col0 + 32u, acc2_1);
+    store4(batch, r0 + 3u, col0, acc3_0);
+    store4(batch, r0 + 3u, col0 + 32u, acc3_1);
+    store4(batch, r0 + 4u, col0, acc4_0);
+    store4(batch, r0 + 4u, col0 + 32u, acc4_1);
+    store4(batch, r0 + 5u, col0, acc5_0);
+    store4(batch, r0 + 5u, col0 + 32u, acc5_1);
+    store4(batch, r0 + 6u, col0, acc6_0);
+    store4(batch, r0 + 6u, col0 + 32u, acc6_1);
+    store4(batch, r0 + 7u, col0, acc7_0);
+    store4(batch, r0 + 7u, col0 + 32u, acc7_1);
 }
 
 fn store4(batch: u32, row: u32, col: u32, v: vec4<f32>) {

@@ -292,3 +292,42 @@ fn probing_leaves_parameters_gradients_and_activations_bit_identical() {
     assert_eq!(s.plan.fetch_outputs(gpu).unwrap(), loss_before);
     let _ = &s.probe_weights;
 }
+
+#[test]
+fn lenet_probes_equal_forward_passes_at_the_perturbed_weights() {
+    // The batched probe (first layer by linearity, conv, pooling and linear layers per
+    // probe block) against plain forward passes with w − s_k·g materialised on the host.
+    let gpu = gpu();
+    let (batch, shape, classes) = (3, [1, 28, 28], 10);
+    let net = Net::build(ModelKind::Lenet, shape, classes).unwrap();
+    let params = Params::new(gpu, net.layout.clone()).unwrap();
+    params.upload_all(gpu, &net.init(9));
+    let probe_weights = gpu
+        .zeros("probe weights", &[PROBES, params.values.len()])
+        .unwrap();
+    let plan = Plan::new(gpu, &net, &params, batch, Some(&probe_weights)).unwrap();
+    let x = f32s(&random(&mut rng(41), batch * 28 * 28, 1.0));
+    let labels = [3u32, 7, 1];
+    plan.write_batch(gpu, &x, &labels, &[]);
+    let probe = plan.probe.as_ref().unwrap();
+    let steps = [0.5f32, 0.7, 0.9, 1.1, 1.3];
+    gpu.write(&probe.steps, &steps);
+    run_with(gpu, &plan, &[&plan.forward, &plan.backward, &probe.program]);
+    let f = probe.fetch(gpu, None).unwrap();
+    let w: Vec<f32> = gpu.read(&params.values).unwrap();
+    let g: Vec<f32> = gpu.read(&params.grads).unwrap();
+    let plain = Plan::new(gpu, &net, &params, batch, None).unwrap();
+    plain.write_batch(gpu, &x, &labels, &[]);
+    for (k, s) in steps.iter().enumerate() {
+        let moved: Vec<f32> = w.iter().zip(&g).map(|(w, g)| w - s * g).collect();
+        gpu.write(&params.values, &moved);
+        run_with(gpu, &plain, &[&plain.forward]);
+        let want = plain.fetch_outputs(gpu).unwrap().loss;
+        assert!(
+            (f[k] - want).abs() < 1e-5 * want.max(1.0),
+            "probe {k}: {} vs {want}",
+            f[k]
+        );
+    }
+    assert!(f[0] != f[4], "the probes must differ: {f:?}");
+}

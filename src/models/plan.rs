@@ -409,15 +409,10 @@ fn first_layer_probes(
         } => {
             let conv = rt.conv.as_ref().expect("conv runtime");
             let (w, b) = (params.grad(*weight), params.grad(*bias));
-            conv.forward(
-                prog,
-                gpu,
-                input,
-                &w.reshape(&[w.len()]),
-                Some(&b),
-                &zg,
-                false,
-            )?;
+            // The first layer's backward asks for no dX, so the scratch still holds the
+            // patches of this step's input.
+            let w = w.reshape(&[w.len()]);
+            conv.forward_from_patches(prog, gpu, &w, Some(&b), &zg, false)?;
             *relu
         }
         Layer::MaxPool2 { .. } => unreachable!("a model starts with a parameterised layer"),

@@ -352,13 +352,28 @@ impl Conv2d {
         y: &Tensor,
         relu: bool,
     ) -> Result<(), GpuError> {
+        self.im2col(prog, gpu, x)?;
+        self.forward_from_patches(prog, gpu, w, bias, y, relu)
+    }
+
+    /// [`Conv2d::forward`] on the patches already in the scratch: those of this layer's
+    /// last forward, when nothing has overwritten them since (a backward that asked for
+    /// dX did). The probes use it to apply the first layer to the gradient as well.
+    pub fn forward_from_patches(
+        &self,
+        prog: &mut Program,
+        gpu: &Gpu,
+        w: &Tensor,
+        bias: Option<&Tensor>,
+        y: &Tensor,
+        relu: bool,
+    ) -> Result<(), GpuError> {
         let s = &self.shape;
         assert_eq!(w.len(), s.weight_len(), "conv2d weight size");
         assert_eq!(y.len(), s.output_len(), "conv2d output size");
         if let Some(b) = bias {
             assert_eq!(b.len(), s.out_channels, "conv2d bias size");
         }
-        self.im2col(prog, gpu, x)?;
         let (kdim, pixels, out) = (s.patch_len(), s.pixels(), s.out_channels);
         if self.folded_forward(gpu) {
             let col = self.scratch_mat(&self.col, kdim);

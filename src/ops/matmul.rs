@@ -105,6 +105,15 @@ pub fn uses_subgroup_kernel(gpu: &Gpu) -> bool {
         && std::env::var_os("ETAPROBE_NO_SUBGROUPS").is_none()
 }
 
+/// Rows of the subgroup kernel's tile for a product of `m` rows.
+fn tile_rows(m: usize) -> usize {
+    match m {
+        0..=8 => 8,
+        9..=16 => 16,
+        _ => 32,
+    }
+}
+
 /// Which kernel computes the product.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Variant {
@@ -187,9 +196,9 @@ pub fn record_variant(
             groups,
         );
     }
-    // The tile is 32 rows by 64 columns: put the longer side along the columns by
-    // computing Cᵀ = Bᵀ·Aᵀ when that wastes less padding.
-    let waste = |m: usize, n: usize| m.div_ceil(32) * 32 * n.div_ceil(64) * 64;
+    // Tiles are 8, 16 or 32 rows (the fewest that cover m) by 64 columns: put the longer
+    // side along the columns by computing Cᵀ = Bᵀ·Aᵀ when that wastes less padding.
+    let waste = |m: usize, n: usize| m.div_ceil(tile_rows(m)) * tile_rows(m) * n.div_ceil(64) * 64;
     let (a, b, c, m, n) = if waste(n, m) < waste(m, n) {
         flags |= if epi.bias.is_some() { BIAS_BY_ROW } else { 0 };
         (
@@ -202,7 +211,12 @@ pub fn record_variant(
     } else {
         (a.clone(), b.clone(), c.clone(), m, n)
     };
-    let (mp, kp, np) = (m.div_ceil(32) * 32, k.div_ceil(4) * 4, n.div_ceil(64) * 64);
+    let rows = tile_rows(m);
+    let (mp, kp, np) = (
+        m.div_ceil(rows) * rows,
+        k.div_ceil(4) * 4,
+        n.div_ceil(64) * 64,
+    );
     let a_items = if a.bs == 0 { 1 } else { batch };
     let b_items = if b.bs == 0 { 1 } else { batch };
     if a.bs == 0 {
@@ -245,8 +259,13 @@ pub fn record_variant(
         mp: u(mp),
         ..Default::default()
     };
-    let kernel = gpu.kernel(&shader!("matmul"), "mm_sg8", &[])?;
-    let groups = [np / 64, mp / 32, batch].map(u);
+    let entry = match rows {
+        8 => "mm_sg8_r8",
+        16 => "mm_sg8_r16",
+        _ => "mm_sg8",
+    };
+    let kernel = gpu.kernel(&shader!("matmul"), entry, &[])?;
+    let groups = [np / 64, mp / rows, batch].map(u);
     prog.dispatch(
         gpu,
         &kernel,
