@@ -46,6 +46,19 @@ fn epochs_without_time(run: &Path) -> Vec<String> {
 #[test]
 fn linear_regression_reaches_the_least_squares_optimum() {
     let (_d, data) = fake(DatasetKind::Boston, 100, 25);
+    check_least_squares(&data, "400");
+}
+
+/// The real Boston Housing table from ../shared/data (run with --ignored).
+#[test]
+#[ignore]
+fn real_boston_reaches_the_least_squares_optimum() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/boston_housing.csv");
+    check_least_squares(&data, "3000");
+}
+
+fn check_least_squares(data: &Path, epochs: &str) {
+    let data = data.to_path_buf();
     let runs = tempfile::tempdir().unwrap();
     let out = runs.path().join("run");
     // Full-batch gradient descent: the batch is larger than the training split.
@@ -62,7 +75,7 @@ fn linear_regression_reaches_the_least_squares_optimum() {
         "--batch-size",
         "1000",
         "--epochs",
-        "400",
+        epochs,
         "--out",
         s(&out),
     ]));
@@ -97,6 +110,7 @@ fn linear_regression_reaches_the_least_squares_optimum() {
     let trained = mse(&w.iter().map(|&v| v as f64).collect::<Vec<_>>(), b as f64);
     let (w_opt, b_opt) = least_squares(&x, &y, n, 13);
     let optimum = mse(&w_opt, b_opt);
+    eprintln!("train MSE {trained}, least-squares optimum {optimum}, {n} rows");
     assert!(
         trained <= optimum * 1.02,
         "train MSE {trained} vs least-squares {optimum}"
