@@ -210,7 +210,7 @@ fn resuming_equals_an_uninterrupted_run() {
     let runs = tempfile::tempdir().unwrap();
     let full = runs.path().join("full");
     let part = runs.path().join("part");
-    for schedule in ["basic", "newton"] {
+    for schedule in ["basic", "newton", "first-order"] {
         let common = [
             "train",
             "--model",
@@ -229,14 +229,24 @@ fn resuming_equals_an_uninterrupted_run() {
             "3",
             "--schedule",
             schedule,
+            // A step decay at the end of the epoch the first run stops inside.
+            "--lr-milestones",
+            "2",
+            "--eval-every",
+            "5",
         ];
         ok(&etaprobe(&[&common[..], &["--out", s(&full)]].concat()));
-        // Stop inside the second epoch, then resume.
+        // Stop inside the second epoch, resume with no step left (a no-op), then resume.
         ok(&etaprobe(
             &[&common[..], &["--out", s(&part), "--max-steps", "8"]].concat(),
         ));
         let ckpt = part.join("checkpoint.safetensors");
+        ok(&etaprobe(
+            &[&common[..], &["--resume", s(&ckpt), "--max-steps", "8"]].concat(),
+        ));
         ok(&etaprobe(&[&common[..], &["--resume", s(&ckpt)]].concat()));
+        let evals = |p: &Path| std::fs::read_to_string(p.join("evals.csv")).unwrap();
+        assert_eq!(evals(&full), evals(&part), "{schedule}");
         assert_eq!(
             epochs_without_time(&full),
             epochs_without_time(&part),
@@ -376,4 +386,8 @@ fn divergence_stops_with_the_step_and_keeps_the_metrics_or_is_skipped_when_asked
         "{run}"
     );
     assert!(run["totals"]["lr"].as_f64().unwrap() < 1e18);
+    // Skipping recovers: every epoch runs and the last one trains at a finite loss.
+    assert_eq!(run["totals"]["epochs"], 2, "{run}");
+    let loss = run["totals"]["final_train_loss"].as_f64().unwrap();
+    assert!(loss.is_finite(), "{run}");
 }

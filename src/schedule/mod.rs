@@ -22,6 +22,8 @@ pub struct Observation {
     pub loss: f64,
     /// f(η + kε) for k = −2..2 on the step's batch, when the schedule asked for them.
     pub probes: Option<[f64; 5]>,
+    /// The step sizes those probes actually used (η + kε rounded to f32 on the GPU).
+    pub probe_steps: Option<[f64; 5]>,
 }
 
 /// The measurements a schedule needs from each step.

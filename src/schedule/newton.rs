@@ -70,7 +70,13 @@ impl Schedule for Newton {
 
     fn observe(&mut self, obs: &Observation) -> Option<ProbeRecord> {
         let f = obs.probes?;
-        let (lr, record) = Newton::update(self.lr, self.eps, self.delta, f);
+        // The GPU evaluated f at f32-rounded points: use their real centre and spacing,
+        // which differ from η and ε by up to ulp(η)/ε, a lot for large η.
+        let (centre, eps) = match obs.probe_steps {
+            Some(s) => (s[2], (s[4] - s[0]) / 4.0),
+            None => (self.lr, self.eps),
+        };
+        let (lr, record) = Newton::update(centre, eps, self.delta, f);
         self.lr = lr;
         self.safeguarded += usize::from(record.safeguarded);
         Some(record)

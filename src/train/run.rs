@@ -200,7 +200,11 @@ struct EpochSums {
     loss: f64,
     correct: f64,
     samples: usize,
+    /// Steps whose loss counts in the means.
     batches: usize,
+    /// Batches of the epoch used up, skipped steps included: where the epoch resumes.
+    #[serde(default)]
+    consumed: usize,
 }
 
 /// Where a (possibly resumed) run starts.
@@ -214,6 +218,8 @@ struct Start {
 /// A step whose update is submitted but whose scalars are not read yet: the next step's
 /// forward and backward run on the GPU while the host waits for them.
 struct Pending {
+    /// The probe step sizes as the GPU got them, for newton.
+    probe_steps: Option<[f64; 5]>,
     step: usize,
     epoch: usize,
     batch: usize,
@@ -224,6 +230,7 @@ struct Pending {
 /// The measurements first-order needs: g(t)·g(t−1) from the flat gradient buffers.
 struct GradDot {
     program: Program,
+    previous: crate::gpu::Tensor,
     partials: crate::gpu::Tensor,
     readback: crate::gpu::ReadBack,
     have_previous: bool,
@@ -243,8 +250,11 @@ struct Trainer<'a> {
     grad_dot: Option<GradDot>,
     pending: Option<Pending>,
     /// With --on-nonfinite skip: the weights before the last update, to restore.
-    backup: Option<(Program, crate::gpu::Tensor)>,
+    /// Two buffers alternate: step t saves w(t) in `[t % 2]`.
+    backup: Option<[(Program, crate::gpu::Tensor); 2]>,
     skipped: usize,
+    /// The first step this process runs (a resumed run has no backup from before it).
+    first_step: usize,
     /// Buffers created on the device when the first epoch ended.
     buffers_after_epoch_1: Option<usize>,
     out: PathBuf,
@@ -371,6 +381,7 @@ pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
         pending: None,
         backup: None,
         skipped: 0,
+        first_step: 1,
         buffers_after_epoch_1: None,
         out: out.clone(),
         epochs_csv,
@@ -387,13 +398,35 @@ pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
         best_acc: None,
     };
     if args.on_nonfinite == OnNonFinite::Skip {
-        let copy = t
-            .gpu
-            .zeros("weights before the update", &[t.params.values.len()])?;
-        let mut save = Program::new();
-        save.copy(&t.params.values, &copy);
-        t.backup = Some((save, copy));
+        let mut saved = Vec::new();
+        for _ in 0..2 {
+            let copy = t
+                .gpu
+                .zeros("weights before the update", &[t.params.values.len()])?;
+            let mut save = Program::new();
+            save.copy(&t.params.values, &copy);
+            saved.push((save, copy));
+        }
+        t.backup = saved.try_into().ok();
     }
+    if let (Some(gd), Some(ckpt)) = (&mut t.grad_dot, &args.resume) {
+        let path = schedule_state_path(ckpt);
+        let state = checkpoint::load(&path)
+            .with_context(|| format!("resuming first-order needs {}", path.display()))?;
+        let (shape, data) = state
+            .tensor("previous_gradient")
+            .with_context(|| format!("{} has no previous_gradient", path.display()))?;
+        if shape != [gd.previous.len()] {
+            bail!(
+                "{}: previous_gradient has shape {shape:?}, the model needs [{}]",
+                path.display(),
+                gd.previous.len()
+            );
+        }
+        t.gpu.write(&gd.previous, data);
+        gd.have_previous = state.meta("have_previous")? == "true";
+    }
+    t.first_step = start.step + 1;
     let (step, epochs_done, stopped_inside) =
         match t.run(start.step, start.epoch, total_steps, per_epoch) {
             Ok(r) => r,
@@ -477,6 +510,7 @@ impl GradDot {
         let readback = crate::gpu::ReadBack::new(gpu, "gradient dot", partials.len());
         Ok(GradDot {
             program,
+            previous,
             partials,
             readback,
             have_previous: false,
@@ -515,9 +549,13 @@ impl Trainer<'_> {
     ) -> Result<(usize, usize, Option<EpochSums>)> {
         let args = self.args;
         let mut epoch = start_epoch;
+        if step >= total_steps && self.sums.consumed > 0 {
+            // Resumed with no step left: keep the position inside the epoch.
+            return Ok((step, epoch + 1, Some(self.sums)));
+        }
         while epoch < args.epochs && step < total_steps {
             // A checkpoint taken on an epoch's last step resumes straight into its evaluation.
-            let first = self.sums.batches;
+            let first = self.sums.consumed;
             let batches = if first < per_epoch {
                 Some(self.data.train_batches(
                     args.batch_size,
@@ -549,8 +587,8 @@ impl Trainer<'_> {
                 }
             }
             self.flush()?;
-            let inside = (self.sums.batches < per_epoch).then_some(self.sums);
-            self.end_epoch(epoch)?;
+            let inside = (self.sums.consumed < per_epoch).then_some(self.sums);
+            self.end_epoch(epoch, inside.is_none())?;
             epoch += 1;
             if inside.is_some() {
                 return Ok((step, epoch, inside));
@@ -585,11 +623,14 @@ impl Trainer<'_> {
         let plan = &self.plans[&batch.len];
         let mut encoder = gpu.device.create_command_encoder(&Default::default());
         gpu.write(&self.lr, &[eta as f32]);
-        if let Some((save, _)) = &self.backup {
-            save.encode(&mut encoder);
+        if let Some(saved) = &self.backup {
+            saved[step % 2].0.encode(&mut encoder);
         }
+        let mut probe_steps = None;
         if let Some(probe) = &plan.probe {
-            gpu.write(&probe.steps, &self.schedule.probe_steps().map(|v| v as f32));
+            let steps = self.schedule.probe_steps().map(|v| v as f32);
+            probe_steps = Some(steps.map(f64::from));
+            gpu.write(&probe.steps, &steps);
             probe.program.encode(&mut encoder);
             probe.copy_outputs(&mut encoder);
         }
@@ -597,6 +638,7 @@ impl Trainer<'_> {
         plan.copy_outputs(&mut encoder);
         let submission = gpu.queue.submit([encoder.finish()]);
         self.pending = Some(Pending {
+            probe_steps,
             step,
             epoch,
             batch: batch.len,
@@ -625,13 +667,16 @@ impl Trainer<'_> {
         if !eta.is_finite() && self.backup.is_some() {
             eta = previous / 2.0;
         }
-        if let Some(lo) = self.args.lr_min {
-            eta = eta.max(lo);
+        // A non-finite η is for the stop check to see, not for a clamp to hide.
+        if eta.is_finite() {
+            if let Some(lo) = self.args.lr_min {
+                eta = eta.max(lo);
+            }
+            if let Some(hi) = self.args.lr_max {
+                eta = eta.min(hi);
+            }
         }
-        if let Some(hi) = self.args.lr_max {
-            eta = eta.min(hi);
-        }
-        if eta != self.schedule.lr() {
+        if eta.to_bits() != self.schedule.lr().to_bits() {
             self.schedule.set_lr(eta);
         }
     }
@@ -673,12 +718,24 @@ impl Trainer<'_> {
         };
         let finite =
             outputs.loss.is_finite() && !probes.is_some_and(|f| f.iter().any(|v| !v.is_finite()));
-        if let (false, Some((_, copy))) = (finite, &self.backup) {
+        if let (false, Some(saved)) = (finite, &self.backup) {
+            // A bad loss at w(t) was caused by step t−1's update: go back to w(t−1).
+            // Bad probes (finite loss) condemn this step's update: go back to w(t).
+            let back = if outputs.loss.is_finite() || p.step <= self.first_step {
+                p.step
+            } else {
+                p.step - 1
+            };
             let mut restore = Program::new();
-            restore.copy(copy, &self.params.values);
+            restore.copy(&saved[back % 2].1, &self.params.values);
             restore.run(&self.gpu)?;
             self.schedule.set_lr(p.lr / 2.0);
             self.skipped += 1;
+            self.sums.consumed += 1;
+            if let Some(gd) = &mut self.grad_dot {
+                // The kept gradient may be the discarded, non-finite one.
+                gd.have_previous = false;
+            }
             self.steps_csv.write(&StepRecord {
                 step: p.step,
                 epoch: p.epoch + 1,
@@ -710,12 +767,14 @@ impl Trainer<'_> {
         self.sums.correct += outputs.correct;
         self.sums.samples += p.batch;
         self.sums.batches += 1;
+        self.sums.consumed += 1;
         self.images += p.batch;
         let probe = self.schedule.observe(&Observation {
             step: p.step,
             epoch: p.epoch,
             loss: outputs.loss,
             probes,
+            probe_steps: p.probe_steps,
         });
         self.guard_lr(p.lr);
         self.steps_csv.write(&StepRecord {
@@ -730,8 +789,12 @@ impl Trainer<'_> {
         Ok(())
     }
 
-    fn end_epoch(&mut self, epoch: usize) -> Result<()> {
-        self.schedule.end_epoch(epoch);
+    /// Evaluates and records the epoch; `complete` is false when --max-steps stopped the
+    /// run inside it (its step decay then waits for the epoch's real end).
+    fn end_epoch(&mut self, epoch: usize, complete: bool) -> Result<()> {
+        if complete {
+            self.schedule.end_epoch(epoch);
+        }
         let (test_loss, test_acc) = self.evaluate()?;
         let samples = self.sums.samples.max(1) as f64;
         let train_loss = self.sums.loss / samples;
@@ -787,9 +850,29 @@ impl Trainer<'_> {
         let (test_loss, test_acc) = self.evaluate()?;
         if self.evals_csv.is_none() {
             let path = self.out.join("evals.csv");
+            // A resumed run keeps the evaluations up to its checkpoint.
+            let kept: Vec<String> = if self.first_step > 1 {
+                std::fs::read_to_string(&path)
+                    .unwrap_or_default()
+                    .lines()
+                    .skip(1)
+                    .filter(|l| {
+                        l.split(',')
+                            .next()
+                            .and_then(|v| v.parse::<usize>().ok())
+                            .is_some_and(|s| s < self.first_step)
+                    })
+                    .map(str::to_string)
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let mut f = std::fs::File::create(&path)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             writeln!(f, "step,epoch,test_loss,test_acc")?;
+            for line in kept {
+                writeln!(f, "{line}")?;
+            }
             self.evals_csv = Some(f);
         }
         let acc = if self.classify {
@@ -825,8 +908,30 @@ impl Trainer<'_> {
         meta.insert(META_SUMS.into(), serde_json::to_string(&sums)?);
         meta.insert(META_SECONDS.into(), self.seconds().to_string());
         checkpoint::save(self.out.join(CHECKPOINT), &tensors, meta)?;
+        if let Some(gd) = &self.grad_dot {
+            // first-order's g(t−1) continues a resumed run exactly; it lives beside the
+            // checkpoint so that the checkpoint itself loads into PyTorch unchanged.
+            let previous: Vec<f32> = self.gpu.read(&gd.previous)?;
+            let mut meta = BTreeMap::new();
+            meta.insert("have_previous".to_string(), gd.have_previous.to_string());
+            let tensor = [(
+                "previous_gradient".to_string(),
+                vec![previous.len()],
+                previous.as_slice(),
+            )];
+            checkpoint::save(
+                schedule_state_path(&self.out.join(CHECKPOINT)),
+                &tensor,
+                meta,
+            )?;
+        }
         Ok(())
     }
+}
+
+/// Where the schedule's tensors of a checkpoint are kept.
+fn schedule_state_path(checkpoint: &Path) -> PathBuf {
+    checkpoint.with_extension("schedule.safetensors")
 }
 
 const META_MODEL: &str = "etaprobe.model";
