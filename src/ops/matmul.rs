@@ -225,14 +225,30 @@ pub fn record_variant(
     if b.bs == 0 {
         flags |= SHARED_B;
     }
-    let pa = gpu.zeros("matmul packed A", &[a_items, mp, kp])?;
-    let pb = gpu.zeros("matmul packed B", &[b_items, kp, np])?;
-    let pack = gpu.kernel(&shader!("matmul"), "pack", &[])?;
     let dummy = gpu.dummy();
-    for (src, rows, cols, rp, cp, items, dst) in [
-        (&a, m, k, mp, kp, a_items, &pa),
-        (&b, k, n, kp, np, b_items, &pb),
+    // An operand already laid out as the kernel reads it (row-major, padded sizes, at the
+    // start of its tensor) is used in place; any other is packed into a scratch once per
+    // replay.
+    let in_place = |x: &Mat, rp: usize, cp: usize, items: usize| {
+        x.off == 0
+            && x.cs == 1
+            && x.rs == cp
+            && x.rows == rp
+            && x.cols == cp
+            && (items == 1 || x.bs == rp * cp)
+            && x.t.len() >= items * rp * cp
+    };
+    let mut packed = Vec::new();
+    for (src, rows, cols, rp, cp, items, label) in [
+        (&a, m, k, mp, kp, a_items, "matmul packed A"),
+        (&b, k, n, kp, np, b_items, "matmul packed B"),
     ] {
+        if in_place(src, rp, cp, items) {
+            packed.push(src.t.clone());
+            continue;
+        }
+        let dst = gpu.zeros(label, &[items, rp, cp])?;
+        let pack = gpu.kernel(&shader!("matmul"), "pack", &[])?;
         let params = Params {
             m: u(rows),
             k: u(cols),
@@ -243,9 +259,11 @@ pub fn record_variant(
             ..Default::default()
         };
         let groups = grid_1d(gpu, rp * cp / 4, items);
-        let tensors = [src.t, dummy, dummy, dummy, dummy, dummy, dst];
+        let tensors = [src.t, dummy, dummy, dummy, dummy, dummy, &dst];
         prog.dispatch(gpu, &pack, &params, &tensors, groups)?;
+        packed.push(dst);
     }
+    let (pa, pb) = (&packed[0], &packed[1]);
     let params = Params {
         m: u(m),
         n: u(n),
@@ -270,7 +288,7 @@ pub fn record_variant(
         gpu,
         &kernel,
         &params,
-        &[dummy, dummy, c.t, bias, &pa, &pb, c.t],
+        &[dummy, dummy, c.t, bias, pa, pb, c.t],
         groups,
     )
 }
