@@ -311,3 +311,49 @@ pub fn max_pool2d_backward(input_len: usize, argmax: &[usize], dy: &[f64]) -> Ve
     }
     dx
 }
+
+/// PyTorch's SGD-momentum direction: `buf = μ·buf + g′` (g′ = g + λw), `d = buf` or
+/// `g′ + μ·buf` (Nesterov). Returns (new buf, d).
+pub fn momentum_direction(
+    w: &[f64],
+    g: &[f64],
+    buf: &[f64],
+    mu: f64,
+    nesterov: bool,
+    wd: f64,
+) -> (Vec<f64>, Vec<f64>) {
+    let mut nb = Vec::with_capacity(w.len());
+    let mut d = Vec::with_capacity(w.len());
+    for i in 0..w.len() {
+        let gi = g[i] + wd * w[i];
+        let b = mu * buf[i] + gi;
+        nb.push(b);
+        d.push(if nesterov { gi + mu * b } else { b });
+    }
+    (nb, d)
+}
+
+/// PyTorch's Adam direction at step `t` (1-based): returns (m, v, d = m̂/(√v̂ + eps)).
+#[allow(clippy::too_many_arguments)]
+pub fn adam_direction(
+    w: &[f64],
+    g: &[f64],
+    m: &[f64],
+    v: &[f64],
+    t: i32,
+    betas: (f64, f64),
+    eps: f64,
+    wd: f64,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let (b1, b2) = betas;
+    let (mut nm, mut nv, mut d) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..w.len() {
+        let gi = g[i] + wd * w[i];
+        let mi = b1 * m[i] + (1.0 - b1) * gi;
+        let vi = b2 * v[i] + (1.0 - b2) * gi * gi;
+        nm.push(mi);
+        nv.push(vi);
+        d.push((mi / (1.0 - b1.powi(t))) / ((vi / (1.0 - b2.powi(t))).sqrt() + eps));
+    }
+    (nm, nv, d)
+}

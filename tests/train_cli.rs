@@ -210,7 +210,13 @@ fn resuming_equals_an_uninterrupted_run() {
     let runs = tempfile::tempdir().unwrap();
     let full = runs.path().join("full");
     let part = runs.path().join("part");
-    for schedule in ["basic", "newton", "first-order"] {
+    for (schedule, optimizer) in [
+        ("basic", "sgd"),
+        ("newton", "sgd"),
+        ("first-order", "sgd"),
+        ("newton", "momentum"),
+        ("first-order", "adam"),
+    ] {
         let common = [
             "train",
             "--model",
@@ -229,6 +235,8 @@ fn resuming_equals_an_uninterrupted_run() {
             "3",
             "--schedule",
             schedule,
+            "--optimizer",
+            optimizer,
             // A step decay at the end of the epoch the first run stops inside.
             "--lr-milestones",
             "2",
@@ -390,4 +398,87 @@ fn divergence_stops_with_the_step_and_keeps_the_metrics_or_is_skipped_when_asked
     assert_eq!(run["totals"]["epochs"], 2, "{run}");
     let loss = run["totals"]["final_train_loss"].as_f64().unwrap();
     assert!(loss.is_finite(), "{run}");
+}
+
+#[test]
+fn warm_start_begins_at_the_rate_another_run_ended_with() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let (first, second, third) = (
+        runs.path().join("a"),
+        runs.path().join("b"),
+        runs.path().join("c"),
+    );
+    let base = [
+        "train",
+        "--model",
+        "logreg",
+        "--dataset",
+        "fashion-mnist",
+        "--data",
+        s(&data),
+        "--batch-size",
+        "16",
+        "--epochs",
+        "1",
+    ];
+    ok(&etaprobe(
+        &[
+            &base[..],
+            &["--schedule", "newton", "--eps", "1e-3", "--out", s(&first)],
+        ]
+        .concat(),
+    ));
+    let epochs = std::fs::read_to_string(first.join("epochs.csv")).unwrap();
+    let last_lr: f64 = epochs
+        .lines()
+        .last()
+        .unwrap()
+        .split(',')
+        .nth(5)
+        .unwrap()
+        .parse()
+        .unwrap();
+    ok(&etaprobe(
+        &[&base[..], &["--lr-from", s(&first), "--out", s(&second)]].concat(),
+    ));
+    let steps = std::fs::read_to_string(second.join("steps.csv")).unwrap();
+    let used: f64 = steps
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(3)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(used, last_lr);
+    ok(&etaprobe(
+        &[
+            &base[..],
+            &[
+                "--lr-from",
+                s(&first),
+                "--lr-from-stat",
+                "median",
+                "--out",
+                s(&third),
+            ],
+        ]
+        .concat(),
+    ));
+    let o = etaprobe(
+        &[
+            &base[..],
+            &[
+                "--lr-from",
+                s(&runs.path().join("nope")),
+                "--out",
+                s(&third),
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is not a run directory"));
 }

@@ -50,6 +50,7 @@ impl Probe {
         gpu: &Gpu,
         net: &Net,
         params: &Params,
+        direction: &Tensor,
         weights: &Tensor,
         input: &Tensor,
         targets: &Tensor,
@@ -63,7 +64,7 @@ impl Probe {
             &mut program,
             gpu,
             &params.values,
-            &params.grads,
+            direction,
             &steps,
             weights,
         )?;
@@ -76,7 +77,7 @@ impl Probe {
             &mut program,
             gpu,
             net,
-            params,
+            direction,
             &steps,
             input,
             batch,
@@ -162,13 +163,26 @@ pub struct StepOutputs {
 
 impl Plan {
     /// Records the plan; with `probe_weights` (a `[5, params]` buffer shared by all plans)
-    /// also the five-point probe.
+    /// also the five-point probe along the gradient.
     pub fn new(
         gpu: &Gpu,
         net: &Net,
         params: &Params,
         batch: usize,
         probe_weights: Option<&Tensor>,
+    ) -> Result<Plan, GpuError> {
+        Plan::with_direction(gpu, net, params, batch, probe_weights, &params.grads)
+    }
+
+    /// [`Plan::new`] with probes along `direction`, the optimizer's step direction d
+    /// (the gradient for plain SGD): f(η) = L(w − η·d).
+    pub fn with_direction(
+        gpu: &Gpu,
+        net: &Net,
+        params: &Params,
+        batch: usize,
+        probe_weights: Option<&Tensor>,
+        direction: &Tensor,
     ) -> Result<Plan, GpuError> {
         let sample = net.sample_size();
         let input = gpu.zeros("input", &[batch, sample])?;
@@ -286,6 +300,7 @@ impl Plan {
                 gpu,
                 net,
                 params,
+                direction,
                 w,
                 &input,
                 &targets,
@@ -370,7 +385,7 @@ fn first_layer_probes(
     prog: &mut Program,
     gpu: &Gpu,
     net: &Net,
-    params: &Params,
+    direction: &Tensor,
     steps: &Tensor,
     input: &Tensor,
     batch: usize,
@@ -394,7 +409,7 @@ fn first_layer_probes(
             bias,
         } => {
             let s = |i: usize| net.layout.slots[i].offset;
-            let source = &params.grads;
+            let source = direction;
             let epi = Epilogue {
                 bias: Some((source, s(*bias))),
                 ..Default::default()
@@ -408,7 +423,11 @@ fn first_layer_probes(
             relu, weight, bias, ..
         } => {
             let conv = rt.conv.as_ref().expect("conv runtime");
-            let (w, b) = (params.grad(*weight), params.grad(*bias));
+            let view = |i: usize| {
+                let s = &net.layout.slots[i];
+                direction.view(s.offset, &s.shape)
+            };
+            let (w, b) = (view(*weight), view(*bias));
             // The first layer's backward asks for no dX, so the scratch still holds the
             // patches of this step's input.
             let w = w.reshape(&[w.len()]);

@@ -7,6 +7,7 @@ pub mod conv2d;
 pub mod matmul;
 pub mod maxpool;
 pub mod mse;
+pub mod optimizer;
 pub mod probe;
 pub mod reduce;
 pub mod relu;

@@ -82,9 +82,93 @@ pub struct TrainArgs {
     /// Opt-in safeguard: never let η rise above this.
     #[arg(long, value_name = "F")]
     pub lr_max: Option<f64>,
+    #[arg(long, value_enum, default_value_t = OptimizerKind::Sgd)]
+    pub optimizer: OptimizerKind,
+    /// Warm start (paper §5.1): begin at the η another run ended with, instead of --lr.
+    #[arg(long, value_name = "RUN_DIR")]
+    pub lr_from: Option<PathBuf>,
+    /// Which η of --lr-from's run: the last one, or the median over its last epoch.
+    #[arg(long, value_enum, default_value_t = LrFromStat::Last)]
+    pub lr_from_stat: LrFromStat,
+    /// Momentum μ of --optimizer momentum.
+    #[arg(long, default_value_t = 0.9, value_name = "F")]
+    pub momentum: f64,
+    #[arg(long)]
+    pub nesterov: bool,
+    /// Adam's β1,β2.
+    #[arg(long, value_delimiter = ',', default_values_t = vec![0.9, 0.999], value_name = "B1,B2")]
+    pub betas: Vec<f64>,
+    /// Adam's eps.
+    #[arg(long, default_value_t = 1e-8, value_name = "F")]
+    pub adam_eps: f64,
+    /// L2 weight decay λ added to the gradient.
+    #[arg(long, default_value_t = 0.0, value_name = "F")]
+    pub weight_decay: f64,
     /// A non-finite loss, probe or η: stop (default) or skip the step and halve η.
     #[arg(long, value_enum, default_value_t = OnNonFinite::Stop)]
     pub on_nonfinite: OnNonFinite,
+}
+
+/// The optimizer whose step direction d the update w −= η·d and the probes follow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OptimizerKind {
+    /// d = g (+ λw with --weight-decay).
+    Sgd,
+    /// PyTorch's SGD momentum: v = μv + g, d = v (or g + μv with --nesterov).
+    Momentum,
+    /// PyTorch's Adam: d = m̂ / (√v̂ + eps). The paper's §5.4 baseline uses --lr 0.001.
+    Adam,
+}
+
+/// How `--lr-from` reads the earlier run's η.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LrFromStat {
+    Last,
+    Median,
+}
+
+/// η from an earlier run directory: its last step's η(t+1) as recorded at the end of its
+/// last epoch, or the median of the η its last epoch's steps used.
+pub fn lr_from_run(dir: &Path, stat: LrFromStat) -> Result<f64> {
+    let epochs = super::metrics::read_epochs(dir.join("epochs.csv"))
+        .with_context(|| format!("--lr-from {} is not a run directory", dir.display()))?;
+    let last = epochs.last().with_context(|| {
+        format!(
+            "--lr-from {}: its epochs.csv has no epoch yet",
+            dir.display()
+        )
+    })?;
+    let lr = match stat {
+        LrFromStat::Last => last.lr,
+        LrFromStat::Median => {
+            let steps = super::metrics::read_steps(dir.join("steps.csv"))?;
+            let mut lrs: Vec<f64> = steps
+                .iter()
+                .filter(|s| s.epoch == last.epoch)
+                .map(|s| s.lr)
+                .collect();
+            if lrs.is_empty() {
+                bail!(
+                    "--lr-from {}: no steps recorded for epoch {}",
+                    dir.display(),
+                    last.epoch
+                );
+            }
+            lrs.sort_by(f64::total_cmp);
+            let mid = lrs.len() / 2;
+            if lrs.len() % 2 == 1 {
+                lrs[mid]
+            } else {
+                0.5 * (lrs[mid - 1] + lrs[mid])
+            }
+        }
+    };
+    if !lr.is_finite() {
+        bail!("--lr-from {}: its η is {lr}", dir.display());
+    }
+    Ok(lr)
 }
 
 /// What to do when a loss, a probe or η is not finite.
@@ -142,6 +226,19 @@ impl TrainArgs {
         }
         if self.eps == 0.0 {
             bail!("--eps must be positive");
+        }
+        if self.betas.len() != 2 || self.betas.iter().any(|b| !(0.0..1.0).contains(b)) {
+            bail!("--betas takes two numbers in [0, 1), e.g. 0.9,0.999");
+        }
+        if !(0.0..1.0).contains(&self.momentum) {
+            bail!("--momentum must be in [0, 1), got {}", self.momentum);
+        }
+        if !self.weight_decay.is_finite()
+            || self.weight_decay < 0.0
+            || self.adam_eps.is_nan()
+            || self.adam_eps <= 0.0
+        {
+            bail!("--weight-decay must be ≥ 0 and --adam-eps > 0");
         }
         if let (Some(lo), Some(hi)) = (self.lr_min, self.lr_max) {
             if lo > hi {
@@ -230,10 +327,104 @@ struct Pending {
 /// The measurements first-order needs: g(t)·g(t−1) from the flat gradient buffers.
 struct GradDot {
     program: Program,
+    keep: Program,
     previous: crate::gpu::Tensor,
     partials: crate::gpu::Tensor,
     readback: crate::gpu::ReadBack,
     have_previous: bool,
+}
+
+/// The optimizer on the GPU: its state buffers and the program writing d(t).
+struct Optimizer {
+    /// d(t): the gradient itself for plain SGD.
+    direction: crate::gpu::Tensor,
+    program: Program,
+    /// Named state (momentum buffer, Adam moments), kept in checkpoints.
+    state: Vec<(&'static str, crate::gpu::Tensor)>,
+    /// Adam's 1 − β^t, written each step.
+    corrections: Option<(crate::gpu::Tensor, f64, f64)>,
+}
+
+impl Optimizer {
+    fn new(gpu: &Gpu, args: &TrainArgs, params: &Params) -> Result<Optimizer> {
+        let (w, g) = (&params.values, &params.grads);
+        let len = w.len();
+        let decay = args.weight_decay as f32;
+        let mut program = Program::new();
+        let mut state = Vec::new();
+        let mut corrections = None;
+        let direction = match args.optimizer {
+            OptimizerKind::Sgd if args.weight_decay == 0.0 => g.clone(),
+            OptimizerKind::Sgd => {
+                let d = gpu.zeros("step direction", &[len])?;
+                crate::ops::optimizer::decay(&mut program, gpu, w, g, &d, decay)?;
+                d
+            }
+            OptimizerKind::Momentum => {
+                let d = gpu.zeros("step direction", &[len])?;
+                let buf = gpu.zeros("momentum buffer", &[len])?;
+                let mu = args.momentum as f32;
+                crate::ops::optimizer::momentum(
+                    &mut program,
+                    gpu,
+                    w,
+                    g,
+                    &buf,
+                    &d,
+                    mu,
+                    args.nesterov,
+                    decay,
+                )?;
+                state.push(("momentum_buffer", buf));
+                d
+            }
+            OptimizerKind::Adam => {
+                let d = gpu.zeros("step direction", &[len])?;
+                let (m, v) = (gpu.zeros("adam m", &[len])?, gpu.zeros("adam v", &[len])?);
+                let c = gpu.zeros("adam bias corrections", &[2])?;
+                let betas = (args.betas[0] as f32, args.betas[1] as f32);
+                let eps = args.adam_eps as f32;
+                crate::ops::optimizer::adam(
+                    &mut program,
+                    gpu,
+                    w,
+                    g,
+                    &m,
+                    &v,
+                    &d,
+                    &c,
+                    betas,
+                    eps,
+                    decay,
+                )?;
+                state.push(("exp_avg", m));
+                state.push(("exp_avg_sq", v));
+                corrections = Some((c, args.betas[0], args.betas[1]));
+                d
+            }
+        };
+        Ok(Optimizer {
+            direction,
+            program,
+            state,
+            corrections,
+        })
+    }
+
+    /// Records d(t) for step `step` (1-based) into `encoder`.
+    fn encode(&self, gpu: &Gpu, step: usize, encoder: &mut wgpu::CommandEncoder) {
+        if let Some((c, b1, b2)) = &self.corrections {
+            let t = step as i32;
+            gpu.write(c, &[(1.0 - b1.powi(t)) as f32, (1.0 - b2.powi(t)) as f32]);
+        }
+        self.program.encode(encoder);
+    }
+}
+
+/// Copies of the weights and optimizer state from before one step's update.
+struct Backup {
+    save: Program,
+    restore: Program,
 }
 
 struct Trainer<'a> {
@@ -247,11 +438,13 @@ struct Trainer<'a> {
     probe_weights: Option<crate::gpu::Tensor>,
     lr: crate::gpu::Tensor,
     update: Program,
+    optimizer: Optimizer,
     grad_dot: Option<GradDot>,
     pending: Option<Pending>,
     /// With --on-nonfinite skip: the weights before the last update, to restore.
     /// Two buffers alternate: step t saves w(t) in `[t % 2]`.
-    backup: Option<[(Program, crate::gpu::Tensor); 2]>,
+    /// Each holds the weights and the optimizer state, and the program that saves them.
+    backup: Option<[Backup; 2]>,
     skipped: usize,
     /// The first step this process runs (a resumed run has no backup from before it).
     first_step: usize,
@@ -275,6 +468,16 @@ struct Trainer<'a> {
 /// Trains as `args` says on the adapter `adapter` (or the preferred one).
 pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
     args.validate()?;
+    let mut warm;
+    let args = match &args.lr_from {
+        Some(dir) => {
+            warm = args.clone();
+            warm.lr = lr_from_run(dir, args.lr_from_stat)?;
+            eprintln!("starting at η = {} from {}", warm.lr, dir.display());
+            &warm
+        }
+        None => args,
+    };
     // Everything that can fail on bad input happens before the run directory is touched.
     let data = args.data.load(args.seed)?;
     let net = Net::build(args.model, data.input_shape, data.num_classes).with_context(|| {
@@ -314,17 +517,25 @@ pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
         None
     };
     let lr = gpu.zeros("learning rate", &[1])?;
+    let optimizer = Optimizer::new(&gpu, args, &params)?;
     let mut update = Program::new();
-    sgd::step(&mut update, &gpu, &params.values, &params.grads, &lr)?;
+    sgd::step(&mut update, &gpu, &params.values, &optimizer.direction, &lr)?;
     let grad_dot = if needs.grad_dot {
-        Some(GradDot::new(&gpu, &params)?)
+        Some(GradDot::new(&gpu, &params, &optimizer.direction)?)
     } else {
         None
     };
     let mut plans = HashMap::new();
     // Lay out the full batch now, so that a batch too big for the adapter fails here.
-    let plan = Plan::new(&gpu, &net, &params, args.batch_size, probe_weights.as_ref())
-        .with_context(|| layout_error(&net, &gpu, args.batch_size))?;
+    let plan = Plan::with_direction(
+        &gpu,
+        &net,
+        &params,
+        args.batch_size,
+        probe_weights.as_ref(),
+        &optimizer.direction,
+    )
+    .with_context(|| layout_error(&net, &gpu, args.batch_size))?;
     plans.insert(args.batch_size, plan);
 
     let out = match (&args.out, &args.resume) {
@@ -377,6 +588,7 @@ pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
         probe_weights,
         lr,
         update,
+        optimizer,
         grad_dot,
         pending: None,
         backup: None,
@@ -400,31 +612,20 @@ pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
     if args.on_nonfinite == OnNonFinite::Skip {
         let mut saved = Vec::new();
         for _ in 0..2 {
-            let copy = t
-                .gpu
-                .zeros("weights before the update", &[t.params.values.len()])?;
-            let mut save = Program::new();
-            save.copy(&t.params.values, &copy);
-            saved.push((save, copy));
+            let (mut save, mut restore) = (Program::new(), Program::new());
+            let live =
+                std::iter::once(&t.params.values).chain(t.optimizer.state.iter().map(|(_, x)| x));
+            for x in live {
+                let copy = t.gpu.zeros("state before the update", &[x.len()])?;
+                save.copy(x, &copy);
+                restore.copy(&copy, x);
+            }
+            saved.push(Backup { save, restore });
         }
         t.backup = saved.try_into().ok();
     }
-    if let (Some(gd), Some(ckpt)) = (&mut t.grad_dot, &args.resume) {
-        let path = schedule_state_path(ckpt);
-        let state = checkpoint::load(&path)
-            .with_context(|| format!("resuming first-order needs {}", path.display()))?;
-        let (shape, data) = state
-            .tensor("previous_gradient")
-            .with_context(|| format!("{} has no previous_gradient", path.display()))?;
-        if shape != [gd.previous.len()] {
-            bail!(
-                "{}: previous_gradient has shape {shape:?}, the model needs [{}]",
-                path.display(),
-                gd.previous.len()
-            );
-        }
-        t.gpu.write(&gd.previous, data);
-        gd.have_previous = state.meta("have_previous")? == "true";
+    if let Some(ckpt) = &args.resume {
+        restore_state(&mut t, ckpt)?;
     }
     t.first_step = start.step + 1;
     let (step, epochs_done, stopped_inside) =
@@ -497,7 +698,9 @@ fn layout_error(net: &Net, gpu: &Gpu, batch: usize) -> String {
 }
 
 impl GradDot {
-    fn new(gpu: &Gpu, params: &Params) -> Result<GradDot> {
+    /// f′(η(t−1)) = −d(t−1)·g(t): the dot (before step t's update) and the copy of d(t)
+    /// for the next step (after it is computed).
+    fn new(gpu: &Gpu, params: &Params, direction: &crate::gpu::Tensor) -> Result<GradDot> {
         let len = params.grads.len();
         let previous = gpu.zeros("previous gradient", &[len])?;
         let partials = gpu.zeros(
@@ -506,10 +709,12 @@ impl GradDot {
         )?;
         let mut program = Program::new();
         crate::ops::reduce::dot(&mut program, gpu, &params.grads, &previous, &partials)?;
-        program.copy(&params.grads, &previous);
+        let mut keep = Program::new();
+        keep.copy(direction, &previous);
         let readback = crate::gpu::ReadBack::new(gpu, "gradient dot", partials.len());
         Ok(GradDot {
             program,
+            keep,
             previous,
             partials,
             readback,
@@ -525,12 +730,13 @@ impl Trainer<'_> {
 
     fn plan(&mut self, batch: usize) -> Result<&Plan> {
         if let std::collections::hash_map::Entry::Vacant(slot) = self.plans.entry(batch) {
-            let plan = Plan::new(
+            let plan = Plan::with_direction(
                 &self.gpu,
                 &self.net,
                 &self.params,
                 batch,
                 self.probe_weights.as_ref(),
+                &self.optimizer.direction,
             )
             .with_context(|| layout_error(&self.net, &self.gpu, batch))?;
             slot.insert(plan);
@@ -624,7 +830,11 @@ impl Trainer<'_> {
         let mut encoder = gpu.device.create_command_encoder(&Default::default());
         gpu.write(&self.lr, &[eta as f32]);
         if let Some(saved) = &self.backup {
-            saved[step % 2].0.encode(&mut encoder);
+            saved[step % 2].save.encode(&mut encoder);
+        }
+        self.optimizer.encode(gpu, step, &mut encoder);
+        if let Some(gd) = &self.grad_dot {
+            gd.keep.encode(&mut encoder);
         }
         let mut probe_steps = None;
         if let Some(probe) = &plan.probe {
@@ -726,9 +936,7 @@ impl Trainer<'_> {
             } else {
                 p.step - 1
             };
-            let mut restore = Program::new();
-            restore.copy(&saved[back % 2].1, &self.params.values);
-            restore.run(&self.gpu)?;
+            saved[back % 2].restore.run(&self.gpu)?;
             self.schedule.set_lr(p.lr / 2.0);
             self.skipped += 1;
             self.sums.consumed += 1;
@@ -908,25 +1116,77 @@ impl Trainer<'_> {
         meta.insert(META_SUMS.into(), serde_json::to_string(&sums)?);
         meta.insert(META_SECONDS.into(), self.seconds().to_string());
         checkpoint::save(self.out.join(CHECKPOINT), &tensors, meta)?;
+        // Optimizer state and first-order's d(t−1) continue a resumed run exactly; they
+        // live beside the checkpoint so that the checkpoint itself loads into PyTorch as is.
+        let mut named: Vec<(String, &crate::gpu::Tensor)> = self
+            .optimizer
+            .state
+            .iter()
+            .map(|(n, t)| (format!("optimizer.{n}"), t))
+            .collect();
+        let mut meta = BTreeMap::new();
         if let Some(gd) = &self.grad_dot {
-            // first-order's g(t−1) continues a resumed run exactly; it lives beside the
-            // checkpoint so that the checkpoint itself loads into PyTorch unchanged.
-            let previous: Vec<f32> = self.gpu.read(&gd.previous)?;
-            let mut meta = BTreeMap::new();
+            named.push(("previous_direction".to_string(), &gd.previous));
             meta.insert("have_previous".to_string(), gd.have_previous.to_string());
-            let tensor = [(
-                "previous_gradient".to_string(),
-                vec![previous.len()],
-                previous.as_slice(),
-            )];
+        }
+        if !named.is_empty() {
+            let data: Vec<Vec<f32>> = named
+                .iter()
+                .map(|(_, t)| self.gpu.read(t))
+                .collect::<Result<_, _>>()?;
+            let tensors: Vec<(String, Vec<usize>, &[f32])> = named
+                .iter()
+                .zip(&data)
+                .map(|((n, _), d)| (n.clone(), vec![d.len()], d.as_slice()))
+                .collect();
             checkpoint::save(
                 schedule_state_path(&self.out.join(CHECKPOINT)),
-                &tensor,
+                &tensors,
                 meta,
             )?;
         }
         Ok(())
     }
+}
+
+/// Loads the optimizer state and first-order's d(t−1) saved beside a checkpoint.
+fn restore_state(t: &mut Trainer, ckpt: &Path) -> Result<()> {
+    let mut wanted: Vec<(String, crate::gpu::Tensor)> = t
+        .optimizer
+        .state
+        .iter()
+        .map(|(n, x)| (format!("optimizer.{n}"), x.clone()))
+        .collect();
+    if let Some(gd) = &t.grad_dot {
+        wanted.push(("previous_direction".to_string(), gd.previous.clone()));
+    }
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let path = schedule_state_path(ckpt);
+    let state = checkpoint::load(&path).with_context(|| {
+        format!(
+            "resuming this optimizer and schedule needs {}",
+            path.display()
+        )
+    })?;
+    for (name, tensor) in &wanted {
+        let (shape, data) = state
+            .tensor(name)
+            .with_context(|| format!("{} has no {name}", path.display()))?;
+        if shape != [tensor.len()] {
+            bail!(
+                "{}: {name} has shape {shape:?}, the model needs [{}]",
+                path.display(),
+                tensor.len()
+            );
+        }
+        t.gpu.write(tensor, data);
+    }
+    if let Some(gd) = &mut t.grad_dot {
+        gd.have_previous = state.meta("have_previous")? == "true";
+    }
+    Ok(())
 }
 
 /// Where the schedule's tensors of a checkpoint are kept.
