@@ -170,7 +170,8 @@ fn probes_follow_the_momentum_and_adam_directions() {
         }
         let weights = gpu.zeros("probe weights", &[PROBES, len]).unwrap();
         let plan =
-            Plan::with_direction(gpu, &net, &params, batch, Some(&weights), &direction).unwrap();
+            Plan::with_direction(gpu, &net, &params, batch, Some(&weights), &direction, false)
+                .unwrap();
         let x = f32s(&random(&mut rng(53), batch * 28 * 28, 1.0));
         let labels = [1u32, 2, 3, 4];
         plan.write_batch(gpu, &x, &labels, &[]);

@@ -331,3 +331,54 @@ fn lenet_probes_equal_forward_passes_at_the_perturbed_weights() {
     }
     assert!(f[0] != f[4], "the probes must differ: {f:?}");
 }
+
+#[test]
+fn probes_on_their_own_batch_score_only_that_batch() {
+    // --probe-on val: the gradient comes from the training batch, the five losses from the
+    // probe batch alone (the first layer is then recomputed at w, not reused).
+    let gpu = gpu();
+    let (batch, shape, classes) = (3, [1, 28, 28], 10);
+    let net = Net::build(ModelKind::Lenet, shape, classes).unwrap();
+    let params = Params::new(gpu, net.layout.clone()).unwrap();
+    params.upload_all(gpu, &net.init(11));
+    let weights = gpu
+        .zeros("probe weights", &[PROBES, params.values.len()])
+        .unwrap();
+    let plan = Plan::with_direction(
+        gpu,
+        &net,
+        &params,
+        batch,
+        Some(&weights),
+        &params.grads,
+        true,
+    )
+    .unwrap();
+    let train_x = f32s(&random(&mut rng(61), batch * 784, 1.0));
+    let val_x = f32s(&random(&mut rng(62), batch * 784, 1.0));
+    let (train_y, val_y) = ([0u32, 1, 2], [7u32, 8, 9]);
+    plan.write_batch(gpu, &train_x, &train_y, &[]);
+    plan.write_probe_batch(gpu, &val_x, &val_y, &[]);
+    let probe = plan.probe.as_ref().unwrap();
+    let steps = [0.2f32, 0.4, 0.6, 0.8, 1.0];
+    gpu.write(&probe.steps, &steps);
+    run_with(gpu, &plan, &[&plan.forward, &plan.backward, &probe.program]);
+    let f = probe.fetch(gpu, None).unwrap();
+    let (w, g): (Vec<f32>, Vec<f32>) = (
+        gpu.read(&params.values).unwrap(),
+        gpu.read(&params.grads).unwrap(),
+    );
+    let plain = Plan::new(gpu, &net, &params, batch, None).unwrap();
+    plain.write_batch(gpu, &val_x, &val_y, &[]);
+    for (k, s) in steps.iter().enumerate() {
+        let moved: Vec<f32> = w.iter().zip(&g).map(|(w, g)| w - s * g).collect();
+        gpu.write(&params.values, &moved);
+        run_with(gpu, &plain, &[&plain.forward]);
+        let want = plain.fetch_outputs(gpu).unwrap().loss;
+        assert!(
+            (f[k] - want).abs() < 1e-5 * want.max(1.0),
+            "probe {k}: {} vs {want} on the validation batch",
+            f[k]
+        );
+    }
+}

@@ -482,3 +482,82 @@ fn warm_start_begins_at_the_rate_another_run_ended_with() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("is not a run directory"));
 }
+
+#[test]
+fn probing_on_a_validation_split_trains_and_checks_its_options() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 80, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let out = runs.path().join("val");
+    let base = [
+        "train",
+        "--model",
+        "logreg",
+        "--dataset",
+        "fashion-mnist",
+        "--data",
+        s(&data),
+        "--batch-size",
+        "16",
+        "--epochs",
+        "1",
+    ];
+    ok(&etaprobe(
+        &[
+            &base[..],
+            &[
+                "--schedule",
+                "newton",
+                "--probe-on",
+                "val",
+                "--val-split",
+                "0.25",
+                "--out",
+                s(&out),
+            ],
+        ]
+        .concat(),
+    ));
+    // 80 training samples less the 20 held out: 4 steps of 16 (the last one partial).
+    let steps = std::fs::read_to_string(out.join("steps.csv")).unwrap();
+    assert_eq!(steps.lines().count(), 5, "{steps}");
+    for (extra, message) in [
+        (
+            vec!["--schedule", "basic", "--probe-on", "val"],
+            "needs a schedule that probes",
+        ),
+        (
+            vec![
+                "--schedule",
+                "newton",
+                "--probe-on",
+                "val",
+                "--val-split",
+                "0.1",
+            ],
+            "fewer than one batch",
+        ),
+        (
+            vec![
+                "--schedule",
+                "newton",
+                "--probe-on",
+                "val",
+                "--val-split",
+                "1.5",
+            ],
+            "--val-split 1.5",
+        ),
+    ] {
+        let o = etaprobe(
+            &[
+                &base[..],
+                &extra[..],
+                &["--out", s(&runs.path().join("bad"))],
+            ]
+            .concat(),
+        );
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(message), "{extra:?}: {stderr}");
+    }
+}

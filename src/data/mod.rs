@@ -687,3 +687,68 @@ pub(crate) fn splitmix64(x: u64) -> u64 {
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
 }
+
+impl Split {
+    /// The samples at `indices`, in that order.
+    pub fn subset(&self, indices: &[u32]) -> Result<Split, DataError> {
+        let n = self.sample_size;
+        let inputs = match &self.inputs {
+            Inputs::Pixels(p) => Inputs::Pixels(
+                indices
+                    .iter()
+                    .flat_map(|&i| p[i as usize * n..(i as usize + 1) * n].iter().copied())
+                    .collect(),
+            ),
+            Inputs::Features(f) => Inputs::Features(
+                indices
+                    .iter()
+                    .flat_map(|&i| f[i as usize * n..(i as usize + 1) * n].iter().copied())
+                    .collect(),
+            ),
+        };
+        let targets = match &self.targets {
+            Targets::Classes(t) => {
+                Targets::Classes(indices.iter().map(|&i| t[i as usize]).collect())
+            }
+            Targets::Values(t) => Targets::Values(indices.iter().map(|&i| t[i as usize]).collect()),
+        };
+        Split::new(inputs, targets, n)
+    }
+}
+
+impl Dataset {
+    /// Carves a seeded validation set of `fraction` of the training samples out of the
+    /// training split: returns (this data set without them, a data set whose training
+    /// split is the validation samples). Both keep this data set's normalisation.
+    pub fn carve_validation(
+        &self,
+        fraction: f64,
+        seed: u64,
+    ) -> Result<(Dataset, Dataset), DataError> {
+        let len = self.train.len();
+        let n_val = (len as f64 * fraction).round() as usize;
+        if !(fraction > 0.0 && fraction < 1.0) || n_val == 0 || n_val >= len {
+            return Err(DataError::Invalid(format!(
+                "--val-split {fraction} leaves no validation or no training sample out of {len}"
+            )));
+        }
+        let order = epoch_order(len, seed ^ 0x5641_4c49_4441_5445, 0);
+        let (val, train) = order.split_at(n_val);
+        let make = |split: Split| -> Result<Dataset, DataError> {
+            let mut d = Dataset::new(
+                self.kind,
+                split,
+                self.test.clone(),
+                self.input_shape,
+                self.class_names.clone(),
+                self.source.clone(),
+            )?;
+            d.normalization = self.normalization.clone();
+            Ok(d)
+        };
+        Ok((
+            make(self.train.subset(train)?)?,
+            make(self.train.subset(val)?)?,
+        ))
+    }
+}

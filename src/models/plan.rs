@@ -37,6 +37,8 @@ pub const PROBES: usize = 5;
 pub struct Probe {
     /// η + kε for k = −2..2, written before each step.
     pub steps: Tensor,
+    /// The probes' own batch (`--probe-on val`), or None when they reuse the step's.
+    pub input: Option<(Tensor, Tensor)>,
     pub program: Program,
     partials: Tensor,
     per_probe: usize,
@@ -57,8 +59,23 @@ impl Probe {
         batch: usize,
         runtimes: &[LayerRuntime],
         pre0: &Tensor,
+        own_batch: bool,
     ) -> Result<Probe, GpuError> {
         let steps = gpu.zeros("probe steps", &[PROBES])?;
+        // With their own batch the probes read their own input and targets, and recompute
+        // the first layer at w instead of reusing the training forward's.
+        let own = if own_batch {
+            Some((
+                gpu.zeros("probe input", &input.shape)?,
+                gpu.zeros("probe targets", &targets.shape)?,
+            ))
+        } else {
+            None
+        };
+        let (input, targets, pre0) = match &own {
+            Some((x, y)) => (x, y, None),
+            None => (input, targets, Some(pre0)),
+        };
         let mut program = Program::new();
         probe::perturb(
             &mut program,
@@ -83,6 +100,7 @@ impl Probe {
             batch,
             &runtimes[0],
             pre0,
+            &params.values,
         )?;
         let acts = record_network(
             &mut program,
@@ -124,6 +142,7 @@ impl Probe {
         let readback = ReadBack::new(gpu, "probe losses", partials.len());
         Ok(Probe {
             steps,
+            input: own,
             program,
             partials,
             per_probe,
@@ -171,11 +190,14 @@ impl Plan {
         batch: usize,
         probe_weights: Option<&Tensor>,
     ) -> Result<Plan, GpuError> {
-        Plan::with_direction(gpu, net, params, batch, probe_weights, &params.grads)
+        Plan::with_direction(gpu, net, params, batch, probe_weights, &params.grads, false)
     }
 
     /// [`Plan::new`] with probes along `direction`, the optimizer's step direction d
     /// (the gradient for plain SGD): f(η) = L(w − η·d).
+    /// With `probe_own_batch` the probes evaluate a batch of their own, written to
+    /// [`Probe::input`] (`--probe-on val`).
+    #[allow(clippy::too_many_arguments)]
     pub fn with_direction(
         gpu: &Gpu,
         net: &Net,
@@ -183,6 +205,7 @@ impl Plan {
         batch: usize,
         probe_weights: Option<&Tensor>,
         direction: &Tensor,
+        probe_own_batch: bool,
     ) -> Result<Plan, GpuError> {
         let sample = net.sample_size();
         let input = gpu.zeros("input", &[batch, sample])?;
@@ -307,6 +330,7 @@ impl Plan {
                 batch,
                 &runtimes,
                 pre0.as_ref().expect("kept when probing"),
+                probe_own_batch,
             )?),
             None => None,
         };
@@ -368,6 +392,19 @@ impl Plan {
             Loss::MeanSquaredError { .. } => gpu.write(&self.targets, values),
         }
     }
+
+    /// Uploads the probes' own batch (`--probe-on val`); the first `batch` samples of the
+    /// given ones are used.
+    pub fn write_probe_batch(&self, gpu: &Gpu, x: &[f32], labels: &[u32], values: &[f32]) {
+        let Some((input, targets)) = self.probe.as_ref().and_then(|p| p.input.as_ref()) else {
+            return;
+        };
+        gpu.write(input, &x[..input.len()]);
+        match self.loss {
+            Loss::SoftmaxCrossEntropy { .. } => gpu.write(targets, &labels[..targets.len()]),
+            Loss::MeanSquaredError { .. } => gpu.write(targets, &values[..targets.len()]),
+        }
+    }
 }
 
 /// Where a forward pass reads its weights: `probes` copies of the flat parameter layout,
@@ -390,7 +427,8 @@ fn first_layer_probes(
     input: &Tensor,
     batch: usize,
     rt: &LayerRuntime,
-    zw: &Tensor,
+    zw: Option<&Tensor>,
+    values: &Tensor,
 ) -> Result<Act, GpuError> {
     let layer = &net.layers[0];
     let n = batch * layer.output_size();
@@ -398,8 +436,28 @@ fn first_layer_probes(
         Layer::Linear { .. } => n,
         _ => segment(n, PROBES),
     };
-    // z_w is the training forward's pre-activation of this step, kept for the probes.
+    // z_w is the training forward's pre-activation of this step, kept for the probes, or,
+    // when the probes have their own batch, computed here.
     let zg = gpu.zeros("first layer at g", &[n])?;
+    let zw_owned;
+    let zw = match zw {
+        Some(z) => z,
+        None => {
+            zw_owned = gpu.zeros("first layer at w", &[n])?;
+            let (plain, _) = without_relu(layer);
+            let w = Weights {
+                values,
+                stride: 0,
+                probes: 1,
+            };
+            let z = Act {
+                t: zw_owned.clone(),
+                seg: n,
+            };
+            record_forward(prog, gpu, net, &w, &plain, rt, input, None, &z, batch)?;
+            &zw_owned
+        }
+    };
     let relu = match layer {
         Layer::Linear {
             inputs,
@@ -428,8 +486,8 @@ fn first_layer_probes(
                 direction.view(s.offset, &s.shape)
             };
             let (w, b) = (view(*weight), view(*bias));
-            // The first layer's backward asks for no dX, so the scratch still holds the
-            // patches of this step's input.
+            // The scratch holds the patches of this input: from the training forward (the
+            // first layer's backward asks for no dX), or from the z_w pass just above.
             let w = w.reshape(&[w.len()]);
             conv.forward_from_patches(prog, gpu, &w, Some(&b), &zg, false)?;
             *relu

@@ -84,6 +84,13 @@ pub struct TrainArgs {
     pub lr_max: Option<f64>,
     #[arg(long, value_enum, default_value_t = OptimizerKind::Sgd)]
     pub optimizer: OptimizerKind,
+    /// Evaluate the newton probes on the training batch or on a held-out validation batch;
+    /// the weights' gradient always comes from the training batch.
+    #[arg(long, value_enum, default_value_t = ProbeOn::Train)]
+    pub probe_on: ProbeOn,
+    /// Fraction of the training set held out (seeded) for --probe-on val.
+    #[arg(long, default_value_t = 0.1, value_name = "F")]
+    pub val_split: f64,
     /// Warm start (paper §5.1): begin at the η another run ended with, instead of --lr.
     #[arg(long, value_name = "RUN_DIR")]
     pub lr_from: Option<PathBuf>,
@@ -119,6 +126,16 @@ pub enum OptimizerKind {
     Momentum,
     /// PyTorch's Adam: d = m̂ / (√v̂ + eps). The paper's §5.4 baseline uses --lr 0.001.
     Adam,
+}
+
+/// Which batch the five probes evaluate (paper §5.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProbeOn {
+    /// The step's own training batch (the paper's method).
+    Train,
+    /// A batch of a validation split held out of the training set.
+    Val,
 }
 
 /// How `--lr-from` reads the earlier run's η.
@@ -429,6 +446,8 @@ struct Backup {
 
 struct Trainer<'a> {
     args: &'a TrainArgs,
+    /// The validation split the probes evaluate with --probe-on val.
+    val: Option<Dataset>,
     gpu: Gpu,
     net: Net,
     data: Dataset,
@@ -480,6 +499,24 @@ pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
     };
     // Everything that can fail on bad input happens before the run directory is touched.
     let data = args.data.load(args.seed)?;
+    let probe_val = args.probe_on == ProbeOn::Val;
+    if probe_val && !args.schedule().needs().probe {
+        bail!("--probe-on val needs a schedule that probes (--schedule newton)");
+    }
+    let (data, val) = if probe_val {
+        let (train, val) = data.carve_validation(args.val_split, args.seed)?;
+        if val.train.len() < args.batch_size {
+            bail!(
+                "--val-split {} holds {} samples, fewer than one batch of {}",
+                args.val_split,
+                val.train.len(),
+                args.batch_size
+            );
+        }
+        (train, Some(val))
+    } else {
+        (data, None)
+    };
     let net = Net::build(args.model, data.input_shape, data.num_classes).with_context(|| {
         format!(
             "--model {} does not fit --dataset {}",
@@ -534,6 +571,7 @@ pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
         args.batch_size,
         probe_weights.as_ref(),
         &optimizer.direction,
+        probe_val,
     )
     .with_context(|| layout_error(&net, &gpu, args.batch_size))?;
     plans.insert(args.batch_size, plan);
@@ -579,6 +617,7 @@ pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
     let classify = data.num_classes > 0;
     let mut t = Trainer {
         args,
+        val,
         gpu,
         net,
         data,
@@ -737,6 +776,7 @@ impl Trainer<'_> {
                 batch,
                 self.probe_weights.as_ref(),
                 &self.optimizer.direction,
+                self.val.is_some(),
             )
             .with_context(|| layout_error(&self.net, &self.gpu, batch))?;
             slot.insert(plan);
@@ -835,6 +875,19 @@ impl Trainer<'_> {
         self.optimizer.encode(gpu, step, &mut encoder);
         if let Some(gd) = &self.grad_dot {
             gd.keep.encode(&mut encoder);
+        }
+        if let Some(val) = &self.val {
+            // Step t's probe batch is a pure function of (seed, t): resumable.
+            let per_epoch = val.batches_per_epoch(self.args.batch_size, true);
+            let vb = val.train_batch(
+                self.args.batch_size,
+                self.args.seed ^ 0x7072_6f62_6573,
+                (step - 1) / per_epoch,
+                (step - 1) % per_epoch,
+                true,
+                false,
+            )?;
+            plan.write_probe_batch(gpu, &vb.x, &vb.y_class, &vb.y_value);
         }
         let mut probe_steps = None;
         if let Some(probe) = &plan.probe {
