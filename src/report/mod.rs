@@ -127,7 +127,17 @@ pub fn run_label(run_dir: impl AsRef<Path>) -> String {
             serde_json::Value::Number(n) => Some(n.to_string()),
             _ => None,
         };
+        // The optimizer is named when it is not plain SGD: "adam + basic, η0=0.001".
+        let optimizer = info
+            .config
+            .get("optimizer")
+            .and_then(text)
+            .filter(|o| o != "sgd");
         let schedule = info.config.get("schedule").and_then(text);
+        let schedule = match (optimizer, schedule) {
+            (Some(o), Some(s)) => Some(format!("{o} + {s}")),
+            (o, s) => s.or(o),
+        };
         let lr = info.config.get("lr").and_then(text);
         match (schedule, lr) {
             (Some(s), Some(lr)) => Some(format!("{s}, η0={lr}")),
