@@ -561,3 +561,31 @@ fn probing_on_a_validation_split_trains_and_checks_its_options() {
         assert!(stderr.contains(message), "{extra:?}: {stderr}");
     }
 }
+
+#[test]
+fn adam_defaults_to_pytorchs_learning_rate() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 32, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let out = runs.path().join("adam");
+    ok(&etaprobe(&[
+        "train",
+        "--model",
+        "logreg",
+        "--dataset",
+        "fashion-mnist",
+        "--data",
+        s(&data),
+        "--batch-size",
+        "16",
+        "--epochs",
+        "1",
+        "--optimizer",
+        "adam",
+        "--out",
+        s(&out),
+    ]));
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["config"]["lr"], 0.001);
+    assert_eq!(run["config"]["optimizer"], "adam");
+}

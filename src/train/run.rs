@@ -37,9 +37,9 @@ pub struct TrainArgs {
     pub data: DataArgs,
     #[arg(long, value_enum, default_value_t = ScheduleKind::Basic)]
     pub schedule: ScheduleKind,
-    /// Initial learning rate η0.
-    #[arg(long, default_value_t = 0.01)]
-    pub lr: f64,
+    /// Initial learning rate η0 (default 0.01; 0.001 with --optimizer adam, as PyTorch).
+    #[arg(long, value_name = "F")]
+    pub lr: Option<f64>,
     /// Epochs after which η is multiplied by --lr-gamma (basic schedule), e.g. 30,60.
     #[arg(long, value_delimiter = ',', value_name = "E1,E2")]
     pub lr_milestones: Vec<usize>,
@@ -229,8 +229,11 @@ impl TrainArgs {
         if self.checkpoint_every == Some(0) || self.eval_every == Some(0) {
             bail!("--checkpoint-every and --eval-every must be at least 1");
         }
-        if !self.lr.is_finite() || self.lr < 0.0 {
-            bail!("--lr must be a finite non-negative number, got {}", self.lr);
+        if !self.lr0().is_finite() || self.lr0() < 0.0 {
+            bail!(
+                "--lr must be a finite non-negative number, got {}",
+                self.lr0()
+            );
         }
         for (name, v) in [
             ("--alpha", self.alpha),
@@ -276,13 +279,21 @@ impl TrainArgs {
         Ok(())
     }
 
+    /// η0: --lr, else PyTorch's default for the optimizer.
+    pub fn lr0(&self) -> f64 {
+        self.lr.unwrap_or(match self.optimizer {
+            OptimizerKind::Adam => 1e-3,
+            _ => 0.01,
+        })
+    }
+
     fn default_out(&self) -> PathBuf {
         PathBuf::from("runs").join(format!(
             "{}-{}-{}-lr{}-seed{}",
             self.model.cli_name(),
             self.data.dataset.cli_name(),
             schedule_name(self.schedule),
-            self.lr,
+            self.lr0(),
             self.seed
         ))
     }
@@ -290,12 +301,12 @@ impl TrainArgs {
     fn schedule(&self) -> Box<dyn Schedule> {
         match self.schedule {
             ScheduleKind::Basic => Box::new(Basic::new(
-                self.lr,
+                self.lr0(),
                 self.lr_milestones.clone(),
                 self.lr_gamma,
             )),
-            ScheduleKind::FirstOrder => Box::new(FirstOrder::new(self.lr, self.alpha)),
-            ScheduleKind::Newton => Box::new(Newton::new(self.lr, self.eps, self.delta)),
+            ScheduleKind::FirstOrder => Box::new(FirstOrder::new(self.lr0(), self.alpha)),
+            ScheduleKind::Newton => Box::new(Newton::new(self.lr0(), self.eps, self.delta)),
         }
     }
 }
@@ -487,16 +498,17 @@ struct Trainer<'a> {
 /// Trains as `args` says on the adapter `adapter` (or the preferred one).
 pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
     args.validate()?;
-    let mut warm;
-    let args = match &args.lr_from {
+    // The configuration as run: η0 resolved (run.json and `plot` read it).
+    let mut resolved = args.clone();
+    resolved.lr = Some(match &args.lr_from {
         Some(dir) => {
-            warm = args.clone();
-            warm.lr = lr_from_run(dir, args.lr_from_stat)?;
-            eprintln!("starting at η = {} from {}", warm.lr, dir.display());
-            &warm
+            let lr = lr_from_run(dir, args.lr_from_stat)?;
+            eprintln!("starting at η = {lr} from {}", dir.display());
+            lr
         }
-        None => args,
-    };
+        None => args.lr0(),
+    });
+    let args = &resolved;
     // Everything that can fail on bad input happens before the run directory is touched.
     let data = args.data.load(args.seed)?;
     let probe_val = args.probe_on == ProbeOn::Val;
