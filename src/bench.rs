@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use crate::gpu::{Gpu, GpuError, Params, Program, ReadBack};
-use crate::models::{ModelKind, Net, Plan, PROBES};
+use crate::models::{probe_chunk, ModelKind, ModelOptions, Net, Plan, ProbeSpec};
 use crate::ops::matmul::{self, Epilogue, Mat};
 
 /// One matmul shape to time: `m × k` times `k × n`.
@@ -123,6 +123,10 @@ pub struct ProbeBench {
     pub steps: usize,
     /// (schedule, milliseconds per step, ratio to basic).
     pub results: Vec<(String, f64, f64)>,
+    /// Probes per forward pass (five, or one when five copies do not fit).
+    pub probes_per_pass: usize,
+    /// Bytes of GPU buffers the benchmark created: the peak it holds.
+    pub gpu_bytes: u64,
 }
 
 /// The input shape and class count `model` is benchmarked with (its paper data set).
@@ -130,22 +134,54 @@ pub fn bench_input(model: ModelKind) -> ([usize; 3], usize) {
     match model {
         ModelKind::Linreg => ([13, 1, 1], 0),
         ModelKind::Logreg => ([1, 28, 28], 10),
-        ModelKind::Lenet => ([3, 32, 32], 10),
+        ModelKind::Lenet | ModelKind::Resnet18 => ([3, 32, 32], 10),
     }
+}
+
+/// Bytes of the GPU buffers one training step of `model` at `batch` holds (parameters,
+/// gradients, statistics, activations, scratch, and with `probes` the five-point probe's
+/// weights and activations), and the probes per forward pass. Records the step without
+/// running it.
+pub fn step_memory(
+    gpu: &Gpu,
+    model: ModelKind,
+    options: ModelOptions,
+    batch: usize,
+    probes: bool,
+) -> anyhow::Result<(u64, usize)> {
+    let (shape, classes) = bench_input(model);
+    let net = Net::build_with(model, shape, classes, options)?;
+    let params = Params::with_buffers(gpu, net.layout.clone(), net.buffers.clone())?;
+    let chunk = if probes {
+        probe_chunk(gpu, &net, batch)?
+    } else {
+        0
+    };
+    let weights = if probes {
+        Some(gpu.zeros("probe weights", &[chunk, params.values.len()])?)
+    } else {
+        None
+    };
+    let _plan = Plan::new(gpu, &net, &params, batch, weights.as_ref())?;
+    Ok((gpu.bytes_allocated(), chunk))
 }
 
 pub fn bench_probe(
     gpu: &Gpu,
     model: ModelKind,
+    options: ModelOptions,
     batch: usize,
     steps: usize,
 ) -> anyhow::Result<ProbeBench> {
     let (shape, classes) = bench_input(model);
-    let net = Net::build(model, shape, classes)?;
-    let params = Params::new(gpu, net.layout.clone())?;
+    let net = Net::build_with(model, shape, classes, options)?;
+    let params = Params::with_buffers(gpu, net.layout.clone(), net.buffers.clone())?;
     params.upload_all(gpu, &net.init(0));
-    let probe_weights = gpu.zeros("probe weights", &[PROBES, params.values.len()])?;
+    params.upload_buffers(gpu, &net.init_buffers());
+    let chunk = probe_chunk(gpu, &net, batch)?;
+    let probe_weights = gpu.zeros("probe weights", &[chunk, params.values.len()])?;
     let plan = Plan::new(gpu, &net, &params, batch, Some(&probe_weights))?;
+    plan.set_dropout_seed(gpu, 0, 1);
     let x = pseudo_random(batch * net.sample_size(), 3);
     let labels: Vec<u32> = (0..batch).map(|i| (i % classes.max(1)) as u32).collect();
     let values = pseudo_random(batch * net.outputs(), 4);
@@ -160,6 +196,26 @@ pub fn bench_probe(
     crate::ops::reduce::dot(&mut dot, gpu, &params.grads, &previous, &dot_partials)?;
     dot.copy(&params.grads, &previous);
     let dot_readback = ReadBack::new(gpu, "dot", dot_partials.len());
+    // secant and auto: both dots read back with the step's scalars, no wait.
+    let own_partials = gpu.zeros("own dot partials", &[dot_partials.len()])?;
+    let mut dots = Program::new();
+    crate::ops::reduce::dot(&mut dots, gpu, &params.grads, &previous, &dot_partials)?;
+    crate::ops::reduce::dot(&mut dots, gpu, &params.grads, &params.grads, &own_partials)?;
+    let dots_readback = ReadBack::new(gpu, "dots", 2 * dot_partials.len());
+    let mut keep = Program::new();
+    keep.copy(&params.grads, &previous);
+    // auto's plan: one probe along d(t−1), back to w(t−1), every second step.
+    let back_weights = gpu.zeros("back-probe weights", &[1, params.values.len()])?;
+    let spec = ProbeSpec {
+        weights: &back_weights,
+        direction: &previous,
+        count: 1,
+        own_batch: false,
+    };
+    let back_plan = Plan::with_probe(gpu, &net, &params, batch, Some(spec))?;
+    back_plan.write_batch(gpu, &x, &labels, &values);
+    let back = back_plan.probe.as_ref().expect("recorded with a probe");
+    gpu.write(&back.steps, &[-1e-4f32]);
     let probe = plan.probe.as_ref().expect("recorded with probes");
     gpu.write(
         &probe.steps,
@@ -167,7 +223,39 @@ pub fn bench_probe(
     );
 
     let encoder = || gpu.device.create_command_encoder(&Default::default());
+    let counter = std::cell::Cell::new(0usize);
     let run = |schedule: &str| -> anyhow::Result<()> {
+        if schedule == "secant" || schedule == "auto" {
+            let step = counter.get() + 1;
+            counter.set(step);
+            let plan = if schedule == "auto" {
+                &back_plan
+            } else {
+                &plan
+            };
+            let mut e = encoder();
+            plan.forward.encode(&mut e);
+            plan.backward.encode(&mut e);
+            gpu.queue.submit([e.finish()]);
+            let mut e = encoder();
+            if schedule == "auto" && step.is_multiple_of(2) {
+                back.program.encode(&mut e);
+                back.copy_outputs(&mut e);
+            }
+            dots.encode(&mut e);
+            dots_readback.copy_from(&mut e, &dot_partials, 0);
+            dots_readback.copy_from(&mut e, &own_partials, dot_partials.len());
+            keep.encode(&mut e);
+            update.encode(&mut e);
+            plan.copy_outputs(&mut e);
+            let s = gpu.queue.submit([e.finish()]);
+            plan.fetch_outputs_after(gpu, Some(s.clone()))?;
+            let _: Vec<f32> = dots_readback.fetch_after(gpu, Some(s.clone()))?;
+            if schedule == "auto" && step.is_multiple_of(2) {
+                back.fetch(gpu, Some(s))?;
+            }
+            return Ok(());
+        }
         // Forward and backward of step t.
         let mut e = encoder();
         plan.forward.encode(&mut e);
@@ -195,7 +283,7 @@ pub fn bench_probe(
         Ok(())
     };
     let mut results = Vec::new();
-    for schedule in ["basic", "first-order", "newton"] {
+    for schedule in ["basic", "first-order", "newton", "secant", "auto"] {
         for _ in 0..2 {
             run(schedule)?;
         }
@@ -214,6 +302,8 @@ pub fn bench_probe(
         batch_size: batch,
         adapter: gpu.describe(),
         steps,
+        probes_per_pass: chunk,
+        gpu_bytes: gpu.bytes_allocated(),
         results: results
             .into_iter()
             .map(|(s, ms)| (s, ms, ms / basic))

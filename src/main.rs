@@ -42,18 +42,38 @@ enum Command {
 
 #[derive(Subcommand)]
 enum BenchWhat {
-    /// Time per training step of basic, first-order and newton, and their ratios.
+    /// Time per training step of every schedule (basic, first-order, newton, secant, auto) and their ratios.
     Probe {
         #[arg(long, value_enum, default_value_t = ModelKind::Lenet)]
         model: ModelKind,
         #[arg(long, default_value_t = 256)]
         batch_size: usize,
+        /// ResNet channel multiplier (resnet18 only).
+        #[arg(long, default_value_t = 1.0)]
+        width_mult: f64,
+        /// Dropout after ResNet stages 2 and 4 (resnet18 only).
+        #[arg(long, default_value_t = 0.0)]
+        dropout: f32,
         /// Timed steps per schedule (after two warm-up steps).
         #[arg(long, default_value_t = 10)]
         steps: usize,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// GPU memory a training step holds, with and without the five-point probe, without
+    /// running it: every buffer of the step is created when it is recorded.
+    Memory {
+        #[arg(long, value_enum, default_value_t = ModelKind::Resnet18)]
+        model: ModelKind,
+        #[arg(long, value_delimiter = ',', default_value = "32,256")]
+        batch_sizes: Vec<usize>,
+        /// ResNet channel multiplier (resnet18 only).
+        #[arg(long, default_value_t = 1.0)]
+        width_mult: f64,
+        /// Dropout after ResNet stages 2 and 4 (resnet18 only).
+        #[arg(long, default_value_t = 0.0)]
+        dropout: f32,
     },
     /// f32 matmul GFLOP/s at square sizes and at the shapes LeNet-5 and ResNet-18 use.
     Matmul {
@@ -106,6 +126,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             BenchWhat::Probe {
                 model,
                 batch_size,
+                width_mult,
+                dropout,
                 steps,
                 json,
             } => {
@@ -113,7 +135,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     anyhow::bail!("--batch-size and --steps must be at least 1");
                 }
                 let gpu = open(cli.adapter.as_deref())?;
-                let r = bench::bench_probe(&gpu, model, batch_size, steps)?;
+                let options = etaprobe::models::ModelOptions {
+                    dropout,
+                    width_mult,
+                };
+                let r = bench::bench_probe(&gpu, model, options, batch_size, steps)?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&r)?);
                 } else {
@@ -121,10 +147,53 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         "{} at batch {} on {} ({} steps each)",
                         r.model, r.batch_size, r.adapter, r.steps
                     );
-                    println!("{:<12} {:>10} {:>8}", "schedule", "ms/step", "× basic");
+                    println!(
+                        "{:<12} {:>10} {:>8} {:>10}",
+                        "schedule", "ms/step", "× basic", "images/s"
+                    );
                     for (s, ms, ratio) in &r.results {
-                        println!("{s:<12} {ms:>10.3} {ratio:>8.3}");
+                        let ips = r.batch_size as f64 * 1e3 / ms;
+                        println!("{s:<12} {ms:>10.3} {ratio:>8.3} {ips:>10.1}");
                     }
+                    println!(
+                        "probes per forward pass: {}; GPU buffers: {:.1} MiB",
+                        r.probes_per_pass,
+                        r.gpu_bytes as f64 / (1 << 20) as f64
+                    );
+                }
+                Ok(())
+            }
+            BenchWhat::Memory {
+                model,
+                batch_sizes,
+                width_mult,
+                dropout,
+            } => {
+                let options = etaprobe::models::ModelOptions {
+                    dropout,
+                    width_mult,
+                };
+                println!(
+                    "{:<8} {:>12} {:>12} {:>8}",
+                    "batch", "basic MiB", "newton MiB", "probes"
+                );
+                for batch in batch_sizes {
+                    if batch == 0 {
+                        anyhow::bail!("batch sizes must be at least 1");
+                    }
+                    let mib = |b: u64| b as f64 / (1 << 20) as f64;
+                    let mut row = Vec::new();
+                    for probes in [false, true] {
+                        // A fresh device per configuration, so that each count stands alone.
+                        let gpu = open(cli.adapter.as_deref())?;
+                        let (bytes, chunk) =
+                            bench::step_memory(&gpu, model, options, batch, probes)?;
+                        row.push((mib(bytes), chunk));
+                    }
+                    println!(
+                        "{batch:<8} {:>12.1} {:>12.1} {:>8}",
+                        row[0].0, row[1].0, row[1].1
+                    );
                 }
                 Ok(())
             }

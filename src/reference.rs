@@ -357,3 +357,131 @@ pub fn adam_direction(
     }
     (nm, nv, d)
 }
+
+/// Per-channel batch mean and biased variance of NCHW `x` (`[batch, channels, hw]`).
+pub fn channel_stats(x: &[f64], batch: usize, channels: usize, hw: usize) -> (Vec<f64>, Vec<f64>) {
+    let n = (batch * hw) as f64;
+    let mut mean = vec![0.0; channels];
+    let mut var = vec![0.0; channels];
+    for c in 0..channels {
+        for b in 0..batch {
+            for p in 0..hw {
+                mean[c] += x[(b * channels + c) * hw + p];
+            }
+        }
+        mean[c] /= n;
+        for b in 0..batch {
+            for p in 0..hw {
+                let d = x[(b * channels + c) * hw + p] - mean[c];
+                var[c] += d * d;
+            }
+        }
+        var[c] /= n;
+    }
+    (mean, var)
+}
+
+/// `y = γ·(x − mean)/√(var + eps) + β` per channel of NCHW `x`.
+#[allow(clippy::too_many_arguments)]
+pub fn batch_norm_with(
+    x: &[f64],
+    batch: usize,
+    channels: usize,
+    hw: usize,
+    gamma: &[f64],
+    beta: &[f64],
+    mean: &[f64],
+    var: &[f64],
+    eps: f64,
+) -> Vec<f64> {
+    let mut y = vec![0.0; x.len()];
+    for b in 0..batch {
+        for c in 0..channels {
+            for p in 0..hw {
+                let i = (b * channels + c) * hw + p;
+                y[i] = gamma[c] * (x[i] - mean[c]) / (var[c] + eps).sqrt() + beta[c];
+            }
+        }
+    }
+    y
+}
+
+/// Training-mode batch normalisation (PyTorch's `BatchNorm2d`): normalises with the batch
+/// mean and biased variance of each channel.
+#[allow(clippy::too_many_arguments)]
+pub fn batch_norm_train(
+    x: &[f64],
+    batch: usize,
+    channels: usize,
+    hw: usize,
+    gamma: &[f64],
+    beta: &[f64],
+    eps: f64,
+) -> Vec<f64> {
+    let (mean, var) = channel_stats(x, batch, channels, hw);
+    batch_norm_with(x, batch, channels, hw, gamma, beta, &mean, &var, eps)
+}
+
+/// PyTorch's running-statistics update after a training-mode batch norm over `count`
+/// values per channel: `r ← (1 − m)·r + m·stat`, with the unbiased variance.
+pub fn batch_norm_running(
+    running_mean: &[f64],
+    running_var: &[f64],
+    mean: &[f64],
+    var: &[f64],
+    count: usize,
+    momentum: f64,
+) -> (Vec<f64>, Vec<f64>) {
+    let n = count as f64;
+    let rm = (0..mean.len())
+        .map(|c| (1.0 - momentum) * running_mean[c] + momentum * mean[c])
+        .collect();
+    let rv = (0..var.len())
+        .map(|c| (1.0 - momentum) * running_var[c] + momentum * var[c] * n / (n - 1.0))
+        .collect();
+    (rm, rv)
+}
+
+/// Global average pooling of `planes` consecutive planes of `hw` values each.
+pub fn global_avg_pool(x: &[f64], planes: usize, hw: usize) -> Vec<f64> {
+    (0..planes)
+        .map(|o| x[o * hw..(o + 1) * hw].iter().sum::<f64>() / hw as f64)
+        .collect()
+}
+
+/// Chris Wellons' "lowbias32" integer hash.
+fn mix32(v: u32) -> u32 {
+    let mut h = v;
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x7feb_352d);
+    h ^= h >> 15;
+    h = h.wrapping_mul(0x846c_a68b);
+    h ^= h >> 16;
+    h
+}
+
+/// The random word of element `index` of the dropout mask for `(seed, step)`, as
+/// `shaders/dropout.wgsl` draws it.
+pub fn dropout_hash(seed: u32, step: u32, index: u32) -> u32 {
+    let mut h = mix32(seed ^ 0x9e37_79b9);
+    h = mix32(h ^ step);
+    h = mix32(h ^ index);
+    mix32(h.wrapping_add(0x6a09_e667))
+}
+
+/// The dropout mask of `len` elements for `(seed, step)`, bit for bit as the GPU draws it:
+/// an element is kept when the top 24 bits of its hash, as a uniform in [0, 1), are at
+/// least `p`, and then holds 1/(1 − p) (in f32), else 0.
+pub fn dropout_mask(seed: u32, step: u32, len: usize, p: f32) -> Vec<f32> {
+    let scale = if p < 1.0 { 1.0 / (1.0 - p) } else { 0.0 };
+    (0..len)
+        .map(|i| {
+            let u = (dropout_hash(seed, step, i as u32) >> 8) as f32 / 16_777_216.0;
+            if u >= p {
+                scale
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}

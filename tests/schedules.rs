@@ -140,7 +140,7 @@ fn one_newton_step_on_linear_regression_lands_on_the_line_minimum() {
             let want = data.loss(&w);
             assert!((fk - want).abs() < 1e-4 * want, "probe {k}: {fk} vs {want}");
         }
-        let (next, record) = Newton::update(eta, eps, 1e-6, f);
+        let (next, record) = Newton::update(eta, eps, 1e-6, f.try_into().unwrap());
         assert!(!record.safeguarded);
         assert!(
             (next - eta_star).abs() < 2e-3 * eta_star,
@@ -259,7 +259,7 @@ fn two_steps_update_with_the_old_rate_and_probe_the_same_batch() {
             assert!((a - b).abs() < 1e-5, "weights {a} vs {b}");
         }
         w = w_next;
-        eta = Newton::update(eta, eps, 1e-6, f).0;
+        eta = Newton::update(eta, eps, 1e-6, f.try_into().unwrap()).0;
     }
 }
 
@@ -381,4 +381,56 @@ fn probes_on_their_own_batch_score_only_that_batch() {
             f[k]
         );
     }
+}
+
+#[test]
+fn auto_fits_the_parabola_of_the_last_update_and_moves_towards_its_minimum() {
+    use etaprobe::schedule::{Auto, AUTO_DOWN, AUTO_GAIN, AUTO_UP};
+    // φ(s) = 3 − 2s + 5s²: curvature 10, minimum at 0.2; measured at s = 0.5.
+    let phi = |s: f64| 3.0 - 2.0 * s + 5.0 * s * s;
+    let slope = |s: f64| -2.0 + 10.0 * s;
+    let fit = Auto::fit(0.5, phi(0.0), phi(0.5), -slope(0.5));
+    assert!((fit.curvature - 10.0).abs() < 1e-12, "{fit:?}");
+    assert!((fit.minimum - 0.2).abs() < 1e-12, "{fit:?}");
+    // η moves a share λ of the log-distance to the minimum.
+    let lr = Auto::correct(0.5, AUTO_GAIN, &fit);
+    assert!((lr.ln() - (0.5f64.ln() + AUTO_GAIN * (0.2f64 / 0.5).ln())).abs() < 1e-12);
+    // A concave line, or a curvature below the losses' rounding, says: step further.
+    let concave = Auto::fit(0.5, 1.0, 0.9, 1.0);
+    assert_eq!(concave.minimum, 0.5 * AUTO_UP);
+    let flat = Auto::fit(1e-4, 500.0, 500.0 - 1e-4 * 50.0, 50.0 + 1e-9);
+    assert_eq!(flat.minimum, 1e-4 * AUTO_UP);
+    // At a minimum neither the drop nor the curvature is resolved: η stays.
+    let still = Auto::fit(0.3, 0.0615, 0.0615 + 1e-10, 1e-9);
+    assert_eq!(still.minimum, 0.3);
+    assert_eq!(Auto::correct(0.3, AUTO_GAIN, &still), 0.3);
+    // Steps are bounded either way, and η stays positive.
+    // The loss rose by 10 with the slope at s = 1 still rising: the minimum is behind 0.
+    let far = Auto::fit(1.0, 10.0, 20.0, -15.0);
+    assert_eq!(far.minimum, 1.0 / AUTO_DOWN);
+    let lr = Auto::correct(1.0, AUTO_GAIN, &far);
+    assert!(lr > 0.0 && (lr - AUTO_DOWN.powf(-AUTO_GAIN)).abs() < 1e-12);
+}
+
+#[test]
+fn secant_grows_eta_when_the_slope_keeps_its_sign_and_shrinks_it_after_an_overshoot() {
+    use etaprobe::schedule::{Dots, Secant, SECANT_GAIN};
+    let dots = |cross| Dots {
+        own: 1.0,
+        cross: Some(cross),
+    };
+    assert_eq!(Secant::rho(Some(2.0), &dots(1.0)), Some(0.5));
+    assert_eq!(Secant::rho(None, &dots(1.0)), None, "no previous step");
+    assert_eq!(
+        Secant::rho(Some(-1.0), &dots(1.0)),
+        None,
+        "the last step went uphill"
+    );
+    let up = Secant::step(0.1, SECANT_GAIN, 0.5);
+    let down = Secant::step(0.1, SECANT_GAIN, -50.0);
+    assert!(up > 0.1 && down < 0.1 && down > 0.0);
+    assert!(
+        (down - 0.1 * (-SECANT_GAIN).exp()).abs() < 1e-15,
+        "bounded by e^-κ"
+    );
 }

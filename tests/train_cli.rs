@@ -58,11 +58,18 @@ fn real_boston_reaches_the_least_squares_optimum() {
 }
 
 fn check_least_squares(data: &Path, epochs: &str) {
-    let data = data.to_path_buf();
+    // Full-batch gradient descent: the batch is larger than the training split.
     let runs = tempfile::tempdir().unwrap();
     let out = runs.path().join("run");
-    // Full-batch gradient descent: the batch is larger than the training split.
-    ok(&etaprobe(&[
+    let args = ["--lr", "0.1", "--batch-size", "1000", "--epochs", epochs];
+    check_least_squares_with(data, &out, &args);
+}
+
+/// Trains linreg on `data` with `args` into `out` and checks the final weights against the
+/// least-squares optimum of the same split.
+fn check_least_squares_with(data: &Path, out: &Path, args: &[&str]) {
+    let data = data.to_path_buf();
+    let common = [
         "train",
         "--model",
         "linreg",
@@ -70,15 +77,10 @@ fn check_least_squares(data: &Path, epochs: &str) {
         "boston",
         "--data",
         s(&data),
-        "--lr",
-        "0.1",
-        "--batch-size",
-        "1000",
-        "--epochs",
-        epochs,
         "--out",
-        s(&out),
-    ]));
+        s(out),
+    ];
+    ok(&etaprobe(&[&common[..], args].concat()));
     // The same split and standardisation, in f64 on the CPU.
     let args = DataArgs {
         dataset: DatasetKind::Boston,
@@ -145,6 +147,73 @@ fn least_squares(x: &[f64], y: &[f64], n: usize, f: usize) -> (Vec<f64>, f64) {
     }
     let beta: Vec<f64> = (0..m).map(|r| a[r][m] / a[r][r]).collect();
     (beta[..f].to_vec(), beta[f])
+}
+
+/// The rules that learn η reach the least-squares optimum from rates far too small and far
+/// too large, without a negative or non-finite η; auto's probe back to w(t−1) sees, on the
+/// full batch, exactly the previous step's loss.
+#[test]
+fn secant_and_auto_reach_least_squares_from_any_starting_rate() {
+    let (_d, data) = fake(DatasetKind::Boston, 100, 25);
+    let runs = tempfile::tempdir().unwrap();
+    for (schedule, lr) in [
+        ("auto", "0.0001"),
+        ("auto", "3"),
+        ("secant", "0.01"),
+        ("secant", "3"),
+    ] {
+        let out = runs.path().join(format!("{schedule}-{lr}"));
+        let args = [
+            "--schedule",
+            schedule,
+            "--lr",
+            lr,
+            "--batch-size",
+            "1000",
+            "--epochs",
+            "400",
+            "--probe-every",
+            "1",
+            "--on-nonfinite",
+            "skip",
+        ];
+        check_least_squares_with(&data, &out, &args);
+        let steps = std::fs::read_to_string(out.join("steps.csv")).unwrap();
+        let losses: Vec<f64> = steps
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+            .collect();
+        for l in steps.lines().skip(1) {
+            let eta: f64 = l.split(',').nth(3).unwrap().parse().unwrap();
+            assert!(eta.is_finite() && eta > 0.0, "{schedule} from {lr}: {l}");
+        }
+        let rule = std::fs::read_to_string(out.join("rule.csv")).unwrap();
+        let run: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+        let skipped = run["totals"]["skipped_steps"].as_u64().unwrap() as usize;
+        assert_eq!(
+            rule.lines().count(),
+            losses.len() - skipped + 1,
+            "one line per step that was not discarded"
+        );
+        if schedule == "auto" {
+            let mut probed = 0;
+            for line in rule.lines().skip(1) {
+                let c: Vec<&str> = line.split(',').collect();
+                let (Ok(step), Ok(start)) = (c[0].parse::<usize>(), c[3].parse::<f64>()) else {
+                    continue;
+                };
+                let before = losses[step - 2];
+                assert!(
+                    (start - before).abs() <= 1e-5 * before.abs() + 1e-9,
+                    "{lr}: step {step} probed {start} at w(t−1), whose loss was {before}"
+                );
+                probed += 1;
+            }
+            assert!(probed >= 300, "only {probed} probes");
+        }
+    }
 }
 
 #[test]

@@ -144,6 +144,9 @@ pub struct Gpu {
     dummy: std::sync::OnceLock<super::Tensor>,
     /// Buffers etaprobe has created on this device (storage, uniform and staging).
     pub(crate) buffers_created: AtomicUsize,
+    bytes_allocated: std::sync::atomic::AtomicU64,
+    /// Shared scratch tensors by purpose (matmul operand packing), grown on demand.
+    scratch: Mutex<Vec<(&'static str, super::Tensor)>>,
 }
 
 impl Drop for Gpu {
@@ -198,7 +201,9 @@ impl Gpu {
             errors,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             dummy: std::sync::OnceLock::new(),
+            scratch: Mutex::new(Vec::new()),
             buffers_created: AtomicUsize::new(0),
+            bytes_allocated: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -208,8 +213,39 @@ impl Gpu {
         self.buffers_created.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn count_buffer(&self) {
+    /// Bytes of all buffers etaprobe has created on this device. Buffers are kept for the
+    /// whole run (passes reuse them), so this is the peak of GPU memory etaprobe holds.
+    pub fn bytes_allocated(&self) -> u64 {
+        self.bytes_allocated.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_buffer(&self, bytes: u64) {
         self.buffers_created.fetch_add(1, Ordering::Relaxed);
+        self.bytes_allocated.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// A scratch tensor of at least `len` elements for `purpose`, shared by every dispatch
+    /// that records the same purpose: its contents live only from one dispatch to the next
+    /// (dispatches run in recording order). A larger request makes a new, larger buffer;
+    /// programs recorded earlier keep the old one.
+    pub fn scratch(&self, purpose: &'static str, len: usize) -> Result<super::Tensor, GpuError> {
+        let mut all = self.scratch.lock().expect("scratch lock");
+        if let Some((_, t)) = all.iter().find(|(p, t)| *p == purpose && t.len() >= len) {
+            return Ok(t.view(0, &[len]));
+        }
+        let limit = (self.limits.max_storage_buffer_binding_size / 4) as usize;
+        let previous = all
+            .iter()
+            .filter(|(p, _)| *p == purpose)
+            .map(|(_, t)| t.len())
+            .max()
+            .unwrap_or(0);
+        // Grow geometrically, so that a run of growing requests makes few buffers.
+        let size = len.max((2 * previous).min(limit));
+        let t = self.zeros(purpose, &[size])?;
+        all.retain(|(p, _)| *p != purpose);
+        all.push((purpose, t.clone()));
+        Ok(t.view(0, &[len]))
     }
 
     /// A small zero tensor to bind where a kernel's optional input is absent.

@@ -55,21 +55,60 @@ impl ParamLayout {
     }
 }
 
-/// The parameter and gradient buffers of a model.
+/// The parameter and gradient buffers of a model, and its non-trainable buffers (batch-norm
+/// running statistics), which no optimizer or probe touches.
 pub struct Params {
     pub layout: ParamLayout,
     pub values: Tensor,
     pub grads: Tensor,
+    pub buffer_layout: ParamLayout,
+    pub buffers: Tensor,
 }
 
 impl Params {
     pub fn new(gpu: &Gpu, layout: ParamLayout) -> Result<Params, GpuError> {
+        Params::with_buffers(gpu, layout, ParamLayout::new())
+    }
+
+    /// Parameters with non-trainable buffers laid out by `buffer_layout`.
+    pub fn with_buffers(
+        gpu: &Gpu,
+        layout: ParamLayout,
+        buffer_layout: ParamLayout,
+    ) -> Result<Params, GpuError> {
         let len = layout.len.max(ALIGN_ELEMS);
         Ok(Params {
             values: gpu.zeros("parameters", &[len])?,
             grads: gpu.zeros("gradients", &[len])?,
+            buffers: gpu.zeros("running statistics", &[buffer_layout.len.max(ALIGN_ELEMS)])?,
+            buffer_layout,
             layout,
         })
+    }
+
+    /// The view of non-trainable buffer slot `i`.
+    pub fn buffer(&self, i: usize) -> Tensor {
+        let s = &self.buffer_layout.slots[i];
+        self.buffers.view(s.offset, &s.shape)
+    }
+
+    /// Uploads every non-trainable buffer, in layout order.
+    pub fn upload_buffers(&self, gpu: &Gpu, values: &[Vec<f32>]) {
+        assert_eq!(values.len(), self.buffer_layout.slots.len());
+        for (i, v) in values.iter().enumerate() {
+            gpu.write(&self.buffer(i), v);
+        }
+    }
+
+    /// Downloads every non-trainable buffer, in layout order.
+    pub fn download_buffers(&self, gpu: &Gpu) -> Result<Vec<Vec<f32>>, GpuError> {
+        let all: Vec<f32> = gpu.read(&self.buffers)?;
+        Ok(self
+            .buffer_layout
+            .slots
+            .iter()
+            .map(|s| all[s.offset..s.offset + s.len()].to_vec())
+            .collect())
     }
 
     /// The value view of slot `i`.

@@ -208,7 +208,7 @@ impl Program {
             });
         }
         let uniform = kernel.used.contains(&0).then(|| {
-            gpu.count_buffer();
+            gpu.count_buffer(uniform_bytes(params).len() as u64);
             gpu.device
                 .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                     label: Some(&kernel.label),

@@ -88,7 +88,7 @@ impl Gpu {
     fn storage_buffer(&self, label: &str, elems: usize) -> Result<Arc<wgpu::Buffer>, GpuError> {
         let bytes = padded_bytes(elems);
         self.check_binding_size(label, bytes)?;
-        self.count_buffer();
+        self.count_buffer(bytes);
         Ok(Arc::new(self.device.create_buffer(
             &wgpu::BufferDescriptor {
                 label: Some(label),
@@ -120,7 +120,7 @@ impl Gpu {
         let elems: usize = shape.iter().product();
         assert_eq!(elems, data.len(), "data does not match shape {shape:?}");
         self.check_binding_size(label, padded_bytes(elems))?;
-        self.count_buffer();
+        self.count_buffer(padded_bytes(elems));
         let mut contents = bytemuck::cast_slice::<T, u8>(data).to_vec();
         contents.resize(padded_bytes(elems) as usize, 0);
         let buffer = self
@@ -169,7 +169,7 @@ pub struct ReadBack {
 
 impl ReadBack {
     pub fn new(gpu: &Gpu, label: &str, elems: usize) -> ReadBack {
-        gpu.count_buffer();
+        gpu.count_buffer(4 * elems.max(1) as u64);
         ReadBack {
             staging: gpu.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),

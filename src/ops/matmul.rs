@@ -247,7 +247,7 @@ pub fn record_variant(
             packed.push(src.t.clone());
             continue;
         }
-        let dst = gpu.zeros(label, &[items, rp, cp])?;
+        let dst = gpu.scratch(label, items * rp * cp)?;
         let pack = gpu.kernel(&shader!("matmul"), "pack", &[])?;
         let params = Params {
             m: u(rows),

@@ -1,9 +1,13 @@
 //! Tensor operations: each file records its forward kernels and its backward kernels
 //! into a [`crate::gpu::Program`]; the WGSL lives in `shaders/` under the same name.
 
+pub mod add;
+pub mod avgpool;
 pub mod axpy;
+pub mod batchnorm;
 pub mod bias;
 pub mod conv2d;
+pub mod dropout;
 pub mod matmul;
 pub mod maxpool;
 pub mod mse;
@@ -28,4 +32,14 @@ pub(crate) fn grid_1d(gpu: &Gpu, n: usize, z: usize) -> [u32; 3] {
     let max_x = gpu.limits.max_compute_workgroups_per_dimension as usize;
     let x = groups.min(max_x);
     [u(x), u(groups.div_ceil(x)), u(z)]
+}
+
+/// A grid of `n` workgroups (one per channel, row, ...) folded into y past the x limit;
+/// kernels recover the workgroup's index as `wg.x + wg.y · num_workgroups.x` and skip
+/// indices past `n`.
+pub(crate) fn grid_groups(gpu: &Gpu, n: usize) -> [u32; 3] {
+    let n = n.max(1);
+    let max_x = gpu.limits.max_compute_workgroups_per_dimension as usize;
+    let x = n.min(max_x);
+    [u(x), u(n.div_ceil(x)), 1]
 }

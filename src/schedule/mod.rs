@@ -1,13 +1,17 @@
 //! Learning-rate schedules. A schedule says which measurements a step must make, gives η
 //! for the step, and updates η from what the step measured. A new rule is one new file.
 
+mod auto;
 mod basic;
 mod first_order;
 mod newton;
+mod secant;
 
+pub use auto::{Auto, LineFit, AUTO_DOWN, AUTO_GAIN, AUTO_UP};
 pub use basic::Basic;
 pub use first_order::FirstOrder;
 pub use newton::Newton;
+pub use secant::{Secant, SECANT_GAIN};
 
 use crate::train::metrics::ProbeRecord;
 
@@ -24,6 +28,28 @@ pub struct Observation {
     pub probes: Option<[f64; 5]>,
     /// The step sizes those probes actually used (η + kε rounded to f32 on the GPU).
     pub probe_steps: Option<[f64; 5]>,
+    /// d(t)·g(t) and d(t−1)·g(t), when the schedule asked for them.
+    pub dots: Option<Dots>,
+    /// The loss of the step's batch at w(t−1), when the schedule probed back this step.
+    pub back_probe: Option<BackProbe>,
+}
+
+/// Dot products of the step direction and the gradient, summed on the GPU.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Dots {
+    /// d(t)·g(t).
+    pub own: f64,
+    /// d(t−1)·g(t); None at the first step (or after a discarded one).
+    pub cross: Option<f64>,
+}
+
+/// The step's batch loss at the previous weights, w(t) + η(t−1)·d(t−1) = w(t−1).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BackProbe {
+    /// L_t(w(t−1)).
+    pub start: f64,
+    /// η(t−1) as the GPU used it (f32).
+    pub at: f64,
 }
 
 /// The measurements a schedule needs from each step.
@@ -33,6 +59,10 @@ pub struct Needs {
     pub probe: bool,
     /// g(t)·g(t−1), the dot product of consecutive gradients, before the update.
     pub grad_dot: bool,
+    /// d(t)·g(t) and d(t−1)·g(t), read back with the step's loss (no wait).
+    pub dots: bool,
+    /// Every this many steps (0: never), the step's batch loss at w(t−1).
+    pub back_probe_every: usize,
 }
 
 pub trait Schedule {
@@ -57,6 +87,16 @@ pub trait Schedule {
     fn observe(&mut self, obs: &Observation) -> Option<ProbeRecord>;
     /// Called when `epoch` (0-based) has ended.
     fn end_epoch(&mut self, _epoch: usize) {}
+    /// A step was discarded: the next step has no previous direction to compare with.
+    fn forget_direction(&mut self) {}
+    /// The header of `rule.csv`, for rules that log what they computed there.
+    fn record_header(&self) -> Option<&'static str> {
+        None
+    }
+    /// `rule.csv`'s line for the step just observed.
+    fn record(&self, _step: usize) -> Option<String> {
+        None
+    }
     /// Steps whose update needed the δ safeguard.
     fn safeguarded(&self) -> usize {
         0

@@ -13,9 +13,12 @@ use super::checkpoint::{self, TrainingMeta};
 use super::metrics::{EpochRecord, EpochWriter, RunInfo, StepRecord, StepWriter};
 use crate::data::{Batch, DataArgs, Dataset};
 use crate::gpu::{Gpu, Params, Program};
-use crate::models::{ModelKind, Net, Plan};
+use crate::models::{probe_chunk, ModelKind, ModelOptions, Net, Plan, ProbeSpec, PROBES};
 use crate::ops::sgd;
-use crate::schedule::{Basic, FirstOrder, Newton, Observation, Schedule};
+use crate::schedule::{
+    Auto, BackProbe, Basic, Dots, FirstOrder, Newton, Observation, Schedule, Secant, AUTO_GAIN,
+    SECANT_GAIN,
+};
 
 /// Learning-rate rules on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -27,12 +30,23 @@ pub enum ScheduleKind {
     FirstOrder,
     /// Newton step on η from five loss probes (paper eq. 16–18).
     Newton,
+    /// Quasi-Newton on η from consecutive step directions and gradients: no extra pass.
+    Secant,
+    /// The secant rule corrected every --probe-every steps by a Newton step on the last
+    /// update's line, measured on a fresh batch (one extra forward pass).
+    Auto,
 }
 
 #[derive(clap::Args, Clone, Debug, serde::Serialize)]
 pub struct TrainArgs {
     #[arg(long, value_enum, default_value_t = ModelKind::Lenet)]
     pub model: ModelKind,
+    /// Dropout probability after ResNet stages 2 and 4 (the paper's §4.2.3 variant).
+    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    pub dropout: f32,
+    /// ResNet channel multiplier: 1 is ResNet-18 as published; e.g. 0.25 for CPU-only runs.
+    #[arg(long, default_value_t = 1.0, value_name = "F")]
+    pub width_mult: f64,
     #[command(flatten)]
     pub data: DataArgs,
     #[arg(long, value_enum, default_value_t = ScheduleKind::Basic)]
@@ -51,6 +65,13 @@ pub struct TrainArgs {
     /// Probe spacing ε of the newton rule (the paper's 1e-5).
     #[arg(long, default_value_t = 1e-5, value_name = "F")]
     pub eps: f64,
+    /// auto: probe the last update's line every this many steps.
+    #[arg(long, default_value_t = 2, value_name = "K")]
+    pub probe_every: usize,
+    /// secant and auto: the log-gain of η's updates (secant: per step; auto: per probe).
+    /// The defaults are measured (docs/design-notes.md); no tuning should be needed.
+    #[arg(long, value_name = "F")]
+    pub meta_gain: Option<f64>,
     /// Added to the newton denominator when, and only when, it is numerically zero.
     #[arg(long, default_value_t = 1e-6, value_name = "F")]
     pub delta: f64,
@@ -247,6 +268,14 @@ impl TrainArgs {
         if self.eps == 0.0 {
             bail!("--eps must be positive");
         }
+        if self.probe_every == 0 {
+            bail!("--probe-every must be at least 1");
+        }
+        if let Some(g) = self.meta_gain {
+            if !(g.is_finite() && g > 0.0) {
+                bail!("--meta-gain must be a positive number, got {g}");
+            }
+        }
         if self.betas.len() != 2 || self.betas.iter().any(|b| !(0.0..1.0).contains(b)) {
             bail!("--betas takes two numbers in [0, 1), e.g. 0.9,0.999");
         }
@@ -307,6 +336,15 @@ impl TrainArgs {
             )),
             ScheduleKind::FirstOrder => Box::new(FirstOrder::new(self.lr0(), self.alpha)),
             ScheduleKind::Newton => Box::new(Newton::new(self.lr0(), self.eps, self.delta)),
+            ScheduleKind::Secant => Box::new(Secant::with_gain(
+                self.lr0(),
+                self.meta_gain.unwrap_or(SECANT_GAIN),
+            )),
+            ScheduleKind::Auto => Box::new(Auto::with_gain(
+                self.lr0(),
+                self.probe_every,
+                self.meta_gain.unwrap_or(AUTO_GAIN),
+            )),
         }
     }
 }
@@ -316,6 +354,8 @@ fn schedule_name(kind: ScheduleKind) -> &'static str {
         ScheduleKind::Basic => "basic",
         ScheduleKind::FirstOrder => "first-order",
         ScheduleKind::Newton => "newton",
+        ScheduleKind::Secant => "secant",
+        ScheduleKind::Auto => "auto",
     }
 }
 
@@ -345,6 +385,10 @@ struct Start {
 struct Pending {
     /// The probe step sizes as the GPU got them, for newton.
     probe_steps: Option<[f64; 5]>,
+    /// η(t−1) as the back probe used it, when it ran.
+    back_probe_at: Option<f64>,
+    /// Whether d(t−1) existed for this step's d(t−1)·g(t).
+    had_previous: bool,
     step: usize,
     epoch: usize,
     batch: usize,
@@ -360,6 +404,10 @@ struct GradDot {
     partials: crate::gpu::Tensor,
     readback: crate::gpu::ReadBack,
     have_previous: bool,
+    /// d(t)·g(t) into `own_partials`, and the pipelined read-back of both dots.
+    own: Program,
+    own_partials: crate::gpu::Tensor,
+    dots_readback: crate::gpu::ReadBack,
 }
 
 /// The optimizer on the GPU: its state buffers and the program writing d(t).
@@ -466,6 +514,13 @@ struct Trainer<'a> {
     schedule: Box<dyn Schedule>,
     plans: HashMap<usize, Plan>,
     probe_weights: Option<crate::gpu::Tensor>,
+    /// What the plans' probes move along, and how many step sizes they evaluate.
+    probe_direction: crate::gpu::Tensor,
+    probe_count: usize,
+    /// η(t−1) as the GPU used it, for auto's probe back to w(t−1).
+    previous_lr: Option<f32>,
+    /// The rule's own log, for schedules that keep one.
+    rule_csv: Option<std::fs::File>,
     lr: crate::gpu::Tensor,
     update: Program,
     optimizer: Optimizer,
@@ -529,25 +584,31 @@ pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
     } else {
         (data, None)
     };
-    let net = Net::build(args.model, data.input_shape, data.num_classes).with_context(|| {
-        format!(
-            "--model {} does not fit --dataset {}",
-            args.model.cli_name(),
-            args.data.dataset.cli_name()
-        )
-    })?;
+    let options = ModelOptions {
+        dropout: args.dropout,
+        width_mult: args.width_mult,
+    };
+    let net = Net::build_with(args.model, data.input_shape, data.num_classes, options)
+        .with_context(|| {
+            format!(
+                "--model {} does not fit --dataset {}",
+                args.model.cli_name(),
+                args.data.dataset.cli_name()
+            )
+        })?;
     let resume = match &args.resume {
         Some(path) => Some(checkpoint::load(path)?),
         None => None,
     };
     let gpu = Gpu::open(adapter)?;
     eprintln!("using adapter {}: {}", gpu.index, gpu.describe());
-    let params = Params::new(&gpu, net.layout.clone())?;
+    let params = Params::with_buffers(&gpu, net.layout.clone(), net.buffers.clone())?;
     let mut schedule = args.schedule();
     let start = match &resume {
         Some(ckpt) => restore(&net, &params, &gpu, ckpt, schedule.as_mut())?,
         None => {
             params.upload_all(&gpu, &net.init(args.seed));
+            params.upload_buffers(&gpu, &net.init_buffers());
             Start {
                 step: 0,
                 epoch: 0,
@@ -557,11 +618,20 @@ pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
         }
     };
     let needs = schedule.needs();
-    let probe_weights = if needs.probe {
-        Some(gpu.zeros(
-            "probe weights",
-            &[crate::models::PROBES, params.values.len()],
-        )?)
+    // newton probes five step sizes along d(t); auto one along d(t−1), back to w(t−1).
+    let probe_count = if needs.probe {
+        PROBES
+    } else if needs.back_probe_every > 0 {
+        1
+    } else {
+        0
+    };
+    let probe_weights = if probe_count > 0 {
+        // Five copies of the weights when they fit the binding limit, else one at a time.
+        let chunk = probe_chunk(&gpu, &net, args.batch_size)
+            .with_context(|| layout_error(&net, &gpu, args.batch_size))?
+            .min(probe_count);
+        Some(gpu.zeros("probe weights", &[chunk, params.values.len()])?)
     } else {
         None
     };
@@ -569,20 +639,25 @@ pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
     let optimizer = Optimizer::new(&gpu, args, &params)?;
     let mut update = Program::new();
     sgd::step(&mut update, &gpu, &params.values, &optimizer.direction, &lr)?;
-    let grad_dot = if needs.grad_dot {
+    let grad_dot = if needs.grad_dot || needs.dots {
         Some(GradDot::new(&gpu, &params, &optimizer.direction)?)
     } else {
         None
     };
+    let probe_direction = match (&grad_dot, needs.back_probe_every) {
+        (Some(gd), 1..) => gd.previous.clone(),
+        _ => optimizer.direction.clone(),
+    };
     let mut plans = HashMap::new();
     // Lay out the full batch now, so that a batch too big for the adapter fails here.
-    let plan = Plan::with_direction(
+    let plan = make_plan(
         &gpu,
         &net,
         &params,
         args.batch_size,
         probe_weights.as_ref(),
-        &optimizer.direction,
+        &probe_direction,
+        probe_count,
         probe_val,
     )
     .with_context(|| layout_error(&net, &gpu, args.batch_size))?;
@@ -637,6 +712,10 @@ pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
         schedule,
         plans,
         probe_weights,
+        probe_direction,
+        probe_count,
+        previous_lr: None,
+        rule_csv: None,
         lr,
         update,
         optimizer,
@@ -734,10 +813,35 @@ pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
     let per_step = t.plans[&args.batch_size].readback_bytes()
         + t.grad_dot.as_ref().map_or(0, |g| g.readback.bytes());
     run_info.totals["readback_bytes_per_step"] = per_step.into();
+    run_info.totals["gpu_bytes_allocated"] = t.gpu.bytes_allocated().into();
+    if let Some(w) = &t.probe_weights {
+        run_info.totals["probes_per_pass"] = (w.len() / t.params.values.len()).into();
+    }
     run_info.finished = Some(super::metrics::utc_now());
     run_info.write(out.join("run.json"))?;
     crate::report::run_figures(&out).context("drawing the run's figures")?;
     Ok(summary)
+}
+
+/// A plan with `count` probes along `direction` (none when `count` is 0).
+#[allow(clippy::too_many_arguments)]
+fn make_plan(
+    gpu: &Gpu,
+    net: &Net,
+    params: &Params,
+    batch: usize,
+    weights: Option<&crate::gpu::Tensor>,
+    direction: &crate::gpu::Tensor,
+    count: usize,
+    own_batch: bool,
+) -> Result<Plan, crate::gpu::GpuError> {
+    let spec = weights.filter(|_| count > 0).map(|weights| ProbeSpec {
+        weights,
+        direction,
+        count,
+        own_batch,
+    });
+    Plan::with_probe(gpu, net, params, batch, spec)
 }
 
 fn layout_error(net: &Net, gpu: &Gpu, batch: usize) -> String {
@@ -763,6 +867,10 @@ impl GradDot {
         let mut keep = Program::new();
         keep.copy(direction, &previous);
         let readback = crate::gpu::ReadBack::new(gpu, "gradient dot", partials.len());
+        let own_partials = gpu.zeros("direction dot partials", &[partials.len()])?;
+        let mut own = Program::new();
+        crate::ops::reduce::dot(&mut own, gpu, &params.grads, direction, &own_partials)?;
+        let dots_readback = crate::gpu::ReadBack::new(gpu, "direction dots", 2 * partials.len());
         Ok(GradDot {
             program,
             keep,
@@ -770,6 +878,9 @@ impl GradDot {
             partials,
             readback,
             have_previous: false,
+            own,
+            own_partials,
+            dots_readback,
         })
     }
 }
@@ -781,13 +892,14 @@ impl Trainer<'_> {
 
     fn plan(&mut self, batch: usize) -> Result<&Plan> {
         if let std::collections::hash_map::Entry::Vacant(slot) = self.plans.entry(batch) {
-            let plan = Plan::with_direction(
+            let plan = make_plan(
                 &self.gpu,
                 &self.net,
                 &self.params,
                 batch,
                 self.probe_weights.as_ref(),
-                &self.optimizer.direction,
+                &self.probe_direction,
+                self.probe_count,
                 self.val.is_some(),
             )
             .with_context(|| layout_error(&self.net, &self.gpu, batch))?;
@@ -860,7 +972,7 @@ impl Trainer<'_> {
     /// step t are read while step t+1's forward and backward run.
     fn step(&mut self, step: usize, epoch: usize, batch: &Batch) -> Result<()> {
         self.plan(batch.len)?;
-        let dot = self.submit_gradient(batch)?;
+        let dot = self.submit_gradient(step, batch)?;
         // Step t−1's scalars arrive while this step's forward and backward run.
         self.flush()?;
         let before = self.schedule.lr();
@@ -885,6 +997,28 @@ impl Trainer<'_> {
             saved[step % 2].save.encode(&mut encoder);
         }
         self.optimizer.encode(gpu, step, &mut encoder);
+        let needs = self.schedule.needs();
+        let (mut back_probe_at, mut had_previous) = (None, false);
+        if let (true, Some(gd)) = (needs.dots, &self.grad_dot) {
+            had_previous = gd.have_previous;
+            let every = needs.back_probe_every;
+            // auto's probe back to w(t−1) = w(t) + η(t−1)·d(t−1), before d(t) replaces d(t−1).
+            if let (true, Some(probe), Some(prev)) = (
+                every > 0 && had_previous && step.is_multiple_of(every),
+                &plan.probe,
+                self.previous_lr,
+            ) {
+                gpu.write(&probe.steps, &[-prev]);
+                probe.program.encode(&mut encoder);
+                probe.copy_outputs(&mut encoder);
+                back_probe_at = Some(f64::from(prev));
+            }
+            gd.program.encode(&mut encoder);
+            gd.own.encode(&mut encoder);
+            gd.dots_readback.copy_from(&mut encoder, &gd.partials, 0);
+            gd.dots_readback
+                .copy_from(&mut encoder, &gd.own_partials, gd.partials.len());
+        }
         if let Some(gd) = &self.grad_dot {
             gd.keep.encode(&mut encoder);
         }
@@ -902,7 +1036,7 @@ impl Trainer<'_> {
             plan.write_probe_batch(gpu, &vb.x, &vb.y_class, &vb.y_value);
         }
         let mut probe_steps = None;
-        if let Some(probe) = &plan.probe {
+        if let (true, Some(probe)) = (needs.probe, &plan.probe) {
             let steps = self.schedule.probe_steps().map(|v| v as f32);
             probe_steps = Some(steps.map(f64::from));
             gpu.write(&probe.steps, &steps);
@@ -912,8 +1046,14 @@ impl Trainer<'_> {
         self.update.encode(&mut encoder);
         plan.copy_outputs(&mut encoder);
         let submission = gpu.queue.submit([encoder.finish()]);
+        if let (true, Some(gd)) = (needs.dots, &mut self.grad_dot) {
+            gd.have_previous = true;
+        }
+        self.previous_lr = Some(eta as f32);
         self.pending = Some(Pending {
             probe_steps,
+            back_probe_at,
+            had_previous,
             step,
             epoch,
             batch: batch.len,
@@ -958,14 +1098,16 @@ impl Trainer<'_> {
 
     /// Submits the forward and backward pass of `batch`; for first-order also g(t)·g(t−1),
     /// which it waits for (the update needs it).
-    fn submit_gradient(&mut self, batch: &Batch) -> Result<Option<f64>> {
+    fn submit_gradient(&mut self, step: usize, batch: &Batch) -> Result<Option<f64>> {
         let gpu = &self.gpu;
         let plan = &self.plans[&batch.len];
         plan.write_batch(gpu, &batch.x, &batch.y_class, &batch.y_value);
+        plan.set_dropout_seed(gpu, self.args.seed, step as u64);
         let mut encoder = gpu.device.create_command_encoder(&Default::default());
         plan.forward.encode(&mut encoder);
         plan.backward.encode(&mut encoder);
-        let Some(gd) = &mut self.grad_dot else {
+        let sync = self.schedule.needs().grad_dot;
+        let Some(gd) = self.grad_dot.as_mut().filter(|_| sync) else {
             gpu.queue.submit([encoder.finish()]);
             return Ok(None);
         };
@@ -987,9 +1129,33 @@ impl Trainer<'_> {
         };
         let plan = &self.plans[&p.batch];
         let outputs = plan.fetch_outputs_after(&self.gpu, Some(p.submission.clone()))?;
-        let probes = match &plan.probe {
-            Some(probe) => Some(probe.fetch(&self.gpu, Some(p.submission))?),
-            None => None,
+        let probes: Option<[f64; 5]> = match (&plan.probe, p.probe_steps) {
+            (Some(probe), Some(_)) => {
+                let f = probe.fetch(&self.gpu, Some(p.submission.clone()))?;
+                Some(f.try_into().expect("five probes"))
+            }
+            _ => None,
+        };
+        let back_probe = match (&plan.probe, p.back_probe_at) {
+            (Some(probe), Some(at)) => Some(BackProbe {
+                start: probe.fetch(&self.gpu, Some(p.submission.clone()))?[0],
+                at,
+            }),
+            _ => None,
+        };
+        let dots = match &self.grad_dot {
+            Some(gd) if self.schedule.needs().dots => {
+                let v: Vec<f32> = gd
+                    .dots_readback
+                    .fetch_after(&self.gpu, Some(p.submission.clone()))?;
+                let (cross, own) = v.split_at(gd.partials.len());
+                use crate::ops::reduce::combine;
+                Some(Dots {
+                    own: combine(own),
+                    cross: p.had_previous.then(|| combine(cross)),
+                })
+            }
+            _ => None,
         };
         let finite =
             outputs.loss.is_finite() && !probes.is_some_and(|f| f.iter().any(|v| !v.is_finite()));
@@ -1009,6 +1175,7 @@ impl Trainer<'_> {
                 // The kept gradient may be the discarded, non-finite one.
                 gd.have_previous = false;
             }
+            self.schedule.forget_direction();
             self.steps_csv.write(&StepRecord {
                 step: p.step,
                 epoch: p.epoch + 1,
@@ -1048,8 +1215,13 @@ impl Trainer<'_> {
             loss: outputs.loss,
             probes,
             probe_steps: p.probe_steps,
+            dots,
+            back_probe,
         });
         self.guard_lr(p.lr);
+        if let Some(line) = self.schedule.record(p.step) {
+            self.write_rule_line(&line)?;
+        }
         self.steps_csv.write(&StepRecord {
             step: p.step,
             epoch: p.epoch + 1,
@@ -1106,7 +1278,7 @@ impl Trainer<'_> {
             let plan = &self.plans[&batch.len];
             plan.write_batch(&self.gpu, &batch.x, &batch.y_class, &batch.y_value);
             let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
-            plan.forward.encode(&mut encoder);
+            plan.eval_forward().encode(&mut encoder);
             plan.copy_outputs(&mut encoder);
             let submission = self.gpu.queue.submit([encoder.finish()]);
             let o = plan.fetch_outputs_after(&self.gpu, Some(submission))?;
@@ -1116,6 +1288,42 @@ impl Trainer<'_> {
         }
         let n = n.max(1) as f64;
         Ok((loss / n, correct / n))
+    }
+
+    /// Appends to `rule.csv` (created on the first line; a resumed run keeps the lines up
+    /// to its checkpoint).
+    fn write_rule_line(&mut self, line: &str) -> Result<()> {
+        use std::io::Write;
+        if self.rule_csv.is_none() {
+            let path = self.out.join("rule.csv");
+            let kept: Vec<String> = if self.first_step > 1 {
+                std::fs::read_to_string(&path)
+                    .unwrap_or_default()
+                    .lines()
+                    .skip(1)
+                    .filter(|l| {
+                        l.split(',')
+                            .next()
+                            .and_then(|v| v.parse::<usize>().ok())
+                            .is_some_and(|s| s < self.first_step)
+                    })
+                    .map(str::to_string)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let mut f = std::fs::File::create(&path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            writeln!(f, "{}", self.schedule.record_header().unwrap_or("step"))?;
+            for l in kept {
+                writeln!(f, "{l}")?;
+            }
+            self.rule_csv = Some(f);
+        }
+        if let Some(f) = &mut self.rule_csv {
+            writeln!(f, "{line}")?;
+        }
+        Ok(())
     }
 
     fn log_eval(&mut self, step: usize, epoch: usize) -> Result<()> {
@@ -1161,12 +1369,15 @@ impl Trainer<'_> {
 
     fn save_checkpoint(&self, step: usize, epoch: usize, sums: EpochSums) -> Result<()> {
         let values = self.params.download_all(&self.gpu)?;
+        let buffers = self.params.download_buffers(&self.gpu)?;
+        // Parameters, then running statistics, in PyTorch's state_dict names.
         let tensors: Vec<(String, Vec<usize>, &[f32])> = self
             .net
             .layout
             .slots
             .iter()
             .zip(&values)
+            .chain(self.net.buffers.slots.iter().zip(&buffers))
             .map(|(s, v)| (s.name.clone(), s.shape.clone(), v.as_slice()))
             .collect();
         let mut meta = TrainingMeta {
@@ -1280,7 +1491,7 @@ fn restore(
         );
     }
     let mut values = Vec::new();
-    for slot in &net.layout.slots {
+    for slot in net.layout.slots.iter().chain(&net.buffers.slots) {
         let (shape, data) = ckpt
             .tensor(&slot.name)
             .with_context(|| format!("{} has no tensor {}", path.display(), slot.name))?;
@@ -1294,7 +1505,9 @@ fn restore(
         }
         values.push(data.to_vec());
     }
+    let buffers = values.split_off(net.layout.slots.len());
     params.upload_all(gpu, &values);
+    params.upload_buffers(gpu, &buffers);
     let meta = ckpt.training_meta()?;
     schedule
         .restore(&meta.schedule_state)

@@ -1,0 +1,39 @@
+// Elementwise sums: the residual connection y = a + b (then ReLU), and y += x.
+
+struct Params { len: u32, relu: u32, pad0: u32, pad1: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+
+fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return gid.x + gid.y * nwg.x * 64u;
+}
+
+@compute @workgroup_size(64)
+fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if (i >= p.len) {
+        return;
+    }
+    var v = a[i] + b[i];
+    if (p.relu != 0u) {
+        v = max(v, 0.0);
+    }
+    y[i] = v;
+}
+
+// y += a (then ReLU).
+@compute @workgroup_size(64)
+fn accumulate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if (i >= p.len) {
+        return;
+    }
+    var v = y[i] + a[i];
+    if (p.relu != 0u) {
+        v = max(v, 0.0);
+    }
+    y[i] = v;
+}

@@ -1,0 +1,217 @@
+// Batch normalisation over NCHW tensors (PyTorch's BatchNorm2d) and its gradient.
+// Per-channel statistics are reduced by one workgroup per channel: 256 strided running
+// sums in a fixed order, then a tree in workgroup memory, so results are deterministic.
+// The mean is taken first, then the centred sum of squares (two passes over the channel).
+
+struct Params {
+    count: u32,     // batch·hw: values per channel
+    channels: u32,
+    hw: u32,
+    len: u32,       // batch·channels·hw
+    relu: u32,
+    acc_dx: u32,
+    acc_dgamma: u32,
+    acc_dbeta: u32,
+    eps: f32,
+    momentum: f32,
+    pad0: u32,
+    pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> gamma: array<f32>;
+@group(0) @binding(3) var<storage, read> beta: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+// [2·channels]: the batch means, then 1/√(σ² + eps).
+@group(0) @binding(5) var<storage, read_write> saved: array<f32>;
+@group(0) @binding(6) var<storage, read_write> running_mean: array<f32>;
+@group(0) @binding(7) var<storage, read_write> running_var: array<f32>;
+@group(0) @binding(8) var<storage, read> dz: array<f32>;
+@group(0) @binding(9) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(10) var<storage, read_write> dgamma: array<f32>;
+@group(0) @binding(11) var<storage, read_write> dbeta: array<f32>;
+// [2·channels]: Σdz, then Σdz·x̂, for the input gradient.
+@group(0) @binding(12) var<storage, read_write> sums: array<f32>;
+
+const WG: u32 = 256u;
+
+var<workgroup> tree_a: array<f32, 256>;
+var<workgroup> tree_b: array<f32, 256>;
+
+fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return gid.x + gid.y * nwg.x * 64u;
+}
+
+// Flat index of the k-th value (k < batch·hw) of channel c.
+fn at(c: u32, k: u32) -> u32 {
+    let n = k / p.hw;
+    return (n * p.channels + c) * p.hw + (k - n * p.hw);
+}
+
+// Sums `a` and `b` over the workgroup; every invocation gets the totals.
+fn tree_sum(lid: u32, a: f32, b: f32) -> vec2<f32> {
+    tree_a[lid] = a;
+    tree_b[lid] = b;
+    workgroupBarrier();
+    for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+        if (lid < stride) {
+            tree_a[lid] += tree_a[lid + stride];
+            tree_b[lid] += tree_b[lid + stride];
+        }
+        workgroupBarrier();
+    }
+    let total = vec2<f32>(tree_a[0], tree_b[0]);
+    workgroupBarrier();
+    return total;
+}
+
+// Mean and biased variance of channel c; writes them to `saved` as mean and inv_std.
+fn channel_stats(lid: u32, c: u32) -> vec2<f32> {
+    var s = 0.0;
+    for (var k = lid; k < p.count; k += WG) {
+        s += x[at(c, k)];
+    }
+    let mean = tree_sum(lid, s, 0.0).x / f32(p.count);
+    var q = 0.0;
+    for (var k = lid; k < p.count; k += WG) {
+        let d = x[at(c, k)] - mean;
+        q += d * d;
+    }
+    let var_b = tree_sum(lid, q, 0.0).x / f32(p.count);
+    if (lid == 0u) {
+        saved[c] = mean;
+        saved[p.channels + c] = 1.0 / sqrt(var_b + p.eps);
+    }
+    return vec2<f32>(mean, var_b);
+}
+
+// One workgroup per channel.
+@compute @workgroup_size(256)
+fn stats(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>,
+         @builtin(num_workgroups) nwg: vec3<u32>) {
+    let c = wg.x + wg.y * nwg.x;
+    if (c >= p.channels) {
+        return;
+    }
+    channel_stats(lid, c);
+}
+
+// As `stats`, and r ← (1 − m)·r + m·stat with the unbiased variance, as PyTorch.
+@compute @workgroup_size(256)
+fn stats_running(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>,
+                 @builtin(num_workgroups) nwg: vec3<u32>) {
+    let c = wg.x + wg.y * nwg.x;
+    if (c >= p.channels) {
+        return;
+    }
+    let st = channel_stats(lid, c);
+    if (lid == 0u) {
+        let n = f32(p.count);
+        let unbiased = st.y * n / (n - 1.0);
+        running_mean[c] = (1.0 - p.momentum) * running_mean[c] + p.momentum * st.x;
+        running_var[c] = (1.0 - p.momentum) * running_var[c] + p.momentum * unbiased;
+    }
+}
+
+fn affine(i: u32, c: u32, mean: f32, inv_std: f32) {
+    var v = (x[i] - mean) * inv_std * gamma[c] + beta[c];
+    if (p.relu != 0u) {
+        v = max(v, 0.0);
+    }
+    y[i] = v;
+}
+
+// Training mode: normalises with the batch statistics in `saved`.
+@compute @workgroup_size(64)
+fn normalize_batch(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if (i >= p.len) {
+        return;
+    }
+    let c = (i / p.hw) % p.channels;
+    affine(i, c, saved[c], saved[p.channels + c]);
+}
+
+// Eval mode: normalises with the running statistics.
+@compute @workgroup_size(64)
+fn normalize_running(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if (i >= p.len) {
+        return;
+    }
+    let c = (i / p.hw) % p.channels;
+    affine(i, c, running_mean[c], 1.0 / sqrt(running_var[c] + p.eps));
+}
+
+// Σdz and Σdz·x̂ of channel c; dβ (+)= Σdz, dγ (+)= Σdz·x̂.
+fn param_sums(lid: u32, c: u32) -> vec2<f32> {
+    let mean = saved[c];
+    let inv_std = saved[p.channels + c];
+    var a = 0.0;
+    var b = 0.0;
+    for (var k = lid; k < p.count; k += WG) {
+        let i = at(c, k);
+        let g = dz[i];
+        a += g;
+        b += g * ((x[i] - mean) * inv_std);
+    }
+    let s = tree_sum(lid, a, b);
+    if (lid == 0u) {
+        var db = s.x;
+        var dg = s.y;
+        if (p.acc_dbeta != 0u) {
+            db += dbeta[c];
+        }
+        if (p.acc_dgamma != 0u) {
+            dg += dgamma[c];
+        }
+        dbeta[c] = db;
+        dgamma[c] = dg;
+    }
+    return s;
+}
+
+// One workgroup per channel, when no input gradient is wanted.
+@compute @workgroup_size(256)
+fn param_grads(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>,
+               @builtin(num_workgroups) nwg: vec3<u32>) {
+    let c = wg.x + wg.y * nwg.x;
+    if (c >= p.channels) {
+        return;
+    }
+    param_sums(lid, c);
+}
+
+// As `param_grads`, keeping the two sums for `input_grad`.
+@compute @workgroup_size(256)
+fn channel_sums(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>,
+                @builtin(num_workgroups) nwg: vec3<u32>) {
+    let c = wg.x + wg.y * nwg.x;
+    if (c >= p.channels) {
+        return;
+    }
+    let s = param_sums(lid, c);
+    if (lid == 0u) {
+        sums[c] = s.x;
+        sums[p.channels + c] = s.y;
+    }
+}
+
+// dx (+)= γ·inv_std·(dz − Σdz/n − x̂·Σ(dz·x̂)/n).
+@compute @workgroup_size(64)
+fn input_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = index(gid, nwg);
+    if (i >= p.len) {
+        return;
+    }
+    let c = (i / p.hw) % p.channels;
+    let inv_std = saved[p.channels + c];
+    let xh = (x[i] - saved[c]) * inv_std;
+    let n = f32(p.count);
+    var g = gamma[c] * inv_std * (dz[i] - sums[c] / n - xh * (sums[p.channels + c] / n));
+    if (p.acc_dx != 0u) {
+        g += dx[i];
+    }
+    dx[i] = g;
+}

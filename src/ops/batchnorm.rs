@@ -1,0 +1,243 @@
+//! Batch normalisation over NCHW tensors (PyTorch's `BatchNorm2d`): training mode with the
+//! batch statistics (and the running-statistics update), eval mode with the running ones,
+//! and the training-mode gradient. Per-channel statistics are reduced by one workgroup per
+//! channel in a fixed order, so every result is deterministic.
+
+use super::{grid_1d, grid_groups, u};
+use crate::gpu::{Gpu, GpuError, Program, Tensor};
+use crate::shader;
+
+/// PyTorch's default `eps`.
+pub const BN_EPS: f32 = 1e-5;
+/// PyTorch's default `momentum` of the running statistics.
+pub const BN_MOMENTUM: f32 = 0.1;
+
+/// Geometry of a batch normalisation: input `[batch, channels, hw]` (hw = height·width).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BnShape {
+    pub batch: usize,
+    pub channels: usize,
+    pub hw: usize,
+}
+
+impl BnShape {
+    /// Elements of the input and the output.
+    pub fn tensor_len(&self) -> usize {
+        self.batch * self.channels * self.hw
+    }
+
+    /// Values each channel's statistics are taken over: batch·hw.
+    pub fn count(&self) -> usize {
+        self.batch * self.hw
+    }
+
+    /// Checks that the shape is non-empty and indexable in u32.
+    pub fn validate(&self, gpu: &Gpu) -> Result<(), GpuError> {
+        if [self.batch, self.channels, self.hw].contains(&0) {
+            return Err(GpuError::Shader(format!(
+                "batch_norm {self:?}: sizes must be at least 1"
+            )));
+        }
+        let len = self.tensor_len();
+        if len >= u32::MAX as usize {
+            return Err(GpuError::TooLarge {
+                what: "batch_norm input".into(),
+                bytes: 4 * len as u64,
+                limit: 4 * u32::MAX as u64,
+                adapter: gpu.info.name.clone(),
+            });
+        }
+        gpu.check_binding_size("batch_norm input", 4 * len as u64)
+    }
+
+    fn params(&self, relu: bool, acc_dx: bool, acc_dgamma: bool, acc_dbeta: bool) -> Params {
+        Params {
+            count: u(self.count()),
+            channels: u(self.channels),
+            hw: u(self.hw),
+            len: u(self.tensor_len()),
+            relu: u32::from(relu),
+            acc_dx: u32::from(acc_dx),
+            acc_dgamma: u32::from(acc_dgamma),
+            acc_dbeta: u32::from(acc_dbeta),
+            eps: BN_EPS,
+            momentum: BN_MOMENTUM,
+            pad: [0; 2],
+        }
+    }
+
+    fn check(&self, what: &str, t: &Tensor, len: usize) {
+        assert_eq!(t.len(), len, "batch_norm {what} size for {self:?}");
+    }
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    count: u32,
+    channels: u32,
+    hw: u32,
+    len: u32,
+    relu: u32,
+    acc_dx: u32,
+    acc_dgamma: u32,
+    acc_dbeta: u32,
+    eps: f32,
+    momentum: f32,
+    pad: [u32; 2],
+}
+
+/// Training mode: per-channel batch mean μ and biased variance σ² over batch·hw (mean
+/// first, then the centred sum of squares); `y = γ·(x − μ)/√(σ² + eps) + β`, then ReLU if
+/// `relu`. Writes μ and 1/√(σ² + eps) into `saved` (`[2·channels]`: the means, then the
+/// inverse standard deviations) for [`backward`]. With `running = Some((mean, var))` also
+/// updates them as PyTorch: `r ← (1 − m)·r + m·stat`, with the unbiased variance
+/// (σ²·n/(n − 1)) for the running variance. Like PyTorch, needs batch·hw ≥ 2.
+#[allow(clippy::too_many_arguments)]
+pub fn forward_train(
+    prog: &mut Program,
+    gpu: &Gpu,
+    s: &BnShape,
+    x: &Tensor,
+    gamma: &Tensor,
+    beta: &Tensor,
+    y: &Tensor,
+    saved: &Tensor,
+    running: Option<(&Tensor, &Tensor)>,
+    relu: bool,
+) -> Result<(), GpuError> {
+    s.validate(gpu)?;
+    if s.count() < 2 {
+        return Err(GpuError::Shader(format!(
+            "batch_norm {s:?}: training needs more than one value per channel"
+        )));
+    }
+    let c = s.channels;
+    s.check("input", x, s.tensor_len());
+    s.check("output", y, s.tensor_len());
+    s.check("gamma", gamma, c);
+    s.check("beta", beta, c);
+    s.check("saved statistics", saved, 2 * c);
+    let d = gpu.dummy();
+    let p = s.params(relu, false, false, false);
+    let shader = shader!("batchnorm");
+    let (entry, rm, rv) = match running {
+        Some((rm, rv)) => {
+            s.check("running mean", rm, c);
+            s.check("running variance", rv, c);
+            ("stats_running", rm, rv)
+        }
+        None => ("stats", d, d),
+    };
+    let k = gpu.kernel(&shader, entry, &[])?;
+    prog.dispatch(
+        gpu,
+        &k,
+        &p,
+        &[x, d, d, d, saved, rm, rv],
+        grid_groups(gpu, c),
+    )?;
+    let k = gpu.kernel(&shader, "normalize_batch", &[])?;
+    prog.dispatch(
+        gpu,
+        &k,
+        &p,
+        &[x, gamma, beta, y, saved],
+        grid_1d(gpu, s.tensor_len(), 1),
+    )
+}
+
+/// Eval mode: `y = γ·(x − running_mean)/√(running_var + eps) + β`, then ReLU if `relu`.
+#[allow(clippy::too_many_arguments)]
+pub fn forward_eval(
+    prog: &mut Program,
+    gpu: &Gpu,
+    s: &BnShape,
+    x: &Tensor,
+    gamma: &Tensor,
+    beta: &Tensor,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    y: &Tensor,
+    relu: bool,
+) -> Result<(), GpuError> {
+    s.validate(gpu)?;
+    let c = s.channels;
+    s.check("input", x, s.tensor_len());
+    s.check("output", y, s.tensor_len());
+    s.check("gamma", gamma, c);
+    s.check("beta", beta, c);
+    s.check("running mean", running_mean, c);
+    s.check("running variance", running_var, c);
+    let k = gpu.kernel(&shader!("batchnorm"), "normalize_running", &[])?;
+    let d = gpu.dummy();
+    let p = s.params(relu, false, false, false);
+    prog.dispatch(
+        gpu,
+        &k,
+        &p,
+        &[x, gamma, beta, y, d, running_mean, running_var],
+        grid_1d(gpu, s.tensor_len(), 1),
+    )
+}
+
+/// Backward of [`forward_train`] given `dz`, the gradient of the normalised output before
+/// any ReLU (the caller takes the ReLU off first), and the `saved` statistics:
+/// `dx = γ·inv_std/n·(n·dz − Σdz − x̂·Σ(dz·x̂))`, `dγ = Σ dz·x̂`, `dβ = Σ dz`, sums over
+/// batch·hw per channel. Each output is written, or added to where its flag is true.
+/// Records one workgroup-per-channel pass for the two sums, then, if `dx` is wanted, an
+/// elementwise pass (with a `[2·channels]` scratch tensor allocated here).
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    prog: &mut Program,
+    gpu: &Gpu,
+    s: &BnShape,
+    x: &Tensor,
+    gamma: &Tensor,
+    saved: &Tensor,
+    dz: &Tensor,
+    dx: Option<(&Tensor, bool)>,
+    dgamma: (&Tensor, bool),
+    dbeta: (&Tensor, bool),
+) -> Result<(), GpuError> {
+    s.validate(gpu)?;
+    let c = s.channels;
+    s.check("input", x, s.tensor_len());
+    s.check("output gradient", dz, s.tensor_len());
+    s.check("gamma", gamma, c);
+    s.check("saved statistics", saved, 2 * c);
+    s.check("gamma gradient", dgamma.0, c);
+    s.check("beta gradient", dbeta.0, c);
+    let d = gpu.dummy();
+    let shader = shader!("batchnorm");
+    let acc_dx = dx.is_some_and(|(_, a)| a);
+    let p = s.params(false, acc_dx, dgamma.1, dbeta.1);
+    let Some((dx, _)) = dx else {
+        let k = gpu.kernel(&shader, "param_grads", &[])?;
+        return prog.dispatch(
+            gpu,
+            &k,
+            &p,
+            &[x, d, d, d, saved, d, d, dz, d, dgamma.0, dbeta.0],
+            grid_groups(gpu, c),
+        );
+    };
+    s.check("input gradient", dx, s.tensor_len());
+    let sums = gpu.zeros("batch_norm gradient sums", &[2 * c])?;
+    let k = gpu.kernel(&shader, "channel_sums", &[])?;
+    prog.dispatch(
+        gpu,
+        &k,
+        &p,
+        &[x, d, d, d, saved, d, d, dz, d, dgamma.0, dbeta.0, &sums],
+        grid_groups(gpu, c),
+    )?;
+    let k = gpu.kernel(&shader, "input_grad", &[])?;
+    prog.dispatch(
+        gpu,
+        &k,
+        &p,
+        &[x, gamma, d, d, saved, d, d, dz, dx, d, d, &sums],
+        grid_1d(gpu, s.tensor_len(), 1),
+    )
+}

@@ -1,0 +1,204 @@
+//! `etaprobe train --model resnet18` end to end on small generated CIFAR files: training
+//! with batch norm and dropout, exact resume, CIFAR-100, the checkpoint's PyTorch names,
+//! and bad options.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use etaprobe::data::{synth, DatasetKind};
+use etaprobe::train::checkpoint;
+
+fn etaprobe(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+        .args(args)
+        .env_remove("ETAPROBE_DATA")
+        .env_remove("ETAPROBE_ADAPTER")
+        .output()
+        .expect("run etaprobe")
+}
+
+fn ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "etaprobe failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn fake(kind: DatasetKind, train: usize, test: usize) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = synth::write_fake_dataset(kind, dir.path(), train, test, 7).unwrap();
+    (dir, path)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn small_resnet<'a>(dataset: &'a str, data: &'a Path, schedule: &'a str) -> Vec<&'a str> {
+    vec![
+        "train",
+        "--model",
+        "resnet18",
+        "--width-mult",
+        "0.125",
+        "--dropout",
+        "0.2",
+        "--dataset",
+        dataset,
+        "--data",
+        s(data),
+        "--schedule",
+        schedule,
+        "--lr",
+        "0.05",
+        "--batch-size",
+        "8",
+        "--epochs",
+        "2",
+        "--seed",
+        "5",
+    ]
+}
+
+#[test]
+fn resnet_trains_resumes_exactly_and_saves_torchvision_names() {
+    let (_d, data) = fake(DatasetKind::Cifar10, 20, 10);
+    let runs = tempfile::tempdir().unwrap();
+    let (full, part) = (runs.path().join("full"), runs.path().join("part"));
+    let common = small_resnet("cifar10", &data, "newton");
+    ok(&etaprobe(&[&common[..], &["--out", s(&full)]].concat()));
+    ok(&etaprobe(
+        &[&common[..], &["--out", s(&part), "--max-steps", "4"]].concat(),
+    ));
+    let ckpt = part.join("checkpoint.safetensors");
+    ok(&etaprobe(&[&common[..], &["--resume", s(&ckpt)]].concat()));
+    let read = |p: &Path, f: &str| std::fs::read_to_string(p.join(f)).unwrap();
+    assert_eq!(read(&full, "steps.csv"), read(&part, "steps.csv"));
+    let no_time = |p: &Path| -> Vec<String> {
+        read(p, "epochs.csv")
+            .lines()
+            .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+            .collect()
+    };
+    assert_eq!(no_time(&full), no_time(&part));
+    for line in read(&full, "steps.csv").lines().skip(1) {
+        let loss: f64 = line.split(',').nth(2).unwrap().parse().unwrap();
+        assert!(loss.is_finite(), "{line}");
+    }
+
+    let ckpt = checkpoint::load(full.join("checkpoint.safetensors")).unwrap();
+    for (name, shape) in [
+        ("conv1.weight", vec![8, 3, 3, 3]),
+        ("bn1.running_mean", vec![8]),
+        ("layer1.0.conv1.weight", vec![8, 8, 3, 3]),
+        ("layer2.0.downsample.0.weight", vec![16, 8, 1, 1]),
+        ("layer2.0.downsample.1.running_var", vec![16]),
+        ("layer4.1.bn2.bias", vec![64]),
+        ("fc.weight", vec![10, 64]),
+    ] {
+        let (got, _) = ckpt.tensor(name).unwrap_or_else(|| panic!("no {name}"));
+        assert_eq!(got, shape.as_slice(), "{name}");
+    }
+    // Training moved the running statistics away from their initial values.
+    let (_, var) = ckpt.tensor("bn1.running_var").unwrap();
+    assert!(var.iter().any(|&v| v != 1.0));
+    let run: serde_json::Value = serde_json::from_str(&read(&full, "run.json")).unwrap();
+    assert!(run["totals"]["gpu_bytes_allocated"].as_u64().unwrap() > 0);
+    assert!(run["totals"]["probes_per_pass"].as_u64().is_some());
+}
+
+#[test]
+fn resnet_trains_on_cifar100_fine_labels() {
+    let (_d, data) = fake(DatasetKind::Cifar100, 16, 8);
+    let runs = tempfile::tempdir().unwrap();
+    let out = runs.path().join("c100");
+    let common = small_resnet("cifar100", &data, "basic");
+    ok(&etaprobe(
+        &[&common[..], &["--out", s(&out), "--max-steps", "2"]].concat(),
+    ));
+    let ckpt = checkpoint::load(out.join("checkpoint.safetensors")).unwrap();
+    assert_eq!(ckpt.tensor("fc.weight").unwrap().0, [100, 64]);
+    let epochs = std::fs::read_to_string(out.join("epochs.csv")).unwrap();
+    assert_eq!(epochs.lines().count(), 2, "{epochs}");
+}
+
+#[test]
+fn impossible_resnet_options_are_refused_before_training() {
+    let (_d, data) = fake(DatasetKind::Cifar10, 10, 4);
+    let runs = tempfile::tempdir().unwrap();
+    let base = |extra: &[&str], out: &Path| -> Output {
+        let mut args = vec![
+            "train",
+            "--dataset",
+            "cifar10",
+            "--data",
+            s(&data),
+            "--max-steps",
+            "1",
+            "--out",
+            s(out),
+        ];
+        args.extend_from_slice(extra);
+        etaprobe(&args)
+    };
+    for (extra, needle) in [
+        (
+            &["--model", "resnet18", "--dropout", "1.5"][..],
+            "--dropout",
+        ),
+        (
+            &["--model", "lenet", "--dropout", "0.2"][..],
+            "resnet18 only",
+        ),
+        (
+            &["--model", "resnet18", "--width-mult", "0"][..],
+            "--width-mult",
+        ),
+    ] {
+        let out = runs.path().join("bad");
+        let o = base(extra, &out);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(err.contains(needle), "{extra:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!out.exists(), "{extra:?} left a run directory");
+    }
+}
+
+/// A batch whose activations exceed one storage binding fails before the first step, with
+/// the limit in the message (lavapipe allows 128 MiB; a GPU may allow more, then it runs).
+#[test]
+fn a_batch_too_big_for_the_adapter_fails_before_training() {
+    let gpu = etaprobe::gpu::Gpu::open(None).unwrap();
+    let limit = gpu.limits.max_storage_buffer_binding_size;
+    // The stem's output: 64 channels of 32×32 per image.
+    let batch = (limit / (4 * 64 * 1024) + 1) as usize;
+    if batch > 2000 {
+        eprintln!("skipped: this adapter binds {limit} bytes");
+        return;
+    }
+    let (_d, data) = fake(DatasetKind::Cifar10, batch, 4);
+    let runs = tempfile::tempdir().unwrap();
+    let out = runs.path().join("big");
+    let o = etaprobe(&[
+        "train",
+        "--model",
+        "resnet18",
+        "--dataset",
+        "cifar10",
+        "--data",
+        s(&data),
+        "--batch-size",
+        &batch.to_string(),
+        "--max-steps",
+        "1",
+        "--out",
+        s(&out),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot lay out resnet18"), "{err}");
+    assert!(err.contains("allows at most"), "{err}");
+    assert!(!out.exists(), "a run directory was left");
+}
