@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 only="boston,fashion,lenet,resnet"
-schedules="basic,first-order,newton,secant,auto"
+schedules="basic,first-order,newton,newton-eps1e-2,secant,auto"
 epochs=""
 width="1"
 out="runs/reproduce"
@@ -46,12 +46,24 @@ declare -A setup=(
     [resnet-lr0.01]="resnet18 cifar10 256 0.01 20 --dropout 0.2"
 )
 # The first-order rule's α per experiment (the paper gives none; see docs/reproduction.md).
-declare -A alpha=([boston]=1e-4 [fashion]=1e-3 [lenet]=1e-3 [resnet-lr0.1]=1e-3 [resnet-lr0.01]=1e-3)
+declare -A alpha=([boston]=1e-6 [fashion]=1e-3 [lenet]=1e-3 [resnet-lr0.1]=1e-3 [resnet-lr0.01]=1e-3)
+
+# Training-split sizes (Boston: 80% of 506 rows), for one checkpoint per epoch.
+steps_per_epoch() {
+    local n
+    case "$1" in boston) n=404 ;; fashion-mnist) n=60000 ;; *) n=50000 ;; esac
+    echo $(( (n + $2 - 1) / $2 ))
+}
 
 run() {  # name dir args...
     local dir="$1"; shift
     if [ -f "$dir/run.json" ] && grep -q '"finished": "' "$dir/run.json"; then
         echo "done already: $dir"; return
+    fi
+    if [ -f "$dir/checkpoint.safetensors" ] && [ -z "$dry" ]; then
+        echo "+ resuming $dir"
+        "$bin" train "$@" --resume "$dir/checkpoint.safetensors" || echo "FAILED (kept its records): $dir"
+        return
     fi
     echo "+ $bin train $* --out $dir"
     [ -n "$dry" ] || "$bin" train "$@" --out "$dir" || echo "FAILED (kept its records): $dir"
@@ -69,8 +81,12 @@ for exp in boston fashion lenet resnet-lr0.1 resnet-lr0.01; do
     dirs=()
     for s in ${schedules//,/ }; do
         opts=(--model "$model" --dataset "$dataset" --batch-size "$batch" --lr "$lr"
-              --epochs "$n" --seed 1 --schedule "$s")
+              --epochs "$n" --seed 1 --schedule "${s%%-eps*}")
         [ "$s" = first-order ] && opts+=(--alpha "${alpha[$exp]}")
+        # newton-epsE: the newton rule with probe spacing E instead of the paper's 1e-5.
+        case "$s" in newton-eps*) opts+=(--eps "${s#newton-eps}") ;; esac
+        # A checkpoint per epoch, so that an interrupted long run resumes (--resume).
+        opts+=(--checkpoint-every "$(steps_per_epoch "$dataset" "$batch")")
         # shellcheck disable=SC2206
         run "$out/$name-$s" "${opts[@]}" $extra
         dirs+=("$out/$name-$s")
