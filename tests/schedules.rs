@@ -384,53 +384,80 @@ fn probes_on_their_own_batch_score_only_that_batch() {
 }
 
 #[test]
-fn auto_fits_the_parabola_of_the_last_update_and_moves_towards_its_minimum() {
-    use etaprobe::schedule::{Auto, AUTO_DOWN, AUTO_GAIN, AUTO_UP};
+fn auto_fits_the_parabola_of_the_last_update_and_flags_far_overshoots() {
+    use etaprobe::schedule::{Auto, AUTO_DOWN, AUTO_UP, LINE_MIN_PROBES, LINE_OVERSHOOT};
     // φ(s) = 3 − 2s + 5s²: curvature 10, minimum at 0.2; measured at s = 0.5.
     let phi = |s: f64| 3.0 - 2.0 * s + 5.0 * s * s;
     let slope = |s: f64| -2.0 + 10.0 * s;
     let fit = Auto::fit(0.5, phi(0.0), phi(0.5), -slope(0.5));
     assert!((fit.curvature - 10.0).abs() < 1e-12, "{fit:?}");
     assert!((fit.minimum - 0.2).abs() < 1e-12, "{fit:?}");
-    // η moves a share λ of the log-distance to the minimum.
-    let lr = Auto::correct(0.5, AUTO_GAIN, &fit);
-    assert!((lr.ln() - (0.5f64.ln() + AUTO_GAIN * (0.2f64 / 0.5).ln())).abs() < 1e-12);
-    // A concave line, or a curvature below the losses' rounding, says: step further.
+    // A concave line, or a curvature below the losses' rounding with a visible drop,
+    // says: step further.
     let concave = Auto::fit(0.5, 1.0, 0.9, 1.0);
     assert_eq!(concave.minimum, 0.5 * AUTO_UP);
     let flat = Auto::fit(1e-4, 500.0, 500.0 - 1e-4 * 50.0, 50.0 + 1e-9);
     assert_eq!(flat.minimum, 1e-4 * AUTO_UP);
-    // At a minimum neither the drop nor the curvature is resolved: η stays.
+    // At a minimum neither the drop nor the curvature is resolved: no verdict.
     let still = Auto::fit(0.3, 0.0615, 0.0615 + 1e-10, 1e-9);
     assert_eq!(still.minimum, 0.3);
-    assert_eq!(Auto::correct(0.3, AUTO_GAIN, &still), 0.3);
-    // Steps are bounded either way, and η stays positive.
     // The loss rose by 10 with the slope at s = 1 still rising: the minimum is behind 0.
     let far = Auto::fit(1.0, 10.0, 20.0, -15.0);
     assert_eq!(far.minimum, 1.0 / AUTO_DOWN);
-    let lr = Auto::correct(1.0, AUTO_GAIN, &far);
-    assert!(lr > 0.0 && (lr - AUTO_DOWN.powf(-AUTO_GAIN)).abs() < 1e-12);
+    // Only a median of many probes far below η counts as overshooting.
+    let low = 0.5 / LINE_OVERSHOOT;
+    assert!(!Auto::line_overshoots(&[low; LINE_MIN_PROBES - 1]));
+    assert!(Auto::line_overshoots(&[low; LINE_MIN_PROBES]));
+    let mut mixed = vec![low; LINE_MIN_PROBES];
+    mixed.extend(vec![2.0; LINE_MIN_PROBES + 1]);
+    assert!(!Auto::line_overshoots(&mixed), "a minority of low minima");
 }
 
 #[test]
-fn secant_grows_eta_when_the_slope_keeps_its_sign_and_shrinks_it_after_an_overshoot() {
-    use etaprobe::schedule::{Dots, Secant, SECANT_GAIN};
-    let dots = |cross| Dots {
-        own: 1.0,
-        cross: Some(cross),
+fn secant_changes_eta_only_on_statistical_evidence() {
+    use etaprobe::schedule::{Decision, Dots, Secant};
+    use rand::Rng;
+    let mut r = common::rng(5);
+    let noise = |r: &mut rand_chacha::ChaCha8Rng| r.random::<f64>() * 2.0 - 1.0;
+    // Runs `steps` steps whose ρ is `rho` plus noise and whose Pflug statistic w·d − (η/2)|d|²
+    // is `pflug` times its scale plus noise; returns the first decision that is not Keep.
+    let mut run = |rho: f64, pflug: f64, steps: usize| {
+        let mut s = Secant::new(0.1);
+        for step in 0..steps {
+            let (own, norm) = (1.0, 1.0);
+            let half = 0.1 / 2.0 * norm;
+            let dots = Dots {
+                own,
+                cross: Some((rho + 0.2 * noise(&mut r)) * own),
+                weights: half * (1.0 + pflug + 0.05 * noise(&mut r)),
+                norm,
+            };
+            let d = s.learn(&dots, 0.1);
+            if d != Decision::Keep {
+                return (d, step);
+            }
+        }
+        (Decision::Keep, steps)
     };
-    assert_eq!(Secant::rho(Some(2.0), &dots(1.0)), Some(0.5));
-    assert_eq!(Secant::rho(None, &dots(1.0)), None, "no previous step");
     assert_eq!(
-        Secant::rho(Some(-1.0), &dots(1.0)),
-        None,
-        "the last step went uphill"
+        run(0.5, 5.0, 500).0,
+        Decision::Up,
+        "the slope keeps its sign"
     );
-    let up = Secant::step(0.1, SECANT_GAIN, 0.5);
-    let down = Secant::step(0.1, SECANT_GAIN, -50.0);
-    assert!(up > 0.1 && down < 0.1 && down > 0.0);
+    assert_eq!(run(-0.8, 5.0, 500).0, Decision::Overshoot);
+    let (d, at) = run(0.0, 0.0, 500);
+    assert_eq!(d, Decision::Stationary, "Pflug's condition holds");
     assert!(
-        (down - 0.1 * (-SECANT_GAIN).exp()).abs() < 1e-15,
-        "bounded by e^-κ"
+        at >= 199,
+        "stationarity needs a window of 200 steps, decided at {at}"
+    );
+    // Noisy slopes around zero far from stationarity: no evidence, η stays.
+    assert_eq!(run(0.0, 5.0, 1500).0, Decision::Keep);
+    // A weak negative mean is not an overshoot: the one-step optimum is not the target.
+    assert_eq!(run(-0.05, 5.0, 1500).0, Decision::Keep);
+    assert_eq!(
+        Secant::rho(None, &Dots::default()),
+        None,
+        "no previous step"
     );
 }

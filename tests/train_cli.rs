@@ -201,7 +201,7 @@ fn secant_and_auto_reach_least_squares_from_any_starting_rate() {
             let mut probed = 0;
             for line in rule.lines().skip(1) {
                 let c: Vec<&str> = line.split(',').collect();
-                let (Ok(step), Ok(start)) = (c[0].parse::<usize>(), c[3].parse::<f64>()) else {
+                let (Ok(step), Ok(start)) = (c[0].parse::<usize>(), c[5].parse::<f64>()) else {
                     continue;
                 };
                 let before = losses[step - 2];

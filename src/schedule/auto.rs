@@ -1,5 +1,5 @@
-//! `auto`: the secant rule, corrected every k steps by a Newton step on the line of the
-//! previous update, measured on an independent batch with one extra forward pass.
+//! `auto`: the `secant` rule's tests, plus a check of the last update's line every k steps,
+//! measured on an independent batch with one extra forward pass.
 //!
 //! At step t the weights are w(t) = w(t−1) − η(t−1)·d(t−1), and batch t has not been used
 //! to choose d(t−1). Along that line, φ(s) = L_t(w(t−1) − s·d(t−1)), three numbers pin a
@@ -7,31 +7,34 @@
 //! (free), and φ(0) = L_t(w(t−1)) is one forward pass at w(t) + η(t−1)·d(t−1). The curvature
 //! c = 2(φ(0) − φ(η) − η·d·g)/η² and the minimum s* = η + d(t−1)·g(t)/c follow. The probe is
 //! η away from the point, not an absolute ε: its loss difference is far above f32 rounding
-//! at any η. Because batch t is independent of d(t−1), E[φ] is the expected loss, and s*
-//! estimates the η that minimises the expected loss after one step (the same point the
-//! secant rule settles at), not the minimum of one batch's line, which is several times
-//! larger at the start of training and makes the paper's rule diverge.
+//! at any η.
 //!
-//! η moves towards s* in log space by a gain λ, bounded per probe, and never crosses zero;
-//! a line with no curvature (c ≤ 0) counts as s* = 4η. Between probes the secant rule runs.
+//! The line's minimum is the one-step optimum, which gradient noise drives far below the
+//! best rate (docs/design-notes.md §4), so it is not a target: it only says, faster and more
+//! surely than ρ's mean, that η is far too large. When the median of s*/η over the probes
+//! since η last changed is below 1/8 (at least 8 probes), η halves; otherwise the secant
+//! rule's tests decide.
 
-use super::secant::{opt, Secant, SECANT_GAIN};
-use super::{state_f64, BackProbe, Needs, Observation, Schedule};
+use super::secant::{opt, Decision, Secant};
+use super::{BackProbe, Needs, Observation, Schedule};
 use crate::train::metrics::ProbeRecord;
 
-/// λ: the share of the log-distance to s* that one probe moves η.
-pub const AUTO_GAIN: f64 = 0.15;
-/// Bounds on log(s*/η(t−1)) per probe: at most ×4 up, ÷16 down.
+/// Bounds on s*/η from one probe: a line with no curvature counts as s* = 4η, and a
+/// minimum behind the start as s* = η/16.
 pub const AUTO_UP: f64 = 4.0;
 pub const AUTO_DOWN: f64 = 16.0;
+/// The line says "far too large" when the median of s*/η is below 1/this.
+pub const LINE_OVERSHOOT: f64 = 8.0;
+/// Probes the median needs.
+pub const LINE_MIN_PROBES: usize = 8;
 
 pub struct Auto {
-    lr: f64,
     every: usize,
-    gain: f64,
     secant: Secant,
+    /// s*/η of the probes since η last changed.
+    ratios: Vec<f64>,
     last: Option<LineFit>,
-    last_rho: Option<f64>,
+    last_decision: Option<Decision>,
 }
 
 /// What one probe measured.
@@ -48,18 +51,24 @@ pub struct LineFit {
 
 impl Auto {
     pub fn new(lr: f64, every: usize) -> Auto {
-        Auto::with_gain(lr, every, AUTO_GAIN)
+        Auto {
+            every: every.max(1),
+            secant: Secant::new(lr),
+            ratios: Vec::new(),
+            last: None,
+            last_decision: None,
+        }
     }
 
-    pub fn with_gain(lr: f64, every: usize, gain: f64) -> Auto {
-        Auto {
-            lr,
-            every: every.max(1),
-            gain,
-            secant: Secant::with_gain(lr, SECANT_GAIN),
-            last: None,
-            last_rho: None,
+    /// Whether the probes since η last changed say it is far too large.
+    pub fn line_overshoots(ratios: &[f64]) -> bool {
+        if ratios.len() < LINE_MIN_PROBES {
+            return false;
         }
+        let mut r = ratios.to_vec();
+        r.sort_by(f64::total_cmp);
+        let median = (r[(r.len() - 1) / 2] + r[r.len() / 2]) / 2.0;
+        median < 1.0 / LINE_OVERSHOOT
     }
 
     /// The parabola through φ(0) = `start`, φ(s) = `loss` and φ′(s) = −`cross`. When its
@@ -85,14 +94,6 @@ impl Auto {
             minimum,
         }
     }
-
-    /// η moved a share `gain` of the log-distance towards the line's minimum.
-    pub fn correct(lr: f64, gain: f64, fit: &LineFit) -> f64 {
-        let r = (fit.minimum / fit.at)
-            .ln()
-            .clamp(-AUTO_DOWN.ln(), AUTO_UP.ln());
-        lr * (gain * r).exp()
-    }
 }
 
 impl Schedule for Auto {
@@ -101,11 +102,11 @@ impl Schedule for Auto {
     }
 
     fn lr(&self) -> f64 {
-        self.lr
+        self.secant.lr()
     }
 
     fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
+        self.secant.set_lr(lr);
     }
 
     fn needs(&self) -> Needs {
@@ -117,18 +118,28 @@ impl Schedule for Auto {
     }
 
     fn observe(&mut self, obs: &Observation) -> Option<ProbeRecord> {
-        let own_prev = self.secant_own();
-        self.last_rho = obs.dots.as_ref().and_then(|d| Secant::rho(own_prev, d));
-        self.feed_secant(obs);
         self.last = match (&obs.back_probe, obs.dots.as_ref().and_then(|d| d.cross)) {
-            (Some(BackProbe { start, at }), Some(cross)) if *at > 0.0 => {
+            (Some(BackProbe { start, at }), Some(cross)) if *at > 0.0 && start.is_finite() => {
                 Some(Auto::fit(*at, *start, obs.loss, cross))
             }
             _ => None,
         };
-        if let Some(fit) = self.last.filter(|f| f.start.is_finite()) {
-            self.lr = Auto::correct(self.lr, self.gain, &fit);
+        if let Some(fit) = &self.last {
+            self.ratios.push(fit.minimum / fit.at);
         }
+        let Some(dots) = &obs.dots else {
+            return None;
+        };
+        let mut decision = self.secant.learn(dots, obs.lr);
+        if decision == Decision::Keep && Auto::line_overshoots(&self.ratios) {
+            decision = Decision::Overshoot;
+            self.secant.reset_window();
+        }
+        if decision != Decision::Keep {
+            self.ratios.clear();
+            self.secant.set_lr(self.secant.lr() * decision.factor());
+        }
+        self.last_decision = Some(decision);
         None
     }
 
@@ -137,14 +148,21 @@ impl Schedule for Auto {
     }
 
     fn record_header(&self) -> Option<&'static str> {
-        Some("step,rho,probe_at,probe_start,curvature,line_minimum")
+        Some("step,rho,pflug,decision,probe_at,probe_start,curvature,line_minimum")
     }
 
     fn record(&self, step: usize) -> Option<String> {
         let f = self.last;
+        let secant = self.secant.record(step).unwrap_or_default();
+        let (_, rest) = secant.split_once(',').unwrap_or(("", ""));
+        let mut cols: Vec<&str> = rest.split(',').collect();
+        cols.truncate(2);
+        let decision = self
+            .last_decision
+            .map_or(String::new(), |d| format!("{d:?}").to_lowercase());
         Some(format!(
-            "{step},{},{},{},{},{}",
-            opt(self.last_rho),
+            "{step},{},{decision},{},{},{},{}",
+            cols.join(","),
             opt(f.map(|f| f.at)),
             opt(f.map(|f| f.start)),
             opt(f.map(|f| f.curvature)),
@@ -153,22 +171,12 @@ impl Schedule for Auto {
     }
 
     fn state(&self) -> serde_json::Value {
-        serde_json::json!({ "lr": self.lr, "secant": self.secant.state() })
+        serde_json::json!({ "secant": self.secant.state(), "ratios": self.ratios })
     }
 
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), String> {
-        self.lr = state_f64(state, "lr")?;
-        self.secant.restore(&state["secant"])
-    }
-}
-
-impl Auto {
-    fn secant_own(&self) -> Option<f64> {
-        self.secant.state()["own"].as_f64()
-    }
-
-    /// Keeps the secant's memory of d·g current (its η is not used).
-    fn feed_secant(&mut self, obs: &Observation) {
-        self.secant.observe(obs);
+        self.secant.restore(&state["secant"])?;
+        self.ratios = serde_json::from_value(state["ratios"].clone()).unwrap_or_default();
+        Ok(())
     }
 }

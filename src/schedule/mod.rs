@@ -7,11 +7,11 @@ mod first_order;
 mod newton;
 mod secant;
 
-pub use auto::{Auto, LineFit, AUTO_DOWN, AUTO_GAIN, AUTO_UP};
+pub use auto::{Auto, LineFit, AUTO_DOWN, AUTO_UP, LINE_MIN_PROBES, LINE_OVERSHOOT};
 pub use basic::Basic;
 pub use first_order::FirstOrder;
 pub use newton::Newton;
-pub use secant::{Secant, SECANT_GAIN};
+pub use secant::{Decision, Secant};
 
 use crate::train::metrics::ProbeRecord;
 
@@ -24,6 +24,8 @@ pub struct Observation {
     pub epoch: usize,
     /// Mean loss of the step's batch at w(t).
     pub loss: f64,
+    /// η(t), the rate the step's update used.
+    pub lr: f64,
     /// f(η + kε) for k = −2..2 on the step's batch, when the schedule asked for them.
     pub probes: Option<[f64; 5]>,
     /// The step sizes those probes actually used (η + kε rounded to f32 on the GPU).
@@ -41,6 +43,10 @@ pub struct Dots {
     pub own: f64,
     /// d(t−1)·g(t); None at the first step (or after a discarded one).
     pub cross: Option<f64>,
+    /// w(t)·d(t), before the update.
+    pub weights: f64,
+    /// d(t)·d(t).
+    pub norm: f64,
 }
 
 /// The step's batch loss at the previous weights, w(t) + η(t−1)·d(t−1) = w(t−1).

@@ -1,40 +1,135 @@
-//! `secant`: a quasi-Newton rule on η that costs no extra pass (the paper's empty §3.3).
+//! `secant`: η from statistical tests on numbers the step already has (no extra pass).
 //!
 //! Along the previous step's direction d(t−1), the loss slope at the start of the step is
-//! −d(t−1)·g(t−1) and at its end −d(t−1)·g(t). Their ratio ρ(t) = d(t−1)·g(t) / d(t−1)·g(t−1)
-//! is the secant's verdict on η(t−1): ρ > 0, the slope kept its sign (the step fell short);
-//! ρ < 0, the step overshot the line's minimum. Because g(t) comes from a fresh batch, the
-//! expected ρ is zero exactly where η minimises the expected loss after one SGD step
-//! (E[d·∇L(w − ηd)] = 0, noise included), which is the η this rule settles around:
-//! log η(t+1) = log η(t) + κ·clamp(ρ(t), −1, 1).
-//! The change is multiplicative (η never crosses zero) and bounded by e^κ per step; both dot
-//! products are computed on the GPU and read back one step late, so no step waits for them.
+//! −d(t−1)·g(t−1) and at its end −d(t−1)·g(t), g(t) being measured on a fresh batch. Their
+//! ratio ρ(t) = d(t−1)·g(t) / d(t−1)·g(t−1) is the secant's verdict on the step: ρ > 0, the
+//! slope kept its sign (the step fell short); ρ < 0, it overshot the line's minimum.
+//!
+//! Following ρ's sign step by step targets the one-step optimum, which gradient noise
+//! drives towards zero (measured: docs/design-notes.md §4). So η changes only on evidence,
+//! gathered over a window of steps since its last change:
+//! - ρ's mean significantly positive (t > 3): the steps are too short, η doubles;
+//! - ρ's mean significantly negative and below −0.1 (t < −3): overshooting, η halves
+//!   (at SGD's noise floor ρ's mean is slightly negative at any η: a small negative mean is
+//!   not a reason to shrink η);
+//! - SGD at a constant η has reached its stationary distribution (Pflug's condition
+//!   E[w·d] = (η/2)·E[|d|²], tested by batch means to within 20% of its scale): progress
+//!   at this η has stalled, η halves.
+//!
+//! Otherwise η stays. Changes are multiplicative, so η never crosses zero. The dots are
+//! computed on the GPU and read back one step late, so no step waits for them.
 
 use super::{state_f64, Dots, Needs, Observation, Schedule};
 use crate::train::metrics::ProbeRecord;
 
-/// κ: the log-gain per step. Measured on LeNet-5/CIFAR-10 (docs/design-notes.md).
-pub const SECANT_GAIN: f64 = 0.25;
+/// ρ's mean below which a significantly negative ρ means overshooting (measured:
+/// docs/design-notes.md §5).
+pub const OVERSHOOT_MEAN: f64 = -0.1;
+/// Steps a window needs before ρ is tested.
+pub const RHO_MIN_STEPS: usize = 30;
+/// Steps a window needs before stationarity is tested, and the batch means it uses.
+pub const STATIONARY_MIN_STEPS: usize = 200;
+const BATCH_MEANS: usize = 10;
+/// Stationarity: the batch-means confidence bound of Pflug's statistic within this share
+/// of its scale (η/2)·|d|².
+const STATIONARY_TOLERANCE: f64 = 0.2;
+/// A window is dropped after this many steps without a decision, so that it tracks the
+/// current phase of training.
+const MAX_WINDOW: usize = 2000;
 
 pub struct Secant {
     lr: f64,
-    gain: f64,
     /// d(t−1)·g(t−1) of the last observed step.
     own: Option<f64>,
+    window: Window,
+    last: Option<Decision>,
     last_rho: Option<f64>,
+    /// The last step's Pflug statistic over its scale.
+    last_pflug: Option<f64>,
+}
+
+/// The statistics gathered since η last changed.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Window {
+    rho: Vec<f64>,
+    /// Pflug's statistic w·d − (η/2)|d|² per step, and its scale (η/2)|d|².
+    pflug: Vec<f64>,
+    scale: Vec<f64>,
+}
+
+/// What a step's observation decided.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Decision {
+    Keep,
+    Up,
+    Overshoot,
+    Stationary,
+}
+
+impl Decision {
+    /// The factor η is multiplied by.
+    pub fn factor(self) -> f64 {
+        match self {
+            Decision::Keep => 1.0,
+            Decision::Up => 2.0,
+            Decision::Overshoot | Decision::Stationary => 0.5,
+        }
+    }
+}
+
+fn mean(x: &[f64]) -> f64 {
+    x.iter().sum::<f64>() / x.len().max(1) as f64
+}
+
+/// The t-statistic of x's mean (0 when its spread is 0).
+fn t_statistic(x: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let m = mean(x);
+    let var = x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    if var > 0.0 {
+        m / (var / n).sqrt()
+    } else {
+        0.0
+    }
+}
+
+impl Window {
+    fn decide(&self) -> Decision {
+        if self.rho.len() >= RHO_MIN_STEPS {
+            let t = t_statistic(&self.rho);
+            if t > 3.0 {
+                return Decision::Up;
+            }
+            if t < -3.0 && mean(&self.rho) < OVERSHOOT_MEAN {
+                return Decision::Overshoot;
+            }
+        }
+        if self.pflug.len() >= STATIONARY_MIN_STEPS {
+            // Batch means absorb the correlation of consecutive steps.
+            let per = self.pflug.len() / BATCH_MEANS;
+            let means: Vec<f64> = self.pflug.chunks(per).take(BATCH_MEANS).map(mean).collect();
+            let m = mean(&means);
+            let sd = (means.iter().map(|v| (v - m).powi(2)).sum::<f64>()
+                / (BATCH_MEANS - 1) as f64)
+                .sqrt();
+            let bound = m.abs() + 2.0 * sd / (BATCH_MEANS as f64).sqrt();
+            if bound < STATIONARY_TOLERANCE * mean(&self.scale) {
+                return Decision::Stationary;
+            }
+        }
+        Decision::Keep
+    }
 }
 
 impl Secant {
     pub fn new(lr: f64) -> Secant {
-        Secant::with_gain(lr, SECANT_GAIN)
-    }
-
-    pub fn with_gain(lr: f64, gain: f64) -> Secant {
         Secant {
             lr,
-            gain,
             own: None,
+            window: Window::default(),
+            last: None,
             last_rho: None,
+            last_pflug: None,
         }
     }
 
@@ -46,17 +141,34 @@ impl Secant {
         (a > 0.0 && b.is_finite()).then(|| b / a)
     }
 
-    /// The secant update of η by one step's ρ.
-    pub fn step(lr: f64, gain: f64, rho: f64) -> f64 {
-        lr * (gain * rho.clamp(-1.0, 1.0)).exp()
+    /// Feeds one step (its dots, and the η its update used); returns the decision.
+    pub fn learn(&mut self, dots: &Dots, lr_used: f64) -> Decision {
+        self.last_rho = Secant::rho(self.own, dots);
+        if let Some(rho) = self.last_rho {
+            self.window.rho.push(rho);
+        }
+        self.own = Some(dots.own);
+        let half = lr_used / 2.0 * dots.norm;
+        self.last_pflug = Some((dots.weights - half) / half);
+        if (dots.weights - half).is_finite() && half.is_finite() {
+            self.window.pflug.push(dots.weights - half);
+            self.window.scale.push(half);
+        }
+        let decision = self.window.decide();
+        if decision != Decision::Keep || self.window.pflug.len() >= MAX_WINDOW {
+            self.window = Window::default();
+        }
+        decision
     }
 
-    /// Feeds one step's dots; returns ρ when it could be formed.
-    fn learn(&mut self, dots: Option<&Dots>) -> Option<f64> {
-        let d = dots?;
-        let rho = Secant::rho(self.own, d);
-        self.own = Some(d.own);
-        rho
+    /// Starts a new window (η changed for another reason).
+    pub fn reset_window(&mut self) {
+        self.window = Window::default();
+    }
+
+    /// The last step's decision, for logs.
+    pub fn last_decision(&self) -> Option<Decision> {
+        self.last
     }
 }
 
@@ -81,9 +193,10 @@ impl Schedule for Secant {
     }
 
     fn observe(&mut self, obs: &Observation) -> Option<ProbeRecord> {
-        self.last_rho = self.learn(obs.dots.as_ref());
-        if let Some(rho) = self.last_rho {
-            self.lr = Secant::step(self.lr, self.gain, rho);
+        if let Some(d) = &obs.dots {
+            let decision = self.learn(d, obs.lr);
+            self.lr *= decision.factor();
+            self.last = Some(decision);
         }
         None
     }
@@ -93,20 +206,29 @@ impl Schedule for Secant {
     }
 
     fn record_header(&self) -> Option<&'static str> {
-        Some("step,rho")
+        Some("step,rho,pflug,decision")
     }
 
     fn record(&self, step: usize) -> Option<String> {
-        Some(format!("{step},{}", opt(self.last_rho)))
+        let rho = self.last_rho;
+        let decision = self
+            .last
+            .map_or(String::new(), |d| format!("{d:?}").to_lowercase());
+        Some(format!(
+            "{step},{},{},{decision}",
+            opt(rho),
+            opt(self.last_pflug)
+        ))
     }
 
     fn state(&self) -> serde_json::Value {
-        serde_json::json!({ "lr": self.lr, "own": self.own })
+        serde_json::json!({ "lr": self.lr, "own": self.own, "window": self.window })
     }
 
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), String> {
         self.lr = state_f64(state, "lr")?;
         self.own = state["own"].as_f64();
+        self.window = serde_json::from_value(state["window"].clone()).unwrap_or_default();
         Ok(())
     }
 }

@@ -16,8 +16,7 @@ use crate::gpu::{Gpu, Params, Program};
 use crate::models::{probe_chunk, ModelKind, ModelOptions, Net, Plan, ProbeSpec, PROBES};
 use crate::ops::sgd;
 use crate::schedule::{
-    Auto, BackProbe, Basic, Dots, FirstOrder, Newton, Observation, Schedule, Secant, AUTO_GAIN,
-    SECANT_GAIN,
+    Auto, BackProbe, Basic, Dots, FirstOrder, Newton, Observation, Schedule, Secant,
 };
 
 /// Learning-rate rules on the command line.
@@ -68,10 +67,6 @@ pub struct TrainArgs {
     /// auto: probe the last update's line every this many steps.
     #[arg(long, default_value_t = 2, value_name = "K")]
     pub probe_every: usize,
-    /// secant and auto: the log-gain of η's updates (secant: per step; auto: per probe).
-    /// The defaults are measured (docs/design-notes.md); no tuning should be needed.
-    #[arg(long, value_name = "F")]
-    pub meta_gain: Option<f64>,
     /// Added to the newton denominator when, and only when, it is numerically zero.
     #[arg(long, default_value_t = 1e-6, value_name = "F")]
     pub delta: f64,
@@ -271,11 +266,6 @@ impl TrainArgs {
         if self.probe_every == 0 {
             bail!("--probe-every must be at least 1");
         }
-        if let Some(g) = self.meta_gain {
-            if !(g.is_finite() && g > 0.0) {
-                bail!("--meta-gain must be a positive number, got {g}");
-            }
-        }
         if self.betas.len() != 2 || self.betas.iter().any(|b| !(0.0..1.0).contains(b)) {
             bail!("--betas takes two numbers in [0, 1), e.g. 0.9,0.999");
         }
@@ -336,15 +326,8 @@ impl TrainArgs {
             )),
             ScheduleKind::FirstOrder => Box::new(FirstOrder::new(self.lr0(), self.alpha)),
             ScheduleKind::Newton => Box::new(Newton::new(self.lr0(), self.eps, self.delta)),
-            ScheduleKind::Secant => Box::new(Secant::with_gain(
-                self.lr0(),
-                self.meta_gain.unwrap_or(SECANT_GAIN),
-            )),
-            ScheduleKind::Auto => Box::new(Auto::with_gain(
-                self.lr0(),
-                self.probe_every,
-                self.meta_gain.unwrap_or(AUTO_GAIN),
-            )),
+            ScheduleKind::Secant => Box::new(Secant::new(self.lr0())),
+            ScheduleKind::Auto => Box::new(Auto::new(self.lr0(), self.probe_every)),
         }
     }
 }
@@ -404,7 +387,8 @@ struct GradDot {
     partials: crate::gpu::Tensor,
     readback: crate::gpu::ReadBack,
     have_previous: bool,
-    /// d(t)·g(t) into `own_partials`, and the pipelined read-back of both dots.
+    /// d(t)·g(t), w(t)·d(t) and d(t)·d(t) into `own_partials` (three equal parts), and the
+    /// pipelined read-back of all four dots.
     own: Program,
     own_partials: crate::gpu::Tensor,
     dots_readback: crate::gpu::ReadBack,
@@ -867,10 +851,16 @@ impl GradDot {
         let mut keep = Program::new();
         keep.copy(direction, &previous);
         let readback = crate::gpu::ReadBack::new(gpu, "gradient dot", partials.len());
-        let own_partials = gpu.zeros("direction dot partials", &[partials.len()])?;
+        let n = partials.len();
+        let own_partials = gpu.zeros("direction dot partials", &[3, crate::gpu::align_elems(n)])?;
+        let part = |i: usize| own_partials.view(i * crate::gpu::align_elems(n), &[n]);
         let mut own = Program::new();
-        crate::ops::reduce::dot(&mut own, gpu, &params.grads, direction, &own_partials)?;
-        let dots_readback = crate::gpu::ReadBack::new(gpu, "direction dots", 2 * partials.len());
+        let dot = crate::ops::reduce::dot;
+        dot(&mut own, gpu, &params.grads, direction, &part(0))?;
+        dot(&mut own, gpu, &params.values, direction, &part(1))?;
+        dot(&mut own, gpu, direction, direction, &part(2))?;
+        let dots_readback =
+            crate::gpu::ReadBack::new(gpu, "direction dots", n + own_partials.len());
         Ok(GradDot {
             program,
             keep,
@@ -1148,11 +1138,17 @@ impl Trainer<'_> {
                 let v: Vec<f32> = gd
                     .dots_readback
                     .fetch_after(&self.gpu, Some(p.submission.clone()))?;
-                let (cross, own) = v.split_at(gd.partials.len());
-                use crate::ops::reduce::combine;
+                let n = gd.partials.len();
+                let (cross, rest) = v.split_at(n);
+                let part = |i: usize| {
+                    let at = i * crate::gpu::align_elems(n);
+                    crate::ops::reduce::combine(&rest[at..at + n])
+                };
                 Some(Dots {
-                    own: combine(own),
-                    cross: p.had_previous.then(|| combine(cross)),
+                    own: part(0),
+                    cross: p.had_previous.then(|| crate::ops::reduce::combine(cross)),
+                    weights: part(1),
+                    norm: part(2),
                 })
             }
             _ => None,
@@ -1213,6 +1209,7 @@ impl Trainer<'_> {
             step: p.step,
             epoch: p.epoch,
             loss: outputs.loss,
+            lr: p.lr,
             probes,
             probe_steps: p.probe_steps,
             dots,
