@@ -201,6 +201,11 @@ pub fn bench_probe(
     let mut dots = Program::new();
     crate::ops::reduce::dot(&mut dots, gpu, &params.grads, &previous, &dot_partials)?;
     crate::ops::reduce::dot(&mut dots, gpu, &params.grads, &params.grads, &own_partials)?;
+    // Pflug's statistic: w·d and d·d, as the trainer computes them.
+    let wd = gpu.zeros("w·d partials", &[dot_partials.len()])?;
+    let dd = gpu.zeros("d·d partials", &[dot_partials.len()])?;
+    crate::ops::reduce::dot(&mut dots, gpu, &params.values, &params.grads, &wd)?;
+    crate::ops::reduce::dot(&mut dots, gpu, &params.grads, &params.grads, &dd)?;
     let dots_readback = ReadBack::new(gpu, "dots", 2 * dot_partials.len());
     let mut keep = Program::new();
     keep.copy(&params.grads, &previous);
