@@ -2,38 +2,15 @@
 //! with batch norm and dropout, exact resume, CIFAR-100, the checkpoint's PyTorch names,
 //! and bad options.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
-use etaprobe::data::{synth, DatasetKind};
+use etaprobe::data::DatasetKind;
 use etaprobe::train::checkpoint;
 
-fn etaprobe(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_etaprobe"))
-        .args(args)
-        .env_remove("ETAPROBE_DATA")
-        .env_remove("ETAPROBE_ADAPTER")
-        .output()
-        .expect("run etaprobe")
-}
+mod common;
 
-fn ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "etaprobe failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn fake(kind: DatasetKind, train: usize, test: usize) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = synth::write_fake_dataset(kind, dir.path(), train, test, 7).unwrap();
-    (dir, path)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use common::{etaprobe, fake, ok, s};
 
 fn small_resnet<'a>(dataset: &'a str, data: &'a Path, schedule: &'a str) -> Vec<&'a str> {
     vec![

@@ -1,38 +1,14 @@
 //! `etaprobe train` end to end on small generated data sets: convergence, determinism,
 //! resuming, every schedule, and bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-use etaprobe::data::{synth, DataArgs, DatasetKind, Which};
+use etaprobe::data::{DataArgs, DatasetKind, Which};
 use etaprobe::train::checkpoint;
 
-fn etaprobe(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_etaprobe"))
-        .args(args)
-        .env_remove("ETAPROBE_DATA")
-        .env_remove("ETAPROBE_ADAPTER")
-        .output()
-        .expect("run etaprobe")
-}
+mod common;
 
-fn ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "etaprobe failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn fake(kind: DatasetKind, train: usize, test: usize) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = synth::write_fake_dataset(kind, dir.path(), train, test, 7).unwrap();
-    (dir, path)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use common::{etaprobe, fake, ok, s};
 
 /// epochs.csv without the wall-time column.
 fn epochs_without_time(run: &Path) -> Vec<String> {

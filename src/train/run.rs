@@ -1292,30 +1292,12 @@ impl Trainer<'_> {
     fn write_rule_line(&mut self, line: &str) -> Result<()> {
         use std::io::Write;
         if self.rule_csv.is_none() {
-            let path = self.out.join("rule.csv");
-            let kept: Vec<String> = if self.first_step > 1 {
-                std::fs::read_to_string(&path)
-                    .unwrap_or_default()
-                    .lines()
-                    .skip(1)
-                    .filter(|l| {
-                        l.split(',')
-                            .next()
-                            .and_then(|v| v.parse::<usize>().ok())
-                            .is_some_and(|s| s < self.first_step)
-                    })
-                    .map(str::to_string)
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let mut f = std::fs::File::create(&path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            writeln!(f, "{}", self.schedule.record_header().unwrap_or("step"))?;
-            for l in kept {
-                writeln!(f, "{l}")?;
-            }
-            self.rule_csv = Some(f);
+            let header = self.schedule.record_header().unwrap_or("step");
+            self.rule_csv = Some(open_step_log(
+                &self.out.join("rule.csv"),
+                header,
+                self.first_step,
+            )?);
         }
         if let Some(f) = &mut self.rule_csv {
             writeln!(f, "{line}")?;
@@ -1327,31 +1309,11 @@ impl Trainer<'_> {
         use std::io::Write;
         let (test_loss, test_acc) = self.evaluate()?;
         if self.evals_csv.is_none() {
-            let path = self.out.join("evals.csv");
-            // A resumed run keeps the evaluations up to its checkpoint.
-            let kept: Vec<String> = if self.first_step > 1 {
-                std::fs::read_to_string(&path)
-                    .unwrap_or_default()
-                    .lines()
-                    .skip(1)
-                    .filter(|l| {
-                        l.split(',')
-                            .next()
-                            .and_then(|v| v.parse::<usize>().ok())
-                            .is_some_and(|s| s < self.first_step)
-                    })
-                    .map(str::to_string)
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let mut f = std::fs::File::create(&path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            writeln!(f, "step,epoch,test_loss,test_acc")?;
-            for line in kept {
-                writeln!(f, "{line}")?;
-            }
-            self.evals_csv = Some(f);
+            self.evals_csv = Some(open_step_log(
+                &self.out.join("evals.csv"),
+                "step,epoch,test_loss,test_acc",
+                self.first_step,
+            )?);
         }
         let acc = if self.classify {
             test_acc.to_string()
@@ -1420,6 +1382,35 @@ impl Trainer<'_> {
         }
         Ok(())
     }
+}
+
+/// Opens a per-step CSV log (first column: the step) for appending. A run resumed at
+/// `first_step` keeps the lines of the steps before it; a fresh run starts it anew.
+fn open_step_log(path: &Path, header: &str, first_step: usize) -> Result<std::fs::File> {
+    use std::io::Write;
+    let kept: Vec<String> = if first_step > 1 {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .skip(1)
+            .filter(|l| {
+                l.split(',')
+                    .next()
+                    .and_then(|v| v.parse::<usize>().ok())
+                    .is_some_and(|s| s < first_step)
+            })
+            .map(str::to_string)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut f =
+        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    writeln!(f, "{header}")?;
+    for line in kept {
+        writeln!(f, "{line}")?;
+    }
+    Ok(f)
 }
 
 /// Loads the optimizer state and first-order's d(t−1) saved beside a checkpoint.

@@ -42,3 +42,38 @@ pub fn assert_close(got: &[f32], want: &[f64], abs: f64, rel: f64, what: &str) {
         );
     }
 }
+
+/// Runs the etaprobe binary without the environment's data or adapter choice.
+pub fn etaprobe(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+        .args(args)
+        .env_remove("ETAPROBE_DATA")
+        .env_remove("ETAPROBE_ADAPTER")
+        .output()
+        .expect("run etaprobe")
+}
+
+/// Asserts that a run of the binary succeeded, showing its stderr when not.
+pub fn ok(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "etaprobe failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A generated data set of `kind` in a temporary folder (kept alive by the returned guard).
+pub fn fake(
+    kind: etaprobe::data::DatasetKind,
+    train: usize,
+    test: usize,
+) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = etaprobe::data::synth::write_fake_dataset(kind, dir.path(), train, test, 7).unwrap();
+    (dir, path)
+}
+
+/// A path as a command-line argument.
+pub fn s(p: &std::path::Path) -> &str {
+    p.to_str().unwrap()
+}
