@@ -121,7 +121,9 @@ pub struct ProbeBench {
     pub batch_size: usize,
     pub adapter: String,
     pub steps: usize,
-    /// (schedule, milliseconds per step, ratio to basic).
+    /// Rounds: each times every schedule once, back to back.
+    pub rounds: usize,
+    /// (schedule, median milliseconds per step, median of the rounds' ratios to basic).
     pub results: Vec<(String, f64, f64)>,
     /// Probes per forward pass (five, or one when five copies do not fit).
     pub probes_per_pass: usize,
@@ -172,6 +174,7 @@ pub fn bench_probe(
     options: ModelOptions,
     batch: usize,
     steps: usize,
+    rounds: usize,
 ) -> anyhow::Result<ProbeBench> {
     let (shape, classes) = bench_input(model);
     let net = Net::build_with(model, shape, classes, options)?;
@@ -287,31 +290,51 @@ pub fn bench_probe(
         }
         Ok(())
     };
-    let mut results = Vec::new();
-    for schedule in ["basic", "first-order", "newton", "secant", "auto"] {
+    // The host's speed drifts by tens of percent over a minute on a shared machine, so
+    // every round times all schedules back to back, and each ratio is the median of the
+    // rounds' ratios to that round's basic step.
+    const SCHEDULES: [&str; 5] = ["basic", "first-order", "newton", "secant", "auto"];
+    for schedule in SCHEDULES {
         for _ in 0..2 {
             run(schedule)?;
         }
-        let t = Instant::now();
-        for _ in 0..steps {
-            run(schedule)?;
-        }
-        results.push((
-            schedule.to_string(),
-            t.elapsed().as_secs_f64() * 1e3 / steps as f64,
-        ));
     }
-    let basic = results[0].1;
+    let mut ms = vec![Vec::new(); SCHEDULES.len()];
+    for _ in 0..rounds {
+        for (i, schedule) in SCHEDULES.iter().enumerate() {
+            let t = Instant::now();
+            for _ in 0..steps {
+                run(schedule)?;
+            }
+            ms[i].push(t.elapsed().as_secs_f64() * 1e3 / steps as f64);
+        }
+    }
+    let results = SCHEDULES
+        .iter()
+        .zip(&ms)
+        .map(|(s, times)| {
+            let ratios: Vec<f64> = times.iter().zip(&ms[0]).map(|(t, b)| t / b).collect();
+            (s.to_string(), median(times), median(&ratios))
+        })
+        .collect();
     Ok(ProbeBench {
         model: model.cli_name().to_string(),
         batch_size: batch,
         adapter: gpu.describe(),
         steps,
+        rounds,
         probes_per_pass: chunk,
         gpu_bytes: gpu.bytes_allocated(),
-        results: results
-            .into_iter()
-            .map(|(s, ms)| (s, ms, ms / basic))
-            .collect(),
+        results,
     })
+}
+
+fn median(x: &[f64]) -> f64 {
+    let mut v = x.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    (v[(n - 1) / 2] + v[n / 2]) / 2.0
 }

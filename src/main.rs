@@ -54,9 +54,12 @@ enum BenchWhat {
         /// Dropout after ResNet stages 2 and 4 (resnet18 only).
         #[arg(long, default_value_t = 0.0)]
         dropout: f32,
-        /// Timed steps per schedule (after two warm-up steps).
+        /// Timed steps per schedule and round (after two warm-up steps).
         #[arg(long, default_value_t = 10)]
         steps: usize,
+        /// Rounds, each timing every schedule back to back; the medians are reported.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -129,23 +132,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 width_mult,
                 dropout,
                 steps,
+                rounds,
                 json,
             } => {
-                if batch_size == 0 || steps == 0 {
-                    anyhow::bail!("--batch-size and --steps must be at least 1");
+                if batch_size == 0 || steps == 0 || rounds == 0 {
+                    anyhow::bail!("--batch-size, --steps and --rounds must be at least 1");
                 }
                 let gpu = open(cli.adapter.as_deref())?;
                 let options = etaprobe::models::ModelOptions {
                     dropout,
                     width_mult,
                 };
-                let r = bench::bench_probe(&gpu, model, options, batch_size, steps)?;
+                let r = bench::bench_probe(&gpu, model, options, batch_size, steps, rounds)?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&r)?);
                 } else {
                     println!(
-                        "{} at batch {} on {} ({} steps each)",
-                        r.model, r.batch_size, r.adapter, r.steps
+                        "{} at batch {} on {} ({} rounds of {} steps each; medians)",
+                        r.model, r.batch_size, r.adapter, r.rounds, r.steps
                     );
                     println!(
                         "{:<12} {:>10} {:>8} {:>10}",

@@ -63,6 +63,38 @@ fn bench_matmul_runs_on_a_small_size() {
 }
 
 #[test]
+fn bench_probe_times_every_schedule_in_rounds() {
+    let out = etaprobe(&[
+        "bench",
+        "probe",
+        "--model",
+        "logreg",
+        "--batch-size",
+        "4",
+        "--steps",
+        "1",
+        "--rounds",
+        "2",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["rounds"], 2);
+    let results = v["results"].as_array().unwrap();
+    let names: Vec<&str> = results.iter().map(|r| r[0].as_str().unwrap()).collect();
+    assert_eq!(names, ["basic", "first-order", "newton", "secant", "auto"]);
+    assert_eq!(results[0][2], 1.0, "basic is the reference");
+    assert!(results.iter().all(|r| r[1].as_f64().unwrap() > 0.0));
+    let bad = etaprobe(&["bench", "probe", "--model", "logreg", "--rounds", "0"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--rounds"));
+}
+
+#[test]
 fn unknown_subcommand_is_rejected() {
     let out = etaprobe(&["frobnicate"]);
     assert_eq!(out.status.code(), Some(2));

@@ -419,42 +419,95 @@ fn secant_changes_eta_only_on_statistical_evidence() {
     use rand::Rng;
     let mut r = common::rng(5);
     let noise = |r: &mut rand_chacha::ChaCha8Rng| r.random::<f64>() * 2.0 - 1.0;
-    // Runs `steps` steps whose ρ is `rho` plus noise and whose Pflug statistic w·d − (η/2)|d|²
-    // is `pflug` times its scale plus noise; returns the first decision that is not Keep.
-    let mut run = |rho: f64, pflug: f64, steps: usize| {
+    /// One simulated run: ρ is `rho` plus noise (and `spike` every 20th step), Pflug's
+    /// statistic w·d − (η/2)|d|² is `pflug` times its scale plus noise, and the step loss
+    /// falls by `fall` per step for `fall_steps` steps, plus noise.
+    struct Sim {
+        rho: f64,
+        spike: f64,
+        pflug: f64,
+        fall: f64,
+        fall_steps: usize,
+    }
+    const NONE: Sim = Sim {
+        rho: 0.0,
+        spike: 0.0,
+        pflug: 5.0,
+        fall: 0.0,
+        fall_steps: usize::MAX,
+    };
+    // Returns the first decision that is not Keep, and its step.
+    let mut run = |sim: Sim, steps: usize| {
         let mut s = Secant::new(0.1);
         for step in 0..steps {
             let (own, norm) = (1.0, 1.0);
             let half = 0.1 / 2.0 * norm;
+            let spike = if step % 20 == 19 { sim.spike } else { 0.0 };
             let dots = Dots {
                 own,
-                cross: Some((rho + 0.2 * noise(&mut r)) * own),
-                weights: half * (1.0 + pflug + 0.05 * noise(&mut r)),
+                cross: Some((sim.rho + spike + 0.2 * noise(&mut r)) * own),
+                weights: half * (1.0 + sim.pflug + 0.05 * noise(&mut r)),
                 norm,
             };
-            let d = s.learn(&dots, 0.1);
+            let loss = 2.0 - sim.fall * step.min(sim.fall_steps) as f64 + 0.1 * noise(&mut r);
+            let d = s.learn(&dots, 0.1, loss);
             if d != Decision::Keep {
                 return (d, step);
             }
         }
         (Decision::Keep, steps)
     };
+    let falling = 1e-3;
     assert_eq!(
-        run(0.5, 5.0, 500).0,
+        run(Sim { rho: 0.5, ..NONE }, 500).0,
         Decision::Up,
         "the slope keeps its sign"
     );
-    assert_eq!(run(-0.8, 5.0, 500).0, Decision::Overshoot);
-    let (d, at) = run(0.0, 0.0, 500);
+    assert_eq!(run(Sim { rho: -0.8, ..NONE }, 500).0, Decision::Overshoot);
+    // Rare huge negative ρ (loss spikes) swamp a plain t-statistic; clipped, the mostly
+    // negative steps are evidence of overshooting.
+    let spiky = Sim {
+        rho: -0.1,
+        spike: -30.0,
+        ..NONE
+    };
+    let (d, at) = run(spiky, 500);
+    assert_eq!(d, Decision::Overshoot);
+    assert!(at < 100, "clipped spikes decide early, not at {at}");
+    let (d, at) = run(Sim { pflug: 0.0, ..NONE }, 500);
     assert_eq!(d, Decision::Stationary, "Pflug's condition holds");
     assert!(
         at >= 199,
         "stationarity needs a window of 200 steps, decided at {at}"
     );
-    // Noisy slopes around zero far from stationarity: no evidence, η stays.
-    assert_eq!(run(0.0, 5.0, 1500).0, Decision::Keep);
-    // A weak negative mean is not an overshoot: the one-step optimum is not the target.
-    assert_eq!(run(-0.05, 5.0, 1500).0, Decision::Keep);
+    // Noisy slopes around zero while the loss falls: no evidence, η stays. A weak negative
+    // mean is not an overshoot: the one-step optimum is not the target.
+    for rho in [0.0, -0.05] {
+        let sim = Sim {
+            rho,
+            fall: falling,
+            ..NONE
+        };
+        assert_eq!(run(sim, 1500).0, Decision::Keep, "ρ {rho}");
+    }
+    // The same with a loss that never fell below the run's first steps: no progress at
+    // all (a network stuck at chance by a huge η), η halves.
+    let (d, at) = run(Sim { rho: -0.05, ..NONE }, 1500);
+    assert_eq!(d, Decision::Stalled);
+    assert!(
+        at >= 199,
+        "a stall needs a window of 200 steps, decided at {at}"
+    );
+    // A loss that fell, then flattened, is progress made, not a stall.
+    let plateau = Sim {
+        rho: -0.05,
+        fall: falling,
+        fall_steps: 100,
+        ..NONE
+    };
+    assert_eq!(run(plateau, 1500).0, Decision::Keep);
+    // A flat loss while the steps fall short (ρ > 0, not yet significant) is no stall.
+    assert_ne!(run(Sim { rho: 0.02, ..NONE }, 1500).0, Decision::Stalled);
     assert_eq!(
         Secant::rho(None, &Dots::default()),
         None,

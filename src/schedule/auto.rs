@@ -130,7 +130,7 @@ impl Schedule for Auto {
         let Some(dots) = &obs.dots else {
             return None;
         };
-        let mut decision = self.secant.learn(dots, obs.lr);
+        let mut decision = self.secant.learn(dots, obs.lr, obs.loss);
         if decision == Decision::Keep && Auto::line_overshoots(&self.ratios) {
             decision = Decision::Overshoot;
             self.secant.reset_window();

@@ -7,14 +7,18 @@
 //!
 //! Following ρ's sign step by step targets the one-step optimum, which gradient noise
 //! drives towards zero (measured: docs/design-notes.md §4). So η changes only on evidence,
-//! gathered over a window of steps since its last change:
+//! gathered over a window of steps since its last change (ρ clipped to ±1, so that a
+//! single loss spike does not swamp the mean):
 //! - ρ's mean significantly positive (t > 3): the steps are too short, η doubles;
 //! - ρ's mean significantly negative and below −0.1 (t < −3): overshooting, η halves
 //!   (at SGD's noise floor ρ's mean is slightly negative at any η: a small negative mean is
 //!   not a reason to shrink η);
 //! - SGD at a constant η has reached its stationary distribution (Pflug's condition
 //!   E[w·d] = (η/2)·E[|d|²], tested by batch means to within 20% of its scale): progress
-//!   at this η has stalled, η halves.
+//!   at this η has stalled, η halves;
+//! - no progress at all: after 200 steps the loss is still not significantly below the
+//!   loss of the run's first steps while ρ's mean is negative (a network held at chance by
+//!   a far too large η, docs/design-notes.md §6), η halves.
 //!
 //! Otherwise η stays. Changes are multiplicative, so η never crosses zero. The dots are
 //! computed on the GPU and read back one step late, so no step waits for them.
@@ -33,15 +37,24 @@ const BATCH_MEANS: usize = 10;
 /// Stationarity: the batch-means confidence bound of Pflug's statistic within this share
 /// of its scale (η/2)·|d|².
 const STATIONARY_TOLERANCE: f64 = 0.2;
-/// A window is dropped after this many steps without a decision, so that it tracks the
-/// current phase of training.
+/// A window keeps only its most recent steps, so that it tracks the current phase of
+/// training.
 const MAX_WINDOW: usize = 2000;
+/// ρ is clipped to ±this before it is averaged: single steps with |ρ| ≫ 1 (a spike of the
+/// loss) otherwise swamp the t-statistic (docs/design-notes.md §6).
+pub const RHO_CLIP: f64 = 1.0;
+/// A window of `STATIONARY_MIN_STEPS` or more steps whose loss is not even this many
+/// standard errors below the loss of the run's first `RHO_MIN_STEPS` steps: training has
+/// made no progress at all (docs/design-notes.md §6).
+const STALL_T: f64 = -2.0;
 
 pub struct Secant {
     lr: f64,
     /// d(t−1)·g(t−1) of the last observed step.
     own: Option<f64>,
     window: Window,
+    /// The losses of the run's first `RHO_MIN_STEPS` steps.
+    initial: Vec<f64>,
     last: Option<Decision>,
     last_rho: Option<f64>,
     /// The last step's Pflug statistic over its scale.
@@ -52,6 +65,9 @@ pub struct Secant {
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Window {
     rho: Vec<f64>,
+    /// The step losses.
+    #[serde(default)]
+    loss: Vec<f64>,
     /// Pflug's statistic w·d − (η/2)|d|² per step, and its scale (η/2)|d|².
     pflug: Vec<f64>,
     scale: Vec<f64>,
@@ -64,6 +80,7 @@ pub enum Decision {
     Up,
     Overshoot,
     Stationary,
+    Stalled,
 }
 
 impl Decision {
@@ -72,7 +89,7 @@ impl Decision {
         match self {
             Decision::Keep => 1.0,
             Decision::Up => 2.0,
-            Decision::Overshoot | Decision::Stationary => 0.5,
+            Decision::Overshoot | Decision::Stationary | Decision::Stalled => 0.5,
         }
     }
 }
@@ -93,8 +110,23 @@ fn t_statistic(x: &[f64]) -> f64 {
     }
 }
 
+/// Welch's t-statistic of mean(a) − mean(b).
+fn welch_t(a: &[f64], b: &[f64]) -> f64 {
+    let var = |x: &[f64]| {
+        let m = mean(x);
+        x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (x.len() as f64 - 1.0).max(1.0)
+    };
+    let se = (var(a) / a.len() as f64 + var(b) / b.len() as f64).sqrt();
+    if se > 0.0 && se.is_finite() {
+        (mean(a) - mean(b)) / se
+    } else {
+        0.0
+    }
+}
+
 impl Window {
-    fn decide(&self) -> Decision {
+    /// `initial`: the losses of the run's first steps.
+    fn decide(&self, initial: &[f64]) -> Decision {
         if self.rho.len() >= RHO_MIN_STEPS {
             let t = t_statistic(&self.rho);
             if t > 3.0 {
@@ -117,7 +149,27 @@ impl Window {
                 return Decision::Stationary;
             }
         }
+        if initial.len() >= RHO_MIN_STEPS
+            && self.loss.len() >= STATIONARY_MIN_STEPS
+            && mean(&self.rho) < 0.0
+            && welch_t(&self.loss, initial) > STALL_T
+        {
+            return Decision::Stalled;
+        }
         Decision::Keep
+    }
+
+    fn keep_recent(&mut self, n: usize) {
+        for v in [
+            &mut self.rho,
+            &mut self.loss,
+            &mut self.pflug,
+            &mut self.scale,
+        ] {
+            if v.len() > n {
+                v.drain(..v.len() - n);
+            }
+        }
     }
 }
 
@@ -127,6 +179,7 @@ impl Secant {
             lr,
             own: None,
             window: Window::default(),
+            initial: Vec::new(),
             last: None,
             last_rho: None,
             last_pflug: None,
@@ -142,10 +195,16 @@ impl Secant {
     }
 
     /// Feeds one step (its dots, and the η its update used); returns the decision.
-    pub fn learn(&mut self, dots: &Dots, lr_used: f64) -> Decision {
+    pub fn learn(&mut self, dots: &Dots, lr_used: f64, loss: f64) -> Decision {
         self.last_rho = Secant::rho(self.own, dots);
         if let Some(rho) = self.last_rho {
-            self.window.rho.push(rho);
+            self.window.rho.push(rho.clamp(-RHO_CLIP, RHO_CLIP));
+        }
+        if loss.is_finite() {
+            self.window.loss.push(loss);
+            if self.initial.len() < RHO_MIN_STEPS {
+                self.initial.push(loss);
+            }
         }
         self.own = Some(dots.own);
         let half = lr_used / 2.0 * dots.norm;
@@ -154,10 +213,11 @@ impl Secant {
             self.window.pflug.push(dots.weights - half);
             self.window.scale.push(half);
         }
-        let decision = self.window.decide();
-        if decision != Decision::Keep || self.window.pflug.len() >= MAX_WINDOW {
+        let decision = self.window.decide(&self.initial);
+        if decision != Decision::Keep {
             self.window = Window::default();
         }
+        self.window.keep_recent(MAX_WINDOW);
         decision
     }
 
@@ -194,7 +254,7 @@ impl Schedule for Secant {
 
     fn observe(&mut self, obs: &Observation) -> Option<ProbeRecord> {
         if let Some(d) = &obs.dots {
-            let decision = self.learn(d, obs.lr);
+            let decision = self.learn(d, obs.lr, obs.loss);
             self.lr *= decision.factor();
             self.last = Some(decision);
         }
@@ -222,13 +282,19 @@ impl Schedule for Secant {
     }
 
     fn state(&self) -> serde_json::Value {
-        serde_json::json!({ "lr": self.lr, "own": self.own, "window": self.window })
+        serde_json::json!({
+            "lr": self.lr,
+            "own": self.own,
+            "window": self.window,
+            "initial": self.initial,
+        })
     }
 
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), String> {
         self.lr = state_f64(state, "lr")?;
         self.own = state["own"].as_f64();
         self.window = serde_json::from_value(state["window"].clone()).unwrap_or_default();
+        self.initial = serde_json::from_value(state["initial"].clone()).unwrap_or_default();
         Ok(())
     }
 }
