@@ -7,7 +7,7 @@ mod first_order;
 mod newton;
 mod secant;
 
-pub use auto::{Auto, LineFit, AUTO_DOWN, AUTO_UP, LINE_MIN_PROBES, LINE_OVERSHOOT};
+pub use auto::{Auto, LineFit, AUTO_DOWN, AUTO_UP, LINE_MIN_PROBES};
 pub use basic::Basic;
 pub use first_order::FirstOrder;
 pub use newton::Newton;
