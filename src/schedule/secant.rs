@@ -10,15 +10,18 @@
 //! gathered over a window of steps since its last change (ρ clipped to ±1, so that a
 //! single loss spike does not swamp the mean):
 //! - ρ's mean significantly positive (t > 3): the steps are too short, η doubles;
-//! - ρ's mean significantly negative and below −0.1 (t < −3): overshooting, η halves
-//!   (at SGD's noise floor ρ's mean is slightly negative at any η: a small negative mean is
-//!   not a reason to shrink η);
+//! - ρ's mean significantly negative and below −0.3 (t < −3): overshooting, η halves
+//!   (at SGD's noise floor ρ's mean is negative at any η, about −η times an average
+//!   curvature: a moderately negative mean is not a reason to shrink η);
 //! - SGD at a constant η has reached its stationary distribution (Pflug's condition
 //!   E[w·d] = (η/2)·E[|d|²], tested by batch means to within 20% of its scale): progress
 //!   at this η has stalled, η halves;
 //! - no progress at all: after 200 steps the loss is still not significantly below the
 //!   loss of the run's first steps while ρ's mean is negative (a network held at chance by
-//!   a far too large η, docs/design-notes.md §6), η halves.
+//!   a far too large η), η halves;
+//! - a plateau: over 500 or more steps, the newer half of the window's losses is not
+//!   significantly below the older half, η halves. This anneals η once progress at a rate
+//!   slows below what the window can see (docs/design-notes.md §6).
 //!
 //! Otherwise η stays. Changes are multiplicative, so η never crosses zero. The dots are
 //! computed on the GPU and read back one step late, so no step waits for them.
@@ -27,8 +30,8 @@ use super::{state_f64, Dots, Needs, Observation, Schedule};
 use crate::train::metrics::ProbeRecord;
 
 /// ρ's mean below which a significantly negative ρ means overshooting (measured:
-/// docs/design-notes.md §5).
-pub const OVERSHOOT_MEAN: f64 = -0.1;
+/// docs/design-notes.md §5–6).
+pub const OVERSHOOT_MEAN: f64 = -0.3;
 /// Steps a window needs before ρ is tested.
 pub const RHO_MIN_STEPS: usize = 30;
 /// Steps a window needs before stationarity is tested, and the batch means it uses.
@@ -45,8 +48,10 @@ const MAX_WINDOW: usize = 2000;
 pub const RHO_CLIP: f64 = 1.0;
 /// A window of `STATIONARY_MIN_STEPS` or more steps whose loss is not even this many
 /// standard errors below the loss of the run's first `RHO_MIN_STEPS` steps: training has
-/// made no progress at all (docs/design-notes.md §6).
+/// made no progress at all (docs/design-notes.md §6). The same bound between the older
+/// and the newer half of a window of `PLATEAU_MIN_STEPS` or more: a plateau.
 const STALL_T: f64 = -2.0;
+pub const PLATEAU_MIN_STEPS: usize = 500;
 
 pub struct Secant {
     lr: f64,
@@ -81,6 +86,7 @@ pub enum Decision {
     Overshoot,
     Stationary,
     Stalled,
+    Plateau,
 }
 
 impl Decision {
@@ -89,7 +95,9 @@ impl Decision {
         match self {
             Decision::Keep => 1.0,
             Decision::Up => 2.0,
-            Decision::Overshoot | Decision::Stationary | Decision::Stalled => 0.5,
+            Decision::Overshoot | Decision::Stationary | Decision::Stalled | Decision::Plateau => {
+                0.5
+            }
         }
     }
 }
@@ -155,6 +163,13 @@ impl Window {
             && welch_t(&self.loss, initial) > STALL_T
         {
             return Decision::Stalled;
+        }
+        let n = self.loss.len();
+        if n >= PLATEAU_MIN_STEPS {
+            let (older, newer) = self.loss.split_at(n / 2);
+            if welch_t(newer, older) > STALL_T {
+                return Decision::Plateau;
+            }
         }
         Decision::Keep
     }
