@@ -46,12 +46,15 @@ const MAX_WINDOW: usize = 2000;
 /// ρ is clipped to ±this before it is averaged: single steps with |ρ| ≫ 1 (a spike of the
 /// loss) otherwise swamp the t-statistic (docs/design-notes.md §6).
 pub const RHO_CLIP: f64 = 1.0;
-/// A window of `STATIONARY_MIN_STEPS` or more steps whose loss is not even this many
+/// A window of `STALL_MIN_STEPS` or more steps whose loss is not even this many
 /// standard errors below the loss of the run's first `RHO_MIN_STEPS` steps: training has
 /// made no progress at all (docs/design-notes.md §6). The same bound between the older
 /// and the newer half of a window of `PLATEAU_MIN_STEPS` or more: a plateau.
 const STALL_T: f64 = -2.0;
 pub const PLATEAU_MIN_STEPS: usize = 500;
+/// Steps a window needs before the no-progress test: at η = 1 LeNet is damaged beyond
+/// quick recovery within ~200 steps (docs/design-notes.md §6).
+pub const STALL_MIN_STEPS: usize = 60;
 
 pub struct Secant {
     lr: f64,
@@ -95,9 +98,10 @@ impl Decision {
         match self {
             Decision::Keep => 1.0,
             Decision::Up => 2.0,
-            Decision::Overshoot | Decision::Stationary | Decision::Stalled | Decision::Plateau => {
-                0.5
-            }
+            Decision::Overshoot | Decision::Stationary | Decision::Plateau => 0.5,
+            // No progress at all since the start: η is far off, and every window spent there
+            // is lost.
+            Decision::Stalled => 0.25,
         }
     }
 }
@@ -158,7 +162,7 @@ impl Window {
             }
         }
         if initial.len() >= RHO_MIN_STEPS
-            && self.loss.len() >= STATIONARY_MIN_STEPS
+            && self.loss.len() >= STALL_MIN_STEPS
             && mean(&self.rho) < 0.0
             && welch_t(&self.loss, initial) > STALL_T
         {
