@@ -16,9 +16,9 @@
 //! - SGD at a constant η has reached its stationary distribution (Pflug's condition
 //!   E[w·d] = (η/2)·E[|d|²], tested by batch means to within 20% of its scale): progress
 //!   at this η has stalled, η halves;
-//! - no progress at all: after 200 steps the loss is still not significantly below the
+//! - no progress at all: after 60 steps the loss is still not significantly below the
 //!   loss of the run's first steps while ρ's mean is negative (a network held at chance by
-//!   a far too large η), η halves;
+//!   a far too large η), η is cut to a quarter;
 //! - a plateau: over 500 or more steps, the newer half of the window's losses is not
 //!   significantly below the older half, η halves. This anneals η once progress at a rate
 //!   slows below what the window can see (docs/design-notes.md §6).
