@@ -523,6 +523,61 @@ fn secant_changes_eta_only_on_statistical_evidence() {
         at >= 499,
         "a plateau needs a window of 500 steps, decided at {at}"
     );
+    // Each plateau halving doubles the window the next one needs, so that annealing slows
+    // as the rate falls (a flat loss halves η at most after 500 steps, then 1000, 2000...).
+    let mut r = common::rng(6);
+    let mut s = Secant::new(0.1);
+    let mut halvings = Vec::new();
+    for step in 0..10_000 {
+        let dots = Dots {
+            own: 1.0,
+            cross: Some(-0.05 + 0.2 * noise(&mut r)),
+            weights: 0.05 * (6.0 + 0.05 * noise(&mut r)),
+            norm: 1.0,
+        };
+        let loss = 1.0 - 0.01 * step.min(100) as f64 + 0.1 * noise(&mut r);
+        let d = s.learn(&dots, 0.1, loss);
+        assert!(matches!(d, Decision::Keep | Decision::Plateau), "{d:?}");
+        if d == Decision::Plateau {
+            halvings.push(step);
+        }
+    }
+    assert!(halvings.len() >= 3, "plateau halvings at {halvings:?}");
+    for k in 1..halvings.len() {
+        let gap = halvings[k] - halvings[k - 1];
+        assert!(
+            gap >= 500 << k,
+            "halving {k} after {gap} steps: {halvings:?}"
+        );
+    }
+    assert_eq!(s.plateau_steps(), 500 << halvings.len());
+    // A no-progress cut makes the cut rate a ceiling: steps that then fall short do not
+    // double η back towards the rate that stalled.
+    let mut capped = Secant::new(0.1);
+    let mut decisions = Vec::new();
+    for step in 0..600 {
+        let rho = if step < 100 { -0.05 } else { 0.5 };
+        let dots = Dots {
+            own: 1.0,
+            cross: Some(rho + 0.2 * noise(&mut r)),
+            weights: 0.05 * (6.0 + 0.05 * noise(&mut r)),
+            norm: 1.0,
+        };
+        let d = capped.learn(&dots, 0.1, 2.0 + 0.1 * noise(&mut r));
+        if d != Decision::Keep {
+            decisions.push(d);
+        }
+    }
+    assert_eq!(
+        decisions,
+        [Decision::Stalled, Decision::Plateau],
+        "the ceiling holds η; the other tests still run"
+    );
+    // A resumed run keeps the longer window.
+    let mut resumed = Secant::new(1.0);
+    etaprobe::schedule::Schedule::restore(&mut resumed, &etaprobe::schedule::Schedule::state(&s))
+        .unwrap();
+    assert_eq!(resumed.plateau_steps(), s.plateau_steps());
     // A flat loss while the steps fall short (ρ > 0, not yet significant) is no stall.
     assert_ne!(run(Sim { rho: 0.05, ..NONE }, 1500).0, Decision::Stalled);
     assert_eq!(

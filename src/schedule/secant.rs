@@ -18,10 +18,16 @@
 //!   at this η has stalled, η halves;
 //! - no progress at all: after 60 steps the loss is still not significantly below the
 //!   loss of the run's first steps while ρ's mean is negative (a network held at chance by
-//!   a far too large η), η is cut to a quarter;
+//!   a far too large η), η is cut to a quarter, and the cut rate becomes a ceiling that
+//!   later doublings do not pass (ρ cannot tell a rate just below the stalled one from a
+//!   good one: from η0 = 1, LeNet doubled back to 0.125 right after its cuts and ended 2.3
+//!   points lower after 8 epochs; docs/auto.md);
 //! - a plateau: over 500 or more steps, the newer half of the window's losses is not
 //!   significantly below the older half, η halves. This anneals η once progress at a rate
-//!   slows below what the window can see (docs/design-notes.md §6).
+//!   slows below what the window can see (docs/design-notes.md §6). Each plateau halving
+//!   doubles the steps the next plateau test needs: at half the rate the loss falls about
+//!   half as fast, and a window of the old length would call every later rate a plateau
+//!   (LeNet from η0 = 1 halved η every 500 steps, down to 1.5e-5; docs/auto.md).
 //!
 //! Otherwise η stays. Changes are multiplicative, so η never crosses zero. The dots are
 //! computed on the GPU and read back one step late, so no step waits for them.
@@ -51,6 +57,7 @@ pub const RHO_CLIP: f64 = 1.0;
 /// made no progress at all (docs/design-notes.md §6). The same bound between the older
 /// and the newer half of a window of `PLATEAU_MIN_STEPS` or more: a plateau.
 const STALL_T: f64 = -2.0;
+/// Steps the first plateau test needs; each plateau halving doubles it.
 pub const PLATEAU_MIN_STEPS: usize = 500;
 /// Steps a window needs before the no-progress test: at η = 1 LeNet is damaged beyond
 /// quick recovery within ~200 steps (docs/design-notes.md §6).
@@ -63,6 +70,10 @@ pub struct Secant {
     window: Window,
     /// The losses of the run's first `RHO_MIN_STEPS` steps.
     initial: Vec<f64>,
+    /// Plateau halvings so far.
+    plateaus: u32,
+    /// The rate set by the last no-progress cut: η does not double past it.
+    ceiling: Option<f64>,
     last: Option<Decision>,
     last_rho: Option<f64>,
     /// The last step's Pflug statistic over its scale.
@@ -137,11 +148,12 @@ fn welch_t(a: &[f64], b: &[f64]) -> f64 {
 }
 
 impl Window {
-    /// `initial`: the losses of the run's first steps.
-    fn decide(&self, initial: &[f64]) -> Decision {
+    /// `initial`: the losses of the run's first steps; `plateau_steps`: the steps the
+    /// plateau test needs; `may_rise`: whether η is below its ceiling.
+    fn decide(&self, initial: &[f64], plateau_steps: usize, may_rise: bool) -> Decision {
         if self.rho.len() >= RHO_MIN_STEPS {
             let t = t_statistic(&self.rho);
-            if t > 3.0 {
+            if t > 3.0 && may_rise {
                 return Decision::Up;
             }
             if t < -3.0 && mean(&self.rho) < OVERSHOOT_MEAN {
@@ -169,7 +181,7 @@ impl Window {
             return Decision::Stalled;
         }
         let n = self.loss.len();
-        if n >= PLATEAU_MIN_STEPS {
+        if n >= plateau_steps {
             let (older, newer) = self.loss.split_at(n / 2);
             if welch_t(newer, older) > STALL_T {
                 return Decision::Plateau;
@@ -178,12 +190,14 @@ impl Window {
         Decision::Keep
     }
 
-    fn keep_recent(&mut self, n: usize) {
-        for v in [
-            &mut self.rho,
-            &mut self.loss,
-            &mut self.pflug,
-            &mut self.scale,
+    /// Keeps the last `n` steps of each statistic, and the last `losses` losses (the
+    /// plateau test may need more of them).
+    fn keep_recent(&mut self, n: usize, losses: usize) {
+        for (v, n) in [
+            (&mut self.rho, n),
+            (&mut self.loss, losses),
+            (&mut self.pflug, n),
+            (&mut self.scale, n),
         ] {
             if v.len() > n {
                 v.drain(..v.len() - n);
@@ -199,6 +213,8 @@ impl Secant {
             own: None,
             window: Window::default(),
             initial: Vec::new(),
+            plateaus: 0,
+            ceiling: None,
             last: None,
             last_rho: None,
             last_pflug: None,
@@ -232,12 +248,29 @@ impl Secant {
             self.window.pflug.push(dots.weights - half);
             self.window.scale.push(half);
         }
-        let decision = self.window.decide(&self.initial);
+        let may_rise = self
+            .ceiling
+            .is_none_or(|c| self.lr * Decision::Up.factor() <= c);
+        let decision = self
+            .window
+            .decide(&self.initial, self.plateau_steps(), may_rise);
+        match decision {
+            Decision::Plateau => self.plateaus += 1,
+            Decision::Stalled => self.ceiling = Some(self.lr * decision.factor()),
+            _ => {}
+        }
         if decision != Decision::Keep {
             self.window = Window::default();
         }
-        self.window.keep_recent(MAX_WINDOW);
+        let plateau_steps = self.plateau_steps();
+        self.window
+            .keep_recent(MAX_WINDOW, MAX_WINDOW.max(plateau_steps));
         decision
+    }
+
+    /// The steps the next plateau test needs.
+    pub fn plateau_steps(&self) -> usize {
+        PLATEAU_MIN_STEPS << self.plateaus.min(16)
     }
 
     /// Starts a new window (η changed for another reason).
@@ -306,6 +339,8 @@ impl Schedule for Secant {
             "own": self.own,
             "window": self.window,
             "initial": self.initial,
+            "plateaus": self.plateaus,
+            "ceiling": self.ceiling,
         })
     }
 
@@ -314,6 +349,8 @@ impl Schedule for Secant {
         self.own = state["own"].as_f64();
         self.window = serde_json::from_value(state["window"].clone()).unwrap_or_default();
         self.initial = serde_json::from_value(state["initial"].clone()).unwrap_or_default();
+        self.plateaus = state["plateaus"].as_u64().unwrap_or(0) as u32;
+        self.ceiling = state["ceiling"].as_f64();
         Ok(())
     }
 }
