@@ -3,12 +3,16 @@
 # initial weights, then the comparison figures and the run records under docs/.
 #
 #   scripts/reproduce.sh [--only boston,fashion,lenet,resnet] [--schedules basic,newton,...]
-#                        [--epochs N] [--width-mult F] [--out DIR] [--docs DIR] [--dry-run]
+#                        [--epochs N] [--width-mult F] [--checkpoint-every N] [--out DIR]
+#                        [--docs DIR] [--bin FILE] [--dry-run]
 #
 # Data: ETAPROBE_DATA (default ../shared/data). --epochs overrides every experiment's epoch
 # count (to fit a small machine); --width-mult runs a reduced-width ResNet-18 (clearly
 # labelled in the run names) on machines without a GPU. Runs that finished are skipped, so
-# an interrupted reproduction continues where it stopped.
+# an interrupted reproduction continues where it stopped, from its last checkpoint: one per
+# epoch, or every N steps with --checkpoint-every (for runs whose epochs take an hour).
+# --bin runs a binary built earlier (a copy, so that rebuilding during a long run is safe)
+# instead of building target/release/etaprobe.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +23,8 @@ width="1"
 out="runs/reproduce"
 docs="docs"
 dry=""
+ckpt=""
+bin=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --only) only="$2"; shift 2 ;;
@@ -27,15 +33,20 @@ while [ $# -gt 0 ]; do
         --width-mult) width="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
         --docs) docs="$2"; shift 2 ;;
+        --checkpoint-every) ckpt="$2"; shift 2 ;;
+        --bin) bin="$2"; shift 2 ;;
         --dry-run) dry=1; shift ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
 export ETAPROBE_DATA="${ETAPROBE_DATA:-../shared/data}"
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
-bin="target/release/etaprobe"
-[ -n "$dry" ] || cargo build --release --quiet
+if [ -z "$bin" ]; then
+    bin="target/release/etaprobe"
+    [ -n "$dry" ] || cargo build --release --quiet
+fi
+[ -n "$dry" ] || [ -x "$bin" ] || { echo "no executable at --bin $bin" >&2; exit 2; }
 
 # experiment: model dataset batch lr epochs extra-options
 declare -A setup=(
@@ -86,8 +97,8 @@ for exp in boston fashion lenet resnet-lr0.1 resnet-lr0.01; do
         [ "$s" = first-order ] && opts+=(--alpha "${alpha[$exp]}")
         # newton-epsE: the newton rule with probe spacing E instead of the paper's 1e-5.
         case "$s" in newton-eps*) opts+=(--eps "${s#newton-eps}") ;; esac
-        # A checkpoint per epoch, so that an interrupted long run resumes (--resume).
-        opts+=(--checkpoint-every "$(steps_per_epoch "$dataset" "$batch")")
+        # A checkpoint per epoch (or --checkpoint-every), so that an interrupted run resumes.
+        opts+=(--checkpoint-every "${ckpt:-$(steps_per_epoch "$dataset" "$batch")}")
         # shellcheck disable=SC2206
         run "$out/$name-$s" "${opts[@]}" $extra
         dirs+=("$out/$name-$s")

@@ -2,6 +2,12 @@
 // Per-channel statistics are reduced by one workgroup per channel: 256 strided running
 // sums in a fixed order, then a tree in workgroup memory, so results are deterministic.
 // The mean is taken first, then the centred sum of squares (two passes over the channel).
+//
+// When a channel's plane is whole vec4s (hw % 4 = 0) the kernels move vec4s, and the
+// elementwise ones (entry names ending in 4) run per channel, gid.z, so that its
+// statistics and γ, β are loaded once per invocation at a uniform address, each
+// invocation stepping through QUADS vec4s: lavapipe pays per invocation and runs every
+// load with per-lane addresses as a loop over the lanes.
 
 struct Params {
     count: u32,     // batch·hw: values per channel
@@ -33,6 +39,13 @@ struct Params {
 @group(0) @binding(11) var<storage, read_write> dbeta: array<f32>;
 // [2·channels]: Σdz, then Σdz·x̂, for the input gradient.
 @group(0) @binding(12) var<storage, read_write> sums: array<f32>;
+// x, y, dz and dx again, four elements at a time.
+@group(0) @binding(13) var<storage, read> x4: array<vec4<f32>>;
+@group(0) @binding(14) var<storage, read_write> y4: array<vec4<f32>>;
+@group(0) @binding(15) var<storage, read> dz4: array<vec4<f32>>;
+@group(0) @binding(16) var<storage, read_write> dx4: array<vec4<f32>>;
+
+const QUADS: u32 = 4u;
 
 const WG: u32 = 256u;
 
@@ -47,6 +60,26 @@ fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
 fn at(c: u32, k: u32) -> u32 {
     let n = k / p.hw;
     return (n * p.channels + c) * p.hw + (k - n * p.hw);
+}
+
+fn quads() -> bool {
+    return p.hw % 4u == 0u;
+}
+
+// Vec4 index of the k-th vec4 (k < batch·hw/4) of channel c, when quads().
+fn at4(c: u32, k: u32) -> u32 {
+    let hw4 = p.hw / 4u;
+    let n = k / hw4;
+    return (n * p.channels + c) * hw4 + (k - n * hw4);
+}
+
+// The QUADS consecutive vec4s of channel c that invocation t steps through start at
+// (image, vec4 within the plane); past the end when the image is ≥ batch.
+fn first_quad(t: u32) -> vec2<u32> {
+    let hw4 = p.hw / 4u;
+    let k = t * QUADS;
+    let n = k / hw4;
+    return vec2(n, k - n * hw4);
 }
 
 // Sums `a` and `b` over the workgroup; every invocation gets the totals.
@@ -69,14 +102,29 @@ fn tree_sum(lid: u32, a: f32, b: f32) -> vec2<f32> {
 // Mean and biased variance of channel c; writes them to `saved` as mean and inv_std.
 fn channel_stats(lid: u32, c: u32) -> vec2<f32> {
     var s = 0.0;
-    for (var k = lid; k < p.count; k += WG) {
-        s += x[at(c, k)];
+    if (quads()) {
+        for (var k = lid; k < p.count / 4u; k += WG) {
+            let v = x4[at4(c, k)];
+            s += (v.x + v.y) + (v.z + v.w);
+        }
+    } else {
+        for (var k = lid; k < p.count; k += WG) {
+            s += x[at(c, k)];
+        }
     }
     let mean = tree_sum(lid, s, 0.0).x / f32(p.count);
     var q = 0.0;
-    for (var k = lid; k < p.count; k += WG) {
-        let d = x[at(c, k)] - mean;
-        q += d * d;
+    if (quads()) {
+        for (var k = lid; k < p.count / 4u; k += WG) {
+            let d = x4[at4(c, k)] - mean;
+            let dd = d * d;
+            q += (dd.x + dd.y) + (dd.z + dd.w);
+        }
+    } else {
+        for (var k = lid; k < p.count; k += WG) {
+            let d = x[at(c, k)] - mean;
+            q += d * d;
+        }
     }
     let var_b = tree_sum(lid, q, 0.0).x / f32(p.count);
     if (lid == 0u) {
@@ -150,11 +198,21 @@ fn param_sums(lid: u32, c: u32) -> vec2<f32> {
     let inv_std = saved[p.channels + c];
     var a = 0.0;
     var b = 0.0;
-    for (var k = lid; k < p.count; k += WG) {
-        let i = at(c, k);
-        let g = dz[i];
-        a += g;
-        b += g * ((x[i] - mean) * inv_std);
+    if (quads()) {
+        for (var k = lid; k < p.count / 4u; k += WG) {
+            let i = at4(c, k);
+            let g = dz4[i];
+            let gx = g * ((x4[i] - mean) * inv_std);
+            a += (g.x + g.y) + (g.z + g.w);
+            b += (gx.x + gx.y) + (gx.z + gx.w);
+        }
+    } else {
+        for (var k = lid; k < p.count; k += WG) {
+            let i = at(c, k);
+            let g = dz[i];
+            a += g;
+            b += g * ((x[i] - mean) * inv_std);
+        }
     }
     let s = tree_sum(lid, a, b);
     if (lid == 0u) {
@@ -214,4 +272,65 @@ fn input_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
         g += dx[i];
     }
     dx[i] = g;
+}
+
+// normalize_batch and normalize_running on vec4s: channel gid.z, QUADS vec4s each.
+fn affine4(gid: vec3<u32>, nwg: vec3<u32>, mean: f32, inv_std: f32) {
+    let c = gid.z;
+    let hw4 = p.hw / 4u;
+    var at = first_quad(index(gid, nwg));
+    let scale = inv_std * gamma[c];
+    let shift = beta[c] - mean * scale;
+    for (var q = 0u; q < QUADS && at.x < p.count / p.hw; q++) {
+        let i = (at.x * p.channels + c) * hw4 + at.y;
+        var v = x4[i] * scale + shift;
+        if (p.relu != 0u) {
+            v = max(v, vec4(0.0));
+        }
+        y4[i] = v;
+        at.y += 1u;
+        if (at.y == hw4) {
+            at.y = 0u;
+            at.x += 1u;
+        }
+    }
+}
+
+@compute @workgroup_size(64)
+fn normalize_batch4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    affine4(gid, nwg, saved[gid.z], saved[p.channels + gid.z]);
+}
+
+@compute @workgroup_size(64)
+fn normalize_running4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let c = gid.z;
+    affine4(gid, nwg, running_mean[c], 1.0 / sqrt(running_var[c] + p.eps));
+}
+
+// input_grad on vec4s: channel gid.z, QUADS vec4s each.
+@compute @workgroup_size(64)
+fn input_grad4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let c = gid.z;
+    let hw4 = p.hw / 4u;
+    var at = first_quad(index(gid, nwg));
+    let mean = saved[c];
+    let inv_std = saved[p.channels + c];
+    let n = f32(p.count);
+    let scale = gamma[c] * inv_std;
+    let mean_dz = sums[c] / n;
+    let mean_dzx = sums[p.channels + c] / n;
+    for (var q = 0u; q < QUADS && at.x < p.count / p.hw; q++) {
+        let i = (at.x * p.channels + c) * hw4 + at.y;
+        let xh = (x4[i] - mean) * inv_std;
+        var g = scale * (dz4[i] - mean_dz - xh * mean_dzx);
+        if (p.acc_dx != 0u) {
+            g += dx4[i];
+        }
+        dx4[i] = g;
+        at.y += 1u;
+        if (at.y == hw4) {
+            at.y = 0u;
+            at.x += 1u;
+        }
+    }
 }

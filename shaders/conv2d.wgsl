@@ -40,6 +40,8 @@ struct Params {
 // unfold: + bias, ReLU -> NCHW y.
 @group(0) @binding(11) var<storage, read> bias: array<f32>;
 @group(0) @binding(12) var<storage, read_write> y: array<f32>;
+// im2col_s1: x again, four elements at a time.
+@group(0) @binding(13) var<storage, read> x4: array<vec4<f32>>;
 
 fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return gid.x + gid.y * nwg.x * 64u;
@@ -104,6 +106,85 @@ fn im2col(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     col4[k * row_quads + q] = vec4(tap(a0, c, i, j), tap(a1, c, i, j), tap(a2, c, i, j), tap(a3, c, i, j));
 }
 
+// x4[i] where `ok`, else zeros (reading index 0).
+fn quad_at(i: u32, ok: bool) -> vec4<f32> {
+    return select(vec4(0.0), x4[select(0u, i, ok)], ok);
+}
+
+// The four taps at shift s = j − pad (|s| ≤ 3) from the quads left of, at and right of
+// four neighbouring columns.
+fn shifted(lo: vec4<f32>, mid: vec4<f32>, hi: vec4<f32>, s: i32) -> vec4<f32> {
+    switch s {
+        case -3: { return vec4(lo.yzw, mid.x); }
+        case -2: { return vec4(lo.zw, mid.xy); }
+        case -1: { return vec4(lo.w, mid.xyz); }
+        case 1: { return vec4(mid.yzw, hi.x); }
+        case 2: { return vec4(mid.zw, hi.xy); }
+        case 3: { return vec4(mid.w, hi.xyz); }
+        default: { return mid; }
+    }
+}
+
+// im2col for stride 1 when width and out_w are multiples of 4, out_w ≤ width and the taps
+// reach at most 3 pixels either side: the four columns are four neighbours in one output
+// row, so the taps of kernel row i are four neighbours in one input row, shifted by
+// s = j − pad. Each invocation writes every tap of channel c = gid.z for its four
+// columns from three vec4 loads per kernel row, instead of a scalar gather per value:
+// lavapipe runs each gather as a loop over the lanes, and pays per invocation.
+@compute @workgroup_size(64)
+fn im2col_s1(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let q = index(gid, nwg);
+    let row_quads = p.col_stride / 4u;
+    if (q >= row_quads) {
+        return;
+    }
+    let c = gid.z;
+    let at = pixel_of(4u * q);
+    let plane = (at.x * p.channels + c) * p.height;
+    let has_lo = at.z > 0u;
+    let has_hi = at.z + 4u < p.width;
+    for (var i = 0u; i < p.kh; i++) {
+        // Unsigned wrap-around makes rows in the padding fail the < test.
+        let iy = at.y + i - p.pad;
+        let ok = at.x < p.batch && iy < p.height;
+        let quad = ((plane + iy) * p.width + at.z) / 4u;
+        let lo = quad_at(quad - 1u, ok && has_lo && p.pad > 0u);
+        let mid = quad_at(quad, ok);
+        let hi = quad_at(quad + 1u, ok && has_hi && p.kw > p.pad + 1u);
+        let row = (c * p.kh + i) * p.kw;
+        for (var j = 0u; j < p.kw; j++) {
+            col4[(row + j) * row_quads + q] = shifted(lo, mid, hi, i32(j) - i32(p.pad));
+        }
+    }
+}
+
+// The patches transposed, for the weight gradient: colt[n, k] = col[k, n] for columns n
+// < col_stride and K % 4 = 0, so that dW = dYt·colᵀ reads both operands in place instead
+// of packing a transposed copy (a scalar gather per value). Each invocation turns the 4×4
+// blocks of rows 16·gid.z .. +15 in column quad q = index with vec4 loads and stores:
+// neighbouring lanes load neighbouring quads of a row, and each output row gets 64
+// consecutive bytes, whole cache lines rather than scattered 16-byte pieces.
+@compute @workgroup_size(64)
+fn transpose(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let row_quads = p.col_stride / 4u;
+    let q = index(gid, nwg);
+    if (q >= row_quads) {
+        return;
+    }
+    let k4 = p.len;
+    for (var kq = 4u * gid.z; kq < min(4u * gid.z + 4u, k4); kq++) {
+        let r = 4u * kq;
+        let a = rows4_in[r * row_quads + q];
+        let b = rows4_in[(r + 1u) * row_quads + q];
+        let c = rows4_in[(r + 2u) * row_quads + q];
+        let d = rows4_in[(r + 3u) * row_quads + q];
+        rows4[(4u * q) * k4 + kq] = vec4(a.x, b.x, c.x, d.x);
+        rows4[(4u * q + 1u) * k4 + kq] = vec4(a.y, b.y, c.y, d.y);
+        rows4[(4u * q + 2u) * k4 + kq] = vec4(a.z, b.z, c.z, d.z);
+        rows4[(4u * q + 3u) * k4 + kq] = vec4(a.w, b.w, c.w, d.w);
+    }
+}
+
 fn dy_at(at: vec3<u32>, o: u32) -> f32 {
     let inside = at.x < p.batch;
     return select(0.0, dy[select(0u, out_index(at, o), inside)], inside);
@@ -128,11 +209,16 @@ fn fold(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 
 fn store_y(at: vec3<u32>, o: u32, v: f32) {
     if (at.x < p.batch) {
-        y[out_index(at, o)] = v;
+        let i = out_index(at, o);
+        if (p.accumulate != 0u) {
+            y[i] += v;
+        } else {
+            y[i] = v;
+        }
     }
 }
 
-// The folded forward's epilogue: y[b, o, pixel] = ReLU(product[o, column] + bias[o]) for
+// The folded forward's epilogue: y[b, o, pixel] (+)= ReLU(product[o, column] + bias[o]) for
 // o = gid.z and four columns.
 @compute @workgroup_size(64)
 fn unfold(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -248,4 +334,23 @@ fn col2im(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
         g += dx[at];
     }
     dx[at] = g;
+}
+
+// The input gradient of a stride-1 convolution is the convolution of dY with the weights
+// turned half a turn and their channel axes swapped: flipped[c, o, i, j] = w[o, c, kh−1−i,
+// kw−1−j], from w in x's slot into y's.
+@compute @workgroup_size(64)
+fn flip_weights(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let n = index(gid, nwg);
+    if (n >= p.len) {
+        return;
+    }
+    let taps = p.kh * p.kw;
+    let c = n / (p.out_channels * taps);
+    let r = n - c * p.out_channels * taps;
+    let o = r / taps;
+    let t = r - o * taps;
+    let i = t / p.kw;
+    let j = t - i * p.kw;
+    y[n] = x[((o * p.channels + c) * p.kh + p.kh - 1u - i) * p.kw + p.kw - 1u - j];
 }

@@ -8,7 +8,11 @@
 // 1024 FMAs (measured on lavapipe: 16×64 tiles ~20 GFLOP/s, 32×64 ~27-32). The loops are unrolled by hand because lavapipe keeps a dynamically indexed
 // accumulator array in memory. Its operands are packed first (entry `pack`) into
 // zero-padded row-major buffers: A as [Mp, Kp] and B as [Kp, Np] with Mp % 32 = 0,
-// Kp % 4 = 0, Np % 64 = 0, so the inner loop needs no bounds checks.
+// Kp % 4 = 0, Np % 64 = 0, so the inner loop needs no bounds checks. An operand that is
+// already row-major along K with K % 4 = 0 and vec4-aligned strides is read in place: its
+// rows (columns of B) past M (N) up to the padded size hold other data, which only reaches
+// outputs the epilogue drops. For these kernels a_off, a_rs, a_bs and b_off, b_rs, b_bs
+// address the operands in vec4s.
 //
 // mm_tiled is the portable path: 8×8 workgroups, a 4×4 block per invocation, reading the
 // operands in place through their strides.
@@ -91,12 +95,13 @@ fn pack(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 fn mm_sg8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
     let batch = wg.z;
     let k4 = p.kp / 4u;
-    let n4 = p.np / 4u;
+    // Row stride of B in vec4s.
+    let n4 = p.b_rs;
     let r0 = wg.y * 32u;
     // This lane owns columns 4·c4 .. 4·c4+3 and the same 32 columns further right.
     let c4 = wg.x * 16u + lane;
-    let a_base = select(batch, 0u, (p.flags & SHARED_A) != 0u) * p.mp * k4;
-    let b_base = select(batch, 0u, (p.flags & SHARED_B) != 0u) * p.kp * n4;
+    let a_base = p.a_off + select(batch, 0u, (p.flags & SHARED_A) != 0u) * p.a_bs;
+    let b_base = p.b_off + select(batch, 0u, (p.flags & SHARED_B) != 0u) * p.b_bs;
     var acc0_0 = vec4(0.0);
     var acc0_1 = vec4(0.0);
     var acc1_0 = vec4(0.0);
@@ -163,10 +168,10 @@ fn mm_sg8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id)
     var acc31_1 = vec4(0.0);
     for (var k = 0u; k < k4; k++) {
         // Rows r0 + 8q + lane (q < 4), k-values 4k .. 4k+3.
-        let a0 = a4[a_base + (r0 + lane) * k4 + k];
-        let a1 = a4[a_base + (r0 + 8u + lane) * k4 + k];
-        let a2 = a4[a_base + (r0 + 16u + lane) * k4 + k];
-        let a3 = a4[a_base + (r0 + 24u + lane) * k4 + k];
+        let a0 = a4[a_base + (r0 + lane) * p.a_rs + k];
+        let a1 = a4[a_base + (r0 + 8u + lane) * p.a_rs + k];
+        let a2 = a4[a_base + (r0 + 16u + lane) * p.a_rs + k];
+        let a3 = a4[a_base + (r0 + 24u + lane) * p.a_rs + k];
         let row = b_base + 4u * k * n4 + c4;
         let b00 = b4[row];
         let b01 = b4[row + 8u];
@@ -346,12 +351,13 @@ fn mm_sg8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id)
 fn mm_sg8_r16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
     let batch = wg.z;
     let k4 = p.kp / 4u;
-    let n4 = p.np / 4u;
+    // Row stride of B in vec4s.
+    let n4 = p.b_rs;
     let r0 = wg.y * 16u;
     // This lane owns columns 4·c4 .. 4·c4+3 and the same 32 columns further right.
     let c4 = wg.x * 16u + lane;
-    let a_base = select(batch, 0u, (p.flags & SHARED_A) != 0u) * p.mp * k4;
-    let b_base = select(batch, 0u, (p.flags & SHARED_B) != 0u) * p.kp * n4;
+    let a_base = p.a_off + select(batch, 0u, (p.flags & SHARED_A) != 0u) * p.a_bs;
+    let b_base = p.b_off + select(batch, 0u, (p.flags & SHARED_B) != 0u) * p.b_bs;
     var acc0_0 = vec4(0.0);
     var acc0_1 = vec4(0.0);
     var acc1_0 = vec4(0.0);
@@ -386,8 +392,8 @@ fn mm_sg8_r16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation
     var acc15_1 = vec4(0.0);
     for (var k = 0u; k < k4; k++) {
         // Rows r0 + 8q + lane (q < 2), k-values 4k .. 4k+3.
-        let a0 = a4[a_base + (r0 + lane) * k4 + k];
-        let a1 = a4[a_base + (r0 + 8u + lane) * k4 + k];
+        let a0 = a4[a_base + (r0 + lane) * p.a_rs + k];
+        let a1 = a4[a_base + (r0 + 8u + lane) * p.a_rs + k];
         let row = b_base + 4u * k * n4 + c4;
         let b00 = b4[row];
         let b01 = b4[row + 8u];
@@ -485,12 +491,13 @@ fn mm_sg8_r16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation
 fn mm_sg8_r8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
     let batch = wg.z;
     let k4 = p.kp / 4u;
-    let n4 = p.np / 4u;
+    // Row stride of B in vec4s.
+    let n4 = p.b_rs;
     let r0 = wg.y * 8u;
     // This lane owns columns 4·c4 .. 4·c4+3 and the same 32 columns further right.
     let c4 = wg.x * 16u + lane;
-    let a_base = select(batch, 0u, (p.flags & SHARED_A) != 0u) * p.mp * k4;
-    let b_base = select(batch, 0u, (p.flags & SHARED_B) != 0u) * p.kp * n4;
+    let a_base = p.a_off + select(batch, 0u, (p.flags & SHARED_A) != 0u) * p.a_bs;
+    let b_base = p.b_off + select(batch, 0u, (p.flags & SHARED_B) != 0u) * p.b_bs;
     var acc0_0 = vec4(0.0);
     var acc0_1 = vec4(0.0);
     var acc1_0 = vec4(0.0);
@@ -509,7 +516,7 @@ fn mm_sg8_r8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_
     var acc7_1 = vec4(0.0);
     for (var k = 0u; k < k4; k++) {
         // Rows r0 + 8q + lane (q < 1), k-values 4k .. 4k+3.
-        let a0 = a4[a_base + (r0 + lane) * k4 + k];
+        let a0 = a4[a_base + (r0 + lane) * p.a_rs + k];
         let row = b_base + 4u * k * n4 + c4;
         let b00 = b4[row];
         let b01 = b4[row + 8u];

@@ -329,6 +329,107 @@ pub fn bench_probe(
     })
 }
 
+/// Where one training step's time goes: every dispatch of the forward pass, the backward
+/// pass and the SGD update, run and timed one at a time.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct KernelProfile {
+    pub model: String,
+    pub batch_size: usize,
+    pub adapter: String,
+    pub rounds: usize,
+    /// Per kernel, largest first: (`shader::entry`, dispatches per step, median ms per step).
+    pub kernels: Vec<(String, usize, f64)>,
+    /// The slowest single dispatches, or all of them in order: (phase, position in it,
+    /// label, workgroups, median ms).
+    pub slowest: Vec<(String, usize, String, [u32; 3], f64)>,
+    /// Median milliseconds of the whole step run as the trainer submits it.
+    pub step_ms: f64,
+}
+
+pub fn bench_kernels(
+    gpu: &Gpu,
+    model: ModelKind,
+    options: ModelOptions,
+    batch: usize,
+    rounds: usize,
+    all: bool,
+) -> anyhow::Result<KernelProfile> {
+    let (shape, classes) = bench_input(model);
+    let net = Net::build_with(model, shape, classes, options)?;
+    let params = Params::with_buffers(gpu, net.layout.clone(), net.buffers.clone())?;
+    params.upload_all(gpu, &net.init(0));
+    params.upload_buffers(gpu, &net.init_buffers());
+    let plan = Plan::new(gpu, &net, &params, batch, None)?;
+    plan.set_dropout_seed(gpu, 0, 1);
+    let x = pseudo_random(batch * net.sample_size(), 3);
+    let labels: Vec<u32> = (0..batch).map(|i| (i % classes.max(1)) as u32).collect();
+    let values = pseudo_random(batch * net.outputs(), 4);
+    plan.write_batch(gpu, &x, &labels, &values);
+    let lr = gpu.upload("lr", &[1], &[1e-4f32])?;
+    let mut update = Program::new();
+    crate::ops::sgd::step(&mut update, gpu, &params.values, &params.grads, &lr)?;
+    let phases = [
+        ("forward", &plan.forward),
+        ("backward", &plan.backward),
+        ("update", &update),
+    ];
+    let whole = || -> Result<(), GpuError> {
+        for (_, p) in &phases {
+            p.run(gpu)?;
+        }
+        Ok(())
+    };
+    whole()?;
+    let mut step_ms = Vec::new();
+    // times[phase][command] over the rounds.
+    let mut times: Vec<Vec<Vec<f64>>> = phases.iter().map(|_| Vec::new()).collect();
+    let mut labels_of: Vec<Vec<(String, [u32; 3])>> = phases.iter().map(|_| Vec::new()).collect();
+    for _ in 0..rounds {
+        let t = Instant::now();
+        whole()?;
+        step_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        for (i, (_, p)) in phases.iter().enumerate() {
+            let each = p.time_each(gpu)?;
+            if times[i].is_empty() {
+                times[i] = vec![Vec::new(); each.len()];
+                labels_of[i] = each.iter().map(|c| (c.label.clone(), c.groups)).collect();
+            }
+            for (j, c) in each.iter().enumerate() {
+                times[i][j].push(c.seconds * 1e3);
+            }
+        }
+    }
+    let mut per_kernel: Vec<(String, usize, f64)> = Vec::new();
+    let mut slowest = Vec::new();
+    for (i, (phase, _)) in phases.iter().enumerate() {
+        for (j, (label, groups)) in labels_of[i].iter().enumerate() {
+            let ms = median(&times[i][j]);
+            match per_kernel.iter_mut().find(|k| &k.0 == label) {
+                Some(k) => {
+                    k.1 += 1;
+                    k.2 += ms;
+                }
+                None => per_kernel.push((label.clone(), 1, ms)),
+            }
+            slowest.push((phase.to_string(), j, label.clone(), *groups, ms));
+        }
+    }
+    per_kernel.sort_by(|a, b| b.2.total_cmp(&a.2));
+    if !all {
+        slowest.sort_by(|a, b| b.4.total_cmp(&a.4));
+        slowest.truncate(20);
+    }
+    Ok(KernelProfile {
+        model: model.cli_name().to_string(),
+        batch_size: batch,
+        adapter: gpu.describe(),
+        rounds,
+        kernels: per_kernel,
+        slowest,
+        step_ms: median(&step_ms),
+    })
+}
+
 fn median(x: &[f64]) -> f64 {
     let mut v = x.to_vec();
     v.sort_by(f64::total_cmp);

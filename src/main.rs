@@ -64,6 +64,29 @@ enum BenchWhat {
         #[arg(long)]
         json: bool,
     },
+    /// Where a training step's time goes: each kernel of the forward pass, backward pass and
+    /// update, run and timed one dispatch at a time.
+    Kernels {
+        #[arg(long, value_enum, default_value_t = ModelKind::Lenet)]
+        model: ModelKind,
+        #[arg(long, default_value_t = 256)]
+        batch_size: usize,
+        /// ResNet channel multiplier (resnet18 only).
+        #[arg(long, default_value_t = 1.0)]
+        width_mult: f64,
+        /// Dropout after ResNet stages 2 and 4 (resnet18 only).
+        #[arg(long, default_value_t = 0.0)]
+        dropout: f32,
+        /// Timed rounds; the medians are reported.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// List every dispatch in order, not only the 20 slowest.
+        #[arg(long)]
+        all: bool,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// GPU memory a training step holds, with and without the five-point probe, without
     /// running it: every buffer of the step is created when it is recorded.
     Memory {
@@ -164,6 +187,61 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         r.probes_per_pass,
                         r.gpu_bytes as f64 / (1 << 20) as f64
                     );
+                }
+                Ok(())
+            }
+            BenchWhat::Kernels {
+                model,
+                batch_size,
+                width_mult,
+                dropout,
+                rounds,
+                all,
+                json,
+            } => {
+                if batch_size == 0 || rounds == 0 {
+                    anyhow::bail!("--batch-size and --rounds must be at least 1");
+                }
+                let gpu = open(cli.adapter.as_deref())?;
+                let options = etaprobe::models::ModelOptions {
+                    dropout,
+                    width_mult,
+                };
+                let r = bench::bench_kernels(&gpu, model, options, batch_size, rounds, all)?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&r)?);
+                } else {
+                    let total: f64 = r.kernels.iter().map(|k| k.2).sum();
+                    println!(
+                        "{} at batch {} on {} (medians of {} rounds)",
+                        r.model, r.batch_size, r.adapter, r.rounds
+                    );
+                    println!(
+                        "step as submitted: {:.1} ms; dispatches one at a time: {:.1} ms",
+                        r.step_ms, total
+                    );
+                    println!(
+                        "{:<36} {:>6} {:>10} {:>7}",
+                        "kernel", "count", "ms", "share"
+                    );
+                    for (label, count, ms) in &r.kernels {
+                        let share = 100.0 * ms / total;
+                        println!("{label:<36} {count:>6} {ms:>10.2} {share:>6.1}%");
+                    }
+                    println!(
+                        "\n{}:",
+                        if all {
+                            "every dispatch"
+                        } else {
+                            "slowest dispatches"
+                        }
+                    );
+                    for (phase, at, label, groups, ms) in &r.slowest {
+                        println!(
+                            "{phase:<9} #{at:<4} {label:<36} {:>16} {ms:>9.2} ms",
+                            format!("{groups:?}")
+                        );
+                    }
                 }
                 Ok(())
             }

@@ -95,6 +95,45 @@ fn bench_probe_times_every_schedule_in_rounds() {
 }
 
 #[test]
+fn bench_kernels_times_every_dispatch_of_a_step() {
+    let out = etaprobe(&[
+        "bench",
+        "kernels",
+        "--model",
+        "lenet",
+        "--batch-size",
+        "2",
+        "--rounds",
+        "1",
+        "--all",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kernels = v["kernels"].as_array().unwrap();
+    let every = v["slowest"].as_array().unwrap();
+    // With --all, one row per dispatch, and the per-kernel counts add up to them.
+    let count: u64 = kernels.iter().map(|k| k[1].as_u64().unwrap()).sum();
+    assert_eq!(count as usize, every.len());
+    let labels: Vec<&str> = kernels.iter().map(|k| k[0].as_str().unwrap()).collect();
+    for expected in ["conv2d::im2col", "maxpool::forward", "sgd::step"] {
+        assert!(labels.contains(&expected), "{expected} missing: {labels:?}");
+    }
+    let phases: Vec<&str> = every.iter().map(|d| d[0].as_str().unwrap()).collect();
+    assert_eq!(phases.first(), Some(&"forward"));
+    assert_eq!(phases.last(), Some(&"update"));
+    assert!(kernels.iter().all(|k| k[2].as_f64().unwrap() >= 0.0));
+    assert!(v["step_ms"].as_f64().unwrap() > 0.0);
+    let bad = etaprobe(&["bench", "kernels", "--batch-size", "0"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--batch-size"));
+}
+
+#[test]
 fn unknown_subcommand_is_rejected() {
     let out = etaprobe(&["frobnicate"]);
     assert_eq!(out.status.code(), Some(2));

@@ -75,6 +75,9 @@ fn conv2d_forward_matches_reference() {
         [1, 2, 6, 11, 3, 2, 4, 3, 2],
         [3, 16, 8, 8, 33, 3, 3, 2, 1],
         [2, 40, 5, 5, 70, 3, 3, 1, 1],
+        // Stride 1, rows of whole vec4s: the vec4 im2col, shifts of up to 3 either way.
+        [2, 2, 8, 8, 3, 7, 7, 1, 3],
+        [3, 3, 4, 12, 2, 3, 5, 1, 2],
     ];
     let mut g = rng(101);
     for &geo in geometries {
@@ -143,6 +146,15 @@ fn conv2d_backward_matches_finite_differences() {
         [2, 2, 6, 5, 3, 5, 5, 1, 2],
         [3, 3, 5, 7, 5, 1, 1, 2, 0],
         [2, 3, 9, 8, 4, 2, 3, 3, 2],
+        // K = in·kh·kw a multiple of 4: the weight gradient reads transposed patches in
+        // place, unless the product is tall (40 outputs over K = 4) and packs them.
+        [2, 4, 6, 5, 3, 3, 3, 1, 1],
+        [3, 4, 7, 6, 8, 1, 1, 2, 0],
+        [2, 4, 5, 5, 40, 1, 1, 1, 0],
+        // Stride 1, equal channels: dX is the convolution of dY with the flipped weights.
+        [2, 3, 6, 5, 3, 3, 3, 1, 1],
+        [3, 4, 5, 7, 4, 3, 3, 1, 0],
+        [1, 2, 4, 4, 2, 1, 1, 1, 0],
     ];
     let mut g = rng(102);
     for &geo in geometries {
@@ -175,9 +187,15 @@ fn conv2d_backward_matches_finite_differences() {
             upload(gpu, "b", &b),
             upload(gpu, "r", &r),
         );
-        for variant in variants(gpu) {
+        // The forward path also decides how a convolutional dX writes its result.
+        let paths = [ForwardPath::PerImage, ForwardPath::Folded];
+        for (variant, path) in variants(gpu)
+            .into_iter()
+            .flat_map(|v| paths.map(|p| (v, p)))
+        {
             let mut conv = Conv2d::new(gpu, s).unwrap();
             conv.variant = variant;
+            conv.forward_path = path;
             let y = gpu.zeros("y", &[s.output_len()]).unwrap();
             let set = || {
                 (
@@ -217,7 +235,8 @@ fn conv2d_backward_matches_finite_differences() {
             )
             .unwrap();
             prog.run(gpu).unwrap();
-            let what = |t: &str, acc: bool| format!("{variant:?} {s:?} {t} accumulate={acc}");
+            let what =
+                |t: &str, acc: bool| format!("{variant:?} {path:?} {s:?} {t} accumulate={acc}");
             let cases = [
                 ([&dx0, &dx1], [&fd_x, &prior_x], "dL/dx"),
                 ([&dw0, &dw1], [&fd_w, &prior_w], "dL/dW"),

@@ -62,9 +62,12 @@ fn eps() -> f64 {
 
 /// Batch norm shapes (batch, channels, hw): tiny; batch·hw = 600 and 400 (several strided
 /// iterations per invocation of the 256-wide reductions); exactly 256; hw = 1 with more
-/// channels than a workgroup has invocations.
+/// channels than a workgroup has invocations. Planes of whole vec4s take the vec4 kernels:
+/// one vec4 per plane, and a channel's vec4s not a multiple of the 4 per invocation.
 const BN_SHAPES: &[(usize, usize, usize)] = &[
     (2, 3, 5),
+    (3, 2, 4),
+    (5, 3, 12),
     (3, 5, 200),
     (4, 16, 100),
     (4, 16, 64),

@@ -8,7 +8,7 @@ mod tensor;
 
 pub use device::{choose_adapter, enumerate_adapters, summaries, AdapterSummary, Gpu};
 pub use params::{ParamLayout, ParamSlot, Params};
-pub use program::{Kernel, Program, Shader};
+pub use program::{CommandTime, Kernel, Program, Shader};
 pub use tensor::{align_elems, ReadBack, Tensor};
 
 /// Everything that can go wrong on the GPU side, phrased for the user.

@@ -160,6 +160,16 @@ enum Command {
     },
 }
 
+/// One command's wall-clock time, from [`Program::time_each`].
+#[derive(Clone, Debug)]
+pub struct CommandTime {
+    /// `shader::entry`, or `clear` / `copy`.
+    pub label: String,
+    /// The dispatch's workgroup counts (zeros for clears and copies).
+    pub groups: [u32; 3],
+    pub seconds: f64,
+}
+
 /// A recorded sequence of GPU commands. Recording creates every bind group and parameter
 /// buffer; [`Program::encode`] replays them into a command encoder.
 #[derive(Default)]
@@ -305,6 +315,47 @@ impl Program {
                 }
             }
         }
+    }
+
+    /// Runs every command in a submission of its own and waits for it, returning each
+    /// command's label and wall-clock seconds: a per-kernel profile that needs no timestamp
+    /// queries (lavapipe's are not exposed through wgpu on every version). The waits make
+    /// the total longer than [`Program::run`]'s.
+    pub fn time_each(&self, gpu: &Gpu) -> Result<Vec<CommandTime>, GpuError> {
+        let mut out = Vec::with_capacity(self.commands.len());
+        for command in &self.commands {
+            let (label, groups) = match command {
+                Command::Dispatch { kernel, groups, .. } => (kernel.label.clone(), *groups),
+                Command::Clear(_) => ("clear".to_string(), [0; 3]),
+                Command::Copy { .. } => ("copy".to_string(), [0; 3]),
+            };
+            let single = Program {
+                commands: vec![match command {
+                    Command::Dispatch {
+                        kernel,
+                        bind_group,
+                        groups,
+                    } => Command::Dispatch {
+                        kernel: kernel.clone(),
+                        bind_group: bind_group.clone(),
+                        groups: *groups,
+                    },
+                    Command::Clear(t) => Command::Clear(t.clone()),
+                    Command::Copy { src, dst } => Command::Copy {
+                        src: src.clone(),
+                        dst: dst.clone(),
+                    },
+                }],
+            };
+            let t = std::time::Instant::now();
+            single.run(gpu)?;
+            out.push(CommandTime {
+                label,
+                groups,
+                seconds: t.elapsed().as_secs_f64(),
+            });
+        }
+        Ok(out)
     }
 
     /// Encodes and submits the program on its own, without waiting.

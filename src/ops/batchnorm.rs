@@ -7,6 +7,10 @@ use super::{grid_1d, grid_groups, u};
 use crate::gpu::{Gpu, GpuError, Program, Tensor};
 use crate::shader;
 
+/// Vec4s each invocation of the vec4 elementwise kernels steps through (`QUADS` in
+/// `shaders/batchnorm.wgsl`).
+const QUADS: usize = 4;
+
 /// PyTorch's default `eps`.
 pub const BN_EPS: f32 = 1e-5;
 /// PyTorch's default `momentum` of the running statistics.
@@ -48,6 +52,21 @@ impl BnShape {
             });
         }
         gpu.check_binding_size("batch_norm input", 4 * len as u64)
+    }
+
+    /// Whether the kernels move vec4s: each channel's plane is whole vec4s.
+    fn quads(&self) -> bool {
+        self.hw.is_multiple_of(4)
+    }
+
+    /// The elementwise pass: its entry (`name`, or `name4` on vec4s) and grid.
+    fn elementwise(&self, gpu: &Gpu, name: &str) -> (String, [u32; 3]) {
+        if self.quads() {
+            let threads = (self.count() / 4).div_ceil(QUADS);
+            (format!("{name}4"), grid_1d(gpu, threads, self.channels))
+        } else {
+            (name.to_string(), grid_1d(gpu, self.tensor_len(), 1))
+        }
     }
 
     fn params(&self, relu: bool, acc_dx: bool, acc_dgamma: bool, acc_dbeta: bool) -> Params {
@@ -134,17 +153,13 @@ pub fn forward_train(
         gpu,
         &k,
         &p,
-        &[x, d, d, d, saved, rm, rv],
+        &[x, d, d, d, saved, rm, rv, d, d, d, d, d, x],
         grid_groups(gpu, c),
     )?;
-    let k = gpu.kernel(&shader, "normalize_batch", &[])?;
-    prog.dispatch(
-        gpu,
-        &k,
-        &p,
-        &[x, gamma, beta, y, saved],
-        grid_1d(gpu, s.tensor_len(), 1),
-    )
+    let (entry, groups) = s.elementwise(gpu, "normalize_batch");
+    let k = gpu.kernel(&shader, &entry, &[])?;
+    let t = [x, gamma, beta, y, saved, d, d, d, d, d, d, d, x, y];
+    prog.dispatch(gpu, &k, &p, &t, groups)
 }
 
 /// Eval mode: `y = γ·(x − running_mean)/√(running_var + eps) + β`, then ReLU if `relu`.
@@ -169,16 +184,13 @@ pub fn forward_eval(
     s.check("beta", beta, c);
     s.check("running mean", running_mean, c);
     s.check("running variance", running_var, c);
-    let k = gpu.kernel(&shader!("batchnorm"), "normalize_running", &[])?;
+    let (entry, groups) = s.elementwise(gpu, "normalize_running");
+    let k = gpu.kernel(&shader!("batchnorm"), &entry, &[])?;
     let d = gpu.dummy();
     let p = s.params(relu, false, false, false);
-    prog.dispatch(
-        gpu,
-        &k,
-        &p,
-        &[x, gamma, beta, y, d, running_mean, running_var],
-        grid_1d(gpu, s.tensor_len(), 1),
-    )
+    let (rm, rv) = (running_mean, running_var);
+    let t = [x, gamma, beta, y, d, rm, rv, d, d, d, d, d, x, y];
+    prog.dispatch(gpu, &k, &p, &t, groups)
 }
 
 /// Backward of [`forward_train`] given `dz`, the gradient of the normalised output before
@@ -218,7 +230,9 @@ pub fn backward(
             gpu,
             &k,
             &p,
-            &[x, d, d, d, saved, d, d, dz, d, dgamma.0, dbeta.0],
+            &[
+                x, d, d, d, saved, d, d, dz, d, dgamma.0, dbeta.0, d, x, d, dz,
+            ],
             grid_groups(gpu, c),
         );
     };
@@ -229,15 +243,15 @@ pub fn backward(
         gpu,
         &k,
         &p,
-        &[x, d, d, d, saved, d, d, dz, d, dgamma.0, dbeta.0, &sums],
+        &[
+            x, d, d, d, saved, d, d, dz, d, dgamma.0, dbeta.0, &sums, x, d, dz,
+        ],
         grid_groups(gpu, c),
     )?;
-    let k = gpu.kernel(&shader, "input_grad", &[])?;
-    prog.dispatch(
-        gpu,
-        &k,
-        &p,
-        &[x, gamma, d, d, saved, d, d, dz, dx, d, d, &sums],
-        grid_1d(gpu, s.tensor_len(), 1),
-    )
+    let (entry, groups) = s.elementwise(gpu, "input_grad");
+    let k = gpu.kernel(&shader, &entry, &[])?;
+    let t = [
+        x, gamma, d, d, saved, d, d, dz, dx, d, d, &sums, x, d, dz, dx,
+    ];
+    prog.dispatch(gpu, &k, &p, &t, groups)
 }

@@ -183,7 +183,8 @@ const DCOL: usize = 8;
 const DX: usize = 9;
 const BIAS: usize = 10;
 const Y: usize = 11;
-const SLOTS: usize = 12;
+const X4: usize = 12;
+const SLOTS: usize = 13;
 
 /// Tensors for `Program::dispatch`: `used` in their slots, the dummy elsewhere (entry
 /// points bind only what they use).
@@ -228,6 +229,9 @@ pub struct Conv2d {
     col: Tensor,
     /// `[out, col_stride]`: the folded forward's product, `dY` re-laid in the backward.
     rows: Tensor,
+    /// The weights flipped for the input gradient, when it runs as a convolution
+    /// ([`Conv2d::input_grad_shape`]).
+    flipped: Option<Tensor>,
 }
 
 impl Conv2d {
@@ -258,13 +262,43 @@ impl Conv2d {
                 shape.rows_len()
             )));
         }
-        Ok(Conv2d {
+        let mut conv = Conv2d {
             shape,
             variant: Variant::Auto,
             forward_path: ForwardPath::Auto,
             col: col.view(0, &[shape.col_len()]),
             rows: rows.view(0, &[shape.rows_len()]),
-        })
+            flipped: None,
+        };
+        if conv.input_grad_shape().is_some() {
+            conv.flipped = Some(gpu.zeros("conv2d flipped weights", &[shape.weight_len()])?);
+        }
+        Ok(conv)
+    }
+
+    /// The convolution of dY that gives dX, when it fits this layer's scratch: for stride
+    /// 1 and square kernels, dX = conv(dY, flipped weights, padding kh − 1 − padding). It
+    /// costs one im2col and one product like the forward, where `dcol = Wᵀ·dY` and col2im
+    /// write and read the K-row patches again. It fits when the channels are equal and
+    /// the output as large as the input (ResNet's 3×3 convolutions).
+    fn input_grad_shape(&self) -> Option<ConvShape> {
+        let s = &self.shape;
+        if s.stride != 1 || s.kernel_h != s.kernel_w || s.padding >= s.kernel_h {
+            return None;
+        }
+        let t = ConvShape {
+            batch: s.batch,
+            in_channels: s.out_channels,
+            height: s.out_height(),
+            width: s.out_width(),
+            out_channels: s.in_channels,
+            kernel_h: s.kernel_h,
+            kernel_w: s.kernel_w,
+            stride: 1,
+            padding: s.kernel_h - 1 - s.padding,
+        };
+        debug_assert_eq!(t.output_shape(), s.input_shape());
+        (t.col_len() <= s.col_len() && t.rows_len() <= s.rows_len()).then_some(t)
     }
 
     fn params(&self) -> Params {
@@ -315,16 +349,29 @@ impl Conv2d {
             ForwardPath::PerImage => false,
             ForwardPath::Folded => true,
             ForwardPath::Auto => {
-                // The subgroup kernel pads every product to 32×64 tiles, in the cheaper
-                // orientation; the tiled kernel pads nothing.
+                if !self.subgroup_matmul(gpu) {
+                    return false;
+                }
+                let s = &self.shape;
+                let (out, pixels, cols) = (s.out_channels, s.pixels(), s.batch * s.pixels());
+                // Packing an operand copies it; the patches are read in place when K is
+                // whole vec4s and the product keeps them as its row-major B (per image it
+                // must be computed transposed, with the weights as A).
+                let in_place = s.patch_len().is_multiple_of(4);
+                let per_image_packs = !in_place || !matmul::subgroup_transposes(pixels, out);
+                let folded_packs = !in_place || matmul::subgroup_transposes(out, cols);
+                if per_image_packs != folded_packs {
+                    return per_image_packs;
+                }
+                // Otherwise the fewer padded tiles: the subgroup kernel pads every product
+                // to 32×64 tiles, in the cheaper orientation.
                 let padded = |m: usize, n: usize| {
                     let area = |m: usize, n: usize| m.div_ceil(32) * 32 * n.div_ceil(64) * 64;
                     area(m, n).min(area(n, m))
                 };
-                let s = &self.shape;
-                let per_image = s.batch * padded(s.out_channels, s.pixels());
-                let folded = padded(s.out_channels, s.batch * s.pixels());
-                self.subgroup_matmul(gpu) && 10 * per_image > 11 * folded
+                let per_image = s.batch * padded(out, pixels);
+                let folded = padded(out, cols);
+                10 * per_image > 11 * folded
             }
         }
     }
@@ -333,9 +380,23 @@ impl Conv2d {
     pub fn im2col(&self, prog: &mut Program, gpu: &Gpu, x: &Tensor) -> Result<(), GpuError> {
         let s = &self.shape;
         assert_eq!(x.len(), s.input_len(), "conv2d input size");
-        let k = gpu.kernel(&shader!("conv2d"), "im2col", &[])?;
-        let t = bindings(gpu, &[(X, x), (COL4, &self.col)]);
-        let groups = grid_1d(gpu, s.col_stride() / 4, s.patch_len());
+        // Stride 1 with rows of whole vec4s and taps at most 3 pixels to either side:
+        // the vec4 path (im2col_s1).
+        let vec4_rows = s.stride == 1
+            && s.width.is_multiple_of(4)
+            && s.out_width().is_multiple_of(4)
+            && s.out_width() <= s.width
+            && s.padding <= 3
+            && s.kernel_w <= s.padding + 4;
+        let entry = if vec4_rows { "im2col_s1" } else { "im2col" };
+        let k = gpu.kernel(&shader!("conv2d"), entry, &[])?;
+        let t = bindings(gpu, &[(X, x), (X4, x), (COL4, &self.col)]);
+        let rows = if vec4_rows {
+            s.in_channels
+        } else {
+            s.patch_len()
+        };
+        let groups = grid_1d(gpu, s.col_stride() / 4, rows);
         prog.dispatch(gpu, &k, &self.params(), &t, groups)
     }
 
@@ -368,6 +429,21 @@ impl Conv2d {
         y: &Tensor,
         relu: bool,
     ) -> Result<(), GpuError> {
+        self.product(prog, gpu, w, bias, y, relu, false)
+    }
+
+    /// The forward's product on the patches in the scratch; `accumulate` adds it to `y`.
+    #[allow(clippy::too_many_arguments)]
+    fn product(
+        &self,
+        prog: &mut Program,
+        gpu: &Gpu,
+        w: &Tensor,
+        bias: Option<&Tensor>,
+        y: &Tensor,
+        relu: bool,
+        accumulate: bool,
+    ) -> Result<(), GpuError> {
         let s = &self.shape;
         assert_eq!(w.len(), s.weight_len(), "conv2d weight size");
         assert_eq!(y.len(), s.output_len(), "conv2d output size");
@@ -385,6 +461,7 @@ impl Conv2d {
             let p = Params {
                 has_bias: u32::from(bias.is_some()),
                 relu: u32::from(relu),
+                accumulate: u32::from(accumulate),
                 ..self.params()
             };
             let bias = bias.unwrap_or(gpu.dummy());
@@ -404,6 +481,7 @@ impl Conv2d {
         let epi = Epilogue {
             bias: bias.map(|b| (b, 0)),
             relu,
+            accumulate,
             ..Default::default()
         };
         let a = col_b.transposed();
@@ -453,11 +531,44 @@ impl Conv2d {
             if let Some(x) = x {
                 self.im2col(prog, gpu, x)?;
             }
-            self.weight_grad(prog, gpu, dw, accumulate)?;
+            let transposed = if self.transposed_patches(gpu) {
+                let t = gpu.scratch("conv2d transposed patches", s.col_len())?;
+                let k = gpu.kernel(&conv, "transpose", &[])?;
+                let p = Params {
+                    len: u(kdim / 4),
+                    ..self.params()
+                };
+                let blocks = kdim.div_ceil(16);
+                let b = bindings(gpu, &[(ROWS4_IN, &self.col), (ROWS4, &t)]);
+                prog.dispatch(gpu, &k, &p, &b, grid_1d(gpu, s.col_stride() / 4, blocks))?;
+                Some(t)
+            } else {
+                None
+            };
+            self.weight_grad(prog, gpu, dw, accumulate, transposed.as_ref())?;
         }
 
         if let Some((dx, accumulate)) = grads.dx {
             assert_eq!(dx.len(), s.input_len(), "conv2d input gradient size");
+            if let (Some(shape), Some(flipped)) = (self.input_grad_shape(), &self.flipped) {
+                let k = gpu.kernel(&conv, "flip_weights", &[])?;
+                let p = Params {
+                    len: u(s.weight_len()),
+                    ..self.params()
+                };
+                let t = bindings(gpu, &[(X, w), (Y, flipped)]);
+                prog.dispatch(gpu, &k, &p, &t, grid_1d(gpu, s.weight_len(), 1))?;
+                let transposed = Conv2d {
+                    shape,
+                    variant: self.variant,
+                    forward_path: self.forward_path,
+                    col: self.col.view(0, &[shape.col_len()]),
+                    rows: self.rows.view(0, &[shape.rows_len()]),
+                    flipped: None,
+                };
+                transposed.im2col(prog, gpu, dy)?;
+                return transposed.product(prog, gpu, flipped, None, dx, false, accumulate);
+            }
             // dcol = Wᵀ · dY over the whole batch at once, into the patches' scratch.
             let wt = Mat::new(w, out, kdim).transposed();
             let dyt = self.scratch_mat(&self.rows, out);
@@ -478,7 +589,17 @@ impl Conv2d {
         Ok(())
     }
 
-    /// `dW (+)= dY · colᵀ`, contracting over batch and pixels. When that product has few
+    /// Whether the weight gradient transposes the patches to `[col_stride, K]` rows, so
+    /// that its product reads them in place: when K is whole vec4s and the subgroup kernel
+    /// keeps the product's orientation (else it would pack them again).
+    fn transposed_patches(&self, gpu: &Gpu) -> bool {
+        let (kdim, out) = (self.shape.patch_len(), self.shape.out_channels);
+        kdim.is_multiple_of(4)
+            && !(self.subgroup_matmul(gpu) && matmul::subgroup_transposes(out, kdim))
+    }
+
+    /// `dW (+)= dY · colᵀ`, contracting over batch and pixels; `transposed`: the patches
+    /// as `[col_stride, K]` rows, to read instead of `col`. When that product has few
     /// output tiles, the batch is split into groups, computed as one batched product into
     /// partials and then summed in a fixed order, so that more workgroups share the long
     /// inner dimension.
@@ -488,6 +609,7 @@ impl Conv2d {
         gpu: &Gpu,
         dw: &Tensor,
         accumulate: bool,
+        transposed: Option<&Tensor>,
     ) -> Result<(), GpuError> {
         let s = &self.shape;
         let (kdim, out) = (s.patch_len(), s.out_channels);
@@ -498,12 +620,19 @@ impl Conv2d {
             bs: per_group,
             ..self.scratch_mat(&self.rows, out)
         };
-        let b = Mat {
-            cols: per_group,
-            bs: per_group,
-            ..self.scratch_mat(&self.col, kdim)
-        }
-        .transposed();
+        let b = if let Some(t) = transposed {
+            Mat {
+                bs: per_group * kdim,
+                ..Mat::new(t, per_group, kdim)
+            }
+        } else {
+            Mat {
+                cols: per_group,
+                bs: per_group,
+                ..self.scratch_mat(&self.col, kdim)
+            }
+            .transposed()
+        };
         if groups == 1 {
             let c = Mat::new(dw, out, kdim);
             let epi = Epilogue {

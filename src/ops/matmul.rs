@@ -114,6 +114,13 @@ fn tile_rows(m: usize) -> usize {
     }
 }
 
+/// Whether the subgroup kernel computes an `m × n` product as `Cᵀ = Bᵀ·Aᵀ`: when that
+/// pads it less (tiles run 8, 16 or 32 rows by 64 columns).
+pub fn subgroup_transposes(m: usize, n: usize) -> bool {
+    let waste = |m: usize, n: usize| m.div_ceil(tile_rows(m)) * tile_rows(m) * n.div_ceil(64) * 64;
+    waste(n, m) < waste(m, n)
+}
+
 /// Which kernel computes the product.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Variant {
@@ -198,8 +205,7 @@ pub fn record_variant(
     }
     // Tiles are 8, 16 or 32 rows (the fewest that cover m) by 64 columns: put the longer
     // side along the columns by computing Cᵀ = Bᵀ·Aᵀ when that wastes less padding.
-    let waste = |m: usize, n: usize| m.div_ceil(tile_rows(m)) * tile_rows(m) * n.div_ceil(64) * 64;
-    let (a, b, c, m, n) = if waste(n, m) < waste(m, n) {
+    let (a, b, c, m, n) = if subgroup_transposes(m, n) {
         flags |= if epi.bias.is_some() { BIAS_BY_ROW } else { 0 };
         (
             b.clone().transposed(),
@@ -226,25 +232,25 @@ pub fn record_variant(
         flags |= SHARED_B;
     }
     let dummy = gpu.dummy();
-    // An operand already laid out as the kernel reads it (row-major, padded sizes, at the
-    // start of its tensor) is used in place; any other is packed into a scratch once per
-    // replay.
-    let in_place = |x: &Mat, rp: usize, cp: usize, items: usize| {
-        x.off == 0
-            && x.cs == 1
-            && x.rs == cp
-            && x.rows == rp
-            && x.cols == cp
-            && (items == 1 || x.bs == rp * cp)
-            && x.t.len() >= items * rp * cp
+    // An operand that is row-major along the inner dimension, with k % 4 = 0 and strides
+    // in whole vec4s, is read in place (the kernel reads the padding past m or n from the
+    // neighbouring data, which lands only in outputs it drops); any other is packed into a
+    // zero-padded scratch once per replay. Addresses are (offset, row stride, batch
+    // stride) in vec4s.
+    let in_place = |x: &Mat, items: usize| {
+        x.cs == 1
+            && k.is_multiple_of(4)
+            && x.off.is_multiple_of(4)
+            && x.rs.is_multiple_of(4)
+            && (items == 1 || x.bs.is_multiple_of(4))
     };
     let mut packed = Vec::new();
     for (src, rows, cols, rp, cp, items, label) in [
         (&a, m, k, mp, kp, a_items, "matmul packed A"),
         (&b, k, n, kp, np, b_items, "matmul packed B"),
     ] {
-        if in_place(src, rp, cp, items) {
-            packed.push(src.t.clone());
+        if in_place(src, items) {
+            packed.push((src.t.clone(), [src.off / 4, src.rs / 4, 0, src.bs / 4]));
             continue;
         }
         let dst = gpu.scratch(label, items * rp * cp)?;
@@ -261,21 +267,22 @@ pub fn record_variant(
         let groups = grid_1d(gpu, rp * cp / 4, items);
         let tensors = [src.t, dummy, dummy, dummy, dummy, dummy, &dst];
         prog.dispatch(gpu, &pack, &params, &tensors, groups)?;
-        packed.push(dst);
+        packed.push((dst, [0, cp / 4, 0, rp * cp / 4]));
     }
-    let (pa, pb) = (&packed[0], &packed[1]);
+    let ((pa, a_at), (pb, b_at)) = (&packed[0], &packed[1]);
     let params = Params {
         m: u(m),
         n: u(n),
         k: u(k),
         flags,
+        a: a_at.map(u),
+        b: b_at.map(u),
         c: [u(c.off), u(c.rs), u(c.cs), u(c.bs)],
         bias_off,
         bias_bs: u(epi.bias_batch_stride),
         kp: u(kp),
         np: u(np),
         mp: u(mp),
-        ..Default::default()
     };
     let entry = match rows {
         8 => "mm_sg8_r8",
