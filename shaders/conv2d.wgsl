@@ -42,6 +42,9 @@ struct Params {
 @group(0) @binding(12) var<storage, read_write> y: array<f32>;
 // im2col_s1: x again, four elements at a time.
 @group(0) @binding(13) var<storage, read> x4: array<vec4<f32>>;
+// fold4 and unfold4: dy and y again, four elements at a time.
+@group(0) @binding(14) var<storage, read> dy4: array<vec4<f32>>;
+@group(0) @binding(15) var<storage, read_write> y4: array<vec4<f32>>;
 
 fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return gid.x + gid.y * nwg.x * 64u;
@@ -353,4 +356,57 @@ fn flip_weights(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     let i = t / p.kw;
     let j = t - i * p.kw;
     y[n] = x[((o * p.channels + c) * p.kh + p.kh - 1u - i) * p.kw + p.kw - 1u - j];
+}
+
+// fold and unfold when pixels % 4 = 0: four columns are four neighbouring pixels of one
+// image, so both sides move vec4s; each invocation steps through QUADS of them in row
+// o = gid.z (lavapipe pays per invocation).
+const QUADS: u32 = 4u;
+
+@compute @workgroup_size(64)
+fn fold4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let row_quads = p.col_stride / 4u;
+    let o = gid.z;
+    let first = QUADS * index(gid, nwg);
+    var b = 4u * first / p.pixels;
+    var pix = 4u * first - b * p.pixels;
+    for (var q = first; q < min(first + QUADS, row_quads); q++) {
+        let inside = b < p.batch;
+        let v = dy4[select(0u, ((b * p.out_channels + o) * p.pixels + pix) / 4u, inside)];
+        rows4[o * row_quads + q] = select(vec4(0.0), v, inside);
+        pix += 4u;
+        if (pix == p.pixels) {
+            pix = 0u;
+            b += 1u;
+        }
+    }
+}
+
+@compute @workgroup_size(64)
+fn unfold4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let row_quads = p.col_stride / 4u;
+    let o = gid.z;
+    let first = QUADS * index(gid, nwg);
+    var b = 4u * first / p.pixels;
+    var pix = 4u * first - b * p.pixels;
+    var shift = 0.0;
+    if (p.has_bias != 0u) {
+        shift = bias[o];
+    }
+    for (var q = first; q < min(first + QUADS, row_quads) && b < p.batch; q++) {
+        var v = rows4_in[o * row_quads + q] + shift;
+        if (p.relu != 0u) {
+            v = max(v, vec4(0.0));
+        }
+        let i = ((b * p.out_channels + o) * p.pixels + pix) / 4u;
+        if (p.accumulate != 0u) {
+            v += y4[i];
+        }
+        y4[i] = v;
+        pix += 4u;
+        if (pix == p.pixels) {
+            pix = 0u;
+            b += 1u;
+        }
+    }
 }

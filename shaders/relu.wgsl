@@ -7,6 +7,13 @@ struct Params { len: u32, accumulate: u32 }
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<storage, read> dy: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dx: array<f32>;
+// x, dy and dx again, four elements at a time, for backward4.
+@group(0) @binding(5) var<storage, read> x4: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read> dy4: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> dx4: array<vec4<f32>>;
+
+// Vec4s per invocation of the vec4 kernels: lavapipe pays per invocation and per access.
+const QUADS: u32 = 4u;
 
 fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return gid.x + gid.y * nwg.x * 64u;
@@ -32,4 +39,17 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
         g += dx[i];
     }
     dx[i] = g;
+}
+
+// backward on vec4s when len % 4 = 0, QUADS of them per invocation.
+@compute @workgroup_size(64)
+fn backward4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let first = QUADS * index(gid, nwg);
+    for (var q = first; q < min(first + QUADS, p.len / 4u); q++) {
+        var g = select(vec4(0.0), dy4[q], x4[q] > vec4(0.0));
+        if (p.accumulate != 0u) {
+            g += dx4[q];
+        }
+        dx4[q] = g;
+    }
 }

@@ -255,17 +255,34 @@ fn bias_forward_and_backward() {
 fn relu_forward_and_backward() {
     let gpu = gpu();
     let mut r = rng(4);
-    for &len in &[1, 63, 64, 65, 10_007] {
+    // Lengths of whole vec4s take the vec4 backward: 12 and 1000 end inside an
+    // invocation's four vec4s.
+    for &len in &[1, 12, 63, 64, 65, 1000, 10_007] {
         let x = random(&mut r, len, 1.0);
         let dy = random(&mut r, len, 1.0);
+        let prior = random(&mut r, len, 1.0);
         let xt = gpu.upload("x", &[len], &f32s(&x)).unwrap();
         let dyt = gpu.upload("dy", &[len], &f32s(&dy)).unwrap();
         let yt = gpu.zeros("y", &[len]).unwrap();
         let dxt = gpu.zeros("dx", &[len]).unwrap();
+        let acc = gpu.upload("acc", &[len], &f32s(&prior)).unwrap();
         let mut prog = Program::new();
         relu::forward(&mut prog, gpu, &xt, &yt).unwrap();
         relu::backward(&mut prog, gpu, &xt, &dyt, &dxt, false).unwrap();
+        relu::backward(&mut prog, gpu, &xt, &dyt, &acc, true).unwrap();
         prog.run(gpu).unwrap();
+        let accumulated: Vec<f64> = cpu::relu_backward(&x, &dy)
+            .iter()
+            .zip(&prior)
+            .map(|(g, p)| g + p)
+            .collect();
+        assert_close(
+            &gpu.read::<f32>(&acc).unwrap(),
+            &accumulated,
+            1e-7,
+            1e-7,
+            "relu backward accumulated",
+        );
         assert_close(
             &gpu.read::<f32>(&yt).unwrap(),
             &cpu::relu(&x),

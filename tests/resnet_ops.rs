@@ -622,7 +622,14 @@ fn dropout_apply_and_backward_match_reference_and_finite_differences() {
 fn residual_add_forward_and_backward_match_reference() {
     // y = relu(a + b): the backward is relu::backward against y, to both summands.
     let gpu = gpu();
-    let len = 1000;
+    // 1000 takes the vec4 kernel (ending inside an invocation's four vec4s), 999 the
+    // scalar one.
+    for len in [1000, 999] {
+        residual_add_case(gpu, len);
+    }
+}
+
+fn residual_add_case(gpu: &Gpu, len: usize) {
     let mut g = rng(902);
     let a = random(&mut g, len, 1.0);
     let b = random(&mut g, len, 1.0);

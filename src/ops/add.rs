@@ -34,14 +34,15 @@ pub fn forward(
 ) -> Result<(), GpuError> {
     assert_eq!(a.len(), b.len(), "add operand sizes");
     assert_eq!(a.len(), y.len(), "add output size");
+    let p = params(a.len(), relu);
+    if a.len().is_multiple_of(4) {
+        let k = gpu.kernel(&shader!("add"), "forward4", &[])?;
+        let groups = grid_1d(gpu, (a.len() / 4).div_ceil(super::QUADS), 1);
+        let d = gpu.dummy();
+        return prog.dispatch(gpu, &k, &p, &[d, d, d, a, b, y], groups);
+    }
     let k = gpu.kernel(&shader!("add"), "forward", &[])?;
-    prog.dispatch(
-        gpu,
-        &k,
-        &params(a.len(), relu),
-        &[a, b, y],
-        grid_1d(gpu, a.len(), 1),
-    )
+    prog.dispatch(gpu, &k, &p, &[a, b, y], grid_1d(gpu, a.len(), 1))
 }
 
 /// `y += x`, in place.

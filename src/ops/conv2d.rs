@@ -184,7 +184,12 @@ const DX: usize = 9;
 const BIAS: usize = 10;
 const Y: usize = 11;
 const X4: usize = 12;
-const SLOTS: usize = 13;
+const DY4: usize = 13;
+const Y4: usize = 14;
+const SLOTS: usize = 15;
+
+/// Column quads each invocation of `fold4` and `unfold4` moves (`QUADS` in the shader).
+const QUADS: usize = 4;
 
 /// Tensors for `Program::dispatch`: `used` in their slots, the dummy elsewhere (entry
 /// points bind only what they use).
@@ -299,6 +304,13 @@ impl Conv2d {
         };
         debug_assert_eq!(t.output_shape(), s.input_shape());
         (t.col_len() <= s.col_len() && t.rows_len() <= s.rows_len()).then_some(t)
+    }
+
+    /// The grid of `fold`/`unfold` (one column quad per invocation) or of their vec4
+    /// forms (`QUADS` per invocation), over `rows` rows.
+    fn column_grid(&self, gpu: &Gpu, rows: usize, vec4: bool) -> [u32; 3] {
+        let quads = self.shape.col_stride() / 4;
+        grid_1d(gpu, if vec4 { quads.div_ceil(QUADS) } else { quads }, rows)
     }
 
     fn params(&self) -> Params {
@@ -457,7 +469,9 @@ impl Conv2d {
             let wm = Mat::new(w, out, kdim);
             let epi = Epilogue::default();
             matmul::record_variant(prog, gpu, &wm, &col, &prod, 1, epi, self.variant)?;
-            let k = gpu.kernel(&shader!("conv2d"), "unfold", &[])?;
+            let vec4 = s.pixels().is_multiple_of(4);
+            let entry = if vec4 { "unfold4" } else { "unfold" };
+            let k = gpu.kernel(&shader!("conv2d"), entry, &[])?;
             let p = Params {
                 has_bias: u32::from(bias.is_some()),
                 relu: u32::from(relu),
@@ -465,9 +479,11 @@ impl Conv2d {
                 ..self.params()
             };
             let bias = bias.unwrap_or(gpu.dummy());
-            let t = bindings(gpu, &[(ROWS4_IN, &self.rows), (BIAS, bias), (Y, y)]);
-            let groups = grid_1d(gpu, s.col_stride() / 4, out);
-            return prog.dispatch(gpu, &k, &p, &t, groups);
+            let t = bindings(
+                gpu,
+                &[(ROWS4_IN, &self.rows), (BIAS, bias), (Y, y), (Y4, y)],
+            );
+            return prog.dispatch(gpu, &k, &p, &t, self.column_grid(gpu, out, vec4));
         }
         // Y[b]ᵀ = col[b]ᵀ · Wᵀ: transposed, the per-channel bias runs along C's columns,
         // where the matmul epilogue adds it (its subgroup kernel flips back if cheaper).
@@ -510,9 +526,10 @@ impl Conv2d {
         let conv = shader!("conv2d");
 
         // dY as [out, batch·pixels], laid out like col.
-        let k = gpu.kernel(&conv, "fold", &[])?;
-        let t = bindings(gpu, &[(DY, dy), (ROWS4, &self.rows)]);
-        let groups = grid_1d(gpu, s.col_stride() / 4, out);
+        let vec4 = s.pixels().is_multiple_of(4);
+        let k = gpu.kernel(&conv, if vec4 { "fold4" } else { "fold" }, &[])?;
+        let t = bindings(gpu, &[(DY, dy), (DY4, dy), (ROWS4, &self.rows)]);
+        let groups = self.column_grid(gpu, out, vec4);
         prog.dispatch(gpu, &k, &self.params(), &t, groups)?;
 
         if let Some((dbias, accumulate)) = grads.dbias {

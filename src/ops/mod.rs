@@ -25,6 +25,9 @@ pub(crate) fn u(x: usize) -> u32 {
     u32::try_from(x).expect("tensor index exceeds u32")
 }
 
+/// Vec4s each invocation of the elementwise vec4 kernels handles (`QUADS` in their shaders).
+pub(crate) const QUADS: usize = 4;
+
 /// A 1-D grid of `n` invocations in workgroups of 64, folded into y past the x limit;
 /// kernels recover the index as `gid.x + gid.y · num_workgroups.x · 64`.
 pub(crate) fn grid_1d(gpu: &Gpu, n: usize, z: usize) -> [u32; 3] {

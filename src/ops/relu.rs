@@ -34,11 +34,16 @@ pub fn backward(
 ) -> Result<(), GpuError> {
     assert_eq!(x.len(), dy.len());
     assert_eq!(x.len(), dx.len());
-    let k = gpu.kernel(&shader!("relu"), "backward", &[])?;
     let p = Params {
         len: u(x.len()),
         accumulate: u32::from(accumulate),
     };
     let d = gpu.dummy();
+    if x.len().is_multiple_of(4) {
+        let k = gpu.kernel(&shader!("relu"), "backward4", &[])?;
+        let groups = grid_1d(gpu, (x.len() / 4).div_ceil(super::QUADS), 1);
+        return prog.dispatch(gpu, &k, &p, &[d, d, d, d, x, dy, dx], groups);
+    }
+    let k = gpu.kernel(&shader!("relu"), "backward", &[])?;
     prog.dispatch(gpu, &k, &p, &[x, d, dy, dx], grid_1d(gpu, x.len(), 1))
 }
