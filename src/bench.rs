@@ -113,6 +113,37 @@ fn pseudo_random(len: usize, seed: u64) -> Vec<f32> {
         .collect()
 }
 
+/// `model` on its benchmark input, with seed-0 weights on the GPU.
+fn initialised(
+    gpu: &Gpu,
+    model: ModelKind,
+    options: ModelOptions,
+) -> anyhow::Result<(Net, Params)> {
+    let (shape, classes) = bench_input(model);
+    let net = Net::build_with(model, shape, classes, options)?;
+    let params = Params::with_buffers(gpu, net.layout.clone(), net.buffers.clone())?;
+    params.upload_all(gpu, &net.init(0));
+    params.upload_buffers(gpu, &net.init_buffers());
+    Ok((net, params))
+}
+
+/// Writes a deterministic batch (inputs, labels, regression targets) and dropout seed into
+/// `plan`, and returns the batch for other plans.
+fn fill_batch(
+    gpu: &Gpu,
+    plan: &Plan,
+    net: &Net,
+    model: ModelKind,
+) -> (Vec<f32>, Vec<u32>, Vec<f32>) {
+    let (batch, classes) = (plan.batch, bench_input(model).1);
+    plan.set_dropout_seed(gpu, 0, 1);
+    let x = pseudo_random(batch * net.sample_size(), 3);
+    let labels: Vec<u32> = (0..batch).map(|i| (i % classes.max(1)) as u32).collect();
+    let values = pseudo_random(batch * net.outputs(), 4);
+    plan.write_batch(gpu, &x, &labels, &values);
+    (x, labels, values)
+}
+
 /// Time per training step of each schedule, measured in one run on the same model, batch
 /// and adapter, with the trainer's submission pattern.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -176,19 +207,11 @@ pub fn bench_probe(
     steps: usize,
     rounds: usize,
 ) -> anyhow::Result<ProbeBench> {
-    let (shape, classes) = bench_input(model);
-    let net = Net::build_with(model, shape, classes, options)?;
-    let params = Params::with_buffers(gpu, net.layout.clone(), net.buffers.clone())?;
-    params.upload_all(gpu, &net.init(0));
-    params.upload_buffers(gpu, &net.init_buffers());
+    let (net, params) = initialised(gpu, model, options)?;
     let chunk = probe_chunk(gpu, &net, batch)?;
     let probe_weights = gpu.zeros("probe weights", &[chunk, params.values.len()])?;
     let plan = Plan::new(gpu, &net, &params, batch, Some(&probe_weights))?;
-    plan.set_dropout_seed(gpu, 0, 1);
-    let x = pseudo_random(batch * net.sample_size(), 3);
-    let labels: Vec<u32> = (0..batch).map(|i| (i % classes.max(1)) as u32).collect();
-    let values = pseudo_random(batch * net.outputs(), 4);
-    plan.write_batch(gpu, &x, &labels, &values);
+    let (x, labels, values) = fill_batch(gpu, &plan, &net, model);
     let lr = gpu.upload("lr", &[1], &[1e-4f32])?;
     let mut update = Program::new();
     crate::ops::sgd::step(&mut update, gpu, &params.values, &params.grads, &lr)?;
@@ -354,17 +377,9 @@ pub fn bench_kernels(
     rounds: usize,
     all: bool,
 ) -> anyhow::Result<KernelProfile> {
-    let (shape, classes) = bench_input(model);
-    let net = Net::build_with(model, shape, classes, options)?;
-    let params = Params::with_buffers(gpu, net.layout.clone(), net.buffers.clone())?;
-    params.upload_all(gpu, &net.init(0));
-    params.upload_buffers(gpu, &net.init_buffers());
+    let (net, params) = initialised(gpu, model, options)?;
     let plan = Plan::new(gpu, &net, &params, batch, None)?;
-    plan.set_dropout_seed(gpu, 0, 1);
-    let x = pseudo_random(batch * net.sample_size(), 3);
-    let labels: Vec<u32> = (0..batch).map(|i| (i % classes.max(1)) as u32).collect();
-    let values = pseudo_random(batch * net.outputs(), 4);
-    plan.write_batch(gpu, &x, &labels, &values);
+    fill_batch(gpu, &plan, &net, model);
     let lr = gpu.upload("lr", &[1], &[1e-4f32])?;
     let mut update = Program::new();
     crate::ops::sgd::step(&mut update, gpu, &params.values, &params.grads, &lr)?;

@@ -40,20 +40,33 @@ enum Command {
     },
 }
 
+/// The model and batch a step benchmark runs.
+#[derive(clap::Args)]
+struct BenchNet {
+    #[arg(long, value_enum, default_value_t = ModelKind::Lenet)]
+    model: ModelKind,
+    #[arg(long, default_value_t = 256)]
+    batch_size: usize,
+    /// ResNet channel multiplier (resnet18 only).
+    #[arg(long, default_value_t = 1.0)]
+    width_mult: f64,
+    /// Dropout after ResNet stages 2 and 4 (resnet18 only).
+    #[arg(long, default_value_t = 0.0)]
+    dropout: f32,
+}
+
+impl BenchNet {
+    fn options(&self) -> etaprobe::models::ModelOptions {
+        model_options(self.dropout, self.width_mult)
+    }
+}
+
 #[derive(Subcommand)]
 enum BenchWhat {
     /// Time per training step of every schedule (basic, first-order, newton, secant, auto) and their ratios.
     Probe {
-        #[arg(long, value_enum, default_value_t = ModelKind::Lenet)]
-        model: ModelKind,
-        #[arg(long, default_value_t = 256)]
-        batch_size: usize,
-        /// ResNet channel multiplier (resnet18 only).
-        #[arg(long, default_value_t = 1.0)]
-        width_mult: f64,
-        /// Dropout after ResNet stages 2 and 4 (resnet18 only).
-        #[arg(long, default_value_t = 0.0)]
-        dropout: f32,
+        #[command(flatten)]
+        net: BenchNet,
         /// Timed steps per schedule and round (after two warm-up steps).
         #[arg(long, default_value_t = 10)]
         steps: usize,
@@ -67,16 +80,8 @@ enum BenchWhat {
     /// Where a training step's time goes: each kernel of the forward pass, backward pass and
     /// update, run and timed one dispatch at a time.
     Kernels {
-        #[arg(long, value_enum, default_value_t = ModelKind::Lenet)]
-        model: ModelKind,
-        #[arg(long, default_value_t = 256)]
-        batch_size: usize,
-        /// ResNet channel multiplier (resnet18 only).
-        #[arg(long, default_value_t = 1.0)]
-        width_mult: f64,
-        /// Dropout after ResNet stages 2 and 4 (resnet18 only).
-        #[arg(long, default_value_t = 0.0)]
-        dropout: f32,
+        #[command(flatten)]
+        net: BenchNet,
         /// Timed rounds; the medians are reported.
         #[arg(long, default_value_t = 3)]
         rounds: usize,
@@ -110,6 +115,13 @@ enum BenchWhat {
         #[arg(long)]
         json: bool,
     },
+}
+
+fn model_options(dropout: f32, width_mult: f64) -> etaprobe::models::ModelOptions {
+    etaprobe::models::ModelOptions {
+        dropout,
+        width_mult,
+    }
 }
 
 fn main() -> ExitCode {
@@ -150,22 +162,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench { what } => match what {
             BenchWhat::Probe {
-                model,
-                batch_size,
-                width_mult,
-                dropout,
+                net,
                 steps,
                 rounds,
                 json,
             } => {
+                let BenchNet {
+                    model, batch_size, ..
+                } = net;
                 if batch_size == 0 || steps == 0 || rounds == 0 {
                     anyhow::bail!("--batch-size, --steps and --rounds must be at least 1");
                 }
                 let gpu = open(cli.adapter.as_deref())?;
-                let options = etaprobe::models::ModelOptions {
-                    dropout,
-                    width_mult,
-                };
+                let options = net.options();
                 let r = bench::bench_probe(&gpu, model, options, batch_size, steps, rounds)?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&r)?);
@@ -191,22 +200,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(())
             }
             BenchWhat::Kernels {
-                model,
-                batch_size,
-                width_mult,
-                dropout,
+                net,
                 rounds,
                 all,
                 json,
             } => {
+                let BenchNet {
+                    model, batch_size, ..
+                } = net;
                 if batch_size == 0 || rounds == 0 {
                     anyhow::bail!("--batch-size and --rounds must be at least 1");
                 }
                 let gpu = open(cli.adapter.as_deref())?;
-                let options = etaprobe::models::ModelOptions {
-                    dropout,
-                    width_mult,
-                };
+                let options = net.options();
                 let r = bench::bench_kernels(&gpu, model, options, batch_size, rounds, all)?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&r)?);
@@ -251,10 +257,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 width_mult,
                 dropout,
             } => {
-                let options = etaprobe::models::ModelOptions {
-                    dropout,
-                    width_mult,
-                };
+                let options = model_options(dropout, width_mult);
                 println!(
                     "{:<8} {:>12} {:>12} {:>8}",
                     "batch", "basic MiB", "newton MiB", "probes"
