@@ -9,6 +9,7 @@ use std::time::Instant;
 use common::{assert_close, f32s, gpu, random, rng};
 use etaprobe::gpu::{Gpu, GpuError, ParamLayout, Params, Program, Tensor};
 use etaprobe::ops::conv2d::{Conv2d, ConvGrads, ConvShape, ForwardPath};
+use etaprobe::ops::conv3x3;
 use etaprobe::ops::matmul::{self, Epilogue, Mat, Variant};
 use etaprobe::ops::maxpool::{self, PoolShape};
 use etaprobe::ops::{bias, relu, softmax_xent};
@@ -42,6 +43,29 @@ fn variants(gpu: &Gpu) -> Vec<Variant> {
     } else {
         vec![Variant::Tiled]
     }
+}
+
+/// Every (matmul kernel, forward path) this adapter can run on `s`: the direct 3×3 kernel
+/// where it applies, im2col per image and folded.
+fn paths(gpu: &Gpu, s: &ConvShape) -> Vec<(Variant, ForwardPath)> {
+    let mut all = Vec::new();
+    for v in variants(gpu) {
+        if v == Variant::Subgroup8 && conv3x3::applies(gpu, s) {
+            all.push((v, ForwardPath::Direct));
+        }
+        all.extend([(v, ForwardPath::PerImage), (v, ForwardPath::Folded)]);
+    }
+    all
+}
+
+/// A convolution pinned to `path`, checked to take it.
+fn conv_on(gpu: &Gpu, s: ConvShape, variant: Variant, path: ForwardPath) -> Conv2d {
+    let mut conv = Conv2d::new(gpu, s).unwrap();
+    conv.variant = variant;
+    conv.forward_path = path;
+    let direct = path == ForwardPath::Direct;
+    assert_eq!(conv.reads_input_directly(gpu), direct, "{s:?} {path:?}");
+    conv
 }
 
 fn upload(gpu: &Gpu, label: &str, v: &[f64]) -> Tensor {
@@ -78,6 +102,12 @@ fn conv2d_forward_matches_reference() {
         // Stride 1, rows of whole vec4s: the vec4 im2col, shifts of up to 3 either way.
         [2, 2, 8, 8, 3, 7, 7, 1, 3],
         [3, 3, 4, 12, 2, 3, 5, 1, 2],
+        // 3×3, stride 1, padding 1, rows of 4 to 32 pixels: conv3x3 reads x directly, in
+        // 16- and 32-channel tiles, with images narrower and wider than a subgroup's row.
+        [2, 3, 4, 4, 5, 3, 3, 1, 1],
+        [3, 5, 8, 8, 20, 3, 3, 1, 1],
+        [1, 2, 6, 16, 17, 3, 3, 1, 1],
+        [2, 3, 5, 32, 16, 3, 3, 1, 1],
     ];
     let mut g = rng(101);
     for &geo in geometries {
@@ -110,13 +140,8 @@ fn conv2d_forward_matches_reference() {
             upload(gpu, "w", &w),
             upload(gpu, "b", &b),
         );
-        let paths = variants(gpu)
-            .into_iter()
-            .flat_map(|v| [(v, ForwardPath::PerImage), (v, ForwardPath::Folded)]);
-        for (variant, path) in paths {
-            let mut conv = Conv2d::new(gpu, s).unwrap();
-            conv.variant = variant;
-            conv.forward_path = path;
+        for (variant, path) in paths(gpu, &s) {
+            let conv = conv_on(gpu, s, variant, path);
             let y = gpu.zeros("y", &[s.output_len()]).unwrap();
             let y_relu = gpu.zeros("y relu", &[s.output_len()]).unwrap();
             let y_nobias = gpu.zeros("y no bias", &[s.output_len()]).unwrap();
@@ -155,6 +180,9 @@ fn conv2d_backward_matches_finite_differences() {
         [2, 3, 6, 5, 3, 3, 3, 1, 1],
         [3, 4, 5, 7, 4, 3, 3, 1, 0],
         [1, 2, 4, 4, 2, 1, 1, 1, 0],
+        // 3×3, padding 1: conv3x3 computes the forward and dX.
+        [2, 3, 6, 8, 3, 3, 3, 1, 1],
+        [3, 4, 4, 4, 4, 3, 3, 1, 1],
     ];
     let mut g = rng(102);
     for &geo in geometries {
@@ -187,15 +215,9 @@ fn conv2d_backward_matches_finite_differences() {
             upload(gpu, "b", &b),
             upload(gpu, "r", &r),
         );
-        // The forward path also decides how a convolutional dX writes its result.
-        let paths = [ForwardPath::PerImage, ForwardPath::Folded];
-        for (variant, path) in variants(gpu)
-            .into_iter()
-            .flat_map(|v| paths.map(|p| (v, p)))
-        {
-            let mut conv = Conv2d::new(gpu, s).unwrap();
-            conv.variant = variant;
-            conv.forward_path = path;
+        // The forward path also decides how a convolutional dX runs.
+        for (variant, path) in paths(gpu, &s) {
+            let conv = conv_on(gpu, s, variant, path);
             let y = gpu.zeros("y", &[s.output_len()]).unwrap();
             let set = || {
                 (
@@ -214,12 +236,12 @@ fn conv2d_backward_matches_finite_differences() {
                 dw: Some((dw, accumulate)),
                 dbias: Some((db, accumulate)),
             };
-            // The patches come from the forward the first time; the first backward's dX
-            // overwrites them, so the second rebuilds them from x.
+            // The patches come from the forward the first time (where it writes them); the
+            // first backward's dX overwrites them, so the second rebuilds them from x.
             conv.backward(
                 &mut prog,
                 gpu,
-                None,
+                (!conv.keeps_patches(gpu)).then_some(&xt),
                 &wt,
                 &rt,
                 grads(&dx0, &dw0, &db0, false),
@@ -291,8 +313,8 @@ fn conv2d_with_relu_mid_graph_and_partial_gradients() {
             dw: Some((&dw, false)),
             dbias: Some((&db, false)),
         };
-        conv.backward(&mut prog, gpu, None, &wt, &dz, grads)
-            .unwrap();
+        let x = (!conv.keeps_patches(gpu)).then_some(&xt);
+        conv.backward(&mut prog, gpu, x, &wt, &dz, grads).unwrap();
         prog.run(gpu).unwrap();
         let what = format!("{variant:?} relu");
         assert_close(&read(gpu, &dw), &fd_w, 1e-5, 1e-4, &what);
@@ -819,7 +841,8 @@ fn bench_lenet_convolutions() {
             dbias: Some((&db, false)),
         };
         // The patches are whatever the scratch holds: only the timing matters here.
-        conv.backward(&mut bwd, gpu, None, &w, &dy, grads).unwrap();
+        let xs = (!conv.keeps_patches(gpu)).then_some(&x);
+        conv.backward(&mut bwd, gpu, xs, &w, &dy, grads).unwrap();
         let flops = 2.0 * (s.output_len() * s.patch_len()) as f64;
         let back_products = if needs_dx { 2.0 } else { 1.0 };
         for (what, prog, products) in [("forward", &fwd, 1.0), ("backward", &bwd, back_products)] {

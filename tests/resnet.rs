@@ -398,11 +398,38 @@ fn probes_use_batch_statistics_and_the_steps_dropout_mask_in_any_chunking() {
             Mode::Train,
             &m,
         );
+        // With two images per batch norm, the loss can hinge on the sign of a difference
+        // of two nearly equal activations; there, f32 rounding alone moves it far. The
+        // spread of the f64 loss under weight noise of a few f32 ulps measures that.
+        let spread = (0..3u64)
+            .map(|trial| {
+                let mut r = rng(1000 + trial);
+                let noisy: Vec<Vec<f64>> = wk
+                    .iter()
+                    .map(|v| {
+                        v.iter()
+                            .map(|&x| x * (1.0 + 3e-7 * r.random_range(-1.0..1.0)))
+                            .collect()
+                    })
+                    .collect();
+                let (loss, _) = cpu_loss(
+                    &s.net,
+                    &noisy,
+                    &buffers,
+                    &s.x,
+                    &s.labels,
+                    s.batch,
+                    Mode::Train,
+                    &m,
+                );
+                (loss - want).abs()
+            })
+            .fold(0.0, f64::max);
         for (what, got) in [("five per pass", all[k]), ("one per pass", one[k])] {
             assert!(
                 // The first layer by linearity rounds differently from a pass at w − s·g.
-                (got - want).abs() <= 1e-5 + 2e-4 * want.abs(),
-                "probe {k} ({what}): {got} against f64 {want}"
+                (got - want).abs() <= 1e-5 + 2e-4 * want.abs() + 4.0 * spread,
+                "probe {k} ({what}): {got} against f64 {want} (spread under f32 noise {spread:e})"
             );
         }
     }

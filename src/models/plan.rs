@@ -686,8 +686,8 @@ pub(crate) struct ConvRt {
 }
 
 impl ConvRt {
-    fn keeps_patches(&self) -> bool {
-        self.own_scratch && self.chunks.len() == 1
+    fn keeps_patches(&self, gpu: &Gpu) -> bool {
+        self.own_scratch && self.chunks.len() == 1 && self.chunks[0].1.keeps_patches(gpu)
     }
 
     /// `y = conv(x)` over the whole batch, chunk by chunk; `patches_ready`: the scratch
@@ -704,7 +704,7 @@ impl ConvRt {
         relu: bool,
         patches_ready: bool,
     ) -> Result<(), GpuError> {
-        if patches_ready && self.keeps_patches() {
+        if patches_ready && self.keeps_patches(gpu) {
             let conv = &self.chunks[0].1;
             return conv.forward_from_patches(prog, gpu, w, b, y, relu);
         }
@@ -741,7 +741,7 @@ impl ConvRt {
                 dw: Some((dw, later)),
                 dbias: db.map(|b| (b, later)),
             };
-            let x = (!self.keeps_patches()).then_some(&xv);
+            let x = (!self.keeps_patches(gpu)).then_some(&xv);
             conv.backward(prog, gpu, x, w, &dzv, grads)?;
         }
         Ok(())

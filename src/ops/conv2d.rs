@@ -6,7 +6,12 @@
 //! p), each row padded with zeros to a multiple of 4 so kernels move it as vec4s. With the
 //! batch folded into the columns, each backward product contracts over batch and pixels
 //! at once, and `dcol = Wᵀ·dY` pads no image to the matmul's tile.
+//!
+//! On 8-lane subgroups, 3×3 convolutions with stride 1 and padding 1 on narrow images
+//! (ResNet's) skip the patches in the forward pass and the input gradient:
+//! [`super::conv3x3`] reads the input directly.
 
+use super::conv3x3::{self, Weights};
 use super::matmul::{self, Epilogue, Mat, Variant};
 use super::{grid_1d, u};
 use crate::gpu::{Gpu, GpuError, Program, Tensor};
@@ -213,9 +218,13 @@ pub struct ConvGrads<'a> {
 /// How the forward product is laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ForwardPath {
-    /// [`ForwardPath::Folded`] where the subgroup matmul would pad each image's product
-    /// by more than 10 %, else [`ForwardPath::PerImage`].
+    /// [`ForwardPath::Direct`] where it applies; else [`ForwardPath::Folded`] where the
+    /// subgroup matmul would pad each image's product by more than 10 %, else
+    /// [`ForwardPath::PerImage`].
     Auto,
+    /// [`super::conv3x3`], reading the input with no patches, where the adapter and the
+    /// shape allow ([`Conv2d::reads_input_directly`]); else as [`ForwardPath::Auto`].
+    Direct,
     /// One batched product per image writing NCHW directly, bias and ReLU in the matmul's
     /// epilogue.
     PerImage,
@@ -355,12 +364,20 @@ impl Conv2d {
         }
     }
 
+    /// Whether the forward pass (and the input gradient, when it runs as a convolution)
+    /// reads the input directly ([`super::conv3x3`]), writing no patches.
+    pub fn reads_input_directly(&self, gpu: &Gpu) -> bool {
+        matches!(self.forward_path, ForwardPath::Auto | ForwardPath::Direct)
+            && self.subgroup_matmul(gpu)
+            && conv3x3::applies(gpu, &self.shape)
+    }
+
     /// Whether the forward runs as one product over the batch.
     pub fn folded_forward(&self, gpu: &Gpu) -> bool {
         match self.forward_path {
             ForwardPath::PerImage => false,
             ForwardPath::Folded => true,
-            ForwardPath::Auto => {
+            ForwardPath::Auto | ForwardPath::Direct => {
                 if !self.subgroup_matmul(gpu) {
                     return false;
                 }
@@ -425,13 +442,24 @@ impl Conv2d {
         y: &Tensor,
         relu: bool,
     ) -> Result<(), GpuError> {
+        if self.reads_input_directly(gpu) {
+            let s = &self.shape;
+            return conv3x3::record(prog, gpu, s, x, w, Weights::AsIs, bias, y, relu, false);
+        }
         self.im2col(prog, gpu, x)?;
         self.forward_from_patches(prog, gpu, w, bias, y, relu)
     }
 
+    /// Whether [`Conv2d::forward`] leaves the input's patches in the scratch, for
+    /// [`Conv2d::forward_from_patches`] and a backward pass without `x`.
+    pub fn keeps_patches(&self, gpu: &Gpu) -> bool {
+        !self.reads_input_directly(gpu)
+    }
+
     /// [`Conv2d::forward`] on the patches already in the scratch: those of this layer's
-    /// last forward, when nothing has overwritten them since (a backward that asked for
-    /// dX did). The probes use it to apply the first layer to the gradient as well.
+    /// last forward, when it [keeps them](Conv2d::keeps_patches) and nothing has
+    /// overwritten them since (a backward that asked for dX did). The probes use it to
+    /// apply the first layer to the gradient as well.
     pub fn forward_from_patches(
         &self,
         prog: &mut Program,
@@ -507,8 +535,9 @@ impl Conv2d {
     /// Records the gradients of [`Conv2d::forward`] (before its ReLU) given `dy`.
     ///
     /// `x`: the forward's input, to rebuild the patches; `None` when the scratch still
-    /// holds them from this layer's forward (nothing else wrote it since). Only the weight
-    /// gradient needs the patches; the input gradient then overwrites them with `dcol`.
+    /// holds them from this layer's forward (it [keeps them](Conv2d::keeps_patches) and
+    /// nothing else wrote it since). Only the weight gradient needs the patches; the input
+    /// gradient then overwrites them.
     /// The weight gradient may allocate partial sums here, at recording time.
     pub fn backward(
         &self,
@@ -545,8 +574,12 @@ impl Conv2d {
 
         if let Some((dw, accumulate)) = grads.dw {
             assert_eq!(dw.len(), s.weight_len(), "conv2d weight gradient size");
-            if let Some(x) = x {
-                self.im2col(prog, gpu, x)?;
+            match x {
+                Some(x) => self.im2col(prog, gpu, x)?,
+                None => assert!(
+                    self.keeps_patches(gpu),
+                    "conv2d {s:?}: the forward wrote no patches, the weight gradient needs x"
+                ),
             }
             let transposed = if self.transposed_patches(gpu) {
                 let t = gpu.scratch("conv2d transposed patches", s.col_len())?;
@@ -568,13 +601,6 @@ impl Conv2d {
         if let Some((dx, accumulate)) = grads.dx {
             assert_eq!(dx.len(), s.input_len(), "conv2d input gradient size");
             if let (Some(shape), Some(flipped)) = (self.input_grad_shape(), &self.flipped) {
-                let k = gpu.kernel(&conv, "flip_weights", &[])?;
-                let p = Params {
-                    len: u(s.weight_len()),
-                    ..self.params()
-                };
-                let t = bindings(gpu, &[(X, w), (Y, flipped)]);
-                prog.dispatch(gpu, &k, &p, &t, grid_1d(gpu, s.weight_len(), 1))?;
                 let transposed = Conv2d {
                     shape,
                     variant: self.variant,
@@ -583,6 +609,19 @@ impl Conv2d {
                     rows: self.rows.view(0, &[shape.rows_len()]),
                     flipped: None,
                 };
+                if transposed.reads_input_directly(gpu) {
+                    let flip = Weights::FlippedOf;
+                    return conv3x3::record(
+                        prog, gpu, &shape, dy, w, flip, None, dx, false, accumulate,
+                    );
+                }
+                let k = gpu.kernel(&conv, "flip_weights", &[])?;
+                let p = Params {
+                    len: u(s.weight_len()),
+                    ..self.params()
+                };
+                let t = bindings(gpu, &[(X, w), (Y, flipped)]);
+                prog.dispatch(gpu, &k, &p, &t, grid_1d(gpu, s.weight_len(), 1))?;
                 transposed.im2col(prog, gpu, dy)?;
                 return transposed.product(prog, gpu, flipped, None, dx, false, accumulate);
             }

@@ -7,6 +7,7 @@ pub mod axpy;
 pub mod batchnorm;
 pub mod bias;
 pub mod conv2d;
+pub mod conv3x3;
 pub mod dropout;
 pub mod matmul;
 pub mod maxpool;

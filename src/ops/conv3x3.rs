@@ -1,0 +1,125 @@
+//! 3×3 convolutions with stride 1 and padding 1 (ResNet's), read straight from the NCHW
+//! input on 8-lane subgroups, with no im2col patches: the forward pass, and the input
+//! gradient as the convolution of dY with the flipped weights. [`super::conv2d::Conv2d`]
+//! picks this path where [`applies`]; its backward keeps the weight gradient.
+
+use super::conv2d::ConvShape;
+use super::{grid_1d, u};
+use crate::gpu::{Gpu, GpuError, Program, Tensor};
+use crate::shader;
+
+#[repr(C)]
+#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    channels: u32,
+    height: u32,
+    width: u32,
+    pixels: u32,
+    cols: u32,
+    out_channels: u32,
+    taps_rs: u32,
+    flags: u32,
+}
+
+const HAS_BIAS: u32 = 1;
+const RELU: u32 = 2;
+const ACCUMULATE: u32 = 4;
+const FLIP: u32 = 8;
+
+/// Columns (pixels over the batch) of one subgroup's tile.
+const TILE_COLS: usize = 64;
+
+/// How `w` holds the convolution's weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Weights {
+    /// `[out, in, 3, 3]`, PyTorch's layout.
+    AsIs,
+    /// `[in, out, 3, 3]`, to be flipped: those of the convolution whose input gradient this
+    /// one computes (dX = conv(dY, flipped Wᵀ)).
+    FlippedOf,
+}
+
+/// Whether the shape suits the kernel (the caller checks for 8-lane subgroups): 3×3,
+/// stride 1, padding 1, and rows of 4, 8, 16 or 32 pixels, so that a row starts on a lane
+/// whose column is a multiple of its width and never leaves its subgroup.
+pub fn applies(gpu: &Gpu, s: &ConvShape) -> bool {
+    let max_groups = gpu.limits.max_compute_workgroups_per_dimension as usize;
+    s.kernel_h == 3
+        && s.kernel_w == 3
+        && s.stride == 1
+        && s.padding == 1
+        && [4, 8, 16, 32].contains(&s.width)
+        && (s.batch * s.pixels()).div_ceil(TILE_COLS) <= max_groups
+        && s.out_channels.div_ceil(16) <= max_groups
+}
+
+/// Records `y (+)= conv(x, w) (+ bias) (ReLU)` for a shape where [`applies`] holds; with
+/// `accumulate`, the result (after bias and ReLU) is added to `y`.
+#[allow(clippy::too_many_arguments)]
+pub fn record(
+    prog: &mut Program,
+    gpu: &Gpu,
+    s: &ConvShape,
+    x: &Tensor,
+    w: &Tensor,
+    weights: Weights,
+    bias: Option<&Tensor>,
+    y: &Tensor,
+    relu: bool,
+    accumulate: bool,
+) -> Result<(), GpuError> {
+    assert!(applies(gpu, s), "conv3x3 on {s:?}");
+    assert_eq!(x.len(), s.input_len(), "conv3x3 input size");
+    assert_eq!(w.len(), s.weight_len(), "conv3x3 weight size");
+    assert_eq!(y.len(), s.output_len(), "conv3x3 output size");
+    if let Some(b) = bias {
+        assert_eq!(b.len(), s.out_channels, "conv3x3 bias size");
+    }
+    let out = s.out_channels;
+    let mut flags = 0;
+    for (on, flag) in [
+        (bias.is_some(), HAS_BIAS),
+        (relu, RELU),
+        (accumulate, ACCUMULATE),
+        (weights == Weights::FlippedOf, FLIP),
+    ] {
+        if on {
+            flags |= flag;
+        }
+    }
+    let params = Params {
+        channels: u(s.in_channels),
+        height: u(s.height),
+        width: u(s.width),
+        pixels: u(s.pixels()),
+        cols: u(s.batch * s.pixels()),
+        out_channels: u(out),
+        taps_rs: u(3 * s.in_channels),
+        flags,
+    };
+    let shader = shader!("conv3x3");
+    let dummy = gpu.dummy();
+    // One vec4 per (output channel, channel, kernel row); shared by all layers, each
+    // laying out its own just before its product reads it.
+    let taps = gpu.scratch("conv3x3 taps", 4 * out * 3 * s.in_channels)?;
+    let lay = gpu.kernel(&shader, "lay_taps", &[])?;
+    let tensors = [dummy, w, &taps, dummy, dummy, dummy];
+    let groups = grid_1d(gpu, out * 3 * s.in_channels, 1);
+    prog.dispatch(gpu, &lay, &params, &tensors, groups)?;
+
+    let (entry, rows) = if out <= 16 {
+        ("conv3x3_r16", 16)
+    } else {
+        ("conv3x3_r32", 32)
+    };
+    let kernel = gpu.kernel(&shader, entry, &[])?;
+    let bias = bias.unwrap_or(dummy);
+    let tensors = [x, dummy, dummy, &taps, bias, y];
+    let groups = [
+        (s.batch * s.pixels()).div_ceil(TILE_COLS),
+        out.div_ceil(rows),
+        1,
+    ]
+    .map(u);
+    prog.dispatch(gpu, &kernel, &params, &tensors, groups)
+}
