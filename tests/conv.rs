@@ -180,9 +180,11 @@ fn conv2d_backward_matches_finite_differences() {
         [2, 3, 6, 5, 3, 3, 3, 1, 1],
         [3, 4, 5, 7, 4, 3, 3, 1, 0],
         [1, 2, 4, 4, 2, 1, 1, 1, 0],
-        // 3×3, padding 1: conv3x3 computes the forward and dX.
+        // 3×3, padding 1: conv3x3 computes the forward, dX and dW; 512 columns split
+        // the weight gradient into two chunks.
         [2, 3, 6, 8, 3, 3, 3, 1, 1],
         [3, 4, 4, 4, 4, 3, 3, 1, 1],
+        [2, 3, 8, 32, 9, 3, 3, 1, 1],
     ];
     let mut g = rng(102);
     for &geo in geometries {

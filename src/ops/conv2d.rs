@@ -554,12 +554,16 @@ impl Conv2d {
         let (kdim, out) = (s.patch_len(), s.out_channels);
         let conv = shader!("conv2d");
 
-        // dY as [out, batch·pixels], laid out like col.
-        let vec4 = s.pixels().is_multiple_of(4);
-        let k = gpu.kernel(&conv, if vec4 { "fold4" } else { "fold" }, &[])?;
-        let t = bindings(gpu, &[(DY, dy), (DY4, dy), (ROWS4, &self.rows)]);
-        let groups = self.column_grid(gpu, out, vec4);
-        prog.dispatch(gpu, &k, &self.params(), &t, groups)?;
+        // dY as [out, batch·pixels], laid out like col, for the bias gradient and the
+        // weight gradient by im2col.
+        let direct = self.reads_input_directly(gpu);
+        if grads.dbias.is_some() || (grads.dw.is_some() && !direct) {
+            let vec4 = s.pixels().is_multiple_of(4);
+            let k = gpu.kernel(&conv, if vec4 { "fold4" } else { "fold" }, &[])?;
+            let t = bindings(gpu, &[(DY, dy), (DY4, dy), (ROWS4, &self.rows)]);
+            let groups = self.column_grid(gpu, out, vec4);
+            prog.dispatch(gpu, &k, &self.params(), &t, groups)?;
+        }
 
         if let Some((dbias, accumulate)) = grads.dbias {
             assert_eq!(dbias.len(), out, "conv2d bias gradient size");
@@ -574,28 +578,12 @@ impl Conv2d {
 
         if let Some((dw, accumulate)) = grads.dw {
             assert_eq!(dw.len(), s.weight_len(), "conv2d weight gradient size");
-            match x {
-                Some(x) => self.im2col(prog, gpu, x)?,
-                None => assert!(
-                    self.keeps_patches(gpu),
-                    "conv2d {s:?}: the forward wrote no patches, the weight gradient needs x"
-                ),
-            }
-            let transposed = if self.transposed_patches(gpu) {
-                let t = gpu.scratch("conv2d transposed patches", s.col_len())?;
-                let k = gpu.kernel(&conv, "transpose", &[])?;
-                let p = Params {
-                    len: u(kdim / 4),
-                    ..self.params()
-                };
-                let blocks = kdim.div_ceil(16);
-                let b = bindings(gpu, &[(ROWS4_IN, &self.col), (ROWS4, &t)]);
-                prog.dispatch(gpu, &k, &p, &b, grid_1d(gpu, s.col_stride() / 4, blocks))?;
-                Some(t)
+            if direct {
+                let x = x.expect("conv2d: the direct weight gradient needs x");
+                conv3x3::weight_grad(prog, gpu, s, x, dy, dw, accumulate)?;
             } else {
-                None
-            };
-            self.weight_grad(prog, gpu, dw, accumulate, transposed.as_ref())?;
+                self.weight_grad_by_patches(prog, gpu, x, dw, accumulate)?;
+            }
         }
 
         if let Some((dx, accumulate)) = grads.dx {
@@ -643,6 +631,43 @@ impl Conv2d {
             prog.dispatch(gpu, &k, &p, &t, groups)?;
         }
         Ok(())
+    }
+
+    /// The weight gradient from the patches of `x` (or those in the scratch when `x` is
+    /// `None`) and dY folded into `rows`.
+    fn weight_grad_by_patches(
+        &self,
+        prog: &mut Program,
+        gpu: &Gpu,
+        x: Option<&Tensor>,
+        dw: &Tensor,
+        accumulate: bool,
+    ) -> Result<(), GpuError> {
+        let s = &self.shape;
+        let kdim = s.patch_len();
+        let conv = shader!("conv2d");
+        match x {
+            Some(x) => self.im2col(prog, gpu, x)?,
+            None => assert!(
+                self.keeps_patches(gpu),
+                "conv2d {s:?}: the forward wrote no patches, the weight gradient needs x"
+            ),
+        }
+        let transposed = if self.transposed_patches(gpu) {
+            let t = gpu.scratch("conv2d transposed patches", s.col_len())?;
+            let k = gpu.kernel(&conv, "transpose", &[])?;
+            let p = Params {
+                len: u(kdim / 4),
+                ..self.params()
+            };
+            let blocks = kdim.div_ceil(16);
+            let b = bindings(gpu, &[(ROWS4_IN, &self.col), (ROWS4, &t)]);
+            prog.dispatch(gpu, &k, &p, &b, grid_1d(gpu, s.col_stride() / 4, blocks))?;
+            Some(t)
+        } else {
+            None
+        };
+        self.weight_grad(prog, gpu, dw, accumulate, transposed.as_ref())
     }
 
     /// Whether the weight gradient transposes the patches to `[col_stride, K]` rows, so

@@ -1,7 +1,7 @@
 //! 3×3 convolutions with stride 1 and padding 1 (ResNet's), read straight from the NCHW
-//! input on 8-lane subgroups, with no im2col patches: the forward pass, and the input
-//! gradient as the convolution of dY with the flipped weights. [`super::conv2d::Conv2d`]
-//! picks this path where [`applies`]; its backward keeps the weight gradient.
+//! input on 8-lane subgroups, with no im2col patches: the forward pass, the input gradient
+//! as the convolution of dY with the flipped weights, and the weight gradient.
+//! [`super::conv2d::Conv2d`] picks this path where [`applies`].
 
 use super::conv2d::ConvShape;
 use super::{grid_1d, u};
@@ -19,6 +19,9 @@ struct Params {
     out_channels: u32,
     taps_rs: u32,
     flags: u32,
+    chunk_steps: u32,
+    chunks: u32,
+    pad: [u32; 2],
 }
 
 const HAS_BIAS: u32 = 1;
@@ -28,6 +31,10 @@ const FLIP: u32 = 8;
 
 /// Columns (pixels over the batch) of one subgroup's tile.
 const TILE_COLS: usize = 64;
+/// Output channels × channels of one subgroup's share of the weight gradient, and the
+/// columns it takes per step.
+const GRAD_TILE: (usize, usize) = (8, 2);
+const GRAD_STEP: usize = 32;
 
 /// How `w` holds the convolution's weights.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,16 +94,7 @@ pub fn record(
             flags |= flag;
         }
     }
-    let params = Params {
-        channels: u(s.in_channels),
-        height: u(s.height),
-        width: u(s.width),
-        pixels: u(s.pixels()),
-        cols: u(s.batch * s.pixels()),
-        out_channels: u(out),
-        taps_rs: u(3 * s.in_channels),
-        flags,
-    };
+    let params = Params { flags, ..params(s) };
     let shader = shader!("conv3x3");
     let dummy = gpu.dummy();
     // One vec4 per (output channel, channel, kernel row); shared by all layers, each
@@ -122,4 +120,75 @@ pub fn record(
     ]
     .map(u);
     prog.dispatch(gpu, &kernel, &params, &tensors, groups)
+}
+
+fn params(s: &ConvShape) -> Params {
+    Params {
+        channels: u(s.in_channels),
+        height: u(s.height),
+        width: u(s.width),
+        pixels: u(s.pixels()),
+        cols: u(s.batch * s.pixels()),
+        out_channels: u(s.out_channels),
+        taps_rs: u(3 * s.in_channels),
+        ..Default::default()
+    }
+}
+
+/// How the weight gradient splits the columns: (steps of [`GRAD_STEP`] columns per chunk,
+/// chunks). Enough chunks for ~256 subgroups in all, at least 8 steps each, and partial
+/// sums of at most 16 Mi elements.
+fn grad_chunks(s: &ConvShape) -> (usize, usize) {
+    let steps = (s.batch * s.pixels()).div_ceil(GRAD_STEP);
+    let tiles = s.out_channels.div_ceil(GRAD_TILE.0) * s.in_channels.div_ceil(GRAD_TILE.1);
+    let want = (256 / tiles)
+        .min(steps.div_ceil(8))
+        .min((16 << 20) / s.weight_len())
+        .max(1);
+    let per_chunk = steps.div_ceil(want);
+    (per_chunk, steps.div_ceil(per_chunk))
+}
+
+/// Records `dw (+)= ∂/∂W Σ dy ⊙ conv(x, W)` for a shape where [`applies`] holds.
+pub fn weight_grad(
+    prog: &mut Program,
+    gpu: &Gpu,
+    s: &ConvShape,
+    x: &Tensor,
+    dy: &Tensor,
+    dw: &Tensor,
+    accumulate: bool,
+) -> Result<(), GpuError> {
+    assert!(applies(gpu, s), "conv3x3 on {s:?}");
+    assert_eq!(x.len(), s.input_len(), "conv3x3 input size");
+    assert_eq!(dy.len(), s.output_len(), "conv3x3 output gradient size");
+    assert_eq!(dw.len(), s.weight_len(), "conv3x3 weight gradient size");
+    let (chunk_steps, chunks) = grad_chunks(s);
+    let params = Params {
+        flags: if accumulate { ACCUMULATE } else { 0 },
+        chunk_steps: u(chunk_steps),
+        chunks: u(chunks),
+        ..params(s)
+    };
+    let shader = shader!("conv3x3");
+    let dummy = gpu.dummy();
+    let parts = gpu.scratch("conv3x3 weight gradient parts", chunks * s.weight_len())?;
+    let kernel = gpu.kernel(&shader, "weight_grad", &[])?;
+    let tensors = [x, dummy, dummy, dummy, dummy, dummy, dy, &parts, dummy];
+    let groups = [
+        s.out_channels.div_ceil(GRAD_TILE.0),
+        s.in_channels.div_ceil(GRAD_TILE.1),
+        chunks,
+    ]
+    .map(u);
+    prog.dispatch(gpu, &kernel, &params, &tensors, groups)?;
+    let sum = gpu.kernel(&shader, "sum_chunks", &[])?;
+    let tensors = [dummy, dummy, dummy, dummy, dummy, dummy, dummy, &parts, dw];
+    prog.dispatch(
+        gpu,
+        &sum,
+        &params,
+        &tensors,
+        grid_1d(gpu, s.weight_len(), 1),
+    )
 }
