@@ -573,6 +573,28 @@ fn secant_changes_eta_only_on_statistical_evidence() {
         [Decision::Stalled, Decision::Plateau],
         "the ceiling holds η; the other tests still run"
     );
+    // A run resumed from the capped one keeps the ceiling: with the same steps after it,
+    // both decide alike (without it, short steps would double η at once).
+    let mut again = Secant::new(1.0);
+    etaprobe::schedule::Schedule::restore(
+        &mut again,
+        &etaprobe::schedule::Schedule::state(&capped),
+    )
+    .unwrap();
+    for step in 0..300 {
+        let dots = Dots {
+            own: 1.0,
+            cross: Some(0.5 + 0.2 * noise(&mut r)),
+            weights: 0.05 * (6.0 + 0.05 * noise(&mut r)),
+            norm: 1.0,
+        };
+        let loss = 2.0 + 0.1 * noise(&mut r);
+        let (a, b) = (
+            again.learn(&dots, 0.1, loss),
+            capped.learn(&dots, 0.1, loss),
+        );
+        assert_eq!(a, b, "step {step} after resuming");
+    }
     // A resumed run keeps the longer window.
     let mut resumed = Secant::new(1.0);
     etaprobe::schedule::Schedule::restore(&mut resumed, &etaprobe::schedule::Schedule::state(&s))
