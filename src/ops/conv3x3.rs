@@ -58,6 +58,7 @@ pub fn applies(gpu: &Gpu, s: &ConvShape) -> bool {
         && [4, 8, 16, 32].contains(&s.width)
         && (s.batch * s.pixels()).div_ceil(TILE_COLS) <= max_groups
         && s.out_channels.div_ceil(16) <= max_groups
+        && s.in_channels.div_ceil(GRAD_TILE.1) <= max_groups
 }
 
 /// Records `y (+)= conv(x, w) (+ bias) (ReLU)` for a shape where [`applies`] holds; with
