@@ -371,6 +371,10 @@ fn probes_use_batch_statistics_and_the_steps_dropout_mask_in_any_chunking() {
     let g = gpu.read::<f32>(&s.params.grads).unwrap();
     let one = probe_losses(&s, 1, steps);
     let m = masks(&s.net, s.batch, 3, 7);
+    let loss_at = |w: &[Vec<f64>]| {
+        let mode = Mode::Train;
+        cpu_loss(&s.net, w, &buffers, &s.x, &s.labels, s.batch, mode, &m).0
+    };
     for (k, &step) in steps.iter().enumerate() {
         let wk: Vec<Vec<f64>> = s
             .net
@@ -388,16 +392,7 @@ fn probes_use_batch_statistics_and_the_steps_dropout_mask_in_any_chunking() {
                     .collect()
             })
             .collect();
-        let (want, _) = cpu_loss(
-            &s.net,
-            &wk,
-            &buffers,
-            &s.x,
-            &s.labels,
-            s.batch,
-            Mode::Train,
-            &m,
-        );
+        let want = loss_at(&wk);
         // With two images per batch norm, the loss can hinge on the sign of a difference
         // of two nearly equal activations; there, f32 rounding alone moves it far. The
         // spread of the f64 loss under weight noise of a few f32 ulps measures that.
@@ -412,17 +407,7 @@ fn probes_use_batch_statistics_and_the_steps_dropout_mask_in_any_chunking() {
                             .collect()
                     })
                     .collect();
-                let (loss, _) = cpu_loss(
-                    &s.net,
-                    &noisy,
-                    &buffers,
-                    &s.x,
-                    &s.labels,
-                    s.batch,
-                    Mode::Train,
-                    &m,
-                );
-                (loss - want).abs()
+                (loss_at(&noisy) - want).abs()
             })
             .fold(0.0, f64::max);
         for (what, got) in [("five per pass", all[k]), ("one per pass", one[k])] {
