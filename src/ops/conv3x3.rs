@@ -33,7 +33,7 @@ const FLIP: u32 = 8;
 const TILE_COLS: usize = 64;
 /// Output channels × channels of one subgroup's share of the weight gradient, and the
 /// columns it takes per step.
-const GRAD_TILE: (usize, usize) = (8, 2);
+const GRAD_TILE: (usize, usize) = (8, 4);
 const GRAD_STEP: usize = 32;
 
 /// How `w` holds the convolution's weights.
