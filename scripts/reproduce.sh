@@ -12,7 +12,8 @@
 # an interrupted reproduction continues where it stopped, from its last checkpoint: one per
 # epoch, or every N steps with --checkpoint-every (for runs whose epochs take an hour).
 # --bin runs a binary built earlier (a copy, so that rebuilding during a long run is safe)
-# instead of building target/release/etaprobe.
+# instead of building target/release/etaprobe. --only resnet-lr0.1 or resnet-lr0.01 runs one
+# ResNet η0 (two of them can then run side by side).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -82,7 +83,7 @@ run() {  # name dir args...
 }
 
 for exp in boston fashion lenet resnet-lr0.1 resnet-lr0.01; do
-    case ",$only," in *",${exp%%-*},"*) ;; *) continue ;; esac
+    case ",$only," in *",${exp%%-*},"* | *",$exp,"*) ;; *) continue ;; esac
     read -r model dataset batch lr n extra <<<"${setup[$exp]}"
     n="${epochs:-$n}"
     name="$exp"

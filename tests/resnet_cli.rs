@@ -50,6 +50,14 @@ fn resnet_trains_resumes_exactly_and_saves_torchvision_names() {
     ));
     let ckpt = part.join("checkpoint.safetensors");
     ok(&etaprobe(&[&common[..], &["--resume", s(&ckpt)]].concat()));
+    // Resuming without the run's --dropout would silently change it.
+    let mut no_dropout = common.clone();
+    let i = no_dropout.iter().position(|a| *a == "--dropout").unwrap();
+    no_dropout[i + 1] = "0";
+    let o = etaprobe(&[&no_dropout[..], &["--resume", s(&ckpt)]].concat());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--dropout 0.2 (now 0)"), "{stderr}");
     let read = |p: &Path, f: &str| std::fs::read_to_string(p.join(f)).unwrap();
     assert_eq!(read(&full, "steps.csv"), read(&part, "steps.csv"));
     let no_time = |p: &Path| -> Vec<String> {

@@ -311,6 +311,76 @@ fn resuming_equals_an_uninterrupted_run() {
 }
 
 #[test]
+fn resume_refuses_options_that_would_change_the_run() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let out = runs.path().join("run");
+    let ckpt = out.join("checkpoint.safetensors");
+    let with = |changes: &[(&'static str, &'static str)]| -> Vec<String> {
+        let mut args = vec![
+            ("--model", "logreg"),
+            ("--dataset", "fashion-mnist"),
+            ("--lr", "0.05"),
+            ("--batch-size", "16"),
+            ("--epochs", "2"),
+            ("--schedule", "first-order"),
+            ("--alpha", "0.001"),
+        ];
+        for &(flag, value) in changes {
+            match args.iter_mut().find(|(f, _)| *f == flag) {
+                Some(arg) => arg.1 = value,
+                None => args.push((flag, value)),
+            }
+        }
+        let mut v = vec!["train".to_string(), "--data".into(), s(&data).into()];
+        v.extend(
+            args.iter()
+                .flat_map(|&(f, x)| [f.to_string(), x.to_string()]),
+        );
+        v
+    };
+    let run = |args: Vec<String>, extra: &[&str]| {
+        let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
+        all.extend(extra);
+        etaprobe(&all)
+    };
+    ok(&run(with(&[]), &["--out", s(&out), "--max-steps", "2"]));
+    let records = |p: &Path| {
+        ["epochs.csv", "steps.csv", "run.json"].map(|f| std::fs::read(p.join(f)).unwrap())
+    };
+    let before = records(&out);
+    for (change, message) in [
+        (("--lr", "0.1"), "--lr 0.05 (now 0.1)"),
+        (("--alpha", "0.01"), "--alpha 0.001 (now 0.01)"),
+        (
+            ("--schedule", "newton"),
+            "--schedule first-order (now newton)",
+        ),
+        (("--batch-size", "8"), "--batch-size 16 (now 8)"),
+        (
+            ("--weight-decay", "0.0001"),
+            "--weight-decay 0 (now 0.0001)",
+        ),
+    ] {
+        let o = run(with(&[change]), &["--resume", s(&ckpt)]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{change:?}: {stderr}");
+        assert!(stderr.contains(message), "{change:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(
+            records(&out) == before,
+            "{change:?} touched the run's records"
+        );
+    }
+    // How long it runs and how often it evaluates may change.
+    ok(&run(
+        with(&[("--epochs", "3")]),
+        &["--resume", s(&ckpt), "--eval-every", "3"],
+    ));
+    assert_eq!(epochs_without_time(&out).len(), 1 + 3);
+}
+
+#[test]
 fn every_schedule_trains_and_logs_what_it_measured() {
     let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
     let runs = tempfile::tempdir().unwrap();

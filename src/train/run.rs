@@ -581,7 +581,11 @@ pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
             )
         })?;
     let resume = match &args.resume {
-        Some(path) => Some(checkpoint::load(path)?),
+        Some(path) => {
+            let ckpt = checkpoint::load(path)?;
+            check_same_options(&ckpt, args)?;
+            Some(ckpt)
+        }
         None => None,
     };
     let gpu = Gpu::open(adapter)?;
@@ -1350,6 +1354,10 @@ impl Trainer<'_> {
         meta.insert(META_MODEL.into(), self.net.kind.cli_name().into());
         meta.insert(META_SUMS.into(), serde_json::to_string(&sums)?);
         meta.insert(META_SECONDS.into(), self.seconds().to_string());
+        meta.insert(
+            META_OPTIONS.into(),
+            serde_json::to_string(&trajectory_options(self.args)?)?,
+        );
         checkpoint::save(self.out.join(CHECKPOINT), &tensors, meta)?;
         // Optimizer state and first-order's d(t−1) continue a resumed run exactly; they
         // live beside the checkpoint so that the checkpoint itself loads into PyTorch as is.
@@ -1461,6 +1469,104 @@ fn schedule_state_path(checkpoint: &Path) -> PathBuf {
 const META_MODEL: &str = "etaprobe.model";
 const META_SUMS: &str = "etaprobe.epoch_sums";
 const META_SECONDS: &str = "etaprobe.seconds";
+const META_OPTIONS: &str = "etaprobe.options";
+
+/// Options a resumed run may change: how long it goes on, what and where it writes, and
+/// where the data comes from. Every other option shapes the trajectory.
+const RESUME_MAY_CHANGE: &[&str] = &[
+    "epochs",
+    "max_steps",
+    "out",
+    "resume",
+    "checkpoint_every",
+    "eval_every",
+    "lr_from",
+    "lr_from_stat",
+    "on_nonfinite",
+    "data",
+    "download",
+    "cache_dir",
+    "download_base",
+];
+
+/// The options that shape a run's trajectory, by field name (the data options flattened,
+/// η0 resolved), as stored in its checkpoints.
+fn trajectory_options(args: &TrainArgs) -> Result<BTreeMap<String, serde_json::Value>> {
+    let serde_json::Value::Object(all) = serde_json::to_value(args)? else {
+        bail!("the training options do not serialize to a map");
+    };
+    let mut options = BTreeMap::new();
+    for (key, value) in all {
+        match value {
+            serde_json::Value::Object(group) if key == "data" => options.extend(group),
+            value => {
+                options.insert(key, value);
+            }
+        }
+    }
+    options.retain(|key, _| !RESUME_MAY_CHANGE.contains(&key.as_str()));
+    options.insert("lr".into(), args.lr0().into());
+    Ok(options)
+}
+
+/// Refuses to resume a checkpoint with options that would change the run it continues
+/// (e.g. a forgotten `--dropout`), naming each difference. Checkpoints written before the
+/// options were stored are not checked.
+fn check_same_options(ckpt: &checkpoint::Checkpoint, args: &TrainArgs) -> Result<()> {
+    let Some(stored) = ckpt.metadata.get(META_OPTIONS) else {
+        return Ok(());
+    };
+    let stored: BTreeMap<String, serde_json::Value> = serde_json::from_str(stored)
+        .with_context(|| format!("{}: unreadable {META_OPTIONS}", ckpt.path.display()))?;
+    let now = trajectory_options(args)?;
+    let null = serde_json::Value::Null;
+    let differences: Vec<String> = stored
+        .keys()
+        .chain(now.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .filter_map(|key| {
+            let (was, is) = (
+                stored.get(key).unwrap_or(&null),
+                now.get(key).unwrap_or(&null),
+            );
+            (was != is).then(|| {
+                format!(
+                    "--{} {} (now {})",
+                    key.replace('_', "-"),
+                    option_text(was),
+                    option_text(is)
+                )
+            })
+        })
+        .collect();
+    if !differences.is_empty() {
+        bail!(
+            "{} was written by a run with other options: {}; resume with the run's options, or \
+             start a new run",
+            ckpt.path.display(),
+            differences.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// An option's value as typed on the command line: f32 options without their widening
+/// noise, lists comma-separated, unset ones as "unset".
+fn option_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Null => "unset".into(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => match (n.as_f64(), n.is_f64()) {
+            (Some(x), true) if (x as f32) as f64 == x => (x as f32).to_string(),
+            _ => n.to_string(),
+        },
+        serde_json::Value::Array(items) => {
+            items.iter().map(option_text).collect::<Vec<_>>().join(",")
+        }
+        other => other.to_string(),
+    }
+}
 
 fn restore(
     net: &Net,
