@@ -143,11 +143,12 @@ fn draw_panel(area: &Area<'_>, panel: &Panel) -> Result<()> {
     if panel.log_y_allowed && y_lo > 0.0 && y_hi / y_lo > 100.0 {
         let y = (y_lo / 1.25)..(y_hi * 1.25);
         let legend = legend_corner(area, panel, &x_range, &y, f64::log10);
-        draw_axes(area, panel, x_range, y.log_scale(), true, legend)
+        draw_axes(area, panel, x_range, y.log_scale(), None, legend)
     } else {
         let y = pad_linear(y_lo, y_hi, 0.05);
         let legend = legend_corner(area, panel, &x_range, &y, |v| v);
-        draw_axes(area, panel, x_range, y, false, legend)
+        let span = y.end - y.start;
+        draw_axes(area, panel, x_range, y, Some(span), legend)
     }
 }
 
@@ -231,13 +232,16 @@ fn draw_axes<Y>(
     panel: &Panel,
     x: Range<f64>,
     y: Y,
-    log_y: bool,
+    // The linear y axis's extent, None for a log axis.
+    y_span: Option<f64>,
     legend: SeriesLabelPosition,
 ) -> Result<()>
 where
     Y: AsRangedCoord<Value = f64>,
     Y::CoordDescType: ValueFormatter<f64>,
 {
+    // Linear axes' spans, to tell a zero tick from float noise in the tick arithmetic.
+    let x_span = x.end - x.start;
     let mut chart = ChartBuilder::on(area)
         .caption(&panel.title, ("sans-serif", 24))
         .margin(14)
@@ -245,7 +249,7 @@ where
         .y_label_area_size(80)
         .build_cartesian_2d(x, y)
         .map_err(plot_err)?;
-    let y_desc = if log_y {
+    let y_desc = if y_span.is_none() {
         format!("{} (log scale)", panel.y_label)
     } else {
         panel.y_label.clone()
@@ -256,8 +260,8 @@ where
         .y_desc(y_desc)
         .axis_desc_style(("sans-serif", 18))
         .label_style(("sans-serif", 15))
-        .x_label_formatter(&|v| fmt_tick(*v))
-        .y_label_formatter(&|v| fmt_tick(*v))
+        .x_label_formatter(&|v| fmt_tick(*v, Some(x_span)))
+        .y_label_formatter(&|v| fmt_tick(*v, y_span))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(plot_err)?;
@@ -401,9 +405,11 @@ pub(crate) fn decimate(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
     out
 }
 
-/// Tick labels: short, no float noise, scientific only where decimals would be long.
-pub(crate) fn fmt_tick(v: f64) -> String {
-    if v == 0.0 {
+/// Tick labels: short, no float noise, scientific only where decimals would be long. On a
+/// linear axis of extent `span`, a tick a billionth of it from zero is zero (the tick
+/// arithmetic leaves e.g. 3.5e-18 on an axis from −0.01 to 0.1).
+pub(crate) fn fmt_tick(v: f64, span: Option<f64>) -> String {
+    if v == 0.0 || span.is_some_and(|s| v.abs() <= s.abs() * 1e-9) {
         return "0".into();
     }
     let a = v.abs();
@@ -419,4 +425,21 @@ pub(crate) fn fmt_tick(v: f64) -> String {
     let s = format!("{v:.4}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     s.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fmt_tick;
+
+    #[test]
+    fn ticks_are_short_and_zero_is_zero() {
+        assert_eq!(fmt_tick(3.5e-18, Some(0.12)), "0");
+        assert_eq!(fmt_tick(-2e-17, Some(0.12)), "0");
+        // On a log axis there is no zero tick: tiny values are real.
+        assert_eq!(fmt_tick(1e-18, None), "1e-18");
+        assert_eq!(fmt_tick(0.02, Some(0.12)), "0.02");
+        assert_eq!(fmt_tick(0.1 + 0.2, Some(1.0)), "0.3");
+        assert_eq!(fmt_tick(1500.0, Some(3000.0)), "1500");
+        assert_eq!(fmt_tick(2.5e-4, Some(1e-3)), "2.5e-4");
+    }
 }
