@@ -2,9 +2,9 @@
 //! first-order updates, the δ safeguard, the order of operations, and that probing changes
 //! no state.
 
-mod common;
+use crate::common;
 
-use common::{f32s, gpu, random, rng};
+use crate::common::{f32s, gpu, random, rng};
 use etaprobe::gpu::{Gpu, Params, Program, Tensor};
 use etaprobe::models::{ModelKind, Net, Plan, PROBES};
 use etaprobe::ops::{reduce, sgd};

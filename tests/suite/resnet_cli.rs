@@ -8,9 +8,7 @@ use std::process::Output;
 use etaprobe::data::DatasetKind;
 use etaprobe::train::checkpoint;
 
-mod common;
-
-use common::{etaprobe, fake, ok, s};
+use crate::common::{etaprobe, fake, ok, s};
 
 fn small_resnet<'a>(dataset: &'a str, data: &'a Path, schedule: &'a str) -> Vec<&'a str> {
     vec![

@@ -3,9 +3,9 @@
 //! norm, dropout), the running statistics, the evaluation mode, and the five-point probe
 //! with batch statistics and the step's dropout mask, in one pass or one probe at a time.
 
-mod common;
+use crate::common;
 
-use common::{assert_close, gpu, rng};
+use crate::common::{assert_close, gpu, rng};
 use etaprobe::gpu::Params;
 use etaprobe::models::{Layer, ModelKind, ModelOptions, Net, Plan, PROBES};
 use etaprobe::reference as cpu;

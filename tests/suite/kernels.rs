@@ -1,9 +1,7 @@
 //! Every WGSL kernel against the plain f64 CPU reference, on shapes that are not multiples
 //! of the tile sizes, batch 1, and large logits.
 
-mod common;
-
-use common::{assert_close, f32s, gpu, random, rng};
+use crate::common::{assert_close, f32s, gpu, random, rng};
 use etaprobe::gpu::Program;
 use etaprobe::ops::matmul::{self, Epilogue, Mat, Variant};
 use etaprobe::ops::{axpy, bias, mse, reduce, relu, sgd, softmax_xent};

@@ -1,9 +1,7 @@
 //! Optimizer directions against the f64 CPU reference, and the learning-rate probes along
 //! the direction each optimizer actually steps in.
 
-mod common;
-
-use common::{assert_close, f32s, gpu, random, rng};
+use crate::common::{assert_close, f32s, gpu, random, rng};
 use etaprobe::gpu::{Params, Program};
 use etaprobe::models::{ModelKind, Net, Plan, PROBES};
 use etaprobe::ops::optimizer;

@@ -6,9 +6,7 @@ use std::path::Path;
 use etaprobe::data::{DataArgs, DatasetKind, Which};
 use etaprobe::train::checkpoint;
 
-mod common;
-
-use common::{etaprobe, fake, ok, s};
+use crate::common::{etaprobe, fake, ok, s};
 
 /// epochs.csv without the wall-time column.
 fn epochs_without_time(run: &Path) -> Vec<String> {

@@ -2,11 +2,9 @@
 //! against f64 central finite differences with the op mid-graph (L = Σ r ⊙ op(x) with a
 //! random upstream r), and a whole LeNet-5's gradients against an f64 CPU LeNet.
 
-mod common;
-
 use std::time::Instant;
 
-use common::{assert_close, f32s, gpu, random, rng};
+use crate::common::{assert_close, f32s, gpu, random, rng};
 use etaprobe::gpu::{Gpu, GpuError, ParamLayout, Params, Program, Tensor};
 use etaprobe::ops::conv2d::{Conv2d, ConvGrads, ConvShape, ForwardPath};
 use etaprobe::ops::conv3x3;

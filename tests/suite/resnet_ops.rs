@@ -4,9 +4,7 @@
 //! a view at an offset into a larger buffer whose other elements hold a sentinel, so the
 //! kernels are checked to index from the view's start and to write only inside it.
 
-mod common;
-
-use common::{assert_close, f32s, gpu, random, rng};
+use crate::common::{assert_close, f32s, gpu, random, rng};
 use etaprobe::gpu::{Gpu, Program, Tensor};
 use etaprobe::ops::batchnorm::{self, BnShape, BN_EPS, BN_MOMENTUM};
 use etaprobe::ops::{add, avgpool, dropout, relu};

@@ -2,9 +2,9 @@
 //! parameters and gradients in flat buffers, replayed step after step: one submission and
 //! one read-back of the loss partials per step. Checked against an f64 CPU step.
 
-mod common;
+use crate::common;
 
-use common::{f32s, gpu, random, rng};
+use crate::common::{f32s, gpu, random, rng};
 use etaprobe::gpu::{ParamLayout, Params, Program, ReadBack};
 use etaprobe::ops::matmul::{self, Epilogue, Mat};
 use etaprobe::ops::{bias, reduce, relu, sgd, softmax_xent};

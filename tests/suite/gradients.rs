@@ -3,9 +3,7 @@
 //! r (or c·loss for the losses), so a backward that ignored its incoming gradient would
 //! return the gradient of Σ op(x) instead and fail.
 
-mod common;
-
-use common::{assert_close, f32s, gpu, random, rng};
+use crate::common::{assert_close, f32s, gpu, random, rng};
 use etaprobe::gpu::Program;
 use etaprobe::ops::matmul::{self, Epilogue, Mat};
 use etaprobe::ops::{axpy, bias, mse, reduce, relu, softmax_xent};
