@@ -1,10 +1,15 @@
 //! `etaprobe bench`: throughput of the kernels, measured on the chosen adapter.
 
+use std::sync::Arc;
 use std::time::Instant;
 
-use crate::gpu::{Gpu, GpuError, Params, Program, ReadBack};
-use crate::models::{probe_chunk, ModelKind, ModelOptions, Net, Plan, ProbeSpec};
+use crate::data::Batch;
+use crate::gpu::{Gpu, GpuError, Params, Program};
+use crate::models::{ModelKind, ModelOptions, Net, Plan};
 use crate::ops::matmul::{self, Epilogue, Mat};
+use crate::optim::{OptimizerKind, OptimizerOptions};
+use crate::schedule::{Needs, RuleOptions, RULES};
+use crate::train::{StepConfig, Stepper};
 
 /// One matmul shape to time: `m × k` times `k × n`.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -127,21 +132,24 @@ fn initialised(
     Ok((net, params))
 }
 
-/// Writes a deterministic batch (inputs, labels, regression targets) and dropout seed into
-/// `plan`, and returns the batch for other plans.
-fn fill_batch(
-    gpu: &Gpu,
-    plan: &Plan,
-    net: &Net,
-    model: ModelKind,
-) -> (Vec<f32>, Vec<u32>, Vec<f32>) {
-    let (batch, classes) = (plan.batch, bench_input(model).1);
+/// A deterministic batch of `batch` samples (inputs, labels, regression targets) for `net`.
+fn bench_batch(net: &Net, model: ModelKind, batch: usize) -> Batch {
+    let classes = bench_input(model).1;
+    Batch {
+        x: pseudo_random(batch * net.sample_size(), 3),
+        y_class: (0..batch).map(|i| (i % classes.max(1)) as u32).collect(),
+        y_value: pseudo_random(batch * net.outputs(), 4),
+        len: batch,
+        index: 0,
+        samples: (0..batch as u32).collect(),
+    }
+}
+
+/// Writes the benchmark batch and dropout seed into `plan`.
+fn fill_batch(gpu: &Gpu, plan: &Plan, net: &Net, model: ModelKind) {
+    let b = bench_batch(net, model, plan.batch);
     plan.set_dropout_seed(gpu, 0, 1);
-    let x = pseudo_random(batch * net.sample_size(), 3);
-    let labels: Vec<u32> = (0..batch).map(|i| (i % classes.max(1)) as u32).collect();
-    let values = pseudo_random(batch * net.outputs(), 4);
-    plan.write_batch(gpu, &x, &labels, &values);
-    (x, labels, values)
+    plan.write_batch(gpu, &b.x, &b.y_class, &b.y_value);
 }
 
 /// Time per training step of each schedule, measured in one run on the same model, batch
@@ -154,11 +162,12 @@ pub struct ProbeBench {
     pub steps: usize,
     /// Rounds: each times every schedule once, back to back.
     pub rounds: usize,
-    /// (schedule, median milliseconds per step, median of the rounds' ratios to basic).
+    /// (schedule, median milliseconds per step, median of the rounds' ratios to basic: not
+    /// the ratio of the medians, which host drift between rounds would skew).
     pub results: Vec<(String, f64, f64)>,
     /// Probes per forward pass (five, or one when five copies do not fit).
     pub probes_per_pass: usize,
-    /// Bytes of GPU buffers the benchmark created: the peak it holds.
+    /// Bytes of GPU buffers the largest rule's step holds.
     pub gpu_bytes: u64,
 }
 
@@ -173,171 +182,107 @@ pub fn bench_input(model: ModelKind) -> ([usize; 3], usize) {
 
 /// Bytes of the GPU buffers one training step of `model` at `batch` holds (parameters,
 /// gradients, statistics, activations, scratch, and with `probes` the five-point probe's
-/// weights and activations), and the probes per forward pass. Records the step without
-/// running it.
+/// weights and activations), and the probes per forward pass. Records the step as the
+/// trainer does, without running it.
 pub fn step_memory(
-    gpu: &Gpu,
+    gpu: &Arc<Gpu>,
     model: ModelKind,
     options: ModelOptions,
     batch: usize,
     probes: bool,
 ) -> anyhow::Result<(u64, usize)> {
-    let (shape, classes) = bench_input(model);
-    let net = Net::build_with(model, shape, classes, options)?;
-    let params = Params::with_buffers(gpu, net.layout.clone(), net.buffers.clone())?;
-    let chunk = if probes {
-        probe_chunk(gpu, &net, batch)?
-    } else {
-        0
+    let before = gpu.bytes_allocated();
+    let needs = Needs {
+        probe: probes,
+        ..Needs::default()
     };
-    let weights = if probes {
-        Some(gpu.zeros("probe weights", &[chunk, params.values.len()])?)
-    } else {
-        None
-    };
-    let _plan = Plan::new(gpu, &net, &params, batch, weights.as_ref())?;
-    Ok((gpu.bytes_allocated(), chunk))
+    let stepper = stepper(gpu, model, options, batch, needs)?;
+    let chunk = stepper.probes_per_pass().unwrap_or(0);
+    Ok((gpu.bytes_allocated() - before, chunk))
 }
 
+/// The trainer's step pipeline for `model` at `batch` with seed-0 weights, plain SGD, and
+/// the measurements `needs` asks for.
+fn stepper(
+    gpu: &Arc<Gpu>,
+    model: ModelKind,
+    options: ModelOptions,
+    batch: usize,
+    needs: Needs,
+) -> anyhow::Result<Stepper> {
+    let (net, params) = initialised(gpu, model, options)?;
+    let optimizer = OptimizerOptions {
+        optimizer: OptimizerKind::Sgd,
+        momentum: 0.9,
+        nesterov: false,
+        betas: vec![0.9, 0.999],
+        adam_eps: 1e-8,
+        weight_decay: 0.0,
+    };
+    let config = StepConfig {
+        optimizer: &optimizer,
+        needs,
+        batch_size: batch,
+        own_probe_batch: false,
+        backups: false,
+    };
+    Stepper::new(Arc::clone(gpu), net, params, config)
+}
+
+/// Times every rule of the registry (default options) with the trainer's own step code
+/// ([`Stepper`]) on one fixed batch, η held at 1e-4 so that every rule does the same
+/// arithmetic. Each round builds every rule's step afresh, warms it up with two steps and
+/// times `steps` steps, rules back to back: the host's speed drifts by tens of percent over
+/// a minute on a shared machine, so each ratio is the median of the rounds' ratios to that
+/// round's basic step.
 pub fn bench_probe(
-    gpu: &Gpu,
+    gpu: &Arc<Gpu>,
     model: ModelKind,
     options: ModelOptions,
     batch: usize,
     steps: usize,
     rounds: usize,
 ) -> anyhow::Result<ProbeBench> {
-    let (net, params) = initialised(gpu, model, options)?;
-    let chunk = probe_chunk(gpu, &net, batch)?;
-    let probe_weights = gpu.zeros("probe weights", &[chunk, params.values.len()])?;
-    let plan = Plan::new(gpu, &net, &params, batch, Some(&probe_weights))?;
-    let (x, labels, values) = fill_batch(gpu, &plan, &net, model);
-    let lr = gpu.upload("lr", &[1], &[1e-4f32])?;
-    let mut update = Program::new();
-    crate::ops::sgd::step(&mut update, gpu, &params.values, &params.grads, &lr)?;
-    let len = params.grads.len();
-    let previous = gpu.zeros("previous gradient", &[len])?;
-    let dot_partials = gpu.zeros("dot partials", &[crate::ops::reduce::partial_count(len)])?;
-    let mut dot = Program::new();
-    crate::ops::reduce::dot(&mut dot, gpu, &params.grads, &previous, &dot_partials)?;
-    dot.copy(&params.grads, &previous);
-    let dot_readback = ReadBack::new(gpu, "dot", dot_partials.len());
-    // secant and auto: both dots read back with the step's scalars, no wait.
-    let own_partials = gpu.zeros("own dot partials", &[dot_partials.len()])?;
-    let mut dots = Program::new();
-    crate::ops::reduce::dot(&mut dots, gpu, &params.grads, &previous, &dot_partials)?;
-    crate::ops::reduce::dot(&mut dots, gpu, &params.grads, &params.grads, &own_partials)?;
-    // Pflug's statistic: w·d and d·d, as the trainer computes them.
-    let wd = gpu.zeros("w·d partials", &[dot_partials.len()])?;
-    let dd = gpu.zeros("d·d partials", &[dot_partials.len()])?;
-    crate::ops::reduce::dot(&mut dots, gpu, &params.values, &params.grads, &wd)?;
-    crate::ops::reduce::dot(&mut dots, gpu, &params.grads, &params.grads, &dd)?;
-    let dots_readback = ReadBack::new(gpu, "dots", 2 * dot_partials.len());
-    let mut keep = Program::new();
-    keep.copy(&params.grads, &previous);
-    // auto's plan: one probe along d(t−1), back to w(t−1), every second step.
-    let back_weights = gpu.zeros("back-probe weights", &[1, params.values.len()])?;
-    let spec = ProbeSpec {
-        weights: &back_weights,
-        direction: &previous,
-        count: 1,
-        own_batch: false,
-    };
-    let back_plan = Plan::with_probe(gpu, &net, &params, batch, Some(spec))?;
-    back_plan.write_batch(gpu, &x, &labels, &values);
-    let back = back_plan.probe.as_ref().expect("recorded with a probe");
-    gpu.write(&back.steps, &[-1e-4f32]);
-    let probe = plan.probe.as_ref().expect("recorded with probes");
-    gpu.write(
-        &probe.steps,
-        &[1e-4f32 - 2e-5, 1e-4 - 1e-5, 1e-4, 1e-4 + 1e-5, 1e-4 + 2e-5],
-    );
-
-    let encoder = || gpu.device.create_command_encoder(&Default::default());
-    let counter = std::cell::Cell::new(0usize);
-    let run = |schedule: &str| -> anyhow::Result<()> {
-        if schedule == "secant" || schedule == "auto" {
-            let step = counter.get() + 1;
-            counter.set(step);
-            let plan = if schedule == "auto" {
-                &back_plan
-            } else {
-                &plan
-            };
-            let mut e = encoder();
-            plan.forward.encode(&mut e);
-            plan.backward.encode(&mut e);
-            gpu.queue.submit([e.finish()]);
-            let mut e = encoder();
-            if schedule == "auto" && step.is_multiple_of(2) {
-                back.program.encode(&mut e);
-                back.copy_outputs(&mut e);
-            }
-            dots.encode(&mut e);
-            dots_readback.copy_from(&mut e, &dot_partials, 0);
-            dots_readback.copy_from(&mut e, &own_partials, dot_partials.len());
-            keep.encode(&mut e);
-            update.encode(&mut e);
-            plan.copy_outputs(&mut e);
-            let s = gpu.queue.submit([e.finish()]);
-            plan.fetch_outputs_after(gpu, Some(s.clone()))?;
-            let _: Vec<f32> = dots_readback.fetch_after(gpu, Some(s.clone()))?;
-            if schedule == "auto" && step.is_multiple_of(2) {
-                back.fetch(gpu, Some(s))?;
-            }
-            return Ok(());
-        }
-        // Forward and backward of step t.
-        let mut e = encoder();
-        plan.forward.encode(&mut e);
-        plan.backward.encode(&mut e);
-        if schedule == "first-order" {
-            dot.encode(&mut e);
-            dot_readback.copy_from(&mut e, &dot_partials, 0);
-            let s = gpu.queue.submit([e.finish()]);
-            let _: Vec<f32> = dot_readback.fetch_after(gpu, Some(s))?;
-        } else {
-            gpu.queue.submit([e.finish()]);
-        }
-        let mut e = encoder();
-        if schedule == "newton" {
-            probe.program.encode(&mut e);
-            probe.copy_outputs(&mut e);
-        }
-        update.encode(&mut e);
-        plan.copy_outputs(&mut e);
-        let s = gpu.queue.submit([e.finish()]);
-        plan.fetch_outputs_after(gpu, Some(s.clone()))?;
-        if schedule == "newton" {
-            probe.fetch(gpu, Some(s))?;
-        }
-        Ok(())
-    };
-    // The host's speed drifts by tens of percent over a minute on a shared machine, so
-    // every round times all schedules back to back, and each ratio is the median of the
-    // rounds' ratios to that round's basic step.
-    const SCHEDULES: [&str; 5] = ["basic", "first-order", "newton", "secant", "auto"];
-    for schedule in SCHEDULES {
-        for _ in 0..2 {
-            run(schedule)?;
-        }
-    }
-    let mut ms = vec![Vec::new(); SCHEDULES.len()];
+    const LR: f64 = 1e-4;
+    let defaults = RuleOptions::defaults();
+    let mut ms = vec![Vec::new(); RULES.len()];
+    let (mut probes_per_pass, mut gpu_bytes) = (0, 0);
     for _ in 0..rounds {
-        for (i, schedule) in SCHEDULES.iter().enumerate() {
+        for (i, (name, _)) in RULES.iter().enumerate() {
+            let mut schedule = defaults.build(name, LR).expect("a registered rule");
+            let before = gpu.bytes_allocated();
+            let mut s = stepper(gpu, model, options, batch, schedule.needs())?;
+            gpu_bytes = gpu_bytes.max(gpu.bytes_allocated() - before);
+            probes_per_pass = probes_per_pass.max(s.probes_per_pass().unwrap_or(0));
+            let data = bench_batch(&s.net, model, batch);
+            let mut step = 0;
+            let mut run = |count: usize| -> anyhow::Result<()> {
+                for _ in 0..count {
+                    step += 1;
+                    let dot = s.submit_gradient(step, &data, 0)?;
+                    if let Some(r) = s.read()? {
+                        schedule.observe(&r.observation());
+                    }
+                    schedule.observe_gradient(dot);
+                    schedule.set_lr(LR);
+                    let probe_steps = Some(schedule.probe_steps());
+                    s.submit_update(step, 0, batch, LR, probe_steps, None);
+                }
+                s.read()?;
+                Ok(())
+            };
+            run(2)?;
             let t = Instant::now();
-            for _ in 0..steps {
-                run(schedule)?;
-            }
+            run(steps)?;
             ms[i].push(t.elapsed().as_secs_f64() * 1e3 / steps as f64);
         }
     }
-    let results = SCHEDULES
+    let results = RULES
         .iter()
         .zip(&ms)
-        .map(|(s, times)| {
+        .map(|((name, _), times)| {
             let ratios: Vec<f64> = times.iter().zip(&ms[0]).map(|(t, b)| t / b).collect();
-            (s.to_string(), median(times), median(&ratios))
+            (name.to_string(), median(times), median(&ratios))
         })
         .collect();
     Ok(ProbeBench {
@@ -346,8 +291,8 @@ pub fn bench_probe(
         adapter: gpu.describe(),
         steps,
         rounds,
-        probes_per_pass: chunk,
-        gpu_bytes: gpu.bytes_allocated(),
+        probes_per_pass,
+        gpu_bytes,
         results,
     })
 }

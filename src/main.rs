@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use etaprobe::bench;
 use etaprobe::gpu::{self, Gpu};
 use etaprobe::models::ModelKind;
-use etaprobe::train::run::{train, TrainArgs};
+use etaprobe::train::{TrainArgs, Training};
 
 /// Train neural networks on any GPU through wgpu, learning the learning rate as it trains.
 #[derive(Parser)]
@@ -63,7 +63,8 @@ impl BenchNet {
 
 #[derive(Subcommand)]
 enum BenchWhat {
-    /// Time per training step of every schedule (basic, first-order, newton, secant, auto) and their ratios.
+    /// Time per training step of every rule of the registry, with the trainer's step code, and
+    /// their ratios to basic.
     Probe {
         #[command(flatten)]
         net: BenchNet,
@@ -139,7 +140,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Devices => devices(cli.adapter.as_deref()),
         Command::Train(args) => {
-            let s = train(&args, cli.adapter.as_deref())?;
+            let training = Training::prepare(&args, cli.adapter.as_deref())?;
+            let out = training.out().to_path_buf();
+            let result = training.run();
+            // The run's figures, also of a run that stopped early: what it measured up to
+            // the failure stays readable.
+            let figures = etaprobe::report::run_figures(&out);
+            let s = result?;
+            figures.map_err(|e| e.context("drawing the run's figures"))?;
             let acc = s.final_test_acc.map_or(String::new(), |a| {
                 format!(", test accuracy {:.2}%", 100.0 * a)
             });
@@ -173,7 +181,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 if batch_size == 0 || steps == 0 || rounds == 0 {
                     anyhow::bail!("--batch-size, --steps and --rounds must be at least 1");
                 }
-                let gpu = open(cli.adapter.as_deref())?;
+                let gpu = std::sync::Arc::new(open(cli.adapter.as_deref())?);
                 let options = net.options();
                 let r = bench::bench_probe(&gpu, model, options, batch_size, steps, rounds)?;
                 if json {
@@ -270,7 +278,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     let mut row = Vec::new();
                     for probes in [false, true] {
                         // A fresh device per configuration, so that each count stands alone.
-                        let gpu = open(cli.adapter.as_deref())?;
+                        let gpu = std::sync::Arc::new(open(cli.adapter.as_deref())?);
                         let (bytes, chunk) =
                             bench::step_memory(&gpu, model, options, batch, probes)?;
                         row.push((mib(bytes), chunk));

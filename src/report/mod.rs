@@ -2,7 +2,7 @@
 //! §5) and `etaprobe plot RUN_DIR... --out DIR`, which compares runs.
 //!
 //! - Inputs are the run's `epochs.csv`, `steps.csv` (η per step, optional) and `run.json`
-//!   (labels, optional), read with [`crate::train::metrics`].
+//!   (labels, optional), read with [`crate::rundir`].
 //! - Every figure is rendered in memory and only then written, atomically: a bad input
 //!   produces an error and no PNG at all, and a reader never sees half a file.
 //! - Accuracy is stored as a fraction and drawn in percent.
@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use crate::train::metrics::{
+use crate::rundir::{
     read_epochs, read_steps, write_atomic, EpochRecord, RunInfo, StepRecord, EPOCHS_CSV, RUN_JSON,
     STEPS_CSV,
 };

@@ -19,8 +19,8 @@
 //! and halves. Otherwise the secant rule's tests decide.
 
 use super::secant::{opt, Decision, Secant};
-use super::{BackProbe, Needs, Observation, Schedule};
-use crate::train::metrics::ProbeRecord;
+use super::stats::t_statistic;
+use super::{BackProbe, Needs, Observation, ProbeRecord, Rule, Schedule};
 
 /// Bounds on s*/η from one probe: a line with no curvature counts as s* = 4η, and a
 /// minimum behind the start as s* = η/16.
@@ -64,13 +64,7 @@ impl Auto {
     /// Whether the probes since η last changed show that a step raises a fresh batch's
     /// loss on average (`rises`: φ(η) − φ(0) per probe).
     pub fn line_overshoots(rises: &[f64]) -> bool {
-        let n = rises.len();
-        if n < LINE_MIN_PROBES {
-            return false;
-        }
-        let m = rises.iter().sum::<f64>() / n as f64;
-        let var = rises.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1) as f64;
-        var > 0.0 && m / (var / n as f64).sqrt() > 3.0
+        rises.len() >= LINE_MIN_PROBES && t_statistic(rises) > 3.0
     }
 
     /// The parabola through φ(0) = `start`, φ(s) = `loss` and φ′(s) = −`cross`. When its
@@ -99,10 +93,6 @@ impl Auto {
 }
 
 impl Schedule for Auto {
-    fn name(&self) -> &'static str {
-        "auto"
-    }
-
     fn lr(&self) -> f64 {
         self.secant.lr()
     }
@@ -180,5 +170,32 @@ impl Schedule for Auto {
         self.secant.restore(&state["secant"])?;
         self.rises = serde_json::from_value(state["rises"].clone()).unwrap_or_default();
         Ok(())
+    }
+}
+
+/// The auto rule's options.
+#[derive(clap::Args, Clone, Debug, serde::Serialize)]
+pub struct AutoOptions {
+    /// auto: probe the last update's line every this many steps.
+    #[arg(long, default_value_t = 2, value_name = "K")]
+    pub probe_every: usize,
+}
+
+impl Rule for Auto {
+    const NAME: &'static str = "auto";
+    const ABOUT: &'static str =
+        "The secant rule corrected every --probe-every steps by a check of \
+         the last update's line on a fresh batch (one extra forward pass)";
+    type Options = AutoOptions;
+
+    fn check(o: &AutoOptions) -> Result<(), String> {
+        if o.probe_every == 0 {
+            return Err("--probe-every must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    fn build(lr0: f64, o: &AutoOptions) -> Auto {
+        Auto::new(lr0, o.probe_every)
     }
 }

@@ -1,7 +1,7 @@
 //! The paper's "basic method": a fixed η, with optional step decay at given epochs.
 
-use super::{state_f64, Observation, Schedule};
-use crate::train::metrics::ProbeRecord;
+use super::ProbeRecord;
+use super::{state_f64, Observation, Rule, Schedule};
 
 pub struct Basic {
     lr: f64,
@@ -21,10 +21,6 @@ impl Basic {
 }
 
 impl Schedule for Basic {
-    fn name(&self) -> &'static str {
-        "basic"
-    }
-
     fn lr(&self) -> f64 {
         self.lr
     }
@@ -50,5 +46,36 @@ impl Schedule for Basic {
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), String> {
         self.lr = state_f64(state, "lr")?;
         Ok(())
+    }
+}
+
+/// The basic rule's options.
+#[derive(clap::Args, Clone, Debug, serde::Serialize)]
+pub struct BasicOptions {
+    /// basic: epochs after which η is multiplied by --lr-gamma, e.g. 30,60.
+    #[arg(long, value_delimiter = ',', value_name = "E1,E2")]
+    pub lr_milestones: Vec<usize>,
+    /// basic: the factor of each step decay.
+    #[arg(long, default_value_t = 0.1, value_name = "G")]
+    pub lr_gamma: f64,
+}
+
+impl Rule for Basic {
+    const NAME: &'static str = "basic";
+    const ABOUT: &'static str = "Fixed η (with optional step decay): the paper's \"basic method\"";
+    type Options = BasicOptions;
+
+    fn check(o: &BasicOptions) -> Result<(), String> {
+        if !o.lr_gamma.is_finite() || o.lr_gamma <= 0.0 {
+            return Err(format!(
+                "--lr-gamma must be a positive number, got {}",
+                o.lr_gamma
+            ));
+        }
+        Ok(())
+    }
+
+    fn build(lr0: f64, o: &BasicOptions) -> Basic {
+        Basic::new(lr0, o.lr_milestones.clone(), o.lr_gamma)
     }
 }

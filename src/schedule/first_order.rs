@@ -3,8 +3,8 @@
 //! η(t) = η(t−1) + α·g(t−1)·g(t): the dot product of consecutive gradients, computed on the
 //! GPU over the flat gradient buffers, costs no extra pass.
 
-use super::{state_f64, Needs, Observation, Schedule};
-use crate::train::metrics::ProbeRecord;
+use super::ProbeRecord;
+use super::{state_f64, Needs, Observation, Rule, Schedule};
 
 pub struct FirstOrder {
     lr: f64,
@@ -18,10 +18,6 @@ impl FirstOrder {
 }
 
 impl Schedule for FirstOrder {
-    fn name(&self) -> &'static str {
-        "first-order"
-    }
-
     fn lr(&self) -> f64 {
         self.lr
     }
@@ -54,5 +50,27 @@ impl Schedule for FirstOrder {
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), String> {
         self.lr = state_f64(state, "lr")?;
         Ok(())
+    }
+}
+
+/// The first-order rule's options.
+#[derive(clap::Args, Clone, Debug, serde::Serialize)]
+pub struct FirstOrderOptions {
+    /// first-order: the meta learning rate α.
+    #[arg(long, default_value_t = 1e-3, value_name = "F")]
+    pub alpha: f64,
+}
+
+impl Rule for FirstOrder {
+    const NAME: &'static str = "first-order";
+    const ABOUT: &'static str = "Gradient descent on η (paper eq. 5–8): η += α·g(t−1)·g(t)";
+    type Options = FirstOrderOptions;
+
+    fn check(o: &FirstOrderOptions) -> Result<(), String> {
+        super::check_non_negative("--alpha", o.alpha)
+    }
+
+    fn build(lr0: f64, o: &FirstOrderOptions) -> FirstOrder {
+        FirstOrder::new(lr0, o.alpha)
     }
 }

@@ -1,19 +1,37 @@
 //! Learning-rate schedules. A schedule says which measurements a step must make, gives η
-//! for the step, and updates η from what the step measured. A new rule is one new file.
+//! for the step, and updates η from what the step measured. Schedules are pure CPU code:
+//! the trainer (`train::measure`) turns their [`Needs`] into GPU work and its read-backs
+//! into an [`Observation`].
+//!
+//! A new rule is one new file, a type implementing [`Schedule`] and [`Rule`] (its name,
+//! its command-line options, its checkpointed state, its `rule.csv` columns), plus one
+//! line in the registry at the end of this file.
 
 mod auto;
 mod basic;
 mod first_order;
 mod newton;
 mod secant;
+mod stats;
 
-pub use auto::{Auto, LineFit, AUTO_DOWN, AUTO_UP, LINE_MIN_PROBES};
-pub use basic::Basic;
-pub use first_order::FirstOrder;
-pub use newton::Newton;
+pub use auto::{Auto, AutoOptions, LineFit, AUTO_DOWN, AUTO_UP, LINE_MIN_PROBES};
+pub use basic::{Basic, BasicOptions};
+pub use first_order::{FirstOrder, FirstOrderOptions};
+pub use newton::{Newton, NewtonOptions};
 pub use secant::{Decision, Secant};
 
-use crate::train::metrics::ProbeRecord;
+/// The five probe losses of a Newton step and the pieces of its update
+/// `η(t+1) = η(t) − 2ε·numerator / denominator`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProbeRecord {
+    /// f(η−2ε), f(η−ε), f(η), f(η+ε), f(η+2ε).
+    pub f: [f64; 5],
+    pub numerator: f64,
+    /// The denominator actually used (δ included when `safeguarded`).
+    pub denominator: f64,
+    /// δ was added because the raw denominator was numerically zero.
+    pub safeguarded: bool,
+}
 
 /// What a training step measured, for the schedule to learn from.
 #[derive(Clone, Debug, Default)]
@@ -72,8 +90,6 @@ pub struct Needs {
 }
 
 pub trait Schedule {
-    /// The name used on the command line and in run files.
-    fn name(&self) -> &'static str;
     /// η(t): the rate the current step updates the weights with.
     fn lr(&self) -> f64;
     /// Overrides η (the opt-in clamps and the non-finite safeguard).
@@ -112,8 +128,104 @@ pub trait Schedule {
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), String>;
 }
 
+/// A finite, non-negative option value, or an error naming its flag.
+fn check_non_negative(flag: &str, v: f64) -> Result<(), String> {
+    if !v.is_finite() || v < 0.0 {
+        return Err(format!(
+            "{flag} must be a finite non-negative number, got {v}"
+        ));
+    }
+    Ok(())
+}
+
 fn state_f64(state: &serde_json::Value, key: &str) -> Result<f64, String> {
     state[key]
         .as_f64()
         .ok_or_else(|| format!("schedule state lacks the number '{key}'"))
+}
+
+/// A schedule as the command line knows it.
+pub trait Rule: Schedule + Sized + 'static {
+    /// The name on the command line and in run files.
+    const NAME: &'static str;
+    /// One line on what the rule does, for `--help`.
+    const ABOUT: &'static str;
+    /// The rule's own options (`#[derive(clap::Args)]`), flattened into `etaprobe train`.
+    type Options: clap::Args + clap::FromArgMatches + serde::Serialize + Clone + std::fmt::Debug;
+    /// Rejects impossible option values with a message naming the flag.
+    fn check(_options: &Self::Options) -> Result<(), String> {
+        Ok(())
+    }
+    /// The rule starting at η0 = `lr0`.
+    fn build(lr0: f64, options: &Self::Options) -> Self;
+}
+
+/// The options of a rule that has none.
+#[derive(clap::Args, Clone, Debug, Default, serde::Serialize)]
+pub struct NoOptions {}
+
+/// Declares the registry: [`RuleOptions`] (every rule's options as one flag group),
+/// [`RULES`], and the factory [`RuleOptions::build`].
+macro_rules! registry {
+    ($($field:ident: $rule:ty),* $(,)?) => {
+        /// Every rule's options; `etaprobe train` flattens them into its flags (and run
+        /// files store them flat, by flag name).
+        #[derive(clap::Args, Clone, Debug, serde::Serialize)]
+        pub struct RuleOptions {
+            $(
+                #[command(flatten)]
+                #[serde(flatten)]
+                pub $field: <$rule as Rule>::Options,
+            )*
+        }
+
+        /// (name, what it does) of every rule, in `--help` order.
+        pub const RULES: &[(&str, &str)] = &[$((<$rule as Rule>::NAME, <$rule as Rule>::ABOUT)),*];
+
+        impl RuleOptions {
+            /// The rule called `name`, starting at η0 = `lr0`; None for an unknown name.
+            pub fn build(&self, name: &str, lr0: f64) -> Option<Box<dyn Schedule>> {
+                $(
+                    if name == <$rule as Rule>::NAME {
+                        return Some(Box::new(<$rule as Rule>::build(lr0, &self.$field)));
+                    }
+                )*
+                None
+            }
+
+            /// Checks every rule's options (a bad value is an error even for a rule not
+            /// chosen, so that a typo never passes silently).
+            pub fn check(&self) -> Result<(), String> {
+                $(<$rule as Rule>::check(&self.$field)?;)*
+                Ok(())
+            }
+        }
+    };
+}
+
+registry! {
+    basic: Basic,
+    first_order: FirstOrder,
+    newton: Newton,
+    secant: Secant,
+    auto: Auto,
+}
+
+impl RuleOptions {
+    /// Every rule's default options, as the command line has them.
+    pub fn defaults() -> RuleOptions {
+        use clap::{Args, FromArgMatches};
+        let command = RuleOptions::augment_args(clap::Command::new("defaults"));
+        let matches = command.get_matches_from(["defaults"]);
+        RuleOptions::from_arg_matches(&matches).expect("every rule option has a default")
+    }
+}
+
+/// `--schedule`'s parser: the registry's names, each with its line of help.
+pub fn rule_parser() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        RULES
+            .iter()
+            .map(|(name, about)| clap::builder::PossibleValue::new(*name).help(*about)),
+    )
 }

@@ -7,8 +7,8 @@
 //! spacing near f is ε_f32·|f|; a second difference smaller than a few of those spacings is
 //! rounding, not curvature.
 
-use super::{state_f64, Needs, Observation, Schedule};
-use crate::train::metrics::ProbeRecord;
+use super::ProbeRecord;
+use super::{state_f64, Needs, Observation, Rule, Schedule};
 
 pub struct Newton {
     lr: f64,
@@ -45,10 +45,6 @@ impl Newton {
 }
 
 impl Schedule for Newton {
-    fn name(&self) -> &'static str {
-        "newton"
-    }
-
     fn lr(&self) -> f64 {
         self.lr
     }
@@ -94,5 +90,35 @@ impl Schedule for Newton {
         self.lr = state_f64(state, "lr")?;
         self.safeguarded = state_f64(state, "safeguarded")? as usize;
         Ok(())
+    }
+}
+
+/// The newton rule's options.
+#[derive(clap::Args, Clone, Debug, serde::Serialize)]
+pub struct NewtonOptions {
+    /// newton: the probe spacing ε (the paper's 1e-5).
+    #[arg(long, default_value_t = 1e-5, value_name = "F")]
+    pub eps: f64,
+    /// newton: added to the denominator when, and only when, it is numerically zero.
+    #[arg(long, default_value_t = 1e-6, value_name = "F")]
+    pub delta: f64,
+}
+
+impl Rule for Newton {
+    const NAME: &'static str = "newton";
+    const ABOUT: &'static str = "Newton step on η from five loss probes (paper eq. 16–18)";
+    type Options = NewtonOptions;
+
+    fn check(o: &NewtonOptions) -> Result<(), String> {
+        super::check_non_negative("--eps", o.eps)?;
+        super::check_non_negative("--delta", o.delta)?;
+        if o.eps == 0.0 {
+            return Err("--eps must be positive".into());
+        }
+        Ok(())
+    }
+
+    fn build(lr0: f64, o: &NewtonOptions) -> Newton {
+        Newton::new(lr0, o.eps, o.delta)
     }
 }

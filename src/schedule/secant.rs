@@ -32,8 +32,8 @@
 //! Otherwise η stays. Changes are multiplicative, so η never crosses zero. The dots are
 //! computed on the GPU and read back one step late, so no step waits for them.
 
-use super::{state_f64, Dots, Needs, Observation, Schedule};
-use crate::train::metrics::ProbeRecord;
+use super::stats::{mean, t_statistic, welch_t};
+use super::{state_f64, Dots, Needs, NoOptions, Observation, ProbeRecord, Rule, Schedule};
 
 /// ρ's mean below which a significantly negative ρ means overshooting (measured:
 /// docs/design-notes.md §5–6).
@@ -114,36 +114,6 @@ impl Decision {
             // is lost.
             Decision::Stalled => 0.25,
         }
-    }
-}
-
-fn mean(x: &[f64]) -> f64 {
-    x.iter().sum::<f64>() / x.len().max(1) as f64
-}
-
-/// The t-statistic of x's mean (0 when its spread is 0).
-fn t_statistic(x: &[f64]) -> f64 {
-    let n = x.len() as f64;
-    let m = mean(x);
-    let var = x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    if var > 0.0 {
-        m / (var / n).sqrt()
-    } else {
-        0.0
-    }
-}
-
-/// Welch's t-statistic of mean(a) − mean(b).
-fn welch_t(a: &[f64], b: &[f64]) -> f64 {
-    let var = |x: &[f64]| {
-        let m = mean(x);
-        x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (x.len() as f64 - 1.0).max(1.0)
-    };
-    let se = (var(a) / a.len() as f64 + var(b) / b.len() as f64).sqrt();
-    if se > 0.0 && se.is_finite() {
-        (mean(a) - mean(b)) / se
-    } else {
-        0.0
     }
 }
 
@@ -285,10 +255,6 @@ impl Secant {
 }
 
 impl Schedule for Secant {
-    fn name(&self) -> &'static str {
-        "secant"
-    }
-
     fn lr(&self) -> f64 {
         self.lr
     }
@@ -358,4 +324,15 @@ impl Schedule for Secant {
 /// A value for a CSV cell: empty when absent.
 pub(crate) fn opt(v: Option<f64>) -> String {
     v.map_or(String::new(), |x| x.to_string())
+}
+
+impl Rule for Secant {
+    const NAME: &'static str = "secant";
+    const ABOUT: &'static str =
+        "Quasi-Newton on η from consecutive step directions and gradients: no extra pass";
+    type Options = NoOptions;
+
+    fn build(lr0: f64, _: &NoOptions) -> Secant {
+        Secant::new(lr0)
+    }
 }

@@ -1,3 +1,132 @@
-pub mod checkpoint;
-pub mod metrics;
-pub mod run;
+//! `etaprobe train`: options (`args`), set-up (`setup`), the loop (`run`), one step on the
+//! GPU (`step`, shared with `bench`), the rule's measurements (`measure`), checkpoints and
+//! resume (`resume`), and progress on the terminal (`progress`). The run directory's files
+//! are written through [`crate::rundir`]; figures are drawn by the caller
+//! ([`crate::report::run_figures`]), not by the loop.
+
+mod args;
+mod measure;
+mod progress;
+mod resume;
+mod run;
+mod setup;
+mod step;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+pub use args::{lr_from_run, LrFromStat, OnNonFinite, ProbeOn, TrainArgs};
+pub use measure::Measure;
+pub use step::{Readings, StepConfig, Stepper};
+
+use run::Trainer;
+
+/// What a finished run reports.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Summary {
+    pub out: PathBuf,
+    pub steps: usize,
+    pub epochs: usize,
+    pub final_train_loss: f64,
+    pub final_test_loss: Option<f64>,
+    pub final_test_acc: Option<f64>,
+    pub best_test_acc: Option<f64>,
+    pub lr: f64,
+    pub seconds: f64,
+    pub images_per_second: f64,
+}
+
+/// A run set up and ready to go: its data loaded, its model on the GPU, its directory and
+/// `run.json` written.
+pub struct Training {
+    trainer: Trainer,
+    run_info: crate::rundir::RunInfo,
+}
+
+impl Training {
+    /// Sets up the run `args` describes on the adapter `adapter` (or the preferred one).
+    /// Everything that can fail on bad input fails here, before the run directory is touched.
+    pub fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<Training> {
+        let (trainer, run_info) = setup::prepare(args, adapter)?;
+        Ok(Training { trainer, run_info })
+    }
+
+    /// The run directory.
+    pub fn out(&self) -> &Path {
+        self.trainer.files.dir()
+    }
+
+    /// Trains, then writes the final checkpoint and `run.json`'s totals. A run that fails
+    /// keeps what it measured up to the failure (and `run.json` says why it stopped).
+    pub fn run(self) -> Result<Summary> {
+        let Training {
+            mut trainer,
+            mut run_info,
+        } = self;
+        let t = &mut trainer;
+        let out = t.files.dir().to_path_buf();
+        let json = out.join(crate::rundir::RUN_JSON);
+        let stop = match t.run() {
+            Ok(stop) => stop,
+            Err(e) => {
+                t.progress.finish();
+                run_info.totals = serde_json::json!({
+                    "stopped": format!("{e:#}"),
+                    "safeguarded_steps": t.schedule.safeguarded(),
+                    "skipped_steps": t.tally.skipped,
+                    "seconds": t.seconds(),
+                });
+                run_info.finished = Some(crate::rundir::utc_now());
+                let _ = run_info.write(&json);
+                return Err(e);
+            }
+        };
+        t.progress.finish();
+        // Counted before the final checkpoint's download.
+        let buffers_at_end = t.stepper.gpu.buffers_created();
+        let elapsed = t.seconds();
+        // A run stopped by --max-steps inside an epoch resumes inside it.
+        let (ckpt_epoch, ckpt_sums) = match stop.inside {
+            Some(sums) => (stop.epochs - 1, sums),
+            None => (stop.epochs, Default::default()),
+        };
+        t.save_checkpoint(stop.step, ckpt_epoch, ckpt_sums)?;
+        let classify = t.classify();
+        let summary = Summary {
+            out: out.clone(),
+            steps: stop.step,
+            epochs: stop.epochs,
+            final_train_loss: t.tally.last_train_loss.unwrap_or(f64::NAN),
+            final_test_loss: t.tally.last_test.map(|x| x.0),
+            final_test_acc: t.tally.last_test.map(|x| x.1).filter(|_| classify),
+            best_test_acc: t.tally.best_acc,
+            lr: t.schedule.lr(),
+            seconds: elapsed,
+            images_per_second: t.tally.images as f64 / t.clock.elapsed().as_secs_f64().max(1e-9),
+        };
+        run_info.totals = serde_json::to_value(&summary)?;
+        let totals = &mut run_info.totals;
+        totals["safeguarded_steps"] = t.schedule.safeguarded().into();
+        totals["skipped_steps"] = t.tally.skipped.into();
+        // Every batch size, partial batches included, has met its plan in the first epoch;
+        // later steps must replay them without creating anything.
+        if let Some(n) = t.tally.buffers_after_epoch_1 {
+            totals["buffers_created_after_epoch_1"] = (buffers_at_end - n).into();
+        }
+        totals["readback_bytes_per_step"] = t.stepper.readback_bytes(t.args.batch_size).into();
+        totals["gpu_bytes_allocated"] = t.stepper.gpu.bytes_allocated().into();
+        if let Some(n) = t.stepper.probes_per_pass() {
+            totals["probes_per_pass"] = n.into();
+        }
+        run_info.finished = Some(crate::rundir::utc_now());
+        run_info.write(&json)?;
+        Ok(summary)
+    }
+}
+
+/// Trains as `args` says on the adapter `adapter` (or the preferred one); draws no figures
+/// (see [`crate::report::run_figures`]).
+pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
+    Training::prepare(args, adapter)?.run()
+}

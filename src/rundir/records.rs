@@ -1,44 +1,14 @@
-//! What a run writes besides checkpoints and figures (DESIGN.md §5): `epochs.csv`,
-//! `steps.csv`, `run.json`, and the atomic-write helper everything in a run directory uses.
-//!
-//! CSV conventions (so that pandas, spreadsheets and `awk -F,` read the files as they are):
-//! - one header line, then one record per line, `\n` terminated, no quoting (every cell is a
-//!   number or empty);
-//! - floats are written with Rust's `{}` for `f64`, the shortest text that parses back to
-//!   the same value, so a resumed run or a figure sees exactly what the trainer had;
-//!   non-finite values are written `NaN`, `inf`, `-inf` (a diverged loss stays visible);
-//! - a missing value is an empty cell;
-//! - `safeguarded` is `1` when δ was added to the Newton denominator, else `0`.
-//!
-//! Writers write each record with a single `write` of the whole line and no buffering, so a
-//! run that crashes keeps every record up to its last step (the page cache survives the
-//! process). [`EpochWriter::sync`] / [`StepWriter::sync`] also push them to the disk, for
-//! when a checkpoint is taken.
-//!
-//! Readers are strict (a malformed line is an error naming the file and line) with one
-//! exception: an unterminated last line that does not parse is dropped, because it is a
-//! record that a crash cut in the middle, never a complete one.
+//! `epochs.csv` and `steps.csv`: their records, writers and strict readers (see the
+//! conventions in [`crate::rundir`]).
 
-use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
 
-/// File names inside a run directory.
-pub const EPOCHS_CSV: &str = "epochs.csv";
-pub const STEPS_CSV: &str = "steps.csv";
-pub const RUN_JSON: &str = "run.json";
-
-/// Header of `epochs.csv` (a user-facing contract: DESIGN.md §5).
-pub const EPOCHS_HEADER: &str = "epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds";
-/// Header of `steps.csv` for a schedule that does not probe.
-pub const STEPS_HEADER: &str = "step,epoch,loss,lr";
-/// Columns appended to [`STEPS_HEADER`] when the schedule probes (newton).
-pub const PROBE_COLUMNS: &str = "f_m2,f_m1,f_0,f_p1,f_p2,numerator,denominator,safeguarded";
+use super::{write_atomic, EPOCHS_HEADER, PROBE_COLUMNS, STEPS_HEADER};
+use crate::schedule::ProbeRecord;
 
 /// One line of `epochs.csv`.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,19 +27,6 @@ pub struct EpochRecord {
     pub seconds: f64,
 }
 
-/// The five probe losses of a Newton step and the pieces of its update
-/// `η(t+1) = η(t) − 2ε·numerator / denominator`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProbeRecord {
-    /// f(η−2ε), f(η−ε), f(η), f(η+ε), f(η+2ε).
-    pub f: [f64; 5],
-    pub numerator: f64,
-    /// The denominator actually used (δ included when `safeguarded`).
-    pub denominator: f64,
-    /// δ was added because the raw denominator was numerically zero.
-    pub safeguarded: bool,
-}
-
 /// One line of `steps.csv`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepRecord {
@@ -80,93 +37,6 @@ pub struct StepRecord {
     /// `None` for schedules that do not probe, or for a step of a probing run that did not.
     pub probe: Option<ProbeRecord>,
 }
-
-// ---------------------------------------------------------------------------------------
-// Atomic writes
-
-/// Writes `bytes` to `path` atomically: a temporary file next to it, fsync, rename over the
-/// target, fsync of the directory. Readers see the old file or the new one, never a part.
-/// On error the temporary file is removed and an existing `path` is left as it was.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    write_atomic_with(path, |w| w.write_all(bytes))
-}
-
-/// [`write_atomic`] for content produced piece by piece (large checkpoints are streamed
-/// instead of assembled in memory). If `fill` fails, nothing is renamed and the temporary
-/// file is removed.
-pub fn write_atomic_with<F>(path: &Path, fill: F) -> io::Result<()>
-where
-    F: FnOnce(&mut dyn Write) -> io::Result<()>,
-{
-    let (tmp, file) = create_temp_beside(path)?;
-    let result = (|| {
-        let mut w = BufWriter::new(&file);
-        fill(&mut w)?;
-        w.flush()?;
-        drop(w);
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    sync_parent_dir(path);
-    Ok(())
-}
-
-/// A new, exclusively created file in the target's directory (same file system, so the
-/// rename is atomic), hidden by a leading dot and unique per process and call.
-fn create_temp_beside(path: &Path) -> io::Result<(PathBuf, File)> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = path.file_name().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{}: not a file path", path.display()),
-        )
-    })?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    loop {
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp = dir.join(format!(
-            ".{}.tmp-{}-{}",
-            name.to_string_lossy(),
-            std::process::id(),
-            n
-        ));
-        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
-            Ok(f) => return Ok((tmp, f)),
-            // A leftover from an earlier process with the same pid: take the next name.
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// Makes the rename itself durable. Best effort: not every platform or file system allows
-/// opening a directory, and the data is already safe in the renamed file.
-fn sync_parent_dir(path: &Path) {
-    #[cfg(unix)]
-    if let Some(dir) = path.parent() {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = path;
-}
-
-// ---------------------------------------------------------------------------------------
-// Writers
 
 /// Appends records to `epochs.csv`.
 #[derive(Debug)]
@@ -366,9 +236,6 @@ fn step_line(r: &StepRecord, probes: bool) -> String {
     line
 }
 
-// ---------------------------------------------------------------------------------------
-// Readers
-
 /// Reads `epochs.csv` back.
 pub fn read_epochs(path: impl AsRef<Path>) -> Result<Vec<EpochRecord>> {
     let path = path.as_ref();
@@ -471,7 +338,7 @@ fn read_steps_with_header(path: &Path) -> Result<(bool, Vec<StepRecord>)> {
     Ok((probes, out))
 }
 
-fn read_text(path: &Path) -> Result<String> {
+pub(super) fn read_text(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     String::from_utf8(bytes).with_context(|| format!("{}: not UTF-8 text", path.display()))
 }
@@ -605,83 +472,4 @@ impl Cells<'_> {
             s => bail!("column {}: {s:?} is not 0 or 1", self.names[i]),
         }
     }
-}
-
-// ---------------------------------------------------------------------------------------
-// run.json
-
-/// `run.json`: what a run was (configuration, adapter, program version, seed) and what it
-/// did (totals). The three JSON values are free-form so that the trainer can grow them
-/// without touching this type; [`RunInfo::extra`] keeps any other top-level key a newer
-/// version wrote.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunInfo {
-    /// Program version (`CARGO_PKG_VERSION`, maybe with a git revision).
-    pub version: String,
-    pub seed: u64,
-    /// The full configuration (the parsed command line). `plot` labels a run from its
-    /// `schedule` and `lr` keys.
-    pub config: serde_json::Value,
-    /// Adapter info: name, backend, type, driver.
-    #[serde(default)]
-    pub adapter: serde_json::Value,
-    /// Totals: steps, epochs, seconds, safeguarded steps, best test accuracy, ...
-    #[serde(default)]
-    pub totals: serde_json::Value,
-    /// UTC, RFC 3339 (see [`utc_now`]).
-    pub started: String,
-    /// UTC, RFC 3339; `None` while the run is going or when it crashed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finished: Option<String>,
-    #[serde(flatten)]
-    pub extra: BTreeMap<String, serde_json::Value>,
-}
-
-impl RunInfo {
-    /// Writes the file atomically, pretty-printed.
-    pub fn write(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        let mut text = serde_json::to_vec_pretty(self)
-            .with_context(|| format!("cannot serialise {}", path.display()))?;
-        text.push(b'\n');
-        write_atomic(path, &text).with_context(|| format!("cannot write {}", path.display()))
-    }
-
-    pub fn read(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let text = read_text(path)?;
-        serde_json::from_str(&text)
-            .with_context(|| format!("{}: not a valid run.json", path.display()))
-    }
-}
-
-/// The current time as UTC RFC 3339 with seconds, e.g. `2026-03-21T09:30:05Z`.
-pub fn utc_now() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    format_utc(secs)
-}
-
-/// Formats unix seconds as UTC RFC 3339 (no date crate needed for this one format).
-pub fn format_utc(unix_secs: u64) -> String {
-    let days = (unix_secs / 86_400) as i64;
-    let rem = unix_secs % 86_400;
-    // Days to civil date (H. Hinnant's algorithm), valid for the whole u64/86400 range used.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
 }

@@ -25,7 +25,7 @@ use std::str::FromStr;
 use safetensors::{Dtype, SafeTensors};
 use serde::de::DeserializeOwned;
 
-use super::metrics::write_atomic_with;
+use super::write_atomic_with;
 
 /// Metadata keys written by [`TrainingMeta::to_metadata`].
 pub const META_LR: &str = "lr";

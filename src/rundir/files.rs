@@ -1,0 +1,91 @@
+//! The files a training run appends to as it goes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use super::{open_step_log, EpochWriter, StepWriter, EPOCHS_CSV, STEPS_CSV};
+
+/// `epochs.csv`, `steps.csv`, and the per-step logs `rule.csv` and `evals.csv` (opened on
+/// their first line).
+pub struct RunFiles {
+    dir: PathBuf,
+    pub epochs: EpochWriter,
+    pub steps: StepWriter,
+    rule: Option<std::fs::File>,
+    evals: Option<std::fs::File>,
+    /// The first step this process runs: a resumed run keeps the log lines before it.
+    first_step: usize,
+}
+
+impl RunFiles {
+    /// New files in `dir`; `probes`: `steps.csv` has the probe columns.
+    pub fn create(dir: &Path, probes: bool) -> Result<RunFiles> {
+        let epochs = EpochWriter::create(dir.join(EPOCHS_CSV)).with_context(|| {
+            format!(
+                "cannot write to the run directory {} (--out)",
+                dir.display()
+            )
+        })?;
+        let steps = StepWriter::create(dir.join(STEPS_CSV), probes)?;
+        Ok(RunFiles::with(dir, epochs, steps, 1))
+    }
+
+    /// The files of a run resumed after `epoch` epochs and `step` steps: later records go.
+    pub fn resume(dir: &Path, probes: bool, epoch: usize, step: usize) -> Result<RunFiles> {
+        let epochs = EpochWriter::resume(dir.join(EPOCHS_CSV), epoch)?;
+        let steps = StepWriter::resume(dir.join(STEPS_CSV), probes, step)?;
+        Ok(RunFiles::with(dir, epochs, steps, step + 1))
+    }
+
+    fn with(dir: &Path, epochs: EpochWriter, steps: StepWriter, first_step: usize) -> RunFiles {
+        RunFiles {
+            dir: dir.to_path_buf(),
+            epochs,
+            steps,
+            rule: None,
+            evals: None,
+            first_step,
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Appends the rule's line to `rule.csv` (`header`: its columns).
+    pub fn rule_line(&mut self, header: &str, line: &str) -> Result<()> {
+        if self.rule.is_none() {
+            let log = open_step_log(&self.dir.join("rule.csv"), header, self.first_step)?;
+            self.rule = Some(log);
+        }
+        if let Some(f) = &mut self.rule {
+            writeln!(f, "{line}")?;
+        }
+        Ok(())
+    }
+
+    /// Appends an evaluation to `evals.csv` (`epoch` 1-based; accuracy for classifiers).
+    pub fn eval_line(
+        &mut self,
+        step: usize,
+        epoch: usize,
+        test_loss: f64,
+        test_acc: Option<f64>,
+    ) -> Result<()> {
+        if self.evals.is_none() {
+            let log = open_step_log(
+                &self.dir.join("evals.csv"),
+                "step,epoch,test_loss,test_acc",
+                self.first_step,
+            )?;
+            self.evals = Some(log);
+        }
+        let acc = test_acc.map_or(String::new(), |a| a.to_string());
+        if let Some(f) = &mut self.evals {
+            writeln!(f, "{step},{epoch},{test_loss},{acc}")?;
+        }
+        Ok(())
+    }
+}

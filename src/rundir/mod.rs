@@ -1,0 +1,48 @@
+//! A run directory (DESIGN.md §5): `epochs.csv`, `steps.csv`, the per-step logs
+//! (`rule.csv`, `evals.csv`), `run.json`, checkpoints, and the atomic writes everything in it
+//! goes through. Below both the trainer, which writes it, and `report`, which reads it.
+//!
+//! CSV conventions (so that pandas, spreadsheets and `awk -F,` read the files as they are):
+//! - one header line, then one record per line, `\n` terminated, no quoting (every cell is a
+//!   number or empty);
+//! - floats are written with Rust's `{}` for `f64`, the shortest text that parses back to
+//!   the same value, so a resumed run or a figure sees exactly what the trainer had;
+//!   non-finite values are written `NaN`, `inf`, `-inf` (a diverged loss stays visible);
+//! - a missing value is an empty cell;
+//! - `safeguarded` is `1` when δ was added to the Newton denominator, else `0`.
+//!
+//! Writers write each record with a single `write` of the whole line and no buffering, so a
+//! run that crashes keeps every record up to its last step (the page cache survives the
+//! process). [`EpochWriter::sync`] / [`StepWriter::sync`] also push them to the disk, for
+//! when a checkpoint is taken.
+//!
+//! Readers are strict (a malformed line is an error naming the file and line) with one
+//! exception: an unterminated last line that does not parse is dropped, because it is a
+//! record that a crash cut in the middle, never a complete one.
+
+mod atomic;
+pub mod checkpoint;
+mod files;
+mod records;
+mod run_info;
+mod step_log;
+
+pub use atomic::{write_atomic, write_atomic_with};
+pub use files::RunFiles;
+pub use records::{
+    read_epochs, read_steps, steps_have_probes, EpochRecord, EpochWriter, StepRecord, StepWriter,
+};
+pub use run_info::{format_utc, utc_now, RunInfo};
+pub use step_log::open_step_log;
+
+/// File names inside a run directory.
+pub const EPOCHS_CSV: &str = "epochs.csv";
+pub const STEPS_CSV: &str = "steps.csv";
+pub const RUN_JSON: &str = "run.json";
+
+/// Header of `epochs.csv` (a user-facing contract: DESIGN.md §5).
+pub const EPOCHS_HEADER: &str = "epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds";
+/// Header of `steps.csv` for a schedule that does not probe.
+pub const STEPS_HEADER: &str = "step,epoch,loss,lr";
+/// Columns appended to [`STEPS_HEADER`] when the schedule probes (newton).
+pub const PROBE_COLUMNS: &str = "f_m2,f_m1,f_0,f_p1,f_p2,numerator,denominator,safeguarded";

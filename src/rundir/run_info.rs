@@ -1,0 +1,86 @@
+//! `run.json`, and the UTC time stamps it carries.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use super::records::read_text;
+use super::write_atomic;
+
+/// `run.json`: what a run was (configuration, adapter, program version, seed) and what it
+/// did (totals). The three JSON values are free-form so that the trainer can grow them
+/// without touching this type; [`RunInfo::extra`] keeps any other top-level key a newer
+/// version wrote.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// Program version (`CARGO_PKG_VERSION`, maybe with a git revision).
+    pub version: String,
+    pub seed: u64,
+    /// The full configuration (the parsed command line). `plot` labels a run from its
+    /// `schedule` and `lr` keys.
+    pub config: serde_json::Value,
+    /// Adapter info: name, backend, type, driver.
+    #[serde(default)]
+    pub adapter: serde_json::Value,
+    /// Totals: steps, epochs, seconds, safeguarded steps, best test accuracy, ...
+    #[serde(default)]
+    pub totals: serde_json::Value,
+    /// UTC, RFC 3339 (see [`utc_now`]).
+    pub started: String,
+    /// UTC, RFC 3339; `None` while the run is going or when it crashed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished: Option<String>,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+impl RunInfo {
+    /// Writes the file atomically, pretty-printed.
+    pub fn write(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let mut text = serde_json::to_vec_pretty(self)
+            .with_context(|| format!("cannot serialise {}", path.display()))?;
+        text.push(b'\n');
+        write_atomic(path, &text).with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    pub fn read(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = read_text(path)?;
+        serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a valid run.json", path.display()))
+    }
+}
+
+/// The current time as UTC RFC 3339 with seconds, e.g. `2026-03-21T09:30:05Z`.
+pub fn utc_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format_utc(secs)
+}
+
+/// Formats unix seconds as UTC RFC 3339 (no date crate needed for this one format).
+pub fn format_utc(unix_secs: u64) -> String {
+    let days = (unix_secs / 86_400) as i64;
+    let rem = unix_secs % 86_400;
+    // Days to civil date (H. Hinnant's algorithm), valid for the whole u64/86400 range used.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}

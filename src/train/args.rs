@@ -1,0 +1,209 @@
+//! `etaprobe train`'s options, their checks, and η0.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+use crate::data::DataArgs;
+use crate::models::ModelKind;
+use crate::optim::OptimizerOptions;
+use crate::schedule::{RuleOptions, Schedule};
+
+#[derive(clap::Args, Clone, Debug, serde::Serialize)]
+pub struct TrainArgs {
+    #[arg(long, value_enum, default_value_t = ModelKind::Lenet)]
+    pub model: ModelKind,
+    /// Dropout probability after ResNet stages 2 and 4 (the paper's §4.2.3 variant).
+    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    pub dropout: f32,
+    /// ResNet channel multiplier: 1 is ResNet-18 as published; e.g. 0.25 for CPU-only runs.
+    #[arg(long, default_value_t = 1.0, value_name = "F")]
+    pub width_mult: f64,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The learning-rate rule.
+    #[arg(long, default_value = "basic", value_parser = crate::schedule::rule_parser())]
+    pub schedule: String,
+    /// Initial learning rate η0 (default 0.01; 0.001 with --optimizer adam, as PyTorch).
+    #[arg(long, value_name = "F")]
+    pub lr: Option<f64>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub rule: RuleOptions,
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    pub batch_size: usize,
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub epochs: usize,
+    /// Stop after this many steps in all (the current epoch is still evaluated).
+    #[arg(long, value_name = "N")]
+    pub max_steps: Option<usize>,
+    /// Seeds the initial weights, the split, the shuffles and the augmentation.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Run directory (default: runs/MODEL-DATASET-SCHEDULE-lrLR-seedSEED).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Also write a checkpoint every N steps (one is always written at the end).
+    #[arg(long, value_name = "N")]
+    pub checkpoint_every: Option<usize>,
+    /// Continue from a checkpoint written by an earlier run with the same options.
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
+    /// Also evaluate the test set every N steps (written to evals.csv).
+    #[arg(long, value_name = "N")]
+    pub eval_every: Option<usize>,
+    /// Opt-in safeguard: never let η fall below this (off by default, as in the paper).
+    #[arg(long, value_name = "F")]
+    pub lr_min: Option<f64>,
+    /// Opt-in safeguard: never let η rise above this.
+    #[arg(long, value_name = "F")]
+    pub lr_max: Option<f64>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub optim: OptimizerOptions,
+    /// Evaluate the newton probes on the training batch or on a held-out validation batch;
+    /// the weights' gradient always comes from the training batch.
+    #[arg(long, value_enum, default_value_t = ProbeOn::Train)]
+    pub probe_on: ProbeOn,
+    /// Fraction of the training set held out (seeded) for --probe-on val.
+    #[arg(long, default_value_t = 0.1, value_name = "F")]
+    pub val_split: f64,
+    /// Warm start (paper §5.1): begin at the η another run ended with, instead of --lr.
+    #[arg(long, value_name = "RUN_DIR")]
+    pub lr_from: Option<PathBuf>,
+    /// Which η of --lr-from's run: the last one, or the median over its last epoch.
+    #[arg(long, value_enum, default_value_t = LrFromStat::Last)]
+    pub lr_from_stat: LrFromStat,
+    /// A non-finite loss, probe or η: stop (default) or skip the step and halve η.
+    #[arg(long, value_enum, default_value_t = OnNonFinite::Stop)]
+    pub on_nonfinite: OnNonFinite,
+}
+
+/// Which batch the five probes evaluate (paper §5.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProbeOn {
+    /// The step's own training batch (the paper's method).
+    Train,
+    /// A batch of a validation split held out of the training set.
+    Val,
+}
+
+/// How `--lr-from` reads the earlier run's η.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LrFromStat {
+    Last,
+    Median,
+}
+
+/// What to do when a loss, a probe or η is not finite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnNonFinite {
+    /// Stop with a message naming the step (the paper's rule, unguarded).
+    Stop,
+    /// Discard the step (restore the weights it changed) and halve η.
+    Skip,
+}
+
+impl TrainArgs {
+    pub(crate) fn validate(&self) -> Result<()> {
+        if self.batch_size == 0 {
+            bail!("--batch-size must be at least 1");
+        }
+        if self.epochs == 0 {
+            bail!("--epochs must be at least 1");
+        }
+        if self.max_steps == Some(0) {
+            bail!("--max-steps must be at least 1");
+        }
+        if self.checkpoint_every == Some(0) || self.eval_every == Some(0) {
+            bail!("--checkpoint-every and --eval-every must be at least 1");
+        }
+        if !self.lr0().is_finite() || self.lr0() < 0.0 {
+            bail!(
+                "--lr must be a finite non-negative number, got {}",
+                self.lr0()
+            );
+        }
+        self.rule.check().map_err(anyhow::Error::msg)?;
+        self.optim.check()?;
+        if let (Some(lo), Some(hi)) = (self.lr_min, self.lr_max) {
+            if lo > hi {
+                bail!("--lr-min {lo} is above --lr-max {hi}");
+            }
+        }
+        if self.lr_min.is_some_and(|v| !v.is_finite())
+            || self.lr_max.is_some_and(|v| !v.is_finite())
+        {
+            bail!("--lr-min and --lr-max must be finite");
+        }
+        Ok(())
+    }
+
+    /// η0: --lr, else PyTorch's default for the optimizer.
+    pub fn lr0(&self) -> f64 {
+        self.lr.unwrap_or(self.optim.default_lr())
+    }
+
+    pub(crate) fn default_out(&self) -> PathBuf {
+        PathBuf::from("runs").join(format!(
+            "{}-{}-{}-lr{}-seed{}",
+            self.model.cli_name(),
+            self.data.dataset.cli_name(),
+            self.schedule,
+            self.lr0(),
+            self.seed
+        ))
+    }
+
+    /// The chosen rule, starting at η0.
+    pub(crate) fn schedule(&self) -> Result<Box<dyn Schedule>> {
+        self.rule
+            .build(&self.schedule, self.lr0())
+            .with_context(|| format!("no schedule called '{}'", self.schedule))
+    }
+}
+
+/// η from an earlier run directory: its last step's η(t+1) as recorded at the end of its
+/// last epoch, or the median of the η its last epoch's steps used.
+pub fn lr_from_run(dir: &Path, stat: LrFromStat) -> Result<f64> {
+    let epochs = crate::rundir::read_epochs(dir.join("epochs.csv"))
+        .with_context(|| format!("--lr-from {} is not a run directory", dir.display()))?;
+    let last = epochs.last().with_context(|| {
+        format!(
+            "--lr-from {}: its epochs.csv has no epoch yet",
+            dir.display()
+        )
+    })?;
+    let lr = match stat {
+        LrFromStat::Last => last.lr,
+        LrFromStat::Median => {
+            let steps = crate::rundir::read_steps(dir.join("steps.csv"))?;
+            let mut lrs: Vec<f64> = steps
+                .iter()
+                .filter(|s| s.epoch == last.epoch)
+                .map(|s| s.lr)
+                .collect();
+            if lrs.is_empty() {
+                bail!(
+                    "--lr-from {}: no steps recorded for epoch {}",
+                    dir.display(),
+                    last.epoch
+                );
+            }
+            lrs.sort_by(f64::total_cmp);
+            let mid = lrs.len() / 2;
+            if lrs.len() % 2 == 1 {
+                lrs[mid]
+            } else {
+                0.5 * (lrs[mid - 1] + lrs[mid])
+            }
+        }
+    };
+    if !lr.is_finite() {
+        bail!("--lr-from {}: its η is {lr}", dir.display());
+    }
+    Ok(lr)
+}

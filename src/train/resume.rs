@@ -1,0 +1,316 @@
+//! A run's checkpoints: what is saved (weights and running statistics in PyTorch's names;
+//! η, step, epoch, the rule's state, the epoch's sums, the seconds so far and the options
+//! that shape the run in the metadata; the optimizer's state and d(t−1) in a file beside
+//! it), and how a run resumes from them exactly, refusing other options.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+use super::args::TrainArgs;
+use super::step::Stepper;
+use crate::gpu::{Gpu, Params};
+use crate::models::Net;
+use crate::rundir::checkpoint::{self, TrainingMeta};
+use crate::schedule::Schedule;
+
+/// The checkpoint's file name in the run directory.
+pub(super) const CHECKPOINT: &str = "checkpoint.safetensors";
+
+/// Running sums of one epoch's training steps.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub(super) struct EpochSums {
+    pub loss: f64,
+    pub correct: f64,
+    pub samples: usize,
+    /// Steps whose loss counts in the means.
+    pub batches: usize,
+    /// Batches of the epoch used up, skipped steps included: where the epoch resumes.
+    #[serde(default)]
+    pub consumed: usize,
+}
+
+/// Where a (possibly resumed) run starts.
+pub(super) struct Start {
+    pub step: usize,
+    pub epoch: usize,
+    pub sums: EpochSums,
+    pub seconds: f64,
+}
+
+impl Start {
+    pub fn fresh() -> Start {
+        Start {
+            step: 0,
+            epoch: 0,
+            sums: EpochSums::default(),
+            seconds: 0.0,
+        }
+    }
+}
+
+/// Writes the checkpoint of a run at `step` (`epoch` and its `sums`: where it resumes).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn save(
+    t: &Stepper,
+    out: &Path,
+    args: &TrainArgs,
+    schedule: &dyn Schedule,
+    step: usize,
+    epoch: usize,
+    sums: EpochSums,
+    seconds: f64,
+) -> Result<()> {
+    let values = t.params.download_all(&t.gpu)?;
+    let buffers = t.params.download_buffers(&t.gpu)?;
+    // Parameters, then running statistics, in PyTorch's state_dict names.
+    let tensors: Vec<(String, Vec<usize>, &[f32])> = t
+        .net
+        .layout
+        .slots
+        .iter()
+        .zip(&values)
+        .chain(t.net.buffers.slots.iter().zip(&buffers))
+        .map(|(s, v)| (s.name.clone(), s.shape.clone(), v.as_slice()))
+        .collect();
+    let mut meta = TrainingMeta {
+        lr: schedule.lr(),
+        step: step as u64,
+        epoch: epoch as u64,
+        seed: args.seed,
+        schedule_state: schedule.state(),
+    }
+    .to_metadata();
+    meta.insert(META_MODEL.into(), t.net.kind.cli_name().into());
+    meta.insert(META_SUMS.into(), serde_json::to_string(&sums)?);
+    meta.insert(META_SECONDS.into(), seconds.to_string());
+    meta.insert(
+        META_OPTIONS.into(),
+        serde_json::to_string(&trajectory_options(args)?)?,
+    );
+    checkpoint::save(out.join(CHECKPOINT), &tensors, meta)?;
+    // Optimizer state and d(t−1) continue a resumed run exactly; they
+    // live beside the checkpoint so that the checkpoint itself loads into PyTorch as is.
+    let mut named: Vec<(String, &crate::gpu::Tensor)> = t
+        .optimizer
+        .state
+        .iter()
+        .map(|(n, t)| (format!("optimizer.{n}"), t))
+        .collect();
+    let mut meta = BTreeMap::new();
+    if let Some(previous) = t.measure.previous_direction() {
+        named.push(("previous_direction".to_string(), previous));
+        meta.insert(
+            "have_previous".to_string(),
+            t.measure.have_previous().to_string(),
+        );
+    }
+    if !named.is_empty() {
+        let data: Vec<Vec<f32>> = named
+            .iter()
+            .map(|(_, x)| t.gpu.read(x))
+            .collect::<Result<_, _>>()?;
+        let tensors: Vec<(String, Vec<usize>, &[f32])> = named
+            .iter()
+            .zip(&data)
+            .map(|((n, _), d)| (n.clone(), vec![d.len()], d.as_slice()))
+            .collect();
+        checkpoint::save(schedule_state_path(&out.join(CHECKPOINT)), &tensors, meta)?;
+    }
+    Ok(())
+}
+
+/// Loads the optimizer state and d(t−1) saved beside a checkpoint.
+pub(super) fn restore_state(t: &mut Stepper, ckpt: &Path) -> Result<()> {
+    let mut wanted: Vec<(String, crate::gpu::Tensor)> = t
+        .optimizer
+        .state
+        .iter()
+        .map(|(n, x)| (format!("optimizer.{n}"), x.clone()))
+        .collect();
+    if let Some(previous) = t.measure.previous_direction() {
+        wanted.push(("previous_direction".to_string(), previous.clone()));
+    }
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let path = schedule_state_path(ckpt);
+    let state = checkpoint::load(&path).with_context(|| {
+        format!(
+            "resuming this optimizer and schedule needs {}",
+            path.display()
+        )
+    })?;
+    for (name, tensor) in &wanted {
+        let (shape, data) = state
+            .tensor(name)
+            .with_context(|| format!("{} has no {name}", path.display()))?;
+        if shape != [tensor.len()] {
+            bail!(
+                "{}: {name} has shape {shape:?}, the model needs [{}]",
+                path.display(),
+                tensor.len()
+            );
+        }
+        t.gpu.write(tensor, data);
+    }
+    if t.measure.previous_direction().is_some() {
+        t.measure
+            .set_have_previous(state.meta("have_previous")? == "true");
+    }
+    Ok(())
+}
+
+/// Where the schedule's tensors of a checkpoint are kept.
+fn schedule_state_path(checkpoint: &Path) -> PathBuf {
+    checkpoint.with_extension("schedule.safetensors")
+}
+
+const META_MODEL: &str = "etaprobe.model";
+const META_SUMS: &str = "etaprobe.epoch_sums";
+const META_SECONDS: &str = "etaprobe.seconds";
+const META_OPTIONS: &str = "etaprobe.options";
+
+/// Options a resumed run may change: how long it goes on, what and where it writes, and
+/// where the data comes from. Every other option shapes the trajectory.
+const RESUME_MAY_CHANGE: &[&str] = &[
+    "epochs",
+    "max_steps",
+    "out",
+    "resume",
+    "checkpoint_every",
+    "eval_every",
+    "lr_from",
+    "lr_from_stat",
+    "on_nonfinite",
+    "data",
+    "download",
+    "cache_dir",
+    "download_base",
+];
+
+/// The options that shape a run's trajectory, by field name (the data options flattened,
+/// η0 resolved), as stored in its checkpoints.
+pub(super) fn trajectory_options(args: &TrainArgs) -> Result<BTreeMap<String, serde_json::Value>> {
+    let serde_json::Value::Object(all) = serde_json::to_value(args)? else {
+        bail!("the training options do not serialize to a map");
+    };
+    let mut options = BTreeMap::new();
+    for (key, value) in all {
+        match value {
+            serde_json::Value::Object(group) if key == "data" => options.extend(group),
+            value => {
+                options.insert(key, value);
+            }
+        }
+    }
+    options.retain(|key, _| !RESUME_MAY_CHANGE.contains(&key.as_str()));
+    options.insert("lr".into(), args.lr0().into());
+    Ok(options)
+}
+
+/// Refuses to resume a checkpoint with options that would change the run it continues
+/// (e.g. a forgotten `--dropout`), naming each difference. Checkpoints written before the
+/// options were stored are not checked.
+pub(super) fn check_same_options(ckpt: &checkpoint::Checkpoint, args: &TrainArgs) -> Result<()> {
+    let Some(stored) = ckpt.metadata.get(META_OPTIONS) else {
+        return Ok(());
+    };
+    let stored: BTreeMap<String, serde_json::Value> = serde_json::from_str(stored)
+        .with_context(|| format!("{}: unreadable {META_OPTIONS}", ckpt.path.display()))?;
+    let now = trajectory_options(args)?;
+    let null = serde_json::Value::Null;
+    let differences: Vec<String> = stored
+        .keys()
+        .chain(now.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .filter_map(|key| {
+            let (was, is) = (
+                stored.get(key).unwrap_or(&null),
+                now.get(key).unwrap_or(&null),
+            );
+            (was != is).then(|| {
+                format!(
+                    "--{} {} (now {})",
+                    key.replace('_', "-"),
+                    option_text(was),
+                    option_text(is)
+                )
+            })
+        })
+        .collect();
+    if !differences.is_empty() {
+        bail!(
+            "{} was written by a run with other options: {}; resume with the run's options, or \
+             start a new run",
+            ckpt.path.display(),
+            differences.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// An option's value as typed on the command line: f32 options without their widening
+/// noise, lists comma-separated, unset ones as "unset".
+fn option_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Null => "unset".into(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => match (n.as_f64(), n.is_f64()) {
+            (Some(x), true) if (x as f32) as f64 == x => (x as f32).to_string(),
+            _ => n.to_string(),
+        },
+        serde_json::Value::Array(items) => {
+            items.iter().map(option_text).collect::<Vec<_>>().join(",")
+        }
+        other => other.to_string(),
+    }
+}
+
+pub(super) fn restore(
+    net: &Net,
+    params: &Params,
+    gpu: &Gpu,
+    ckpt: &checkpoint::Checkpoint,
+    schedule: &mut dyn Schedule,
+) -> Result<Start> {
+    let path = &ckpt.path;
+    let model = ckpt.meta(META_MODEL)?;
+    if model != net.kind.cli_name() {
+        bail!(
+            "{} is a checkpoint of {model}, not of {}",
+            path.display(),
+            net.kind.cli_name()
+        );
+    }
+    let mut values = Vec::new();
+    for slot in net.layout.slots.iter().chain(&net.buffers.slots) {
+        let (shape, data) = ckpt
+            .tensor(&slot.name)
+            .with_context(|| format!("{} has no tensor {}", path.display(), slot.name))?;
+        if shape != slot.shape.as_slice() {
+            bail!(
+                "{}: {} has shape {shape:?}, the model needs {:?}",
+                path.display(),
+                slot.name,
+                slot.shape
+            );
+        }
+        values.push(data.to_vec());
+    }
+    let buffers = values.split_off(net.layout.slots.len());
+    params.upload_all(gpu, &values);
+    params.upload_buffers(gpu, &buffers);
+    let meta = ckpt.training_meta()?;
+    schedule
+        .restore(&meta.schedule_state)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(Start {
+        step: meta.step as usize,
+        epoch: meta.epoch as usize,
+        sums: ckpt.meta_json(META_SUMS)?,
+        seconds: ckpt.meta_parse(META_SECONDS)?,
+    })
+}

@@ -1,0 +1,364 @@
+//! One training step on the GPU, as `train` and `bench` both run it. The forward and
+//! backward pass go in one submission; the update (after the line probes, when the rule asks for them) in a
+//! second one, once η(t) is known; the scalars of step t are read back while step t+1's
+//! forward and backward run.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+
+use super::measure::Measure;
+use crate::data::Batch;
+use crate::gpu::{Gpu, Params, Program, Tensor};
+use crate::models::{probe_chunk, Net, Plan, ProbeSpec, StepOutputs, PROBES};
+use crate::optim::{Optimizer, OptimizerOptions};
+use crate::schedule::{BackProbe, Dots, Needs, Observation};
+
+/// Everything one step needs on the GPU: the model's plans per batch size, η, the
+/// optimizer, the measurements the rule needs, and the backups of `--on-nonfinite skip`.
+pub struct Stepper {
+    /// Shared, so that `bench` can build one step per rule on one device.
+    pub gpu: Arc<Gpu>,
+    pub net: Net,
+    pub params: Params,
+    plans: HashMap<usize, Plan>,
+    probe_weights: Option<Tensor>,
+    /// What the plans' probes move along, and how many step sizes they evaluate.
+    probe_direction: Tensor,
+    probe_count: usize,
+    /// The probes evaluate a batch of their own (`--probe-on val`).
+    own_probe_batch: bool,
+    lr: Tensor,
+    update: Program,
+    pub optimizer: Optimizer,
+    pub measure: Measure,
+    /// With --on-nonfinite skip: the weights and optimizer state before the last update, to
+    /// restore. Two alternate: step t saves w(t) in `[t % 2]`.
+    backup: Option<[Backup; 2]>,
+    /// η(t−1) as the GPU used it, for the back probe to w(t−1).
+    previous_lr: Option<f32>,
+    pending: Option<Pending>,
+}
+
+/// Copies of the weights and optimizer state from before one step's update.
+struct Backup {
+    save: Program,
+    restore: Program,
+}
+
+/// A step whose update is submitted but whose scalars are not read yet.
+struct Pending {
+    /// The five probes' step sizes as the GPU got them.
+    probe_steps: Option<[f64; 5]>,
+    /// η(t−1) as the back probe used it, when it ran.
+    back_probe_at: Option<f64>,
+    /// Whether d(t−1) existed for this step's d(t−1)·g(t).
+    had_previous: bool,
+    step: usize,
+    epoch: usize,
+    batch: usize,
+    lr: f64,
+    submission: wgpu::SubmissionIndex,
+}
+
+/// What one step measured, read back.
+pub struct Readings {
+    pub step: usize,
+    pub epoch: usize,
+    /// Samples in the step's batch.
+    pub batch: usize,
+    /// η(t), the rate the step's update used.
+    pub lr: f64,
+    pub outputs: StepOutputs,
+    pub probes: Option<[f64; 5]>,
+    pub probe_steps: Option<[f64; 5]>,
+    pub back_probe: Option<BackProbe>,
+    pub dots: Option<Dots>,
+}
+
+impl Readings {
+    /// What the rule learns from.
+    pub fn observation(&self) -> Observation {
+        Observation {
+            step: self.step,
+            epoch: self.epoch,
+            loss: self.outputs.loss,
+            lr: self.lr,
+            probes: self.probes,
+            probe_steps: self.probe_steps,
+            dots: self.dots,
+            back_probe: self.back_probe,
+        }
+    }
+}
+
+/// What `Stepper::new` sets up.
+pub struct StepConfig<'a> {
+    pub optimizer: &'a OptimizerOptions,
+    pub needs: Needs,
+    /// The batch size, laid out at once so that one too big for the adapter fails early.
+    pub batch_size: usize,
+    pub own_probe_batch: bool,
+    /// Keep backups to discard a step with a non-finite loss (`--on-nonfinite skip`).
+    pub backups: bool,
+}
+
+impl Stepper {
+    pub fn new(gpu: Arc<Gpu>, net: Net, params: Params, config: StepConfig) -> Result<Stepper> {
+        let needs = config.needs;
+        // Five step sizes along d(t) (`probe`), or one along d(t−1), back to w(t−1) (`back_probe_every`).
+        let probe_count = if needs.probe {
+            PROBES
+        } else if needs.back_probe_every > 0 {
+            1
+        } else {
+            0
+        };
+        let probe_weights = if probe_count > 0 {
+            // Five copies of the weights when they fit the binding limit, else one at a time.
+            let chunk = probe_chunk(&gpu, &net, config.batch_size)
+                .with_context(|| layout_error(&net, &gpu, config.batch_size))?
+                .min(probe_count);
+            Some(gpu.zeros("probe weights", &[chunk, params.values.len()])?)
+        } else {
+            None
+        };
+        let lr = gpu.zeros("learning rate", &[1])?;
+        let optimizer = Optimizer::new(&gpu, config.optimizer, &params)?;
+        let mut update = Program::new();
+        crate::ops::sgd::step(&mut update, &gpu, &params.values, &optimizer.direction, &lr)?;
+        let measure = Measure::new(&gpu, &params, &optimizer.direction, needs)?;
+        let probe_direction = match (measure.previous_direction(), needs.back_probe_every) {
+            (Some(previous), 1..) => previous.clone(),
+            _ => optimizer.direction.clone(),
+        };
+        let mut stepper = Stepper {
+            gpu,
+            net,
+            params,
+            plans: HashMap::new(),
+            probe_weights,
+            probe_direction,
+            probe_count,
+            own_probe_batch: config.own_probe_batch,
+            lr,
+            update,
+            optimizer,
+            measure,
+            backup: None,
+            previous_lr: None,
+            pending: None,
+        };
+        stepper.plan(config.batch_size)?;
+        if config.backups {
+            stepper.backup = Some(stepper.backups()?);
+        }
+        Ok(stepper)
+    }
+
+    fn backups(&self) -> Result<[Backup; 2]> {
+        let mut saved = Vec::new();
+        for _ in 0..2 {
+            let (mut save, mut restore) = (Program::new(), Program::new());
+            let live = std::iter::once(&self.params.values)
+                .chain(self.optimizer.state.iter().map(|(_, x)| x));
+            for x in live {
+                let copy = self.gpu.zeros("state before the update", &[x.len()])?;
+                save.copy(x, &copy);
+                restore.copy(&copy, x);
+            }
+            saved.push(Backup { save, restore });
+        }
+        Ok(saved.try_into().ok().expect("two backups"))
+    }
+
+    /// The plan of `batch` samples, recorded on first use.
+    pub fn plan(&mut self, batch: usize) -> Result<&Plan> {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.plans.entry(batch) {
+            let spec = self
+                .probe_weights
+                .as_ref()
+                .filter(|_| self.probe_count > 0)
+                .map(|weights| ProbeSpec {
+                    weights,
+                    direction: &self.probe_direction,
+                    count: self.probe_count,
+                    own_batch: self.own_probe_batch,
+                });
+            let plan = Plan::with_probe(&self.gpu, &self.net, &self.params, batch, spec)
+                .with_context(|| layout_error(&self.net, &self.gpu, batch))?;
+            slot.insert(plan);
+        }
+        Ok(&self.plans[&batch])
+    }
+
+    pub fn has_backups(&self) -> bool {
+        self.backup.is_some()
+    }
+
+    /// Bytes read back per step of the full batch.
+    pub fn readback_bytes(&self, batch: usize) -> usize {
+        self.plans[&batch].readback_bytes() + self.measure.readback_bytes()
+    }
+
+    /// Probes per forward pass, when the rule probes.
+    pub fn probes_per_pass(&self) -> Option<usize> {
+        self.probe_weights
+            .as_ref()
+            .map(|w| w.len() / self.params.values.len())
+    }
+
+    /// Submits the forward and backward pass of `batch`; with `grad_dot` also g(t)·g(t−1),
+    /// which it waits for (the update needs it). `dropout_seed`: the run's seed.
+    pub fn submit_gradient(
+        &mut self,
+        step: usize,
+        batch: &Batch,
+        dropout_seed: u64,
+    ) -> Result<Option<f64>> {
+        self.plan(batch.len)?;
+        let plan = &self.plans[&batch.len];
+        plan.write_batch(&self.gpu, &batch.x, &batch.y_class, &batch.y_value);
+        plan.set_dropout_seed(&self.gpu, dropout_seed, step as u64);
+        let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
+        plan.forward.encode(&mut encoder);
+        plan.backward.encode(&mut encoder);
+        self.measure.submit_gradient(&self.gpu, encoder)
+    }
+
+    /// Submits step `step`'s update with η(t) = `eta`: d(t), the measurements, the probes at
+    /// `probe_steps` (when the rule asks for the five probes) on `probe_batch` (`--probe-on val`) or the step's own batch,
+    /// then w −= η·d. Its scalars are read by the next [`Stepper::read`].
+    pub fn submit_update(
+        &mut self,
+        step: usize,
+        epoch: usize,
+        batch: usize,
+        eta: f64,
+        probe_steps: Option<[f64; 5]>,
+        probe_batch: Option<&Batch>,
+    ) {
+        let gpu = &self.gpu;
+        let plan = &self.plans[&batch];
+        let mut encoder = gpu.device.create_command_encoder(&Default::default());
+        gpu.write(&self.lr, &[eta as f32]);
+        if let Some(saved) = &self.backup {
+            saved[step % 2].save.encode(&mut encoder);
+        }
+        self.optimizer.encode(gpu, step, &mut encoder);
+        let needs = self.measure.needs();
+        let had_previous = self.measure.dots_have_previous();
+        let mut back_probe_at = None;
+        let every = needs.back_probe_every;
+        // The back probe to w(t−1) = w(t) + η(t−1)·d(t−1), before d(t) replaces d(t−1).
+        if let (true, Some(probe), Some(prev)) = (
+            every > 0 && had_previous && step.is_multiple_of(every),
+            &plan.probe,
+            self.previous_lr,
+        ) {
+            gpu.write(&probe.steps, &[-prev]);
+            probe.program.encode(&mut encoder);
+            probe.copy_outputs(&mut encoder);
+            back_probe_at = Some(f64::from(prev));
+        }
+        self.measure.encode_dots(&mut encoder);
+        if let Some(vb) = probe_batch {
+            plan.write_probe_batch(gpu, &vb.x, &vb.y_class, &vb.y_value);
+        }
+        let mut gpu_steps = None;
+        if let (Some(steps), Some(probe)) = (probe_steps.filter(|_| needs.probe), &plan.probe) {
+            let steps = steps.map(|v| v as f32);
+            gpu_steps = Some(steps.map(f64::from));
+            gpu.write(&probe.steps, &steps);
+            probe.program.encode(&mut encoder);
+            probe.copy_outputs(&mut encoder);
+        }
+        self.update.encode(&mut encoder);
+        plan.copy_outputs(&mut encoder);
+        let submission = gpu.queue.submit([encoder.finish()]);
+        self.measure.submitted();
+        self.previous_lr = Some(eta as f32);
+        self.pending = Some(Pending {
+            probe_steps: gpu_steps,
+            back_probe_at,
+            had_previous,
+            step,
+            epoch,
+            batch,
+            lr: eta,
+            submission,
+        });
+    }
+
+    /// The scalars of the pending step, if any, waiting for them.
+    pub fn read(&mut self) -> Result<Option<Readings>> {
+        let Some(p) = self.pending.take() else {
+            return Ok(None);
+        };
+        let gpu = &self.gpu;
+        let plan = &self.plans[&p.batch];
+        let outputs = plan.fetch_outputs_after(gpu, Some(p.submission.clone()))?;
+        let probes: Option<[f64; 5]> = match (&plan.probe, p.probe_steps) {
+            (Some(probe), Some(_)) => {
+                let f = probe.fetch(gpu, Some(p.submission.clone()))?;
+                Some(f.try_into().expect("five probes"))
+            }
+            _ => None,
+        };
+        let back_probe = match (&plan.probe, p.back_probe_at) {
+            (Some(probe), Some(at)) => Some(BackProbe {
+                start: probe.fetch(gpu, Some(p.submission.clone()))?[0],
+                at,
+            }),
+            _ => None,
+        };
+        let dots = self.measure.read_dots(gpu, &p.submission, p.had_previous)?;
+        Ok(Some(Readings {
+            step: p.step,
+            epoch: p.epoch,
+            batch: p.batch,
+            lr: p.lr,
+            outputs,
+            probes,
+            probe_steps: p.probe_steps,
+            back_probe,
+            dots,
+        }))
+    }
+
+    /// Whether a step waits to be read.
+    pub fn has_pending(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// `--on-nonfinite skip`: puts back the weights and optimizer state saved before step
+    /// `step`'s update, and forgets d(t−1) (it may be the discarded, non-finite one).
+    pub fn restore_before(&mut self, step: usize) -> Result<()> {
+        if let Some(saved) = &self.backup {
+            saved[step % 2].restore.run(&self.gpu)?;
+        }
+        self.measure.set_have_previous(false);
+        Ok(())
+    }
+
+    /// Mean loss and correct count of `batch` in evaluation mode.
+    pub fn evaluate_batch(&mut self, batch: &Batch) -> Result<StepOutputs> {
+        self.plan(batch.len)?;
+        let plan = &self.plans[&batch.len];
+        plan.write_batch(&self.gpu, &batch.x, &batch.y_class, &batch.y_value);
+        let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
+        plan.eval_forward().encode(&mut encoder);
+        plan.copy_outputs(&mut encoder);
+        let submission = self.gpu.queue.submit([encoder.finish()]);
+        Ok(plan.fetch_outputs_after(&self.gpu, Some(submission))?)
+    }
+}
+
+fn layout_error(net: &Net, gpu: &Gpu, batch: usize) -> String {
+    format!(
+        "cannot lay out {} at batch size {batch} on {}",
+        net.kind.cli_name(),
+        gpu.info.name
+    )
+}
