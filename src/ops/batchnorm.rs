@@ -3,13 +3,9 @@
 //! and the training-mode gradient. Per-channel statistics are reduced by one workgroup per
 //! channel in a fixed order, so every result is deterministic.
 
-use super::{grid_1d, grid_groups, u};
+use super::{grid_1d, grid_groups, u, QUADS};
 use crate::gpu::{Gpu, GpuError, Program, Tensor};
 use crate::shader;
-
-/// Vec4s each invocation of the vec4 elementwise kernels steps through (`QUADS` in
-/// `shaders/batchnorm.wgsl`).
-const QUADS: usize = 4;
 
 /// PyTorch's default `eps`.
 pub const BN_EPS: f32 = 1e-5;
