@@ -16,8 +16,9 @@
 
 const HAS_BIAS: u32 = 1u;
 const RELU: u32 = 2u;
-// w is [channels, out_channels, 3, 3]: the convolution whose input gradient this one is.
-const FLIP: u32 = 8u;
+// Set per pipeline of lay_taps: w is [channels, out_channels, 3, 3], that of the
+// convolution whose input gradient this one is.
+override FLIP: bool = false;
 
 // lay_taps: w -> taps_out.
 @group(0) @binding(2) var<storage, read> w: array<f32>;
@@ -33,7 +34,7 @@ fn lay_taps(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
     if (n >= p.out_channels * p.taps_rs) {
         return;
     }
-    if ((p.flags & FLIP) == 0u) {
+    if (!FLIP) {
         let i = 3u * n;
         taps_out[n] = vec4(w[i], w[i + 1u], w[i + 2u], 0.0);
         return;

@@ -31,7 +31,6 @@ pub(super) struct Params {
 const HAS_BIAS: u32 = 1;
 const RELU: u32 = 2;
 pub(super) const ACCUMULATE: u32 = 4;
-const FLIP: u32 = 8;
 
 /// Binding slots (binding − 1) of `shaders/conv/direct3x3.wgsl`.
 const X4: usize = 0;
@@ -102,7 +101,6 @@ pub fn record(
         (bias.is_some(), HAS_BIAS),
         (relu, RELU),
         (accumulate, ACCUMULATE),
-        (weights == Weights::FlippedOf, FLIP),
     ] {
         if on {
             flags |= flag;
@@ -112,7 +110,8 @@ pub fn record(
     // One vec4 per (output channel, channel, kernel row); shared by all layers, each
     // laying out its own just before its product reads it.
     let taps = gpu.scratch("conv3x3 taps", 4 * out * 3 * s.in_channels)?;
-    let lay = gpu.kernel(&SHADER, "lay_taps", &[])?;
+    let flip = f64::from(u8::from(weights == Weights::FlippedOf));
+    let lay = gpu.kernel(&SHADER, "lay_taps", &[("FLIP", flip)])?;
     let tensors: [_; SLOTS] = bind(gpu, &[(W, w), (TAPS_OUT, &taps)]);
     let groups = grid_1d(gpu, out * 3 * s.in_channels, 1);
     prog.dispatch(gpu, &lay, &params, &tensors, groups)?;
