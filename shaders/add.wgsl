@@ -11,13 +11,6 @@ struct Params { len: u32, relu: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(5) var<storage, read> b4: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read_write> y4: array<vec4<f32>>;
 
-// Vec4s per invocation of the vec4 kernels: lavapipe pays per invocation and per access.
-const QUADS: u32 = 4u;
-
-fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-    return gid.x + gid.y * nwg.x * 64u;
-}
-
 @compute @workgroup_size(64)
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);

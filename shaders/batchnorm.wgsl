@@ -45,16 +45,10 @@ struct Params {
 @group(0) @binding(15) var<storage, read> dz4: array<vec4<f32>>;
 @group(0) @binding(16) var<storage, read_write> dx4: array<vec4<f32>>;
 
-const QUADS: u32 = 4u;
-
 const WG: u32 = 256u;
 
 var<workgroup> tree_a: array<f32, 256>;
 var<workgroup> tree_b: array<f32, 256>;
-
-fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-    return gid.x + gid.y * nwg.x * 64u;
-}
 
 // Flat index of the k-th value (k < batch·hw) of channel c.
 fn at(c: u32, k: u32) -> u32 {

@@ -11,7 +11,7 @@ struct Params { rows: u32, cols: u32, accumulate: u32, x_off: u32 }
 // x[i, j] += bias[j]
 @compute @workgroup_size(64)
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 64u;
+    let i = index(gid, nwg);
     if (i >= p.rows * p.cols) {
         return;
     }

@@ -14,10 +14,6 @@ struct Params { len: u32, p: f32, scale: f32, accumulate: u32 }
 @group(0) @binding(6) var<storage, read> dy: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dx: array<f32>;
 
-fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-    return gid.x + gid.y * nwg.x * 64u;
-}
-
 // Chris Wellons' "lowbias32" integer hash (a bijection of u32).
 fn mix32(v: u32) -> u32 {
     var h = v;

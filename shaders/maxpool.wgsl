@@ -14,10 +14,6 @@ struct Params {
 @group(0) @binding(4) var<storage, read> dy: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
 
-fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-    return gid.x + gid.y * nwg.x * 64u;
-}
-
 // One invocation per output. Windows are scanned in row-major order with a strict >, so
 // ties go to the first maximum, as in PyTorch. Padding (wrapped-around unsigned
 // positions) is skipped: it acts as −∞.

@@ -11,10 +11,6 @@ struct Params { len: u32, scale: f32, period: u32, pad: u32 }
 @group(0) @binding(3) var<storage, read_write> sq: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dpred: array<f32>;
 
-fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-    return gid.x + gid.y * nwg.x * 64u;
-}
-
 @compute @workgroup_size(64)
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);

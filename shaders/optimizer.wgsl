@@ -14,10 +14,6 @@ struct Params { len: u32, a: f32, b: f32, eps: f32, weight_decay: f32, nesterov:
 // Adam's bias corrections for this step: 1 − β1^t and 1 − β2^t, written by the host.
 @group(0) @binding(6) var<storage, read> corrections: array<f32>;
 
-fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-    return gid.x + gid.y * nwg.x * 64u;
-}
-
 // d = g + λ·w
 @compute @workgroup_size(64)
 fn decay(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

@@ -14,7 +14,7 @@ struct Params { len: u32, stride: u32, probes: u32, relu: u32 }
 
 @compute @workgroup_size(64)
 fn perturb(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 64u;
+    let i = index(gid, nwg);
     if (i >= p.len) {
         return;
     }
@@ -34,7 +34,7 @@ fn perturb(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
 
 @compute @workgroup_size(64)
 fn combine(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 64u;
+    let i = index(gid, nwg);
     if (i >= p.len) {
         return;
     }

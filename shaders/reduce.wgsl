@@ -67,7 +67,7 @@ fn dot(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec
 // Backward of s = alpha·Σx (y unused) or of s = alpha·x·y (d/dx): dx = g[0]·alpha·(1 or y).
 @compute @workgroup_size(64)
 fn sum_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 64u;
+    let i = index(gid, nwg);
     if (i < p.len) {
         dx[i] = g[0] * p.alpha;
     }
@@ -75,7 +75,7 @@ fn sum_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 
 @compute @workgroup_size(64)
 fn dot_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 64u;
+    let i = index(gid, nwg);
     if (i < p.len) {
         dx[i] = g[0] * p.alpha * y[i];
     }

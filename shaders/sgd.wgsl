@@ -11,7 +11,7 @@ struct Params { len: u32 }
 
 @compute @workgroup_size(64)
 fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 64u;
+    let i = index(gid, nwg);
     if (i < p.len) {
         w[i] -= lr[0] * g[i];
     }

@@ -8,25 +8,81 @@ use wgpu::util::DeviceExt;
 
 use super::{Gpu, GpuError, Tensor};
 
-/// A WGSL source file of `shaders/`, embedded at compile time.
+/// A WGSL file of `shaders/` as compiled: `shaders/prelude.wgsl`, any shared parts, then the
+/// file itself, concatenated at compile time.
 #[derive(Clone, Copy, Debug)]
 pub struct Shader {
+    /// The file under `shaders/` without `.wgsl`: `"matmul"`, `"conv/im2col"`.
     pub name: &'static str,
     pub source: &'static str,
+    /// The files in `source`, in order: (name under `shaders/`, text).
+    pub parts: &'static [(&'static str, &'static str)],
 }
 
-/// `shader!("matmul")` embeds `shaders/matmul.wgsl`.
+impl Shader {
+    /// The file and line of line `line` (1-based) of `source`.
+    pub fn locate(&self, line: usize) -> (&'static str, usize) {
+        let mut first = 1;
+        for &(name, text) in self.parts {
+            let lines = text.lines().count();
+            if line < first + lines {
+                return (name, line + 1 - first);
+            }
+            first += lines;
+        }
+        (self.name, line)
+    }
+
+    /// The naga module, validated.
+    pub fn validate(&self) -> Result<(naga::Module, naga::valid::ModuleInfo), GpuError> {
+        let source = self.source;
+        let module = naga::front::wgsl::parse_str(source)
+            .map_err(|e| self.error(e.emit_to_string(source), e.location(source)))?;
+        let info = naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::all(),
+        )
+        .validate(&module)
+        .map_err(|e| self.error(e.emit_to_string(source), e.location(source)))?;
+        Ok((module, info))
+    }
+
+    /// naga's report of an error at `location`, with the file and line it points to.
+    fn error(&self, report: String, location: Option<naga::SourceLocation>) -> GpuError {
+        let at = location.map_or(String::new(), |l| {
+            let (file, line) = self.locate(l.line_number as usize);
+            format!(" (shaders/{file}.wgsl:{line})")
+        });
+        GpuError::Shader(format!("{}{at}: {report}", self.name))
+    }
+}
+
+/// `shader!("matmul")` embeds the prelude and `shaders/matmul.wgsl`;
+/// `shader!("conv/direct3x3" with "conv/direct3x3_window")` puts a shared part between them.
 #[macro_export]
 macro_rules! shader {
-    ($name:literal) => {
+    ($name:literal $(with $part:literal)*) => {
         $crate::gpu::Shader {
             name: $name,
-            source: include_str!(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/shaders/",
-                $name,
-                ".wgsl"
-            )),
+            source: concat!(
+                include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/prelude.wgsl")),
+                $(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/", $part, ".wgsl")),)*
+                include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/", $name, ".wgsl")),
+            ),
+            parts: &[
+                (
+                    "prelude",
+                    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/prelude.wgsl")),
+                ),
+                $((
+                    $part,
+                    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/", $part, ".wgsl")),
+                ),)*
+                (
+                    $name,
+                    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/", $name, ".wgsl")),
+                ),
+            ],
         }
     };
 }
@@ -52,25 +108,7 @@ fn kernel_cache() -> &'static KernelCache {
 
 /// Bindings of group 0 that `entry` of `module` reads or writes.
 fn used_bindings(shader: &Shader, entry: &str) -> Result<BTreeSet<u32>, GpuError> {
-    let module = naga::front::wgsl::parse_str(shader.source).map_err(|e| {
-        GpuError::Shader(format!(
-            "{}: {}",
-            shader.name,
-            e.emit_to_string(shader.source)
-        ))
-    })?;
-    let info = naga::valid::Validator::new(
-        naga::valid::ValidationFlags::all(),
-        naga::valid::Capabilities::all(),
-    )
-    .validate(&module)
-    .map_err(|e| {
-        GpuError::Shader(format!(
-            "{}: {}",
-            shader.name,
-            e.emit_to_string(shader.source)
-        ))
-    })?;
+    let (module, info) = shader.validate()?;
     let index = module
         .entry_points
         .iter()

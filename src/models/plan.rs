@@ -6,7 +6,7 @@ use super::pool::Pool;
 use super::{Layer, Loss, Net};
 use crate::gpu::{align_elems, Gpu, GpuError, Params, Program, ReadBack, Tensor};
 use crate::ops::batchnorm::{self, BnShape};
-use crate::ops::conv2d::{Conv2d, ConvGrads, ConvShape};
+use crate::ops::conv::{Conv2d, ConvGrads, ConvShape};
 use crate::ops::matmul::{self, Epilogue, Mat};
 use crate::ops::maxpool::{self, PoolShape};
 use crate::ops::{add, avgpool, axpy, bias, dropout, mse, probe, reduce, relu, softmax_xent};

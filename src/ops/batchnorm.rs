@@ -3,13 +3,33 @@
 //! and the training-mode gradient. Per-channel statistics are reduced by one workgroup per
 //! channel in a fixed order, so every result is deterministic.
 
-use super::{grid_1d, grid_groups, u};
+use super::{bind, grid_1d, grid_groups, u, QUADS};
 use crate::gpu::{Gpu, GpuError, Program, Tensor};
 use crate::shader;
 
-/// Vec4s each invocation of the vec4 elementwise kernels steps through (`QUADS` in
-/// `shaders/batchnorm.wgsl`).
-const QUADS: usize = 4;
+/// Binding slots (binding − 1) of `shaders/batchnorm.wgsl`.
+const X: usize = 0;
+const GAMMA: usize = 1;
+const BETA: usize = 2;
+const Y: usize = 3;
+const SAVED: usize = 4;
+const RUNNING_MEAN: usize = 5;
+const RUNNING_VAR: usize = 6;
+const DZ: usize = 7;
+const DX: usize = 8;
+const DGAMMA: usize = 9;
+const DBETA: usize = 10;
+const SUMS: usize = 11;
+const X4: usize = 12;
+const Y4: usize = 13;
+const DZ4: usize = 14;
+const DX4: usize = 15;
+const SLOTS: usize = 16;
+
+/// [`bind`] for this shader's slots.
+fn bindings<'a>(gpu: &'a Gpu, used: &[(usize, &'a Tensor)]) -> [&'a Tensor; SLOTS] {
+    bind(gpu, used)
+}
 
 /// PyTorch's default `eps`.
 pub const BN_EPS: f32 = 1e-5;
@@ -153,12 +173,32 @@ pub fn forward_train(
         gpu,
         &k,
         &p,
-        &[x, d, d, d, saved, rm, rv, d, d, d, d, d, x],
+        &bindings(
+            gpu,
+            &[
+                (X, x),
+                (SAVED, saved),
+                (RUNNING_MEAN, rm),
+                (RUNNING_VAR, rv),
+                (X4, x),
+            ],
+        ),
         grid_groups(gpu, c),
     )?;
     let (entry, groups) = s.elementwise(gpu, "normalize_batch");
     let k = gpu.kernel(&shader, &entry, &[])?;
-    let t = [x, gamma, beta, y, saved, d, d, d, d, d, d, d, x, y];
+    let t = bindings(
+        gpu,
+        &[
+            (X, x),
+            (GAMMA, gamma),
+            (BETA, beta),
+            (Y, y),
+            (SAVED, saved),
+            (X4, x),
+            (Y4, y),
+        ],
+    );
     prog.dispatch(gpu, &k, &p, &t, groups)
 }
 
@@ -186,10 +226,20 @@ pub fn forward_eval(
     s.check("running variance", running_var, c);
     let (entry, groups) = s.elementwise(gpu, "normalize_running");
     let k = gpu.kernel(&shader!("batchnorm"), &entry, &[])?;
-    let d = gpu.dummy();
     let p = s.params(relu, false, false, false);
-    let (rm, rv) = (running_mean, running_var);
-    let t = [x, gamma, beta, y, d, rm, rv, d, d, d, d, d, x, y];
+    let t = bindings(
+        gpu,
+        &[
+            (X, x),
+            (GAMMA, gamma),
+            (BETA, beta),
+            (Y, y),
+            (RUNNING_MEAN, running_mean),
+            (RUNNING_VAR, running_var),
+            (X4, x),
+            (Y4, y),
+        ],
+    );
     prog.dispatch(gpu, &k, &p, &t, groups)
 }
 
@@ -220,38 +270,46 @@ pub fn backward(
     s.check("saved statistics", saved, 2 * c);
     s.check("gamma gradient", dgamma.0, c);
     s.check("beta gradient", dbeta.0, c);
-    let d = gpu.dummy();
     let shader = shader!("batchnorm");
     let acc_dx = dx.is_some_and(|(_, a)| a);
     let p = s.params(false, acc_dx, dgamma.1, dbeta.1);
+    // param_grads and channel_sums bind the same tensors; channel_sums also writes `sums`
+    // for input_grad.
+    let param_sums = [
+        (X, x),
+        (SAVED, saved),
+        (DZ, dz),
+        (DGAMMA, dgamma.0),
+        (DBETA, dbeta.0),
+        (X4, x),
+        (DZ4, dz),
+    ];
     let Some((dx, _)) = dx else {
         let k = gpu.kernel(&shader, "param_grads", &[])?;
-        return prog.dispatch(
-            gpu,
-            &k,
-            &p,
-            &[
-                x, d, d, d, saved, d, d, dz, d, dgamma.0, dbeta.0, d, x, d, dz,
-            ],
-            grid_groups(gpu, c),
-        );
+        let t = bindings(gpu, &param_sums);
+        return prog.dispatch(gpu, &k, &p, &t, grid_groups(gpu, c));
     };
     s.check("input gradient", dx, s.tensor_len());
     let sums = gpu.zeros("batch_norm gradient sums", &[2 * c])?;
     let k = gpu.kernel(&shader, "channel_sums", &[])?;
-    prog.dispatch(
-        gpu,
-        &k,
-        &p,
-        &[
-            x, d, d, d, saved, d, d, dz, d, dgamma.0, dbeta.0, &sums, x, d, dz,
-        ],
-        grid_groups(gpu, c),
-    )?;
+    let mut t = bindings(gpu, &param_sums);
+    t[SUMS] = &sums;
+    prog.dispatch(gpu, &k, &p, &t, grid_groups(gpu, c))?;
     let (entry, groups) = s.elementwise(gpu, "input_grad");
     let k = gpu.kernel(&shader, &entry, &[])?;
-    let t = [
-        x, gamma, d, d, saved, d, d, dz, dx, d, d, &sums, x, d, dz, dx,
-    ];
+    let t = bindings(
+        gpu,
+        &[
+            (X, x),
+            (GAMMA, gamma),
+            (SAVED, saved),
+            (DZ, dz),
+            (DX, dx),
+            (SUMS, &sums),
+            (X4, x),
+            (DZ4, dz),
+            (DX4, dx),
+        ],
+    );
     prog.dispatch(gpu, &k, &p, &t, groups)
 }

@@ -1,6 +1,6 @@
 //! Batched strided matrix product with fused bias and ReLU, and its backward.
 
-use super::{grid_1d, u};
+use super::{bind, grid_1d, u};
 use crate::gpu::{Gpu, GpuError, Program, Tensor};
 use crate::shader;
 
@@ -96,6 +96,16 @@ const ACCUMULATE: u32 = 4;
 const SHARED_A: u32 = 8;
 const SHARED_B: u32 = 16;
 const BIAS_BY_ROW: u32 = 32;
+
+/// Binding slots (binding − 1) of `shaders/matmul.wgsl`.
+const A: usize = 0;
+const B: usize = 1;
+const C: usize = 2;
+const BIAS: usize = 3;
+const A4: usize = 4;
+const B4: usize = 5;
+const C4: usize = 6;
+const SLOTS: usize = 7;
 
 /// Whether the subgroup kernel applies: it hard-codes 8-lane subgroups.
 pub fn uses_subgroup_kernel(gpu: &Gpu) -> bool {
@@ -194,14 +204,11 @@ pub fn record_variant(
         };
         let kernel = gpu.kernel(&shader!("matmul"), "mm_tiled", &[])?;
         let groups = [n.div_ceil(32), m.div_ceil(32), batch].map(u);
-        let dummy = gpu.dummy();
-        return prog.dispatch(
+        let tensors: [_; SLOTS] = bind(
             gpu,
-            &kernel,
-            &params,
-            &[a.t, b.t, c.t, bias, dummy, dummy, c.t],
-            groups,
+            &[(A, a.t), (B, b.t), (C, c.t), (BIAS, bias), (C4, c.t)],
         );
+        return prog.dispatch(gpu, &kernel, &params, &tensors, groups);
     }
     // Tiles are 8, 16 or 32 rows (the fewest that cover m) by 64 columns: put the longer
     // side along the columns by computing Cᵀ = Bᵀ·Aᵀ when that wastes less padding.
@@ -231,7 +238,6 @@ pub fn record_variant(
     if b.bs == 0 {
         flags |= SHARED_B;
     }
-    let dummy = gpu.dummy();
     // An operand that is row-major along the inner dimension, with k % 4 = 0 and strides
     // in whole vec4s, is read in place (the kernel reads the padding past m or n from the
     // neighbouring data, which lands only in outputs it drops); any other is packed into a
@@ -265,7 +271,7 @@ pub fn record_variant(
             ..Default::default()
         };
         let groups = grid_1d(gpu, rp * cp / 4, items);
-        let tensors = [src.t, dummy, dummy, dummy, dummy, dummy, &dst];
+        let tensors: [_; SLOTS] = bind(gpu, &[(A, src.t), (C4, &dst)]);
         prog.dispatch(gpu, &pack, &params, &tensors, groups)?;
         packed.push((dst, [0, cp / 4, 0, rp * cp / 4]));
     }
@@ -291,13 +297,11 @@ pub fn record_variant(
     };
     let kernel = gpu.kernel(&shader!("matmul"), entry, &[])?;
     let groups = [np / 64, mp / rows, batch].map(u);
-    prog.dispatch(
+    let tensors: [_; SLOTS] = bind(
         gpu,
-        &kernel,
-        &params,
-        &[dummy, dummy, c.t, bias, pa, pb, c.t],
-        groups,
-    )
+        &[(C, c.t), (BIAS, bias), (A4, pa), (B4, pb), (C4, c.t)],
+    );
+    prog.dispatch(gpu, &kernel, &params, &tensors, groups)
 }
 
 /// Records the gradients of `C = A · B` given `dC`: `dA (+)= dC · Bᵀ` and

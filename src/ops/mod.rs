@@ -1,13 +1,13 @@
 //! Tensor operations: each file records its forward kernels and its backward kernels
-//! into a [`crate::gpu::Program`]; the WGSL lives in `shaders/` under the same name.
+//! into a [`crate::gpu::Program`]; the WGSL lives in `shaders/` under the same name, after
+//! `shaders/prelude.wgsl` (see [`crate::shader`]).
 
 pub mod add;
 pub mod avgpool;
 pub mod axpy;
 pub mod batchnorm;
 pub mod bias;
-pub mod conv2d;
-pub mod conv3x3;
+pub mod conv;
 pub mod dropout;
 pub mod matmul;
 pub mod maxpool;
@@ -19,14 +19,37 @@ pub mod relu;
 pub mod sgd;
 pub mod softmax_xent;
 
-use crate::gpu::Gpu;
+use crate::gpu::{Gpu, Shader, Tensor};
+use crate::shader;
+
+/// Every shader the ops compile, for the test that validates them all.
+pub const SHADERS: &[Shader] = &[
+    shader!("add"),
+    shader!("avgpool"),
+    shader!("axpy"),
+    shader!("batchnorm"),
+    shader!("bias"),
+    conv::direct3x3::SHADER,
+    conv::direct3x3_grad::SHADER,
+    conv::im2col::SHADER,
+    shader!("dropout"),
+    shader!("matmul"),
+    shader!("maxpool"),
+    shader!("mse"),
+    shader!("optimizer"),
+    shader!("probe"),
+    shader!("reduce"),
+    shader!("relu"),
+    shader!("sgd"),
+    shader!("softmax_xent"),
+];
 
 /// Converts a size or offset for a kernel's u32 parameters.
 pub(crate) fn u(x: usize) -> u32 {
     u32::try_from(x).expect("tensor index exceeds u32")
 }
 
-/// Vec4s each invocation of the elementwise vec4 kernels handles (`QUADS` in their shaders).
+/// Vec4s each invocation of the vec4 kernels handles (`QUADS` in `shaders/prelude.wgsl`).
 pub(crate) const QUADS: usize = 4;
 
 /// A 1-D grid of `n` invocations in workgroups of 64, folded into y past the x limit;
@@ -46,4 +69,17 @@ pub(crate) fn grid_groups(gpu: &Gpu, n: usize) -> [u32; 3] {
     let max_x = gpu.limits.max_compute_workgroups_per_dimension as usize;
     let x = n.min(max_x);
     [u(x), u(n.div_ceil(x)), 1]
+}
+
+/// Tensors for [`crate::gpu::Program::dispatch`] by binding slot (binding − 1): `used` in
+/// their slots, the dummy elsewhere (entry points bind only what they use).
+pub(crate) fn bind<'a, const N: usize>(
+    gpu: &'a Gpu,
+    used: &[(usize, &'a Tensor)],
+) -> [&'a Tensor; N] {
+    let mut t = [gpu.dummy(); N];
+    for &(slot, tensor) in used {
+        t[slot] = tensor;
+    }
+    t
 }

@@ -120,7 +120,7 @@ fn bench_kernels_times_every_dispatch_of_a_step() {
     let count: u64 = kernels.iter().map(|k| k[1].as_u64().unwrap()).sum();
     assert_eq!(count as usize, every.len());
     let labels: Vec<&str> = kernels.iter().map(|k| k[0].as_str().unwrap()).collect();
-    for expected in ["conv2d::im2col", "maxpool::forward", "sgd::step"] {
+    for expected in ["conv/im2col::im2col", "maxpool::forward", "sgd::step"] {
         assert!(labels.contains(&expected), "{expected} missing: {labels:?}");
     }
     let phases: Vec<&str> = every.iter().map(|d| d[0].as_str().unwrap()).collect();

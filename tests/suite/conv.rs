@@ -6,8 +6,7 @@ use std::time::Instant;
 
 use crate::common::{assert_close, f32s, gpu, random, rng};
 use etaprobe::gpu::{Gpu, GpuError, ParamLayout, Params, Program, Tensor};
-use etaprobe::ops::conv2d::{Conv2d, ConvGrads, ConvShape, ForwardPath};
-use etaprobe::ops::conv3x3;
+use etaprobe::ops::conv::{direct3x3, Conv2d, ConvGrads, ConvShape, ForwardPath};
 use etaprobe::ops::matmul::{self, Epilogue, Mat, Variant};
 use etaprobe::ops::maxpool::{self, PoolShape};
 use etaprobe::ops::{bias, relu, softmax_xent};
@@ -48,7 +47,7 @@ fn variants(gpu: &Gpu) -> Vec<Variant> {
 fn paths(gpu: &Gpu, s: &ConvShape) -> Vec<(Variant, ForwardPath)> {
     let mut all = Vec::new();
     for v in variants(gpu) {
-        if v == Variant::Subgroup8 && conv3x3::applies(gpu, s) {
+        if v == Variant::Subgroup8 && direct3x3::applies(gpu, s) {
             all.push((v, ForwardPath::Direct));
         }
         all.extend([(v, ForwardPath::PerImage), (v, ForwardPath::Folded)]);

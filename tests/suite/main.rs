@@ -23,3 +23,4 @@ mod schedules;
 mod shaders;
 mod train_cli;
 mod train_step;
+mod unrolled;

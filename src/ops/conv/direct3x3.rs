@@ -1,40 +1,52 @@
 //! 3×3 convolutions with stride 1 and padding 1 (ResNet's), read straight from the NCHW
-//! input on 8-lane subgroups, with no im2col patches: the forward pass, the input gradient
-//! as the convolution of dY with the flipped weights, and the weight gradient.
-//! [`super::conv2d::Conv2d`] picks this path where [`applies`].
+//! input on 8-lane subgroups, with no im2col patches: the forward pass, and the input
+//! gradient as the convolution of dY with the flipped weights (`shaders/conv/direct3x3.wgsl`).
+//! [`super::Conv2d`] picks this path where [`applies`]; [`super::direct3x3_grad`] computes
+//! the weight gradient on the same windows.
 
-use super::conv2d::ConvShape;
-use super::{grid_1d, u};
-use crate::gpu::{Gpu, GpuError, Program, Tensor};
+use super::ConvShape;
+use crate::gpu::{Gpu, GpuError, Program, Shader, Tensor};
+use crate::ops::{bind, grid_1d, u};
 use crate::shader;
 
+pub(crate) const SHADER: Shader = shader!("conv/direct3x3" with "conv/direct3x3_window");
+
+/// `Params` of `shaders/conv/direct3x3_window.wgsl`, shared with the weight gradient.
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    channels: u32,
-    height: u32,
-    width: u32,
-    pixels: u32,
-    cols: u32,
-    out_channels: u32,
-    taps_rs: u32,
-    flags: u32,
-    chunk_steps: u32,
-    chunks: u32,
-    pad: [u32; 2],
+pub(super) struct Params {
+    pub(super) channels: u32,
+    pub(super) height: u32,
+    pub(super) width: u32,
+    pub(super) pixels: u32,
+    pub(super) cols: u32,
+    pub(super) out_channels: u32,
+    pub(super) taps_rs: u32,
+    pub(super) flags: u32,
+    pub(super) chunk_steps: u32,
+    pub(super) chunks: u32,
+    pub(super) pad: [u32; 2],
 }
 
 const HAS_BIAS: u32 = 1;
 const RELU: u32 = 2;
-const ACCUMULATE: u32 = 4;
-const FLIP: u32 = 8;
+pub(super) const ACCUMULATE: u32 = 4;
+
+/// Binding slots (binding − 1) of `shaders/conv/direct3x3.wgsl`.
+const X4: usize = 0;
+const W: usize = 1;
+const TAPS_OUT: usize = 2;
+const TAPS: usize = 3;
+const BIAS: usize = 4;
+const Y4: usize = 5;
+const SLOTS: usize = 6;
 
 /// Columns (pixels over the batch) of one subgroup's tile.
 const TILE_COLS: usize = 64;
 /// Output channels × channels of one subgroup's share of the weight gradient, and the
 /// columns it takes per step.
-const GRAD_TILE: (usize, usize) = (8, 4);
-const GRAD_STEP: usize = 32;
+pub(super) const GRAD_TILE: (usize, usize) = (8, 4);
+pub(super) const GRAD_STEP: usize = 32;
 
 /// How `w` holds the convolution's weights.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,20 +101,18 @@ pub fn record(
         (bias.is_some(), HAS_BIAS),
         (relu, RELU),
         (accumulate, ACCUMULATE),
-        (weights == Weights::FlippedOf, FLIP),
     ] {
         if on {
             flags |= flag;
         }
     }
     let params = Params { flags, ..params(s) };
-    let shader = shader!("conv3x3");
-    let dummy = gpu.dummy();
     // One vec4 per (output channel, channel, kernel row); shared by all layers, each
     // laying out its own just before its product reads it.
     let taps = gpu.scratch("conv3x3 taps", 4 * out * 3 * s.in_channels)?;
-    let lay = gpu.kernel(&shader, "lay_taps", &[])?;
-    let tensors = [dummy, w, &taps, dummy, dummy, dummy];
+    let flip = f64::from(u8::from(weights == Weights::FlippedOf));
+    let lay = gpu.kernel(&SHADER, "lay_taps", &[("FLIP", flip)])?;
+    let tensors: [_; SLOTS] = bind(gpu, &[(W, w), (TAPS_OUT, &taps)]);
     let groups = grid_1d(gpu, out * 3 * s.in_channels, 1);
     prog.dispatch(gpu, &lay, &params, &tensors, groups)?;
 
@@ -111,9 +121,9 @@ pub fn record(
     } else {
         ("conv3x3_r32", 32)
     };
-    let kernel = gpu.kernel(&shader, entry, &[])?;
-    let bias = bias.unwrap_or(dummy);
-    let tensors = [x, dummy, dummy, &taps, bias, y];
+    let kernel = gpu.kernel(&SHADER, entry, &[])?;
+    let bias = bias.unwrap_or(gpu.dummy());
+    let tensors: [_; SLOTS] = bind(gpu, &[(X4, x), (TAPS, &taps), (BIAS, bias), (Y4, y)]);
     let groups = [
         (s.batch * s.pixels()).div_ceil(TILE_COLS),
         out.div_ceil(rows),
@@ -123,7 +133,7 @@ pub fn record(
     prog.dispatch(gpu, &kernel, &params, &tensors, groups)
 }
 
-fn params(s: &ConvShape) -> Params {
+pub(super) fn params(s: &ConvShape) -> Params {
     Params {
         channels: u(s.in_channels),
         height: u(s.height),
@@ -134,62 +144,4 @@ fn params(s: &ConvShape) -> Params {
         taps_rs: u(3 * s.in_channels),
         ..Default::default()
     }
-}
-
-/// How the weight gradient splits the columns: (steps of [`GRAD_STEP`] columns per chunk,
-/// chunks). Enough chunks for ~256 subgroups in all, at least 8 steps each, and partial
-/// sums of at most 16 Mi elements.
-fn grad_chunks(s: &ConvShape) -> (usize, usize) {
-    let steps = (s.batch * s.pixels()).div_ceil(GRAD_STEP);
-    let tiles = s.out_channels.div_ceil(GRAD_TILE.0) * s.in_channels.div_ceil(GRAD_TILE.1);
-    let want = (256 / tiles)
-        .min(steps.div_ceil(8))
-        .min((16 << 20) / s.weight_len())
-        .max(1);
-    let per_chunk = steps.div_ceil(want);
-    (per_chunk, steps.div_ceil(per_chunk))
-}
-
-/// Records `dw (+)= ∂/∂W Σ dy ⊙ conv(x, W)` for a shape where [`applies`] holds.
-pub fn weight_grad(
-    prog: &mut Program,
-    gpu: &Gpu,
-    s: &ConvShape,
-    x: &Tensor,
-    dy: &Tensor,
-    dw: &Tensor,
-    accumulate: bool,
-) -> Result<(), GpuError> {
-    assert!(applies(gpu, s), "conv3x3 on {s:?}");
-    assert_eq!(x.len(), s.input_len(), "conv3x3 input size");
-    assert_eq!(dy.len(), s.output_len(), "conv3x3 output gradient size");
-    assert_eq!(dw.len(), s.weight_len(), "conv3x3 weight gradient size");
-    let (chunk_steps, chunks) = grad_chunks(s);
-    let params = Params {
-        flags: if accumulate { ACCUMULATE } else { 0 },
-        chunk_steps: u(chunk_steps),
-        chunks: u(chunks),
-        ..params(s)
-    };
-    let shader = shader!("conv3x3");
-    let dummy = gpu.dummy();
-    let parts = gpu.scratch("conv3x3 weight gradient parts", chunks * s.weight_len())?;
-    let kernel = gpu.kernel(&shader, "weight_grad", &[])?;
-    let tensors = [x, dummy, dummy, dummy, dummy, dummy, dy, &parts, dummy];
-    let groups = [
-        s.out_channels.div_ceil(GRAD_TILE.0),
-        s.in_channels.div_ceil(GRAD_TILE.1),
-        chunks,
-    ]
-    .map(u);
-    prog.dispatch(gpu, &kernel, &params, &tensors, groups)?;
-    let sum = gpu.kernel(&shader, "sum_chunks", &[])?;
-    let tensors = [dummy, dummy, dummy, dummy, dummy, dummy, dummy, &parts, dw];
-    prog.dispatch(
-        gpu,
-        &sum,
-        &params,
-        &tensors,
-        grid_1d(gpu, s.weight_len(), 1),
-    )
 }

@@ -46,10 +46,6 @@ struct Params {
 @group(0) @binding(14) var<storage, read> dy4: array<vec4<f32>>;
 @group(0) @binding(15) var<storage, read_write> y4: array<vec4<f32>>;
 
-fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-    return gid.x + gid.y * nwg.x * 64u;
-}
-
 // Column n's (image, output row, output column).
 fn pixel_of(n: u32) -> vec3<u32> {
     let b = n / p.pixels;
@@ -361,8 +357,6 @@ fn flip_weights(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 // fold and unfold when pixels % 4 = 0: four columns are four neighbouring pixels of one
 // image, so both sides move vec4s; each invocation steps through QUADS of them in row
 // o = gid.z (lavapipe pays per invocation).
-const QUADS: u32 = 4u;
-
 @compute @workgroup_size(64)
 fn fold4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let row_quads = p.col_stride / 4u;

@@ -1,0 +1,289 @@
+//! The kernels with hand-unrolled accumulators (lavapipe keeps a dynamically indexed
+//! accumulator array in memory) come from the generators below. Each sits in its shader
+//! between a line `// unrolled: <generator> <entry point> <sizes>` and `// end unrolled`;
+//! the test regenerates every such region and compares. After changing a generator, run
+//! `ETAPROBE_BLESS=1 cargo test --test suite unrolled` to rewrite the regions.
+
+use std::fmt::Write;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+const BEGIN: &str = "// unrolled: ";
+const END: &str = "// end unrolled";
+
+/// `mm_sg8` of matmul.wgsl for tiles of `rows` (8, 16 or 32) rows by 64 columns: A's rows
+/// broadcast from the lanes, each lane's 2 × 4 columns of B loaded per 4 k.
+fn matmul_sg8(entry: &str, rows: usize) -> String {
+    let mut s = String::new();
+    let w = &mut s;
+    wl(w, "@compute @workgroup_size(8)");
+    wl(w, &format!("fn {entry}(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {{"));
+    wl(w, "    let batch = wg.z;");
+    wl(w, "    let k4 = p.kp / 4u;");
+    wl(w, "    // Row stride of B in vec4s.");
+    wl(w, "    let n4 = p.b_rs;");
+    wl(w, &format!("    let r0 = wg.y * {rows}u;"));
+    wl(
+        w,
+        "    // This lane owns columns 4·c4 .. 4·c4+3 and the same 32 columns further right.",
+    );
+    wl(w, "    let c4 = wg.x * 16u + lane;");
+    wl(
+        w,
+        "    let a_base = p.a_off + select(batch, 0u, (p.flags & SHARED_A) != 0u) * p.a_bs;",
+    );
+    wl(
+        w,
+        "    let b_base = p.b_off + select(batch, 0u, (p.flags & SHARED_B) != 0u) * p.b_bs;",
+    );
+    declare_pairs(w, rows, "    ");
+    wl(w, "    for (var k = 0u; k < k4; k++) {");
+    let q = rows / 8;
+    wl(
+        w,
+        &format!("        // Rows r0 + 8q + lane (q < {q}), k-values 4k .. 4k+3."),
+    );
+    wl(w, "        let a0 = a4[a_base + (r0 + lane) * p.a_rs + k];");
+    for i in 1..q {
+        wl(
+            w,
+            &format!(
+                "        let a{i} = a4[a_base + (r0 + {}u + lane) * p.a_rs + k];",
+                8 * i
+            ),
+        );
+    }
+    wl(w, "        let row = b_base + 4u * k * n4 + c4;");
+    wl(w, "        let b00 = b4[row];");
+    wl(w, "        let b01 = b4[row + 8u];");
+    for j in 1..4 {
+        wl(w, &format!("        let b{j}0 = b4[row + {j}u * n4];"));
+        wl(w, &format!("        let b{j}1 = b4[row + {j}u * n4 + 8u];"));
+    }
+    for r in 0..rows {
+        wl(
+            w,
+            &format!(
+                "        let x{r} = subgroupBroadcast(a{}, {}u);",
+                r / 8,
+                r % 8
+            ),
+        );
+        for h in 0..2 {
+            wl(w, &format!("        acc{r}_{h} += x{r}.x * b0{h} + x{r}.y * b1{h} + x{r}.z * b2{h} + x{r}.w * b3{h};"));
+        }
+    }
+    wl(w, "    }");
+    wl(w, "    let col0 = 4u * c4;");
+    for r in 0..rows {
+        wl(w, &format!("    store4(batch, r0 + {r}u, col0, acc{r}_0);"));
+        wl(
+            w,
+            &format!("    store4(batch, r0 + {r}u, col0 + 32u, acc{r}_1);"),
+        );
+    }
+    wl(w, "}");
+    s
+}
+
+/// The forward pass of conv/direct3x3.wgsl for tiles of `rows` (16 or 32) output channels
+/// by 64 columns: the taps of 8 channels per broadcast vec4, each lane's two windows.
+fn direct3x3(entry: &str, rows: usize) -> String {
+    let mut s = String::new();
+    let w = &mut s;
+    wl(w, "@compute @workgroup_size(8)");
+    wl(w, &format!("fn {entry}(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {{"));
+    wl(w, &format!("    let r0 = wg.y * {rows}u;"));
+    wl(w, "    let s0 = source(wg.x * 64u + 4u * lane);");
+    wl(w, "    let s1 = source(wg.x * 64u + 32u + 4u * lane);");
+    declare_pairs(w, rows, "    ");
+    wl(w, "    for (var c = 0u; c < p.channels; c++) {");
+    wl(w, "        for (var ky = 0u; ky < 3u; ky++) {");
+    wl(
+        w,
+        "            // Rows r0 + 8q + lane: the weights of kernel row ky of channel c.",
+    );
+    wl(w, "            let kk = c * 3u + ky;");
+    for i in 0..rows / 8 {
+        wl(
+            w,
+            &format!(
+                "            let a{i} = taps[(r0 + {}u + lane) * p.taps_rs + kk];",
+                8 * i
+            ),
+        );
+    }
+    wl(w, "            let t0 = window(s0, c, ky);");
+    wl(w, "            let t1 = window(s1, c, ky);");
+    for r in 0..rows {
+        wl(
+            w,
+            &format!(
+                "            let x{r} = subgroupBroadcast(a{}, {}u);",
+                r / 8,
+                r % 8
+            ),
+        );
+        for h in 0..2 {
+            wl(w, &format!("            acc{r}_{h} += x{r}.x * t{h}.left + x{r}.y * t{h}.mid + x{r}.z * t{h}.right;"));
+        }
+    }
+    wl(w, "        }");
+    wl(w, "    }");
+    for r in 0..rows {
+        wl(w, &format!("    store(s0, r0 + {r}u, acc{r}_0);"));
+        wl(w, &format!("    store(s1, r0 + {r}u, acc{r}_1);"));
+    }
+    wl(w, "}");
+    s
+}
+
+/// The weight gradient of conv/direct3x3_grad.wgsl for `outs` output channels × `channels`
+/// channels per subgroup: three taps (a vec3) per (output channel, channel, kernel row).
+fn direct3x3_grad(entry: &str, outs: usize, channels: usize) -> String {
+    let mut s = String::new();
+    let w = &mut s;
+    let taps = |o: usize, c: usize, ky: usize| format!("acc{o}_{c}_{ky}");
+    wl(w, "@compute @workgroup_size(8)");
+    wl(w, &format!("fn {entry}(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {{"));
+    wl(w, &format!("    let o0 = wg.x * {outs}u;"));
+    wl(w, &format!("    let c0 = wg.y * {channels}u;"));
+    wl(w, "    let chunk = wg.z;");
+    wl(w, "    let steps = (p.cols + 31u) / 32u;");
+    wl(w, "    let first = chunk * p.chunk_steps;");
+    wl(w, "    let last = min(first + p.chunk_steps, steps);");
+    for o in 0..outs {
+        for c in 0..channels {
+            for ky in 0..3 {
+                wl(w, &format!("    var {} = vec3(0.0);", taps(o, c, ky)));
+            }
+        }
+    }
+    wl(w, "    for (var t = first; t < last; t++) {");
+    wl(w, "        let s = source(32u * t + 4u * lane);");
+    for o in 0..outs {
+        wl(w, &format!("        let d{o} = grad_out(s, o0 + {o}u);"));
+    }
+    for c in 0..channels {
+        for ky in 0..3 {
+            wl(
+                w,
+                &format!("        let w{c}_{ky} = window(s, c0 + {c}u, {ky}u);"),
+            );
+            for o in 0..outs {
+                wl(
+                    w,
+                    &format!("        {} += taps_dot(d{o}, w{c}_{ky});", taps(o, c, ky)),
+                );
+            }
+        }
+    }
+    wl(w, "    }");
+    for o in 0..outs {
+        for c in 0..channels {
+            for ky in 0..3 {
+                let acc = taps(o, c, ky);
+                wl(
+                    w,
+                    &format!("    store_part(chunk, o0 + {o}u, c0 + {c}u, {ky}u, lane, {acc});"),
+                );
+            }
+        }
+    }
+    wl(w, "}");
+    s
+}
+
+/// `var accR_H = vec4(0.0);` for `rows` rows of two column halves.
+fn declare_pairs(w: &mut String, rows: usize, indent: &str) {
+    for r in 0..rows {
+        for h in 0..2 {
+            wl(w, &format!("{indent}var acc{r}_{h} = vec4(0.0);"));
+        }
+    }
+}
+
+fn wl(w: &mut String, line: &str) {
+    writeln!(w, "{line}").unwrap();
+}
+
+/// The region a `// unrolled:` line asks for.
+fn generate(spec: &str) -> Result<String, String> {
+    let words: Vec<&str> = spec.split_whitespace().collect();
+    let size = |i: usize| -> Result<usize, String> {
+        words
+            .get(i)
+            .and_then(|w| w.parse().ok())
+            .ok_or_else(|| format!("`{spec}`: size {i} missing"))
+    };
+    match words.as_slice() {
+        ["matmul_sg8", entry, _] => Ok(matmul_sg8(entry, size(2)?)),
+        ["direct3x3", entry, _] => Ok(direct3x3(entry, size(2)?)),
+        ["direct3x3_grad", entry, _, _] => Ok(direct3x3_grad(entry, size(2)?, size(3)?)),
+        _ => Err(format!("unknown generator `{spec}`")),
+    }
+}
+
+/// The file with every unrolled region regenerated, and how many there are.
+fn regenerate(path: &Path, text: &str) -> (String, usize) {
+    let mut out = String::new();
+    let mut lines = text.split_inclusive('\n');
+    let mut regions = 0;
+    while let Some(line) = lines.next() {
+        out.push_str(line);
+        let Some(spec) = line.trim_end().strip_prefix(BEGIN) else {
+            continue;
+        };
+        let body = generate(spec).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        out.push_str(&body);
+        regions += 1;
+        let end = lines
+            .by_ref()
+            .find(|l| l.trim_end() == END)
+            .unwrap_or_else(|| panic!("{}: `{spec}` has no `{END}`", path.display()));
+        out.push_str(end);
+    }
+    (out, regions)
+}
+
+fn wgsl_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            wgsl_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "wgsl") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn unrolled_kernels_match_their_generators() {
+    let bless = std::env::var_os("ETAPROBE_BLESS").is_some();
+    let mut files = Vec::new();
+    wgsl_files(
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders")),
+        &mut files,
+    );
+    let mut regions = 0;
+    let mut stale = Vec::new();
+    for path in files {
+        let text = fs::read_to_string(&path).unwrap();
+        let (fresh, n) = regenerate(&path, &text);
+        regions += n;
+        if fresh != text {
+            if bless {
+                fs::write(&path, fresh).unwrap();
+            } else {
+                stale.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "unrolled kernels differ from their generators in {stale:?}; \
+         run `ETAPROBE_BLESS=1 cargo test --test suite unrolled` to rewrite them"
+    );
+    // matmul's three tile heights, the two forward tiles and the weight gradient.
+    assert_eq!(regions, 6, "unrolled regions found");
+}
