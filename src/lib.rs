@@ -7,7 +7,6 @@ pub mod data;
 pub mod gpu;
 pub mod models;
 pub mod ops;
-pub mod reference;
 pub mod report;
 pub mod schedule;
 pub mod train;
