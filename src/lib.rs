@@ -8,7 +8,6 @@ pub mod gpu;
 pub mod models;
 pub mod ops;
 pub mod optim;
-pub mod reference;
 pub mod report;
 pub mod rundir;
 pub mod schedule;

@@ -36,7 +36,7 @@ fn params(len: usize, p: f32, accumulate: bool) -> Params {
 /// is a `[2]` u32 tensor (seed, step) the host rewrites every step, so recorded programs
 /// stay valid — keeping an element when the top 24 bits of its hash, as a uniform in
 /// [0, 1), are at least `p` (probability 1 − p); `mask = 1/(1 − p)` where kept, 0
-/// elsewhere, and `y = x·mask`. [`crate::reference::dropout_mask`] draws the same mask.
+/// elsewhere, and `y = x·mask`. The tests' f64 reference draws the same mask on the CPU.
 pub fn forward_train(
     prog: &mut Program,
     gpu: &Gpu,

@@ -1,12 +1,16 @@
-//! Shared helpers of the GPU tests: one device per test binary, seeded random data and
-//! tolerance checks.
+//! Shared helpers of the GPU tests: one device per test binary, seeded random data,
+//! tolerance checks and finite differences.
 #![allow(dead_code)]
+
+pub mod fd;
+pub mod tol;
 
 use std::sync::OnceLock;
 
 use etaprobe::gpu::Gpu;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use tol::Tol;
 
 pub fn gpu() -> &'static Gpu {
     static GPU: OnceLock<Gpu> = OnceLock::new();
@@ -32,7 +36,8 @@ pub fn f32s(x: &[f64]) -> Vec<f32> {
 }
 
 /// Asserts |got − want| ≤ abs + rel·|want| element-wise.
-pub fn assert_close(got: &[f32], want: &[f64], abs: f64, rel: f64, what: &str) {
+pub fn assert_close(got: &[f32], want: &[f64], tol: Tol, what: &str) {
+    let Tol { abs, rel } = tol;
     assert_eq!(got.len(), want.len(), "{what}: length");
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
         let err = (g as f64 - w).abs();

@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use etaprobe::train::checkpoint::{
+use etaprobe::rundir::checkpoint::{
     load, load_metadata, save, CheckpointError, TrainingMeta, META_FORMAT, META_LR,
 };
-use etaprobe::train::metrics::write_atomic_with;
+use etaprobe::rundir::write_atomic_with;
 
 /// A LeNet-like state dict in PyTorch's names and layouts, with awkward values.
 fn tensors() -> Vec<(String, Vec<usize>, Vec<f32>)> {

@@ -4,21 +4,20 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../reference/mod.rs"]
+mod reference;
 
 mod checkpoint;
 mod cli;
-mod conv;
 mod data_download;
 mod data_loader;
 mod data_readers;
 mod data_real;
-mod gradients;
-mod kernels;
-mod optimizers;
+mod lenet;
+mod ops;
 mod report;
 mod resnet;
 mod resnet_cli;
-mod resnet_ops;
 mod schedules;
 mod shaders;
 mod train_cli;

@@ -8,10 +8,11 @@ use etaprobe::report::{
     compare_runs, run_figures, run_label, ACCURACY_PNG, FIGURE_SIZE, LOSS_PNG, LR_PNG,
     WIDE_FIGURE_SIZE,
 };
-use etaprobe::train::metrics::{
+use etaprobe::rundir::{
     format_utc, read_epochs, read_steps, steps_have_probes, utc_now, write_atomic, EpochRecord,
-    EpochWriter, ProbeRecord, RunInfo, StepRecord, StepWriter, EPOCHS_HEADER, STEPS_HEADER,
+    EpochWriter, RunInfo, StepRecord, StepWriter, EPOCHS_HEADER, STEPS_HEADER,
 };
+use etaprobe::schedule::ProbeRecord;
 
 // ---------------------------------------------------------------------------------------
 // Fixtures

@@ -4,11 +4,10 @@
 //! with batch statistics and the step's dropout mask, in one pass or one probe at a time.
 
 use crate::common;
-
-use crate::common::{assert_close, gpu, rng};
+use crate::common::{assert_close, fd, gpu, rng, tol};
+use crate::reference as cpu;
 use etaprobe::gpu::Params;
 use etaprobe::models::{Layer, ModelKind, ModelOptions, Net, Plan, PROBES};
-use etaprobe::reference as cpu;
 use rand::Rng;
 
 const BN_EPS: f64 = 1e-5;
@@ -249,14 +248,18 @@ fn resnet_gradients_match_finite_differences_of_the_f64_graph() {
             MOMENTUM,
         );
         let got = |t: &[f64]| t.iter().map(|&v| v as f32).collect::<Vec<_>>();
-        assert_close(&got(&after[running_mean]), &rm, 1e-5, 1e-4, "running mean");
-        assert_close(&got(&after[running_var]), &rv, 1e-5, 1e-4, "running var");
+        assert_close(
+            &got(&after[running_mean]),
+            &rm,
+            tol::GRADIENT,
+            "running mean",
+        );
+        assert_close(&got(&after[running_var]), &rv, tol::GRADIENT, "running var");
     }
 
     // Finite differences of the f64 loss on a sample of every parameter tensor.
     let grads = gpu.read::<f32>(&s.params.grads).unwrap();
     let mut r = rng(99);
-    let h = 1e-5;
     let mut checked = 0;
     for (slot, info) in s.net.layout.slots.iter().enumerate() {
         for _ in 0..3 {
@@ -276,7 +279,7 @@ fn resnet_gradients_match_finite_differences_of_the_f64_graph() {
                 )
                 .0
             };
-            let fd = (loss_at(h) - loss_at(-h)) / (2.0 * h);
+            let fd = fd::central(fd::NETWORK_STEP, loss_at);
             let got = grads[info.offset + j] as f64;
             assert!(
                 (got - fd).abs() <= 2e-4 + 2e-2 * fd.abs(),

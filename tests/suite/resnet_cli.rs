@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Output;
 
 use etaprobe::data::DatasetKind;
-use etaprobe::train::checkpoint;
+use etaprobe::rundir::checkpoint;
 
 use crate::common::{etaprobe, fake, ok, s};
 

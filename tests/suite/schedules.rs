@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use crate::common::{f32s, gpu, random, rng};
+use crate::common::{f32s, fd, gpu, random, rng};
 use etaprobe::gpu::{Gpu, Params, Program, Tensor};
 use etaprobe::models::{ModelKind, Net, Plan, PROBES};
 use etaprobe::ops::{reduce, sgd};
@@ -197,7 +197,7 @@ fn first_order_derivative_is_minus_the_dot_of_consecutive_gradients() {
                 .collect::<Vec<_>>(),
         )
     };
-    let fd = (f(eta + 1e-6) - f(eta - 1e-6)) / 2e-6;
+    let fd = fd::central(fd::STEP, |delta| f(eta + delta));
     assert!(
         (fd - want).abs() < 1e-5 * want.abs().max(1.0),
         "finite difference {fd} vs {want}"

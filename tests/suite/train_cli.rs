@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use etaprobe::data::{DataArgs, DatasetKind, Which};
-use etaprobe::train::checkpoint;
+use etaprobe::rundir::checkpoint;
 
 use crate::common::{etaprobe, fake, ok, s};
 

@@ -4,11 +4,11 @@
 
 use crate::common;
 
-use crate::common::{f32s, gpu, random, rng};
+use crate::common::{f32s, gpu, random, rng, tol};
+use crate::reference as cpu;
 use etaprobe::gpu::{ParamLayout, Params, Program, ReadBack};
 use etaprobe::ops::matmul::{self, Epilogue, Mat};
 use etaprobe::ops::{bias, reduce, relu, sgd, softmax_xent};
-use etaprobe::reference as cpu;
 
 #[test]
 fn mlp_training_step_matches_cpu_and_learns() {
@@ -178,8 +178,7 @@ fn mlp_training_step_matches_cpu_and_learns() {
         common::assert_close(
             &after[i],
             &want,
-            1e-5,
-            1e-4,
+            tol::GRADIENT,
             &format!("parameter slot {i} after one step"),
         );
     }

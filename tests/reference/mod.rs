@@ -1,5 +1,6 @@
 //! Plain f64 CPU versions of every GPU op: the oracle the kernels are tested against.
-//! Deliberately naive loops that share nothing with the kernels.
+//! Deliberately naive loops that share nothing with the kernels. Finite differences live
+//! in `tests/common/fd.rs`.
 
 /// `C = A·B` for row-major `A: m×k`, `B: k×n`.
 pub fn matmul(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {
@@ -143,22 +144,6 @@ pub fn mse_backward(pred: &[f64], target: &[f64]) -> Vec<f64> {
 /// `w − η·g`.
 pub fn sgd(w: &[f64], g: &[f64], lr: f64) -> Vec<f64> {
     w.iter().zip(g).map(|(a, b)| a - lr * b).collect()
-}
-
-/// Central finite differences of `f` at `x` for every coordinate, in f64.
-pub fn finite_differences(x: &[f64], h: f64, f: impl Fn(&[f64]) -> f64) -> Vec<f64> {
-    let mut xp = x.to_vec();
-    (0..x.len())
-        .map(|i| {
-            let orig = xp[i];
-            xp[i] = orig + h;
-            let up = f(&xp);
-            xp[i] = orig - h;
-            let down = f(&xp);
-            xp[i] = orig;
-            (up - down) / (2.0 * h)
-        })
-        .collect()
 }
 
 /// Output size of a sliding window along one axis, floored like PyTorch.

@@ -1,11 +1,37 @@
-//! Optimizer directions against the f64 CPU reference, and the learning-rate probes along
-//! the direction each optimizer actually steps in.
+//! Optimizer steps and directions (SGD, momentum, Nesterov, weight decay, Adam) against
+//! the f64 reference, and the learning-rate probes along the direction each optimizer
+//! actually steps in.
 
-use crate::common::{assert_close, f32s, gpu, random, rng};
+use crate::common::{assert_close, f32s, gpu, random, rng, tol};
+use crate::reference as cpu;
 use etaprobe::gpu::{Params, Program};
 use etaprobe::models::{ModelKind, Net, Plan, PROBES};
-use etaprobe::ops::optimizer;
-use etaprobe::reference as cpu;
+use etaprobe::ops::{optimizer, sgd};
+
+#[test]
+fn sgd_step_reads_the_rate_from_the_gpu() {
+    let gpu = gpu();
+    let mut r = rng(9);
+    let len = 1000;
+    let w = random(&mut r, len, 1.0);
+    let g = random(&mut r, len, 1.0);
+    let wt = gpu.upload("w", &[len], &f32s(&w)).unwrap();
+    let gt = gpu.upload("g", &[len], &f32s(&g)).unwrap();
+    let lr = gpu.upload("lr", &[1], &[0.25f32]).unwrap();
+    let mut prog = Program::new();
+    sgd::step(&mut prog, gpu, &wt, &gt, &lr).unwrap();
+    prog.run(gpu).unwrap();
+    // A new rate takes effect without re-recording.
+    gpu.write(&lr, &[0.5f32]);
+    prog.run(gpu).unwrap();
+    let want = cpu::sgd(&cpu::sgd(&w, &g, 0.25), &g, 0.5);
+    assert_close(
+        &gpu.read::<f32>(&wt).unwrap(),
+        &want,
+        tol::ELEMENTWISE,
+        "sgd",
+    );
+}
 
 fn as64(v: &[f32]) -> Vec<f64> {
     v.iter().map(|&x| x as f64).collect()
@@ -37,15 +63,13 @@ fn momentum_and_nesterov_and_decay_match_the_reference() {
         assert_close(
             &gpu.read::<f32>(&bt).unwrap(),
             &buf,
-            1e-6,
-            1e-6,
+            tol::ELEMENTWISE,
             "momentum buffer",
         );
         assert_close(
             &gpu.read::<f32>(&dt).unwrap(),
             &d,
-            1e-6,
-            1e-6,
+            tol::ELEMENTWISE,
             "momentum direction",
         );
         let mut prog = Program::new();
@@ -55,8 +79,7 @@ fn momentum_and_nesterov_and_decay_match_the_reference() {
         assert_close(
             &gpu.read::<f32>(&dt).unwrap(),
             &want,
-            1e-6,
-            1e-6,
+            tol::ELEMENTWISE,
             "decay direction",
         );
     }
@@ -108,14 +131,26 @@ fn adam_matches_the_reference_over_several_steps() {
         assert_close(
             &gpu.read::<f32>(&dt).unwrap(),
             &d,
-            1e-4,
-            1e-4,
+            tol::Tol {
+                abs: 1e-4,
+                rel: 1e-4,
+            },
             &format!("adam direction, step {t}"),
         );
         m = nm;
         v = nv;
-        assert_close(&gpu.read::<f32>(&mt).unwrap(), &m, 1e-6, 1e-5, "adam m");
-        assert_close(&gpu.read::<f32>(&vt).unwrap(), &v, 1e-6, 1e-5, "adam v");
+        assert_close(
+            &gpu.read::<f32>(&mt).unwrap(),
+            &m,
+            tol::SHORT_CHAIN,
+            "adam m",
+        );
+        assert_close(
+            &gpu.read::<f32>(&vt).unwrap(),
+            &v,
+            tol::SHORT_CHAIN,
+            "adam v",
+        );
     }
 }
 
@@ -207,7 +242,7 @@ fn probes_follow_the_momentum_and_adam_directions() {
         } else {
             cpu::momentum_direction(&as64(&w), &as64(&g), &as64(&m0), 0.9, false, 0.0).1
         };
-        assert_close(&d, &want_d, 1e-5, 1e-4, "direction");
+        assert_close(&d, &want_d, tol::GRADIENT, "direction");
         let plain = Plan::new(gpu, &net, &params, batch, None).unwrap();
         plain.write_batch(gpu, &x, &labels, &[]);
         for (k, s) in steps.iter().enumerate() {
