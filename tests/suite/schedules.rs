@@ -608,3 +608,27 @@ fn secant_changes_eta_only_on_statistical_evidence() {
         "no previous step"
     );
 }
+
+/// The registry is the one list of rules: each name is unique, builds from its default
+/// options at the given η0, is offered by `etaprobe train --help`, and an unknown name
+/// builds nothing.
+#[test]
+fn every_registered_rule_builds_and_is_offered_on_the_command_line() {
+    use etaprobe::schedule::{RuleOptions, RULES};
+    let defaults = RuleOptions::defaults();
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+        .args(["train", "--help"])
+        .output()
+        .expect("run etaprobe");
+    let help = String::from_utf8_lossy(&help.stdout);
+    let mut seen = std::collections::HashSet::new();
+    for (name, about) in RULES {
+        assert!(seen.insert(name), "{name} is registered twice");
+        assert!(!about.is_empty(), "{name} has no help line");
+        let rule = defaults.build(name, 0.0125).expect("a registered rule builds");
+        assert_eq!(rule.lr(), 0.0125, "{name} starts at η0");
+        assert!(help.contains(name), "`train --help` does not offer {name}:\n{help}");
+    }
+    assert!(defaults.build("no-such-rule", 0.01).is_none());
+    assert!(defaults.check().is_ok(), "the defaults pass every rule's checks");
+}
