@@ -209,9 +209,7 @@ impl Net {
             .map(|s| vec![0.0; s.len()])
             .collect();
         for node in &self.nodes {
-            if let Layer::BatchNorm { running_var, .. } = node.layer {
-                values[running_var].fill(1.0);
-            }
+            node.layer.kind().init_buffers(&mut values);
         }
         values
     }

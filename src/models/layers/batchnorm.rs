@@ -62,6 +62,11 @@ impl LayerKind for BatchNorm {
         values[self.bias] = vec![0.0; layout.slots[self.bias].len()];
     }
 
+    /// Running means 0 (as zeroed), running variances 1.
+    fn init_buffers(&self, values: &mut [Vec<f32>]) {
+        values[self.running_var].fill(1.0);
+    }
+
     fn runtime(&self, rt: &mut RuntimeBuilder, _n: usize) -> Result<NodeRt, GpuError> {
         let saved = rt
             .gpu

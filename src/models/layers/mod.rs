@@ -64,6 +64,10 @@ pub(crate) trait LayerKind {
     /// Draws the layer's initial parameters into `values`, indexed by layout slot.
     fn init(&self, _rng: &mut ChaCha8Rng, _layout: &ParamLayout, _values: &mut [Vec<f32>]) {}
 
+    /// Sets the layer's non-trainable buffers in `values` (indexed by buffer slot, zeroed)
+    /// to their initial values.
+    fn init_buffers(&self, _values: &mut [Vec<f32>]) {}
+
     /// The layer's GPU objects for one batch size; `n`: its output elements per pass.
     fn runtime(&self, _rt: &mut RuntimeBuilder, _n: usize) -> Result<NodeRt, GpuError> {
         Ok(NodeRt::Stateless)
