@@ -625,10 +625,18 @@ fn every_registered_rule_builds_and_is_offered_on_the_command_line() {
     for (name, about) in RULES {
         assert!(seen.insert(name), "{name} is registered twice");
         assert!(!about.is_empty(), "{name} has no help line");
-        let rule = defaults.build(name, 0.0125).expect("a registered rule builds");
+        let rule = defaults
+            .build(name, 0.0125)
+            .expect("a registered rule builds");
         assert_eq!(rule.lr(), 0.0125, "{name} starts at η0");
-        assert!(help.contains(name), "`train --help` does not offer {name}:\n{help}");
+        assert!(
+            help.contains(name),
+            "`train --help` does not offer {name}:\n{help}"
+        );
     }
     assert!(defaults.build("no-such-rule", 0.01).is_none());
-    assert!(defaults.check().is_ok(), "the defaults pass every rule's checks");
+    assert!(
+        defaults.check().is_ok(),
+        "the defaults pass every rule's checks"
+    );
 }
