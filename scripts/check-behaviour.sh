@@ -30,15 +30,28 @@ run_grid() {
             local dir="$out/lenet-$schedule-$optimizer"
             "$bin" train --model lenet --dataset cifar10 --data "$data" --schedule "$schedule" \
                 --optimizer "$optimizer" --batch-size 32 --max-steps 50 --seed 1 \
-                --out "$dir" >"$dir.log" 2>&1 || { echo "failed: $dir (see $dir.log)" >&2; exit 1; }
-            echo "$dir"
+                --out "$dir" >"$dir.log" 2>&1 && status=0 || status=$?
+            record "$dir" "$status"
         done
     done
     local dir="$out/resnet18-newton"
     "$bin" train --model resnet18 --width-mult 0.25 --dropout 0.2 --dataset cifar10 \
         --data "$data" --schedule newton --batch-size 32 --max-steps 3 --seed 1 \
-        --out "$dir" >"$dir.log" 2>&1 || { echo "failed: $dir (see $dir.log)" >&2; exit 1; }
-    echo "$dir"
+        --out "$dir" >"$dir.log" 2>&1 && status=0 || status=$?
+    record "$dir" "$status"
+}
+
+# Keeps a run's exit code and its last line (a run that diverges is behaviour too: the
+# paper's rules are unguarded), and stops on a run that left no records at all.
+record() {
+    local dir=$1 status=$2
+    # The message names the run's folder: compare it without the grid's own root.
+    { echo "exit $status"; tail -n 1 "$dir.log" | sed "s#${dir%/*}/##g"; } >"$dir.status"
+    if [ ! -s "$dir/steps.csv" ]; then
+        echo "no records: $dir (see $dir.log)" >&2
+        exit 1
+    fi
+    echo "$dir: exit $status"
 }
 
 # epochs.csv without its last column (seconds).
@@ -65,6 +78,10 @@ compare_grids() {
             echo "epochs.csv differs: $name"
             differ=1
         fi
+        if ! cmp -s "$a/$name.status" "$b/$name.status"; then
+            echo "exit status or last message differs: $name"
+            differ=1
+        fi
         for extra in rule.csv evals.csv; do
             if [ -e "$a/$name/$extra" ] || [ -e "$b/$name/$extra" ]; then
                 cmp -s "$a/$name/$extra" "$b/$name/$extra" || { echo "$extra differs: $name"; differ=1; }
@@ -76,7 +93,7 @@ compare_grids() {
         exit 2
     fi
     if [ "$differ" = 0 ]; then
-        echo "identical: $runs runs (steps.csv, epochs.csv without seconds, rule.csv, evals.csv)"
+        echo "identical: $runs runs (steps.csv, epochs.csv without seconds, rule.csv, evals.csv, exit status and last message)"
     fi
     return "$differ"
 }
