@@ -6,7 +6,7 @@
 //! each pass, `runtime` holds each node's GPU objects, `probe` records the five-point line
 //! probe and `pool` recycles the tensors that a pass does not keep.
 
-mod layers;
+pub mod layers;
 mod plan;
 mod pool;
 mod probe;
@@ -14,6 +14,7 @@ mod recorder;
 mod runtime;
 mod zoo;
 
+pub use layers::{Add, AvgPool, BatchNorm, Convolution, Dropout, Linear, MaxPool2};
 pub use plan::{Plan, StepOutputs};
 pub use probe::{probe_chunk, Probe, ProbeSpec, PROBES};
 
@@ -89,48 +90,18 @@ impl Conv {
     }
 }
 
-/// One layer; parameters are slot indices into the model's [`ParamLayout`], running
-/// statistics slot indices into its buffer layout.
+/// One layer of a model: each variant is a layer type of [`layers`], which holds its
+/// geometry and the slot indices of its parameters (into the model's [`ParamLayout`]) and
+/// running statistics (into its buffer layout).
 #[derive(Clone, Debug)]
 pub enum Layer {
-    /// `y = x·Wᵀ + b` with PyTorch's `[out, in]` weight, optionally followed by ReLU.
-    Linear {
-        inputs: usize,
-        outputs: usize,
-        relu: bool,
-        weight: usize,
-        bias: usize,
-    },
-    /// 2-D convolution (NCHW, weight `[out, in, k, k]`), optionally with bias and ReLU.
-    Conv2d {
-        geom: Conv,
-        relu: bool,
-        weight: usize,
-        bias: Option<usize>,
-    },
-    /// 2×2 max-pooling with stride 2 over `channels × h × w`.
-    MaxPool2 { channels: usize, h: usize, w: usize },
-    /// Batch normalisation over `channels × hw` (batch statistics in training, running
-    /// statistics in evaluation), optionally followed by ReLU.
-    BatchNorm {
-        channels: usize,
-        hw: usize,
-        relu: bool,
-        weight: usize,
-        bias: usize,
-        running_mean: usize,
-        running_var: usize,
-    },
-    /// `y = x + (node `other`'s output)`, optionally followed by ReLU: the residual join.
-    Add {
-        other: usize,
-        size: usize,
-        relu: bool,
-    },
-    /// Global average pooling `[c, hw] → [c]`.
-    AvgPool { channels: usize, hw: usize },
-    /// Inverted dropout over `size` elements, identity in evaluation.
-    Dropout { p: f32, size: usize },
+    Linear(Linear),
+    Conv2d(Convolution),
+    MaxPool2(MaxPool2),
+    BatchNorm(BatchNorm),
+    Add(Add),
+    AvgPool(AvgPool),
+    Dropout(Dropout),
 }
 
 impl Layer {
@@ -219,7 +190,7 @@ impl Net {
         self.nodes
             .iter()
             .filter_map(|n| match n.layer {
-                Layer::BatchNorm { running_mean, .. } => {
+                Layer::BatchNorm(BatchNorm { running_mean, .. }) => {
                     let name = &self.buffers.slots[running_mean].name;
                     let prefix = name.strip_suffix("running_mean").unwrap_or(name);
                     Some(format!("{prefix}num_batches_tracked"))

@@ -4,7 +4,7 @@
 use super::layers::Along;
 use super::pool::Pool;
 use super::recorder::{Act, Mode, Recorder, Weights};
-use super::{Layer, Loss, Net};
+use super::{BatchNorm, Layer, Loss, Net};
 use crate::gpu::{align_elems, Gpu, GpuError, Program, ReadBack, Tensor};
 use crate::ops::{mse, probe, reduce, softmax_xent};
 
@@ -221,7 +221,7 @@ fn max_channels(net: &Net) -> usize {
     net.nodes
         .iter()
         .map(|n| match n.layer {
-            Layer::BatchNorm { channels, .. } => channels,
+            Layer::BatchNorm(BatchNorm { channels, .. }) => channels,
             _ => 1,
         })
         .max()
@@ -260,13 +260,13 @@ impl FirstLayer {
             Some(z) => (z.clone(), false),
             None => {
                 let z = pool.take(gpu, "first layer at w", n)?;
-                let mut plain = layer.kind();
-                plain.take_relu();
+                let mut plain = layer.clone();
+                plain.kind_mut().take_relu();
                 let y = Act {
                     t: z.clone(),
                     seg: n,
                 };
-                at_w.layer(prog, plain.as_ref(), 0, input, &[], &y)?;
+                at_w.layer(prog, plain.kind(), 0, input, &[], &y)?;
                 (z, true)
             }
         };

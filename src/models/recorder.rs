@@ -65,13 +65,13 @@ impl Recorder<'_> {
         for (i, node) in net.nodes.iter().enumerate() {
             let n = self.batch * node.layer.output_size();
             if let (0, Some(pre)) = (i, pre0) {
-                let mut plain = node.layer.kind();
-                let relu = plain.take_relu();
+                let mut plain = node.layer.clone();
+                let relu = plain.kind_mut().take_relu();
                 let z = Act {
                     t: pre.clone(),
                     seg: n,
                 };
-                self.layer(prog, plain.as_ref(), i, input, &[], &z)?;
+                self.layer(prog, plain.kind(), i, input, &[], &z)?;
                 let y = if relu {
                     let y = self.gpu.zeros("layer 0 output", &[n])?;
                     relu::forward(prog, self.gpu, pre, &y)?;
@@ -87,7 +87,7 @@ impl Recorder<'_> {
                 seg: n,
             };
             let srcs: Vec<&Act> = node.sources().map(|s| &acts[s]).collect();
-            self.layer(prog, node.layer.kind().as_ref(), i, input, &srcs, &y)?;
+            self.layer(prog, node.layer.kind(), i, input, &srcs, &y)?;
             acts.push(y);
         }
         Ok(acts)
@@ -129,7 +129,7 @@ impl Recorder<'_> {
                     .sources()
                     .map(|s| acts[s].as_ref().expect("sources are alive"))
                     .collect();
-                self.layer(prog, kind.as_ref(), i, input, &srcs, &y)?;
+                self.layer(prog, kind, i, input, &srcs, &y)?;
             }
             for s in node.sources() {
                 if last_use[s] == i {

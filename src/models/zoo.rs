@@ -1,7 +1,10 @@
 //! The model zoo: the paper's models built layer by layer, with torchvision's tensor
 //! names so that checkpoints map one to one.
 
-use super::{Conv, Layer, Loss, ModelError, ModelKind, ModelOptions, Net, Node};
+use super::{
+    Add, AvgPool, BatchNorm, Conv, Convolution, Dropout, Layer, Linear, Loss, MaxPool2, ModelError,
+    ModelKind, ModelOptions, Net, Node,
+};
 use crate::gpu::ParamLayout;
 
 impl Net {
@@ -85,11 +88,11 @@ impl Net {
                     in_w: w,
                 };
                 b.conv("conv1", g1, true, true);
-                b.push(Layer::MaxPool2 {
+                b.push(Layer::MaxPool2(MaxPool2 {
                     channels: 6,
                     h: g1.out_h(),
                     w: g1.out_w(),
-                });
+                }));
                 let g2 = Conv {
                     in_c: 6,
                     out_c: 16,
@@ -100,11 +103,11 @@ impl Net {
                     in_w: g1.out_w() / 2,
                 };
                 b.conv("conv2", g2, true, true);
-                b.push(Layer::MaxPool2 {
+                b.push(Layer::MaxPool2(MaxPool2 {
                     channels: 16,
                     h: g2.out_h(),
                     w: g2.out_w(),
-                });
+                }));
                 let flat = 16 * (g2.out_h() / 2) * (g2.out_w() / 2);
                 b.linear("fc1", flat, 120, true);
                 b.linear("fc2", 120, 84, true);
@@ -189,24 +192,24 @@ fn resnet18(
                 x
             };
             b.cur = Some(main);
-            b.push(Layer::Add {
+            b.push(Layer::Add(Add {
                 other: shortcut,
                 size: out_c * pixels,
                 relu: true,
-            });
+            }));
             (ch, hw) = (out_c, out_hw);
         }
         if opts.dropout > 0.0 && (stage == 2 || stage == 4) {
-            b.push(Layer::Dropout {
+            b.push(Layer::Dropout(Dropout {
                 p: opts.dropout,
                 size: ch * hw.0 * hw.1,
-            });
+            }));
         }
     }
-    b.push(Layer::AvgPool {
+    b.push(Layer::AvgPool(AvgPool {
         channels: ch,
         hw: hw.0 * hw.1,
-    });
+    }));
     b.linear("fc", ch, classes, false);
     Ok(())
 }
@@ -234,13 +237,13 @@ impl Builder {
             .layout
             .add(&format!("{name}.weight"), &[outputs, inputs]);
         let bias = self.layout.add(&format!("{name}.bias"), &[outputs]);
-        self.push(Layer::Linear {
+        self.push(Layer::Linear(Linear {
             inputs,
             outputs,
             relu,
             weight,
             bias,
-        });
+        }));
     }
 
     fn conv(&mut self, name: &str, geom: Conv, bias: bool, relu: bool) {
@@ -249,12 +252,12 @@ impl Builder {
             .layout
             .add(&format!("{name}.weight"), &[geom.out_c, geom.in_c, k, k]);
         let bias = bias.then(|| self.layout.add(&format!("{name}.bias"), &[geom.out_c]));
-        self.push(Layer::Conv2d {
+        self.push(Layer::Conv2d(Convolution {
             geom,
             relu,
             weight,
             bias,
-        });
+        }));
     }
 
     fn batch_norm(&mut self, name: &str, channels: usize, hw: usize, relu: bool) {
@@ -266,7 +269,7 @@ impl Builder {
         let running_var = self
             .buffers
             .add(&format!("{name}.running_var"), &[channels]);
-        self.push(Layer::BatchNorm {
+        self.push(Layer::BatchNorm(BatchNorm {
             channels,
             hw,
             relu,
@@ -274,6 +277,6 @@ impl Builder {
             bias,
             running_mean,
             running_var,
-        });
+        }));
     }
 }

@@ -7,7 +7,10 @@ use crate::common;
 use crate::common::{assert_close, fd, gpu, rng, tol};
 use crate::reference as cpu;
 use etaprobe::gpu::Params;
-use etaprobe::models::{Layer, ModelKind, ModelOptions, Net, Plan, PROBES};
+use etaprobe::models::{
+    Add, AvgPool, BatchNorm, Convolution, Dropout, Layer, Linear, ModelKind, ModelOptions, Net,
+    Plan, PROBES,
+};
 use rand::Rng;
 
 const BN_EPS: f64 = 1e-5;
@@ -49,12 +52,12 @@ fn cpu_loss(
         let src = node.input.map_or(x, |s| acts[s].as_slice());
         let relu = |v: Vec<f64>, on: bool| if on { cpu::relu(&v) } else { v };
         let y = match &node.layer {
-            Layer::Conv2d {
+            Layer::Conv2d(Convolution {
                 geom,
                 relu: r,
                 weight,
                 bias,
-            } => {
+            }) => {
                 let (y, _) = cpu::conv2d(
                     src,
                     [batch, geom.in_c, geom.in_h, geom.in_w],
@@ -66,7 +69,7 @@ fn cpu_loss(
                 );
                 relu(y, *r)
             }
-            Layer::BatchNorm {
+            Layer::BatchNorm(BatchNorm {
                 channels,
                 hw,
                 relu: r,
@@ -74,7 +77,7 @@ fn cpu_loss(
                 bias,
                 running_mean,
                 running_var,
-            } => {
+            }) => {
                 let (mean, var) = match mode {
                     Mode::Train => cpu::channel_stats(src, batch, *channels, *hw),
                     Mode::Eval => (
@@ -96,30 +99,32 @@ fn cpu_loss(
                 stats.push((i, mean, var));
                 relu(y, *r)
             }
-            Layer::Add { other, relu: r, .. } => {
+            Layer::Add(Add { other, relu: r, .. }) => {
                 let y: Vec<f64> = src.iter().zip(&acts[*other]).map(|(a, b)| a + b).collect();
                 relu(y, *r)
             }
-            Layer::AvgPool { channels, hw } => cpu::global_avg_pool(src, batch * channels, *hw),
-            Layer::Dropout { .. } => match mode {
+            Layer::AvgPool(AvgPool { channels, hw }) => {
+                cpu::global_avg_pool(src, batch * channels, *hw)
+            }
+            Layer::Dropout(Dropout { .. }) => match mode {
                 Mode::Train => {
                     let m = masks[i].as_ref().expect("a mask per dropout layer");
                     src.iter().zip(m).map(|(a, b)| a * b).collect()
                 }
                 Mode::Eval => src.to_vec(),
             },
-            Layer::Linear {
+            Layer::Linear(Linear {
                 inputs,
                 outputs,
                 relu: r,
                 weight,
                 bias,
-            } => {
+            }) => {
                 let wt = cpu::transpose(&w[*weight], *outputs, *inputs);
                 let y = cpu::matmul(src, &wt, batch, *inputs, *outputs);
                 relu(cpu::bias_add(&y, &w[*bias], batch, *outputs), *r)
             }
-            Layer::MaxPool2 { .. } => unreachable!("ResNet has no max-pooling"),
+            Layer::MaxPool2(_) => unreachable!("ResNet has no max-pooling"),
         };
         acts.push(y);
     }
@@ -139,7 +144,7 @@ fn masks(net: &Net, batch: usize, seed: u64, step: u64) -> Vec<Option<Vec<f64>>>
     net.nodes
         .iter()
         .map(|n| match n.layer {
-            Layer::Dropout { p, size } => Some(
+            Layer::Dropout(Dropout { p, size }) => Some(
                 cpu::dropout_mask(mixed, step as u32, batch * size, p)
                     .into_iter()
                     .map(f64::from)
@@ -166,7 +171,7 @@ fn setup(dropout: f32, batch: usize, seed: u64) -> Setup {
     // Batch-norm affine parameters away from 1 and 0, so that their gradients matter.
     let mut r = rng(seed + 1);
     for node in &net.nodes {
-        if let Layer::BatchNorm { weight, bias, .. } = node.layer {
+        if let Layer::BatchNorm(BatchNorm { weight, bias, .. }) = node.layer {
             for v in &mut init[weight] {
                 *v = r.random_range(0.5..1.5);
             }
@@ -230,12 +235,12 @@ fn resnet_gradients_match_finite_differences_of_the_f64_graph() {
     // The running statistics moved once, as PyTorch moves them.
     let after = f64s(&s.params.download_buffers(gpu).unwrap());
     for (i, mean, var) in &stats {
-        let Layer::BatchNorm {
+        let Layer::BatchNorm(BatchNorm {
             running_mean,
             running_var,
             hw,
             ..
-        } = s.net.nodes[*i].layer
+        }) = s.net.nodes[*i].layer
         else {
             unreachable!()
         };

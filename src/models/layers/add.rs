@@ -4,8 +4,9 @@ use super::{Backward, Forward, LayerKind};
 use crate::gpu::{GpuError, Program};
 use crate::ops::{add, axpy};
 
-/// The fields of [`crate::models::Layer::Add`].
-pub(crate) struct Add {
+/// `y = x + (node `other`'s output)`, optionally followed by ReLU: the residual join.
+#[derive(Clone, Debug)]
+pub struct Add {
     pub other: usize,
     pub size: usize,
     pub relu: bool,

@@ -10,8 +10,11 @@ use crate::models::recorder::Mode;
 use crate::models::runtime::{NodeRt, RuntimeBuilder};
 use crate::ops::batchnorm::{self, BnShape};
 
-/// The fields of [`crate::models::Layer::BatchNorm`].
-pub(crate) struct BatchNorm {
+/// Batch normalisation over `channels × hw` (batch statistics in training, running
+/// statistics in evaluation), optionally followed by ReLU; the running statistics are slot
+/// indices into the model's buffer layout.
+#[derive(Clone, Debug)]
+pub struct BatchNorm {
     pub channels: usize,
     pub hw: usize,
     pub relu: bool,

@@ -10,8 +10,9 @@ use crate::models::runtime::{NodeRt, RuntimeBuilder};
 use crate::models::{Conv, Layer, Net};
 use crate::ops::conv::{Conv2d, ConvGrads, ConvShape};
 
-/// The fields of [`Layer::Conv2d`].
-pub(crate) struct Convolution {
+/// 2-D convolution (NCHW, weight `[out, in, k, k]`), optionally with bias and ReLU.
+#[derive(Clone, Debug)]
+pub struct Convolution {
     pub geom: Conv,
     pub relu: bool,
     pub weight: usize,
@@ -217,7 +218,7 @@ impl ConvScratch {
     pub fn plan(gpu: &Gpu, net: &Net, batch: usize) -> Result<ConvScratch, GpuError> {
         let mut chunkings = Vec::new();
         for node in &net.nodes {
-            if let Layer::Conv2d { geom, .. } = &node.layer {
+            if let Layer::Conv2d(Convolution { geom, .. }) = &node.layer {
                 chunkings.push(conv_chunking(gpu, geom, batch)?);
             }
         }

@@ -7,8 +7,9 @@ use crate::models::recorder::Mode;
 use crate::models::runtime::{NodeRt, RuntimeBuilder};
 use crate::ops::dropout;
 
-/// The fields of [`crate::models::Layer::Dropout`].
-pub(crate) struct Dropout {
+/// Inverted dropout over `size` elements, identity in evaluation.
+#[derive(Clone, Debug)]
+pub struct Dropout {
     pub p: f32,
     pub size: usize,
 }

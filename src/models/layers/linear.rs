@@ -8,8 +8,10 @@ use crate::gpu::{GpuError, ParamLayout, Program};
 use crate::ops::bias;
 use crate::ops::matmul::{self, Epilogue, Mat};
 
-/// The fields of [`crate::models::Layer::Linear`].
-pub(crate) struct Linear {
+/// `y = x·Wᵀ + b` with PyTorch's `[out, in]` weight, optionally followed by ReLU. Parameters
+/// are slot indices into the model's parameter layout.
+#[derive(Clone, Debug)]
+pub struct Linear {
     pub inputs: usize,
     pub outputs: usize,
     pub relu: bool,

@@ -1,7 +1,8 @@
 //! Each layer's knowledge in a file of its own: its forward pass in every mode and for
 //! every probe, its backward pass, its GPU objects per batch size, its initialisation and
 //! whether it ends in a fused ReLU. [`Layer::kind`] is the one place that dispatches on
-//! the layer: a new layer is a new file here and an arm there.
+//! the layer: a new layer is a new file here, a variant of [`Layer`] and an arm in each of
+//! `kind` and `kind_mut`.
 
 mod add;
 mod batchnorm;
@@ -9,6 +10,13 @@ mod conv;
 mod dropout;
 mod linear;
 mod pool;
+
+pub use add::Add;
+pub use batchnorm::BatchNorm;
+pub use conv::Convolution;
+pub use dropout::Dropout;
+pub use linear::Linear;
+pub use pool::{AvgPool, MaxPool2};
 
 pub(crate) use conv::{ConvRt, ConvScratch};
 pub(crate) use pool::MaxPoolRt;
@@ -88,53 +96,28 @@ pub(crate) trait LayerKind {
 
 impl Layer {
     /// The layer's behaviour: the one dispatch on the layer's variant.
-    pub(crate) fn kind(&self) -> Box<dyn LayerKind> {
-        match *self {
-            Layer::Linear {
-                inputs,
-                outputs,
-                relu,
-                weight,
-                bias,
-            } => Box::new(linear::Linear {
-                inputs,
-                outputs,
-                relu,
-                weight,
-                bias,
-            }),
-            Layer::Conv2d {
-                geom,
-                relu,
-                weight,
-                bias,
-            } => Box::new(conv::Convolution {
-                geom,
-                relu,
-                weight,
-                bias,
-            }),
-            Layer::MaxPool2 { channels, h, w } => Box::new(pool::MaxPool2 { channels, h, w }),
-            Layer::BatchNorm {
-                channels,
-                hw,
-                relu,
-                weight,
-                bias,
-                running_mean,
-                running_var,
-            } => Box::new(batchnorm::BatchNorm {
-                channels,
-                hw,
-                relu,
-                weight,
-                bias,
-                running_mean,
-                running_var,
-            }),
-            Layer::Add { other, size, relu } => Box::new(add::Add { other, size, relu }),
-            Layer::AvgPool { channels, hw } => Box::new(pool::AvgPool { channels, hw }),
-            Layer::Dropout { p, size } => Box::new(dropout::Dropout { p, size }),
+    pub(crate) fn kind(&self) -> &dyn LayerKind {
+        match self {
+            Layer::Linear(l) => l,
+            Layer::Conv2d(l) => l,
+            Layer::MaxPool2(l) => l,
+            Layer::BatchNorm(l) => l,
+            Layer::Add(l) => l,
+            Layer::AvgPool(l) => l,
+            Layer::Dropout(l) => l,
+        }
+    }
+
+    /// [`Layer::kind`], to change (a copy of) the layer.
+    pub(crate) fn kind_mut(&mut self) -> &mut dyn LayerKind {
+        match self {
+            Layer::Linear(l) => l,
+            Layer::Conv2d(l) => l,
+            Layer::MaxPool2(l) => l,
+            Layer::BatchNorm(l) => l,
+            Layer::Add(l) => l,
+            Layer::AvgPool(l) => l,
+            Layer::Dropout(l) => l,
         }
     }
 }

@@ -8,8 +8,9 @@ use crate::models::runtime::{NodeRt, RuntimeBuilder};
 use crate::ops::avgpool;
 use crate::ops::maxpool::{self, PoolShape};
 
-/// The fields of [`crate::models::Layer::MaxPool2`].
-pub(crate) struct MaxPool2 {
+/// 2×2 max-pooling with stride 2 over `channels × h × w`.
+#[derive(Clone, Debug)]
+pub struct MaxPool2 {
     pub channels: usize,
     pub h: usize,
     pub w: usize,
@@ -78,8 +79,9 @@ impl LayerKind for MaxPool2 {
     }
 }
 
-/// The fields of [`crate::models::Layer::AvgPool`].
-pub(crate) struct AvgPool {
+/// Global average pooling `[c, hw] → [c]`.
+#[derive(Clone, Debug)]
+pub struct AvgPool {
     pub channels: usize,
     pub hw: usize,
 }
