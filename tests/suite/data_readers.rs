@@ -1,15 +1,14 @@
-//! Readers and data location, on small generated files in every format, good and broken.
+//! The Boston CSV, IDX and CIFAR binary readers on small generated files, good and broken,
+//! and the helpers that the other `data_*` files share.
 
 use std::path::{Path, PathBuf};
 
 use etaprobe::data::cifar::CIFAR10_CLASSES;
 use etaprobe::data::idx::FASHION_MNIST_FILES;
-use etaprobe::data::synth::{
-    self, fake_split, split_seeds, write_fake_dataset, write_image_folder, FakeSplit,
-};
-use etaprobe::data::{DataArgs, DataError, Dataset, DatasetKind, LoadOptions, Source};
+use etaprobe::data::synth::{self, fake_split, split_seeds, write_fake_dataset, FakeSplit};
+use etaprobe::data::{DataArgs, DataError, Dataset, DatasetKind, LoadOptions};
 
-fn temp() -> tempfile::TempDir {
+pub(crate) fn temp() -> tempfile::TempDir {
     tempfile::Builder::new()
         .prefix("etaprobe-data-")
         .tempdir()
@@ -17,7 +16,7 @@ fn temp() -> tempfile::TempDir {
 }
 
 /// Arguments that look only in `data` and in an empty cache folder of the test's own.
-fn args(kind: DatasetKind, data: &Path, cache: &Path) -> DataArgs {
+pub(crate) fn args(kind: DatasetKind, data: &Path, cache: &Path) -> DataArgs {
     DataArgs {
         dataset: kind,
         data: Some(data.to_path_buf()),
@@ -26,17 +25,17 @@ fn args(kind: DatasetKind, data: &Path, cache: &Path) -> DataArgs {
     }
 }
 
-fn load(kind: DatasetKind, data: &Path) -> Result<Dataset, DataError> {
+pub(crate) fn load(kind: DatasetKind, data: &Path) -> Result<Dataset, DataError> {
     let cache = temp();
     args(kind, data, cache.path()).load(7)
 }
 
-fn open(kind: DatasetKind, path: &Path) -> Result<Dataset, DataError> {
+pub(crate) fn open(kind: DatasetKind, path: &Path) -> Result<Dataset, DataError> {
     Dataset::open(kind, path, &LoadOptions::default())
 }
 
 /// Asserts the error message names `file` and contains every one of `words`.
-fn assert_error(result: Result<Dataset, DataError>, file: &Path, words: &[&str]) {
+pub(crate) fn assert_error(result: Result<Dataset, DataError>, file: &Path, words: &[&str]) {
     let error = match result {
         Ok(_) => panic!("expected an error about {}", file.display()),
         Err(e) => e.to_string(),
@@ -406,300 +405,5 @@ fn cifar_missing_batch_file_is_named() {
         load(DatasetKind::Cifar10, dir.path()),
         &path,
         &["missing file", "data_batch_1.bin"],
-    );
-}
-
-// ---------------------------------------------------------------- image folders
-
-const CLASSES: [&str; 3] = ["cat", "airplane", "dog"];
-
-#[test]
-fn png_image_folder_loads_exactly_with_sorted_classes() {
-    let dir = temp();
-    let root = dir.path().join("cifar10-jpeg");
-    write_image_folder(&root, &CLASSES, (4, 2), [3, 8, 6], "png", 11).unwrap();
-    // Found under its conventional name in a data root.
-    let data = load(DatasetKind::Cifar10, dir.path()).unwrap();
-    assert_eq!(data.source, root);
-    assert_eq!(data.class_names, ["airplane", "cat", "dog"]);
-    assert_eq!(data.num_classes, 3);
-    assert_eq!(data.input_shape, [3, 8, 6]);
-    assert_eq!((data.train.len(), data.test.len()), (12, 6));
-    let labels = data.train.labels().unwrap();
-    assert_eq!(labels, &[0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]);
-    // Sorted class "airplane" was written as class index 1 of CLASSES.
-    let expected = synth::image_folder_pixels(11, false, 1, 4, [3, 8, 6]);
-    assert_eq!(
-        &data.train.pixels().unwrap()[..expected.len()],
-        &expected[..]
-    );
-    let expected = synth::image_folder_pixels(11, true, 2, 2, [3, 8, 6]);
-    assert_eq!(&data.test.pixels().unwrap()[4 * 144..], &expected[..]);
-}
-
-#[test]
-fn jpeg_and_grey_image_folders() {
-    let dir = temp();
-    write_image_folder(dir.path(), &CLASSES, (3, 1), [3, 32, 32], "jpg", 1).unwrap();
-    let data = open(DatasetKind::Cifar10, dir.path()).unwrap();
-    assert_eq!(data.input_shape, [3, 32, 32]);
-    assert_eq!(data.train.len(), 9);
-
-    let grey = temp();
-    write_image_folder(grey.path(), &CLASSES, (2, 2), [1, 28, 28], "png", 1).unwrap();
-    let data = open(DatasetKind::FashionMnist, grey.path()).unwrap();
-    assert_eq!(data.input_shape, [1, 28, 28]);
-    assert_eq!(
-        &data.train.pixels().unwrap()[..784 * 2],
-        &synth::image_folder_pixels(1, false, 1, 2, [1, 28, 28])[..]
-    );
-}
-
-#[test]
-fn image_of_the_wrong_size_is_named() {
-    let dir = temp();
-    write_image_folder(dir.path(), &CLASSES, (3, 2), [3, 8, 8], "png", 1).unwrap();
-    let bad = dir.path().join("test/dog/0001.png");
-    synth::save_chw(&bad, &[9; 3 * 8 * 7], [3, 8, 7]).unwrap();
-    assert_error(
-        open(DatasetKind::Cifar10, dir.path()),
-        &bad,
-        &["image is 7x8", "8x8", "same size"],
-    );
-}
-
-#[test]
-fn empty_class_folder_is_named() {
-    let dir = temp();
-    write_image_folder(dir.path(), &CLASSES, (2, 1), [3, 8, 8], "png", 1).unwrap();
-    let empty = dir.path().join("train/zebra");
-    std::fs::create_dir_all(&empty).unwrap();
-    std::fs::write(empty.join("notes.txt"), "not an image").unwrap();
-    std::fs::write(empty.join("._0000.jpg"), "macOS metadata").unwrap();
-    assert_error(
-        open(DatasetKind::Cifar10, dir.path()),
-        &empty,
-        &["empty class folder"],
-    );
-}
-
-#[test]
-fn undecodable_image_and_class_mismatch() {
-    let dir = temp();
-    write_image_folder(dir.path(), &CLASSES, (2, 1), [3, 8, 8], "png", 1).unwrap();
-    let bad = dir.path().join("train/cat/0001.png");
-    std::fs::write(&bad, b"definitely not a png").unwrap();
-    assert_error(
-        open(DatasetKind::Cifar10, dir.path()),
-        &bad,
-        &["cannot decode image"],
-    );
-
-    let dir = temp();
-    write_image_folder(dir.path(), &CLASSES, (2, 1), [3, 8, 8], "png", 1).unwrap();
-    std::fs::rename(dir.path().join("test/dog"), dir.path().join("test/wolf")).unwrap();
-    assert_error(
-        open(DatasetKind::Cifar10, dir.path()),
-        &dir.path().join("test"),
-        &["missing: [dog]", "unexpected: [wolf]"],
-    );
-
-    std::fs::remove_dir_all(dir.path().join("test")).unwrap();
-    assert_error(
-        open(DatasetKind::Cifar10, dir.path()),
-        dir.path(),
-        &["without a test folder"],
-    );
-}
-
-// ---------------------------------------------------------------- locating the data
-
-#[test]
-fn cifar10_binary_and_image_folder_are_told_apart() {
-    let dir = temp();
-    let binary = write_fake_dataset(DatasetKind::Cifar10, dir.path(), 5, 5, 1).unwrap();
-    write_image_folder(
-        &dir.path().join("jpeg"),
-        &CLASSES,
-        (1, 1),
-        [3, 4, 4],
-        "png",
-        1,
-    )
-    .unwrap();
-    let cache = temp();
-    assert_eq!(
-        args(DatasetKind::Cifar10, &binary, cache.path())
-            .locate()
-            .unwrap(),
-        Source::CifarBinary(binary.clone())
-    );
-    assert_eq!(
-        args(DatasetKind::Cifar10, dir.path(), cache.path())
-            .locate()
-            .unwrap(),
-        Source::CifarBinary(binary)
-    );
-    let jpeg = dir.path().join("jpeg");
-    assert_eq!(
-        args(DatasetKind::Cifar10, &jpeg, cache.path())
-            .locate()
-            .unwrap(),
-        Source::ImageFolder(jpeg)
-    );
-}
-
-#[test]
-fn cache_folder_is_searched_after_data() {
-    let empty_root = temp();
-    let cache = temp();
-    let folder = write_fake_dataset(DatasetKind::Cifar100, cache.path(), 5, 5, 1).unwrap();
-    let found = args(DatasetKind::Cifar100, empty_root.path(), cache.path())
-        .locate()
-        .unwrap();
-    assert_eq!(found, Source::CifarBinary(folder.clone()));
-    let no_data = DataArgs {
-        dataset: DatasetKind::Cifar100,
-        cache_dir: Some(cache.path().into()),
-        ..DataArgs::default()
-    };
-    assert_eq!(no_data.locate().unwrap(), Source::CifarBinary(folder));
-}
-
-#[test]
-fn absent_data_says_what_was_expected_where_and_how_to_get_it() {
-    let root = temp();
-    let cache = temp();
-    let message = args(DatasetKind::Cifar10, root.path(), cache.path())
-        .load(0)
-        .unwrap_err()
-        .to_string();
-    let r = root.path().display().to_string();
-    let c = cache.path().display().to_string();
-    for needle in [
-        format!("{r}/cifar-10-batches-bin/{{data_batch_1..5.bin,test_batch.bin}}"),
-        format!("{r}/cifar10-jpeg/{{train,test}}/<class>/"),
-        format!("{c}/cifar-10-batches-bin/"),
-        "--download".into(),
-        "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz".into(),
-        "c32a1d4ab5d03f1284b67883e8d87530".into(),
-    ] {
-        assert!(
-            message.contains(&needle),
-            "missing `{needle}` in:\n{message}"
-        );
-    }
-
-    let message = args(DatasetKind::FashionMnist, root.path(), cache.path())
-        .load(0)
-        .unwrap_err()
-        .to_string();
-    assert!(message.contains("train-images-idx3-ubyte.gz"), "{message}");
-    assert!(
-        message.contains("bb300cfdad3c16e7a12a480ee83cd310"),
-        "{message}"
-    );
-
-    let boston = DataArgs {
-        download: true,
-        ..args(DatasetKind::Boston, root.path(), cache.path())
-    };
-    let message = boston.load(0).unwrap_err().to_string();
-    assert!(
-        message.contains("no official CSV with a published checksum"),
-        "{message}"
-    );
-    assert!(
-        message.contains(&format!("{r}/boston_housing.csv")),
-        "{message}"
-    );
-
-    let file = root.path().join("data_batch_1.bin");
-    std::fs::write(&file, [0u8; 3073]).unwrap();
-    let message = args(DatasetKind::Cifar10, &file, cache.path())
-        .load(0)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        message.contains("a file, but CIFAR-10 is read from a folder"),
-        "{message}"
-    );
-
-    let missing = root.path().join("nowhere");
-    let message = args(DatasetKind::Cifar10, &missing, cache.path())
-        .load(0)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        message.contains(&format!("{}: no such file or folder", missing.display())),
-        "{message}"
-    );
-}
-
-#[test]
-fn conflicting_options_are_refused_before_reading() {
-    let dir = temp();
-    let cache = temp();
-    let augment_boston = DataArgs {
-        augment: true,
-        ..args(DatasetKind::Boston, dir.path(), cache.path())
-    };
-    assert!(augment_boston
-        .load(0)
-        .unwrap_err()
-        .to_string()
-        .contains("--augment"));
-    let coarse_cifar10 = DataArgs {
-        coarse_labels: true,
-        ..args(DatasetKind::Cifar10, dir.path(), cache.path())
-    };
-    assert!(coarse_cifar10
-        .load(0)
-        .unwrap_err()
-        .to_string()
-        .contains("--coarse-labels"));
-    let fraction = DataArgs {
-        test_fraction: 1.5,
-        ..args(DatasetKind::Boston, dir.path(), cache.path())
-    };
-    assert!(fraction
-        .load(0)
-        .unwrap_err()
-        .to_string()
-        .contains("--test-fraction"));
-}
-
-#[test]
-fn cli_names_and_defaults() {
-    use clap::{Parser, ValueEnum};
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        data: DataArgs,
-    }
-    let names: Vec<String> = DatasetKind::value_variants()
-        .iter()
-        .filter_map(|k| k.to_possible_value().map(|v| v.get_name().to_string()))
-        .collect();
-    assert_eq!(names, ["boston", "fashion-mnist", "cifar10", "cifar100"]);
-    let cli = Cli::try_parse_from([
-        "x",
-        "--dataset",
-        "fashion-mnist",
-        "--data",
-        "/d",
-        "--drop-last",
-        "--split-seed",
-        "4",
-    ])
-    .unwrap();
-    assert_eq!(cli.data.dataset, DatasetKind::FashionMnist);
-    assert_eq!(cli.data.data, Some(PathBuf::from("/d")));
-    assert!(cli.data.drop_last && !cli.data.augment);
-    assert_eq!(cli.data.split_seed, Some(4));
-    assert_eq!(cli.data.test_fraction, 0.2);
-    assert_eq!(
-        serde_json::to_string(&DatasetKind::FashionMnist).unwrap(),
-        "\"fashion-mnist\""
     );
 }

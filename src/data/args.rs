@@ -1,0 +1,177 @@
+//! The data layer's command-line options ([`DataArgs`]) and the reading options they give.
+
+use std::path::PathBuf;
+
+use super::{default_cache_dir, download, locate, DataError, Dataset, DatasetKind, Source};
+
+/// Command-line options of the data layer (flatten into a clap command).
+#[derive(clap::Args, Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DataArgs {
+    /// Data set to train on.
+    #[arg(long, value_enum, default_value_t = DatasetKind::Cifar10)]
+    pub dataset: DatasetKind,
+
+    /// Where the data is: a folder holding the data sets under their usual names
+    /// (boston_housing.csv, fashion-mnist/, cifar-10-batches-bin/ or cifar10-jpeg/,
+    /// cifar-100-binary/), or the data set's own file or folder. Searched before the cache.
+    #[arg(long, env = "ETAPROBE_DATA", value_name = "PATH")]
+    pub data: Option<PathBuf>,
+
+    /// Fetch the data set from its official source into the cache folder when it is not
+    /// found (MD5-checked; not available for Boston Housing).
+    #[arg(long)]
+    pub download: bool,
+
+    /// Cache folder for downloaded data [default: $XDG_CACHE_HOME/etaprobe or
+    /// ~/.cache/etaprobe].
+    #[arg(long, env = "ETAPROBE_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Base URL to download from instead of the official servers: a mirror serving the same
+    /// file names.
+    #[arg(long, env = "ETAPROBE_DOWNLOAD_BASE", value_name = "URL")]
+    pub download_base: Option<String>,
+
+    /// Drop the last, partial training batch of each epoch.
+    #[arg(long)]
+    pub drop_last: bool,
+
+    /// Random crop (zero padding 4) and horizontal flip of training images.
+    #[arg(long)]
+    pub augment: bool,
+
+    /// Seed of the Boston train/test split [default: the run's seed].
+    #[arg(long, value_name = "N")]
+    pub split_seed: Option<u64>,
+
+    /// Fraction of Boston Housing rows held out for testing (rounded up: 506 rows give
+    /// 404/102).
+    #[arg(long, default_value_t = 0.2, value_name = "F")]
+    pub test_fraction: f64,
+
+    /// CIFAR-100: train on the 20 coarse labels instead of the 100 fine ones.
+    #[arg(long)]
+    pub coarse_labels: bool,
+}
+
+impl Default for DataArgs {
+    fn default() -> Self {
+        DataArgs {
+            dataset: DatasetKind::Cifar10,
+            data: None,
+            download: false,
+            cache_dir: None,
+            download_base: None,
+            drop_last: false,
+            augment: false,
+            split_seed: None,
+            test_fraction: 0.2,
+            coarse_labels: false,
+        }
+    }
+}
+
+impl DataArgs {
+    /// The cache folder in use: `--cache-dir`, else the default one.
+    pub fn cache_dir(&self) -> Option<PathBuf> {
+        self.cache_dir.clone().or_else(default_cache_dir)
+    }
+
+    /// Reading options derived from these arguments and the run's seed.
+    pub fn load_options(&self, seed: u64) -> LoadOptions {
+        LoadOptions {
+            split_seed: self.split_seed.unwrap_or(seed),
+            test_fraction: self.test_fraction,
+            coarse_labels: self.coarse_labels,
+        }
+    }
+
+    /// Checks option combinations that cannot work, before any file is touched.
+    pub fn validate(&self) -> Result<(), DataError> {
+        let kind = self.dataset;
+        if self.augment && kind.is_regression() {
+            return Err(DataError::Invalid(
+                "--augment crops and flips images; Boston Housing has no images".into(),
+            ));
+        }
+        if self.coarse_labels && kind != DatasetKind::Cifar100 {
+            return Err(DataError::Invalid(format!(
+                "--coarse-labels applies to cifar100 only, not {kind}"
+            )));
+        }
+        if !(self.test_fraction > 0.0 && self.test_fraction < 1.0) {
+            return Err(DataError::Invalid(format!(
+                "--test-fraction {} must lie strictly between 0 and 1",
+                self.test_fraction
+            )));
+        }
+        Ok(())
+    }
+
+    /// Where the data set is, downloading it first if asked to and needed.
+    pub fn locate(&self) -> Result<Source, DataError> {
+        let cache = self.cache_dir();
+        let base = self.download_base.as_deref();
+        let found = locate::locate(self.dataset, self.data.as_deref(), cache.as_deref(), base);
+        match found {
+            Err(DataError::NotFound { message }) if self.download => {
+                let Some(plan) = download::official_download(self.dataset) else {
+                    return Err(DataError::NotFound {
+                        message: format!(
+                            "{message}\n(--download was given, but see above: there is no \
+                             official source to download from)"
+                        ),
+                    });
+                };
+                let plan = match base {
+                    Some(base) => plan.with_base(base),
+                    None => plan,
+                };
+                let Some(cache) = cache else {
+                    return Err(DataError::Invalid(
+                        "--download needs a cache folder: pass --cache-dir DIR (or set \
+                         XDG_CACHE_HOME or HOME)"
+                            .into(),
+                    ));
+                };
+                let folder = download::download(&plan, &cache)?;
+                locate::detect_own(self.dataset, &folder).ok_or_else(|| {
+                    DataError::malformed(
+                        &folder,
+                        "the download completed but the folder does not hold the expected files",
+                    )
+                })
+            }
+            other => other,
+        }
+    }
+
+    /// Finds (and with `--download` fetches) the data set, then reads it. `seed` is the run's
+    /// seed, used for the Boston split unless `--split-seed` is given.
+    pub fn load(&self, seed: u64) -> Result<Dataset, DataError> {
+        self.validate()?;
+        let source = self.locate()?;
+        Dataset::read(self.dataset, &source, &self.load_options(seed))
+    }
+}
+
+/// Options of the readers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadOptions {
+    /// Seed of the Boston train/test split.
+    pub split_seed: u64,
+    /// Fraction of Boston rows held out for testing.
+    pub test_fraction: f64,
+    /// CIFAR-100 coarse labels instead of fine ones.
+    pub coarse_labels: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            split_seed: 0,
+            test_fraction: 0.2,
+            coarse_labels: false,
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! The rules' own logic on the CPU: auto's parabola fit, secant's statistical decisions,
+//! and the registry of rules.
+
+use crate::common;
+
+#[test]
+fn auto_fits_the_parabola_of_the_last_update_and_flags_far_overshoots() {
+    use etaprobe::schedule::{Auto, AUTO_DOWN, AUTO_UP, LINE_MIN_PROBES};
+    // φ(s) = 3 − 2s + 5s²: curvature 10, minimum at 0.2; measured at s = 0.5.
+    let phi = |s: f64| 3.0 - 2.0 * s + 5.0 * s * s;
+    let slope = |s: f64| -2.0 + 10.0 * s;
+    let fit = Auto::fit(0.5, phi(0.0), phi(0.5), -slope(0.5));
+    assert!((fit.curvature - 10.0).abs() < 1e-12, "{fit:?}");
+    assert!((fit.minimum - 0.2).abs() < 1e-12, "{fit:?}");
+    // A concave line, or a curvature below the losses' rounding with a visible drop,
+    // says: step further.
+    let concave = Auto::fit(0.5, 1.0, 0.9, 1.0);
+    assert_eq!(concave.minimum, 0.5 * AUTO_UP);
+    let flat = Auto::fit(1e-4, 500.0, 500.0 - 1e-4 * 50.0, 50.0 + 1e-9);
+    assert_eq!(flat.minimum, 1e-4 * AUTO_UP);
+    // At a minimum neither the drop nor the curvature is resolved: no verdict.
+    let still = Auto::fit(0.3, 0.0615, 0.0615 + 1e-10, 1e-9);
+    assert_eq!(still.minimum, 0.3);
+    // The loss rose by 10 with the slope at s = 1 still rising: the minimum is behind 0.
+    let far = Auto::fit(1.0, 10.0, 20.0, -15.0);
+    assert_eq!(far.minimum, 1.0 / AUTO_DOWN);
+    // Only a significant mean rise of the fresh batches' loss over many probes counts as
+    // overshooting; most probes showing a small rise (noise around a falling mean) does not.
+    let rise = |k: usize| 0.01 + 0.001 * (k % 3) as f64;
+    let rises: Vec<f64> = (0..LINE_MIN_PROBES).map(rise).collect();
+    assert!(!Auto::line_overshoots(&rises[..LINE_MIN_PROBES - 1]));
+    assert!(Auto::line_overshoots(&rises));
+    let mut mixed: Vec<f64> = (0..3 * LINE_MIN_PROBES).map(|k| 1e-4 * rise(k)).collect();
+    mixed.extend([-0.05, -0.04]);
+    assert!(
+        !Auto::line_overshoots(&mixed),
+        "a small rise in most probes"
+    );
+}
+
+#[test]
+fn secant_changes_eta_only_on_statistical_evidence() {
+    use etaprobe::schedule::{Decision, Dots, Secant};
+    use rand::Rng;
+    let mut r = common::rng(5);
+    let noise = |r: &mut rand_chacha::ChaCha8Rng| r.random::<f64>() * 2.0 - 1.0;
+    /// One simulated run: ρ is `rho` plus noise (and `spike` every 20th step), Pflug's
+    /// statistic w·d − (η/2)|d|² is `pflug` times its scale plus noise, and the step loss
+    /// falls by `fall` per step for `fall_steps` steps, plus noise.
+    struct Sim {
+        rho: f64,
+        spike: f64,
+        pflug: f64,
+        fall: f64,
+        fall_steps: usize,
+    }
+    const NONE: Sim = Sim {
+        rho: 0.0,
+        spike: 0.0,
+        pflug: 5.0,
+        fall: 0.0,
+        fall_steps: usize::MAX,
+    };
+    // Returns the first decision that is not Keep, and its step.
+    let mut run = |sim: Sim, steps: usize| {
+        let mut s = Secant::new(0.1);
+        for step in 0..steps {
+            let (own, norm) = (1.0, 1.0);
+            let half = 0.1 / 2.0 * norm;
+            let spike = if step % 20 == 19 { sim.spike } else { 0.0 };
+            let dots = Dots {
+                own,
+                cross: Some((sim.rho + spike + 0.2 * noise(&mut r)) * own),
+                weights: half * (1.0 + sim.pflug + 0.05 * noise(&mut r)),
+                norm,
+            };
+            let loss = 2.0 - sim.fall * step.min(sim.fall_steps) as f64 + 0.1 * noise(&mut r);
+            let d = s.learn(&dots, 0.1, loss);
+            if d != Decision::Keep {
+                return (d, step);
+            }
+        }
+        (Decision::Keep, steps)
+    };
+    let falling = 3e-3;
+    assert_eq!(
+        run(Sim { rho: 0.5, ..NONE }, 500).0,
+        Decision::Up,
+        "the slope keeps its sign"
+    );
+    assert_eq!(run(Sim { rho: -0.8, ..NONE }, 500).0, Decision::Overshoot);
+    // Rare huge negative ρ (loss spikes) swamp a plain t-statistic; clipped, the mostly
+    // negative steps are evidence of overshooting.
+    let spiky = Sim {
+        rho: -0.4,
+        spike: -30.0,
+        ..NONE
+    };
+    let (d, at) = run(spiky, 500);
+    assert_eq!(d, Decision::Overshoot);
+    assert!(at < 60, "clipped spikes decide early, not at {at}");
+    let stationary = Sim {
+        pflug: 0.0,
+        fall: falling,
+        ..NONE
+    };
+    let (d, at) = run(stationary, 500);
+    assert_eq!(d, Decision::Stationary, "Pflug's condition holds");
+    assert!(
+        at >= 199,
+        "stationarity needs a window of 200 steps, decided at {at}"
+    );
+    // Noisy slopes around zero while the loss falls: no evidence, η stays. A moderately
+    // negative mean is not an overshoot: the one-step optimum is not the target.
+    for rho in [0.0, -0.05, -0.2] {
+        let sim = Sim {
+            rho,
+            fall: falling,
+            ..NONE
+        };
+        assert_eq!(run(sim, 1500).0, Decision::Keep, "ρ {rho}");
+    }
+    // The same with a loss that never fell below the run's first steps: no progress at
+    // all (a network stuck at chance by a huge η), η is cut to a quarter.
+    let (d, at) = run(Sim { rho: -0.05, ..NONE }, 1500);
+    assert_eq!(d, Decision::Stalled);
+    assert_eq!(d.factor(), 0.25);
+    assert!(
+        (59..200).contains(&at),
+        "a stall needs a window of 60 steps, decided at {at}"
+    );
+    // A loss that fell, then flattened, is progress made, not a stall; once the newer half
+    // of a long window is no lower than the older half, it is a plateau, and η halves.
+    let plateau = Sim {
+        rho: -0.05,
+        fall: 2.0 * falling,
+        fall_steps: 100,
+        ..NONE
+    };
+    let (d, at) = run(plateau, 3000);
+    assert_eq!(d, Decision::Plateau);
+    assert!(
+        at >= 499,
+        "a plateau needs a window of 500 steps, decided at {at}"
+    );
+    // Each plateau halving doubles the window the next one needs, so that annealing slows
+    // as the rate falls (a flat loss halves η at most after 500 steps, then 1000, 2000...).
+    let mut r = common::rng(6);
+    let mut s = Secant::new(0.1);
+    let mut halvings = Vec::new();
+    for step in 0..10_000 {
+        let dots = Dots {
+            own: 1.0,
+            cross: Some(-0.05 + 0.2 * noise(&mut r)),
+            weights: 0.05 * (6.0 + 0.05 * noise(&mut r)),
+            norm: 1.0,
+        };
+        let loss = 1.0 - 0.01 * step.min(100) as f64 + 0.1 * noise(&mut r);
+        let d = s.learn(&dots, 0.1, loss);
+        assert!(matches!(d, Decision::Keep | Decision::Plateau), "{d:?}");
+        if d == Decision::Plateau {
+            halvings.push(step);
+        }
+    }
+    assert!(halvings.len() >= 3, "plateau halvings at {halvings:?}");
+    for k in 1..halvings.len() {
+        let gap = halvings[k] - halvings[k - 1];
+        assert!(
+            gap >= 500 << k,
+            "halving {k} after {gap} steps: {halvings:?}"
+        );
+    }
+    assert_eq!(s.plateau_steps(), 500 << halvings.len());
+    // A no-progress cut makes the cut rate a ceiling: steps that then fall short do not
+    // double η back towards the rate that stalled.
+    let mut capped = Secant::new(0.1);
+    let mut decisions = Vec::new();
+    for step in 0..600 {
+        let rho = if step < 100 { -0.05 } else { 0.5 };
+        let dots = Dots {
+            own: 1.0,
+            cross: Some(rho + 0.2 * noise(&mut r)),
+            weights: 0.05 * (6.0 + 0.05 * noise(&mut r)),
+            norm: 1.0,
+        };
+        let d = capped.learn(&dots, 0.1, 2.0 + 0.1 * noise(&mut r));
+        if d != Decision::Keep {
+            decisions.push(d);
+        }
+    }
+    assert_eq!(
+        decisions,
+        [Decision::Stalled, Decision::Plateau],
+        "the ceiling holds η; the other tests still run"
+    );
+    // A run resumed from the capped one keeps the ceiling: with the same steps after it,
+    // both decide alike (without it, short steps would double η at once).
+    let mut again = Secant::new(1.0);
+    etaprobe::schedule::Schedule::restore(
+        &mut again,
+        &etaprobe::schedule::Schedule::state(&capped),
+    )
+    .unwrap();
+    for step in 0..300 {
+        let dots = Dots {
+            own: 1.0,
+            cross: Some(0.5 + 0.2 * noise(&mut r)),
+            weights: 0.05 * (6.0 + 0.05 * noise(&mut r)),
+            norm: 1.0,
+        };
+        let loss = 2.0 + 0.1 * noise(&mut r);
+        let (a, b) = (
+            again.learn(&dots, 0.1, loss),
+            capped.learn(&dots, 0.1, loss),
+        );
+        assert_eq!(a, b, "step {step} after resuming");
+    }
+    // A resumed run keeps the longer window.
+    let mut resumed = Secant::new(1.0);
+    etaprobe::schedule::Schedule::restore(&mut resumed, &etaprobe::schedule::Schedule::state(&s))
+        .unwrap();
+    assert_eq!(resumed.plateau_steps(), s.plateau_steps());
+    // A flat loss while the steps fall short (ρ > 0, not yet significant) is no stall.
+    assert_ne!(run(Sim { rho: 0.05, ..NONE }, 1500).0, Decision::Stalled);
+    assert_eq!(
+        Secant::rho(None, &Dots::default()),
+        None,
+        "no previous step"
+    );
+}
+
+/// The registry is the one list of rules: each name is unique, builds from its default
+/// options at the given η0, is offered by `etaprobe train --help`, and an unknown name
+/// builds nothing.
+#[test]
+fn every_registered_rule_builds_and_is_offered_on_the_command_line() {
+    use etaprobe::schedule::{RuleOptions, RULES};
+    let defaults = RuleOptions::defaults();
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+        .args(["train", "--help"])
+        .output()
+        .expect("run etaprobe");
+    let help = String::from_utf8_lossy(&help.stdout);
+    let mut seen = std::collections::HashSet::new();
+    for (name, about) in RULES {
+        assert!(seen.insert(name), "{name} is registered twice");
+        assert!(!about.is_empty(), "{name} has no help line");
+        let rule = defaults
+            .build(name, 0.0125)
+            .expect("a registered rule builds");
+        assert_eq!(rule.lr(), 0.0125, "{name} starts at η0");
+        assert!(
+            help.contains(name),
+            "`train --help` does not offer {name}:\n{help}"
+        );
+    }
+    assert!(defaults.build("no-such-rule", 0.01).is_none());
+    assert!(
+        defaults.check().is_ok(),
+        "the defaults pass every rule's checks"
+    );
+}

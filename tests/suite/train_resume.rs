@@ -1,0 +1,203 @@
+//! `etaprobe train` determinism and resuming: the same seed, exact resume, refused changes.
+
+use std::path::Path;
+
+use etaprobe::data::DatasetKind;
+
+use crate::common::{etaprobe, fake, ok, s};
+
+/// epochs.csv without the wall-time column.
+fn epochs_without_time(run: &Path) -> Vec<String> {
+    std::fs::read_to_string(run.join("epochs.csv"))
+        .unwrap()
+        .lines()
+        .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+        .collect()
+}
+#[test]
+fn the_same_seed_gives_the_same_epochs() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 96, 32);
+    let runs = tempfile::tempdir().unwrap();
+    let mut seen = Vec::new();
+    for name in ["a", "b"] {
+        let out = runs.path().join(name);
+        ok(&etaprobe(&[
+            "train",
+            "--model",
+            "logreg",
+            "--dataset",
+            "fashion-mnist",
+            "--data",
+            s(&data),
+            "--lr",
+            "0.05",
+            "--batch-size",
+            "20",
+            "--epochs",
+            "2",
+            "--seed",
+            "5",
+            "--out",
+            s(&out),
+        ]));
+        for f in [
+            "epochs.csv",
+            "steps.csv",
+            "run.json",
+            "loss.png",
+            "accuracy.png",
+            "lr.png",
+            "checkpoint.safetensors",
+        ] {
+            assert!(out.join(f).exists(), "{f} missing");
+        }
+        seen.push(epochs_without_time(&out));
+    }
+    assert_eq!(seen[0], seen[1]);
+    // After the first epoch (which met every batch size once) steps only replay recorded
+    // programs, and each step reads back a handful of scalars.
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(runs.path().join("a/run.json")).unwrap())
+            .unwrap();
+    assert_eq!(run["totals"]["buffers_created_after_epoch_1"], 0, "{run}");
+    assert!(
+        run["totals"]["readback_bytes_per_step"].as_u64().unwrap() <= 64,
+        "{run}"
+    );
+    assert_eq!(
+        seen[0][0],
+        "epoch,train_loss,train_acc,test_loss,test_acc,lr"
+    );
+    assert_eq!(seen[0].len(), 3);
+}
+
+#[test]
+fn resuming_equals_an_uninterrupted_run() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 90, 30);
+    let runs = tempfile::tempdir().unwrap();
+    let full = runs.path().join("full");
+    let part = runs.path().join("part");
+    for (schedule, optimizer) in [
+        ("basic", "sgd"),
+        ("newton", "sgd"),
+        ("first-order", "sgd"),
+        ("newton", "momentum"),
+        ("first-order", "adam"),
+    ] {
+        let common = [
+            "train",
+            "--model",
+            "logreg",
+            "--dataset",
+            "fashion-mnist",
+            "--data",
+            s(&data),
+            "--lr",
+            "0.05",
+            "--batch-size",
+            "16",
+            "--epochs",
+            "3",
+            "--seed",
+            "3",
+            "--schedule",
+            schedule,
+            "--optimizer",
+            optimizer,
+            // A step decay at the end of the epoch the first run stops inside.
+            "--lr-milestones",
+            "2",
+            "--eval-every",
+            "5",
+        ];
+        ok(&etaprobe(&[&common[..], &["--out", s(&full)]].concat()));
+        // Stop inside the second epoch, resume with no step left (a no-op), then resume.
+        ok(&etaprobe(
+            &[&common[..], &["--out", s(&part), "--max-steps", "8"]].concat(),
+        ));
+        let ckpt = part.join("checkpoint.safetensors");
+        ok(&etaprobe(
+            &[&common[..], &["--resume", s(&ckpt), "--max-steps", "8"]].concat(),
+        ));
+        ok(&etaprobe(&[&common[..], &["--resume", s(&ckpt)]].concat()));
+        let evals = |p: &Path| std::fs::read_to_string(p.join("evals.csv")).unwrap();
+        assert_eq!(evals(&full), evals(&part), "{schedule}");
+        assert_eq!(
+            epochs_without_time(&full),
+            epochs_without_time(&part),
+            "{schedule}"
+        );
+        let steps = |p: &Path| std::fs::read_to_string(p.join("steps.csv")).unwrap();
+        assert_eq!(steps(&full), steps(&part), "{schedule}");
+    }
+}
+
+#[test]
+fn resume_refuses_options_that_would_change_the_run() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let out = runs.path().join("run");
+    let ckpt = out.join("checkpoint.safetensors");
+    let with = |changes: &[(&'static str, &'static str)]| -> Vec<String> {
+        let mut args = vec![
+            ("--model", "logreg"),
+            ("--dataset", "fashion-mnist"),
+            ("--lr", "0.05"),
+            ("--batch-size", "16"),
+            ("--epochs", "2"),
+            ("--schedule", "first-order"),
+            ("--alpha", "0.001"),
+        ];
+        for &(flag, value) in changes {
+            match args.iter_mut().find(|(f, _)| *f == flag) {
+                Some(arg) => arg.1 = value,
+                None => args.push((flag, value)),
+            }
+        }
+        let mut v = vec!["train".to_string(), "--data".into(), s(&data).into()];
+        v.extend(
+            args.iter()
+                .flat_map(|&(f, x)| [f.to_string(), x.to_string()]),
+        );
+        v
+    };
+    let run = |args: Vec<String>, extra: &[&str]| {
+        let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
+        all.extend(extra);
+        etaprobe(&all)
+    };
+    ok(&run(with(&[]), &["--out", s(&out), "--max-steps", "2"]));
+    let records = |p: &Path| {
+        ["epochs.csv", "steps.csv", "run.json"].map(|f| std::fs::read(p.join(f)).unwrap())
+    };
+    let before = records(&out);
+    for (change, message) in [
+        (("--lr", "0.1"), "--lr 0.05 (now 0.1)"),
+        (("--alpha", "0.01"), "--alpha 0.001 (now 0.01)"),
+        (
+            ("--schedule", "newton"),
+            "--schedule first-order (now newton)",
+        ),
+        (("--batch-size", "8"), "--batch-size 16 (now 8)"),
+        (
+            ("--weight-decay", "0.0001"),
+            "--weight-decay 0 (now 0.0001)",
+        ),
+    ] {
+        let o = run(with(&[change]), &["--resume", s(&ckpt)]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{change:?}: {stderr}");
+        assert!(stderr.contains(message), "{change:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(
+            records(&out) == before,
+            "{change:?} touched the run's records"
+        );
+    }
+    // How long it runs and how often it evaluates may change.
+    ok(&run(
+        with(&[("--epochs", "3")]),
+        &["--resume", s(&ckpt), "--eval-every", "3"],
+    ));
+    assert_eq!(epochs_without_time(&out).len(), 1 + 3);
+}
