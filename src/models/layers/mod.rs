@@ -1,6 +1,6 @@
 //! Each layer's knowledge in a file of its own: its forward pass in every mode and for
 //! every probe, its backward pass, its GPU objects per batch size, its initialisation and
-//! whether it ends in a fused ReLU. [`Layer::kind`] is the one place that dispatches on
+//! whether it ends in a fused ReLU. `Layer::kind` is the one place that dispatches on
 //! the layer: a new layer is a new file here, a variant of [`Layer`] and an arm in each of
 //! `kind` and `kind_mut`.
 
