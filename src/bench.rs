@@ -8,7 +8,7 @@ use crate::gpu::{Gpu, GpuError, Params, Program};
 use crate::models::{ModelKind, ModelOptions, Net, Plan};
 use crate::ops::matmul::{self, Epilogue, Mat};
 use crate::optim::{OptimizerKind, OptimizerOptions};
-use crate::schedule::{Needs, RuleOptions, RULES};
+use crate::schedule::{Needs, RuleOptions, RunShape, RULES};
 use crate::train::{StepConfig, Stepper};
 
 /// One matmul shape to time: `m × k` times `k × n`.
@@ -249,7 +249,12 @@ pub fn bench_probe(
     let (mut probes_per_pass, mut gpu_bytes) = (0, 0);
     for _ in 0..rounds {
         for (i, (name, _)) in RULES.iter().enumerate() {
-            let mut schedule = defaults.build(name, LR).expect("a registered rule");
+            let run = RunShape {
+                lr0: LR,
+                steps_per_epoch: steps,
+                planned_steps: usize::MAX,
+            };
+            let mut schedule = defaults.build(name, &run).expect("a registered rule");
             let before = gpu.bytes_allocated();
             let mut s = stepper(gpu, model, options, batch, schedule.needs())?;
             gpu_bytes = gpu_bytes.max(gpu.bytes_allocated() - before);

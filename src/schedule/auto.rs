@@ -20,7 +20,7 @@
 
 use super::secant::{opt, Decision, Secant};
 use super::stats::t_statistic;
-use super::{BackProbe, Needs, Observation, ProbeRecord, Rule, Schedule};
+use super::{BackProbe, Needs, Observation, ProbeRecord, Rule, RunShape, Schedule};
 
 /// Bounds on s*/η from one probe: a line with no curvature counts as s* = 4η, and a
 /// minimum behind the start as s* = η/16.
@@ -195,7 +195,7 @@ impl Rule for Auto {
         Ok(())
     }
 
-    fn build(lr0: f64, o: &AutoOptions) -> Auto {
-        Auto::new(lr0, o.probe_every)
+    fn build(run: &RunShape, o: &AutoOptions) -> Auto {
+        Auto::new(run.lr0, o.probe_every)
     }
 }

@@ -1,22 +1,96 @@
-//! The paper's "basic method": a fixed η, with optional step decay at given epochs.
+//! The paper's "basic method": a fixed η, with the decay schedules a practitioner would
+//! otherwise pick, in PyTorch's semantics, stepped once per training step:
+//! - `step` (`MultiStepLR`): η is multiplied by `--lr-gamma` after each epoch of
+//!   `--lr-milestones` (`--lr-milestones` alone means `--lr-decay step`);
+//! - `cosine` (`CosineAnnealingLR` with `T_max` = the steps after warmup, `eta_min` =
+//!   `--lr-floor`): η(i) = floor + (η0 − floor)·(1 + cos(π·i/T))/2 at the i-th step after
+//!   warmup;
+//! - `linear` (`LinearLR` from factor 1 to floor/η0 over the same T steps):
+//!   η(i) = η0 + (floor − η0)·i/T;
+//! - warmup (`LinearLR(start_factor = 1/W, total_iters = W − 1)`): the i-th of the first W
+//!   steps uses η0·(i + 1)/W, then the decay starts from η0.
+//!
+//! T counts the steps of the run as configured (`--epochs`, not `--max-steps`), and is kept
+//! in checkpoints, so that a run stopped early and resumed follows one schedule. A decay
+//! other than `step` gives η in closed form from the step: the opt-in clamps and the halving
+//! of `--on-nonfinite skip` change one step's η, not the schedule.
 
 use super::ProbeRecord;
-use super::{state_f64, Observation, Rule, Schedule};
+use super::{state_f64, Observation, Rule, RunShape, Schedule};
+
+/// The shape of the decay after warmup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Decay {
+    /// A constant η (or `step` when --lr-milestones are given).
+    None,
+    /// ×--lr-gamma after each epoch of --lr-milestones.
+    Step,
+    /// Half a cosine from η0 down to --lr-floor at the end of the run.
+    Cosine,
+    /// A straight line from η0 down to --lr-floor at the end of the run.
+    Linear,
+}
 
 pub struct Basic {
     lr: f64,
+    /// η0, times the step decays so far.
+    base: f64,
     /// Epoch boundaries (1-based: after epoch E) where η is multiplied by `gamma`.
     milestones: Vec<usize>,
     gamma: f64,
+    decay: Decay,
+    warmup: usize,
+    floor: f64,
+    /// Steps of the run as configured: the decay's horizon.
+    planned: usize,
+    /// Steps done: the next step's index.
+    done: usize,
 }
 
 impl Basic {
+    /// A fixed η with step decay at `milestones` (the paper's basic method).
     pub fn new(lr: f64, milestones: Vec<usize>, gamma: f64) -> Basic {
+        let decay = if milestones.is_empty() {
+            Decay::None
+        } else {
+            Decay::Step
+        };
         Basic {
             lr,
+            base: lr,
             milestones,
             gamma,
+            decay,
+            warmup: 0,
+            floor: 0.0,
+            planned: 0,
+            done: 0,
         }
+    }
+
+    /// η of the step with 0-based index `i`, for a schedule in closed form.
+    pub fn rate(&self, i: usize) -> f64 {
+        if i < self.warmup {
+            return self.base * (i + 1) as f64 / self.warmup as f64;
+        }
+        let span = self.planned.saturating_sub(self.warmup).max(1) as f64;
+        let x = ((i - self.warmup) as f64 / span).min(1.0);
+        match self.decay {
+            Decay::None | Decay::Step => self.base,
+            Decay::Cosine => {
+                self.floor
+                    + (self.base - self.floor) * (1.0 + (std::f64::consts::PI * x).cos()) / 2.0
+            }
+            // Written from the floor, so that the end of the line is the floor exactly.
+            Decay::Linear => self.floor + (self.base - self.floor) * (1.0 - x),
+        }
+    }
+
+    /// Whether η is a function of the step (warmup, cosine, linear) rather than a value
+    /// that only the epoch ends change.
+    fn closed_form(&self) -> bool {
+        self.warmup > 0 || matches!(self.decay, Decay::Cosine | Decay::Linear)
     }
 }
 
@@ -29,22 +103,46 @@ impl Schedule for Basic {
         self.lr = lr;
     }
 
-    fn observe(&mut self, _obs: &Observation) -> Option<ProbeRecord> {
+    fn observe(&mut self, obs: &Observation) -> Option<ProbeRecord> {
+        self.done = obs.step;
+        if self.closed_form() {
+            self.lr = self.rate(self.done);
+        }
         None
     }
 
     fn end_epoch(&mut self, epoch: usize) {
-        if self.milestones.contains(&(epoch + 1)) {
+        if self.decay == Decay::Step && self.milestones.contains(&(epoch + 1)) {
             self.lr *= self.gamma;
+            self.base *= self.gamma;
+            if self.closed_form() {
+                self.lr = self.rate(self.done);
+            }
         }
     }
 
     fn state(&self) -> serde_json::Value {
-        serde_json::json!({ "lr": self.lr })
+        if !self.closed_form() {
+            // As before the decays existed: old checkpoints and new ones read alike.
+            return serde_json::json!({ "lr": self.lr });
+        }
+        serde_json::json!({
+            "lr": self.lr,
+            "base": self.base,
+            "planned": self.planned,
+            "done": self.done,
+        })
     }
 
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), String> {
         self.lr = state_f64(state, "lr")?;
+        if self.closed_form() {
+            self.base = state_f64(state, "base")?;
+            self.planned = state_f64(state, "planned")? as usize;
+            self.done = state_f64(state, "done")? as usize;
+        } else {
+            self.base = self.lr;
+        }
         Ok(())
     }
 }
@@ -52,17 +150,40 @@ impl Schedule for Basic {
 /// The basic rule's options.
 #[derive(clap::Args, Clone, Debug, serde::Serialize)]
 pub struct BasicOptions {
-    /// basic: epochs after which η is multiplied by --lr-gamma, e.g. 30,60.
+    /// basic: the decay of η over the run.
+    #[arg(long, value_enum, default_value_t = Decay::None)]
+    pub lr_decay: Decay,
+    /// basic: epochs after which η is multiplied by --lr-gamma, e.g. 30,60 (step decay).
     #[arg(long, value_delimiter = ',', value_name = "E1,E2")]
     pub lr_milestones: Vec<usize>,
     /// basic: the factor of each step decay.
     #[arg(long, default_value_t = 0.1, value_name = "G")]
     pub lr_gamma: f64,
+    /// basic: the η that cosine and linear decay end at.
+    #[arg(long, default_value_t = 0.0, value_name = "F")]
+    pub lr_floor: f64,
+    /// basic: raise η linearly from η0/N to η0 over the first N steps.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub warmup_steps: usize,
+    /// basic: the same in epochs (N = E × steps per epoch).
+    #[arg(long, default_value_t = 0, value_name = "E")]
+    pub warmup_epochs: usize,
+}
+
+impl BasicOptions {
+    /// The decay these options ask for: --lr-milestones alone mean step decay.
+    fn decay(&self) -> Decay {
+        match self.lr_decay {
+            Decay::None if !self.lr_milestones.is_empty() => Decay::Step,
+            d => d,
+        }
+    }
 }
 
 impl Rule for Basic {
     const NAME: &'static str = "basic";
-    const ABOUT: &'static str = "Fixed η (with optional step decay): the paper's \"basic method\"";
+    const ABOUT: &'static str = "Fixed η (with optional step, cosine or linear decay and warmup): \
+         the paper's \"basic method\"";
     type Options = BasicOptions;
 
     fn check(o: &BasicOptions) -> Result<(), String> {
@@ -72,10 +193,44 @@ impl Rule for Basic {
                 o.lr_gamma
             ));
         }
+        super::check_non_negative("--lr-floor", o.lr_floor)?;
+        let decays_to_floor = matches!(o.lr_decay, Decay::Cosine | Decay::Linear);
+        if o.lr_decay == Decay::Step && o.lr_milestones.is_empty() {
+            return Err("--lr-decay step needs --lr-milestones, e.g. 30,60".into());
+        }
+        if decays_to_floor && !o.lr_milestones.is_empty() {
+            let decay = if o.lr_decay == Decay::Cosine {
+                "cosine"
+            } else {
+                "linear"
+            };
+            return Err(format!(
+                "--lr-milestones are the step decay's; they do not combine with --lr-decay {decay}"
+            ));
+        }
+        if o.lr_floor != 0.0 && !decays_to_floor {
+            return Err(
+                "--lr-floor is where cosine or linear decay ends: give --lr-decay cosine or linear"
+                    .into(),
+            );
+        }
+        if o.warmup_steps > 0 && o.warmup_epochs > 0 {
+            return Err("give --warmup-steps or --warmup-epochs, not both".into());
+        }
         Ok(())
     }
 
-    fn build(lr0: f64, o: &BasicOptions) -> Basic {
-        Basic::new(lr0, o.lr_milestones.clone(), o.lr_gamma)
+    fn build(run: &RunShape, o: &BasicOptions) -> Basic {
+        let mut basic = Basic::new(run.lr0, o.lr_milestones.clone(), o.lr_gamma);
+        basic.decay = o.decay();
+        basic.floor = o.lr_floor;
+        basic.warmup = o
+            .warmup_steps
+            .saturating_add(o.warmup_epochs.saturating_mul(run.steps_per_epoch));
+        basic.planned = run.planned_steps;
+        if basic.closed_form() {
+            basic.lr = basic.rate(0);
+        }
+        basic
     }
 }

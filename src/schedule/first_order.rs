@@ -4,7 +4,7 @@
 //! GPU over the flat gradient buffers, costs no extra pass.
 
 use super::ProbeRecord;
-use super::{state_f64, Needs, Observation, Rule, Schedule};
+use super::{state_f64, Needs, Observation, Rule, RunShape, Schedule};
 
 pub struct FirstOrder {
     lr: f64,
@@ -70,7 +70,7 @@ impl Rule for FirstOrder {
         super::check_non_negative("--alpha", o.alpha)
     }
 
-    fn build(lr0: f64, o: &FirstOrderOptions) -> FirstOrder {
-        FirstOrder::new(lr0, o.alpha)
+    fn build(run: &RunShape, o: &FirstOrderOptions) -> FirstOrder {
+        FirstOrder::new(run.lr0, o.alpha)
     }
 }

@@ -15,7 +15,7 @@ mod secant;
 mod stats;
 
 pub use auto::{Auto, AutoOptions, LineFit, AUTO_DOWN, AUTO_UP, LINE_MIN_PROBES};
-pub use basic::{Basic, BasicOptions};
+pub use basic::{Basic, BasicOptions, Decay};
 pub use first_order::{FirstOrder, FirstOrderOptions};
 pub use newton::{Newton, NewtonOptions};
 pub use secant::{Decision, Secant};
@@ -156,8 +156,20 @@ pub trait Rule: Schedule + Sized + 'static {
     fn check(_options: &Self::Options) -> Result<(), String> {
         Ok(())
     }
-    /// The rule starting at η0 = `lr0`.
-    fn build(lr0: f64, options: &Self::Options) -> Self;
+    /// The rule for the run `run` describes.
+    fn build(run: &RunShape, options: &Self::Options) -> Self;
+}
+
+/// What a rule may know of the run it steers when it is built.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RunShape {
+    /// η0.
+    pub lr0: f64,
+    /// Steps in one epoch.
+    pub steps_per_epoch: usize,
+    /// Steps in the run as configured: epochs × steps per epoch. `--max-steps` stops a run
+    /// early without shortening it, so that a run stopped and resumed follows one schedule.
+    pub planned_steps: usize,
 }
 
 /// The options of a rule that has none.
@@ -183,11 +195,11 @@ macro_rules! registry {
         pub const RULES: &[(&str, &str)] = &[$((<$rule as Rule>::NAME, <$rule as Rule>::ABOUT)),*];
 
         impl RuleOptions {
-            /// The rule called `name`, starting at η0 = `lr0`; None for an unknown name.
-            pub fn build(&self, name: &str, lr0: f64) -> Option<Box<dyn Schedule>> {
+            /// The rule called `name` for the run `run`; None for an unknown name.
+            pub fn build(&self, name: &str, run: &RunShape) -> Option<Box<dyn Schedule>> {
                 $(
                     if name == <$rule as Rule>::NAME {
-                        return Some(Box::new(<$rule as Rule>::build(lr0, &self.$field)));
+                        return Some(Box::new(<$rule as Rule>::build(run, &self.$field)));
                     }
                 )*
                 None

@@ -8,7 +8,7 @@
 //! rounding, not curvature.
 
 use super::ProbeRecord;
-use super::{state_f64, Needs, Observation, Rule, Schedule};
+use super::{state_f64, Needs, Observation, Rule, RunShape, Schedule};
 
 pub struct Newton {
     lr: f64,
@@ -118,7 +118,7 @@ impl Rule for Newton {
         Ok(())
     }
 
-    fn build(lr0: f64, o: &NewtonOptions) -> Newton {
-        Newton::new(lr0, o.eps, o.delta)
+    fn build(run: &RunShape, o: &NewtonOptions) -> Newton {
+        Newton::new(run.lr0, o.eps, o.delta)
     }
 }

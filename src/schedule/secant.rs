@@ -33,7 +33,9 @@
 //! computed on the GPU and read back one step late, so no step waits for them.
 
 use super::stats::{mean, t_statistic, welch_t};
-use super::{state_f64, Dots, Needs, NoOptions, Observation, ProbeRecord, Rule, Schedule};
+use super::{
+    state_f64, Dots, Needs, NoOptions, Observation, ProbeRecord, Rule, RunShape, Schedule,
+};
 
 /// ρ's mean below which a significantly negative ρ means overshooting (measured:
 /// docs/design-notes.md §5–6).
@@ -332,7 +334,7 @@ impl Rule for Secant {
         "Quasi-Newton on η from consecutive step directions and gradients: no extra pass";
     type Options = NoOptions;
 
-    fn build(lr0: f64, _: &NoOptions) -> Secant {
-        Secant::new(lr0)
+    fn build(run: &RunShape, _: &NoOptions) -> Secant {
+        Secant::new(run.lr0)
     }
 }

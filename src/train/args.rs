@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use crate::data::DataArgs;
 use crate::models::ModelKind;
 use crate::optim::OptimizerOptions;
-use crate::schedule::{RuleOptions, Schedule};
+use crate::schedule::{RuleOptions, RunShape, Schedule};
 
 #[derive(clap::Args, Clone, Debug, serde::Serialize)]
 pub struct TrainArgs {
@@ -158,11 +158,24 @@ impl TrainArgs {
         ))
     }
 
-    /// The chosen rule, starting at η0.
-    pub(crate) fn schedule(&self) -> Result<Box<dyn Schedule>> {
+    /// The chosen rule for a run of `steps_per_epoch` steps an epoch, starting at η0.
+    pub(crate) fn schedule(&self, steps_per_epoch: usize) -> Result<Box<dyn Schedule>> {
+        let run = RunShape {
+            lr0: self.lr0(),
+            steps_per_epoch,
+            planned_steps: steps_per_epoch.saturating_mul(self.epochs),
+        };
         self.rule
-            .build(&self.schedule, self.lr0())
+            .build(&self.schedule, &run)
             .with_context(|| format!("no schedule called '{}'", self.schedule))
+    }
+
+    /// Every option at its default, as the command line has them.
+    pub(crate) fn defaults() -> TrainArgs {
+        use clap::{Args, FromArgMatches};
+        let command = TrainArgs::augment_args(clap::Command::new("defaults"));
+        let matches = command.get_matches_from(["defaults"]);
+        TrainArgs::from_arg_matches(&matches).expect("every train option has a default")
     }
 }
 

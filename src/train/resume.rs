@@ -220,6 +220,8 @@ pub(super) fn check_same_options(ckpt: &checkpoint::Checkpoint, args: &TrainArgs
     let stored: BTreeMap<String, serde_json::Value> = serde_json::from_str(stored)
         .with_context(|| format!("{}: unreadable {META_OPTIONS}", ckpt.path.display()))?;
     let now = trajectory_options(args)?;
+    // An option newer than the checkpoint counts as unchanged at its default.
+    let defaults = trajectory_options(&TrainArgs::defaults())?;
     let null = serde_json::Value::Null;
     let differences: Vec<String> = stored
         .keys()
@@ -227,10 +229,11 @@ pub(super) fn check_same_options(ckpt: &checkpoint::Checkpoint, args: &TrainArgs
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .filter_map(|key| {
-            let (was, is) = (
-                stored.get(key).unwrap_or(&null),
-                now.get(key).unwrap_or(&null),
-            );
+            let is = now.get(key).unwrap_or(&null);
+            let was = stored
+                .get(key)
+                .or_else(|| defaults.get(key).filter(|d| *d == is))
+                .unwrap_or(&null);
             (was != is).then(|| {
                 format!(
                     "--{} {} (now {})",

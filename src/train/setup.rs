@@ -31,13 +31,8 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Traine
         }
         None => args.lr0(),
     });
-    let mut schedule = args.schedule()?;
-    let needs = schedule.needs();
     let data = args.data.load(args.seed)?;
     let probe_val = args.probe_on == ProbeOn::Val;
-    if probe_val && !needs.probe {
-        bail!("--probe-on val needs a schedule that probes (--schedule newton)");
-    }
     let (data, val) = if probe_val {
         let (train, val) = data.carve_validation(args.val_split, args.seed)?;
         if val.train.len() < args.batch_size {
@@ -52,6 +47,12 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Traine
     } else {
         (data, None)
     };
+    let per_epoch = data.batches_per_epoch(args.batch_size, args.data.drop_last);
+    let mut schedule = args.schedule(per_epoch)?;
+    let needs = schedule.needs();
+    if probe_val && !needs.probe {
+        bail!("--probe-on val needs a schedule that probes (--schedule newton)");
+    }
     let options = ModelOptions {
         dropout: args.dropout,
         width_mult: args.width_mult,
@@ -120,7 +121,6 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Traine
         resume::restore_state(&mut stepper, ckpt)?;
     }
 
-    let per_epoch = data.batches_per_epoch(args.batch_size, args.data.drop_last);
     let total_steps = (per_epoch * args.epochs).min(args.max_steps.unwrap_or(usize::MAX));
     let trainer = Trainer {
         data,

@@ -15,6 +15,7 @@ mod data_loader;
 mod data_locate;
 mod data_readers;
 mod data_real;
+mod decay;
 mod lenet;
 mod ops;
 mod report;

@@ -234,8 +234,13 @@ fn secant_changes_eta_only_on_statistical_evidence() {
 /// builds nothing.
 #[test]
 fn every_registered_rule_builds_and_is_offered_on_the_command_line() {
-    use etaprobe::schedule::{RuleOptions, RULES};
+    use etaprobe::schedule::{RuleOptions, RunShape, RULES};
     let defaults = RuleOptions::defaults();
+    let run = RunShape {
+        lr0: 0.0125,
+        steps_per_epoch: 10,
+        planned_steps: 30,
+    };
     let help = std::process::Command::new(env!("CARGO_BIN_EXE_etaprobe"))
         .args(["train", "--help"])
         .output()
@@ -246,7 +251,7 @@ fn every_registered_rule_builds_and_is_offered_on_the_command_line() {
         assert!(seen.insert(name), "{name} is registered twice");
         assert!(!about.is_empty(), "{name} has no help line");
         let rule = defaults
-            .build(name, 0.0125)
+            .build(name, &run)
             .expect("a registered rule builds");
         assert_eq!(rule.lr(), 0.0125, "{name} starts at η0");
         assert!(
@@ -254,7 +259,7 @@ fn every_registered_rule_builds_and_is_offered_on_the_command_line() {
             "`train --help` does not offer {name}:\n{help}"
         );
     }
-    assert!(defaults.build("no-such-rule", 0.01).is_none());
+    assert!(defaults.build("no-such-rule", &run).is_none());
     assert!(
         defaults.check().is_ok(),
         "the defaults pass every rule's checks"
