@@ -31,8 +31,13 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Traine
         }
         None => args.lr0(),
     });
+    // What the rule measures does not depend on the run's length, known once the data is.
+    let needs = args.schedule(1)?.needs();
     let data = args.data.load(args.seed)?;
     let probe_val = args.probe_on == ProbeOn::Val;
+    if probe_val && !needs.probe {
+        bail!("--probe-on val needs a schedule that probes (--schedule newton)");
+    }
     let (data, val) = if probe_val {
         let (train, val) = data.carve_validation(args.val_split, args.seed)?;
         if val.train.len() < args.batch_size {
@@ -49,10 +54,6 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Traine
     };
     let per_epoch = data.batches_per_epoch(args.batch_size, args.data.drop_last);
     let mut schedule = args.schedule(per_epoch)?;
-    let needs = schedule.needs();
-    if probe_val && !needs.probe {
-        bail!("--probe-on val needs a schedule that probes (--schedule newton)");
-    }
     let options = ModelOptions {
         dropout: args.dropout,
         width_mult: args.width_mult,
