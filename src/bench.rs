@@ -270,7 +270,7 @@ pub fn bench_probe(
                     }
                     schedule.observe_gradient(dot);
                     schedule.set_lr(LR);
-                    let probe_steps = Some(schedule.probe_steps());
+                    let probe_steps = schedule.probe_steps();
                     s.submit_update(step, 0, batch, LR, probe_steps, None);
                 }
                 s.read()?;

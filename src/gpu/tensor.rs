@@ -15,7 +15,8 @@ pub const ALIGN_ELEMS: usize = 64;
 #[derive(Clone, Debug)]
 pub struct Tensor {
     pub buffer: Arc<wgpu::Buffer>,
-    /// In elements; a multiple of `ALIGN_ELEMS` ([`align_elems`]) so the view can be bound on its own.
+    /// In elements; a multiple of `ALIGN_ELEMS` ([`align_elems`]) so the view can be bound
+    /// on its own.
     pub offset: usize,
     pub shape: Vec<usize>,
 }

@@ -45,7 +45,8 @@ pub struct StepOutputs {
 
 impl Plan {
     /// Records the plan; with `probe_weights` (a `[chunk, params]` buffer shared by all
-    /// plans, see [`probe_chunk`](super::probe_chunk)) also the five-point probe along the gradient.
+    /// plans, see [`probe_chunk`](super::probe_chunk)) also the five-point probe along the
+    /// gradient.
     pub fn new(
         gpu: &Gpu,
         net: &Net,

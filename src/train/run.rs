@@ -171,7 +171,7 @@ impl Trainer {
             epoch,
             batch.len,
             eta,
-            Some(probe_steps),
+            probe_steps,
             probe_batch.as_ref(),
         );
         if self.stepper.has_backups() {

@@ -227,16 +227,17 @@ impl Stepper {
         self.measure.submit_gradient(&self.gpu, encoder)
     }
 
-    /// Submits step `step`'s update with η(t) = `eta`: d(t), the measurements, the probes at
-    /// `probe_steps` (when the rule asks for the five probes) on `probe_batch` (`--probe-on val`) or the step's own batch,
-    /// then w −= η·d. Its scalars are read by the next [`Stepper::read`].
+    /// Submits step `step`'s update with η(t) = `eta`: d(t), the measurements, the five
+    /// probes at `probe_steps` (when the rule asks for them) on `probe_batch` (`--probe-on
+    /// val`) or the step's own batch, then w −= η·d. Its scalars are read by the next
+    /// [`Stepper::read`].
     pub fn submit_update(
         &mut self,
         step: usize,
         epoch: usize,
         batch: usize,
         eta: f64,
-        probe_steps: Option<[f64; 5]>,
+        probe_steps: [f64; 5],
         probe_batch: Option<&Batch>,
     ) {
         let gpu = &self.gpu;
@@ -267,8 +268,8 @@ impl Stepper {
             plan.write_probe_batch(gpu, &vb.x, &vb.y_class, &vb.y_value);
         }
         let mut gpu_steps = None;
-        if let (Some(steps), Some(probe)) = (probe_steps.filter(|_| needs.probe), &plan.probe) {
-            let steps = steps.map(|v| v as f32);
+        if let (true, Some(probe)) = (needs.probe, &plan.probe) {
+            let steps = probe_steps.map(|v| v as f32);
             gpu_steps = Some(steps.map(f64::from));
             gpu.write(&probe.steps, &steps);
             probe.program.encode(&mut encoder);
@@ -325,11 +326,6 @@ impl Stepper {
             back_probe,
             dots,
         }))
-    }
-
-    /// Whether a step waits to be read.
-    pub fn has_pending(&self) -> bool {
-        self.pending.is_some()
     }
 
     /// `--on-nonfinite skip`: puts back the weights and optimizer state saved before step
