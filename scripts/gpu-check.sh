@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# What a GPU should tell us, in one call (docs/gpu.md): the adapters, the test suite on the
+# GPU, matmul GFLOP/s, the cost of every rule, GPU memory, and short LeNet-5 and ResNet-18
+# trainings with basic and auto. Installs nothing from the network: it runs the binaries
+# and data of gpu-kit/ (built here by scripts/gpu-kit.sh) and unpacks the Vulkan loader it
+# carries when the machine has none.
+#
+#   scripts/gpu-check.sh [--quick]
+#
+# Writes $OUT/gpu-check.json (a summary) and a log per step under $OUT (default:
+# gpu-check-out), within GPU_CHECK_SECONDS (default 520). --quick runs a small version of every step on the software adapter, in a
+# few minutes, to show that the check works before a GPU is ever available. Every step has
+# a time limit and the check goes on after a failed step; it exits 1 when any step failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+quick=false
+case "${1:-}" in
+    "") ;;
+    --quick) quick=true ;;
+    *) echo "usage: scripts/gpu-check.sh [--quick]" >&2; exit 2 ;;
+esac
+kit=$PWD/gpu-kit
+if [ ! -x "$kit/bin/etaprobe" ] || [ ! -d "$kit/data/cifar10-jpeg" ]; then
+    echo "no gpu-kit here: build it with scripts/gpu-kit.sh and carry it" >&2
+    exit 2
+fi
+out=${OUT:-gpu-check-out}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+bin=$kit/bin
+etaprobe=$bin/etaprobe
+
+export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
+chmod 700 "$XDG_RUNTIME_DIR"
+# The Vulkan loader, from the kit when the machine has none (the driver brings its ICD).
+if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then
+    dpkg-deb -x "$kit/libvulkan1.deb" "$kit/vulkan"
+    export LD_LIBRARY_PATH="$kit/vulkan/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
+# The test binaries run the program at the path it had where they were built.
+built_at=$(grep -ao '/[[:alnum:]/._+-]*/target/release/etaprobe' "$bin/suite" | head -n 1)
+if [ -n "$built_at" ] && [ ! -x "$built_at" ]; then
+    mkdir -p "$(dirname "$built_at")" && cp "$etaprobe" "$built_at"
+fi
+if $quick; then
+    export ETAPROBE_ADAPTER=${ETAPROBE_ADAPTER:-llvmpipe}
+fi
+export ETAPROBE_DATA=$kit/data
+
+steps=()
+failed=0
+# The whole check ends by this many seconds (the device tool allows 10 minutes a call):
+# a step gets what is left of its limit, and one with nothing left is skipped.
+deadline=${GPU_CHECK_SECONDS:-520}
+# run NAME SECONDS COMMAND...: the command's output in $out/NAME.log, its exit code (124:
+# out of time, "null": skipped) and time in the summary.
+run() {
+    local name=$1 limit=$2
+    shift 2
+    local start=$SECONDS code
+    echo "== $name" >&2
+    if [ $((deadline - SECONDS)) -lt "$limit" ]; then
+        limit=$((deadline - SECONDS))
+    fi
+    if [ "$limit" -le 0 ]; then
+        failed=1
+        steps+=("{\"name\":\"$name\",\"exit\":null,\"seconds\":0}")
+        echo "   skipped: the check's time is up" >&2
+        return
+    fi
+    timeout "$limit" "$@" >"$out/$name.log" 2>&1
+    code=$?
+    [ "$code" = 0 ] || failed=1
+    steps+=("{\"name\":\"$name\",\"exit\":$code,\"seconds\":$((SECONDS - start))}")
+    echo "   exit $code in $((SECONDS - start)) s" >&2
+}
+# bench NAME SECONDS ARGS...: an `etaprobe bench ... --json`, its JSON kept apart.
+bench() {
+    local name=$1 limit=$2
+    shift 2
+    run "$name" "$limit" sh -c '"$0" bench "$@" --json >"'"$out/$name.json"'"' "$etaprobe" "$@"
+}
+
+run devices 30 "$etaprobe" devices
+if $quick; then
+    run tests 300 "$bin/suite" ops::matmul ops::conv train_step
+    bench matmul 60 matmul --sizes 256
+    bench probe-lenet 120 probe --model lenet --batch-size 32 --steps 2 --rounds 1
+    bench probe-resnet18 180 probe --model resnet18 --width-mult 0.0625 --batch-size 4 --steps 1 --rounds 1
+    run memory 60 "$etaprobe" bench memory --model resnet18 --width-mult 0.25 --batch-sizes 8
+    lenet=(--max-steps 20)
+    resnet=(--width-mult 0.0625 --max-steps 3 --batch-size 8)
+else
+    run tests 240 "$bin/suite"
+    run chunking 60 "$bin/resnet_chunking"
+    bench matmul 90 matmul --sizes 256,512,1024,2048,4096
+    bench probe-lenet 60 probe --model lenet --batch-size 256 --steps 10 --rounds 3
+    bench probe-resnet18 120 probe --model resnet18 --batch-size 256 --steps 3 --rounds 2
+    run memory 30 "$etaprobe" bench memory --model resnet18 --batch-sizes 32,256
+    lenet=(--epochs 1 --batch-size 256)
+    resnet=(--max-steps 50 --batch-size 256)
+fi
+for schedule in basic auto; do
+    run "train-lenet-$schedule" 120 "$etaprobe" train --model lenet --dataset cifar10 \
+        --schedule "$schedule" --seed 1 --out "$out/runs/lenet-$schedule" "${lenet[@]}"
+    run "train-resnet18-$schedule" 150 "$etaprobe" train --model resnet18 --dataset cifar10 \
+        --schedule "$schedule" --seed 1 --out "$out/runs/resnet18-$schedule" \
+        "${resnet[@]}"
+done
+
+# The summary: the steps, the benchmarks' JSON and the runs' totals as they are.
+embed() {
+    if [ -s "$1" ]; then cat "$1"; else echo null; fi
+}
+{
+    echo "{"
+    echo "\"quick\": $quick,"
+    echo "\"adapter\": \"${ETAPROBE_ADAPTER:-preferred}\","
+    echo "\"steps\": [$(IFS=,; echo "${steps[*]}")],"
+    for b in matmul probe-lenet probe-resnet18; do
+        echo "\"$b\": $(embed "$out/$b.json"),"
+    done
+    for r in lenet-basic lenet-auto resnet18-basic resnet18-auto; do
+        echo "\"run-$r\": $(embed "$out/runs/$r/run.json"),"
+    done
+    echo "\"failed\": $failed"
+    echo "}"
+} >"$out/gpu-check.json"
+echo "summary: $out/gpu-check.json" >&2
+exit "$failed"

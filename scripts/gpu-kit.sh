@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Builds gpu-kit/: everything scripts/gpu-check.sh needs on a GPU machine that reaches no
+# package registry (the device tool copies the working tree and carries ignored paths):
+#   gpu-kit/bin/etaprobe, gpu-kit/bin/suite, gpu-kit/bin/resnet_chunking  stripped binaries
+#   gpu-kit/libvulkan1.deb     Debian's Vulkan loader, unpacked there only if the machine lacks one
+#   gpu-kit/data/cifar10-jpeg  a CIFAR-10 subset: N training and N/5 test images per class
+#
+#   scripts/gpu-kit.sh [N]       (default N = 500: 5,000 training and 1,000 test images)
+#
+# Needs CIFAR-10 as an image folder under ETAPROBE_DATA (e.g. ../shared/data in this
+# team's layout). Run it from the repository root; carry gpu-kit with the check.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+per_class=${1:-500}
+case "$per_class" in
+    '' | *[!0-9]*) echo "usage: scripts/gpu-kit.sh [IMAGES_PER_CLASS]" >&2; exit 2 ;;
+esac
+data=${ETAPROBE_DATA:-../shared/data}/cifar10-jpeg
+if [ ! -d "$data/train" ] || [ ! -d "$data/test" ]; then
+    echo "no CIFAR-10 image folder at $data (set ETAPROBE_DATA)" >&2
+    exit 2
+fi
+
+kit=gpu-kit
+rm -rf "$kit.new"
+mkdir -p "$kit.new/bin" "$kit.new/data/cifar10-jpeg"
+
+# Release binaries: the program and the test binaries (which find the program through
+# CARGO_BIN_EXE at build time, so the check puts it at the same path; see gpu-check.sh).
+cargo build --release --quiet
+cp target/release/etaprobe "$kit.new/bin/etaprobe"
+cargo test --release --no-run --message-format=json 2>/dev/null |
+    grep -o '"executable":"[^"]*"' | cut -d'"' -f4 |
+    while read -r exe; do
+        case "$(basename "$exe")" in
+            suite-* | resnet_chunking-*) cp "$exe" "$kit.new/bin/$(basename "$exe" | sed 's/-[0-9a-f]*$//')" ;;
+        esac
+    done
+strip "$kit.new"/bin/*
+for b in etaprobe suite resnet_chunking; do
+    [ -x "$kit.new/bin/$b" ] || { echo "missing binary: $b" >&2; exit 1; }
+done
+echo "glibc the binaries need: $(objdump -T "$kit.new"/bin/* | grep -o 'GLIBC_[0-9.]*' | sort -Vu | tail -1)"
+
+# The Vulkan loader, in case the GPU machine has the driver's ICD but no loader.
+(cd "$kit.new" && apt-get download libvulkan1 >/dev/null 2>&1 && mv libvulkan1_*.deb libvulkan1.deb)
+
+for split in train test; do
+    n=$per_class
+    [ "$split" = test ] && n=$((per_class / 5))
+    for class in "$data/$split"/*/; do
+        name=$(basename "$class")
+        mkdir -p "$kit.new/data/cifar10-jpeg/$split/$name"
+        mapfile -t images < <(find "$class" -maxdepth 1 -name '*.jpg' | sort)
+        cp -t "$kit.new/data/cifar10-jpeg/$split/$name" "${images[@]:0:n}"
+    done
+done
+
+rm -rf "$kit"
+mv "$kit.new" "$kit"
+du -sh --apparent-size "$kit"/bin "$kit"/libvulkan1.deb "$kit"/data
+echo "total: $(du -sm --apparent-size "$kit" | cut -f1) MiB; with the working tree, the device tool carries 64 MiB in all"
