@@ -86,6 +86,9 @@ run devices 30 "$etaprobe" devices
 if $quick; then
     run tests 300 "$bin/suite" ops::matmul ops::conv train_step
     bench matmul 60 matmul --sizes 256
+    for tile in 4x4 8x8; do
+        ETAPROBE_NO_SUBGROUPS=1 ETAPROBE_MM_TILE=$tile bench "matmul-portable-$tile" 60 matmul --sizes 256
+    done
     bench probe-lenet 120 probe --model lenet --batch-size 32 --steps 2 --rounds 1
     bench probe-resnet18 180 probe --model resnet18 --width-mult 0.0625 --batch-size 4 --steps 1 --rounds 1
     run memory 60 "$etaprobe" bench memory --model resnet18 --width-mult 0.25 --batch-sizes 8
@@ -94,7 +97,13 @@ if $quick; then
 else
     run tests 240 "$bin/suite"
     run chunking 60 "$bin/resnet_chunking"
-    bench matmul 90 matmul --sizes 256,512,1024,2048,4096
+    bench matmul 60 matmul --sizes 256,512,1024,2048,4096
+    # The portable kernel's register blocks (a GPU without 8-lane subgroups uses it anyway;
+    # ETAPROBE_NO_SUBGROUPS makes sure).
+    for tile in 2x2 4x4 8x4 4x8 8x8; do
+        ETAPROBE_NO_SUBGROUPS=1 ETAPROBE_MM_TILE=$tile bench "matmul-portable-$tile" 25 matmul \
+            --sizes 1024,2048,4096
+    done
     bench probe-lenet 60 probe --model lenet --batch-size 256 --steps 10 --rounds 3
     bench probe-resnet18 120 probe --model resnet18 --batch-size 256 --steps 3 --rounds 2
     run memory 30 "$etaprobe" bench memory --model resnet18 --batch-sizes 32,256
@@ -118,6 +127,9 @@ embed() {
     echo "\"quick\": $quick,"
     echo "\"adapter\": \"${ETAPROBE_ADAPTER:-preferred}\","
     echo "\"steps\": [$(IFS=,; echo "${steps[*]}")],"
+    for b in "$out"/matmul-portable-*.json; do
+        echo "\"$(basename "$b" .json)\": $(embed "$b"),"
+    done
     for b in matmul probe-lenet probe-resnet18; do
         echo "\"$b\": $(embed "$out/$b.json"),"
     done

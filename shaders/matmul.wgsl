@@ -15,8 +15,9 @@
 // outputs the epilogue drops. For these kernels a_off, a_rs, a_bs and b_off, b_rs, b_bs
 // address the operands in vec4s.
 //
-// mm_tiled is the portable path: 8×8 workgroups, a 4×4 block per invocation, reading the
-// operands in place through their strides.
+// mm_tiled is the portable path for GPUs: operands read in place through their strides,
+// staged k-slice by k-slice in workgroup memory, a register block per invocation (see its
+// tile below).
 //
 // Both write C[b] (+)= A[b]·B[b] (+ bias per column) (ReLU) through C's strides.
 
@@ -604,36 +605,90 @@ fn store4(batch: u32, row: u32, col: u32, v: vec4<f32>) {
     epilogue(batch, row, col + 3u, v.w);
 }
 
+// A's element (row, k) and B's (k, col), zero outside the operands.
 fn load_a(base: u32, row: u32, k: u32) -> f32 {
-    if (row >= p.m) {
+    if (row >= p.m || k >= p.k) {
         return 0.0;
     }
     return a[base + row * p.a_rs + k * p.a_cs];
 }
 
 fn load_b(base: u32, k: u32, col: u32) -> f32 {
-    if (col >= p.n) {
+    if (col >= p.n || k >= p.k) {
         return 0.0;
     }
     return b[base + k * p.b_rs + col * p.b_cs];
 }
 
-@compute @workgroup_size(8, 8)
-fn mm_tiled(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let batch = gid.z;
+// mm_tiled's tile: a workgroup of WG × WG invocations computes (WG·TM) rows × (WG·TN)
+// columns of C, each invocation a TM × TN block in registers. TM and TN are override
+// constants (1 to 8; 4 × 4 unless the dispatch says otherwise, see ETAPROBE_MM_TILE), so
+// that a GPU can be given the tile that suits it.
+override TM: u32 = 4u;
+override TN: u32 = 4u;
+const WG: u32 = 16u;
+// The k-slice staged in workgroup memory per round.
+const BK: u32 = 8u;
+// [BK][WG·TM] of A and [BK][WG·TN] of B, for tiles of up to 8 × 8 per invocation.
+var<workgroup> tile_a: array<f32, 1024>;
+var<workgroup> tile_b: array<f32, 1024>;
+
+@compute @workgroup_size(16, 16)
+fn mm_tiled(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let bm = WG * TM;
+    let bn = WG * TN;
+    let batch = wg.z;
     let a_base = p.a_off + batch * p.a_bs;
     let b_base = p.b_off + batch * p.b_bs;
-    let r0 = gid.y * 4u;
-    let col0 = gid.x * 4u;
-    var acc: array<vec4<f32>, 4>;
-    for (var k = 0u; k < p.k; k++) {
-        let bv = vec4(load_b(b_base, k, col0), load_b(b_base, k, col0 + 1u),
-                      load_b(b_base, k, col0 + 2u), load_b(b_base, k, col0 + 3u));
-        for (var r = 0u; r < 4u; r++) {
-            acc[r] += load_a(a_base, r0 + r, k) * bv;
+    let row0 = wg.y * bm;
+    let col0 = wg.x * bn;
+    let t = lid.y * WG + lid.x;
+    var acc: array<f32, 64>;
+    for (var k0 = 0u; k0 < p.k; k0 += BK) {
+        // Stage the slice, consecutive invocations reading consecutive addresses of each
+        // operand (along k when it is contiguous in k, else along the rows or columns).
+        for (var i = t; i < BK * bm; i += WG * WG) {
+            var r = i % bm;
+            var kk = i / bm;
+            if (p.a_cs == 1u) {
+                r = i / BK;
+                kk = i % BK;
+            }
+            tile_a[kk * bm + r] = load_a(a_base, row0 + r, k0 + kk);
         }
+        for (var i = t; i < BK * bn; i += WG * WG) {
+            var col = i % bn;
+            var kk = i / bn;
+            if (p.b_rs == 1u && p.b_cs != 1u) {
+                col = i / BK;
+                kk = i % BK;
+            }
+            tile_b[kk * bn + col] = load_b(b_base, k0 + kk, col0 + col);
+        }
+        workgroupBarrier();
+        for (var kk = 0u; kk < BK; kk++) {
+            // An invocation's rows are adjacent (the row's A values are broadcast across
+            // x); its columns are WG apart, so that neighbouring invocations read
+            // neighbouring words of tile_b and write neighbouring columns of C.
+            var av: array<f32, 8>;
+            var bv: array<f32, 8>;
+            for (var i = 0u; i < TM; i++) {
+                av[i] = tile_a[kk * bm + lid.y * TM + i];
+            }
+            for (var j = 0u; j < TN; j++) {
+                bv[j] = tile_b[kk * bn + lid.x + j * WG];
+            }
+            for (var i = 0u; i < TM; i++) {
+                for (var j = 0u; j < TN; j++) {
+                    acc[i * 8u + j] += av[i] * bv[j];
+                }
+            }
+        }
+        workgroupBarrier();
     }
-    for (var r = 0u; r < 4u; r++) {
-        store4(batch, r0 + r, col0, acc[r]);
+    for (var i = 0u; i < TM; i++) {
+        for (var j = 0u; j < TN; j++) {
+            epilogue(batch, row0 + lid.y * TM + i, col0 + lid.x + j * WG, acc[i * 8u + j]);
+        }
     }
 }

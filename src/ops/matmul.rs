@@ -115,6 +115,23 @@ pub fn uses_subgroup_kernel(gpu: &Gpu) -> bool {
         && std::env::var_os("ETAPROBE_NO_SUBGROUPS").is_none()
 }
 
+/// The portable kernel's register block per invocation, rows × columns (a workgroup of
+/// 16 × 16 computes 16 times as much): 4 × 4, or `ETAPROBE_MM_TILE`, e.g. `8x4`, sides 1 to
+/// 8, for a GPU check to compare tiles.
+pub fn portable_tile() -> Result<(usize, usize), GpuError> {
+    let Some(text) = std::env::var_os("ETAPROBE_MM_TILE") else {
+        return Ok((4, 4));
+    };
+    let text = text.to_string_lossy();
+    let side = |s: &str| s.parse::<usize>().ok().filter(|v| (1..=8).contains(v));
+    match text.split_once('x').map(|(r, c)| (side(r), side(c))) {
+        Some((Some(r), Some(c))) => Ok((r, c)),
+        _ => Err(GpuError::Shader(format!(
+            "ETAPROBE_MM_TILE={text}: give rows x columns per invocation, each 1 to 8, e.g. 4x4"
+        ))),
+    }
+}
+
 /// Rows of the subgroup kernel's tile for a product of `m` rows.
 fn tile_rows(m: usize) -> usize {
     match m {
@@ -202,12 +219,11 @@ pub fn record_variant(
             bias_bs: u(epi.bias_batch_stride),
             ..Default::default()
         };
-        let kernel = gpu.kernel(&shader!("matmul"), "mm_tiled", &[])?;
-        let groups = [n.div_ceil(32), m.div_ceil(32), batch].map(u);
-        let tensors: [_; SLOTS] = bind(
-            gpu,
-            &[(A, a.t), (B, b.t), (C, c.t), (BIAS, bias), (C4, c.t)],
-        );
+        let (tm, tn) = portable_tile()?;
+        let tile = [("TM", tm as f64), ("TN", tn as f64)];
+        let kernel = gpu.kernel(&shader!("matmul"), "mm_tiled", &tile)?;
+        let groups = [n.div_ceil(16 * tn), m.div_ceil(16 * tm), batch].map(u);
+        let tensors: [_; SLOTS] = bind(gpu, &[(A, a.t), (B, b.t), (C, c.t), (BIAS, bias)]);
         return prog.dispatch(gpu, &kernel, &params, &tensors, groups);
     }
     // Tiles are 8, 16 or 32 rows (the fewest that cover m) by 64 columns: put the longer
