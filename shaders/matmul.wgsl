@@ -39,6 +39,9 @@ const SHARED_A: u32 = 8u;
 const SHARED_B: u32 = 16u;
 // C is computed transposed: the bias then runs along the kernel's rows.
 const BIAS_BY_ROW: u32 = 32u;
+// mm_tiled: A's rows (B's rows) are contiguous and vec4-aligned, bound as a4 (b4).
+const VEC4_A: u32 = 64u;
+const VEC4_B: u32 = 128u;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -620,6 +623,25 @@ fn load_b(base: u32, k: u32, col: u32) -> f32 {
     return b[base + k * p.b_rs + col * p.b_cs];
 }
 
+// Four of A's elements along k from (row, k), and four of B's along the columns from
+// (k, col), as one vec4 where all four lie inside the operand (VEC4_A / VEC4_B: the
+// addresses are then vec4-aligned).
+fn load_a4(base: u32, row: u32, k: u32) -> vec4<f32> {
+    if (row < p.m && k + 3u < p.k) {
+        return a4[(base + row * p.a_rs + k) / 4u];
+    }
+    return vec4(load_a(base, row, k), load_a(base, row, k + 1u), load_a(base, row, k + 2u),
+                load_a(base, row, k + 3u));
+}
+
+fn load_b4(base: u32, k: u32, col: u32) -> vec4<f32> {
+    if (k < p.k && col + 3u < p.n) {
+        return b4[(base + k * p.b_rs + col) / 4u];
+    }
+    return vec4(load_b(base, k, col), load_b(base, k, col + 1u), load_b(base, k, col + 2u),
+                load_b(base, k, col + 3u));
+}
+
 // mm_tiled's tile: a workgroup of WG × WG invocations computes (WG·TM) rows × (WG·TN)
 // columns of C, each invocation a TM × TN block in registers. TM and TN are override
 // constants (1 to 8; 4 × 4 unless the dispatch says otherwise, see ETAPROBE_MM_TILE), so
@@ -647,23 +669,47 @@ fn mm_tiled(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) 
     for (var k0 = 0u; k0 < p.k; k0 += BK) {
         // Stage the slice, consecutive invocations reading consecutive addresses of each
         // operand (along k when it is contiguous in k, else along the rows or columns).
-        for (var i = t; i < BK * bm; i += WG * WG) {
-            var r = i % bm;
-            var kk = i / bm;
-            if (p.a_cs == 1u) {
-                r = i / BK;
-                kk = i % BK;
+        if ((p.flags & VEC4_A) != 0u) {
+            // Rows contiguous along k and vec4-aligned: one vec4 load per four values.
+            for (var i = t; i < (BK / 4u) * bm; i += WG * WG) {
+                let r = i / (BK / 4u);
+                let kk = (i % (BK / 4u)) * 4u;
+                let v = load_a4(a_base, row0 + r, k0 + kk);
+                for (var e = 0u; e < 4u; e++) {
+                    tile_a[(kk + e) * bm + r] = v[e];
+                }
             }
-            tile_a[kk * bm + r] = load_a(a_base, row0 + r, k0 + kk);
+        } else {
+            for (var i = t; i < BK * bm; i += WG * WG) {
+                var r = i % bm;
+                var kk = i / bm;
+                if (p.a_cs == 1u) {
+                    r = i / BK;
+                    kk = i % BK;
+                }
+                tile_a[kk * bm + r] = load_a(a_base, row0 + r, k0 + kk);
+            }
         }
-        for (var i = t; i < BK * bn; i += WG * WG) {
-            var col = i % bn;
-            var kk = i / bn;
-            if (p.b_rs == 1u && p.b_cs != 1u) {
-                col = i / BK;
-                kk = i % BK;
+        if ((p.flags & VEC4_B) != 0u) {
+            // Rows contiguous along the columns and vec4-aligned.
+            for (var i = t; i < BK * (bn / 4u); i += WG * WG) {
+                let kk = i / (bn / 4u);
+                let col = (i % (bn / 4u)) * 4u;
+                let v = load_b4(b_base, k0 + kk, col0 + col);
+                for (var e = 0u; e < 4u; e++) {
+                    tile_b[kk * bn + col + e] = v[e];
+                }
             }
-            tile_b[kk * bn + col] = load_b(b_base, k0 + kk, col0 + col);
+        } else {
+            for (var i = t; i < BK * bn; i += WG * WG) {
+                var col = i % bn;
+                var kk = i / bn;
+                if (p.b_rs == 1u && p.b_cs != 1u) {
+                    col = i / BK;
+                    kk = i % BK;
+                }
+                tile_b[kk * bn + col] = load_b(b_base, k0 + kk, col0 + col);
+            }
         }
         workgroupBarrier();
         for (var kk = 0u; kk < BK; kk++) {

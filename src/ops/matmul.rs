@@ -96,6 +96,8 @@ const ACCUMULATE: u32 = 4;
 const SHARED_A: u32 = 8;
 const SHARED_B: u32 = 16;
 const BIAS_BY_ROW: u32 = 32;
+const VEC4_A: u32 = 64;
+const VEC4_B: u32 = 128;
 
 /// Binding slots (binding − 1) of `shaders/matmul.wgsl`.
 const A: usize = 0;
@@ -219,11 +221,35 @@ pub fn record_variant(
             bias_bs: u(epi.bias_batch_stride),
             ..Default::default()
         };
+        // An operand whose rows are contiguous and vec4-aligned is also read four values at
+        // a time (its binding then holds whole vec4s).
+        let vec4 = |m: &Mat, inner_stride: usize, outer_stride: usize| {
+            inner_stride == 1
+                && [m.off, outer_stride, m.bs, m.t.len()]
+                    .iter()
+                    .all(|v| v.is_multiple_of(4))
+        };
+        let (vec4_a, vec4_b) = (vec4(a, a.cs, a.rs), vec4(b, b.cs, b.rs));
+        let mut flags = flags;
+        if vec4_a {
+            flags |= VEC4_A;
+        }
+        if vec4_b {
+            flags |= VEC4_B;
+        }
+        let params = Params { flags, ..params };
         let (tm, tn) = portable_tile()?;
         let tile = [("TM", tm as f64), ("TN", tn as f64)];
         let kernel = gpu.kernel(&shader!("matmul"), "mm_tiled", &tile)?;
         let groups = [n.div_ceil(16 * tn), m.div_ceil(16 * tm), batch].map(u);
-        let tensors: [_; SLOTS] = bind(gpu, &[(A, a.t), (B, b.t), (C, c.t), (BIAS, bias)]);
+        let mut slots = vec![(A, a.t), (B, b.t), (C, c.t), (BIAS, bias)];
+        if vec4_a {
+            slots.push((A4, a.t));
+        }
+        if vec4_b {
+            slots.push((B4, b.t));
+        }
+        let tensors: [_; SLOTS] = bind(gpu, &slots);
         return prog.dispatch(gpu, &kernel, &params, &tensors, groups);
     }
     // Tiles are 8, 16 or 32 rows (the fewest that cover m) by 64 columns: put the longer
