@@ -34,14 +34,22 @@ etaprobe=$bin/etaprobe
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
 chmod 700 "$XDG_RUNTIME_DIR"
 # The Vulkan loader, from the kit when the machine has none (the driver brings its ICD).
-if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then
+# (grep reads all of ldconfig's output: an early exit would fail the pipe under pipefail.)
+if ! ldconfig -p 2>/dev/null | grep 'libvulkan\.so\.1' >/dev/null; then
     dpkg-deb -x "$kit/libvulkan1.deb" "$kit/vulkan"
     export LD_LIBRARY_PATH="$kit/vulkan/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
-# The test binaries run the program at the path it had where they were built.
-built_at=$(grep -ao '/[[:alnum:]/._+-]*/target/release/etaprobe' "$bin/suite" | head -n 1)
-if [ -n "$built_at" ] && [ ! -x "$built_at" ]; then
-    mkdir -p "$(dirname "$built_at")" && cp "$etaprobe" "$built_at"
+# The test binaries run the program, and read shaders/, at the paths they had where they
+# were built: make the repository answer there too.
+built_at=$(grep -ao '/[[:alnum:]/._+-]*/target/release/etaprobe' "$bin/suite" | head -n 1 || true)
+if [ -n "$built_at" ]; then
+    root=${built_at%/target/release/etaprobe}
+    if [ ! -e "$root" ]; then
+        mkdir -p "$(dirname "$root")" && ln -s "$PWD" "$root"
+    fi
+    if [ ! -x "$built_at" ]; then
+        mkdir -p "$(dirname "$built_at")" && cp "$etaprobe" "$built_at"
+    fi
 fi
 if $quick; then
     export ETAPROBE_ADAPTER=${ETAPROBE_ADAPTER:-llvmpipe}
@@ -69,7 +77,7 @@ run() {
         echo "   skipped: the check's time is up" >&2
         return
     fi
-    timeout "$limit" "$@" >"$out/$name.log" 2>&1
+    timeout -k 10 "$limit" "$@" >"$out/$name.log" 2>&1
     code=$?
     [ "$code" = 0 ] || failed=1
     steps+=("{\"name\":\"$name\",\"exit\":$code,\"seconds\":$((SECONDS - start))}")
@@ -79,12 +87,28 @@ run() {
 bench() {
     local name=$1 limit=$2
     shift 2
-    run "$name" "$limit" sh -c '"$0" bench "$@" --json >"'"$out/$name.json"'"' "$etaprobe" "$@"
+    run "$name" "$limit" sh -c 'json=$1; shift; "$0" bench "$@" --json >"$json"' \
+        "$etaprobe" "$out/$name.json" "$@"
 }
 
 run devices 30 "$etaprobe" devices
 if $quick; then
+    lenet=(--max-steps 20)
+    resnet=(--width-mult 0.0625 --max-steps 3 --batch-size 8)
     run tests 300 "$bin/suite" ops::matmul ops::conv train_step
+else
+    lenet=(--epochs 1 --batch-size 256)
+    resnet=(--max-steps 50 --batch-size 256)
+    run tests 180 "$bin/suite"
+fi
+# The trainings before the benchmarks: when time runs short, the benchmarks give way.
+for schedule in basic auto; do
+    run "train-lenet-$schedule" 60 "$etaprobe" train --model lenet --dataset cifar10 \
+        --schedule "$schedule" --seed 1 --out "$out/runs/lenet-$schedule" "${lenet[@]}"
+    run "train-resnet18-$schedule" 75 "$etaprobe" train --model resnet18 --dataset cifar10 \
+        --schedule "$schedule" --seed 1 --out "$out/runs/resnet18-$schedule" "${resnet[@]}"
+done
+if $quick; then
     bench matmul 60 matmul --sizes 256
     for tile in 4x4 8x8; do
         ETAPROBE_NO_SUBGROUPS=1 ETAPROBE_MM_TILE=$tile bench "matmul-portable-$tile" 60 matmul --sizes 256
@@ -92,31 +116,19 @@ if $quick; then
     bench probe-lenet 120 probe --model lenet --batch-size 32 --steps 2 --rounds 1
     bench probe-resnet18 180 probe --model resnet18 --width-mult 0.0625 --batch-size 4 --steps 1 --rounds 1
     run memory 60 "$etaprobe" bench memory --model resnet18 --width-mult 0.25 --batch-sizes 8
-    lenet=(--max-steps 20)
-    resnet=(--width-mult 0.0625 --max-steps 3 --batch-size 8)
 else
-    run tests 240 "$bin/suite"
-    run chunking 60 "$bin/resnet_chunking"
-    bench matmul 60 matmul --sizes 256,512,1024,2048,4096
+    bench matmul 45 matmul --sizes 256,512,1024,2048,4096
     # The portable kernel's register blocks (a GPU without 8-lane subgroups uses it anyway;
     # ETAPROBE_NO_SUBGROUPS makes sure).
     for tile in 2x2 4x4 8x4 4x8 8x8; do
-        ETAPROBE_NO_SUBGROUPS=1 ETAPROBE_MM_TILE=$tile bench "matmul-portable-$tile" 25 matmul \
+        ETAPROBE_NO_SUBGROUPS=1 ETAPROBE_MM_TILE=$tile bench "matmul-portable-$tile" 20 matmul \
             --sizes 1024,2048,4096
     done
-    bench probe-lenet 60 probe --model lenet --batch-size 256 --steps 10 --rounds 3
-    bench probe-resnet18 120 probe --model resnet18 --batch-size 256 --steps 3 --rounds 2
+    bench probe-lenet 45 probe --model lenet --batch-size 256 --steps 10 --rounds 3
+    bench probe-resnet18 90 probe --model resnet18 --batch-size 256 --steps 3 --rounds 2
     run memory 30 "$etaprobe" bench memory --model resnet18 --batch-sizes 32,256
-    lenet=(--epochs 1 --batch-size 256)
-    resnet=(--max-steps 50 --batch-size 256)
+    run chunking 45 "$bin/resnet_chunking"
 fi
-for schedule in basic auto; do
-    run "train-lenet-$schedule" 120 "$etaprobe" train --model lenet --dataset cifar10 \
-        --schedule "$schedule" --seed 1 --out "$out/runs/lenet-$schedule" "${lenet[@]}"
-    run "train-resnet18-$schedule" 150 "$etaprobe" train --model resnet18 --dataset cifar10 \
-        --schedule "$schedule" --seed 1 --out "$out/runs/resnet18-$schedule" \
-        "${resnet[@]}"
-done
 
 # The summary: the steps, the benchmarks' JSON and the runs' totals as they are.
 embed() {

@@ -16,6 +16,10 @@ per_class=${1:-500}
 case "$per_class" in
     '' | *[!0-9]*) echo "usage: scripts/gpu-kit.sh [IMAGES_PER_CLASS]" >&2; exit 2 ;;
 esac
+if [ "$per_class" -lt 5 ]; then
+    echo "give at least 5 images per class (a fifth of them are the test split)" >&2
+    exit 2
+fi
 data=${ETAPROBE_DATA:-../shared/data}/cifar10-jpeg
 if [ ! -d "$data/train" ] || [ ! -d "$data/test" ]; then
     echo "no CIFAR-10 image folder at $data (set ETAPROBE_DATA)" >&2
@@ -24,13 +28,15 @@ fi
 
 kit=gpu-kit
 rm -rf "$kit.new"
+# A failed build leaves no half-made kit behind (the last good one stays).
+trap 'status=$?; [ "$status" = 0 ] || rm -rf "$kit.new"; exit "$status"' EXIT
 mkdir -p "$kit.new/bin" "$kit.new/data/cifar10-jpeg"
 
 # Release binaries: the program and the test binaries (which find the program through
 # CARGO_BIN_EXE at build time, so the check puts it at the same path; see gpu-check.sh).
 cargo build --release --quiet
 cp target/release/etaprobe "$kit.new/bin/etaprobe"
-cargo test --release --no-run --message-format=json 2>/dev/null |
+cargo test --release --no-run --message-format=json |
     grep -o '"executable":"[^"]*"' | cut -d'"' -f4 |
     while read -r exe; do
         case "$(basename "$exe")" in
@@ -44,7 +50,10 @@ done
 echo "glibc the binaries need: $(objdump -T "$kit.new"/bin/* | grep -o 'GLIBC_[0-9.]*' | sort -Vu | tail -1)"
 
 # The Vulkan loader, in case the GPU machine has the driver's ICD but no loader.
-(cd "$kit.new" && apt-get download libvulkan1 >/dev/null 2>&1 && mv libvulkan1_*.deb libvulkan1.deb)
+if ! (cd "$kit.new" && apt-get download libvulkan1 >/dev/null 2>&1 && mv libvulkan1_*.deb libvulkan1.deb); then
+    echo "cannot download Debian's libvulkan1 (apt-get update first?)" >&2
+    exit 1
+fi
 
 for split in train test; do
     n=$per_class
@@ -53,6 +62,10 @@ for split in train test; do
         name=$(basename "$class")
         mkdir -p "$kit.new/data/cifar10-jpeg/$split/$name"
         mapfile -t images < <(find "$class" -maxdepth 1 -name '*.jpg' | sort)
+        if [ "${#images[@]}" -lt "$n" ]; then
+            echo "$class holds ${#images[@]} images, fewer than $n" >&2
+            exit 1
+        fi
         cp -t "$kit.new/data/cifar10-jpeg/$split/$name" "${images[@]:0:n}"
     done
 done

@@ -11,7 +11,8 @@
 //!   steps uses η0·(i + 1)/W, then the decay starts from η0.
 //!
 //! T counts the steps of the run as configured (`--epochs`, not `--max-steps`), and is kept
-//! in checkpoints, so that a run stopped early and resumed follows one schedule. A decay
+//! in checkpoints: a run stopped early and resumed follows one schedule, and a resume with
+//! another `--epochs` is refused (its extra steps would run at the floor). A decay
 //! other than `step` gives η in closed form from the step: the opt-in clamps and the halving
 //! of `--on-nonfinite skip` change one step's η, not the schedule.
 
@@ -138,7 +139,15 @@ impl Schedule for Basic {
         self.lr = state_f64(state, "lr")?;
         if self.closed_form() {
             self.base = state_f64(state, "base")?;
-            self.planned = state_f64(state, "planned")? as usize;
+            let planned = state_f64(state, "planned")? as usize;
+            if planned != self.planned {
+                // More epochs would run at the floor, fewer would cut the decay short.
+                return Err(format!(
+                    "its η decay was planned for {planned} steps, the run now has {} \
+                     (another --epochs); resume with the run's --epochs, or start a new run",
+                    self.planned
+                ));
+            }
             self.done = state_f64(state, "done")? as usize;
         } else {
             self.base = self.lr;

@@ -108,7 +108,7 @@ fn step_decay_with_warmup_multiplies_the_warmed_rate_at_each_milestone() {
 }
 
 #[test]
-fn a_restored_decay_continues_where_it_stopped_even_with_more_epochs() {
+fn a_restored_decay_continues_where_it_stopped_and_refuses_another_length() {
     let run = RunShape {
         lr0: 0.1,
         steps_per_epoch: 4,
@@ -119,12 +119,19 @@ fn a_restored_decay_continues_where_it_stopped_even_with_more_epochs() {
     let all = rates(&mut whole, 8, 4);
     let mut first = Basic::build(&run, &o);
     let head = rates(&mut first, 3, 4);
-    // Resumed with twice the epochs: the checkpoint's horizon wins.
+    // Resumed with twice the epochs, the decay would end at step 8 and stay at the floor.
     let longer = RunShape {
         planned_steps: 16,
         ..run
     };
-    let mut resumed = Basic::build(&longer, &o);
+    let refused = Basic::build(&longer, &o)
+        .restore(&first.state())
+        .unwrap_err();
+    assert!(
+        refused.contains("planned for 8 steps, the run now has 16"),
+        "{refused}"
+    );
+    let mut resumed = Basic::build(&run, &o);
     resumed.restore(&first.state()).unwrap();
     let mut tail = Vec::new();
     for step in 4..=8 {
