@@ -64,6 +64,43 @@ fn dot(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec
     finish(lid, wg.x, s);
 }
 
+// Σ(x − y)²: the distance of two points, without the cancellation of x·x − 2x·y + y·y.
+@compute @workgroup_size(64)
+fn distance(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
+    let start = wg.x * p.chunk;
+    let end = min(start + p.chunk, p.len);
+    var s = 0.0;
+    for (var i = start + lid; i < end; i += 64u) {
+        let e = x[i] - y[i];
+        s += e * e;
+    }
+    finish(lid, wg.x, s);
+}
+
+// Σ|x|.
+@compute @workgroup_size(64)
+fn abs_sum(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
+    let start = wg.x * p.chunk;
+    let end = min(start + p.chunk, p.len);
+    var s = 0.0;
+    for (var i = start + lid; i < end; i += 64u) {
+        s += abs(x[i]);
+    }
+    finish(lid, wg.x, s);
+}
+
+// Σ x·(y − g): a dot product with a difference of two points, formed exactly per element.
+@compute @workgroup_size(64)
+fn dot_difference(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
+    let start = wg.x * p.chunk;
+    let end = min(start + p.chunk, p.len);
+    var s = 0.0;
+    for (var i = start + lid; i < end; i += 64u) {
+        s += x[i] * (y[i] - g[i]);
+    }
+    finish(lid, wg.x, s);
+}
+
 // Backward of s = alpha·Σx (y unused) or of s = alpha·x·y (d/dx): dx = g[0]·alpha·(1 or y).
 @compute @workgroup_size(64)
 fn sum_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

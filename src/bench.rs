@@ -9,7 +9,7 @@ use crate::models::{ModelKind, ModelOptions, Net, Plan};
 use crate::ops::matmul::{self, Epilogue, Mat};
 use crate::optim::{OptimizerKind, OptimizerOptions};
 use crate::schedule::{Needs, RuleOptions, RunShape, RULES};
-use crate::train::{StepConfig, Stepper};
+use crate::train::{StepConfig, Stepper, UpdateSpec};
 
 /// One matmul shape to time: `m × k` times `k × n`.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -264,14 +264,21 @@ pub fn bench_probe(
             let mut run = |count: usize| -> anyhow::Result<()> {
                 for _ in 0..count {
                     step += 1;
-                    let dot = s.submit_gradient(step, &data, 0)?;
+                    let measure = schedule.measure_gradient(step);
+                    let readings = s.submit_gradient(step, &data, 0, measure)?;
                     if let Some(r) = s.read()? {
                         schedule.observe(&r.observation());
                     }
-                    schedule.observe_gradient(dot);
+                    schedule.observe_gradient(&readings);
                     schedule.set_lr(LR);
-                    let probe_steps = schedule.probe_steps();
-                    s.submit_update(step, 0, batch, LR, probe_steps, None);
+                    let probes = schedule.needs().probe && schedule.probe_at(step);
+                    let spec = UpdateSpec {
+                        eta: LR,
+                        probe_steps: probes.then(|| schedule.probe_steps()),
+                        probe_batch: None,
+                        coefficients: schedule.coefficients(step),
+                    };
+                    s.submit_update(step, 0, batch, &spec);
                 }
                 s.read()?;
                 Ok(())

@@ -185,6 +185,13 @@ impl Net {
         values
     }
 
+    /// Whether the model has batch-norm layers (running statistics).
+    pub fn has_batch_norm(&self) -> bool {
+        self.nodes
+            .iter()
+            .any(|n| matches!(n.layer, Layer::BatchNorm(_)))
+    }
+
     /// PyTorch's `num_batches_tracked` names, one per batch-norm layer.
     pub fn batches_tracked_names(&self) -> Vec<String> {
         self.nodes

@@ -246,6 +246,19 @@ impl Plan {
         self.readback.bytes() + self.probe.as_ref().map_or(0, Probe::readback_bytes)
     }
 
+    /// The partial sums of the batch's loss, which add up to [`Plan::loss_rows`] times its mean.
+    pub fn loss_partials(&self) -> &Tensor {
+        &self.loss_partials
+    }
+
+    /// The rows the loss is the mean over: samples, or samples × outputs for regression.
+    pub fn loss_rows(&self) -> usize {
+        match self.loss {
+            Loss::SoftmaxCrossEntropy { .. } => self.batch,
+            Loss::MeanSquaredError { outputs } => self.batch * outputs,
+        }
+    }
+
     /// Records the copies of this step's loss and accuracy partials for read-back.
     pub fn copy_outputs(&self, encoder: &mut wgpu::CommandEncoder) {
         self.readback.copy_from(encoder, &self.loss_partials, 0);
@@ -266,12 +279,8 @@ impl Plan {
     ) -> Result<StepOutputs, GpuError> {
         let v: Vec<f32> = self.readback.fetch_after(gpu, submission)?;
         let (loss, correct) = v.split_at(self.loss_partials.len());
-        let rows = match self.loss {
-            Loss::SoftmaxCrossEntropy { .. } => self.batch,
-            Loss::MeanSquaredError { outputs } => self.batch * outputs,
-        };
         Ok(StepOutputs {
-            loss: reduce::combine(loss) / rows as f64,
+            loss: reduce::combine(loss) / self.loss_rows() as f64,
             correct: reduce::combine(correct),
         })
     }

@@ -8,14 +8,17 @@ pub mod axpy;
 pub mod batchnorm;
 pub mod bias;
 pub mod conv;
+pub mod dadapt;
 pub mod dropout;
 pub mod matmul;
 pub mod maxpool;
 pub mod mse;
 pub mod optimizer;
 pub mod probe;
+pub mod prodigy;
 pub mod reduce;
 pub mod relu;
+pub mod schedule_free;
 pub mod sgd;
 pub mod softmax_xent;
 

@@ -32,6 +32,18 @@ fn record(
     y: &Tensor,
     partials: &Tensor,
 ) -> Result<(), GpuError> {
+    record3(prog, gpu, entry, x, y, gpu.dummy(), partials)
+}
+
+fn record3(
+    prog: &mut Program,
+    gpu: &Gpu,
+    entry: &str,
+    x: &Tensor,
+    y: &Tensor,
+    z: &Tensor,
+    partials: &Tensor,
+) -> Result<(), GpuError> {
     let n = partial_count(x.len());
     assert!(
         partials.len() >= n,
@@ -46,7 +58,7 @@ fn record(
         pad: 0,
     };
     let d = gpu.dummy();
-    prog.dispatch(gpu, &k, &p, &[x, y, partials, d, d], [u(n), 1, 1])
+    prog.dispatch(gpu, &k, &p, &[x, y, partials, z, d], [u(n), 1, 1])
 }
 
 /// Partial sums of `x` into the first [`partial_count`] elements of `partials`.
@@ -88,6 +100,41 @@ pub fn dot(
 ) -> Result<(), GpuError> {
     assert_eq!(x.len(), y.len());
     record(prog, gpu, "dot", x, y, partials)
+}
+
+/// Partial sums of `(x − y)·(x − y)`, each difference formed exactly in f32.
+pub fn distance(
+    prog: &mut Program,
+    gpu: &Gpu,
+    x: &Tensor,
+    y: &Tensor,
+    partials: &Tensor,
+) -> Result<(), GpuError> {
+    assert_eq!(x.len(), y.len());
+    record(prog, gpu, "distance", x, y, partials)
+}
+
+/// Partial sums of `|x|`.
+pub fn abs_sum(
+    prog: &mut Program,
+    gpu: &Gpu,
+    x: &Tensor,
+    partials: &Tensor,
+) -> Result<(), GpuError> {
+    record(prog, gpu, "abs_sum", x, gpu.dummy(), partials)
+}
+
+/// Partial sums of `x·(y − z)`.
+pub fn dot_difference(
+    prog: &mut Program,
+    gpu: &Gpu,
+    x: &Tensor,
+    y: &Tensor,
+    z: &Tensor,
+    partials: &Tensor,
+) -> Result<(), GpuError> {
+    assert!(x.len() == y.len() && y.len() == z.len());
+    record3(prog, gpu, "dot_difference", x, y, z, partials)
 }
 
 /// Adds partial sums in f64.

@@ -4,7 +4,10 @@
 
 mod adam;
 mod momentum;
+mod rule_update;
 mod sgd;
+
+pub use rule_update::RuleUpdate;
 
 use anyhow::{bail, Result};
 
@@ -20,6 +23,16 @@ pub enum OptimizerKind {
     Momentum,
     /// PyTorch's Adam: d = m̂ / (√v̂ + eps). The paper's §5.4 baseline uses --lr 0.001.
     Adam,
+}
+
+impl OptimizerKind {
+    pub fn cli_name(self) -> &'static str {
+        match self {
+            OptimizerKind::Sgd => "sgd",
+            OptimizerKind::Momentum => "momentum",
+            OptimizerKind::Adam => "adam",
+        }
+    }
 }
 
 /// The optimizer and its options on the command line.

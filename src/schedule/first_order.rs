@@ -4,7 +4,7 @@
 //! GPU over the flat gradient buffers, costs no extra pass.
 
 use super::ProbeRecord;
-use super::{state_f64, Needs, Observation, Rule, RunShape, Schedule};
+use super::{state_f64, GradientReadings, Needs, Observation, Rule, RunShape, Schedule};
 
 pub struct FirstOrder {
     lr: f64,
@@ -33,8 +33,8 @@ impl Schedule for FirstOrder {
         }
     }
 
-    fn observe_gradient(&mut self, dot: Option<f64>) {
-        if let Some(d) = dot {
+    fn observe_gradient(&mut self, readings: &GradientReadings) {
+        if let Some(d) = readings.dot {
             self.lr += self.alpha * d;
         }
     }

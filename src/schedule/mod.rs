@@ -9,16 +9,30 @@
 
 mod auto;
 mod basic;
+mod dadapt;
+mod dog;
 mod first_order;
+mod gen;
+mod hypergradient;
 mod newton;
+mod prodigy;
+mod schedule_free;
 mod secant;
+mod sps;
 mod stats;
 
 pub use auto::{Auto, AutoOptions, LineFit, AUTO_DOWN, AUTO_UP, LINE_MIN_PROBES};
 pub use basic::{Basic, BasicOptions, Decay};
+pub use dadapt::{DAdapt, DAdaptOptions};
+pub use dog::{Dog, DogOptions};
 pub use first_order::{FirstOrder, FirstOrderOptions};
+pub use gen::{Fit, Gen, GenOptions};
+pub use hypergradient::{Hypergradient, HypergradientOptions};
 pub use newton::{Newton, NewtonOptions};
+pub use prodigy::{Prodigy, ProdigyOptions};
+pub use schedule_free::{ScheduleFree, ScheduleFreeOptions};
 pub use secant::{Decision, Secant};
+pub use sps::{Sps, SpsOptions};
 
 /// The five probe losses of a Newton step and the pieces of its update
 /// `η(t+1) = η(t) − 2ε·numerator / denominator`.
@@ -52,6 +66,86 @@ pub struct Observation {
     pub dots: Option<Dots>,
     /// The loss of the step's batch at w(t−1), when the schedule probed back this step.
     pub back_probe: Option<BackProbe>,
+    /// The sums the rule's own update measured ([`Update::sums`]), in its order.
+    pub sums: Vec<f64>,
+}
+
+/// What a step's gradient measured before its update, for the rules that set η(t) from
+/// it ([`Schedule::observe_gradient`]). Each field is there when [`Needs`] asked for it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct GradientReadings {
+    /// g(t)·d(t−1) ([`Needs::grad_dot`]); None at the first step or after a discarded one.
+    pub dot: Option<f64>,
+    /// d(t)·d(t), the step direction's squared norm ([`GradientNeeds::norm`]).
+    pub norm: Option<f64>,
+    /// d(t−1)·d(t−1) ([`GradientNeeds::previous_norm`]); None when `dot` is.
+    pub previous_norm: Option<f64>,
+    /// ‖w(t) − w(0)‖² ([`GradientNeeds::distance`]).
+    pub distance: Option<f64>,
+    /// ‖w(0)‖² ([`GradientNeeds::distance`]).
+    pub origin_norm: Option<f64>,
+    /// The step's batch loss at w(t) ([`GradientNeeds::loss`]).
+    pub loss: Option<f64>,
+}
+
+/// Measurements of step t made after its backward pass and before its update, which the
+/// step waits for: the rules that set η(t) from g(t) ask for them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GradientNeeds {
+    /// d(t)·d(t). (The optimizer's d(t) is computed before the update for these rules.)
+    pub norm: bool,
+    /// d(t−1)·d(t−1); needs `grad_dot`.
+    pub previous_norm: bool,
+    /// ‖w(t) − w(0)‖² and ‖w(0)‖²: the run keeps a copy of w(0) (checkpointed).
+    pub distance: bool,
+    /// The batch loss at w(t).
+    pub loss: bool,
+}
+
+impl GradientNeeds {
+    pub fn any(&self) -> bool {
+        self.norm || self.previous_norm || self.distance || self.loss
+    }
+}
+
+/// How a step moves the weights.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Update {
+    /// w −= η(t)·d(t), d(t) the optimizer's direction: every rule that only sets η.
+    #[default]
+    Direction,
+    /// D-Adaptation's dual averaging (Defazio & Mishchenko 2023) over d(t) = g(t) + λw:
+    /// s += c₀·d, w = μ·w + (1 − μ)·(w(0) − s). Coefficients [dλ/‖g₀‖]; sums [d·s before
+    /// the update, s·s after].
+    DAdapt { momentum: f64 },
+    /// Prodigy's Adam (Mishchenko & Defazio 2024): m = β₁m + (1−β₁)·D·g, v = β₂v +
+    /// (1−β₂)·D²·g², s = β₃s + c·g, w −= ηD·m/(√v + D·ε). Coefficients [D, ηD, c];
+    /// sums [g·(w(0) − w) before the update, Σ|s| after].
+    Prodigy {
+        beta1: f64,
+        beta2: f64,
+        beta3: f64,
+        eps: f64,
+    },
+    /// Schedule-free SGD (Defazio et al. 2024): the weights hold y; z and the average x
+    /// (implicit: x = y + (1 − 1/β)(z − y)) are kept; y = lerp(y, z, c) + γ(β(1−c) − 1)·d,
+    /// z −= γ·d. Coefficients [c, γ]; evaluation runs at x.
+    ScheduleFree { beta: f64 },
+}
+
+impl Update {
+    /// How many sums the update reads back with the step.
+    pub fn sums(&self) -> usize {
+        match self {
+            Update::Direction | Update::ScheduleFree { .. } => 0,
+            Update::DAdapt { .. } | Update::Prodigy { .. } => 2,
+        }
+    }
+
+    /// Whether the update needs the run's copy of w(0).
+    pub fn needs_origin(&self) -> bool {
+        matches!(self, Update::DAdapt { .. } | Update::Prodigy { .. })
+    }
 }
 
 /// Dot products of the step direction and the gradient, summed on the GPU.
@@ -76,8 +170,8 @@ pub struct BackProbe {
     pub at: f64,
 }
 
-/// The measurements a schedule needs from each step.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// The measurements a schedule needs from each step, and how the step updates.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Needs {
     /// The five line probes f(η + kε), k = −2..2.
     pub probe: bool,
@@ -87,6 +181,17 @@ pub struct Needs {
     pub dots: bool,
     /// Every this many steps (0: never), the step's batch loss at w(t−1).
     pub back_probe_every: usize,
+    /// Measurements of g(t) and w(t) before the update (waited for).
+    pub gradient: GradientNeeds,
+    /// The rule's own update, in place of w −= η·d.
+    pub update: Update,
+}
+
+impl Needs {
+    /// Whether the run keeps a copy of w(0).
+    pub fn origin(&self) -> bool {
+        self.gradient.distance || self.update.needs_origin()
+    }
 }
 
 pub trait Schedule {
@@ -101,9 +206,23 @@ pub trait Schedule {
     fn probe_steps(&self) -> [f64; 5] {
         [self.lr(); 5]
     }
-    /// Step t's g(t)·g(t−1) (None at the first step), before its update; first-order
-    /// rules set η(t) here.
-    fn observe_gradient(&mut self, _dot: Option<f64>) {}
+    /// Step t's measurements of g(t) before its update ([`Needs::grad_dot`],
+    /// [`Needs::gradient`]); the rules that set η(t) from g(t) do it here.
+    fn observe_gradient(&mut self, _readings: &GradientReadings) {}
+    /// Whether step t (1-based) makes its [`Needs::gradient`] measurements (and waits for
+    /// them); a rule that needs them once asks only then.
+    fn measure_gradient(&self, _step: usize) -> bool {
+        true
+    }
+    /// Whether step t evaluates the five probes, for a rule that probes ([`Needs::probe`])
+    /// only every so often.
+    fn probe_at(&self, _step: usize) -> bool {
+        true
+    }
+    /// The coefficients of step t's own update ([`Needs::update`]), in its order.
+    fn coefficients(&self, _step: usize) -> Vec<f32> {
+        Vec::new()
+    }
     /// Learns from step t's measurements; afterwards [`Schedule::lr`] is η(t+1). Returns
     /// what the rule computed, for `steps.csv`, when it probed.
     fn observe(&mut self, obs: &Observation) -> Option<ProbeRecord>;
@@ -221,6 +340,13 @@ registry! {
     newton: Newton,
     secant: Secant,
     auto: Auto,
+    hypergradient: Hypergradient,
+    dog: Dog,
+    dadapt: DAdapt,
+    prodigy: Prodigy,
+    schedule_free: ScheduleFree,
+    sps: Sps,
+    gen: Gen,
 }
 
 impl RuleOptions {

@@ -77,6 +77,11 @@ pub struct TrainArgs {
     /// A non-finite loss, probe or η: stop (default) or skip the step and halve η.
     #[arg(long, value_enum, default_value_t = OnNonFinite::Stop)]
     pub on_nonfinite: OnNonFinite,
+    /// Rules that evaluate at other weights than they train at (schedule-free's average):
+    /// training-mode passes over this many batches first recompute the batch-norm
+    /// statistics there, as the schedule-free authors do.
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub bn_recompute_batches: usize,
 }
 
 /// Which batch the five probes evaluate (paper §5.3).

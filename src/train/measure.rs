@@ -10,8 +10,9 @@
 use anyhow::Result;
 
 use crate::gpu::{align_elems, Gpu, Params, Program, ReadBack, Tensor};
+use crate::models::Plan;
 use crate::ops::reduce;
-use crate::schedule::{Dots, Needs};
+use crate::schedule::{Dots, GradientNeeds, GradientReadings, Needs};
 
 /// The GPU side of the dots: g(t)·g(t−1) for [`Needs::grad_dot`] (read at once: the update
 /// needs it), and d(t)·g(t), d(t−1)·g(t), w(t)·d(t), d(t)·d(t) for [`Needs::dots`] (read back with
@@ -19,7 +20,22 @@ use crate::schedule::{Dots, Needs};
 pub struct Measure {
     needs: Needs,
     dots: Option<DotBuffers>,
+    gradient: Option<GradientBuffers>,
 }
+
+/// The [`GradientNeeds`] reductions, one aligned segment each: d·d, d(t−1)·d(t−1),
+/// ‖w − w(0)‖², ‖w(0)‖²; the read-back adds the step's loss partials as a fifth.
+struct GradientBuffers {
+    needs: GradientNeeds,
+    program: Program,
+    partials: Tensor,
+    readback: ReadBack,
+    /// Partial sums per reduction over the weights.
+    count: usize,
+}
+
+/// Elements of one segment of [`GradientBuffers::partials`]: any partial count fits.
+const SEGMENT: usize = 256;
 
 struct DotBuffers {
     /// g(t)·d(t−1) into `partials`: the `grad_dot` (d = g for plain SGD), and the cross
@@ -41,13 +57,37 @@ struct DotBuffers {
 
 impl Measure {
     /// The buffers and programs `needs` asks for, over the gradient and `direction` (d).
-    pub fn new(gpu: &Gpu, params: &Params, direction: &Tensor, needs: Needs) -> Result<Measure> {
+    /// `origin`: the run's copy of w(0), when [`GradientNeeds::distance`] asks for it.
+    pub fn new(
+        gpu: &Gpu,
+        params: &Params,
+        direction: &Tensor,
+        origin: Option<&Tensor>,
+        needs: Needs,
+    ) -> Result<Measure> {
         let dots = if needs.grad_dot || needs.dots {
             Some(DotBuffers::new(gpu, params, direction)?)
         } else {
             None
         };
-        Ok(Measure { needs, dots })
+        let gradient = if needs.gradient.any() {
+            let previous = dots.as_ref().map(|d| &d.previous);
+            Some(GradientBuffers::new(
+                gpu,
+                params,
+                direction,
+                previous,
+                origin,
+                needs.gradient,
+            )?)
+        } else {
+            None
+        };
+        Ok(Measure {
+            needs,
+            dots,
+            gradient,
+        })
     }
 
     pub fn needs(&self) -> Needs {
@@ -73,26 +113,68 @@ impl Measure {
     /// Bytes read back per step besides the loss and the probes.
     pub fn readback_bytes(&self) -> usize {
         self.dots.as_ref().map_or(0, |d| d.readback.bytes())
+            + self.gradient.as_ref().map_or(0, |g| g.readback.bytes())
     }
 
-    /// With `grad_dot`: adds g(t)·g(t−1) to the gradient's `encoder`, submits it and waits
-    /// for the dot (None at the first step). Otherwise: submits the encoder, returns None.
+    /// Whether the step's gradient submission measures something the rule waits for.
+    pub fn waits(&self) -> bool {
+        self.needs.grad_dot || self.gradient.is_some()
+    }
+
+    /// Adds the measurements of g(t) the rule waits for to the gradient's `encoder` (with
+    /// `grad_dot`, g(t)·d(t−1); when `measure`, the [`GradientNeeds`], `loss_partials`
+    /// from the step's `plan`), submits it and waits for them. Otherwise submits the encoder.
     pub fn submit_gradient(
         &mut self,
         gpu: &Gpu,
         mut encoder: wgpu::CommandEncoder,
-    ) -> Result<Option<f64>> {
-        let Some(d) = self.dots.as_mut().filter(|_| self.needs.grad_dot) else {
+        measure: bool,
+        plan: &Plan,
+    ) -> Result<GradientReadings> {
+        let loss_partials = plan.loss_partials();
+        let dots = self.dots.as_mut().filter(|_| self.needs.grad_dot);
+        let gradient = self.gradient.as_ref().filter(|_| measure);
+        if dots.is_none() && gradient.is_none() {
             gpu.queue.submit([encoder.finish()]);
-            return Ok(None);
-        };
-        d.cross.encode(&mut encoder);
-        d.readback.copy_from(&mut encoder, &d.partials, 0);
+            return Ok(GradientReadings::default());
+        }
+        if let Some(d) = &dots {
+            d.cross.encode(&mut encoder);
+            d.readback.copy_from(&mut encoder, &d.partials, 0);
+        }
+        if let Some(g) = gradient {
+            g.program.encode(&mut encoder);
+            g.readback.copy_from(&mut encoder, &g.partials, 0);
+            if g.needs.loss {
+                let at = 4 * align_elems(SEGMENT);
+                g.readback.copy_from(&mut encoder, loss_partials, at);
+            }
+        }
         let submission = gpu.queue.submit([encoder.finish()]);
-        let partials: Vec<f32> = d.readback.fetch_after(gpu, Some(submission))?;
-        let dot = d.have_previous.then(|| reduce::combine(&partials));
-        d.have_previous = true;
-        Ok(dot)
+        let mut readings = GradientReadings::default();
+        let mut had_previous = false;
+        if let Some(d) = dots {
+            let partials: Vec<f32> = d.readback.fetch_after(gpu, Some(submission.clone()))?;
+            had_previous = d.have_previous;
+            readings.dot = d.have_previous.then(|| reduce::combine(&partials));
+            d.have_previous = true;
+        }
+        if let Some(g) = gradient {
+            let v: Vec<f32> = g.readback.fetch_after(gpu, Some(submission))?;
+            let segment = |i: usize, n: usize| {
+                let at = i * align_elems(SEGMENT);
+                reduce::combine(&v[at..at + n])
+            };
+            let c = g.count;
+            let n = &g.needs;
+            readings.norm = n.norm.then(|| segment(0, c));
+            readings.previous_norm = (n.previous_norm && had_previous).then(|| segment(1, c));
+            readings.distance = n.distance.then(|| segment(2, c));
+            readings.origin_norm = n.distance.then(|| segment(3, c));
+            let rows = plan.loss_rows() as f64;
+            readings.loss = n.loss.then(|| segment(4, loss_partials.len()) / rows);
+        }
+        Ok(readings)
     }
 
     /// With `dots`: whether this step has d(t−1), so that its cross dot means something.
@@ -147,6 +229,43 @@ impl Measure {
             weights: part(1),
             norm: part(2),
         }))
+    }
+}
+
+impl GradientBuffers {
+    fn new(
+        gpu: &Gpu,
+        params: &Params,
+        direction: &Tensor,
+        previous: Option<&Tensor>,
+        origin: Option<&Tensor>,
+        needs: GradientNeeds,
+    ) -> Result<GradientBuffers> {
+        let count = reduce::partial_count(params.values.len());
+        let partials = gpu.zeros("gradient measurements", &[4, align_elems(SEGMENT)])?;
+        let part = |i: usize| partials.view(i * align_elems(SEGMENT), &[count]);
+        let mut program = Program::new();
+        if needs.norm {
+            reduce::dot(&mut program, gpu, direction, direction, &part(0))?;
+        }
+        if needs.previous_norm {
+            let previous = previous.expect("previous_norm needs grad_dot");
+            reduce::dot(&mut program, gpu, previous, previous, &part(1))?;
+        }
+        if needs.distance {
+            let origin = origin.expect("distance needs the run's w(0)");
+            reduce::distance(&mut program, gpu, &params.values, origin, &part(2))?;
+            reduce::dot(&mut program, gpu, origin, origin, &part(3))?;
+        }
+        // The four reductions, then the loss partials.
+        let readback = ReadBack::new(gpu, "gradient measurements", 5 * align_elems(SEGMENT));
+        Ok(GradientBuffers {
+            needs,
+            program,
+            partials,
+            readback,
+            count,
+        })
     }
 }
 

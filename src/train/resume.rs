@@ -98,6 +98,7 @@ pub(super) fn save(
         .iter()
         .map(|(n, t)| (format!("optimizer.{n}"), t))
         .collect();
+    named.extend(rule_tensors(t));
     let mut meta = BTreeMap::new();
     if let Some(previous) = t.measure.previous_direction() {
         named.push(("previous_direction".to_string(), previous));
@@ -121,7 +122,16 @@ pub(super) fn save(
     Ok(())
 }
 
-/// Loads the optimizer state and d(t−1) saved beside a checkpoint.
+/// The vectors of the rule's own update and the run's w(0), by their names in the file
+/// beside the checkpoint.
+fn rule_tensors(t: &Stepper) -> Vec<(String, &crate::gpu::Tensor)> {
+    let own = t.rule_update.iter().flat_map(|u| &u.state);
+    own.map(|(n, x)| (format!("rule.{n}"), x))
+        .chain(t.origin.iter().map(|x| ("origin".to_string(), x)))
+        .collect()
+}
+
+/// Loads the optimizer state, d(t−1), and the rule's vectors saved beside a checkpoint.
 pub(super) fn restore_state(t: &mut Stepper, ckpt: &Path) -> Result<()> {
     let mut wanted: Vec<(String, crate::gpu::Tensor)> = t
         .optimizer
@@ -132,6 +142,7 @@ pub(super) fn restore_state(t: &mut Stepper, ckpt: &Path) -> Result<()> {
     if let Some(previous) = t.measure.previous_direction() {
         wanted.push(("previous_direction".to_string(), previous.clone()));
     }
+    wanted.extend(rule_tensors(t).into_iter().map(|(n, x)| (n, x.clone())));
     if wanted.is_empty() {
         return Ok(());
     }

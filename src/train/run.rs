@@ -9,7 +9,7 @@ use anyhow::{bail, Result};
 use super::args::TrainArgs;
 use super::progress::Progress;
 use super::resume::{self, EpochSums, Start, CHECKPOINT};
-use super::step::{Readings, Stepper};
+use super::step::{Readings, Stepper, UpdateSpec};
 use crate::data::{Batch, Dataset};
 use crate::rundir::{EpochRecord, RunFiles, StepRecord};
 use crate::schedule::Schedule;
@@ -133,11 +133,14 @@ impl Trainer {
     /// One training step: its gradient, then (with the previous step's scalars read
     /// meanwhile) η(t) and its update.
     fn step(&mut self, step: usize, epoch: usize, batch: &Batch) -> Result<()> {
-        let dot = self.stepper.submit_gradient(step, batch, self.args.seed)?;
+        let measure = self.schedule.measure_gradient(step);
+        let readings = self
+            .stepper
+            .submit_gradient(step, batch, self.args.seed, measure)?;
         // Step t−1's scalars arrive while this step's forward and backward run.
         self.flush()?;
         let before = self.schedule.lr();
-        self.schedule.observe_gradient(dot);
+        self.schedule.observe_gradient(&readings);
         self.guard_lr(before);
         let eta = self.schedule.lr();
         if !eta.is_finite() {
@@ -150,7 +153,8 @@ impl Trainer {
                 self.files.dir().display()
             );
         }
-        let probe_batch = match &self.val {
+        let probes = self.stepper.measure.needs().probe && self.schedule.probe_at(step);
+        let probe_batch = match self.val.as_ref().filter(|_| probes) {
             // Step t's probe batch is a pure function of (seed, t): resumable.
             Some(val) => {
                 let per_epoch = val.batches_per_epoch(self.args.batch_size, true);
@@ -165,15 +169,13 @@ impl Trainer {
             }
             None => None,
         };
-        let probe_steps = self.schedule.probe_steps();
-        self.stepper.submit_update(
-            step,
-            epoch,
-            batch.len,
+        let spec = UpdateSpec {
             eta,
-            probe_steps,
-            probe_batch.as_ref(),
-        );
+            probe_steps: probes.then(|| self.schedule.probe_steps()),
+            probe_batch: probe_batch.as_ref(),
+            coefficients: self.schedule.coefficients(step),
+        };
+        self.stepper.submit_update(step, epoch, batch.len, &spec);
         if self.stepper.has_backups() {
             // Skipping needs the verdict before the next step builds on these weights.
             self.flush()?;
@@ -328,8 +330,45 @@ impl Trainer {
         Ok(())
     }
 
-    /// Mean loss and accuracy over the test split.
+    /// Mean loss and accuracy over the test split, at the weights the rule evaluates at
+    /// (schedule-free: the average x, with batch-norm statistics recomputed there).
     fn evaluate(&mut self) -> Result<(f64, f64)> {
+        if !self.stepper.to_evaluation_weights()? {
+            return self.evaluate_here();
+        }
+        let measured = self
+            .recompute_statistics()
+            .and_then(|()| self.evaluate_here());
+        self.stepper.to_training_weights()?;
+        measured
+    }
+
+    /// Schedule-free's recipe for batch norm at x: training-mode forward passes over the
+    /// first `--bn-recompute-batches` batches of the first epoch's order (a fixed choice, so
+    /// that a resumed run repeats it) move the running statistics to x's.
+    fn recompute_statistics(&mut self) -> Result<()> {
+        let count = self.args.bn_recompute_batches;
+        if count == 0 || !self.stepper.net.has_batch_norm() {
+            return Ok(());
+        }
+        let args = &self.args;
+        let batches = self.data.train_batches(
+            args.batch_size,
+            args.seed,
+            0,
+            0,
+            args.data.drop_last,
+            args.data.augment,
+        )?;
+        for (i, batch) in batches.take(count).enumerate() {
+            self.stepper
+                .forward_only(&batch, args.seed, u64::MAX - i as u64)?;
+        }
+        Ok(())
+    }
+
+    /// Mean loss and accuracy over the test split at the weights as they are.
+    fn evaluate_here(&mut self) -> Result<(f64, f64)> {
         let (mut loss, mut correct, mut n) = (0.0, 0.0, 0usize);
         for batch in self.data.test_batches(self.args.batch_size)? {
             let o = self.stepper.evaluate_batch(&batch)?;

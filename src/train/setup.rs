@@ -15,7 +15,9 @@ use super::run::{Tally, Trainer};
 use super::step::{StepConfig, Stepper};
 use crate::gpu::{Gpu, Params};
 use crate::models::{ModelOptions, Net};
+use crate::optim::OptimizerKind;
 use crate::rundir::{checkpoint, RunFiles, RunInfo};
+use crate::schedule::Update;
 
 /// Loads the data, builds the model on the adapter `adapter` (or the preferred one),
 /// restores a checkpoint when resuming, and creates the run directory and `run.json`.
@@ -33,6 +35,16 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Traine
     });
     // What the rule measures does not depend on the run's length, known once the data is.
     let needs = args.schedule(1)?.needs();
+    let g = needs.gradient;
+    let plain_sgd = needs.update != Update::Direction || g.norm || g.distance || g.loss;
+    if plain_sgd && args.optim.optimizer != OptimizerKind::Sgd {
+        bail!(
+            "--schedule {} is defined over the plain SGD gradient (its own update or its \
+             ‖g‖); drop --optimizer {} (weight decay still applies)",
+            args.schedule,
+            args.optim.optimizer.cli_name()
+        );
+    }
     let data = args.data.load(args.seed)?;
     let probe_val = args.probe_on == ProbeOn::Val;
     if probe_val && !needs.probe {

@@ -12,8 +12,8 @@ use super::measure::Measure;
 use crate::data::Batch;
 use crate::gpu::{Gpu, Params, Program, Tensor};
 use crate::models::{probe_chunk, Net, Plan, ProbeSpec, StepOutputs, PROBES};
-use crate::optim::{Optimizer, OptimizerOptions};
-use crate::schedule::{BackProbe, Dots, Needs, Observation};
+use crate::optim::{Optimizer, OptimizerOptions, RuleUpdate};
+use crate::schedule::{BackProbe, Dots, GradientReadings, Needs, Observation};
 
 /// Everything one step needs on the GPU: the model's plans per batch size, η, the
 /// optimizer, the measurements the rule needs, and the backups of `--on-nonfinite skip`.
@@ -30,9 +30,17 @@ pub struct Stepper {
     /// The probes evaluate a batch of their own (`--probe-on val`).
     own_probe_batch: bool,
     lr: Tensor,
+    /// w −= η·d, for the rules that only set η.
     update: Program,
     pub optimizer: Optimizer,
+    /// The update of the rules that move the weights their own way.
+    pub rule_update: Option<RuleUpdate>,
+    /// The run's copy of w(0), for the rules that measure from it (checkpointed).
+    pub origin: Option<Tensor>,
     pub measure: Measure,
+    /// Whether this step's direction d(t) (and backup) went with its gradient, for the
+    /// rules that measure d(t) before the update.
+    direction_done: bool,
     /// With --on-nonfinite skip: the weights and optimizer state before the last update, to
     /// restore. Two alternate: step t saves w(t) in `[t % 2]`.
     backup: Option<[Backup; 2]>,
@@ -75,6 +83,20 @@ pub struct Readings {
     pub probe_steps: Option<[f64; 5]>,
     pub back_probe: Option<BackProbe>,
     pub dots: Option<Dots>,
+    /// The sums of the rule's own update.
+    pub sums: Vec<f64>,
+}
+
+/// How step t updates, once its rule has decided.
+pub struct UpdateSpec<'a> {
+    /// η(t).
+    pub eta: f64,
+    /// The five probes' step sizes, when the step probes.
+    pub probe_steps: Option<[f64; 5]>,
+    /// The probes' own batch (`--probe-on val`); else they score the step's batch.
+    pub probe_batch: Option<&'a Batch>,
+    /// The coefficients of the rule's own update.
+    pub coefficients: Vec<f32>,
 }
 
 impl Readings {
@@ -89,6 +111,7 @@ impl Readings {
             probe_steps: self.probe_steps,
             dots: self.dots,
             back_probe: self.back_probe,
+            sums: self.sums.clone(),
         }
     }
 }
@@ -128,7 +151,25 @@ impl Stepper {
         let optimizer = Optimizer::new(&gpu, config.optimizer, &params)?;
         let mut update = Program::new();
         crate::ops::sgd::step(&mut update, &gpu, &params.values, &optimizer.direction, &lr)?;
-        let measure = Measure::new(&gpu, &params, &optimizer.direction, needs)?;
+        // The weights are uploaded (or restored) before the step is built: w(0) is now.
+        let origin = if needs.origin() {
+            let origin = gpu.zeros("w(0)", &[params.values.len()])?;
+            let mut copy = Program::new();
+            copy.copy(&params.values, &origin);
+            copy.run(&gpu)?;
+            Some(origin)
+        } else {
+            None
+        };
+        let rule_update = RuleUpdate::new(
+            &gpu,
+            needs.update,
+            &params,
+            &optimizer.direction,
+            origin.as_ref(),
+            config.optimizer.weight_decay,
+        )?;
+        let measure = Measure::new(&gpu, &params, &optimizer.direction, origin.as_ref(), needs)?;
         let probe_direction = match (measure.previous_direction(), needs.back_probe_every) {
             (Some(previous), 1..) => previous.clone(),
             _ => optimizer.direction.clone(),
@@ -145,7 +186,10 @@ impl Stepper {
             lr,
             update,
             optimizer,
+            rule_update,
+            origin,
             measure,
+            direction_done: false,
             backup: None,
             previous_lr: None,
             pending: None,
@@ -161,8 +205,10 @@ impl Stepper {
         let mut saved = Vec::new();
         for _ in 0..2 {
             let (mut save, mut restore) = (Program::new(), Program::new());
+            let rule_state = self.rule_update.iter().flat_map(|u| &u.state);
             let live = std::iter::once(&self.params.values)
-                .chain(self.optimizer.state.iter().map(|(_, x)| x));
+                .chain(self.optimizer.state.iter().map(|(_, x)| x))
+                .chain(rule_state.map(|(_, x)| x));
             for x in live {
                 let copy = self.gpu.zeros("state before the update", &[x.len()])?;
                 save.copy(x, &copy);
@@ -199,7 +245,26 @@ impl Stepper {
 
     /// Bytes read back per step of the full batch.
     pub fn readback_bytes(&self, batch: usize) -> usize {
-        self.plans[&batch].readback_bytes() + self.measure.readback_bytes()
+        self.plans[&batch].readback_bytes()
+            + self.measure.readback_bytes()
+            + self
+                .rule_update
+                .as_ref()
+                .map_or(0, RuleUpdate::readback_bytes)
+    }
+
+    /// Records the backup of the state before step `step`'s update, and d(t).
+    fn encode_direction(&self, step: usize, encoder: &mut wgpu::CommandEncoder) {
+        if let Some(saved) = &self.backup {
+            saved[step % 2].save.encode(encoder);
+        }
+        if self
+            .rule_update
+            .as_ref()
+            .is_none_or(RuleUpdate::uses_direction)
+        {
+            self.optimizer.encode(&self.gpu, step, encoder);
+        }
     }
 
     /// Probes per forward pass, when the rule probes.
@@ -209,14 +274,17 @@ impl Stepper {
             .map(|w| w.len() / self.params.values.len())
     }
 
-    /// Submits the forward and backward pass of `batch`; with `grad_dot` also g(t)·g(t−1),
-    /// which it waits for (the update needs it). `dropout_seed`: the run's seed.
+    /// Submits the forward and backward pass of `batch`, and the measurements of g(t) the
+    /// rule sets η(t) from, which it waits for: g(t)·d(t−1) with `grad_dot`, and when
+    /// `measure` the [`Needs::gradient`] ones (d(t) is then computed here). `dropout_seed`:
+    /// the run's seed.
     pub fn submit_gradient(
         &mut self,
         step: usize,
         batch: &Batch,
         dropout_seed: u64,
-    ) -> Result<Option<f64>> {
+        measure: bool,
+    ) -> Result<GradientReadings> {
         self.plan(batch.len)?;
         let plan = &self.plans[&batch.len];
         plan.write_batch(&self.gpu, &batch.x, &batch.y_class, &batch.y_value);
@@ -224,30 +292,30 @@ impl Stepper {
         let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
         plan.forward.encode(&mut encoder);
         plan.backward.encode(&mut encoder);
-        self.measure.submit_gradient(&self.gpu, encoder)
+        let measure = measure && self.measure.needs().gradient.any();
+        if measure {
+            self.encode_direction(step, &mut encoder);
+        }
+        self.direction_done = measure;
+        let plan = &self.plans[&batch.len];
+        self.measure
+            .submit_gradient(&self.gpu, encoder, measure, plan)
     }
 
-    /// Submits step `step`'s update with η(t) = `eta`: d(t), the measurements, the five
-    /// probes at `probe_steps` (when the rule asks for them) on `probe_batch` (`--probe-on
-    /// val`) or the step's own batch, then w −= η·d. Its scalars are read by the next
-    /// [`Stepper::read`].
-    pub fn submit_update(
-        &mut self,
-        step: usize,
-        epoch: usize,
-        batch: usize,
-        eta: f64,
-        probe_steps: [f64; 5],
-        probe_batch: Option<&Batch>,
-    ) {
+    /// Submits step `step`'s update as `spec` says: d(t) (unless it went with the
+    /// gradient), the measurements, the five probes when the step probes, on the probes'
+    /// own batch or the step's, then w −= η·d or the rule's own update. Its scalars are read
+    /// by the next [`Stepper::read`].
+    pub fn submit_update(&mut self, step: usize, epoch: usize, batch: usize, spec: &UpdateSpec) {
+        let eta = spec.eta;
+        let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
+        self.gpu.write(&self.lr, &[eta as f32]);
+        if !self.direction_done {
+            self.encode_direction(step, &mut encoder);
+        }
+        self.direction_done = false;
         let gpu = &self.gpu;
         let plan = &self.plans[&batch];
-        let mut encoder = gpu.device.create_command_encoder(&Default::default());
-        gpu.write(&self.lr, &[eta as f32]);
-        if let Some(saved) = &self.backup {
-            saved[step % 2].save.encode(&mut encoder);
-        }
-        self.optimizer.encode(gpu, step, &mut encoder);
         let needs = self.measure.needs();
         let had_previous = self.measure.dots_have_previous();
         let mut back_probe_at = None;
@@ -264,18 +332,23 @@ impl Stepper {
             back_probe_at = Some(f64::from(prev));
         }
         self.measure.encode_dots(&mut encoder);
-        if let Some(vb) = probe_batch {
-            plan.write_probe_batch(gpu, &vb.x, &vb.y_class, &vb.y_value);
-        }
         let mut gpu_steps = None;
-        if let (true, Some(probe)) = (needs.probe, &plan.probe) {
+        if let (Some(probe_steps), Some(probe)) =
+            (spec.probe_steps.filter(|_| needs.probe), &plan.probe)
+        {
+            if let Some(vb) = spec.probe_batch {
+                plan.write_probe_batch(gpu, &vb.x, &vb.y_class, &vb.y_value);
+            }
             let steps = probe_steps.map(|v| v as f32);
             gpu_steps = Some(steps.map(f64::from));
             gpu.write(&probe.steps, &steps);
             probe.program.encode(&mut encoder);
             probe.copy_outputs(&mut encoder);
         }
-        self.update.encode(&mut encoder);
+        match &self.rule_update {
+            Some(own) => own.encode(gpu, &spec.coefficients, &mut encoder),
+            None => self.update.encode(&mut encoder),
+        }
         plan.copy_outputs(&mut encoder);
         let submission = gpu.queue.submit([encoder.finish()]);
         self.measure.submitted();
@@ -315,6 +388,10 @@ impl Stepper {
             _ => None,
         };
         let dots = self.measure.read_dots(gpu, &p.submission, p.had_previous)?;
+        let sums = match &self.rule_update {
+            Some(own) => own.read_sums(gpu, &p.submission)?,
+            None => Vec::new(),
+        };
         Ok(Some(Readings {
             step: p.step,
             epoch: p.epoch,
@@ -325,6 +402,7 @@ impl Stepper {
             probe_steps: p.probe_steps,
             back_probe,
             dots,
+            sums,
         }))
     }
 
@@ -336,6 +414,36 @@ impl Stepper {
         }
         self.measure.set_have_previous(false);
         Ok(())
+    }
+
+    /// Puts the weights the rule evaluates at in place (schedule-free's average x), keeping
+    /// the training weights; false when the rule evaluates where it trains.
+    pub fn to_evaluation_weights(&self) -> Result<bool> {
+        match &self.rule_update {
+            Some(own) => own.to_average(&self.gpu),
+            None => Ok(false),
+        }
+    }
+
+    /// Puts the training weights back after [`Stepper::to_evaluation_weights`].
+    pub fn to_training_weights(&self) -> Result<()> {
+        match &self.rule_update {
+            Some(own) => own.back_from_average(&self.gpu),
+            None => Ok(()),
+        }
+    }
+
+    /// A training-mode forward pass of `batch` and nothing else: the batch-norm running
+    /// statistics move toward the batch's, the weights stay.
+    pub fn forward_only(&mut self, batch: &Batch, dropout_seed: u64, step: u64) -> Result<()> {
+        self.plan(batch.len)?;
+        let plan = &self.plans[&batch.len];
+        plan.write_batch(&self.gpu, &batch.x, &batch.y_class, &batch.y_value);
+        plan.set_dropout_seed(&self.gpu, dropout_seed, step);
+        let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
+        plan.forward.encode(&mut encoder);
+        self.gpu.queue.submit([encoder.finish()]);
+        Ok(self.gpu.wait()?)
     }
 
     /// Mean loss and correct count of `batch` in evaluation mode.

@@ -1,0 +1,169 @@
+//! D-Adaptation SGD: Defazio & Mishchenko, "Learning-Rate-Free Learning by D-Adaptation"
+//! (ICML 2023), as the authors' `DAdaptSGD` with its defaults (lr 1, momentum 0, d0 1e-6,
+//! growth rate ∞). Dual averaging with a lower bound d on the distance to the solution:
+//!   λ_k = d_k·lr/‖g_0‖,  s += λ_k·g,  Σ += λ_k·(g·s_before),  d̂ = 2Σ/‖s‖,
+//!   d_{k+1} = max(d_k, min(d̂, d_k·growth)),  w = μ·w + (1 − μ)·(w_0 − s).
+//! The vectors (s, the copy of w_0) and the update live on the GPU
+//! ([`Update::DAdapt`]); the host reads back g·s and s·s with the step and moves d. ‖g_0‖
+//! is read once, before the first update. g is the SGD direction g + λw, as the authors
+//! fold weight decay into the gradient. steps.csv's η is the step's λ_k.
+
+use super::{
+    check_non_negative, state_f64, GradientNeeds, GradientReadings, Needs, Observation,
+    ProbeRecord, Rule, RunShape, Schedule, Update,
+};
+
+pub struct DAdapt {
+    options: DAdaptOptions,
+    d: f64,
+    /// Σ λ_k·(g_k·s_{k−1}).
+    numerator: f64,
+    g0_norm: Option<f64>,
+    last_d_hat: Option<f64>,
+}
+
+impl DAdapt {
+    /// λ_k, the step size of the coming update.
+    fn step_size(&self) -> f64 {
+        match self.g0_norm {
+            Some(g0) => self.d * self.options.dadapt_lr / g0,
+            None => 0.0,
+        }
+    }
+
+    /// Moves d after a step whose sums were `g·s` (s before the step) and `s·s` (after).
+    pub fn learn(&mut self, gs: f64, ss: f64) {
+        let o = &self.options;
+        self.numerator += self.step_size() * gs;
+        if ss > 0.0 && o.dadapt_lr > 0.0 {
+            let d_hat = 2.0 * self.numerator / ss.sqrt();
+            self.last_d_hat = Some(d_hat);
+            self.d = self.d.max(d_hat.min(self.d * o.dadapt_growth));
+        }
+    }
+}
+
+impl Schedule for DAdapt {
+    fn lr(&self) -> f64 {
+        self.step_size()
+    }
+
+    /// An override of the step size (the clamps, the non-finite safeguard) moves d.
+    fn set_lr(&mut self, lr: f64) {
+        if let Some(g0) = self.g0_norm {
+            self.d = lr * g0 / self.options.dadapt_lr;
+        }
+    }
+
+    fn needs(&self) -> Needs {
+        Needs {
+            gradient: GradientNeeds {
+                norm: true,
+                ..GradientNeeds::default()
+            },
+            update: Update::DAdapt {
+                momentum: self.options.dadapt_momentum,
+            },
+            ..Needs::default()
+        }
+    }
+
+    /// ‖g_0‖ only: the first step's gradient.
+    fn measure_gradient(&self, _step: usize) -> bool {
+        self.g0_norm.is_none()
+    }
+
+    fn observe_gradient(&mut self, r: &GradientReadings) {
+        if let (None, Some(norm)) = (self.g0_norm, r.norm) {
+            self.g0_norm = Some(norm.sqrt());
+        }
+    }
+
+    fn coefficients(&self, _step: usize) -> Vec<f32> {
+        vec![self.step_size() as f32]
+    }
+
+    fn observe(&mut self, obs: &Observation) -> Option<ProbeRecord> {
+        if let [gs, ss] = obs.sums[..] {
+            self.learn(gs, ss);
+        }
+        None
+    }
+
+    fn record_header(&self) -> Option<&'static str> {
+        Some("step,d,d_hat,numerator")
+    }
+
+    fn record(&self, step: usize) -> Option<String> {
+        let d_hat = self.last_d_hat.map_or(String::new(), |d| d.to_string());
+        Some(format!("{step},{},{d_hat},{}", self.d, self.numerator))
+    }
+
+    fn state(&self) -> serde_json::Value {
+        serde_json::json!({ "d": self.d, "numerator": self.numerator, "g0_norm": self.g0_norm })
+    }
+
+    fn restore(&mut self, state: &serde_json::Value) -> Result<(), String> {
+        self.d = state_f64(state, "d")?;
+        self.numerator = state_f64(state, "numerator")?;
+        self.g0_norm = state["g0_norm"].as_f64();
+        Ok(())
+    }
+}
+
+/// D-Adaptation's options.
+#[derive(clap::Args, Clone, Debug, serde::Serialize)]
+pub struct DAdaptOptions {
+    /// dadapt: the factor on the adapted step size (the authors' lr; leave at 1).
+    #[arg(long, default_value_t = 1.0, value_name = "F")]
+    pub dadapt_lr: f64,
+    /// dadapt: μ in w = μ·w + (1 − μ)·z (the authors' default 0; 0.9 in their CIFAR runs).
+    #[arg(long, default_value_t = 0.0, value_name = "F")]
+    pub dadapt_momentum: f64,
+    /// dadapt: d0, the initial distance estimate.
+    #[arg(long, default_value_t = 1e-6, value_name = "F")]
+    pub dadapt_d0: f64,
+    /// dadapt: the largest factor d may grow by per step (inf: unbounded).
+    #[arg(long, default_value_t = f64::INFINITY, value_name = "F")]
+    pub dadapt_growth: f64,
+}
+
+impl Rule for DAdapt {
+    const NAME: &'static str = "dadapt";
+    const ABOUT: &'static str =
+        "D-Adaptation SGD (Defazio & Mishchenko 2023): dual averaging with a learned distance d";
+    type Options = DAdaptOptions;
+
+    fn check(o: &DAdaptOptions) -> Result<(), String> {
+        check_non_negative("--dadapt-lr", o.dadapt_lr)?;
+        if !(o.dadapt_d0.is_finite() && o.dadapt_d0 > 0.0) {
+            return Err(format!(
+                "--dadapt-d0 must be a finite positive number, got {}",
+                o.dadapt_d0
+            ));
+        }
+        if !(0.0..1.0).contains(&o.dadapt_momentum) {
+            return Err(format!(
+                "--dadapt-momentum must be in [0, 1), got {}",
+                o.dadapt_momentum
+            ));
+        }
+        if o.dadapt_growth.is_nan() || o.dadapt_growth < 1.0 {
+            return Err(format!(
+                "--dadapt-growth must be ≥ 1 (inf: unbounded), got {}",
+                o.dadapt_growth
+            ));
+        }
+        Ok(())
+    }
+
+    fn build(_run: &RunShape, o: &DAdaptOptions) -> DAdapt {
+        DAdapt {
+            options: o.clone(),
+            d: o.dadapt_d0,
+            numerator: 0.0,
+            g0_norm: None,
+            last_d_hat: None,
+        }
+    }
+}
