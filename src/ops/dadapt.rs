@@ -13,6 +13,7 @@ struct Params {
 }
 
 /// Records one step; `coefficients` holds [dλ/‖g₀‖].
+#[allow(clippy::too_many_arguments)]
 pub fn step(
     prog: &mut Program,
     gpu: &Gpu,

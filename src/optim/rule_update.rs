@@ -120,8 +120,17 @@ impl RuleUpdate {
                 )?;
                 let kept = gpu.zeros("schedule-free y during evaluation", &[len])?;
                 let mut to_x = Program::new();
-                schedule_free::to_average(&mut to_x, gpu, w, &z, &kept, beta as f32)?;
                 let mut back = Program::new();
+                // Evaluation leaves no trace: the batch-norm statistics recomputed at x are
+                // put back too, so that a run evaluated more often trains the same.
+                let stats = &params.buffers;
+                if !stats.is_empty() {
+                    let kept_stats =
+                        gpu.zeros("running statistics during evaluation", &[stats.len()])?;
+                    to_x.copy(stats, &kept_stats);
+                    back.copy(&kept_stats, stats);
+                }
+                schedule_free::to_average(&mut to_x, gpu, w, &z, &kept, beta as f32)?;
                 back.copy(&kept, w);
                 average = Some((to_x, back));
                 state.push(("z", z));

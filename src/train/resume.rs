@@ -106,6 +106,10 @@ pub(super) fn save(
             "have_previous".to_string(),
             t.measure.have_previous().to_string(),
         );
+        // The back probe to w(t−1) steps back by η(t−1) as the GPU used it.
+        if let Some(lr) = t.previous_lr() {
+            meta.insert("previous_lr".to_string(), lr.to_string());
+        }
     }
     if !named.is_empty() {
         let data: Vec<Vec<f32>> = named
@@ -169,6 +173,10 @@ pub(super) fn restore_state(t: &mut Stepper, ckpt: &Path) -> Result<()> {
     if t.measure.previous_direction().is_some() {
         t.measure
             .set_have_previous(state.meta("have_previous")? == "true");
+        // Checkpoints written before η(t−1) was kept resume without the first back probe.
+        if state.metadata.contains_key("previous_lr") {
+            t.set_previous_lr(state.meta_parse::<f32>("previous_lr")?);
+        }
     }
     Ok(())
 }

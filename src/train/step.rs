@@ -239,6 +239,15 @@ impl Stepper {
         Ok(&self.plans[&batch])
     }
 
+    /// η(t−1) as the GPU used it (the back probe's step), kept in checkpoints.
+    pub fn previous_lr(&self) -> Option<f32> {
+        self.previous_lr
+    }
+
+    pub fn set_previous_lr(&mut self, lr: f32) {
+        self.previous_lr = Some(lr);
+    }
+
     pub fn has_backups(&self) -> bool {
         self.backup.is_some()
     }

@@ -7,6 +7,7 @@ mod common;
 #[path = "../reference/mod.rs"]
 mod reference;
 
+mod baselines;
 mod checkpoint;
 mod cli;
 mod data_download;

@@ -234,7 +234,7 @@ fn secant_changes_eta_only_on_statistical_evidence() {
 /// builds nothing.
 #[test]
 fn every_registered_rule_builds_and_is_offered_on_the_command_line() {
-    use etaprobe::schedule::{RuleOptions, RunShape, RULES};
+    use etaprobe::schedule::{RuleOptions, RunShape, Update, RULES};
     let defaults = RuleOptions::defaults();
     let run = RunShape {
         lr0: 0.0125,
@@ -253,7 +253,12 @@ fn every_registered_rule_builds_and_is_offered_on_the_command_line() {
         let rule = defaults
             .build(name, &run)
             .expect("a registered rule builds");
-        assert_eq!(rule.lr(), 0.0125, "{name} starts at η0");
+        if rule.needs().update == Update::Direction {
+            assert_eq!(rule.lr(), 0.0125, "{name} starts at η0");
+        } else {
+            // D-Adaptation and Prodigy start from their own small distance estimate.
+            assert!(rule.lr().is_finite() && rule.lr() >= 0.0, "{name}");
+        }
         assert!(
             help.contains(name),
             "`train --help` does not offer {name}:\n{help}"
@@ -263,5 +268,61 @@ fn every_registered_rule_builds_and_is_offered_on_the_command_line() {
     assert!(
         defaults.check().is_ok(),
         "the defaults pass every rule's checks"
+    );
+}
+
+#[test]
+fn gen_fits_a_parabola_through_its_probes_and_rejects_concave_or_noisy_lines() {
+    use etaprobe::schedule::{Fit, Gen, GenOptions, Observation, Rule, RunShape, Schedule};
+    let options = GenOptions {
+        gen_every: 2,
+        gen_damping: 0.5,
+        gen_min_r2: 0.9,
+    };
+    let run = RunShape {
+        lr0: 0.1,
+        steps_per_epoch: 10,
+        planned_steps: 10,
+    };
+    let mut rule = Gen::build(&run, &options);
+    // Probes at η·(1 + j/2): 0, 0.05, 0.1, 0.15, 0.2.
+    let steps = rule.probe_steps();
+    for (s, want) in steps.iter().zip([0.0, 0.05, 0.1, 0.15, 0.2]) {
+        assert!((s - want).abs() < 1e-15, "{steps:?}");
+    }
+    assert!(!rule.probe_at(1) && rule.probe_at(2));
+    // f(a) = 2 − 3a + 5a²: minimum at 0.3, exactly recovered (R² = 1).
+    let f = steps.map(|a| 2.0 - 3.0 * a + 5.0 * a * a);
+    let fit = Fit::through(steps, f, 0.1);
+    assert!(
+        (fit.a - 5.0).abs() < 1e-9 && (fit.b + 3.0).abs() < 1e-9,
+        "{fit:?}"
+    );
+    assert!((fit.minimum.unwrap() - 0.3).abs() < 1e-12 && fit.r2 > 1.0 - 1e-12);
+    let observe = |rule: &mut Gen, f: [f64; 5]| {
+        rule.observe(&Observation {
+            step: 2,
+            lr: 0.1,
+            probes: Some(f),
+            probe_steps: Some(steps),
+            ..Observation::default()
+        })
+    };
+    observe(&mut rule, f);
+    // Half way from 0.1 to 0.3.
+    assert!((rule.lr() - 0.2).abs() < 1e-12, "{}", rule.lr());
+    // A concave line, and losses that no parabola explains, leave η and count as rejected.
+    let mut rule = Gen::build(&run, &options);
+    observe(&mut rule, steps.map(|a| 2.0 + 3.0 * a - 5.0 * a * a));
+    observe(&mut rule, [1.0, 3.0, 1.0, 3.0, 1.0]);
+    assert_eq!(rule.lr(), 0.1);
+    assert_eq!(rule.safeguarded(), 2);
+    // A minimum far beyond the probes is clamped to 4η before the damped move.
+    let mut rule = Gen::build(&run, &options);
+    observe(&mut rule, steps.map(|a| 2.0 - 30.0 * a + 5.0 * a * a));
+    assert!(
+        (rule.lr() - (0.1 + 0.5 * (0.4 - 0.1))).abs() < 1e-12,
+        "{}",
+        rule.lr()
     );
 }

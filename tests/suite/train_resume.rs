@@ -83,6 +83,8 @@ fn resuming_equals_an_uninterrupted_run() {
         ("first-order", "sgd"),
         ("newton", "momentum"),
         ("first-order", "adam"),
+        ("secant", "momentum"),
+        ("auto", "sgd"),
     ] {
         let common = [
             "train",
@@ -109,6 +111,10 @@ fn resuming_equals_an_uninterrupted_run() {
             "2",
             "--eval-every",
             "5",
+            // auto probes back to w(t−1) at step 9, the first after the checkpoint: it
+            // needs η(t−1) from the checkpoint.
+            "--probe-every",
+            "3",
         ];
         ok(&etaprobe(&[&common[..], &["--out", s(&full)]].concat()));
         // Stop inside the second epoch, resume with no step left (a no-op), then resume.
@@ -129,6 +135,10 @@ fn resuming_equals_an_uninterrupted_run() {
         );
         let steps = |p: &Path| std::fs::read_to_string(p.join("steps.csv")).unwrap();
         assert_eq!(steps(&full), steps(&part), "{schedule}");
+        let rule = |p: &Path| std::fs::read_to_string(p.join("rule.csv")).ok();
+        assert_eq!(rule(&full), rule(&part), "{schedule}");
+        std::fs::remove_dir_all(&full).unwrap();
+        std::fs::remove_dir_all(&part).unwrap();
     }
 }
 
