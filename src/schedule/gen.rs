@@ -8,8 +8,10 @@
 //! fits are rejected and η stays (rule.csv records each fit; the summary counts rejects).
 //! Unlike the paper's Newton rule (`newton`), the spacing scales with η, so the loss
 //! differences stay far above f32 rounding, and no finite difference is divided by
-//! another. The fit, the damping γ = 0.5, k = 4, the R² floor 0.9 and the clamp are this
-//! engine's choices (GeN itself fits f(−η), f(0), f(η) with its own smoothing).
+//! another. The fit, the damping γ = 0.1 (the smoothing η ← 0.9·η + 0.1·target, in the
+//! spirit of GeN's), k = 4, the R² floor 0.9 and the clamp are this engine's choices (GeN
+//! itself fits f(−η), f(0), f(η)). With γ = 0.5 LeNet-5 diverged within 40 steps: one
+//! batch's line minimum lies far beyond the step SGD can take on the next batches.
 
 use super::{state_f64, Needs, Observation, ProbeRecord, Rule, RunShape, Schedule};
 
@@ -193,7 +195,7 @@ pub struct GenOptions {
     #[arg(long, default_value_t = 4, value_name = "K")]
     pub gen_every: usize,
     /// gen: γ, the fraction of the way η moves toward the fitted minimum.
-    #[arg(long, default_value_t = 0.5, value_name = "F")]
+    #[arg(long, default_value_t = 0.1, value_name = "F")]
     pub gen_damping: f64,
     /// gen: the least R² of an accepted fit.
     #[arg(long, default_value_t = 0.9, value_name = "F")]
