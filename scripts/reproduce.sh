@@ -78,8 +78,9 @@ run() {  # name dir args...
         "$bin" train "$@" --resume "$dir/checkpoint.safetensors" || echo "FAILED (kept its records): $dir"
         return
     fi
-    echo "+ $bin train $* --out $dir"
-    [ -n "$dry" ] || "$bin" train "$@" --out "$dir" || echo "FAILED (kept its records): $dir"
+    # A run stopped before its first checkpoint cannot resume: start it again in place.
+    echo "+ $bin train $* --out $dir --overwrite"
+    [ -n "$dry" ] || "$bin" train "$@" --out "$dir" --overwrite || echo "FAILED (kept its records): $dir"
 }
 
 for exp in boston fashion lenet resnet-lr0.1 resnet-lr0.01; do

@@ -23,6 +23,8 @@ enum Command {
     /// List the adapters wgpu can use and mark the one etaprobe would choose.
     Devices,
     /// Train a model (default: LeNet-5 on CIFAR-10 with the basic schedule).
+    // Negative numbers parse, so that `--lr -1` gets the domain's message, not clap's.
+    #[command(allow_negative_numbers = true)]
     Train(Box<TrainArgs>),
     /// Draw the paper's figures comparing runs: loss, accuracy and η against epochs.
     Plot {
@@ -127,6 +129,9 @@ fn model_options(dropout: f32, width_mult: f64) -> etaprobe::models::ModelOption
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Mesa's Vulkan drivers complain on every command when XDG_RUNTIME_DIR is unset; give
+    // them a private directory that lives as long as the process.
+    let _runtime_dir = runtime_dir();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -134,6 +139,22 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// A fresh private directory as XDG_RUNTIME_DIR when the variable is unset (removed when
+/// the returned guard drops); None when it is set or no directory can be made.
+fn runtime_dir() -> Option<tempfile::TempDir> {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_some() {
+        return None;
+    }
+    // tempdir() creates it with mode 0700, as the XDG spec asks.
+    let dir = tempfile::Builder::new()
+        .prefix("etaprobe-runtime-")
+        .tempdir()
+        .ok()?;
+    // Set before any thread starts and before the Vulkan instance reads it.
+    std::env::set_var("XDG_RUNTIME_DIR", dir.path());
+    Some(dir)
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {

@@ -23,12 +23,14 @@
 mod atomic;
 pub mod checkpoint;
 mod files;
+mod lock;
 mod records;
 mod run_info;
 mod step_log;
 
 pub use atomic::{write_atomic, write_atomic_with};
 pub use files::RunFiles;
+pub use lock::{RunLock, LOCK};
 pub use records::{
     read_epochs, read_steps, steps_have_probes, EpochRecord, EpochWriter, StepRecord, StepWriter,
 };

@@ -49,6 +49,10 @@ pub struct TrainArgs {
     /// Continue from a checkpoint written by an earlier run with the same options.
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
+    /// Replace the run directory (--out) if it already holds a run; without it, an existing
+    /// run is never overwritten.
+    #[arg(long)]
+    pub overwrite: bool,
     /// Also evaluate the test set every N steps (written to evals.csv).
     #[arg(long, value_name = "N")]
     pub eval_every: Option<usize>,

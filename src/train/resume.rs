@@ -194,6 +194,7 @@ const META_OPTIONS: &str = "etaprobe.options";
 /// Options a resumed run may change: how long it goes on, what and where it writes, and
 /// where the data comes from. Every other option shapes the trajectory.
 const RESUME_MAY_CHANGE: &[&str] = &[
+    "overwrite",
     "epochs",
     "max_steps",
     "out",

@@ -31,6 +31,8 @@ pub struct Trainer {
     pub(super) tally: Tally,
     pub(super) per_epoch: usize,
     pub(super) total_steps: usize,
+    /// This run's hold on its directory, released when the trainer is dropped.
+    pub(super) _lock: crate::rundir::RunLock,
 }
 
 /// What the run has done so far, for its summary.

@@ -17,6 +17,7 @@ use crate::gpu::{Gpu, Params};
 use crate::models::{ModelOptions, Net};
 use crate::optim::OptimizerKind;
 use crate::rundir::{checkpoint, RunFiles, RunInfo};
+use crate::rundir::{RunLock, LOCK};
 use crate::schedule::Update;
 
 /// Loads the data, builds the model on the adapter `adapter` (or the preferred one),
@@ -33,6 +34,12 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Traine
         }
         None => args.lr0(),
     });
+    let out = match (&args.out, &args.resume) {
+        (Some(out), _) => out.clone(),
+        (None, Some(ckpt)) => ckpt.parent().map(Path::to_path_buf).unwrap_or_default(),
+        (None, None) => args.default_out(),
+    };
+    check_out(&out, &args)?;
     // What the rule measures does not depend on the run's length, known once the data is.
     let needs = args.schedule(1)?.needs();
     let g = needs.gradient;
@@ -106,13 +113,12 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Traine
     };
     let mut stepper = Stepper::new(Arc::new(gpu), net, params, config)?;
 
-    let out = match (&args.out, &args.resume) {
-        (Some(out), _) => out.clone(),
-        (None, Some(ckpt)) => ckpt.parent().map(Path::to_path_buf).unwrap_or_default(),
-        (None, None) => args.default_out(),
-    };
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create the run directory {} (--out)", out.display()))?;
+    let lock = RunLock::acquire(&out)?;
+    if args.overwrite {
+        clear_run_dir(&out)?;
+    }
     let files = if checkpoint.is_some() {
         RunFiles::resume(&out, needs.probe, start.epoch, start.step)?
     } else {
@@ -149,6 +155,65 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Traine
         per_epoch,
         total_steps,
         args,
+        _lock: lock,
     };
     Ok((trainer, run_info))
+}
+
+/// Refuses to start a new run in a directory that holds another one (files other than a
+/// lock), unless `--overwrite` says to replace it.
+fn check_out(out: &Path, args: &TrainArgs) -> Result<()> {
+    if args.resume.is_some() {
+        if args.overwrite {
+            bail!("--overwrite starts a new run and cannot be combined with --resume");
+        }
+        return Ok(());
+    }
+    if args.overwrite || !holds_files(out)? {
+        return Ok(());
+    }
+    bail!(
+        "{} already holds a run; continue it with --resume {}, replace it with --overwrite, \
+         or choose another --out",
+        out.display(),
+        out.join(resume::CHECKPOINT).display()
+    )
+}
+
+/// Whether `dir` exists and holds anything but a lock.
+fn holds_files(dir: &Path) -> Result<bool> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => {
+            for entry in entries {
+                let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
+                if entry.file_name() != LOCK {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+        // Nothing there, or a file in the way (creating the directory says so).
+        Err(_) if !dir.is_dir() => Ok(false),
+        Err(e) => {
+            Err(e).with_context(|| format!("cannot read the run directory {}", dir.display()))
+        }
+    }
+}
+
+/// `--overwrite`: empties the run directory (whose lock this run holds) for the new run.
+fn clear_run_dir(dir: &Path) -> Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let entry = entry?;
+        if entry.file_name() == LOCK {
+            continue;
+        }
+        let path = entry.path();
+        let removed = if entry.file_type()?.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        removed.with_context(|| format!("--overwrite: cannot remove {}", path.display()))?;
+    }
+    Ok(())
 }

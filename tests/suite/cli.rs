@@ -158,3 +158,43 @@ fn no_usable_adapter_names_the_fix_and_exits_2() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("mesa-vulkan-drivers"), "{stderr}");
 }
+
+/// Without XDG_RUNTIME_DIR, etaprobe gives the Vulkan driver a private one: Mesa's
+/// "XDG_RUNTIME_DIR is invalid or not set" no longer precedes every command's output.
+#[test]
+fn a_missing_xdg_runtime_dir_is_provided() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+        .arg("devices")
+        .env_remove("XDG_RUNTIME_DIR")
+        .output()
+        .expect("run etaprobe");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("XDG_RUNTIME_DIR"), "{stderr}");
+}
+
+/// A negative number is a value, rejected by the option's own check with its message.
+#[test]
+fn negative_numbers_get_the_options_own_message() {
+    let (_d, data) = crate::common::fake(etaprobe::data::DatasetKind::FashionMnist, 32, 8);
+    for (flag, value, message) in [
+        ("--lr", "-1", "--lr must be a finite non-negative number"),
+        ("--sps-c", "-0.5", "--sps-c must be"),
+        ("--momentum", "-0.9", "--momentum must be in [0, 1)"),
+    ] {
+        let out = etaprobe(&[
+            "train",
+            "--model",
+            "logreg",
+            "--dataset",
+            "fashion-mnist",
+            "--data",
+            crate::common::s(&data),
+            flag,
+            value,
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {stderr}");
+        assert!(stderr.contains(message), "{flag} {value}: {stderr}");
+    }
+}

@@ -329,3 +329,108 @@ fn adam_defaults_to_pytorchs_learning_rate() {
     assert_eq!(run["config"]["lr"], 0.001);
     assert_eq!(run["config"]["optimizer"], "adam");
 }
+
+/// An existing run is never overwritten silently: a new run into its folder is refused
+/// (exit 2, naming --resume and --overwrite) and leaves every file as it was; --overwrite
+/// replaces it whole; a live run's lock refuses a second run; a dead one's is taken over.
+#[test]
+fn an_existing_run_folder_is_kept_unless_overwrite_is_given() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let out = runs.path().join("run");
+    let train = |extra: &[&str]| {
+        let common = [
+            "train",
+            "--model",
+            "logreg",
+            "--dataset",
+            "fashion-mnist",
+            "--data",
+            s(&data),
+            "--batch-size",
+            "16",
+            "--epochs",
+            "1",
+            "--out",
+            s(&out),
+        ];
+        etaprobe(&[&common[..], extra].concat())
+    };
+    ok(&train(&["--schedule", "newton", "--eval-every", "2"]));
+    let files = |dir: &std::path::Path| {
+        let mut all: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let name = e.file_name().to_string_lossy().into_owned();
+                let bytes = if e.path().is_file() {
+                    std::fs::read(e.path()).unwrap()
+                } else {
+                    Vec::new()
+                };
+                (name, bytes)
+            })
+            .collect();
+        all.sort();
+        all
+    };
+    let before = files(&out);
+    let o = train(&["--schedule", "basic"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("already holds a run")
+            && stderr.contains("--resume")
+            && stderr.contains("--overwrite"),
+        "{stderr}"
+    );
+    assert_eq!(files(&out), before, "a refused run changed the folder");
+    // --overwrite replaces the run whole: newton's rule-free logs and evals.csv are gone.
+    ok(&train(&["--schedule", "basic", "--overwrite"]));
+    let names: Vec<String> = files(&out).into_iter().map(|(n, _)| n).collect();
+    assert!(!names.iter().any(|n| n == "evals.csv"), "{names:?}");
+    assert!(names.iter().any(|n| n == "steps.csv"), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n == etaprobe::rundir::LOCK),
+        "the lock outlives the run"
+    );
+    let o = train(&[
+        "--overwrite",
+        "--resume",
+        s(&out.join("checkpoint.safetensors")),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    // A live owner (this test process) holds the lock of a fresh folder: refused.
+    let other = runs.path().join("locked");
+    std::fs::create_dir_all(&other).unwrap();
+    let lock = other.join(etaprobe::rundir::LOCK);
+    std::fs::write(&lock, format!("{}\n", std::process::id())).unwrap();
+    let mut args = vec![
+        "train",
+        "--model",
+        "logreg",
+        "--dataset",
+        "fashion-mnist",
+        "--data",
+        s(&data),
+        "--batch-size",
+        "16",
+        "--epochs",
+        "1",
+        "--out",
+        s(&other),
+    ];
+    let o = etaprobe(&args);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("another etaprobe run"), "{stderr}");
+    assert!(!other.join("steps.csv").exists());
+    // A dead owner's lock is reported and taken over.
+    std::fs::write(&lock, "4194303\n").unwrap();
+    args.push("--seed");
+    args.push("1");
+    let o = etaprobe(&args);
+    ok(&o);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("stale lock"));
+    assert!(!lock.exists());
+}
