@@ -38,11 +38,13 @@ impl OptimizerKind {
 /// The optimizer and its options on the command line.
 #[derive(clap::Args, Clone, Debug, serde::Serialize)]
 pub struct OptimizerOptions {
+    /// The step direction d(t) the update w −= η·d follows.
     #[arg(long, value_enum, default_value_t = OptimizerKind::Sgd)]
     pub optimizer: OptimizerKind,
     /// Momentum μ of --optimizer momentum.
     #[arg(long, default_value_t = 0.9, value_name = "F")]
     pub momentum: f64,
+    /// Nesterov momentum with --optimizer momentum: d = g + μv.
     #[arg(long)]
     pub nesterov: bool,
     /// Adam's β1,β2.

@@ -11,80 +11,89 @@ use crate::schedule::{RuleOptions, RunShape, Schedule};
 
 #[derive(clap::Args, Clone, Debug, serde::Serialize)]
 pub struct TrainArgs {
-    #[arg(long, value_enum, default_value_t = ModelKind::Lenet)]
+    /// The network to train.
+    #[arg(long, help_heading = "Model", value_enum, default_value_t = ModelKind::Lenet)]
     pub model: ModelKind,
     /// Dropout probability after ResNet stages 2 and 4 (the paper's §4.2.3 variant).
-    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    #[arg(long, help_heading = "Model", default_value_t = 0.0, value_name = "P")]
     pub dropout: f32,
     /// ResNet channel multiplier: 1 is ResNet-18 as published; e.g. 0.25 for CPU-only runs.
-    #[arg(long, default_value_t = 1.0, value_name = "F")]
+    #[arg(long, help_heading = "Model", default_value_t = 1.0, value_name = "F")]
     pub width_mult: f64,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Data")]
     pub data: DataArgs,
     /// The learning-rate rule.
-    #[arg(long, default_value = "basic", value_parser = crate::schedule::rule_parser())]
+    #[arg(long, help_heading = "Learning rate", default_value = "basic", value_parser = crate::schedule::rule_parser())]
     pub schedule: String,
     /// Initial learning rate η0 (default 0.01; 0.001 with --optimizer adam, as PyTorch).
-    #[arg(long, value_name = "F")]
+    #[arg(long, help_heading = "Learning rate", value_name = "F")]
     pub lr: Option<f64>,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Rule options")]
     #[serde(flatten)]
     pub rule: RuleOptions,
-    #[arg(long, default_value_t = 32, value_name = "N")]
+    /// Samples per training step (the last batch of an epoch may be smaller; see
+    /// --drop-last).
+    #[arg(long, help_heading = "Run", default_value_t = 32, value_name = "N")]
     pub batch_size: usize,
-    #[arg(long, default_value_t = 10, value_name = "N")]
+    /// Passes over the training set; also the horizon of the η decays.
+    #[arg(long, help_heading = "Run", default_value_t = 10, value_name = "N")]
     pub epochs: usize,
     /// Stop after this many steps in all (the current epoch is still evaluated).
-    #[arg(long, value_name = "N")]
+    #[arg(long, help_heading = "Run", value_name = "N")]
     pub max_steps: Option<usize>,
     /// Seeds the initial weights, the split, the shuffles and the augmentation.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, help_heading = "Run", default_value_t = 0)]
     pub seed: u64,
     /// Run directory (default: runs/MODEL-DATASET-SCHEDULE-lrLR-seedSEED).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, help_heading = "Output", value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Also write a checkpoint every N steps (one is always written at the end).
-    #[arg(long, value_name = "N")]
+    #[arg(long, help_heading = "Output", value_name = "N")]
     pub checkpoint_every: Option<usize>,
     /// Continue from a checkpoint written by an earlier run with the same options.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, help_heading = "Output", value_name = "FILE")]
     pub resume: Option<PathBuf>,
     /// Replace the run directory (--out) if it already holds a run; without it, an existing
     /// run is never overwritten.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub overwrite: bool,
     /// Also evaluate the test set every N steps (written to evals.csv).
-    #[arg(long, value_name = "N")]
+    #[arg(long, help_heading = "Output", value_name = "N")]
     pub eval_every: Option<usize>,
     /// Opt-in safeguard: never let η fall below this (off by default, as in the paper).
-    #[arg(long, value_name = "F")]
+    #[arg(long, help_heading = "Learning rate", value_name = "F")]
     pub lr_min: Option<f64>,
     /// Opt-in safeguard: never let η rise above this.
-    #[arg(long, value_name = "F")]
+    #[arg(long, help_heading = "Learning rate", value_name = "F")]
     pub lr_max: Option<f64>,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Optimizer")]
     #[serde(flatten)]
     pub optim: OptimizerOptions,
     /// Evaluate the newton probes on the training batch or on a held-out validation batch;
     /// the weights' gradient always comes from the training batch.
-    #[arg(long, value_enum, default_value_t = ProbeOn::Train)]
+    #[arg(long, help_heading = "Learning rate", value_enum, default_value_t = ProbeOn::Train)]
     pub probe_on: ProbeOn,
     /// Fraction of the training set held out (seeded) for --probe-on val.
-    #[arg(long, default_value_t = 0.1, value_name = "F")]
+    #[arg(
+        long,
+        help_heading = "Learning rate",
+        default_value_t = 0.1,
+        value_name = "F"
+    )]
     pub val_split: f64,
     /// Warm start (paper §5.1): begin at the η another run ended with, instead of --lr.
-    #[arg(long, value_name = "RUN_DIR")]
+    #[arg(long, help_heading = "Learning rate", value_name = "RUN_DIR")]
     pub lr_from: Option<PathBuf>,
     /// Which η of --lr-from's run: the last one, or the median over its last epoch.
-    #[arg(long, value_enum, default_value_t = LrFromStat::Last)]
+    #[arg(long, help_heading = "Learning rate", value_enum, default_value_t = LrFromStat::Last)]
     pub lr_from_stat: LrFromStat,
     /// A non-finite loss, probe or η: stop (default) or skip the step and halve η.
-    #[arg(long, value_enum, default_value_t = OnNonFinite::Stop)]
+    #[arg(long, help_heading = "Learning rate", value_enum, default_value_t = OnNonFinite::Stop)]
     pub on_nonfinite: OnNonFinite,
     /// Rules that evaluate at other weights than they train at (schedule-free's average):
     /// training-mode passes over this many batches first recompute the batch-norm
     /// statistics there, as the schedule-free authors do.
-    #[arg(long, default_value_t = 50, value_name = "N")]
+    #[arg(long, help_heading = "Run", default_value_t = 50, value_name = "N")]
     pub bn_recompute_batches: usize,
 }
 

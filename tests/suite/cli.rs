@@ -198,3 +198,16 @@ fn negative_numbers_get_the_options_own_message() {
         assert!(stderr.contains(message), "{flag} {value}: {stderr}");
     }
 }
+
+/// Every option of `etaprobe train` says what it does.
+#[test]
+fn every_train_option_has_help() {
+    use clap::Args;
+    let command = etaprobe::train::TrainArgs::augment_args(clap::Command::new("train"));
+    let silent: Vec<String> = command
+        .get_arguments()
+        .filter(|a| a.get_help().is_none() && a.get_long_help().is_none())
+        .map(|a| format!("--{}", a.get_long().unwrap_or(a.get_id().as_str())))
+        .collect();
+    assert!(silent.is_empty(), "options without help: {silent:?}");
+}
