@@ -89,9 +89,27 @@ pub(super) fn save(
         META_OPTIONS.into(),
         serde_json::to_string(&trajectory_options(args)?)?,
     );
+    // The optimizer state, d(t−1) and the rule's vectors continue a resumed run exactly;
+    // they live in a file of their own, so that the checkpoint loads into PyTorch as is.
+    // That file is written first under a name of its own step; the weights file, written
+    // last, names it: its atomic rename is the one commit. A crash before it leaves the
+    // previous checkpoint and the state file it names intact.
+    let state_name = state_file_name(step);
+    let state_path = out.join(&state_name);
+    let state_written = save_state(t, &state_path, step)?;
+    crash_point("checkpoint-state-written");
+    if state_written {
+        meta.insert(META_STATE_FILE.into(), state_name.clone());
+    }
     checkpoint::save(out.join(CHECKPOINT), &tensors, meta)?;
-    // Optimizer state and d(t−1) continue a resumed run exactly; they
-    // live beside the checkpoint so that the checkpoint itself loads into PyTorch as is.
+    crash_point("checkpoint-committed");
+    remove_stale_state(out, state_written.then_some(state_name.as_str()));
+    Ok(())
+}
+
+/// Writes the tensors of the optimizer, d(t−1) and the rule beside a checkpoint of `step`;
+/// false when the run has none.
+fn save_state(t: &Stepper, path: &Path, step: usize) -> Result<bool> {
     let mut named: Vec<(String, &crate::gpu::Tensor)> = t
         .optimizer
         .state
@@ -100,6 +118,7 @@ pub(super) fn save(
         .collect();
     named.extend(rule_tensors(t));
     let mut meta = BTreeMap::new();
+    meta.insert(META_STATE_STEP.to_string(), step.to_string());
     if let Some(previous) = t.measure.previous_direction() {
         named.push(("previous_direction".to_string(), previous));
         meta.insert(
@@ -111,19 +130,77 @@ pub(super) fn save(
             meta.insert("previous_lr".to_string(), lr.to_string());
         }
     }
-    if !named.is_empty() {
-        let data: Vec<Vec<f32>> = named
-            .iter()
-            .map(|(_, x)| t.gpu.read(x))
-            .collect::<Result<_, _>>()?;
-        let tensors: Vec<(String, Vec<usize>, &[f32])> = named
-            .iter()
-            .zip(&data)
-            .map(|((n, _), d)| (n.clone(), vec![d.len()], d.as_slice()))
-            .collect();
-        checkpoint::save(schedule_state_path(&out.join(CHECKPOINT)), &tensors, meta)?;
+    if named.is_empty() {
+        return Ok(false);
     }
-    Ok(())
+    let data: Vec<Vec<f32>> = named
+        .iter()
+        .map(|(_, x)| t.gpu.read(x))
+        .collect::<Result<_, _>>()?;
+    let tensors: Vec<(String, Vec<usize>, &[f32])> = named
+        .iter()
+        .zip(&data)
+        .map(|((n, _), d)| (n.clone(), vec![d.len()], d.as_slice()))
+        .collect();
+    checkpoint::save(path, &tensors, meta)?;
+    Ok(true)
+}
+
+/// The state file of a checkpoint taken at `step`.
+fn state_file_name(step: usize) -> String {
+    format!("checkpoint.state-{step:09}.safetensors")
+}
+
+/// Removes the state files and interrupted temporary files of checkpoints that are not
+/// the committed one (`keep`), in `dir`. Best effort: a file left over is only disk.
+pub(super) fn remove_stale_state(dir: &Path, keep: Option<&str>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let state = name.starts_with("checkpoint.state-") && name.ends_with(".safetensors");
+        // write_atomic's temporaries of both checkpoint files: ".checkpoint…tmp-PID-N".
+        let temporary = name.starts_with(".checkpoint") && name.contains(".tmp-");
+        let legacy = keep.is_some() && name == LEGACY_STATE_FILE;
+        if (state && Some(name.as_str()) != keep) || temporary || legacy {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The state file a committed checkpoint names, if any (None for checkpoints that name
+/// none: those without state, and those written before the state file was named).
+pub(super) fn committed_state(ckpt: &Path) -> Result<Option<String>> {
+    if !ckpt.exists() {
+        return Ok(None);
+    }
+    let ckpt = checkpoint::load(ckpt)?;
+    Ok(ckpt.metadata.get(META_STATE_FILE).cloned())
+}
+
+/// Crashes the process at a named point of a checkpoint, for the crash-and-resume tests:
+/// `ETAPROBE_CRASH_AT=POINT` or `POINT@N` (the N-th time the point is reached). Debug
+/// builds only.
+fn crash_point(point: &str) {
+    #[cfg(debug_assertions)]
+    {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static SEEN: AtomicUsize = AtomicUsize::new(0);
+        let Ok(spec) = std::env::var("ETAPROBE_CRASH_AT") else {
+            return;
+        };
+        let (name, nth) = match spec.split_once('@') {
+            Some((name, n)) => (name.to_string(), n.parse().unwrap_or(1)),
+            None => (spec, 1),
+        };
+        if name == point && SEEN.fetch_add(1, Ordering::SeqCst) + 1 == nth {
+            eprintln!("ETAPROBE_CRASH_AT: crashing at {point}");
+            std::process::abort();
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = point;
 }
 
 /// The vectors of the rule's own update and the run's w(0), by their names in the file
@@ -136,7 +213,7 @@ fn rule_tensors(t: &Stepper) -> Vec<(String, &crate::gpu::Tensor)> {
 }
 
 /// Loads the optimizer state, d(t−1), and the rule's vectors saved beside a checkpoint.
-pub(super) fn restore_state(t: &mut Stepper, ckpt: &Path) -> Result<()> {
+pub(super) fn restore_state(t: &mut Stepper, ckpt: &checkpoint::Checkpoint) -> Result<()> {
     let mut wanted: Vec<(String, crate::gpu::Tensor)> = t
         .optimizer
         .state
@@ -150,13 +227,30 @@ pub(super) fn restore_state(t: &mut Stepper, ckpt: &Path) -> Result<()> {
     if wanted.is_empty() {
         return Ok(());
     }
-    let path = schedule_state_path(ckpt);
+    let path = match ckpt.metadata.get(META_STATE_FILE) {
+        Some(name) => ckpt.path.with_file_name(name),
+        // Checkpoints written before the weights named their state file.
+        None => schedule_state_path(&ckpt.path),
+    };
     let state = checkpoint::load(&path).with_context(|| {
         format!(
             "resuming this optimizer and schedule needs {}",
             path.display()
         )
     })?;
+    if ckpt.metadata.contains_key(META_STATE_FILE) {
+        let (want, got) = (
+            ckpt.meta(checkpoint::META_STEP)?,
+            state.meta(META_STATE_STEP)?,
+        );
+        if want != got {
+            bail!(
+                "{} holds the state of step {got}, {} is of step {want}",
+                path.display(),
+                ckpt.path.display()
+            );
+        }
+    }
     for (name, tensor) in &wanted {
         let (shape, data) = state
             .tensor(name)
@@ -187,6 +281,11 @@ fn schedule_state_path(checkpoint: &Path) -> PathBuf {
 }
 
 const META_MODEL: &str = "etaprobe.model";
+/// In the weights file: the name of its state file. In the state file: its step.
+const META_STATE_FILE: &str = "etaprobe.state_file";
+const META_STATE_STEP: &str = "etaprobe.state_step";
+/// The state file of checkpoints written before the weights named it.
+const LEGACY_STATE_FILE: &str = "checkpoint.schedule.safetensors";
 const META_SUMS: &str = "etaprobe.epoch_sums";
 const META_SECONDS: &str = "etaprobe.seconds";
 const META_OPTIONS: &str = "etaprobe.options";

@@ -112,6 +112,10 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Traine
         backups: args.on_nonfinite == OnNonFinite::Skip,
     };
     let mut stepper = Stepper::new(Arc::new(gpu), net, params, config)?;
+    // The whole checkpoint is read and checked before the run directory changes.
+    if let Some(ckpt) = &checkpoint {
+        resume::restore_state(&mut stepper, ckpt)?;
+    }
 
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create the run directory {} (--out)", out.display()))?;
@@ -119,6 +123,10 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Traine
     if args.overwrite {
         clear_run_dir(&out)?;
     }
+    // A checkpoint interrupted by a crash leaves temporaries and an uncommitted state
+    // file; the lock says no other run is writing them.
+    let committed = resume::committed_state(&out.join(resume::CHECKPOINT))?;
+    resume::remove_stale_state(&out, committed.as_deref());
     let files = if checkpoint.is_some() {
         RunFiles::resume(&out, needs.probe, start.epoch, start.step)?
     } else {
@@ -136,9 +144,6 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Traine
     };
     run_info.config["parameters"] = stepper.net.layout.count().into();
     run_info.write(out.join(crate::rundir::RUN_JSON))?;
-    if let Some(ckpt) = &args.resume {
-        resume::restore_state(&mut stepper, ckpt)?;
-    }
 
     let total_steps = (per_epoch * args.epochs).min(args.max_steps.unwrap_or(usize::MAX));
     let trainer = Trainer {

@@ -26,6 +26,7 @@ mod schedules;
 mod schedules_rules;
 mod shaders;
 mod train_cli;
+mod train_crash;
 mod train_least_squares;
 mod train_resume;
 mod train_step;

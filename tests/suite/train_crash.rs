@@ -1,0 +1,119 @@
+//! A crash at any point of a checkpoint loses nothing: the run resumes from the last
+//! committed checkpoint and writes the same records as a run never interrupted. The crash
+//! is injected with `ETAPROBE_CRASH_AT` (debug builds), which aborts the process at a named
+//! point of the second checkpoint: before it starts, after its state file is written (the
+//! weights file, the commit, not yet), and after the commit (before the cleanup).
+
+use std::path::Path;
+
+use etaprobe::data::DatasetKind;
+
+use crate::common::{fake, ok, s};
+
+fn train(args: &[&str], crash: Option<&str>) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_etaprobe"));
+    command
+        .args(args)
+        .env_remove("ETAPROBE_DATA")
+        .env_remove("ETAPROBE_ADAPTER");
+    match crash {
+        Some(point) => command.env("ETAPROBE_CRASH_AT", point),
+        None => command.env_remove("ETAPROBE_CRASH_AT"),
+    };
+    command.output().expect("run etaprobe")
+}
+
+#[test]
+fn a_crash_inside_a_checkpoint_resumes_as_if_none_happened() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    for (schedule, optimizer) in [
+        ("basic", "momentum"),
+        ("basic", "adam"),
+        ("first-order", "sgd"),
+        ("auto", "sgd"),
+        ("dadapt", "sgd"),
+    ] {
+        let case = format!("{schedule}-{optimizer}");
+        let common = |out: &Path| -> Vec<String> {
+            [
+                "train",
+                "--model",
+                "logreg",
+                "--dataset",
+                "fashion-mnist",
+                "--data",
+                s(&data),
+                "--lr",
+                "0.05",
+                "--batch-size",
+                "16",
+                "--epochs",
+                "2",
+                "--seed",
+                "5",
+                "--checkpoint-every",
+                "3",
+                "--probe-every",
+                "2",
+                "--schedule",
+                schedule,
+                "--optimizer",
+                optimizer,
+                "--out",
+                s(out),
+            ]
+            .map(String::from)
+            .to_vec()
+        };
+        let straight = runs.path().join(format!("{case}-straight"));
+        let a = common(&straight);
+        ok(&train(
+            &a.iter().map(String::as_str).collect::<Vec<_>>(),
+            None,
+        ));
+        let steps = |p: &Path| std::fs::read_to_string(p.join("steps.csv")).unwrap();
+        let rule = |p: &Path| std::fs::read_to_string(p.join("rule.csv")).ok();
+        for point in ["checkpoint-state-written", "checkpoint-committed"] {
+            let dir = runs.path().join(format!("{case}-{point}"));
+            let a = common(&dir);
+            let a: Vec<&str> = a.iter().map(String::as_str).collect();
+            let crashed = train(&a, Some(&format!("{point}@2")));
+            assert!(!crashed.status.success(), "{case} {point}: did not crash");
+            assert!(
+                String::from_utf8_lossy(&crashed.stderr).contains("crashing at"),
+                "{case} {point}: {}",
+                String::from_utf8_lossy(&crashed.stderr)
+            );
+            // Debris a crash inside a write can also leave: a temporary and an orphan state.
+            std::fs::write(dir.join(".checkpoint.safetensors.tmp-999-0"), b"partial").unwrap();
+            std::fs::write(dir.join("checkpoint.state-000000099.safetensors"), b"x").unwrap();
+            let ckpt = dir.join("checkpoint.safetensors");
+            let mut resume = a.clone();
+            resume.extend(["--resume", s(&ckpt)]);
+            let resumed = train(&resume, None);
+            ok(&resumed);
+            assert!(
+                String::from_utf8_lossy(&resumed.stderr).contains("stale lock"),
+                "{case} {point}: the crashed run's lock was not reported"
+            );
+            assert_eq!(steps(&straight), steps(&dir), "{case} {point}: steps.csv");
+            assert_eq!(rule(&straight), rule(&dir), "{case} {point}: rule.csv");
+            let names: Vec<String> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            assert!(
+                !names
+                    .iter()
+                    .any(|n| n.contains(".tmp-") || n.contains("000000099")),
+                "{case} {point}: debris left: {names:?}"
+            );
+            let states = names
+                .iter()
+                .filter(|n| n.starts_with("checkpoint.state-"))
+                .count();
+            assert!(states <= 1, "{case} {point}: {names:?}");
+        }
+    }
+}
