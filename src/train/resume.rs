@@ -175,8 +175,9 @@ pub(super) fn committed_state(ckpt: &Path) -> Result<Option<String>> {
     if !ckpt.exists() {
         return Ok(None);
     }
-    let ckpt = checkpoint::load(ckpt)?;
-    Ok(ckpt.metadata.get(META_STATE_FILE).cloned())
+    Ok(checkpoint::load_metadata(ckpt)?
+        .get(META_STATE_FILE)
+        .cloned())
 }
 
 /// Crashes the process at a named point of a checkpoint, for the crash-and-resume tests:

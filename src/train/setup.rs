@@ -97,7 +97,11 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Traine
     eprintln!("using adapter {}: {}", gpu.index, gpu.describe());
     let params = Params::with_buffers(&gpu, net.layout.clone(), net.buffers.clone())?;
     let start = match &checkpoint {
-        Some(ckpt) => resume::restore(&net, &params, &gpu, ckpt, schedule.as_mut())?,
+        Some(ckpt) => {
+            let start = resume::restore(&net, &params, &gpu, ckpt, schedule.as_mut())?;
+            check_position(&ckpt.path, &start, per_epoch, schedule.lr())?;
+            start
+        }
         None => {
             params.upload_all(&gpu, &net.init(args.seed));
             params.upload_buffers(&gpu, &net.init_buffers());
@@ -163,6 +167,32 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Traine
         _lock: lock,
     };
     Ok((trainer, run_info))
+}
+
+/// Refuses a checkpoint whose position does not fit this run's data (an epoch of
+/// `per_epoch` steps) or whose η is impossible: a tampered file, or data that changed size.
+fn check_position(path: &Path, start: &Start, per_epoch: usize, lr: f64) -> Result<()> {
+    let position = start
+        .epoch
+        .checked_mul(per_epoch)
+        .and_then(|s| s.checked_add(start.sums.consumed));
+    if position != Some(start.step) || start.sums.consumed > per_epoch {
+        bail!(
+            "{}: its step {} is not epoch {} × {per_epoch} steps + {} into the epoch; was the \
+             data set, --batch-size or --drop-last changed, or the file edited?",
+            path.display(),
+            start.step,
+            start.epoch,
+            start.sums.consumed
+        );
+    }
+    if !lr.is_finite() || lr < 0.0 {
+        bail!(
+            "{}: the rule's stored η is {lr}, not a finite non-negative rate",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// Refuses to start a new run in a directory that holds another one (files other than a

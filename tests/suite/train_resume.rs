@@ -211,3 +211,67 @@ fn resume_refuses_options_that_would_change_the_run() {
     ));
     assert_eq!(epochs_without_time(&out).len(), 1 + 3);
 }
+
+/// A checkpoint whose position does not fit the run (a tampered step, data of another
+/// size) or whose rule holds an impossible η is refused before the run directory changes.
+#[test]
+fn a_tampered_checkpoint_is_refused_and_changes_nothing() {
+    use etaprobe::rundir::checkpoint;
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let out = runs.path().join("run");
+    let common = [
+        "train",
+        "--model",
+        "logreg",
+        "--dataset",
+        "fashion-mnist",
+        "--data",
+        s(&data),
+        "--batch-size",
+        "16",
+        "--epochs",
+        "3",
+        "--max-steps",
+        "5",
+        "--out",
+        s(&out),
+    ];
+    ok(&etaprobe(&common));
+    let ckpt = out.join("checkpoint.safetensors");
+    let original = checkpoint::load(&ckpt).unwrap();
+    let steps_before = std::fs::read_to_string(out.join("steps.csv")).unwrap();
+    let tamper = |key: &str, value: &str| {
+        let mut meta = original.metadata.clone();
+        meta.insert(key.to_string(), value.to_string());
+        let tensors: Vec<(String, Vec<usize>, &[f32])> = original
+            .tensors
+            .iter()
+            .map(|(n, sh, d)| (n.clone(), sh.clone(), d.as_slice()))
+            .collect();
+        checkpoint::save(&ckpt, &tensors, meta).unwrap();
+    };
+    for (key, value, message) in [
+        ("step", "999", "is not epoch"),
+        ("epoch", "7", "is not epoch"),
+        (
+            "schedule_state",
+            r#"{"lr": -1.0}"#,
+            "not a finite non-negative rate",
+        ),
+    ] {
+        tamper(key, value);
+        let mut args = common.to_vec();
+        args.truncate(args.len() - 4);
+        args.extend(["--resume", s(&ckpt)]);
+        let o = etaprobe(&args);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{key}: {stderr}");
+        assert!(stderr.contains(message), "{key}: {stderr}");
+        let steps = std::fs::read_to_string(out.join("steps.csv")).unwrap();
+        assert_eq!(
+            steps, steps_before,
+            "{key}: the refused resume changed steps.csv"
+        );
+    }
+}
