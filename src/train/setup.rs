@@ -15,14 +15,12 @@ use super::run::{Tally, Trainer};
 use super::step::{StepConfig, Stepper};
 use crate::gpu::{Gpu, Params};
 use crate::models::{ModelOptions, Net};
-use crate::optim::OptimizerKind;
 use crate::rundir::{checkpoint, RunFiles, RunInfo};
-use crate::schedule::Update;
 
 /// Loads the data, builds the model on the adapter `adapter` (or the preferred one),
 /// restores a checkpoint when resuming, and creates the run directory and `run.json`.
 pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Trainer, RunInfo)> {
-    args.validate()?;
+    let needs = args.check()?;
     // The configuration as run: η0 resolved (run.json and `plot` read it).
     let mut args = args.clone();
     args.lr = Some(match &args.lr_from {
@@ -33,36 +31,23 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Traine
         }
         None => args.lr0(),
     });
-    // What the rule measures does not depend on the run's length, known once the data is.
-    let needs = args.schedule(1)?.needs();
-    let g = needs.gradient;
-    let plain_sgd = needs.update != Update::Direction || g.norm || g.distance || g.loss;
-    if plain_sgd && args.optim.optimizer != OptimizerKind::Sgd {
-        bail!(
-            "--schedule {} is defined over the plain SGD gradient (its own update or its \
-             ‖g‖); drop --optimizer {} (weight decay still applies)",
-            args.schedule,
-            args.optim.optimizer.cli_name()
-        );
-    }
     let data = args.data.load(args.seed)?;
     let probe_val = args.probe_on == ProbeOn::Val;
-    if probe_val && !needs.probe {
-        bail!("--probe-on val needs a schedule that probes (--schedule newton)");
-    }
-    let (data, val) = if probe_val {
-        let (train, val) = data.carve_validation(args.val_split, args.seed)?;
-        if val.train.len() < args.batch_size {
-            bail!(
-                "--val-split {} holds {} samples, fewer than one batch of {}",
-                args.val_split,
-                val.train.len(),
-                args.batch_size
-            );
+    // The validation split: carved for --probe-on val, and evaluated at every epoch's end
+    // when --val-split was given.
+    let (data, val) = match args.val_fraction() {
+        Some(fraction) => {
+            let (train, val) = data.carve_validation(fraction, args.seed)?;
+            if probe_val && val.train.len() < args.batch_size {
+                bail!(
+                    "--val-split {fraction} holds {} samples, fewer than one batch of {}",
+                    val.train.len(),
+                    args.batch_size
+                );
+            }
+            (train, Some(val))
         }
-        (train, Some(val))
-    } else {
-        (data, None)
+        None => (data, None),
     };
     let per_epoch = data.batches_per_epoch(args.batch_size, args.data.drop_last);
     let mut schedule = args.schedule(per_epoch)?;
@@ -113,10 +98,11 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Traine
     };
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create the run directory {} (--out)", out.display()))?;
+    let val_columns = args.val_split.is_some();
     let files = if checkpoint.is_some() {
-        RunFiles::resume(&out, needs.probe, start.epoch, start.step)?
+        RunFiles::resume(&out, needs.probe, val_columns, start.epoch, start.step)?
     } else {
-        RunFiles::create(&out, needs.probe)?
+        RunFiles::create(&out, needs.probe, val_columns)?
     };
     let mut run_info = RunInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -138,6 +124,8 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Traine
     let trainer = Trainer {
         data,
         val,
+        probe_val,
+        evaluate_val: args.val_split.is_some(),
         stepper,
         schedule,
         files,
