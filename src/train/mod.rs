@@ -18,6 +18,7 @@ use anyhow::Result;
 
 pub use args::{lr_from_run, LrFromStat, OnNonFinite, ProbeOn, TrainArgs};
 pub use measure::Measure;
+pub use resume::CHECKPOINT;
 pub use step::{Readings, StepConfig, Stepper, UpdateSpec};
 
 use run::Trainer;

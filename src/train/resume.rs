@@ -16,7 +16,7 @@ use crate::rundir::checkpoint::{self, TrainingMeta};
 use crate::schedule::Schedule;
 
 /// The checkpoint's file name in the run directory.
-pub(super) const CHECKPOINT: &str = "checkpoint.safetensors";
+pub const CHECKPOINT: &str = "checkpoint.safetensors";
 
 /// Running sums of one epoch's training steps.
 #[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]

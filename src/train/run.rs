@@ -51,6 +51,9 @@ pub(super) struct Tally {
     pub buffers_after_epoch_1: Option<usize>,
 }
 
+/// A split's mean loss and accuracy.
+type LossAcc = (f64, f64);
+
 /// Which held-out split an evaluation measures.
 #[derive(Clone, Copy)]
 enum Held {
@@ -354,7 +357,7 @@ impl Trainer {
 
     /// [`Self::evaluate`], and the same over the validation split when --val-split asks for
     /// its evaluation, at the same weights.
-    fn evaluate_with_val(&mut self) -> Result<((f64, f64), Option<(f64, f64)>)> {
+    fn evaluate_with_val(&mut self) -> Result<(LossAcc, Option<LossAcc>)> {
         self.at_evaluation_weights(|t| {
             let test = t.evaluate_here(Held::Test)?;
             let val = match t.evaluate_val {
