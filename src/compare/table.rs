@@ -107,7 +107,7 @@ fn significant(x: f64, digits: i32) -> String {
 }
 
 fn lr_text(lr: f64) -> String {
-    format!("{lr}")
+    crate::sweep::spec::number_text(lr)
 }
 
 /// A task's Markdown section.

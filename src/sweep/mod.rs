@@ -14,4 +14,4 @@ pub mod spec;
 
 pub use manifest::{on_disk, CellRecord, Manifest, OnDisk, Status, CELL_LOG, MANIFEST};
 pub use run::{exit_with_sweep, run_sweep, SweepOptions, SweepOutcome, ASIDE_DIR, CHILD_ENV};
-pub use spec::{Cell, Spec, SpecError, DEFAULT_CHECKPOINT_EVERY};
+pub use spec::{number_text, Cell, Spec, SpecError, DEFAULT_CHECKPOINT_EVERY};

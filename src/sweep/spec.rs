@@ -27,6 +27,7 @@ const RESERVED: &[(&str, &str)] = &[
     ("out", "the cell's directory under --root"),
     ("resume", "the sweep's own resuming"),
     ("checkpoint-every", "the top-level `checkpoint-every`"),
+    ("adapter", "`etaprobe sweep --adapter`"),
 ];
 
 /// A spec error: the message, and the line of the spec it is about when one is.
@@ -317,7 +318,7 @@ impl<'a> Context<'a> {
                         for &seed in seeds {
                             let dir = PathBuf::from(name)
                                 .join(&rule_dir)
-                                .join(format!("lr{lr}"))
+                                .join(format!("lr{}", number_text(lr)))
                                 .join(format!("seed{seed}"));
                             if let Some(earlier) = dirs.insert(dir.clone(), rule_line) {
                                 return Err(self.error(
@@ -542,7 +543,7 @@ impl<'a> Context<'a> {
         Ok(match value {
             toml::Value::String(s) => s.clone(),
             toml::Value::Integer(i) => i.to_string(),
-            toml::Value::Float(f) => f.to_string(),
+            toml::Value::Float(f) => number_text(*f),
             toml::Value::Array(items) => {
                 let mut parts = Vec::new();
                 for item in items {
@@ -656,11 +657,11 @@ impl<'a> Context<'a> {
             if !(x.is_finite() && x >= 0.0) {
                 return Err(self.error(
                     &v.span(),
-                    format!("η0 {x} is not a finite non-negative number"),
+                    format!("η0 {} is not a finite non-negative number", number_text(x)),
                 ));
             }
             if out.contains(&x) {
-                return Err(self.error(&v.span(), format!("η0 {x} is listed twice")));
+                return Err(self.error(&v.span(), format!("η0 {} is listed twice", number_text(x))));
             }
             out.push(x);
         }
@@ -712,7 +713,7 @@ impl<'a> Context<'a> {
             "--schedule".into(),
             schedule.into(),
             "--lr".into(),
-            lr.to_string(),
+            number_text(lr),
             "--seed".into(),
             seed.to_string(),
         ];
@@ -753,7 +754,7 @@ impl<'a> Context<'a> {
             "cell {} (task {}, lr {}, seed {})",
             cell.dir.display(),
             cell.task,
-            cell.lr,
+            number_text(cell.lr),
             cell.seed
         );
         let args = self
@@ -762,6 +763,17 @@ impl<'a> Context<'a> {
         args.check()
             .map(|_| ())
             .map_err(|e| self.error(span, format!("{what}: {e:#}")))
+    }
+}
+
+/// A number as a cell's directory and command line show it: as Rust writes it (0.001),
+/// in scientific notation beyond 10⁻⁴..10⁶ (1e-5, not 0.00001; 1e10, not 10000000000).
+pub fn number_text(x: f64) -> String {
+    let a = x.abs();
+    if a != 0.0 && a.is_finite() && !(1e-4..1e6).contains(&a) {
+        format!("{x:e}")
+    } else {
+        x.to_string()
     }
 }
 
@@ -814,4 +826,194 @@ fn clap_message(e: &clap::Error) -> String {
         })
         .collect();
     lines.join(" ").trim_start_matches("error: ").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{synth::write_fake_dataset, DatasetKind};
+
+    /// A spec in a folder that holds a generated Fashion-MNIST, which the spec names by a
+    /// path relative to itself.
+    fn checked(text: &str) -> (tempfile::TempDir, Result<Spec, SpecError>) {
+        let dir = tempfile::tempdir().unwrap();
+        write_fake_dataset(DatasetKind::FashionMnist, dir.path(), 40, 10, 1).unwrap();
+        let path = dir.path().join("spec.toml");
+        let spec = parse(text, &path);
+        (dir, spec)
+    }
+
+    const GRID: &str = r#"
+seeds = [1, 2]
+
+[defaults]
+batch-size = 16
+val-split = 0.25
+
+[[task]]
+name = "fm"
+model = "logreg"
+dataset = "fashion-mnist"
+data = "fashion-mnist"
+epochs = 2
+
+[[task]]
+name = "fm-b8"
+model = "logreg"
+dataset = "fashion-mnist"
+data = "fashion-mnist"
+batch-size = 8
+seeds = [3]
+
+[[rule]]
+name = "basic"
+label = "momentum-cosine"
+lr = [0.1, 0.01]
+options = { optimizer = "momentum", lr-decay = "cosine", nesterov = true }
+
+[[rule]]
+name = "gen"
+lr = [0.01]
+tasks = ["fm"]
+grid = { gen-damping = [0.05, 0.2] }
+"#;
+
+    #[test]
+    fn cells_are_the_grid_with_readable_unique_names() {
+        let (dir, spec) = checked(GRID);
+        let spec = spec.unwrap();
+        assert_eq!(spec.checkpoint_every, DEFAULT_CHECKPOINT_EVERY);
+        let dirs: Vec<String> = spec
+            .cells
+            .iter()
+            .map(|c| c.dir.to_string_lossy().into_owned())
+            .collect();
+        // Task by task, seed by seed, then rule, variant and η0 as written.
+        assert_eq!(
+            dirs,
+            [
+                "fm/momentum-cosine/lr0.1/seed1",
+                "fm/momentum-cosine/lr0.01/seed1",
+                "fm/gen-gen-damping=0.05/lr0.01/seed1",
+                "fm/gen-gen-damping=0.2/lr0.01/seed1",
+                "fm/momentum-cosine/lr0.1/seed2",
+                "fm/momentum-cosine/lr0.01/seed2",
+                "fm/gen-gen-damping=0.05/lr0.01/seed2",
+                "fm/gen-gen-damping=0.2/lr0.01/seed2",
+                "fm-b8/momentum-cosine/lr0.1/seed3",
+                "fm-b8/momentum-cosine/lr0.01/seed3",
+            ]
+        );
+        let cell = &spec.cells[9];
+        let data = dir.path().join("fashion-mnist");
+        let want: Vec<String> = [
+            "train",
+            "--schedule",
+            "basic",
+            "--lr",
+            "0.01",
+            "--seed",
+            "3",
+            "--batch-size",
+            "8",
+            "--data",
+            data.to_str().unwrap(),
+            "--dataset",
+            "fashion-mnist",
+            "--lr-decay",
+            "cosine",
+            "--model",
+            "logreg",
+            "--nesterov",
+            "--optimizer",
+            "momentum",
+            "--val-split",
+            "0.25",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(cell.args, want);
+        assert_eq!(cell.rule, "momentum-cosine");
+        assert_eq!(cell.options["optimizer"], "momentum");
+        assert_eq!(cell.options["nesterov"], "");
+        let gen = &spec.cells[3];
+        assert_eq!(gen.schedule, "gen");
+        assert_eq!(gen.options["gen-damping"], "0.2");
+        assert!(gen.args.windows(2).any(|w| w == ["--gen-damping", "0.2"]));
+    }
+
+    #[test]
+    fn numbers_read_as_they_were_written() {
+        let texts: Vec<String> = [0.001, 0.05, 1.0, 10.0, 1e-5, 2.5e-7, 1e10, 0.0]
+            .map(number_text)
+            .to_vec();
+        assert_eq!(
+            texts,
+            ["0.001", "0.05", "1", "10", "1e-5", "2.5e-7", "1e10", "0"]
+        );
+        for t in &texts {
+            assert!(t.parse::<f64>().is_ok(), "{t}");
+        }
+    }
+
+    #[test]
+    fn clashes_and_impossible_cells_name_their_line() {
+        // Two rules whose cells would share directories.
+        let twice = "seeds = [1]\n[[task]]\nname = \"t\"\nmodel = \"logreg\"\n\
+                     dataset = \"fashion-mnist\"\ndata = \"fashion-mnist\"\n\
+                     [[rule]]\nname = \"basic\"\nlr = [0.1]\n\
+                     [[rule]]\nname = \"basic\"\nlr = [0.1, 0.2]\n";
+        let e = checked(twice).1.unwrap_err();
+        assert_eq!(e.line, Some(10), "{e}");
+        assert!(
+            e.message.contains("also a cell of the rule at line 7"),
+            "{e}"
+        );
+        // A task given a field twice, a flag given a value, a missing data set.
+        let cases = [
+            (
+                GRID.replace("epochs = 2", "epochs = 2\noptions = { epochs = 3 }"),
+                14,
+                "also a field",
+            ),
+            (
+                GRID.replace("nesterov = true", "nesterov = 1"),
+                27,
+                "is a flag",
+            ),
+            (
+                GRID.replacen("data = \"fashion-mnist\"", "data = \"nowhere\"", 1),
+                12,
+                "nowhere",
+            ),
+            (
+                GRID.replace("label = \"momentum-cosine\"", "label = \"a/b\""),
+                25,
+                "plain",
+            ),
+            (
+                GRID.replace("tasks = [\"fm\"]", "tasks = [\"fn\"]"),
+                32,
+                "no task",
+            ),
+            (GRID.replace("[0.05, 0.2]", "[0.05, 0.05]"), 33, "twice"),
+            (GRID.replace("lr = [0.1, 0.01]", "lr = [0.1, -1]"), 26, "-1"),
+            (GRID.replace("seeds = [1, 2]", "seeds = [1, 1]"), 2, "twice"),
+            (
+                GRID.replace("seeds = [1, 2]", "checkpoint-every = 0"),
+                2,
+                "at least 1",
+            ),
+            (
+                GRID.replace("val-split = 0.25", "out = \"x\""),
+                6,
+                "set by the sweep",
+            ),
+        ];
+        for (text, line, message) in cases {
+            let e = checked(&text).1.unwrap_err();
+            assert_eq!(e.line, Some(line), "{e}");
+            assert!(e.to_string().contains(message), "{message:?}: {e}");
+        }
+    }
 }

@@ -554,3 +554,70 @@ fn compare_selects_on_validation_pairs_seeds_and_names_missing_cells() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("rules: auto, basic"));
 }
+
+#[test]
+fn a_failed_cell_is_recorded_and_the_sweep_goes_on() {
+    let (_d, data) = fake(DatasetKind::Boston, 64, 16);
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("diverge.toml");
+    // Linear regression at η0 = 1e10 overflows within its first steps: the run stops,
+    // diverged; the cell after it runs.
+    let text = format!(
+        "seeds = [1, 2]\n[[task]]\nname = \"t\"\nmodel = \"linreg\"\ndataset = \"boston\"\n\
+         data = \"{}\"\nbatch-size = 16\nepochs = 2\n[[rule]]\nname = \"basic\"\n\
+         lr = [1e10, 0.001]\n",
+        data.display()
+    );
+    std::fs::write(&spec, text).unwrap();
+    let root = dir.path().join("root");
+    let o = etaprobe(&["sweep", s(&spec), "--root", s(&root)]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("FAILED t/basic/lr1e10/seed1"), "{stderr}");
+    assert!(
+        stderr.contains("[2/4 done, 0 running, 2 failed]"),
+        "{stderr}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("sweep.json")).unwrap()).unwrap();
+    let bad = &manifest["cells"][0];
+    assert_eq!(bad["status"], "failed", "{manifest}");
+    assert_eq!(bad["exit_code"], 2, "{manifest}");
+    assert!(
+        bad["error"].as_str().unwrap().contains("diverged"),
+        "{manifest}"
+    );
+    let log = std::fs::read_to_string(root.join(bad["log"].as_str().unwrap())).unwrap();
+    assert!(log.contains("diverged"), "{log}");
+    assert_eq!(manifest["cells"][1]["status"], "finished");
+
+    // Run again: the failures are kept, not retried, and still fail the sweep.
+    let o = etaprobe(&["sweep", s(&spec), "--root", s(&root)]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("2 failed earlier"), "{stderr}");
+    assert!(!stderr.contains(" start "), "{stderr}");
+
+    // compare on a regression task without validation split: η0 chosen on the training
+    // loss, the diverged cells named.
+    let out = dir.path().join("report");
+    let o = etaprobe(&["compare", s(&root), "--out", s(&out)]);
+    ok(&o);
+    let rows = csv_rows(&std::fs::read_to_string(out.join("t.csv")).unwrap());
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["lr"], "0.001");
+    assert_eq!(rows[0]["lr_grid"], "1e10 0.001");
+    assert_eq!(rows[0]["selected_on"], "train_loss");
+    assert!(rows[0]["final_test_loss"].parse::<f64>().unwrap() > 0.0);
+    let md = std::fs::read_to_string(out.join("compare.md")).unwrap();
+    assert!(md.contains("no validation split"), "{md}");
+    assert!(md.contains("`t/basic/lr1e10/seed2`: failed: "), "{md}");
+    assert!(out.join("t-loss-time.png").is_file());
+
+    // --retry-failed runs them again, after moving the failed attempts aside.
+    let o = etaprobe(&["sweep", s(&spec), "--root", s(&root), "--retry-failed"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("retrying a failed run"), "{stderr}");
+    assert!(root.join(".aside/t/basic/lr1e10").is_dir());
+}
