@@ -745,7 +745,8 @@ impl<'a> Context<'a> {
                 true => Ok(()),
                 false => args.data.locate().map(|_| ()),
             });
-        found.map_err(|e| self.error(&span, format!("task {name:?}: {e}")))
+        found.map_err(|e| self.error(&span, format!("task {name:?}: {e}")))?;
+        model_fits(&args).map_err(|e| self.error(task_span, format!("task {name:?}: {e}")))
     }
 
     /// A cell's whole command line through `train`'s parser and checks.
@@ -761,8 +762,8 @@ impl<'a> Context<'a> {
             .parse_train(&cell.args)
             .map_err(|e| self.error(span, format!("{what}: {e}")))?;
         args.check()
-            .map(|_| ())
-            .map_err(|e| self.error(span, format!("{what}: {e:#}")))
+            .map_err(|e| self.error(span, format!("{what}: {e:#}")))?;
+        model_fits(&args).map_err(|e| self.error(span, format!("{what}: {e}")))
     }
 }
 
@@ -775,6 +776,19 @@ pub fn number_text(x: f64) -> String {
     } else {
         x.to_string()
     }
+}
+
+/// Whether the model fits the data set: built on the host from the shape the data set has
+/// in its official format (which the generated test sets copy), without reading it.
+fn model_fits(args: &TrainArgs) -> Result<(), String> {
+    let (shape, classes) = crate::data::synth::fake_shape(args.data.dataset);
+    let options = crate::models::ModelOptions {
+        dropout: args.dropout,
+        width_mult: args.width_mult,
+    };
+    crate::models::Net::build_with(args.model, shape, classes, options)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// A rule variant: the values of its swept options.
@@ -999,6 +1013,18 @@ grid = { gen-damping = [0.05, 0.2] }
             (GRID.replace("[0.05, 0.2]", "[0.05, 0.05]"), 33, "twice"),
             (GRID.replace("lr = [0.1, 0.01]", "lr = [0.1, -1]"), 26, "-1"),
             (GRID.replace("seeds = [1, 2]", "seeds = [1, 1]"), 2, "twice"),
+            // A model that does not fit the data set: the task's line, or the rule's when
+            // its options make it so.
+            (
+                GRID.replacen("model = \"logreg\"", "model = \"linreg\"", 1),
+                8,
+                "regression model",
+            ),
+            (
+                GRID.replace("nesterov = true", "nesterov = true, dropout = 0.5"),
+                23,
+                "resnet18 only",
+            ),
             (
                 GRID.replace("seeds = [1, 2]", "checkpoint-every = 0"),
                 2,
