@@ -17,8 +17,8 @@ pub(crate) fn report(root: &Path, jobs: usize, sections: &[String]) -> String {
          interval (95% CI) over seeds from the t-distribution: half-width t(0.975, n−1)·s/√n with s \
          the standard deviation of the n seeds (t = 12.71 for 2 seeds, 4.30 for 3, 2.78 for \
          5); one seed has no interval. Paired differences are taken seed by seed, on the \
-         seeds both rules finished. Seconds were measured with {jobs} cell{} running at \
-         once: compare them within this sweep only.\n",
+         seeds both rules finished. The sweep's last run had {jobs} cell{} running at once: \
+         seconds compare within this sweep only.\n",
         env!("CARGO_PKG_VERSION"),
         root.join(crate::sweep::MANIFEST).display(),
         if jobs == 1 { "" } else { "s" }
