@@ -140,7 +140,34 @@ fn a_killed_sweep_picks_up_where_it_stopped_and_compare_reports_it() {
     child.kill().unwrap();
     child.wait().unwrap();
     let before = snapshot(&first);
-    // A cell interrupted before its first checkpoint: the next sweep must not build on it.
+    // The second cell was killed somewhere in its run. The third, as a kill would leave
+    // it after a checkpoint: its own command stopped at step 5 (checkpoints every 3 steps),
+    // run.json not finished, and a record past the checkpoint that the resume must drop.
+    let third = root.join(CELLS[2]);
+    if third.exists() {
+        std::fs::remove_dir_all(&third).unwrap();
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("sweep.json")).unwrap()).unwrap();
+    let command: Vec<&str> = manifest["cells"][2]["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    ok(&etaprobe(&[&command[1..], &["--max-steps", "5"]].concat()));
+    let run_json = third.join("run.json");
+    let mut info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&run_json).unwrap()).unwrap();
+    info.as_object_mut().unwrap().remove("finished");
+    std::fs::write(&run_json, info.to_string()).unwrap();
+    let mut steps = std::fs::OpenOptions::new()
+        .append(true)
+        .open(third.join("steps.csv"))
+        .unwrap();
+    std::io::Write::write_all(&mut steps, b"6,1,9,9\n").unwrap();
+    // The fourth, interrupted before its first checkpoint: the next sweep must not build
+    // on it.
     let last = root.join(CELLS[3]);
     std::fs::create_dir_all(&last).unwrap();
     std::fs::write(last.join("steps.csv"), "step,epoch,loss,lr\n1,1,9,9\n").unwrap();
@@ -149,6 +176,10 @@ fn a_killed_sweep_picks_up_where_it_stopped_and_compare_reports_it() {
     ok(&o);
     let log = String::from_utf8_lossy(&o.stderr);
     assert!(log.contains("1 finished earlier"), "{log}");
+    assert!(
+        log.contains(&format!("start {} (resumed from its checkpoint)", CELLS[2])),
+        "{log}"
+    );
     assert!(
         log.contains("interrupted before its first checkpoint"),
         "{log}"
