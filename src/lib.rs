@@ -3,6 +3,7 @@
 //! second-order rules).
 
 pub mod bench;
+pub mod compare;
 pub mod data;
 pub mod gpu;
 pub mod models;
@@ -11,4 +12,5 @@ pub mod optim;
 pub mod report;
 pub mod rundir;
 pub mod schedule;
+pub mod sweep;
 pub mod train;

@@ -35,6 +35,48 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: std::path::PathBuf,
     },
+    /// Run a grid of trainings (tasks × rules × η0 × seeds) from a TOML spec, each cell a
+    /// run directory under one root; finished cells are skipped and interrupted ones resumed,
+    /// so the same command picks up a killed sweep. Exit code 1 when a cell failed, 2 for a
+    /// bad spec.
+    Sweep {
+        /// The spec file (see docs/sweeps/example.toml).
+        spec: std::path::PathBuf,
+        /// Cells run at once, each its own process.
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        jobs: usize,
+        /// Where the cells go [default: runs/SPEC_NAME].
+        #[arg(long, value_name = "DIR")]
+        root: Option<std::path::PathBuf>,
+        /// Run again the cells whose run failed or stopped (e.g. diverged) in an earlier sweep.
+        #[arg(long)]
+        retry_failed: bool,
+        /// Check the spec and list the cells and what would be done with each; run nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Tables (Markdown and CSV) and figures of a sweep, task by task: each rule at its
+    /// validation-selected η0, final and best test accuracy as mean ± 95% CI over seeds
+    /// (t-distribution), paired differences against a reference rule, steps and seconds to
+    /// a target, seconds per step.
+    Compare {
+        /// The sweep's root (holding sweep.json).
+        root: std::path::PathBuf,
+        /// The rule the others are paired against, on shared seeds [default: auto when
+        /// swept, else the first rule].
+        #[arg(long, value_name = "RULE")]
+        reference: Option<String>,
+        /// Time to reach this accuracy (a fraction, e.g. 0.6) on validation (on test without
+        /// a validation split).
+        #[arg(long, value_name = "F")]
+        target_acc: Option<f64>,
+        /// The same for regression tasks: time to get below this loss.
+        #[arg(long, value_name = "F")]
+        target_loss: Option<f64>,
+        /// Where the report goes [default: ROOT/compare].
+        #[arg(long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
+    },
     /// Measure kernel throughput.
     Bench {
         #[command(subcommand)]
@@ -128,12 +170,18 @@ fn model_options(dropout: f32, width_mult: f64) -> etaprobe::models::ModelOption
 }
 
 fn main() -> ExitCode {
+    etaprobe::sweep::exit_with_sweep();
     let cli = Cli::parse();
     // Mesa's Vulkan drivers complain on every command when XDG_RUNTIME_DIR is unset; give
     // them a private directory that lives as long as the process.
     let _runtime_dir = runtime_dir();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // The sweep ran, and said which cells failed.
+        Err(e) if e.downcast_ref::<CellsFailed>().is_some() => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
@@ -156,6 +204,19 @@ fn runtime_dir() -> Option<tempfile::TempDir> {
     std::env::set_var("XDG_RUNTIME_DIR", dir.path());
     Some(dir)
 }
+
+/// A sweep some of whose cells failed: exit code 1, apart from a bad spec's 2.
+#[derive(Debug)]
+struct CellsFailed(usize);
+
+impl std::fmt::Display for CellsFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = if self.0 == 1 { "" } else { "s" };
+        write!(f, "{} cell{s} of the sweep failed (see sweep.json)", self.0)
+    }
+}
+
+impl std::error::Error for CellsFailed {}
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -181,6 +242,41 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 s.final_train_loss,
                 s.out.display()
             );
+            Ok(())
+        }
+        Command::Sweep {
+            spec,
+            jobs,
+            root,
+            retry_failed,
+            dry_run,
+        } => sweep(
+            &spec,
+            jobs,
+            root,
+            retry_failed,
+            dry_run,
+            cli.adapter.as_deref(),
+        ),
+        Command::Compare {
+            root,
+            reference,
+            target_acc,
+            target_loss,
+            out,
+        } => {
+            let options = etaprobe::compare::CompareOptions {
+                root,
+                reference,
+                target_acc,
+                target_loss,
+                out,
+            };
+            let (report, written) = etaprobe::compare::compare(&options)?;
+            print!("{report}");
+            for path in written {
+                eprintln!("wrote {}", path.display());
+            }
             Ok(())
         }
         Command::Plot { runs, out } => {
@@ -339,6 +435,42 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(())
             }
         },
+    }
+}
+
+/// `etaprobe sweep`; [`CellsFailed`] when a cell failed.
+fn sweep(
+    spec: &std::path::Path,
+    jobs: usize,
+    root: Option<std::path::PathBuf>,
+    retry_failed: bool,
+    dry_run: bool,
+    adapter: Option<&str>,
+) -> anyhow::Result<()> {
+    let checked = etaprobe::sweep::spec::load(spec)?;
+    let root = root.unwrap_or_else(|| {
+        let name = spec.file_stem().unwrap_or_default();
+        std::path::PathBuf::from("runs").join(name)
+    });
+    // Several adapters (comma-separated) are given to the jobs in turn.
+    let adapters = adapter
+        .iter()
+        .flat_map(|a| a.split(','))
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(String::from)
+        .collect();
+    let options = etaprobe::sweep::SweepOptions {
+        root,
+        jobs,
+        adapters,
+        retry_failed,
+        dry_run,
+    };
+    let outcome = etaprobe::sweep::run_sweep(&checked, &options)?;
+    match outcome.failed.len() {
+        0 => Ok(()),
+        n => Err(CellsFailed(n).into()),
     }
 }
 

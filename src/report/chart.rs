@@ -49,6 +49,8 @@ pub(crate) struct Series {
     pub style: Style,
     /// Non-finite y values are gaps in the line.
     pub points: Vec<(f64, f64)>,
+    /// A shaded band under the line: (x, low, high), e.g. a confidence interval.
+    pub band: Option<Vec<(f64, f64, f64)>>,
 }
 
 /// One set of axes.
@@ -66,10 +68,18 @@ pub(crate) struct Panel {
 }
 
 impl Panel {
+    /// Every finite point, bands' ends included (the axes must hold them).
     fn finite_points(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+        let bands = self.series.iter().flat_map(|s| {
+            s.band
+                .iter()
+                .flatten()
+                .flat_map(|&(x, lo, hi)| [(x, lo), (x, hi)])
+        });
         self.series
             .iter()
             .flat_map(|s| s.points.iter().copied())
+            .chain(bands)
             .filter(|(x, y)| x.is_finite() && y.is_finite())
     }
 }
@@ -266,6 +276,22 @@ where
         .draw()
         .map_err(plot_err)?;
 
+    // Bands first, under every line.
+    for s in &panel.series {
+        for run in s.band.iter().flat_map(|b| finite_runs(b)) {
+            let outline: Vec<(f64, f64)> = run
+                .iter()
+                .map(|&(x, _, hi)| (x, hi))
+                .chain(run.iter().rev().map(|&(x, lo, _)| (x, lo)))
+                .collect();
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    outline,
+                    s.color.mix(0.18).filled(),
+                )))
+                .map_err(plot_err)?;
+        }
+    }
     for s in &panel.series {
         let color = s.color;
         let points = decimate(&s.points);
@@ -355,6 +381,23 @@ fn draw_message(area: &Area<'_>, title: &str, message: &str) -> Result<()> {
         .map_err(plot_err)?;
     }
     Ok(())
+}
+
+/// A band's stretches of finite values.
+fn finite_runs(band: &[(f64, f64, f64)]) -> Vec<Vec<(f64, f64, f64)>> {
+    let mut out = vec![];
+    let mut cur = vec![];
+    for &(x, lo, hi) in band {
+        if x.is_finite() && lo.is_finite() && hi.is_finite() {
+            cur.push((x, lo, hi));
+        } else if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
 }
 
 /// Splits at non-finite points so that a diverged (NaN/inf) stretch shows as a gap.

@@ -14,7 +14,7 @@
 //!   decades; non-finite values (a diverged run) are gaps in the line.
 //! - Text uses DejaVu Sans compiled into the binary: no system font or fontconfig needed.
 
-mod chart;
+pub(crate) mod chart;
 
 use std::path::{Path, PathBuf};
 
@@ -180,12 +180,14 @@ pub fn run_figures(run_dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
                 color: PALETTE[TRAIN_COLOR],
                 style: Style::Line,
                 points: run.epoch_points(|r| Some(r.train_loss)),
+                band: None,
             },
             Series {
                 label: "test".into(),
                 color: PALETTE[TEST_COLOR],
                 style: Style::Line,
                 points: run.epoch_points(|r| r.test_loss),
+                band: None,
             },
         ],
         log_y_allowed: true,
@@ -202,12 +204,14 @@ pub fn run_figures(run_dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
                 color: PALETTE[TRAIN_COLOR],
                 style: Style::Line,
                 points: run.accuracy_points(|r| r.train_acc),
+                band: None,
             },
             Series {
                 label: "test".into(),
                 color: PALETTE[TEST_COLOR],
                 style: Style::Line,
                 points: run.accuracy_points(|r| r.test_acc),
+                band: None,
             },
         ],
         log_y_allowed: false,
@@ -226,6 +230,7 @@ pub fn run_figures(run_dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
                 color: PALETTE[TRAIN_COLOR],
                 style: Style::Line,
                 points: steps.iter().map(|s| (s.step as f64, s.lr)).collect(),
+                band: None,
             }];
             let guarded: Vec<(f64, f64)> = steps
                 .iter()
@@ -242,6 +247,7 @@ pub fn run_figures(run_dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
                     color: PALETTE[SAFEGUARD_COLOR],
                     style: Style::Dots,
                     points: chart::decimate(&guarded),
+                    band: None,
                 });
             }
             Panel {
@@ -262,6 +268,7 @@ pub fn run_figures(run_dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
                 color: PALETTE[TRAIN_COLOR],
                 style: Style::Line,
                 points: run.epoch_points(|r| Some(r.lr)),
+                band: None,
             }],
             log_y_allowed: true,
             empty_message: no_epochs,
@@ -315,6 +322,7 @@ pub fn compare_runs(run_dirs: &[PathBuf], out_dir: impl AsRef<Path>) -> Result<V
                         Style::Dashed
                     },
                     points: points(run),
+                    band: None,
                 }
             })
             .collect()

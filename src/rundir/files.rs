@@ -20,9 +20,10 @@ pub struct RunFiles {
 }
 
 impl RunFiles {
-    /// New files in `dir`; `probes`: `steps.csv` has the probe columns.
-    pub fn create(dir: &Path, probes: bool) -> Result<RunFiles> {
-        let epochs = EpochWriter::create(dir.join(EPOCHS_CSV)).with_context(|| {
+    /// New files in `dir`; `probes`: `steps.csv` has the probe columns; `val`: `epochs.csv`
+    /// has the validation columns.
+    pub fn create(dir: &Path, probes: bool, val: bool) -> Result<RunFiles> {
+        let epochs = EpochWriter::create_with(dir.join(EPOCHS_CSV), val).with_context(|| {
             format!(
                 "cannot write to the run directory {} (--out)",
                 dir.display()
@@ -33,8 +34,14 @@ impl RunFiles {
     }
 
     /// The files of a run resumed after `epoch` epochs and `step` steps: later records go.
-    pub fn resume(dir: &Path, probes: bool, epoch: usize, step: usize) -> Result<RunFiles> {
-        let epochs = EpochWriter::resume(dir.join(EPOCHS_CSV), epoch)?;
+    pub fn resume(
+        dir: &Path,
+        probes: bool,
+        val: bool,
+        epoch: usize,
+        step: usize,
+    ) -> Result<RunFiles> {
+        let epochs = EpochWriter::resume_with(dir.join(EPOCHS_CSV), val, epoch)?;
         let steps = StepWriter::resume(dir.join(STEPS_CSV), probes, step)?;
         Ok(RunFiles::with(dir, epochs, steps, step + 1))
     }

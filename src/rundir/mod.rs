@@ -32,7 +32,8 @@ pub use atomic::{write_atomic, write_atomic_with};
 pub use files::RunFiles;
 pub use lock::{RunLock, LOCK};
 pub use records::{
-    read_epochs, read_steps, steps_have_probes, EpochRecord, EpochWriter, StepRecord, StepWriter,
+    epochs_have_val, read_epochs, read_steps, steps_have_probes, EpochRecord, EpochWriter,
+    StepRecord, StepWriter,
 };
 pub use run_info::{format_utc, utc_now, RunInfo};
 pub use step_log::open_step_log;
@@ -44,6 +45,9 @@ pub const RUN_JSON: &str = "run.json";
 
 /// Header of `epochs.csv` (a user-facing contract: DESIGN.md §5).
 pub const EPOCHS_HEADER: &str = "epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds";
+/// Columns appended to [`EPOCHS_HEADER`] when the run evaluates a validation split
+/// (`--val-split`): its loss and, for a classifier, its accuracy at the epoch's end.
+pub const VAL_COLUMNS: &str = "val_loss,val_acc";
 /// Header of `steps.csv` for a schedule that does not probe.
 pub const STEPS_HEADER: &str = "step,epoch,loss,lr";
 /// Columns appended to [`STEPS_HEADER`] when the schedule probes (newton).

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use super::{write_atomic, EPOCHS_HEADER, PROBE_COLUMNS, STEPS_HEADER};
+use super::{write_atomic, EPOCHS_HEADER, PROBE_COLUMNS, STEPS_HEADER, VAL_COLUMNS};
 use crate::schedule::ProbeRecord;
 
 /// One line of `epochs.csv`.
@@ -25,6 +25,10 @@ pub struct EpochRecord {
     pub lr: f64,
     /// Wall time since the start of the run.
     pub seconds: f64,
+    /// Validation loss, for a run with a `--val-split` (the `val_loss` column).
+    pub val_loss: Option<f64>,
+    /// Validation accuracy (fraction), for a classifier with a `--val-split`.
+    pub val_acc: Option<f64>,
 }
 
 /// One line of `steps.csv`.
@@ -43,46 +47,69 @@ pub struct StepRecord {
 pub struct EpochWriter {
     path: PathBuf,
     file: File,
+    /// The file has the validation columns.
+    val: bool,
 }
 
 impl EpochWriter {
-    /// Creates (or truncates) `path` and writes the header.
+    /// Creates (or truncates) `path` and writes the header, without validation columns.
     pub fn create(path: impl AsRef<Path>) -> Result<Self> {
+        Self::create_with(path, false)
+    }
+
+    /// Creates (or truncates) `path` and writes the header; `val` (the run evaluates a
+    /// validation split) adds the `val_loss,val_acc` columns.
+    pub fn create_with(path: impl AsRef<Path>, val: bool) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let file = create_with_header(&path, EPOCHS_HEADER)?;
-        Ok(Self { path, file })
+        let file = create_with_header(&path, &epochs_header(val))?;
+        Ok(Self { path, file, val })
     }
 
     /// Continues an existing `epochs.csv` for `--resume`: keeps the records with
     /// `epoch <= last_epoch` (later ones were written after the checkpoint being resumed),
-    /// rewrites the file atomically and appends from there. A missing file is created.
+    /// rewrites the file atomically with the file's own columns and appends from there. A
+    /// missing file is created without validation columns.
     pub fn resume(path: impl AsRef<Path>, last_epoch: usize) -> Result<Self> {
+        let path = path.as_ref();
+        let val = path.exists() && epochs_have_val(path)?;
+        Self::resume_with(path, val, last_epoch)
+    }
+
+    /// [`EpochWriter::resume`] into a file with (`val`) or without the validation columns,
+    /// whichever the file had before.
+    pub fn resume_with(path: impl AsRef<Path>, val: bool, last_epoch: usize) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         if !path.exists() {
-            return Self::create(path);
+            return Self::create_with(path, val);
         }
         let kept: Vec<EpochRecord> = read_epochs(&path)?
             .into_iter()
             .filter(|r| r.epoch <= last_epoch)
             .collect();
-        let mut text = format!("{EPOCHS_HEADER}\n");
+        let mut text = format!("{}\n", epochs_header(val));
         for r in &kept {
-            text.push_str(&epoch_line(r));
+            text.push_str(&epoch_line(r, val));
         }
         write_atomic(&path, text.as_bytes())
             .with_context(|| format!("cannot rewrite {}", path.display()))?;
         let file = open_append(&path)?;
-        Ok(Self { path, file })
+        Ok(Self { path, file, val })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Appends one record (one `write` call: never half a line from a crash of ours).
+    /// Whether the file has the validation columns.
+    pub fn val(&self) -> bool {
+        self.val
+    }
+
+    /// Appends one record (one `write` call: never half a line from a crash of ours). A
+    /// record's validation values are dropped in a file without validation columns.
     pub fn write(&mut self, r: &EpochRecord) -> Result<()> {
         self.file
-            .write_all(epoch_line(r).as_bytes())
+            .write_all(epoch_line(r, self.val).as_bytes())
             .and_then(|_| self.file.flush())
             .with_context(|| format!("cannot append to {}", self.path.display()))
     }
@@ -92,6 +119,14 @@ impl EpochWriter {
         self.file
             .sync_data()
             .with_context(|| format!("cannot sync {}", self.path.display()))
+    }
+}
+
+fn epochs_header(val: bool) -> String {
+    if val {
+        format!("{EPOCHS_HEADER},{VAL_COLUMNS}")
+    } else {
+        EPOCHS_HEADER.to_string()
     }
 }
 
@@ -201,9 +236,9 @@ fn opt(v: Option<f64>) -> String {
     v.map(|x| x.to_string()).unwrap_or_default()
 }
 
-fn epoch_line(r: &EpochRecord) -> String {
-    format!(
-        "{},{},{},{},{},{},{}\n",
+fn epoch_line(r: &EpochRecord, val: bool) -> String {
+    let mut line = format!(
+        "{},{},{},{},{},{},{}",
         r.epoch,
         r.train_loss,
         opt(r.train_acc),
@@ -211,7 +246,12 @@ fn epoch_line(r: &EpochRecord) -> String {
         opt(r.test_acc),
         r.lr,
         r.seconds
-    )
+    );
+    if val {
+        line.push_str(&format!(",{},{}", opt(r.val_loss), opt(r.val_acc)));
+    }
+    line.push('\n');
+    line
 }
 
 fn step_line(r: &StepRecord, probes: bool) -> String {
@@ -236,23 +276,24 @@ fn step_line(r: &StepRecord, probes: bool) -> String {
     line
 }
 
-/// Reads `epochs.csv` back.
+/// Reads `epochs.csv` back, with or without the validation columns (files written before
+/// they existed, or by runs without `--val-split`, have none: their records have `None`).
 pub fn read_epochs(path: impl AsRef<Path>) -> Result<Vec<EpochRecord>> {
     let path = path.as_ref();
     let text = read_text(path)?;
     let mut lines = Lines::new(path, &text);
-    let header = lines.header()?;
-    if header != EPOCHS_HEADER {
-        bail!(
-            "{} line 1: header is {header:?}, expected {EPOCHS_HEADER:?}",
-            path.display()
-        );
-    }
-    let names: Vec<&str> = EPOCHS_HEADER.split(',').collect();
+    let val = val_header(path, lines.header()?)?;
+    let header = epochs_header(val);
+    let names: Vec<&str> = header.split(',').collect();
     let mut out = Vec::new();
     while let Some(line) = lines.next_record() {
         let parsed = (|| {
             let c = line.cells(&names)?;
+            let (val_loss, val_acc) = if val {
+                (c.opt_f64(7)?, c.opt_f64(8)?)
+            } else {
+                (None, None)
+            };
             Ok(EpochRecord {
                 epoch: c.usize(0)?,
                 train_loss: c.f64(1)?,
@@ -261,6 +302,8 @@ pub fn read_epochs(path: impl AsRef<Path>) -> Result<Vec<EpochRecord>> {
                 test_acc: c.opt_f64(4)?,
                 lr: c.f64(5)?,
                 seconds: c.f64(6)?,
+                val_loss,
+                val_acc,
             })
         })();
         if let Some(r) = lines.accept(parsed)? {
@@ -268,6 +311,28 @@ pub fn read_epochs(path: impl AsRef<Path>) -> Result<Vec<EpochRecord>> {
         }
     }
     Ok(out)
+}
+
+/// Whether an existing `epochs.csv` has the validation columns.
+pub fn epochs_have_val(path: impl AsRef<Path>) -> Result<bool> {
+    let path = path.as_ref();
+    let text = read_text(path)?;
+    let header = Lines::new(path, &text).header()?;
+    val_header(path, header)
+}
+
+fn val_header(path: &Path, header: &str) -> Result<bool> {
+    if header == EPOCHS_HEADER {
+        Ok(false)
+    } else if header == epochs_header(true) {
+        Ok(true)
+    } else {
+        bail!(
+            "{} line 1: header is {header:?}, expected {EPOCHS_HEADER:?} or {:?}",
+            path.display(),
+            epochs_header(true)
+        )
+    }
 }
 
 /// Reads `steps.csv` back (with or without probe columns).

@@ -6,8 +6,11 @@ use anyhow::{bail, Context, Result};
 
 use crate::data::DataArgs;
 use crate::models::ModelKind;
-use crate::optim::OptimizerOptions;
-use crate::schedule::{RuleOptions, RunShape, Schedule};
+use crate::optim::{OptimizerKind, OptimizerOptions};
+use crate::schedule::{Needs, RuleOptions, RunShape, Schedule, Update};
+
+/// The validation fraction --probe-on val holds out when --val-split is not given.
+pub(crate) const DEFAULT_VAL_SPLIT: f64 = 0.1;
 
 #[derive(clap::Args, Clone, Debug, serde::Serialize)]
 pub struct TrainArgs {
@@ -73,14 +76,12 @@ pub struct TrainArgs {
     /// the weights' gradient always comes from the training batch.
     #[arg(long, help_heading = "Learning rate", value_enum, default_value_t = ProbeOn::Train)]
     pub probe_on: ProbeOn,
-    /// Fraction of the training set held out (seeded) for --probe-on val.
-    #[arg(
-        long,
-        help_heading = "Learning rate",
-        default_value_t = 0.1,
-        value_name = "F"
-    )]
-    pub val_split: f64,
+    /// Hold out this fraction of the training set (seeded) as a validation split, evaluated
+    /// at every epoch's end (epochs.csv's val_loss and val_acc): what a choice of η or of a
+    /// constant is made on, never the test set. --probe-on val probes on it (0.1 by default
+    /// there, without the per-epoch evaluation unless given).
+    #[arg(long, help_heading = "Run", value_name = "F")]
+    pub val_split: Option<f64>,
     /// Warm start (paper §5.1): begin at the η another run ended with, instead of --lr.
     #[arg(long, help_heading = "Learning rate", value_name = "RUN_DIR")]
     pub lr_from: Option<PathBuf>,
@@ -147,6 +148,9 @@ impl TrainArgs {
         }
         self.rule.check().map_err(anyhow::Error::msg)?;
         self.optim.check()?;
+        if let Some(f) = self.val_split.filter(|f| !(*f > 0.0 && *f < 1.0)) {
+            bail!("--val-split {f} must lie strictly between 0 and 1");
+        }
         if let (Some(lo), Some(hi)) = (self.lr_min, self.lr_max) {
             if lo > hi {
                 bail!("--lr-min {lo} is above --lr-max {hi}");
@@ -158,6 +162,39 @@ impl TrainArgs {
             bail!("--lr-min and --lr-max must be finite");
         }
         Ok(())
+    }
+
+    /// Every check that needs neither data nor a device: the values, then what the rule
+    /// asks of the optimizer and of --probe-on. `etaprobe sweep` runs it on every cell
+    /// before any of them trains.
+    pub(crate) fn check(&self) -> Result<Needs> {
+        self.validate()?;
+        // What the rule measures does not depend on the run's length or on η0.
+        let needs = self.schedule(1)?.needs();
+        let g = needs.gradient;
+        let plain_sgd = needs.update != Update::Direction || g.norm || g.distance || g.loss;
+        if plain_sgd && self.optim.optimizer != OptimizerKind::Sgd {
+            bail!(
+                "--schedule {} is defined over the plain SGD gradient (its own update or its \
+                 ‖g‖); drop --optimizer {} (weight decay still applies)",
+                self.schedule,
+                self.optim.optimizer.cli_name()
+            );
+        }
+        if self.probe_on == ProbeOn::Val && !needs.probe {
+            bail!("--probe-on val needs a schedule that probes (--schedule newton)");
+        }
+        Ok(needs)
+    }
+
+    /// The fraction held out of the training set, if any: --val-split, or 0.1 for
+    /// --probe-on val.
+    pub(crate) fn val_fraction(&self) -> Option<f64> {
+        match (self.val_split, self.probe_on) {
+            (Some(f), _) => Some(f),
+            (None, ProbeOn::Val) => Some(DEFAULT_VAL_SPLIT),
+            (None, ProbeOn::Train) => None,
+        }
     }
 
     /// η0: --lr, else PyTorch's default for the optimizer.

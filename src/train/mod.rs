@@ -18,6 +18,7 @@ use anyhow::Result;
 
 pub use args::{lr_from_run, LrFromStat, OnNonFinite, ProbeOn, TrainArgs};
 pub use measure::Measure;
+pub use resume::CHECKPOINT;
 pub use step::{Readings, StepConfig, Stepper, UpdateSpec};
 
 use run::Trainer;
@@ -32,6 +33,11 @@ pub struct Summary {
     pub final_test_loss: Option<f64>,
     pub final_test_acc: Option<f64>,
     pub best_test_acc: Option<f64>,
+    /// The last epoch's validation loss and accuracy, with --val-split.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub final_val_loss: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub final_val_acc: Option<f64>,
     pub lr: f64,
     pub seconds: f64,
     pub images_per_second: f64,
@@ -101,6 +107,8 @@ impl Training {
             final_test_loss: t.tally.last_test.map(|x| x.0),
             final_test_acc: t.tally.last_test.map(|x| x.1).filter(|_| classify),
             best_test_acc: t.tally.best_acc,
+            final_val_loss: t.tally.last_val.map(|x| x.0),
+            final_val_acc: t.tally.last_val.map(|x| x.1).filter(|_| classify),
             lr: t.schedule.lr(),
             seconds: elapsed,
             images_per_second: t.tally.images as f64 / t.clock.elapsed().as_secs_f64().max(1e-9),

@@ -16,7 +16,7 @@ use crate::rundir::checkpoint::{self, TrainingMeta};
 use crate::schedule::Schedule;
 
 /// The checkpoint's file name in the run directory.
-pub(super) const CHECKPOINT: &str = "checkpoint.safetensors";
+pub const CHECKPOINT: &str = "checkpoint.safetensors";
 
 /// Running sums of one epoch's training steps.
 #[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -89,6 +89,7 @@ pub(super) fn save(
         META_OPTIONS.into(),
         serde_json::to_string(&trajectory_options(args)?)?,
     );
+    meta.insert(META_OPTIONS_VERSION.into(), OPTIONS_VERSION.into());
     // The optimizer state, d(t−1) and the rule's vectors continue a resumed run exactly;
     // they live in a file of their own, so that the checkpoint loads into PyTorch as is.
     // That file is written first under a name of its own step; the weights file, written
@@ -290,6 +291,11 @@ const LEGACY_STATE_FILE: &str = "checkpoint.schedule.safetensors";
 const META_SUMS: &str = "etaprobe.epoch_sums";
 const META_SECONDS: &str = "etaprobe.seconds";
 const META_OPTIONS: &str = "etaprobe.options";
+/// How to read [`META_OPTIONS`]. Version 2: `val_split` is the fraction held out of the
+/// training set, null when none is. Checkpoints without the key stored --val-split's old
+/// default 0.1 for every run, which held nothing out unless it probed on validation.
+const META_OPTIONS_VERSION: &str = "etaprobe.options_version";
+const OPTIONS_VERSION: &str = "2";
 
 /// Options a resumed run may change: how long it goes on, what and where it writes, and
 /// where the data comes from. Every other option shapes the trajectory.
@@ -327,6 +333,8 @@ pub(super) fn trajectory_options(args: &TrainArgs) -> Result<BTreeMap<String, se
     }
     options.retain(|key, _| !RESUME_MAY_CHANGE.contains(&key.as_str()));
     options.insert("lr".into(), args.lr0().into());
+    // What shapes the run is the split held out, not whether it is also evaluated.
+    options.insert("val_split".into(), args.val_fraction().into());
     Ok(options)
 }
 
@@ -337,8 +345,13 @@ pub(super) fn check_same_options(ckpt: &checkpoint::Checkpoint, args: &TrainArgs
     let Some(stored) = ckpt.metadata.get(META_OPTIONS) else {
         return Ok(());
     };
-    let stored: BTreeMap<String, serde_json::Value> = serde_json::from_str(stored)
+    let mut stored: BTreeMap<String, serde_json::Value> = serde_json::from_str(stored)
         .with_context(|| format!("{}: unreadable {META_OPTIONS}", ckpt.path.display()))?;
+    if !ckpt.metadata.contains_key(META_OPTIONS_VERSION)
+        && stored.get("probe_on").and_then(|v| v.as_str()) != Some("val")
+    {
+        stored.insert("val_split".into(), serde_json::Value::Null);
+    }
     let now = trajectory_options(args)?;
     // An option newer than the checkpoint counts as unchanged at its default.
     let defaults = trajectory_options(&TrainArgs::defaults())?;

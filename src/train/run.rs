@@ -10,7 +10,7 @@ use super::args::TrainArgs;
 use super::progress::Progress;
 use super::resume::{self, EpochSums, Start, CHECKPOINT};
 use super::step::{Readings, Stepper, UpdateSpec};
-use crate::data::{Batch, Dataset};
+use crate::data::{Batch, Dataset, Which};
 use crate::rundir::{EpochRecord, RunFiles, StepRecord};
 use crate::schedule::Schedule;
 
@@ -18,8 +18,12 @@ use crate::schedule::Schedule;
 pub struct Trainer {
     pub(super) args: TrainArgs,
     pub(super) data: Dataset,
-    /// The validation split the probes evaluate with --probe-on val.
+    /// The validation split held out of the training set (--val-split, --probe-on val).
     pub(super) val: Option<Dataset>,
+    /// --probe-on val: the probes evaluate on `val`.
+    pub(super) probe_val: bool,
+    /// --val-split given: `val` is evaluated at every epoch's end.
+    pub(super) evaluate_val: bool,
     pub(super) stepper: Stepper,
     pub(super) schedule: Box<dyn Schedule>,
     pub(super) files: RunFiles,
@@ -42,9 +46,21 @@ pub(super) struct Tally {
     pub skipped: usize,
     pub last_train_loss: Option<f64>,
     pub last_test: Option<(f64, f64)>,
+    /// The last epoch's validation loss and accuracy, when --val-split is evaluated.
+    pub last_val: Option<(f64, f64)>,
     pub best_acc: Option<f64>,
     /// Buffers created on the device when the first epoch ended.
     pub buffers_after_epoch_1: Option<usize>,
+}
+
+/// A split's mean loss and accuracy.
+type LossAcc = (f64, f64);
+
+/// Which held-out split an evaluation measures.
+#[derive(Clone, Copy)]
+enum Held {
+    Test,
+    Val,
 }
 
 /// Where the loop stopped: steps done, epochs started, and the sums of the epoch
@@ -156,7 +172,7 @@ impl Trainer {
             );
         }
         let probes = self.stepper.measure.needs().probe && self.schedule.probe_at(step);
-        let probe_batch = match self.val.as_ref().filter(|_| probes) {
+        let probe_batch = match self.val.as_ref().filter(|_| probes && self.probe_val) {
             // Step t's probe batch is a pure function of (seed, t): resumable.
             Some(val) => {
                 let per_epoch = val.batches_per_epoch(self.args.batch_size, true);
@@ -300,7 +316,7 @@ impl Trainer {
         if complete {
             self.schedule.end_epoch(epoch);
         }
-        let (test_loss, test_acc) = self.evaluate()?;
+        let ((test_loss, test_acc), val) = self.evaluate_with_val()?;
         let samples = self.sums.samples.max(1) as f64;
         let train_loss = self.sums.loss / samples;
         let classify = self.classify();
@@ -318,7 +334,10 @@ impl Trainer {
             test_acc: classify.then_some(test_acc),
             lr: self.schedule.lr(),
             seconds: self.seconds(),
+            val_loss: val.map(|v| v.0),
+            val_acc: val.filter(|_| classify).map(|v| v.1),
         })?;
+        self.tally.last_val = val;
         let acc = classify.then_some(test_acc);
         self.progress.epoch_line(
             epoch,
@@ -335,12 +354,32 @@ impl Trainer {
     /// Mean loss and accuracy over the test split, at the weights the rule evaluates at
     /// (schedule-free: the average x, with batch-norm statistics recomputed there).
     fn evaluate(&mut self) -> Result<(f64, f64)> {
+        self.at_evaluation_weights(|t| t.evaluate_here(Held::Test))
+    }
+
+    /// [`Self::evaluate`], and the same over the validation split when --val-split asks for
+    /// its evaluation, at the same weights.
+    fn evaluate_with_val(&mut self) -> Result<(LossAcc, Option<LossAcc>)> {
+        self.at_evaluation_weights(|t| {
+            let test = t.evaluate_here(Held::Test)?;
+            let val = match t.evaluate_val {
+                true => Some(t.evaluate_here(Held::Val)?),
+                false => None,
+            };
+            Ok((test, val))
+        })
+    }
+
+    /// Runs `measure` at the weights the rule evaluates at, then goes back to the training
+    /// weights.
+    fn at_evaluation_weights<T>(
+        &mut self,
+        measure: impl FnOnce(&mut Self) -> Result<T>,
+    ) -> Result<T> {
         if !self.stepper.to_evaluation_weights()? {
-            return self.evaluate_here();
+            return measure(self);
         }
-        let measured = self
-            .recompute_statistics()
-            .and_then(|()| self.evaluate_here());
+        let measured = self.recompute_statistics().and_then(|()| measure(self));
         self.stepper.to_training_weights()?;
         measured
     }
@@ -369,10 +408,17 @@ impl Trainer {
         Ok(())
     }
 
-    /// Mean loss and accuracy over the test split at the weights as they are.
-    fn evaluate_here(&mut self) -> Result<(f64, f64)> {
+    /// Mean loss and accuracy over the test or the validation split at the weights as they
+    /// are.
+    fn evaluate_here(&mut self, which: Held) -> Result<(f64, f64)> {
         let (mut loss, mut correct, mut n) = (0.0, 0.0, 0usize);
-        for batch in self.data.test_batches(self.args.batch_size)? {
+        let batches = match (which, &self.val) {
+            (Held::Test, _) => self.data.test_batches(self.args.batch_size)?,
+            // The validation samples are the training split of their own data set.
+            (Held::Val, Some(val)) => val.ordered_batches(Which::Train, self.args.batch_size)?,
+            (Held::Val, None) => bail!("no validation split to evaluate (--val-split)"),
+        };
+        for batch in batches {
             let o = self.stepper.evaluate_batch(&batch)?;
             loss += o.loss * batch.len as f64;
             correct += o.correct;

@@ -15,15 +15,13 @@ use super::run::{Tally, Trainer};
 use super::step::{StepConfig, Stepper};
 use crate::gpu::{Gpu, Params};
 use crate::models::{ModelOptions, Net};
-use crate::optim::OptimizerKind;
 use crate::rundir::{checkpoint, RunFiles, RunInfo};
-use crate::rundir::{RunLock, LOCK};
-use crate::schedule::Update;
+use crate::rundir::{RunLock, EPOCHS_CSV, LOCK, RUN_JSON, STEPS_CSV};
 
 /// Loads the data, builds the model on the adapter `adapter` (or the preferred one),
 /// restores a checkpoint when resuming, and creates the run directory and `run.json`.
 pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Trainer, RunInfo)> {
-    args.validate()?;
+    let needs = args.check()?;
     // The configuration as run: η0 resolved (run.json and `plot` read it).
     let mut args = args.clone();
     args.lr = Some(match &args.lr_from {
@@ -40,36 +38,23 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Traine
         (None, None) => args.default_out(),
     };
     check_out(&out, &args)?;
-    // What the rule measures does not depend on the run's length, known once the data is.
-    let needs = args.schedule(1)?.needs();
-    let g = needs.gradient;
-    let plain_sgd = needs.update != Update::Direction || g.norm || g.distance || g.loss;
-    if plain_sgd && args.optim.optimizer != OptimizerKind::Sgd {
-        bail!(
-            "--schedule {} is defined over the plain SGD gradient (its own update or its \
-             ‖g‖); drop --optimizer {} (weight decay still applies)",
-            args.schedule,
-            args.optim.optimizer.cli_name()
-        );
-    }
     let data = args.data.load(args.seed)?;
     let probe_val = args.probe_on == ProbeOn::Val;
-    if probe_val && !needs.probe {
-        bail!("--probe-on val needs a schedule that probes (--schedule newton)");
-    }
-    let (data, val) = if probe_val {
-        let (train, val) = data.carve_validation(args.val_split, args.seed)?;
-        if val.train.len() < args.batch_size {
-            bail!(
-                "--val-split {} holds {} samples, fewer than one batch of {}",
-                args.val_split,
-                val.train.len(),
-                args.batch_size
-            );
+    // The validation split: carved for --probe-on val, and evaluated at every epoch's end
+    // when --val-split was given.
+    let (data, val) = match args.val_fraction() {
+        Some(fraction) => {
+            let (train, val) = data.carve_validation(fraction, args.seed)?;
+            if probe_val && val.train.len() < args.batch_size {
+                bail!(
+                    "--val-split {fraction} holds {} samples, fewer than one batch of {}",
+                    val.train.len(),
+                    args.batch_size
+                );
+            }
+            (train, Some(val))
         }
-        (train, Some(val))
-    } else {
-        (data, None)
+        None => (data, None),
     };
     let per_epoch = data.batches_per_epoch(args.batch_size, args.data.drop_last);
     let mut schedule = args.schedule(per_epoch)?;
@@ -131,10 +116,11 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Traine
     // file; the lock says no other run is writing them.
     let committed = resume::committed_state(&out.join(resume::CHECKPOINT))?;
     resume::remove_stale_state(&out, committed.as_deref());
+    let val_columns = args.val_split.is_some();
     let files = if checkpoint.is_some() {
-        RunFiles::resume(&out, needs.probe, start.epoch, start.step)?
+        RunFiles::resume(&out, needs.probe, val_columns, start.epoch, start.step)?
     } else {
-        RunFiles::create(&out, needs.probe)?
+        RunFiles::create(&out, needs.probe, val_columns)?
     };
     let mut run_info = RunInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -153,6 +139,8 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Traine
     let trainer = Trainer {
         data,
         val,
+        probe_val,
+        evaluate_val: args.val_split.is_some(),
         stepper,
         schedule,
         files,
@@ -195,8 +183,8 @@ fn check_position(path: &Path, start: &Start, per_epoch: usize, lr: f64) -> Resu
     Ok(())
 }
 
-/// Refuses to start a new run in a directory that holds another one (files other than a
-/// lock), unless `--overwrite` says to replace it.
+/// Refuses to start a new run in a directory that holds another one (its records, run.json
+/// or a checkpoint), unless `--overwrite` says to replace it.
 fn check_out(out: &Path, args: &TrainArgs) -> Result<()> {
     if args.resume.is_some() {
         if args.overwrite {
@@ -215,24 +203,28 @@ fn check_out(out: &Path, args: &TrainArgs) -> Result<()> {
     )
 }
 
-/// Whether `dir` exists and holds anything but a lock.
+/// Whether `dir` holds a run's files: its records, run.json or a checkpoint. Other files
+/// (a log the caller keeps there, notes) do not make it a run.
 fn holds_files(dir: &Path) -> Result<bool> {
-    match std::fs::read_dir(dir) {
-        Ok(entries) => {
-            for entry in entries {
-                let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
-                if entry.file_name() != LOCK {
-                    return Ok(true);
-                }
-            }
-            Ok(false)
-        }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
         // Nothing there, or a file in the way (creating the directory says so).
-        Err(_) if !dir.is_dir() => Ok(false),
+        Err(_) if !dir.is_dir() => return Ok(false),
         Err(e) => {
-            Err(e).with_context(|| format!("cannot read the run directory {}", dir.display()))
+            return Err(e)
+                .with_context(|| format!("cannot read the run directory {}", dir.display()))
+        }
+    };
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let record =
+            [EPOCHS_CSV, STEPS_CSV, RUN_JSON, "rule.csv", "evals.csv"].contains(&name.as_str());
+        if record || name.starts_with("checkpoint.") {
+            return Ok(true);
         }
     }
+    Ok(false)
 }
 
 /// `--overwrite`: empties the run directory (whose lock this run holds) for the new run.

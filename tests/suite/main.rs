@@ -25,6 +25,7 @@ mod resnet_cli;
 mod schedules;
 mod schedules_rules;
 mod shaders;
+mod sweep;
 mod train_cli;
 mod train_crash;
 mod train_least_squares;

@@ -27,6 +27,8 @@ fn epoch(e: usize, classification: bool) -> EpochRecord {
         test_acc: classification.then(|| 0.1 + 0.6 * (1.0 - (-0.5 * t).exp())),
         lr: 0.01 + 0.04 * (1.0 - (-0.7 * t).exp()),
         seconds: 12.5 * t,
+        val_loss: None,
+        val_acc: None,
     }
 }
 
@@ -261,6 +263,48 @@ fn malformed_csv_errors_name_file_and_line() {
     let p = dir.path().join("epochs_crlf.csv");
     fs::write(&p, format!("{h}\r\n1,2.0,,,,0.1,3\r\n\r\n")).unwrap();
     assert_eq!(read_epochs(&p).unwrap().len(), 1);
+}
+
+#[test]
+fn validation_columns_round_trip_and_files_without_them_stay_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("epochs.csv");
+    let mut w = EpochWriter::create_with(&p, true).unwrap();
+    let mut records: Vec<EpochRecord> = (1..=3).map(|e| epoch(e, true)).collect();
+    for (i, r) in records.iter_mut().enumerate() {
+        r.val_loss = Some(0.5 + i as f64);
+        // A regression run's accuracy cell stays empty.
+        r.val_acc = (i != 1).then_some(0.25 * i as f64);
+    }
+    for r in &records {
+        w.write(r).unwrap();
+    }
+    let text = fs::read_to_string(&p).unwrap();
+    assert_eq!(
+        text.lines().next(),
+        Some(format!("{EPOCHS_HEADER},val_loss,val_acc").as_str())
+    );
+    assert_eq!(read_epochs(&p).unwrap(), records);
+    assert!(etaprobe::rundir::epochs_have_val(&p).unwrap());
+    // Resuming keeps the file's columns.
+    let mut w = EpochWriter::resume(&p, 2).unwrap();
+    assert!(w.val());
+    w.write(&records[2]).unwrap();
+    assert_eq!(read_epochs(&p).unwrap(), records);
+    // A file of the old format reads with no validation values.
+    let old = dir.path().join("old.csv");
+    fs::write(&old, format!("{EPOCHS_HEADER}\n1,2.0,0.5,1.5,0.6,0.1,3\n")).unwrap();
+    let back = read_epochs(&old).unwrap();
+    assert_eq!((back[0].val_loss, back[0].val_acc), (None, None));
+    assert!(!etaprobe::rundir::epochs_have_val(&old).unwrap());
+    // Validation columns with a missing cell are a malformed line.
+    fs::write(
+        &old,
+        format!("{EPOCHS_HEADER},val_loss,val_acc\n1,2.0,0.5,1.5,0.6,0.1,3,0.4\n"),
+    )
+    .unwrap();
+    let e = read_epochs(&old).unwrap_err();
+    assert!(format!("{e:#}").contains("line 2"), "{e:#}");
 }
 
 #[test]

@@ -434,3 +434,72 @@ fn an_existing_run_folder_is_kept_unless_overwrite_is_given() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("stale lock"));
     assert!(!lock.exists());
 }
+
+#[test]
+fn a_validation_split_is_held_out_and_evaluated_every_epoch() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 80, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let (full, part) = (runs.path().join("full"), runs.path().join("part"));
+    let base = [
+        "train",
+        "--model",
+        "logreg",
+        "--dataset",
+        "fashion-mnist",
+        "--data",
+        s(&data),
+        "--batch-size",
+        "16",
+        "--epochs",
+        "2",
+        "--lr",
+        "0.05",
+        "--val-split",
+        "0.25",
+    ];
+    ok(&etaprobe(&[&base[..], &["--out", s(&full)]].concat()));
+    let epochs = std::fs::read_to_string(full.join("epochs.csv")).unwrap();
+    let lines: Vec<&str> = epochs.lines().collect();
+    assert_eq!(
+        lines[0],
+        "epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds,val_loss,val_acc"
+    );
+    assert_eq!(lines.len(), 3, "{epochs}");
+    for r in etaprobe::rundir::read_epochs(full.join("epochs.csv")).unwrap() {
+        let acc = r.val_acc.unwrap();
+        assert!(r.val_loss.unwrap().is_finite() && (0.0..=1.0).contains(&acc));
+        // 20 validation samples: accuracy in twentieths.
+        assert!((acc * 20.0 - (acc * 20.0).round()).abs() < 1e-9, "{acc}");
+    }
+    // 80 training samples less the 20 held out: 4 steps of 16 an epoch.
+    let steps = std::fs::read_to_string(full.join("steps.csv")).unwrap();
+    assert_eq!(steps.lines().count(), 9, "{steps}");
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(full.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["config"]["val_split"], 0.25);
+    assert!(run["totals"]["final_val_acc"].is_number(), "{run}");
+
+    // Stopped inside the second epoch and resumed: the same records.
+    ok(&etaprobe(
+        &[&base[..], &["--out", s(&part), "--max-steps", "5"]].concat(),
+    ));
+    let ckpt = part.join("checkpoint.safetensors");
+    // The split shapes the run: resuming without it is refused.
+    let o = etaprobe(&[&base[..13], &["--resume", s(&ckpt)]].concat());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--val-split 0.25 (now unset)"), "{stderr}");
+    ok(&etaprobe(&[&base[..], &["--resume", s(&ckpt)]].concat()));
+    let without_seconds = |dir: &std::path::Path| -> Vec<(usize, f64, Option<f64>, Option<f64>)> {
+        etaprobe::rundir::read_epochs(dir.join("epochs.csv"))
+            .unwrap()
+            .iter()
+            .map(|r| (r.epoch, r.train_loss, r.val_loss, r.val_acc))
+            .collect()
+    };
+    assert_eq!(without_seconds(&full), without_seconds(&part));
+    assert_eq!(
+        std::fs::read_to_string(part.join("steps.csv")).unwrap(),
+        steps
+    );
+}

@@ -275,3 +275,60 @@ fn a_tampered_checkpoint_is_refused_and_changes_nothing() {
         );
     }
 }
+
+#[test]
+fn checkpoints_from_before_validation_splits_still_resume() {
+    use etaprobe::rundir::checkpoint;
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let out = runs.path().join("run");
+    let ckpt = out.join("checkpoint.safetensors");
+    let args = [
+        "train",
+        "--model",
+        "logreg",
+        "--dataset",
+        "fashion-mnist",
+        "--data",
+        s(&data),
+        "--batch-size",
+        "16",
+        "--epochs",
+        "2",
+    ];
+    ok(&etaprobe(
+        &[&args[..], &["--out", s(&out), "--max-steps", "2"]].concat(),
+    ));
+    // Rewrites the checkpoint's stored options as an older etaprobe wrote them: --val-split's
+    // default 0.1 for every run, and no options version.
+    let rewrite = |version: bool| {
+        let c = checkpoint::load(&ckpt).unwrap();
+        let mut meta = c.metadata.clone();
+        let mut options: serde_json::Value =
+            serde_json::from_str(&meta["etaprobe.options"]).unwrap();
+        options["val_split"] = 0.1.into();
+        meta.insert("etaprobe.options".into(), options.to_string());
+        if !version {
+            meta.remove("etaprobe.options_version");
+        }
+        let tensors: Vec<(String, Vec<usize>, &[f32])> = c
+            .tensors
+            .iter()
+            .map(|(n, shape, d)| (n.clone(), shape.clone(), d.as_slice()))
+            .collect();
+        checkpoint::save(&ckpt, &tensors, meta).unwrap();
+    };
+    // A run without --val-split stores none held out.
+    let stored = checkpoint::load(&ckpt).unwrap().metadata["etaprobe.options"].clone();
+    assert!(stored.contains("\"val_split\":null"), "{stored}");
+    // With the version, 0.1 means a split was held out: resuming without one is refused.
+    rewrite(true);
+    let o = etaprobe(&[&args[..], &["--resume", s(&ckpt), "--max-steps", "3"]].concat());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--val-split 0.1 (now unset)"), "{stderr}");
+    // Without it (an old checkpoint), 0.1 held nothing out: the run resumes.
+    rewrite(false);
+    ok(&etaprobe(&[&args[..], &["--resume", s(&ckpt)]].concat()));
+    assert_eq!(epochs_without_time(&out).len(), 1 + 2);
+}

@@ -1,0 +1,132 @@
+//! A task's mean curves, one line per rule at its selected η0 with its 95% band, against
+//! epochs and against wall-clock seconds; drawn with the run figures' charts
+//! ([`crate::report::chart`]).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use super::stats::Estimate;
+use super::{curve, Kind, Run, Task};
+use crate::report::chart::{render_png, Panel, Series, Style, PALETTE};
+use crate::report::{FIGURE_SIZE, WIDE_FIGURE_SIZE};
+use crate::rundir::{write_atomic, EpochRecord};
+
+type Metric = fn(&EpochRecord) -> Option<f64>;
+
+/// Draws the task's figures into `out`; returns their paths.
+pub(crate) fn draw(task: &Task, out: &Path) -> Result<Vec<PathBuf>> {
+    let val_acc: Metric = |e| e.val_acc;
+    let test_acc: Metric = |e| e.test_acc;
+    let val_loss: Metric = |e| e.val_loss;
+    let test_loss: Metric = |e| e.test_loss;
+    let train_loss: Metric = |e| Some(e.train_loss);
+    let has_val = task
+        .rules
+        .iter()
+        .flat_map(|r| &r.lrs)
+        .flat_map(|g| &g.runs)
+        .any(|r| r.epochs.iter().any(|e| e.val_loss.is_some()));
+
+    let mut figures: Vec<(String, Vec<Panel>)> = Vec::new();
+    let held_out = |acc: bool, time: bool| -> Vec<Panel> {
+        let (val, test, y, scale): (Metric, Metric, &str, f64) = if acc {
+            (val_acc, test_acc, "accuracy (%)", 100.0)
+        } else {
+            (val_loss, test_loss, "loss", 1.0)
+        };
+        let mut panels = Vec::new();
+        if has_val {
+            panels.push(panel(task, "validation", y, val, scale, time, !acc));
+        }
+        panels.push(panel(task, "test", y, test, scale, time, !acc));
+        panels
+    };
+    match task.kind {
+        Kind::Classification => {
+            figures.push(("accuracy-epochs".into(), held_out(true, false)));
+            figures.push(("accuracy-time".into(), held_out(true, true)));
+            figures.push((
+                "loss-epochs".into(),
+                vec![
+                    panel(task, "train", "loss", train_loss, 1.0, false, true),
+                    panel(task, "test", "loss", test_loss, 1.0, false, true),
+                ],
+            ));
+        }
+        Kind::Regression => {
+            figures.push(("loss-epochs".into(), held_out(false, false)));
+            figures.push(("loss-time".into(), held_out(false, true)));
+        }
+    }
+    let mut written = Vec::new();
+    for (name, panels) in figures {
+        let size = if panels.len() > 1 {
+            WIDE_FIGURE_SIZE
+        } else {
+            FIGURE_SIZE
+        };
+        let title = format!("{}: mean over seeds, 95% band", task.name);
+        let png = render_png(size, Some(&title), &panels)?;
+        let path = out.join(format!("{}-{name}.png", task.name));
+        write_atomic(&path, &png).with_context(|| format!("cannot write {}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// One panel: `split`'s metric, a line and band per rule.
+fn panel(
+    task: &Task,
+    split: &str,
+    y: &str,
+    metric: Metric,
+    scale: f64,
+    against_time: bool,
+    log: bool,
+) -> Panel {
+    let series = task
+        .rules
+        .iter()
+        .enumerate()
+        .filter_map(|(i, rule)| {
+            let group = &rule.lrs[rule.selected?];
+            let points = curve(&group.runs, &|e| metric(e).map(|v| v * scale), against_time);
+            Some(line(
+                i,
+                &format!("{}, η0={}", rule.rule, group.lr),
+                &group.runs,
+                points,
+            ))
+        })
+        .collect();
+    Panel {
+        title: format!("{split} {}", y.trim_end_matches(" (%)")),
+        x_label: if against_time { "seconds" } else { "epoch" }.into(),
+        y_label: y.into(),
+        series,
+        log_y_allowed: log,
+        empty_message: format!("No {split} {y} in these runs"),
+    }
+}
+
+fn line(index: usize, label: &str, runs: &[Run], points: Vec<(f64, Estimate)>) -> Series {
+    let n = runs.len();
+    Series {
+        label: format!("{label} ({n} seed{})", if n == 1 { "" } else { "s" }),
+        color: PALETTE[index % PALETTE.len()],
+        // Past ten rules colours repeat; dashes keep the lines apart.
+        style: if (index / PALETTE.len()).is_multiple_of(2) {
+            Style::Line
+        } else {
+            Style::Dashed
+        },
+        points: points.iter().map(|(x, e)| (*x, e.mean)).collect(),
+        band: Some(
+            points
+                .iter()
+                .filter_map(|(x, e)| e.interval().map(|(lo, hi)| (*x, lo, hi)))
+                .collect(),
+        ),
+    }
+}

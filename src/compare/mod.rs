@@ -1,0 +1,496 @@
+//! `etaprobe compare ROOT`: what a sweep's cells say, task by task, as a reviewer would want
+//! it: each rule at its validation-selected η0, final and best test accuracy (test loss for
+//! regression) as mean ± 95% CI over seeds, paired differences against a reference rule on
+//! shared seeds, steps and seconds to a target, seconds per step; and mean curves with CI
+//! bands against epochs and wall-clock.
+//!
+//! - `stats`: means and t-distribution confidence intervals;
+//! - `table`: the Markdown report and the CSV tables;
+//! - `figures`: the curves.
+//!
+//! The grid is the sweep's manifest (`sweep.json`): cells not finished, failed (e.g.
+//! diverged) or missing are left out of every mean and listed by name.
+
+mod figures;
+pub mod stats;
+mod table;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+use crate::rundir::{read_epochs, read_steps, write_atomic, EpochRecord, RunInfo, RUN_JSON};
+use crate::sweep::{on_disk, CellRecord, Manifest, OnDisk};
+use stats::{estimate, Estimate};
+
+/// What `compare` is asked for.
+#[derive(Clone, Debug)]
+pub struct CompareOptions {
+    pub root: PathBuf,
+    /// The rule the others are paired against (a rule's directory name, or its schedule
+    /// when only one rule runs it); default: `auto` when the sweep has it, else the first.
+    pub reference: Option<String>,
+    /// Accuracy (a fraction) whose first crossing on validation (test without one) is timed.
+    pub target_acc: Option<f64>,
+    /// The same for regression tasks: a loss to get below.
+    pub target_loss: Option<f64>,
+    /// Where the report goes [default: ROOT/compare].
+    pub out: Option<PathBuf>,
+}
+
+/// One finished cell's records.
+#[derive(Clone, Debug)]
+pub(crate) struct Run {
+    pub seed: u64,
+    pub epochs: Vec<EpochRecord>,
+    /// Steps done at the end of each epoch of `epochs`.
+    pub steps_at_epoch: Vec<usize>,
+    /// run.json's totals: wall seconds and steps.
+    pub seconds: f64,
+    pub steps: usize,
+}
+
+/// The runs of one rule at one η0.
+#[derive(Clone, Debug)]
+pub(crate) struct LrGroup {
+    pub lr: f64,
+    pub runs: Vec<Run>,
+    /// Seeds without a finished run.
+    pub missing: Vec<u64>,
+}
+
+/// A rule (a directory of the sweep) on one task.
+#[derive(Clone, Debug)]
+pub(crate) struct RuleRuns {
+    pub rule: String,
+    pub schedule: String,
+    pub lrs: Vec<LrGroup>,
+    /// Index into `lrs` of the selected η0 (None: no finished run at any).
+    pub selected: Option<usize>,
+}
+
+/// How the task's runs are judged.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Kind {
+    Classification,
+    Regression,
+}
+
+/// What η0 was selected on.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum SelectedOn {
+    Validation,
+    /// The runs have no validation split: the final training loss, never the test set.
+    TrainLoss,
+}
+
+/// One task of the sweep.
+#[derive(Clone, Debug)]
+pub(crate) struct Task {
+    pub name: String,
+    pub kind: Kind,
+    pub selected_on: SelectedOn,
+    pub rules: Vec<RuleRuns>,
+    /// Cells left out, each with why.
+    pub left_out: Vec<(PathBuf, String)>,
+}
+
+/// A row of a task's main table: a rule at its selected η0.
+#[derive(Clone, Debug)]
+pub(crate) struct Row {
+    pub rule: String,
+    pub schedule: String,
+    pub lr: Option<f64>,
+    pub lr_grid: Vec<f64>,
+    pub seeds: usize,
+    pub missing: usize,
+    pub final_test: Option<Estimate>,
+    pub best_test: Option<Estimate>,
+    pub final_val: Option<Estimate>,
+    /// Against the reference, on shared seeds (None for the reference itself).
+    pub paired: Option<Estimate>,
+    pub steps_to_target: Option<Estimate>,
+    pub seconds_to_target: Option<Estimate>,
+    /// Runs that reached the target, of those finished.
+    pub reached: (usize, usize),
+    pub seconds_per_step: Option<Estimate>,
+}
+
+impl Run {
+    fn load(dir: &Path, seed: u64) -> Result<Run> {
+        let epochs = read_epochs(dir.join(crate::rundir::EPOCHS_CSV))?;
+        let steps = read_steps(dir.join(crate::rundir::STEPS_CSV))?;
+        let steps_at_epoch = epochs
+            .iter()
+            .map(|e| {
+                steps
+                    .iter()
+                    .filter(|s| s.epoch <= e.epoch)
+                    .map(|s| s.step)
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let info = RunInfo::read(dir.join(RUN_JSON))?;
+        let number = |key: &str| info.totals.get(key).and_then(|v| v.as_f64());
+        Ok(Run {
+            seed,
+            steps_at_epoch,
+            seconds: number("seconds").unwrap_or(f64::NAN),
+            steps: number("steps").map_or(0, |s| s as usize),
+            epochs,
+        })
+    }
+
+    fn last(&self) -> Option<&EpochRecord> {
+        self.epochs.last()
+    }
+
+    /// The final test metric: accuracy, or loss for regression.
+    pub fn final_test(&self, kind: Kind) -> Option<f64> {
+        let last = self.last()?;
+        match kind {
+            Kind::Classification => last.test_acc,
+            Kind::Regression => last.test_loss,
+        }
+    }
+
+    /// The best test metric over the epochs (highest accuracy, lowest loss).
+    pub fn best_test(&self, kind: Kind) -> Option<f64> {
+        let values = self.epochs.iter().filter_map(|e| match kind {
+            Kind::Classification => e.test_acc,
+            Kind::Regression => e.test_loss,
+        });
+        match kind {
+            Kind::Classification => values.reduce(f64::max),
+            Kind::Regression => values.reduce(f64::min),
+        }
+    }
+
+    /// The final validation metric, when the run has a validation split.
+    pub fn final_val(&self, kind: Kind) -> Option<f64> {
+        let last = self.last()?;
+        match kind {
+            Kind::Classification => last.val_acc,
+            Kind::Regression => last.val_loss,
+        }
+    }
+
+    /// What η0 is selected on, higher is better.
+    fn score(&self, kind: Kind, on: SelectedOn) -> Option<f64> {
+        match on {
+            SelectedOn::Validation => self.final_val(kind).map(|v| match kind {
+                Kind::Classification => v,
+                Kind::Regression => -v,
+            }),
+            SelectedOn::TrainLoss => self.last().map(|e| -e.train_loss),
+        }
+    }
+
+    /// The first epoch's end at which the target is met on validation (test without one):
+    /// steps and seconds then.
+    pub fn to_target(&self, kind: Kind, target: f64) -> Option<(usize, f64)> {
+        self.epochs.iter().enumerate().find_map(|(i, e)| {
+            let met = match kind {
+                Kind::Classification => e.val_acc.or(e.test_acc).is_some_and(|a| a >= target),
+                Kind::Regression => e.val_loss.or(e.test_loss).is_some_and(|l| l <= target),
+            };
+            met.then(|| (self.steps_at_epoch[i], e.seconds))
+        })
+    }
+
+    pub fn seconds_per_step(&self) -> Option<f64> {
+        (self.steps > 0 && self.seconds.is_finite()).then(|| self.seconds / self.steps as f64)
+    }
+}
+
+/// Reads the sweep under `root` into tasks; also returns its manifest.
+pub(crate) fn load(root: &Path) -> Result<(Manifest, Vec<Task>)> {
+    let Some(manifest) = Manifest::read(root)? else {
+        bail!(
+            "{} is not a sweep's root: it has no {}",
+            root.display(),
+            crate::sweep::MANIFEST
+        );
+    };
+    // Tasks, rules and η0 in the manifest's order of first appearance.
+    let mut tasks: Vec<(String, Vec<&CellRecord>)> = Vec::new();
+    for cell in &manifest.cells {
+        match tasks.iter_mut().find(|(t, _)| *t == cell.task) {
+            Some((_, cells)) => cells.push(cell),
+            None => tasks.push((cell.task.clone(), vec![cell])),
+        }
+    }
+    let mut out = Vec::new();
+    for (name, cells) in tasks {
+        let mut rules: Vec<RuleRuns> = Vec::new();
+        let mut left_out = Vec::new();
+        for cell in cells {
+            let dir = root.join(&cell.dir);
+            let run = match on_disk(&dir) {
+                OnDisk::Finished => match Run::load(&dir, cell.seed) {
+                    Ok(run) => Some(run),
+                    Err(e) => {
+                        left_out.push((cell.dir.clone(), format!("unreadable: {e:#}")));
+                        None
+                    }
+                },
+                OnDisk::Stopped(why) => {
+                    left_out.push((cell.dir.clone(), format!("failed: {why}")));
+                    None
+                }
+                OnDisk::Absent => {
+                    let why = match &cell.error {
+                        Some(e) => format!("failed: {e}"),
+                        None => "missing: not run".to_string(),
+                    };
+                    left_out.push((cell.dir.clone(), why));
+                    None
+                }
+                OnDisk::Resumable | OnDisk::Unusable => {
+                    left_out.push((cell.dir.clone(), "unfinished".to_string()));
+                    None
+                }
+            };
+            let rule = match rules.iter_mut().position(|r| r.rule == cell.rule) {
+                Some(i) => &mut rules[i],
+                None => {
+                    rules.push(RuleRuns {
+                        rule: cell.rule.clone(),
+                        schedule: cell.schedule.clone(),
+                        lrs: Vec::new(),
+                        selected: None,
+                    });
+                    rules.last_mut().expect("just pushed")
+                }
+            };
+            let group = match rule.lrs.iter().position(|g| g.lr == cell.lr) {
+                Some(i) => &mut rule.lrs[i],
+                None => {
+                    rule.lrs.push(LrGroup {
+                        lr: cell.lr,
+                        runs: Vec::new(),
+                        missing: Vec::new(),
+                    });
+                    rule.lrs.last_mut().expect("just pushed")
+                }
+            };
+            match run {
+                Some(r) => group.runs.push(r),
+                None => group.missing.push(cell.seed),
+            }
+        }
+        let all_runs = || rules.iter().flat_map(|r| &r.lrs).flat_map(|g| &g.runs);
+        let kind = if all_runs().any(|r| r.epochs.iter().any(|e| e.test_acc.is_some())) {
+            Kind::Classification
+        } else {
+            Kind::Regression
+        };
+        // Selection on validation only when every finished run has it, so that all rules
+        // are chosen the same way.
+        let has_val = |r: &Run| r.final_val(kind).is_some();
+        let selected_on = if all_runs().next().is_some() && all_runs().all(has_val) {
+            SelectedOn::Validation
+        } else {
+            SelectedOn::TrainLoss
+        };
+        for rule in &mut rules {
+            rule.selected = select(&rule.lrs, kind, selected_on);
+        }
+        out.push(Task {
+            name,
+            kind,
+            selected_on,
+            rules,
+            left_out,
+        });
+    }
+    Ok((manifest, out))
+}
+
+/// The η0 whose runs have the best mean score (the first of equals); the mean is over the
+/// finished seeds.
+fn select(lrs: &[LrGroup], kind: Kind, on: SelectedOn) -> Option<usize> {
+    let mut best: Option<(usize, f64)> = None;
+    for (i, g) in lrs.iter().enumerate() {
+        let scores: Vec<f64> = g.runs.iter().filter_map(|r| r.score(kind, on)).collect();
+        // A NaN (diverged) score never wins.
+        let Some(mean) = estimate(&scores).map(|e| e.mean).filter(|m| !m.is_nan()) else {
+            continue;
+        };
+        if best.is_none_or(|(_, b)| mean > b) {
+            best = Some((i, mean));
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
+impl Task {
+    /// The reference rule's index: `wanted` by directory name, or by schedule when one rule
+    /// runs it; by default `auto`, else the first rule.
+    pub fn reference(&self, wanted: Option<&str>) -> Result<Option<usize>> {
+        let by = |name: &str| {
+            self.rules.iter().position(|r| r.rule == name).or_else(|| {
+                let same: Vec<usize> = (0..self.rules.len())
+                    .filter(|&i| self.rules[i].schedule == name)
+                    .collect();
+                (same.len() == 1).then(|| same[0])
+            })
+        };
+        match wanted {
+            Some(name) => match by(name) {
+                Some(i) => Ok(Some(i)),
+                None => bail!(
+                    "--reference {name}: task {} has no such rule (rules: {})",
+                    self.name,
+                    self.rules
+                        .iter()
+                        .map(|r| r.rule.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            },
+            None => Ok(by("auto").or((!self.rules.is_empty()).then_some(0))),
+        }
+    }
+
+    /// The main table: each rule at its selected η0.
+    pub fn rows(&self, reference: Option<usize>, target: Option<f64>) -> Vec<Row> {
+        let kind = self.kind;
+        fn chosen(r: &RuleRuns) -> Option<&LrGroup> {
+            r.selected.map(|i| &r.lrs[i])
+        }
+        let reference_runs: Option<&LrGroup> = reference.and_then(|i| chosen(&self.rules[i]));
+        self.rules
+            .iter()
+            .enumerate()
+            .map(|(i, rule)| {
+                let group = chosen(rule);
+                let runs: &[Run] = group.map_or(&[], |g| &g.runs);
+                let values = |f: &dyn Fn(&Run) -> Option<f64>| {
+                    let v: Vec<f64> = runs.iter().filter_map(f).collect();
+                    estimate(&v)
+                };
+                let paired = match (reference_runs, Some(i) == reference) {
+                    (Some(reference), false) => {
+                        let diffs: Vec<f64> = runs
+                            .iter()
+                            .filter_map(|r| {
+                                let other = reference.runs.iter().find(|o| o.seed == r.seed)?;
+                                Some(r.final_test(kind)? - other.final_test(kind)?)
+                            })
+                            .collect();
+                        estimate(&diffs)
+                    }
+                    _ => None,
+                };
+                let hits: Vec<(usize, f64)> = match target {
+                    Some(t) => runs.iter().filter_map(|r| r.to_target(kind, t)).collect(),
+                    None => Vec::new(),
+                };
+                let steps: Vec<f64> = hits.iter().map(|h| h.0 as f64).collect();
+                let seconds: Vec<f64> = hits.iter().map(|h| h.1).collect();
+                Row {
+                    rule: rule.rule.clone(),
+                    schedule: rule.schedule.clone(),
+                    lr: group.map(|g| g.lr),
+                    lr_grid: rule.lrs.iter().map(|g| g.lr).collect(),
+                    seeds: runs.len(),
+                    missing: group.map_or(0, |g| g.missing.len()),
+                    final_test: values(&|r| r.final_test(kind)),
+                    best_test: values(&|r| r.best_test(kind)),
+                    final_val: values(&|r| r.final_val(kind)),
+                    paired,
+                    steps_to_target: estimate(&steps),
+                    seconds_to_target: estimate(&seconds),
+                    reached: (hits.len(), runs.len()),
+                    seconds_per_step: values(&|r| r.seconds_per_step()),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Writes the report of the sweep under `opts.root`: `compare.md`, per task `TASK.csv`
+/// (the main table), `TASK-grid.csv` (every η0) and the figures. Returns the report's
+/// Markdown and the files written.
+pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
+    if let Some(t) = opts.target_acc.filter(|t| !(0.0..=1.0).contains(t)) {
+        bail!("--target-acc {t} is not an accuracy: give a fraction between 0 and 1");
+    }
+    let (manifest, tasks) = load(&opts.root)?;
+    let out = opts
+        .out
+        .clone()
+        .unwrap_or_else(|| opts.root.join("compare"));
+    std::fs::create_dir_all(&out)
+        .with_context(|| format!("cannot create the output folder {}", out.display()))?;
+    let mut written = Vec::new();
+    let mut sections = Vec::new();
+    for task in &tasks {
+        let reference = task.reference(opts.reference.as_deref())?;
+        let target = match task.kind {
+            Kind::Classification => opts.target_acc,
+            Kind::Regression => opts.target_loss,
+        };
+        let rows = task.rows(reference, target);
+        let figures = figures::draw(task, &out)?;
+        let reference_name = reference.map(|i| task.rules[i].rule.as_str());
+        let csv = table::main_csv(task, &rows, reference_name);
+        let grid = table::grid_csv(task);
+        for (name, text) in [
+            (format!("{}.csv", task.name), csv),
+            (format!("{}-grid.csv", task.name), grid),
+        ] {
+            let path = out.join(name);
+            write_atomic(&path, text.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            written.push(path);
+        }
+        sections.push(table::markdown(
+            task,
+            &rows,
+            reference_name,
+            target,
+            &figures,
+        ));
+        written.extend(figures);
+    }
+    let report = table::report(&opts.root, manifest.jobs, &sections);
+    let path = out.join("compare.md");
+    write_atomic(&path, report.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    written.insert(0, path);
+    Ok((report, written))
+}
+
+/// Per-epoch mean and CI of a metric over runs (only the runs that reached that epoch): x
+/// (the epoch, or the mean seconds at its end), the estimate.
+pub(crate) fn curve(
+    runs: &[Run],
+    metric: &dyn Fn(&EpochRecord) -> Option<f64>,
+    against_time: bool,
+) -> Vec<(f64, Estimate)> {
+    let mut by_epoch: BTreeMap<usize, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for run in runs {
+        for e in &run.epochs {
+            if let Some(v) = metric(e).filter(|v| v.is_finite()) {
+                let entry = by_epoch.entry(e.epoch).or_default();
+                entry.0.push(v);
+                entry.1.push(e.seconds);
+            }
+        }
+    }
+    by_epoch
+        .into_iter()
+        .filter_map(|(epoch, (values, seconds))| {
+            let x = if against_time {
+                seconds.iter().sum::<f64>() / seconds.len() as f64
+            } else {
+                epoch as f64
+            };
+            estimate(&values).map(|e| (x, e))
+        })
+        .collect()
+}

@@ -1,0 +1,408 @@
+//! The comparison as text: a Markdown report (accuracies in percent) and CSV tables
+//! (fractions, as the run files store them; an interval as its half-width, empty for one
+//! seed).
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use super::stats::Estimate;
+use super::{Kind, Row, SelectedOn, Task};
+
+/// The report's head, then each task's section.
+pub(crate) fn report(root: &Path, jobs: usize, sections: &[String]) -> String {
+    let mut text = format!("# Sweep comparison: {}\n\n", root.display());
+    let _ = writeln!(
+        text,
+        "Made by `etaprobe compare` {} from `{}`. Every interval is a mean ± 95% confidence \
+         interval (95% CI) over seeds from the t-distribution: half-width t(0.975, n−1)·s/√n with s \
+         the standard deviation of the n seeds (t = 12.71 for 2 seeds, 4.30 for 3, 2.78 for \
+         5); one seed has no interval. Paired differences are taken seed by seed, on the \
+         seeds both rules finished. The sweep's last run had {jobs} cell{} running at once: \
+         seconds compare within this sweep only.\n",
+        env!("CARGO_PKG_VERSION"),
+        root.join(crate::sweep::MANIFEST).display(),
+        if jobs == 1 { "" } else { "s" }
+    );
+    for s in sections {
+        text.push_str(s);
+        text.push('\n');
+    }
+    text
+}
+
+/// Names and units of the task's metric.
+struct Metric {
+    /// CSV column stem: "acc" or "loss".
+    stem: &'static str,
+    /// Markdown: "acc (%)" or "loss".
+    shown: &'static str,
+    kind: Kind,
+}
+
+fn metric(kind: Kind) -> Metric {
+    match kind {
+        Kind::Classification => Metric {
+            stem: "acc",
+            shown: "acc (%)",
+            kind,
+        },
+        Kind::Regression => Metric {
+            stem: "loss",
+            shown: "loss",
+            kind,
+        },
+    }
+}
+
+impl Metric {
+    fn value(&self, x: f64) -> String {
+        match self.kind {
+            Kind::Classification => format!("{:.2}", 100.0 * x),
+            Kind::Regression => significant(x, 4),
+        }
+    }
+
+    fn estimate(&self, e: &Option<Estimate>) -> String {
+        shown(e, |x| self.value(x))
+    }
+
+    /// A difference: points of accuracy, or loss.
+    fn difference(&self, e: &Option<Estimate>) -> String {
+        shown(e, |x| match self.kind {
+            Kind::Classification => format!("{:+.2}", 100.0 * x),
+            Kind::Regression => {
+                let s = significant(x, 4);
+                if x >= 0.0 {
+                    format!("+{s}")
+                } else {
+                    s
+                }
+            }
+        })
+    }
+}
+
+/// `mean ± half-width`, the mean alone for one seed, "—" for none.
+fn shown(e: &Option<Estimate>, f: impl Fn(f64) -> String) -> String {
+    match e {
+        None => "—".into(),
+        Some(e) => match e.half_width {
+            Some(h) => format!("{} ± {}", f(e.mean), f(h).trim_start_matches('+')),
+            None => f(e.mean),
+        },
+    }
+}
+
+/// `x` with `digits` significant digits, without an exponent for everyday magnitudes.
+fn significant(x: f64, digits: i32) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let magnitude = x.abs().log10().floor() as i32;
+    if !(-4..6).contains(&magnitude) {
+        return format!("{:.*e}", (digits - 1) as usize, x);
+    }
+    let decimals = (digits - 1 - magnitude).max(0) as usize;
+    format!("{x:.decimals$}")
+}
+
+fn lr_text(lr: f64) -> String {
+    crate::sweep::spec::number_text(lr)
+}
+
+/// A task's Markdown section.
+pub(crate) fn markdown(
+    task: &Task,
+    rows: &[Row],
+    reference: Option<&str>,
+    target: Option<f64>,
+    figures: &[PathBuf],
+) -> String {
+    let m = metric(task.kind);
+    let mut s = format!("## {}\n\n", task.name);
+    let selection = match task.selected_on {
+        SelectedOn::Validation => format!(
+            "each rule at the η0 of its grid with the best mean final validation {} (the \
+             test set chose nothing)",
+            m.stem.replace("acc", "accuracy")
+        ),
+        SelectedOn::TrainLoss => "each rule at the η0 of its grid with the lowest mean final \
+             training loss: these runs have no validation split (`--val-split`), and the test \
+             set must not choose"
+            .to_string(),
+    };
+    let _ = writeln!(
+        s,
+        "{}; {selection}.{}\n",
+        match task.kind {
+            Kind::Classification => "Classification",
+            Kind::Regression => "Regression (test loss: lower is better)",
+        },
+        match reference {
+            Some(r) => format!(
+                " Δ: final test {} minus `{r}`'s on the same seed{}.",
+                m.stem.replace("acc", "accuracy"),
+                match task.kind {
+                    Kind::Classification => ", in points",
+                    Kind::Regression => "",
+                }
+            ),
+            None => String::new(),
+        }
+    );
+    let target_text = target.map(|t| match task.kind {
+        Kind::Classification => format!("{}%", m.value(t)),
+        Kind::Regression => format!("loss {}", significant(t, 4)),
+    });
+    let mut header = vec![
+        "rule".to_string(),
+        "η0".into(),
+        "seeds".into(),
+        format!("final test {}", m.shown),
+        format!("best test {}", m.shown),
+        format!("final val {}", m.shown),
+    ];
+    if let Some(r) = reference {
+        header.push(format!("Δ vs {r}"));
+    }
+    if let Some(t) = &target_text {
+        header.push(format!("steps to {t}"));
+        header.push(format!("seconds to {t}"));
+        header.push("reached".into());
+    }
+    header.push("s/step".into());
+    let _ = writeln!(s, "| {} |", header.join(" | "));
+    let _ = writeln!(s, "|{}", "---|".repeat(header.len()));
+    for row in rows {
+        let lr = match (row.lr, row.lr_grid.len()) {
+            (Some(lr), 1) => lr_text(lr),
+            (Some(lr), _) => format!(
+                "{} (of {})",
+                lr_text(lr),
+                row.lr_grid
+                    .iter()
+                    .map(|&x| lr_text(x))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            (None, _) => "—".into(),
+        };
+        let seeds = match row.missing {
+            0 => row.seeds.to_string(),
+            n => format!("{} ({n} missing)", row.seeds),
+        };
+        let mut cells = vec![
+            format!("`{}`", row.rule),
+            lr,
+            seeds,
+            m.estimate(&row.final_test),
+            m.estimate(&row.best_test),
+            m.estimate(&row.final_val),
+        ];
+        if let Some(r) = reference {
+            cells.push(if row.rule == r {
+                "(reference)".into()
+            } else {
+                let n = row.paired.map_or(0, |p| p.n);
+                match n {
+                    0 => "—".into(),
+                    n => format!("{} (n={n})", m.difference(&row.paired)),
+                }
+            });
+        }
+        if target.is_some() {
+            cells.push(shown(&row.steps_to_target, |x| format!("{x:.0}")));
+            cells.push(shown(&row.seconds_to_target, |x| significant(x, 3)));
+            cells.push(format!("{}/{}", row.reached.0, row.reached.1));
+        }
+        cells.push(shown(&row.seconds_per_step, |x| significant(x, 3)));
+        let _ = writeln!(s, "| {} |", cells.join(" | "));
+    }
+    if target.is_some() {
+        let _ = writeln!(
+            s,
+            "\nSteps and seconds to the target: at the end of the first epoch where the {} \
+             reaches it, over the runs that reached it.",
+            if task.selected_on == SelectedOn::Validation {
+                "validation split"
+            } else {
+                "test set (no validation split)"
+            }
+        );
+    }
+
+    // Every η0 of every rule.
+    let _ = writeln!(s, "\n### Every η0\n");
+    let _ = writeln!(
+        s,
+        "| rule | η0 | seeds | final val {0} | final train loss | final test {0} | best test {0} |",
+        m.shown
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|");
+    for rule in &task.rules {
+        for (i, g) in rule.lrs.iter().enumerate() {
+            let v = |f: &dyn Fn(&super::Run) -> Option<f64>| {
+                let values: Vec<f64> = g.runs.iter().filter_map(f).collect();
+                super::stats::estimate(&values)
+            };
+            let mark = if rule.selected == Some(i) && rule.lrs.len() > 1 {
+                " (selected)"
+            } else {
+                ""
+            };
+            let seeds = match g.missing.len() {
+                0 => g.runs.len().to_string(),
+                n => format!("{} ({n} missing)", g.runs.len()),
+            };
+            let _ = writeln!(
+                s,
+                "| `{}` | {}{mark} | {seeds} | {} | {} | {} | {} |",
+                rule.rule,
+                lr_text(g.lr),
+                m.estimate(&v(&|r| r.final_val(task.kind))),
+                shown(&v(&|r| r.last().map(|e| e.train_loss)), |x| significant(
+                    x, 4
+                )),
+                m.estimate(&v(&|r| r.final_test(task.kind))),
+                m.estimate(&v(&|r| r.best_test(task.kind))),
+            );
+        }
+    }
+    if !task.left_out.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nLeft out of every mean ({} cell{}):\n",
+            task.left_out.len(),
+            if task.left_out.len() == 1 { "" } else { "s" }
+        );
+        for (dir, why) in &task.left_out {
+            let _ = writeln!(s, "- `{}`: {}", dir.display(), why.replace('\n', " "));
+        }
+    }
+    if !figures.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nMean curves with their 95% bands (each rule at its selected η0; against time: \
+             the mean seconds at each epoch's end):\n"
+        );
+        for f in figures {
+            let name = f.file_name().unwrap_or_default().to_string_lossy();
+            let _ = writeln!(s, "![{name}]({name})");
+        }
+    }
+    s
+}
+
+/// A CSV cell of an estimate: mean and half-width (empty when there is none).
+fn csv_pair(e: &Option<Estimate>) -> String {
+    match e {
+        None => ",".into(),
+        Some(e) => format!(
+            "{},{}",
+            e.mean,
+            e.half_width.map(|h| h.to_string()).unwrap_or_default()
+        ),
+    }
+}
+
+/// `TASK.csv`: the main table.
+pub(crate) fn main_csv(task: &Task, rows: &[Row], reference: Option<&str>) -> String {
+    let x = metric(task.kind).stem;
+    let mut s = format!(
+        "rule,schedule,lr,lr_grid,selected_on,seeds,missing,final_test_{x},final_test_{x}_ci,\
+         best_test_{x},best_test_{x}_ci,final_val_{x},final_val_{x}_ci,reference,paired_diff,\
+         paired_diff_ci,paired_n,steps_to_target,steps_to_target_ci,seconds_to_target,\
+         seconds_to_target_ci,reached,seconds_per_step,seconds_per_step_ci\n"
+    );
+    let on = match task.selected_on {
+        SelectedOn::Validation => format!("val_{x}"),
+        SelectedOn::TrainLoss => "train_loss".into(),
+    };
+    for row in rows {
+        let grid: Vec<String> = row.lr_grid.iter().map(|&l| lr_text(l)).collect();
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            row.rule,
+            row.schedule,
+            row.lr.map(lr_text).unwrap_or_default(),
+            grid.join(" "),
+            if row.lr_grid.len() > 1 {
+                on.as_str()
+            } else {
+                ""
+            },
+            row.seeds,
+            row.missing,
+            csv_pair(&row.final_test),
+            csv_pair(&row.best_test),
+            csv_pair(&row.final_val),
+            reference.unwrap_or_default(),
+            csv_pair(&row.paired),
+            row.paired.map_or(0, |p| p.n),
+            csv_pair(&row.steps_to_target),
+            csv_pair(&row.seconds_to_target),
+            row.reached.0,
+            csv_pair(&row.seconds_per_step),
+        );
+    }
+    s
+}
+
+/// `TASK-grid.csv`: every η0 of every rule.
+pub(crate) fn grid_csv(task: &Task) -> String {
+    let x = metric(task.kind).stem;
+    let mut s = format!(
+        "rule,schedule,lr,selected,seeds,missing,final_val_{x},final_val_{x}_ci,\
+         final_train_loss,final_train_loss_ci,final_test_{x},final_test_{x}_ci,best_test_{x},\
+         best_test_{x}_ci\n"
+    );
+    for rule in &task.rules {
+        for (i, g) in rule.lrs.iter().enumerate() {
+            let v = |f: &dyn Fn(&super::Run) -> Option<f64>| {
+                let values: Vec<f64> = g.runs.iter().filter_map(f).collect();
+                super::stats::estimate(&values)
+            };
+            let _ = writeln!(
+                s,
+                "{},{},{},{},{},{},{},{},{},{}",
+                rule.rule,
+                rule.schedule,
+                lr_text(g.lr),
+                u8::from(rule.selected == Some(i)),
+                g.runs.len(),
+                g.missing.len(),
+                csv_pair(&v(&|r| r.final_val(task.kind))),
+                csv_pair(&v(&|r| r.last().map(|e| e.train_loss))),
+                csv_pair(&v(&|r| r.final_test(task.kind))),
+                csv_pair(&v(&|r| r.best_test(task.kind))),
+            );
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_short() {
+        assert_eq!(significant(0.012346, 4), "0.01235");
+        assert_eq!(significant(25.3, 4), "25.30");
+        assert_eq!(significant(1234.7, 3), "1235");
+        assert_eq!(significant(3e-7, 2), "3.0e-7");
+        let e = Some(Estimate {
+            n: 3,
+            mean: 0.6,
+            half_width: Some(0.2484),
+        });
+        assert_eq!(metric(Kind::Classification).estimate(&e), "60.00 ± 24.84");
+        assert_eq!(
+            metric(Kind::Classification).difference(&e),
+            "+60.00 ± 24.84"
+        );
+        assert_eq!(csv_pair(&e), "0.6,0.2484");
+        assert_eq!(csv_pair(&None), ",");
+    }
+}

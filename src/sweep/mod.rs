@@ -1,0 +1,17 @@
+//! `etaprobe sweep SPEC.toml`: a grid of tasks × rules × η0 × seeds (and rule options), each
+//! cell a normal run directory (what `etaprobe train --out CELL` writes) under one root,
+//! `ROOT/task/rule/lr…/seed…`.
+//!
+//! - `spec`: the TOML spec, checked whole (every cell's command line through `train`'s own
+//!   parser and checks, the data located) before anything runs; errors name the line.
+//! - `run`: the cells as child processes of this binary, `--jobs` at a time; finished cells
+//!   skipped, interrupted ones resumed from their checkpoint, a killed sweep picked up.
+//! - `manifest`: `sweep.json`, every cell's command line and status, which `compare` reads.
+
+mod manifest;
+mod run;
+pub mod spec;
+
+pub use manifest::{on_disk, CellRecord, Manifest, OnDisk, Status, CELL_LOG, MANIFEST};
+pub use run::{exit_with_sweep, run_sweep, SweepOptions, SweepOutcome, ASIDE_DIR, CHILD_ENV};
+pub use spec::{number_text, Cell, Spec, SpecError, DEFAULT_CHECKPOINT_EVERY};

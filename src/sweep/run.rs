@@ -1,0 +1,644 @@
+//! Running a sweep's cells: each one an `etaprobe train` child process of this same binary,
+//! at most `--jobs` at a time, resumed from its checkpoint when an earlier sweep was
+//! interrupted, skipped when finished.
+//!
+//! A sweep can be killed at any moment. Its children notice (their standard input is a pipe
+//! from the sweep, which closes when it dies) and stop at once; the next sweep on the same
+//! root waits for them to be gone, then resumes each interrupted cell from its checkpoint or,
+//! when it had none yet, moves the cell's directory aside and starts it again, so that no
+//! cell's records ever mix two runs.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use super::manifest::{on_disk, CellRecord, Manifest, OnDisk, Status, CELL_LOG};
+use super::spec::Spec;
+
+/// Set on the runs a sweep starts: the run stops when its standard input closes.
+pub const CHILD_ENV: &str = "ETAPROBE_SWEEP_CHILD";
+/// Where interrupted attempts without a checkpoint, and retried failures, are moved.
+pub const ASIDE_DIR: &str = ".aside";
+/// The lock that keeps two sweeps off one root.
+const LOCK: &str = "sweep.lock";
+/// How long a sweep waits for the runs of a killed one to stop.
+const ORPHAN_WAIT: Duration = Duration::from_secs(30);
+
+/// How to run a sweep.
+#[derive(Debug, Clone)]
+pub struct SweepOptions {
+    pub root: PathBuf,
+    pub jobs: usize,
+    /// Adapters for the jobs, in turn (job slot i uses adapter i mod len); none: the default.
+    pub adapters: Vec<String>,
+    /// Run again the cells whose run failed or stopped (diverged).
+    pub retry_failed: bool,
+    /// Print what would run and write nothing.
+    pub dry_run: bool,
+}
+
+/// What a sweep did.
+#[derive(Debug, Clone)]
+pub struct SweepOutcome {
+    pub cells: usize,
+    pub finished: usize,
+    /// Cells whose run failed: directory (relative to the root) and why.
+    pub failed: Vec<(PathBuf, String)>,
+}
+
+/// In a run started by a sweep: stop the process when the sweep is gone (its end of our
+/// standard input closes, however it died), so that a killed sweep leaves no run behind to
+/// write into a cell the next sweep resumes.
+pub fn exit_with_sweep() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        return;
+    }
+    std::thread::spawn(|| {
+        let mut stdin = std::io::stdin();
+        let mut buf = [0u8; 64];
+        loop {
+            match std::io::Read::read(&mut stdin, &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => continue,
+            }
+        }
+        eprintln!(
+            "the sweep that started this run is gone: stopping (resumable from its checkpoint)"
+        );
+        std::process::exit(3);
+    });
+}
+
+/// What to do with a cell when the sweep starts.
+#[derive(Debug, Clone, PartialEq)]
+enum Plan {
+    Skip,
+    /// Failed in an earlier sweep; kept (no --retry-failed).
+    KeepFailed(String),
+    Fresh,
+    Resume,
+    /// Move the directory aside, then start afresh.
+    Restart(&'static str),
+}
+
+/// Runs (or, with `dry_run`, lists) the spec's cells under `opts.root`.
+pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
+    if opts.jobs == 0 {
+        bail!("--jobs must be at least 1");
+    }
+    let root = &opts.root;
+    let exe = std::env::current_exe().context("cannot find the etaprobe binary to run cells")?;
+    let old = Manifest::read(root)?;
+    check_same_cells(spec, root, old.as_ref())?;
+    let plans: Vec<Plan> = spec
+        .cells
+        .iter()
+        .map(|c| plan(&root.join(&c.dir), opts.retry_failed))
+        .collect();
+    if opts.dry_run {
+        print_plan(spec, opts, &plans, &exe);
+        return Ok(SweepOutcome {
+            cells: spec.cells.len(),
+            finished: plans.iter().filter(|p| **p == Plan::Skip).count(),
+            failed: Vec::new(),
+        });
+    }
+    std::fs::create_dir_all(root)
+        .with_context(|| format!("cannot create the sweep's root {}", root.display()))?;
+    let _lock = Lock::take(root)?;
+    if let Some(old) = &old {
+        wait_for_orphans(root, old)?;
+    }
+    // Plans again: an orphan may have written until it stopped.
+    let plans: Vec<Plan> = spec
+        .cells
+        .iter()
+        .map(|c| plan(&root.join(&c.dir), opts.retry_failed))
+        .collect();
+    // A run killed between its run.json and its figures: draw them, as `train` would have.
+    for (cell, plan) in spec.cells.iter().zip(&plans) {
+        let dir = root.join(&cell.dir);
+        let figures = [
+            crate::report::LOSS_PNG,
+            crate::report::ACCURACY_PNG,
+            crate::report::LR_PNG,
+        ];
+        if *plan == Plan::Skip && figures.iter().any(|f| !dir.join(f).exists()) {
+            crate::report::run_figures(&dir)
+                .with_context(|| format!("drawing the figures of {}", dir.display()))?;
+        }
+    }
+
+    let mut manifest = Manifest {
+        spec: spec.file.clone(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        checkpoint_every: spec.checkpoint_every,
+        jobs: opts.jobs,
+        adapters: opts.adapters.clone(),
+        started: crate::rundir::utc_now(),
+        updated: String::new(),
+        cells: Vec::new(),
+    };
+    let previous = |dir: &Path| {
+        old.as_ref()
+            .and_then(|m| m.cells.iter().find(|c| c.dir == dir))
+    };
+    for (cell, plan) in spec.cells.iter().zip(&plans) {
+        let mut record = CellRecord::new(cell, fresh_command(spec, root, cell));
+        if let Some(p) = previous(&cell.dir) {
+            record.attempts = p.attempts;
+            record.exit_code = p.exit_code;
+        }
+        match plan {
+            Plan::Skip => record.status = Status::Finished,
+            Plan::KeepFailed(why) => {
+                record.status = Status::Failed;
+                record.error = Some(why.clone());
+            }
+            _ => record.exit_code = None,
+        }
+        manifest.cells.push(record);
+    }
+    manifest.write(root)?;
+
+    let total = spec.cells.len();
+    let mut progress = Progress {
+        total,
+        done: plans.iter().filter(|p| **p == Plan::Skip).count(),
+        failed: plans
+            .iter()
+            .filter(|p| matches!(p, Plan::KeepFailed(_)))
+            .count(),
+        running: 0,
+    };
+    let queue: Vec<usize> = (0..total)
+        .filter(|&i| matches!(plans[i], Plan::Fresh | Plan::Resume | Plan::Restart(_)))
+        .collect();
+    eprintln!(
+        "sweep: {total} cells under {} ({} finished earlier, {} failed earlier{}, {} to run) with {} job{}",
+        root.display(),
+        progress.done,
+        progress.failed,
+        if progress.failed > 0 && !opts.retry_failed {
+            ": --retry-failed runs them again"
+        } else {
+            ""
+        },
+        queue.len(),
+        opts.jobs,
+        if opts.jobs == 1 { "" } else { "s" }
+    );
+
+    let (tx, rx) = mpsc::channel::<Done>();
+    let mut slots: Vec<bool> = vec![false; opts.jobs];
+    let mut next = queue.into_iter();
+    loop {
+        while let Some(slot) = slots.iter().position(|busy| !busy) {
+            let Some(i) = next.next() else { break };
+            let adapter = match opts.adapters.is_empty() {
+                true => None,
+                false => Some(opts.adapters[slot % opts.adapters.len()].as_str()),
+            };
+            let record = &mut manifest.cells[i];
+            match start(&exe, root, record, &plans[i], adapter) {
+                Ok((child, how)) => {
+                    slots[slot] = true;
+                    progress.running += 1;
+                    record.status = Status::Running;
+                    record.pid = Some(child.id());
+                    record.attempts += 1;
+                    eprintln!("{} start {} ({how})", progress, record.dir.display());
+                    let tx = tx.clone();
+                    std::thread::spawn(move || {
+                        let started = Instant::now();
+                        let mut child = child;
+                        // The pipe stays open while the child runs (see `exit_with_sweep`).
+                        let _stdin = child.stdin.take();
+                        let status = child.wait();
+                        let _ = tx.send(Done {
+                            index: i,
+                            slot,
+                            status,
+                            seconds: started.elapsed().as_secs_f64(),
+                        });
+                    });
+                }
+                Err(e) => {
+                    record.status = Status::Failed;
+                    record.error = Some(format!("{e:#}"));
+                    progress.failed += 1;
+                    eprintln!(
+                        "{} FAILED to start {}: {e:#}",
+                        progress,
+                        record.dir.display()
+                    );
+                }
+            }
+            manifest.write(root)?;
+        }
+        if progress.running == 0 {
+            break;
+        }
+        let done = rx.recv().context("a cell's job thread vanished")?;
+        slots[done.slot] = false;
+        progress.running -= 1;
+        let record = &mut manifest.cells[done.index];
+        record.pid = None;
+        let dir = root.join(&record.dir);
+        let (ok, why) = outcome(&done.status, &dir);
+        if ok {
+            record.status = Status::Finished;
+            record.exit_code = None;
+            record.error = None;
+            progress.done += 1;
+            eprintln!(
+                "{} finished {} in {:.1} s",
+                progress,
+                record.dir.display(),
+                done.seconds
+            );
+        } else {
+            record.status = Status::Failed;
+            record.exit_code = done.status.as_ref().ok().and_then(|s| s.code());
+            record.error = Some(why.clone());
+            progress.failed += 1;
+            eprintln!(
+                "{} FAILED {}: {why}; log: {}",
+                progress,
+                record.dir.display(),
+                root.join(&record.log).display()
+            );
+        }
+        manifest.write(root)?;
+    }
+    let failed: Vec<(PathBuf, String)> = manifest
+        .cells
+        .iter()
+        .filter(|c| c.status == Status::Failed)
+        .map(|c| (c.dir.clone(), c.error.clone().unwrap_or_default()))
+        .collect();
+    let finished = manifest
+        .cells
+        .iter()
+        .filter(|c| c.status == Status::Finished)
+        .count();
+    eprintln!(
+        "sweep: {finished} of {total} cells finished, {} failed; manifest in {}",
+        failed.len(),
+        root.join(super::MANIFEST).display()
+    );
+    for (dir, why) in &failed {
+        eprintln!("  failed: {} ({why})", dir.display());
+    }
+    Ok(SweepOutcome {
+        cells: total,
+        finished,
+        failed,
+    })
+}
+
+/// A job's end.
+struct Done {
+    index: usize,
+    slot: usize,
+    status: std::io::Result<ExitStatus>,
+    seconds: f64,
+}
+
+/// Cells done, running and failed, in front of each line the sweep prints.
+struct Progress {
+    total: usize,
+    done: usize,
+    failed: usize,
+    running: usize,
+}
+
+impl std::fmt::Display for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "[{}/{} done, {} running, {} failed]",
+            self.done, self.total, self.running, self.failed
+        )
+    }
+}
+
+/// The command line that starts a cell afresh.
+fn fresh_command(spec: &Spec, root: &Path, cell: &super::spec::Cell) -> Vec<String> {
+    let mut command = vec!["etaprobe".to_string()];
+    command.extend(cell.args.iter().cloned());
+    command.extend([
+        "--out".to_string(),
+        root.join(&cell.dir).to_string_lossy().into_owned(),
+        "--checkpoint-every".to_string(),
+        spec.checkpoint_every.to_string(),
+    ]);
+    command
+}
+
+/// What a cell's directory calls for.
+fn plan(dir: &Path, retry_failed: bool) -> Plan {
+    match on_disk(dir) {
+        OnDisk::Absent => Plan::Fresh,
+        OnDisk::Finished => Plan::Skip,
+        OnDisk::Stopped(_) if retry_failed => Plan::Restart("retrying a failed run"),
+        OnDisk::Stopped(why) => Plan::KeepFailed(why),
+        OnDisk::Resumable => Plan::Resume,
+        OnDisk::Unusable => Plan::Restart("interrupted before its first checkpoint"),
+    }
+}
+
+/// Starts a cell's run: resumes it, or (after moving an unusable directory aside) starts
+/// it afresh. Returns the child and how it started.
+fn start(
+    exe: &Path,
+    root: &Path,
+    record: &CellRecord,
+    plan: &Plan,
+    adapter: Option<&str>,
+) -> Result<(Child, String)> {
+    let dir = root.join(&record.dir);
+    let mut how = match plan {
+        Plan::Resume => "resumed from its checkpoint".to_string(),
+        Plan::Restart(why) => {
+            let aside = move_aside(root, &record.dir)?;
+            format!(
+                "restarted, {why}: the earlier attempt is in {}",
+                aside.display()
+            )
+        }
+        _ => "new".to_string(),
+    };
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create the cell's directory {}", dir.display()))?;
+    let mut args: Vec<String> = record.command[1..].to_vec();
+    if *plan == Plan::Resume {
+        args.push("--resume".into());
+        args.push(
+            dir.join(crate::train::CHECKPOINT)
+                .to_string_lossy()
+                .into_owned(),
+        );
+    }
+    if let Some(a) = adapter {
+        // A global option: before the subcommand.
+        args.insert(0, a.to_string());
+        args.insert(0, "--adapter".to_string());
+        how.push_str(&format!(", adapter {a}"));
+    }
+    let log_path = dir.join(CELL_LOG);
+    let mut log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .with_context(|| format!("cannot open {}", log_path.display()))?;
+    writeln!(
+        log,
+        "== etaprobe sweep, {}: {}",
+        crate::rundir::utc_now(),
+        shell_words(exe, &args)
+    )?;
+    let child = Command::new(exe)
+        .args(&args)
+        .stdin(Stdio::piped())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .env(CHILD_ENV, "1")
+        .spawn()
+        .with_context(|| format!("cannot start {}", exe.display()))?;
+    Ok((child, how))
+}
+
+/// A command line as one could type it (arguments with spaces quoted).
+fn shell_words(exe: &Path, args: &[String]) -> String {
+    std::iter::once(exe.to_string_lossy().into_owned())
+        .chain(args.iter().cloned())
+        .map(|a| {
+            if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"$\\".contains(c)) {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            } else {
+                a
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Moves a cell's directory under `ROOT/.aside/`, keeping its path and adding the time, so
+/// that a restarted cell's records never mix with an earlier attempt's.
+fn move_aside(root: &Path, dir: &Path) -> Result<PathBuf> {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let base = root.join(ASIDE_DIR).join(dir);
+    let parent = base.parent().unwrap_or(root);
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
+    let name = base
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut target = parent.join(format!("{name}.{secs}"));
+    let mut n = 1;
+    while target.exists() {
+        target = parent.join(format!("{name}.{secs}.{n}"));
+        n += 1;
+    }
+    std::fs::rename(root.join(dir), &target).with_context(|| {
+        format!(
+            "cannot move {} aside to {}",
+            root.join(dir).display(),
+            target.display()
+        )
+    })?;
+    Ok(target)
+}
+
+/// Whether a cell's run succeeded, and why not.
+fn outcome(status: &std::io::Result<ExitStatus>, dir: &Path) -> (bool, String) {
+    let disk = on_disk(dir);
+    match status {
+        Ok(s) if s.success() && disk == OnDisk::Finished => (true, String::new()),
+        Ok(s) if s.success() => (
+            false,
+            "the run exited without finishing its run.json".to_string(),
+        ),
+        Ok(s) => {
+            let code = match s.code() {
+                Some(c) => format!("exit code {c}"),
+                None => format!("killed ({s})"),
+            };
+            match disk {
+                OnDisk::Stopped(why) => (false, format!("{code}: {why}")),
+                _ => (false, code),
+            }
+        }
+        Err(e) => (false, format!("cannot wait for the run: {e}")),
+    }
+}
+
+/// Refuses a root whose existing cells were made by another spec (other options), or are
+/// not in its manifest at all: their records would be taken for this spec's.
+fn check_same_cells(spec: &Spec, root: &Path, old: Option<&Manifest>) -> Result<()> {
+    let mut foreign = Vec::new();
+    for cell in &spec.cells {
+        if !root.join(&cell.dir).exists() {
+            continue;
+        }
+        let before = old.and_then(|m| m.cells.iter().find(|c| c.dir == cell.dir));
+        match before {
+            Some(b) if b.args == cell.args => {}
+            Some(b) => foreign.push(format!(
+                "{}: was `{}`, now `{}`",
+                cell.dir.display(),
+                b.args.join(" "),
+                cell.args.join(" ")
+            )),
+            None => foreign.push(format!(
+                "{}: not a cell of {}'s manifest",
+                cell.dir.display(),
+                root.display()
+            )),
+        }
+    }
+    if !foreign.is_empty() {
+        let more = foreign.len().saturating_sub(5);
+        let mut list = foreign.into_iter().take(5).collect::<Vec<_>>().join("\n  ");
+        if more > 0 {
+            list.push_str(&format!("\n  and {more} more"));
+        }
+        bail!(
+            "{} holds runs made with other options than this spec's:\n  {list}\n\
+             use another --root, or remove those directories",
+            root.display()
+        );
+    }
+    Ok(())
+}
+
+/// Waits until the runs a killed sweep left are gone (they stop as soon as they see it
+/// died), so that none writes into a cell this sweep resumes.
+fn wait_for_orphans(root: &Path, old: &Manifest) -> Result<()> {
+    let deadline = Instant::now() + ORPHAN_WAIT;
+    for cell in old.cells.iter().filter(|c| c.status == Status::Running) {
+        let Some(pid) = cell.pid else { continue };
+        let out = root.join(&cell.dir);
+        while runs_in(pid, &out) {
+            if Instant::now() > deadline {
+                bail!(
+                    "the run of {} (pid {pid}) from an earlier sweep is still going: stop it, \
+                     then start the sweep again",
+                    out.display()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    Ok(())
+}
+
+/// Whether process `pid` is alive and is a run writing to `out` (Linux's /proc; where there
+/// is none, runs stop on their own when their sweep dies and this cannot check).
+fn runs_in(pid: u32, out: &Path) -> bool {
+    let proc_dir = Path::new("/proc").join(pid.to_string());
+    let Ok(stat) = std::fs::read_to_string(proc_dir.join("stat")) else {
+        return false;
+    };
+    // A zombie has exited (only its parent has not collected it).
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, r)| r.trim_start().chars().next());
+    if matches!(state, Some('Z' | 'X')) {
+        return false;
+    }
+    let Ok(cmdline) = std::fs::read(proc_dir.join("cmdline")) else {
+        return false;
+    };
+    let out = out.to_string_lossy();
+    cmdline
+        .split(|&b| b == 0)
+        .any(|arg| String::from_utf8_lossy(arg) == out)
+}
+
+/// `ROOT/sweep.lock`, holding the sweep's pid: one sweep per root at a time. A lock whose
+/// process is gone (a killed sweep) is taken over.
+struct Lock(PathBuf);
+
+impl Lock {
+    fn take(root: &Path) -> Result<Lock> {
+        let path = root.join(LOCK);
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    writeln!(f, "{}", std::process::id())?;
+                    return Ok(Lock(path));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let pid = std::fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|t| t.trim().parse::<u32>().ok());
+                    if let Some(pid) = pid.filter(|&p| process_alive(p)) {
+                        bail!(
+                            "another sweep (pid {pid}) is running on {}; if none is, remove {}",
+                            root.display(),
+                            path.display()
+                        );
+                    }
+                    std::fs::remove_file(&path)
+                        .with_context(|| format!("cannot remove the stale {}", path.display()))?;
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| format!("cannot create {}", path.display()))
+                }
+            }
+        }
+        bail!("cannot take {}", path.display())
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Whether `pid` is a live process (not a zombie). Without /proc this cannot be told, and a
+/// lock is taken as stale.
+fn process_alive(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, r)| r.trim_start().chars().next());
+    !matches!(state, Some('Z' | 'X'))
+}
+
+fn print_plan(spec: &Spec, opts: &SweepOptions, plans: &[Plan], exe: &Path) {
+    println!(
+        "{} cells under {} (checkpoint every {} steps):",
+        spec.cells.len(),
+        opts.root.display(),
+        spec.checkpoint_every
+    );
+    for (cell, plan) in spec.cells.iter().zip(plans) {
+        let what = match plan {
+            Plan::Skip => "finished: skip".to_string(),
+            Plan::KeepFailed(why) => format!("failed earlier ({why}): keep"),
+            Plan::Fresh => "run".to_string(),
+            Plan::Resume => "resume from its checkpoint".to_string(),
+            Plan::Restart(why) => format!("restart ({why})"),
+        };
+        let command = fresh_command(spec, &opts.root, cell);
+        println!("{}  [{what}]", shell_words(exe, &command[1..]));
+    }
+}

@@ -1,0 +1,654 @@
+//! `etaprobe sweep` and `etaprobe compare` on a tiny grid (logistic regression on a few
+//! hundred generated samples, 2 rules × 2 seeds, 2 epochs): every cell runs; a sweep killed
+//! after its first cell, run again, skips that cell untouched and ends with the records of
+//! a sweep never killed; bad specs are refused with their line; compare's tables.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use etaprobe::data::DatasetKind;
+
+use crate::common::{etaprobe, fake, ok, s};
+
+/// The tiny grid's spec, with `data` as given.
+fn spec_text(data: &Path) -> String {
+    format!(
+        r#"# the tiny grid of the sweep tests
+seeds = [1, 2]
+checkpoint-every = 3
+
+[[task]]
+name = "logreg"
+model = "logreg"
+dataset = "fashion-mnist"
+data = "{}"
+batch-size = 32
+epochs = 2
+val-split = 0.2
+
+[[rule]]
+name = "basic"
+lr = [0.05]
+
+[[rule]]
+name = "secant"
+lr = [0.05]
+"#,
+        data.display()
+    )
+}
+
+const CELLS: [&str; 4] = [
+    "logreg/basic/lr0.05/seed1",
+    "logreg/secant/lr0.05/seed1",
+    "logreg/basic/lr0.05/seed2",
+    "logreg/secant/lr0.05/seed2",
+];
+
+/// Every file of a directory tree with its contents and modification time.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, SystemTime)> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+                out.insert(
+                    path.strip_prefix(dir).unwrap().to_path_buf(),
+                    (bytes, modified),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn finished(run: &Path) -> bool {
+    std::fs::read_to_string(run.join("run.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|v| v["finished"].is_string() && v["totals"]["stopped"].is_null())
+}
+
+#[test]
+fn a_killed_sweep_picks_up_where_it_stopped_and_compare_reports_it() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 300, 100);
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("tiny.toml");
+    std::fs::write(&spec, spec_text(&data)).unwrap();
+
+    // A sweep never killed, two cells at a time.
+    let whole = dir.path().join("whole");
+    let o = etaprobe(&["sweep", s(&spec), "--root", s(&whole), "--jobs", "2"]);
+    ok(&o);
+    let log = String::from_utf8_lossy(&o.stderr);
+    assert!(log.contains("[4/4 done, 0 running, 0 failed]"), "{log}");
+    for cell in CELLS {
+        assert!(finished(&whole.join(cell)), "{cell}: {log}");
+        let epochs = std::fs::read_to_string(whole.join(cell).join("epochs.csv")).unwrap();
+        assert!(epochs.starts_with("epoch,") && epochs.contains(",val_loss,val_acc"));
+        assert_eq!(epochs.lines().count(), 3, "{cell}: {epochs}");
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(whole.join("sweep.json")).unwrap()).unwrap();
+    let cells = manifest["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 4);
+    for (cell, want) in cells.iter().zip(CELLS) {
+        assert_eq!(cell["dir"], want);
+        assert_eq!(cell["status"], "finished");
+        let command: Vec<&str> = cell["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert_eq!(command[..2], ["etaprobe", "train"]);
+        assert!(command.contains(&"--checkpoint-every"), "{command:?}");
+        assert!(
+            command.contains(&s(&whole.join(want))),
+            "{command:?} has no --out {want}"
+        );
+    }
+
+    // The same sweep, killed once its first cell has finished (one job: cells in order).
+    let root = dir.path().join("killed");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+        .args(["sweep", s(&spec), "--root", s(&root), "--jobs", "1"])
+        .env_remove("ETAPROBE_DATA")
+        .env_remove("ETAPROBE_ADAPTER")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let first = root.join(CELLS[0]);
+    let deadline = Instant::now() + Duration::from_secs(300);
+    // `train` says "done" once its run.json and figures are written.
+    let done = |run: &Path| {
+        std::fs::read_to_string(run.join("train.log")).is_ok_and(|log| log.contains("\ndone: "))
+    };
+    while !(finished(&first) && done(&first)) {
+        assert!(Instant::now() < deadline, "the first cell never finished");
+        assert!(child.try_wait().unwrap().is_none(), "the sweep ended early");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = snapshot(&first);
+    // The second cell was killed somewhere in its run. The third, as a kill would leave
+    // it after a checkpoint: its own command stopped at step 5 (checkpoints every 3 steps),
+    // run.json not finished, and a record past the checkpoint that the resume must drop.
+    let third = root.join(CELLS[2]);
+    if third.exists() {
+        std::fs::remove_dir_all(&third).unwrap();
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("sweep.json")).unwrap()).unwrap();
+    let command: Vec<&str> = manifest["cells"][2]["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    ok(&etaprobe(&[&command[1..], &["--max-steps", "5"]].concat()));
+    let run_json = third.join("run.json");
+    let mut info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&run_json).unwrap()).unwrap();
+    info.as_object_mut().unwrap().remove("finished");
+    std::fs::write(&run_json, info.to_string()).unwrap();
+    let mut steps = std::fs::OpenOptions::new()
+        .append(true)
+        .open(third.join("steps.csv"))
+        .unwrap();
+    std::io::Write::write_all(&mut steps, b"6,1,9,9\n").unwrap();
+    // The fourth, interrupted before its first checkpoint: the next sweep must not build
+    // on it.
+    let last = root.join(CELLS[3]);
+    std::fs::create_dir_all(&last).unwrap();
+    std::fs::write(last.join("steps.csv"), "step,epoch,loss,lr\n1,1,9,9\n").unwrap();
+
+    let o = etaprobe(&["sweep", s(&spec), "--root", s(&root), "--jobs", "1"]);
+    ok(&o);
+    let log = String::from_utf8_lossy(&o.stderr);
+    assert!(log.contains("1 finished earlier"), "{log}");
+    assert!(
+        log.contains(&format!("start {} (resumed from its checkpoint)", CELLS[2])),
+        "{log}"
+    );
+    assert!(
+        log.contains("interrupted before its first checkpoint"),
+        "{log}"
+    );
+    assert!(!log.contains(&format!("start {}", CELLS[0])), "{log}");
+    assert_eq!(snapshot(&first), before, "the finished cell was touched");
+    for cell in CELLS {
+        assert!(finished(&root.join(cell)), "{cell}: {log}");
+        // steps.csv, and rule.csv where the rule writes one: the same bytes.
+        let logs = std::fs::read_dir(whole.join(cell))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|f| f.ends_with(".csv") && f != "epochs.csv");
+        for file in logs {
+            assert_eq!(
+                std::fs::read_to_string(root.join(cell).join(&file)).unwrap(),
+                std::fs::read_to_string(whole.join(cell).join(&file)).unwrap(),
+                "{cell}/{file}"
+            );
+        }
+        let without_seconds = |run: &Path| -> Vec<String> {
+            std::fs::read_to_string(run.join("epochs.csv"))
+                .unwrap()
+                .lines()
+                .map(|l| {
+                    let mut c: Vec<&str> = l.split(',').collect();
+                    c.remove(6);
+                    c.join(",")
+                })
+                .collect()
+        };
+        assert_eq!(
+            without_seconds(&root.join(cell)),
+            without_seconds(&whole.join(cell)),
+            "{cell}/epochs.csv"
+        );
+    }
+    // The bogus attempt was moved aside, whole (with the second cell's when the kill came
+    // before its first checkpoint).
+    let aside = root.join(".aside/logreg/secant/lr0.05");
+    let moved: Vec<PathBuf> = std::fs::read_dir(&aside)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("seed2.")
+        })
+        .collect();
+    assert_eq!(moved.len(), 1, "{moved:?}");
+    assert_eq!(
+        std::fs::read_to_string(moved[0].join("steps.csv")).unwrap(),
+        "step,epoch,loss,lr\n1,1,9,9\n"
+    );
+
+    // Nothing left to do: every cell skipped.
+    let o = etaprobe(&["sweep", s(&spec), "--root", s(&root)]);
+    ok(&o);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("4 finished earlier"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    // A root made by another spec is refused before anything runs.
+    let other = spec_text(&data).replace("epochs = 2", "epochs = 3");
+    std::fs::write(&spec, other).unwrap();
+    let o = etaprobe(&["sweep", s(&spec), "--root", s(&root)]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("other options"), "{stderr}");
+
+    // compare: a table per task, as Markdown and CSV, and the figures.
+    let out = dir.path().join("compare");
+    let o = etaprobe(&[
+        "compare",
+        s(&whole),
+        "--reference",
+        "secant",
+        "--target-acc",
+        "0.05",
+        "--out",
+        s(&out),
+    ]);
+    ok(&o);
+    let md = std::fs::read_to_string(out.join("compare.md")).unwrap();
+    assert!(md.contains("## logreg"), "{md}");
+    assert!(
+        md.contains("95% CI") && md.contains("t-distribution"),
+        "{md}"
+    );
+    let csv = std::fs::read_to_string(out.join("logreg.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 3, "header + one row per rule: {csv}");
+    assert!(rows[0].starts_with("rule,schedule,lr,"), "{csv}");
+    assert!(rows[1].starts_with("basic,basic,0.05,"), "{csv}");
+    assert!(rows[2].starts_with("secant,secant,0.05,"), "{csv}");
+    // The Markdown table: a header, its rule, and a row per rule.
+    let table: Vec<&str> = md
+        .lines()
+        .skip_while(|l| !l.starts_with("| rule"))
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    assert_eq!(table.len(), 4, "{md}");
+    for figure in [
+        "logreg-accuracy-epochs.png",
+        "logreg-accuracy-time.png",
+        "logreg-loss-epochs.png",
+    ] {
+        let png = std::fs::read(out.join(figure)).unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "{figure}");
+    }
+}
+
+/// Runs `etaprobe sweep --dry-run` on `text` and returns its exit code and stderr.
+fn check_spec(dir: &Path, text: &str) -> (Option<i32>, String) {
+    let spec = dir.join("bad.toml");
+    std::fs::write(&spec, text).unwrap();
+    let root = dir.join("bad-root");
+    let o = etaprobe(&["sweep", s(&spec), "--root", s(&root)]);
+    assert!(!root.exists(), "a bad spec wrote {}", root.display());
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_bad_spec_is_refused_naming_its_line() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let dir = tempfile::tempdir().unwrap();
+    let good = spec_text(&data);
+    // The spec as given runs (a dry run lists its cells without running them).
+    let spec = dir.path().join("good.toml");
+    std::fs::write(&spec, &good).unwrap();
+    let o = etaprobe(&[
+        "sweep",
+        s(&spec),
+        "--dry-run",
+        "--root",
+        s(&dir.path().join("r")),
+    ]);
+    ok(&o);
+    let listing = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(listing.lines().count(), 5, "{listing}");
+    assert!(!dir.path().join("r").exists());
+
+    let cases: Vec<(String, &str, &str)> = vec![
+        // A TOML syntax error.
+        (good.replace("epochs = 2", "epochs = = 2"), "line 11", ""),
+        // An unknown key in a task.
+        (
+            good.replace("epochs = 2", "epochs = 2\nepoch = 3"),
+            "line 12",
+            "unknown field `epoch`",
+        ),
+        // At the top.
+        (
+            format!("seed = [1]\n{good}"),
+            "line 1",
+            "unknown field `seed`",
+        ),
+        // An unknown rule.
+        (
+            good.replace("\"secant\"", "\"secnat\""),
+            "line 19",
+            "unknown rule",
+        ),
+        // An option train does not have, and a value it refuses.
+        (
+            good.replace(
+                "lr = [0.05]\n\n[[rule]]",
+                "lr = [0.05]\noptions = { momentun = 0.9 }\n\n[[rule]]",
+            ),
+            "line 17",
+            "unknown option `momentun`",
+        ),
+        (
+            good.replace(
+                "lr = [0.05]\n\n[[rule]]",
+                "lr = [0.05]\noptions = { lr-decay = \"sideways\" }\n\n[[rule]]",
+            ),
+            "line 17",
+            "sideways",
+        ),
+        // Empty lists.
+        (
+            good.replace("seeds = [1, 2]", "seeds = []"),
+            "line 2",
+            "empty",
+        ),
+        (
+            good.replace("lr = [0.05]\n\n[[rule]]", "lr = []\n\n[[rule]]"),
+            "line 16",
+            "empty",
+        ),
+        // An option the sweep sets itself.
+        (
+            good.replace("val-split = 0.2", "val-split = 0.2\noptions = { seed = 3 }"),
+            "line 13",
+            "set by the sweep",
+        ),
+        // Options that do not go together: a rule defined over plain SGD with momentum.
+        (
+            good.replace(
+                "name = \"secant\"",
+                "name = \"dog\"\noptions = { optimizer = \"momentum\" }",
+            ),
+            "line 18",
+            "plain SGD",
+        ),
+    ];
+    for (text, line, message) in cases {
+        let (code, stderr) = check_spec(dir.path(), &text);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!("bad.toml {line}:")),
+            "want {line}: {stderr}"
+        );
+        assert!(stderr.contains(message), "want {message:?}: {stderr}");
+    }
+}
+
+/// A finished (or, with `stopped`, failed) run directory written by hand: per epoch (test
+/// accuracy, validation accuracy, seconds), 10 steps an epoch.
+fn hand_run(dir: &Path, epochs: &[(f64, f64, f64)], stopped: Option<&str>) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut e =
+        String::from("epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds,val_loss,val_acc\n");
+    let mut st = String::from("step,epoch,loss,lr\n");
+    for (i, (test, val, seconds)) in epochs.iter().enumerate() {
+        e.push_str(&format!(
+            "{},1.5,0.5,1.4,{test},0.1,{seconds},1.3,{val}\n",
+            i + 1
+        ));
+        for k in 1..=10 {
+            st.push_str(&format!("{},{},1.5,0.1\n", 10 * i + k, i + 1));
+        }
+    }
+    std::fs::write(dir.join("epochs.csv"), e).unwrap();
+    std::fs::write(dir.join("steps.csv"), st).unwrap();
+    let seconds = epochs.last().map_or(0.0, |l| l.2);
+    let mut totals = serde_json::json!({"seconds": seconds, "steps": 10 * epochs.len()});
+    if let Some(why) = stopped {
+        totals["stopped"] = why.into();
+    }
+    let run = serde_json::json!({
+        "version": "0.1.0", "seed": 1, "config": {}, "adapter": {}, "totals": totals,
+        "started": "2026-01-01T00:00:00Z", "finished": "2026-01-01T00:01:00Z",
+    });
+    std::fs::write(dir.join("run.json"), run.to_string()).unwrap();
+}
+
+/// A CSV's rows as maps from column name to cell.
+fn csv_rows(text: &str) -> Vec<BTreeMap<String, String>> {
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    lines
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            assert_eq!(cells.len(), header.len(), "{l}");
+            header
+                .iter()
+                .zip(cells)
+                .map(|(h, c)| (h.to_string(), c.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn compare_selects_on_validation_pairs_seeds_and_names_missing_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    // auto at one η0; basic at two, the second with a diverged and a missing seed.
+    let mut cells = Vec::new();
+    let mut cell = |rule: &str, lr: f64, seed: u64| {
+        let d = format!("t/{rule}/lr{lr}/seed{seed}");
+        cells.push(serde_json::json!({
+            "dir": d, "task": "t", "rule": rule, "schedule": rule, "lr": lr, "seed": seed,
+            "args": [], "command": [], "status": "finished", "log": format!("{d}/train.log"),
+        }));
+        root.join(d)
+    };
+    let auto_test = [0.50, 0.60, 0.70];
+    let basic_test = [0.55, 0.60, 0.62];
+    for seed in 1..=3u64 {
+        let i = seed as usize - 1;
+        let s = seed as f64;
+        hand_run(
+            &cell("auto", 0.1, seed),
+            &[(0.4, 0.75, 1.0 + s), (auto_test[i], 0.8, 2.0 + s)],
+            None,
+        );
+        hand_run(
+            &cell("basic", 0.01, seed),
+            &[(0.3, 0.6, 1.0), (basic_test[i], 0.8, 2.0 + 0.2 * s)],
+            None,
+        );
+    }
+    hand_run(
+        &cell("basic", 0.1, 1),
+        &[(0.9, 0.5, 1.0), (0.9, 0.5, 2.0)],
+        None,
+    );
+    hand_run(
+        &cell("basic", 0.1, 2),
+        &[(0.1, 0.1, 1.0)],
+        Some("training diverged at step 12"),
+    );
+    let _never_run = cell("basic", 0.1, 3);
+    let manifest = serde_json::json!({
+        "spec": "hand.toml", "version": "0.1.0", "checkpoint_every": 100, "jobs": 1,
+        "started": "", "updated": "", "cells": cells,
+    });
+    std::fs::write(root.join("sweep.json"), manifest.to_string()).unwrap();
+
+    let out = dir.path().join("report");
+    let o = etaprobe(&["compare", s(&root), "--target-acc", "0.7", "--out", s(&out)]);
+    ok(&o);
+    let rows = csv_rows(&std::fs::read_to_string(out.join("t.csv")).unwrap());
+    assert_eq!(rows.len(), 2);
+    let num = |row: &BTreeMap<String, String>, key: &str| -> f64 {
+        row[key]
+            .parse()
+            .unwrap_or_else(|_| panic!("{key}: {:?}", row[key]))
+    };
+    let close = |got: f64, want: f64, what: &str| {
+        assert!((got - want).abs() < 1e-6, "{what}: {got}, want {want}");
+    };
+    // t(0.975, 2), for three seeds.
+    let t2 = 4.302652729911275;
+    let (auto, basic) = (&rows[0], &rows[1]);
+    assert_eq!(auto["rule"], "auto");
+    // Three seeds 0.5, 0.6, 0.7: mean 0.6, s = 0.1, half-width t·0.1/√3.
+    close(num(auto, "final_test_acc"), 0.6, "auto mean");
+    close(
+        num(auto, "final_test_acc_ci"),
+        t2 * 0.1 / 3f64.sqrt(),
+        "auto CI",
+    );
+    assert_eq!(auto["reference"], "auto", "auto is the default reference");
+    assert_eq!(auto["paired_diff"], "");
+    // Validation reached 0.7 at the first epoch: 10 steps, seconds 2, 3, 4.
+    close(num(auto, "steps_to_target"), 10.0, "steps");
+    close(num(auto, "seconds_to_target"), 3.0, "seconds");
+    close(
+        num(auto, "seconds_to_target_ci"),
+        t2 * 1.0 / 3f64.sqrt(),
+        "seconds CI",
+    );
+    // basic: η0 0.01 chosen on validation (0.8 against 0.5), whatever its test accuracy.
+    assert_eq!(basic["lr"], "0.01");
+    assert_eq!(basic["lr_grid"], "0.01 0.1");
+    assert_eq!(basic["selected_on"], "val_acc");
+    assert_eq!(
+        (basic["seeds"].as_str(), basic["missing"].as_str()),
+        ("3", "0")
+    );
+    close(num(basic, "final_test_acc"), 0.59, "basic mean");
+    // Paired on seeds 1-3: 0.05, 0, -0.08.
+    let d = [0.05, 0.0, -0.08];
+    let mean = d.iter().sum::<f64>() / 3.0;
+    let sd = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
+    close(num(basic, "paired_diff"), mean, "paired mean");
+    close(
+        num(basic, "paired_diff_ci"),
+        t2 * sd / 3f64.sqrt(),
+        "paired CI",
+    );
+    assert_eq!(basic["paired_n"], "3");
+    close(num(basic, "steps_to_target"), 20.0, "basic steps");
+    // Seconds per step: each run's seconds over its 20 steps.
+    close(
+        num(basic, "seconds_per_step"),
+        0.12,
+        "s/step: 2.2, 2.4, 2.6 s over 20 steps",
+    );
+
+    let grid = csv_rows(&std::fs::read_to_string(out.join("t-grid.csv")).unwrap());
+    assert_eq!(grid.len(), 3, "a row per rule and η0");
+    assert_eq!(
+        (grid[1]["lr"].as_str(), grid[1]["selected"].as_str()),
+        ("0.01", "1")
+    );
+    assert_eq!(
+        (grid[2]["lr"].as_str(), grid[2]["seeds"].as_str()),
+        ("0.1", "1")
+    );
+    assert_eq!(grid[2]["missing"], "2");
+
+    let md = std::fs::read_to_string(out.join("compare.md")).unwrap();
+    assert!(md.contains("| `auto` | 0.1 | 3 | 60.00 ± 24.84 |"), "{md}");
+    assert!(md.contains("0.01 (of 0.01, 0.1)"), "{md}");
+    assert!(
+        md.contains("`t/basic/lr0.1/seed2`: failed: training diverged at step 12"),
+        "{md}"
+    );
+    assert!(md.contains("`t/basic/lr0.1/seed3`: missing"), "{md}");
+    // An unknown reference is an error naming the rules.
+    let o = etaprobe(&["compare", s(&root), "--reference", "sgd", "--out", s(&out)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("rules: auto, basic"));
+}
+
+#[test]
+fn a_failed_cell_is_recorded_and_the_sweep_goes_on() {
+    let (_d, data) = fake(DatasetKind::Boston, 64, 16);
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("diverge.toml");
+    // Linear regression at η0 = 1e10 overflows within its first steps: the run stops,
+    // diverged; the cell after it runs.
+    let text = format!(
+        "seeds = [1, 2]\n[[task]]\nname = \"t\"\nmodel = \"linreg\"\ndataset = \"boston\"\n\
+         data = \"{}\"\nbatch-size = 16\nepochs = 2\n[[rule]]\nname = \"basic\"\n\
+         lr = [1e10, 0.001]\n",
+        data.display()
+    );
+    std::fs::write(&spec, text).unwrap();
+    let root = dir.path().join("root");
+    let o = etaprobe(&["sweep", s(&spec), "--root", s(&root)]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("FAILED t/basic/lr1e10/seed1"), "{stderr}");
+    assert!(
+        stderr.contains("[2/4 done, 0 running, 2 failed]"),
+        "{stderr}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("sweep.json")).unwrap()).unwrap();
+    let bad = &manifest["cells"][0];
+    assert_eq!(bad["status"], "failed", "{manifest}");
+    assert_eq!(bad["exit_code"], 2, "{manifest}");
+    assert!(
+        bad["error"].as_str().unwrap().contains("diverged"),
+        "{manifest}"
+    );
+    let log = std::fs::read_to_string(root.join(bad["log"].as_str().unwrap())).unwrap();
+    assert!(log.contains("diverged"), "{log}");
+    assert_eq!(manifest["cells"][1]["status"], "finished");
+
+    // Run again: the failures are kept, not retried, and still fail the sweep.
+    let o = etaprobe(&["sweep", s(&spec), "--root", s(&root)]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("2 failed earlier"), "{stderr}");
+    assert!(!stderr.contains(" start "), "{stderr}");
+
+    // compare on a regression task without validation split: η0 chosen on the training
+    // loss, the diverged cells named.
+    let out = dir.path().join("report");
+    let o = etaprobe(&["compare", s(&root), "--out", s(&out)]);
+    ok(&o);
+    let rows = csv_rows(&std::fs::read_to_string(out.join("t.csv")).unwrap());
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["lr"], "0.001");
+    assert_eq!(rows[0]["lr_grid"], "1e10 0.001");
+    assert_eq!(rows[0]["selected_on"], "train_loss");
+    assert!(rows[0]["final_test_loss"].parse::<f64>().unwrap() > 0.0);
+    let md = std::fs::read_to_string(out.join("compare.md")).unwrap();
+    assert!(md.contains("no validation split"), "{md}");
+    assert!(md.contains("`t/basic/lr1e10/seed2`: failed: "), "{md}");
+    assert!(out.join("t-loss-time.png").is_file());
+
+    // --retry-failed runs them again, after moving the failed attempts aside.
+    let o = etaprobe(&["sweep", s(&spec), "--root", s(&root), "--retry-failed"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("retrying a failed run"), "{stderr}");
+    assert!(root.join(".aside/t/basic/lr1e10").is_dir());
+}
