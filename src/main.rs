@@ -223,6 +223,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Devices => devices(cli.adapter.as_deref()),
         Command::Train(args) => {
             let training = Training::prepare(&args, cli.adapter.as_deref())?;
+            if let Some(s) = training.already_finished() {
+                eprintln!(
+                    "{} already finished: {} steps, {} epochs; nothing to do and nothing \
+                     changed (give a larger --epochs or --max-steps to continue it)",
+                    s.out.display(),
+                    s.steps,
+                    s.epochs
+                );
+                return Ok(());
+            }
             let out = training.out().to_path_buf();
             let result = training.run();
             // The run's figures, also of a run that stopped early: what it measured up to

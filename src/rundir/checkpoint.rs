@@ -22,6 +22,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use md5::Digest;
 use safetensors::{Dtype, SafeTensors};
 use serde::de::DeserializeOwned;
 
@@ -34,6 +35,9 @@ pub const META_EPOCH: &str = "epoch";
 pub const META_SEED: &str = "seed";
 pub const META_SCHEDULE_STATE: &str = "schedule_state";
 pub const META_FORMAT: &str = "format";
+/// The MD5 of the tensor data (everything after the header), written by [`save`] and
+/// checked by [`load`]: a file damaged on the disk is refused, not trained on.
+pub const META_DATA_MD5: &str = "etaprobe.data_md5";
 
 /// The safetensors header length is a u64, but the reference implementation refuses
 /// headers over 100 MB; a larger value means this is not a safetensors file.
@@ -67,6 +71,8 @@ pub enum CheckpointError {
         tensor: String,
         reason: String,
     },
+    #[error("checkpoint {}: damaged: {reason}", path.display())]
+    Damaged { path: PathBuf, reason: String },
     #[error("checkpoint {}: metadata has no key {key:?}", path.display())]
     MissingKey { path: PathBuf, key: String },
     #[error("checkpoint {}: metadata {key:?} = {value:?} is not a valid {expected}: {reason}", path.display())]
@@ -258,12 +264,16 @@ pub fn meta_json<T: DeserializeOwned>(
 /// Writes a checkpoint atomically. `tensors` are (PyTorch name, shape, data); the data
 /// must have as many elements as the shape says, and names must be unique. On error the
 /// file at `path` is as it was before (or still absent) and no temporary file remains.
+/// Returns the MD5 of the tensor data (also stored under [`META_DATA_MD5`]).
 pub fn save(
     path: impl AsRef<Path>,
     tensors: &[(String, Vec<usize>, &[f32])],
     metadata: BTreeMap<String, String>,
-) -> Result<()> {
+) -> Result<String> {
     let path = path.as_ref();
+    let mut metadata = metadata;
+    let md5 = data_md5(tensors);
+    metadata.insert(META_DATA_MD5.to_string(), md5.clone());
     let header = build_header(path, tensors, metadata)?;
     write_atomic_with(path, |w| {
         w.write_all(&(header.len() as u64).to_le_bytes())?;
@@ -273,7 +283,8 @@ pub fn save(
         }
         Ok(())
     })
-    .map_err(|source| io_err(path, source, "cannot write"))
+    .map_err(|source| io_err(path, source, "cannot write"))?;
+    Ok(md5)
 }
 
 /// The JSON header, space-padded to a multiple of 8 bytes as the reference writer does
@@ -330,6 +341,33 @@ fn build_header(
     Ok(bytes)
 }
 
+/// The MD5 of the tensors' data as [`save`] lays it out, in hex (what it stores under
+/// [`META_DATA_MD5`]).
+pub fn data_md5(tensors: &[(String, Vec<usize>, &[f32])]) -> String {
+    let mut digest = md5::Md5::new();
+    for (_, _, data) in tensors {
+        write_f32_le(&mut DigestWriter(&mut digest), data).expect("hashing cannot fail");
+    }
+    hex(&digest.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Feeds written bytes to a digest.
+struct DigestWriter<'a>(&'a mut md5::Md5);
+
+impl Write for DigestWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        md5::Digest::update(self.0, buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 fn write_f32_le(w: &mut dyn Write, data: &[f32]) -> io::Result<()> {
     #[cfg(target_endian = "little")]
     {
@@ -364,6 +402,15 @@ pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|e| io_err(path, e, "cannot read"))?;
     let header = parse_header(path, &bytes, bytes.len() as u64)?;
+    if let Some(want) = header.metadata.get(META_DATA_MD5) {
+        let got = hex(&md5::Md5::digest(&bytes[header.data_start..]));
+        if &got != want {
+            return Err(CheckpointError::Damaged {
+                path: path.to_path_buf(),
+                reason: format!("its tensor data has MD5 {got}, it was written with {want}"),
+            });
+        }
+    }
     let st = SafeTensors::deserialize(&bytes).map_err(|e| CheckpointError::NotSafetensors {
         path: path.to_path_buf(),
         reason: e.to_string(),
@@ -429,6 +476,8 @@ struct Header {
     /// (name, dtype) ordered by data offset.
     tensors: Vec<(String, String)>,
     metadata: BTreeMap<String, String>,
+    /// Where the tensor data begins: after the length prefix and the header.
+    data_start: usize,
 }
 
 fn check_header_len(path: &Path, first: &[u8], file_len: u64) -> Result<u64> {
@@ -522,5 +571,6 @@ fn parse_header(path: &Path, bytes: &[u8], file_len: u64) -> Result<Header> {
     Ok(Header {
         tensors: tensors.into_iter().map(|(_, n, d)| (n, d)).collect(),
         metadata,
+        data_start: 8 + n as usize,
     })
 }

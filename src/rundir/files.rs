@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::{open_step_log, EpochWriter, StepWriter, EPOCHS_CSV, STEPS_CSV};
+use super::step_log::kept_step_log;
+use super::{open_step_log, write_atomic, EpochWriter, StepWriter};
+use super::{EPOCHS_CSV, EVALS_CSV, RULE_CSV, STEPS_CSV};
 
 /// `epochs.csv`, `steps.csv`, and the per-step logs `rule.csv` and `evals.csv` (opened on
 /// their first line).
@@ -34,6 +36,8 @@ impl RunFiles {
     }
 
     /// The files of a run resumed after `epoch` epochs and `step` steps: later records go.
+    /// Every file is read and checked before any is changed, then each is replaced
+    /// atomically: a resume that fails on a malformed file, or is killed, loses no record.
     pub fn resume(
         dir: &Path,
         probes: bool,
@@ -41,8 +45,24 @@ impl RunFiles {
         epoch: usize,
         step: usize,
     ) -> Result<RunFiles> {
-        let epochs = EpochWriter::resume_with(dir.join(EPOCHS_CSV), val, epoch)?;
-        let steps = StepWriter::resume(dir.join(STEPS_CSV), probes, step)?;
+        let (epochs_csv, steps_csv) = (dir.join(EPOCHS_CSV), dir.join(STEPS_CSV));
+        let epochs = EpochWriter::kept(&epochs_csv, val, epoch)?;
+        let steps = StepWriter::kept(&steps_csv, probes, step)?;
+        let logs = [RULE_CSV, EVALS_CSV]
+            .map(|name| kept_step_log(&dir.join(name), step + 1).map(|kept| (name, kept)));
+        let mut checked = Vec::new();
+        for log in logs {
+            checked.push(log?);
+        }
+        let epochs = EpochWriter::continue_with(&epochs_csv, val, epochs.as_deref())?;
+        let steps = StepWriter::continue_with(&steps_csv, probes, steps.as_deref())?;
+        for (name, kept) in checked {
+            if let Some(text) = kept {
+                let path = dir.join(name);
+                write_atomic(&path, text.as_bytes())
+                    .with_context(|| format!("cannot rewrite {}", path.display()))?;
+            }
+        }
         Ok(RunFiles::with(dir, epochs, steps, step + 1))
     }
 
@@ -64,7 +84,7 @@ impl RunFiles {
     /// Appends the rule's line to `rule.csv` (`header`: its columns).
     pub fn rule_line(&mut self, header: &str, line: &str) -> Result<()> {
         if self.rule.is_none() {
-            let log = open_step_log(&self.dir.join("rule.csv"), header, self.first_step)?;
+            let log = open_step_log(&self.dir.join(RULE_CSV), header, self.first_step > 1)?;
             self.rule = Some(log);
         }
         if let Some(f) = &mut self.rule {
@@ -83,9 +103,9 @@ impl RunFiles {
     ) -> Result<()> {
         if self.evals.is_none() {
             let log = open_step_log(
-                &self.dir.join("evals.csv"),
+                &self.dir.join(EVALS_CSV),
                 "step,epoch,test_loss,test_acc",
-                self.first_step,
+                self.first_step > 1,
             )?;
             self.evals = Some(log);
         }

@@ -42,6 +42,8 @@ pub use step_log::open_step_log;
 pub const EPOCHS_CSV: &str = "epochs.csv";
 pub const STEPS_CSV: &str = "steps.csv";
 pub const RUN_JSON: &str = "run.json";
+pub const RULE_CSV: &str = "rule.csv";
+pub const EVALS_CSV: &str = "evals.csv";
 
 /// Header of `epochs.csv` (a user-facing contract: DESIGN.md §5).
 pub const EPOCHS_HEADER: &str = "epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds";

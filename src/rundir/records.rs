@@ -78,22 +78,38 @@ impl EpochWriter {
     /// [`EpochWriter::resume`] into a file with (`val`) or without the validation columns,
     /// whichever the file had before.
     pub fn resume_with(path: impl AsRef<Path>, val: bool, last_epoch: usize) -> Result<Self> {
-        let path = path.as_ref().to_path_buf();
+        let path = path.as_ref();
+        let kept = Self::kept(path, val, last_epoch)?;
+        Self::continue_with(path, val, kept.as_deref())
+    }
+
+    /// The text `epochs.csv` keeps for a run resumed after `last_epoch` epochs (`None`: no
+    /// file), read and checked without changing the file.
+    pub fn kept(path: &Path, val: bool, last_epoch: usize) -> Result<Option<String>> {
         if !path.exists() {
-            return Self::create_with(path, val);
+            return Ok(None);
         }
-        let kept: Vec<EpochRecord> = read_epochs(&path)?
-            .into_iter()
-            .filter(|r| r.epoch <= last_epoch)
-            .collect();
         let mut text = format!("{}\n", epochs_header(val));
-        for r in &kept {
+        for r in read_epochs(path)?.iter().filter(|r| r.epoch <= last_epoch) {
             text.push_str(&epoch_line(r, val));
         }
-        write_atomic(&path, text.as_bytes())
+        Ok(Some(text))
+    }
+
+    /// Replaces `path` with `kept` (see [`EpochWriter::kept`]; `None`: a new file)
+    /// atomically and appends from there.
+    pub fn continue_with(path: &Path, val: bool, kept: Option<&str>) -> Result<Self> {
+        let Some(text) = kept else {
+            return Self::create_with(path, val);
+        };
+        write_atomic(path, text.as_bytes())
             .with_context(|| format!("cannot rewrite {}", path.display()))?;
-        let file = open_append(&path)?;
-        Ok(Self { path, file, val })
+        let file = open_append(path)?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            file,
+            val,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -152,11 +168,18 @@ impl StepWriter {
     /// header must agree with `probes` (a resumed run keeps its schedule). A missing file is
     /// created.
     pub fn resume(path: impl AsRef<Path>, probes: bool, last_step: usize) -> Result<Self> {
-        let path = path.as_ref().to_path_buf();
+        let path = path.as_ref();
+        let kept = Self::kept(path, probes, last_step)?;
+        Self::continue_with(path, probes, kept.as_deref())
+    }
+
+    /// The text `steps.csv` keeps for a run resumed after `last_step` steps (`None`: no
+    /// file), read and checked without changing the file.
+    pub fn kept(path: &Path, probes: bool, last_step: usize) -> Result<Option<String>> {
         if !path.exists() {
-            return Self::create(path, probes);
+            return Ok(None);
         }
-        let (file_probes, records) = read_steps_with_header(&path)?;
+        let (file_probes, records) = read_steps_with_header(path)?;
         if file_probes != probes {
             bail!(
                 "{}: {} probe columns but the resumed schedule {}",
@@ -169,10 +192,23 @@ impl StepWriter {
         for r in records.iter().filter(|r| r.step <= last_step) {
             text.push_str(&step_line(r, probes));
         }
-        write_atomic(&path, text.as_bytes())
+        Ok(Some(text))
+    }
+
+    /// Replaces `path` with `kept` (see [`StepWriter::kept`]; `None`: a new file)
+    /// atomically and appends from there.
+    pub fn continue_with(path: &Path, probes: bool, kept: Option<&str>) -> Result<Self> {
+        let Some(text) = kept else {
+            return Self::create(path, probes);
+        };
+        write_atomic(path, text.as_bytes())
             .with_context(|| format!("cannot rewrite {}", path.display()))?;
-        let file = open_append(&path)?;
-        Ok(Self { path, file, probes })
+        let file = open_append(path)?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            file,
+            probes,
+        })
     }
 
     pub fn path(&self) -> &Path {

@@ -5,6 +5,7 @@
 //! ([`crate::report::run_figures`]), not by the loop.
 
 mod args;
+mod commit;
 mod measure;
 mod progress;
 mod resume;
@@ -17,8 +18,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 pub use args::{lr_from_run, LrFromStat, OnNonFinite, ProbeOn, TrainArgs};
+pub use commit::{CHECKPOINT, PREVIOUS};
 pub use measure::Measure;
-pub use resume::CHECKPOINT;
 pub use step::{Readings, StepConfig, Stepper, UpdateSpec};
 
 use run::Trainer;
@@ -44,33 +45,56 @@ pub struct Summary {
 }
 
 /// A run set up and ready to go: its data loaded, its model on the GPU, its directory and
-/// `run.json` written.
+/// `run.json` written. Or a run resumed from the checkpoint at its end, which has nothing
+/// left to do and touches nothing.
 pub struct Training {
-    trainer: Trainer,
-    run_info: crate::rundir::RunInfo,
+    stage: Stage,
+}
+
+enum Stage {
+    Ready {
+        trainer: Box<Trainer>,
+        run_info: crate::rundir::RunInfo,
+    },
+    Finished(Summary),
 }
 
 impl Training {
     /// Sets up the run `args` describes on the adapter `adapter` (or the preferred one).
     /// Everything that can fail on bad input fails here, before the run directory is touched.
     pub fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<Training> {
-        let (trainer, run_info) = setup::prepare(args, adapter)?;
-        Ok(Training { trainer, run_info })
+        let stage = match setup::prepare(args, adapter)? {
+            setup::Prepared::Ready(trainer, run_info) => Stage::Ready { trainer, run_info },
+            setup::Prepared::Finished(summary) => Stage::Finished(summary),
+        };
+        Ok(Training { stage })
     }
 
     /// The run directory.
     pub fn out(&self) -> &Path {
-        self.trainer.files.dir()
+        match &self.stage {
+            Stage::Ready { trainer, .. } => trainer.files.dir(),
+            Stage::Finished(summary) => &summary.out,
+        }
+    }
+
+    /// What the run reported when it finished, if the checkpoint resumed is at its end
+    /// (`run` then returns it as it is and writes nothing).
+    pub fn already_finished(&self) -> Option<&Summary> {
+        match &self.stage {
+            Stage::Finished(summary) => Some(summary),
+            Stage::Ready { .. } => None,
+        }
     }
 
     /// Trains, then writes the final checkpoint and `run.json`'s totals. A run that fails
     /// keeps what it measured up to the failure (and `run.json` says why it stopped).
     pub fn run(self) -> Result<Summary> {
-        let Training {
-            mut trainer,
-            mut run_info,
-        } = self;
-        let t = &mut trainer;
+        let (mut trainer, mut run_info) = match self.stage {
+            Stage::Ready { trainer, run_info } => (trainer, run_info),
+            Stage::Finished(summary) => return Ok(summary),
+        };
+        let t = &mut *trainer;
         let out = t.files.dir().to_path_buf();
         let json = out.join(crate::rundir::RUN_JSON);
         let stop = match t.run() {

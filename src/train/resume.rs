@@ -4,19 +4,17 @@
 //! it), and how a run resumes from them exactly, refusing other options.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
 use super::args::TrainArgs;
+use super::commit::{self, Committed};
 use super::step::Stepper;
 use crate::gpu::{Gpu, Params};
 use crate::models::Net;
 use crate::rundir::checkpoint::{self, TrainingMeta};
 use crate::schedule::Schedule;
-
-/// The checkpoint's file name in the run directory.
-pub const CHECKPOINT: &str = "checkpoint.safetensors";
 
 /// Running sums of one epoch's training steps.
 #[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -91,26 +89,21 @@ pub(super) fn save(
     );
     meta.insert(META_OPTIONS_VERSION.into(), OPTIONS_VERSION.into());
     // The optimizer state, d(t−1) and the rule's vectors continue a resumed run exactly;
-    // they live in a file of their own, so that the checkpoint loads into PyTorch as is.
-    // That file is written first under a name of its own step; the weights file, written
-    // last, names it: its atomic rename is the one commit. A crash before it leaves the
-    // previous checkpoint and the state file it names intact.
-    let state_name = state_file_name(step);
-    let state_path = out.join(&state_name);
-    let state_written = save_state(t, &state_path, step)?;
-    crash_point("checkpoint-state-written");
-    if state_written {
-        meta.insert(META_STATE_FILE.into(), state_name.clone());
-    }
-    checkpoint::save(out.join(CHECKPOINT), &tensors, meta)?;
-    crash_point("checkpoint-committed");
-    remove_stale_state(out, state_written.then_some(state_name.as_str()));
-    Ok(())
+    // they live in a state file, so that the weights load into PyTorch as they are.
+    let (state, state_meta) = state_tensors(t)?;
+    let state: Vec<(String, Vec<usize>, &[f32])> = state
+        .iter()
+        .map(|(n, d)| (n.clone(), vec![d.len()], d.as_slice()))
+        .collect();
+    commit::write(out, step, &tensors, meta, &state, state_meta)
 }
 
-/// Writes the tensors of the optimizer, d(t−1) and the rule beside a checkpoint of `step`;
-/// false when the run has none.
-fn save_state(t: &Stepper, path: &Path, step: usize) -> Result<bool> {
+/// Tensors read back from the GPU, by name.
+type NamedData = Vec<(String, Vec<f32>)>;
+
+/// The tensors of the optimizer, d(t−1) and the rule, read from the GPU, by their names in
+/// the state file, with the state file's metadata.
+fn state_tensors(t: &Stepper) -> Result<(NamedData, BTreeMap<String, String>)> {
     let mut named: Vec<(String, &crate::gpu::Tensor)> = t
         .optimizer
         .state
@@ -119,7 +112,6 @@ fn save_state(t: &Stepper, path: &Path, step: usize) -> Result<bool> {
         .collect();
     named.extend(rule_tensors(t));
     let mut meta = BTreeMap::new();
-    meta.insert(META_STATE_STEP.to_string(), step.to_string());
     if let Some(previous) = t.measure.previous_direction() {
         named.push(("previous_direction".to_string(), previous));
         meta.insert(
@@ -131,78 +123,11 @@ fn save_state(t: &Stepper, path: &Path, step: usize) -> Result<bool> {
             meta.insert("previous_lr".to_string(), lr.to_string());
         }
     }
-    if named.is_empty() {
-        return Ok(false);
-    }
-    let data: Vec<Vec<f32>> = named
-        .iter()
-        .map(|(_, x)| t.gpu.read(x))
-        .collect::<Result<_, _>>()?;
-    let tensors: Vec<(String, Vec<usize>, &[f32])> = named
-        .iter()
-        .zip(&data)
-        .map(|((n, _), d)| (n.clone(), vec![d.len()], d.as_slice()))
-        .collect();
-    checkpoint::save(path, &tensors, meta)?;
-    Ok(true)
-}
-
-/// The state file of a checkpoint taken at `step`.
-fn state_file_name(step: usize) -> String {
-    format!("checkpoint.state-{step:09}.safetensors")
-}
-
-/// Removes the state files and interrupted temporary files of checkpoints that are not
-/// the committed one (`keep`), in `dir`. Best effort: a file left over is only disk.
-pub(super) fn remove_stale_state(dir: &Path, keep: Option<&str>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let state = name.starts_with("checkpoint.state-") && name.ends_with(".safetensors");
-        // write_atomic's temporaries of both checkpoint files: ".checkpoint…tmp-PID-N".
-        let temporary = name.starts_with(".checkpoint") && name.contains(".tmp-");
-        let legacy = keep.is_some() && name == LEGACY_STATE_FILE;
-        if (state && Some(name.as_str()) != keep) || temporary || legacy {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-}
-
-/// The state file a committed checkpoint names, if any (None for checkpoints that name
-/// none: those without state, and those written before the state file was named).
-pub(super) fn committed_state(ckpt: &Path) -> Result<Option<String>> {
-    if !ckpt.exists() {
-        return Ok(None);
-    }
-    Ok(checkpoint::load_metadata(ckpt)?
-        .get(META_STATE_FILE)
-        .cloned())
-}
-
-/// Crashes the process at a named point of a checkpoint, for the crash-and-resume tests:
-/// `ETAPROBE_CRASH_AT=POINT` or `POINT@N` (the N-th time the point is reached). Debug
-/// builds only.
-fn crash_point(point: &str) {
-    #[cfg(debug_assertions)]
-    {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static SEEN: AtomicUsize = AtomicUsize::new(0);
-        let Ok(spec) = std::env::var("ETAPROBE_CRASH_AT") else {
-            return;
-        };
-        let (name, nth) = match spec.split_once('@') {
-            Some((name, n)) => (name.to_string(), n.parse().unwrap_or(1)),
-            None => (spec, 1),
-        };
-        if name == point && SEEN.fetch_add(1, Ordering::SeqCst) + 1 == nth {
-            eprintln!("ETAPROBE_CRASH_AT: crashing at {point}");
-            std::process::abort();
-        }
-    }
-    #[cfg(not(debug_assertions))]
-    let _ = point;
+    let tensors = named
+        .into_iter()
+        .map(|(n, x)| Ok((n, t.gpu.read(x)?)))
+        .collect::<Result<_>>()?;
+    Ok((tensors, meta))
 }
 
 /// The vectors of the rule's own update and the run's w(0), by their names in the file
@@ -214,8 +139,8 @@ fn rule_tensors(t: &Stepper) -> Vec<(String, &crate::gpu::Tensor)> {
         .collect()
 }
 
-/// Loads the optimizer state, d(t−1), and the rule's vectors saved beside a checkpoint.
-pub(super) fn restore_state(t: &mut Stepper, ckpt: &checkpoint::Checkpoint) -> Result<()> {
+/// Loads the optimizer state, d(t−1), and the rule's vectors from a checkpoint's state file.
+pub(super) fn restore_state(t: &mut Stepper, ckpt: &Committed) -> Result<()> {
     let mut wanted: Vec<(String, crate::gpu::Tensor)> = t
         .optimizer
         .state
@@ -229,30 +154,8 @@ pub(super) fn restore_state(t: &mut Stepper, ckpt: &checkpoint::Checkpoint) -> R
     if wanted.is_empty() {
         return Ok(());
     }
-    let path = match ckpt.metadata.get(META_STATE_FILE) {
-        Some(name) => ckpt.path.with_file_name(name),
-        // Checkpoints written before the weights named their state file.
-        None => schedule_state_path(&ckpt.path),
-    };
-    let state = checkpoint::load(&path).with_context(|| {
-        format!(
-            "resuming this optimizer and schedule needs {}",
-            path.display()
-        )
-    })?;
-    if ckpt.metadata.contains_key(META_STATE_FILE) {
-        let (want, got) = (
-            ckpt.meta(checkpoint::META_STEP)?,
-            state.meta(META_STATE_STEP)?,
-        );
-        if want != got {
-            bail!(
-                "{} holds the state of step {got}, {} is of step {want}",
-                path.display(),
-                ckpt.path.display()
-            );
-        }
-    }
+    let state = commit::state_of(ckpt)?;
+    let path = &state.path;
     for (name, tensor) in &wanted {
         let (shape, data) = state
             .tensor(name)
@@ -277,17 +180,7 @@ pub(super) fn restore_state(t: &mut Stepper, ckpt: &checkpoint::Checkpoint) -> R
     Ok(())
 }
 
-/// Where the schedule's tensors of a checkpoint are kept.
-fn schedule_state_path(checkpoint: &Path) -> PathBuf {
-    checkpoint.with_extension("schedule.safetensors")
-}
-
 const META_MODEL: &str = "etaprobe.model";
-/// In the weights file: the name of its state file. In the state file: its step.
-const META_STATE_FILE: &str = "etaprobe.state_file";
-const META_STATE_STEP: &str = "etaprobe.state_step";
-/// The state file of checkpoints written before the weights named it.
-const LEGACY_STATE_FILE: &str = "checkpoint.schedule.safetensors";
 const META_SUMS: &str = "etaprobe.epoch_sums";
 const META_SECONDS: &str = "etaprobe.seconds";
 const META_OPTIONS: &str = "etaprobe.options";
@@ -339,11 +232,15 @@ pub(super) fn trajectory_options(args: &TrainArgs) -> Result<BTreeMap<String, se
 }
 
 /// Refuses to resume a checkpoint with options that would change the run it continues
-/// (e.g. a forgotten `--dropout`), naming each difference. Checkpoints written before the
-/// options were stored are not checked.
+/// (e.g. a forgotten `--dropout`), naming each difference; one that does not record them
+/// (written before they were, or edited) is refused too.
 pub(super) fn check_same_options(ckpt: &checkpoint::Checkpoint, args: &TrainArgs) -> Result<()> {
     let Some(stored) = ckpt.metadata.get(META_OPTIONS) else {
-        return Ok(());
+        bail!(
+            "{} does not record the options of its run ({META_OPTIONS}): written by an older \
+             etaprobe, or edited; start a new run",
+            ckpt.path.display()
+        );
     };
     let mut stored: BTreeMap<String, serde_json::Value> = serde_json::from_str(stored)
         .with_context(|| format!("{}: unreadable {META_OPTIONS}", ckpt.path.display()))?;
@@ -443,9 +340,21 @@ pub(super) fn restore(
     schedule
         .restore(&meta.schedule_state)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    position(ckpt)
+}
+
+/// Where the run of a checkpoint resumes, as its metadata says.
+pub(super) fn position(ckpt: &checkpoint::Checkpoint) -> Result<Start> {
+    let too_large = |what: &str, n: u64| {
+        anyhow::anyhow!(
+            "{}: its {what} {n} is too large for this machine",
+            ckpt.path.display()
+        )
+    };
+    let (step, epoch) = (ckpt.step()?, ckpt.epoch()?);
     Ok(Start {
-        step: meta.step as usize,
-        epoch: meta.epoch as usize,
+        step: usize::try_from(step).map_err(|_| too_large("step", step))?,
+        epoch: usize::try_from(epoch).map_err(|_| too_large("epoch", epoch))?,
         sums: ckpt.meta_json(META_SUMS)?,
         seconds: ckpt.meta_parse(META_SECONDS)?,
     })

@@ -7,8 +7,9 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 
 use super::args::TrainArgs;
+use super::commit::CHECKPOINT;
 use super::progress::Progress;
-use super::resume::{self, EpochSums, Start, CHECKPOINT};
+use super::resume::{self, EpochSums, Start};
 use super::step::{Readings, Stepper, UpdateSpec};
 use crate::data::{Batch, Dataset, Which};
 use crate::rundir::{EpochRecord, RunFiles, StepRecord};
@@ -84,15 +85,9 @@ impl Trainer {
     pub(super) fn run(&mut self) -> Result<Stop> {
         let (mut step, mut epoch) = (self.start.step, self.start.epoch);
         let (per_epoch, total_steps) = (self.per_epoch, self.total_steps);
-        if step >= total_steps && self.sums.consumed > 0 {
-            // Resumed with no step left: keep the position inside the epoch.
-            return Ok(Stop {
-                step,
-                epochs: epoch + 1,
-                inside: Some(self.sums),
-            });
-        }
-        while epoch < self.args.epochs && step < total_steps {
+        // A run resumed from a checkpoint on an epoch's last step owes that epoch's
+        // evaluation even with no step left (a run with nothing left is not resumed).
+        while epoch < self.args.epochs && (step < total_steps || self.sums.consumed == per_epoch) {
             // A checkpoint taken on an epoch's last step resumes straight into its evaluation.
             let first = self.sums.consumed;
             let args = &self.args;

@@ -9,18 +9,27 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 use super::args::{lr_from_run, OnNonFinite, ProbeOn, TrainArgs};
+use super::commit;
 use super::progress::Progress;
 use super::resume::{self, Start};
 use super::run::{Tally, Trainer};
 use super::step::{StepConfig, Stepper};
+use super::Summary;
 use crate::gpu::{Gpu, Params};
 use crate::models::{ModelOptions, Net};
-use crate::rundir::{checkpoint, RunFiles, RunInfo};
-use crate::rundir::{RunLock, EPOCHS_CSV, LOCK, RUN_JSON, STEPS_CSV};
+use crate::rundir::{RunFiles, RunInfo};
+use crate::rundir::{RunLock, EPOCHS_CSV, EVALS_CSV, LOCK, RULE_CSV, RUN_JSON, STEPS_CSV};
+
+/// A run set up: ready to train, or resumed from a checkpoint at its end.
+pub(super) enum Prepared {
+    Ready(Box<Trainer>, RunInfo),
+    /// The checkpoint resumed is where the run ends: nothing to do, nothing touched.
+    Finished(Summary),
+}
 
 /// Loads the data, builds the model on the adapter `adapter` (or the preferred one),
 /// restores a checkpoint when resuming, and creates the run directory and `run.json`.
-pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Trainer, RunInfo)> {
+pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<Prepared> {
     let needs = args.check()?;
     // The configuration as run: η0 resolved (run.json and `plot` read it).
     let mut args = args.clone();
@@ -70,10 +79,23 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Traine
                 args.data.dataset.cli_name()
             )
         })?;
+    let total_steps = per_epoch
+        .checked_mul(args.epochs)
+        .with_context(|| format!("--epochs {} is too many to count", args.epochs))?
+        .min(args.max_steps.unwrap_or(usize::MAX));
     let checkpoint = match &args.resume {
         Some(path) => {
-            let ckpt = checkpoint::load(path)?;
-            resume::check_same_options(&ckpt, &args)?;
+            let ckpt = commit::load(path)?;
+            resume::check_same_options(&ckpt.weights, &args)?;
+            let position = resume::position(&ckpt.weights)?;
+            check_position(&ckpt.weights.path, &position, per_epoch)?;
+            if finished(&ckpt.weights.path, &position, &args, per_epoch, total_steps)? {
+                return Ok(Prepared::Finished(finished_summary(
+                    &out,
+                    &position,
+                    ckpt.weights.lr()?,
+                )?));
+            }
             Some(ckpt)
         }
         None => None,
@@ -83,8 +105,8 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Traine
     let params = Params::with_buffers(&gpu, net.layout.clone(), net.buffers.clone())?;
     let start = match &checkpoint {
         Some(ckpt) => {
-            let start = resume::restore(&net, &params, &gpu, ckpt, schedule.as_mut())?;
-            check_position(&ckpt.path, &start, per_epoch, schedule.lr())?;
+            let start = resume::restore(&net, &params, &gpu, &ckpt.weights, schedule.as_mut())?;
+            check_lr(&ckpt.weights.path, schedule.lr())?;
             start
         }
         None => {
@@ -109,13 +131,22 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Traine
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create the run directory {} (--out)", out.display()))?;
     let lock = RunLock::acquire(&out)?;
+    // A resume that fell back to the checkpoint before a damaged newest one continues in
+    // the directory they are in: the next commit must keep the good one.
+    let fell_back_here = checkpoint
+        .as_ref()
+        .filter(|c| c.fell_back)
+        .and_then(|c| c.weights.path.parent())
+        .is_some_and(|dir| same_dir(dir, &out));
+    if fell_back_here {
+        commit::set_aside_damaged(&out)?;
+    }
     if args.overwrite {
         clear_run_dir(&out)?;
     }
     // A checkpoint interrupted by a crash leaves temporaries and an uncommitted state
     // file; the lock says no other run is writing them.
-    let committed = resume::committed_state(&out.join(resume::CHECKPOINT))?;
-    resume::remove_stale_state(&out, committed.as_deref());
+    commit::remove_stale(&out);
     let val_columns = args.val_split.is_some();
     let files = if checkpoint.is_some() {
         RunFiles::resume(&out, needs.probe, val_columns, start.epoch, start.step)?
@@ -134,8 +165,6 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Traine
     };
     run_info.config["parameters"] = stepper.net.layout.count().into();
     run_info.write(out.join(crate::rundir::RUN_JSON))?;
-
-    let total_steps = (per_epoch * args.epochs).min(args.max_steps.unwrap_or(usize::MAX));
     let trainer = Trainer {
         data,
         val,
@@ -154,12 +183,12 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<(Traine
         args,
         _lock: lock,
     };
-    Ok((trainer, run_info))
+    Ok(Prepared::Ready(Box::new(trainer), run_info))
 }
 
 /// Refuses a checkpoint whose position does not fit this run's data (an epoch of
-/// `per_epoch` steps) or whose η is impossible: a tampered file, or data that changed size.
-fn check_position(path: &Path, start: &Start, per_epoch: usize, lr: f64) -> Result<()> {
+/// `per_epoch` steps): a tampered file, or data that changed size.
+fn check_position(path: &Path, start: &Start, per_epoch: usize) -> Result<()> {
     let position = start
         .epoch
         .checked_mul(per_epoch)
@@ -174,6 +203,22 @@ fn check_position(path: &Path, start: &Start, per_epoch: usize, lr: f64) -> Resu
             start.sums.consumed
         );
     }
+    let sums = &start.sums;
+    if sums.batches > sums.consumed || !start.seconds.is_finite() || start.seconds < 0.0 {
+        bail!(
+            "{}: its epoch sums ({} steps counted of {} taken) or seconds ({}) are impossible; \
+             was the file edited?",
+            path.display(),
+            sums.batches,
+            sums.consumed,
+            start.seconds
+        );
+    }
+    Ok(())
+}
+
+/// Refuses a rule's stored η that no run can have: a tampered file.
+fn check_lr(path: &Path, lr: f64) -> Result<()> {
     if !lr.is_finite() || lr < 0.0 {
         bail!(
             "{}: the rule's stored η is {lr}, not a finite non-negative rate",
@@ -181,6 +226,67 @@ fn check_position(path: &Path, start: &Start, per_epoch: usize, lr: f64) -> Resu
         );
     }
     Ok(())
+}
+
+/// Whether a checkpoint at `start` is where the run `args` describes ends (every step of
+/// `total_steps` taken and its epoch's records written); an error when it is past that end.
+fn finished(
+    path: &Path,
+    start: &Start,
+    args: &TrainArgs,
+    per_epoch: usize,
+    total_steps: usize,
+) -> Result<bool> {
+    let inside = start.sums.consumed > 0;
+    if start.epoch > args.epochs || (start.epoch == args.epochs && inside) {
+        bail!(
+            "{} is at epoch {} of its run, past --epochs {}: resume with --epochs {} or more \
+             to continue it",
+            path.display(),
+            start.epoch + usize::from(inside),
+            args.epochs,
+            start.epoch + 1
+        );
+    }
+    if let Some(max) = args.max_steps.filter(|&m| start.step > m) {
+        bail!(
+            "{} is at step {}, past --max-steps {max}: resume with a larger --max-steps (or \
+             none) to continue it",
+            path.display(),
+            start.step
+        );
+    }
+    // A checkpoint taken on an epoch's last step still owes that epoch's evaluation.
+    Ok(start.step >= total_steps && start.sums.consumed < per_epoch)
+}
+
+/// What a finished run reported, read back from its records without changing them.
+fn finished_summary(out: &Path, start: &Start, lr: f64) -> Result<Summary> {
+    let epochs_csv = out.join(EPOCHS_CSV);
+    let records = if epochs_csv.exists() {
+        crate::rundir::read_epochs(&epochs_csv)?
+    } else {
+        Vec::new()
+    };
+    let last = records.last();
+    let run_json = crate::rundir::RunInfo::read(out.join(RUN_JSON)).ok();
+    let images_per_second = run_json
+        .and_then(|r| r.totals.get("images_per_second").and_then(|v| v.as_f64()))
+        .unwrap_or(f64::NAN);
+    Ok(Summary {
+        out: out.to_path_buf(),
+        steps: start.step,
+        epochs: start.epoch + usize::from(start.sums.consumed > 0),
+        final_train_loss: last.map_or(f64::NAN, |r| r.train_loss),
+        final_test_loss: last.and_then(|r| r.test_loss),
+        final_test_acc: last.and_then(|r| r.test_acc),
+        best_test_acc: records.iter().filter_map(|r| r.test_acc).reduce(f64::max),
+        final_val_loss: last.and_then(|r| r.val_loss),
+        final_val_acc: last.and_then(|r| r.val_acc),
+        lr,
+        seconds: start.seconds,
+        images_per_second,
+    })
 }
 
 /// Refuses to start a new run in a directory that holds another one (its records, run.json
@@ -199,7 +305,7 @@ fn check_out(out: &Path, args: &TrainArgs) -> Result<()> {
         "{} already holds a run; continue it with --resume {}, replace it with --overwrite, \
          or choose another --out",
         out.display(),
-        out.join(resume::CHECKPOINT).display()
+        out.join(commit::CHECKPOINT).display()
     )
 }
 
@@ -219,12 +325,24 @@ fn holds_files(dir: &Path) -> Result<bool> {
         let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         let record =
-            [EPOCHS_CSV, STEPS_CSV, RUN_JSON, "rule.csv", "evals.csv"].contains(&name.as_str());
+            [EPOCHS_CSV, STEPS_CSV, RUN_JSON, RULE_CSV, EVALS_CSV].contains(&name.as_str());
         if record || name.starts_with("checkpoint.") {
             return Ok(true);
         }
     }
     Ok(false)
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    let a = if a.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        a
+    };
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// `--overwrite`: empties the run directory (whose lock this run holds) for the new run.

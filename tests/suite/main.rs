@@ -22,6 +22,7 @@ mod ops;
 mod report;
 mod resnet;
 mod resnet_cli;
+mod resume_safety;
 mod schedules;
 mod schedules_rules;
 mod shaders;

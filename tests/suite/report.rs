@@ -354,7 +354,7 @@ use std::io::Write as _;
 fn no_temp_files(dir: &Path) -> bool {
     fs::read_dir(dir)
         .unwrap()
-        .all(|e| !e.unwrap().file_name().to_string_lossy().contains(".tmp-"))
+        .all(|e| !e.unwrap().file_name().to_string_lossy().contains(".tmp"))
 }
 
 #[test]

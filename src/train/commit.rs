@@ -1,0 +1,249 @@
+//! How a checkpoint reaches the disk as one commit, how the last two are kept, and how a
+//! resume finds a whole one.
+//!
+//! A checkpoint is two files: the weights (`checkpoint.safetensors`, which loads into
+//! PyTorch as is) and the state file of its step (`checkpoint.state-STEP.safetensors`: the
+//! optimizer's state, d(t−1), a rule's vectors). Each file carries the MD5 of its tensor
+//! data. The state file is written first; the weights file, written last, names it and
+//! holds its MD5: the atomic rename of the weights file is the one commit, so a reader sees
+//! the previous complete checkpoint or the new one, never a mix. Just before the commit the
+//! checkpoint it replaces is hard-linked to `checkpoint.previous.safetensors` (its state
+//! file is kept too), so that a resume whose newest checkpoint turns out damaged on the
+//! disk continues from the one before.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+
+use crate::rundir::checkpoint::{self, Checkpoint, META_DATA_MD5, META_STEP};
+
+/// The newest checkpoint's weights, in the run directory.
+pub const CHECKPOINT: &str = "checkpoint.safetensors";
+/// The checkpoint before the newest.
+pub const PREVIOUS: &str = "checkpoint.previous.safetensors";
+/// Where a damaged newest checkpoint is moved by [`set_aside_damaged`].
+const DAMAGED: &str = "checkpoint.damaged.safetensors";
+/// In the weights file: the name of its state file and that file's data MD5. In the state
+/// file: its step.
+const META_STATE_FILE: &str = "etaprobe.state_file";
+const META_STATE_MD5: &str = "etaprobe.state_md5";
+const META_STATE_STEP: &str = "etaprobe.state_step";
+/// The state file of checkpoints written before the weights named it.
+const LEGACY_STATE_FILE: &str = "checkpoint.schedule.safetensors";
+
+/// Named tensors as [`checkpoint::save`] takes them.
+pub(super) type Tensors<'a> = [(String, Vec<usize>, &'a [f32])];
+
+/// A checkpoint as loaded for a resume: its weights and its state file, if it has one.
+pub(super) struct Committed {
+    pub weights: Checkpoint,
+    pub state: Option<Checkpoint>,
+    /// The newest checkpoint was damaged and this is the one before it.
+    pub fell_back: bool,
+}
+
+/// Commits the checkpoint of `step` into `dir`: the state tensors (none: the run has no
+/// state) first, then the weights with `meta`. Keeps the checkpoint it replaces as
+/// [`PREVIOUS`] and removes older state files.
+pub(super) fn write(
+    dir: &Path,
+    step: usize,
+    weights: &Tensors,
+    mut meta: BTreeMap<String, String>,
+    state: &Tensors,
+    mut state_meta: BTreeMap<String, String>,
+) -> Result<()> {
+    if !state.is_empty() {
+        // Named by content as well as step: two checkpoints of one step (an epoch's last
+        // step, then the run's end) never write over each other's state file, unless it is
+        // the same file.
+        let digest = checkpoint::data_md5(state);
+        let name = format!("checkpoint.state-{step:09}-{}.safetensors", &digest[..12]);
+        state_meta.insert(META_STATE_STEP.into(), step.to_string());
+        let md5 = checkpoint::save(dir.join(&name), state, state_meta)?;
+        meta.insert(META_STATE_FILE.into(), name);
+        meta.insert(META_STATE_MD5.into(), md5);
+    }
+    crash_point("checkpoint-state-written");
+    keep_previous(dir)?;
+    crash_point("checkpoint-previous-kept");
+    checkpoint::save(dir.join(CHECKPOINT), weights, meta)?;
+    crash_point("checkpoint-committed");
+    remove_stale(dir);
+    Ok(())
+}
+
+/// Links the committed checkpoint to [`PREVIOUS`] (replacing the one there atomically), so
+/// that the commit after it keeps it. A file system without hard links gets a copy.
+fn keep_previous(dir: &Path) -> Result<()> {
+    let current = dir.join(CHECKPOINT);
+    if !current.exists() {
+        return Ok(());
+    }
+    let link = dir.join(format!(".{PREVIOUS}.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_file(&link);
+    if std::fs::hard_link(&current, &link).is_err() {
+        std::fs::copy(&current, &link)
+            .with_context(|| format!("cannot keep {} as {PREVIOUS}", current.display()))?;
+    }
+    std::fs::rename(&link, dir.join(PREVIOUS))
+        .with_context(|| format!("cannot keep {} as {PREVIOUS}", current.display()))
+}
+
+/// The state files the kept checkpoints need, by name.
+fn needed_state_files(dir: &Path) -> Vec<String> {
+    [CHECKPOINT, PREVIOUS]
+        .iter()
+        .filter_map(|name| checkpoint::load_metadata(dir.join(name)).ok())
+        .map(|meta| {
+            meta.get(META_STATE_FILE)
+                .cloned()
+                .unwrap_or_else(|| LEGACY_STATE_FILE.to_string())
+        })
+        .collect()
+}
+
+/// Removes the state files no kept checkpoint names and the temporaries of interrupted
+/// writes, in `dir`. Best effort: a file left over is only disk. Call it only while this
+/// process holds the run directory's lock.
+pub(super) fn remove_stale(dir: &Path) {
+    let keep = needed_state_files(dir);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let state = (name.starts_with("checkpoint.state-") && name.ends_with(".safetensors"))
+            || name == LEGACY_STATE_FILE;
+        // The atomic writes' and keep_previous's temporaries: ".checkpoint….tmp…".
+        let temporary = name.starts_with(".checkpoint") && name.contains(".tmp");
+        if (state && !keep.contains(&name)) || temporary {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Loads the checkpoint at `path` with its state file. When that checkpoint is damaged or
+/// its state file is missing or not its own, and `path` is a run's newest checkpoint whose
+/// previous one is whole, says so and loads the previous one.
+pub(super) fn load(path: &Path) -> Result<Committed> {
+    let newest = match load_pair(path) {
+        Ok(pair) => return Ok(pair),
+        Err(e) => e,
+    };
+    let previous = path.with_file_name(PREVIOUS);
+    let is_newest = path.file_name().is_some_and(|n| n == CHECKPOINT);
+    if !is_newest || !previous.exists() || !path.exists() {
+        return Err(newest);
+    }
+    match load_pair(&previous) {
+        Ok(mut pair) => {
+            pair.fell_back = true;
+            eprintln!(
+                "warning: {newest:#}; resuming from the checkpoint before it, {} (step {})",
+                previous.display(),
+                pair.weights.meta(META_STEP).unwrap_or("?")
+            );
+            Ok(pair)
+        }
+        Err(_) => Err(newest),
+    }
+}
+
+fn load_pair(path: &Path) -> Result<Committed> {
+    let weights = checkpoint::load(path)?;
+    let Some(name) = weights.metadata.get(META_STATE_FILE) else {
+        // Written before the weights named their state file: the fixed name, if present.
+        let legacy = path.with_file_name(LEGACY_STATE_FILE);
+        let state = legacy
+            .exists()
+            .then(|| checkpoint::load(&legacy))
+            .transpose()?;
+        return Ok(Committed {
+            weights,
+            state,
+            fell_back: false,
+        });
+    };
+    if name.contains(['/', '\\']) || name.starts_with('.') {
+        bail!("{}: names the state file {name:?}", path.display());
+    }
+    let state_path = path.with_file_name(name);
+    let state = checkpoint::load(&state_path)
+        .with_context(|| format!("the state file {} names", path.display()))?;
+    let (want, got) = (weights.meta(META_STEP)?, state.meta(META_STATE_STEP)?);
+    if want != got {
+        bail!(
+            "{} holds the state of step {got}, {} is of step {want}",
+            state_path.display(),
+            path.display()
+        );
+    }
+    if let (Some(want), Some(got)) = (
+        weights.metadata.get(META_STATE_MD5),
+        state.metadata.get(META_DATA_MD5),
+    ) {
+        if want != got {
+            bail!(
+                "{} is not the state file {} was written with (MD5 {got}, not {want})",
+                state_path.display(),
+                path.display()
+            );
+        }
+    }
+    Ok(Committed {
+        weights,
+        state: Some(state),
+        fell_back: false,
+    })
+}
+
+/// After a resume fell back to the previous checkpoint: moves the damaged newest one aside
+/// (to `checkpoint.damaged.safetensors`, for a look) and makes the previous the newest, so
+/// that the next commit keeps it as the one before. Call it only under the run's lock.
+pub(super) fn set_aside_damaged(dir: &Path) -> Result<()> {
+    let (newest, previous) = (dir.join(CHECKPOINT), dir.join(PREVIOUS));
+    std::fs::rename(&newest, dir.join(DAMAGED))
+        .with_context(|| format!("cannot move the damaged {} aside", newest.display()))?;
+    if std::fs::hard_link(&previous, &newest).is_err() {
+        std::fs::copy(&previous, &newest)
+            .with_context(|| format!("cannot copy {} to {CHECKPOINT}", previous.display()))?;
+    }
+    Ok(())
+}
+
+/// The state file of a loaded checkpoint, or an error saying the resume needs one.
+pub(super) fn state_of(c: &Committed) -> Result<&Checkpoint> {
+    c.state.as_ref().with_context(|| {
+        format!(
+            "resuming this optimizer and schedule needs the state file beside {}, and there \
+             is none",
+            c.weights.path.display()
+        )
+    })
+}
+
+/// Crashes the process at a named point of a checkpoint, for the crash-and-resume tests:
+/// `ETAPROBE_CRASH_AT=POINT` or `POINT@N` (the N-th time the point is reached). Debug
+/// builds only.
+fn crash_point(point: &str) {
+    #[cfg(debug_assertions)]
+    {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static SEEN: AtomicUsize = AtomicUsize::new(0);
+        let Ok(spec) = std::env::var("ETAPROBE_CRASH_AT") else {
+            return;
+        };
+        let (name, nth) = match spec.split_once('@') {
+            Some((name, n)) => (name.to_string(), n.parse().unwrap_or(1)),
+            None => (spec, 1),
+        };
+        if name == point && SEEN.fetch_add(1, Ordering::SeqCst) + 1 == nth {
+            eprintln!("ETAPROBE_CRASH_AT: crashing at {point}");
+            std::process::abort();
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = point;
+}

@@ -1,0 +1,310 @@
+//! A resume never loses what the run had: a finished run is left alone, a resume that fails
+//! changes nothing, the checkpoint before the newest is kept and used when the newest is
+//! damaged, and impossible checkpoint metadata is refused.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use etaprobe::data::DatasetKind;
+use etaprobe::rundir::checkpoint;
+
+use crate::common::{etaprobe, fake, ok, s};
+
+/// Every file of a run directory and its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect()
+}
+
+/// A logreg run on 64 generated images, batch 16 (4 steps an epoch).
+fn args<'a>(data: &'a Path, out: &'a Path, more: &[&'a str]) -> Vec<&'a str> {
+    let mut a = vec![
+        "train",
+        "--model",
+        "logreg",
+        "--dataset",
+        "fashion-mnist",
+        "--data",
+        s(data),
+        "--lr",
+        "0.05",
+        "--batch-size",
+        "16",
+        "--seed",
+        "3",
+        "--out",
+        s(out),
+    ];
+    a.extend_from_slice(more);
+    a
+}
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn resuming_a_finished_run_changes_nothing_and_succeeds() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    // Finished on an epoch boundary, and stopped by --max-steps inside an epoch.
+    for (name, limit) in [
+        ("boundary", vec!["--epochs", "2"]),
+        ("inside", vec!["--epochs", "2", "--max-steps", "6"]),
+    ] {
+        let out = runs.path().join(name);
+        ok(&etaprobe(&args(&data, &out, &limit)));
+        let before = snapshot(&out);
+        let ckpt = out.join("checkpoint.safetensors");
+        let mut again = args(&data, &out, &limit);
+        again.extend(["--resume", s(&ckpt)]);
+        let o = etaprobe(&again);
+        ok(&o);
+        assert!(
+            stderr(&o).contains("already finished"),
+            "{name}: {}",
+            stderr(&o)
+        );
+        assert!(snapshot(&out) == before, "{name}: the finished run changed");
+        // Asking for more continues it.
+        let mut longer = args(&data, &out, &["--epochs", "3"]);
+        longer.extend(["--resume", s(&ckpt)]);
+        ok(&etaprobe(&longer));
+        let epochs = std::fs::read_to_string(out.join("epochs.csv")).unwrap();
+        assert_eq!(epochs.lines().count(), 1 + 3, "{name}: {epochs}");
+        let run: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+        assert_eq!(run["totals"]["steps"], 12, "{name}: {run}");
+    }
+}
+
+#[test]
+fn a_resume_that_fails_changes_no_record() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let out = runs.path().join("run");
+    let first = ["--epochs", "3", "--max-steps", "6", "--schedule", "secant"];
+    ok(&etaprobe(&args(&data, &out, &first)));
+    let ckpt = out.join("checkpoint.safetensors");
+    let resume = |out: &Path| {
+        let mut a = args(&data, out, &["--epochs", "3", "--schedule", "secant"]);
+        a.extend(["--resume", s(&ckpt)]);
+        etaprobe(&a)
+    };
+    // A malformed steps.csv: epochs.csv, rule.csv and run.json must stay as they were.
+    let steps = std::fs::read_to_string(out.join("steps.csv")).unwrap();
+    let broken: String = steps.replacen("\n2,", "\nxx,", 1);
+    assert_ne!(broken, steps);
+    std::fs::write(out.join("steps.csv"), &broken).unwrap();
+    let before = snapshot(&out);
+    let o = resume(&out);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("steps.csv line 3"), "{}", stderr(&o));
+    assert!(snapshot(&out) == before, "a failed resume changed the run");
+    std::fs::write(out.join("steps.csv"), &steps).unwrap();
+    // A malformed rule.csv line, the same.
+    let rule = std::fs::read_to_string(out.join("rule.csv")).unwrap();
+    std::fs::write(out.join("rule.csv"), format!("{rule}oops,1\n4,2\n")).unwrap();
+    let before = snapshot(&out);
+    let o = resume(&out);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("rule.csv line"), "{}", stderr(&o));
+    assert!(snapshot(&out) == before, "a failed resume changed the run");
+    std::fs::write(out.join("rule.csv"), &rule).unwrap();
+    // A state file that is gone, with no earlier checkpoint to fall back to.
+    let meta = checkpoint::load_metadata(&ckpt).unwrap();
+    let state = out.join(&meta["etaprobe.state_file"]);
+    let kept = std::fs::read(&state).unwrap();
+    std::fs::remove_file(&state).unwrap();
+    let before = snapshot(&out);
+    let o = resume(&out);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("state file"), "{}", stderr(&o));
+    assert!(snapshot(&out) == before, "a failed resume changed the run");
+    std::fs::write(&state, kept).unwrap();
+    ok(&resume(&out));
+}
+
+#[test]
+fn the_checkpoint_before_the_newest_is_kept_and_used_when_the_newest_is_damaged() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let straight = runs.path().join("straight");
+    let full = [
+        "--epochs",
+        "3",
+        "--schedule",
+        "auto",
+        "--optimizer",
+        "sgd",
+        "--checkpoint-every",
+        "3",
+    ];
+    ok(&etaprobe(&args(&data, &straight, &full)));
+    // The newest checkpoint is the final one (step 12), the one before it step 12's
+    // periodic one; the state files they name are there, and no other.
+    let meta = |p: &Path| checkpoint::load_metadata(p).unwrap();
+    let step = |p: &Path| meta(p)["step"].clone();
+    let (newest, previous) = (
+        straight.join("checkpoint.safetensors"),
+        straight.join("checkpoint.previous.safetensors"),
+    );
+    assert_eq!(step(&newest), "12");
+    assert_eq!(step(&previous), "12");
+    assert_ne!(meta(&newest)["epoch"], meta(&previous)["epoch"]);
+    let mut named = vec![
+        meta(&newest)["etaprobe.state_file"].clone(),
+        meta(&previous)["etaprobe.state_file"].clone(),
+    ];
+    named.sort();
+    named.dedup();
+    let mut states: Vec<String> = std::fs::read_dir(&straight)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("checkpoint.state-"))
+        .collect();
+    states.sort();
+    assert_eq!(states, named);
+
+    // A run stopped at step 8: its checkpoints are of steps 8 and 6. Damage the newest.
+    let out = runs.path().join("damaged");
+    let mut stopped = args(&data, &out, &full);
+    stopped.extend(["--max-steps", "8"]);
+    ok(&etaprobe(&stopped));
+    let ckpt = out.join("checkpoint.safetensors");
+    assert_eq!(step(&out.join("checkpoint.previous.safetensors")), "6");
+    let mut bytes = std::fs::read(&ckpt).unwrap();
+    let last = bytes.len() - 3;
+    bytes[last] ^= 0x40;
+    std::fs::write(&ckpt, bytes).unwrap();
+    let mut resume = args(&data, &out, &full);
+    resume.extend(["--resume", s(&ckpt)]);
+    let o = etaprobe(&resume);
+    ok(&o);
+    let err = stderr(&o);
+    assert!(err.contains("damaged") && err.contains("(step 6)"), "{err}");
+    assert!(out.join("checkpoint.damaged.safetensors").exists());
+    let read = |p: &Path, f: &str| std::fs::read_to_string(p.join(f)).unwrap();
+    assert_eq!(read(&straight, "steps.csv"), read(&out, "steps.csv"));
+    assert_eq!(read(&straight, "rule.csv"), read(&out, "rule.csv"));
+}
+
+/// A metadata key set to a value, or removed.
+type Change<'a> = (&'a str, Option<&'a str>);
+
+#[test]
+fn impossible_checkpoint_metadata_is_refused_and_changes_nothing() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let out = runs.path().join("run");
+    ok(&etaprobe(&args(
+        &data,
+        &out,
+        &["--epochs", "3", "--max-steps", "5"],
+    )));
+    let ckpt = out.join("checkpoint.safetensors");
+    let original = checkpoint::load(&ckpt).unwrap();
+    let tensors: Vec<(String, Vec<usize>, &[f32])> = original
+        .tensors
+        .iter()
+        .map(|(n, sh, d)| (n.clone(), sh.clone(), d.as_slice()))
+        .collect();
+    let sums = r#"{"loss":1.0,"correct":1.0,"samples":16,"batches":1,"consumed":1}"#;
+    let cases: [(&[Change], &str); 5] = [
+        // Consistent position, but past the run's --epochs.
+        (
+            &[("epoch", Some("99")), ("step", Some("397"))],
+            "past --epochs 3",
+        ),
+        (&[("step", Some("18446744073709551615"))], "is not epoch"),
+        (
+            &[(
+                "etaprobe.epoch_sums",
+                Some(&sums.replace("\"batches\":1", "\"batches\":7")),
+            )],
+            "impossible",
+        ),
+        (&[("etaprobe.options", None)], "does not record the options"),
+        (&[("etaprobe.seconds", Some("-5"))], "impossible"),
+    ];
+    for (changes, message) in cases {
+        let mut meta = original.metadata.clone();
+        for (key, value) in changes {
+            match value {
+                Some(v) => meta.insert(key.to_string(), v.to_string()),
+                None => meta.remove(*key),
+            };
+        }
+        checkpoint::save(&ckpt, &tensors, meta).unwrap();
+        let before = snapshot(&out);
+        let mut resume = args(&data, &out, &["--epochs", "3"]);
+        resume.extend(["--resume", s(&ckpt)]);
+        let o = etaprobe(&resume);
+        assert_eq!(o.status.code(), Some(2), "{changes:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(message), "{changes:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+        assert!(
+            snapshot(&out) == before,
+            "{changes:?}: the refused resume changed the run"
+        );
+    }
+    // A flipped bit in the weights is caught by their checksum.
+    let mut meta = original.metadata.clone();
+    meta.remove("etaprobe.data_md5");
+    checkpoint::save(&ckpt, &tensors, meta).unwrap();
+    let mut bytes = std::fs::read(&ckpt).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&ckpt, &bytes).unwrap();
+    std::fs::remove_file(out.join("checkpoint.previous.safetensors")).ok();
+    let mut resume = args(&data, &out, &["--epochs", "3"]);
+    resume.extend(["--resume", s(&ckpt)]);
+    let o = etaprobe(&resume);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("damaged"), "{}", stderr(&o));
+}
+
+/// A crash right after the checkpoint of the run's last step, before that epoch's
+/// evaluation: the resume has no step left but still owes the epoch's records.
+#[test]
+fn a_crash_after_the_last_steps_checkpoint_resumes_into_the_last_evaluation() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let more = ["--epochs", "2", "--checkpoint-every", "4"];
+    let straight = runs.path().join("straight");
+    ok(&etaprobe(&args(&data, &straight, &more)));
+    let out = runs.path().join("crashed");
+    let crashed = std::process::Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+        .args(args(&data, &out, &more))
+        .env_remove("ETAPROBE_DATA")
+        .env("ETAPROBE_CRASH_AT", "checkpoint-committed@2")
+        .output()
+        .unwrap();
+    assert!(!crashed.status.success(), "{}", stderr(&crashed));
+    let epochs = |p: &Path| {
+        std::fs::read_to_string(p.join("epochs.csv"))
+            .unwrap()
+            .lines()
+            .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        epochs(&out).len(),
+        2,
+        "the crash came before epoch 2's record"
+    );
+    let mut resume = args(&data, &out, &more);
+    let ckpt = out.join("checkpoint.safetensors");
+    resume.extend(["--resume", s(&ckpt)]);
+    ok(&etaprobe(&resume));
+    assert_eq!(epochs(&straight), epochs(&out));
+    let read = |p: &Path, f: &str| std::fs::read_to_string(p.join(f)).unwrap();
+    assert_eq!(read(&straight, "steps.csv"), read(&out, "steps.csv"));
+}
