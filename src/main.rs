@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use etaprobe::bench;
 use etaprobe::gpu::{self, Gpu};
 use etaprobe::models::ModelKind;
-use etaprobe::train::{TrainArgs, Training};
+use etaprobe::train::{Interrupted, TrainArgs, Training, EXIT_INTERRUPTED};
 
 /// Train neural networks on any GPU through wgpu, learning the learning rate as it trains.
 #[derive(Parser)]
@@ -182,6 +182,12 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
         }
+        Err(e) if e.downcast_ref::<Interrupted>().is_some() => {
+            let stop = e.downcast_ref::<Interrupted>().expect("checked");
+            eprintln!("{stop}");
+            eprintln!("continue it with: {}", resume_command(&stop.checkpoint));
+            ExitCode::from(EXIT_INTERRUPTED)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
@@ -205,6 +211,43 @@ fn runtime_dir() -> Option<tempfile::TempDir> {
     Some(dir)
 }
 
+/// The command line that continues a run stopped at `checkpoint`: this one, without its
+/// --resume, --overwrite and --out, resuming from the checkpoint.
+fn resume_command(checkpoint: &std::path::Path) -> String {
+    let mut words: Vec<String> = Vec::new();
+    let mut args = std::env::args().peekable();
+    while let Some(arg) = args.next() {
+        let option = arg.split('=').next().unwrap_or("");
+        if option == "--overwrite" {
+            continue;
+        }
+        if option == "--resume" || option == "--out" {
+            if !arg.contains('=') {
+                args.next();
+            }
+            continue;
+        }
+        words.push(arg);
+    }
+    words.push("--resume".into());
+    words.push(checkpoint.display().to_string());
+    words
+        .iter()
+        .map(|w| shell_word(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `word` as a POSIX shell reads it back: quoted when it holds anything but plain characters.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 /// A sweep some of whose cells failed: exit code 1, apart from a bad spec's 2.
 #[derive(Debug)]
 struct CellsFailed(usize);
@@ -222,6 +265,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Devices => devices(cli.adapter.as_deref()),
         Command::Train(args) => {
+            etaprobe::train::install_handler()?;
             let training = Training::prepare(&args, cli.adapter.as_deref())?;
             if let Some(s) = training.already_finished() {
                 eprintln!(

@@ -50,7 +50,8 @@ pub struct TrainArgs {
     /// Run directory (default: runs/MODEL-DATASET-SCHEDULE-lrLR-seedSEED).
     #[arg(long, help_heading = "Output", value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Also write a checkpoint every N steps (one is always written at the end).
+    /// Also write a checkpoint every N steps (one is always written at every epoch's end,
+    /// at the run's end and when Ctrl-C stops it).
     #[arg(long, help_heading = "Output", value_name = "N")]
     pub checkpoint_every: Option<usize>,
     /// Continue from a checkpoint written by an earlier run with the same options.

@@ -8,6 +8,7 @@ use anyhow::{bail, Result};
 
 use super::args::TrainArgs;
 use super::commit::CHECKPOINT;
+use super::interrupt::{self, Interrupted};
 use super::progress::Progress;
 use super::resume::{self, EpochSums, Start};
 use super::step::{Readings, Stepper, UpdateSpec};
@@ -120,6 +121,15 @@ impl Trainer {
                     let acc = self.classify().then_some(test_acc);
                     self.files.eval_line(step, epoch + 1, test_loss, acc)?;
                 }
+                if interrupt::requested() {
+                    self.flush()?;
+                    self.save_checkpoint(step, epoch, self.sums)?;
+                    return Err(Interrupted {
+                        step,
+                        checkpoint: self.files.dir().join(CHECKPOINT),
+                    }
+                    .into());
+                }
                 if step >= total_steps {
                     break;
                 }
@@ -134,6 +144,11 @@ impl Trainer {
                     epochs: epoch,
                     inside,
                 });
+            }
+            // Every epoch ends in a checkpoint (the run's last one is written by its end):
+            // a crash or a kill loses at most the epoch in progress.
+            if epoch < self.args.epochs && step < total_steps {
+                self.save_checkpoint(step, epoch, EpochSums::default())?;
             }
         }
         Ok(Stop {

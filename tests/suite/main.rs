@@ -29,6 +29,7 @@ mod shaders;
 mod sweep;
 mod train_cli;
 mod train_crash;
+mod train_interrupt;
 mod train_least_squares;
 mod train_resume;
 mod train_step;

@@ -1,0 +1,58 @@
+//! Stopping a run on request (Ctrl-C, SIGTERM): the first request lets the current step
+//! finish, then the run writes a checkpoint, its records and figures and stops with
+//! [`Interrupted`]; a second request ends the process at once.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static REQUESTED: AtomicBool = AtomicBool::new(false);
+
+/// The exit status of a run stopped on request: 128 + SIGINT, as shells report Ctrl-C.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// Installs the handler of Ctrl-C and SIGTERM for this process. Call it once, from the
+/// program's `main` (a library user who handles signals calls [`request_stop`] instead).
+pub fn install_handler() -> anyhow::Result<()> {
+    ctrlc::set_handler(|| {
+        if REQUESTED.swap(true, Ordering::SeqCst) {
+            eprintln!("\nstopping now, without a checkpoint");
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+        eprintln!(
+            "\nstopping after this step: writing a checkpoint and the records (press Ctrl-C \
+             again to stop at once)"
+        );
+    })
+    .map_err(|e| anyhow::anyhow!("cannot install the Ctrl-C handler: {e}"))
+}
+
+/// Asks a running training loop to stop after its current step, as Ctrl-C does.
+pub fn request_stop() {
+    REQUESTED.store(true, Ordering::SeqCst);
+}
+
+/// Whether a stop was requested.
+pub(super) fn requested() -> bool {
+    REQUESTED.load(Ordering::SeqCst)
+}
+
+/// A run stopped on request after `step` steps, its checkpoint written.
+#[derive(Debug)]
+pub struct Interrupted {
+    pub step: usize,
+    /// The checkpoint to resume from.
+    pub checkpoint: PathBuf,
+}
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "stopped on request after step {}; checkpoint {}",
+            self.step,
+            self.checkpoint.display()
+        )
+    }
+}
+
+impl std::error::Error for Interrupted {}
