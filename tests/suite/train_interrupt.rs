@@ -46,7 +46,7 @@ fn ctrl_c_leaves_a_resumable_checkpoint_and_figures_and_exits_130() {
     ok(&etaprobe(&train_args(&data, &straight)));
 
     let out = runs.path().join("stopped");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+    let child = Command::new(env!("CARGO_BIN_EXE_etaprobe"))
         .args(train_args(&data, &out))
         .env_remove("ETAPROBE_DATA")
         .stdout(Stdio::piped())
