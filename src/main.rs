@@ -171,7 +171,19 @@ fn model_options(dropout: f32, width_mult: f64) -> etaprobe::models::ModelOption
 
 fn main() -> ExitCode {
     etaprobe::sweep::exit_with_sweep();
-    let cli = Cli::parse();
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut cli = Cli::parse_from(&argv);
+    // A configuration file's options go before the command line's, which override them.
+    if let Command::Train(args) = &cli.command {
+        match etaprobe::train::expand_argv(&argv, args) {
+            Ok(Some(expanded)) => cli = Cli::parse_from(expanded),
+            Ok(None) => {}
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     // Mesa's Vulkan drivers complain on every command when XDG_RUNTIME_DIR is unset; give
     // them a private directory that lives as long as the process.
     let _runtime_dir = runtime_dir();
@@ -211,26 +223,17 @@ fn runtime_dir() -> Option<tempfile::TempDir> {
     Some(dir)
 }
 
-/// The command line that continues a run stopped at `checkpoint`: this one, without its
-/// --resume, --overwrite and --out, resuming from the checkpoint.
+/// The command line that continues a run stopped at `checkpoint`: its directory's
+/// config.toml holds every option of the run; only the adapter is said again.
 fn resume_command(checkpoint: &std::path::Path) -> String {
-    let mut words: Vec<String> = Vec::new();
-    let mut args = std::env::args().peekable();
-    while let Some(arg) = args.next() {
-        let option = arg.split('=').next().unwrap_or("");
-        if option == "--overwrite" {
-            continue;
-        }
-        if option == "--resume" || option == "--out" {
-            if !arg.contains('=') {
-                args.next();
-            }
-            continue;
-        }
-        words.push(arg);
+    let dir = checkpoint.parent().unwrap_or(std::path::Path::new("."));
+    let mut words = vec!["etaprobe".to_string()];
+    let argv: Vec<String> = std::env::args().collect();
+    if let Some(i) = argv.iter().position(|a| a == "--adapter") {
+        words.extend(argv[i..].iter().take(2).cloned());
     }
-    words.push("--resume".into());
-    words.push(checkpoint.display().to_string());
+    words.extend(argv.iter().filter(|a| a.starts_with("--adapter=")).cloned());
+    words.extend(["train".into(), "--resume".into(), dir.display().to_string()]);
     words
         .iter()
         .map(|w| shell_word(w))

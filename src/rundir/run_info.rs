@@ -15,8 +15,15 @@ use super::write_atomic;
 /// version wrote.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunInfo {
-    /// Program version (`CARGO_PKG_VERSION`, maybe with a git revision).
+    /// Program version (`CARGO_PKG_VERSION`).
     pub version: String,
+    /// The git commit the program was built from ("…-modified" when its sources differed
+    /// from it, "unknown" outside a git checkout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_commit: Option<String>,
+    /// The command line that started the run, word by word.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
     pub seed: u64,
     /// The full configuration (the parsed command line). `plot` labels a run from its
     /// `schedule` and `lr` keys.
@@ -63,24 +70,8 @@ pub fn utc_now() -> String {
     format_utc(secs)
 }
 
-/// Formats unix seconds as UTC RFC 3339 (no date crate needed for this one format).
+/// Formats unix seconds as UTC RFC 3339 with seconds.
 pub fn format_utc(unix_secs: u64) -> String {
-    let days = (unix_secs / 86_400) as i64;
-    let rem = unix_secs % 86_400;
-    // Days to civil date (H. Hinnant's algorithm), valid for the whole u64/86400 range used.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix_secs);
+    humantime::format_rfc3339_seconds(time).to_string()
 }

@@ -54,9 +54,15 @@ pub struct TrainArgs {
     /// at the run's end and when Ctrl-C stops it).
     #[arg(long, help_heading = "Output", value_name = "N")]
     pub checkpoint_every: Option<usize>,
-    /// Continue from a checkpoint written by an earlier run with the same options.
-    #[arg(long, help_heading = "Output", value_name = "FILE")]
+    /// Continue a run: its directory (its config.toml gives the options; any given here
+    /// override them), or a checkpoint file of a run with the same options.
+    #[arg(long, help_heading = "Output", value_name = "RUN_DIR|FILE")]
     pub resume: Option<PathBuf>,
+    /// Read the options from a TOML file (keys are the long option names, e.g.
+    /// `batch-size = 64`; options given here override it). Every run directory has the
+    /// config.toml that reproduces its run.
+    #[arg(long, help_heading = "Run", value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Replace the run directory (--out) if it already holds a run; without it, an existing
     /// run is never overwritten.
     #[arg(long, help_heading = "Output")]

@@ -6,6 +6,7 @@
 
 mod args;
 mod commit;
+mod config;
 mod interrupt;
 mod measure;
 mod progress;
@@ -20,6 +21,7 @@ use anyhow::Result;
 
 pub use args::{lr_from_run, LrFromStat, OnNonFinite, ProbeOn, TrainArgs};
 pub use commit::{CHECKPOINT, PREVIOUS};
+pub use config::{config_flags, config_text, expand_argv, CONFIG_TOML};
 pub use interrupt::{install_handler, request_stop, Interrupted, EXIT_INTERRUPTED};
 pub use measure::Measure;
 pub use step::{Readings, StepConfig, Stepper, UpdateSpec};

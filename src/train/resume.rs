@@ -198,6 +198,7 @@ const RESUME_MAY_CHANGE: &[&str] = &[
     "max_steps",
     "out",
     "resume",
+    "config",
     "checkpoint_every",
     "eval_every",
     "lr_from",

@@ -33,6 +33,10 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<Prepare
     let needs = args.check()?;
     // The configuration as run: η0 resolved (run.json and `plot` read it).
     let mut args = args.clone();
+    // --resume RUN_DIR continues from the run's newest checkpoint.
+    if let Some(dir) = args.resume.as_ref().filter(|p| p.is_dir()) {
+        args.resume = Some(dir.join(commit::CHECKPOINT));
+    }
     args.lr = Some(match &args.lr_from {
         Some(dir) => {
             let lr = lr_from_run(dir, args.lr_from_stat)?;
@@ -155,6 +159,8 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<Prepare
     };
     let mut run_info = RunInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
+        git_commit: Some(env!("ETAPROBE_GIT_COMMIT").to_string()),
+        command: std::env::args().collect(),
         seed: args.seed,
         config: serde_json::to_value(&args)?,
         adapter: serde_json::to_value(stepper.gpu.summary())?,
@@ -165,6 +171,11 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<Prepare
     };
     run_info.config["parameters"] = stepper.net.layout.count().into();
     run_info.write(out.join(crate::rundir::RUN_JSON))?;
+    crate::rundir::write_atomic(
+        &out.join(super::CONFIG_TOML),
+        super::config_text(&args)?.as_bytes(),
+    )
+    .with_context(|| format!("cannot write {}", out.join(super::CONFIG_TOML).display()))?;
     let trainer = Trainer {
         data,
         val,

@@ -28,6 +28,7 @@ mod schedules_rules;
 mod shaders;
 mod sweep;
 mod train_cli;
+mod train_config;
 mod train_crash;
 mod train_interrupt;
 mod train_least_squares;

@@ -51,6 +51,8 @@ fn step(s: usize, steps_per_epoch: usize, probes: bool) -> StepRecord {
 fn run_info(schedule: &str, lr: f64) -> RunInfo {
     RunInfo {
         version: "0.1.0".into(),
+        git_commit: Some("0123456789ab".into()),
+        command: vec!["etaprobe".into(), "train".into()],
         seed: 7,
         config: serde_json::json!({"schedule": schedule, "lr": lr, "model": "lenet", "batch_size": 32}),
         adapter: serde_json::json!({"name": "llvmpipe", "backend": "Vulkan"}),

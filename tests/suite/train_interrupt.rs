@@ -87,12 +87,14 @@ fn ctrl_c_leaves_a_resumable_checkpoint_and_figures_and_exits_130() {
         etaprobe::rundir::checkpoint::load_metadata(out.join("checkpoint.safetensors")).unwrap();
     assert_eq!(meta["step"], steps_done.to_string());
 
-    // The printed command continues it (its first word is the program).
+    // The printed command continues it (its first word is the program): the run
+    // directory's config.toml holds every option.
     let words: Vec<String> = command
         .split(' ')
         .skip(1)
         .map(|w| w.trim_matches('\'').to_string())
         .collect();
+    assert_eq!(words, ["train", "--resume", s(&out)], "{command}");
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
     ok(&etaprobe(&words));
     let read = |p: &Path, f: &str| std::fs::read_to_string(p.join(f)).unwrap();

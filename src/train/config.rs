@@ -1,0 +1,243 @@
+//! Run configurations as TOML files: `--config FILE` reads every train option from one
+//! (keys are the options' long names, `batch-size = 64`; the command line overrides any of
+//! them), and every run directory gets the `config.toml` that reproduces its run, which
+//! `--resume RUN_DIR` reads so that a run continues without its options retyped.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+
+use super::args::TrainArgs;
+
+/// A run directory's configuration file.
+pub const CONFIG_TOML: &str = "config.toml";
+
+/// Options a configuration file does not hold: where the run goes and what it continues
+/// (given on the command line), and the warm start, which η0 already resolves.
+const NOT_IN_CONFIG: &[&str] = &[
+    "out",
+    "resume",
+    "overwrite",
+    "config",
+    "lr_from",
+    "lr_from_stat",
+    "quiet",
+    "verbose",
+];
+
+/// The `train` options a configuration file may set, by long name.
+fn option_names() -> Vec<String> {
+    use clap::Args;
+    TrainArgs::augment_args(clap::Command::new("train"))
+        .get_arguments()
+        .filter_map(|a| a.get_long().map(str::to_string))
+        .filter(|name| !NOT_IN_CONFIG.contains(&name.replace('-', "_").as_str()))
+        .collect()
+}
+
+/// One option of a configuration: its long name and its value (none for a flag).
+type Setting = (String, Option<String>);
+
+/// Reads a configuration file into the command-line words it stands for (`--key value`),
+/// checked whole: an unknown key, or a value the option refuses, is an error naming the
+/// file and the line.
+pub fn config_flags(path: &Path) -> Result<Vec<OsString>> {
+    let (text, settings) = read_settings(path)?;
+    let words = words(&settings);
+    check_words(path, &text, &words)?;
+    Ok(words)
+}
+
+fn words(settings: &[Setting]) -> Vec<OsString> {
+    settings
+        .iter()
+        .flat_map(|(name, value)| {
+            std::iter::once(OsString::from(format!("--{name}")))
+                .chain(value.clone().map(Into::into))
+        })
+        .collect()
+}
+
+fn read_settings(path: &Path) -> Result<(String, Vec<Setting>)> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the configuration {}", path.display()))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let known = option_names();
+    let mut settings = Vec::new();
+    for (key, value) in &table {
+        let name = key.replace('_', "-");
+        let line = line_of(&text, key);
+        if !known.contains(&name) {
+            bail!(
+                "{} line {line}: {key:?} is not an option of etaprobe train (see `etaprobe \
+                 train --help`; --out and --resume go on the command line)",
+                path.display()
+            );
+        }
+        let text_of = |v: &toml::Value| -> Result<String> {
+            Ok(match v {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Float(x) => x.to_string(),
+                other => bail!(
+                    "{} line {line}: {key} = {other} is neither a number nor a string",
+                    path.display()
+                ),
+            })
+        };
+        match value {
+            toml::Value::Boolean(true) => settings.push((name, None)),
+            toml::Value::Boolean(false) => {}
+            toml::Value::Array(items) => {
+                let items: Vec<String> = items.iter().map(text_of).collect::<Result<_>>()?;
+                // An empty list is the option's default: nothing to say.
+                if !items.is_empty() {
+                    settings.push((name, Some(items.join(","))));
+                }
+            }
+            value => settings.push((name, Some(text_of(value)?))),
+        }
+    }
+    Ok((text, settings))
+}
+
+/// Parses the words of a configuration on their own, so that a bad value is reported with
+/// the file and line it came from.
+fn check_words(path: &Path, text: &str, words: &[OsString]) -> Result<()> {
+    use clap::Args;
+    let command = TrainArgs::augment_args(clap::Command::new("train").no_binary_name(true))
+        .allow_negative_numbers(true);
+    if let Err(e) = command.try_get_matches_from(words) {
+        let option = e
+            .get(clap::error::ContextKind::InvalidArg)
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let key = option
+            .trim_start_matches("--")
+            .split([' ', '='])
+            .next()
+            .unwrap_or("");
+        // clap's own first line, which names the option and says what is wrong.
+        let rendered = e.render().to_string();
+        let message = rendered
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("error: ");
+        bail!("{} line {}: {message}", path.display(), line_of(text, key));
+    }
+    Ok(())
+}
+
+/// The 1-based line that sets `key` (as written, or with `_` for `-`), 0 if none does.
+fn line_of(text: &str, key: &str) -> usize {
+    let other = key.replace('-', "_");
+    text.lines()
+        .position(|l| {
+            let left = l.split('=').next().unwrap_or("").trim().trim_matches('"');
+            !l.trim_start().starts_with('#') && (left == key || left == other)
+        })
+        .map_or(0, |i| i + 1)
+}
+
+/// The configuration file of a run: every option that shapes it, by long name, as the
+/// command line takes it.
+pub fn config_text(args: &TrainArgs) -> Result<String> {
+    let serde_json::Value::Object(all) = serde_json::to_value(args)? else {
+        bail!("the training options do not serialize to a map");
+    };
+    let mut flat = serde_json::Map::new();
+    for (key, value) in all {
+        match value {
+            serde_json::Value::Object(group) if key == "data" => flat.extend(group),
+            value => {
+                flat.insert(key, value);
+            }
+        }
+    }
+    let mut table = BTreeMap::new();
+    for (key, value) in flat {
+        if NOT_IN_CONFIG.contains(&key.as_str()) {
+            continue;
+        }
+        if let Some(value) = toml_value(&value) {
+            table.insert(key.replace('_', "-"), value);
+        }
+    }
+    let body = toml::to_string(&table).context("cannot write the configuration as TOML")?;
+    Ok(format!(
+        "# The options of this run: `etaprobe train --config config.toml --out DIR` runs it \
+         again,\n# `etaprobe train --resume THIS_DIR` continues it.\n{body}"
+    ))
+}
+
+/// An option's value as TOML: f32 options without their widening noise, unset ones left out.
+fn toml_value(value: &serde_json::Value) -> Option<toml::Value> {
+    Some(match value {
+        serde_json::Value::Null => return None,
+        serde_json::Value::Bool(b) => toml::Value::Boolean(*b),
+        serde_json::Value::String(s) => toml::Value::String(s.clone()),
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => toml::Value::Integer(i),
+            // Beyond i64 (a seed): TOML has no such integer; the option parses the text.
+            (None, _) if n.is_u64() => toml::Value::String(n.to_string()),
+            (None, Some(x)) => {
+                // An f32 option widened to f64 prints as its f32 text.
+                let short = if (x as f32) as f64 == x {
+                    (x as f32).to_string().parse().unwrap_or(x)
+                } else {
+                    x
+                };
+                toml::Value::Float(short)
+            }
+            (None, None) => toml::Value::String(n.to_string()),
+        },
+        serde_json::Value::Array(items) => {
+            toml::Value::Array(items.iter().filter_map(toml_value).collect())
+        }
+        serde_json::Value::Object(_) => return None,
+    })
+}
+
+/// The command line `argv` with the options of the configuration it names inserted before
+/// its own `train` options (which override them): `--config FILE`, or `--resume RUN_DIR`
+/// whose directory holds a `config.toml`. `None` when there is no configuration to read.
+pub fn expand_argv(argv: &[OsString], args: &TrainArgs) -> Result<Option<Vec<OsString>>> {
+    let file = match (&args.config, &args.resume) {
+        (Some(file), _) => file.clone(),
+        (None, Some(dir)) if dir.is_dir() && dir.join(CONFIG_TOML).is_file() => {
+            dir.join(CONFIG_TOML)
+        }
+        _ => return Ok(None),
+    };
+    let Some(at) = argv
+        .iter()
+        .skip(1)
+        .position(|a| a == "train")
+        .map(|i| i + 1)
+    else {
+        bail!("no train command in the command line");
+    };
+    // What the command line gives itself is not taken from the file.
+    let given: Vec<String> = argv[at + 1..]
+        .iter()
+        .filter_map(|a| a.to_str())
+        .filter_map(|a| a.strip_prefix("--"))
+        .map(|a| a.split('=').next().unwrap_or(a).to_string())
+        .collect();
+    let (text, settings) = read_settings(&file)?;
+    check_words(&file, &text, &words(&settings))?;
+    let from_file: Vec<Setting> = settings
+        .into_iter()
+        .filter(|(name, _)| !given.contains(name))
+        .collect();
+    let from_file = words(&from_file);
+    let mut out = argv[..=at].to_vec();
+    out.extend(from_file);
+    out.extend_from_slice(&argv[at + 1..]);
+    Ok(Some(out))
+}

@@ -1,0 +1,178 @@
+//! Run configurations: every run directory's config.toml reproduces its run through
+//! `--config`, the command line overrides a configuration, `--resume RUN_DIR` continues a
+//! run from its own configuration, and a bad configuration names its line.
+
+use std::path::Path;
+
+use etaprobe::data::DatasetKind;
+
+use crate::common::{etaprobe, fake, ok, s};
+
+fn read(dir: &Path, file: &str) -> String {
+    std::fs::read_to_string(dir.join(file)).unwrap()
+}
+
+fn config_of(dir: &Path) -> serde_json::Value {
+    let mut run: serde_json::Value = serde_json::from_str(&read(dir, "run.json")).unwrap();
+    run["config"]["out"] = serde_json::Value::Null;
+    run["config"]["config"] = serde_json::Value::Null;
+    run["config"].take()
+}
+
+#[test]
+fn a_runs_config_toml_reproduces_it_and_the_command_line_overrides_it() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 80, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let first = runs.path().join("first");
+    ok(&etaprobe(&[
+        "train",
+        "--model",
+        "logreg",
+        "--dataset",
+        "fashion-mnist",
+        "--data",
+        s(&data),
+        "--lr",
+        "0.03",
+        "--batch-size",
+        "12",
+        "--epochs",
+        "2",
+        "--seed",
+        "9",
+        "--schedule",
+        "secant",
+        "--weight-decay",
+        "0.0001",
+        "--val-split",
+        "0.25",
+        "--drop-last",
+        "--out",
+        s(&first),
+    ]));
+    let config = first.join("config.toml");
+    let text = read(&first, "config.toml");
+    assert!(text.contains("batch-size = 12"), "{text}");
+    assert!(!text.lines().any(|l| l.starts_with("out ")), "{text}");
+
+    let again = runs.path().join("again");
+    ok(&etaprobe(&[
+        "train",
+        "--config",
+        s(&config),
+        "--out",
+        s(&again),
+    ]));
+    assert_eq!(read(&first, "steps.csv"), read(&again, "steps.csv"));
+    assert_eq!(read(&first, "rule.csv"), read(&again, "rule.csv"));
+    assert_eq!(config_of(&first), config_of(&again));
+    assert_eq!(text, read(&again, "config.toml"));
+    // run.json says what started the run and from which code.
+    let run: serde_json::Value = serde_json::from_str(&read(&again, "run.json")).unwrap();
+    let command: Vec<&str> = run["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        command[1..],
+        ["train", "--config", s(&config), "--out", s(&again)]
+    );
+    assert!(!run["git_commit"].as_str().unwrap().is_empty(), "{run}");
+
+    let other = runs.path().join("other");
+    ok(&etaprobe(&[
+        "train",
+        "--config",
+        s(&config),
+        "--seed",
+        "10",
+        "--out",
+        s(&other),
+    ]));
+    assert_eq!(config_of(&other)["seed"], 10);
+    assert_eq!(config_of(&other)["batch_size"], 12);
+    assert_ne!(read(&first, "steps.csv"), read(&other, "steps.csv"));
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+#[test]
+fn resume_run_dir_continues_from_its_own_configuration() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let common = |out: &Path| -> Vec<String> {
+        [
+            "train",
+            "--model",
+            "logreg",
+            "--dataset",
+            "fashion-mnist",
+            "--data",
+            s(&data),
+            "--schedule",
+            "auto",
+            "--lr",
+            "0.2",
+            "--batch-size",
+            "16",
+            "--epochs",
+            "3",
+            "--out",
+            s(out),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let straight = runs.path().join("straight");
+    ok(&etaprobe(&strs(&common(&straight))));
+    let out = runs.path().join("stopped");
+    let mut stopped = common(&out);
+    stopped.extend(["--max-steps".into(), "5".into()]);
+    ok(&etaprobe(&strs(&stopped)));
+    ok(&etaprobe(&[
+        "train",
+        "--resume",
+        s(&out),
+        "--max-steps",
+        "12",
+    ]));
+    assert_eq!(read(&straight, "steps.csv"), read(&out, "steps.csv"));
+    assert_eq!(read(&straight, "rule.csv"), read(&out, "rule.csv"));
+}
+
+#[test]
+fn a_bad_configuration_is_refused_naming_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("run.toml");
+    for (text, message) in [
+        (
+            "model = \"logreg\"\nbatch-sise = 3\n",
+            "line 2: \"batch-sise\" is not an option",
+        ),
+        (
+            "# a comment\n\nbatch-size = \"many\"\n",
+            "line 3: invalid value 'many' for '--batch-size",
+        ),
+        ("epochs = 0\n", "--epochs must be at least 1"),
+        ("model = [1, {a = 2}]\n", "line 1"),
+        ("this is not toml\n", "run.toml"),
+        ("out = \"x\"\n", "go on the command line"),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        let o = etaprobe(&[
+            "train",
+            "--config",
+            s(&file),
+            "--out",
+            s(&dir.path().join("never")),
+        ]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{text}: {stderr}");
+        assert!(stderr.contains(message), "{text}: {stderr}");
+        assert!(!dir.path().join("never").exists(), "{text}");
+    }
+}
