@@ -47,7 +47,8 @@ pub struct TrainArgs {
     /// Seeds the initial weights, the split, the shuffles and the augmentation.
     #[arg(long, help_heading = "Run", default_value_t = 0)]
     pub seed: u64,
-    /// Run directory (default: runs/MODEL-DATASET-SCHEDULE-lrLR-seedSEED).
+    /// Run directory (default: runs/MODEL-DATASET-SCHEDULE-lrLR-seedSEED, then every other
+    /// option that differs from its default, e.g. -batch-size64).
     #[arg(long, help_heading = "Output", value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Also write a checkpoint every N steps (one is always written at every epoch's end,
@@ -209,15 +210,97 @@ impl TrainArgs {
         self.lr.unwrap_or(self.optim.default_lr())
     }
 
+    /// The run directory when --out is not given: `runs/MODEL-DATASET-RULE-lrη0-seedS`, then
+    /// every other option that shapes the run and differs from its default (`-batch-size64`),
+    /// or, when those would make the name too long, a hash of them: runs of different
+    /// configurations never share a directory.
     pub(crate) fn default_out(&self) -> PathBuf {
-        PathBuf::from("runs").join(format!(
+        let base = format!(
             "{}-{}-{}-lr{}-seed{}",
             self.model.cli_name(),
             self.data.dataset.cli_name(),
             self.schedule,
             self.lr0(),
             self.seed
-        ))
+        );
+        let differing = self.differing_options();
+        let suffix: String = differing
+            .iter()
+            .map(|(key, value)| format!("-{key}{value}"))
+            .collect();
+        let name = if base.len() + suffix.len() <= 150 {
+            base + &suffix
+        } else {
+            use md5::Digest;
+            let digest = md5::Md5::digest(suffix.as_bytes());
+            let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+            format!("{base}-h{hex}")
+        };
+        PathBuf::from("runs").join(name)
+    }
+
+    /// The options (long name, value as a file name takes it) that shape the run, are not
+    /// in the run name's base and differ from their defaults.
+    fn differing_options(&self) -> Vec<(String, String)> {
+        const IN_BASE_OR_NOT_SHAPING: &[&str] = &[
+            "model",
+            "dataset",
+            "schedule",
+            "lr",
+            "seed",
+            "out",
+            "resume",
+            "overwrite",
+            "config",
+            "data",
+            "download",
+            "cache_dir",
+            "download_base",
+            "checkpoint_every",
+            "eval_every",
+            "lr_from",
+            "lr_from_stat",
+            "quiet",
+            "verbose",
+        ];
+        let flat = |args: &TrainArgs| {
+            let mut map = serde_json::Map::new();
+            if let Ok(serde_json::Value::Object(all)) = serde_json::to_value(args) {
+                for (key, value) in all {
+                    match value {
+                        serde_json::Value::Object(group) if key == "data" => map.extend(group),
+                        value => {
+                            map.insert(key, value);
+                        }
+                    }
+                }
+            }
+            map
+        };
+        let defaults = flat(&TrainArgs::defaults());
+        flat(self)
+            .into_iter()
+            .filter(|(key, value)| {
+                !IN_BASE_OR_NOT_SHAPING.contains(&key.as_str()) && defaults.get(key) != Some(value)
+            })
+            .map(|(key, value)| {
+                let text = match value {
+                    serde_json::Value::Bool(true) => String::new(),
+                    value => super::resume::option_text(&value),
+                };
+                let safe: String = text
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || ".-+".contains(c) {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect();
+                (key.replace('_', "-"), safe)
+            })
+            .collect()
     }
 
     /// The chosen rule for a run of `steps_per_epoch` steps an epoch, starting at η0.

@@ -288,7 +288,7 @@ pub(super) fn check_same_options(ckpt: &checkpoint::Checkpoint, args: &TrainArgs
 
 /// An option's value as typed on the command line: f32 options without their widening
 /// noise, lists comma-separated, unset ones as "unset".
-fn option_text(value: &serde_json::Value) -> String {
+pub(super) fn option_text(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::Null => "unset".into(),
         serde_json::Value::String(s) => s.clone(),

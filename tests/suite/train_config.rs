@@ -176,3 +176,53 @@ fn a_bad_configuration_is_refused_naming_its_line() {
         assert!(!dir.path().join("never").exists(), "{text}");
     }
 }
+
+#[test]
+fn default_run_names_differ_for_configurations_that_differ() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 32, 16);
+    let cwd = tempfile::tempdir().unwrap();
+    let run = |more: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--model",
+            "logreg",
+            "--dataset",
+            "fashion-mnist",
+            "--data",
+            s(&data),
+            "--epochs",
+            "1",
+        ];
+        args.extend_from_slice(more);
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+            .args(&args)
+            .current_dir(cwd.path())
+            .env_remove("ETAPROBE_DATA")
+            .output()
+            .unwrap();
+        ok(&o);
+    };
+    run(&[]);
+    run(&["--batch-size", "16"]);
+    run(&["--batch-size", "16", "--drop-last"]);
+    run(&["--weight-decay", "0.001", "--optimizer", "momentum"]);
+    let mut names: Vec<String> = std::fs::read_dir(cwd.path().join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "logreg-fashion-mnist-basic-lr0.01-seed0-epochs1",
+            "logreg-fashion-mnist-basic-lr0.01-seed0-epochs1-optimizermomentum-weight-decay0.001",
+            "logreg-fashion-mnist-basic-lr0.01-seed0-batch-size16-drop-last-epochs1",
+            "logreg-fashion-mnist-basic-lr0.01-seed0-batch-size16-epochs1",
+        ]
+        .map(String::from)
+        .into_iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect::<Vec<_>>()
+    );
+}
