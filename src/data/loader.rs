@@ -398,8 +398,18 @@ impl Dataset {
     /// A split in order, unshuffled and unaugmented, last partial batch kept (for instance
     /// to evaluate on the training split).
     pub fn ordered_batches(&self, which: Which, batch: usize) -> Result<Batches, DataError> {
+        self.first_batches(which, batch, usize::MAX)
+    }
+
+    /// The first `count` samples of a split (all of them if it has fewer), in order.
+    pub fn first_batches(
+        &self,
+        which: Which,
+        batch: usize,
+        count: usize,
+    ) -> Result<Batches, DataError> {
         check_batch_size(batch)?;
-        let len = self.split(which).len();
+        let len = self.split(which).len().min(count);
         let order: Vec<u32> = (0..len as u32).collect();
         Batches::spawn(
             Assembler::new(self, which, None),

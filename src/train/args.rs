@@ -68,6 +68,16 @@ pub struct TrainArgs {
     /// run is never overwritten.
     #[arg(long, help_heading = "Output")]
     pub overwrite: bool,
+    /// Say nothing while training but warnings and the final summary.
+    #[arg(short, long, help_heading = "Output", conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also print a line for every step.
+    #[arg(short, long, help_heading = "Output")]
+    pub verbose: bool,
+    /// Evaluate only the first N test samples (quick runs; the records then say less about
+    /// the test set than a full evaluation).
+    #[arg(long, help_heading = "Output", value_name = "N")]
+    pub eval_subset: Option<usize>,
     /// Also evaluate the test set every N steps (written to evals.csv).
     #[arg(long, help_heading = "Output", value_name = "N")]
     pub eval_every: Option<usize>,
@@ -147,6 +157,9 @@ impl TrainArgs {
         }
         if self.checkpoint_every == Some(0) || self.eval_every == Some(0) {
             bail!("--checkpoint-every and --eval-every must be at least 1");
+        }
+        if self.eval_subset == Some(0) {
+            bail!("--eval-subset must be at least 1");
         }
         if !self.lr0().is_finite() || self.lr0() < 0.0 {
             bail!(

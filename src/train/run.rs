@@ -423,7 +423,12 @@ impl Trainer {
     fn evaluate_here(&mut self, which: Held) -> Result<(f64, f64)> {
         let (mut loss, mut correct, mut n) = (0.0, 0.0, 0usize);
         let batches = match (which, &self.val) {
-            (Held::Test, _) => self.data.test_batches(self.args.batch_size)?,
+            (Held::Test, _) => match self.args.eval_subset {
+                Some(n) => self
+                    .data
+                    .first_batches(Which::Test, self.args.batch_size, n)?,
+                None => self.data.test_batches(self.args.batch_size)?,
+            },
             // The validation samples are the training split of their own data set.
             (Held::Val, Some(val)) => val.ordered_batches(Which::Train, self.args.batch_size)?,
             (Held::Val, None) => bail!("no validation split to evaluate (--val-split)"),

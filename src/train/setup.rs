@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 
 use super::args::{lr_from_run, OnNonFinite, ProbeOn, TrainArgs};
 use super::commit;
-use super::progress::Progress;
+use super::progress::{Progress, Verbosity};
 use super::resume::{self, Start};
 use super::run::{Tally, Trainer};
 use super::step::{StepConfig, Stepper};
@@ -105,7 +105,9 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<Prepare
         None => None,
     };
     let gpu = Gpu::open(adapter)?;
-    eprintln!("using adapter {}: {}", gpu.index, gpu.describe());
+    if !args.quiet {
+        eprintln!("using adapter {}: {}", gpu.index, gpu.describe());
+    }
     let params = Params::with_buffers(&gpu, net.layout.clone(), net.buffers.clone())?;
     let start = match &checkpoint {
         Some(ckpt) => {
@@ -184,7 +186,7 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<Prepare
         stepper,
         schedule,
         files,
-        progress: Progress::new(total_steps, start.step),
+        progress: Progress::new(total_steps, args.epochs, start.step, verbosity(&args)),
         clock: Instant::now(),
         sums: start.sums,
         start,
@@ -195,6 +197,14 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<Prepare
         _lock: lock,
     };
     Ok(Prepared::Ready(Box::new(trainer), run_info))
+}
+
+fn verbosity(args: &TrainArgs) -> Verbosity {
+    match (args.quiet, args.verbose) {
+        (true, _) => Verbosity::Quiet,
+        (false, true) => Verbosity::Verbose,
+        (false, false) => Verbosity::Normal,
+    }
 }
 
 /// Refuses a checkpoint whose position does not fit this run's data (an epoch of

@@ -32,6 +32,7 @@ mod train_config;
 mod train_crash;
 mod train_interrupt;
 mod train_least_squares;
+mod train_output;
 mod train_resume;
 mod train_step;
 mod unrolled;

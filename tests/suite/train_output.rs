@@ -1,0 +1,85 @@
+//! What a run says while it trains: `--quiet`, `--verbose`, and `--eval-subset` for quick
+//! runs.
+
+use std::path::Path;
+
+use etaprobe::data::DatasetKind;
+
+use crate::common::{etaprobe, fake, ok, s};
+
+fn run(data: &Path, out: &Path, more: &[&str]) -> String {
+    let mut args = vec![
+        "train",
+        "--model",
+        "logreg",
+        "--dataset",
+        "fashion-mnist",
+        "--data",
+        s(data),
+        "--batch-size",
+        "8",
+        "--epochs",
+        "2",
+        "--out",
+        s(out),
+    ];
+    args.extend_from_slice(more);
+    let o = etaprobe(&args);
+    ok(&o);
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn quiet_says_only_the_end_and_verbose_every_step() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 32, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let normal = run(&data, &runs.path().join("normal"), &[]);
+    assert!(normal.contains("epoch 1/2 train loss"), "{normal}");
+    assert!(normal.contains("using adapter"), "{normal}");
+    let quiet = run(&data, &runs.path().join("quiet"), &["-q"]);
+    assert!(!quiet.contains("epoch 1/2"), "{quiet}");
+    assert!(!quiet.contains("using adapter"), "{quiet}");
+    assert!(quiet.contains("done: 8 steps"), "{quiet}");
+    let verbose = run(&data, &runs.path().join("verbose"), &["--verbose"]);
+    for step in 1..=8 {
+        assert!(
+            verbose.contains(&format!(" step {step}/8 loss ")),
+            "step {step}: {verbose}"
+        );
+    }
+    assert!(verbose.contains("left"), "no time left: {verbose}");
+    let both = etaprobe(&[
+        "train",
+        "--quiet",
+        "--verbose",
+        "--out",
+        s(&runs.path().join("both")),
+    ]);
+    assert_eq!(both.status.code(), Some(2));
+}
+
+#[test]
+fn eval_subset_evaluates_the_first_samples_of_the_test_set() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 32, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let test_columns = |dir: &Path| -> Vec<String> {
+        std::fs::read_to_string(dir.join("epochs.csv"))
+            .unwrap()
+            .lines()
+            .map(|l| l.split(',').skip(3).take(2).collect::<Vec<_>>().join(","))
+            .collect()
+    };
+    let (full, all, part) = (
+        runs.path().join("full"),
+        runs.path().join("all"),
+        runs.path().join("part"),
+    );
+    run(&data, &full, &[]);
+    run(&data, &all, &["--eval-subset", "16"]);
+    run(&data, &part, &["--eval-subset", "5"]);
+    assert_eq!(test_columns(&full), test_columns(&all));
+    assert_ne!(test_columns(&full), test_columns(&part));
+    // The training itself is the same.
+    let steps = |d: &Path| std::fs::read_to_string(d.join("steps.csv")).unwrap();
+    assert_eq!(steps(&full), steps(&part));
+}
