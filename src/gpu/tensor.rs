@@ -154,7 +154,9 @@ impl Gpu {
     /// Copies a tensor back to the host and waits. For tests, checkpoints and
     /// evaluation; the training step reads back through [`ReadBack`] instead.
     pub fn read<T: bytemuck::Pod>(&self, t: &Tensor) -> Result<Vec<T>, GpuError> {
-        let rb = ReadBack::new(self, "read", t.len());
+        // A staging buffer freed on return: not counted among the buffers a run holds
+        // (a checkpoint's read must not look like a step that allocates).
+        let rb = ReadBack::allocate(self, "read", t.len());
         let mut encoder = self.device.create_command_encoder(&Default::default());
         rb.copy_from(&mut encoder, t, 0);
         self.queue.submit([encoder.finish()]);
@@ -171,6 +173,10 @@ pub struct ReadBack {
 impl ReadBack {
     pub fn new(gpu: &Gpu, label: &str, elems: usize) -> ReadBack {
         gpu.count_buffer(4 * elems.max(1) as u64);
+        ReadBack::allocate(gpu, label, elems)
+    }
+
+    fn allocate(gpu: &Gpu, label: &str, elems: usize) -> ReadBack {
         ReadBack {
             staging: gpu.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),

@@ -171,7 +171,7 @@ fn load_pair(path: &Path) -> Result<Committed> {
     }
     let state_path = path.with_file_name(name);
     let state = checkpoint::load(&state_path)
-        .with_context(|| format!("the state file {} names", path.display()))?;
+        .with_context(|| format!("reading the state file that {} names", path.display()))?;
     let (want, got) = (weights.meta(META_STEP)?, state.meta(META_STATE_STEP)?);
     if want != got {
         bail!(

@@ -119,6 +119,9 @@ fn a_resume_that_fails_changes_no_record() {
     assert!(snapshot(&out) == before, "a failed resume changed the run");
     std::fs::write(out.join("rule.csv"), &rule).unwrap();
     // A state file that is gone, with no earlier checkpoint to fall back to.
+    let previous = out.join("checkpoint.previous.safetensors");
+    let kept_previous = std::fs::read(&previous).unwrap();
+    std::fs::remove_file(&previous).unwrap();
     let meta = checkpoint::load_metadata(&ckpt).unwrap();
     let state = out.join(&meta["etaprobe.state_file"]);
     let kept = std::fs::read(&state).unwrap();
@@ -129,6 +132,7 @@ fn a_resume_that_fails_changes_no_record() {
     assert!(stderr(&o).contains("state file"), "{}", stderr(&o));
     assert!(snapshot(&out) == before, "a failed resume changed the run");
     std::fs::write(&state, kept).unwrap();
+    std::fs::write(&previous, kept_previous).unwrap();
     ok(&resume(&out));
 }
 
