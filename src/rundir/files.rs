@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::step_log::kept_step_log;
-use super::{open_step_log, write_atomic, EpochWriter, StepWriter};
+use super::{open_step_log, write_atomic, EpochRecord, EpochWriter, StepRecord, StepWriter};
+use super::{MetricsWriter, METRICS_JSONL};
 use super::{EPOCHS_CSV, EVALS_CSV, RULE_CSV, STEPS_CSV};
 
 /// `epochs.csv`, `steps.csv`, and the per-step logs `rule.csv` and `evals.csv` (opened on
@@ -15,6 +16,7 @@ pub struct RunFiles {
     dir: PathBuf,
     pub epochs: EpochWriter,
     pub steps: StepWriter,
+    metrics: MetricsWriter,
     rule: Option<std::fs::File>,
     evals: Option<std::fs::File>,
     /// The first step this process runs: a resumed run keeps the log lines before it.
@@ -32,7 +34,8 @@ impl RunFiles {
             )
         })?;
         let steps = StepWriter::create(dir.join(STEPS_CSV), probes)?;
-        Ok(RunFiles::with(dir, epochs, steps, 1))
+        let metrics = MetricsWriter::create(&dir.join(METRICS_JSONL))?;
+        Ok(RunFiles::with(dir, epochs, steps, metrics, 1))
     }
 
     /// The files of a run resumed after `epoch` epochs and `step` steps: later records go.
@@ -48,6 +51,8 @@ impl RunFiles {
         let (epochs_csv, steps_csv) = (dir.join(EPOCHS_CSV), dir.join(STEPS_CSV));
         let epochs = EpochWriter::kept(&epochs_csv, val, epoch)?;
         let steps = StepWriter::kept(&steps_csv, probes, step)?;
+        let metrics_jsonl = dir.join(METRICS_JSONL);
+        let metrics = MetricsWriter::kept(&metrics_jsonl, epoch, step)?;
         let logs = [RULE_CSV, EVALS_CSV]
             .map(|name| kept_step_log(&dir.join(name), step + 1).map(|kept| (name, kept)));
         let mut checked = Vec::new();
@@ -56,6 +61,7 @@ impl RunFiles {
         }
         let epochs = EpochWriter::continue_with(&epochs_csv, val, epochs.as_deref())?;
         let steps = StepWriter::continue_with(&steps_csv, probes, steps.as_deref())?;
+        let metrics = MetricsWriter::continue_with(&metrics_jsonl, metrics.as_deref())?;
         for (name, kept) in checked {
             if let Some(text) = kept {
                 let path = dir.join(name);
@@ -63,14 +69,21 @@ impl RunFiles {
                     .with_context(|| format!("cannot rewrite {}", path.display()))?;
             }
         }
-        Ok(RunFiles::with(dir, epochs, steps, step + 1))
+        Ok(RunFiles::with(dir, epochs, steps, metrics, step + 1))
     }
 
-    fn with(dir: &Path, epochs: EpochWriter, steps: StepWriter, first_step: usize) -> RunFiles {
+    fn with(
+        dir: &Path,
+        epochs: EpochWriter,
+        steps: StepWriter,
+        metrics: MetricsWriter,
+        first_step: usize,
+    ) -> RunFiles {
         RunFiles {
             dir: dir.to_path_buf(),
             epochs,
             steps,
+            metrics,
             rule: None,
             evals: None,
             first_step,
@@ -79,6 +92,18 @@ impl RunFiles {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Records a step: `steps.csv` and `metrics.jsonl`.
+    pub fn step(&mut self, r: &StepRecord) -> Result<()> {
+        self.steps.write(r)?;
+        self.metrics.step(r)
+    }
+
+    /// Records an epoch: `epochs.csv` and `metrics.jsonl`.
+    pub fn epoch(&mut self, r: &EpochRecord) -> Result<()> {
+        self.epochs.write(r)?;
+        self.metrics.epoch(r)
     }
 
     /// Appends the rule's line to `rule.csv` (`header`: its columns).

@@ -1,5 +1,6 @@
 //! A run directory (DESIGN.md §5): `epochs.csv`, `steps.csv`, the per-step logs
-//! (`rule.csv`, `evals.csv`), `run.json`, checkpoints, and the atomic writes everything in it
+//! (`rule.csv`, `evals.csv`), the same steps and epochs as JSON lines (`metrics.jsonl`),
+//! `run.json`, checkpoints, and the atomic writes everything in it
 //! goes through. Below both the trainer, which writes it, and `report`, which reads it.
 //!
 //! CSV conventions (so that pandas, spreadsheets and `awk -F,` read the files as they are):
@@ -24,6 +25,7 @@ mod atomic;
 pub mod checkpoint;
 mod files;
 mod lock;
+mod metrics_log;
 mod records;
 mod run_info;
 mod step_log;
@@ -31,6 +33,7 @@ mod step_log;
 pub use atomic::{write_atomic, write_atomic_with};
 pub use files::RunFiles;
 pub use lock::{RunLock, LOCK};
+pub use metrics_log::{MetricsWriter, METRICS_JSONL};
 pub use records::{
     epochs_have_val, read_epochs, read_steps, steps_have_probes, EpochRecord, EpochWriter,
     StepRecord, StepWriter,

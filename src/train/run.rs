@@ -263,7 +263,7 @@ impl Trainer {
             let header = self.schedule.record_header().unwrap_or("step");
             self.files.rule_line(header, &line)?;
         }
-        self.files.steps.write(&StepRecord {
+        self.files.step(&StepRecord {
             step: r.step,
             epoch: r.epoch + 1,
             loss,
@@ -305,7 +305,7 @@ impl Trainer {
         self.tally.skipped += 1;
         self.sums.consumed += 1;
         self.schedule.forget_direction();
-        self.files.steps.write(&StepRecord {
+        self.files.step(&StepRecord {
             step: r.step,
             epoch: r.epoch + 1,
             loss,
@@ -336,7 +336,7 @@ impl Trainer {
             let best = self.tally.best_acc.map_or(test_acc, |b| b.max(test_acc));
             self.tally.best_acc = Some(best);
         }
-        self.files.epochs.write(&EpochRecord {
+        self.files.epoch(&EpochRecord {
             epoch: epoch + 1,
             train_loss,
             train_acc: classify.then_some(self.sums.correct / samples),

@@ -17,8 +17,9 @@ use super::step::{StepConfig, Stepper};
 use super::Summary;
 use crate::gpu::{Gpu, Params};
 use crate::models::{ModelOptions, Net};
+use crate::rundir::STEPS_CSV;
 use crate::rundir::{RunFiles, RunInfo};
-use crate::rundir::{RunLock, EPOCHS_CSV, EVALS_CSV, LOCK, RULE_CSV, RUN_JSON, STEPS_CSV};
+use crate::rundir::{RunLock, EPOCHS_CSV, EVALS_CSV, LOCK, METRICS_JSONL, RULE_CSV, RUN_JSON};
 
 /// A run set up: ready to train, or resumed from a checkpoint at its end.
 pub(super) enum Prepared {
@@ -345,8 +346,15 @@ fn holds_files(dir: &Path) -> Result<bool> {
     for entry in entries {
         let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let record =
-            [EPOCHS_CSV, STEPS_CSV, RUN_JSON, RULE_CSV, EVALS_CSV].contains(&name.as_str());
+        let record = [
+            EPOCHS_CSV,
+            STEPS_CSV,
+            RUN_JSON,
+            RULE_CSV,
+            EVALS_CSV,
+            METRICS_JSONL,
+        ]
+        .contains(&name.as_str());
         if record || name.starts_with("checkpoint.") {
             return Ok(true);
         }

@@ -100,4 +100,12 @@ fn ctrl_c_leaves_a_resumable_checkpoint_and_figures_and_exits_130() {
     let read = |p: &Path, f: &str| std::fs::read_to_string(p.join(f)).unwrap();
     assert_eq!(read(&straight, "steps.csv"), read(&out, "steps.csv"));
     assert_eq!(read(&straight, "rule.csv"), read(&out, "rule.csv"));
+    let step_lines = |p: &Path| -> Vec<String> {
+        read(p, "metrics.jsonl")
+            .lines()
+            .filter(|l| l.contains("\"type\":\"step\""))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(step_lines(&straight), step_lines(&out));
 }

@@ -83,3 +83,35 @@ fn eval_subset_evaluates_the_first_samples_of_the_test_set() {
     let steps = |d: &Path| std::fs::read_to_string(d.join("steps.csv")).unwrap();
     assert_eq!(steps(&full), steps(&part));
 }
+
+#[test]
+fn metrics_jsonl_holds_every_step_and_epoch_of_the_csvs() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 32, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let out = runs.path().join("run");
+    run(&data, &out, &["--schedule", "newton"]);
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(out.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let steps = etaprobe::rundir::read_steps(out.join("steps.csv")).unwrap();
+    let epochs = etaprobe::rundir::read_epochs(out.join("epochs.csv")).unwrap();
+    let of = |t: &str| lines.iter().filter(|l| l["type"] == t).collect::<Vec<_>>();
+    assert_eq!(of("step").len(), steps.len());
+    assert_eq!(of("epoch").len(), epochs.len());
+    for (line, step) in of("step").iter().zip(&steps) {
+        assert_eq!(line["step"], step.step);
+        assert_eq!(line["loss"].as_f64(), Some(step.loss));
+        assert_eq!(line["lr"].as_f64(), Some(step.lr));
+        let probe = step.probe.as_ref().map(|p| p.f.to_vec());
+        let losses = line["probe"]["losses"]
+            .as_array()
+            .map(|a| a.iter().map(|x| x.as_f64().unwrap()).collect::<Vec<_>>());
+        assert_eq!(losses, probe);
+    }
+    for (line, epoch) in of("epoch").iter().zip(&epochs) {
+        assert_eq!(line["epoch"], epoch.epoch);
+        assert_eq!(line["test_acc"].as_f64(), epoch.test_acc);
+    }
+}
