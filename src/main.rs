@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use etaprobe::bench;
 use etaprobe::gpu::{self, Gpu};
 use etaprobe::models::ModelKind;
-use etaprobe::train::{Interrupted, TrainArgs, Training, EXIT_INTERRUPTED};
+use etaprobe::train::{Interrupted, TrainConfig, Training, EXIT_INTERRUPTED};
 
 /// Train neural networks on any GPU through wgpu, learning the learning rate as it trains.
 #[derive(Parser)]
@@ -25,7 +25,7 @@ enum Command {
     /// Train a model (default: LeNet-5 on CIFAR-10 with the basic schedule).
     // Negative numbers parse, so that `--lr -1` gets the domain's message, not clap's.
     #[command(allow_negative_numbers = true)]
-    Train(Box<TrainArgs>),
+    Train(Box<TrainConfig>),
     /// Draw the paper's figures comparing runs: loss, accuracy and η against epochs.
     Plot {
         /// Run directories written by `etaprobe train`.

@@ -13,7 +13,7 @@ use clap::{Args, FromArgMatches};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::train::TrainArgs;
+use crate::train::TrainConfig;
 
 /// Steps between a cell's checkpoints when the spec does not say: a killed sweep loses at
 /// most this many steps of each running cell, for one small checkpoint write each time.
@@ -162,7 +162,7 @@ impl<'a> Context<'a> {
         Context {
             text,
             file,
-            train: TrainArgs::augment_args(clap::Command::new("train")),
+            train: TrainConfig::augment_args(clap::Command::new("train")),
         }
     }
 
@@ -574,13 +574,13 @@ impl<'a> Context<'a> {
     }
 
     /// `train`'s parser and option checks on `argv` ("train" first).
-    fn parse_train(&self, argv: &[String]) -> Result<TrainArgs, String> {
+    fn parse_train(&self, argv: &[String]) -> Result<TrainConfig, String> {
         let matches = self
             .train
             .clone()
             .try_get_matches_from(argv)
             .map_err(|e| clap_message(&e))?;
-        TrainArgs::from_arg_matches(&matches).map_err(|e| clap_message(&e))
+        TrainConfig::from_arg_matches(&matches).map_err(|e| clap_message(&e))
     }
 
     /// A rule's variants: one per combination of its grid's values.
@@ -780,7 +780,7 @@ pub fn number_text(x: f64) -> String {
 
 /// Whether the model fits the data set: built on the host from the shape the data set has
 /// in its official format (which the generated test sets copy), without reading it.
-fn model_fits(args: &TrainArgs) -> Result<(), String> {
+fn model_fits(args: &TrainConfig) -> Result<(), String> {
     let (shape, classes) = crate::data::synth::fake_shape(args.data.dataset);
     let options = crate::models::ModelOptions {
         dropout: args.dropout,

@@ -13,7 +13,7 @@ use crate::schedule::{Needs, RuleOptions, RunShape, Schedule, Update};
 pub(crate) const DEFAULT_VAL_SPLIT: f64 = 0.1;
 
 #[derive(clap::Args, Clone, Debug, serde::Serialize)]
-pub struct TrainArgs {
+pub struct TrainConfig {
     /// The network to train.
     #[arg(long, help_heading = "Model", value_enum, default_value_t = ModelKind::Lenet)]
     pub model: ModelKind,
@@ -144,7 +144,7 @@ pub enum OnNonFinite {
     Skip,
 }
 
-impl TrainArgs {
+impl TrainConfig {
     pub(crate) fn validate(&self) -> Result<()> {
         if self.batch_size == 0 {
             bail!("--batch-size must be at least 1");
@@ -276,7 +276,7 @@ impl TrainArgs {
             "quiet",
             "verbose",
         ];
-        let flat = |args: &TrainArgs| {
+        let flat = |args: &TrainConfig| {
             let mut map = serde_json::Map::new();
             if let Ok(serde_json::Value::Object(all)) = serde_json::to_value(args) {
                 for (key, value) in all {
@@ -290,7 +290,7 @@ impl TrainArgs {
             }
             map
         };
-        let defaults = flat(&TrainArgs::defaults());
+        let defaults = flat(&TrainConfig::defaults());
         flat(self)
             .into_iter()
             .filter(|(key, value)| {
@@ -329,11 +329,11 @@ impl TrainArgs {
     }
 
     /// Every option at its default, as the command line has them.
-    pub(crate) fn defaults() -> TrainArgs {
+    pub(crate) fn defaults() -> TrainConfig {
         use clap::{Args, FromArgMatches};
-        let command = TrainArgs::augment_args(clap::Command::new("defaults"));
+        let command = TrainConfig::augment_args(clap::Command::new("defaults"));
         let matches = command.get_matches_from(["defaults"]);
-        TrainArgs::from_arg_matches(&matches).expect("every train option has a default")
+        TrainConfig::from_arg_matches(&matches).expect("every train option has a default")
     }
 }
 

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-use super::args::TrainArgs;
+use super::args::TrainConfig;
 
 /// A run directory's configuration file.
 pub const CONFIG_TOML: &str = "config.toml";
@@ -30,7 +30,7 @@ const NOT_IN_CONFIG: &[&str] = &[
 /// The `train` options a configuration file may set, by long name.
 fn option_names() -> Vec<String> {
     use clap::Args;
-    TrainArgs::augment_args(clap::Command::new("train"))
+    TrainConfig::augment_args(clap::Command::new("train"))
         .get_arguments()
         .filter_map(|a| a.get_long().map(str::to_string))
         .filter(|name| !NOT_IN_CONFIG.contains(&name.replace('-', "_").as_str()))
@@ -109,7 +109,7 @@ fn read_settings(path: &Path) -> Result<(String, Vec<Setting>)> {
 /// the file and line it came from.
 fn check_words(path: &Path, text: &str, words: &[OsString]) -> Result<()> {
     use clap::Args;
-    let command = TrainArgs::augment_args(clap::Command::new("train").no_binary_name(true))
+    let command = TrainConfig::augment_args(clap::Command::new("train").no_binary_name(true))
         .allow_negative_numbers(true);
     if let Err(e) = command.try_get_matches_from(words) {
         let option = e
@@ -146,7 +146,7 @@ fn line_of(text: &str, key: &str) -> usize {
 
 /// The configuration file of a run: every option that shapes it, by long name, as the
 /// command line takes it.
-pub fn config_text(args: &TrainArgs) -> Result<String> {
+pub fn config_text(args: &TrainConfig) -> Result<String> {
     let serde_json::Value::Object(all) = serde_json::to_value(args)? else {
         bail!("the training options do not serialize to a map");
     };
@@ -206,7 +206,7 @@ fn toml_value(value: &serde_json::Value) -> Option<toml::Value> {
 /// The command line `argv` with the options of the configuration it names inserted before
 /// its own `train` options (which override them): `--config FILE`, or `--resume RUN_DIR`
 /// whose directory holds a `config.toml`. `None` when there is no configuration to read.
-pub fn expand_argv(argv: &[OsString], args: &TrainArgs) -> Result<Option<Vec<OsString>>> {
+pub fn expand_argv(argv: &[OsString], args: &TrainConfig) -> Result<Option<Vec<OsString>>> {
     let file = match (&args.config, &args.resume) {
         (Some(file), _) => file.clone(),
         (None, Some(dir)) if dir.is_dir() && dir.join(CONFIG_TOML).is_file() => {

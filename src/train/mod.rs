@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-pub use args::{lr_from_run, LrFromStat, OnNonFinite, ProbeOn, TrainArgs};
+pub use args::{lr_from_run, LrFromStat, OnNonFinite, ProbeOn, TrainConfig};
 pub use commit::{CHECKPOINT, PREVIOUS};
 pub use config::{config_flags, config_text, expand_argv, CONFIG_TOML};
 pub use interrupt::{install_handler, request_stop, Interrupted, EXIT_INTERRUPTED};
@@ -66,7 +66,7 @@ enum Stage {
 impl Training {
     /// Sets up the run `args` describes on the adapter `adapter` (or the preferred one).
     /// Everything that can fail on bad input fails here, before the run directory is touched.
-    pub fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<Training> {
+    pub fn prepare(args: &TrainConfig, adapter: Option<&str>) -> Result<Training> {
         let stage = match setup::prepare(args, adapter)? {
             setup::Prepared::Ready(trainer, run_info) => Stage::Ready { trainer, run_info },
             setup::Prepared::Finished(summary) => Stage::Finished(summary),
@@ -163,6 +163,6 @@ impl Training {
 
 /// Trains as `args` says on the adapter `adapter` (or the preferred one); draws no figures
 /// (see [`crate::report::run_figures`]).
-pub fn train(args: &TrainArgs, adapter: Option<&str>) -> Result<Summary> {
+pub fn train(args: &TrainConfig, adapter: Option<&str>) -> Result<Summary> {
     Training::prepare(args, adapter)?.run()
 }

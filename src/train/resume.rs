@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-use super::args::TrainArgs;
+use super::args::TrainConfig;
 use super::commit::{self, Committed};
 use super::step::Stepper;
 use crate::gpu::{Gpu, Params};
@@ -53,7 +53,7 @@ impl Start {
 pub(super) fn save(
     t: &Stepper,
     out: &Path,
-    args: &TrainArgs,
+    args: &TrainConfig,
     schedule: &dyn Schedule,
     step: usize,
     epoch: usize,
@@ -215,7 +215,7 @@ const RESUME_MAY_CHANGE: &[&str] = &[
 
 /// The options that shape a run's trajectory, by field name (the data options flattened,
 /// η0 resolved), as stored in its checkpoints.
-pub(super) fn trajectory_options(args: &TrainArgs) -> Result<BTreeMap<String, serde_json::Value>> {
+pub(super) fn trajectory_options(args: &TrainConfig) -> Result<BTreeMap<String, serde_json::Value>> {
     let serde_json::Value::Object(all) = serde_json::to_value(args)? else {
         bail!("the training options do not serialize to a map");
     };
@@ -238,7 +238,7 @@ pub(super) fn trajectory_options(args: &TrainArgs) -> Result<BTreeMap<String, se
 /// Refuses to resume a checkpoint with options that would change the run it continues
 /// (e.g. a forgotten `--dropout`), naming each difference; one that does not record them
 /// (written before they were, or edited) is refused too.
-pub(super) fn check_same_options(ckpt: &checkpoint::Checkpoint, args: &TrainArgs) -> Result<()> {
+pub(super) fn check_same_options(ckpt: &checkpoint::Checkpoint, args: &TrainConfig) -> Result<()> {
     let Some(stored) = ckpt.metadata.get(META_OPTIONS) else {
         bail!(
             "{} does not record the options of its run ({META_OPTIONS}): written by an older \
@@ -255,7 +255,7 @@ pub(super) fn check_same_options(ckpt: &checkpoint::Checkpoint, args: &TrainArgs
     }
     let now = trajectory_options(args)?;
     // An option newer than the checkpoint counts as unchanged at its default.
-    let defaults = trajectory_options(&TrainArgs::defaults())?;
+    let defaults = trajectory_options(&TrainConfig::defaults())?;
     let null = serde_json::Value::Null;
     let differences: Vec<String> = stored
         .keys()

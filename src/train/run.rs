@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Result};
 
-use super::args::TrainArgs;
+use super::args::TrainConfig;
 use super::commit::CHECKPOINT;
 use super::interrupt::{self, Interrupted};
 use super::progress::Progress;
@@ -18,7 +18,7 @@ use crate::schedule::Schedule;
 
 /// A run set up by [`super::prepare`]: data loaded, model on the GPU, run directory made.
 pub struct Trainer {
-    pub(super) args: TrainArgs,
+    pub(super) args: TrainConfig,
     pub(super) data: Dataset,
     /// The validation split held out of the training set (--val-split, --probe-on val).
     pub(super) val: Option<Dataset>,

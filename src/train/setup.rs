@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use super::args::{lr_from_run, OnNonFinite, ProbeOn, TrainArgs};
+use super::args::{lr_from_run, OnNonFinite, ProbeOn, TrainConfig};
 use super::commit;
 use super::progress::{Progress, Verbosity};
 use super::resume::{self, Start};
@@ -30,7 +30,7 @@ pub(super) enum Prepared {
 
 /// Loads the data, builds the model on the adapter `adapter` (or the preferred one),
 /// restores a checkpoint when resuming, and creates the run directory and `run.json`.
-pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<Prepared> {
+pub(super) fn prepare(args: &TrainConfig, adapter: Option<&str>) -> Result<Prepared> {
     let needs = args.check()?;
     // The configuration as run: η0 resolved (run.json and `plot` read it).
     let mut args = args.clone();
@@ -200,7 +200,7 @@ pub(super) fn prepare(args: &TrainArgs, adapter: Option<&str>) -> Result<Prepare
     Ok(Prepared::Ready(Box::new(trainer), run_info))
 }
 
-fn verbosity(args: &TrainArgs) -> Verbosity {
+fn verbosity(args: &TrainConfig) -> Verbosity {
     match (args.quiet, args.verbose) {
         (true, _) => Verbosity::Quiet,
         (false, true) => Verbosity::Verbose,
@@ -255,7 +255,7 @@ fn check_lr(path: &Path, lr: f64) -> Result<()> {
 fn finished(
     path: &Path,
     start: &Start,
-    args: &TrainArgs,
+    args: &TrainConfig,
     per_epoch: usize,
     total_steps: usize,
 ) -> Result<bool> {
@@ -313,7 +313,7 @@ fn finished_summary(out: &Path, start: &Start, lr: f64) -> Result<Summary> {
 
 /// Refuses to start a new run in a directory that holds another one (its records, run.json
 /// or a checkpoint), unless `--overwrite` says to replace it.
-fn check_out(out: &Path, args: &TrainArgs) -> Result<()> {
+fn check_out(out: &Path, args: &TrainConfig) -> Result<()> {
     if args.resume.is_some() {
         if args.overwrite {
             bail!("--overwrite starts a new run and cannot be combined with --resume");

@@ -203,7 +203,7 @@ fn negative_numbers_get_the_options_own_message() {
 #[test]
 fn every_train_option_has_help() {
     use clap::Args;
-    let command = etaprobe::train::TrainArgs::augment_args(clap::Command::new("train"));
+    let command = etaprobe::train::TrainConfig::augment_args(clap::Command::new("train"));
     let silent: Vec<String> = command
         .get_arguments()
         .filter(|a| a.get_help().is_none() && a.get_long_help().is_none())
