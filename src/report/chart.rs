@@ -464,7 +464,9 @@ where
     let listed: Vec<&Series> = panel
         .series
         .iter()
-        .filter(|s| !s.label.is_empty() && s.points.iter().any(|(x, y)| x.is_finite() && y.is_finite()))
+        .filter(|s| {
+            !s.label.is_empty() && s.points.iter().any(|(x, y)| x.is_finite() && y.is_finite())
+        })
         .collect();
     for s in &listed {
         let color = s.color;

@@ -18,6 +18,8 @@ use super::{
 pub struct Comparison {
     /// The figures written.
     pub written: Vec<PathBuf>,
+    /// Each run's label in the legends, in the order the runs were given; no two equal.
+    pub labels: Vec<String>,
     /// Things the reader of the figures should know (e.g. that the runs are of different
     /// tasks), for the caller to print.
     pub warnings: Vec<String>,
@@ -132,10 +134,17 @@ pub fn compare_runs(
     ));
 
     // One window for all runs (that of the longest), so that their curves are alike.
-    let longest = runs.iter().map(|r| r.step_losses().len()).max().unwrap_or(0);
+    let longest = runs
+        .iter()
+        .map(|r| r.step_losses().len())
+        .max()
+        .unwrap_or(0);
     let window = smoothing_window(longest);
     let steps = one(panel(
-        &titled(&format!("Training loss per step ({})", smoothed_label(window))),
+        &titled(&format!(
+            "Training loss per step ({})",
+            smoothed_label(window)
+        )),
         "step",
         "training loss (the step's batch)",
         lines(&all, |r| smoothed(&r.step_losses(), window)),
@@ -193,6 +202,7 @@ pub fn compare_runs(
         .with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
     Ok(Comparison {
         written: write_all(out_dir, &rendered)?,
+        labels: runs.into_iter().map(|r| r.label).collect(),
         warnings,
     })
 }

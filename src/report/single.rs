@@ -49,7 +49,11 @@ pub fn run_figures_with(run_dir: impl AsRef<Path>, format: FigureFormat) -> Resu
         x_label: "epoch".into(),
         y_label: "loss".into(),
         series: vec![
-            line("train", TRAIN_COLOR, run.epoch_points(|r| Some(r.train_loss))),
+            line(
+                "train",
+                TRAIN_COLOR,
+                run.epoch_points(|r| Some(r.train_loss)),
+            ),
             line("test", TEST_COLOR, run.epoch_points(|r| r.test_loss)),
         ],
         log_y_allowed: true,
@@ -226,7 +230,11 @@ fn wall_clock(run: &Run, about: &str, no_epochs: &str) -> Figure {
         .collect();
     let (train, x_label) = if per_step.is_empty() {
         (
-            line("train", TRAIN_COLOR, run.seconds_points(|r| Some(r.train_loss))),
+            line(
+                "train",
+                TRAIN_COLOR,
+                run.seconds_points(|r| Some(r.train_loss)),
+            ),
             at_epoch_ends,
         )
     } else {
@@ -248,7 +256,7 @@ fn wall_clock(run: &Run, about: &str, no_epochs: &str) -> Figure {
             line("test", TEST_COLOR, run.seconds_points(|r| r.test_loss)),
         ],
         log_y_allowed: true,
-        empty_message: no_epochs.into(),
+        empty_message: format!("{no_epochs}:\ntimes are recorded at the end of each epoch."),
     };
     let title = format!("Against wall-clock time: {about}");
     if !run.has_accuracy() {
@@ -260,8 +268,16 @@ fn wall_clock(run: &Run, about: &str, no_epochs: &str) -> Figure {
         x_label: at_epoch_ends.into(),
         y_label: "accuracy (%)".into(),
         series: vec![
-            line("train", TRAIN_COLOR, run.accuracy_against(|r| r.train_acc, seconds)),
-            line("test", TEST_COLOR, run.accuracy_against(|r| r.test_acc, seconds)),
+            line(
+                "train",
+                TRAIN_COLOR,
+                run.accuracy_against(|r| r.train_acc, seconds),
+            ),
+            line(
+                "test",
+                TEST_COLOR,
+                run.accuracy_against(|r| r.test_acc, seconds),
+            ),
         ],
         log_y_allowed: false,
         empty_message: no_epochs.into(),

@@ -50,10 +50,11 @@ fn nice_step(raw: f64) -> f64 {
 }
 
 /// `k · step` for every whole k with the product inside `range` (computed as a product, not
-/// a running sum, so that no rounding error builds up).
+/// a running sum, so that no rounding error builds up; an end that is a multiple but for
+/// rounding, 1.2 / 0.2 = 5.999…, counts as one).
 fn multiples(range: &Range<f64>, step: f64) -> Vec<f64> {
-    let first = (range.start / step).ceil() as i64;
-    let last = (range.end / step).floor() as i64;
+    let first = (range.start / step - 1e-9).ceil() as i64;
+    let last = (range.end / step + 1e-9).floor() as i64;
     (first..=last).map(|k| k as f64 * step).collect()
 }
 
@@ -65,8 +66,9 @@ pub(crate) fn fmt_tick(v: f64, span: Option<f64>) -> String {
         return "0".into();
     }
     let a = v.abs();
-    // Step counts stay plain integers.
-    if v.fract() == 0.0 && a < 1e7 {
+    // Step counts stay plain integers; a log axis's decades go to 1e5 as 1e5 (not 100000).
+    let plain_below = if span.is_some() { 1e7 } else { 1e5 };
+    if v.fract() == 0.0 && a < plain_below {
         return format!("{v:.0}");
     }
     if !(1e-3..1e5).contains(&a) {
@@ -89,6 +91,8 @@ mod tests {
         assert_eq!(fmt_tick(-2e-17, Some(0.12)), "0");
         // On a log axis there is no zero tick: tiny values are real.
         assert_eq!(fmt_tick(1e-18, None), "1e-18");
+        assert_eq!(fmt_tick(1e6, None), "1e6");
+        assert_eq!(fmt_tick(1e4, None), "10000");
         assert_eq!(fmt_tick(0.02, Some(0.12)), "0.02");
         assert_eq!(fmt_tick(0.1 + 0.2, Some(1.0)), "0.3");
         assert_eq!(fmt_tick(1500.0, Some(3000.0)), "1500");
