@@ -9,16 +9,13 @@ use std::sync::OnceLock;
 
 use anyhow::{anyhow, Context, Result};
 use image::{codecs::png::PngEncoder, ExtendedColorType, ImageEncoder};
-use plotters::coord::ranged1d::{
-    AsRangedCoord, DefaultFormatting, KeyPointHint, Ranged, ValueFormatter,
-};
-use plotters::coord::types::RangedCoordf64;
+use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::ticks::{fmt_tick, x_ticks};
+use super::ticks::{fmt_tick, XAxis};
 use super::FigureFormat;
 
 /// Most points drawn per series: beyond it a series is reduced to the min and max of
@@ -221,12 +218,7 @@ fn draw_panel<DB: DrawingBackend>(
         return draw_message(area, &panel.title, &panel.empty_message);
     }
     let x_range = pad_linear(x_lo, x_hi, 0.02);
-    let (bold, light) = x_ticks(&x_range, whole_x);
-    let x_axis = XAxis {
-        linear: x_range.clone().into(),
-        bold,
-        light,
-    };
+    let x_axis = XAxis::new(x_range.clone(), whole_x);
     if panel.log_y_allowed && y_lo > 0.0 && y_hi / y_lo > 100.0 {
         let y = (y_lo / 1.25)..(y_hi * 1.25);
         let legend = legend_corner(area, panel, &x_range, &y, f64::log10);
@@ -311,35 +303,6 @@ fn pad_linear(lo: f64, hi: f64, frac: f64) -> Range<f64> {
     } else {
         let d = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
         (lo - d)..(hi + d)
-    }
-}
-
-/// A linear x axis with the grid of [`x_ticks`]. (plotters' `WithKeyPoints` does the
-/// same but loses the tick formatter that `configure_mesh` needs.)
-struct XAxis {
-    linear: RangedCoordf64,
-    bold: Vec<f64>,
-    light: Vec<f64>,
-}
-
-impl Ranged for XAxis {
-    type FormatOption = DefaultFormatting;
-    type ValueType = f64;
-
-    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
-        self.linear.map(value, limit)
-    }
-
-    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
-        if hint.weight().allow_light_points() {
-            self.light.clone()
-        } else {
-            self.bold.clone()
-        }
-    }
-
-    fn range(&self) -> Range<f64> {
-        self.linear.range()
     }
 }
 

@@ -36,8 +36,11 @@ pub use compare::{compare_runs, Comparison};
 pub use labels::run_label;
 pub use single::{run_figures, run_figures_with};
 
+/// Train and test loss per epoch.
 pub const LOSS_PNG: &str = "loss.png";
+/// Train and test accuracy per epoch.
 pub const ACCURACY_PNG: &str = "accuracy.png";
+/// η per step (per epoch without `steps.csv`).
 pub const LR_PNG: &str = "lr.png";
 /// The training loss of each step.
 pub const STEPS_PNG: &str = "loss-steps.png";

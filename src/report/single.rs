@@ -16,6 +16,8 @@ const TRAIN_COLOR: usize = 0;
 const TEST_COLOR: usize = 1;
 const SAFEGUARD_COLOR: usize = 3;
 const BOUNDARY_COLOR: plotters::style::RGBColor = plotters::style::RGBColor(150, 150, 150);
+/// Most epoch boundaries marked in a per-step figure.
+const MAX_BOUNDARIES: usize = 50;
 
 /// [`run_figures_with`] in PNG.
 pub fn run_figures(run_dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
@@ -157,12 +159,23 @@ fn steps_panel(run: &Run, about: &str) -> Panel {
     let mut series = Vec::new();
     if window > 1 {
         let boundaries = run.epoch_boundaries();
+        // Past MAX_BOUNDARIES, every k-th, so that the lines do not grey the whole panel.
+        let every = boundaries.len().div_ceil(MAX_BOUNDARIES).max(1);
         if !boundaries.is_empty() {
             series.push(Series {
-                label: "epoch boundary".into(),
+                label: if every == 1 {
+                    "epoch boundary".into()
+                } else {
+                    format!("epoch boundary (every {every} epochs)")
+                },
                 color: BOUNDARY_COLOR,
                 style: Style::Rules,
-                points: boundaries.into_iter().map(|x| (x, 0.0)).collect(),
+                points: boundaries
+                    .into_iter()
+                    .skip(every - 1)
+                    .step_by(every)
+                    .map(|x| (x, 0.0))
+                    .collect(),
                 band: None,
             });
         }

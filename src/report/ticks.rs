@@ -2,13 +2,16 @@
 
 use std::ops::Range;
 
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::coord::types::RangedCoordf64;
+
 /// About this many labelled ticks on an x axis.
 const X_LABELS: f64 = 10.0;
 
 /// Labelled (bold) and unlabelled (light) grid positions of a linear x axis, at multiples
 /// of 1, 2 or 5 × 10^k. An axis of whole numbers (epochs, steps) gets whole-number ticks
 /// only: plotters' own choice puts ticks at 0.5, 1.5, ... on a three-epoch axis.
-pub(crate) fn x_ticks(range: &Range<f64>, whole: bool) -> (Vec<f64>, Vec<f64>) {
+fn x_ticks(range: &Range<f64>, whole: bool) -> (Vec<f64>, Vec<f64>) {
     let mut bold_step = nice_step((range.end - range.start) / X_LABELS);
     if whole {
         bold_step = bold_step.max(1.0);
@@ -33,6 +36,47 @@ pub(crate) fn x_ticks(range: &Range<f64>, whole: bool) -> (Vec<f64>, Vec<f64>) {
         Vec::new()
     };
     (bold, light)
+}
+
+/// A linear x axis with the grid of [`x_ticks`]. (plotters' `WithKeyPoints` does the
+/// same but loses the tick formatter that `configure_mesh` needs.)
+pub(crate) struct XAxis {
+    linear: RangedCoordf64,
+    bold: Vec<f64>,
+    light: Vec<f64>,
+}
+
+impl XAxis {
+    /// `whole`: every x drawn is a whole number (see [`x_ticks`]).
+    pub fn new(range: Range<f64>, whole: bool) -> Self {
+        let (bold, light) = x_ticks(&range, whole);
+        Self {
+            linear: range.into(),
+            bold,
+            light,
+        }
+    }
+}
+
+impl Ranged for XAxis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.linear.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            self.light.clone()
+        } else {
+            self.bold.clone()
+        }
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.linear.range()
+    }
 }
 
 /// The smallest of 1, 2, 5 × 10^k at least `raw`.
