@@ -29,7 +29,7 @@ pub struct Comparison {
 /// written to `out_dir` (created if needed) as PNG or SVG:
 /// - `loss`: train loss | test loss against epochs;
 /// - `accuracy`: train accuracy | test accuracy against epochs;
-/// - `lr`: η at the end of each epoch;
+/// - `lr`: η at every step (at the end of each epoch unless every run has a `steps.csv`);
 /// - `loss-steps`: the training loss of each step, smoothed by a centred moving average;
 /// - `wall-clock`: test loss | test accuracy against seconds.
 ///
@@ -124,14 +124,29 @@ pub fn compare_runs(
         )
     };
 
-    let lr = one(panel(
-        &titled("Learning rate η"),
-        "epoch",
-        "η at the end of the epoch",
-        lines(&all, |r| r.epoch_points(|e| Some(e.lr))),
-        true,
-        "No epoch recorded in these runs",
-    ));
+    // η at every step when every run has its steps, else at the end of each epoch.
+    let lr = if runs.iter().all(|r| r.step_records().is_some()) {
+        one(panel(
+            &titled("Learning rate η"),
+            "step",
+            "η",
+            lines(&all, |r| {
+                let steps = r.step_records().unwrap_or_default();
+                steps.iter().map(|s| (s.step as f64, s.lr)).collect()
+            }),
+            true,
+            "No steps recorded in these runs",
+        ))
+    } else {
+        one(panel(
+            &titled("Learning rate η"),
+            "epoch",
+            "η at the end of the epoch",
+            lines(&all, |r| r.epoch_points(|e| Some(e.lr))),
+            true,
+            "No epoch recorded in these runs",
+        ))
+    };
 
     // One window for all runs (that of the longest), so that their curves are alike.
     let longest = runs

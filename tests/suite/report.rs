@@ -636,6 +636,7 @@ fn compare_two_runs() {
     let mut w = StepWriter::create(b.join("steps.csv"), false).unwrap();
     for s in &mut steps {
         s.loss *= 1.5;
+        s.lr = 0.01;
         w.write(s).unwrap();
     }
     assert_eq!(run_label(&a), "newton, η0=0.01");
@@ -663,10 +664,12 @@ fn compare_two_runs() {
         assert!(count_color(&img, ORANGE) > 200, "{name}: run b");
     }
 
-    // Same label as a (same config in another directory), and a regression run: the
-    // accuracy figures leave it out, the others draw it.
+    // Same label as a (same config in another directory), and a regression run without
+    // steps: the accuracy and per-step figures leave it out, the others draw it, η per
+    // epoch.
     let c = dir.path().join("c");
     fake_run(&c, 4, false, false, Some(run_info("newton", 0.01)));
+    fs::remove_file(c.join("steps.csv")).unwrap();
     let labels = compare_runs(&[a, b, c], &out, FigureFormat::Png)
         .unwrap()
         .labels;
@@ -687,6 +690,10 @@ fn compare_two_runs() {
         count_color(&clock, GREEN) > 100,
         "c's test loss against seconds"
     );
+    let lr = check_png(&out.join(LR_PNG), FIGURE_SIZE);
+    assert!(count_color(&lr, GREEN) > 100, "c's η per epoch");
+    let steps = check_png(&out.join(STEPS_PNG), FIGURE_SIZE);
+    assert_eq!(count_color(&steps, GREEN), 0);
 }
 
 #[test]
