@@ -26,7 +26,9 @@ enum Command {
     // Negative numbers parse, so that `--lr -1` gets the domain's message, not clap's.
     #[command(allow_negative_numbers = true)]
     Train(Box<TrainConfig>),
-    /// Draw the paper's figures comparing runs: loss, accuracy and η against epochs.
+    /// Draw figures comparing runs: loss, accuracy and η against epochs, the training loss
+    /// per step, and loss and accuracy against seconds. Warns when the runs are of
+    /// different models or data sets.
     Plot {
         /// Run directories written by `etaprobe train`.
         #[arg(required = true)]
@@ -34,6 +36,9 @@ enum Command {
         /// Where to write the figures.
         #[arg(long, value_name = "DIR")]
         out: std::path::PathBuf,
+        /// File format of the figures.
+        #[arg(long, value_enum, default_value_t)]
+        format: etaprobe::report::FigureFormat,
     },
     /// Run a grid of trainings (tasks × rules × η0 × seeds) from a TOML spec, each cell a
     /// run directory under one root; finished cells are skipped and interrupted ones resumed,
@@ -284,7 +289,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let result = training.run();
             // The run's figures, also of a run that stopped early: what it measured up to
             // the failure stays readable.
-            let figures = etaprobe::report::run_figures(&out);
+            let figures = etaprobe::report::run_figures_with(&out, args.figure_format);
             let s = result?;
             figures.map_err(|e| e.context("drawing the run's figures"))?;
             let acc = s.final_test_acc.map_or(String::new(), |a| {
@@ -336,8 +341,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Plot { runs, out } => {
-            for f in etaprobe::report::compare_runs(&runs, &out)? {
+        Command::Plot { runs, out, format } => {
+            let comparison = etaprobe::report::compare_runs(&runs, &out, format)?;
+            for warning in &comparison.warnings {
+                eprintln!("warning: {warning}");
+            }
+            for f in comparison.written {
                 println!("{}", f.display());
             }
             Ok(())

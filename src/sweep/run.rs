@@ -122,11 +122,7 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
     // A run killed between its run.json and its figures: draw them, as `train` would have.
     for (cell, plan) in spec.cells.iter().zip(&plans) {
         let dir = root.join(&cell.dir);
-        let figures = [
-            crate::report::LOSS_PNG,
-            crate::report::ACCURACY_PNG,
-            crate::report::LR_PNG,
-        ];
+        let figures = crate::report::FIGURES_PNG;
         if *plan == Plan::Skip && figures.iter().any(|f| !dir.join(f).exists()) {
             crate::report::run_figures(&dir)
                 .with_context(|| format!("drawing the figures of {}", dir.display()))?;

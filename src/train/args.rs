@@ -78,6 +78,9 @@ pub struct TrainConfig {
     /// the test set than a full evaluation).
     #[arg(long, help_heading = "Output", value_name = "N")]
     pub eval_subset: Option<usize>,
+    /// The format of the run's figures.
+    #[arg(long, help_heading = "Output", value_enum, default_value_t = crate::report::FigureFormat::Png)]
+    pub figure_format: crate::report::FigureFormat,
     /// Also evaluate the test set every N steps (written to evals.csv).
     #[arg(long, help_heading = "Output", value_name = "N")]
     pub eval_every: Option<usize>,
@@ -275,6 +278,7 @@ impl TrainConfig {
             "lr_from_stat",
             "quiet",
             "verbose",
+            "figure_format",
         ];
         let flat = |args: &TrainConfig| {
             let mut map = serde_json::Map::new();

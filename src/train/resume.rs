@@ -202,6 +202,7 @@ const RESUME_MAY_CHANGE: &[&str] = &[
     "quiet",
     "verbose",
     "eval_subset",
+    "figure_format",
     "checkpoint_every",
     "eval_every",
     "lr_from",
@@ -215,7 +216,9 @@ const RESUME_MAY_CHANGE: &[&str] = &[
 
 /// The options that shape a run's trajectory, by field name (the data options flattened,
 /// η0 resolved), as stored in its checkpoints.
-pub(super) fn trajectory_options(args: &TrainConfig) -> Result<BTreeMap<String, serde_json::Value>> {
+pub(super) fn trajectory_options(
+    args: &TrainConfig,
+) -> Result<BTreeMap<String, serde_json::Value>> {
     let serde_json::Value::Object(all) = serde_json::to_value(args)? else {
         bail!("the training options do not serialize to a map");
     };

@@ -2,11 +2,11 @@
 //! figures drawn from them.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use etaprobe::report::{
-    compare_runs, run_figures, run_label, ACCURACY_PNG, FIGURE_SIZE, LOSS_PNG, LR_PNG,
-    WIDE_FIGURE_SIZE,
+    compare_runs, run_figures, run_figures_with, run_label, Comparison, FigureFormat, ACCURACY_PNG,
+    FIGURES_PNG, FIGURE_SIZE, LOSS_PNG, LR_PNG, STEPS_PNG, WALL_CLOCK_PNG, WIDE_FIGURE_SIZE,
 };
 use etaprobe::rundir::{
     format_utc, read_epochs, read_steps, steps_have_probes, utc_now, write_atomic, EpochRecord,
@@ -36,7 +36,7 @@ fn step(s: usize, steps_per_epoch: usize, probes: bool) -> StepRecord {
     let t = s as f64;
     StepRecord {
         step: s,
-        epoch: s / steps_per_epoch,
+        epoch: s / steps_per_epoch + 1,
         loss: 2.3 * (-0.01 * t).exp() + 0.1 * (t * 0.7).sin().abs(),
         lr: 0.01 + 0.04 * (1.0 - (-0.02 * t).exp()) + 0.002 * (t * 0.3).sin(),
         probe: probes.then(|| ProbeRecord {
@@ -54,7 +54,14 @@ fn run_info(schedule: &str, lr: f64) -> RunInfo {
         git_commit: Some("0123456789ab".into()),
         command: vec!["etaprobe".into(), "train".into()],
         seed: 7,
-        config: serde_json::json!({"schedule": schedule, "lr": lr, "model": "lenet", "batch_size": 32}),
+        config: serde_json::json!({
+            "schedule": schedule,
+            "lr": lr,
+            "model": "lenet",
+            "batch_size": 32,
+            "seed": 7,
+            "data": {"dataset": "cifar10", "data": "/data"},
+        }),
         adapter: serde_json::json!({"name": "llvmpipe", "backend": "Vulkan"}),
         totals: serde_json::json!({"steps": 200, "safeguarded": 12}),
         started: format_utc(1_700_000_000),
@@ -202,7 +209,7 @@ fn steps_csv_with_and_without_probes() {
     assert!(text.lines().nth(2).unwrap().ends_with(",0"));
     let no_probe = text.lines().nth(4).unwrap();
     assert!(
-        no_probe.starts_with("3,0,") && no_probe.ends_with(",,,,,,,,"),
+        no_probe.starts_with("3,1,") && no_probe.ends_with(",,,,,,,,"),
         "{no_probe}"
     );
     assert_eq!(read_steps(&probed).unwrap(), recs);
@@ -398,18 +405,57 @@ fn utc_formatting() {
 // ---------------------------------------------------------------------------------------
 // Figures
 
+/// The colour of a `Style::Faint` dot of `rgb` on white.
+fn faint(rgb: [u8; 3]) -> [u8; 3] {
+    rgb.map(|c| (255.0 - 0.25 * (255.0 - c as f64)).round() as u8)
+}
+
+const BOUNDARY_GREY: [u8; 3] = [150, 150, 150];
+
+/// The PNG names in `format`, sorted as [`pngs`] and [`files`] list them.
+fn figure_names(format: FigureFormat) -> Vec<String> {
+    let mut names: Vec<String> = FIGURES_PNG.iter().map(|n| format.file_name(n)).collect();
+    names.sort();
+    names
+}
+
+fn files(dir: &Path, ext: &str) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(ext))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Checks that a file is a complete SVG document of `size` with drawing in it; returns its
+/// text.
+fn check_svg(path: &Path, size: (u32, u32)) -> String {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let head = format!(r#"<svg width="{}" height="{}""#, size.0, size.1);
+    assert!(
+        text.starts_with(&head),
+        "{}: {}",
+        path.display(),
+        &text[..80]
+    );
+    assert!(text.trim_end().ends_with("</svg>"), "{}", path.display());
+    assert!(
+        text.contains("<text") && text.len() > 500,
+        "{}",
+        path.display()
+    );
+    text
+}
+
 #[test]
 fn run_figures_for_a_classification_run() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
     fake_run(&run, 6, true, true, Some(run_info("newton", 0.01)));
     let written = run_figures(&run).unwrap();
-    assert_eq!(
-        written,
-        [LOSS_PNG, ACCURACY_PNG, LR_PNG]
-            .map(|n| run.join(n))
-            .to_vec()
-    );
+    assert_eq!(written, FIGURES_PNG.map(|n| run.join(n)).to_vec());
     let loss = check_png(&run.join(LOSS_PNG), FIGURE_SIZE);
     assert!(count_color(&loss, BLUE) > 200, "train line");
     assert!(count_color(&loss, ORANGE) > 200, "test line");
@@ -418,10 +464,21 @@ fn run_figures_for_a_classification_run() {
     let lr = check_png(&run.join(LR_PNG), FIGURE_SIZE);
     assert!(count_color(&lr, BLUE) > 200, "η line");
     assert!(count_color(&lr, RED) > 20, "safeguarded steps marked");
+    // Per step: the smoothed line, the raw steps faint, five epoch boundaries.
+    let steps = check_png(&run.join(STEPS_PNG), FIGURE_SIZE);
+    assert!(count_color(&steps, BLUE) > 200, "smoothed line");
+    assert!(count_color(&steps, faint(BLUE)) > 100, "raw steps");
+    assert!(
+        count_color(&steps, BOUNDARY_GREY) > 5 * 150,
+        "epoch boundaries"
+    );
+    // Against seconds: loss | accuracy.
+    let clock = check_png(&run.join(WALL_CLOCK_PNG), WIDE_FIGURE_SIZE);
+    assert!(count_color(&clock, BLUE) > 400 && count_color(&clock, ORANGE) > 400);
     assert!(no_temp_files(&run));
     // Drawing again replaces the files.
     run_figures(&run).unwrap();
-    assert_eq!(pngs(&run), ["accuracy.png", "loss.png", "lr.png"]);
+    assert_eq!(pngs(&run), figure_names(FigureFormat::Png));
 }
 
 #[test]
@@ -431,6 +488,7 @@ fn run_figures_for_a_regression_run_without_steps() {
     fake_run(&run, 8, false, false, None);
     fs::remove_file(run.join("steps.csv")).unwrap();
     run_figures(&run).unwrap();
+    assert_eq!(pngs(&run), figure_names(FigureFormat::Png));
     check_png(&run.join(LOSS_PNG), FIGURE_SIZE);
     // accuracy.png says there is none: text only, no data colours.
     let acc = check_png(&run.join(ACCURACY_PNG), FIGURE_SIZE);
@@ -438,7 +496,84 @@ fn run_figures_for_a_regression_run_without_steps() {
     // η per epoch instead of per step.
     let lr = check_png(&run.join(LR_PNG), FIGURE_SIZE);
     assert!(count_color(&lr, BLUE) > 100);
+    // No steps: the per-step figure says so.
+    let steps = check_png(&run.join(STEPS_PNG), FIGURE_SIZE);
+    assert_eq!(count_color(&steps, BLUE), 0);
+    // Loss against seconds at the epochs' ends, one panel (no accuracy).
+    let clock = check_png(&run.join(WALL_CLOCK_PNG), FIGURE_SIZE);
+    assert!(count_color(&clock, BLUE) > 100 && count_color(&clock, ORANGE) > 100);
     assert_eq!(run_label(&run), "boston");
+}
+
+#[test]
+fn svg_figures_of_a_regression_run_name_its_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("boston");
+    let mut info = run_info("basic", 0.01);
+    info.config["model"] = "linreg".into();
+    info.config["data"]["dataset"] = "boston".into();
+    fake_run(&run, 4, false, false, Some(info));
+    let written = run_figures_with(&run, FigureFormat::Svg).unwrap();
+    assert_eq!(written.len(), FIGURES_PNG.len());
+    assert_eq!(files(&run, ".svg"), figure_names(FigureFormat::Svg));
+    assert!(pngs(&run).is_empty());
+    let loss = check_svg(&run.join("loss.svg"), FIGURE_SIZE);
+    assert!(
+        loss.contains("Loss: linreg on boston · basic, η0=0.01"),
+        "title"
+    );
+    let steps = check_svg(&run.join("loss-steps.svg"), FIGURE_SIZE);
+    assert!(steps.contains("centred mean of 5 steps") && steps.contains("epoch boundary"));
+    let clock = check_svg(&run.join("wall-clock.svg"), FIGURE_SIZE);
+    assert!(
+        clock.contains("interpolated between epoch ends"),
+        "x axis says how"
+    );
+    check_svg(&run.join("accuracy.svg"), FIGURE_SIZE);
+    check_svg(&run.join("lr.svg"), FIGURE_SIZE);
+}
+
+/// Rows of `img` holding a pixel of `rgb`: (first, last).
+fn rows_with(img: &image::RgbImage, rgb: [u8; 3]) -> (u32, u32) {
+    let rows: Vec<u32> = img
+        .enumerate_pixels()
+        .filter(|(_, _, p)| p.0.iter().zip(rgb).all(|(&a, b)| a.abs_diff(b) <= 8))
+        .map(|(_, y, _)| y)
+        .collect();
+    (*rows.iter().min().unwrap(), *rows.iter().max().unwrap())
+}
+
+#[test]
+fn lines_jumping_up_and_down_stay_inside_the_plot() {
+    // η and the loss alternate between two levels from step to step: plotters' wide
+    // polylines drew 1-pixel spikes from such turns across the whole figure.
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("zigzag");
+    fs::create_dir_all(&run).unwrap();
+    EpochWriter::create(run.join("epochs.csv"))
+        .unwrap()
+        .write(&epoch(1, true))
+        .unwrap();
+    let mut sw = StepWriter::create(run.join("steps.csv"), false).unwrap();
+    for s in 0..1500 {
+        let mut r = step(s, 1500, false);
+        let up = s % 2 == 0;
+        r.lr = if up { 0.07 } else { 0.01 } + 1e-5 * (s % 7) as f64;
+        r.loss = if up { 2.0 } else { 0.5 } + 1e-3 * (s % 5) as f64;
+        sw.write(&r).unwrap();
+    }
+    run_figures(&run).unwrap();
+    for name in [LR_PNG, STEPS_PNG] {
+        // (Not check_png: the zigzag fills most of the plot.)
+        let img = image::open(run.join(name)).unwrap().to_rgb8();
+        // The plot area lies below the title (~45 px) and above the x axis (~655 px); the
+        // data fill it but for 5% (linear) or 25% (log) padding.
+        let (top, bottom) = rows_with(&img, BLUE);
+        assert!(
+            top > 60 && bottom < 645,
+            "{name}: line from row {top} to {bottom}"
+        );
+    }
 }
 
 #[test]
@@ -455,23 +590,30 @@ fn run_figures_survive_divergence_and_long_runs() {
         }
         ew.write(&r).unwrap();
     }
-    // 120k steps: decimated, η going negative (possible with the raw Newton rule).
+    // 120k steps: decimated, η going negative (possible with the raw Newton rule), the
+    // last losses not finite.
     let mut sw = StepWriter::create(run.join("steps.csv"), false).unwrap();
     for s in 0..120_000 {
         let mut r = step(s, 40_000, false);
         r.lr = 0.05 - s as f64 * 1e-6;
+        if s > 110_000 {
+            r.loss = f64::NAN;
+        }
         sw.write(&r).unwrap();
     }
     run_figures(&run).unwrap();
-    for name in [LOSS_PNG, ACCURACY_PNG, LR_PNG] {
+    for name in [LOSS_PNG, ACCURACY_PNG, LR_PNG, STEPS_PNG] {
         check_png(&run.join(name), FIGURE_SIZE);
     }
+    check_png(&run.join(WALL_CLOCK_PNG), WIDE_FIGURE_SIZE);
 
     // A run that has not finished an epoch yet: figures say so instead of failing.
     let young = dir.path().join("young");
     fake_run(&young, 0, true, true, None);
     run_figures(&young).unwrap();
     check_png(&young.join(LOSS_PNG), FIGURE_SIZE);
+    check_png(&young.join(STEPS_PNG), FIGURE_SIZE);
+    check_png(&young.join(WALL_CLOCK_PNG), FIGURE_SIZE);
 }
 
 #[test]
@@ -492,38 +634,178 @@ fn compare_two_runs() {
         r.lr = 0.01;
         w.write(r).unwrap();
     }
+    let mut steps = read_steps(b.join("steps.csv")).unwrap();
+    let mut w = StepWriter::create(b.join("steps.csv"), false).unwrap();
+    for s in &mut steps {
+        s.loss *= 1.5;
+        s.lr = 0.01;
+        w.write(s).unwrap();
+    }
     assert_eq!(run_label(&a), "newton, η0=0.01");
     assert_eq!(run_label(&b), "basic, η0=0.01");
 
     let out = dir.path().join("figures/compare");
-    let written = compare_runs(&[a.clone(), b.clone()], &out).unwrap();
-    assert_eq!(written.len(), 3);
-    assert_eq!(pngs(&out), ["accuracy.png", "loss.png", "lr.png"]);
+    let Comparison {
+        written,
+        labels,
+        warnings,
+    } = compare_runs(&[a.clone(), b.clone()], &out, FigureFormat::Png).unwrap();
+    assert_eq!(written.len(), FIGURES_PNG.len());
+    assert_eq!(labels, ["newton, η0=0.01", "basic, η0=0.01"]);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(pngs(&out), figure_names(FigureFormat::Png));
     for (name, size) in [
         (LOSS_PNG, WIDE_FIGURE_SIZE),
         (ACCURACY_PNG, WIDE_FIGURE_SIZE),
         (LR_PNG, FIGURE_SIZE),
+        (STEPS_PNG, FIGURE_SIZE),
+        (WALL_CLOCK_PNG, WIDE_FIGURE_SIZE),
     ] {
         let img = check_png(&out.join(name), size);
         assert!(count_color(&img, BLUE) > 200, "{name}: run a");
         assert!(count_color(&img, ORANGE) > 200, "{name}: run b");
     }
 
-    // Same label twice (same config in two directories), plus a regression run: the
-    // accuracy figure leaves it out, the others draw it.
+    // Same label as a (same config in another directory), and a regression run without
+    // steps: the accuracy and per-step figures leave it out, the others draw it, η per
+    // epoch.
     let c = dir.path().join("c");
     fake_run(&c, 4, false, false, Some(run_info("newton", 0.01)));
-    compare_runs(&[a, b, c], &out).unwrap();
+    fs::remove_file(c.join("steps.csv")).unwrap();
+    let labels = compare_runs(&[a, b, c], &out, FigureFormat::Png)
+        .unwrap()
+        .labels;
+    assert_eq!(
+        labels,
+        [
+            "newton, η0=0.01 (a)",
+            "basic, η0=0.01",
+            "newton, η0=0.01 (c)"
+        ]
+    );
     let loss = check_png(&out.join(LOSS_PNG), WIDE_FIGURE_SIZE);
     assert!(count_color(&loss, GREEN) > 100);
     let acc = check_png(&out.join(ACCURACY_PNG), WIDE_FIGURE_SIZE);
     assert_eq!(count_color(&acc, GREEN), 0);
+    let clock = check_png(&out.join(WALL_CLOCK_PNG), WIDE_FIGURE_SIZE);
+    assert!(
+        count_color(&clock, GREEN) > 100,
+        "c's test loss against seconds"
+    );
+    let lr = check_png(&out.join(LR_PNG), FIGURE_SIZE);
+    assert!(count_color(&lr, GREEN) > 100, "c's η per epoch");
+    let steps = check_png(&out.join(STEPS_PNG), FIGURE_SIZE);
+    assert_eq!(count_color(&steps, GREEN), 0);
+}
+
+#[test]
+fn compare_warns_about_mixed_tasks_and_labels_every_run_uniquely() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, edit: &dyn Fn(&mut RunInfo)| {
+        let path = dir.path().join(name);
+        let mut info = run_info("basic", 0.01);
+        edit(&mut info);
+        fake_run(&path, 3, true, false, Some(info));
+        path
+    };
+    let seed7 = run("seed7", &|_| {});
+    let seed8 = run("seed8", &|i| {
+        i.seed = 8;
+        i.config["seed"] = 8.into();
+    });
+    let boston = run("boston", &|i| {
+        i.config["model"] = "linreg".into();
+        i.config["data"]["dataset"] = "boston".into();
+    });
+    let out = dir.path().join("out");
+
+    // Identical but for the seed: the seed tells them apart; one task, no warning.
+    let c = compare_runs(&[seed7.clone(), seed8.clone()], &out, FigureFormat::Svg).unwrap();
+    assert_eq!(
+        c.labels,
+        ["basic, η0=0.01 (seed=7)", "basic, η0=0.01 (seed=8)"]
+    );
+    assert!(c.warnings.is_empty());
+    let loss = check_svg(&out.join("loss.svg"), WIDE_FIGURE_SIZE);
+    assert!(loss.contains("Loss: lenet on cifar10"), "task in the title");
+    assert!(
+        loss.contains("basic, η0=0.01 (seed=8)"),
+        "label in the legend"
+    );
+
+    // Two tasks: a warning naming both, and each label names its task.
+    let c = compare_runs(&[seed7.clone(), boston.clone()], &out, FigureFormat::Png).unwrap();
+    assert_eq!(c.warnings.len(), 1);
+    let w = &c.warnings[0];
+    assert!(
+        w.contains("different tasks") && w.contains("lenet on cifar10 (seed7)"),
+        "{w}"
+    );
+    assert!(w.contains("linreg on boston (boston)"), "{w}");
+    assert_eq!(
+        c.labels,
+        [
+            "lenet on cifar10: basic, η0=0.01",
+            "linreg on boston: basic, η0=0.01"
+        ]
+    );
+
+    // The same directory twice, and two directories of one name and configuration.
+    let twice = compare_runs(&[seed7.clone(), seed7.clone()], &out, FigureFormat::Png)
+        .unwrap()
+        .labels;
+    assert_ne!(twice[0], twice[1]);
+    let other = dir.path().join("elsewhere/seed7");
+    fake_run(&other, 3, true, false, Some(run_info("basic", 0.01)));
+    let namesakes = compare_runs(&[seed7, other], &out, FigureFormat::Png)
+        .unwrap()
+        .labels;
+    assert_ne!(namesakes[0], namesakes[1]);
+}
+
+#[test]
+fn plot_command_warns_about_mixed_tasks_and_writes_svg() {
+    use crate::common::{etaprobe, ok, s};
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    fake_run(&a, 2, true, false, Some(run_info("basic", 0.01)));
+    let mut info = run_info("basic", 0.01);
+    info.config["model"] = "linreg".into();
+    info.config["data"]["dataset"] = "boston".into();
+    fake_run(&b, 2, false, false, Some(info));
+    let out = dir.path().join("out");
+
+    let run = etaprobe(&["plot", s(&a), s(&b), "--out", s(&out), "--format", "svg"]);
+    ok(&run);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("warning:") && stderr.contains("different tasks"),
+        "{stderr}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout).lines().count(),
+        FIGURES_PNG.len()
+    );
+    assert_eq!(files(&out, ".svg"), figure_names(FigureFormat::Svg));
+
+    // One task: no warning; PNG by default.
+    let run = etaprobe(&["plot", s(&a), "--out", s(&out)]);
+    ok(&run);
+    assert!(!String::from_utf8_lossy(&run.stderr).contains("warning"));
+    assert_eq!(pngs(&out), figure_names(FigureFormat::Png));
+
+    let run = etaprobe(&["plot", s(&a), "--out", s(&out), "--format", "gif"]);
+    assert_eq!(run.status.code(), Some(2));
 }
 
 #[test]
 fn bad_inputs_give_errors_and_no_png() {
     let dir = tempfile::tempdir().unwrap();
-    let err = |r: anyhow::Result<Vec<PathBuf>>| format!("{:#}", r.unwrap_err());
+    fn err<T: std::fmt::Debug>(r: anyhow::Result<T>) -> String {
+        format!("{:#}", r.unwrap_err())
+    }
+    let png = FigureFormat::Png;
 
     let missing = dir.path().join("missing");
     let e = err(run_figures(&missing));
@@ -553,7 +835,7 @@ fn bad_inputs_give_errors_and_no_png() {
     assert!(e.contains("epochs.csv line 5") && e.contains("oops"), "{e}");
     assert!(pngs(&bad).is_empty());
 
-    // Malformed steps.csv also stops the run's figures.
+    // Malformed steps.csv also stops the run's figures, and a comparison.
     let bad_steps = dir.path().join("bad_steps");
     fake_run(&bad_steps, 2, true, false, None);
     fs::write(
@@ -561,27 +843,29 @@ fn bad_inputs_give_errors_and_no_png() {
         "step,epoch,loss,lr\n0,0,x,0.1\n",
     )
     .unwrap();
-    let e = err(run_figures(&bad_steps));
+    let e = err(run_figures_with(&bad_steps, FigureFormat::Svg));
     assert!(e.contains("steps.csv line 2"), "{e}");
-    assert!(pngs(&bad_steps).is_empty());
+    assert!(pngs(&bad_steps).is_empty() && files(&bad_steps, ".svg").is_empty());
 
     // compare: one bad directory spoils the comparison, nothing is written.
     let good = dir.path().join("good");
     fake_run(&good, 3, true, false, None);
     let out = dir.path().join("out");
-    let e = err(compare_runs(&[good.clone(), not_run.clone()], &out));
+    let e = err(compare_runs(&[good.clone(), not_run.clone()], &out, png));
     assert!(
         e.contains("not_run") && e.contains("not a run directory"),
         "{e}"
     );
     assert!(!out.exists() || pngs(&out).is_empty());
-    let e = err(compare_runs(&[good.clone(), bad], &out));
+    let e = err(compare_runs(&[good.clone(), bad], &out, png));
     assert!(e.contains("line 5"), "{e}");
-    let e = err(compare_runs(&[], &out));
+    let e = err(compare_runs(&[good.clone(), bad_steps], &out, png));
+    assert!(e.contains("steps.csv line 2"), "{e}");
+    let e = err(compare_runs(&[], &out, png));
     assert!(e.contains("no run directory"), "{e}");
     assert!(!out.exists() || pngs(&out).is_empty());
 
     // An output path that is a file.
-    let e = err(compare_runs(&[good], &file));
+    let e = err(compare_runs(&[good], &file, png));
     assert!(e.contains("file"), "{e}");
 }

@@ -1,0 +1,255 @@
+//! `etaprobe plot`: figures comparing runs, one line per run.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+use super::chart::{render, Panel, Series, Style, PALETTE};
+use super::labels::{disambiguate_labels, mixed_tasks_warning};
+use super::run::{smoothing_window, Run};
+use super::single::{smoothed, smoothed_label};
+use super::{
+    write_all, FigureFormat, ACCURACY_PNG, FIGURE_SIZE, LOSS_PNG, LR_PNG, STEPS_PNG,
+    WALL_CLOCK_PNG, WIDE_FIGURE_SIZE,
+};
+
+/// What [`compare_runs`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// The figures written.
+    pub written: Vec<PathBuf>,
+    /// Each run's label in the legends, in the order the runs were given; no two equal.
+    pub labels: Vec<String>,
+    /// Things the reader of the figures should know (e.g. that the runs are of different
+    /// tasks), for the caller to print.
+    pub warnings: Vec<String>,
+}
+
+/// `etaprobe plot RUN_DIR... --out DIR`: the paper's comparison figures, one line per run,
+/// written to `out_dir` (created if needed) as PNG or SVG:
+/// - `loss`: train loss | test loss against epochs;
+/// - `accuracy`: train accuracy | test accuracy against epochs;
+/// - `lr`: η at every step (at the end of each epoch unless every run has a `steps.csv`);
+/// - `loss-steps`: the training loss of each step, smoothed by a centred moving average;
+/// - `wall-clock`: test loss | test accuracy against seconds.
+///
+/// Each run is labelled by [`super::run_label`], with its task when the runs are of
+/// several tasks (which also gives a warning), and with what tells it apart when two labels
+/// are still equal (see `disambiguate_labels`). Every directory must be a run (have an
+/// `epochs.csv`).
+pub fn compare_runs(
+    run_dirs: &[PathBuf],
+    out_dir: impl AsRef<Path>,
+    format: FigureFormat,
+) -> Result<Comparison> {
+    let out_dir = out_dir.as_ref();
+    if run_dirs.is_empty() {
+        bail!("no run directory given to compare");
+    }
+    let mut runs = run_dirs
+        .iter()
+        .enumerate()
+        .map(|(index, d)| Run::load(d, index))
+        .collect::<Result<Vec<_>>>()?;
+    let warnings: Vec<String> = mixed_tasks_warning(&runs).into_iter().collect();
+    disambiguate_labels(&mut runs);
+    // The task goes in the titles when all runs share it (else each label names its own).
+    let task = match runs.first().and_then(|r| r.task.clone()) {
+        Some(t) if runs.iter().all(|r| r.task.as_deref() == Some(t.as_str())) => Some(t),
+        _ => None,
+    };
+    let titled = |what: &str| match &task {
+        Some(t) => format!("{what}: {t}"),
+        None => what.to_string(),
+    };
+
+    let all: Vec<&Run> = runs.iter().collect();
+    let with_acc: Vec<&Run> = runs.iter().filter(|r| r.has_accuracy()).collect();
+    let wide = |title: String, panels: Vec<Panel>| (WIDE_FIGURE_SIZE, Some(title), panels);
+    let one = |panel: Panel| (FIGURE_SIZE, None, vec![panel]);
+
+    let loss = wide(
+        titled("Loss"),
+        vec![
+            panel(
+                "train loss",
+                "epoch",
+                "loss",
+                lines(&all, |r| r.epoch_points(|e| Some(e.train_loss))),
+                true,
+                "No epoch recorded in these runs",
+            ),
+            panel(
+                "test loss",
+                "epoch",
+                "loss",
+                lines(&all, |r| r.epoch_points(|e| e.test_loss)),
+                true,
+                "No test loss in these runs",
+            ),
+        ],
+    );
+
+    let no_accuracy = "No accuracy in these runs\n(regression runs have none).";
+    let accuracy = if with_acc.is_empty() {
+        one(panel(
+            &titled("Accuracy"),
+            "epoch",
+            "accuracy (%)",
+            vec![],
+            false,
+            no_accuracy,
+        ))
+    } else {
+        wide(
+            titled("Accuracy"),
+            vec![
+                panel(
+                    "train accuracy",
+                    "epoch",
+                    "accuracy (%)",
+                    lines(&with_acc, |r| r.accuracy_points(|e| e.train_acc)),
+                    false,
+                    "No train accuracy in these runs",
+                ),
+                panel(
+                    "test accuracy",
+                    "epoch",
+                    "accuracy (%)",
+                    lines(&with_acc, |r| r.accuracy_points(|e| e.test_acc)),
+                    false,
+                    "No test accuracy in these runs",
+                ),
+            ],
+        )
+    };
+
+    // η at every step when every run has its steps, else at the end of each epoch.
+    let lr = if runs.iter().all(|r| r.step_records().is_some()) {
+        one(panel(
+            &titled("Learning rate η"),
+            "step",
+            "η",
+            lines(&all, |r| {
+                let steps = r.step_records().unwrap_or_default();
+                steps.iter().map(|s| (s.step as f64, s.lr)).collect()
+            }),
+            true,
+            "No steps recorded in these runs",
+        ))
+    } else {
+        one(panel(
+            &titled("Learning rate η"),
+            "epoch",
+            "η at the end of the epoch",
+            lines(&all, |r| r.epoch_points(|e| Some(e.lr))),
+            true,
+            "No epoch recorded in these runs",
+        ))
+    };
+
+    // One window for all runs (that of the longest), so that their curves are alike.
+    let longest = runs
+        .iter()
+        .map(|r| r.step_losses().len())
+        .max()
+        .unwrap_or(0);
+    let window = smoothing_window(longest);
+    let steps = one(panel(
+        &titled(&format!(
+            "Training loss per step ({})",
+            smoothed_label(window)
+        )),
+        "step",
+        "training loss (the step's batch)",
+        lines(&all, |r| smoothed(&r.step_losses(), window)),
+        true,
+        "No per-step losses in these runs (no steps.csv)",
+    ));
+
+    let at_epoch_ends = "seconds (at the end of each epoch)";
+    let test_loss = panel(
+        "test loss",
+        at_epoch_ends,
+        "loss",
+        lines(&all, |r| r.seconds_points(|e| e.test_loss)),
+        true,
+        "No test loss in these runs",
+    );
+    let wall_clock = if with_acc.is_empty() {
+        one(Panel {
+            title: titled("Test loss against wall-clock time"),
+            ..test_loss
+        })
+    } else {
+        let seconds = |r: &crate::rundir::EpochRecord| r.seconds;
+        wide(
+            titled("Against wall-clock time"),
+            vec![
+                test_loss,
+                panel(
+                    "test accuracy",
+                    at_epoch_ends,
+                    "accuracy (%)",
+                    lines(&with_acc, |r| r.accuracy_against(|e| e.test_acc, seconds)),
+                    false,
+                    "No test accuracy in these runs",
+                ),
+            ],
+        )
+    };
+
+    let figures = [
+        (LOSS_PNG, loss),
+        (ACCURACY_PNG, accuracy),
+        (LR_PNG, lr),
+        (STEPS_PNG, steps),
+        (WALL_CLOCK_PNG, wall_clock),
+    ];
+    let rendered = figures
+        .into_iter()
+        .map(|(name, (size, title, panels))| {
+            let bytes = render(format, size, title.as_deref(), &panels)?;
+            Ok((format.file_name(name), bytes))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
+    Ok(Comparison {
+        written: write_all(out_dir, &rendered)?,
+        labels: runs.into_iter().map(|r| r.label).collect(),
+        warnings,
+    })
+}
+
+/// One line per run, in the run's colour.
+fn lines(runs: &[&Run], points: impl Fn(&Run) -> Vec<(f64, f64)>) -> Vec<Series> {
+    runs.iter()
+        .map(|run| {
+            let i = run.index;
+            Series {
+                label: run.label.clone(),
+                color: PALETTE[i % PALETTE.len()],
+                // Past ten runs colours repeat; dashes keep the lines apart.
+                style: if (i / PALETTE.len()).is_multiple_of(2) {
+                    Style::Line
+                } else {
+                    Style::Dashed
+                },
+                points: points(run),
+                band: None,
+            }
+        })
+        .collect()
+}
+
+fn panel(title: &str, x: &str, y: &str, series: Vec<Series>, log: bool, empty: &str) -> Panel {
+    Panel {
+        title: title.into(),
+        x_label: x.into(),
+        y_label: y.into(),
+        series,
+        log_y_allowed: log,
+        empty_message: empty.into(),
+    }
+}
