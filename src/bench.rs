@@ -244,7 +244,7 @@ pub fn bench_probe(
     rounds: usize,
 ) -> anyhow::Result<ProbeBench> {
     const LR: f64 = 1e-4;
-    let defaults = RuleOptions::defaults();
+    let defaults = RuleOptions::default();
     let mut ms = vec![Vec::new(); RULES.len()];
     let (mut probes_per_pass, mut gpu_bytes) = (0, 0);
     for _ in 0..rounds {

@@ -2,6 +2,22 @@
 //! and a learning rate that is learnt while training (Gorti & Ravaut's first- and
 //! second-order rules).
 
+/// `impl Default` for a group of command-line options: each option at the default the
+/// command line gives it, so that the two never disagree.
+macro_rules! default_from_command_line {
+    ($options:ty) => {
+        impl Default for $options {
+            fn default() -> Self {
+                use clap::{Args, FromArgMatches};
+                let command = <$options>::augment_args(clap::Command::new("defaults"));
+                let matches = command.get_matches_from(["defaults"]);
+                <$options>::from_arg_matches(&matches).expect("every option has a default")
+            }
+        }
+    };
+}
+pub(crate) use default_from_command_line;
+
 pub mod bench;
 pub mod compare;
 pub mod data;

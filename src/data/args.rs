@@ -6,6 +6,7 @@ use super::{default_cache_dir, download, locate, DataError, Dataset, DatasetKind
 
 /// Command-line options of the data layer (flatten into a clap command).
 #[derive(clap::Args, Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct DataArgs {
     /// Data set to train on.
     #[arg(long, value_enum, default_value_t = DatasetKind::Cifar10)]
@@ -54,22 +55,7 @@ pub struct DataArgs {
     pub coarse_labels: bool,
 }
 
-impl Default for DataArgs {
-    fn default() -> Self {
-        DataArgs {
-            dataset: DatasetKind::Cifar10,
-            data: None,
-            download: false,
-            cache_dir: None,
-            download_base: None,
-            drop_last: false,
-            augment: false,
-            split_seed: None,
-            test_fraction: 0.2,
-            coarse_labels: false,
-        }
-    }
-}
+crate::default_from_command_line!(DataArgs);
 
 impl DataArgs {
     /// The cache folder in use: `--cache-dir`, else the default one.

@@ -14,7 +14,9 @@ use anyhow::{bail, Result};
 use crate::gpu::{Gpu, Params, Program, Tensor};
 
 /// The optimizer whose step direction d the update w −= η·d and the probes follow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum OptimizerKind {
     /// d = g (+ λw with --weight-decay).
@@ -36,7 +38,8 @@ impl OptimizerKind {
 }
 
 /// The optimizer and its options on the command line.
-#[derive(clap::Args, Clone, Debug, serde::Serialize)]
+#[derive(clap::Args, Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct OptimizerOptions {
     /// The step direction d(t) the update w −= η·d follows.
     #[arg(long, value_enum, default_value_t = OptimizerKind::Sgd)]
@@ -115,3 +118,5 @@ impl Optimizer {
         self.program.encode(encoder);
     }
 }
+
+crate::default_from_command_line!(OptimizerOptions);

@@ -174,7 +174,8 @@ impl Schedule for Auto {
 }
 
 /// The auto rule's options.
-#[derive(clap::Args, Clone, Debug, serde::Serialize)]
+#[derive(clap::Args, Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct AutoOptions {
     /// auto: probe the last update's line every this many steps.
     #[arg(long, default_value_t = 2, value_name = "K")]
@@ -199,3 +200,5 @@ impl Rule for Auto {
         Auto::new(run.lr0, o.probe_every)
     }
 }
+
+crate::default_from_command_line!(AutoOptions);

@@ -20,7 +20,9 @@ use super::ProbeRecord;
 use super::{state_f64, Observation, Rule, RunShape, Schedule};
 
 /// The shape of the decay after warmup.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Decay {
     /// A constant η (or `step` when --lr-milestones are given).
@@ -157,7 +159,8 @@ impl Schedule for Basic {
 }
 
 /// The basic rule's options.
-#[derive(clap::Args, Clone, Debug, serde::Serialize)]
+#[derive(clap::Args, Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct BasicOptions {
     /// basic: the decay of η over the run.
     #[arg(long, value_enum, default_value_t = Decay::None)]
@@ -243,3 +246,5 @@ impl Rule for Basic {
         basic
     }
 }
+
+crate::default_from_command_line!(BasicOptions);

@@ -112,7 +112,8 @@ impl Schedule for DAdapt {
 }
 
 /// D-Adaptation's options.
-#[derive(clap::Args, Clone, Debug, serde::Serialize)]
+#[derive(clap::Args, Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct DAdaptOptions {
     /// dadapt: the factor on the adapted step size (the authors' lr; leave at 1).
     #[arg(long, default_value_t = 1.0, value_name = "F")]
@@ -125,6 +126,7 @@ pub struct DAdaptOptions {
     pub dadapt_d0: f64,
     /// dadapt: the largest factor d may grow by per step (inf: unbounded).
     #[arg(long, default_value_t = f64::INFINITY, value_name = "F")]
+    #[serde(deserialize_with = "super::unbounded")]
     pub dadapt_growth: f64,
 }
 
@@ -167,3 +169,5 @@ impl Rule for DAdapt {
         }
     }
 }
+
+crate::default_from_command_line!(DAdaptOptions);

@@ -98,7 +98,8 @@ impl Schedule for Dog {
 }
 
 /// DoG's options.
-#[derive(clap::Args, Clone, Debug, serde::Serialize)]
+#[derive(clap::Args, Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct DogOptions {
     /// dog: r_ε = F·(1 + ‖w0‖), the first step's distance (authors: 1e-6; 1e-4 with batch norm).
     #[arg(long, default_value_t = 1e-6, value_name = "F")]
@@ -140,3 +141,5 @@ impl Rule for Dog {
         }
     }
 }
+
+crate::default_from_command_line!(DogOptions);

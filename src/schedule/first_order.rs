@@ -54,7 +54,8 @@ impl Schedule for FirstOrder {
 }
 
 /// The first-order rule's options.
-#[derive(clap::Args, Clone, Debug, serde::Serialize)]
+#[derive(clap::Args, Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct FirstOrderOptions {
     /// first-order: the meta learning rate α.
     #[arg(long, default_value_t = 1e-3, value_name = "F")]
@@ -74,3 +75,5 @@ impl Rule for FirstOrder {
         FirstOrder::new(run.lr0, o.alpha)
     }
 }
+
+crate::default_from_command_line!(FirstOrderOptions);

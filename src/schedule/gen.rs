@@ -189,7 +189,8 @@ impl Schedule for Gen {
 }
 
 /// The GeN-style rule's options.
-#[derive(clap::Args, Clone, Debug, serde::Serialize)]
+#[derive(clap::Args, Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct GenOptions {
     /// gen: probe and fit every this many steps.
     #[arg(long, default_value_t = 4, value_name = "K")]
@@ -237,3 +238,5 @@ impl Rule for Gen {
         }
     }
 }
+
+crate::default_from_command_line!(GenOptions);

@@ -83,7 +83,8 @@ impl Schedule for Hypergradient {
 }
 
 /// The normalised hypergradient's options.
-#[derive(clap::Args, Clone, Debug, serde::Serialize)]
+#[derive(clap::Args, Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct HypergradientOptions {
     /// hypergradient: β, the fraction by which η changes per step at cosine ±1.
     #[arg(long, default_value_t = 0.02, value_name = "F")]
@@ -115,3 +116,5 @@ impl Rule for Hypergradient {
         }
     }
 }
+
+crate::default_from_command_line!(HypergradientOptions);

@@ -270,7 +270,13 @@ pub trait Rule: Schedule + Sized + 'static {
     /// One line on what the rule does, for `--help`.
     const ABOUT: &'static str;
     /// The rule's own options (`#[derive(clap::Args)]`), flattened into `etaprobe train`.
-    type Options: clap::Args + clap::FromArgMatches + serde::Serialize + Clone + std::fmt::Debug;
+    type Options: clap::Args
+        + clap::FromArgMatches
+        + serde::Serialize
+        + serde::de::DeserializeOwned
+        + Default
+        + Clone
+        + std::fmt::Debug;
     /// Rejects impossible option values with a message naming the flag.
     fn check(_options: &Self::Options) -> Result<(), String> {
         Ok(())
@@ -292,7 +298,7 @@ pub struct RunShape {
 }
 
 /// The options of a rule that has none.
-#[derive(clap::Args, Clone, Debug, Default, serde::Serialize)]
+#[derive(clap::Args, Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct NoOptions {}
 
 /// Declares the registry: [`RuleOptions`] (every rule's options as one flag group),
@@ -301,7 +307,8 @@ macro_rules! registry {
     ($($field:ident: $rule:ty),* $(,)?) => {
         /// Every rule's options; `etaprobe train` flattens them into its flags (and run
         /// files store them flat, by flag name).
-        #[derive(clap::Args, Clone, Debug, serde::Serialize)]
+        #[derive(clap::Args, Clone, Debug, serde::Serialize, serde::Deserialize)]
+        #[serde(default)]
         pub struct RuleOptions {
             $(
                 #[command(flatten)]
@@ -349,14 +356,10 @@ registry! {
     gen: Gen,
 }
 
-impl RuleOptions {
-    /// Every rule's default options, as the command line has them.
-    pub fn defaults() -> RuleOptions {
-        use clap::{Args, FromArgMatches};
-        let command = RuleOptions::augment_args(clap::Command::new("defaults"));
-        let matches = command.get_matches_from(["defaults"]);
-        RuleOptions::from_arg_matches(&matches).expect("every rule option has a default")
-    }
+/// Reads a limit that JSON wrote as null because it was infinite (unbounded).
+fn unbounded<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    use serde::Deserialize;
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::INFINITY))
 }
 
 /// `--schedule`'s parser: the registry's names, each with its line of help.
@@ -367,3 +370,5 @@ pub fn rule_parser() -> clap::builder::PossibleValuesParser {
             .map(|(name, about)| clap::builder::PossibleValue::new(*name).help(*about)),
     )
 }
+
+crate::default_from_command_line!(RuleOptions);

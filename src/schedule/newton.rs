@@ -94,7 +94,8 @@ impl Schedule for Newton {
 }
 
 /// The newton rule's options.
-#[derive(clap::Args, Clone, Debug, serde::Serialize)]
+#[derive(clap::Args, Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct NewtonOptions {
     /// newton: the probe spacing ε (the paper's 1e-5).
     #[arg(long, default_value_t = 1e-5, value_name = "F")]
@@ -122,3 +123,5 @@ impl Rule for Newton {
         Newton::new(run.lr0, o.eps, o.delta)
     }
 }
+
+crate::default_from_command_line!(NewtonOptions);

@@ -114,7 +114,8 @@ impl Schedule for Prodigy {
 }
 
 /// Prodigy's options.
-#[derive(clap::Args, Clone, Debug, serde::Serialize)]
+#[derive(clap::Args, Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct ProdigyOptions {
     /// prodigy: the factor on the adapted step size (the authors' lr; leave at 1).
     #[arg(long, default_value_t = 1.0, value_name = "F")]
@@ -136,6 +137,7 @@ pub struct ProdigyOptions {
     pub prodigy_d_coef: f64,
     /// prodigy: the largest factor D may grow by per step (inf: unbounded).
     #[arg(long, default_value_t = f64::INFINITY, value_name = "F")]
+    #[serde(deserialize_with = "super::unbounded")]
     pub prodigy_growth: f64,
 }
 
@@ -181,3 +183,5 @@ impl Rule for Prodigy {
         }
     }
 }
+
+crate::default_from_command_line!(ProdigyOptions);

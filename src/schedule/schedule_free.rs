@@ -102,7 +102,8 @@ impl Schedule for ScheduleFree {
 }
 
 /// Schedule-free SGD's options.
-#[derive(clap::Args, Clone, Debug, serde::Serialize)]
+#[derive(clap::Args, Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct ScheduleFreeOptions {
     /// schedule-free: β, the interpolation between z and x (authors: 0.9; 0.95–0.98 for long runs).
     #[arg(long, default_value_t = 0.9, value_name = "F")]
@@ -145,3 +146,5 @@ impl Rule for ScheduleFree {
         }
     }
 }
+
+crate::default_from_command_line!(ScheduleFreeOptions);

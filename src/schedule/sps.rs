@@ -82,7 +82,8 @@ impl Schedule for Sps {
 }
 
 /// SPS_max's options.
-#[derive(clap::Args, Clone, Debug, serde::Serialize)]
+#[derive(clap::Args, Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct SpsOptions {
     /// sps: c in f / (c·‖g‖²) (authors' default 0.5; their deep-learning runs use 0.2).
     #[arg(long, default_value_t = 0.5, value_name = "F")]
@@ -137,3 +138,5 @@ impl Rule for Sps {
         }
     }
 }
+
+crate::default_from_command_line!(SpsOptions);

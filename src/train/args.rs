@@ -12,7 +12,8 @@ use crate::schedule::{Needs, RuleOptions, RunShape, Schedule, Update};
 /// The validation fraction --probe-on val holds out when --val-split is not given.
 pub(crate) const DEFAULT_VAL_SPLIT: f64 = 0.1;
 
-#[derive(clap::Args, Clone, Debug, serde::Serialize)]
+#[derive(clap::Args, Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct TrainConfig {
     /// The network to train.
     #[arg(long, help_heading = "Model", value_enum, default_value_t = ModelKind::Lenet)]
@@ -120,7 +121,9 @@ pub struct TrainConfig {
 }
 
 /// Which batch the five probes evaluate (paper §5.3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ProbeOn {
     /// The step's own training batch (the paper's method).
@@ -130,7 +133,9 @@ pub enum ProbeOn {
 }
 
 /// How `--lr-from` reads the earlier run's η.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum LrFromStat {
     Last,
@@ -138,7 +143,9 @@ pub enum LrFromStat {
 }
 
 /// What to do when a loss, a probe or η is not finite.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum OnNonFinite {
     /// Stop with a message naming the step (the paper's rule, unguarded).
@@ -194,7 +201,7 @@ impl TrainConfig {
     pub(crate) fn check(&self) -> Result<Needs> {
         self.validate()?;
         // What the rule measures does not depend on the run's length or on η0.
-        let needs = self.schedule(1)?.needs();
+        let needs = self.build_schedule(1)?.needs();
         let g = needs.gradient;
         let plain_sgd = needs.update != Update::Direction || g.norm || g.distance || g.loss;
         if plain_sgd && self.optim.optimizer != OptimizerKind::Sgd {
@@ -294,7 +301,7 @@ impl TrainConfig {
             }
             map
         };
-        let defaults = flat(&TrainConfig::defaults());
+        let defaults = flat(&TrainConfig::default());
         flat(self)
             .into_iter()
             .filter(|(key, value)| {
@@ -321,7 +328,7 @@ impl TrainConfig {
     }
 
     /// The chosen rule for a run of `steps_per_epoch` steps an epoch, starting at η0.
-    pub(crate) fn schedule(&self, steps_per_epoch: usize) -> Result<Box<dyn Schedule>> {
+    pub(crate) fn build_schedule(&self, steps_per_epoch: usize) -> Result<Box<dyn Schedule>> {
         let run = RunShape {
             lr0: self.lr0(),
             steps_per_epoch,
@@ -330,14 +337,6 @@ impl TrainConfig {
         self.rule
             .build(&self.schedule, &run)
             .with_context(|| format!("no schedule called '{}'", self.schedule))
-    }
-
-    /// Every option at its default, as the command line has them.
-    pub(crate) fn defaults() -> TrainConfig {
-        use clap::{Args, FromArgMatches};
-        let command = TrainConfig::augment_args(clap::Command::new("defaults"));
-        let matches = command.get_matches_from(["defaults"]);
-        TrainConfig::from_arg_matches(&matches).expect("every train option has a default")
     }
 }
 
@@ -382,3 +381,5 @@ pub fn lr_from_run(dir: &Path, stat: LrFromStat) -> Result<f64> {
     }
     Ok(lr)
 }
+
+crate::default_from_command_line!(TrainConfig);

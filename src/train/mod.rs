@@ -5,6 +5,7 @@
 //! ([`crate::report::run_figures`]), not by the loop.
 
 mod args;
+mod builder;
 mod commit;
 mod config;
 mod interrupt;
@@ -163,6 +164,32 @@ impl Training {
 
 /// Trains as `args` says on the adapter `adapter` (or the preferred one); draws no figures
 /// (see [`crate::report::run_figures`]).
+///
+/// ```
+/// use etaprobe::data::{synth, DatasetKind};
+/// use etaprobe::models::ModelKind;
+/// use etaprobe::train::{train, TrainConfig};
+///
+/// # fn main() -> anyhow::Result<()> {
+/// let dir = tempfile::tempdir()?;
+/// // A small generated Fashion-MNIST (64 training images); real data: its folder, or
+/// // `.download(true)`.
+/// let data = synth::write_fake_dataset(DatasetKind::FashionMnist, dir.path(), 64, 16, 1)?;
+/// let config = TrainConfig::default()
+///     .model(ModelKind::Logreg)
+///     .dataset(DatasetKind::FashionMnist, Some(data))
+///     .schedule("auto")
+///     .lr(0.01)
+///     .batch_size(16)
+///     .epochs(2)
+///     .quiet(true)
+///     .out(dir.path().join("run"));
+/// let summary = train(&config, None)?;
+/// assert_eq!(summary.steps, 8);
+/// assert!(summary.final_test_acc.is_some());
+/// # Ok(())
+/// # }
+/// ```
 pub fn train(args: &TrainConfig, adapter: Option<&str>) -> Result<Summary> {
     Training::prepare(args, adapter)?.run()
 }

@@ -258,7 +258,7 @@ pub(super) fn check_same_options(ckpt: &checkpoint::Checkpoint, args: &TrainConf
     }
     let now = trajectory_options(args)?;
     // An option newer than the checkpoint counts as unchanged at its default.
-    let defaults = trajectory_options(&TrainConfig::defaults())?;
+    let defaults = trajectory_options(&TrainConfig::default())?;
     let null = serde_json::Value::Null;
     let differences: Vec<String> = stored
         .keys()

@@ -71,7 +71,7 @@ pub(super) fn prepare(args: &TrainConfig, adapter: Option<&str>) -> Result<Prepa
         None => (data, None),
     };
     let per_epoch = data.batches_per_epoch(args.batch_size, args.data.drop_last);
-    let mut schedule = args.schedule(per_epoch)?;
+    let mut schedule = args.build_schedule(per_epoch)?;
     let options = ModelOptions {
         dropout: args.dropout,
         width_mult: args.width_mult,

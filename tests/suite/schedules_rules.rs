@@ -235,7 +235,7 @@ fn secant_changes_eta_only_on_statistical_evidence() {
 #[test]
 fn every_registered_rule_builds_and_is_offered_on_the_command_line() {
     use etaprobe::schedule::{RuleOptions, RunShape, Update, RULES};
-    let defaults = RuleOptions::defaults();
+    let defaults = RuleOptions::default();
     let run = RunShape {
         lr0: 0.0125,
         steps_per_epoch: 10,

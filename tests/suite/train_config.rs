@@ -226,3 +226,43 @@ fn default_run_names_differ_for_configurations_that_differ() {
         .collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn train_config_has_the_command_lines_defaults_and_deserializes_partially() {
+    use etaprobe::train::TrainConfig;
+    let defaults = TrainConfig::default();
+    assert_eq!((defaults.batch_size, defaults.epochs), (32, 10));
+    assert_eq!(defaults.schedule, "basic");
+    // Only the fields given; the rule's and the optimizer's flattened options by name.
+    let config: TrainConfig = toml::from_str(
+        "epochs = 3\nschedule = \"auto\"\nmomentum = 0.5\nhd_beta = 0.1\n\n[data]\ndataset = \"fashion-mnist\"\n",
+    )
+    .unwrap();
+    assert_eq!(config.epochs, 3);
+    assert_eq!(config.schedule, "auto");
+    assert_eq!(config.optim.momentum, 0.5);
+    assert_eq!(config.rule.hypergradient.hd_beta, 0.1);
+    assert_eq!(config.data.dataset, DatasetKind::FashionMnist);
+    assert_eq!(config.batch_size, 32);
+    // What run.json stores reads back as the same configuration.
+    let stored = serde_json::to_value(&config).unwrap();
+    let back: TrainConfig = serde_json::from_value(stored.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&back).unwrap(), stored);
+    // The builder sets what it says.
+    let built = TrainConfig::default()
+        .schedule("secant")
+        .lr(0.2)
+        .epochs(4)
+        .batch_size(8)
+        .seed(3);
+    assert_eq!(
+        (
+            built.schedule.as_str(),
+            built.lr,
+            built.epochs,
+            built.batch_size,
+            built.seed
+        ),
+        ("secant", Some(0.2), 4, 8, 3)
+    );
+}
