@@ -29,11 +29,17 @@ use serde::de::DeserializeOwned;
 use super::write_atomic_with;
 
 /// Metadata keys written by [`TrainingMeta::to_metadata`].
+/// η to continue with.
 pub const META_LR: &str = "lr";
+/// Steps completed.
 pub const META_STEP: &str = "step";
+/// Epochs completed.
 pub const META_EPOCH: &str = "epoch";
+/// The run's seed.
 pub const META_SEED: &str = "seed";
+/// The rule's own state, as JSON.
 pub const META_SCHEDULE_STATE: &str = "schedule_state";
+/// `pt`, as PyTorch's `save_file` writes it (some loaders check it).
 pub const META_FORMAT: &str = "format";
 /// The MD5 of the tensor data (everything after the header), written by [`save`] and
 /// checked by [`load`]: a file damaged on the disk is refused, not trained on.
@@ -43,48 +49,95 @@ pub const META_DATA_MD5: &str = "etaprobe.data_md5";
 /// headers over 100 MB; a larger value means this is not a safetensors file.
 const MAX_HEADER_LEN: u64 = 100_000_000;
 
-/// Everything that can go wrong with a checkpoint; each message names the file.
+/// Everything that can go wrong with a checkpoint; each message names the file (`path`).
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
+    /// There is no file at `path`.
     #[error("checkpoint {}: file not found", path.display())]
-    NotFound { path: PathBuf },
+    NotFound {
+        /// The checkpoint's path.
+        path: PathBuf,
+    },
+    /// Reading or writing failed (`action` says which).
     #[error("checkpoint {}: {action}: {source}", path.display())]
     Io {
+        /// The checkpoint's path.
         path: PathBuf,
+        /// What was being done: "cannot read", "cannot write".
         action: &'static str,
+        /// The operating system's error.
         #[source]
         source: io::Error,
     },
+    /// The file is not in the safetensors format.
     #[error("checkpoint {}: not a safetensors file ({reason})", path.display())]
-    NotSafetensors { path: PathBuf, reason: String },
-    #[error("checkpoint {}: truncated ({reason})", path.display())]
-    Truncated { path: PathBuf, reason: String },
-    #[error("checkpoint {}: tensor {tensor:?} has dtype {dtype}, only F32 is supported", path.display())]
-    WrongDtype {
+    NotSafetensors {
+        /// The checkpoint's path.
         path: PathBuf,
-        tensor: String,
-        dtype: String,
-    },
-    #[error("checkpoint {}: tensor {tensor:?}: {reason}", path.display())]
-    BadTensor {
-        path: PathBuf,
-        tensor: String,
+        /// What does not fit the format.
         reason: String,
     },
+    /// The file ends before the data its header describes.
+    #[error("checkpoint {}: truncated ({reason})", path.display())]
+    Truncated {
+        /// The checkpoint's path.
+        path: PathBuf,
+        /// How much is missing.
+        reason: String,
+    },
+    /// A tensor is not F32.
+    #[error("checkpoint {}: tensor {tensor:?} has dtype {dtype}, only F32 is supported", path.display())]
+    WrongDtype {
+        /// The checkpoint's path.
+        path: PathBuf,
+        /// The tensor's name.
+        tensor: String,
+        /// Its dtype as the header gives it.
+        dtype: String,
+    },
+    /// A tensor to save or load is inconsistent (name, shape, data length).
+    #[error("checkpoint {}: tensor {tensor:?}: {reason}", path.display())]
+    BadTensor {
+        /// The checkpoint's path.
+        path: PathBuf,
+        /// The tensor's name.
+        tensor: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The tensor data does not have the checksum it was written with.
     #[error("checkpoint {}: damaged: {reason}", path.display())]
-    Damaged { path: PathBuf, reason: String },
+    Damaged {
+        /// The checkpoint's path.
+        path: PathBuf,
+        /// The checksums that differ.
+        reason: String,
+    },
+    /// A metadata key the reader needs is absent.
     #[error("checkpoint {}: metadata has no key {key:?}", path.display())]
-    MissingKey { path: PathBuf, key: String },
+    MissingKey {
+        /// The checkpoint's path.
+        path: PathBuf,
+        /// The key.
+        key: String,
+    },
+    /// A metadata value does not parse as what its key holds.
     #[error("checkpoint {}: metadata {key:?} = {value:?} is not a valid {expected}: {reason}", path.display())]
     BadValue {
+        /// The checkpoint's path.
         path: PathBuf,
+        /// The key.
         key: String,
+        /// The value found.
         value: String,
+        /// What the key holds ("number", "non-negative integer", "JSON").
         expected: &'static str,
+        /// The parser's complaint.
         reason: String,
     },
 }
 
+/// A result whose error is a [`CheckpointError`].
 pub type Result<T, E = CheckpointError> = std::result::Result<T, E>;
 
 /// A loaded checkpoint.
@@ -95,6 +148,7 @@ pub struct Checkpoint {
     /// (name, shape, data), in the order of their data in the file: the order given to
     /// [`save`] for files written here.
     pub tensors: Vec<(String, Vec<usize>, Vec<f32>)>,
+    /// The header's `__metadata__` string map.
     pub metadata: BTreeMap<String, String>,
 }
 
@@ -107,6 +161,7 @@ pub struct TrainingMeta {
     pub step: u64,
     /// Epochs completed.
     pub epoch: u64,
+    /// The run's seed.
     pub seed: u64,
     /// The schedule's own state (e.g. the previous gradient norm, safeguard counts).
     pub schedule_state: serde_json::Value,
@@ -165,10 +220,12 @@ impl Checkpoint {
         meta_json(&self.path, &self.metadata, key)
     }
 
+    /// η to continue with ([`META_LR`]).
     pub fn lr(&self) -> Result<f64> {
         meta_parse(&self.path, &self.metadata, META_LR, "number")
     }
 
+    /// Steps completed ([`META_STEP`]).
     pub fn step(&self) -> Result<u64> {
         meta_parse(
             &self.path,
@@ -178,6 +235,7 @@ impl Checkpoint {
         )
     }
 
+    /// Epochs completed ([`META_EPOCH`]).
     pub fn epoch(&self) -> Result<u64> {
         meta_parse(
             &self.path,
@@ -187,6 +245,7 @@ impl Checkpoint {
         )
     }
 
+    /// The run's seed ([`META_SEED`]).
     pub fn seed(&self) -> Result<u64> {
         meta_parse(
             &self.path,
@@ -196,6 +255,7 @@ impl Checkpoint {
         )
     }
 
+    /// The rule's own state ([`META_SCHEDULE_STATE`]).
     pub fn schedule_state(&self) -> Result<serde_json::Value> {
         meta_json(&self.path, &self.metadata, META_SCHEDULE_STATE)
     }

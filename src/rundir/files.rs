@@ -14,7 +14,9 @@ use super::{EPOCHS_CSV, EVALS_CSV, RULE_CSV, STEPS_CSV};
 /// their first line).
 pub struct RunFiles {
     dir: PathBuf,
+    /// `epochs.csv`.
     pub epochs: EpochWriter,
+    /// `steps.csv`.
     pub steps: StepWriter,
     metrics: MetricsWriter,
     rule: Option<std::fs::File>,
@@ -90,6 +92,7 @@ impl RunFiles {
         }
     }
 
+    /// The run directory.
     pub fn dir(&self) -> &Path {
         &self.dir
     }

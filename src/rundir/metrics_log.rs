@@ -127,6 +127,7 @@ impl MetricsWriter {
         })
     }
 
+    /// Appends a step's line.
     pub fn step(&mut self, r: &StepRecord) -> Result<()> {
         let probe = r.probe.as_ref().map(|p| ProbeLine {
             losses: &p.f,
@@ -144,6 +145,7 @@ impl MetricsWriter {
         })
     }
 
+    /// Appends an epoch's line.
     pub fn epoch(&mut self, r: &EpochRecord) -> Result<()> {
         self.line(&EpochLine {
             r#type: "epoch",

@@ -21,6 +21,8 @@
 //! exception: an unterminated last line that does not parse is dropped, because it is a
 //! record that a crash cut in the middle, never a complete one.
 
+#![warn(missing_docs)]
+
 mod atomic;
 pub mod checkpoint;
 mod files;
@@ -41,11 +43,15 @@ pub use records::{
 pub use run_info::{format_utc, utc_now, RunInfo};
 pub use step_log::open_step_log;
 
-/// File names inside a run directory.
+/// One line per epoch: losses, accuracies, η, seconds.
 pub const EPOCHS_CSV: &str = "epochs.csv";
+/// One line per step: the batch loss, η, and a probing rule's probes.
 pub const STEPS_CSV: &str = "steps.csv";
+/// What the run was and what it did.
 pub const RUN_JSON: &str = "run.json";
+/// What the rule decided at each step it logs (its own columns).
 pub const RULE_CSV: &str = "rule.csv";
+/// The test evaluations of `--eval-every`.
 pub const EVALS_CSV: &str = "evals.csv";
 
 /// Header of `epochs.csv` (a user-facing contract: DESIGN.md §5).

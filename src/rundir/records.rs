@@ -13,7 +13,9 @@ use crate::schedule::ProbeRecord;
 /// One line of `epochs.csv`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EpochRecord {
+    /// From 1.
     pub epoch: usize,
+    /// The mean of the epoch's step losses (each at the weights its step started from).
     pub train_loss: f64,
     /// Fraction in [0, 1]; `None` for regression.
     pub train_acc: Option<f64>,
@@ -34,9 +36,13 @@ pub struct EpochRecord {
 /// One line of `steps.csv`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepRecord {
+    /// From 1.
     pub step: usize,
+    /// From 1.
     pub epoch: usize,
+    /// The batch loss at w(t), before the step's update.
     pub loss: f64,
+    /// η(t), the rate the step's update used.
     pub lr: f64,
     /// `None` for schedules that do not probe, or for a step of a probing run that did not.
     pub probe: Option<ProbeRecord>,
@@ -112,6 +118,7 @@ impl EpochWriter {
         })
     }
 
+    /// The file written.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -211,6 +218,7 @@ impl StepWriter {
         })
     }
 
+    /// The file written.
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -24,6 +24,7 @@ pub struct RunInfo {
     /// The command line that started the run, word by word.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub command: Vec<String>,
+    /// The run's seed.
     pub seed: u64,
     /// The full configuration (the parsed command line). `plot` labels a run from its
     /// `schedule` and `lr` keys.
@@ -39,6 +40,7 @@ pub struct RunInfo {
     /// UTC, RFC 3339; `None` while the run is going or when it crashed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished: Option<String>,
+    /// Any other top-level key (written by a newer etaprobe), kept as it was.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
 }
@@ -53,6 +55,7 @@ impl RunInfo {
         write_atomic(path, &text).with_context(|| format!("cannot write {}", path.display()))
     }
 
+    /// Reads a `run.json`; an error names the file.
     pub fn read(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let text = read_text(path)?;

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 
 /// Opens a per-step CSV log for appending: a new file with `header` unless `resumed` and
-/// the file exists (a resume has already cut it back with [`kept_step_log`]).
+/// the file exists (a resume has already cut it back with `kept_step_log`).
 pub fn open_step_log(path: &Path, header: &str, resumed: bool) -> Result<std::fs::File> {
     use std::io::Write;
     if resumed && path.exists() {

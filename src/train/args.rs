@@ -12,6 +12,11 @@ use crate::schedule::{Needs, RuleOptions, RunShape, Schedule, Update};
 /// The validation fraction --probe-on val holds out when --val-split is not given.
 pub(crate) const DEFAULT_VAL_SPLIT: f64 = 0.1;
 
+/// Everything a training run is: `etaprobe train`'s options, and the library's
+/// configuration of [`crate::train::train`]. [`Default`] gives the command line's defaults;
+/// the builder methods (`.model(..)`, `.epochs(..)`, ...) or the public fields set the rest.
+/// It deserializes from a partial map (missing keys keep their defaults), e.g. the `config`
+/// object of a run's `run.json`.
 #[derive(clap::Args, Clone, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct TrainConfig {
@@ -24,6 +29,7 @@ pub struct TrainConfig {
     /// ResNet channel multiplier: 1 is ResNet-18 as published; e.g. 0.25 for CPU-only runs.
     #[arg(long, help_heading = "Model", default_value_t = 1.0, value_name = "F")]
     pub width_mult: f64,
+    /// The data set, where it is, and how it is split and fed.
     #[command(flatten, next_help_heading = "Data")]
     pub data: DataArgs,
     /// The learning-rate rule.
@@ -32,6 +38,7 @@ pub struct TrainConfig {
     /// Initial learning rate η0 (default 0.01; 0.001 with --optimizer adam, as PyTorch).
     #[arg(long, help_heading = "Learning rate", value_name = "F")]
     pub lr: Option<f64>,
+    /// Every rule's own options (only the chosen rule's are used).
     #[command(flatten, next_help_heading = "Rule options")]
     #[serde(flatten)]
     pub rule: RuleOptions,
@@ -91,6 +98,7 @@ pub struct TrainConfig {
     /// Opt-in safeguard: never let η rise above this.
     #[arg(long, help_heading = "Learning rate", value_name = "F")]
     pub lr_max: Option<f64>,
+    /// The optimizer η scales (SGD, momentum, Adam) and its options.
     #[command(flatten, next_help_heading = "Optimizer")]
     #[serde(flatten)]
     pub optim: OptimizerOptions,
@@ -138,7 +146,9 @@ pub enum ProbeOn {
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum LrFromStat {
+    /// η(t+1) after the run's last step.
     Last,
+    /// The median of the η the last epoch's steps used.
     Median,
 }
 

@@ -42,11 +42,13 @@ impl TrainConfig {
         self
     }
 
+    /// Passes over the training set (also the horizon of the η decays).
     pub fn epochs(mut self, epochs: usize) -> Self {
         self.epochs = epochs;
         self
     }
 
+    /// Samples per training step.
     pub fn batch_size(mut self, batch_size: usize) -> Self {
         self.batch_size = batch_size;
         self
@@ -58,6 +60,7 @@ impl TrainConfig {
         self
     }
 
+    /// Seeds the initial weights, the split, the shuffles and the augmentation.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self

@@ -39,6 +39,7 @@ pub(super) fn requested() -> bool {
 /// A run stopped on request after `step` steps, its checkpoint written.
 #[derive(Debug)]
 pub struct Interrupted {
+    /// Steps done, all recorded and in the checkpoint.
     pub step: usize,
     /// The checkpoint to resume from.
     pub checkpoint: PathBuf,

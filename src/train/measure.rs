@@ -90,6 +90,7 @@ impl Measure {
         })
     }
 
+    /// What the rule asked to be measured.
     pub fn needs(&self) -> Needs {
         self.needs
     }
@@ -104,6 +105,7 @@ impl Measure {
         self.dots.as_ref().is_some_and(|d| d.have_previous)
     }
 
+    /// Sets whether d(t−1) exists (a resumed run's, from its checkpoint).
     pub fn set_have_previous(&mut self, have: bool) {
         if let Some(d) = &mut self.dots {
             d.have_previous = have;

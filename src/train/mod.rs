@@ -4,6 +4,8 @@
 //! are written through [`crate::rundir`]; figures are drawn by the caller
 //! ([`crate::report::run_figures`]), not by the loop.
 
+#![warn(missing_docs)]
+
 mod args;
 mod builder;
 mod commit;
@@ -32,20 +34,31 @@ use run::Trainer;
 /// What a finished run reports.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Summary {
+    /// The run directory.
     pub out: PathBuf,
+    /// Steps taken in all (a resumed run counts its earlier ones).
     pub steps: usize,
+    /// Epochs begun, the last possibly cut short by --max-steps.
     pub epochs: usize,
+    /// The last epoch's mean training loss over its steps.
     pub final_train_loss: f64,
+    /// The last evaluation's mean test loss.
     pub final_test_loss: Option<f64>,
+    /// The last evaluation's test accuracy (fraction in [0, 1]; classifiers only).
     pub final_test_acc: Option<f64>,
+    /// The best test accuracy of any epoch (reported, never used to choose anything).
     pub best_test_acc: Option<f64>,
     /// The last epoch's validation loss and accuracy, with --val-split.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub final_val_loss: Option<f64>,
+    /// The last epoch's validation accuracy (fraction), with --val-split.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub final_val_acc: Option<f64>,
+    /// η at the end: what a continued run would start with.
     pub lr: f64,
+    /// Training seconds in all, earlier sittings of a resumed run included.
     pub seconds: f64,
+    /// Training images per second of this process.
     pub images_per_second: f64,
 }
 

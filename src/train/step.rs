@@ -20,7 +20,9 @@ use crate::schedule::{BackProbe, Dots, GradientReadings, Needs, Observation};
 pub struct Stepper {
     /// Shared, so that `bench` can build one step per rule on one device.
     pub gpu: Arc<Gpu>,
+    /// The network: its layout, buffers and recorded passes.
     pub net: Net,
+    /// The weights, gradients and running statistics on the GPU.
     pub params: Params,
     plans: HashMap<usize, Plan>,
     probe_weights: Option<Tensor>,
@@ -32,11 +34,13 @@ pub struct Stepper {
     lr: Tensor,
     /// w −= η·d, for the rules that only set η.
     update: Program,
+    /// The optimizer that turns the gradient into the direction d(t), with its state.
     pub optimizer: Optimizer,
     /// The update of the rules that move the weights their own way.
     pub rule_update: Option<RuleUpdate>,
     /// The run's copy of w(0), for the rules that measure from it (checkpointed).
     pub origin: Option<Tensor>,
+    /// The rule's measurements: dot products, norms, and their read-backs.
     pub measure: Measure,
     /// Whether this step's direction d(t) (and backup) went with its gradient, for the
     /// rules that measure d(t) before the update.
@@ -72,16 +76,23 @@ struct Pending {
 
 /// What one step measured, read back.
 pub struct Readings {
+    /// The step, from 1.
     pub step: usize,
+    /// The epoch it belongs to, from 0.
     pub epoch: usize,
     /// Samples in the step's batch.
     pub batch: usize,
     /// η(t), the rate the step's update used.
     pub lr: f64,
+    /// The batch's loss and correct count at w(t).
     pub outputs: StepOutputs,
+    /// The five probe losses f(w − s·d), when the step probed.
     pub probes: Option<[f64; 5]>,
+    /// The step sizes s of those probes.
     pub probe_steps: Option<[f64; 5]>,
+    /// The loss back at w(t−1), for the rules that check a step's effect.
     pub back_probe: Option<BackProbe>,
+    /// The dot products of consecutive directions, for the rules that use them.
     pub dots: Option<Dots>,
     /// The sums of the rule's own update.
     pub sums: Vec<f64>,
@@ -118,16 +129,21 @@ impl Readings {
 
 /// What `Stepper::new` sets up.
 pub struct StepConfig<'a> {
+    /// The optimizer and its options.
     pub optimizer: &'a OptimizerOptions,
+    /// What the rule measures, and so what the step records.
     pub needs: Needs,
     /// The batch size, laid out at once so that one too big for the adapter fails early.
     pub batch_size: usize,
+    /// The probes score a batch of their own (`--probe-on val`).
     pub own_probe_batch: bool,
     /// Keep backups to discard a step with a non-finite loss (`--on-nonfinite skip`).
     pub backups: bool,
 }
 
 impl Stepper {
+    /// Records the step's programs for `net` on `gpu` as `config` asks; fails early when
+    /// the batch does not fit the adapter.
     pub fn new(gpu: Arc<Gpu>, net: Net, params: Params, config: StepConfig) -> Result<Stepper> {
         let needs = config.needs;
         // Five step sizes along d(t) (`probe`), or one along d(t−1), back to w(t−1) (`back_probe_every`).
@@ -244,10 +260,12 @@ impl Stepper {
         self.previous_lr
     }
 
+    /// Sets η(t−1) (a resumed run's, from its checkpoint).
     pub fn set_previous_lr(&mut self, lr: f32) {
         self.previous_lr = Some(lr);
     }
 
+    /// Whether the step keeps the backups that let a non-finite step be discarded.
     pub fn has_backups(&self) -> bool {
         self.backup.is_some()
     }
