@@ -1,6 +1,6 @@
 //! Decodes every image of the CIFAR-10 JPEG tree (60,000 files), then measures the batch
-//! loader alone. Data: `ETAPROBE_DATA` (a data root or the tree itself), else
-//! `../shared/data/cifar10-jpeg`. Run with `cargo bench --bench decode`.
+//! loader alone. Data: `ETAPROBE_DATA` (a data root or the tree itself). Run with
+//! `ETAPROBE_DATA=DIR cargo bench --bench decode`.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -10,9 +10,10 @@ use etaprobe::data::locate::detect_under;
 use etaprobe::data::{Dataset, DatasetKind, Inputs, Source, Split, Targets};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let root = std::env::var_os("ETAPROBE_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("../shared/data/cifar10-jpeg"));
+    let Some(root) = std::env::var_os("ETAPROBE_DATA").map(PathBuf::from) else {
+        eprintln!("decode bench: set ETAPROBE_DATA to a CIFAR-10 image-folder tree; skipped");
+        return Ok(());
+    };
     let Some(Source::ImageFolder(tree)) = detect_under(DatasetKind::Cifar10, &root) else {
         eprintln!(
             "decode bench: no CIFAR-10 image-folder tree at {} (set ETAPROBE_DATA); skipped",

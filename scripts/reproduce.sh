@@ -6,7 +6,10 @@
 #                        [--epochs N] [--width-mult F] [--checkpoint-every N] [--out DIR]
 #                        [--docs DIR] [--bin FILE] [--dry-run]
 #
-# Data: ETAPROBE_DATA (default ../shared/data). --epochs overrides every experiment's epoch
+# Data: ETAPROBE_DATA (a folder holding the data sets); without it every run passes
+# --download (Fashion-MNIST and CIFAR are fetched once, checked against their published
+# MD5s, and found in the cache afterwards; Boston has no official download, so --only boston
+# needs ETAPROBE_DATA). --epochs overrides every experiment's epoch
 # count (to fit a small machine); --width-mult runs a reduced-width ResNet-18 (clearly
 # labelled in the run names) on machines without a GPU. Runs that finished are skipped, so
 # an interrupted reproduction continues where it stopped, from its last checkpoint: one per
@@ -41,7 +44,8 @@ while [ $# -gt 0 ]; do
         *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
-export ETAPROBE_DATA="${ETAPROBE_DATA:-../shared/data}"
+download=()
+[ -n "${ETAPROBE_DATA:-}" ] || download=(--download)
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 if [ -z "$bin" ]; then
     bin="target/release/etaprobe"
@@ -75,12 +79,14 @@ run() {  # name dir args...
     fi
     if [ -f "$dir/checkpoint.safetensors" ] && [ -z "$dry" ]; then
         echo "+ resuming $dir"
-        "$bin" train "$@" --resume "$dir/checkpoint.safetensors" || echo "FAILED (kept its records): $dir"
+        "$bin" train "$@" "${download[@]}" --resume "$dir/checkpoint.safetensors" ||
+            echo "FAILED (kept its records): $dir"
         return
     fi
     # A run stopped before its first checkpoint cannot resume: start it again in place.
-    echo "+ $bin train $* --out $dir --overwrite"
-    [ -n "$dry" ] || "$bin" train "$@" --out "$dir" --overwrite || echo "FAILED (kept its records): $dir"
+    echo "+ $bin train $* ${download[*]} --out $dir --overwrite"
+    [ -n "$dry" ] || "$bin" train "$@" "${download[@]}" --out "$dir" --overwrite ||
+        echo "FAILED (kept its records): $dir"
 }
 
 for exp in boston fashion lenet resnet-lr0.1 resnet-lr0.01; do

@@ -1,4 +1,4 @@
-//! The real data sets, when present (`ETAPROBE_DATA`, else `../shared/data`): counts and
+//! The real data sets, under `ETAPROBE_DATA` (the folder that holds them): counts and
 //! training statistics. Ignored by default; run with
 //! `cargo test --release --test data_real -- --ignored --nocapture`.
 
@@ -7,10 +7,10 @@ use std::time::Instant;
 
 use etaprobe::data::{DataArgs, Dataset, DatasetKind};
 
-fn data_root() -> PathBuf {
+pub(crate) fn data_root() -> PathBuf {
     std::env::var_os("ETAPROBE_DATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("../shared/data"))
+        .expect("set ETAPROBE_DATA to the folder that holds the real data sets")
 }
 
 fn load(kind: DatasetKind) -> Dataset {

@@ -13,11 +13,11 @@ fn linear_regression_reaches_the_least_squares_optimum() {
     check_least_squares(&data, "400");
 }
 
-/// The real Boston Housing table from ../shared/data (run with --ignored).
+/// The real Boston Housing table, `ETAPROBE_DATA/boston_housing.csv` (run with --ignored).
 #[test]
 #[ignore]
 fn real_boston_reaches_the_least_squares_optimum() {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/boston_housing.csv");
+    let data = crate::data_real::data_root().join("boston_housing.csv");
     check_least_squares(&data, "3000");
 }
 
