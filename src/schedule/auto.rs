@@ -124,7 +124,7 @@ impl Schedule for Auto {
         };
         let mut decision = self.secant.learn(dots, obs.lr, obs.loss);
         if decision == Decision::Keep && Auto::line_overshoots(&self.rises) {
-            decision = Decision::Overshoot;
+            decision = Decision::LineRise;
             self.secant.reset_window();
         }
         if decision != Decision::Keep {
@@ -149,9 +149,7 @@ impl Schedule for Auto {
         let (_, rest) = secant.split_once(',').unwrap_or(("", ""));
         let mut cols: Vec<&str> = rest.split(',').collect();
         cols.truncate(2);
-        let decision = self
-            .last_decision
-            .map_or(String::new(), |d| format!("{d:?}").to_lowercase());
+        let decision = self.last_decision.map_or("", Decision::name);
         Some(format!(
             "{step},{},{decision},{},{},{},{}",
             cols.join(","),

@@ -103,6 +103,8 @@ pub enum Decision {
     Stationary,
     Stalled,
     Plateau,
+    /// `auto` only: its line probes show steps raising a fresh batch's loss.
+    LineRise,
 }
 
 impl Decision {
@@ -111,10 +113,27 @@ impl Decision {
         match self {
             Decision::Keep => 1.0,
             Decision::Up => 2.0,
-            Decision::Overshoot | Decision::Stationary | Decision::Plateau => 0.5,
+            Decision::Overshoot | Decision::Stationary | Decision::Plateau | Decision::LineRise => {
+                0.5
+            }
             // No progress at all since the start: η is far off, and every window spent there
             // is lost.
             Decision::Stalled => 0.25,
+        }
+    }
+}
+
+impl Decision {
+    /// The decision's word in `rule.csv`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Decision::Keep => "keep",
+            Decision::Up => "up",
+            Decision::Overshoot => "overshoot",
+            Decision::Stationary => "stationary",
+            Decision::Stalled => "stalled",
+            Decision::Plateau => "plateau",
+            Decision::LineRise => "line-rise",
         }
     }
 }
@@ -291,9 +310,7 @@ impl Schedule for Secant {
 
     fn record(&self, step: usize) -> Option<String> {
         let rho = self.last_rho;
-        let decision = self
-            .last
-            .map_or(String::new(), |d| format!("{d:?}").to_lowercase());
+        let decision = self.last.map_or("", Decision::name);
         Some(format!(
             "{step},{},{},{decision}",
             opt(rho),
