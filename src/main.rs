@@ -189,6 +189,7 @@ fn main() -> ExitCode {
             }
         }
     }
+    init_logging(&cli);
     // Mesa's Vulkan drivers complain on every command when XDG_RUNTIME_DIR is unset; give
     // them a private directory that lives as long as the process.
     let _runtime_dir = runtime_dir();
@@ -210,6 +211,29 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Prints the library's messages on stderr: warnings as `warning: …`, information as it is;
+/// `train -q` keeps only warnings and errors, `-v` adds the debug messages, and `RUST_LOG`
+/// (e.g. `RUST_LOG=etaprobe=debug`) overrides both.
+fn init_logging(cli: &Cli) {
+    use std::io::Write;
+    let level = match &cli.command {
+        Command::Train(args) if args.quiet => log::LevelFilter::Warn,
+        Command::Train(args) if args.verbose => log::LevelFilter::Debug,
+        _ => log::LevelFilter::Info,
+    };
+    env_logger::Builder::new()
+        // wgpu and the drivers log through the same facade: only their errors by default.
+        .filter_level(log::LevelFilter::Error)
+        .filter_module("etaprobe", level)
+        .parse_env("RUST_LOG")
+        .format(|out, record| match record.level() {
+            log::Level::Error => writeln!(out, "error: {}", record.args()),
+            log::Level::Warn => writeln!(out, "warning: {}", record.args()),
+            _ => writeln!(out, "{}", record.args()),
+        })
+        .init();
 }
 
 /// A fresh private directory as XDG_RUNTIME_DIR when the variable is unset (removed when

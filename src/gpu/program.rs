@@ -140,9 +140,7 @@ impl Gpu {
             return Ok(k.clone());
         }
         let used = used_bindings(shader, entry)?;
-        if std::env::var_os("ETAPROBE_DEBUG_BINDINGS").is_some() {
-            eprintln!("{}::{entry} uses bindings {used:?}", shader.name);
-        }
+        log::debug!("{}::{entry} uses bindings {used:?}", shader.name);
         let module = self
             .device
             .create_shader_module(wgpu::ShaderModuleDescriptor {

@@ -45,7 +45,7 @@ impl RunLock {
                             path.display()
                         ),
                         _ => {
-                            eprintln!(
+                            log::warn!(
                                 "{}: removing a stale lock ({}: no such process)",
                                 dir.display(),
                                 owner.map_or("unreadable".into(), |p| format!("pid {p}"))

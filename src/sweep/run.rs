@@ -174,7 +174,7 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
     let queue: Vec<usize> = (0..total)
         .filter(|&i| matches!(plans[i], Plan::Fresh | Plan::Resume | Plan::Restart(_)))
         .collect();
-    eprintln!(
+    log::info!(
         "sweep: {total} cells under {} ({} finished earlier, {} failed earlier{}, {} to run) with {} job{}",
         root.display(),
         progress.done,
@@ -207,7 +207,7 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
                     record.status = Status::Running;
                     record.pid = Some(child.id());
                     record.attempts += 1;
-                    eprintln!("{} start {} ({how})", progress, record.dir.display());
+                    log::info!("{} start {} ({how})", progress, record.dir.display());
                     let tx = tx.clone();
                     std::thread::spawn(move || {
                         let started = Instant::now();
@@ -227,7 +227,7 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
                     record.status = Status::Failed;
                     record.error = Some(format!("{e:#}"));
                     progress.failed += 1;
-                    eprintln!(
+                    log::warn!(
                         "{} FAILED to start {}: {e:#}",
                         progress,
                         record.dir.display()
@@ -251,7 +251,7 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
             record.exit_code = None;
             record.error = None;
             progress.done += 1;
-            eprintln!(
+            log::info!(
                 "{} finished {} in {:.1} s",
                 progress,
                 record.dir.display(),
@@ -262,7 +262,7 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
             record.exit_code = done.status.as_ref().ok().and_then(|s| s.code());
             record.error = Some(why.clone());
             progress.failed += 1;
-            eprintln!(
+            log::warn!(
                 "{} FAILED {}: {why}; log: {}",
                 progress,
                 record.dir.display(),
@@ -282,13 +282,13 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
         .iter()
         .filter(|c| c.status == Status::Finished)
         .count();
-    eprintln!(
+    log::info!(
         "sweep: {finished} of {total} cells finished, {} failed; manifest in {}",
         failed.len(),
         root.join(super::MANIFEST).display()
     );
     for (dir, why) in &failed {
-        eprintln!("  failed: {} ({why})", dir.display());
+        log::warn!("  failed: {} ({why})", dir.display());
     }
     Ok(SweepOutcome {
         cells: total,

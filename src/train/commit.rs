@@ -140,8 +140,8 @@ pub(super) fn load(path: &Path) -> Result<Committed> {
     match load_pair(&previous) {
         Ok(mut pair) => {
             pair.fell_back = true;
-            eprintln!(
-                "warning: {newest:#}; resuming from the checkpoint before it, {} (step {})",
+            log::warn!(
+                "{newest:#}; resuming from the checkpoint before it, {} (step {})",
                 previous.display(),
                 pair.weights.meta(META_STEP).unwrap_or("?")
             );

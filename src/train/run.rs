@@ -312,7 +312,7 @@ impl Trainer {
             lr: r.lr,
             probe: None,
         })?;
-        eprintln!(
+        log::warn!(
             "step {}: non-finite loss or probe; step discarded, η halved to {}",
             r.step,
             r.lr / 2.0

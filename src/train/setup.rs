@@ -41,7 +41,7 @@ pub(super) fn prepare(args: &TrainConfig, adapter: Option<&str>) -> Result<Prepa
     args.lr = Some(match &args.lr_from {
         Some(dir) => {
             let lr = lr_from_run(dir, args.lr_from_stat)?;
-            eprintln!("starting at η = {lr} from {}", dir.display());
+            log::info!("starting at η = {lr} from {}", dir.display());
             lr
         }
         None => args.lr0(),
@@ -106,9 +106,7 @@ pub(super) fn prepare(args: &TrainConfig, adapter: Option<&str>) -> Result<Prepa
         None => None,
     };
     let gpu = Gpu::open(adapter)?;
-    if !args.quiet {
-        eprintln!("using adapter {}: {}", gpu.index, gpu.describe());
-    }
+    log::info!("using adapter {}: {}", gpu.index, gpu.describe());
     let params = Params::with_buffers(&gpu, net.layout.clone(), net.buffers.clone())?;
     let start = match &checkpoint {
         Some(ckpt) => {
