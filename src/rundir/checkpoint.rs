@@ -363,8 +363,14 @@ fn io_err(path: &Path, source: io::Error, action: &'static str) -> CheckpointErr
 pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|e| io_err(path, e, "cannot read"))?;
+    load_bytes(path, &bytes)
+}
+
+/// Parses the bytes of a checkpoint file; `path` only names it in errors (and in the
+/// returned checkpoint).
+pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<Checkpoint> {
     let header = parse_header(path, &bytes, bytes.len() as u64)?;
-    let st = SafeTensors::deserialize(&bytes).map_err(|e| CheckpointError::NotSafetensors {
+    let st = SafeTensors::deserialize(bytes).map_err(|e| CheckpointError::NotSafetensors {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
