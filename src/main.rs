@@ -222,6 +222,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Devices => devices(cli.adapter.as_deref()),
         Command::Train(args) => {
+            for warning in args.ignored_options() {
+                eprintln!("warning: {warning}");
+            }
             let training = Training::prepare(&args, cli.adapter.as_deref())?;
             let out = training.out().to_path_buf();
             let result = training.run();

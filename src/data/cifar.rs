@@ -246,7 +246,7 @@ fn check_size(path: &Path, len: u64, labels: CifarLabels) -> Result<(), DataErro
             ),
         ));
     }
-    if len % record != 0 {
+    if !len.is_multiple_of(record) {
         return Err(DataError::malformed(
             path,
             format!(

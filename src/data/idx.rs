@@ -59,7 +59,22 @@ pub const MAX_IDX_BYTES: u64 = 2 << 30;
 const MAX_DEFLATE_RATIO: u64 = 1032;
 
 /// Reads an IDX file; gzip compression is detected from the content, not the file name.
+/// The file's size is checked before it is read.
 pub fn read_idx(path: &Path) -> Result<IdxArray, DataError> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| DataError::io(path, e))?
+        .len();
+    // The longest header: 255 dimensions.
+    if len > MAX_IDX_BYTES + 4 + 4 * 255 {
+        return Err(DataError::malformed(
+            path,
+            format!(
+                "{len} bytes, more than the {} GiB an IDX file may hold here; the file is \
+                 corrupt or not an IDX file",
+                MAX_IDX_BYTES >> 30
+            ),
+        ));
+    }
     let raw = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
     parse_idx(path, &raw)
 }

@@ -369,7 +369,7 @@ pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint> {
 /// Parses the bytes of a checkpoint file; `path` only names it in errors (and in the
 /// returned checkpoint).
 pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<Checkpoint> {
-    let header = parse_header(path, &bytes, bytes.len() as u64)?;
+    let header = parse_header(path, bytes, bytes.len() as u64)?;
     let st = SafeTensors::deserialize(bytes).map_err(|e| CheckpointError::NotSafetensors {
         path: path.to_path_buf(),
         reason: e.to_string(),

@@ -10,6 +10,8 @@ mod reference;
 mod baselines;
 mod checkpoint;
 mod cli;
+mod cli_bounded;
+mod data_bounded;
 mod data_download;
 mod data_images;
 mod data_loader;
