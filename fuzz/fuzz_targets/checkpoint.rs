@@ -4,5 +4,6 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = etaprobe::rundir::checkpoint::load_bytes(std::path::Path::new("fuzz.safetensors"), data);
+    let _ =
+        etaprobe::rundir::checkpoint::load_bytes(std::path::Path::new("fuzz.safetensors"), data);
 });
