@@ -512,7 +512,8 @@ fn parse_header(path: &Path, bytes: &[u8], file_len: u64) -> Result<Header> {
             dtype: dtype.clone(),
         });
     }
-    let needed = 8 + n + data_end;
+    // Saturating: a crafted data_offsets near u64::MAX must read as "too large", not wrap.
+    let needed = (8 + n).saturating_add(data_end);
     if needed > file_len {
         return Err(CheckpointError::Truncated {
             path: path.to_path_buf(),
