@@ -5,9 +5,9 @@ import os, struct, sys, zlib
 out = sys.argv[1]
 
 def gzip_stream(path, header, zeros):
-    # gzip of header + `zeros` zero bytes, written a block at a time.
+    # gzip (wbits 31: zlib writes the gzip header and CRC) of header + `zeros` zero bytes,
+    # compressed a block at a time.
     comp = zlib.compressobj(9, zlib.DEFLATED, 31)
-    crc = zlib.crc32(header)
     block = bytes(1 << 24)
     with open(path, "wb") as f:
         f.write(comp.compress(header))
@@ -15,7 +15,6 @@ def gzip_stream(path, header, zeros):
         while left:
             n = min(left, len(block))
             f.write(comp.compress(block[:n]))
-            crc = zlib.crc32(block[:n], crc)
             left -= n
         f.write(comp.flush())
 
@@ -26,9 +25,7 @@ def png(w, h, pixels_row):
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
 
-# (a) Fashion-MNIST folder: valid labels and test files come from fake_data; the train
-# images are replaced by bombs.
-fm = os.path.join(out, "fashion-bomb")
+# (a) Fashion-MNIST train-images files (the other three files come from fake_data).
 zeros = 8_400_000_000
 # a1: zeros from the first byte (what the issue measured: no valid header at all).
 gzip_stream(os.path.join(out, "bomb-zeros.gz"), b"", zeros)
