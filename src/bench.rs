@@ -56,11 +56,61 @@ pub fn matmul_shapes() -> Vec<(String, usize, usize, usize)> {
     v
 }
 
+/// The most host memory the inputs of one timed matmul may take (A and B are generated on
+/// the host before their upload).
+pub const MATMUL_HOST_BYTES: u64 = 4 << 30;
+
+/// Checks that every matrix of `m × k` times `k × n` fits one storage binding of the
+/// adapter and that A and B fit [`MATMUL_HOST_BYTES`], before anything is allocated.
+pub fn check_matmul_shape(
+    gpu: &Gpu,
+    label: &str,
+    m: usize,
+    n: usize,
+    k: usize,
+) -> anyhow::Result<()> {
+    if m == 0 || n == 0 || k == 0 {
+        anyhow::bail!("matmul {label}: every size must be at least 1 (m {m}, n {n}, k {k})");
+    }
+    let limit = gpu
+        .limits
+        .max_storage_buffer_binding_size
+        .min(gpu.limits.max_buffer_size);
+    let bytes =
+        |rows: usize, cols: usize| (rows as u64).saturating_mul(cols as u64).saturating_mul(4);
+    let mut host = 0u64;
+    for (name, rows, cols) in [("A", m, k), ("B", k, n), ("C", m, n)] {
+        let need = bytes(rows, cols);
+        if need > limit {
+            anyhow::bail!(
+                "matmul {label}: {name} ({rows}×{cols} f32) needs {need} bytes in one buffer, but \
+                 {} allows at most {limit}; choose a smaller size",
+                gpu.info.name
+            );
+        }
+        if name != "C" {
+            host = host.saturating_add(need);
+        }
+    }
+    if host > MATMUL_HOST_BYTES {
+        anyhow::bail!(
+            "matmul {label}: A and B need {host} bytes of host memory, more than the {} GiB \
+             allowed; choose a smaller size",
+            MATMUL_HOST_BYTES >> 30
+        );
+    }
+    Ok(())
+}
+
 /// Times `C = A·B` for each shape: one warm-up, then the best of three blocks of ~0.5 s.
+/// Every shape is checked first, so a size too large fails before anything runs.
 pub fn bench_matmul(
     gpu: &Gpu,
     shapes: &[(String, usize, usize, usize)],
-) -> Result<Vec<MatmulResult>, GpuError> {
+) -> anyhow::Result<Vec<MatmulResult>> {
+    for (label, m, n, k) in shapes {
+        check_matmul_shape(gpu, label, *m, *n, *k)?;
+    }
     let mut out = Vec::new();
     for (label, m, n, k) in shapes {
         let (m, n, k) = (*m, *n, *k);

@@ -298,6 +298,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Devices => devices(cli.adapter.as_deref()),
         Command::Train(args) => {
             etaprobe::train::install_handler()?;
+            for warning in args.ignored_options() {
+                log::warn!("{warning}");
+            }
             let training = Training::prepare(&args, cli.adapter.as_deref())?;
             if let Some(s) = training.already_finished() {
                 eprintln!(

@@ -30,13 +30,41 @@ impl BostonTable {
     }
 }
 
+/// The largest CSV read: 64 MiB, a thousand times the published file.
+pub const MAX_CSV_BYTES: u64 = 64 << 20;
+
 /// Reads the CSV. Columns are found by header name (case-insensitive, any order); extra
-/// columns such as a leading row index are ignored.
+/// columns such as a leading row index are ignored. The file's size is checked before it
+/// is read.
 pub fn read_boston_csv(path: &Path) -> Result<BostonTable, DataError> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| DataError::io(path, e))?
+        .len();
+    check_size(path, len)?;
     let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-    let text = String::from_utf8(bytes)
+    parse_boston_csv(path, &bytes)
+}
+
+fn check_size(path: &Path, len: u64) -> Result<(), DataError> {
+    if len > MAX_CSV_BYTES {
+        return Err(DataError::malformed(
+            path,
+            format!(
+                "{len} bytes, more than the {} MiB a Boston Housing CSV may have here (the \
+                 published file has 35 kB); is this the right file?",
+                MAX_CSV_BYTES >> 20
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Parses the bytes of a Boston Housing CSV; `path` only names the file in errors.
+pub fn parse_boston_csv(path: &Path, bytes: &[u8]) -> Result<BostonTable, DataError> {
+    check_size(path, bytes.len() as u64)?;
+    let text = std::str::from_utf8(bytes)
         .map_err(|_| DataError::malformed(path, "not UTF-8 text, so not a CSV file"))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
 
     let mut lines = text
         .lines()
@@ -91,8 +119,18 @@ pub fn read_boston_csv(path: &Path) -> Result<BostonTable, DataError> {
         }
         let number = |column: usize| -> Result<f32, DataError> {
             let cell = cells[column];
+            // A finite f64 beyond f32's range would become an infinite feature and show up
+            // only later, as a diverged run.
             match cell.parse::<f64>() {
-                Ok(v) if v.is_finite() => Ok(v as f32),
+                Ok(v) if v.is_finite() && (v as f32).is_finite() => Ok(v as f32),
+                Ok(v) if v.is_finite() => Err(DataError::malformed(
+                    path,
+                    format!(
+                        "line {line_number}, column `{}`: `{cell}` is beyond the range of a \
+                         32-bit float (±3.4e38)",
+                        header[column]
+                    ),
+                )),
                 _ => Err(DataError::malformed(
                     path,
                     format!(

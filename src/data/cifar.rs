@@ -212,20 +212,32 @@ impl CifarRecords {
     }
 }
 
-/// Reads one binary batch file, appending its records to `into`.
+/// The largest batch file read: 1 GiB, seven times CIFAR-100's `train.bin`.
+pub const MAX_CIFAR_FILE_BYTES: u64 = 1 << 30;
+
+/// Reads one binary batch file, appending its records to `into`. The file's size is checked
+/// before it is read.
 pub fn read_cifar_bin(
     path: &Path,
     labels: CifarLabels,
     into: &mut CifarRecords,
 ) -> Result<(), DataError> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| DataError::io(path, e))?
+        .len();
+    check_size(path, len, labels)?;
     let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-    let label_bytes = labels.label_bytes();
-    let record = label_bytes + CIFAR_PIXELS;
+    parse_cifar_bin(path, &bytes, labels, into)
+}
+
+/// A batch file of `len` bytes must hold whole records and fit [`MAX_CIFAR_FILE_BYTES`].
+fn check_size(path: &Path, len: u64, labels: CifarLabels) -> Result<(), DataError> {
+    let record = (labels.label_bytes() + CIFAR_PIXELS) as u64;
     let layout = match labels {
         CifarLabels::Ten => "1 label byte + 3072 pixel bytes",
         _ => "coarse and fine label bytes + 3072 pixel bytes",
     };
-    if bytes.is_empty() {
+    if len == 0 {
         return Err(DataError::malformed(
             path,
             format!(
@@ -234,18 +246,43 @@ pub fn read_cifar_bin(
             ),
         ));
     }
-    if bytes.len() % record != 0 {
+    if !len.is_multiple_of(record) {
         return Err(DataError::malformed(
             path,
             format!(
-                "size {} bytes is not a multiple of the {record}-byte {} record ({layout}): \
+                "size {len} bytes is not a multiple of the {record}-byte {} record ({layout}): \
                  the file is truncated or not a {} binary batch",
-                bytes.len(),
                 labels.release(),
                 labels.release()
             ),
         ));
     }
+    if len > MAX_CIFAR_FILE_BYTES {
+        return Err(DataError::malformed(
+            path,
+            format!(
+                "size {len} bytes is more than the {} GiB a {} batch file may have here; the \
+                 file is not a {} binary batch",
+                MAX_CIFAR_FILE_BYTES >> 30,
+                labels.release(),
+                labels.release()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Parses the bytes of one binary batch file, appending its records to `into`; `path` only
+/// names the file in errors.
+pub fn parse_cifar_bin(
+    path: &Path,
+    bytes: &[u8],
+    labels: CifarLabels,
+    into: &mut CifarRecords,
+) -> Result<(), DataError> {
+    check_size(path, bytes.len() as u64, labels)?;
+    let label_bytes = labels.label_bytes();
+    let record = label_bytes + CIFAR_PIXELS;
     let count = bytes.len() / record;
     into.pixels.reserve(count * CIFAR_PIXELS);
     into.labels.reserve(count);

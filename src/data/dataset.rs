@@ -49,6 +49,13 @@ impl Dataset {
         if train.is_empty() {
             return Err(DataError::malformed(&source, "the training split is empty"));
         }
+        // An empty test split would be "evaluated" to a loss and an accuracy of 0.
+        if test.is_empty() {
+            return Err(DataError::malformed(
+                &source,
+                "the test split is empty: there is nothing to evaluate the model on",
+            ));
+        }
         let num_classes = class_names.len();
         for split in [&train, &test] {
             if let Some(&bad) = split

@@ -110,8 +110,9 @@ pub fn official_download(kind: DatasetKind) -> Option<DownloadPlan> {
 /// Runs a plan: fetches (skipping kept files whose MD5 already matches), verifies, unpacks.
 /// Returns the data set's folder in `cache_dir`.
 pub fn download(plan: &DownloadPlan, cache_dir: &Path) -> Result<PathBuf, DataError> {
-    std::fs::create_dir_all(cache_dir).map_err(|e| DataError::io(cache_dir, e))?;
     let folder = cache_dir.join(&plan.folder);
+    let created = NewFolders::before_creating(&folder);
+    std::fs::create_dir_all(cache_dir).map_err(|e| DataError::io(cache_dir, e))?;
     for file in &plan.files {
         let url = plan.url(file);
         if plan.unpack {
@@ -129,7 +130,40 @@ pub fn download(plan: &DownloadPlan, cache_dir: &Path) -> Result<PathBuf, DataEr
             }
         }
     }
+    created.keep();
     Ok(folder)
+}
+
+/// The folders on the way to a path that do not exist yet: dropped without [`Self::keep`]
+/// (a failed download), it removes those of them that are still empty, so a failure leaves
+/// no empty cache folder behind. Folders that held something before are never touched.
+struct NewFolders {
+    /// Deepest first.
+    missing: Vec<PathBuf>,
+}
+
+impl NewFolders {
+    fn before_creating(path: &Path) -> Self {
+        let missing = path
+            .ancestors()
+            .take_while(|p| !p.as_os_str().is_empty() && !p.exists())
+            .map(Path::to_path_buf)
+            .collect();
+        NewFolders { missing }
+    }
+
+    fn keep(mut self) {
+        self.missing.clear();
+    }
+}
+
+impl Drop for NewFolders {
+    fn drop(&mut self) {
+        for dir in &self.missing {
+            // remove_dir only removes an empty folder: anything written stays.
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
 }
 
 fn file_has_md5(path: &Path, md5: &str) -> Result<bool, DataError> {
@@ -213,6 +247,7 @@ pub fn fetch_verified(url: &str, dest: &Path, expected_md5: &str) -> Result<(), 
         url: url.to_string(),
         problem,
     };
+    let created = dest.parent().map(NewFolders::before_creating);
     if let Some(parent) = dest.parent() {
         std::fs::create_dir_all(parent).map_err(|e| DataError::io(parent, e))?;
     }
@@ -272,6 +307,9 @@ pub fn fetch_verified(url: &str, dest: &Path, expected_md5: &str) -> Result<(), 
     }
     std::fs::rename(&tmp.path, dest).map_err(|e| DataError::io(dest, e))?;
     tmp.disarm();
+    if let Some(created) = created {
+        created.keep();
+    }
     Ok(())
 }
 
@@ -331,8 +369,8 @@ impl Progress {
         });
         if bar.is_none() {
             match total {
-                Some(t) => eprintln!("downloading {url} ({} MB)", mb(t)),
-                None => eprintln!("downloading {url}"),
+                Some(t) => log::info!("downloading {url} ({} MB)", mb(t)),
+                None => log::info!("downloading {url}"),
             }
         }
         Progress {
@@ -350,13 +388,13 @@ impl Progress {
                 let step = self.total.map_or(PLAIN_REPORT_STEP, |t| (t / 10).max(1));
                 self.next_report = received + step;
                 match self.total {
-                    Some(t) => eprintln!(
+                    Some(t) => log::info!(
                         "  {:>3}%  {} of {} MB",
                         received * 100 / t.max(1),
                         mb(received),
                         mb(t)
                     ),
-                    None => eprintln!("  {} MB", mb(received)),
+                    None => log::info!("  {} MB", mb(received)),
                 }
             }
             None => {}
@@ -367,7 +405,7 @@ impl Progress {
         let seconds = self.started.elapsed().as_secs_f64();
         match self.bar.take() {
             Some(bar) => bar.finish_and_clear(),
-            None => eprintln!("  done: {} MB in {seconds:.1} s", mb(received)),
+            None => log::info!("  done: {} MB in {seconds:.1} s", mb(received)),
         }
     }
 

@@ -6,6 +6,8 @@
 use std::io::Read;
 use std::path::Path;
 
+use flate2::read::MultiGzDecoder;
+
 use super::DataError;
 
 /// A decoded IDX array of unsigned bytes.
@@ -48,81 +50,113 @@ pub const FASHION_MNIST_CLASSES: [&str; 10] = [
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const UNSIGNED_BYTE: u8 = 0x08;
 
+/// The largest IDX body read: 2 GiB, four times EMNIST ByClass (the largest MNIST-family
+/// release). A header announcing more is refused before anything is decompressed.
+pub const MAX_IDX_BYTES: u64 = 2 << 30;
+
+/// Deflate's largest possible expansion (a 258-byte match in each ~2-bit code), so a gzip
+/// stream of `n` bytes never holds more than `n * MAX_DEFLATE_RATIO` bytes.
+const MAX_DEFLATE_RATIO: u64 = 1032;
+
 /// Reads an IDX file; gzip compression is detected from the content, not the file name.
+/// The file's size is checked before it is read.
 pub fn read_idx(path: &Path) -> Result<IdxArray, DataError> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| DataError::io(path, e))?
+        .len();
+    // The longest header: 255 dimensions.
+    if len > MAX_IDX_BYTES + 4 + 4 * 255 {
+        return Err(DataError::malformed(
+            path,
+            format!(
+                "{len} bytes, more than the {} GiB an IDX file may hold here; the file is \
+                 corrupt or not an IDX file",
+                MAX_IDX_BYTES >> 30
+            ),
+        ));
+    }
     let raw = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-    let bytes = if raw.starts_with(&GZIP_MAGIC) {
-        // The gzip trailer holds the uncompressed size (mod 2^32): a capacity hint only.
-        let hint = raw.len().checked_sub(4).map_or(0, |at| {
-            u32::from_le_bytes([raw[at], raw[at + 1], raw[at + 2], raw[at + 3]])
-        });
-        let mut out = Vec::with_capacity((hint as usize).min(1 << 30));
-        flate2::read::GzDecoder::new(raw.as_slice())
-            .read_to_end(&mut out)
-            .map_err(|e| {
-                DataError::malformed(
-                    path,
-                    format!("corrupt or truncated gzip data ({e}); download the file again"),
-                )
-            })?;
-        out
-    } else {
-        raw
-    };
-    parse_idx(path, bytes)
+    parse_idx(path, &raw)
 }
 
-fn parse_idx(path: &Path, mut bytes: Vec<u8>) -> Result<IdxArray, DataError> {
-    if bytes.len() < 4 {
+/// Parses the bytes of an IDX file, raw or gzip-compressed (one member or several
+/// concatenated); `path` only names the file in errors.
+///
+/// The header is read and checked first; only then is the body decompressed, and never
+/// beyond the size the header announces, so a gzip bomb costs no more memory than the
+/// array it claims to hold.
+pub fn parse_idx(path: &Path, raw: &[u8]) -> Result<IdxArray, DataError> {
+    let gzip = raw.starts_with(&GZIP_MAGIC);
+    let (most_body, mut reader): (u64, Box<dyn Read + '_>) = if gzip {
+        let most = (raw.len() as u64).saturating_mul(MAX_DEFLATE_RATIO);
+        (most, Box::new(MultiGzDecoder::new(raw)))
+    } else {
+        (raw.len() as u64, Box::new(raw))
+    };
+    let corrupt = |e: std::io::Error| {
+        DataError::malformed(
+            path,
+            format!("corrupt or truncated gzip data ({e}); download the file again"),
+        )
+    };
+    let magic = read_at_most(&mut reader, 4).map_err(corrupt)?;
+    let Ok(magic) = <[u8; 4]>::try_from(magic.as_slice()) else {
         return Err(DataError::malformed(
             path,
             format!(
                 "truncated: {} bytes, shorter than the 4-byte IDX magic number",
-                bytes.len()
+                magic.len()
             ),
         ));
-    }
-    let magic = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-    if bytes[0] != 0 || bytes[1] != 0 || bytes[3] == 0 {
-        return Err(DataError::malformed(
-            path,
-            format!(
-                "wrong magic number 0x{magic:08x}: not an IDX file (expected 0x00000801 for \
-                 labels or 0x00000803 for images)"
-            ),
-        ));
-    }
-    if bytes[2] != UNSIGNED_BYTE {
-        return Err(DataError::malformed(
-            path,
-            format!(
-                "IDX element type 0x{:02x} is not supported (magic 0x{magic:08x}); only \
-                 unsigned bytes (0x08) are",
-                bytes[2]
-            ),
-        ));
-    }
-    let ndims = bytes[3] as usize;
+    };
+    let ndims = check_magic(path, magic)?;
     let header_len = 4 + 4 * ndims;
-    if bytes.len() < header_len {
+    let dim_bytes = read_at_most(&mut reader, 4 * ndims as u64).map_err(corrupt)?;
+    if dim_bytes.len() < 4 * ndims {
         return Err(DataError::malformed(
             path,
             format!(
                 "truncated: {} bytes, shorter than the {header_len}-byte header of a \
                  {ndims}-dimensional IDX file",
-                bytes.len()
+                4 + dim_bytes.len()
             ),
         ));
     }
-    let dims: Vec<usize> = bytes[4..header_len]
+    let dims: Vec<usize> = dim_bytes
         .chunks_exact(4)
         .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
         .collect();
     let expected = dims
         .iter()
-        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .ok_or_else(|| DataError::malformed(path, format!("absurd IDX dimensions {dims:?}")))?;
-    let found = bytes.len() - header_len;
+        .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
+        .filter(|&bytes| bytes <= MAX_IDX_BYTES)
+        .ok_or_else(|| {
+            DataError::malformed(
+                path,
+                format!(
+                    "the header announces dimensions {dims:?}, more than the {} GiB an IDX \
+                     file may hold here; the file is corrupt or not an IDX file",
+                    MAX_IDX_BYTES >> 30
+                ),
+            )
+        })?;
+    if expected > most_body {
+        let what = if gzip {
+            format!("{} compressed bytes cannot hold that much", raw.len())
+        } else {
+            format!("the file has {} bytes", raw.len())
+        };
+        return Err(DataError::malformed(
+            path,
+            format!(
+                "truncated: the header announces dimensions {dims:?} ({expected} bytes of \
+                 data) but {what}; download it again"
+            ),
+        ));
+    }
+    // One byte more than announced is read to find trailing data without decompressing it.
+    let data = read_at_most(&mut reader, expected + 1).map_err(corrupt)?;
+    let found = data.len() as u64;
     if found < expected {
         return Err(DataError::malformed(
             path,
@@ -136,14 +170,44 @@ fn parse_idx(path: &Path, mut bytes: Vec<u8>) -> Result<IdxArray, DataError> {
         return Err(DataError::malformed(
             path,
             format!(
-                "{} bytes after the data announced by the header (dimensions {dims:?}); the \
-                 file is corrupt or not an IDX file",
-                found - expected
+                "bytes after the data announced by the header (dimensions {dims:?}); the \
+                 file is corrupt or not an IDX file"
             ),
         ));
     }
-    bytes.drain(..header_len);
-    Ok(IdxArray { dims, data: bytes })
+    Ok(IdxArray { dims, data })
+}
+
+/// Checks the 4-byte magic number and returns the number of dimensions.
+fn check_magic(path: &Path, magic: [u8; 4]) -> Result<usize, DataError> {
+    let number = u32::from_be_bytes(magic);
+    if magic[0] != 0 || magic[1] != 0 || magic[3] == 0 {
+        return Err(DataError::malformed(
+            path,
+            format!(
+                "wrong magic number 0x{number:08x}: not an IDX file (expected 0x00000801 for \
+                 labels or 0x00000803 for images)"
+            ),
+        ));
+    }
+    if magic[2] != UNSIGNED_BYTE {
+        return Err(DataError::malformed(
+            path,
+            format!(
+                "IDX element type 0x{:02x} is not supported (magic 0x{number:08x}); only \
+                 unsigned bytes (0x08) are",
+                magic[2]
+            ),
+        ));
+    }
+    Ok(magic[3] as usize)
+}
+
+/// The next `most` bytes of `reader`, fewer only where it ends; allocates no more than that.
+fn read_at_most(reader: &mut dyn Read, most: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(most.min(MAX_IDX_BYTES) as usize);
+    reader.take(most).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Reads an `idx3-ubyte` image file.

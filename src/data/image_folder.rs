@@ -1,15 +1,19 @@
 //! Image folders: `ROOT/{train,test}/<class>/*.{png,jpg,jpeg}`.
 //!
 //! Classes are the sorted folder names under `train/`; `test/` must have the same ones.
-//! The first training image fixes the size and the channel count (grey images give 1
-//! channel, anything else 3); every other image must have that size and is converted to
-//! that channel count.
+//! Every file's header is read before any pixel is decoded: the size most images share is
+//! the data set's size, and a file of another size is an error naming it, so one odd file
+//! cannot make the reader allocate for every image at its size. The first training image
+//! of that size fixes the channel count (grey images give 1 channel, anything else 3);
+//! every image is converted to that channel count.
 
+use std::collections::HashMap;
+use std::io::{BufRead, Cursor, Seek};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use image::DynamicImage;
+use image::{DynamicImage, ImageDecoder, ImageReader};
 
 use super::DataError;
 
@@ -18,6 +22,13 @@ pub const IMAGE_EXTENSIONS: [&str; 3] = ["png", "jpg", "jpeg"];
 /// Images handed to a decoding thread at a time: small enough to balance the threads,
 /// large enough that the shared work queue is rarely touched.
 const DECODE_CHUNK: usize = 64;
+
+/// The longest side an image may declare: four times a large photo data set's crops, far
+/// beyond what the models here train on.
+pub const MAX_IMAGE_SIDE: u32 = 8192;
+
+/// The most pixel bytes a whole image-folder split may decode to (32 GiB).
+pub const MAX_DECODED_BYTES: u64 = 32 << 30;
 
 /// One split, decoded: `[n, channels, height, width]` u8 pixels and class indices.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -144,19 +155,14 @@ pub fn read_image_folder(root: &Path) -> Result<ImageFolder, DataError> {
     let train_files = list_split(&train_dir, &class_names)?;
     let test_files = list_split(&test_dir, &class_names)?;
 
-    let first = &train_files[0].0;
-    let first_image = decode_file(first)?;
-    let channels = if first_image.color().has_color() {
-        3
-    } else {
-        1
-    };
-    let shape = [
-        channels,
-        first_image.height() as usize,
-        first_image.width() as usize,
-    ];
-    let format = ImageFormat { shape, first };
+    let train_headers = probe_files(&train_files)?;
+    let test_headers = probe_files(&test_files)?;
+    let format = common_format(&train_files, &train_headers)?;
+    for (files, headers) in [(&train_files, &train_headers), (&test_files, &test_headers)] {
+        check_sizes(files, headers, &format)?;
+        check_total(root, files.len(), format.shape)?;
+    }
+    let shape = format.shape;
 
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let decode = |files: &[(PathBuf, u32)]| -> Result<DecodedImages, DataError> {
@@ -232,29 +238,175 @@ pub fn decode_parallel(
     Ok(out)
 }
 
-fn decode_file(path: &Path) -> Result<DynamicImage, DataError> {
-    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-    image::load_from_memory(&bytes).map_err(|error| DataError::Image {
+/// What an image file declares in its header, read without decoding its pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImageHeader {
+    pub width: u32,
+    pub height: u32,
+    /// 1 for grey images, 3 for anything else.
+    pub channels: usize,
+}
+
+/// Reads the header of the image `bytes` (the content decides the format, not the name)
+/// and checks its sides against [`MAX_IMAGE_SIDE`]; `path` only names the file in errors.
+pub fn probe_image(path: &Path, bytes: &[u8]) -> Result<ImageHeader, DataError> {
+    probe_reader(path, ImageReader::new(Cursor::new(bytes)))
+}
+
+fn probe_file(path: &Path) -> Result<ImageHeader, DataError> {
+    let reader = ImageReader::open(path).map_err(|e| DataError::io(path, e))?;
+    probe_reader(path, reader)
+}
+
+fn probe_reader<R: BufRead + Seek>(
+    path: &Path,
+    reader: ImageReader<R>,
+) -> Result<ImageHeader, DataError> {
+    let image_error = |error| DataError::Image {
         path: path.to_path_buf(),
         error,
+    };
+    let decoder = reader
+        .with_guessed_format()
+        .map_err(|e| DataError::io(path, e))?
+        .into_decoder()
+        .map_err(image_error)?;
+    let (width, height) = decoder.dimensions();
+    if width.max(height) > MAX_IMAGE_SIDE {
+        return Err(DataError::malformed(
+            path,
+            format!(
+                "image declares {width}x{height} pixels, more than the {MAX_IMAGE_SIDE} a side \
+                 may have; the file is corrupt or not meant for training at this size"
+            ),
+        ));
+    }
+    let channels = if decoder.color_type().has_color() {
+        3
+    } else {
+        1
+    };
+    Ok(ImageHeader {
+        width,
+        height,
+        channels,
     })
+}
+
+/// The header of every file, in order.
+fn probe_files(files: &[(PathBuf, u32)]) -> Result<Vec<ImageHeader>, DataError> {
+    files.iter().map(|(path, _)| probe_file(path)).collect()
+}
+
+/// The data set's format: the size most training images have (the first file's on a tie),
+/// and the channel count of the first image of that size.
+fn common_format<'a>(
+    files: &'a [(PathBuf, u32)],
+    headers: &[ImageHeader],
+) -> Result<ImageFormat<'a>, DataError> {
+    let mut counts: HashMap<(u32, u32), usize> = HashMap::new();
+    for h in headers {
+        *counts.entry((h.width, h.height)).or_default() += 1;
+    }
+    let most = counts.values().copied().max().unwrap_or(0);
+    let (at, header) = headers
+        .iter()
+        .enumerate()
+        .find(|(_, h)| counts[&(h.width, h.height)] == most)
+        .ok_or_else(|| DataError::Invalid("an image-folder split without images".into()))?;
+    Ok(ImageFormat {
+        shape: [
+            header.channels,
+            header.height as usize,
+            header.width as usize,
+        ],
+        first: &files[at].0,
+    })
+}
+
+/// Every file must have the data set's size.
+fn check_sizes(
+    files: &[(PathBuf, u32)],
+    headers: &[ImageHeader],
+    format: &ImageFormat,
+) -> Result<(), DataError> {
+    let [_, height, width] = format.shape;
+    match files
+        .iter()
+        .zip(headers)
+        .find(|(_, h)| (h.width as usize, h.height as usize) != (width, height))
+    {
+        Some(((path, _), h)) => Err(wrong_size(path, h.width, h.height, format)),
+        None => Ok(()),
+    }
+}
+
+fn wrong_size(path: &Path, found_width: u32, found_height: u32, format: &ImageFormat) -> DataError {
+    let [_, height, width] = format.shape;
+    DataError::malformed(
+        path,
+        format!(
+            "image is {found_width}x{found_height} but the data set's images are \
+             {width}x{height} (the size of {} and most other images); all images of a data \
+             set must have the same size",
+            format.first.display()
+        ),
+    )
+}
+
+/// The decoded split must fit [`MAX_DECODED_BYTES`].
+fn check_total(root: &Path, count: usize, shape: [usize; 3]) -> Result<(), DataError> {
+    let bytes = shape
+        .iter()
+        .try_fold(count as u64, |acc, &d| acc.checked_mul(d as u64));
+    match bytes {
+        Some(b) if b <= MAX_DECODED_BYTES => Ok(()),
+        _ => Err(DataError::malformed(
+            root,
+            format!(
+                "{count} images of {}x{}x{} would decode to more than the {} GiB a split may \
+                 hold in memory",
+                shape[0],
+                shape[1],
+                shape[2],
+                MAX_DECODED_BYTES >> 30
+            ),
+        )),
+    }
+}
+
+/// Decodes the image `bytes` into `dst` as planar `[c, h, w]`; `path` only names the file
+/// in errors.
+pub fn decode_image(
+    path: &Path,
+    bytes: &[u8],
+    format: &ImageFormat,
+    dst: &mut [u8],
+) -> Result<(), DataError> {
+    let image = image::load_from_memory(bytes).map_err(|error| DataError::Image {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    convert_into(path, image, format, dst)
 }
 
 /// Decodes one file into `dst` as planar `[c, h, w]`.
 pub fn decode_into(path: &Path, format: &ImageFormat, dst: &mut [u8]) -> Result<(), DataError> {
-    let image = decode_file(path)?;
+    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    decode_image(path, &bytes, format, dst)
+}
+
+/// Writes `image` into `dst` as planar `[c, h, w]` after checking its size, which the file
+/// may have changed since its header was read.
+fn convert_into(
+    path: &Path,
+    image: DynamicImage,
+    format: &ImageFormat,
+    dst: &mut [u8],
+) -> Result<(), DataError> {
     let [channels, height, width] = format.shape;
     if (image.width() as usize, image.height() as usize) != (width, height) {
-        return Err(DataError::malformed(
-            path,
-            format!(
-                "image is {}x{} but the data set's images are {width}x{height} (the size of \
-                 {}); all images of a data set must have the same size",
-                image.width(),
-                image.height(),
-                format.first.display()
-            ),
-        ));
+        return Err(wrong_size(path, image.width(), image.height(), format));
     }
     let plane = width * height;
     if channels == 1 {

@@ -461,7 +461,13 @@ fn io_err(path: &Path, source: io::Error, action: &'static str) -> CheckpointErr
 pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|e| io_err(path, e, "cannot read"))?;
-    let header = parse_header(path, &bytes, bytes.len() as u64)?;
+    load_bytes(path, &bytes)
+}
+
+/// Parses the bytes of a checkpoint file; `path` only names it in errors (and in the
+/// returned checkpoint). Tensor data with an MD5 in the metadata must match it.
+pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<Checkpoint> {
+    let header = parse_header(path, bytes, bytes.len() as u64)?;
     if let Some(want) = header.metadata.get(META_DATA_MD5) {
         let got = hex(&md5::Md5::digest(&bytes[header.data_start..]));
         if &got != want {
@@ -471,7 +477,7 @@ pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint> {
             });
         }
     }
-    let st = SafeTensors::deserialize(&bytes).map_err(|e| CheckpointError::NotSafetensors {
+    let st = SafeTensors::deserialize(bytes).map_err(|e| CheckpointError::NotSafetensors {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
@@ -615,7 +621,8 @@ fn parse_header(path: &Path, bytes: &[u8], file_len: u64) -> Result<Header> {
             dtype: dtype.clone(),
         });
     }
-    let needed = 8 + n + data_end;
+    // Saturating: a crafted data_offsets near u64::MAX must read as "too large", not wrap.
+    let needed = (8 + n).saturating_add(data_end);
     if needed > file_len {
         return Err(CheckpointError::Truncated {
             path: path.to_path_buf(),

@@ -15,6 +15,8 @@ pub struct Newton {
     eps: f64,
     delta: f64,
     safeguarded: usize,
+    /// Whether the run was told that its probes cannot see ε (said once).
+    warned_flat: bool,
 }
 
 impl Newton {
@@ -24,7 +26,21 @@ impl Newton {
             eps,
             delta,
             safeguarded: 0,
+            warned_flat: false,
         }
+    }
+
+    /// A warning when the five probes are all equal: ε is below what the f32 loss (or the
+    /// f32 weights) resolve, so both differences are 0 and η can never move.
+    pub fn flat_probes_warning(f: &[f64; 5], lr: f64, eps: f64) -> Option<String> {
+        f.iter().all(|&v| v == f[2]).then(|| {
+            format!(
+                "newton's five probes are all equal (loss {}): ε = {eps:e} is below \
+                 what the f32 weights and loss resolve at η = {lr:e}, so η will not move; \
+                 give a larger --eps",
+                f[2]
+            )
+        })
     }
 
     /// The update of eq. 16/18 from the five probes; returns (new η, record).
@@ -72,6 +88,12 @@ impl Schedule for Newton {
             Some(s) => (s[2], (s[4] - s[0]) / 4.0),
             None => (self.lr, self.eps),
         };
+        if !self.warned_flat {
+            if let Some(warning) = Newton::flat_probes_warning(&f, self.lr, self.eps) {
+                log::warn!("{warning}");
+                self.warned_flat = true;
+            }
+        }
         let (lr, record) = Newton::update(centre, eps, self.delta, f);
         self.lr = lr;
         self.safeguarded += usize::from(record.safeguarded);
@@ -125,3 +147,18 @@ impl Rule for Newton {
 }
 
 crate::default_from_command_line!(NewtonOptions);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flat_probes_are_warned_about_and_leave_eta_unchanged() {
+        let flat = [0.5; 5];
+        let warning = Newton::flat_probes_warning(&flat, 0.01, 1e-12).unwrap();
+        assert!(warning.contains("ε = 1e-12"), "{warning}");
+        assert_eq!(Newton::update(0.01, 1e-12, 1e-6, flat).0, 0.01);
+        let curved = [0.52, 0.51, 0.5, 0.51, 0.52];
+        assert_eq!(Newton::flat_probes_warning(&curved, 0.01, 1e-5), None);
+    }
+}

@@ -12,6 +12,11 @@ use crate::schedule::{Needs, RuleOptions, RunShape, Schedule, Update};
 /// The validation fraction --probe-on val holds out when --val-split is not given.
 pub(crate) const DEFAULT_VAL_SPLIT: f64 = 0.1;
 
+/// The most epochs a run may ask for. Far beyond any real run, and small enough that
+/// epochs × steps per epoch cannot overflow for any data set that fits in memory (below
+/// 1.8·10^11 steps an epoch).
+pub const MAX_EPOCHS: usize = 100_000_000;
+
 /// Everything a training run is: `etaprobe train`'s options, and the library's
 /// configuration of [`crate::train::train`]. [`Default`] gives the command line's defaults;
 /// the builder methods (`.model(..)`, `.epochs(..)`, ...) or the public fields set the rest.
@@ -172,6 +177,13 @@ impl TrainConfig {
         if self.epochs == 0 {
             bail!("--epochs must be at least 1");
         }
+        if self.epochs > MAX_EPOCHS {
+            bail!(
+                "--epochs {} is more than {MAX_EPOCHS}; to stop after a number of steps \
+                 instead, give --max-steps",
+                self.epochs
+            );
+        }
         if self.max_steps == Some(0) {
             bail!("--max-steps must be at least 1");
         }
@@ -226,6 +238,32 @@ impl TrainConfig {
             bail!("--probe-on val needs a schedule that probes (--schedule newton)");
         }
         Ok(needs)
+    }
+
+    /// Options that this run's optimizer, rule or --resume makes no use of, one line each
+    /// saying why: given by mistake, they would otherwise pass silently.
+    pub fn ignored_options(&self) -> Vec<String> {
+        let mut ignored = Vec::new();
+        if self.optim.nesterov && self.optim.optimizer != OptimizerKind::Momentum {
+            ignored.push(format!(
+                "--nesterov is ignored: it applies to --optimizer momentum, not {}",
+                self.optim.optimizer.cli_name()
+            ));
+        }
+        if !self.rule.basic.lr_milestones.is_empty() && self.schedule != "basic" {
+            ignored.push(format!(
+                "--lr-milestones is ignored: it is the basic rule's step decay, and \
+                 --schedule {} sets η itself",
+                self.schedule
+            ));
+        }
+        if let (Some(dir), Some(_)) = (&self.lr_from, &self.resume) {
+            ignored.push(format!(
+                "--lr-from {} is ignored: --resume continues at the checkpoint's η",
+                dir.display()
+            ));
+        }
+        ignored
     }
 
     /// The fraction held out of the training set, if any: --val-split, or 0.1 for

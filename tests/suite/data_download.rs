@@ -252,3 +252,36 @@ fn fashion_mnist_files_are_fetched_into_their_folder() {
     let offline = plan.with_base("http://127.0.0.1:9");
     download(&offline, cache.path()).unwrap();
 }
+
+#[test]
+fn failed_download_removes_the_folders_it_created() {
+    // The server knows none of the files: the first fetch fails with HTTP 404.
+    let plan = official_download(DatasetKind::FashionMnist)
+        .unwrap()
+        .with_base(&serve(HashMap::new()));
+    let dir = temp();
+    let cache = dir.path().join("cache/etaprobe");
+    let error = download(&plan, &cache).unwrap_err().to_string();
+    assert!(error.contains("HTTP status 404"), "{error}");
+    assert!(
+        !dir.path().join("cache").exists(),
+        "left behind: {:?}",
+        files_and_folders(dir.path())
+    );
+
+    // A cache folder that was there before stays, with what it held.
+    let kept = dir.path().join("kept");
+    std::fs::create_dir_all(&kept).unwrap();
+    std::fs::write(kept.join("notes.txt"), "mine").unwrap();
+    download(&plan, &kept).unwrap_err();
+    assert_eq!(files_and_folders(&kept), vec![kept.join("notes.txt")]);
+}
+
+fn files_and_folders(dir: &Path) -> Vec<PathBuf> {
+    let mut all: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    all.sort();
+    all
+}

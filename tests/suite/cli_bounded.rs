@@ -1,0 +1,167 @@
+//! The command line on input beyond its bounds and on options that would pass silently
+//! (issue 21, items 4 and 6): a clear error with exit code 2 and no run folder, or one
+//! warning line.
+
+use etaprobe::data::DatasetKind;
+
+use crate::common::{etaprobe, fake, ok, s};
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn epochs_whose_step_count_would_overflow_are_refused() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 16, 8);
+    let runs = tempfile::tempdir().unwrap();
+    let out_dir = runs.path().join("run");
+    let out = etaprobe(&[
+        "train",
+        "--model",
+        "logreg",
+        "--dataset",
+        "fashion-mnist",
+        "--data",
+        s(&data),
+        "--batch-size",
+        "8",
+        "--epochs",
+        "1418980313362273202",
+        "--out",
+        s(&out_dir),
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--epochs 1418980313362273202 is more than"),
+        "{err}"
+    );
+    assert!(!out_dir.exists());
+}
+
+#[test]
+fn csv_value_beyond_f32_range_is_a_data_error_before_any_run_folder() {
+    let (_d, csv) = fake(DatasetKind::Boston, 20, 5);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let (header, rows) = text.split_once('\n').unwrap();
+    let (first, rest) = rows.split_once(',').unwrap();
+    assert!(!first.is_empty());
+    std::fs::write(&csv, format!("{header}\n-4e38,{rest}")).unwrap();
+    let runs = tempfile::tempdir().unwrap();
+    let out_dir = runs.path().join("run");
+    let out = etaprobe(&[
+        "train",
+        "--model",
+        "linreg",
+        "--dataset",
+        "boston",
+        "--data",
+        s(&csv),
+        "--out",
+        s(&out_dir),
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("line 2, column `"), "{err}");
+    assert!(err.contains("beyond the range of a 32-bit float"), "{err}");
+    assert!(!err.contains("diverged"), "{err}");
+    assert!(!out_dir.exists());
+}
+
+#[test]
+fn options_the_run_ignores_are_warned_about_once_each() {
+    let runs = tempfile::tempdir().unwrap();
+    let missing = runs.path().join("no-data");
+    let ckpt = runs.path().join("old/checkpoint.safetensors");
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--nesterov"],
+            "warning: --nesterov is ignored: it applies to --optimizer momentum, not sgd",
+        ),
+        (
+            &["--schedule", "newton", "--lr-milestones", "3,5"],
+            "warning: --lr-milestones is ignored",
+        ),
+        (
+            &["--lr-from", s(runs.path()), "--resume", s(&ckpt)],
+            "is ignored: --resume continues at the checkpoint's η",
+        ),
+    ];
+    for (options, warning) in cases {
+        let mut args = vec![
+            "train",
+            "--model",
+            "logreg",
+            "--dataset",
+            "fashion-mnist",
+            "--data",
+            s(&missing),
+        ];
+        args.extend(options);
+        let out = etaprobe(&args);
+        let err = stderr(&out);
+        assert_eq!(err.matches(warning).count(), 1, "{options:?}: {err}");
+        assert_eq!(err.matches("warning:").count(), 1, "{options:?}: {err}");
+    }
+    // The same options where they apply: no warning.
+    let out = etaprobe(&[
+        "train",
+        "--model",
+        "logreg",
+        "--dataset",
+        "fashion-mnist",
+        "--data",
+        s(&missing),
+        "--optimizer",
+        "momentum",
+        "--nesterov",
+        "--lr-milestones",
+        "3,5",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.contains("warning:"), "{err}");
+}
+
+#[test]
+fn newton_with_probes_that_cannot_see_eps_says_so_once() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let out = etaprobe(&[
+        "train",
+        "--model",
+        "logreg",
+        "--dataset",
+        "fashion-mnist",
+        "--data",
+        s(&data),
+        "--batch-size",
+        "16",
+        "--epochs",
+        "1",
+        "--schedule",
+        "newton",
+        "--eps",
+        "1e-12",
+        "--out",
+        s(&runs.path().join("run")),
+    ]);
+    ok(&out);
+    let err = stderr(&out);
+    assert_eq!(
+        err.matches("newton's five probes are all equal").count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("give a larger --eps"), "{err}");
+}
+
+#[test]
+fn bench_matmul_size_beyond_the_adapter_is_refused_before_allocating() {
+    let out = etaprobe(&["bench", "matmul", "--sizes", "100000"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("square 100000"), "{err}");
+    assert!(err.contains("100000×100000 f32"), "{err}");
+    assert!(!err.contains("memory allocation"), "{err}");
+}
