@@ -11,6 +11,9 @@
 
 use super::{state_f64, Needs, Observation, ProbeRecord, Rule, RunShape, Schedule, Update};
 
+/// Schedule-free SGD (`schedule-free`), as the authors' `SGDScheduleFree`: the update on the
+/// GPU ([`Update::ScheduleFree`]) keeps the SGD sequence z and its weighted average x, and
+/// takes the gradient between them; η is the rate γ, after an optional warmup.
 pub struct ScheduleFree {
     options: ScheduleFreeOptions,
     /// γ, and this step's γ_k and c.
