@@ -31,7 +31,7 @@ impl ParamSlot {
 /// The layout: slots in registration order, each starting on a bindable offset.
 #[derive(Clone, Debug, Default)]
 pub struct ParamLayout {
-    /// The tensors, in registration order (the order of checkpoints and of `upload_all`).
+    /// The tensors, in registration order (the order `upload_all` and `download_all` use).
     pub slots: Vec<ParamSlot>,
     /// Total elements including alignment padding.
     pub len: usize,

@@ -207,7 +207,8 @@ pub struct CommandTime {
     pub label: String,
     /// The dispatch's workgroup counts (zeros for clears and copies).
     pub groups: [u32; 3],
-    /// Wall-clock seconds from submission to completion, including the submission's overhead.
+    /// Wall-clock seconds of the command's own submission, from encoding until the GPU has
+    /// finished it.
     pub seconds: f64,
 }
 

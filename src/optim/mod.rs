@@ -104,9 +104,9 @@ pub struct Optimizer {
 }
 
 impl Optimizer {
-    /// Allocates the optimizer's direction and state buffers (zeroed) over `params` and records
-    /// the program that writes d(t) from `params.grads` (and `params.values` for weight decay);
-    /// fails when a buffer exceeds the adapter's limits.
+    /// Allocates the optimizer's direction and state buffers (zeroed) for `params` and records
+    /// the program that writes d(t) from the gradients (plain SGD without weight decay needs
+    /// none: d(t) is `params.grads` itself); fails when a buffer exceeds the adapter's limits.
     pub fn new(gpu: &Gpu, options: &OptimizerOptions, params: &Params) -> Result<Optimizer> {
         match options.optimizer {
             OptimizerKind::Sgd => sgd::build(gpu, options, params),

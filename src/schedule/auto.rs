@@ -32,8 +32,8 @@ pub const AUTO_DOWN: f64 = 16.0;
 pub const LINE_MIN_PROBES: usize = 8;
 
 /// The `auto` rule: [`Secant`]'s tests, plus every k steps a probe of the last update's line
-/// on a fresh batch (one extra forward pass); η halves when those probes show that a step
-/// raises an unseen batch's loss on average.
+/// on a fresh batch (one extra forward pass); when the secant's tests keep η, it still
+/// halves if those probes show that a step raises an unseen batch's loss on average.
 pub struct Auto {
     every: usize,
     secant: Secant,

@@ -35,7 +35,7 @@ pub struct Fit {
 }
 
 impl Fit {
-    /// The least-squares parabola through (steps[j], f[j]); abscissae centred and scaled by
+    /// The least-squares parabola through (`steps[j]`, `f[j]`); abscissae centred and scaled by
     /// η for conditioning.
     pub fn through(steps: [f64; 5], f: [f64; 5], eta: f64) -> Fit {
         let x: Vec<f64> = steps.iter().map(|s| (s - eta) / eta).collect();

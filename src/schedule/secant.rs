@@ -102,8 +102,8 @@ struct Window {
 pub enum Decision {
     /// No test decided: η stays.
     Keep,
-    /// ρ's mean is significantly positive (t > 3) and η below its ceiling: the steps fall
-    /// short, η doubles.
+    /// ρ's mean is significantly positive (t > 3) and twice η stays within its ceiling: the
+    /// steps fall short, η doubles.
     Up,
     /// ρ's mean is significantly negative (t < −3) and below −0.3 (in `auto`,
     /// also: a step raises a fresh batch's loss on average): η halves.
