@@ -11,6 +11,8 @@
 //! The grid is the sweep's manifest (`sweep.json`): cells not finished, failed (e.g.
 //! diverged) or missing are left out of every mean and listed by name.
 
+#![warn(missing_docs)]
+
 mod figures;
 pub mod stats;
 mod table;
@@ -27,6 +29,7 @@ use stats::{estimate, Estimate};
 /// What `compare` is asked for.
 #[derive(Clone, Debug)]
 pub struct CompareOptions {
+    /// The sweep's root: its `sweep.json` and the cells' run directories.
     pub root: PathBuf,
     /// The rule the others are paired against (a rule's directory name, or its schedule
     /// when only one rule runs it); default: `auto` when the sweep has it, else the first.

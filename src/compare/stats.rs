@@ -5,8 +5,11 @@
 /// t(0.975, n−1)·s/√n (`None` for a single value: no spread to measure).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Estimate {
+    /// Number of values.
     pub n: usize,
+    /// Their mean.
     pub mean: f64,
+    /// t(0.975, n−1)·s/√n; `None` for a single value.
     pub half_width: Option<f64>,
 }
 

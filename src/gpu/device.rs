@@ -10,11 +10,17 @@ use super::GpuError;
 /// What `etaprobe devices` shows of one adapter.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct AdapterSummary {
+    /// Position in [`enumerate_adapters`]'s list; `--adapter` accepts it.
     pub index: usize,
+    /// The adapter's name as the driver reports it.
     pub name: String,
+    /// The graphics API wgpu drives it through: `Vulkan`, `Metal`, `Dx12` or `Gl`.
     pub backend: String,
+    /// The kind of device: discrete, integrated, virtual, CPU (software) or other.
     pub device_type: String,
+    /// The driver's name (`llvmpipe` for Mesa's software Vulkan driver).
     pub driver: String,
+    /// The driver's version and build information.
     pub driver_info: String,
 }
 
@@ -72,6 +78,7 @@ pub fn enumerate_adapters() -> Vec<wgpu::Adapter> {
     adapters
 }
 
+/// What `etaprobe devices` shows of each adapter, indexed as in `adapters`.
 pub fn summaries(adapters: &[wgpu::Adapter]) -> Vec<AdapterSummary> {
     adapters
         .iter()
@@ -132,11 +139,18 @@ pub fn choose_adapter(adapters: &[wgpu::Adapter], choice: Option<&str>) -> Resul
 
 /// The device etaprobe computes on, opened with the adapter's real limits.
 pub struct Gpu {
+    /// The logical device: creates buffers, pipelines and command encoders.
     pub device: wgpu::Device,
+    /// The device's queue: command buffers are submitted and buffers written through it.
     pub queue: wgpu::Queue,
+    /// The adapter's name, backend, device type and driver.
     pub info: wgpu::AdapterInfo,
+    /// The adapter's position in [`enumerate_adapters`]'s list.
     pub index: usize,
+    /// The limits the device was opened with: all the adapter supports, not wgpu's defaults.
     pub limits: wgpu::Limits,
+    /// The optional features enabled: timestamp queries and subgroups where the adapter has
+    /// them.
     pub features: wgpu::Features,
     errors: Arc<Mutex<Vec<String>>>,
     /// Distinguishes devices in the kernel cache.
@@ -256,6 +270,7 @@ impl Gpu {
         })
     }
 
+    /// What `etaprobe devices` shows of this device's adapter.
     pub fn summary(&self) -> AdapterSummary {
         AdapterSummary::new(self.index, &self.info)
     }

@@ -1,6 +1,8 @@
 //! The GPU layer: device selection, tensors in storage buffers, cached kernels and
 //! pre-recorded programs of dispatches.
 
+#![warn(missing_docs)]
+
 mod device;
 mod params;
 mod program;
@@ -14,32 +16,54 @@ pub use tensor::{align_elems, ReadBack, Tensor};
 /// Everything that can go wrong on the GPU side, phrased for the user.
 #[derive(Debug, thiserror::Error)]
 pub enum GpuError {
+    /// wgpu found no adapter that can run compute shaders.
     #[error(
         "no usable GPU adapter found. Install a GPU driver with Vulkan, Metal or DX12 support, \
          or, on a machine without a GPU, Mesa's software Vulkan driver \
          (Debian/Ubuntu: `apt-get install mesa-vulkan-drivers`)"
     )]
     NoAdapter,
+    /// `--adapter` (or `ETAPROBE_ADAPTER`) names no adapter: an index out of range, or text
+    /// that is part of no adapter's name.
     #[error(
         "no adapter matches '{wanted}' (give an index or part of a name); available:\n{available}"
     )]
-    AdapterNotFound { wanted: String, available: String },
+    AdapterNotFound {
+        /// The choice as given.
+        wanted: String,
+        /// One line per adapter: index, name, backend and device type.
+        available: String,
+    },
+    /// The chosen adapter refused to open a device; holds the adapter, its backend and wgpu's
+    /// reason.
     #[error("could not open the device on {0}")]
     Device(String),
+    /// A buffer or dispatch grid exceeds the adapter's limits (detected before wgpu is asked).
     #[error(
         "{what} needs {bytes} bytes in one storage binding, but {adapter} allows at most {limit}; \
          use a smaller batch size or model"
     )]
     TooLarge {
+        /// What was being created: a tensor (its label) or a kernel's dispatch grid.
         what: String,
+        /// Bytes of the one storage binding it needs; for a dispatch grid, the workgroup count
+        /// along its largest dimension.
         bytes: u64,
+        /// The adapter's limit, in the same unit as `bytes`.
         limit: u64,
+        /// The adapter's name.
         adapter: String,
     },
+    /// An error wgpu reported: validation or out-of-memory errors caught since the last
+    /// [`Gpu::take_error`], a failed poll, map or binding.
     #[error("GPU error: {0}")]
     Wgpu(String),
+    /// A kernel could not be built or used: WGSL that fails to compile (with file and line), a
+    /// missing entry point, or an op given a shape its kernels do not support.
     #[error("invalid kernel {0}")]
     Shader(String),
+    /// A lock of the GPU layer (the error sink or the kernel cache) was poisoned by a panic in
+    /// another thread.
     #[error("GPU error sink was poisoned by a panic")]
     Poisoned,
 }

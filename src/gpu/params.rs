@@ -8,16 +8,21 @@ use super::{Gpu, GpuError, Tensor};
 /// One named parameter tensor's place in the flat buffers.
 #[derive(Clone, Debug)]
 pub struct ParamSlot {
+    /// PyTorch's name for the tensor (`conv1.weight`), used in checkpoints.
     pub name: String,
+    /// The tensor's shape in PyTorch's layout (`[out, in]` for a linear weight).
     pub shape: Vec<usize>,
+    /// First element in the flat buffers; a multiple of `ALIGN_ELEMS`.
     pub offset: usize,
 }
 
 impl ParamSlot {
+    /// Number of elements (the product of `shape`), without padding.
     pub fn len(&self) -> usize {
         self.shape.iter().product()
     }
 
+    /// Whether the tensor has no elements.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -26,12 +31,14 @@ impl ParamSlot {
 /// The layout: slots in registration order, each starting on a bindable offset.
 #[derive(Clone, Debug, Default)]
 pub struct ParamLayout {
+    /// The tensors, in registration order (the order `upload_all` and `download_all` use).
     pub slots: Vec<ParamSlot>,
     /// Total elements including alignment padding.
     pub len: usize,
 }
 
 impl ParamLayout {
+    /// An empty layout, to [`add`](ParamLayout::add) tensors to.
     pub fn new() -> ParamLayout {
         ParamLayout::default()
     }
@@ -58,14 +65,21 @@ impl ParamLayout {
 /// The parameter and gradient buffers of a model, and its non-trainable buffers (batch-norm
 /// running statistics), which no optimizer or probe touches.
 pub struct Params {
+    /// Where each trainable tensor lies in `values` and `grads`.
     pub layout: ParamLayout,
+    /// The trainable parameters w, all tensors in one flat buffer of `layout.len` elements.
     pub values: Tensor,
+    /// The gradient of the loss with respect to `values`, laid out the same way.
     pub grads: Tensor,
+    /// Where each non-trainable buffer (batch-norm running mean and variance) lies in
+    /// `buffers`.
     pub buffer_layout: ParamLayout,
+    /// The non-trainable buffers, in one flat buffer; never updated by an optimizer or probed.
     pub buffers: Tensor,
 }
 
 impl Params {
+    /// Zeroed parameter and gradient buffers for `layout`, with no non-trainable buffers.
     pub fn new(gpu: &Gpu, layout: ParamLayout) -> Result<Params, GpuError> {
         Params::with_buffers(gpu, layout, ParamLayout::new())
     }

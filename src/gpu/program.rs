@@ -14,6 +14,7 @@ use super::{Gpu, GpuError, Tensor};
 pub struct Shader {
     /// The file under `shaders/` without `.wgsl`: `"matmul"`, `"conv/im2col"`.
     pub name: &'static str,
+    /// The full WGSL source as compiled: the prelude, shared parts and the file, concatenated.
     pub source: &'static str,
     /// The files in `source`, in order: (name under `shaders/`, text).
     pub parts: &'static [(&'static str, &'static str)],
@@ -89,6 +90,7 @@ macro_rules! shader {
 
 /// One entry point of a shader, compiled with a set of override constants.
 pub struct Kernel {
+    /// `shader::entry`, naming the kernel in errors, GPU debuggers and profiles.
     pub label: String,
     pipeline: wgpu::ComputePipeline,
     layout: wgpu::BindGroupLayout,
@@ -203,6 +205,8 @@ pub struct CommandTime {
     pub label: String,
     /// The dispatch's workgroup counts (zeros for clears and copies).
     pub groups: [u32; 3],
+    /// Wall-clock seconds of the command's own submission, from encoding until the GPU has
+    /// finished it.
     pub seconds: f64,
 }
 
@@ -221,14 +225,17 @@ fn uniform_bytes<P: bytemuck::Pod>(params: &P) -> Vec<u8> {
 }
 
 impl Program {
+    /// An empty program, to record commands into.
     pub fn new() -> Program {
         Program::default()
     }
 
+    /// Number of recorded commands (dispatches, clears and copies).
     pub fn len(&self) -> usize {
         self.commands.len()
     }
 
+    /// Whether no command has been recorded.
     pub fn is_empty(&self) -> bool {
         self.commands.is_empty()
     }

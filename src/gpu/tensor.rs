@@ -14,10 +14,13 @@ pub const ALIGN_ELEMS: usize = 64;
 /// Cloning is cheap and shares the buffer.
 #[derive(Clone, Debug)]
 pub struct Tensor {
+    /// The storage buffer the view lies in, shared with other views of it.
     pub buffer: Arc<wgpu::Buffer>,
     /// In elements; a multiple of `ALIGN_ELEMS` ([`align_elems`]) so the view can be bound
     /// on its own.
     pub offset: usize,
+    /// The view's shape, row-major (`[n, c, h, w]` for images); its product is the element
+    /// count.
     pub shape: Vec<usize>,
 }
 
@@ -31,14 +34,17 @@ const USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
     .union(wgpu::BufferUsages::COPY_DST);
 
 impl Tensor {
+    /// Number of elements: the product of `shape`.
     pub fn len(&self) -> usize {
         self.shape.iter().product()
     }
 
+    /// Whether the view has no elements.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// Size of the view in bytes: 4 per element, without padding.
     pub fn bytes(&self) -> u64 {
         4 * self.len() as u64
     }
@@ -80,6 +86,7 @@ impl Tensor {
         })
     }
 
+    /// Whether both views lie in the same storage buffer (they may still not overlap).
     pub fn same_buffer(&self, other: &Tensor) -> bool {
         Arc::ptr_eq(&self.buffer, &other.buffer)
     }
@@ -171,6 +178,8 @@ pub struct ReadBack {
 }
 
 impl ReadBack {
+    /// A staging buffer for `elems` 32-bit values; counts towards
+    /// [`Gpu::buffers_created`](super::Gpu::buffers_created).
     pub fn new(gpu: &Gpu, label: &str, elems: usize) -> ReadBack {
         gpu.count_buffer(4 * elems.max(1) as u64);
         ReadBack::allocate(gpu, label, elems)
@@ -188,12 +197,12 @@ impl ReadBack {
         }
     }
 
-    /// Records a copy of `src` into the staging buffer at element `at`.
     /// Bytes a fetch reads back.
     pub fn bytes(&self) -> usize {
         4 * self.elems
     }
 
+    /// Records a copy of `src` into the staging buffer at element `at`.
     pub fn copy_from(&self, encoder: &mut wgpu::CommandEncoder, src: &Tensor, at: usize) {
         assert!(at + src.len() <= self.elems, "read-back buffer too small");
         if src.is_empty() {

@@ -6,6 +6,8 @@
 //! each pass, `runtime` holds each node's GPU objects, `probe` records the five-point line
 //! probe and `pool` recycles the tensors that a pass does not keep.
 
+#![warn(missing_docs)]
+
 pub mod layers;
 mod plan;
 mod pool;
@@ -40,6 +42,7 @@ pub enum ModelKind {
 }
 
 impl ModelKind {
+    /// The name `--model` takes, also used in run directory names.
     pub fn cli_name(self) -> &'static str {
         match self {
             ModelKind::Linreg => "linreg",
@@ -71,20 +74,29 @@ impl Default for ModelOptions {
 /// Spatial geometry of a convolution or pooling layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Conv {
+    /// Input channels.
     pub in_c: usize,
+    /// Output channels.
     pub out_c: usize,
+    /// Side of the square kernel.
     pub kernel: usize,
+    /// Step between windows, along both axes.
     pub stride: usize,
+    /// Zero padding on every side.
     pub pad: usize,
+    /// Input height in pixels.
     pub in_h: usize,
+    /// Input width in pixels.
     pub in_w: usize,
 }
 
 impl Conv {
+    /// Output height, floored like PyTorch.
     pub fn out_h(&self) -> usize {
         (self.in_h + 2 * self.pad - self.kernel) / self.stride + 1
     }
 
+    /// Output width, floored like PyTorch.
     pub fn out_w(&self) -> usize {
         (self.in_w + 2 * self.pad - self.kernel) / self.stride + 1
     }
@@ -95,12 +107,19 @@ impl Conv {
 /// running statistics (into its buffer layout).
 #[derive(Clone, Debug)]
 pub enum Layer {
+    /// A fully connected layer.
     Linear(Linear),
+    /// A 2-D convolution.
     Conv2d(Convolution),
+    /// 2×2 max-pooling with stride 2.
     MaxPool2(MaxPool2),
+    /// Batch normalisation.
     BatchNorm(BatchNorm),
+    /// The residual join of two nodes' outputs.
     Add(Add),
+    /// Global average pooling.
     AvgPool(AvgPool),
+    /// Inverted dropout.
     Dropout(Dropout),
 }
 
@@ -120,7 +139,9 @@ impl Layer {
 /// output. Nodes are in topological order.
 #[derive(Clone, Debug)]
 pub struct Node {
+    /// The layer, with its geometry and parameter slots.
     pub layer: Layer,
+    /// The node whose output this one reads, or `None` for the network input.
     pub input: Option<usize>,
 }
 
@@ -135,20 +156,34 @@ impl Node {
 /// What the last layer's output is scored with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Loss {
-    SoftmaxCrossEntropy { classes: usize },
-    MeanSquaredError { outputs: usize },
+    /// Softmax over the logits, then the cross-entropy with the integer label: classifiers.
+    SoftmaxCrossEntropy {
+        /// Number of classes: logits per sample.
+        classes: usize,
+    },
+    /// Squared error against the target values, averaged over all of the batch's: regression.
+    MeanSquaredError {
+        /// Target values per sample.
+        outputs: usize,
+    },
 }
 
 /// A model: its layer graph, its parameter layout, the layout of its non-trainable buffers
 /// (batch-norm running statistics) and what it expects as input.
 #[derive(Clone, Debug)]
 pub struct Net {
+    /// The architecture.
     pub kind: ModelKind,
+    /// The layers, in topological order; the last one's output is scored by `loss`.
     pub nodes: Vec<Node>,
+    /// The trainable parameters' places in the flat parameter buffer, under PyTorch's names.
     pub layout: ParamLayout,
+    /// The non-trainable buffers' places (batch-norm running means and variances), under
+    /// PyTorch's names.
     pub buffers: ParamLayout,
     /// Per-sample input `[c, h, w]`.
     pub input_shape: [usize; 3],
+    /// The loss on the last node's output.
     pub loss: Loss,
 }
 
@@ -212,6 +247,7 @@ impl Net {
         self.nodes.iter().any(|n| n.layer.has_modes())
     }
 
+    /// Values the model outputs per sample: classes, or regression outputs.
     pub fn outputs(&self) -> usize {
         match self.loss {
             Loss::SoftmaxCrossEntropy { classes } => classes,
@@ -219,6 +255,7 @@ impl Net {
         }
     }
 
+    /// Elements of one input sample: c · h · w.
     pub fn sample_size(&self) -> usize {
         self.input_shape.iter().product()
     }

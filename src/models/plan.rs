@@ -12,6 +12,7 @@ use crate::ops::{mse, reduce, softmax_xent};
 
 /// Everything recorded for one batch size.
 pub struct Plan {
+    /// Samples per batch the programs were recorded for.
     pub batch: usize,
     /// `[batch, c, h, w]` inputs, written before each step.
     pub input: Tensor,

@@ -39,8 +39,11 @@ pub fn probe_chunk(gpu: &Gpu, net: &Net, batch: usize) -> Result<usize, GpuError
 /// What a plan's probes evaluate: f(s) = L(w − s·direction) for `count` step sizes s,
 /// `weights` being a `[chunk, params]` buffer (see [`probe_chunk`]).
 pub struct ProbeSpec<'a> {
+    /// Scratch for the perturbed weights, `[chunk, params]`, chunk from [`probe_chunk`].
     pub weights: &'a Tensor,
+    /// The step direction d, laid out like the parameter buffer.
     pub direction: &'a Tensor,
+    /// Number of step sizes: [`PROBES`], or 1 for the probe back to w(t−1).
     pub count: usize,
     /// Evaluate a batch of the probes' own ([`Probe::input`]) instead of the step's.
     pub own_batch: bool,
@@ -57,6 +60,8 @@ pub struct Probe {
     pub steps: Tensor,
     /// The probes' own batch (`--probe-on val`), or None when they reuse the step's.
     pub input: Option<(Tensor, Tensor)>,
+    /// The probe passes: encoded after the step's forward pass and before its update, once
+    /// `steps` is written.
     pub program: Program,
     /// Probes per forward pass.
     pub chunk: usize,
@@ -198,6 +203,8 @@ impl Probe {
         })
     }
 
+    /// Records the copy of every probe's loss partial sums into the read-back buffer, for
+    /// [`Probe::fetch`].
     pub fn copy_outputs(&self, encoder: &mut wgpu::CommandEncoder) {
         self.readback.copy_from(encoder, &self.partials, 0);
     }

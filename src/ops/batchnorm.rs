@@ -39,8 +39,11 @@ pub const BN_MOMENTUM: f32 = 0.1;
 /// Geometry of a batch normalisation: input `[batch, channels, hw]` (hw = height·width).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BnShape {
+    /// Images in the batch.
     pub batch: usize,
+    /// Channels, each with its own statistics, weight and bias.
     pub channels: usize,
+    /// Pixels per image and channel: height · width.
     pub hw: usize,
 }
 

@@ -8,12 +8,20 @@ use crate::shader;
 /// `off + b·bs + i·rs + j·cs`. Transposing only swaps the strides.
 #[derive(Clone, Debug)]
 pub struct Mat<'a> {
+    /// The tensor holding the matrix.
     pub t: &'a Tensor,
+    /// Element offset of (0, 0) of batch item 0 in `t`.
     pub off: usize,
+    /// Number of rows.
     pub rows: usize,
+    /// Number of columns.
     pub cols: usize,
+    /// Row stride, in elements.
     pub rs: usize,
+    /// Column stride, in elements.
     pub cs: usize,
+    /// Batch stride, in elements: distance between consecutive batch items (0: one matrix
+    /// shared by all).
     pub bs: usize,
 }
 
@@ -41,6 +49,7 @@ impl<'a> Mat<'a> {
         }
     }
 
+    /// The transpose, as a view: rows and columns swap, with their strides; nothing moves.
     pub fn transposed(self) -> Mat<'a> {
         Mat {
             rows: self.cols,
@@ -56,6 +65,7 @@ impl<'a> Mat<'a> {
         Mat { bs: 0, ..self }
     }
 
+    /// The same matrix with batch item b at `off + b·bs`.
     pub fn with_batch_stride(self, bs: usize) -> Mat<'a> {
         Mat { bs, ..self }
     }
@@ -66,6 +76,7 @@ impl<'a> Mat<'a> {
 pub struct Epilogue<'a> {
     /// Bias per output column: (tensor, element offset).
     pub bias: Option<(&'a Tensor, usize)>,
+    /// Apply the ReLU, `max(0, ·)`, after the bias and before adding into C.
     pub relu: bool,
     /// Add into C instead of overwriting it (gradient accumulation).
     pub accumulate: bool,
@@ -155,7 +166,10 @@ pub fn subgroup_transposes(m: usize, n: usize) -> bool {
 pub enum Variant {
     /// The subgroup kernel where the adapter allows it, else the tiled one.
     Auto,
+    /// The subgroup kernel (`mm_sg8`), which assumes 8-lane subgroups; only for adapters that
+    /// have them.
     Subgroup8,
+    /// The portable tiled kernel (`mm_tiled`), on any adapter.
     Tiled,
 }
 

@@ -9,12 +9,19 @@ use crate::shader;
 /// windows `stride` apart, `padding` on every side.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PoolShape {
+    /// Images in the batch.
     pub batch: usize,
+    /// Channels, pooled independently.
     pub channels: usize,
+    /// Input height in pixels.
     pub height: usize,
+    /// Input width in pixels.
     pub width: usize,
+    /// Side of the square window.
     pub kernel: usize,
+    /// Step between windows, along both axes.
     pub stride: usize,
+    /// −∞ padding added on every side.
     pub padding: usize,
 }
 
@@ -32,14 +39,17 @@ impl PoolShape {
         }
     }
 
+    /// Output rows, floored like PyTorch.
     pub fn out_height(&self) -> usize {
         (self.height + 2 * self.padding - self.kernel) / self.stride + 1
     }
 
+    /// Output columns, floored like PyTorch.
     pub fn out_width(&self) -> usize {
         (self.width + 2 * self.padding - self.kernel) / self.stride + 1
     }
 
+    /// Elements of the input.
     pub fn input_len(&self) -> usize {
         self.batch * self.channels * self.height * self.width
     }
@@ -49,6 +59,7 @@ impl PoolShape {
         self.batch * self.channels * self.out_height() * self.out_width()
     }
 
+    /// `[batch, channels, out_height, out_width]`.
     pub fn output_shape(&self) -> [usize; 4] {
         [
             self.batch,

@@ -2,6 +2,8 @@
 //! into a [`crate::gpu::Program`]; the WGSL lives in `shaders/` under the same name, after
 //! `shaders/prelude.wgsl` (see [`crate::shader`]).
 
+#![warn(missing_docs)]
+
 pub mod add;
 pub mod avgpool;
 pub mod axpy;

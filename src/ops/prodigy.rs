@@ -21,9 +21,13 @@ struct Params {
 /// Prodigy's constants.
 #[derive(Clone, Copy, Debug)]
 pub struct Constants {
+    /// β₁, the decay of the first moment m.
     pub beta1: f32,
+    /// β₂, the decay of the second moment v.
     pub beta2: f32,
+    /// β₃, the decay of the weighted gradient sum s.
     pub beta3: f32,
+    /// ε, added to √v after scaling by D.
     pub eps: f32,
     /// Decoupled weight decay λ.
     pub decay: f32,
@@ -31,8 +35,11 @@ pub struct Constants {
 
 /// The moments `m`, `v` and the sum `s` Prodigy keeps.
 pub struct State<'a> {
+    /// First moment, one element per weight; read and written.
     pub m: &'a Tensor,
+    /// Second moment, one element per weight; read and written.
     pub v: &'a Tensor,
+    /// Weighted gradient sum, one element per weight; read and written.
     pub s: &'a Tensor,
 }
 

@@ -10,6 +10,8 @@ struct Params {
     len: u32,
 }
 
+/// Records `w −= η·g` over `params` (written) and `grads`, with η read from `lr[0]` when the
+/// step runs, so that a schedule changes η by a write without re-recording the program.
 pub fn step(
     prog: &mut Program,
     gpu: &Gpu,

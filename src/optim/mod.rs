@@ -2,6 +2,8 @@
 //! update is w(t+1) = w(t) − η(t)·d(t). The learning-rate rules probe along the same d. One
 //! file per optimizer builds its program and names its state (checkpointed by the trainer).
 
+#![warn(missing_docs)]
+
 mod adam;
 mod momentum;
 mod rule_update;
@@ -28,6 +30,7 @@ pub enum OptimizerKind {
 }
 
 impl OptimizerKind {
+    /// The name `--optimizer` takes.
     pub fn cli_name(self) -> &'static str {
         match self {
             OptimizerKind::Sgd => "sgd",
@@ -101,6 +104,9 @@ pub struct Optimizer {
 }
 
 impl Optimizer {
+    /// Allocates the optimizer's direction and state buffers (zeroed) for `params` and records
+    /// the program that writes d(t) from the gradients (plain SGD without weight decay needs
+    /// none: d(t) is `params.grads` itself); fails when a buffer exceeds the adapter's limits.
     pub fn new(gpu: &Gpu, options: &OptimizerOptions, params: &Params) -> Result<Optimizer> {
         match options.optimizer {
             OptimizerKind::Sgd => sgd::build(gpu, options, params),

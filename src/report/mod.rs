@@ -19,6 +19,8 @@
 //!   numbers (epochs, steps) has whole-number ticks.
 //! - Text uses DejaVu Sans compiled into the binary: no system font or fontconfig needed.
 
+#![warn(missing_docs)]
+
 pub(crate) mod chart;
 mod compare;
 mod labels;

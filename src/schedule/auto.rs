@@ -25,10 +25,15 @@ use super::{BackProbe, Needs, Observation, ProbeRecord, Rule, RunShape, Schedule
 /// Bounds on s*/η from one probe: a line with no curvature counts as s* = 4η, and a
 /// minimum behind the start as s* = η/16.
 pub const AUTO_UP: f64 = 4.0;
+/// The lower bound's divisor: a fitted minimum below η/16, one behind the start included,
+/// counts as s* = η/16.
 pub const AUTO_DOWN: f64 = 16.0;
 /// Probes the rise test needs.
 pub const LINE_MIN_PROBES: usize = 8;
 
+/// The `auto` rule: [`Secant`]'s tests, plus every k steps a probe of the last update's line
+/// on a fresh batch (one extra forward pass); when the secant's tests keep η, it still
+/// halves if those probes show that a step raises an unseen batch's loss on average.
 pub struct Auto {
     every: usize,
     secant: Secant,
@@ -45,12 +50,15 @@ pub struct LineFit {
     pub at: f64,
     /// φ(0) = L_t(w(t−1)).
     pub start: f64,
+    /// φ″, the parabola's curvature 2(φ(0) − φ(η) − η·d(t−1)·g(t))/η²; unresolved (mere f32
+    /// rounding) when it is within a few rounding steps of the losses ([`Auto::fit`]).
     pub curvature: f64,
     /// The line's minimum s* (4η when the line has no curvature).
     pub minimum: f64,
 }
 
 impl Auto {
+    /// The rule at η0 = `lr`, probing the line every `every` steps (at least 1).
     pub fn new(lr: f64, every: usize) -> Auto {
         Auto {
             every: every.max(1),

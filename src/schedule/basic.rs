@@ -35,6 +35,8 @@ pub enum Decay {
     Linear,
 }
 
+/// The paper's basic method (`basic`): a fixed η, optionally with linear warmup and a step,
+/// cosine or linear decay, in PyTorch's semantics, stepped once per training step.
 pub struct Basic {
     lr: f64,
     /// η0, times the step decays so far.

@@ -13,6 +13,9 @@ use super::{
     ProbeRecord, Rule, RunShape, Schedule, Update,
 };
 
+/// D-Adaptation SGD (`dadapt`), as the authors' `DAdaptSGD`: dual averaging on the GPU
+/// ([`Update::DAdapt`]) with step size λ_k = d·lr/‖g₀‖, d a lower bound on the distance to
+/// the solution that the host moves from the sums read back with each step.
 pub struct DAdapt {
     options: DAdaptOptions,
     d: f64,

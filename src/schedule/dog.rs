@@ -12,6 +12,9 @@ use super::{
     ProbeRecord, Rule, RunShape, Schedule,
 };
 
+/// DoG, "distance over gradients" (`dog`): η(t) = c·r̄(t)/√(Σ_{i≤t} ‖g_i‖² + ε), r̄(t) the
+/// largest distance from w(0) so far (at least a small r_ε); the norms are measured before
+/// each update.
 pub struct Dog {
     options: DogOptions,
     /// r̄ and Σ‖g‖² + ε; None before the first step.

@@ -6,12 +6,15 @@
 use super::ProbeRecord;
 use super::{state_f64, GradientReadings, Needs, Observation, Rule, RunShape, Schedule};
 
+/// The paper's first-order rule (`first-order`), hypergradient descent:
+/// η(t) = η(t−1) + α·g(t)·d(t−1), d the optimizer's direction (g itself for plain SGD).
 pub struct FirstOrder {
     lr: f64,
     alpha: f64,
 }
 
 impl FirstOrder {
+    /// The rule at η0 = `lr` with meta learning rate α = `alpha`.
     pub fn new(lr: f64, alpha: f64) -> FirstOrder {
         FirstOrder { lr, alpha }
     }

@@ -23,15 +23,19 @@ const CLAMP: f64 = 4.0;
 /// One least-squares fit of the five probes.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Fit {
+    /// A in f ≈ A·a² + B·a + C, a the step size: the parabola is convex when A > 0.
     pub a: f64,
+    /// B in f ≈ A·a² + B·a + C.
     pub b: f64,
+    /// R², the share of the five losses' variance the parabola explains (0 when they are all
+    /// equal).
     pub r2: f64,
     /// The parabola's minimum, when it has one at a positive step.
     pub minimum: Option<f64>,
 }
 
 impl Fit {
-    /// The least-squares parabola through (steps[j], f[j]); abscissae centred and scaled by
+    /// The least-squares parabola through (`steps[j]`, `f[j]`); abscissae centred and scaled by
     /// η for conditioning.
     pub fn through(steps: [f64; 5], f: [f64; 5], eta: f64) -> Fit {
         let x: Vec<f64> = steps.iter().map(|s| (s - eta) / eta).collect();
@@ -87,6 +91,9 @@ impl Fit {
     }
 }
 
+/// The `gen` rule, after GeN: every k steps a least-squares parabola through five probes
+/// spaced in proportion to η, and η moved part of the way to its minimum when the fit is
+/// convex, good and has a positive minimum.
 pub struct Gen {
     options: GenOptions,
     lr: f64,

@@ -11,6 +11,8 @@ use super::{
     ProbeRecord, Rule, RunShape, Schedule,
 };
 
+/// Normalised hypergradient descent (`hypergradient`): η(t) = η(t−1)·(1 + β·cos(g(t),
+/// d(t−1))), the cosine's pieces measured before the update.
 pub struct Hypergradient {
     lr: f64,
     beta: f64,

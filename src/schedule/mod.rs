@@ -7,6 +7,8 @@
 //! its command-line options, its checkpointed state, its `rule.csv` columns), plus one
 //! line in the registry at the end of this file.
 
+#![warn(missing_docs)]
+
 mod auto;
 mod basic;
 mod dadapt;
@@ -40,6 +42,7 @@ pub use sps::{Sps, SpsOptions};
 pub struct ProbeRecord {
     /// f(η−2ε), f(η−ε), f(η), f(η+ε), f(η+2ε).
     pub f: [f64; 5],
+    /// f(η+ε) − f(η−ε): the probes' first difference.
     pub numerator: f64,
     /// The denominator actually used (δ included when `safeguarded`).
     pub denominator: f64,
@@ -103,6 +106,7 @@ pub struct GradientNeeds {
 }
 
 impl GradientNeeds {
+    /// Whether any measurement is asked for: the step then waits for them before its update.
     pub fn any(&self) -> bool {
         self.norm || self.previous_norm || self.distance || self.loss
     }
@@ -117,20 +121,30 @@ pub enum Update {
     /// D-Adaptation's dual averaging (Defazio & Mishchenko 2023) over d(t) = g(t) + λw:
     /// s += c₀·d, w = μ·w + (1 − μ)·(w(0) − s). Coefficients [dλ/‖g₀‖]; sums [d·s before
     /// the update, s·s after].
-    DAdapt { momentum: f64 },
+    DAdapt {
+        /// μ in w = μ·w + (1 − μ)·(w(0) − s); 0 (the default) is plain dual averaging.
+        momentum: f64,
+    },
     /// Prodigy's Adam (Mishchenko & Defazio 2024): m = β₁m + (1−β₁)·D·g, v = β₂v +
     /// (1−β₂)·D²·g², s = β₃s + c·g, w −= ηD·m/(√v + D·ε). Coefficients [D, ηD, c];
     /// sums [g·(w(0) − w) before the update, Σ|s| after].
     Prodigy {
+        /// β₁, the decay of the first moment m.
         beta1: f64,
+        /// β₂, the decay of the second moment v.
         beta2: f64,
+        /// β₃, the decay of the weighted gradient sum s.
         beta3: f64,
+        /// ε, scaled by D in the update's denominator √v + D·ε.
         eps: f64,
     },
     /// Schedule-free SGD (Defazio et al. 2024): the weights hold y; z and the average x
     /// (implicit: x = y + (1 − 1/β)(z − y)) are kept; y = lerp(y, z, c) + γ(β(1−c) − 1)·d,
     /// z −= γ·d. Coefficients [c, γ]; evaluation runs at x.
-    ScheduleFree { beta: f64 },
+    ScheduleFree {
+        /// β: the gradient is taken at y = (1 − β)·z + β·x.
+        beta: f64,
+    },
 }
 
 impl Update {
@@ -194,11 +208,17 @@ impl Needs {
     }
 }
 
+/// A learning-rate rule as the trainer drives it: the measurements each step makes for it,
+/// η for the step, and what it learns from the measurements. Pure CPU code; [`Rule`] adds
+/// its name, options and construction.
 pub trait Schedule {
     /// η(t): the rate the current step updates the weights with.
     fn lr(&self) -> f64;
     /// Overrides η (the opt-in clamps and the non-finite safeguard).
     fn set_lr(&mut self, lr: f64);
+    /// The measurements each step makes for the rule and how the step moves the weights. Read
+    /// once, when the run is set up (its GPU programs are recorded from it), so it must not
+    /// change during a run. Default: none, and w −= η·d.
     fn needs(&self) -> Needs {
         Needs::default()
     }
@@ -244,6 +264,8 @@ pub trait Schedule {
     }
     /// State to store in checkpoints, and to restore from.
     fn state(&self) -> serde_json::Value;
+    /// Restores what [`Schedule::state`] returned; an error names what is missing or invalid
+    /// (state from another rule, say).
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), String>;
 }
 
@@ -311,6 +333,7 @@ macro_rules! registry {
         #[serde(default)]
         pub struct RuleOptions {
             $(
+                #[doc = concat!("The options of [`", stringify!($rule), "`].")]
                 #[command(flatten)]
                 #[serde(flatten)]
                 pub $field: <$rule as Rule>::Options,

@@ -10,6 +10,8 @@
 use super::ProbeRecord;
 use super::{state_f64, Needs, Observation, Rule, RunShape, Schedule};
 
+/// The paper's second-order rule (`newton`): each step a Newton step on η from five loss
+/// probes f(η + kε), k = −2..2, on the step's batch, with the δ safeguard.
 pub struct Newton {
     lr: f64,
     eps: f64,
@@ -20,6 +22,8 @@ pub struct Newton {
 }
 
 impl Newton {
+    /// The rule at η0 = `lr`, probe spacing ε = `eps`, and δ = `delta` added to a numerically
+    /// zero denominator.
     pub fn new(lr: f64, eps: f64, delta: f64) -> Newton {
         Newton {
             lr,

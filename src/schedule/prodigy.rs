@@ -17,6 +17,9 @@ use super::{
     Update,
 };
 
+/// Prodigy (`prodigy`), as the authors' `Prodigy`: Adam on the GPU ([`Update::Prodigy`])
+/// with step size ηD = D·lr, D an estimate of the distance to the solution that the host
+/// moves from the sums read back with each step.
 pub struct Prodigy {
     options: ProdigyOptions,
     d: f64,

@@ -11,6 +11,10 @@
 
 use super::{state_f64, Needs, Observation, ProbeRecord, Rule, RunShape, Schedule, Update};
 
+/// Schedule-free SGD (`schedule-free`), as the authors' `SGDScheduleFree`: the update on the
+/// GPU ([`Update::ScheduleFree`]) keeps the SGD sequence z, and the weights hold the point
+/// y between z and its (implicit) weighted average x, where the gradient is taken; η is the
+/// rate γ, after an optional warmup.
 pub struct ScheduleFree {
     options: ScheduleFreeOptions,
     /// γ, and this step's γ_k and c.

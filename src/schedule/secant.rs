@@ -65,6 +65,9 @@ pub const PLATEAU_MIN_STEPS: usize = 500;
 /// quick recovery within ~200 steps (docs/design-notes.md §6).
 pub const STALL_MIN_STEPS: usize = 60;
 
+/// The `secant` rule: η doubles, halves or stays on statistical tests over the steps since
+/// it last changed (of ρ(t), Pflug's stationarity condition and the loss), from dot
+/// products the step already has: no extra pass, no wait.
 pub struct Secant {
     lr: f64,
     /// d(t−1)·g(t−1) of the last observed step.
@@ -97,11 +100,22 @@ struct Window {
 /// What a step's observation decided.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Decision {
+    /// No test decided: η stays.
     Keep,
+    /// ρ's mean is significantly positive (t > 3) and twice η stays within its ceiling: the
+    /// steps fall short, η doubles.
     Up,
+    /// ρ's mean is significantly negative (t < −3) and below −0.3 (in `auto`,
+    /// also: a step raises a fresh batch's loss on average): η halves.
     Overshoot,
+    /// Pflug's condition holds: SGD at this η has reached its stationary distribution, η
+    /// halves.
     Stationary,
+    /// No progress since the run's first steps while ρ's mean is negative: η is cut to a
+    /// quarter, which becomes a ceiling for later doublings.
     Stalled,
+    /// The newer half of the window's losses is not significantly below the older half: η
+    /// halves, and the next plateau test needs twice the steps.
     Plateau,
     /// `auto` only: its line probes show steps raising a fresh batch's loss.
     LineRise,
@@ -198,6 +212,7 @@ impl Window {
 }
 
 impl Secant {
+    /// The rule at η0 = `lr`, with no statistics gathered yet.
     pub fn new(lr: f64) -> Secant {
         Secant {
             lr,

@@ -12,6 +12,8 @@ use super::{
     Schedule,
 };
 
+/// SPS_max, the stochastic Polyak step (`sps`): η(t) = min(f_i(w_t)/(c·‖g_t‖² + ε),
+/// τ^{1/n}·η(t−1), γ_b), from the batch loss and ‖g‖² measured before the update.
 pub struct Sps {
     options: SpsOptions,
     lr: f64,

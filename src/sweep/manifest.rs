@@ -16,20 +16,26 @@ pub const MANIFEST: &str = "sweep.json";
 /// A cell's log (its run's standard output and error, every attempt appended).
 pub const CELL_LOG: &str = "train.log";
 
+/// `sweep.json`: what the sweep was run with, and every cell with its command and where it
+/// stands.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
     /// The spec file as given on the command line.
     pub spec: PathBuf,
     /// etaprobe's version.
     pub version: String,
+    /// Steps between a cell's checkpoints (the spec's `checkpoint-every`).
     pub checkpoint_every: usize,
     /// Cells run at once: their seconds per step are measured under that load.
     pub jobs: usize,
+    /// Adapters the jobs use in turn (`--adapter`); empty: the default adapter.
     #[serde(default)]
     pub adapters: Vec<String>,
     /// UTC, when this sweep process started.
     pub started: String,
+    /// UTC, when the manifest was last written.
     pub updated: String,
+    /// Every cell of the grid, in the order they run.
     pub cells: Vec<CellRecord>,
 }
 
@@ -39,6 +45,8 @@ pub struct Manifest {
 pub enum Status {
     /// Not run yet, or interrupted: the sweep will (re)start or resume it.
     Pending,
+    /// Started and not yet ended. Read by a later sweep, it means the sweep that started it was
+    /// killed: the later one waits for `pid` to be gone.
     Running,
     /// Its run.json says it finished.
     Finished,
@@ -47,14 +55,20 @@ pub enum Status {
     Failed,
 }
 
+/// One cell in the manifest: what it runs, and where it stands.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CellRecord {
     /// The run directory, relative to the root.
     pub dir: PathBuf,
+    /// The task's name in the spec.
     pub task: String,
+    /// The rule's directory name (its label and swept options).
     pub rule: String,
+    /// The `--schedule` it runs.
     pub schedule: String,
+    /// η0, its `--lr`.
     pub lr: f64,
+    /// Its `--seed`.
     pub seed: u64,
     /// The rule variant's own options (fixed and swept).
     #[serde(default)]
@@ -64,6 +78,7 @@ pub struct CellRecord {
     pub args: Vec<String>,
     /// The command line that starts the cell afresh (a resume adds `--resume`).
     pub command: Vec<String>,
+    /// Where the cell stands.
     pub status: Status,
     /// The last attempt's exit code, when it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -82,6 +97,7 @@ pub struct CellRecord {
 }
 
 impl CellRecord {
+    /// The record of `cell`, pending and not yet attempted, started afresh by `command`.
     pub fn new(cell: &Cell, command: Vec<String>) -> CellRecord {
         CellRecord {
             dir: cell.dir.clone(),
@@ -104,6 +120,8 @@ impl CellRecord {
 }
 
 impl Manifest {
+    /// Reads `sweep.json` under `root`: `None` when there is none, an error when it cannot be
+    /// read or is not a manifest.
     pub fn read(root: &Path) -> Result<Option<Manifest>> {
         let path = root.join(MANIFEST);
         if !path.exists() {
@@ -116,6 +134,8 @@ impl Manifest {
         Ok(Some(manifest))
     }
 
+    /// Writes the manifest atomically to `sweep.json` under `root`, stamping `updated` with the
+    /// current UTC time.
     pub fn write(&mut self, root: &Path) -> Result<()> {
         self.updated = crate::rundir::utc_now();
         let path = root.join(MANIFEST);

@@ -8,6 +8,8 @@
 //!   skipped, interrupted ones resumed from their checkpoint, a killed sweep picked up.
 //! - `manifest`: `sweep.json`, every cell's command line and status, which `compare` reads.
 
+#![warn(missing_docs)]
+
 mod manifest;
 mod run;
 pub mod spec;

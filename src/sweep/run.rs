@@ -31,7 +31,9 @@ const ORPHAN_WAIT: Duration = Duration::from_secs(30);
 /// How to run a sweep.
 #[derive(Debug, Clone)]
 pub struct SweepOptions {
+    /// The sweep's root: the cells' run directories, the manifest and the lock go under it.
     pub root: PathBuf,
+    /// Cells run at once, as child processes (at least 1).
     pub jobs: usize,
     /// Adapters for the jobs, in turn (job slot i uses adapter i mod len); none: the default.
     pub adapters: Vec<String>,
@@ -44,7 +46,9 @@ pub struct SweepOptions {
 /// What a sweep did.
 #[derive(Debug, Clone)]
 pub struct SweepOutcome {
+    /// Cells in the grid.
     pub cells: usize,
+    /// Cells finished, by this sweep or an earlier one (in a dry run: those it would skip).
     pub finished: usize,
     /// Cells whose run failed: directory (relative to the root) and why.
     pub failed: Vec<(PathBuf, String)>,

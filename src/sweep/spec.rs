@@ -33,8 +33,11 @@ const RESERVED: &[(&str, &str)] = &[
 /// A spec error: the message, and the line of the spec it is about when one is.
 #[derive(Debug)]
 pub struct SpecError {
+    /// The spec file.
     pub file: PathBuf,
+    /// The line (1-based) the error is about, when there is one.
     pub line: Option<usize>,
+    /// What is wrong, phrased for the user.
     pub message: String,
 }
 
@@ -96,20 +99,28 @@ struct RuleEntry {
 /// A checked spec: its cells in the order they run.
 #[derive(Debug, Clone)]
 pub struct Spec {
+    /// The spec file as given.
     pub file: PathBuf,
+    /// Steps between a cell's checkpoints: the spec's `checkpoint-every`, else
+    /// [`DEFAULT_CHECKPOINT_EVERY`].
     pub checkpoint_every: usize,
+    /// Every cell, task by task and seed by seed, so that a sweep stopped early has whole seeds
+    /// of a task.
     pub cells: Vec<Cell>,
 }
 
 /// One run of the grid.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cell {
+    /// The task's name in the spec: the first component of `dir`.
     pub task: String,
     /// The rule's directory name (label and swept options).
     pub rule: String,
     /// The `--schedule` it runs.
     pub schedule: String,
+    /// η0, its `--lr`.
     pub lr: f64,
+    /// Its `--seed`.
     pub seed: u64,
     /// The options of this cell's rule variant (fixed and swept), as given to `train`.
     pub options: BTreeMap<String, String>,

@@ -7,8 +7,11 @@ use crate::ops::{add, axpy};
 /// `y = x + (node `other`'s output)`, optionally followed by ReLU: the residual join.
 #[derive(Clone, Debug)]
 pub struct Add {
+    /// Index of the node whose output is added to the input (ResNet's shortcut).
     pub other: usize,
+    /// Elements per sample of both operands and of the output.
     pub size: usize,
+    /// Whether a ReLU follows the sum.
     pub relu: bool,
 }
 

@@ -15,12 +15,19 @@ use crate::ops::batchnorm::{self, BnShape};
 /// indices into the model's buffer layout.
 #[derive(Clone, Debug)]
 pub struct BatchNorm {
+    /// Channels, each normalised over the batch and its pixels.
     pub channels: usize,
+    /// Pixels per image and channel: height · width.
     pub hw: usize,
+    /// Whether a ReLU follows the normalisation.
     pub relu: bool,
+    /// Parameter slot of γ, `[channels]`.
     pub weight: usize,
+    /// Parameter slot of β, `[channels]`.
     pub bias: usize,
+    /// Buffer slot of the running mean, `[channels]`.
     pub running_mean: usize,
+    /// Buffer slot of the running variance, `[channels]`.
     pub running_var: usize,
 }
 

@@ -13,9 +13,14 @@ use crate::ops::conv::{Conv2d, ConvGrads, ConvShape};
 /// 2-D convolution (NCHW, weight `[out, in, k, k]`), optionally with bias and ReLU.
 #[derive(Clone, Debug)]
 pub struct Convolution {
+    /// Channels, kernel, stride, padding and input size.
     pub geom: Conv,
+    /// Whether a ReLU follows the convolution (and bias).
     pub relu: bool,
+    /// Parameter slot of the weight, `[out, in, k, k]`.
     pub weight: usize,
+    /// Parameter slot of the bias, `[out]`, if the layer has one (ResNet's convolutions have
+    /// none).
     pub bias: Option<usize>,
 }
 

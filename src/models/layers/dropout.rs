@@ -10,7 +10,9 @@ use crate::ops::dropout;
 /// Inverted dropout over `size` elements, identity in evaluation.
 #[derive(Clone, Debug)]
 pub struct Dropout {
+    /// Probability of zeroing an element, in [0, 1); kept elements are scaled by 1/(1 − p).
     pub p: f32,
+    /// Elements per sample.
     pub size: usize,
 }
 

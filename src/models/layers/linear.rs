@@ -12,10 +12,15 @@ use crate::ops::matmul::{self, Epilogue, Mat};
 /// are slot indices into the model's parameter layout.
 #[derive(Clone, Debug)]
 pub struct Linear {
+    /// Input features per sample.
     pub inputs: usize,
+    /// Output features per sample.
     pub outputs: usize,
+    /// Whether a ReLU follows the bias.
     pub relu: bool,
+    /// Parameter slot of the weight, `[outputs, inputs]`.
     pub weight: usize,
+    /// Parameter slot of the bias, `[outputs]`.
     pub bias: usize,
 }
 

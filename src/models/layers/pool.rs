@@ -11,8 +11,11 @@ use crate::ops::maxpool::{self, PoolShape};
 /// 2×2 max-pooling with stride 2 over `channels × h × w`.
 #[derive(Clone, Debug)]
 pub struct MaxPool2 {
+    /// Channels, pooled independently.
     pub channels: usize,
+    /// Input height in pixels.
     pub h: usize,
+    /// Input width in pixels.
     pub w: usize,
 }
 
@@ -82,7 +85,9 @@ impl LayerKind for MaxPool2 {
 /// Global average pooling `[c, hw] → [c]`.
 #[derive(Clone, Debug)]
 pub struct AvgPool {
+    /// Channels, each averaged to one value.
     pub channels: usize,
+    /// Pixels per image and channel: height · width.
     pub hw: usize,
 }
 

@@ -28,8 +28,11 @@ use direct3x3::Weights;
 /// (`true`: add into the tensor, `false`: overwrite it).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ConvGrads<'a> {
+    /// The input gradient, `[batch, in, h, w]`.
     pub dx: Option<(&'a Tensor, bool)>,
+    /// The weight gradient, `[out, in, kh, kw]`.
     pub dw: Option<(&'a Tensor, bool)>,
+    /// The bias gradient, `[out]`.
     pub dbias: Option<(&'a Tensor, bool)>,
 }
 
@@ -53,9 +56,11 @@ pub enum ForwardPath {
 
 /// A convolution layer's scratch, allocated once, and the choices of how to record it.
 pub struct Conv2d {
+    /// The geometry the scratch was allocated for.
     pub shape: ConvShape,
     /// The matmul kernel to use; tests pin each one.
     pub variant: Variant,
+    /// How the forward product is laid out; [`ForwardPath::Auto`] unless a test pins it.
     pub forward_path: ForwardPath,
     /// im2col patches `[K, col_stride]`; `dcol` in the backward.
     col: Tensor,

@@ -7,14 +7,23 @@ use crate::gpu::{Gpu, GpuError};
 /// along both axes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConvShape {
+    /// Images in the batch.
     pub batch: usize,
+    /// Input channels.
     pub in_channels: usize,
+    /// Input height in pixels, before padding.
     pub height: usize,
+    /// Input width in pixels, before padding.
     pub width: usize,
+    /// Output channels: the number of filters.
     pub out_channels: usize,
+    /// Kernel height.
     pub kernel_h: usize,
+    /// Kernel width.
     pub kernel_w: usize,
+    /// Step between windows, along both axes.
     pub stride: usize,
+    /// Zero padding added on every side.
     pub padding: usize,
 }
 
@@ -24,6 +33,7 @@ impl ConvShape {
         (self.height + 2 * self.padding - self.kernel_h) / self.stride + 1
     }
 
+    /// Output columns, floored like PyTorch.
     pub fn out_width(&self) -> usize {
         (self.width + 2 * self.padding - self.kernel_w) / self.stride + 1
     }
@@ -38,10 +48,12 @@ impl ConvShape {
         self.in_channels * self.kernel_h * self.kernel_w
     }
 
+    /// `[batch, in_channels, height, width]`.
     pub fn input_shape(&self) -> [usize; 4] {
         [self.batch, self.in_channels, self.height, self.width]
     }
 
+    /// `[batch, out_channels, out_height, out_width]`.
     pub fn output_shape(&self) -> [usize; 4] {
         [
             self.batch,
@@ -51,6 +63,7 @@ impl ConvShape {
         ]
     }
 
+    /// `[out_channels, in_channels, kernel_h, kernel_w]`, PyTorch's layout.
     pub fn weight_shape(&self) -> [usize; 4] {
         [
             self.out_channels,
@@ -60,14 +73,17 @@ impl ConvShape {
         ]
     }
 
+    /// Elements of the input.
     pub fn input_len(&self) -> usize {
         self.input_shape().iter().product()
     }
 
+    /// Elements of the output.
     pub fn output_len(&self) -> usize {
         self.output_shape().iter().product()
     }
 
+    /// Elements of the weights.
     pub fn weight_len(&self) -> usize {
         self.weight_shape().iter().product()
     }
