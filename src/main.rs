@@ -410,6 +410,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         println!("{s:<12} {ms:>10.3} {ratio:>8.3} {ips:>10.1}");
                     }
                     println!(
+                        "× basic: the median over rounds of each round's ratio to basic (robust \
+                         to the machine's drift between rounds), so it may differ from the ratio \
+                         of the ms medians"
+                    );
+                    println!(
                         "probes per forward pass: {}; GPU buffers: {:.1} MiB",
                         r.probes_per_pass,
                         r.gpu_bytes as f64 / (1 << 20) as f64
@@ -476,6 +481,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 dropout,
             } => {
                 let options = model_options(dropout, width_mult);
+                let adapter = open(cli.adapter.as_deref())?.describe();
+                println!(
+                    "GPU memory of one training step of {} on {adapter}",
+                    model.cli_name()
+                );
                 println!(
                     "{:<8} {:>12} {:>12} {:>8}",
                     "batch", "basic MiB", "newton MiB", "probes"
@@ -488,7 +498,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     let mut row = Vec::new();
                     for probes in [false, true] {
                         // A fresh device per configuration, so that each count stands alone.
-                        let gpu = std::sync::Arc::new(open(cli.adapter.as_deref())?);
+                        let gpu = std::sync::Arc::new(Gpu::open(cli.adapter.as_deref())?);
                         let (bytes, chunk) =
                             bench::step_memory(&gpu, model, options, batch, probes)?;
                         row.push((mib(bytes), chunk));
@@ -569,7 +579,7 @@ fn sweep(
 
 fn open(adapter: Option<&str>) -> anyhow::Result<Gpu> {
     let gpu = Gpu::open(adapter)?;
-    eprintln!("using adapter {}: {}", gpu.index, gpu.describe());
+    log::info!("using adapter {}: {}", gpu.index, gpu.describe());
     Ok(gpu)
 }
 
