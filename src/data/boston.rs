@@ -65,21 +65,38 @@ pub fn parse_boston_csv(path: &Path, bytes: &[u8]) -> Result<BostonTable, DataEr
     let text = std::str::from_utf8(bytes)
         .map_err(|_| DataError::malformed(path, "not UTF-8 text, so not a CSV file"))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .map(|(i, line)| (i + 1, line))
-        .filter(|(_, line)| !line.trim().is_empty());
-    let Some((_, header_line)) = lines.next() else {
+    // The csv crate splits the cells (quoted ones included) and skips blank lines; the
+    // columns are then found by name, case-insensitively.
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let csv_error = |e: csv::Error| match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => DataError::malformed(
+            path,
+            format!(
+                "line {}: {len} cells, but the header has {expected_len} columns",
+                pos.as_ref().map_or(0, |p| p.line())
+            ),
+        ),
+        _ => DataError::malformed(path, format!("not a readable CSV file: {e}")),
+    };
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(csv_error)?
+        .iter()
+        // A name quoted inside spaces (` "crim" `) keeps its quotes past the csv reader.
+        .map(|cell| cell.trim_matches('"').trim().to_ascii_lowercase())
+        .collect();
+    if header.iter().all(|h| h.is_empty()) {
         return Err(DataError::malformed(
             path,
             "empty file (expected a header row `crim,zn,...,lstat,medv` and 506 data rows)",
         ));
-    };
-    let header: Vec<String> = split_cells(header_line)
-        .map(|cell| cell.to_ascii_lowercase())
-        .collect();
+    }
     let column_of = |name: &str| -> Result<usize, DataError> {
         header.iter().position(|h| h == name).ok_or_else(|| {
             DataError::malformed(
@@ -103,22 +120,11 @@ pub fn parse_boston_csv(path: &Path, bytes: &[u8]) -> Result<BostonTable, DataEr
         features: Vec::with_capacity(506 * BOSTON_FEATURES.len()),
         targets: Vec::with_capacity(506),
     };
-    let mut cells: Vec<&str> = Vec::with_capacity(header.len());
-    for (line_number, line) in lines {
-        cells.clear();
-        cells.extend(split_cells(line));
-        if cells.len() != header.len() {
-            return Err(DataError::malformed(
-                path,
-                format!(
-                    "line {line_number}: {} cells, but the header has {} columns",
-                    cells.len(),
-                    header.len()
-                ),
-            ));
-        }
+    for record in reader.records() {
+        let cells = record.map_err(csv_error)?;
+        let line_number = cells.position().map_or(0, |p| p.line());
         let number = |column: usize| -> Result<f32, DataError> {
-            let cell = cells[column];
+            let cell = &cells[column];
             // A finite f64 beyond f32's range would become an infinite feature and show up
             // only later, as a diverged run.
             match cell.parse::<f64>() {
@@ -155,16 +161,6 @@ pub fn parse_boston_csv(path: &Path, bytes: &[u8]) -> Result<BostonTable, DataEr
         ));
     }
     Ok(table)
-}
-
-fn split_cells(line: &str) -> impl Iterator<Item = &str> {
-    line.split(',').map(|cell| {
-        let cell = cell.trim();
-        cell.strip_prefix('"')
-            .and_then(|c| c.strip_suffix('"'))
-            .unwrap_or(cell)
-            .trim()
-    })
 }
 
 /// Number of test rows for a table of `rows` rows: `ceil(rows * test_fraction)`, kept within
@@ -206,8 +202,20 @@ mod tests {
     }
 
     #[test]
-    fn quoted_cells_and_index_column() {
-        let cells: Vec<&str> = split_cells(" \"crim\" , zn,\"\"").collect();
-        assert_eq!(cells, ["crim", "zn", ""]);
+    fn quoted_cells_an_index_column_and_a_note_with_a_comma() {
+        let names: Vec<String> = BOSTON_FEATURES
+            .iter()
+            .chain([&BOSTON_TARGET])
+            .map(|n| format!(" \"{}\" ", n.to_uppercase()))
+            .collect();
+        let row = |i: usize| {
+            let values: Vec<String> = (0..14).map(|c| format!("{}", i * 100 + c)).collect();
+            format!("\"{i}\",{},\"a note, with a comma\"\n", values.join(","))
+        };
+        let text = format!("\"\",{},note\n{}\n{}", names.join(","), row(1), row(2));
+        let table = parse_boston_csv(Path::new("t.csv"), text.as_bytes()).unwrap();
+        assert_eq!(table.rows(), 2);
+        assert_eq!(table.features[..2], [100.0, 101.0]);
+        assert_eq!(table.targets, [113.0, 213.0]);
     }
 }
