@@ -14,11 +14,18 @@ use crate::train::{StepConfig, Stepper, UpdateSpec};
 /// One matmul shape to time: `m × k` times `k × n`.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct MatmulResult {
+    /// The shape's name, as given to [`bench_matmul`] (e.g. `square 1024`).
     pub label: String,
+    /// Rows of A and C.
     pub m: usize,
+    /// Columns of B and C.
     pub n: usize,
+    /// Columns of A, rows of B (the reduction length).
     pub k: usize,
+    /// Milliseconds per matmul: the mean of the fastest of three timed blocks.
     pub ms: f64,
+    /// Throughput at that time, counting `2·m·n·k` floating-point operations, in 10^9 per
+    /// second.
     pub gflops: f64,
 }
 
@@ -206,9 +213,14 @@ fn fill_batch(gpu: &Gpu, plan: &Plan, net: &Net, model: ModelKind) {
 /// and adapter, with the trainer's submission pattern.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct ProbeBench {
+    /// The model's command-line name.
     pub model: String,
+    /// Samples per training step.
     pub batch_size: usize,
+    /// The adapter the steps ran on: its name, backend, device type and driver
+    /// (`Gpu::describe`).
     pub adapter: String,
+    /// Timed steps per schedule in each round (after two warm-up steps).
     pub steps: usize,
     /// Rounds: each times every schedule once, back to back.
     pub rounds: usize,
@@ -363,9 +375,15 @@ pub fn bench_probe(
 /// pass and the SGD update, run and timed one at a time.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct KernelProfile {
+    /// The model's command-line name.
     pub model: String,
+    /// Samples per training step.
     pub batch_size: usize,
+    /// The adapter the kernels ran on: its name, backend, device type and driver
+    /// (`Gpu::describe`).
     pub adapter: String,
+    /// Times each dispatch (and the whole step) was timed; the figures are medians over
+    /// these.
     pub rounds: usize,
     /// Per kernel, largest first: (`shader::entry`, dispatches per step, median ms per step).
     pub kernels: Vec<(String, usize, f64)>,
@@ -376,6 +394,11 @@ pub struct KernelProfile {
     pub step_ms: f64,
 }
 
+/// Profiles one training step of `model` at `batch` (seed-0 weights, a fixed batch, plain
+/// SGD at η = 1e-4): `rounds` times, runs the whole step, then each dispatch of its forward,
+/// backward and update phases on its own. A kernel's time is the sum of the medians of its
+/// dispatches. `all` keeps every dispatch in [`KernelProfile::slowest`], in step order;
+/// otherwise only the 20 slowest are kept, slowest first.
 pub fn bench_kernels(
     gpu: &Gpu,
     model: ModelKind,

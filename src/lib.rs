@@ -2,6 +2,8 @@
 //! and a learning rate that is learnt while training (Gorti & Ravaut's first- and
 //! second-order rules).
 
+#![warn(missing_docs)]
+
 /// `impl Default` for a group of command-line options: each option at the default the
 /// command line gives it, so that the two never disagree.
 macro_rules! default_from_command_line {

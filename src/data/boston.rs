@@ -21,10 +21,12 @@ const SPLIT_STREAM: u64 = 0x5b17_b057_0000_0001;
 pub struct BostonTable {
     /// Row-major `[rows, 13]`, columns in [`BOSTON_FEATURES`] order.
     pub features: Vec<f32>,
+    /// `[rows]` values of the target [`BOSTON_TARGET`] (`medv`), one per row of `features`.
     pub targets: Vec<f32>,
 }
 
 impl BostonTable {
+    /// Number of data rows (samples).
     pub fn rows(&self) -> usize {
         self.targets.len()
     }

@@ -7,9 +7,13 @@ use std::path::Path;
 
 use super::DataError;
 
+/// Width and height of a CIFAR image, in pixels.
 pub const CIFAR_SIDE: usize = 32;
+/// Pixel bytes per CIFAR record: 3 planes of 32x32 (3072).
 pub const CIFAR_PIXELS: usize = 3 * CIFAR_SIDE * CIFAR_SIDE;
 
+/// The five training batch files of the CIFAR-10 binary release (10,000 records each), in
+/// the order they are read.
 pub const CIFAR10_TRAIN_FILES: [&str; 5] = [
     "data_batch_1.bin",
     "data_batch_2.bin",
@@ -17,10 +21,14 @@ pub const CIFAR10_TRAIN_FILES: [&str; 5] = [
     "data_batch_4.bin",
     "data_batch_5.bin",
 ];
+/// The test batch file of the CIFAR-10 binary release (10,000 records).
 pub const CIFAR10_TEST_FILE: &str = "test_batch.bin";
+/// The training file of the CIFAR-100 binary release (50,000 records).
 pub const CIFAR100_TRAIN_FILE: &str = "train.bin";
+/// The test file of the CIFAR-100 binary release (10,000 records).
 pub const CIFAR100_TEST_FILE: &str = "test.bin";
 
+/// CIFAR-10's class names, indexed by label byte (the published `batches.meta.txt`).
 pub const CIFAR10_CLASSES: [&str; 10] = [
     "airplane",
     "automobile",
@@ -34,6 +42,8 @@ pub const CIFAR10_CLASSES: [&str; 10] = [
     "truck",
 ];
 
+/// CIFAR-100's 20 superclass names, indexed by coarse label byte (the published
+/// `coarse_label_names.txt`).
 pub const CIFAR100_COARSE_CLASSES: [&str; 20] = [
     "aquatic_mammals",
     "fish",
@@ -57,6 +67,8 @@ pub const CIFAR100_COARSE_CLASSES: [&str; 20] = [
     "vehicles_2",
 ];
 
+/// CIFAR-100's 100 class names, indexed by fine label byte (the published
+/// `fine_label_names.txt`).
 pub const CIFAR100_FINE_CLASSES: [&str; 100] = [
     "apple",
     "aquarium_fish",
@@ -179,6 +191,7 @@ impl CifarLabels {
         }
     }
 
+    /// Number of classes of this labelling: 10, 100 or 20.
     pub fn num_classes(self) -> usize {
         match self {
             CifarLabels::Ten => 10,
@@ -198,15 +211,19 @@ impl CifarLabels {
 /// Pixels (`[n, 3, 32, 32]`, planes as stored) and labels of one binary batch file.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct CifarRecords {
+    /// `[n, 3, 32, 32]` u8: each record's R, G and B planes, rows top to bottom.
     pub pixels: Vec<u8>,
+    /// `[n]` class indices, from the label byte chosen by [`CifarLabels`].
     pub labels: Vec<u32>,
 }
 
 impl CifarRecords {
+    /// Number of records.
     pub fn len(&self) -> usize {
         self.labels.len()
     }
 
+    /// Whether there is no record.
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
     }

@@ -11,8 +11,11 @@ use super::{
 /// A data set in memory, ready for batching.
 #[derive(Clone, Debug)]
 pub struct Dataset {
+    /// Which data set this is.
     pub kind: DatasetKind,
+    /// The training split (raw values; see `normalization`).
     pub train: Split,
+    /// The test split (raw values; see `normalization`).
     pub test: Split,
     /// 0 for regression (Boston).
     pub num_classes: usize,
@@ -226,6 +229,7 @@ impl Dataset {
         self.input_shape.iter().product()
     }
 
+    /// The training or the test split.
     pub fn split(&self, which: Which) -> &Split {
         match which {
             Which::Train => &self.train,

@@ -18,16 +18,21 @@ use super::{DataError, DatasetKind};
 /// One file to fetch and its published MD5 (lowercase hex).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RemoteFile {
+    /// File name on the server, also the name it is saved under (e.g.
+    /// `cifar-10-binary.tar.gz`).
     pub name: String,
+    /// The published MD5 of the file, lowercase hex.
     pub md5: String,
 }
 
 /// What to fetch for one data set and where it ends up in the cache.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DownloadPlan {
+    /// The data set this plan fetches.
     pub kind: DatasetKind,
     /// Files are fetched from `{base_url}/{name}`.
     pub base_url: String,
+    /// The files to fetch, each checked against its MD5.
     pub files: Vec<RemoteFile>,
     /// The data set's folder in the cache (for archives: the folder the archive holds).
     pub folder: String,
@@ -36,10 +41,14 @@ pub struct DownloadPlan {
 }
 
 impl DownloadPlan {
+    /// The URL `file` is fetched from: `{base_url}/{name}` (a trailing `/` of the base is
+    /// not doubled).
     pub fn url(&self, file: &RemoteFile) -> String {
         format!("{}/{}", self.base_url.trim_end_matches('/'), file.name)
     }
 
+    /// The same plan fetching from `base_url` instead (a mirror serving the same file names,
+    /// `--download-base`); names and checksums are unchanged.
     pub fn with_base(mut self, base_url: &str) -> Self {
         self.base_url = base_url.to_string();
         self

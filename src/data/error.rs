@@ -12,29 +12,46 @@ pub enum DataError {
     /// A file or folder exists (or should) but cannot be read.
     #[error("cannot read {}: {error}", path.display())]
     Io {
+        /// The file or folder.
         path: PathBuf,
+        /// The operating system's error.
         error: std::io::Error,
     },
 
     /// A file was read but its content is not what the format requires.
     #[error("{}: {problem}", path.display())]
-    Malformed { path: PathBuf, problem: String },
+    Malformed {
+        /// The file (or folder) whose content is wrong.
+        path: PathBuf,
+        /// What is wrong and, where known, where in the file and what to do.
+        problem: String,
+    },
 
     /// An image file that the `image` crate cannot decode.
     #[error("cannot decode image {}: {error}", path.display())]
     Image {
+        /// The image file.
         path: PathBuf,
+        /// The decoder's error.
         error: image::ImageError,
     },
 
     /// The data set is not where it was looked for; the message lists the places and how to
     /// get the data.
     #[error("{message}")]
-    NotFound { message: String },
+    NotFound {
+        /// The whole message: what was looked for, where, and how to get it.
+        message: String,
+    },
 
     /// The transfer itself failed (connection, HTTP status, truncated body, disk).
     #[error("download of {url} failed: {problem}")]
-    Download { url: String, problem: String },
+    Download {
+        /// The URL being fetched.
+        url: String,
+        /// What went wrong.
+        problem: String,
+    },
 
     /// The downloaded bytes do not have the published MD5; nothing was kept.
     #[error(
@@ -43,8 +60,11 @@ pub enum DataError {
          try again, or fetch it by hand and check its MD5"
     )]
     Checksum {
+        /// The URL the file came from.
         url: String,
+        /// The published MD5, lowercase hex.
         expected: String,
+        /// The MD5 of the bytes received, lowercase hex.
         actual: String,
     },
 

@@ -13,16 +13,23 @@ use super::DataError;
 /// A decoded IDX array of unsigned bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdxArray {
+    /// The sizes the header announces, outermost first (`[n]` for labels, `[n, rows, cols]`
+    /// for images).
     pub dims: Vec<usize>,
+    /// The elements in row-major order; exactly the product of `dims` bytes.
     pub data: Vec<u8>,
 }
 
 /// Grey images `[n, rows, cols]` from an `idx3-ubyte` file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdxImages {
+    /// Number of images.
     pub count: usize,
+    /// Height of each image, in pixels.
     pub rows: usize,
+    /// Width of each image, in pixels.
     pub cols: usize,
+    /// `[count, rows, cols]` u8 grey levels, row-major, as stored in the file.
     pub pixels: Vec<u8>,
 }
 
@@ -34,6 +41,7 @@ pub const FASHION_MNIST_FILES: [&str; 4] = [
     "t10k-labels-idx1-ubyte",
 ];
 
+/// Fashion-MNIST's class names, indexed by label.
 pub const FASHION_MNIST_CLASSES: [&str; 10] = [
     "T-shirt/top",
     "Trouser",
@@ -286,9 +294,13 @@ pub fn find_idx_file(dir: &Path, name: &str) -> Result<std::path::PathBuf, DataE
 /// Both splits of an MNIST-style folder.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdxDataset {
+    /// The training images (`train-images-idx3-ubyte`).
     pub train_images: IdxImages,
+    /// One class index per training image (`train-labels-idx1-ubyte`).
     pub train_labels: Vec<u32>,
+    /// The test images (`t10k-images-idx3-ubyte`), the same size as the training images.
     pub test_images: IdxImages,
+    /// One class index per test image (`t10k-labels-idx1-ubyte`).
     pub test_labels: Vec<u32>,
 }
 

@@ -17,6 +17,7 @@ use image::{DynamicImage, ImageDecoder, ImageReader};
 
 use super::DataError;
 
+/// File extensions read as images (compared case-insensitively); other files are ignored.
 pub const IMAGE_EXTENSIONS: [&str; 3] = ["png", "jpg", "jpeg"];
 
 /// Images handed to a decoding thread at a time: small enough to balance the threads,
@@ -33,15 +34,20 @@ pub const MAX_DECODED_BYTES: u64 = 32 << 30;
 /// One split, decoded: `[n, channels, height, width]` u8 pixels and class indices.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DecodedImages {
+    /// `[n, channels, height, width]` u8, planar (R, G, B planes for colour images).
     pub pixels: Vec<u8>,
+    /// `[n]` class indices into [`ImageFolder::class_names`].
     pub labels: Vec<u32>,
 }
 
 /// A whole image-folder data set, decoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImageFolder {
+    /// The images under `ROOT/train/`.
     pub train: DecodedImages,
+    /// The images under `ROOT/test/`.
     pub test: DecodedImages,
+    /// The class folder names, sorted; a label is an index into this list.
     pub class_names: Vec<String>,
     /// `[channels, height, width]`.
     pub shape: [usize; 3],
@@ -184,6 +190,8 @@ pub fn read_image_folder(root: &Path) -> Result<ImageFolder, DataError> {
 pub struct ImageFormat<'a> {
     /// `[channels, height, width]`.
     pub shape: [usize; 3],
+    /// The first training image of that size, named in errors about images of another
+    /// size.
     pub first: &'a Path,
 }
 
@@ -241,7 +249,9 @@ pub fn decode_parallel(
 /// What an image file declares in its header, read without decoding its pixels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ImageHeader {
+    /// Width in pixels.
     pub width: u32,
+    /// Height in pixels.
     pub height: u32,
     /// 1 for grey images, 3 for anything else.
     pub channels: usize,

@@ -60,6 +60,7 @@ pub struct AugmentParams {
     /// Crop offset in `0..=2*AUGMENT_PAD` rows/columns of the zero-padded image; the output
     /// pixel `(y, x)` comes from input pixel `(y + dy - PAD, x + dx - PAD)` (before the flip).
     pub dy: usize,
+    /// Column offset of the crop, in `0..=2*AUGMENT_PAD` (see `dy`).
     pub dx: usize,
     /// Mirror left-right after the crop.
     pub flip: bool,

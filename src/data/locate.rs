@@ -23,6 +23,7 @@ pub enum Source {
 }
 
 impl Source {
+    /// The file (Boston CSV) or folder (the other formats) the data set was found at.
     pub fn path(&self) -> &Path {
         match self {
             Source::BostonCsv(p)

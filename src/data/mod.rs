@@ -48,9 +48,14 @@ pub use split::{Inputs, Normalization, Split, Targets, Which};
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum DatasetKind {
+    /// Boston Housing: regression of `medv` from 13 features, read from a CSV file.
     Boston,
+    /// Fashion-MNIST: 28x28 grey images, 10 classes (IDX files or an image folder).
     FashionMnist,
+    /// CIFAR-10: 32x32 colour images, 10 classes (binary release or an image folder).
     Cifar10,
+    /// CIFAR-100: 32x32 colour images, 100 fine or 20 coarse classes (binary release or an
+    /// image folder).
     Cifar100,
 }
 
@@ -75,6 +80,8 @@ impl DatasetKind {
         }
     }
 
+    /// Whether the task is regression (Boston: one real target, no classes) rather than
+    /// classification.
     pub fn is_regression(self) -> bool {
         self == DatasetKind::Boston
     }

@@ -25,7 +25,9 @@ pub enum Targets {
 /// One split (train or test), held in memory. Cloning is cheap (shared buffers).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Split {
+    /// The samples' inputs, `sample_size` values each.
     pub inputs: Inputs,
+    /// One target per sample.
     pub targets: Targets,
     len: usize,
     sample_size: usize,
@@ -61,6 +63,7 @@ impl Split {
         self.len
     }
 
+    /// Whether the split holds no sample.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -70,6 +73,7 @@ impl Split {
         self.sample_size
     }
 
+    /// The raw pixels (`[n, c, h, w]` u8) of an image split; `None` for features.
     pub fn pixels(&self) -> Option<&[u8]> {
         match &self.inputs {
             Inputs::Pixels(p) => Some(p),
@@ -77,6 +81,7 @@ impl Split {
         }
     }
 
+    /// The raw features (`[n, features]` f32, row-major) of a Boston split; `None` for images.
     pub fn features(&self) -> Option<&[f32]> {
         match &self.inputs {
             Inputs::Features(f) => Some(f),
@@ -84,6 +89,7 @@ impl Split {
         }
     }
 
+    /// The class indices (`[n]`) of a classification split; `None` for regression.
     pub fn labels(&self) -> Option<&[u32]> {
         match &self.targets {
             Targets::Classes(c) => Some(c),
@@ -91,6 +97,7 @@ impl Split {
         }
     }
 
+    /// The target values (`[n]`) of a regression split; `None` for classification.
     pub fn values(&self) -> Option<&[f32]> {
         match &self.targets {
             Targets::Values(v) => Some(v),
@@ -102,7 +109,9 @@ impl Split {
 /// Which split to iterate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Which {
+    /// The training split.
     Train,
+    /// The test split.
     Test,
 }
 
@@ -110,7 +119,10 @@ pub enum Which {
 /// are on the `[0, 1]` pixel scale (`p / 255`), feature statistics in the feature's units.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Normalization {
+    /// Mean of each channel (feature), `[channels]`.
     pub mean: Vec<f32>,
+    /// Population standard deviation of each channel (feature), `[channels]`; 1 for a
+    /// constant channel.
     pub std: Vec<f32>,
 }
 

@@ -73,6 +73,7 @@ pub fn idx_bytes(dims: &[usize], data: &[u8], gzip: bool) -> Vec<u8> {
     }
 }
 
+/// `data` compressed as one gzip member (fast compression level).
 pub fn gzip_bytes(data: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     // Writing into a Vec cannot fail.
@@ -123,6 +124,9 @@ pub fn fake_boston(rows: usize, seed: u64) -> (Vec<f32>, Vec<f32>) {
     (features, targets)
 }
 
+/// A Boston Housing CSV: the header row (the 13 [`BOSTON_FEATURES`], then
+/// [`BOSTON_TARGET`]) and one row per target, from row-major `features` `[rows, 13]` and
+/// `targets` `[rows]` (as [`fake_boston`] returns them).
 pub fn boston_csv_text(features: &[f32], targets: &[f32]) -> String {
     let mut text = BOSTON_FEATURES.join(",");
     text.push(',');
