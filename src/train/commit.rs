@@ -83,10 +83,7 @@ fn keep_previous(dir: &Path) -> Result<()> {
     }
     let link = dir.join(format!(".{PREVIOUS}.tmp-{}", std::process::id()));
     let _ = std::fs::remove_file(&link);
-    if std::fs::hard_link(&current, &link).is_err() {
-        std::fs::copy(&current, &link)
-            .with_context(|| format!("cannot keep {} as {PREVIOUS}", current.display()))?;
-    }
+    link_or_copy(&current, &link)?;
     std::fs::rename(&link, dir.join(PREVIOUS))
         .with_context(|| format!("cannot keep {} as {PREVIOUS}", current.display()))
 }
@@ -204,11 +201,22 @@ fn load_pair(path: &Path) -> Result<Committed> {
 /// that the next commit keeps it as the one before. Call it only under the run's lock.
 pub(super) fn set_aside_damaged(dir: &Path) -> Result<()> {
     let (newest, previous) = (dir.join(CHECKPOINT), dir.join(PREVIOUS));
-    std::fs::rename(&newest, dir.join(DAMAGED))
-        .with_context(|| format!("cannot move the damaged {} aside", newest.display()))?;
-    if std::fs::hard_link(&previous, &newest).is_err() {
-        std::fs::copy(&previous, &newest)
-            .with_context(|| format!("cannot copy {} to {CHECKPOINT}", previous.display()))?;
+    // Linked aside, then replaced by the previous one in one rename: at no point is there
+    // no `checkpoint.safetensors` to resume from.
+    let _ = std::fs::remove_file(dir.join(DAMAGED));
+    link_or_copy(&newest, &dir.join(DAMAGED))?;
+    let link = dir.join(format!(".{CHECKPOINT}.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_file(&link);
+    link_or_copy(&previous, &link)?;
+    std::fs::rename(&link, &newest)
+        .with_context(|| format!("cannot make {} the newest checkpoint", previous.display()))
+}
+
+/// A hard link of `from` at `to`, or a copy where the file system refuses links.
+fn link_or_copy(from: &Path, to: &Path) -> Result<()> {
+    if std::fs::hard_link(from, to).is_err() {
+        std::fs::copy(from, to)
+            .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
     }
     Ok(())
 }

@@ -92,6 +92,16 @@ impl Progress {
             self.smoothed = SMOOTHING * self.smoothed + (1.0 - SMOOTHING) * loss;
             self.weight = SMOOTHING * self.weight + (1.0 - SMOOTHING);
         }
+        let due = self.bar.is_none() && self.last_line.elapsed() >= LINE_EVERY;
+        let say = match self.verbosity {
+            Verbosity::Quiet => false,
+            Verbosity::Normal => due,
+            Verbosity::Verbose => true,
+        };
+        // Off a terminal most steps say nothing: build no text for them.
+        if self.bar.is_none() && !say {
+            return;
+        }
         let smoothed = self.smoothed / self.weight.max(f64::MIN_POSITIVE);
         let status = format!("loss {smoothed:.4}  η {lr:.3e}  {images_per_s:.0} img/s");
         let epoch_text = format!("epoch {}/{}", epoch + 1, self.epochs);
@@ -100,12 +110,6 @@ impl Progress {
             bar.set_position(step as u64);
             bar.set_message(status.clone());
         }
-        let due = self.bar.is_none() && self.last_line.elapsed() >= LINE_EVERY;
-        let say = match self.verbosity {
-            Verbosity::Quiet => false,
-            Verbosity::Normal => due,
-            Verbosity::Verbose => true,
-        };
         if say {
             self.last_line = Instant::now();
             let left = self
