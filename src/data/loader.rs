@@ -399,19 +399,22 @@ impl Dataset {
     /// A split in order, unshuffled and unaugmented, last partial batch kept (for instance
     /// to evaluate on the training split).
     pub fn ordered_batches(&self, which: Which, batch: usize) -> Result<Batches, DataError> {
-        self.first_batches(which, batch, usize::MAX)
+        self.spread_batches(which, batch, usize::MAX)
     }
 
-    /// The first `count` samples of a split (all of them if it has fewer), in order.
-    pub fn first_batches(
+    /// `count` samples evenly spaced over a split (all of them, in order, if it has fewer).
+    /// Spaced rather than the first ones: an image folder lists its samples class by class,
+    /// so its first 500 test images are all of one class.
+    pub fn spread_batches(
         &self,
         which: Which,
         batch: usize,
         count: usize,
     ) -> Result<Batches, DataError> {
         check_batch_size(batch)?;
-        let len = self.split(which).len().min(count);
-        let order: Vec<u32> = (0..len as u32).collect();
+        let total = self.split(which).len();
+        let len = total.min(count);
+        let order: Vec<u32> = (0..len).map(|i| (i * total / len) as u32).collect();
         Batches::spawn(
             Assembler::new(self, which, None),
             order,

@@ -18,7 +18,7 @@
 //! probes), the steps make unseen data worse: η is past twice the expected line's minimum,
 //! and halves. Otherwise the secant rule's tests decide.
 
-use super::secant::{opt, Decision, Secant};
+use super::secant::{opt, Decision, Secant, EVIDENCE_T};
 use super::stats::t_statistic;
 use super::{BackProbe, Needs, Observation, ProbeRecord, Rule, RunShape, Schedule};
 
@@ -72,7 +72,7 @@ impl Auto {
     /// Whether the probes since η last changed show that a step raises a fresh batch's
     /// loss on average (`rises`: φ(η) − φ(0) per probe).
     pub fn line_overshoots(rises: &[f64]) -> bool {
-        rises.len() >= LINE_MIN_PROBES && t_statistic(rises) > 3.0
+        rises.len() >= LINE_MIN_PROBES && t_statistic(rises) > EVIDENCE_T
     }
 
     /// The parabola through φ(0) = `start`, φ(s) = `loss` and φ′(s) = −`cross`. When its
@@ -111,10 +111,19 @@ impl Schedule for Auto {
 
     fn needs(&self) -> Needs {
         Needs {
-            dots: true,
             back_probe_every: self.every,
-            ..Needs::default()
+            ..self.secant.needs()
         }
+    }
+
+    fn blown_up(&mut self, loss: f64) -> bool {
+        let blew_up = self.secant.blown_up(loss);
+        if blew_up {
+            self.rises.clear();
+            self.last = None;
+            self.last_decision = Some(Decision::BlowUp);
+        }
+        blew_up
     }
 
     fn observe(&mut self, obs: &Observation) -> Option<ProbeRecord> {

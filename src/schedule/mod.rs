@@ -199,6 +199,11 @@ pub struct Needs {
     pub gradient: GradientNeeds,
     /// The rule's own update, in place of w −= η·d.
     pub update: Update,
+    /// Every step keeps a copy of the weights and optimizer state from before its update,
+    /// so that the rule can have the weights put back ([`Schedule::blown_up`]). Such a rule
+    /// measures nothing before the update ([`Needs::gradient`]): that would save the next
+    /// backup over the one to restore.
+    pub undo: bool,
 }
 
 impl Needs {
@@ -229,6 +234,12 @@ pub trait Schedule {
     /// Step t's measurements of g(t) before its update ([`Needs::grad_dot`],
     /// [`Needs::gradient`]); the rules that set η(t) from g(t) do it here.
     fn observe_gradient(&mut self, _readings: &GradientReadings) {}
+    /// With [`Needs::undo`], step t's loss at w(t) as it is read (one step late), before the
+    /// rule observes the step: whether step t−1's update blew the loss up. The trainer then
+    /// puts w(t−1) back and the step is not observed; the rule has set the η to retry with.
+    fn blown_up(&mut self, _loss: f64) -> bool {
+        false
+    }
     /// Whether step t (1-based) makes its [`Needs::gradient`] measurements (and waits for
     /// them); a rule that needs them once asks only then.
     fn measure_gradient(&self, _step: usize) -> bool {

@@ -8,29 +8,37 @@
 //! Following ρ's sign step by step targets the one-step optimum, which gradient noise
 //! drives towards zero (measured: docs/design-notes.md §4). So η changes only on evidence,
 //! gathered over a window of steps since its last change (ρ clipped to ±1, so that a
-//! single loss spike does not swamp the mean):
+//! single loss spike does not swamp the mean). Every test that lowers η needs evidence
+//! that a too *small* η cannot produce: at a tiny η consecutive fresh-batch gradients are
+//! nearly independent draws around the same mean gradient, so E[ρ] ≥ 0 and the loss is flat
+//! (docs/design-notes.md §11):
 //! - ρ's mean significantly positive (t > 3): the steps are too short, η doubles;
-//! - ρ's mean significantly negative and below −0.3 (t < −3): overshooting, η halves
-//!   (at SGD's noise floor ρ's mean is negative at any η, about −η times an average
-//!   curvature: a moderately negative mean is not a reason to shrink η);
-//! - SGD at a constant η has reached its stationary distribution (Pflug's condition
-//!   E[w·d] = (η/2)·E[|d|²], tested by batch means to within 20% of its scale): progress
-//!   at this η has stalled, η halves;
+//! - ρ's mean significantly negative (t < −3) and below −0.3: overshooting, η halves (at
+//!   SGD's noise floor ρ's mean is negative at any η, about −η times an average curvature:
+//!   a moderately negative mean is not a reason to shrink η);
 //! - no progress at all: after 60 steps the loss is still not significantly below the
-//!   loss of the run's first steps while ρ's mean is negative (a network held at chance by
-//!   a far too large η), η is cut to a quarter, and the cut rate becomes a ceiling that
-//!   later doublings do not pass (ρ cannot tell a rate just below the stalled one from a
-//!   good one: from η0 = 1, LeNet doubled back to 0.125 right after its cuts and ended 2.3
-//!   points lower after 8 epochs; docs/auto.md);
+//!   loss of the run's first steps while ρ's mean is significantly negative (t < −3; a
+//!   network held at chance by a far too large η), η is cut to a quarter, and the cut rate
+//!   becomes a ceiling that doublings do not pass (ρ cannot tell a rate just below the
+//!   stalled one from a good one, docs/auto.md). The ceiling is evidence, not a verdict: a
+//!   doubling it blocks raises it one step instead, so η passes it after two windows in a
+//!   row of significantly positive ρ;
 //! - a plateau: over 500 or more steps, the newer half of the window's losses is not
-//!   significantly below the older half, η halves. This anneals η once progress at a rate
-//!   slows below what the window can see (docs/design-notes.md §6). Each plateau halving
-//!   doubles the steps the next plateau test needs: at half the rate the loss falls about
-//!   half as fast, and a window of the old length would call every later rate a plateau
-//!   (LeNet from η0 = 1 halved η every 500 steps, down to 1.5e-5; docs/auto.md).
+//!   significantly below the older half, while ρ's mean is not positive (a flat loss with
+//!   ρ > 0 is a too small η, not a noise floor), η halves. This anneals η once progress at
+//!   a rate slows below what the window can see (docs/design-notes.md §6). Each plateau
+//!   halving doubles the steps the next plateau test needs: at half the rate the loss
+//!   falls about half as fast, and a window of the old length would call every later rate
+//!   a plateau (LeNet from η0 = 1 halved η every 500 steps, down to 1.5e-5; docs/auto.md).
+//! - a blow-up: step t's loss more than twice the largest loss of the run before it (or
+//!   not finite): step t−1's update threw the weights off. The trainer puts w(t−1) back
+//!   (which also undoes step t's update, made from the damaged weights), and η is cut to a
+//!   quarter, which becomes a ceiling as after a stall. A too small η cannot raise the loss.
 //!
-//! Otherwise η stays. Changes are multiplicative, so η never crosses zero. The dots are
-//! computed on the GPU and read back one step late, so no step waits for them.
+//! Otherwise η stays. Changes are multiplicative, so η never crosses zero. The dots and the
+//! loss are computed on the GPU and read back one step late, so no step waits for them. Pflug's
+//! stationarity test, tried before, never fired in any recorded run and was removed
+//! (docs/design-notes.md §11); its statistic is still logged in `rule.csv`.
 
 use super::stats::{mean, t_statistic, welch_t};
 use super::{
@@ -42,12 +50,10 @@ use super::{
 pub const OVERSHOOT_MEAN: f64 = -0.3;
 /// Steps a window needs before ρ is tested.
 pub const RHO_MIN_STEPS: usize = 30;
-/// Steps a window needs before stationarity is tested, and the batch means it uses.
-pub const STATIONARY_MIN_STEPS: usize = 200;
-const BATCH_MEANS: usize = 10;
-/// Stationarity: the batch-means confidence bound of Pflug's statistic within this share
-/// of its scale (η/2)·|d|².
-const STATIONARY_TOLERANCE: f64 = 0.2;
+/// |t| of ρ's mean (and, in `auto`, of the line probes' rise) beyond which it counts as
+/// evidence: ρ significantly positive, η too small; significantly negative, the steps
+/// overshoot. A window is tested at every step, so the bound is strict.
+pub const EVIDENCE_T: f64 = 3.0;
 /// A window keeps only its most recent steps, so that it tracks the current phase of
 /// training.
 const MAX_WINDOW: usize = 2000;
@@ -64,6 +70,11 @@ pub const PLATEAU_MIN_STEPS: usize = 500;
 /// Steps a window needs before the no-progress test: at η = 1 LeNet is damaged beyond
 /// quick recovery within ~200 steps (docs/design-notes.md §6).
 pub const STALL_MIN_STEPS: usize = 60;
+/// A step's loss above this many times the largest loss of the run before it: the last
+/// update blew the loss up (LeNet at η = 10: 2.3 → 15.9 → 22,653 in two steps, then NaN;
+/// at η = 1, 2.3 for 100 steps, then 13.5 → 1,060 → 4e11; docs/design-notes.md §11). A too
+/// small η cannot raise the loss at all, and noise does not double the largest loss.
+pub const BLOW_UP: f64 = 2.0;
 
 /// The `secant` rule: η doubles, halves or stays on statistical tests over the steps since
 /// it last changed (of ρ(t), Pflug's stationarity condition and the loss), from dot
@@ -77,8 +88,11 @@ pub struct Secant {
     initial: Vec<f64>,
     /// Plateau halvings so far.
     plateaus: u32,
-    /// The rate set by the last no-progress cut: η does not double past it.
+    /// Set by a no-progress or blow-up cut to the cut rate: η does not double past it. A
+    /// doubling it blocks doubles it instead.
     ceiling: Option<f64>,
+    /// The largest loss read before an update at the start of the run (blow-up test).
+    largest: Option<f64>,
     last: Option<Decision>,
     last_rho: Option<f64>,
     /// The last step's Pflug statistic over its scale.
@@ -92,9 +106,6 @@ struct Window {
     /// The step losses.
     #[serde(default)]
     loss: Vec<f64>,
-    /// Pflug's statistic w·d − (η/2)|d|² per step, and its scale (η/2)|d|².
-    pflug: Vec<f64>,
-    scale: Vec<f64>,
 }
 
 /// What a step's observation decided.
@@ -105,17 +116,20 @@ pub enum Decision {
     /// ρ's mean is significantly positive (t > 3) and twice η stays within its ceiling: the
     /// steps fall short, η doubles.
     Up,
-    /// ρ's mean is significantly negative (t < −3) and below −0.3 (in `auto`,
-    /// also: a step raises a fresh batch's loss on average): η halves.
+    /// ρ's mean is significantly positive, but twice η would pass the ceiling a
+    /// no-progress cut set: the ceiling doubles, η stays.
+    Lift,
+    /// ρ's mean is significantly negative (t < −3) and below −0.3: η halves.
     Overshoot,
-    /// Pflug's condition holds: SGD at this η has reached its stationary distribution, η
-    /// halves.
-    Stationary,
-    /// No progress since the run's first steps while ρ's mean is negative: η is cut to a
-    /// quarter, which becomes a ceiling for later doublings.
+    /// No progress since the run's first steps while ρ's mean is significantly negative: η
+    /// is cut to a quarter, which becomes a ceiling for later doublings.
     Stalled,
-    /// The newer half of the window's losses is not significantly below the older half: η
-    /// halves, and the next plateau test needs twice the steps.
+    /// At the start of the run, the loss before an update is more than twice the largest
+    /// before it: η is cut to a quarter before the update, which becomes a ceiling.
+    BlowUp,
+    /// The newer half of the window's losses is not significantly below the older half
+    /// while ρ's mean is not positive: η halves, and the next plateau test needs twice the
+    /// steps.
     Plateau,
     /// `auto` only: its line probes show steps raising a fresh batch's loss.
     LineRise,
@@ -125,14 +139,12 @@ impl Decision {
     /// The factor η is multiplied by.
     pub fn factor(self) -> f64 {
         match self {
-            Decision::Keep => 1.0,
+            Decision::Keep | Decision::Lift => 1.0,
             Decision::Up => 2.0,
-            Decision::Overshoot | Decision::Stationary | Decision::Plateau | Decision::LineRise => {
-                0.5
-            }
+            Decision::Overshoot | Decision::Plateau | Decision::LineRise => 0.5,
             // No progress at all since the start: η is far off, and every window spent there
             // is lost.
-            Decision::Stalled => 0.25,
+            Decision::Stalled | Decision::BlowUp => 0.25,
         }
     }
 }
@@ -143,9 +155,10 @@ impl Decision {
         match self {
             Decision::Keep => "keep",
             Decision::Up => "up",
+            Decision::Lift => "lift-ceiling",
             Decision::Overshoot => "overshoot",
-            Decision::Stationary => "stationary",
             Decision::Stalled => "stalled",
+            Decision::BlowUp => "blow-up",
             Decision::Plateau => "plateau",
             Decision::LineRise => "line-rise",
         }
@@ -154,39 +167,32 @@ impl Decision {
 
 impl Window {
     /// `initial`: the losses of the run's first steps; `plateau_steps`: the steps the
-    /// plateau test needs; `may_rise`: whether η is below its ceiling.
+    /// plateau test needs; `may_rise`: whether twice η stays within its ceiling.
     fn decide(&self, initial: &[f64], plateau_steps: usize, may_rise: bool) -> Decision {
+        let rho_mean = mean(&self.rho);
         if self.rho.len() >= RHO_MIN_STEPS {
             let t = t_statistic(&self.rho);
-            if t > 3.0 && may_rise {
-                return Decision::Up;
+            if t > EVIDENCE_T {
+                return if may_rise {
+                    Decision::Up
+                } else {
+                    Decision::Lift
+                };
             }
-            if t < -3.0 && mean(&self.rho) < OVERSHOOT_MEAN {
-                return Decision::Overshoot;
+            if t < -EVIDENCE_T {
+                if rho_mean < OVERSHOOT_MEAN {
+                    return Decision::Overshoot;
+                }
+                if initial.len() >= RHO_MIN_STEPS
+                    && self.loss.len() >= STALL_MIN_STEPS
+                    && welch_t(&self.loss, initial) > STALL_T
+                {
+                    return Decision::Stalled;
+                }
             }
-        }
-        if self.pflug.len() >= STATIONARY_MIN_STEPS {
-            // Batch means absorb the correlation of consecutive steps.
-            let per = self.pflug.len() / BATCH_MEANS;
-            let means: Vec<f64> = self.pflug.chunks(per).take(BATCH_MEANS).map(mean).collect();
-            let m = mean(&means);
-            let sd = (means.iter().map(|v| (v - m).powi(2)).sum::<f64>()
-                / (BATCH_MEANS - 1) as f64)
-                .sqrt();
-            let bound = m.abs() + 2.0 * sd / (BATCH_MEANS as f64).sqrt();
-            if bound < STATIONARY_TOLERANCE * mean(&self.scale) {
-                return Decision::Stationary;
-            }
-        }
-        if initial.len() >= RHO_MIN_STEPS
-            && self.loss.len() >= STALL_MIN_STEPS
-            && mean(&self.rho) < 0.0
-            && welch_t(&self.loss, initial) > STALL_T
-        {
-            return Decision::Stalled;
         }
         let n = self.loss.len();
-        if n >= plateau_steps {
+        if n >= plateau_steps && rho_mean <= 0.0 {
             let (older, newer) = self.loss.split_at(n / 2);
             if welch_t(newer, older) > STALL_T {
                 return Decision::Plateau;
@@ -198,12 +204,7 @@ impl Window {
     /// Keeps the last `n` steps of each statistic, and the last `losses` losses (the
     /// plateau test may need more of them).
     fn keep_recent(&mut self, n: usize, losses: usize) {
-        for (v, n) in [
-            (&mut self.rho, n),
-            (&mut self.loss, losses),
-            (&mut self.pflug, n),
-            (&mut self.scale, n),
-        ] {
+        for (v, n) in [(&mut self.rho, n), (&mut self.loss, losses)] {
             if v.len() > n {
                 v.drain(..v.len() - n);
             }
@@ -221,6 +222,7 @@ impl Secant {
             initial: Vec::new(),
             plateaus: 0,
             ceiling: None,
+            largest: None,
             last: None,
             last_rho: None,
             last_pflug: None,
@@ -248,12 +250,9 @@ impl Secant {
             }
         }
         self.own = Some(dots.own);
+        // Pflug's statistic over its scale, logged (it decides nothing, see above).
         let half = lr_used / 2.0 * dots.norm;
         self.last_pflug = Some((dots.weights - half) / half);
-        if (dots.weights - half).is_finite() && half.is_finite() {
-            self.window.pflug.push(dots.weights - half);
-            self.window.scale.push(half);
-        }
         let may_rise = self
             .ceiling
             .is_none_or(|c| self.lr * Decision::Up.factor() <= c);
@@ -263,6 +262,7 @@ impl Secant {
         match decision {
             Decision::Plateau => self.plateaus += 1,
             Decision::Stalled => self.ceiling = Some(self.lr * decision.factor()),
+            Decision::Lift => self.ceiling = self.ceiling.map(|c| c * Decision::Up.factor()),
             _ => {}
         }
         if decision != Decision::Keep {
@@ -272,6 +272,30 @@ impl Secant {
         self.window
             .keep_recent(MAX_WINDOW, MAX_WINDOW.max(plateau_steps));
         decision
+    }
+
+    /// Step t's loss at w(t), read one step late: if it is more than `BLOW_UP` times the
+    /// largest before it (or not finite), step t−1's update blew the loss up. Then η is cut
+    /// to a quarter, the cut rate becomes a ceiling, and the trainer puts w(t−1) back
+    /// ([`Schedule::blown_up`]): a smaller η cannot repair weights that the update has
+    /// thrown far off (LeNet from η0 = 10 reached a loss of 1e26 within 9 steps although η
+    /// had been cut to 2e-3 by then, docs/design-notes.md §11). Returns whether it fired.
+    pub fn check_blow_up(&mut self, loss: f64) -> bool {
+        let blew_up = self
+            .largest
+            .is_some_and(|m| !loss.is_finite() || loss > BLOW_UP * m);
+        if blew_up {
+            self.lr *= Decision::BlowUp.factor();
+            self.ceiling = Some(self.lr);
+            self.window = Window::default();
+            self.own = None;
+            self.last = Some(Decision::BlowUp);
+            self.last_rho = None;
+            self.last_pflug = None;
+        } else if loss.is_finite() {
+            self.largest = Some(self.largest.map_or(loss, |m| m.max(loss)));
+        }
+        blew_up
     }
 
     /// The steps the next plateau test needs.
@@ -302,8 +326,13 @@ impl Schedule for Secant {
     fn needs(&self) -> Needs {
         Needs {
             dots: true,
+            undo: true,
             ..Needs::default()
         }
+    }
+
+    fn blown_up(&mut self, loss: f64) -> bool {
+        self.check_blow_up(loss)
     }
 
     fn observe(&mut self, obs: &Observation) -> Option<ProbeRecord> {
@@ -341,6 +370,7 @@ impl Schedule for Secant {
             "initial": self.initial,
             "plateaus": self.plateaus,
             "ceiling": self.ceiling,
+            "largest": self.largest,
         })
     }
 
@@ -351,6 +381,7 @@ impl Schedule for Secant {
         self.initial = serde_json::from_value(state["initial"].clone()).unwrap_or_default();
         self.plateaus = state["plateaus"].as_u64().unwrap_or(0) as u32;
         self.ceiling = state["ceiling"].as_f64();
+        self.largest = state["largest"].as_f64();
         Ok(())
     }
 }

@@ -87,8 +87,8 @@ pub struct TrainConfig {
     /// Also print a line for every step.
     #[arg(short, long, help_heading = "Output")]
     pub verbose: bool,
-    /// Evaluate only the first N test samples (quick runs; the records then say less about
-    /// the test set than a full evaluation).
+    /// Evaluate only N test samples, evenly spaced over the test set (quick runs; the records
+    /// then say less about the test set than a full evaluation).
     #[arg(long, help_heading = "Output", value_name = "N")]
     pub eval_subset: Option<usize>,
     /// The format of the run's figures.

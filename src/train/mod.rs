@@ -123,6 +123,7 @@ impl Training {
                     "stopped": format!("{e:#}"),
                     "safeguarded_steps": t.schedule.safeguarded(),
                     "skipped_steps": t.tally.skipped,
+                    "undone_steps": t.tally.undone,
                     "seconds": t.seconds(),
                 });
                 run_info.finished = Some(crate::rundir::utc_now());
@@ -159,6 +160,7 @@ impl Training {
         let totals = &mut run_info.totals;
         totals["safeguarded_steps"] = t.schedule.safeguarded().into();
         totals["skipped_steps"] = t.tally.skipped.into();
+        totals["undone_steps"] = t.tally.undone.into();
         // Every batch size, partial batches included, has met its plan in the first epoch;
         // later steps must replay them without creating anything.
         if let Some(n) = t.tally.buffers_after_epoch_1 {

@@ -45,7 +45,10 @@ pub struct Trainer {
 #[derive(Default)]
 pub(super) struct Tally {
     pub images: usize,
+    /// Steps discarded for a non-finite loss (--on-nonfinite skip).
     pub skipped: usize,
+    /// Steps discarded because the rule had the update before them undone.
+    pub undone: usize,
     pub last_train_loss: Option<f64>,
     pub last_test: Option<(f64, f64)>,
     /// The last epoch's validation loss and accuracy, when --val-split is evaluated.
@@ -166,7 +169,14 @@ impl Trainer {
             .stepper
             .submit_gradient(step, batch, self.args.seed, measure)?;
         // Step t−1's scalars arrive while this step's forward and backward run.
+        let undone = self.tally.undone;
         self.flush()?;
+        if self.tally.undone != undone {
+            // The rule had the last two updates undone: this gradient was taken at the
+            // weights they damaged.
+            self.sums.consumed += 1;
+            return Ok(());
+        }
         let before = self.schedule.lr();
         self.schedule.observe_gradient(&readings);
         self.guard_lr(before);
@@ -204,7 +214,7 @@ impl Trainer {
             coefficients: self.schedule.coefficients(step),
         };
         self.stepper.submit_update(step, epoch, batch.len, &spec);
-        if self.stepper.has_backups() {
+        if self.stepper.discards_nonfinite() {
             // Skipping needs the verdict before the next step builds on these weights.
             self.flush()?;
         }
@@ -223,7 +233,7 @@ impl Trainer {
     /// half the previous rate in place of a non-finite one.
     fn guard_lr(&mut self, previous: f64) {
         let mut eta = self.schedule.lr();
-        if !eta.is_finite() && self.stepper.has_backups() {
+        if !eta.is_finite() && self.stepper.discards_nonfinite() {
             eta = previous / 2.0;
         }
         // A non-finite η is for the stop check to see, not for a clamp to hide.
@@ -246,6 +256,11 @@ impl Trainer {
             return Ok(());
         };
         let loss = r.outputs.loss;
+        // Step t−1's backup is gone in a run resumed at step t−1.
+        let can_undo = self.stepper.has_backups() && r.step > self.start.step + 1;
+        if self.schedule.needs().undo && self.schedule.blown_up(loss) && can_undo {
+            return self.undo(&r);
+        }
         let finite =
             loss.is_finite() && !r.probes.is_some_and(|f| f.iter().any(|v| !v.is_finite()));
         if !finite {
@@ -279,7 +294,7 @@ impl Trainer {
     /// weights, halve η); otherwise stop with a message naming the step.
     fn nonfinite(&mut self, r: &Readings) -> Result<()> {
         let loss = r.outputs.loss;
-        if !self.stepper.has_backups() {
+        if !self.stepper.discards_nonfinite() {
             let probes = r
                 .probes
                 .map_or(String::new(), |f| format!(", probes f(η+kε) = {f:?}"));
@@ -316,6 +331,37 @@ impl Trainer {
             "step {}: non-finite loss or probe; step discarded, η halved to {}",
             r.step,
             r.lr / 2.0
+        );
+        Ok(())
+    }
+
+    /// The rule found that step t−1's update blew the loss up (`r`: step t, its loss at
+    /// w(t)): puts w(t−1) back, which also undoes step t's update, made from the damaged
+    /// weights; the rule has set the η to retry with. A step whose gradient is already
+    /// taken is discarded by [`Trainer::step`].
+    fn undo(&mut self, r: &Readings) -> Result<()> {
+        self.stepper.restore_before(r.step - 1)?;
+        self.schedule.forget_direction();
+        self.tally.undone += 1;
+        self.sums.consumed += 1;
+        if let Some(line) = self.schedule.record(r.step) {
+            let header = self.schedule.record_header().unwrap_or("step");
+            self.files.rule_line(header, &line)?;
+        }
+        self.files.step(&StepRecord {
+            step: r.step,
+            epoch: r.epoch + 1,
+            loss: r.outputs.loss,
+            lr: r.lr,
+            probe: None,
+        })?;
+        log::info!(
+            "step {}: loss {} blew up after step {}'s update; weights put back to before it, \
+             η cut to {}",
+            r.step,
+            r.outputs.loss,
+            r.step - 1,
+            self.schedule.lr()
         );
         Ok(())
     }
@@ -426,7 +472,7 @@ impl Trainer {
             (Held::Test, _) => match self.args.eval_subset {
                 Some(n) => self
                     .data
-                    .first_batches(Which::Test, self.args.batch_size, n)?,
+                    .spread_batches(Which::Test, self.args.batch_size, n)?,
                 None => self.data.test_batches(self.args.batch_size)?,
             },
             // The validation samples are the training split of their own data set.

@@ -45,9 +45,12 @@ pub struct Stepper {
     /// Whether this step's direction d(t) (and backup) went with its gradient, for the
     /// rules that measure d(t) before the update.
     direction_done: bool,
-    /// With --on-nonfinite skip: the weights and optimizer state before the last update, to
-    /// restore. Two alternate: step t saves w(t) in `[t % 2]`.
+    /// The weights and optimizer state before the last update, to restore (with
+    /// --on-nonfinite skip, or for a rule that may undo an update). Two alternate: step t
+    /// saves w(t) in `[t % 2]`.
     backup: Option<[Backup; 2]>,
+    /// --on-nonfinite skip: a step with a non-finite loss is discarded.
+    discards_nonfinite: bool,
     /// η(t−1) as the GPU used it, for the back probe to w(t−1).
     previous_lr: Option<f32>,
     pending: Option<Pending>,
@@ -146,6 +149,10 @@ impl Stepper {
     /// the batch does not fit the adapter.
     pub fn new(gpu: Arc<Gpu>, net: Net, params: Params, config: StepConfig) -> Result<Stepper> {
         let needs = config.needs;
+        if needs.undo && needs.gradient.any() {
+            // Measuring before the update saves the next backup over the one to restore.
+            anyhow::bail!("a rule that has updates undone cannot measure the gradient before them");
+        }
         // Five step sizes along d(t) (`probe`), or one along d(t−1), back to w(t−1) (`back_probe_every`).
         let probe_count = if needs.probe {
             PROBES
@@ -207,11 +214,12 @@ impl Stepper {
             measure,
             direction_done: false,
             backup: None,
+            discards_nonfinite: config.backups,
             previous_lr: None,
             pending: None,
         };
         stepper.plan(config.batch_size)?;
-        if config.backups {
+        if config.backups || needs.undo {
             stepper.backup = Some(stepper.backups()?);
         }
         Ok(stepper)
@@ -265,7 +273,12 @@ impl Stepper {
         self.previous_lr = Some(lr);
     }
 
-    /// Whether the step keeps the backups that let a non-finite step be discarded.
+    /// Whether a step with a non-finite loss is discarded (`--on-nonfinite skip`).
+    pub fn discards_nonfinite(&self) -> bool {
+        self.discards_nonfinite
+    }
+
+    /// Whether the state from before each step's update is saved.
     pub fn has_backups(&self) -> bool {
         self.backup.is_some()
     }
@@ -433,8 +446,8 @@ impl Stepper {
         }))
     }
 
-    /// `--on-nonfinite skip`: puts back the weights and optimizer state saved before step
-    /// `step`'s update, and forgets d(t−1) (it may be the discarded, non-finite one).
+    /// Puts back the weights and optimizer state saved before step `step`'s update, and
+    /// forgets d(t−1) (it may be the discarded one).
     pub fn restore_before(&mut self, step: usize) -> Result<()> {
         if let Some(saved) = &self.backup {
             saved[step % 2].restore.run(&self.gpu)?;

@@ -231,6 +231,17 @@ fn test_batches_are_in_order_and_keep_the_last_partial_batch() {
     );
 }
 
+/// `--eval-subset`: samples evenly spaced over the split, so that a folder listed class by
+/// class still gives every class; all of them, in order, when the split has fewer.
+#[test]
+fn spread_batches_space_their_samples_over_the_split() {
+    let data = fake(DatasetKind::FashionMnist, 10, 16);
+    let spread = all_samples(data.spread_batches(Which::Test, 2, 5).unwrap());
+    assert_eq!(spread, [0, 3, 6, 9, 12]);
+    let all = all_samples(data.spread_batches(Which::Test, 4, 100).unwrap());
+    assert_eq!(all, (0..16).collect::<Vec<u32>>());
+}
+
 #[test]
 fn augmentation_keeps_shape_is_reproducible_and_crops_with_zero_padding() {
     let data = fake(DatasetKind::Cifar10, 30, 5);

@@ -28,6 +28,7 @@ mod resnet_cli;
 mod resume_safety;
 mod schedules;
 mod schedules_rules;
+mod schedules_start;
 mod shaders;
 mod sweep;
 mod train_cli;

@@ -59,7 +59,7 @@ fn quiet_says_only_the_end_and_verbose_every_step() {
 }
 
 #[test]
-fn eval_subset_evaluates_the_first_samples_of_the_test_set() {
+fn eval_subset_evaluates_part_of_the_test_set() {
     let (_d, data) = fake(DatasetKind::FashionMnist, 32, 16);
     let runs = tempfile::tempdir().unwrap();
     let test_columns = |dir: &Path| -> Vec<String> {

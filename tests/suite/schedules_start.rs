@@ -1,0 +1,135 @@
+//! The start of training (issue 25): from a rate far too small `auto` and `secant` raise η,
+//! from one far too large they lower it, both within their first decision window (steps,
+//! not epochs). Least squares on generated Boston-like data, where "too small" and "too
+//! large" are checked on the same data with constant-η runs, not assumed.
+
+use std::path::Path;
+
+use etaprobe::data::DatasetKind;
+
+use crate::common::{etaprobe, fake, ok, s};
+
+/// A good constant rate for this problem: plain SGD converges from it within a few epochs.
+const GOOD: f64 = 0.1;
+/// Steps every run takes: the first decision window (30 ρ's) and a margin.
+const STEPS: usize = 45;
+/// The step by which the first decision must have fired: ρ needs 30 steps after the first.
+const FIRST_WINDOW: usize = 32;
+
+/// One step's record: (loss before the update, η the update used).
+fn steps(run: &Path) -> Vec<(f64, f64)> {
+    let text = std::fs::read_to_string(run.join("steps.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            (c[2].parse().unwrap(), c[3].parse().unwrap())
+        })
+        .collect()
+}
+
+/// `rule.csv`'s decisions other than "keep", as (step, decision).
+fn decisions(run: &Path) -> Vec<(usize, String)> {
+    let text = std::fs::read_to_string(run.join("rule.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            let d = c[3];
+            (!d.is_empty() && d != "keep").then(|| (c[0].parse().unwrap(), d.to_string()))
+        })
+        .collect()
+}
+
+/// Trains linreg on `data` for `STEPS` steps of `batch` samples with `schedule` from `lr`.
+fn run(data: &Path, root: &Path, schedule: &str, lr: f64, batch: usize) -> Vec<(f64, f64)> {
+    let out = root.join(format!("{schedule}-{lr}-{batch}"));
+    let (lr, batch, steps_arg) = (lr.to_string(), batch.to_string(), STEPS.to_string());
+    ok(&etaprobe(&[
+        "train",
+        "--model",
+        "linreg",
+        "--dataset",
+        "boston",
+        "--data",
+        s(data),
+        "--schedule",
+        schedule,
+        "--lr",
+        &lr,
+        "--batch-size",
+        &batch,
+        "--epochs",
+        "100",
+        "--max-steps",
+        &steps_arg,
+        "--on-nonfinite",
+        "skip",
+        "--out",
+        s(&out),
+    ]));
+    steps(&out)
+}
+
+/// The mean loss over the last 5 of `steps`.
+fn final_loss(steps: &[(f64, f64)]) -> f64 {
+    steps[steps.len() - 5..].iter().map(|s| s.0).sum::<f64>() / 5.0
+}
+
+#[test]
+fn auto_and_secant_move_a_bad_starting_rate_the_right_way_within_the_first_window() {
+    let (_d, data) = fake(DatasetKind::Boston, 500, 25);
+    let root = tempfile::tempdir().unwrap();
+    for batch in [1000, 16] {
+        // The premises, on the same data and batches: GOOD learns, GOOD/100 barely moves
+        // the loss, 10·GOOD makes it grow.
+        let good = run(&data, root.path(), "basic", GOOD, batch);
+        let start = good[0].0;
+        assert!(final_loss(&good) < 0.05 * start, "{batch}: {good:?}");
+        let small = run(&data, root.path(), "basic", GOOD / 100.0, batch);
+        assert!(final_loss(&small) > 0.5 * start, "{batch}: {small:?}");
+        let large = run(&data, root.path(), "basic", GOOD * 10.0, batch);
+        let grew = large
+            .iter()
+            .skip(5)
+            .any(|s| !s.0.is_finite() || s.0 > start);
+        assert!(grew, "{batch}: {large:?}");
+
+        for schedule in ["auto", "secant"] {
+            let what = format!("{schedule}, batch {batch}");
+            let dir = root
+                .path()
+                .join(format!("{schedule}-{}-{batch}", GOOD / 100.0));
+            let from_small = run(&data, root.path(), schedule, GOOD / 100.0, batch);
+            let first = decisions(&dir);
+            assert!(
+                first
+                    .first()
+                    .is_some_and(|(t, d)| *t <= FIRST_WINDOW && d == "up"),
+                "{what} from GOOD/100: decisions {first:?}"
+            );
+            let (_, last_lr) = *from_small.last().unwrap();
+            assert!(last_lr > GOOD / 100.0, "{what}: η {last_lr}");
+            assert!(
+                final_loss(&from_small) < final_loss(&small),
+                "{what}: raising η learns faster than GOOD/100"
+            );
+
+            let dir = root
+                .path()
+                .join(format!("{schedule}-{}-{batch}", GOOD * 10.0));
+            let from_large = run(&data, root.path(), schedule, GOOD * 10.0, batch);
+            let first = decisions(&dir);
+            let lowers = ["blow-up", "overshoot", "stalled"];
+            assert!(
+                first
+                    .first()
+                    .is_some_and(|(t, d)| *t <= FIRST_WINDOW && lowers.contains(&d.as_str())),
+                "{what} from 10·GOOD: decisions {first:?}"
+            );
+            let (loss, last_lr) = *from_large.last().unwrap();
+            assert!(last_lr < GOOD * 10.0, "{what}: η {last_lr}");
+            assert!(loss.is_finite() && loss < start, "{what}: loss {loss}");
+        }
+    }
+}
