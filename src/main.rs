@@ -156,6 +156,30 @@ enum BenchWhat {
         #[arg(long, default_value_t = 0.0)]
         dropout: f32,
     },
+    /// Data-parallel training steps under MPI (`mpirun -np N etaprobe bench dist`, feature
+    /// `mpi`): time per step, the share spent communicating, and the bytes sent per step.
+    Dist {
+        /// The models, each timed in turn.
+        #[arg(
+            long,
+            value_enum,
+            value_delimiter = ',',
+            default_value = "lenet,resnet18"
+        )]
+        models: Vec<ModelKind>,
+        /// Samples per global batch (each rank computes its shard).
+        #[arg(long, default_value_t = 32)]
+        batch_size: usize,
+        /// ResNet channel multiplier (resnet18 only).
+        #[arg(long, default_value_t = 1.0)]
+        width_mult: f64,
+        /// Timed steps per model (after one warm-up step).
+        #[arg(long, default_value_t = 5)]
+        steps: usize,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// f32 matmul GFLOP/s at square sizes and at the shapes LeNet-5 and ResNet-18 use.
     Matmul {
         /// Only these square sizes (e.g. --sizes 512,1024); default: all shapes.
@@ -211,6 +235,69 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `etaprobe train`; with --distributed, as one rank of the job: a rank that fails stops
+/// every rank (MPI_Abort), with a message naming it.
+fn train(args: TrainConfig, adapter: Option<&str>) -> anyhow::Result<()> {
+    let group = match args.distributed {
+        true => Some(etaprobe::dist::join(args.collective_timeout()?)?),
+        false => None,
+    };
+    let result = train_here(&args, adapter, group.clone());
+    match (result, group) {
+        // Every rank stops at the same step when one is interrupted: no abort.
+        (Err(e), Some(g)) if e.downcast_ref::<Interrupted>().is_none() => {
+            g.abort(&format!("rank {} of {}: {e:#}", g.rank(), g.ranks()), 2)
+        }
+        (result, _) => result,
+    }
+}
+
+fn train_here(
+    args: &TrainConfig,
+    adapter: Option<&str>,
+    group: Option<std::rc::Rc<dyn etaprobe::dist::Collective>>,
+) -> anyhow::Result<()> {
+    etaprobe::train::install_handler()?;
+    for warning in args.ignored_options() {
+        log::warn!("{warning}");
+    }
+    let root = group.as_ref().is_none_or(|g| g.rank() == 0);
+    let training = Training::prepare_in(args, adapter, group)?;
+    if let Some(s) = training.already_finished().filter(|_| root) {
+        eprintln!(
+            "{} already finished: {} steps, {} epochs; nothing to do and nothing \
+             changed (give a larger --epochs or --max-steps to continue it)",
+            s.out.display(),
+            s.steps,
+            s.epochs
+        );
+        return Ok(());
+    }
+    let out = training.out().to_path_buf();
+    let result = training.run();
+    if !root {
+        return result.map(|_| ());
+    }
+    // The run's figures, also of a run that stopped early: what it measured up to
+    // the failure stays readable.
+    let figures = etaprobe::report::run_figures_with(&out, args.figure_format);
+    let s = result?;
+    figures.map_err(|e| e.context("drawing the run's figures"))?;
+    let acc = s.final_test_acc.map_or(String::new(), |a| {
+        format!(", test accuracy {:.2}%", 100.0 * a)
+    });
+    eprintln!(
+        "done: {} steps, {} epochs in {:.1} s ({:.0} images/s), train loss {:.5}{acc}; run files in {}",
+        s.steps,
+        s.epochs,
+        s.seconds,
+        s.images_per_second,
+        s.final_train_loss,
+        s.out.display()
+    );
+    Ok(())
 }
 
 /// Prints the library's messages on stderr: warnings as `warning: …`, information as it is;
@@ -296,43 +383,7 @@ impl std::error::Error for CellsFailed {}
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Devices => devices(cli.adapter.as_deref()),
-        Command::Train(args) => {
-            etaprobe::train::install_handler()?;
-            for warning in args.ignored_options() {
-                log::warn!("{warning}");
-            }
-            let training = Training::prepare(&args, cli.adapter.as_deref())?;
-            if let Some(s) = training.already_finished() {
-                eprintln!(
-                    "{} already finished: {} steps, {} epochs; nothing to do and nothing \
-                     changed (give a larger --epochs or --max-steps to continue it)",
-                    s.out.display(),
-                    s.steps,
-                    s.epochs
-                );
-                return Ok(());
-            }
-            let out = training.out().to_path_buf();
-            let result = training.run();
-            // The run's figures, also of a run that stopped early: what it measured up to
-            // the failure stays readable.
-            let figures = etaprobe::report::run_figures_with(&out, args.figure_format);
-            let s = result?;
-            figures.map_err(|e| e.context("drawing the run's figures"))?;
-            let acc = s.final_test_acc.map_or(String::new(), |a| {
-                format!(", test accuracy {:.2}%", 100.0 * a)
-            });
-            eprintln!(
-                "done: {} steps, {} epochs in {:.1} s ({:.0} images/s), train loss {:.5}{acc}; run files in {}",
-                s.steps,
-                s.epochs,
-                s.seconds,
-                s.images_per_second,
-                s.final_train_loss,
-                s.out.display()
-            );
-            Ok(())
-        }
+        Command::Train(args) => train(*args, cli.adapter.as_deref()),
         Command::Sweep {
             spec,
             jobs,
@@ -507,6 +558,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         "{batch:<8} {:>12.1} {:>12.1} {:>8}",
                         row[0].0, row[1].0, row[1].1
                     );
+                }
+                Ok(())
+            }
+            BenchWhat::Dist {
+                models,
+                batch_size,
+                width_mult,
+                steps,
+                json,
+            } => {
+                let group = etaprobe::dist::join(etaprobe::dist::DEFAULT_TIMEOUT)?;
+                let adapter =
+                    etaprobe::dist::rank_adapter(cli.adapter.as_deref(), group.local_rank())?;
+                let gpu = std::sync::Arc::new(open(adapter.as_deref())?);
+                let options = model_options(0.0, width_mult);
+                let bench =
+                    |m| bench::bench_dist(&gpu, group.clone(), m, options, batch_size, steps);
+                let results: Vec<_> = match models.iter().map(|&m| bench(m)).collect() {
+                    Ok(results) => results,
+                    // The other ranks would wait for this one's exchanges.
+                    Err(e) => group.abort(&format!("rank {}: {e:#}", group.rank()), 2),
+                };
+                match (group.rank(), json) {
+                    (0, true) => println!("{}", serde_json::to_string_pretty(&results)?),
+                    (0, false) => print!("{}", bench::dist_table(&results)),
+                    _ => {}
                 }
                 Ok(())
             }

@@ -131,6 +131,28 @@ pub struct TrainConfig {
     /// statistics there, as the schedule-free authors do.
     #[arg(long, help_heading = "Run", default_value_t = 50, value_name = "N")]
     pub bn_recompute_batches: usize,
+    /// Data-parallel training over MPI: start one process per rank with `mpirun -np N`
+    /// (or `srun --mpi=pmix`); each trains on its shard of every batch (needs a build with
+    /// `--features mpi`; see docs/distributed.md).
+    #[arg(long, help_heading = "Distributed")]
+    #[serde(skip)]
+    pub distributed: bool,
+    /// --distributed: seconds a rank waits for the others in an exchange before it stops
+    /// the whole job [default: 120].
+    #[arg(long, help_heading = "Distributed", value_name = "S")]
+    #[serde(skip)]
+    pub collective_timeout: Option<f64>,
+}
+
+impl TrainConfig {
+    /// --collective-timeout as a duration: positive and finite, 120 s when not given.
+    pub fn collective_timeout(&self) -> Result<std::time::Duration> {
+        match self.collective_timeout {
+            None => Ok(crate::dist::DEFAULT_TIMEOUT),
+            Some(s) if s.is_finite() && s > 0.0 => Ok(std::time::Duration::from_secs_f64(s)),
+            Some(s) => bail!("--collective-timeout must be a positive number of seconds, not {s}"),
+        }
+    }
 }
 
 /// Which batch the five probes evaluate (paper §5.3).

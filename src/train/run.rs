@@ -2,6 +2,7 @@
 //! command buffer and one small read-back per step (`step.rs`); the rule decides η on the
 //! host from what the step measured.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Result};
@@ -12,7 +13,8 @@ use super::interrupt::{self, Interrupted};
 use super::progress::Progress;
 use super::resume::{self, EpochSums, Start};
 use super::step::{Readings, Stepper, UpdateSpec};
-use crate::data::{Batch, Dataset, Which};
+use crate::data::{Batch, Dataset, Shard, Which};
+use crate::dist::DataParallel;
 use crate::rundir::{EpochRecord, RunFiles, StepRecord};
 use crate::schedule::Schedule;
 
@@ -28,7 +30,11 @@ pub struct Trainer {
     pub(super) evaluate_val: bool,
     pub(super) stepper: Stepper,
     pub(super) schedule: Box<dyn Schedule>,
-    pub(super) files: RunFiles,
+    /// The run directory's records; None on the ranks of data-parallel training other than
+    /// rank 0, which write nothing.
+    pub(super) files: Option<RunFiles>,
+    /// The run directory.
+    pub(super) out: PathBuf,
     pub(super) progress: Progress,
     pub(super) clock: Instant,
     pub(super) start: Start,
@@ -37,8 +43,9 @@ pub struct Trainer {
     pub(super) tally: Tally,
     pub(super) per_epoch: usize,
     pub(super) total_steps: usize,
-    /// This run's hold on its directory, released when the trainer is dropped.
-    pub(super) _lock: crate::rundir::RunLock,
+    /// This run's hold on its directory, released when the trainer is dropped (rank 0's
+    /// alone in data-parallel training).
+    pub(super) _lock: Option<crate::rundir::RunLock>,
 }
 
 /// What the run has done so far, for its summary.
@@ -93,13 +100,14 @@ impl Trainer {
             let first = self.sums.consumed;
             let args = &self.args;
             let batches = if first < per_epoch {
-                Some(self.data.train_batches(
+                Some(self.data.train_shards(
                     args.batch_size,
                     args.seed,
                     epoch,
                     first,
                     args.data.drop_last,
                     args.data.augment,
+                    self.shard(),
                 )?)
             } else {
                 None
@@ -119,14 +127,16 @@ impl Trainer {
                     self.flush()?;
                     let (test_loss, test_acc) = self.evaluate()?;
                     let acc = self.classify().then_some(test_acc);
-                    self.files.eval_line(step, epoch + 1, test_loss, acc)?;
+                    if let Some(files) = &mut self.files {
+                        files.eval_line(step, epoch + 1, test_loss, acc)?;
+                    }
                 }
-                if interrupt::requested() {
+                if self.stop_requested() {
                     self.flush()?;
                     self.save_checkpoint(step, epoch, self.sums)?;
                     return Err(Interrupted {
                         step,
-                        checkpoint: self.files.dir().join(CHECKPOINT),
+                        checkpoint: self.out.join(CHECKPOINT),
                     }
                     .into());
                 }
@@ -178,7 +188,7 @@ impl Trainer {
                 epoch + 1,
                 step - 1,
                 self.checkpoint_note(),
-                self.files.dir().display()
+                self.out.display()
             );
         }
         let probes = self.stepper.measure.needs().probe && self.schedule.probe_at(step);
@@ -186,14 +196,18 @@ impl Trainer {
             // Step t's probe batch is a pure function of (seed, t): resumable.
             Some(val) => {
                 let per_epoch = val.batches_per_epoch(self.args.batch_size, true);
-                Some(val.train_batch(
+                let whole = val.train_batch(
                     self.args.batch_size,
                     self.args.seed ^ 0x7072_6f62_6573,
                     (step - 1) / per_epoch,
                     (step - 1) % per_epoch,
                     true,
                     false,
-                )?)
+                )?;
+                Some(match self.stepper.data_parallel() {
+                    Some(dp) => whole.shard(dp.shard()),
+                    None => whole,
+                })
             }
             None => None,
         };
@@ -211,8 +225,25 @@ impl Trainer {
         Ok(())
     }
 
+    /// This rank's part of every batch (the whole batch outside data-parallel training).
+    fn shard(&self) -> Shard {
+        self.stepper
+            .data_parallel()
+            .map_or(Shard::WHOLE, DataParallel::shard)
+    }
+
+    /// Whether to stop after this step: Ctrl-C or SIGTERM here or, in data-parallel
+    /// training, on any rank, so that every rank stops at the same step.
+    fn stop_requested(&self) -> bool {
+        let here = interrupt::requested();
+        match self.stepper.data_parallel() {
+            Some(dp) => dp.any("stop request", here),
+            None => here,
+        }
+    }
+
     fn checkpoint_note(&self) -> &'static str {
-        if self.files.dir().join(CHECKPOINT).exists() {
+        if self.out.join(CHECKPOINT).exists() {
             " and the last checkpoint"
         } else {
             ""
@@ -261,9 +292,11 @@ impl Trainer {
         self.guard_lr(r.lr);
         if let Some(line) = self.schedule.record(r.step) {
             let header = self.schedule.record_header().unwrap_or("step");
-            self.files.rule_line(header, &line)?;
+            if let Some(files) = &mut self.files {
+                files.rule_line(header, &line)?;
+            }
         }
-        self.files.step(&StepRecord {
+        self.record_step(&StepRecord {
             step: r.step,
             epoch: r.epoch + 1,
             loss,
@@ -290,7 +323,7 @@ impl Trainer {
                 r.epoch + 1,
                 r.step - 1,
                 self.checkpoint_note(),
-                self.files.dir().display()
+                self.out.display()
             );
         }
         // A bad loss at w(t) was caused by step t−1's update: go back to w(t−1).
@@ -305,7 +338,7 @@ impl Trainer {
         self.tally.skipped += 1;
         self.sums.consumed += 1;
         self.schedule.forget_direction();
-        self.files.step(&StepRecord {
+        self.record_step(&StepRecord {
             step: r.step,
             epoch: r.epoch + 1,
             loss,
@@ -336,7 +369,7 @@ impl Trainer {
             let best = self.tally.best_acc.map_or(test_acc, |b| b.max(test_acc));
             self.tally.best_acc = Some(best);
         }
-        self.files.epoch(&EpochRecord {
+        let record = EpochRecord {
             epoch: epoch + 1,
             train_loss,
             train_acc: classify.then_some(self.sums.correct / samples),
@@ -346,7 +379,10 @@ impl Trainer {
             seconds: self.seconds(),
             val_loss: val.map(|v| v.0),
             val_acc: val.filter(|_| classify).map(|v| v.1),
-        })?;
+        };
+        if let Some(files) = &mut self.files {
+            files.epoch(&record)?;
+        }
         self.tally.last_val = val;
         let acc = classify.then_some(test_acc);
         self.progress.epoch_line(
@@ -403,13 +439,14 @@ impl Trainer {
             return Ok(());
         }
         let args = &self.args;
-        let batches = self.data.train_batches(
+        let batches = self.data.train_shards(
             args.batch_size,
             args.seed,
             0,
             0,
             args.data.drop_last,
             args.data.augment,
+            self.shard(),
         )?;
         for (i, batch) in batches.take(count).enumerate() {
             self.stepper
@@ -443,10 +480,22 @@ impl Trainer {
         Ok((loss / n, correct / n))
     }
 
+    fn record_step(&mut self, record: &StepRecord) -> Result<()> {
+        match &mut self.files {
+            Some(files) => files.step(record),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes a checkpoint (rank 0 alone in data-parallel training: the ranks' states are
+    /// the same).
     pub(super) fn save_checkpoint(&self, step: usize, epoch: usize, sums: EpochSums) -> Result<()> {
+        if self.files.is_none() {
+            return Ok(());
+        }
         resume::save(
             &self.stepper,
-            self.files.dir(),
+            &self.out,
             &self.args,
             self.schedule.as_ref(),
             step,

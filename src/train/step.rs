@@ -9,7 +9,9 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 
 use super::measure::Measure;
+use super::replicas::Replicas;
 use crate::data::Batch;
+use crate::dist::DataParallel;
 use crate::gpu::{Gpu, Params, Program, Tensor};
 use crate::models::{probe_chunk, Net, Plan, ProbeSpec, StepOutputs, PROBES};
 use crate::optim::{Optimizer, OptimizerOptions, RuleUpdate};
@@ -51,6 +53,8 @@ pub struct Stepper {
     /// η(t−1) as the GPU used it, for the back probe to w(t−1).
     previous_lr: Option<f32>,
     pending: Option<Pending>,
+    /// Data-parallel training: the gradient and the scalars are the global batch's.
+    replicas: Option<Replicas>,
 }
 
 /// Copies of the weights and optimizer state from before one step's update.
@@ -209,6 +213,7 @@ impl Stepper {
             backup: None,
             previous_lr: None,
             pending: None,
+            replicas: None,
         };
         stepper.plan(config.batch_size)?;
         if config.backups {
@@ -253,6 +258,19 @@ impl Stepper {
             slot.insert(plan);
         }
         Ok(&self.plans[&batch])
+    }
+
+    /// Makes every step one rank's of data-parallel training in `data_parallel`: batches
+    /// are this rank's shards, and the gradient and every scalar read back are the global
+    /// batch's.
+    pub fn distribute(&mut self, data_parallel: DataParallel) {
+        let len = self.params.grads.len();
+        self.replicas = Some(Replicas::new(&self.gpu, len, data_parallel));
+    }
+
+    /// The data-parallel group this step is part of, if any.
+    pub fn data_parallel(&self) -> Option<&DataParallel> {
+        self.replicas.as_ref().map(|r| &r.data_parallel)
     }
 
     /// η(t−1) as the GPU used it (the back probe's step), kept in checkpoints.
@@ -315,18 +333,33 @@ impl Stepper {
         self.plan(batch.len)?;
         let plan = &self.plans[&batch.len];
         plan.write_batch(&self.gpu, &batch.x, &batch.y_class, &batch.y_value);
+        let dropout_seed = match &self.replicas {
+            Some(r) => r.dropout_seed(dropout_seed),
+            None => dropout_seed,
+        };
         plan.set_dropout_seed(&self.gpu, dropout_seed, step as u64);
         let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
         plan.forward.encode(&mut encoder);
         plan.backward.encode(&mut encoder);
+        if let Some(r) = &self.replicas {
+            encoder = r.average_gradient(&self.gpu, &self.params.grads, encoder, batch.whole)?;
+        }
         let measure = measure && self.measure.needs().gradient.any();
         if measure {
             self.encode_direction(step, &mut encoder);
         }
         self.direction_done = measure;
         let plan = &self.plans[&batch.len];
-        self.measure
-            .submit_gradient(&self.gpu, encoder, measure, plan)
+        let readings = self
+            .measure
+            .submit_gradient(&self.gpu, encoder, measure, plan)?;
+        Ok(match &self.replicas {
+            // Which readings exist is the same on every rank: they agree, or all skip.
+            Some(r) if readings != GradientReadings::default() => {
+                r.agree_gradient(readings, batch.len)
+            }
+            _ => readings,
+        })
     }
 
     /// Submits step `step`'s update as `spec` says: d(t) (unless it went with the
@@ -419,7 +452,7 @@ impl Stepper {
             Some(own) => own.read_sums(gpu, &p.submission)?,
             None => Vec::new(),
         };
-        Ok(Some(Readings {
+        let readings = Readings {
             step: p.step,
             epoch: p.epoch,
             batch: p.batch,
@@ -430,6 +463,10 @@ impl Stepper {
             back_probe,
             dots,
             sums,
+        };
+        Ok(Some(match &self.replicas {
+            Some(r) => r.agree_readings(readings),
+            None => readings,
         }))
     }
 
