@@ -43,12 +43,20 @@ impl Replicas {
         &self,
         gpu: &Gpu,
         grads: &Tensor,
-        mut encoder: wgpu::CommandEncoder,
+        encoder: wgpu::CommandEncoder,
         whole: usize,
     ) -> Result<wgpu::CommandEncoder> {
+        // The backward first, waited for apart, so that the transfer's time is its own.
+        let backward = gpu.queue.submit([encoder.finish()]);
+        let waited = gpu.device.poll(wgpu::PollType::Wait {
+            submission_index: Some(backward),
+            timeout: None,
+        });
+        waited.map_err(|e| anyhow::anyhow!("waiting for the backward pass: {e}"))?;
         let started = Instant::now();
-        self.readback.copy_from(&mut encoder, grads, 0);
-        let submission = gpu.queue.submit([encoder.finish()]);
+        let mut copy = gpu.device.create_command_encoder(&Default::default());
+        self.readback.copy_from(&mut copy, grads, 0);
+        let submission = gpu.queue.submit([copy.finish()]);
         let local: Vec<f32> = self.readback.fetch_after(gpu, Some(submission))?;
         self.data_parallel
             .add_transfer(started.elapsed().as_secs_f64());
