@@ -11,8 +11,6 @@ use crate::optim::{OptimizerKind, OptimizerOptions};
 use crate::schedule::{Needs, RuleOptions, RunShape, RULES};
 use crate::train::{StepConfig, Stepper, UpdateSpec};
 
-pub use crate::dist::{bench_dist, dist_table, DistBench};
-
 /// One matmul shape to time: `m × k` times `k × n`.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct MatmulResult {

@@ -158,28 +158,7 @@ enum BenchWhat {
     },
     /// Data-parallel training steps under MPI (`mpirun -np N etaprobe bench dist`, feature
     /// `mpi`): time per step, the share spent communicating, and the bytes sent per step.
-    Dist {
-        /// The models, each timed in turn.
-        #[arg(
-            long,
-            value_enum,
-            value_delimiter = ',',
-            default_value = "lenet,resnet18"
-        )]
-        models: Vec<ModelKind>,
-        /// Samples per global batch (each rank computes its shard).
-        #[arg(long, default_value_t = 32)]
-        batch_size: usize,
-        /// ResNet channel multiplier (resnet18 only).
-        #[arg(long, default_value_t = 1.0)]
-        width_mult: f64,
-        /// Timed steps per model (after one warm-up step).
-        #[arg(long, default_value_t = 5)]
-        steps: usize,
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
+    Dist(etaprobe::dist::DistBenchArgs),
     /// f32 matmul GFLOP/s at square sizes and at the shapes LeNet-5 and ResNet-18 use.
     Matmul {
         /// Only these square sizes (e.g. --sizes 512,1024); default: all shapes.
@@ -246,7 +225,8 @@ fn train(args: TrainConfig, adapter: Option<&str>) -> anyhow::Result<()> {
     };
     let result = train_here(&args, adapter, group.clone());
     match (result, group) {
-        // Every rank stops at the same step when one is interrupted: no abort.
+        // Every rank stops after the same step when one is interrupted: rank 0 says so.
+        (Err(e), Some(g)) if e.downcast_ref::<Interrupted>().is_some() && g.rank() > 0 => Ok(()),
         (Err(e), Some(g)) if e.downcast_ref::<Interrupted>().is_none() => {
             g.abort(&format!("rank {} of {}: {e:#}", g.rank(), g.ranks()), 2)
         }
@@ -561,32 +541,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 Ok(())
             }
-            BenchWhat::Dist {
-                models,
-                batch_size,
-                width_mult,
-                steps,
-                json,
-            } => {
-                let group = etaprobe::dist::join(etaprobe::dist::DEFAULT_TIMEOUT)?;
-                let adapter =
-                    etaprobe::dist::rank_adapter(cli.adapter.as_deref(), group.local_rank())?;
-                let gpu = std::sync::Arc::new(open(adapter.as_deref())?);
-                let options = model_options(0.0, width_mult);
-                let bench =
-                    |m| bench::bench_dist(&gpu, group.clone(), m, options, batch_size, steps);
-                let results: Vec<_> = match models.iter().map(|&m| bench(m)).collect() {
-                    Ok(results) => results,
-                    // The other ranks would wait for this one's exchanges.
-                    Err(e) => group.abort(&format!("rank {}: {e:#}", group.rank()), 2),
-                };
-                match (group.rank(), json) {
-                    (0, true) => println!("{}", serde_json::to_string_pretty(&results)?),
-                    (0, false) => print!("{}", bench::dist_table(&results)),
-                    _ => {}
-                }
-                Ok(())
-            }
+            BenchWhat::Dist(args) => etaprobe::dist::bench_command(cli.adapter.as_deref(), &args),
             BenchWhat::Matmul { sizes, json } => {
                 let gpu = open(cli.adapter.as_deref())?;
                 let shapes = if sizes.is_empty() {

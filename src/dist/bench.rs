@@ -5,12 +5,69 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
+use anyhow::Result;
+
 use super::{Collective, DataParallel};
 use crate::data::Batch;
 use crate::gpu::Gpu;
 use crate::models::{ModelKind, ModelOptions};
 use crate::schedule::Needs;
 use crate::train::{Stepper, UpdateSpec};
+
+/// What `bench dist` times.
+#[derive(clap::Args, Clone, Debug)]
+pub struct DistBenchArgs {
+    /// The models, each timed in turn.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "lenet,resnet18"
+    )]
+    pub models: Vec<ModelKind>,
+    /// Samples per global batch (each rank computes its shard).
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// ResNet channel multiplier (resnet18 only).
+    #[arg(long, default_value_t = 1.0)]
+    pub width_mult: f64,
+    /// Timed steps per model (after one warm-up step).
+    #[arg(long, default_value_t = 5)]
+    pub steps: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `etaprobe bench dist` as one rank of the job this process was started in: times every
+/// model, and rank 0 prints the table (or JSON). A rank that fails stops the job.
+pub fn bench_command(adapter: Option<&str>, bench: &DistBenchArgs) -> Result<()> {
+    let group = super::join(super::DEFAULT_TIMEOUT)?;
+    let adapter = super::rank_adapter(adapter, group.local_rank())?;
+    let gpu = Arc::new(Gpu::open(adapter.as_deref())?);
+    log::info!("using adapter {}: {}", gpu.index, gpu.describe());
+    let options = ModelOptions {
+        dropout: 0.0,
+        width_mult: bench.width_mult,
+    };
+    let (batch, steps) = (bench.batch_size, bench.steps);
+    let results: Result<Vec<DistBench>> = bench
+        .models
+        .iter()
+        .map(|&m| bench_dist(&gpu, group.clone(), m, options, batch, steps))
+        .collect();
+    let results = match results {
+        Ok(results) => results,
+        // The other ranks would wait for this one's exchanges until the timeout.
+        Err(e) => group.abort(&format!("rank {}: {e:#}", group.rank()), 2),
+    };
+    match (group.rank(), bench.json) {
+        (0, true) => println!("{}", serde_json::to_string_pretty(&results)?),
+        (0, false) => print!("{}", dist_table(&results)),
+        _ => {}
+    }
+    Ok(())
+}
 
 /// One model's data-parallel step, as rank 0 measured it.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -57,7 +114,7 @@ pub fn bench_dist(
     options: ModelOptions,
     batch: usize,
     steps: usize,
-) -> anyhow::Result<DistBench> {
+) -> Result<DistBench> {
     let data_parallel = DataParallel::new(group);
     let shard = data_parallel.shard();
     let local = shard.range(batch).len();
@@ -92,7 +149,7 @@ pub fn bench_dist(
 }
 
 /// Steps `after + 1 ..= after + count` of SGD at a fixed η on `data`, read to the end.
-fn run_steps(s: &mut Stepper, data: &Batch, after: usize, count: usize) -> anyhow::Result<()> {
+fn run_steps(s: &mut Stepper, data: &Batch, after: usize, count: usize) -> Result<()> {
     let spec = UpdateSpec {
         eta: 1e-4,
         probe_steps: None,

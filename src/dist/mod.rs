@@ -14,7 +14,7 @@ mod bench;
 #[cfg(feature = "mpi")]
 mod mpi;
 
-pub use bench::{bench_dist, dist_table, DistBench};
+pub use bench::{bench_command, bench_dist, dist_table, DistBench, DistBenchArgs};
 
 use std::cell::Cell;
 use std::rc::Rc;

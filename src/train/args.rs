@@ -285,6 +285,9 @@ impl TrainConfig {
                 dir.display()
             ));
         }
+        if self.collective_timeout.is_some() && !self.distributed {
+            ignored.push("--collective-timeout is ignored: it applies to --distributed".into());
+        }
         ignored
     }
 

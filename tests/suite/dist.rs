@@ -295,6 +295,24 @@ mod with_mpi {
         }
     }
 
+    #[test]
+    fn a_batch_without_a_sample_for_every_rank_is_refused() {
+        if !have_mpirun() {
+            return;
+        }
+        // 65 samples in batches of 32: the epoch's last batch holds one.
+        let (_d, data) = fake(DatasetKind::Cifar10, 65, 16);
+        let runs = tempfile::tempdir().unwrap();
+        let out = runs.path().join("run");
+        let args = with(&lenet_args(s(&data), 1), &["--out", s(&out)]);
+        let job = mpirun(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&job.stderr);
+        assert_eq!(job.status.code(), Some(2), "{err}");
+        assert!(err.contains("an epoch's last batch holds 1"), "{err}");
+        assert!(err.contains("--drop-last"), "{err}");
+        assert!(!out.exists(), "the refused job made its run directory");
+    }
+
     /// The pids of the job's rank `rank` among the children of `mpirun`.
     fn rank_pid(mpirun: u32, rank: usize) -> Option<u32> {
         let children = std::fs::read_to_string(format!("/proc/{mpirun}/task/{mpirun}/children"))
