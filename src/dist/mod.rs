@@ -13,6 +13,8 @@
 mod bench;
 #[cfg(feature = "mpi")]
 mod mpi;
+#[cfg(test)]
+mod tests;
 
 pub use bench::{bench_command, bench_dist, dist_table, DistBench, DistBenchArgs};
 

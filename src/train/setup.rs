@@ -60,7 +60,12 @@ pub(super) fn prepare(
         (None, Some(ckpt)) => ckpt.parent().map(Path::to_path_buf).unwrap_or_default(),
         (None, None) => args.default_out(),
     };
-    check_out(&out, &args)?;
+    // Rank 0 alone writes the run directory, so it alone checks it: another rank could see
+    // the files rank 0 has just created as another run's.
+    let root = group.as_ref().is_none_or(|g| g.rank() == 0);
+    if root {
+        check_out(&out, &args)?;
+    }
     let data = args.data.load(args.seed)?;
     let probe_val = args.probe_on == ProbeOn::Val;
     // The validation split: carved for --probe-on val, and evaluated at every epoch's end
@@ -149,7 +154,6 @@ pub(super) fn prepare(
         resume::restore_state(&mut stepper, ckpt)?;
     }
     let ranks = group.as_ref().map(|g| g.ranks());
-    let root = group.as_ref().is_none_or(|g| g.rank() == 0);
     if let Some(group) = group {
         stepper.distribute(DataParallel::new(group));
     }
