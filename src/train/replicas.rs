@@ -68,6 +68,22 @@ impl Replicas {
         Ok(gpu.device.create_command_encoder(&Default::default()))
     }
 
+    /// Whether every rank holds the same `weights`, compared by a 64-bit hash of their bits:
+    /// they should, since every rank applies the same update to the same gradient, unless
+    /// adapters of different kinds round differently.
+    pub fn same_everywhere(&self, weights: &[f32]) -> bool {
+        // FNV-1a, split into halves that f64 holds exactly.
+        let hash = weights.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, w| {
+            (h ^ u64::from(w.to_bits())).wrapping_mul(0x0100_0000_01b3)
+        });
+        let halves = [(hash >> 32) as f64, (hash & 0xffff_ffff) as f64];
+        let all = self
+            .data_parallel
+            .group()
+            .all_gather("weights check", &halves);
+        all.chunks_exact(2).all(|theirs| theirs == halves)
+    }
+
     /// The gradient measurements of the global batch from this rank's, made on `samples`
     /// samples: the loss is a shard mean, the rest are of the replicated state.
     pub fn agree_gradient(&self, r: GradientReadings, samples: usize) -> GradientReadings {

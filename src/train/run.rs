@@ -490,6 +490,12 @@ impl Trainer {
     /// Writes a checkpoint (rank 0 alone in data-parallel training: the ranks' states are
     /// the same).
     pub(super) fn save_checkpoint(&self, step: usize, epoch: usize, sums: EpochSums) -> Result<()> {
+        if !self.stepper.replicas_agree()? && self.files.is_some() {
+            log::warn!(
+                "step {step}: the ranks' weights differ (adapters that round differently?); \
+                 rank 0's are checkpointed"
+            );
+        }
         if self.files.is_none() {
             return Ok(());
         }

@@ -268,6 +268,16 @@ impl Stepper {
         self.replicas = Some(Replicas::new(&self.gpu, len, data_parallel));
     }
 
+    /// In data-parallel training, whether every rank holds the same weights (downloads
+    /// them); true outside it.
+    pub fn replicas_agree(&self) -> Result<bool> {
+        let Some(replicas) = &self.replicas else {
+            return Ok(true);
+        };
+        let weights: Vec<f32> = self.gpu.read(&self.params.values)?;
+        Ok(replicas.same_everywhere(&weights))
+    }
+
     /// The data-parallel group this step is part of, if any.
     pub fn data_parallel(&self) -> Option<&DataParallel> {
         self.replicas.as_ref().map(|r| &r.data_parallel)

@@ -268,7 +268,11 @@ mod with_mpi {
                 &["--max-steps", "20", "--out", s(&one)],
             )));
             let twenty = with(&base, &["--max-steps", "20", "--out", s(&two)]);
-            ok(&mpirun(&twenty).output().unwrap());
+            let job = mpirun(&twenty).output().unwrap();
+            ok(&job);
+            // Every checkpoint compares the ranks' weights: the same bits everywhere.
+            let err = String::from_utf8_lossy(&job.stderr);
+            assert!(!err.contains("weights differ"), "{err}");
             let steps = steps_difference(&one, &two);
             let weights = checkpoint_difference(&one, &two);
             eprintln!(
