@@ -145,12 +145,20 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
-    /// --collective-timeout as a duration: positive and finite, 120 s when not given.
+    /// --collective-timeout as a duration: positive, and at most what a [`Duration`] holds
+    /// (about 1.8e19 s), 120 s when not given.
+    ///
+    /// [`Duration`]: std::time::Duration
     pub fn collective_timeout(&self) -> Result<std::time::Duration> {
         match self.collective_timeout {
             None => Ok(crate::dist::DEFAULT_TIMEOUT),
-            Some(s) if s.is_finite() && s > 0.0 => Ok(std::time::Duration::from_secs_f64(s)),
-            Some(s) => bail!("--collective-timeout must be a positive number of seconds, not {s}"),
+            Some(s) => match std::time::Duration::try_from_secs_f64(s) {
+                Ok(d) if s > 0.0 => Ok(d),
+                _ => bail!(
+                    "--collective-timeout must be a positive number of seconds, at most about \
+                     1.8e19, not {s}"
+                ),
+            },
         }
     }
 }

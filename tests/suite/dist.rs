@@ -62,13 +62,17 @@ fn distributed_outside_a_launcher_is_refused() {
 
 #[test]
 fn a_bad_collective_timeout_is_refused() {
-    let out = etaprobe(&["train", "--distributed", "--collective-timeout", "0"]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("--collective-timeout must be a positive"),
-        "{err}"
-    );
+    // 1e20 s is more than a Duration holds: refused, not a panic.
+    for timeout in ["0", "NaN", "inf", "1e20"] {
+        let out = etaprobe(&["train", "--distributed", "--collective-timeout", timeout]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{timeout}: {err}");
+        assert!(
+            err.contains("--collective-timeout must be a positive"),
+            "{timeout}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{timeout}: {err}");
+    }
 }
 
 #[cfg(feature = "mpi")]
