@@ -220,7 +220,10 @@ fn main() -> ExitCode {
 /// every rank (MPI_Abort), with a message naming it.
 fn train(args: TrainConfig, adapter: Option<&str>) -> anyhow::Result<()> {
     let group = match args.distributed {
-        true => Some(etaprobe::dist::join(args.collective_timeout()?)?),
+        true => {
+            args.check_distributed()?;
+            Some(etaprobe::dist::join(args.collective_timeout()?)?)
+        }
         false => None,
     };
     let result = train_here(&args, adapter, group.clone());

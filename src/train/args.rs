@@ -145,6 +145,22 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
+    /// What --distributed refuses before the job is joined: --download, which every rank
+    /// would run at once (each fetching, unpacking and removing the same files in the
+    /// shared cache).
+    pub fn check_distributed(&self) -> Result<()> {
+        if self.data.download {
+            bail!(
+                "--download cannot be combined with --distributed: every rank would download \
+                 and unpack the same files at once; download in a one-process run first \
+                 (e.g. etaprobe train --dataset {} --download --max-steps 1), then start the \
+                 job without --download",
+                self.data.dataset.cli_name()
+            );
+        }
+        Ok(())
+    }
+
     /// --collective-timeout as a duration: positive, and at most what a [`Duration`] holds
     /// (about 1.8e19 s), 120 s when not given.
     ///

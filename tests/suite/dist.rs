@@ -75,6 +75,19 @@ fn a_bad_collective_timeout_is_refused() {
     }
 }
 
+#[test]
+fn download_with_distributed_is_refused() {
+    // Refused before the job is joined: no launcher, no MPI build needed, no download.
+    let out = etaprobe(&["train", "--distributed", "--download", "--max-steps", "1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--download cannot be combined with --distributed"),
+        "{err}"
+    );
+    assert!(err.contains("one-process run first"), "{err}");
+}
+
 #[cfg(feature = "mpi")]
 mod with_mpi {
     use std::path::Path;
