@@ -90,8 +90,10 @@ fn download_with_distributed_is_refused() {
 
 #[cfg(feature = "mpi")]
 mod with_mpi {
+    use std::io::Read;
     use std::path::Path;
-    use std::process::{Command, Output, Stdio};
+    use std::process::{Child, Command, ExitStatus, Output, Stdio};
+    use std::thread::JoinHandle;
     use std::time::{Duration, Instant};
 
     use etaprobe::data::DatasetKind;
@@ -334,6 +336,103 @@ mod with_mpi {
         assert!(!out.exists(), "the refused job made its run directory");
     }
 
+    /// A job started under `mpirun`, its output read as it comes (a full pipe cannot stall
+    /// it). Dropped before it ended (a failed assertion), it kills mpirun and its ranks, so
+    /// that no rank is left running, or stopped, after the test.
+    struct Job {
+        child: Child,
+        output: Option<(JoinHandle<Vec<u8>>, JoinHandle<Vec<u8>>)>,
+        ended: bool,
+    }
+
+    impl Job {
+        fn start(command: &mut Command) -> Job {
+            let mut child = command
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let read = |mut pipe: Box<dyn Read + Send>| {
+                std::thread::spawn(move || {
+                    let mut bytes = Vec::new();
+                    let _ = pipe.read_to_end(&mut bytes);
+                    bytes
+                })
+            };
+            let stdout = read(Box::new(child.stdout.take().unwrap()));
+            let stderr = read(Box::new(child.stderr.take().unwrap()));
+            Job {
+                child,
+                output: Some((stdout, stderr)),
+                ended: false,
+            }
+        }
+
+        fn id(&self) -> u32 {
+            self.child.id()
+        }
+
+        /// The job's exit status if it has ended.
+        fn ended(&mut self) -> Option<ExitStatus> {
+            let status = self.child.try_wait().unwrap();
+            self.ended = status.is_some();
+            status
+        }
+
+        /// Waits for the job to end; past `deadline` kills it and fails the test.
+        fn wait(mut self, deadline: Duration) -> Output {
+            let started = Instant::now();
+            let status = loop {
+                if let Some(status) = self.ended() {
+                    break status;
+                }
+                if started.elapsed() > deadline {
+                    self.kill();
+                    // What it printed, unless a process outside the job holds the pipe.
+                    let (_, stderr) = self.output.take().unwrap();
+                    let killed = Instant::now();
+                    while !stderr.is_finished() && killed.elapsed() < Duration::from_secs(5) {
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    let err = match stderr.is_finished() {
+                        true => String::from_utf8_lossy(&stderr.join().unwrap()).into_owned(),
+                        false => "(still open)".into(),
+                    };
+                    panic!("the job did not end within {deadline:?}: killed; stderr: {err}");
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            };
+            let (stdout, stderr) = self.output.take().unwrap();
+            Output {
+                status,
+                stdout: stdout.join().unwrap(),
+                stderr: stderr.join().unwrap(),
+            }
+        }
+
+        /// Kills the ranks (a stopped one too), then mpirun, and reaps mpirun.
+        fn kill(&mut self) {
+            for rank in [0, 1] {
+                if let Some(pid) = rank_pid(self.child.id(), rank) {
+                    let _ = Command::new("kill")
+                        .args(["-KILL", &pid.to_string()])
+                        .status();
+                }
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            self.ended = true;
+        }
+    }
+
+    impl Drop for Job {
+        fn drop(&mut self) {
+            if !self.ended {
+                self.kill();
+            }
+        }
+    }
+
     /// The pids of the job's rank `rank` among the children of `mpirun`.
     fn rank_pid(mpirun: u32, rank: usize) -> Option<u32> {
         let children = std::fs::read_to_string(format!("/proc/{mpirun}/task/{mpirun}/children"))
@@ -365,28 +464,25 @@ mod with_mpi {
                 s(&run),
             ],
         );
-        let mut child = mpirun(&args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut job = Job::start(&mut mpirun(&args));
         let checkpoint = run.join("checkpoint.safetensors");
         let waited = Instant::now();
         while !checkpoint.exists() {
             assert!(waited.elapsed() < Duration::from_secs(300), "no checkpoint");
-            if child.try_wait().unwrap().is_some() {
-                let out = child.wait_with_output().unwrap();
+            if job.ended().is_some() {
+                let out = job.wait(Duration::ZERO);
                 panic!("the job ended: {}", String::from_utf8_lossy(&out.stderr));
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        let ranks = [0, 1].map(|rank| rank_pid(child.id(), rank).expect("a rank's process"));
+        let ranks = [0, 1].map(|rank| rank_pid(job.id(), rank).expect("a rank's process"));
         let stopped = Instant::now();
         let status = Command::new("kill")
             .args([signal, &ranks[1].to_string()])
             .status();
         assert!(status.unwrap().success());
-        let out = child.wait_with_output().unwrap();
+        // Well past the 60 s the tests allow: a job that does not end fails the test.
+        let out = job.wait(Duration::from_secs(120));
         // The job has ended when no rank is left (reaped, not only exited).
         while ranks
             .iter()
