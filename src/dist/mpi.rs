@@ -41,6 +41,7 @@ impl Mpi {
         let universe = mpi::initialize().context("MPI was initialized twice")?;
         let world = universe.world();
         let rank = world.rank();
+        abort_on_panic(rank as usize, world.size() as usize);
         // The ranks that share this host, ordered by their rank in the job.
         let local_rank = world.split_shared(rank).rank();
         Ok(Mpi {
@@ -79,6 +80,29 @@ impl Mpi {
             pause = (pause * 2).min(Duration::from_micros(500));
         }
     }
+}
+
+/// Makes a panic on any thread of this rank stop the whole job at once: it prints the panic
+/// with the rank and calls MPI_Abort. Unwinding instead would drop the [`Universe`], whose
+/// MPI_Finalize waits for the other ranks, which wait in their next exchange until the
+/// collective timeout.
+fn abort_on_panic(rank: usize, ranks: usize) {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        // Before MPI_Init or after MPI_Finalize there is no job to abort.
+        if !mpi::environment::is_initialized() || mpi::environment::is_finalized() {
+            return previous(info);
+        }
+        let thread = std::thread::current();
+        let thread = thread.name().unwrap_or("unnamed");
+        eprintln!("error: rank {rank} of {ranks}: thread '{thread}' {info}; stopping every rank");
+        let backtrace = std::backtrace::Backtrace::capture();
+        if backtrace.status() == std::backtrace::BacktraceStatus::Captured {
+            eprintln!("{backtrace}");
+        }
+        // 101: the exit code of a Rust program that panicked.
+        SimpleCommunicator::world().abort(101)
+    }));
 }
 
 impl Collective for Mpi {

@@ -48,6 +48,19 @@ pub struct Trainer {
     pub(super) _lock: Option<crate::rundir::RunLock>,
 }
 
+/// Panics at the start of step `step` on rank `rank` when `ETAPROBE_PANIC_AT=RANK@STEP`,
+/// for the test that a panicking rank stops a data-parallel job at once. Debug builds only.
+fn panic_point(rank: usize, step: usize) {
+    #[cfg(debug_assertions)]
+    if let Ok(spec) = std::env::var("ETAPROBE_PANIC_AT") {
+        if spec == format!("{rank}@{step}") {
+            panic!("ETAPROBE_PANIC_AT: panicking at step {step}");
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = (rank, step);
+}
+
 /// What the run has done so far, for its summary.
 #[derive(Default)]
 pub(super) struct Tally {
@@ -171,6 +184,7 @@ impl Trainer {
     /// One training step: its gradient, then (with the previous step's scalars read
     /// meanwhile) η(t) and its update.
     fn step(&mut self, step: usize, epoch: usize, batch: &Batch) -> Result<()> {
+        panic_point(self.shard().rank, step);
         let measure = self.schedule.measure_gradient(step);
         let readings = self
             .stepper

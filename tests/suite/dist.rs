@@ -336,6 +336,37 @@ mod with_mpi {
         assert!(!out.exists(), "the refused job made its run directory");
     }
 
+    #[test]
+    fn a_panicking_rank_stops_the_job_at_once() {
+        if !have_mpirun() {
+            return;
+        }
+        let (_d, data) = fake(DatasetKind::Cifar10, 640, 64);
+        let runs = tempfile::tempdir().unwrap();
+        let out = runs.path().join("run");
+        // A timeout far beyond the test's deadline: only the panic hook's MPI_Abort can end
+        // the job in time (unwinding would finalize MPI and wait for rank 0, which waits in
+        // its next exchange).
+        let args = with(
+            &lenet_args(s(&data), 1),
+            &["--collective-timeout", "600", "--out", s(&out)],
+        );
+        let started = Instant::now();
+        let mut command = mpirun(&args);
+        command.env("ETAPROBE_PANIC_AT", "1@5");
+        let job = Job::start(&mut command).wait(Duration::from_secs(240));
+        let took = started.elapsed();
+        let err = String::from_utf8_lossy(&job.stderr);
+        eprintln!("the job ended {:.1} s after it started", took.as_secs_f64());
+        assert!(!job.status.success(), "{err}");
+        assert!(
+            err.contains("error: rank 1 of 2: thread 'main' panicked at"),
+            "{err}"
+        );
+        assert!(err.contains("panicking at step 5"), "{err}");
+        assert!(took < Duration::from_secs(120), "took {took:?}");
+    }
+
     /// A job started under `mpirun`, its output read as it comes (a full pipe cannot stall
     /// it). Dropped before it ended (a failed assertion), it kills mpirun and its ranks, so
     /// that no rank is left running, or stopped, after the test.
