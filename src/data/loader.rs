@@ -84,6 +84,20 @@ impl Batch {
     /// This batch's `shard`: its samples, inputs and targets in that range of positions.
     pub fn shard(&self, shard: Shard) -> Batch {
         let range = shard.range(self.len);
+        Batch {
+            whole: self.len,
+            ..self.positions(range)
+        }
+    }
+
+    /// The batch of this one's first `len` samples (all of them when it holds fewer): a
+    /// whole batch, which [`Batch::shard`] may then cut.
+    pub fn first(&self, len: usize) -> Batch {
+        self.positions(0..len.min(self.len))
+    }
+
+    /// The samples of this batch in `range` of positions, as a whole batch.
+    fn positions(&self, range: std::ops::Range<usize>) -> Batch {
         let size = self.x.len() / self.len.max(1);
         let per_value = self.y_value.len() / self.len.max(1);
         let part = |v: &[f32], per: usize| v[range.start * per..range.end * per].to_vec();
@@ -95,7 +109,7 @@ impl Batch {
             },
             y_value: part(&self.y_value, per_value),
             len: range.len(),
-            whole: self.len,
+            whole: range.len(),
             index: self.index,
             samples: self.samples[range].to_vec(),
         }

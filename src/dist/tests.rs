@@ -4,7 +4,7 @@ use std::rc::Rc;
 use std::sync::{Arc, Barrier, Mutex};
 
 use super::{Collective, DataParallel, Scalars};
-use crate::data::Shard;
+use crate::data::{Batch, Dataset, DatasetKind, Inputs, Shard, Split, Targets};
 
 /// One simulated rank: the ranks meet at a barrier and swap their buffers through shared
 /// slots, one per rank.
@@ -140,4 +140,66 @@ fn scalars_agree_as_the_global_batch_would_have_them() {
 fn a_stop_on_one_rank_stops_every_rank() {
     let stops = on_ranks(2, |dp| dp.any("stop", dp.shard().rank == 1));
     assert_eq!(stops, vec![true, true]);
+}
+
+/// A generated CIFAR-10-like data set: `n` training samples (and 10 test ones) of 3×8×8.
+fn generated(n: usize) -> Dataset {
+    let shape = [3, 8, 8];
+    let split = |seed: u64, n: usize| {
+        let fake = crate::data::synth::fake_split(seed, n, shape, 10);
+        let labels: Vec<u32> = fake.labels.iter().map(|&l| u32::from(l)).collect();
+        Split::new(
+            Inputs::Pixels(fake.pixels.into()),
+            Targets::Classes(labels.into()),
+            3 * 8 * 8,
+        )
+        .unwrap()
+    };
+    let names = (0..10).map(|c| format!("class {c}")).collect();
+    Dataset::new(
+        DatasetKind::Cifar10,
+        split(1, n),
+        split(2, 10),
+        shape,
+        names,
+        "generated".into(),
+    )
+    .unwrap()
+}
+
+/// The shards of every rank, in rank order, joined into one batch.
+fn joined(parts: &[Batch]) -> Batch {
+    let whole = parts[0].whole;
+    for part in parts {
+        assert_eq!(part.whole, whole, "every shard knows the global batch's size");
+        assert_eq!(part.index, parts[0].index);
+    }
+    Batch {
+        x: parts.iter().flat_map(|p| p.x.clone()).collect(),
+        y_class: parts.iter().flat_map(|p| p.y_class.clone()).collect(),
+        y_value: parts.iter().flat_map(|p| p.y_value.clone()).collect(),
+        len: parts.iter().map(|p| p.len).sum(),
+        whole,
+        index: parts[0].index,
+        samples: parts.iter().flat_map(|p| p.samples.clone()).collect(),
+    }
+}
+
+#[test]
+fn a_short_batch_probes_the_same_val_samples_on_the_ranks_as_one_process() {
+    // --probe-on val: a full val batch of 33, probed for a training batch of 23 (an epoch's
+    // last). One process probes the val batch's first 23 samples.
+    let val = generated(100).train_batch(33, 7, 0, 1, true, false).unwrap();
+    let one = val.first(23);
+    assert_eq!((one.len, one.whole), (23, 23));
+    assert_eq!(one.samples, val.samples[..23]);
+    assert_eq!(one.x, val.x[..23 * 3 * 8 * 8]);
+    for ranks in [2, 3] {
+        let parts: Vec<Batch> = (0..ranks)
+            .map(|rank| one.shard(Shard { rank, ranks }))
+            .collect();
+        assert_eq!(joined(&parts), one, "{ranks} ranks");
+    }
+    // A full training batch probes the whole val batch.
+    assert_eq!(val.first(33), val);
 }

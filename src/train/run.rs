@@ -218,6 +218,10 @@ impl Trainer {
                     true,
                     false,
                 )?;
+                // A short batch (an epoch's last) probes the val batch's first samples, as
+                // many as the global batch holds: cut to them, then sharded like the batch,
+                // every rank probes its part of the samples one process probes.
+                let whole = whole.first(batch.whole);
                 Some(match self.stepper.data_parallel() {
                     Some(dp) => whole.shard(dp.shard()),
                     None => whole,
