@@ -5,7 +5,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 
 use super::{Collective, DataParallel};
 use crate::data::Batch;
@@ -40,9 +40,28 @@ pub struct DistBenchArgs {
 }
 
 /// `etaprobe bench dist` as one rank of the job this process was started in: times every
-/// model, and rank 0 prints the table (or JSON). A rank that fails stops the job.
+/// model, and rank 0 prints the table (or JSON). A rank that fails, from opening its
+/// adapter on, stops the job.
 pub fn bench_command(adapter: Option<&str>, bench: &DistBenchArgs) -> Result<()> {
     let group = super::join(super::DEFAULT_TIMEOUT)?;
+    match bench_rank(adapter, bench, &group) {
+        Ok(()) => Ok(()),
+        // The other ranks would wait for this one's exchanges until the timeout.
+        Err(e) => group.abort(
+            &format!("rank {} of {}: {e:#}", group.rank(), group.ranks()),
+            2,
+        ),
+    }
+}
+
+/// `bench dist` on this rank of `group`.
+fn bench_rank(
+    adapter: Option<&str>,
+    bench: &DistBenchArgs,
+    group: &Rc<dyn Collective>,
+) -> Result<()> {
+    let (batch, steps) = (bench.batch_size, bench.steps);
+    check(batch, steps, group.ranks())?;
     let adapter = super::rank_adapter(adapter, group.local_rank())?;
     let gpu = Arc::new(Gpu::open(adapter.as_deref())?);
     log::info!("using adapter {}: {}", gpu.index, gpu.describe());
@@ -50,21 +69,29 @@ pub fn bench_command(adapter: Option<&str>, bench: &DistBenchArgs) -> Result<()>
         dropout: 0.0,
         width_mult: bench.width_mult,
     };
-    let (batch, steps) = (bench.batch_size, bench.steps);
-    let results: Result<Vec<DistBench>> = bench
+    let results = bench
         .models
         .iter()
         .map(|&m| bench_dist(&gpu, group.clone(), m, options, batch, steps))
-        .collect();
-    let results = match results {
-        Ok(results) => results,
-        // The other ranks would wait for this one's exchanges until the timeout.
-        Err(e) => group.abort(&format!("rank {}: {e:#}", group.rank()), 2),
-    };
+        .collect::<Result<Vec<DistBench>>>()?;
     match (group.rank(), bench.json) {
         (0, true) => println!("{}", serde_json::to_string_pretty(&results)?),
         (0, false) => print!("{}", dist_table(&results)),
         _ => {}
+    }
+    Ok(())
+}
+
+/// Refuses a global batch without a sample for each of `ranks` ranks, and no timed step.
+fn check(batch: usize, steps: usize, ranks: usize) -> Result<()> {
+    if batch < ranks {
+        bail!(
+            "bench dist --batch-size {batch} leaves a rank without a sample: give at least \
+             {ranks}, one per rank"
+        );
+    }
+    if steps == 0 {
+        bail!("bench dist --steps must be at least 1");
     }
     Ok(())
 }
@@ -106,7 +133,7 @@ impl DistBench {
 
 /// Times `steps` data-parallel SGD steps (η fixed at 1e-4: the same arithmetic every
 /// step) of `model` at the global batch `batch`, every rank on its shard of one fixed
-/// batch, after one warm-up step.
+/// batch, after one warm-up step. Refuses a batch smaller than the ranks and 0 steps.
 pub fn bench_dist(
     gpu: &Arc<Gpu>,
     group: Rc<dyn Collective>,
@@ -115,6 +142,7 @@ pub fn bench_dist(
     batch: usize,
     steps: usize,
 ) -> Result<DistBench> {
+    check(batch, steps, group.ranks())?;
     let data_parallel = DataParallel::new(group);
     let shard = data_parallel.shard();
     let local = shard.range(batch).len();

@@ -464,6 +464,34 @@ mod with_mpi {
         }
     }
 
+    #[test]
+    fn bench_dist_refuses_a_batch_smaller_than_the_ranks_and_no_step() {
+        if !have_mpirun() {
+            return;
+        }
+        let cases: [(&[&str], &str); 2] = [
+            (
+                &["--batch-size", "1"],
+                "--batch-size 1 leaves a rank without a sample: give at least 2",
+            ),
+            (&["--steps", "0"], "--steps must be at least 1"),
+        ];
+        for (options, message) in cases {
+            let mut command = Command::new("mpirun");
+            command
+                .args(["--oversubscribe", "-np", "2"])
+                .arg(env!("CARGO_BIN_EXE_etaprobe"))
+                .args(["bench", "dist", "--models", "lenet"])
+                .args(options)
+                .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+                .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+            let job = Job::start(&mut command).wait(Duration::from_secs(120));
+            let err = String::from_utf8_lossy(&job.stderr);
+            assert_eq!(job.status.code(), Some(2), "{options:?}: {err}");
+            assert!(err.contains(message), "{options:?}: {err}");
+        }
+    }
+
     /// The pids of the job's rank `rank` among the children of `mpirun`.
     fn rank_pid(mpirun: u32, rank: usize) -> Option<u32> {
         let children = std::fs::read_to_string(format!("/proc/{mpirun}/task/{mpirun}/children"))
