@@ -263,11 +263,25 @@ fn check_shards(samples: usize, args: &TrainConfig, ranks: usize) -> Result<()> 
         _ if args.data.drop_last => batch,
         rest => rest,
     };
+    if samples < ranks {
+        bail!(
+            "--distributed over {ranks} ranks needs a sample per rank, but the training set \
+             holds {samples}: start fewer ranks"
+        );
+    }
+    if smallest < ranks && smallest == batch {
+        bail!(
+            "--distributed over {ranks} ranks needs a sample per rank in every batch, but a \
+             batch holds {smallest}: give a --batch-size of at least {ranks}"
+        );
+    }
     if smallest < ranks {
         bail!(
-            "--distributed over {ranks} ranks needs a sample per rank in every batch, but              {} holds {smallest}: give a --batch-size of at least {ranks}{}",
-            if smallest == batch { "a batch" } else { "an epoch's last batch" },
-            if smallest == batch { "" } else { ", or --drop-last" }
+            "--distributed over {ranks} ranks needs a sample per rank in every batch, but an \
+             epoch's last batch holds {smallest} ({samples} samples in batches of {}): give \
+             --drop-last, or a --batch-size that leaves at least {ranks} samples in the last \
+             batch",
+            args.batch_size
         );
     }
     Ok(())

@@ -331,8 +331,13 @@ mod with_mpi {
         let job = mpirun(&args).output().unwrap();
         let err = String::from_utf8_lossy(&job.stderr);
         assert_eq!(job.status.code(), Some(2), "{err}");
-        assert!(err.contains("an epoch's last batch holds 1"), "{err}");
-        assert!(err.contains("--drop-last"), "{err}");
+        assert!(err.contains("an epoch's last batch holds 1 (65 samples"), "{err}");
+        assert!(
+            err.contains("give --drop-last, or a --batch-size that leaves at least 2"),
+            "{err}"
+        );
+        let line = err.lines().find(|l| l.contains("--distributed over")).unwrap();
+        assert!(!line.contains("  "), "stray spaces: {line}");
         assert!(!out.exists(), "the refused job made its run directory");
     }
 
