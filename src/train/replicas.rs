@@ -29,11 +29,10 @@ impl Replicas {
         }
     }
 
-    /// This rank's dropout seed: rank 0 keeps the run's, the others draw masks of their
-    /// own (one seed would give every rank's i-th sample the same mask).
-    pub fn dropout_seed(&self, seed: u64) -> u64 {
-        let rank = self.data_parallel.group().rank() as u64;
-        seed ^ rank.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    /// The position in a global batch of `whole` samples of this rank's first sample: its
+    /// dropout masks are drawn from there, so that they are the ones one process draws.
+    pub fn first_sample(&self, whole: usize) -> usize {
+        self.data_parallel.shard().range(whole).start
     }
 
     /// Submits `encoder` (the forward and backward pass of this rank's shard of a batch of

@@ -343,11 +343,12 @@ impl Stepper {
         self.plan(batch.len)?;
         let plan = &self.plans[&batch.len];
         plan.write_batch(&self.gpu, &batch.x, &batch.y_class, &batch.y_value);
-        let dropout_seed = match &self.replicas {
-            Some(r) => r.dropout_seed(dropout_seed),
-            None => dropout_seed,
+        // A rank's shard draws the masks one process draws for its samples.
+        let first = match &self.replicas {
+            Some(r) => r.first_sample(batch.whole),
+            None => 0,
         };
-        plan.set_dropout_seed(&self.gpu, dropout_seed, step as u64);
+        plan.set_dropout_shard(&self.gpu, dropout_seed, step as u64, first);
         let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
         plan.forward.encode(&mut encoder);
         plan.backward.encode(&mut encoder);
