@@ -224,8 +224,8 @@ impl DataParallel {
         (agreed, total as usize)
     }
 
-    /// Whether any rank asks to stop (Ctrl-C, SIGTERM): every rank learns the same answer
-    /// at the same step, so that they stop together.
+    /// Whether `local` is true on any rank: every rank learns the same answer, and none
+    /// returns before every rank has called it (`bench dist` starts its clock so).
     pub fn any(&self, what: &str, local: bool) -> bool {
         let flag = Scalars {
             sums: vec![f64::from(u8::from(local))],

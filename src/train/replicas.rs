@@ -3,6 +3,7 @@
 //! measurements, the update), and every scalar read back is the global batch's, so that
 //! every rank's rule sees the same observation and takes the same η.
 
+use std::cell::Cell;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -12,12 +13,13 @@ use crate::dist::{DataParallel, Scalars};
 use crate::gpu::{Gpu, ReadBack, Tensor};
 use crate::schedule::{BackProbe, Dots, GradientReadings};
 
-/// One rank's data-parallel state in a [`super::Stepper`]: its group, and the staging
-/// buffer the gradient goes to the host through.
+/// One rank's data-parallel state in a [`super::Stepper`]: its group, the staging buffer
+/// the gradient goes to the host through, and whether the ranks have agreed to stop.
 pub struct Replicas {
     /// The group of ranks and what this one spent communicating.
     pub data_parallel: DataParallel,
     readback: ReadBack,
+    stop: Cell<bool>,
 }
 
 impl Replicas {
@@ -26,6 +28,7 @@ impl Replicas {
         Replicas {
             data_parallel,
             readback: ReadBack::new(gpu, "gradient for the exchange", len),
+            stop: Cell::new(false),
         }
     }
 
@@ -109,9 +112,17 @@ impl Replicas {
         }
     }
 
+    /// Whether a stop was requested (Ctrl-C, SIGTERM) on any rank by the last exchange of
+    /// readings: the same answer on every rank, which then stop after the same step.
+    pub fn stop_agreed(&self) -> bool {
+        self.stop.get()
+    }
+
     /// The global batch's readings from this rank's: the loss, the probes and the back
     /// probe are shard means, the correct count a sum, the dots and the rule's sums are of
-    /// the replicated state; `batch` becomes the global batch's size.
+    /// the replicated state; `batch` becomes the global batch's size. The same exchange
+    /// carries this rank's stop request ([`Replicas::stop_agreed`]), a flag summed over the
+    /// ranks, which saves a collective per step.
     pub fn agree_readings(&self, r: Readings) -> Readings {
         let mut means = vec![r.outputs.loss];
         means.extend(r.probes.iter().flatten());
@@ -122,12 +133,16 @@ impl Replicas {
             replicated.extend(d.cross);
         }
         replicated.extend(&r.sums);
+        let stop = super::interrupt::requested();
         let local = Scalars {
             means,
-            sums: vec![r.outputs.correct],
+            sums: vec![r.outputs.correct, f64::from(u8::from(stop))],
             replicated,
         };
         let (agreed, whole) = self.data_parallel.agree("step readings", r.batch, &local);
+        if agreed.sums[1] > 0.0 {
+            self.stop.set(true);
+        }
         let mut means = agreed.means.into_iter();
         let loss = means.next().expect("the loss");
         let probes = r

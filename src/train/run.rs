@@ -251,13 +251,12 @@ impl Trainer {
     }
 
     /// Whether to stop after this step: Ctrl-C or SIGTERM here or, in data-parallel
-    /// training, on any rank, so that every rank stops at the same step.
+    /// training, on any rank by the step's readings exchange (the previous step's readings,
+    /// read during this step), so that every rank stops at the same step.
     fn stop_requested(&self) -> bool {
-        let here = interrupt::requested();
-        match self.stepper.data_parallel() {
-            Some(dp) => dp.any("stop request", here),
-            None => here,
-        }
+        self.stepper
+            .stop_agreed()
+            .unwrap_or_else(interrupt::requested)
     }
 
     fn checkpoint_note(&self) -> &'static str {

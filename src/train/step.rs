@@ -278,6 +278,12 @@ impl Stepper {
         Ok(replicas.same_everywhere(&weights))
     }
 
+    /// In data-parallel training, whether the ranks agreed to stop in the last readings
+    /// exchange ([`Stepper::read`]); None outside it.
+    pub fn stop_agreed(&self) -> Option<bool> {
+        self.replicas.as_ref().map(Replicas::stop_agreed)
+    }
+
     /// The data-parallel group this step is part of, if any.
     pub fn data_parallel(&self) -> Option<&DataParallel> {
         self.replicas.as_ref().map(|r| &r.data_parallel)

@@ -586,6 +586,33 @@ mod with_mpi {
     }
 
     #[test]
+    fn a_terminated_rank_stops_every_rank_after_the_same_step_with_a_checkpoint() {
+        if !have_mpirun() {
+            return;
+        }
+        let (took, out, run) = stop_rank_one("-TERM", "120");
+        let err = String::from_utf8_lossy(&out.stderr);
+        eprintln!(
+            "the job stopped {:.1} s after rank 1 was asked to",
+            took.as_secs_f64()
+        );
+        // Rank 0 learned the request through the step's readings and checkpointed there.
+        assert_eq!(out.status.code(), Some(130), "{err}");
+        assert!(err.contains("stopped on request after step"), "{err}");
+        assert!(err.contains("continue it with"), "{err}");
+        assert!(!err.contains("did not join"), "{err}");
+        assert!(took < Duration::from_secs(60), "took {took:?}");
+        let dir = run.path().join("run");
+        let steps = std::fs::read_to_string(dir.join("steps.csv")).unwrap();
+        let last = steps.lines().count() - 1;
+        assert!(
+            err.contains(&format!("after step {last};")),
+            "the checkpoint is at the last recorded step {last}: {err}"
+        );
+        resumes(&dir);
+    }
+
+    #[test]
     fn a_hung_rank_stops_the_job_at_the_timeout() {
         if !have_mpirun() {
             return;
