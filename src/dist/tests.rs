@@ -171,7 +171,10 @@ fn generated(n: usize) -> Dataset {
 fn joined(parts: &[Batch]) -> Batch {
     let whole = parts[0].whole;
     for part in parts {
-        assert_eq!(part.whole, whole, "every shard knows the global batch's size");
+        assert_eq!(
+            part.whole, whole,
+            "every shard knows the global batch's size"
+        );
         assert_eq!(part.index, parts[0].index);
     }
     Batch {
@@ -186,10 +189,58 @@ fn joined(parts: &[Batch]) -> Batch {
 }
 
 #[test]
+fn the_shards_of_all_ranks_joined_are_the_one_process_batches() {
+    // 650 samples in batches of 33: 19 full batches, then a short one of 23.
+    let data = generated(650);
+    for augment in [false, true] {
+        for ranks in [2, 3] {
+            // From an epoch's start, and from inside it (a resumed run).
+            for start in [0, 18] {
+                let one: Vec<Batch> = data
+                    .train_batches(33, 3, 1, start, false, augment)
+                    .unwrap()
+                    .collect();
+                assert_eq!(one.len(), 20 - start);
+                assert_eq!(one.last().unwrap().len, 23);
+                let shards: Vec<Vec<Batch>> = (0..ranks)
+                    .map(|rank| {
+                        let shard = Shard { rank, ranks };
+                        data.train_shards(33, 3, 1, start, false, augment, shard)
+                            .unwrap()
+                            .collect()
+                    })
+                    .collect();
+                for (i, whole) in one.iter().enumerate() {
+                    let parts: Vec<Batch> = shards.iter().map(|s| s[i].clone()).collect();
+                    let sizes: Vec<usize> = parts.iter().map(|p| p.len).collect();
+                    let want: Vec<usize> = (0..ranks)
+                        .map(|rank| Shard { rank, ranks }.range(whole.len).len())
+                        .collect();
+                    assert_eq!(sizes, want);
+                    assert_eq!(
+                        &joined(&parts),
+                        whole,
+                        "{ranks} ranks, batch {}",
+                        whole.index
+                    );
+                }
+                assert!(shards.iter().all(|s| s.len() == one.len()));
+                if ranks == 2 {
+                    let last: Vec<usize> = shards.iter().map(|s| s.last().unwrap().len).collect();
+                    assert_eq!(last, [12, 11]);
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn a_short_batch_probes_the_same_val_samples_on_the_ranks_as_one_process() {
     // --probe-on val: a full val batch of 33, probed for a training batch of 23 (an epoch's
     // last). One process probes the val batch's first 23 samples.
-    let val = generated(100).train_batch(33, 7, 0, 1, true, false).unwrap();
+    let val = generated(100)
+        .train_batch(33, 7, 0, 1, true, false)
+        .unwrap();
     let one = val.first(23);
     assert_eq!((one.len, one.whole), (23, 23));
     assert_eq!(one.samples, val.samples[..23]);
