@@ -243,10 +243,11 @@ fn train_here(
     group: Option<std::rc::Rc<dyn etaprobe::dist::Collective>>,
 ) -> anyhow::Result<()> {
     etaprobe::train::install_handler()?;
-    for warning in args.ignored_options() {
+    let root = group.as_ref().is_none_or(|g| g.rank() == 0);
+    // The same on every rank: rank 0 says it for the job.
+    for warning in args.ignored_options().into_iter().filter(|_| root) {
         log::warn!("{warning}");
     }
-    let root = group.as_ref().is_none_or(|g| g.rank() == 0);
     let training = Training::prepare_in(args, adapter, group)?;
     if let Some(s) = training.already_finished().filter(|_| root) {
         eprintln!(
@@ -298,10 +299,17 @@ fn init_logging(cli: &Cli) {
         .filter_level(log::LevelFilter::Error)
         .filter_module("etaprobe", level)
         .parse_env("RUST_LOG")
-        .format(|out, record| match record.level() {
-            log::Level::Error => writeln!(out, "error: {}", record.args()),
-            log::Level::Warn => writeln!(out, "warning: {}", record.args()),
-            _ => writeln!(out, "{}", record.args()),
+        .format(|out, record| {
+            // In a distributed job rank 0 speaks for the job; the others sign their lines.
+            let rank = match etaprobe::dist::joined() {
+                Some((rank, ranks)) if rank > 0 => format!("rank {rank} of {ranks}: "),
+                _ => String::new(),
+            };
+            match record.level() {
+                log::Level::Error => writeln!(out, "error: {rank}{}", record.args()),
+                log::Level::Warn => writeln!(out, "warning: {rank}{}", record.args()),
+                _ => writeln!(out, "{rank}{}", record.args()),
+            }
         })
         .init();
 }

@@ -20,6 +20,7 @@ pub use bench::{bench_command, bench_dist, dist_table, DistBench, DistBenchArgs}
 
 use std::cell::Cell;
 use std::rc::Rc;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -48,6 +49,16 @@ pub trait Collective {
     fn all_to_all_f32(&self, what: &str, send: &[f32]) -> Vec<f32>;
     /// Stops every rank of the job: prints `message`, then each process exits with `code`.
     fn abort(&self, message: &str, code: i32) -> !;
+}
+
+/// This process's rank and the job's ranks, once it has joined a job.
+#[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+static JOINED: OnceLock<(usize, usize)> = OnceLock::new();
+
+/// This process's rank and the ranks in all, once [`join`] has joined the job (for the
+/// program's messages, which ranks other than 0 sign).
+pub fn joined() -> Option<(usize, usize)> {
+    JOINED.get().copied()
 }
 
 /// Joins the job this process was started in by an MPI launcher (`mpirun`, `srun

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use mpi::collective::CommunicatorCollectives;
+use mpi::datatype::Equivalence;
 use mpi::environment::Universe;
 use mpi::request::{Request, Scope};
 use mpi::topology::{Communicator, SimpleCommunicator};
@@ -42,6 +43,7 @@ impl Mpi {
         let world = universe.world();
         let rank = world.rank();
         abort_on_panic(rank as usize, world.size() as usize);
+        let _ = super::JOINED.set((rank as usize, world.size() as usize));
         // The ranks that share this host, ordered by their rank in the job.
         let local_rank = world.split_shared(rank).rank();
         Ok(Mpi {
@@ -52,6 +54,18 @@ impl Mpi {
             timeout,
             _universe: universe,
         })
+    }
+
+    /// Every rank's `values` (the same length on each), concatenated in rank order.
+    fn gather<T: Equivalence + Copy + Default>(&self, what: &str, values: &[T]) -> Vec<T> {
+        let mut out = vec![T::default(); values.len() * self.ranks];
+        mpi::request::scope(|scope| {
+            let request = self
+                .world
+                .immediate_all_gather_into(scope, values, &mut out[..]);
+            self.finish(what, request);
+        });
+        out
     }
 
     /// Polls `request` until it completes; past the timeout, stops the job.
@@ -119,25 +133,11 @@ impl Collective for Mpi {
     }
 
     fn all_gather(&self, what: &str, values: &[f64]) -> Vec<f64> {
-        let mut out = vec![0.0; values.len() * self.ranks];
-        mpi::request::scope(|scope| {
-            let request = self
-                .world
-                .immediate_all_gather_into(scope, values, &mut out[..]);
-            self.finish(what, request);
-        });
-        out
+        self.gather(what, values)
     }
 
     fn all_gather_f32(&self, what: &str, block: &[f32]) -> Vec<f32> {
-        let mut out = vec![0.0; block.len() * self.ranks];
-        mpi::request::scope(|scope| {
-            let request = self
-                .world
-                .immediate_all_gather_into(scope, block, &mut out[..]);
-            self.finish(what, request);
-        });
-        out
+        self.gather(what, block)
     }
 
     fn all_to_all_f32(&self, what: &str, send: &[f32]) -> Vec<f32> {
