@@ -1,12 +1,14 @@
 // Inverted dropout: a keep mask of 1/(1 − p) or 0 drawn from a counter-based hash of
 // (seed, step, element index), so a recorded program draws a new mask each step once the
-// host rewrites `rng`; y = x·mask, and its gradient dx (+)= dy·mask.
+// host rewrites `rng`; y = x·mask, and its gradient dx (+)= dy·mask. The element index is
+// counted from the global batch's first sample: a rank holding samples first.. of a batch
+// (data-parallel training) draws the masks one process draws for them.
 
-struct Params { len: u32, p: f32, scale: f32, accumulate: u32 }
+struct Params { len: u32, p: f32, scale: f32, accumulate: u32, size: u32, pad0: u32, pad1: u32, pad2: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-// [seed, step].
+// [seed, step, first sample]; `size` elements per sample.
 @group(0) @binding(2) var<storage, read> rng: array<u32>;
 @group(0) @binding(3) var<storage, read_write> mask_out: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
@@ -40,7 +42,7 @@ fn forward_train(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     if (i >= p.len) {
         return;
     }
-    let u = f32(draw(rng[0], rng[1], i) >> 8u) * (1.0 / 16777216.0);
+    let u = f32(draw(rng[0], rng[1], rng[2] * p.size + i) >> 8u) * (1.0 / 16777216.0);
     let m = select(0.0, p.scale, u >= p.p);
     mask_out[i] = m;
     y[i] = x[i] * m;

@@ -190,13 +190,14 @@ fn initialised(
 }
 
 /// A deterministic batch of `batch` samples (inputs, labels, regression targets) for `net`.
-fn bench_batch(net: &Net, model: ModelKind, batch: usize) -> Batch {
+pub(crate) fn bench_batch(net: &Net, model: ModelKind, batch: usize) -> Batch {
     let classes = bench_input(model).1;
     Batch {
         x: pseudo_random(batch * net.sample_size(), 3),
         y_class: (0..batch).map(|i| (i % classes.max(1)) as u32).collect(),
         y_value: pseudo_random(batch * net.outputs(), 4),
         len: batch,
+        whole: batch,
         index: 0,
         samples: (0..batch as u32).collect(),
     }
@@ -265,7 +266,7 @@ pub fn step_memory(
 
 /// The trainer's step pipeline for `model` at `batch` with seed-0 weights, plain SGD, and
 /// the measurements `needs` asks for.
-fn stepper(
+pub(crate) fn stepper(
     gpu: &Arc<Gpu>,
     model: ModelKind,
     options: ModelOptions,

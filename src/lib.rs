@@ -23,6 +23,7 @@ pub(crate) use default_from_command_line;
 pub mod bench;
 pub mod compare;
 pub mod data;
+pub mod dist;
 pub mod gpu;
 pub mod models;
 pub mod ops;

@@ -156,6 +156,9 @@ enum BenchWhat {
         #[arg(long, default_value_t = 0.0)]
         dropout: f32,
     },
+    /// Data-parallel training steps under MPI (`mpirun -np N etaprobe bench dist`, feature
+    /// `mpi`): time per step, the share spent communicating, and the bytes sent per step.
+    Dist(etaprobe::dist::DistBenchArgs),
     /// f32 matmul GFLOP/s at square sizes and at the shapes LeNet-5 and ResNet-18 use.
     Matmul {
         /// Only these square sizes (e.g. --sizes 512,1024); default: all shapes.
@@ -213,6 +216,74 @@ fn main() -> ExitCode {
     }
 }
 
+/// `etaprobe train`; with --distributed, as one rank of the job: a rank that fails stops
+/// every rank (MPI_Abort), with a message naming it.
+fn train(args: TrainConfig, adapter: Option<&str>) -> anyhow::Result<()> {
+    let group = match args.distributed {
+        true => {
+            args.check_distributed()?;
+            Some(etaprobe::dist::join(args.collective_timeout()?)?)
+        }
+        false => None,
+    };
+    let result = train_here(&args, adapter, group.clone());
+    match (result, group) {
+        // Every rank stops after the same step when one is interrupted: rank 0 says so.
+        (Err(e), Some(g)) if e.downcast_ref::<Interrupted>().is_some() && g.rank() > 0 => Ok(()),
+        (Err(e), Some(g)) if e.downcast_ref::<Interrupted>().is_none() => {
+            g.abort(&format!("rank {} of {}: {e:#}", g.rank(), g.ranks()), 2)
+        }
+        (result, _) => result,
+    }
+}
+
+fn train_here(
+    args: &TrainConfig,
+    adapter: Option<&str>,
+    group: Option<std::rc::Rc<dyn etaprobe::dist::Collective>>,
+) -> anyhow::Result<()> {
+    etaprobe::train::install_handler()?;
+    let root = group.as_ref().is_none_or(|g| g.rank() == 0);
+    // The same on every rank: rank 0 says it for the job.
+    for warning in args.ignored_options().into_iter().filter(|_| root) {
+        log::warn!("{warning}");
+    }
+    let training = Training::prepare_in(args, adapter, group)?;
+    if let Some(s) = training.already_finished().filter(|_| root) {
+        eprintln!(
+            "{} already finished: {} steps, {} epochs; nothing to do and nothing \
+             changed (give a larger --epochs or --max-steps to continue it)",
+            s.out.display(),
+            s.steps,
+            s.epochs
+        );
+        return Ok(());
+    }
+    let out = training.out().to_path_buf();
+    let result = training.run();
+    if !root {
+        return result.map(|_| ());
+    }
+    // The run's figures, also of a run that stopped early: what it measured up to
+    // the failure stays readable.
+    let figures = etaprobe::report::run_figures_with(&out, args.figure_format);
+    let s = result?;
+    figures.map_err(|e| e.context("drawing the run's figures"))?;
+    let acc = s.final_test_acc.map_or(String::new(), |a| {
+        format!(", test accuracy {:.2}%", 100.0 * a)
+    });
+    eprintln!(
+        "done: {} steps, {} epochs in {:.1} s ({:.0} images/s), train loss {:.5}{acc}; run files in {}",
+        s.steps,
+        s.epochs,
+        s.seconds,
+        s.images_per_second,
+        s.final_train_loss,
+        s.out.display()
+    );
+    Ok(())
+}
+
 /// Prints the library's messages on stderr: warnings as `warning: …`, information as it is;
 /// `train -q` keeps only warnings and errors, `-v` adds the debug messages, and `RUST_LOG`
 /// (e.g. `RUST_LOG=etaprobe=debug`) overrides both.
@@ -228,10 +299,17 @@ fn init_logging(cli: &Cli) {
         .filter_level(log::LevelFilter::Error)
         .filter_module("etaprobe", level)
         .parse_env("RUST_LOG")
-        .format(|out, record| match record.level() {
-            log::Level::Error => writeln!(out, "error: {}", record.args()),
-            log::Level::Warn => writeln!(out, "warning: {}", record.args()),
-            _ => writeln!(out, "{}", record.args()),
+        .format(|out, record| {
+            // In a distributed job rank 0 speaks for the job; the others sign their lines.
+            let rank = match etaprobe::dist::joined() {
+                Some((rank, ranks)) if rank > 0 => format!("rank {rank} of {ranks}: "),
+                _ => String::new(),
+            };
+            match record.level() {
+                log::Level::Error => writeln!(out, "error: {rank}{}", record.args()),
+                log::Level::Warn => writeln!(out, "warning: {rank}{}", record.args()),
+                _ => writeln!(out, "{rank}{}", record.args()),
+            }
         })
         .init();
 }
@@ -296,43 +374,7 @@ impl std::error::Error for CellsFailed {}
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Devices => devices(cli.adapter.as_deref()),
-        Command::Train(args) => {
-            etaprobe::train::install_handler()?;
-            for warning in args.ignored_options() {
-                log::warn!("{warning}");
-            }
-            let training = Training::prepare(&args, cli.adapter.as_deref())?;
-            if let Some(s) = training.already_finished() {
-                eprintln!(
-                    "{} already finished: {} steps, {} epochs; nothing to do and nothing \
-                     changed (give a larger --epochs or --max-steps to continue it)",
-                    s.out.display(),
-                    s.steps,
-                    s.epochs
-                );
-                return Ok(());
-            }
-            let out = training.out().to_path_buf();
-            let result = training.run();
-            // The run's figures, also of a run that stopped early: what it measured up to
-            // the failure stays readable.
-            let figures = etaprobe::report::run_figures_with(&out, args.figure_format);
-            let s = result?;
-            figures.map_err(|e| e.context("drawing the run's figures"))?;
-            let acc = s.final_test_acc.map_or(String::new(), |a| {
-                format!(", test accuracy {:.2}%", 100.0 * a)
-            });
-            eprintln!(
-                "done: {} steps, {} epochs in {:.1} s ({:.0} images/s), train loss {:.5}{acc}; run files in {}",
-                s.steps,
-                s.epochs,
-                s.seconds,
-                s.images_per_second,
-                s.final_train_loss,
-                s.out.display()
-            );
-            Ok(())
-        }
+        Command::Train(args) => train(*args, cli.adapter.as_deref()),
         Command::Sweep {
             spec,
             jobs,
@@ -510,6 +552,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 Ok(())
             }
+            BenchWhat::Dist(args) => etaprobe::dist::bench_command(cli.adapter.as_deref(), &args),
             BenchWhat::Matmul { sizes, json } => {
                 let gpu = open(cli.adapter.as_deref())?;
                 let shapes = if sizes.is_empty() {

@@ -34,6 +34,9 @@ pub struct Batch {
     pub y_value: Vec<f32>,
     /// Number of samples (the last batch of an epoch may be short).
     pub len: usize,
+    /// Samples of the global batch this batch is one rank's shard of (data-parallel
+    /// training); `len` when it is the whole batch.
+    pub whole: usize,
     /// Position of this batch in its epoch (or in the ordered pass).
     pub index: usize,
     /// Indices of the samples in their split, in batch order.
@@ -52,6 +55,65 @@ pub fn epoch_order(len: usize, seed: u64, epoch: usize) -> Vec<u32> {
         order.swap(i, j);
     }
     order
+}
+
+/// One rank's part of every global batch in data-parallel training: a contiguous range of
+/// the batch's positions, the first `len % ranks` shards one sample longer, so that the
+/// shards of all ranks are the global batch in its order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// This rank, from 0.
+    pub rank: usize,
+    /// Ranks in all.
+    pub ranks: usize,
+}
+
+impl Shard {
+    /// The whole batch: a single process.
+    pub const WHOLE: Shard = Shard { rank: 0, ranks: 1 };
+
+    /// The positions of this shard in a batch of `len` samples.
+    pub fn range(&self, len: usize) -> std::ops::Range<usize> {
+        let (base, extra) = (len / self.ranks, len % self.ranks);
+        let start = self.rank * base + self.rank.min(extra);
+        start..start + base + usize::from(self.rank < extra)
+    }
+}
+
+impl Batch {
+    /// This batch's `shard`: its samples, inputs and targets in that range of positions.
+    pub fn shard(&self, shard: Shard) -> Batch {
+        let range = shard.range(self.len);
+        Batch {
+            whole: self.len,
+            ..self.positions(range)
+        }
+    }
+
+    /// The batch of this one's first `len` samples (all of them when it holds fewer): a
+    /// whole batch, which [`Batch::shard`] may then cut.
+    pub fn first(&self, len: usize) -> Batch {
+        self.positions(0..len.min(self.len))
+    }
+
+    /// The samples of this batch in `range` of positions, as a whole batch.
+    fn positions(&self, range: std::ops::Range<usize>) -> Batch {
+        let size = self.x.len() / self.len.max(1);
+        let per_value = self.y_value.len() / self.len.max(1);
+        let part = |v: &[f32], per: usize| v[range.start * per..range.end * per].to_vec();
+        Batch {
+            x: part(&self.x, size),
+            y_class: match self.y_class.is_empty() {
+                true => Vec::new(),
+                false => self.y_class[range.clone()].to_vec(),
+            },
+            y_value: part(&self.y_value, per_value),
+            len: range.len(),
+            whole: range.len(),
+            index: self.index,
+            samples: self.samples[range].to_vec(),
+        }
+    }
 }
 
 /// The augmentation applied to one sample in one epoch.
@@ -157,6 +219,7 @@ impl Assembler {
             y_class,
             y_value,
             len: samples.len(),
+            whole: samples.len(),
             index,
             samples: samples.to_vec(),
         }
@@ -221,8 +284,8 @@ impl Batches {
         assembler: Assembler,
         order: Vec<u32>,
         batch: usize,
-        first: usize,
-        count: usize,
+        (first, count): (usize, usize),
+        shard: Shard,
     ) -> Result<Batches, DataError> {
         let (sender, receiver) = sync_channel(PREFETCH_DEPTH);
         let worker = std::thread::Builder::new()
@@ -230,7 +293,9 @@ impl Batches {
             .spawn(move || {
                 for index in first..first + count {
                     let end = ((index + 1) * batch).min(order.len());
-                    let made = assembler.assemble(&order[index * batch..end], index);
+                    let whole = &order[index * batch..end];
+                    let mut made = assembler.assemble(&whole[shard.range(whole.len())], index);
+                    made.whole = whole.len();
                     if sender.send(made).is_err() {
                         return; // the consumer went away
                     }
@@ -329,6 +394,23 @@ impl Dataset {
         drop_last: bool,
         augment: bool,
     ) -> Result<Batches, DataError> {
+        let whole = Shard::WHOLE;
+        self.train_shards(batch, seed, epoch, start_batch, drop_last, augment, whole)
+    }
+
+    /// [`Dataset::train_batches`], each batch cut to this rank's `shard` (data-parallel
+    /// training): only the shard's samples are read and prepared.
+    #[allow(clippy::too_many_arguments)]
+    pub fn train_shards(
+        &self,
+        batch: usize,
+        seed: u64,
+        epoch: usize,
+        start_batch: usize,
+        drop_last: bool,
+        augment: bool,
+        shard: Shard,
+    ) -> Result<Batches, DataError> {
         let (assembler, order, total) = self.train_plan(batch, seed, epoch, drop_last, augment)?;
         if start_batch > total {
             return Err(DataError::Invalid(format!(
@@ -336,7 +418,8 @@ impl Dataset {
                  {batch}"
             )));
         }
-        Batches::spawn(assembler, order, batch, start_batch, total - start_batch)
+        let range = (start_batch, total - start_batch);
+        Batches::spawn(assembler, order, batch, range, shard)
     }
 
     /// One training batch, built on the calling thread (random access; same content as the
@@ -419,8 +502,8 @@ impl Dataset {
             Assembler::new(self, which, None),
             order,
             batch,
-            0,
-            len.div_ceil(batch),
+            (0, len.div_ceil(batch)),
+            Shard::WHOLE,
         )
     }
 }

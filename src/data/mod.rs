@@ -37,7 +37,7 @@ pub use args::{DataArgs, LoadOptions};
 pub use dataset::Dataset;
 pub use error::DataError;
 pub use loader::{
-    augment_params, epoch_order, AugmentParams, Batch, Batches, AUGMENT_PAD, PREFETCH_DEPTH,
+    augment_params, epoch_order, AugmentParams, Batch, Batches, Shard, AUGMENT_PAD, PREFETCH_DEPTH,
 };
 pub use locate::{default_cache_dir, Source};
 pub use split::{Inputs, Normalization, Split, Targets, Which};

@@ -107,7 +107,7 @@ impl Plan {
         let rts = NodeRt::all(gpu, net, batch, chunk)?;
         let draws_random = net.nodes.iter().any(|n| n.layer.kind().draws_random());
         let rng = if draws_random {
-            Some(gpu.zeros("dropout seed", &[2])?)
+            Some(gpu.zeros("dropout seed", &[3])?)
         } else {
             None
         };
@@ -235,9 +235,16 @@ impl Plan {
     /// Seeds the step's dropout masks (the probes of the step reuse them); a no-op for
     /// models without dropout.
     pub fn set_dropout_seed(&self, gpu: &Gpu, seed: u64, step: u64) {
+        self.set_dropout_shard(gpu, seed, step, 0);
+    }
+
+    /// [`Plan::set_dropout_seed`] for a batch that is the shard of a global batch starting
+    /// at its sample `first` (data-parallel training): the masks are those one process
+    /// draws for these samples of the global batch.
+    pub fn set_dropout_shard(&self, gpu: &Gpu, seed: u64, step: u64, first: usize) {
         if let Some(rng) = &self.rng {
             let mixed = (seed ^ (seed >> 32)) as u32;
-            gpu.write(rng, &[mixed, step as u32]);
+            gpu.write(rng, &[mixed, step as u32, first as u32]);
         }
     }
 

@@ -12,6 +12,8 @@ struct Params {
     p: f32,
     scale: f32,
     accumulate: u32,
+    size: u32,
+    pad: [u32; 3],
 }
 
 /// The value of kept elements in the mask: 1/(1 − p) (0 for p = 1, where nothing is kept).
@@ -23,26 +25,33 @@ pub fn keep_scale(p: f32) -> f32 {
     }
 }
 
-fn params(len: usize, p: f32, accumulate: bool) -> Params {
+fn params(len: usize, p: f32, accumulate: bool, size: usize) -> Params {
     Params {
         len: u(len),
         p,
         scale: keep_scale(p),
         accumulate: u32::from(accumulate),
+        size: u(size),
+        pad: [0; 3],
     }
 }
 
 /// Draws the mask from a counter-based hash of `(rng[0], rng[1], element index)` — `rng`
-/// is a `[2]` u32 tensor (seed, step) the host rewrites every step, so recorded programs
-/// stay valid — keeping an element when the top 24 bits of its hash, as a uniform in
-/// [0, 1), are at least `p` (probability 1 − p); `mask = 1/(1 − p)` where kept, 0
-/// elsewhere, and `y = x·mask`. The tests' f64 reference draws the same mask on the CPU.
+/// is a `[3]` u32 tensor (seed, step, first sample) the host rewrites every step, so
+/// recorded programs stay valid — keeping an element when the top 24 bits of its hash, as
+/// a uniform in [0, 1), are at least `p` (probability 1 − p); `mask = 1/(1 − p)` where
+/// kept, 0 elsewhere, and `y = x·mask`. `x` holds samples of `size` elements each, the
+/// first of them sample `rng[2]` of the global batch: element i is hashed as
+/// `rng[2]·size + i`, so that a shard of a batch draws the masks of its samples in the
+/// whole batch. The tests' f64 reference draws the same mask on the CPU.
+#[allow(clippy::too_many_arguments)]
 pub fn forward_train(
     prog: &mut Program,
     gpu: &Gpu,
     x: &Tensor,
     rng: &Tensor,
     p: f32,
+    size: usize,
     mask: &Tensor,
     y: &Tensor,
 ) -> Result<(), GpuError> {
@@ -50,7 +59,11 @@ pub fn forward_train(
         (0.0..=1.0).contains(&p),
         "dropout probability {p} not in [0, 1]"
     );
-    assert_eq!(rng.len(), 2, "dropout rng holds [seed, step]");
+    assert_eq!(rng.len(), 3, "dropout rng holds [seed, step, first sample]");
+    assert!(
+        size > 0 && x.len().is_multiple_of(size),
+        "dropout sample size"
+    );
     assert_eq!(x.len(), mask.len(), "dropout mask size");
     assert_eq!(x.len(), y.len(), "dropout output size");
     let k = gpu.kernel(&shader!("dropout"), "forward_train", &[])?;
@@ -58,7 +71,7 @@ pub fn forward_train(
     prog.dispatch(
         gpu,
         &k,
-        &params(x.len(), p, false),
+        &params(x.len(), p, false, size),
         &[x, rng, mask, y, d, d, d],
         grid_1d(gpu, x.len(), 1),
     )
@@ -79,7 +92,7 @@ pub fn apply(
     prog.dispatch(
         gpu,
         &k,
-        &params(x.len(), 0.0, false),
+        &params(x.len(), 0.0, false, 1),
         &[x, d, d, y, mask, d, d],
         grid_1d(gpu, x.len(), 1),
     )
@@ -101,7 +114,7 @@ pub fn backward(
     prog.dispatch(
         gpu,
         &k,
-        &params(dy.len(), 0.0, accumulate),
+        &params(dy.len(), 0.0, accumulate, 1),
         &[d, d, d, d, mask, dy, dx],
         grid_1d(gpu, dy.len(), 1),
     )

@@ -131,6 +131,52 @@ pub struct TrainConfig {
     /// statistics there, as the schedule-free authors do.
     #[arg(long, help_heading = "Run", default_value_t = 50, value_name = "N")]
     pub bn_recompute_batches: usize,
+    /// Data-parallel training over MPI: start one process per rank with `mpirun -np N`
+    /// (or `srun --mpi=pmix`); each trains on its shard of every batch (needs a build with
+    /// `--features mpi`; see docs/distributed.md).
+    #[arg(long, help_heading = "Distributed")]
+    #[serde(skip)]
+    pub distributed: bool,
+    /// --distributed: seconds a rank waits for the others in an exchange before it stops
+    /// the whole job [default: 120].
+    #[arg(long, help_heading = "Distributed", value_name = "S")]
+    #[serde(skip)]
+    pub collective_timeout: Option<f64>,
+}
+
+impl TrainConfig {
+    /// What --distributed refuses before the job is joined: --download, which every rank
+    /// would run at once (each fetching, unpacking and removing the same files in the
+    /// shared cache).
+    pub fn check_distributed(&self) -> Result<()> {
+        if self.data.download {
+            bail!(
+                "--download cannot be combined with --distributed: every rank would download \
+                 and unpack the same files at once; download in a one-process run first \
+                 (e.g. etaprobe train --dataset {} --download --max-steps 1), then start the \
+                 job without --download",
+                self.data.dataset.cli_name()
+            );
+        }
+        Ok(())
+    }
+
+    /// --collective-timeout as a duration: positive, and at most what a [`Duration`] holds
+    /// (about 1.8e19 s), 120 s when not given.
+    ///
+    /// [`Duration`]: std::time::Duration
+    pub fn collective_timeout(&self) -> Result<std::time::Duration> {
+        match self.collective_timeout {
+            None => Ok(crate::dist::DEFAULT_TIMEOUT),
+            Some(s) => match std::time::Duration::try_from_secs_f64(s) {
+                Ok(d) if s > 0.0 => Ok(d),
+                _ => bail!(
+                    "--collective-timeout must be a positive number of seconds, at most about \
+                     1.8e19, not {s}"
+                ),
+            },
+        }
+    }
 }
 
 /// Which batch the five probes evaluate (paper §5.3).
@@ -262,6 +308,9 @@ impl TrainConfig {
                 "--lr-from {} is ignored: --resume continues at the checkpoint's η",
                 dir.display()
             ));
+        }
+        if self.collective_timeout.is_some() && !self.distributed {
+            ignored.push("--collective-timeout is ignored: it applies to --distributed".into());
         }
         ignored
     }

@@ -13,6 +13,7 @@ mod config;
 mod interrupt;
 mod measure;
 mod progress;
+mod replicas;
 mod resume;
 mod run;
 mod setup;
@@ -72,7 +73,8 @@ pub struct Training {
 enum Stage {
     Ready {
         trainer: Box<Trainer>,
-        run_info: crate::rundir::RunInfo,
+        /// None on the ranks of data-parallel training other than rank 0.
+        run_info: Option<crate::rundir::RunInfo>,
     },
     Finished(Summary),
 }
@@ -81,7 +83,18 @@ impl Training {
     /// Sets up the run `args` describes on the adapter `adapter` (or the preferred one).
     /// Everything that can fail on bad input fails here, before the run directory is touched.
     pub fn prepare(args: &TrainConfig, adapter: Option<&str>) -> Result<Training> {
-        let stage = match setup::prepare(args, adapter)? {
+        Training::prepare_in(args, adapter, None)
+    }
+
+    /// [`Training::prepare`] as one rank of data-parallel training in `group` (when given):
+    /// each rank trains on its shard of every batch, on the adapter `adapter` or else its
+    /// host's adapters in turn; rank 0 alone writes the run directory.
+    pub fn prepare_in(
+        args: &TrainConfig,
+        adapter: Option<&str>,
+        group: Option<std::rc::Rc<dyn crate::dist::Collective>>,
+    ) -> Result<Training> {
+        let stage = match setup::prepare(args, adapter, group)? {
             setup::Prepared::Ready(trainer, run_info) => Stage::Ready { trainer, run_info },
             setup::Prepared::Finished(summary) => Stage::Finished(summary),
         };
@@ -91,7 +104,7 @@ impl Training {
     /// The run directory.
     pub fn out(&self) -> &Path {
         match &self.stage {
-            Stage::Ready { trainer, .. } => trainer.files.dir(),
+            Stage::Ready { trainer, .. } => &trainer.out,
             Stage::Finished(summary) => &summary.out,
         }
     }
@@ -113,12 +126,15 @@ impl Training {
             Stage::Finished(summary) => return Ok(summary),
         };
         let t = &mut *trainer;
-        let out = t.files.dir().to_path_buf();
+        let out = t.out.clone();
         let json = out.join(crate::rundir::RUN_JSON);
         let stop = match t.run() {
             Ok(stop) => stop,
             Err(e) => {
                 t.progress.finish();
+                let Some(run_info) = &mut run_info else {
+                    return Err(e);
+                };
                 run_info.totals = serde_json::json!({
                     "stopped": format!("{e:#}"),
                     "safeguarded_steps": t.schedule.safeguarded(),
@@ -142,6 +158,7 @@ impl Training {
         };
         t.save_checkpoint(stop.step, ckpt_epoch, ckpt_sums)?;
         let classify = t.classify();
+        let traffic = t.stepper.data_parallel().map(|dp| dp.traffic());
         let summary = Summary {
             out: out.clone(),
             steps: stop.step,
@@ -155,6 +172,9 @@ impl Training {
             lr: t.schedule.lr(),
             seconds: elapsed,
             images_per_second: t.tally.images as f64 / t.clock.elapsed().as_secs_f64().max(1e-9),
+        };
+        let Some(run_info) = &mut run_info else {
+            return Ok(summary);
         };
         run_info.totals = serde_json::to_value(&summary)?;
         let totals = &mut run_info.totals;
@@ -170,6 +190,9 @@ impl Training {
         totals["gpu_bytes_allocated"] = t.stepper.gpu.bytes_allocated().into();
         if let Some(n) = t.stepper.probes_per_pass() {
             totals["probes_per_pass"] = n.into();
+        }
+        if let Some(traffic) = traffic {
+            totals["communication"] = serde_json::to_value(traffic)?;
         }
         run_info.finished = Some(crate::rundir::utc_now());
         run_info.write(&json)?;

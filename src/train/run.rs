@@ -2,6 +2,7 @@
 //! command buffer and one small read-back per step (`step.rs`); the rule decides η on the
 //! host from what the step measured.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Result};
@@ -12,7 +13,8 @@ use super::interrupt::{self, Interrupted};
 use super::progress::Progress;
 use super::resume::{self, EpochSums, Start};
 use super::step::{Readings, Stepper, UpdateSpec};
-use crate::data::{Batch, Dataset, Which};
+use crate::data::{Batch, Dataset, Shard, Which};
+use crate::dist::DataParallel;
 use crate::rundir::{EpochRecord, RunFiles, StepRecord};
 use crate::schedule::Schedule;
 
@@ -28,7 +30,11 @@ pub struct Trainer {
     pub(super) evaluate_val: bool,
     pub(super) stepper: Stepper,
     pub(super) schedule: Box<dyn Schedule>,
-    pub(super) files: RunFiles,
+    /// The run directory's records; None on the ranks of data-parallel training other than
+    /// rank 0, which write nothing.
+    pub(super) files: Option<RunFiles>,
+    /// The run directory.
+    pub(super) out: PathBuf,
     pub(super) progress: Progress,
     pub(super) clock: Instant,
     pub(super) start: Start,
@@ -37,8 +43,22 @@ pub struct Trainer {
     pub(super) tally: Tally,
     pub(super) per_epoch: usize,
     pub(super) total_steps: usize,
-    /// This run's hold on its directory, released when the trainer is dropped.
-    pub(super) _lock: crate::rundir::RunLock,
+    /// This run's hold on its directory, released when the trainer is dropped (rank 0's
+    /// alone in data-parallel training).
+    pub(super) _lock: Option<crate::rundir::RunLock>,
+}
+
+/// Panics at the start of step `step` on rank `rank` when `ETAPROBE_PANIC_AT=RANK@STEP`,
+/// for the test that a panicking rank stops a data-parallel job at once. Debug builds only.
+fn panic_point(rank: usize, step: usize) {
+    #[cfg(debug_assertions)]
+    if let Ok(spec) = std::env::var("ETAPROBE_PANIC_AT") {
+        if spec == format!("{rank}@{step}") {
+            panic!("ETAPROBE_PANIC_AT: panicking at step {step}");
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = (rank, step);
 }
 
 /// What the run has done so far, for its summary.
@@ -96,13 +116,14 @@ impl Trainer {
             let first = self.sums.consumed;
             let args = &self.args;
             let batches = if first < per_epoch {
-                Some(self.data.train_batches(
+                Some(self.data.train_shards(
                     args.batch_size,
                     args.seed,
                     epoch,
                     first,
                     args.data.drop_last,
                     args.data.augment,
+                    self.shard(),
                 )?)
             } else {
                 None
@@ -122,14 +143,16 @@ impl Trainer {
                     self.flush()?;
                     let (test_loss, test_acc) = self.evaluate()?;
                     let acc = self.classify().then_some(test_acc);
-                    self.files.eval_line(step, epoch + 1, test_loss, acc)?;
+                    if let Some(files) = &mut self.files {
+                        files.eval_line(step, epoch + 1, test_loss, acc)?;
+                    }
                 }
-                if interrupt::requested() {
+                if self.stop_requested() {
                     self.flush()?;
                     self.save_checkpoint(step, epoch, self.sums)?;
                     return Err(Interrupted {
                         step,
-                        checkpoint: self.files.dir().join(CHECKPOINT),
+                        checkpoint: self.out.join(CHECKPOINT),
                     }
                     .into());
                 }
@@ -164,6 +187,7 @@ impl Trainer {
     /// One training step: its gradient, then (with the previous step's scalars read
     /// meanwhile) η(t) and its update.
     fn step(&mut self, step: usize, epoch: usize, batch: &Batch) -> Result<()> {
+        panic_point(self.shard().rank, step);
         let measure = self.schedule.measure_gradient(step);
         let readings = self
             .stepper
@@ -188,7 +212,7 @@ impl Trainer {
                 epoch + 1,
                 step - 1,
                 self.checkpoint_note(),
-                self.files.dir().display()
+                self.out.display()
             );
         }
         let probes = self.stepper.measure.needs().probe && self.schedule.probe_at(step);
@@ -196,14 +220,22 @@ impl Trainer {
             // Step t's probe batch is a pure function of (seed, t): resumable.
             Some(val) => {
                 let per_epoch = val.batches_per_epoch(self.args.batch_size, true);
-                Some(val.train_batch(
+                let whole = val.train_batch(
                     self.args.batch_size,
                     self.args.seed ^ 0x7072_6f62_6573,
                     (step - 1) / per_epoch,
                     (step - 1) % per_epoch,
                     true,
                     false,
-                )?)
+                )?;
+                // A short batch (an epoch's last) probes the val batch's first samples, as
+                // many as the global batch holds: cut to them, then sharded like the batch,
+                // every rank probes its part of the samples one process probes.
+                let whole = whole.first(batch.whole);
+                Some(match self.stepper.data_parallel() {
+                    Some(dp) => whole.shard(dp.shard()),
+                    None => whole,
+                })
             }
             None => None,
         };
@@ -221,8 +253,24 @@ impl Trainer {
         Ok(())
     }
 
+    /// This rank's part of every batch (the whole batch outside data-parallel training).
+    fn shard(&self) -> Shard {
+        self.stepper
+            .data_parallel()
+            .map_or(Shard::WHOLE, DataParallel::shard)
+    }
+
+    /// Whether to stop after this step: Ctrl-C or SIGTERM here or, in data-parallel
+    /// training, on any rank by the step's readings exchange (the previous step's readings,
+    /// read during this step), so that every rank stops at the same step.
+    fn stop_requested(&self) -> bool {
+        self.stepper
+            .stop_agreed()
+            .unwrap_or_else(interrupt::requested)
+    }
+
     fn checkpoint_note(&self) -> &'static str {
-        if self.files.dir().join(CHECKPOINT).exists() {
+        if self.out.join(CHECKPOINT).exists() {
             " and the last checkpoint"
         } else {
             ""
@@ -276,9 +324,11 @@ impl Trainer {
         self.guard_lr(r.lr);
         if let Some(line) = self.schedule.record(r.step) {
             let header = self.schedule.record_header().unwrap_or("step");
-            self.files.rule_line(header, &line)?;
+            if let Some(files) = &mut self.files {
+                files.rule_line(header, &line)?;
+            }
         }
-        self.files.step(&StepRecord {
+        self.record_step(&StepRecord {
             step: r.step,
             epoch: r.epoch + 1,
             loss,
@@ -305,7 +355,7 @@ impl Trainer {
                 r.epoch + 1,
                 r.step - 1,
                 self.checkpoint_note(),
-                self.files.dir().display()
+                self.out.display()
             );
         }
         // A bad loss at w(t) was caused by step t−1's update: go back to w(t−1).
@@ -320,7 +370,7 @@ impl Trainer {
         self.tally.skipped += 1;
         self.sums.consumed += 1;
         self.schedule.forget_direction();
-        self.files.step(&StepRecord {
+        self.record_step(&StepRecord {
             step: r.step,
             epoch: r.epoch + 1,
             loss,
@@ -382,7 +432,7 @@ impl Trainer {
             let best = self.tally.best_acc.map_or(test_acc, |b| b.max(test_acc));
             self.tally.best_acc = Some(best);
         }
-        self.files.epoch(&EpochRecord {
+        let record = EpochRecord {
             epoch: epoch + 1,
             train_loss,
             train_acc: classify.then_some(self.sums.correct / samples),
@@ -392,7 +442,10 @@ impl Trainer {
             seconds: self.seconds(),
             val_loss: val.map(|v| v.0),
             val_acc: val.filter(|_| classify).map(|v| v.1),
-        })?;
+        };
+        if let Some(files) = &mut self.files {
+            files.epoch(&record)?;
+        }
         self.tally.last_val = val;
         let acc = classify.then_some(test_acc);
         self.progress.epoch_line(
@@ -449,13 +502,14 @@ impl Trainer {
             return Ok(());
         }
         let args = &self.args;
-        let batches = self.data.train_batches(
+        let batches = self.data.train_shards(
             args.batch_size,
             args.seed,
             0,
             0,
             args.data.drop_last,
             args.data.augment,
+            self.shard(),
         )?;
         for (i, batch) in batches.take(count).enumerate() {
             self.stepper
@@ -489,10 +543,28 @@ impl Trainer {
         Ok((loss / n, correct / n))
     }
 
+    fn record_step(&mut self, record: &StepRecord) -> Result<()> {
+        match &mut self.files {
+            Some(files) => files.step(record),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes a checkpoint (rank 0 alone in data-parallel training: the ranks' states are
+    /// the same).
     pub(super) fn save_checkpoint(&self, step: usize, epoch: usize, sums: EpochSums) -> Result<()> {
+        if !self.stepper.replicas_agree()? && self.files.is_some() {
+            log::warn!(
+                "step {step}: the ranks' weights differ (adapters that round differently?); \
+                 rank 0's are checkpointed"
+            );
+        }
+        if self.files.is_none() {
+            return Ok(());
+        }
         resume::save(
             &self.stepper,
-            self.files.dir(),
+            &self.out,
             &self.args,
             self.schedule.as_ref(),
             step,

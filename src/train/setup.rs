@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -15,22 +16,30 @@ use super::resume::{self, Start};
 use super::run::{Tally, Trainer};
 use super::step::{StepConfig, Stepper};
 use super::Summary;
+use crate::dist::{Collective, DataParallel};
 use crate::gpu::{Gpu, Params};
 use crate::models::{ModelOptions, Net};
 use crate::rundir::STEPS_CSV;
 use crate::rundir::{RunFiles, RunInfo};
 use crate::rundir::{RunLock, EPOCHS_CSV, EVALS_CSV, LOCK, METRICS_JSONL, RULE_CSV, RUN_JSON};
 
-/// A run set up: ready to train, or resumed from a checkpoint at its end.
+/// A run set up: ready to train (with its `run.json`, which only rank 0 of data-parallel
+/// training writes), or resumed from a checkpoint at its end.
 pub(super) enum Prepared {
-    Ready(Box<Trainer>, RunInfo),
+    Ready(Box<Trainer>, Option<RunInfo>),
     /// The checkpoint resumed is where the run ends: nothing to do, nothing touched.
     Finished(Summary),
 }
 
 /// Loads the data, builds the model on the adapter `adapter` (or the preferred one),
 /// restores a checkpoint when resuming, and creates the run directory and `run.json`.
-pub(super) fn prepare(args: &TrainConfig, adapter: Option<&str>) -> Result<Prepared> {
+/// With `group`, this process is one rank of data-parallel training: rank 0 alone writes
+/// the run directory.
+pub(super) fn prepare(
+    args: &TrainConfig,
+    adapter: Option<&str>,
+    group: Option<Rc<dyn Collective>>,
+) -> Result<Prepared> {
     let needs = args.check()?;
     // The configuration as run: η0 resolved (run.json and `plot` read it).
     let mut args = args.clone();
@@ -51,7 +60,12 @@ pub(super) fn prepare(args: &TrainConfig, adapter: Option<&str>) -> Result<Prepa
         (None, Some(ckpt)) => ckpt.parent().map(Path::to_path_buf).unwrap_or_default(),
         (None, None) => args.default_out(),
     };
-    check_out(&out, &args)?;
+    // Rank 0 alone writes the run directory, so it alone checks it: another rank could see
+    // the files rank 0 has just created as another run's.
+    let root = group.as_ref().is_none_or(|g| g.rank() == 0);
+    if root {
+        check_out(&out, &args)?;
+    }
     let data = args.data.load(args.seed)?;
     let probe_val = args.probe_on == ProbeOn::Val;
     // The validation split: carved for --probe-on val, and evaluated at every epoch's end
@@ -71,6 +85,9 @@ pub(super) fn prepare(args: &TrainConfig, adapter: Option<&str>) -> Result<Prepa
         None => (data, None),
     };
     let per_epoch = data.batches_per_epoch(args.batch_size, args.data.drop_last);
+    if let Some(group) = &group {
+        check_shards(data.train.len(), &args, group.ranks())?;
+    }
     let mut schedule = args.build_schedule(per_epoch)?;
     let options = ModelOptions {
         dropout: args.dropout,
@@ -105,7 +122,11 @@ pub(super) fn prepare(args: &TrainConfig, adapter: Option<&str>) -> Result<Prepa
         }
         None => None,
     };
-    let gpu = Gpu::open(adapter)?;
+    let adapter = match &group {
+        Some(group) => crate::dist::rank_adapter(adapter, group.local_rank())?,
+        None => adapter.map(str::to_string),
+    };
+    let gpu = Gpu::open(adapter.as_deref())?;
     log::info!("using adapter {}: {}", gpu.index, gpu.describe());
     let params = Params::with_buffers(&gpu, net.layout.clone(), net.buffers.clone())?;
     let start = match &checkpoint {
@@ -132,6 +153,56 @@ pub(super) fn prepare(args: &TrainConfig, adapter: Option<&str>) -> Result<Prepa
     if let Some(ckpt) = &checkpoint {
         resume::restore_state(&mut stepper, ckpt)?;
     }
+    let ranks = group.as_ref().map(|g| g.ranks());
+    if let Some(group) = group {
+        stepper.distribute(DataParallel::new(group));
+    }
+    let (lock, files, run_info) = match root {
+        true => {
+            let opened = open_run_dir(&out, &args, checkpoint.as_ref(), &start, &stepper, ranks)?;
+            let (lock, files, run_info) = opened;
+            (Some(lock), Some(files), Some(run_info))
+        }
+        false => (None, None, None),
+    };
+    let verbosity = match root {
+        true => verbosity(&args),
+        false => Verbosity::Quiet,
+    };
+    let trainer = Trainer {
+        data,
+        val,
+        probe_val,
+        evaluate_val: args.val_split.is_some(),
+        stepper,
+        schedule,
+        files,
+        out,
+        progress: Progress::new(total_steps, args.epochs, start.step, verbosity),
+        clock: Instant::now(),
+        sums: start.sums,
+        start,
+        tally: Tally::default(),
+        per_epoch,
+        total_steps,
+        args,
+        _lock: lock,
+    };
+    Ok(Prepared::Ready(Box::new(trainer), run_info))
+}
+
+/// Creates (or reopens) the run directory and its records, and writes `run.json` and
+/// `config.toml`.
+fn open_run_dir(
+    out: &Path,
+    args: &TrainConfig,
+    checkpoint: Option<&commit::Committed>,
+    start: &Start,
+    stepper: &Stepper,
+    ranks: Option<usize>,
+) -> Result<(RunLock, RunFiles, RunInfo)> {
+    let needs = stepper.measure.needs();
+    let out = out.to_path_buf();
 
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create the run directory {} (--out)", out.display()))?;
@@ -163,7 +234,7 @@ pub(super) fn prepare(args: &TrainConfig, adapter: Option<&str>) -> Result<Prepa
         git_commit: Some(env!("ETAPROBE_GIT_COMMIT").to_string()),
         command: std::env::args().collect(),
         seed: args.seed,
-        config: serde_json::to_value(&args)?,
+        config: serde_json::to_value(args)?,
         adapter: serde_json::to_value(stepper.gpu.summary())?,
         totals: serde_json::json!({}),
         started: crate::rundir::utc_now(),
@@ -171,31 +242,49 @@ pub(super) fn prepare(args: &TrainConfig, adapter: Option<&str>) -> Result<Prepa
         extra: BTreeMap::new(),
     };
     run_info.config["parameters"] = stepper.net.layout.count().into();
+    if let Some(ranks) = ranks {
+        run_info.extra.insert("ranks".into(), ranks.into());
+    }
     run_info.write(out.join(crate::rundir::RUN_JSON))?;
     crate::rundir::write_atomic(
         &out.join(super::CONFIG_TOML),
-        super::config_text(&args)?.as_bytes(),
+        super::config_text(args)?.as_bytes(),
     )
     .with_context(|| format!("cannot write {}", out.join(super::CONFIG_TOML).display()))?;
-    let trainer = Trainer {
-        data,
-        val,
-        probe_val,
-        evaluate_val: args.val_split.is_some(),
-        stepper,
-        schedule,
-        files,
-        progress: Progress::new(total_steps, args.epochs, start.step, verbosity(&args)),
-        clock: Instant::now(),
-        sums: start.sums,
-        start,
-        tally: Tally::default(),
-        per_epoch,
-        total_steps,
-        args,
-        _lock: lock,
+    Ok((lock, files, run_info))
+}
+
+/// Refuses data-parallel training over `ranks` ranks when a batch of an epoch would
+/// leave a rank without a sample.
+fn check_shards(samples: usize, args: &TrainConfig, ranks: usize) -> Result<()> {
+    let batch = args.batch_size.min(samples);
+    let smallest = match samples % args.batch_size {
+        0 => batch,
+        _ if args.data.drop_last => batch,
+        rest => rest,
     };
-    Ok(Prepared::Ready(Box::new(trainer), run_info))
+    if samples < ranks {
+        bail!(
+            "--distributed over {ranks} ranks needs a sample per rank, but the training set \
+             holds {samples}: start fewer ranks"
+        );
+    }
+    if smallest < ranks && smallest == batch {
+        bail!(
+            "--distributed over {ranks} ranks needs a sample per rank in every batch, but a \
+             batch holds {smallest}: give a --batch-size of at least {ranks}"
+        );
+    }
+    if smallest < ranks {
+        bail!(
+            "--distributed over {ranks} ranks needs a sample per rank in every batch, but an \
+             epoch's last batch holds {smallest} ({samples} samples in batches of {}): give \
+             --drop-last, or a --batch-size that leaves at least {ranks} samples in the last \
+             batch",
+            args.batch_size
+        );
+    }
+    Ok(())
 }
 
 fn verbosity(args: &TrainConfig) -> Verbosity {

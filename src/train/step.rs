@@ -9,7 +9,9 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 
 use super::measure::Measure;
+use super::replicas::Replicas;
 use crate::data::Batch;
+use crate::dist::DataParallel;
 use crate::gpu::{Gpu, Params, Program, Tensor};
 use crate::models::{probe_chunk, Net, Plan, ProbeSpec, StepOutputs, PROBES};
 use crate::optim::{Optimizer, OptimizerOptions, RuleUpdate};
@@ -54,6 +56,8 @@ pub struct Stepper {
     /// η(t−1) as the GPU used it, for the back probe to w(t−1).
     previous_lr: Option<f32>,
     pending: Option<Pending>,
+    /// Data-parallel training: the gradient and the scalars are the global batch's.
+    replicas: Option<Replicas>,
 }
 
 /// Copies of the weights and optimizer state from before one step's update.
@@ -217,6 +221,7 @@ impl Stepper {
             discards_nonfinite: config.backups,
             previous_lr: None,
             pending: None,
+            replicas: None,
         };
         stepper.plan(config.batch_size)?;
         if config.backups || needs.undo {
@@ -261,6 +266,35 @@ impl Stepper {
             slot.insert(plan);
         }
         Ok(&self.plans[&batch])
+    }
+
+    /// Makes every step one rank's of data-parallel training in `data_parallel`: batches
+    /// are this rank's shards, and the gradient and every scalar read back are the global
+    /// batch's.
+    pub fn distribute(&mut self, data_parallel: DataParallel) {
+        let len = self.params.grads.len();
+        self.replicas = Some(Replicas::new(&self.gpu, len, data_parallel));
+    }
+
+    /// In data-parallel training, whether every rank holds the same weights (downloads
+    /// them); true outside it.
+    pub fn replicas_agree(&self) -> Result<bool> {
+        let Some(replicas) = &self.replicas else {
+            return Ok(true);
+        };
+        let weights: Vec<f32> = self.gpu.read(&self.params.values)?;
+        Ok(replicas.same_everywhere(&weights))
+    }
+
+    /// In data-parallel training, whether the ranks agreed to stop in the last readings
+    /// exchange ([`Stepper::read`]); None outside it.
+    pub fn stop_agreed(&self) -> Option<bool> {
+        self.replicas.as_ref().map(Replicas::stop_agreed)
+    }
+
+    /// The data-parallel group this step is part of, if any.
+    pub fn data_parallel(&self) -> Option<&DataParallel> {
+        self.replicas.as_ref().map(|r| &r.data_parallel)
     }
 
     /// η(t−1) as the GPU used it (the back probe's step), kept in checkpoints.
@@ -328,18 +362,34 @@ impl Stepper {
         self.plan(batch.len)?;
         let plan = &self.plans[&batch.len];
         plan.write_batch(&self.gpu, &batch.x, &batch.y_class, &batch.y_value);
-        plan.set_dropout_seed(&self.gpu, dropout_seed, step as u64);
+        // A rank's shard draws the masks one process draws for its samples.
+        let first = match &self.replicas {
+            Some(r) => r.first_sample(batch.whole),
+            None => 0,
+        };
+        plan.set_dropout_shard(&self.gpu, dropout_seed, step as u64, first);
         let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
         plan.forward.encode(&mut encoder);
         plan.backward.encode(&mut encoder);
+        if let Some(r) = &self.replicas {
+            encoder = r.average_gradient(&self.gpu, &self.params.grads, encoder, batch.whole)?;
+        }
         let measure = measure && self.measure.needs().gradient.any();
         if measure {
             self.encode_direction(step, &mut encoder);
         }
         self.direction_done = measure;
         let plan = &self.plans[&batch.len];
-        self.measure
-            .submit_gradient(&self.gpu, encoder, measure, plan)
+        let readings = self
+            .measure
+            .submit_gradient(&self.gpu, encoder, measure, plan)?;
+        Ok(match &self.replicas {
+            // Which readings exist is the same on every rank: they agree, or all skip.
+            Some(r) if readings != GradientReadings::default() => {
+                r.agree_gradient(readings, batch.len)
+            }
+            _ => readings,
+        })
     }
 
     /// Submits step `step`'s update as `spec` says: d(t) (unless it went with the
@@ -432,7 +482,7 @@ impl Stepper {
             Some(own) => own.read_sums(gpu, &p.submission)?,
             None => Vec::new(),
         };
-        Ok(Some(Readings {
+        let readings = Readings {
             step: p.step,
             epoch: p.epoch,
             batch: p.batch,
@@ -443,6 +493,10 @@ impl Stepper {
             back_probe,
             dots,
             sums,
+        };
+        Ok(Some(match &self.replicas {
+            Some(r) => r.agree_readings(readings),
+            None => readings,
         }))
     }
 

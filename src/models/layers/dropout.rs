@@ -50,7 +50,7 @@ impl LayerKind for Dropout {
             match rec.mode {
                 Mode::Train => {
                     let rng = rec.rng.expect("dropout seed");
-                    dropout::forward_train(prog, gpu, &xv, rng, self.p, mask, &yv)?
+                    dropout::forward_train(prog, gpu, &xv, rng, self.p, self.size, mask, &yv)?
                 }
                 Mode::Probe => dropout::apply(prog, gpu, &xv, mask, &yv)?,
                 Mode::Eval => prog.copy(&xv, &yv),

@@ -27,9 +27,13 @@ fn dropout_mask_matches_reference_bit_for_bit() {
         let xt = place(gpu, "x", &x);
         let mask = place_zeros(gpu, "mask", len);
         let yt = place_zeros(gpu, "y", len);
-        let rngt = gpu.upload("rng", &[2], &[seed, step]).unwrap();
+        let rngt = gpu.upload("rng", &[3], &[seed, step, 0]).unwrap();
         let mut prog = Program::new();
-        dropout::forward_train(&mut prog, gpu, &xt.view, &rngt, p, &mask.view, &yt.view).unwrap();
+        let size = 10;
+        dropout::forward_train(
+            &mut prog, gpu, &xt.view, &rngt, p, size, &mask.view, &yt.view,
+        )
+        .unwrap();
         prog.run(gpu).unwrap();
         let want = cpu::dropout_mask(seed, step, len, p);
         let got = mask.read(gpu);
@@ -58,11 +62,11 @@ fn dropout_masks_are_random_per_step_and_reproducible() {
     let x = gpu.upload("x", &[n], &vec![1.0f32; n]).unwrap();
     let mask = gpu.zeros("mask", &[n]).unwrap();
     let y = gpu.zeros("y", &[n]).unwrap();
-    let rngt = gpu.zeros("rng", &[2]).unwrap();
+    let rngt = gpu.zeros("rng", &[3]).unwrap();
     let mut prog = Program::new();
-    dropout::forward_train(&mut prog, gpu, &x, &rngt, p, &mask, &y).unwrap();
+    dropout::forward_train(&mut prog, gpu, &x, &rngt, p, 1000, &mask, &y).unwrap();
     let draw = |seed: u32, step: u32| -> Vec<bool> {
-        gpu.write(&rngt, &[seed, step]);
+        gpu.write(&rngt, &[seed, step, 0]);
         prog.run(gpu).unwrap();
         let m = gpu.read::<f32>(&mask).unwrap();
         let scale = dropout::keep_scale(p);
@@ -97,6 +101,38 @@ fn dropout_masks_are_random_per_step_and_reproducible() {
     // Neighbours are independent too.
     let pairs = a.windows(2).filter(|w| w[0] && w[1]).count();
     within(pairs, q * q, "adjacent kept pairs");
+}
+
+#[test]
+fn a_shard_of_a_batch_draws_the_whole_batch_masks_of_its_samples() {
+    // Data-parallel training: a rank holding samples 3..5 of a batch of 5 (40 elements
+    // each) draws, from (seed, step, first sample 3), the masks one process draws for them.
+    let gpu = gpu();
+    let (size, samples, p) = (40, 5, 0.5f32);
+    let whole = cpu::dropout_mask(11, 6, samples * size, p);
+    let mut masks = Vec::new();
+    for (first, count) in [(0, 3), (3, 2)] {
+        let len = count * size;
+        let x = place(gpu, "x", &vec![1.0; len]);
+        let mask = place_zeros(gpu, "mask", len);
+        let y = place_zeros(gpu, "y", len);
+        let rngt = gpu.upload("rng", &[3], &[11, 6, first]).unwrap();
+        let mut prog = Program::new();
+        dropout::forward_train(&mut prog, gpu, &x.view, &rngt, p, size, &mask.view, &y.view)
+            .unwrap();
+        prog.run(gpu).unwrap();
+        let got = mask.read(gpu);
+        let from = first as usize * size;
+        assert_eq!(
+            bits(&got),
+            bits(&whole[from..from + len]),
+            "samples from {first}"
+        );
+        masks.extend(got);
+    }
+    assert_eq!(bits(&masks), bits(&whole), "the shards' masks joined");
+    // Not a mask that ignores the position: the two shards' first samples differ.
+    assert_ne!(bits(&whole[..size]), bits(&whole[3 * size..4 * size]));
 }
 
 #[test]
