@@ -322,12 +322,7 @@ impl Trainer {
         self.tally.images += r.batch;
         let probe = self.schedule.observe(&r.observation());
         self.guard_lr(r.lr);
-        if let Some(line) = self.schedule.record(r.step) {
-            let header = self.schedule.record_header().unwrap_or("step");
-            if let Some(files) = &mut self.files {
-                files.rule_line(header, &line)?;
-            }
-        }
+        self.record_rule(r.step)?;
         self.record_step(&StepRecord {
             step: r.step,
             epoch: r.epoch + 1,
@@ -394,11 +389,8 @@ impl Trainer {
         self.schedule.forget_direction();
         self.tally.undone += 1;
         self.sums.consumed += 1;
-        if let Some(line) = self.schedule.record(r.step) {
-            let header = self.schedule.record_header().unwrap_or("step");
-            self.files.rule_line(header, &line)?;
-        }
-        self.files.step(&StepRecord {
+        self.record_rule(r.step)?;
+        self.record_step(&StepRecord {
             step: r.step,
             epoch: r.epoch + 1,
             loss: r.outputs.loss,
@@ -541,6 +533,15 @@ impl Trainer {
         }
         let n = n.max(1) as f64;
         Ok((loss / n, correct / n))
+    }
+
+    /// The rule's line of `step` in `rule.csv` (rank 0 only).
+    fn record_rule(&mut self, step: usize) -> Result<()> {
+        if let (Some(line), Some(files)) = (self.schedule.record(step), &mut self.files) {
+            let header = self.schedule.record_header().unwrap_or("step");
+            files.rule_line(header, &line)?;
+        }
+        Ok(())
     }
 
     fn record_step(&mut self, record: &StepRecord) -> Result<()> {
