@@ -311,8 +311,11 @@ mod with_mpi {
         // rounding, so its η follows rounding (the order of any sum moves it by 1e-2; see
         // docs/distributed.md); at ε = 1e-2 the probes resolve the curvature, and the
         // clamps keep the rule from diverging on this random data.
-        let rules: [&[&str]; 2] = [
+        // auto from η0 = 10 blows the loss up at once: every rank must put the same
+        // weights back at the same step.
+        let rules: [&[&str]; 3] = [
             &["--schedule", "auto"],
+            &["--schedule", "auto", "--lr", "10"],
             &[
                 "--schedule",
                 "newton",
@@ -325,11 +328,29 @@ mod with_mpi {
             ],
         ];
         for rule in rules {
-            let base = with(&lenet_args(s(&data), 1), rule);
-            let run = |name: &str| runs.path().join(format!("{}-{name}", rule[1]));
+            let mut base = lenet_args(s(&data), 1);
+            if let Some(i) = rule.iter().position(|a| *a == "--lr") {
+                // The rule's η0 in place of the default one.
+                let at = base.iter().position(|a| a == "--lr").unwrap();
+                base[at + 1] = rule[i + 1].to_string();
+            }
+            let lr_at = rule.iter().position(|a| *a == "--lr");
+            let rule_args: Vec<&str> = (0..rule.len())
+                .filter(|&k| lr_at.is_none_or(|i| k != i && k != i + 1))
+                .map(|k| rule[k])
+                .collect();
+            let base = with(&base, &rule_args);
+            let run = |name: &str| runs.path().join(format!("{}-{name}", rule[1..].join("")));
             let (one, two) = (run("single"), run("two"));
             let twenty = with(&base, &["--max-steps", "20"]);
             let (steps, weights) = one_and_two(&twenty, &one, &two, rule[1]);
+            if rule.contains(&"10") {
+                let decisions = std::fs::read_to_string(two.join("rule.csv")).unwrap();
+                assert!(
+                    decisions.contains("blow-up"),
+                    "no update undone: {decisions}"
+                );
+            }
             assert!(steps <= 1e-5, "{}: steps.csv differs by {steps:e}", rule[1]);
             assert!(
                 weights <= 1e-5,
