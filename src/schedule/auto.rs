@@ -18,8 +18,9 @@
 //! probes), the steps make unseen data worse: η is past twice the expected line's minimum,
 //! and halves. Otherwise the secant rule's tests decide.
 
-use super::secant::{opt, Decision, Secant, EVIDENCE_T};
+use super::secant::{opt, Decision, Secant};
 use super::stats::t_statistic;
+use super::tuning::{Tuning, Variant};
 use super::{BackProbe, Needs, Observation, ProbeRecord, Rule, RunShape, Schedule};
 
 /// Bounds on s*/η from one probe: a line with no curvature counts as s* = 4η, and a
@@ -58,11 +59,16 @@ pub struct LineFit {
 }
 
 impl Auto {
-    /// The rule at η0 = `lr`, probing the line every `every` steps (at least 1).
+    /// The frozen rule at η0 = `lr`, probing the line every `every` steps (at least 1).
     pub fn new(lr: f64, every: usize) -> Auto {
+        Auto::tuned(lr, every, Tuning::FROZEN)
+    }
+
+    /// The rule with the constants of `tuning` (an ablation).
+    pub fn tuned(lr: f64, every: usize, tuning: Tuning) -> Auto {
         Auto {
             every: every.max(1),
-            secant: Secant::new(lr),
+            secant: Secant::tuned(lr, tuning),
             rises: Vec::new(),
             last: None,
             last_decision: None,
@@ -70,9 +76,14 @@ impl Auto {
     }
 
     /// Whether the probes since η last changed show that a step raises a fresh batch's
-    /// loss on average (`rises`: φ(η) − φ(0) per probe).
+    /// loss on average (`rises`: φ(η) − φ(0) per probe), in the frozen rule.
     pub fn line_overshoots(rises: &[f64]) -> bool {
-        rises.len() >= LINE_MIN_PROBES && t_statistic(rises) > EVIDENCE_T
+        Auto::line_overshoots_with(rises, &Tuning::FROZEN)
+    }
+
+    /// [`Auto::line_overshoots`] with the constants of `tuning`.
+    pub fn line_overshoots_with(rises: &[f64], tuning: &Tuning) -> bool {
+        rises.len() >= tuning.line_min_probes && t_statistic(rises) > tuning.evidence_t
     }
 
     /// The parabola through φ(0) = `start`, φ(s) = `loss` and φ′(s) = −`cross`. When its
@@ -140,13 +151,15 @@ impl Schedule for Auto {
             return None;
         };
         let mut decision = self.secant.learn(dots, obs.lr, obs.loss);
-        if decision == Decision::Keep && Auto::line_overshoots(&self.rises) {
+        let tuning = *self.secant.tuning();
+        if decision == Decision::Keep && Auto::line_overshoots_with(&self.rises, &tuning) {
             decision = Decision::LineRise;
             self.secant.reset_window();
         }
         if decision != Decision::Keep {
             self.rises.clear();
-            self.secant.set_lr(self.secant.lr() * decision.factor());
+            self.secant
+                .set_lr(self.secant.lr() * tuning.factor(decision));
         }
         self.last_decision = Some(decision);
         None
@@ -195,6 +208,10 @@ pub struct AutoOptions {
     /// auto: probe the last update's line every this many steps.
     #[arg(long, default_value_t = 2, value_name = "K")]
     pub probe_every: usize,
+    /// auto: an ablation of the frozen rule, a test off or one group of constants scaled
+    /// (docs/evaluation.md §6); the line variants scale --probe-every too.
+    #[arg(long, value_enum, default_value_t = Variant::Frozen, value_name = "VARIANT")]
+    pub auto_variant: Variant,
 }
 
 impl Rule for Auto {
@@ -212,7 +229,8 @@ impl Rule for Auto {
     }
 
     fn build(run: &RunShape, o: &AutoOptions) -> Auto {
-        Auto::new(run.lr0, o.probe_every)
+        let (tuning, every) = Tuning::of(o.auto_variant, o.probe_every);
+        Auto::tuned(run.lr0, every, tuning)
     }
 }
 

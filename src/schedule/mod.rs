@@ -22,6 +22,7 @@ mod schedule_free;
 mod secant;
 mod sps;
 mod stats;
+mod tuning;
 
 pub use auto::{Auto, AutoOptions, LineFit, AUTO_DOWN, AUTO_UP, LINE_MIN_PROBES};
 pub use basic::{Basic, BasicOptions, Decay};
@@ -35,6 +36,7 @@ pub use prodigy::{Prodigy, ProdigyOptions};
 pub use schedule_free::{ScheduleFree, ScheduleFreeOptions};
 pub use secant::{Decision, Secant};
 pub use sps::{Sps, SpsOptions};
+pub use tuning::{Tuning, Variant};
 
 /// The five probe losses of a Newton step and the pieces of its update
 /// `η(t+1) = η(t) − 2ε·numerator / denominator`.

@@ -41,6 +41,7 @@
 //! (docs/design-notes.md §11); its statistic is still logged in `rule.csv`.
 
 use super::stats::{mean, t_statistic, welch_t};
+use super::tuning::Tuning;
 use super::{
     state_f64, Dots, Needs, NoOptions, Observation, ProbeRecord, Rule, RunShape, Schedule,
 };
@@ -56,7 +57,7 @@ pub const RHO_MIN_STEPS: usize = 30;
 pub const EVIDENCE_T: f64 = 3.0;
 /// A window keeps only its most recent steps, so that it tracks the current phase of
 /// training.
-const MAX_WINDOW: usize = 2000;
+pub const MAX_WINDOW: usize = 2000;
 /// ρ is clipped to ±this before it is averaged: single steps with |ρ| ≫ 1 (a spike of the
 /// loss) otherwise swamp the t-statistic (docs/design-notes.md §6).
 pub const RHO_CLIP: f64 = 1.0;
@@ -64,7 +65,7 @@ pub const RHO_CLIP: f64 = 1.0;
 /// standard errors below the loss of the run's first `RHO_MIN_STEPS` steps: training has
 /// made no progress at all (docs/design-notes.md §6). The same bound between the older
 /// and the newer half of a window of `PLATEAU_MIN_STEPS` or more: a plateau.
-const STALL_T: f64 = -2.0;
+pub const STALL_T: f64 = -2.0;
 /// Steps the first plateau test needs; each plateau halving doubles it.
 pub const PLATEAU_MIN_STEPS: usize = 500;
 /// Steps a window needs before the no-progress test: at η = 1 LeNet is damaged beyond
@@ -81,6 +82,8 @@ pub const BLOW_UP: f64 = 2.0;
 /// products the step already has: no extra pass, no wait.
 pub struct Secant {
     lr: f64,
+    /// The constants (the frozen ones unless an ablation moves them).
+    tuning: Tuning,
     /// d(t−1)·g(t−1) of the last observed step.
     own: Option<f64>,
     window: Window,
@@ -136,16 +139,9 @@ pub enum Decision {
 }
 
 impl Decision {
-    /// The factor η is multiplied by.
+    /// The factor η is multiplied by in the frozen rule.
     pub fn factor(self) -> f64 {
-        match self {
-            Decision::Keep | Decision::Lift => 1.0,
-            Decision::Up => 2.0,
-            Decision::Overshoot | Decision::Plateau | Decision::LineRise => 0.5,
-            // No progress at all since the start: η is far off, and every window spent there
-            // is lost.
-            Decision::Stalled | Decision::BlowUp => 0.25,
-        }
+        Tuning::FROZEN.factor(self)
     }
 }
 
@@ -168,33 +164,40 @@ impl Decision {
 impl Window {
     /// `initial`: the losses of the run's first steps; `plateau_steps`: the steps the
     /// plateau test needs; `may_rise`: whether twice η stays within its ceiling.
-    fn decide(&self, initial: &[f64], plateau_steps: usize, may_rise: bool) -> Decision {
+    fn decide(
+        &self,
+        initial: &[f64],
+        plateau_steps: usize,
+        may_rise: bool,
+        c: &Tuning,
+    ) -> Decision {
         let rho_mean = mean(&self.rho);
-        if self.rho.len() >= RHO_MIN_STEPS {
+        if self.rho.len() >= c.rho_min_steps {
             let t = t_statistic(&self.rho);
-            if t > EVIDENCE_T {
+            if t > c.evidence_t {
                 return if may_rise {
                     Decision::Up
                 } else {
                     Decision::Lift
                 };
             }
-            if t < -EVIDENCE_T {
-                if rho_mean < OVERSHOOT_MEAN {
+            if t < -c.evidence_t {
+                if rho_mean < c.overshoot_mean {
                     return Decision::Overshoot;
                 }
-                if initial.len() >= RHO_MIN_STEPS
-                    && self.loss.len() >= STALL_MIN_STEPS
-                    && welch_t(&self.loss, initial) > STALL_T
+                if c.stall
+                    && initial.len() >= c.rho_min_steps
+                    && self.loss.len() >= c.stall_min_steps
+                    && welch_t(&self.loss, initial) > c.stall_t
                 {
                     return Decision::Stalled;
                 }
             }
         }
         let n = self.loss.len();
-        if n >= plateau_steps && rho_mean <= 0.0 {
+        if c.plateau && n >= plateau_steps && rho_mean <= 0.0 {
             let (older, newer) = self.loss.split_at(n / 2);
-            if welch_t(newer, older) > STALL_T {
+            if welch_t(newer, older) > c.stall_t {
                 return Decision::Plateau;
             }
         }
@@ -213,10 +216,16 @@ impl Window {
 }
 
 impl Secant {
-    /// The rule at η0 = `lr`, with no statistics gathered yet.
+    /// The frozen rule at η0 = `lr`, with no statistics gathered yet.
     pub fn new(lr: f64) -> Secant {
+        Secant::tuned(lr, Tuning::FROZEN)
+    }
+
+    /// The rule with the constants of `tuning` (an ablation) at η0 = `lr`.
+    pub fn tuned(lr: f64, tuning: Tuning) -> Secant {
         Secant {
             lr,
+            tuning,
             own: None,
             window: Window::default(),
             initial: Vec::new(),
@@ -241,11 +250,12 @@ impl Secant {
     pub fn learn(&mut self, dots: &Dots, lr_used: f64, loss: f64) -> Decision {
         self.last_rho = Secant::rho(self.own, dots);
         if let Some(rho) = self.last_rho {
-            self.window.rho.push(rho.clamp(-RHO_CLIP, RHO_CLIP));
+            let clip = self.tuning.rho_clip;
+            self.window.rho.push(rho.clamp(-clip, clip));
         }
         if loss.is_finite() {
             self.window.loss.push(loss);
-            if self.initial.len() < RHO_MIN_STEPS {
+            if self.initial.len() < self.tuning.rho_min_steps {
                 self.initial.push(loss);
             }
         }
@@ -253,24 +263,24 @@ impl Secant {
         // Pflug's statistic over its scale, logged (it decides nothing, see above).
         let half = lr_used / 2.0 * dots.norm;
         self.last_pflug = Some((dots.weights - half) / half);
-        let may_rise = self
-            .ceiling
-            .is_none_or(|c| self.lr * Decision::Up.factor() <= c);
-        let decision = self
-            .window
-            .decide(&self.initial, self.plateau_steps(), may_rise);
+        let may_rise = self.ceiling.is_none_or(|c| self.lr * self.tuning.up <= c);
+        let decision =
+            self.window
+                .decide(&self.initial, self.plateau_steps(), may_rise, &self.tuning);
         match decision {
             Decision::Plateau => self.plateaus += 1,
-            Decision::Stalled => self.ceiling = Some(self.lr * decision.factor()),
-            Decision::Lift => self.ceiling = self.ceiling.map(|c| c * Decision::Up.factor()),
+            Decision::Stalled => self.ceiling = Some(self.lr * self.tuning.factor(decision)),
+            Decision::Lift => self.ceiling = self.ceiling.map(|c| c * self.tuning.up),
             _ => {}
         }
         if decision != Decision::Keep {
             self.window = Window::default();
         }
         let plateau_steps = self.plateau_steps();
-        self.window
-            .keep_recent(MAX_WINDOW, MAX_WINDOW.max(plateau_steps));
+        self.window.keep_recent(
+            self.tuning.max_window,
+            self.tuning.max_window.max(plateau_steps),
+        );
         decision
     }
 
@@ -281,11 +291,12 @@ impl Secant {
     /// thrown far off (LeNet from η0 = 10 reached a loss of 1e26 within 9 steps although η
     /// had been cut to 2e-3 by then, docs/design-notes.md §11). Returns whether it fired.
     pub fn check_blow_up(&mut self, loss: f64) -> bool {
-        let blew_up = self
-            .largest
-            .is_some_and(|m| !loss.is_finite() || loss > BLOW_UP * m);
+        let blew_up = self.tuning.blow_up_test
+            && self
+                .largest
+                .is_some_and(|m| !loss.is_finite() || loss > self.tuning.blow_up * m);
         if blew_up {
-            self.lr *= Decision::BlowUp.factor();
+            self.lr *= self.tuning.factor(Decision::BlowUp);
             self.ceiling = Some(self.lr);
             self.window = Window::default();
             self.own = None;
@@ -298,9 +309,15 @@ impl Secant {
         blew_up
     }
 
+    /// The constants the rule runs with.
+    pub fn tuning(&self) -> &Tuning {
+        &self.tuning
+    }
+
     /// The steps the next plateau test needs.
     pub fn plateau_steps(&self) -> usize {
-        PLATEAU_MIN_STEPS << self.plateaus.min(16)
+        let growth = self.tuning.growth.powi(self.plateaus.min(16) as i32);
+        (self.tuning.plateau_min_steps as f64 * growth).round() as usize
     }
 
     /// Starts a new window (η changed for another reason).
@@ -326,7 +343,7 @@ impl Schedule for Secant {
     fn needs(&self) -> Needs {
         Needs {
             dots: true,
-            undo: true,
+            undo: self.tuning.blow_up_test,
             ..Needs::default()
         }
     }
@@ -338,7 +355,7 @@ impl Schedule for Secant {
     fn observe(&mut self, obs: &Observation) -> Option<ProbeRecord> {
         if let Some(d) = &obs.dots {
             let decision = self.learn(d, obs.lr, obs.loss);
-            self.lr *= decision.factor();
+            self.lr *= self.tuning.factor(decision);
             self.last = Some(decision);
         }
         None

@@ -392,3 +392,54 @@ fn gen_fits_a_parabola_through_its_probes_and_rejects_concave_or_noisy_lines() {
         rule.lr()
     );
 }
+
+/// `--auto-variant`: each ablation moves its own group of constants and nothing else, and
+/// the frozen variant is the rule itself.
+#[test]
+fn auto_variants_move_one_group_of_constants() {
+    use clap::ValueEnum;
+    use etaprobe::schedule::{Decision, Tuning, Variant};
+    let frozen = Tuning::FROZEN;
+    assert_eq!(Tuning::of(Variant::Frozen, 2), (frozen, 2));
+    let mut moved = std::collections::BTreeSet::new();
+    for &v in Variant::value_variants() {
+        let (t, every) = Tuning::of(v, 2);
+        if v == Variant::Frozen {
+            continue;
+        }
+        // What differs from the frozen rule, by field name.
+        let fields = [
+            ("overshoot", t.overshoot_mean != frozen.overshoot_mean),
+            ("short", t.rho_min_steps != frozen.rho_min_steps),
+            ("evidence", t.evidence_t != frozen.evidence_t),
+            ("long", t.max_window != frozen.max_window),
+            ("clip", t.rho_clip != frozen.rho_clip),
+            ("loss-t", t.stall_t != frozen.stall_t),
+            ("long", t.plateau_min_steps != frozen.plateau_min_steps),
+            ("short", t.stall_min_steps != frozen.stall_min_steps),
+            ("blow-up", t.blow_up != frozen.blow_up),
+            ("factors", t.up != frozen.up),
+            (
+                "line",
+                t.line_min_probes != frozen.line_min_probes || every != 2,
+            ),
+            ("no-plateau", !t.plateau),
+            ("no-stall", !t.stall),
+            ("no-blow-up", !t.blow_up_test),
+        ];
+        let groups: std::collections::BTreeSet<&str> =
+            fields.iter().filter(|f| f.1).map(|f| f.0).collect();
+        assert_eq!(groups.len(), 1, "{v:?} moves {groups:?}");
+        let name = v.to_possible_value().unwrap().get_name().to_string();
+        let group = *groups.iter().next().unwrap();
+        assert!(name.starts_with(group), "{name} moved {group}");
+        moved.insert(name);
+    }
+    assert_eq!(moved.len(), 21, "three tests off and nine groups ×½, ×2");
+    // Factors scale in their logarithm.
+    let (half, _) = Tuning::of(Variant::FactorsHalf, 2);
+    assert!((half.up - 2f64.sqrt()).abs() < 1e-12 && half.cut == 0.5);
+    assert_eq!(half.factor(Decision::Overshoot), 0.5f64.sqrt());
+    let (double, every) = Tuning::of(Variant::LineDouble, 2);
+    assert_eq!((double.line_min_probes, every), (16, 4));
+}
