@@ -17,9 +17,11 @@
 //! process). [`EpochWriter::sync`] / [`StepWriter::sync`] also push them to the disk, for
 //! when a checkpoint is taken.
 //!
-//! Readers are strict (a malformed line is an error naming the file and line) with one
-//! exception: an unterminated last line that does not parse is dropped, because it is a
-//! record that a crash cut in the middle, never a complete one.
+//! Both `epochs.csv` and `steps.csv` are written and read with the `csv` crate and serde,
+//! cells found by column name (a file whose columns another tool reordered reads the same).
+//! Readers are strict (a malformed line is an error naming the file, the line and the
+//! column) with one exception: an unterminated last line that does not parse is dropped,
+//! because it is a record that a crash cut in the middle, never a complete one.
 
 #![warn(missing_docs)]
 

@@ -5,7 +5,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 
 use super::{write_atomic, EPOCHS_HEADER, PROBE_COLUMNS, STEPS_HEADER, VAL_COLUMNS};
 use crate::schedule::ProbeRecord;
@@ -276,107 +276,241 @@ fn open_append(path: &Path) -> Result<File> {
         .with_context(|| format!("cannot open {} for appending", path.display()))
 }
 
-fn opt(v: Option<f64>) -> String {
-    v.map(|x| x.to_string()).unwrap_or_default()
+/// A float cell in Rust's `{}` text (the shortest that parses back; the csv crate's own
+/// float text would write `1e-5` where every earlier record has `0.00001`).
+fn num<S: serde::Serializer>(v: &f64, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+/// An optional float cell: empty when `None`.
+fn opt_num<S: serde::Serializer>(v: &Option<f64>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    match v {
+        Some(x) => s.collect_str(x),
+        None => s.serialize_none(),
+    }
+}
+
+/// The cells of `epochs.csv` every file has.
+#[derive(serde::Serialize)]
+struct EpochCells {
+    epoch: usize,
+    #[serde(serialize_with = "num")]
+    train_loss: f64,
+    #[serde(serialize_with = "opt_num")]
+    train_acc: Option<f64>,
+    #[serde(serialize_with = "opt_num")]
+    test_loss: Option<f64>,
+    #[serde(serialize_with = "opt_num")]
+    test_acc: Option<f64>,
+    #[serde(serialize_with = "num")]
+    lr: f64,
+    #[serde(serialize_with = "num")]
+    seconds: f64,
+}
+
+/// The validation cells of `epochs.csv` ([`VAL_COLUMNS`]).
+#[derive(serde::Serialize)]
+struct ValCells {
+    #[serde(serialize_with = "opt_num")]
+    val_loss: Option<f64>,
+    #[serde(serialize_with = "opt_num")]
+    val_acc: Option<f64>,
+}
+
+/// The cells of `steps.csv` every file has.
+#[derive(serde::Serialize)]
+struct StepCells {
+    step: usize,
+    epoch: usize,
+    #[serde(serialize_with = "num")]
+    loss: f64,
+    #[serde(serialize_with = "num")]
+    lr: f64,
+}
+
+/// The probe cells of `steps.csv` ([`PROBE_COLUMNS`]), all empty for a step that did not
+/// probe.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct ProbeCells {
+    #[serde(serialize_with = "opt_num")]
+    f_m2: Option<f64>,
+    #[serde(serialize_with = "opt_num")]
+    f_m1: Option<f64>,
+    #[serde(serialize_with = "opt_num")]
+    f_0: Option<f64>,
+    #[serde(serialize_with = "opt_num")]
+    f_p1: Option<f64>,
+    #[serde(serialize_with = "opt_num")]
+    f_p2: Option<f64>,
+    #[serde(serialize_with = "opt_num")]
+    numerator: Option<f64>,
+    #[serde(serialize_with = "opt_num")]
+    denominator: Option<f64>,
+    safeguarded: Option<String>,
+}
+
+impl ProbeCells {
+    fn new(p: &ProbeRecord) -> Self {
+        let [f_m2, f_m1, f_0, f_p1, f_p2] = p.f.map(Some);
+        Self {
+            f_m2,
+            f_m1,
+            f_0,
+            f_p1,
+            f_p2,
+            numerator: Some(p.numerator),
+            denominator: Some(p.denominator),
+            safeguarded: Some(u8::from(p.safeguarded).to_string()),
+        }
+    }
+
+    /// The probe back: all cells filled, or none (a step that did not probe).
+    fn record(self) -> Result<Option<ProbeRecord>> {
+        let nums = [
+            self.f_m2,
+            self.f_m1,
+            self.f_0,
+            self.f_p1,
+            self.f_p2,
+            self.numerator,
+            self.denominator,
+        ];
+        let filled =
+            nums.iter().filter(|v| v.is_some()).count() + usize::from(self.safeguarded.is_some());
+        match filled {
+            0 => Ok(None),
+            8 => {
+                let v = nums.map(Option::unwrap_or_default);
+                let safeguarded = match self.safeguarded.as_deref().unwrap_or_default() {
+                    "1" | "true" | "True" => true,
+                    "0" | "false" | "False" => false,
+                    s => bail!("column safeguarded: {s:?} is not 0 or 1"),
+                };
+                Ok(Some(ProbeRecord {
+                    f: [v[0], v[1], v[2], v[3], v[4]],
+                    numerator: v[5],
+                    denominator: v[6],
+                    safeguarded,
+                }))
+            }
+            _ => bail!("probe columns are partly empty (all or none must be filled)"),
+        }
+    }
+}
+
+/// One record as a `\n`-terminated line, written by the csv crate.
+fn csv_line(row: &impl serde::Serialize) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    // Numbers and empty cells only: serializing them into memory cannot fail.
+    w.serialize(row).expect("a record of numbers serializes");
+    let bytes = w.into_inner().expect("writing to memory cannot fail");
+    String::from_utf8(bytes).expect("numbers are ASCII")
 }
 
 fn epoch_line(r: &EpochRecord, val: bool) -> String {
-    let mut line = format!(
-        "{},{},{},{},{},{},{}",
-        r.epoch,
-        r.train_loss,
-        opt(r.train_acc),
-        opt(r.test_loss),
-        opt(r.test_acc),
-        r.lr,
-        r.seconds
-    );
+    let cells = EpochCells {
+        epoch: r.epoch,
+        train_loss: r.train_loss,
+        train_acc: r.train_acc,
+        test_loss: r.test_loss,
+        test_acc: r.test_acc,
+        lr: r.lr,
+        seconds: r.seconds,
+    };
     if val {
-        line.push_str(&format!(",{},{}", opt(r.val_loss), opt(r.val_acc)));
+        let v = ValCells {
+            val_loss: r.val_loss,
+            val_acc: r.val_acc,
+        };
+        csv_line(&(cells, v))
+    } else {
+        csv_line(&cells)
     }
-    line.push('\n');
-    line
 }
 
 fn step_line(r: &StepRecord, probes: bool) -> String {
-    let mut line = format!("{},{},{},{}", r.step, r.epoch, r.loss, r.lr);
+    let cells = StepCells {
+        step: r.step,
+        epoch: r.epoch,
+        loss: r.loss,
+        lr: r.lr,
+    };
     if probes {
-        match &r.probe {
-            Some(p) => {
-                for v in p.f {
-                    line.push_str(&format!(",{v}"));
-                }
-                line.push_str(&format!(
-                    ",{},{},{}",
-                    p.numerator,
-                    p.denominator,
-                    u8::from(p.safeguarded)
-                ));
-            }
-            None => line.push_str(",,,,,,,,"),
-        }
+        let p = r.probe.as_ref().map(ProbeCells::new).unwrap_or_default();
+        csv_line(&(cells, p))
+    } else {
+        csv_line(&cells)
     }
-    line.push('\n');
-    line
+}
+
+/// A line of `epochs.csv`, its cells found by column name.
+#[derive(serde::Deserialize)]
+struct EpochRow {
+    epoch: usize,
+    train_loss: f64,
+    train_acc: Option<f64>,
+    test_loss: Option<f64>,
+    test_acc: Option<f64>,
+    lr: f64,
+    seconds: f64,
+    #[serde(default)]
+    val_loss: Option<f64>,
+    #[serde(default)]
+    val_acc: Option<f64>,
+}
+
+/// A line of `steps.csv`, its cells found by column name (the probe cells are absent from
+/// a file without probe columns).
+#[derive(serde::Deserialize)]
+struct StepRow {
+    step: usize,
+    epoch: usize,
+    loss: f64,
+    lr: f64,
+    #[serde(default)]
+    f_m2: Option<f64>,
+    #[serde(default)]
+    f_m1: Option<f64>,
+    #[serde(default)]
+    f_0: Option<f64>,
+    #[serde(default)]
+    f_p1: Option<f64>,
+    #[serde(default)]
+    f_p2: Option<f64>,
+    #[serde(default)]
+    numerator: Option<f64>,
+    #[serde(default)]
+    denominator: Option<f64>,
+    #[serde(default)]
+    safeguarded: Option<String>,
 }
 
 /// Reads `epochs.csv` back, with or without the validation columns (files written before
 /// they existed, or by runs without `--val-split`, have none: their records have `None`).
 pub fn read_epochs(path: impl AsRef<Path>) -> Result<Vec<EpochRecord>> {
-    let path = path.as_ref();
-    let text = read_text(path)?;
-    let mut lines = Lines::new(path, &text);
-    let val = val_header(path, lines.header()?)?;
-    let header = epochs_header(val);
-    let names: Vec<&str> = header.split(',').collect();
-    let mut out = Vec::new();
-    while let Some(line) = lines.next_record() {
-        let parsed = (|| {
-            let c = line.cells(&names)?;
-            let (val_loss, val_acc) = if val {
-                (c.opt_f64(7)?, c.opt_f64(8)?)
-            } else {
-                (None, None)
-            };
-            Ok(EpochRecord {
-                epoch: c.usize(0)?,
-                train_loss: c.f64(1)?,
-                train_acc: c.opt_f64(2)?,
-                test_loss: c.opt_f64(3)?,
-                test_acc: c.opt_f64(4)?,
-                lr: c.f64(5)?,
-                seconds: c.f64(6)?,
-                val_loss,
-                val_acc,
-            })
-        })();
-        if let Some(r) = lines.accept(parsed)? {
-            out.push(r);
-        }
-    }
-    Ok(out)
+    let (_, rows) = read_rows(path.as_ref(), EPOCHS_HEADER, VAL_COLUMNS, |r: EpochRow| {
+        Ok(EpochRecord {
+            epoch: r.epoch,
+            train_loss: r.train_loss,
+            train_acc: r.train_acc,
+            test_loss: r.test_loss,
+            test_acc: r.test_acc,
+            lr: r.lr,
+            seconds: r.seconds,
+            val_loss: r.val_loss,
+            val_acc: r.val_acc,
+        })
+    })?;
+    Ok(rows)
 }
 
 /// Whether an existing `epochs.csv` has the validation columns.
 pub fn epochs_have_val(path: impl AsRef<Path>) -> Result<bool> {
     let path = path.as_ref();
-    let text = read_text(path)?;
-    let header = Lines::new(path, &text).header()?;
-    val_header(path, header)
-}
-
-fn val_header(path: &Path, header: &str) -> Result<bool> {
-    if header == EPOCHS_HEADER {
-        Ok(false)
-    } else if header == epochs_header(true) {
-        Ok(true)
-    } else {
-        bail!(
-            "{} line 1: header is {header:?}, expected {EPOCHS_HEADER:?} or {:?}",
-            path.display(),
-            epochs_header(true)
-        )
-    }
+    has_optional_columns(path, &read_text(path)?, EPOCHS_HEADER, VAL_COLUMNS)
 }
 
 /// Reads `steps.csv` back (with or without probe columns).
@@ -387,198 +521,162 @@ pub fn read_steps(path: impl AsRef<Path>) -> Result<Vec<StepRecord>> {
 /// Whether an existing `steps.csv` has the probe columns.
 pub fn steps_have_probes(path: impl AsRef<Path>) -> Result<bool> {
     let path = path.as_ref();
-    let text = read_text(path)?;
-    let header = Lines::new(path, &text).header()?;
-    probe_header(path, header)
-}
-
-fn probe_header(path: &Path, header: &str) -> Result<bool> {
-    if header == STEPS_HEADER {
-        Ok(false)
-    } else if header == steps_header(true) {
-        Ok(true)
-    } else {
-        bail!(
-            "{} line 1: header is {header:?}, expected {STEPS_HEADER:?} or {:?}",
-            path.display(),
-            steps_header(true)
-        )
-    }
+    has_optional_columns(path, &read_text(path)?, STEPS_HEADER, PROBE_COLUMNS)
 }
 
 fn read_steps_with_header(path: &Path) -> Result<(bool, Vec<StepRecord>)> {
+    read_rows(path, STEPS_HEADER, PROBE_COLUMNS, |r: StepRow| {
+        let probe = ProbeCells {
+            f_m2: r.f_m2,
+            f_m1: r.f_m1,
+            f_0: r.f_0,
+            f_p1: r.f_p1,
+            f_p2: r.f_p2,
+            numerator: r.numerator,
+            denominator: r.denominator,
+            safeguarded: r.safeguarded,
+        }
+        .record()?;
+        Ok(StepRecord {
+            step: r.step,
+            epoch: r.epoch,
+            loss: r.loss,
+            lr: r.lr,
+            probe,
+        })
+    })
+}
+
+/// A reader of this module's CSV conventions: trimmed cells, `\n` or `\r\n` lines.
+fn csv_reader(text: &str, has_headers: bool) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .has_headers(has_headers)
+        // Column counts are checked here, to name them in the error.
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes())
+}
+
+/// The file's header, checked: the `base` columns (comma-separated), and the `optional`
+/// ones all or none, in any order, nothing else. Returns the header and whether the
+/// optional columns are there.
+fn header_columns(
+    path: &Path,
+    reader: &mut csv::Reader<&[u8]>,
+    base: &str,
+    optional: &str,
+) -> Result<(csv::StringRecord, bool)> {
+    let header = reader
+        .headers()
+        .with_context(|| format!("{} line 1: cannot read the header", path.display()))?
+        .clone();
+    let names: Vec<&str> = header
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}'))
+        .collect();
+    if names.iter().all(|h| h.is_empty()) {
+        bail!("{}: empty file (no header line)", path.display());
+    }
+    let has = |group: &str| group.split(',').filter(|c| names.contains(c)).count();
+    let (base_n, opt_n) = (base.split(',').count(), optional.split(',').count());
+    let (found_base, found_opt) = (has(base), has(optional));
+    let unknown = names.len() != found_base + found_opt;
+    if unknown || found_base != base_n || (found_opt != 0 && found_opt != opt_n) {
+        bail!(
+            "{} line 1: header is {:?}, expected the columns {base:?}, optionally followed by \
+             {optional:?}",
+            path.display(),
+            names.join(",")
+        );
+    }
+    let header: csv::StringRecord = names.into_iter().collect();
+    Ok((header, found_opt == opt_n))
+}
+
+fn has_optional_columns(path: &Path, text: &str, base: &str, optional: &str) -> Result<bool> {
+    Ok(header_columns(path, &mut csv_reader(text, true), base, optional)?.1)
+}
+
+/// Reads a CSV file of these conventions into records: each line is deserialized by the
+/// csv crate into `Row` by column name and turned into a record by `convert`. A malformed
+/// line is an error naming the file, the line and the column; an unterminated last line
+/// that does not parse is dropped (a record a crash cut short). Returns whether the
+/// `optional` columns are there, and the records.
+fn read_rows<Row: serde::de::DeserializeOwned, T>(
+    path: &Path,
+    base: &str,
+    optional: &str,
+    convert: impl Fn(Row) -> Result<T>,
+) -> Result<(bool, Vec<T>)> {
     let text = read_text(path)?;
-    let mut lines = Lines::new(path, &text);
-    let header = lines.header()?;
-    let probes = probe_header(path, header)?;
-    let header = steps_header(probes);
-    let names: Vec<&str> = header.split(',').collect();
+    let (body, torn) = match text.rfind('\n') {
+        Some(i) => text.split_at(i + 1),
+        None => (text.as_str(), ""),
+    };
+    let mut reader = csv_reader(body, true);
+    let (header, has_optional) = header_columns(path, &mut reader, base, optional)?;
+    let parse = |record: &csv::StringRecord| row(record, &header).and_then(&convert);
     let mut out = Vec::new();
-    while let Some(line) = lines.next_record() {
-        let parsed = (|| {
-            let c = line.cells(&names)?;
-            let probe = if probes {
-                let filled = (4..12).filter(|&i| !c.cell(i).is_empty()).count();
-                match filled {
-                    0 => None,
-                    8 => Some(ProbeRecord {
-                        f: [c.f64(4)?, c.f64(5)?, c.f64(6)?, c.f64(7)?, c.f64(8)?],
-                        numerator: c.f64(9)?,
-                        denominator: c.f64(10)?,
-                        safeguarded: c.flag(11)?,
-                    }),
-                    _ => bail!("probe columns are partly empty (all or none must be filled)"),
-                }
-            } else {
-                None
-            };
-            Ok(StepRecord {
-                step: c.usize(0)?,
-                epoch: c.usize(1)?,
-                loss: c.f64(2)?,
-                lr: c.f64(3)?,
-                probe,
-            })
-        })();
-        if let Some(r) = lines.accept(parsed)? {
-            out.push(r);
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => bail!("{}: {e}", path.display()),
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        out.push(parse(&record).map_err(|e| anyhow!("{} line {line}: {e:#}", path.display()))?);
+    }
+    if !torn.trim().is_empty() {
+        if let Some(Ok(record)) = csv_reader(torn, false).records().next() {
+            if let Ok(r) = parse(&record) {
+                out.push(r);
+            }
         }
     }
-    Ok((probes, out))
+    Ok((has_optional, out))
+}
+
+/// One line's cells deserialized by column name, with an error that names the column.
+fn row<Row: serde::de::DeserializeOwned>(
+    record: &csv::StringRecord,
+    header: &csv::StringRecord,
+) -> Result<Row> {
+    if record.len() != header.len() {
+        let names: Vec<&str> = header.iter().collect();
+        bail!(
+            "{} columns, expected {} ({})",
+            record.len(),
+            header.len(),
+            names.join(",")
+        );
+    }
+    record.deserialize(Some(header)).map_err(|e| {
+        let csv::ErrorKind::Deserialize { err, .. } = e.kind() else {
+            return anyhow!("{e}");
+        };
+        let Some(i) = err
+            .field()
+            .map(|i| i as usize)
+            .filter(|&i| i < header.len())
+        else {
+            return anyhow!("{err}");
+        };
+        let (name, cell) = (&header[i], &record[i]);
+        match err.kind() {
+            _ if cell.is_empty() => anyhow!("column {name} is empty"),
+            csv::DeserializeErrorKind::ParseInt(_) => {
+                anyhow!("column {name}: {cell:?} is not a non-negative integer")
+            }
+            csv::DeserializeErrorKind::ParseFloat(_) => {
+                anyhow!("column {name}: {cell:?} is not a number")
+            }
+            kind => anyhow!("column {name}: {cell:?}: {kind}"),
+        }
+    })
 }
 
 pub(super) fn read_text(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     String::from_utf8(bytes).with_context(|| format!("{}: not UTF-8 text", path.display()))
-}
-
-/// Line iterator that knows the file name, the 1-based line number and whether the current
-/// line is an unterminated last line (a torn write).
-struct Lines<'a> {
-    path: &'a Path,
-    rest: &'a str,
-    lineno: usize,
-    torn: bool,
-}
-
-struct Line<'a> {
-    text: &'a str,
-}
-
-struct Cells<'a> {
-    cells: Vec<&'a str>,
-    names: &'a [&'a str],
-}
-
-impl<'a> Lines<'a> {
-    fn new(path: &'a Path, text: &'a str) -> Self {
-        Self {
-            path,
-            rest: text,
-            lineno: 0,
-            torn: false,
-        }
-    }
-
-    fn next_line(&mut self) -> Option<&'a str> {
-        if self.rest.is_empty() {
-            return None;
-        }
-        self.lineno += 1;
-        let (line, rest, torn) = match self.rest.find('\n') {
-            Some(i) => (&self.rest[..i], &self.rest[i + 1..], false),
-            None => (self.rest, "", true),
-        };
-        self.rest = rest;
-        self.torn = torn;
-        Some(line.strip_suffix('\r').unwrap_or(line))
-    }
-
-    fn header(&mut self) -> Result<&'a str> {
-        match self.next_line() {
-            Some(h) => Ok(h.trim_start_matches('\u{feff}')),
-            None => bail!("{}: empty file (no header line)", self.path.display()),
-        }
-    }
-
-    /// The next non-blank line.
-    fn next_record(&mut self) -> Option<Line<'a>> {
-        loop {
-            let text = self.next_line()?;
-            if !text.trim().is_empty() {
-                return Some(Line { text });
-            }
-        }
-    }
-
-    /// Turns a line's parse result into a record, an error naming file and line, or `None`
-    /// for a torn last line.
-    fn accept<T>(&self, parsed: Result<T>) -> Result<Option<T>> {
-        match parsed {
-            Ok(r) => Ok(Some(r)),
-            Err(_) if self.torn => Ok(None),
-            Err(e) => bail!("{} line {}: {e:#}", self.path.display(), self.lineno),
-        }
-    }
-}
-
-impl<'a> Line<'a> {
-    fn cells(&self, names: &'a [&'a str]) -> Result<Cells<'a>> {
-        let cells: Vec<&str> = self.text.split(',').map(str::trim).collect();
-        if cells.len() != names.len() {
-            bail!(
-                "{} columns, expected {} ({})",
-                cells.len(),
-                names.len(),
-                names.join(",")
-            );
-        }
-        Ok(Cells { cells, names })
-    }
-}
-
-impl Cells<'_> {
-    fn cell(&self, i: usize) -> &str {
-        self.cells[i]
-    }
-
-    fn nonempty(&self, i: usize) -> Result<&str> {
-        let s = self.cells[i];
-        if s.is_empty() {
-            bail!("column {} is empty", self.names[i]);
-        }
-        Ok(s)
-    }
-
-    fn usize(&self, i: usize) -> Result<usize> {
-        let s = self.nonempty(i)?;
-        s.parse().with_context(|| {
-            format!(
-                "column {}: {s:?} is not a non-negative integer",
-                self.names[i]
-            )
-        })
-    }
-
-    fn f64(&self, i: usize) -> Result<f64> {
-        let s = self.nonempty(i)?;
-        s.parse()
-            .with_context(|| format!("column {}: {s:?} is not a number", self.names[i]))
-    }
-
-    fn opt_f64(&self, i: usize) -> Result<Option<f64>> {
-        if self.cells[i].is_empty() {
-            Ok(None)
-        } else {
-            self.f64(i).map(Some)
-        }
-    }
-
-    fn flag(&self, i: usize) -> Result<bool> {
-        match self.nonempty(i)? {
-            "1" | "true" | "True" => Ok(true),
-            "0" | "false" | "False" => Ok(false),
-            s => bail!("column {}: {s:?} is not 0 or 1", self.names[i]),
-        }
-    }
 }

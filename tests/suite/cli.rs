@@ -173,14 +173,14 @@ fn a_missing_xdg_runtime_dir_is_provided() {
     assert!(!stderr.contains("XDG_RUNTIME_DIR"), "{stderr}");
 }
 
-/// A negative number is a value, rejected by the option's own check with its message.
+/// A negative number is a value, rejected by the option's value parser with its domain.
 #[test]
 fn negative_numbers_get_the_options_own_message() {
     let (_d, data) = crate::common::fake(etaprobe::data::DatasetKind::FashionMnist, 32, 8);
     for (flag, value, message) in [
-        ("--lr", "-1", "--lr must be a finite non-negative number"),
-        ("--sps-c", "-0.5", "--sps-c must be"),
-        ("--momentum", "-0.9", "--momentum must be in [0, 1)"),
+        ("--lr", "-1", "--lr <F>': must be a finite non-negative number"),
+        ("--sps-c", "-0.5", "--sps-c <F>': must be"),
+        ("--momentum", "-0.9", "--momentum <F>': must be in [0, 1)"),
     ] {
         let out = etaprobe(&[
             "train",

@@ -33,7 +33,7 @@ fn epochs_whose_step_count_would_overflow_are_refused() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("--epochs 1418980313362273202 is more than"),
+        err.contains("'1418980313362273202' for '--epochs <N>': more than"),
         "{err}"
     );
     assert!(!out_dir.exists());

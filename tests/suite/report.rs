@@ -275,6 +275,54 @@ fn malformed_csv_errors_name_file_and_line() {
 }
 
 #[test]
+fn csv_columns_are_found_by_name_and_floats_keep_their_text() {
+    let dir = tempfile::tempdir().unwrap();
+    // Floats are written as Rust's `{}` writes them (0.00001, not 1e-5; 10, not 10.0).
+    let p = dir.path().join("steps.csv");
+    let mut w = StepWriter::create(&p, false).unwrap();
+    let r = StepRecord {
+        step: 1,
+        epoch: 1,
+        loss: f64::NAN,
+        lr: 1e-5,
+        probe: None,
+    };
+    w.write(&r).unwrap();
+    w.write(&StepRecord {
+        step: 2,
+        loss: 10.0,
+        lr: f64::INFINITY,
+        ..r.clone()
+    })
+    .unwrap();
+    let text = fs::read_to_string(&p).unwrap();
+    assert_eq!(
+        text,
+        format!("{STEPS_HEADER}\n1,1,NaN,0.00001\n2,1,10,inf\n")
+    );
+    // A file whose columns another tool reordered (and marked with a BOM) reads the same.
+    let q = dir.path().join("epochs.csv");
+    fs::write(
+        &q,
+        "\u{feff}lr,epoch,seconds,test_acc,test_loss,train_acc,train_loss\n0.1,1,3,,,,2.5\n",
+    )
+    .unwrap();
+    let e = read_epochs(&q).unwrap();
+    assert_eq!(
+        (e[0].epoch, e[0].lr, e[0].train_loss, e[0].seconds),
+        (1, 0.1, 2.5, 3.0)
+    );
+    // An unknown column, or half of the validation columns, is refused by name.
+    fs::write(
+        &q,
+        format!("{EPOCHS_HEADER},val_loss\n1,2.0,,,,0.1,3,0.5\n"),
+    )
+    .unwrap();
+    let s = format!("{:#}", read_epochs(&q).unwrap_err());
+    assert!(s.contains("line 1") && s.contains("val_loss"), "{s}");
+}
+
+#[test]
 fn validation_columns_round_trip_and_files_without_them_stay_readable() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("epochs.csv");

@@ -57,8 +57,8 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
         (vec!["--model", "resnet9"], "invalid value 'resnet9'"),
         (vec!["--dataset", "mnist"], "invalid value 'mnist'"),
         (vec!["--model", "linreg"], "linreg is a regression model"),
-        (vec!["--batch-size", "0"], "--batch-size must be at least 1"),
-        (vec!["--lr", "nan"], "--lr must be"),
+        (vec!["--batch-size", "0"], "--batch-size <N>': must be at least 1"),
+        (vec!["--lr", "nan"], "--lr <F>': must be finite"),
         (
             vec!["--out", s(&under_file)],
             "cannot create the run directory",
@@ -285,7 +285,7 @@ fn probing_on_a_validation_split_trains_and_checks_its_options() {
                 "--val-split",
                 "1.5",
             ],
-            "--val-split 1.5",
+            "'1.5' for '--val-split <F>'",
         ),
     ] {
         let o = etaprobe(

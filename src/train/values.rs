@@ -1,0 +1,134 @@
+//! clap value parsers for the options' domains, so that the command line refuses a bad
+//! value as it parses it, naming the flag (`invalid value '-1' for '--lr <F>': …`, exit 2).
+//! [`crate::train::TrainConfig`]'s own checks stay: a configuration built through the
+//! library or read from `--config` never passes through clap.
+
+use super::args::MAX_EPOCHS;
+
+/// A count of at least 1 (batch size, steps, intervals).
+pub fn at_least_one(s: &str) -> Result<usize, String> {
+    let n: usize = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number"))?;
+    if n == 0 {
+        return Err("must be at least 1".into());
+    }
+    Ok(n)
+}
+
+/// A number of epochs: at least 1, at most [`MAX_EPOCHS`].
+pub fn epochs(s: &str) -> Result<usize, String> {
+    let n = at_least_one(s)?;
+    if n > MAX_EPOCHS {
+        return Err(format!(
+            "more than {MAX_EPOCHS}; to stop after a number of steps instead, give --max-steps"
+        ));
+    }
+    Ok(n)
+}
+
+/// A finite number.
+pub fn finite(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if !v.is_finite() {
+        return Err("must be finite".into());
+    }
+    Ok(v)
+}
+
+/// A finite, non-negative number (a rate, a coefficient, an ε).
+pub fn non_negative(s: &str) -> Result<f64, String> {
+    let v = finite(s)?;
+    if v < 0.0 {
+        return Err("must be a finite non-negative number".into());
+    }
+    Ok(v)
+}
+
+/// A fraction strictly between 0 and 1 (a split).
+pub fn open_fraction(s: &str) -> Result<f64, String> {
+    let v = finite(s)?;
+    if !(v > 0.0 && v < 1.0) {
+        return Err("must lie strictly between 0 and 1".into());
+    }
+    Ok(v)
+}
+
+/// A finite number above 0 (a factor, an initial distance, a bound).
+pub fn positive(s: &str) -> Result<f64, String> {
+    let v = finite(s)?;
+    if v <= 0.0 {
+        return Err("must be a finite positive number".into());
+    }
+    Ok(v)
+}
+
+/// A coefficient in [0, 1) (a momentum, an averaging factor).
+pub fn below_one(s: &str) -> Result<f64, String> {
+    let v = finite(s)?;
+    if !(0.0..1.0).contains(&v) {
+        return Err("must be in [0, 1)".into());
+    }
+    Ok(v)
+}
+
+/// A number in (0, 1].
+pub fn up_to_one(s: &str) -> Result<f64, String> {
+    let v = finite(s)?;
+    if !(v > 0.0 && v <= 1.0) {
+        return Err("must be in (0, 1]".into());
+    }
+    Ok(v)
+}
+
+/// A number in [0, 1].
+pub fn unit(s: &str) -> Result<f64, String> {
+    let v = finite(s)?;
+    if !(0.0..=1.0).contains(&v) {
+        return Err("must be in [0, 1]".into());
+    }
+    Ok(v)
+}
+
+/// A growth factor: at least 1, `inf` for unbounded.
+pub fn growth(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if !(v >= 1.0) {
+        return Err("must be ≥ 1 (inf: unbounded)".into());
+    }
+    Ok(v)
+}
+
+/// A finite number of at least 1.
+pub fn at_least_one_f(s: &str) -> Result<f64, String> {
+    let v = finite(s)?;
+    if v < 1.0 {
+        return Err("must be a finite number ≥ 1".into());
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains() {
+        assert_eq!(at_least_one("3"), Ok(3));
+        assert!(at_least_one("0").unwrap_err().contains("at least 1"));
+        assert!(at_least_one("-2").is_err());
+        assert!(epochs(&(MAX_EPOCHS + 1).to_string()).is_err());
+        assert_eq!(non_negative("0"), Ok(0.0));
+        assert!(non_negative("-1").unwrap_err().contains("non-negative"));
+        assert!(non_negative("inf").is_err() && non_negative("NaN").is_err());
+        assert!(finite("-1").is_ok() && finite("x").is_err());
+        assert!(open_fraction("0.1").is_ok());
+        assert!(open_fraction("1").is_err() && open_fraction("0").is_err());
+        assert!(positive("0").is_err() && positive("1e-9").is_ok());
+        assert!(below_one("1").is_err() && below_one("0").is_ok());
+        assert!(up_to_one("1").is_ok() && up_to_one("0").is_err());
+        assert!(unit("0").is_ok() && unit("1").is_ok() && unit("1.1").is_err());
+        assert!(growth("inf").is_ok() && growth("0.5").is_err() && growth("NaN").is_err());
+        assert!(at_least_one_f("1").is_ok() && at_least_one_f("inf").is_err());
+    }
+}
