@@ -93,7 +93,7 @@ pub fn unit(s: &str) -> Result<f64, String> {
 /// A growth factor: at least 1, `inf` for unbounded.
 pub fn growth(s: &str) -> Result<f64, String> {
     let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
-    if !(v >= 1.0) {
+    if v.is_nan() || v < 1.0 {
         return Err("must be ≥ 1 (inf: unbounded)".into());
     }
     Ok(v)
