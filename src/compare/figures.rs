@@ -92,11 +92,17 @@ fn panel(
         .filter_map(|(i, rule)| {
             let group = &rule.lrs[rule.selected?];
             let points = curve(&group.runs, &|e| metric(e).map(|v| v * scale), against_time);
+            // A band is clipped to the values the metric can take: losses and accuracies
+            // are never negative, and an accuracy (the panels not drawn on a log axis, a
+            // fraction times `scale`) never passes 100%. With two or three seeds the t
+            // interval is wide enough to cross both.
+            let top = if log { f64::INFINITY } else { scale };
             Some(line(
                 i,
                 &format!("{}, η0={}", rule.rule, group.lr),
                 &group.runs,
                 points,
+                (0.0, top),
             ))
         })
         .collect();
@@ -110,7 +116,13 @@ fn panel(
     }
 }
 
-fn line(index: usize, label: &str, runs: &[Run], points: Vec<(f64, Estimate)>) -> Series {
+fn line(
+    index: usize,
+    label: &str,
+    runs: &[Run],
+    points: Vec<(f64, Estimate)>,
+    (bottom, top): (f64, f64),
+) -> Series {
     let n = runs.len();
     Series {
         label: format!("{label} ({n} seed{})", if n == 1 { "" } else { "s" }),
@@ -125,8 +137,30 @@ fn line(index: usize, label: &str, runs: &[Run], points: Vec<(f64, Estimate)>) -
         band: Some(
             points
                 .iter()
-                .filter_map(|(x, e)| e.interval().map(|(lo, hi)| (*x, lo, hi)))
+                .filter_map(|(x, e)| {
+                    e.interval()
+                        .map(|(lo, hi)| (*x, lo.clamp(bottom, top), hi.clamp(bottom, top)))
+                })
                 .collect(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bands_stay_within_the_values_a_metric_can_take() {
+        let wide = Estimate {
+            n: 2,
+            mean: 52.0,
+            half_width: Some(75.0),
+        };
+        let s = line(0, "auto", &[], vec![(1.0, wide)], (0.0, 100.0));
+        assert_eq!(s.band.unwrap(), vec![(1.0, 0.0, 100.0)]);
+        assert_eq!(s.points, vec![(1.0, 52.0)]);
+        let s = line(0, "auto", &[], vec![(1.0, wide)], (0.0, f64::INFINITY));
+        assert_eq!(s.band.unwrap(), vec![(1.0, 0.0, 127.0)]);
     }
 }

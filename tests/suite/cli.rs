@@ -178,7 +178,11 @@ fn a_missing_xdg_runtime_dir_is_provided() {
 fn negative_numbers_get_the_options_own_message() {
     let (_d, data) = crate::common::fake(etaprobe::data::DatasetKind::FashionMnist, 32, 8);
     for (flag, value, message) in [
-        ("--lr", "-1", "--lr <F>': must be a finite non-negative number"),
+        (
+            "--lr",
+            "-1",
+            "--lr <F>': must be a finite non-negative number",
+        ),
         ("--sps-c", "-0.5", "--sps-c <F>': must be"),
         ("--momentum", "-0.9", "--momentum <F>': must be in [0, 1)"),
     ] {

@@ -57,7 +57,10 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
         (vec!["--model", "resnet9"], "invalid value 'resnet9'"),
         (vec!["--dataset", "mnist"], "invalid value 'mnist'"),
         (vec!["--model", "linreg"], "linreg is a regression model"),
-        (vec!["--batch-size", "0"], "--batch-size <N>': must be at least 1"),
+        (
+            vec!["--batch-size", "0"],
+            "--batch-size <N>': must be at least 1",
+        ),
         (vec!["--lr", "nan"], "--lr <F>': must be finite"),
         (
             vec!["--out", s(&under_file)],

@@ -157,7 +157,10 @@ fn a_bad_configuration_is_refused_naming_its_line() {
             "# a comment\n\nbatch-size = \"many\"\n",
             "line 3: invalid value 'many' for '--batch-size",
         ),
-        ("epochs = 0\n", "line 1: invalid value '0' for '--epochs <N>': must be at least 1"),
+        (
+            "epochs = 0\n",
+            "line 1: invalid value '0' for '--epochs <N>': must be at least 1",
+        ),
         ("model = [1, {a = 2}]\n", "line 1"),
         ("this is not toml\n", "run.toml"),
         ("out = \"x\"\n", "go on the command line"),
