@@ -34,7 +34,10 @@ pub use hypergradient::{Hypergradient, HypergradientOptions};
 pub use newton::{Newton, NewtonOptions};
 pub use prodigy::{Prodigy, ProdigyOptions};
 pub use schedule_free::{ScheduleFree, ScheduleFreeOptions};
-pub use secant::{Decision, Secant};
+pub use secant::{
+    Decision, Secant, BLOW_UP, EVIDENCE_T, MAX_WINDOW, OVERSHOOT_MEAN, PLATEAU_MIN_STEPS, RHO_CLIP,
+    RHO_MIN_STEPS, STALL_MIN_STEPS, STALL_T,
+};
 pub use sps::{Sps, SpsOptions};
 pub use tuning::{Tuning, Variant};
 
