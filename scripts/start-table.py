@@ -10,6 +10,7 @@ ROOT/compare/TASK-grid.csv), its difference from the best constant η of `basic`
 a whole epoch in any seed (read from each cell's steps.csv).
 """
 import csv
+import gzip
 import sys
 from pathlib import Path
 
@@ -21,7 +22,9 @@ def pct(x):
 def epochs_below_half(run: Path, lr0: float) -> int:
     """Epochs in which every step's η was below η0/2."""
     highest = {}
-    with open(run / "steps.csv") as f:
+    plain = run / "steps.csv"
+    # Committed records (scripts/keep-records.sh) keep it gzipped.
+    with (open(plain) if plain.exists() else gzip.open(run / "steps.csv.gz", "rt")) as f:
         for row in csv.DictReader(f):
             e = int(row["epoch"])
             highest[e] = max(highest.get(e, 0.0), float(row["lr"]))
@@ -43,7 +46,7 @@ def main():
     )
     print("| rule | η0 | seeds | final val acc (%) | Δ vs best constant (points) | epochs with η < η0/2 throughout |")
     print("|---|---|---|---|---|---|")
-    for r in grid:
+    for r in sorted(grid, key=lambda r: (rules.index(r["rule"]) if r["rule"] in rules else 0, float(r["lr"]))):
         if r["rule"] not in rules:
             continue
         lr0 = float(r["lr"])
