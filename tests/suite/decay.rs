@@ -221,7 +221,7 @@ fn impossible_decay_options_are_refused() {
         ),
         (
             &["--lr-decay", "linear", "--lr-floor=-1"],
-            "--lr-floor must be",
+            "--lr-floor <F>': must be",
         ),
         (&["--warmup-steps", "2", "--warmup-epochs", "1"], "not both"),
     ] {
