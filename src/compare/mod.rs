@@ -314,10 +314,34 @@ pub(crate) fn load(root: &Path) -> Result<(Manifest, Vec<Task>)> {
 
 /// The η0 whose runs have the best mean score (the first of equals); the mean is over the
 /// finished seeds.
+/// The η0 with the best mean score, over the seeds that every η0 with a score finished
+/// (all of them when the grid is complete). A two-pass grid (η chosen on seed 1, then run on
+/// the other seeds) so keeps its seed-1 choice: a mean over five seeds at the chosen η is
+/// not compared with one seed's at the others. Without a common seed, each η0's own mean.
 fn select(lrs: &[LrGroup], kind: Kind, on: SelectedOn) -> Option<usize> {
+    let scored = |g: &LrGroup| -> Vec<(u64, f64)> {
+        g.runs
+            .iter()
+            .filter_map(|r| r.score(kind, on).map(|v| (r.seed, v)))
+            .collect()
+    };
+    let per_lr: Vec<Vec<(u64, f64)>> = lrs.iter().map(scored).collect();
+    let mut common: Option<Vec<u64>> = None;
+    for runs in per_lr.iter().filter(|r| !r.is_empty()) {
+        let seeds: Vec<u64> = runs.iter().map(|(s, _)| *s).collect();
+        common = Some(match common {
+            None => seeds,
+            Some(c) => c.into_iter().filter(|s| seeds.contains(s)).collect(),
+        });
+    }
+    let common = common.filter(|c| !c.is_empty());
     let mut best: Option<(usize, f64)> = None;
-    for (i, g) in lrs.iter().enumerate() {
-        let scores: Vec<f64> = g.runs.iter().filter_map(|r| r.score(kind, on)).collect();
+    for (i, runs) in per_lr.iter().enumerate() {
+        let scores: Vec<f64> = runs
+            .iter()
+            .filter(|(s, _)| common.as_ref().is_none_or(|c| c.contains(s)))
+            .map(|(_, v)| *v)
+            .collect();
         // A NaN (diverged) score never wins.
         let Some(mean) = estimate(&scores).map(|e| e.mean).filter(|m| !m.is_nan()) else {
             continue;
@@ -496,4 +520,60 @@ pub(crate) fn curve(
             estimate(&values).map(|e| (x, e))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(seed: u64, val_acc: f64) -> Run {
+        Run {
+            seed,
+            epochs: vec![EpochRecord {
+                epoch: 1,
+                train_loss: 1.0,
+                train_acc: None,
+                test_loss: None,
+                test_acc: None,
+                lr: 0.1,
+                seconds: 1.0,
+                val_loss: Some(1.0),
+                val_acc: Some(val_acc),
+            }],
+            steps_at_epoch: vec![10],
+            seconds: 1.0,
+            steps: 10,
+        }
+    }
+
+    fn group(lr: f64, runs: Vec<Run>) -> LrGroup {
+        LrGroup {
+            lr,
+            runs,
+            missing: vec![],
+        }
+    }
+
+    #[test]
+    fn a_two_pass_grid_keeps_its_seed_1_choice() {
+        // Pass 1: 0.01 beat 0.03 on seed 1; pass 2 ran 0.01 on seeds 2–3, which did worse.
+        let lrs = vec![
+            group(0.01, vec![run(1, 0.85), run(2, 0.80), run(3, 0.80)]),
+            group(0.03, vec![run(1, 0.84)]),
+        ];
+        let on = SelectedOn::Validation;
+        assert_eq!(select(&lrs, Kind::Classification, on), Some(0));
+        // A complete grid: the mean over every seed decides.
+        let lrs = vec![
+            group(0.01, vec![run(1, 0.85), run(2, 0.80)]),
+            group(0.03, vec![run(1, 0.84), run(2, 0.83)]),
+        ];
+        assert_eq!(select(&lrs, Kind::Classification, on), Some(1));
+        // No seed in common: each η0's own mean.
+        let lrs = vec![
+            group(0.01, vec![run(1, 0.80)]),
+            group(0.03, vec![run(2, 0.84)]),
+        ];
+        assert_eq!(select(&lrs, Kind::Classification, on), Some(1));
+    }
 }

@@ -122,8 +122,9 @@ pub(crate) fn markdown(
     let mut s = format!("## {}\n\n", task.name);
     let selection = match task.selected_on {
         SelectedOn::Validation => format!(
-            "each rule at the η0 of its grid with the best mean final validation {} (the \
-             test set chose nothing)",
+            "each rule at the η0 of its grid with the best mean final validation {} over the \
+             seeds every η0 of the rule finished (a grid run on seed 1, its choice then on \
+             the others, keeps its seed-1 choice; the test set chose nothing)",
             m.stem.replace("acc", "accuracy")
         ),
         SelectedOn::TrainLoss => "each rule at the η0 of its grid with the lowest mean final \
