@@ -10,8 +10,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use super::{write_atomic, EPOCHS_HEADER, PROBE_COLUMNS, STEPS_HEADER, VAL_COLUMNS};
 use crate::schedule::ProbeRecord;
 
-/// One line of `epochs.csv`.
-#[derive(Debug, Clone, PartialEq)]
+/// One line of `epochs.csv` (read back by column name: see [`read_epochs`]).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct EpochRecord {
     /// From 1.
     pub epoch: usize,
@@ -28,8 +28,10 @@ pub struct EpochRecord {
     /// Wall time since the start of the run.
     pub seconds: f64,
     /// Validation loss, for a run with a `--val-split` (the `val_loss` column).
+    #[serde(default)]
     pub val_loss: Option<f64>,
     /// Validation accuracy (fraction), for a classifier with a `--val-split`.
+    #[serde(default)]
     pub val_acc: Option<f64>,
 }
 
@@ -446,22 +448,6 @@ fn step_line(r: &StepRecord, probes: bool) -> String {
     }
 }
 
-/// A line of `epochs.csv`, its cells found by column name.
-#[derive(serde::Deserialize)]
-struct EpochRow {
-    epoch: usize,
-    train_loss: f64,
-    train_acc: Option<f64>,
-    test_loss: Option<f64>,
-    test_acc: Option<f64>,
-    lr: f64,
-    seconds: f64,
-    #[serde(default)]
-    val_loss: Option<f64>,
-    #[serde(default)]
-    val_acc: Option<f64>,
-}
-
 /// A line of `steps.csv`, its cells found by column name (the probe cells are absent from
 /// a file without probe columns).
 #[derive(serde::Deserialize)]
@@ -491,19 +477,12 @@ struct StepRow {
 /// Reads `epochs.csv` back, with or without the validation columns (files written before
 /// they existed, or by runs without `--val-split`, have none: their records have `None`).
 pub fn read_epochs(path: impl AsRef<Path>) -> Result<Vec<EpochRecord>> {
-    let (_, rows) = read_rows(path.as_ref(), EPOCHS_HEADER, VAL_COLUMNS, |r: EpochRow| {
-        Ok(EpochRecord {
-            epoch: r.epoch,
-            train_loss: r.train_loss,
-            train_acc: r.train_acc,
-            test_loss: r.test_loss,
-            test_acc: r.test_acc,
-            lr: r.lr,
-            seconds: r.seconds,
-            val_loss: r.val_loss,
-            val_acc: r.val_acc,
-        })
-    })?;
+    let (_, rows) = read_rows(
+        path.as_ref(),
+        EPOCHS_HEADER,
+        VAL_COLUMNS,
+        |r: EpochRecord| Ok(r),
+    )?;
     Ok(rows)
 }
 
