@@ -92,9 +92,11 @@ enum Command {
 /// The model and batch a step benchmark runs.
 #[derive(clap::Args)]
 struct BenchNet {
+    /// The network whose training step is timed.
     #[arg(long, value_enum, default_value_t = ModelKind::Lenet)]
     model: ModelKind,
-    #[arg(long, default_value_t = 256)]
+    /// Samples per timed step.
+    #[arg(long, default_value_t = 256, value_name = "N")]
     batch_size: usize,
     /// ResNet channel multiplier (resnet18 only).
     #[arg(long, default_value_t = 1.0)]
