@@ -21,75 +21,20 @@ case "${1:-}" in
     *) echo "usage: scripts/gpu-check.sh [--quick]" >&2; exit 2 ;;
 esac
 kit=$PWD/gpu-kit
-if [ ! -x "$kit/bin/etaprobe" ] || [ ! -d "$kit/data/cifar10-jpeg" ]; then
+if [ ! -e "$kit/bin/etaprobe" ] && [ ! -e "$kit/bin/etaprobe.xz" ]; then
     echo "no gpu-kit here: build it with scripts/gpu-kit.sh and carry it" >&2
     exit 2
 fi
 out=${OUT:-gpu-check-out}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-bin=$kit/bin
-etaprobe=$bin/etaprobe
-
-export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
-chmod 700 "$XDG_RUNTIME_DIR"
-# The Vulkan loader, from the kit when the machine has none (the driver brings its ICD).
-# (grep reads all of ldconfig's output: an early exit would fail the pipe under pipefail.)
-if ! ldconfig -p 2>/dev/null | grep 'libvulkan\.so\.1' >/dev/null; then
-    dpkg-deb -x "$kit/libvulkan1.deb" "$kit/vulkan"
-    export LD_LIBRARY_PATH="$kit/vulkan/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-fi
-# The test binaries run the program, and read shaders/, at the paths they had where they
-# were built: make the repository answer there too.
-built_at=$(grep -ao '/[[:alnum:]/._+-]*/target/release/etaprobe' "$bin/suite" | head -n 1 || true)
-if [ -n "$built_at" ]; then
-    root=${built_at%/target/release/etaprobe}
-    if [ ! -e "$root" ]; then
-        mkdir -p "$(dirname "$root")" && ln -s "$PWD" "$root"
-    fi
-    if [ ! -x "$built_at" ]; then
-        mkdir -p "$(dirname "$built_at")" && cp "$etaprobe" "$built_at"
-    fi
-fi
+# The whole check ends by this many seconds (the device tool allows 10 minutes a call).
+deadline=${GPU_CHECK_SECONDS:-520}
+# shellcheck source=scripts/gpu-common.sh
+. scripts/gpu-common.sh
 if $quick; then
     export ETAPROBE_ADAPTER=${ETAPROBE_ADAPTER:-llvmpipe}
 fi
-export ETAPROBE_DATA=$kit/data
-
-steps=()
-failed=0
-# The whole check ends by this many seconds (the device tool allows 10 minutes a call):
-# a step gets what is left of its limit, and one with nothing left is skipped.
-deadline=${GPU_CHECK_SECONDS:-520}
-# run NAME SECONDS COMMAND...: the command's output in $out/NAME.log, its exit code (124:
-# out of time, "null": skipped) and time in the summary.
-run() {
-    local name=$1 limit=$2
-    shift 2
-    local start=$SECONDS code
-    echo "== $name" >&2
-    if [ $((deadline - SECONDS)) -lt "$limit" ]; then
-        limit=$((deadline - SECONDS))
-    fi
-    if [ "$limit" -le 0 ]; then
-        failed=1
-        steps+=("{\"name\":\"$name\",\"exit\":null,\"seconds\":0}")
-        echo "   skipped: the check's time is up" >&2
-        return
-    fi
-    timeout -k 10 "$limit" "$@" >"$out/$name.log" 2>&1
-    code=$?
-    [ "$code" = 0 ] || failed=1
-    steps+=("{\"name\":\"$name\",\"exit\":$code,\"seconds\":$((SECONDS - start))}")
-    echo "   exit $code in $((SECONDS - start)) s" >&2
-}
-# bench NAME SECONDS ARGS...: an `etaprobe bench ... --json`, its JSON kept apart.
-bench() {
-    local name=$1 limit=$2
-    shift 2
-    run "$name" "$limit" sh -c 'json=$1; shift; "$0" bench "$@" --json >"$json"' \
-        "$etaprobe" "$out/$name.json" "$@"
-}
 
 run devices 30 "$etaprobe" devices
 if $quick; then
@@ -131,9 +76,6 @@ else
 fi
 
 # The summary: the steps, the benchmarks' JSON and the runs' totals as they are.
-embed() {
-    if [ -s "$1" ]; then cat "$1"; else echo null; fi
-}
 {
     echo "{"
     echo "\"quick\": $quick,"

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Builds gpu-kit/: everything scripts/gpu-check.sh needs on a GPU machine that reaches no
 # package registry (the device tool copies the working tree and carries ignored paths):
-#   gpu-kit/bin/etaprobe, gpu-kit/bin/suite, gpu-kit/bin/resnet_chunking  stripped binaries
+#   gpu-kit/bin/{etaprobe,suite,resnet_chunking}.xz  stripped binaries, xz-compressed
 #   gpu-kit/libvulkan1.deb     Debian's Vulkan loader, unpacked there only if the machine lacks one
-#   gpu-kit/data/cifar10-jpeg  a CIFAR-10 subset: N training and N/5 test images per class
+#   gpu-kit/data/cifar10-jpeg  a CIFAR-10 subset: N training and N/5 test images per class,
+#   or gpu-kit/data/cifar10-jpeg.tar.xz, the whole set (55 MB of JPEGs packed into 19 MB:
+#   their identical headers compress away)
 #
-#   scripts/gpu-kit.sh [N]       (default N = 500: 5,000 training and 1,000 test images)
+#   scripts/gpu-kit.sh [N | full]   (default N = 500: 5,000 training and 1,000 test images)
 #
 # Needs CIFAR-10 as an image folder under ETAPROBE_DATA (e.g. ../shared/data in this
 # team's layout). Run it from the repository root; carry gpu-kit with the check.
@@ -14,9 +16,10 @@ cd "$(dirname "$0")/.."
 
 per_class=${1:-500}
 case "$per_class" in
-    '' | *[!0-9]*) echo "usage: scripts/gpu-kit.sh [IMAGES_PER_CLASS]" >&2; exit 2 ;;
+    full) ;;
+    '' | *[!0-9]*) echo "usage: scripts/gpu-kit.sh [IMAGES_PER_CLASS | full]" >&2; exit 2 ;;
 esac
-if [ "$per_class" -lt 5 ]; then
+if [ "$per_class" != full ] && [ "$per_class" -lt 5 ]; then
     echo "give at least 5 images per class (a fifth of them are the test split)" >&2
     exit 2
 fi
@@ -48,6 +51,7 @@ for b in etaprobe suite resnet_chunking; do
     [ -x "$kit.new/bin/$b" ] || { echo "missing binary: $b" >&2; exit 1; }
 done
 echo "glibc the binaries need: $(objdump -T "$kit.new"/bin/* | grep -o 'GLIBC_[0-9.]*' | sort -Vu | tail -1)"
+xz -T2 -9 "$kit.new"/bin/*
 
 # The Vulkan loader, in case the GPU machine has the driver's ICD but no loader.
 if ! (cd "$kit.new" && apt-get download libvulkan1 >/dev/null 2>&1 && mv libvulkan1_*.deb libvulkan1.deb); then
@@ -55,7 +59,12 @@ if ! (cd "$kit.new" && apt-get download libvulkan1 >/dev/null 2>&1 && mv libvulk
     exit 1
 fi
 
+if [ "$per_class" = full ]; then
+    rmdir "$kit.new/data/cifar10-jpeg"
+    tar -C "$data" -cf - train test | xz -T2 -9 >"$kit.new/data/cifar10-jpeg.tar.xz"
+fi
 for split in train test; do
+    [ "$per_class" = full ] && break
     n=$per_class
     [ "$split" = test ] && n=$((per_class / 5))
     for class in "$data/$split"/*/; do

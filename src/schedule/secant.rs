@@ -18,7 +18,7 @@
 //!   a moderately negative mean is not a reason to shrink η);
 //! - no progress at all: after 60 steps the loss is still not significantly below the
 //!   loss of the run's first steps while ρ's mean is significantly negative (t < −3; a
-//!   network held at chance by a far too large η), η is cut to a quarter, and the cut rate
+//!   network held at chance by a far too large η), η is cut to a sixteenth, and the cut rate
 //!   becomes a ceiling that doublings do not pass (ρ cannot tell a rate just below the
 //!   stalled one from a good one, docs/auto.md). The ceiling is evidence, not a verdict: a
 //!   doubling it blocks raises it one step instead, so η passes it after two windows in a
@@ -33,7 +33,13 @@
 //! - a blow-up: step t's loss more than twice the largest loss of the run before it (or
 //!   not finite): step t−1's update threw the weights off. The trainer puts w(t−1) back
 //!   (which also undoes step t's update, made from the damaged weights), and η is cut to a
-//!   quarter, which becomes a ceiling as after a stall. A too small η cannot raise the loss.
+//!   sixteenth, which becomes a ceiling as after a stall. A too small η cannot raise the loss.
+//!
+//! Both cuts are deep on purpose: ρ tells a too small η reliably (its mean is positive, and
+//! η doubles back), but not a too large one that still learns (on LeNet ρ's mean is most
+//! negative at the best rates and rises above them), so a cut should land below the good
+//! range rather than in the band above it (a quarter kept LeNet at 8× the best rate for
+//! 4 epochs; docs/design-notes.md §11).
 //!
 //! Otherwise η stays. Changes are multiplicative, so η never crosses zero. The dots and the
 //! loss are computed on the GPU and read back one step late, so no step waits for them. Pflug's
@@ -125,10 +131,10 @@ pub enum Decision {
     /// ρ's mean is significantly negative (t < −3) and below −0.3: η halves.
     Overshoot,
     /// No progress since the run's first steps while ρ's mean is significantly negative: η
-    /// is cut to a quarter, which becomes a ceiling for later doublings.
+    /// is cut to a sixteenth, which becomes a ceiling for later doublings.
     Stalled,
     /// At the start of the run, the loss before an update is more than twice the largest
-    /// before it: η is cut to a quarter before the update, which becomes a ceiling.
+    /// before it: η is cut to a sixteenth before the update, which becomes a ceiling.
     BlowUp,
     /// The newer half of the window's losses is not significantly below the older half
     /// while ρ's mean is not positive: η halves, and the next plateau test needs twice the
@@ -286,7 +292,7 @@ impl Secant {
 
     /// Step t's loss at w(t), read one step late: if it is more than `BLOW_UP` times the
     /// largest before it (or not finite), step t−1's update blew the loss up. Then η is cut
-    /// to a quarter, the cut rate becomes a ceiling, and the trainer puts w(t−1) back
+    /// to a sixteenth, the cut rate becomes a ceiling, and the trainer puts w(t−1) back
     /// ([`Schedule::blown_up`]): a smaller η cannot repair weights that the update has
     /// thrown far off (LeNet from η0 = 10 reached a loss of 1e26 within 9 steps although η
     /// had been cut to 2e-3 by then, docs/design-notes.md §11). Returns whether it fired.

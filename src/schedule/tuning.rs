@@ -61,7 +61,7 @@ impl Tuning {
         blow_up: BLOW_UP,
         up: 2.0,
         down: 0.5,
-        cut: 0.25,
+        cut: 0.0625,
         growth: 2.0,
         line_min_probes: LINE_MIN_PROBES,
         plateau: true,
@@ -193,9 +193,9 @@ pub enum Variant {
     LossTHalf,
     /// The loss tests' Welch t bound ×2 (−4).
     LossTDouble,
-    /// Every factor to the power ½ (up ×√2, down ×1/√2, cut ×½, growth ×√2).
+    /// Every factor to the power ½ (up ×√2, down ×1/√2, cut ×¼, growth ×√2).
     FactorsHalf,
-    /// Every factor squared (up ×4, down ×¼, cut ×1/16, growth ×4).
+    /// Every factor squared (up ×4, down ×¼, cut ×1/256, growth ×4).
     FactorsDouble,
     /// The blow-up ratio to the power ½ (√2).
     BlowUpHalf,

@@ -118,10 +118,10 @@ fn secant_changes_eta_only_on_statistical_evidence() {
     }
     // The same with a loss that never fell below the run's first steps, and ρ significantly
     // negative: no progress at all (a network stuck at chance by a huge η), η is cut to a
-    // quarter.
+    // sixteenth.
     let (d, at) = run(Sim { rho: -0.05, ..NONE }, 1500);
     assert_eq!(d, Decision::Stalled);
-    assert_eq!(d.factor(), 0.25);
+    assert_eq!(d.factor(), 0.0625);
     assert!(
         (59..200).contains(&at),
         "a stall needs a window of 60 steps, decided at {at}"
@@ -265,12 +265,12 @@ fn secant_undoes_an_update_that_blew_the_loss_up() {
         assert!(!s.blown_up(loss), "{loss}");
     }
     assert!(s.blown_up(15.9));
-    assert_eq!(s.lr(), 2.5);
+    assert_eq!(s.lr(), 0.625);
     assert_eq!(s.last_decision(), Some(Decision::BlowUp));
     // The discarded loss does not raise the bar: 12 is still more than twice 5.9.
     assert!(s.blown_up(12.0));
     assert!(s.blown_up(f64::NAN));
-    assert_eq!(s.lr(), 2.5 / 16.0);
+    assert_eq!(s.lr(), 0.625 / 16.0 / 16.0);
     // Falling short after the cut lifts the ceiling before η doubles.
     let dots = |c: f64| Dots {
         own: 1.0,
@@ -438,7 +438,7 @@ fn auto_variants_move_one_group_of_constants() {
     assert_eq!(moved.len(), 21, "three tests off and nine groups ×½, ×2");
     // Factors scale in their logarithm.
     let (half, _) = Tuning::of(Variant::FactorsHalf, 2);
-    assert!((half.up - 2f64.sqrt()).abs() < 1e-12 && half.cut == 0.5);
+    assert!((half.up - 2f64.sqrt()).abs() < 1e-12 && half.cut == 0.25);
     assert_eq!(half.factor(Decision::Overshoot), 0.5f64.sqrt());
     let (double, every) = Tuning::of(Variant::LineDouble, 2);
     assert_eq!((double.line_min_probes, every), (16, 4));
