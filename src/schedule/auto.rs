@@ -169,6 +169,10 @@ impl Schedule for Auto {
         self.secant.forget_direction();
     }
 
+    fn take_restart(&mut self) -> bool {
+        self.secant.take_restart()
+    }
+
     fn record_header(&self) -> Option<&'static str> {
         Some("step,rho,pflug,decision,probe_at,probe_start,curvature,line_minimum")
     }

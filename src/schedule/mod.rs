@@ -245,6 +245,13 @@ pub trait Schedule {
     fn blown_up(&mut self, _loss: f64) -> bool {
         false
     }
+    /// Whether the last observed step decided that training made no progress at all from
+    /// its initial weights, so that the trainer puts the run's initial state back (w(0) from
+    /// the seed, zero optimizer state) and goes on from there at the rule's new η. Asked once
+    /// after each observation; answering true clears the request.
+    fn take_restart(&mut self) -> bool {
+        false
+    }
     /// Whether step t (1-based) makes its [`Needs::gradient`] measurements (and waits for
     /// them); a rule that needs them once asks only then.
     fn measure_gradient(&self, _step: usize) -> bool {

@@ -18,8 +18,10 @@
 //!   a moderately negative mean is not a reason to shrink η);
 //! - no progress at all: after 60 steps the loss is still not significantly below the
 //!   loss of the run's first steps while ρ's mean is significantly negative (t < −3; a
-//!   network held at chance by a far too large η), η is cut to a sixteenth, and the cut rate
-//!   becomes a ceiling that doublings do not pass (ρ cannot tell a rate just below the
+//!   network held at chance by a far too large η), η is cut to a sixteenth, the trainer
+//!   puts the run's initial weights back (nothing measured is lost, and the weights a far
+//!   too large η held at chance may be dead: LeNet from η0 = 10 stayed at chance after the
+//!   cut, docs/design-notes.md §11), and the cut rate becomes a ceiling that doublings do not pass (ρ cannot tell a rate just below the
 //!   stalled one from a good one, docs/auto.md). The ceiling is evidence, not a verdict: a
 //!   doubling it blocks raises it one step instead, so η passes it after two windows in a
 //!   row of significantly positive ρ;
@@ -106,6 +108,8 @@ pub struct Secant {
     last_rho: Option<f64>,
     /// The last step's Pflug statistic over its scale.
     last_pflug: Option<f64>,
+    /// A stall asks the trainer to start again from the initial weights.
+    restart: bool,
 }
 
 /// The statistics gathered since η last changed.
@@ -131,7 +135,8 @@ pub enum Decision {
     /// ρ's mean is significantly negative (t < −3) and below −0.3: η halves.
     Overshoot,
     /// No progress since the run's first steps while ρ's mean is significantly negative: η
-    /// is cut to a sixteenth, which becomes a ceiling for later doublings.
+    /// is cut to a sixteenth, which becomes a ceiling for later doublings, and the run
+    /// starts again from its initial weights ([`Schedule::take_restart`]).
     Stalled,
     /// At the start of the run, the loss before an update is more than twice the largest
     /// before it: η is cut to a sixteenth before the update, which becomes a ceiling.
@@ -241,6 +246,7 @@ impl Secant {
             last: None,
             last_rho: None,
             last_pflug: None,
+            restart: false,
         }
     }
 
@@ -275,7 +281,12 @@ impl Secant {
                 .decide(&self.initial, self.plateau_steps(), may_rise, &self.tuning);
         match decision {
             Decision::Plateau => self.plateaus += 1,
-            Decision::Stalled => self.ceiling = Some(self.lr * self.tuning.factor(decision)),
+            Decision::Stalled => {
+                self.ceiling = Some(self.lr * self.tuning.factor(decision));
+                self.restart = true;
+                // The initial weights come back: the next step's direction is not this one's.
+                self.own = None;
+            }
             Decision::Lift => self.ceiling = self.ceiling.map(|c| c * self.tuning.up),
             _ => {}
         }
@@ -369,6 +380,10 @@ impl Schedule for Secant {
 
     fn forget_direction(&mut self) {
         self.own = None;
+    }
+
+    fn take_restart(&mut self) -> bool {
+        std::mem::take(&mut self.restart)
     }
 
     fn record_header(&self) -> Option<&'static str> {

@@ -141,6 +141,7 @@ impl Training {
                     "safeguarded_steps": t.schedule.safeguarded(),
                     "skipped_steps": t.tally.skipped,
                     "undone_steps": t.tally.undone,
+                    "restarts": t.tally.restarts,
                     "seconds": t.seconds(),
                 });
                 run_info.finished = Some(crate::rundir::utc_now());
@@ -182,6 +183,7 @@ impl Training {
         totals["safeguarded_steps"] = t.schedule.safeguarded().into();
         totals["skipped_steps"] = t.tally.skipped.into();
         totals["undone_steps"] = t.tally.undone.into();
+        totals["restarts"] = t.tally.restarts.into();
         // Every batch size, partial batches included, has met its plan in the first epoch;
         // later steps must replay them without creating anything.
         if let Some(n) = t.tally.buffers_after_epoch_1 {

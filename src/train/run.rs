@@ -69,6 +69,8 @@ pub(super) struct Tally {
     pub skipped: usize,
     /// Steps discarded because the rule had the update before them undone.
     pub undone: usize,
+    /// Times the rule had the run start again from its initial weights.
+    pub restarts: usize,
     pub last_train_loss: Option<f64>,
     pub last_test: Option<(f64, f64)>,
     /// The last epoch's validation loss and accuracy, when --val-split is evaluated.
@@ -193,11 +195,11 @@ impl Trainer {
             .stepper
             .submit_gradient(step, batch, self.args.seed, measure)?;
         // Step t−1's scalars arrive while this step's forward and backward run.
-        let undone = self.tally.undone;
+        let reset = (self.tally.undone, self.tally.restarts);
         self.flush()?;
-        if self.tally.undone != undone {
-            // The rule had the last two updates undone: this gradient was taken at the
-            // weights they damaged.
+        if (self.tally.undone, self.tally.restarts) != reset {
+            // The rule had the last two updates undone, or the run start again from its
+            // initial weights: this gradient was taken at weights no longer there.
             self.sums.consumed += 1;
             return Ok(());
         }
@@ -330,6 +332,18 @@ impl Trainer {
             lr: r.lr,
             probe,
         })?;
+        if self.schedule.take_restart() {
+            // No progress at all since the first steps: nothing measured is lost by going
+            // back to w(0), and weights a far too large η held at chance may be dead.
+            self.stepper.restart(self.args.seed)?;
+            self.schedule.forget_direction();
+            self.tally.restarts += 1;
+            log::info!(
+                "step {}: no progress since the first steps; back to the initial weights at η {}",
+                r.step,
+                self.schedule.lr()
+            );
+        }
         let ips = self.tally.images as f64 / self.clock.elapsed().as_secs_f64().max(1e-9);
         self.progress.step(r.step, r.epoch, loss, r.lr, ips);
         Ok(())

@@ -500,6 +500,20 @@ impl Stepper {
         }))
     }
 
+    /// Puts the run's initial state back: w(0) and the buffers' (batch-norm statistics')
+    /// initial values from `seed`, as a fresh run makes them, and zero optimizer state. For
+    /// the rules whose update is w −= η·d (their own update state is not reset).
+    pub fn restart(&mut self, seed: u64) -> Result<()> {
+        self.params.upload_all(&self.gpu, &self.net.init(seed));
+        self.params
+            .upload_buffers(&self.gpu, &self.net.init_buffers());
+        for (_, x) in &self.optimizer.state {
+            self.gpu.write(x, &vec![0f32; x.len()]);
+        }
+        self.measure.set_have_previous(false);
+        Ok(())
+    }
+
     /// Puts back the weights and optimizer state saved before step `step`'s update, and
     /// forgets d(t−1) (it may be the discarded one).
     pub fn restore_before(&mut self, step: usize) -> Result<()> {

@@ -133,3 +133,72 @@ fn auto_and_secant_move_a_bad_starting_rate_the_right_way_within_the_first_windo
         }
     }
 }
+
+/// A stall (no progress at all since the first steps) puts the run back at its initial
+/// weights: LeNet-5 at η0 = 1 on generated CIFAR-10 with labels unrelated to the pixels
+/// stays at chance, and the step after the stall sees the loss that the initial weights
+/// give on its batch, which a run at η = 0 (never moving from w(0), same seed and
+/// batches) measures.
+#[test]
+fn a_stalled_run_starts_again_from_its_initial_weights() {
+    let (_d, data) = fake(DatasetKind::Cifar10, 100, 25);
+    let root = tempfile::tempdir().unwrap();
+    let train = |schedule: &str, lr: &str, name: &str| {
+        let out = root.path().join(name);
+        ok(&etaprobe(&[
+            "train",
+            "--model",
+            "lenet",
+            "--dataset",
+            "cifar10",
+            "--data",
+            s(&data),
+            "--schedule",
+            schedule,
+            "--lr",
+            lr,
+            "--batch-size",
+            "10",
+            "--epochs",
+            "10",
+            "--max-steps",
+            "66",
+            "--out",
+            s(&out),
+        ]));
+        out
+    };
+    let stalled = train("auto", "1", "auto");
+    let at_w0 = train("basic", "0", "w0");
+    let stall = decisions(&stalled)
+        .into_iter()
+        .find(|(_, d)| d == "stalled")
+        .map(|(t, _)| t)
+        .expect("η0 = 1 stalls");
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(stalled.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["totals"]["restarts"], 1);
+    // A step's loss, by its number in steps.csv.
+    let loss = |run: &Path, step: usize| -> f64 {
+        let text = std::fs::read_to_string(run.join("steps.csv")).unwrap();
+        text.lines()
+            .skip(1)
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .find(|c| c[0] == step.to_string())
+            .unwrap_or_else(|| panic!("no step {step} in {}", run.display()))[2]
+            .parse()
+            .unwrap()
+    };
+    // Before the stall the weights had moved; the first step after it is at w(0) again.
+    let (moved, start) = (loss(&stalled, stall), loss(&at_w0, stall));
+    assert!(
+        (moved - start).abs() > 1e-4,
+        "step {stall}: {moved} vs {start}"
+    );
+    let after = stall + 1;
+    let (restarted, start) = (loss(&stalled, after), loss(&at_w0, after));
+    assert!(
+        (restarted - start).abs() <= 1e-6 * start,
+        "step {after}: {restarted} after the restart, {start} at w(0)"
+    );
+}
