@@ -20,14 +20,7 @@ case "${1:-}" in
     --quick) quick=true ;;
     *) echo "usage: scripts/gpu-check.sh [--quick]" >&2; exit 2 ;;
 esac
-kit=$PWD/gpu-kit
-if [ ! -e "$kit/bin/etaprobe" ] && [ ! -e "$kit/bin/etaprobe.xz" ]; then
-    echo "no gpu-kit here: build it with scripts/gpu-kit.sh and carry it" >&2
-    exit 2
-fi
-out=${OUT:-gpu-check-out}
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
+default_out=gpu-check-out
 # The whole check ends by this many seconds (the device tool allows 10 minutes a call).
 deadline=${GPU_CHECK_SECONDS:-520}
 # shellcheck source=scripts/gpu-common.sh

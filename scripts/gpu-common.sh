@@ -1,8 +1,18 @@
 # Sourced by scripts/gpu-check.sh and scripts/gpu-sweeps.sh, from the repository root, with
-# `kit` (gpu-kit/, built by scripts/gpu-kit.sh), `out` (where results go) and `deadline`
-# (seconds since the script started by which every step must end) set. Unpacks the kit,
-# makes the Vulkan loader and the test binaries' build paths answer, and defines `run` and
-# `bench`. A GPU machine may lack `xz`: Python's lzma and tarfile unpack the kit there.
+# `default_out` (where results go unless OUT says) and `deadline` (seconds since the script
+# started by which every step must end) set. Checks for gpu-kit/ (scripts/gpu-kit.sh),
+# unpacks it, makes the Vulkan loader and the test binaries' build paths answer, and
+# defines `run` and `bench`. A GPU machine may lack `xz`: Python's lzma and tarfile unpack
+# the kit there.
+
+kit=$PWD/gpu-kit
+if [ ! -e "$kit/bin/etaprobe" ] && [ ! -e "$kit/bin/etaprobe.xz" ]; then
+    echo "no gpu-kit here: build it with scripts/gpu-kit.sh and carry it" >&2
+    exit 2
+fi
+out=${OUT:-$default_out}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
 
 # unxz FILE.xz DEST
 unxz() {

@@ -25,14 +25,7 @@ for arg in "$@"; do
     case "$jobs" in '' | *[!0-9]*) echo "$arg: give SPEC:JOBS" >&2; exit 2 ;; esac
     [ -f "$spec" ] || { echo "$spec: no such spec" >&2; exit 2; }
 done
-kit=$PWD/gpu-kit
-if [ ! -e "$kit/bin/etaprobe.xz" ] && [ ! -e "$kit/bin/etaprobe" ]; then
-    echo "no gpu-kit here: build it with scripts/gpu-kit.sh full and carry it" >&2
-    exit 2
-fi
-out=${OUT:-gpu-sweeps-out}
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
+default_out=gpu-sweeps-out
 deadline=${GPU_SWEEPS_SECONDS:-560}
 # Packing the records takes this long at the end.
 pack_seconds=45
