@@ -40,8 +40,10 @@ fn auto_fits_the_parabola_of_the_last_update_and_flags_far_overshoots() {
 
 #[test]
 fn secant_changes_eta_only_on_statistical_evidence() {
-    use etaprobe::schedule::{Decision, Dots, Secant};
+    use etaprobe::schedule::{Decision, Dots, Schedule, Secant};
     use rand::Rng;
+    // Whether the last run's decision asked the trainer to start again from w(0).
+    let restarted = std::cell::Cell::new(false);
     let mut r = common::rng(5);
     let noise = |r: &mut rand_chacha::ChaCha8Rng| r.random::<f64>() * 2.0 - 1.0;
     /// One simulated run: ρ is `rho` plus noise (and `spike` every 20th step), Pflug's
@@ -77,6 +79,8 @@ fn secant_changes_eta_only_on_statistical_evidence() {
             let loss = 2.0 - sim.fall * step.min(sim.fall_steps) as f64 + 0.1 * noise(&mut r);
             let d = s.learn(&dots, 0.1, loss);
             if d != Decision::Keep {
+                restarted.set(s.take_restart());
+                assert!(!s.take_restart(), "a restart is asked for once");
                 return (d, step);
             }
         }
@@ -89,6 +93,7 @@ fn secant_changes_eta_only_on_statistical_evidence() {
         "the slope keeps its sign"
     );
     assert_eq!(run(Sim { rho: -0.8, ..NONE }, 500).0, Decision::Overshoot);
+    assert!(!restarted.get(), "only a stall restarts");
     // Rare huge negative ρ (loss spikes) swamp a plain t-statistic; clipped, the mostly
     // negative steps are evidence of overshooting.
     let spiky = Sim {
@@ -122,6 +127,10 @@ fn secant_changes_eta_only_on_statistical_evidence() {
     let (d, at) = run(Sim { rho: -0.05, ..NONE }, 1500);
     assert_eq!(d, Decision::Stalled);
     assert_eq!(d.factor(), 0.0625);
+    assert!(
+        restarted.get(),
+        "a stall starts again from the initial weights"
+    );
     assert!(
         (59..200).contains(&at),
         "a stall needs a window of 60 steps, decided at {at}"
