@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sweeps on a lent GPU machine, in one call (docs/gpu.md): the adapters (the call stops at
 # once when no GPU answers, leaving device time for a fixed rerun), `bench probe` on
-# LeNet-5 alone on the GPU, two epochs of the README's main job alone, then the given sweep
+# LeNet-5, `bench matmul`, `bench probe` on ResNet-18 (batch 128: what sizes H4) and two
+# epochs of the README's main job, each alone on the GPU, then the given sweep
 # specs side by side, each with its --jobs, with the GPU-numerics tests beside them, until
 # the deadline. A held-out spec whose pass 1 finishes goes on to its pass 2
 # (scripts/pass2-spec.py). Then `compare` of each root, and its records packed for the trip
@@ -43,6 +44,9 @@ if [ -z "${GPU_SWEEPS_ALLOW_CPU:-}" ] &&
     exit 3
 fi
 bench probe-lenet 45 probe --model lenet --batch-size 256 --steps 10 --rounds 3
+# What sizes H4 (full-width ResNet-18) and the portable matmul, in under two minutes.
+bench matmul 20 matmul --sizes 1024,4096
+bench probe-resnet18 60 probe --model resnet18 --batch-size 128 --steps 2 --rounds 1
 run main-job-2-epochs 45 "$etaprobe" train --schedule newton --lr 0.01 --epochs 2 \
     --out "$work/main-job" -q
 
@@ -96,7 +100,9 @@ done
 {
     echo "{"
     echo "\"steps\": [$(IFS=,; echo "${steps[*]}")],"
-    echo "\"probe-lenet\": $(embed "$out/probe-lenet.json"),"
+    for b in probe-lenet matmul probe-resnet18; do
+        echo "\"$b\": $(embed "$out/$b.json"),"
+    done
     echo "\"main-job\": $(embed "$work/main-job/run.json"),"
     echo "\"failed\": $failed"
     echo "}"
