@@ -656,6 +656,21 @@ fn row<Row: serde::de::DeserializeOwned>(
 }
 
 pub(super) fn read_text(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    String::from_utf8(bytes).with_context(|| format!("{}: not UTF-8 text", path.display()))
+    let mut gz = path.as_os_str().to_owned();
+    gz.push(".gz");
+    let gz = Path::new(&gz);
+    let (bytes, read) = match std::fs::read(path) {
+        Ok(bytes) => (bytes, path),
+        // Kept records (scripts/keep-records.sh, docs/runs/) hold FILE.gz in place of FILE.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && gz.is_file() => {
+            let mut bytes = Vec::new();
+            std::fs::File::open(gz)
+                .map(flate2::read::MultiGzDecoder::new)
+                .and_then(|mut d| std::io::Read::read_to_end(&mut d, &mut bytes))
+                .with_context(|| format!("cannot read {}", gz.display()))?;
+            (bytes, gz)
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    String::from_utf8(bytes).with_context(|| format!("{}: not UTF-8 text", read.display()))
 }

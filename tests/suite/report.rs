@@ -320,6 +320,17 @@ fn csv_columns_are_found_by_name_and_floats_keep_their_text() {
     .unwrap();
     let s = format!("{:#}", read_epochs(&q).unwrap_err());
     assert!(s.contains("line 1") && s.contains("val_loss"), "{s}");
+    // Kept records (docs/runs/) are gzipped: steps.csv.gz reads as steps.csv, so that
+    // `compare` and `plot` work on them.
+    let gz = dir.path().join("steps.csv.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut enc, text.as_bytes()).unwrap();
+    fs::write(&gz, enc.finish().unwrap()).unwrap();
+    fs::remove_file(&p).unwrap();
+    let kept = read_steps(&p).unwrap();
+    assert_eq!((kept.len(), kept[1].loss, kept[1].lr), (2, 10.0, f64::INFINITY));
+    let missing = format!("{:#}", read_steps(dir.path().join("rule.csv")).unwrap_err());
+    assert!(missing.contains("rule.csv"), "{missing}");
 }
 
 #[test]
