@@ -328,7 +328,10 @@ fn csv_columns_are_found_by_name_and_floats_keep_their_text() {
     fs::write(&gz, enc.finish().unwrap()).unwrap();
     fs::remove_file(&p).unwrap();
     let kept = read_steps(&p).unwrap();
-    assert_eq!((kept.len(), kept[1].loss, kept[1].lr), (2, 10.0, f64::INFINITY));
+    assert_eq!(
+        (kept.len(), kept[1].loss, kept[1].lr),
+        (2, 10.0, f64::INFINITY)
+    );
     let missing = format!("{:#}", read_steps(dir.path().join("rule.csv")).unwrap_err());
     assert!(missing.contains("rule.csv"), "{missing}");
 }
