@@ -312,9 +312,7 @@ pub(crate) fn load(root: &Path) -> Result<(Manifest, Vec<Task>)> {
     Ok((manifest, out))
 }
 
-/// The η0 whose runs have the best mean score (the first of equals); the mean is over the
-/// finished seeds.
-/// The η0 with the best mean score, over the seeds that every η0 with a score finished
+/// The η0 with the best mean score (the first of equals), over the seeds that every η0 with a score finished
 /// (all of them when the grid is complete). A two-pass grid (η chosen on seed 1, then run on
 /// the other seeds) so keeps its seed-1 choice: a mean over five seeds at the chosen η is
 /// not compared with one seed's at the others. Without a common seed, each η0's own mean.

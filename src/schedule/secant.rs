@@ -21,10 +21,11 @@
 //!   network held at chance by a far too large η), η is cut to a sixteenth, the trainer
 //!   puts the run's initial weights back (nothing measured is lost, and the weights a far
 //!   too large η held at chance may be dead: LeNet from η0 = 10 stayed at chance after the
-//!   cut, docs/design-notes.md §11), and the cut rate becomes a ceiling that doublings do not pass (ρ cannot tell a rate just below the
-//!   stalled one from a good one, docs/auto.md). The ceiling is evidence, not a verdict: a
-//!   doubling it blocks raises it one step instead, so η passes it after two windows in a
-//!   row of significantly positive ρ;
+//!   cut, docs/design-notes.md §11), and the cut rate becomes a ceiling that doublings do
+//!   not pass (ρ cannot tell a rate just below the stalled one from a good one,
+//!   docs/auto.md). The ceiling is evidence, not a verdict: a doubling it blocks raises it
+//!   one step instead, so η passes it after two windows in a row of significantly
+//!   positive ρ;
 //! - a plateau: over 500 or more steps, the newer half of the window's losses is not
 //!   significantly below the older half, while ρ's mean is not positive (a flat loss with
 //!   ρ > 0 is a too small η, not a noise floor), η halves. This anneals η once progress at
@@ -284,8 +285,6 @@ impl Secant {
             Decision::Stalled => {
                 self.ceiling = Some(self.lr * self.tuning.factor(decision));
                 self.restart = true;
-                // The initial weights come back: the next step's direction is not this one's.
-                self.own = None;
             }
             Decision::Lift => self.ceiling = self.ceiling.map(|c| c * self.tuning.up),
             _ => {}

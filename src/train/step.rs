@@ -502,7 +502,8 @@ impl Stepper {
 
     /// Puts the run's initial state back: w(0) and the buffers' (batch-norm statistics')
     /// initial values from `seed`, as a fresh run makes them, and zero optimizer state. For
-    /// the rules whose update is w −= η·d (their own update state is not reset).
+    /// the rules whose update is w −= η·d (their own update state is not reset; Adam's bias
+    /// correction goes on from the run's step count).
     pub fn restart(&mut self, seed: u64) -> Result<()> {
         self.params.upload_all(&self.gpu, &self.net.init(seed));
         self.params
