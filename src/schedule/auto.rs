@@ -31,6 +31,10 @@ pub const AUTO_UP: f64 = 4.0;
 pub const AUTO_DOWN: f64 = 16.0;
 /// Probes the rise test needs.
 pub const LINE_MIN_PROBES: usize = 8;
+/// `--probe-every`'s default: one back probe (a forward pass) every 4 steps. Every 2 cost
+/// 1.16–1.25× basic per step, and the rise test fired in none of the design tasks' runs at
+/// either period (docs/design-notes.md §12).
+pub const PROBE_EVERY: usize = 4;
 
 /// The `auto` rule: [`Secant`]'s tests, plus every k steps a probe of the last update's line
 /// on a fresh batch (one extra forward pass); when the secant's tests keep η, it still
@@ -59,16 +63,18 @@ pub struct LineFit {
 }
 
 impl Auto {
-    /// The frozen rule at η0 = `lr`, probing the line every `every` steps (at least 1).
+    /// The frozen rule at η0 = `lr`, probing the line every `every` steps (at least 1), with
+    /// no horizon (no cooldown).
     pub fn new(lr: f64, every: usize) -> Auto {
-        Auto::tuned(lr, every, Tuning::FROZEN)
+        Auto::tuned(lr, every, Tuning::FROZEN, 0)
     }
 
-    /// The rule with the constants of `tuning` (an ablation).
-    pub fn tuned(lr: f64, every: usize, tuning: Tuning) -> Auto {
+    /// The rule with the constants of `tuning` (an ablation) for a run of `planned` steps
+    /// (0: no horizon, no cooldown).
+    pub fn tuned(lr: f64, every: usize, tuning: Tuning, planned: usize) -> Auto {
         Auto {
             every: every.max(1),
-            secant: Secant::tuned(lr, tuning),
+            secant: Secant::tuned_for_run(lr, tuning, planned),
             rises: Vec::new(),
             last: None,
             last_decision: None,
@@ -147,19 +153,22 @@ impl Schedule for Auto {
         if let (Some(BackProbe { start, .. }), Some(_)) = (&obs.back_probe, &self.last) {
             self.rises.push(obs.loss - start);
         }
+        self.secant.observed(obs.step);
         let Some(dots) = &obs.dots else {
             return None;
         };
         let mut decision = self.secant.learn(dots, obs.lr, obs.loss);
         let tuning = *self.secant.tuning();
-        if decision == Decision::Keep && Auto::line_overshoots_with(&self.rises, &tuning) {
+        if decision == Decision::Keep
+            && !self.secant.cooling_down()
+            && Auto::line_overshoots_with(&self.rises, &tuning)
+        {
             decision = Decision::LineRise;
             self.secant.reset_window();
         }
         if decision != Decision::Keep {
             self.rises.clear();
-            self.secant
-                .set_lr(self.secant.lr() * tuning.factor(decision));
+            self.secant.scale(tuning.factor(decision));
         }
         self.last_decision = Some(decision);
         None
@@ -210,7 +219,7 @@ impl Schedule for Auto {
 #[serde(default)]
 pub struct AutoOptions {
     /// auto: probe the last update's line every this many steps.
-    #[arg(value_parser = crate::train::values::at_least_one, long, default_value_t = 2, value_name = "K")]
+    #[arg(value_parser = crate::train::values::at_least_one, long, default_value_t = PROBE_EVERY, value_name = "K")]
     pub probe_every: usize,
     /// auto: an ablation of the frozen rule, a test off or one group of constants scaled
     /// (docs/evaluation.md §6); the line variants scale --probe-every too.
@@ -234,7 +243,7 @@ impl Rule for Auto {
 
     fn build(run: &RunShape, o: &AutoOptions) -> Auto {
         let (tuning, every) = Tuning::of(o.auto_variant, o.probe_every);
-        Auto::tuned(run.lr0, every, tuning)
+        Auto::tuned(run.lr0, every, tuning, run.planned_steps)
     }
 }
 

@@ -24,7 +24,7 @@ mod sps;
 mod stats;
 mod tuning;
 
-pub use auto::{Auto, AutoOptions, LineFit, AUTO_DOWN, AUTO_UP, LINE_MIN_PROBES};
+pub use auto::{Auto, AutoOptions, LineFit, AUTO_DOWN, AUTO_UP, LINE_MIN_PROBES, PROBE_EVERY};
 pub use basic::{Basic, BasicOptions, Decay};
 pub use dadapt::{DAdapt, DAdaptOptions};
 pub use dog::{Dog, DogOptions};
@@ -35,8 +35,8 @@ pub use newton::{Newton, NewtonOptions};
 pub use prodigy::{Prodigy, ProdigyOptions};
 pub use schedule_free::{ScheduleFree, ScheduleFreeOptions};
 pub use secant::{
-    Decision, Secant, BLOW_UP, EVIDENCE_T, MAX_WINDOW, OVERSHOOT_MEAN, PLATEAU_MIN_STEPS, RHO_CLIP,
-    RHO_MIN_STEPS, STALL_MIN_STEPS, STALL_T,
+    Cooldown, Decision, Secant, BLOW_UP, COOLDOWN, EVIDENCE_T, MAX_WINDOW, OVERSHOOT_MEAN,
+    PLATEAU_MIN_STEPS, RHO_CLIP, RHO_MIN_STEPS, STALL_MIN_STEPS, STALL_T,
 };
 pub use sps::{Sps, SpsOptions};
 pub use tuning::{Tuning, Variant};

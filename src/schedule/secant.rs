@@ -38,6 +38,17 @@
 //!   (which also undoes step t's update, made from the damaged weights), and η is cut to a
 //!   sixteenth, which becomes a ceiling as after a stall. A too small η cannot raise the loss.
 //!
+//! - the cooldown: over the last fifth of the run's planned steps η falls linearly towards
+//!   zero and no test decides (a blow-up is still undone). Until then the rule holds η at
+//!   a rate that still learns, where SGD's noise keeps the accuracy scattered; annealing
+//!   needs the run's end, which no statistic of the steps can see (docs/design-notes.md
+//!   §12).
+//!
+//! A plateau at the loss of the run's first steps is a stall, not a plateau: ρ's mean is
+//! not positive there, so η is not too small; nothing learns at this rate (LeNet from
+//! η0 = 10 held at chance with ρ noise around zero, t ≈ −1.8 over 500 steps, which the
+//! stall's ρ bound does not see; docs/design-notes.md §12).
+//!
 //! Both cuts are deep on purpose: ρ tells a too small η reliably (its mean is positive, and
 //! η doubles back), but not a too large one that still learns (on LeNet ρ's mean is most
 //! negative at the best rates and rises above them), so a cut should land below the good
@@ -85,11 +96,52 @@ pub const STALL_MIN_STEPS: usize = 60;
 /// at η = 1, 2.3 for 100 steps, then 13.5 → 1,060 → 4e11; docs/design-notes.md §11). A too
 /// small η cannot raise the loss at all, and noise does not double the largest loss.
 pub const BLOW_UP: f64 = 2.0;
+/// The fraction of the run's planned steps at its end over which η falls linearly towards
+/// zero while the tests rest (a cooldown, as in warmup-stable-decay schedules: Hägele et al.
+/// 2024 found a 20% cooldown of a constant rate to match a cosine schedule). At a constant
+/// rate the noise of SGD keeps the last epochs' accuracy scattered over several points
+/// (docs/design-notes.md §12); no test of the rule can see that, since it needs the run's end.
+pub const COOLDOWN: f64 = 0.2;
+
+/// The last steps of a run, over which η falls linearly to 1/len of the rule's rate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Cooldown {
+    /// The cooldown's first step (1-based).
+    pub first: usize,
+    /// The run's last planned step.
+    pub last: usize,
+}
+
+impl Cooldown {
+    /// The last `fraction` of `planned` steps (at least one step); None when `fraction` is 0
+    /// or the run has no steps.
+    pub fn of(planned: usize, fraction: f64) -> Option<Cooldown> {
+        if planned == 0 || fraction <= 0.0 {
+            return None;
+        }
+        let len = ((planned as f64 * fraction).round() as usize).clamp(1, planned);
+        Some(Cooldown {
+            first: planned - len + 1,
+            last: planned,
+        })
+    }
+
+    /// η's factor at `step`: 1 before the cooldown, then (last + 1 − step)/len, down to
+    /// 1/len at the last step (and after it, for a run resumed with more epochs: never 0).
+    pub fn factor(&self, step: usize) -> f64 {
+        if step < self.first {
+            return 1.0;
+        }
+        let len = self.last - self.first + 1;
+        (self.last.saturating_sub(step) + 1) as f64 / len as f64
+    }
+}
 
 /// The `secant` rule: η doubles, halves or stays on statistical tests over the steps since
 /// it last changed (of ρ(t), Pflug's stationarity condition and the loss), from dot
 /// products the step already has: no extra pass, no wait.
 pub struct Secant {
+    /// The rule's rate; the step's η is this times the cooldown's factor.
     lr: f64,
     /// The constants (the frozen ones unless an ablation moves them).
     tuning: Tuning,
@@ -111,6 +163,11 @@ pub struct Secant {
     last_pflug: Option<f64>,
     /// A stall asks the trainer to start again from the initial weights.
     restart: bool,
+    /// The run's last steps, over which η falls to zero and the tests rest; None when the
+    /// horizon is unknown (a rule built outside a run) or the ablation removes it.
+    cooldown: Option<Cooldown>,
+    /// The step η is for: the last observed step + 1.
+    next_step: usize,
 }
 
 /// The statistics gathered since η last changed.
@@ -197,11 +254,7 @@ impl Window {
                 if rho_mean < c.overshoot_mean {
                     return Decision::Overshoot;
                 }
-                if c.stall
-                    && initial.len() >= c.rho_min_steps
-                    && self.loss.len() >= c.stall_min_steps
-                    && welch_t(&self.loss, initial) > c.stall_t
-                {
+                if c.stall && self.no_progress(initial, c) {
                     return Decision::Stalled;
                 }
             }
@@ -210,10 +263,24 @@ impl Window {
         if c.plateau && n >= plateau_steps && rho_mean <= 0.0 {
             let (older, newer) = self.loss.split_at(n / 2);
             if welch_t(newer, older) > c.stall_t {
+                // A plateau at the loss of the first steps is no progress at all: nothing
+                // learns at this rate (a network it killed, whose ρ is noise around zero).
+                // A too small η cannot get here: its ρ is positive.
+                if c.stall && self.no_progress(initial, c) {
+                    return Decision::Stalled;
+                }
                 return Decision::Plateau;
             }
         }
         Decision::Keep
+    }
+
+    /// Whether the window's losses are not significantly below those of the run's first
+    /// steps, `initial`.
+    fn no_progress(&self, initial: &[f64], c: &Tuning) -> bool {
+        initial.len() >= c.rho_min_steps
+            && self.loss.len() >= c.stall_min_steps
+            && welch_t(&self.loss, initial) > c.stall_t
     }
 
     /// Keeps the last `n` steps of each statistic, and the last `losses` losses (the
@@ -233,7 +300,21 @@ impl Secant {
         Secant::tuned(lr, Tuning::FROZEN)
     }
 
-    /// The rule with the constants of `tuning` (an ablation) at η0 = `lr`.
+    /// The frozen rule at η0 = `lr` for a run of `planned` steps (its cooldown ends there).
+    pub fn for_run(lr: f64, planned: usize) -> Secant {
+        Secant::tuned_for_run(lr, Tuning::FROZEN, planned)
+    }
+
+    /// The rule with the constants of `tuning` for a run of `planned` steps.
+    pub fn tuned_for_run(lr: f64, tuning: Tuning, planned: usize) -> Secant {
+        Secant {
+            cooldown: Cooldown::of(planned, tuning.cooldown),
+            ..Secant::tuned(lr, tuning)
+        }
+    }
+
+    /// The rule with the constants of `tuning` (an ablation) at η0 = `lr`, with no horizon
+    /// (no cooldown).
     pub fn tuned(lr: f64, tuning: Tuning) -> Secant {
         Secant {
             lr,
@@ -248,7 +329,34 @@ impl Secant {
             last_rho: None,
             last_pflug: None,
             restart: false,
+            cooldown: None,
+            next_step: 1,
         }
+    }
+
+    /// The rule's rate, before the cooldown's factor.
+    pub fn base_lr(&self) -> f64 {
+        self.lr
+    }
+
+    /// Multiplies the rule's rate by `factor` (a decision's).
+    pub fn scale(&mut self, factor: f64) {
+        self.lr *= factor;
+    }
+
+    /// The cooldown's factor for the next step.
+    fn cooling(&self) -> f64 {
+        self.cooldown.map_or(1.0, |c| c.factor(self.next_step))
+    }
+
+    /// Whether the next step is in the cooldown, where η falls to zero and no test decides.
+    pub fn cooling_down(&self) -> bool {
+        self.cooldown.is_some_and(|c| self.next_step >= c.first)
+    }
+
+    /// Step `step` was observed: η is now for the step after it.
+    pub fn observed(&mut self, step: usize) {
+        self.next_step = step + 1;
     }
 
     /// ρ(t) from this step's dots and the previous step's d·g, when both exist and the
@@ -277,9 +385,12 @@ impl Secant {
         let half = lr_used / 2.0 * dots.norm;
         self.last_pflug = Some((dots.weights - half) / half);
         let may_rise = self.ceiling.is_none_or(|c| self.lr * self.tuning.up <= c);
-        let decision =
+        let decision = if self.cooling_down() {
+            Decision::Keep
+        } else {
             self.window
-                .decide(&self.initial, self.plateau_steps(), may_rise, &self.tuning);
+                .decide(&self.initial, self.plateau_steps(), may_rise, &self.tuning)
+        };
         match decision {
             Decision::Plateau => self.plateaus += 1,
             Decision::Stalled => {
@@ -349,11 +460,11 @@ impl Secant {
 
 impl Schedule for Secant {
     fn lr(&self) -> f64 {
-        self.lr
+        self.lr * self.cooling()
     }
 
     fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
+        self.lr = lr / self.cooling();
     }
 
     fn needs(&self) -> Needs {
@@ -369,6 +480,7 @@ impl Schedule for Secant {
     }
 
     fn observe(&mut self, obs: &Observation) -> Option<ProbeRecord> {
+        self.observed(obs.step);
         if let Some(d) = &obs.dots {
             let decision = self.learn(d, obs.lr, obs.loss);
             self.lr *= self.tuning.factor(decision);
@@ -408,6 +520,7 @@ impl Schedule for Secant {
             "plateaus": self.plateaus,
             "ceiling": self.ceiling,
             "largest": self.largest,
+            "next_step": self.next_step,
         })
     }
 
@@ -419,6 +532,10 @@ impl Schedule for Secant {
         self.plateaus = state["plateaus"].as_u64().unwrap_or(0) as u32;
         self.ceiling = state["ceiling"].as_f64();
         self.largest = state["largest"].as_f64();
+        self.next_step = state["next_step"]
+            .as_u64()
+            .ok_or("schedule state lacks the number 'next_step' (a checkpoint of an older rule)")?
+            as usize;
         Ok(())
     }
 }
@@ -435,6 +552,6 @@ impl Rule for Secant {
     type Options = NoOptions;
 
     fn build(run: &RunShape, _: &NoOptions) -> Secant {
-        Secant::new(run.lr0)
+        Secant::for_run(run.lr0, run.planned_steps)
     }
 }

@@ -4,8 +4,8 @@
 
 use super::auto::LINE_MIN_PROBES;
 use super::secant::{
-    Decision, BLOW_UP, EVIDENCE_T, MAX_WINDOW, OVERSHOOT_MEAN, PLATEAU_MIN_STEPS, RHO_CLIP,
-    RHO_MIN_STEPS, STALL_MIN_STEPS, STALL_T,
+    Decision, BLOW_UP, COOLDOWN, EVIDENCE_T, MAX_WINDOW, OVERSHOOT_MEAN, PLATEAU_MIN_STEPS,
+    RHO_CLIP, RHO_MIN_STEPS, STALL_MIN_STEPS, STALL_T,
 };
 
 /// Every constant that changes η in `secant` and `auto` (docs/evaluation.md §3.1).
@@ -45,6 +45,9 @@ pub struct Tuning {
     pub stall: bool,
     /// Whether the blow-up test runs.
     pub blow_up_test: bool,
+    /// [`COOLDOWN`]: the fraction of the run's steps at its end over which η falls to zero
+    /// (0: none).
+    pub cooldown: f64,
 }
 
 impl Tuning {
@@ -67,6 +70,7 @@ impl Tuning {
         plateau: true,
         stall: true,
         blow_up_test: true,
+        cooldown: COOLDOWN,
     };
 
     /// The factor η is multiplied by on `decision`.
@@ -93,6 +97,8 @@ impl Tuning {
             Group::NoPlateau => t.plateau = false,
             Group::NoStall => t.stall = false,
             Group::NoBlowUp => t.blow_up_test = false,
+            Group::NoCooldown => t.cooldown = 0.0,
+            Group::Cooldown => t.cooldown = (t.cooldown * s).min(1.0),
             Group::Evidence => t.evidence_t *= s,
             Group::Overshoot => t.overshoot_mean *= s,
             Group::Clip => t.rho_clip *= s,
@@ -134,6 +140,8 @@ enum Group {
     NoPlateau,
     NoStall,
     NoBlowUp,
+    NoCooldown,
+    Cooldown,
     Evidence,
     Overshoot,
     Clip,
@@ -169,6 +177,12 @@ pub enum Variant {
     NoStall,
     /// Without the blow-up test.
     NoBlowUp,
+    /// Without the cooldown: η stays the rule's to the end.
+    NoCooldown,
+    /// The cooldown ×½ (the last 10% of the steps).
+    CooldownHalf,
+    /// The cooldown ×2 (the last 40% of the steps).
+    CooldownDouble,
     /// The t bound of evidence ×½ (1.5).
     EvidenceHalf,
     /// The t bound of evidence ×2 (6).
@@ -201,9 +215,9 @@ pub enum Variant {
     BlowUpHalf,
     /// The blow-up ratio squared (4).
     BlowUpDouble,
-    /// The line test's probes and probe period ×½ (4 probes, every step).
+    /// The line test's probes and probe period ×½ (4 probes, every 2 steps).
     LineHalf,
-    /// The line test's probes and probe period ×2 (16 probes, every 4 steps).
+    /// The line test's probes and probe period ×2 (16 probes, every 8 steps).
     LineDouble,
 }
 
@@ -215,6 +229,9 @@ impl Variant {
             NoPlateau => (Group::NoPlateau, 1.0),
             NoStall => (Group::NoStall, 1.0),
             NoBlowUp => (Group::NoBlowUp, 1.0),
+            NoCooldown => (Group::NoCooldown, 1.0),
+            CooldownHalf => (Group::Cooldown, 0.5),
+            CooldownDouble => (Group::Cooldown, 2.0),
             EvidenceHalf => (Group::Evidence, 0.5),
             EvidenceDouble => (Group::Evidence, 2.0),
             OvershootHalf => (Group::Overshoot, 0.5),
