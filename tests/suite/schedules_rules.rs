@@ -248,12 +248,101 @@ fn secant_changes_eta_only_on_statistical_evidence() {
     // stall nor a plateau: ρ's evidence accumulates until η doubles. Nor is a flat loss
     // with ρ around zero a stall: a too small η makes no progress either.
     assert_eq!(run(Sim { rho: 0.02, ..NONE }, 1500).0, Decision::Up);
-    assert_ne!(run(Sim { rho: 0.0, ..NONE }, 1500).0, Decision::Stalled);
+    assert_ne!(run(Sim { rho: 0.01, ..NONE }, 1500).0, Decision::Stalled);
+    // A plateau at the first steps' loss while ρ's mean is at or below zero, too weakly for
+    // the stall's ρ bound (a network dead at chance: ρ is noise around zero), is a stall:
+    // the run starts again from w(0) at a sixteenth of the rate.
+    let (d, at) = run(
+        Sim {
+            rho: -0.005,
+            ..NONE
+        },
+        3000,
+    );
+    assert_eq!(d, Decision::Stalled);
+    assert!(restarted.get(), "the plateau's stall restarts too");
+    assert!(at >= 499, "seen by the plateau test's window, at {at}");
     assert_eq!(
         Secant::rho(None, &Dots::default()),
         None,
         "no previous step"
     );
+}
+
+/// Over the last fifth of the planned steps η falls linearly towards zero and no test
+/// decides; a checkpoint taken in the cooldown resumes on the same line, and the clamps'
+/// override (`set_lr`) sets the step's η, not the rule's rate before the cooldown.
+#[test]
+fn secant_cools_down_over_the_last_fifth_of_the_run() {
+    use etaprobe::schedule::{Cooldown, Decision, Dots, Observation, Schedule, Secant, COOLDOWN};
+    let c = Cooldown::of(100, COOLDOWN).unwrap();
+    assert_eq!((c.first, c.last), (81, 100));
+    assert_eq!([c.factor(1), c.factor(80), c.factor(81)], [1.0; 3]);
+    assert!((c.factor(90) - 0.55).abs() < 1e-15);
+    assert_eq!([c.factor(100), c.factor(10_000)], [0.05; 2], "never zero");
+    assert_eq!(
+        Cooldown::of(3, COOLDOWN).map(|c| c.first),
+        Some(3),
+        "one step at least"
+    );
+    assert_eq!(Cooldown::of(0, COOLDOWN), None);
+    assert_eq!(Cooldown::of(100, 0.0), None);
+    // Steps that fall short all along: η doubles every window before the cooldown, and
+    // never in it.
+    let mut s = Secant::for_run(0.1, 100);
+    let mut base = Vec::new();
+    let mut ups = Vec::new();
+    let mut resumed = None;
+    for step in 1..=100 {
+        let obs = Observation {
+            step,
+            loss: 2.0,
+            lr: s.lr(),
+            dots: Some(Dots {
+                own: 1.0,
+                cross: Some(0.5 + 0.01 * (step % 3) as f64),
+                weights: 0.0,
+                norm: 1.0,
+            }),
+            ..Observation::default()
+        };
+        s.observe(&obs);
+        if s.last_decision() == Some(Decision::Up) {
+            ups.push(step);
+        }
+        base.push(s.lr() / c.factor(step + 1));
+        if step == 90 {
+            let mut r = Secant::for_run(0.1, 100);
+            r.restore(&s.state()).unwrap();
+            resumed = Some(r);
+        }
+    }
+    assert!(ups.len() >= 2 && ups.iter().all(|&t| t < 80), "{ups:?}");
+    let held = base[79];
+    assert!(
+        base[79..].iter().all(|b| (b - held).abs() < 1e-12 * held),
+        "the rule's rate rests in the cooldown"
+    );
+    assert!(
+        (s.lr() - held * 0.05).abs() < 1e-12 * held,
+        "{} vs {held}",
+        s.lr()
+    );
+    let r = resumed.unwrap();
+    assert!(
+        (r.lr() - held * c.factor(91)).abs() < 1e-12 * held,
+        "resumed mid-cooldown"
+    );
+    let mut clamped = r;
+    clamped.set_lr(1e-3);
+    assert!((clamped.lr() - 1e-3).abs() < 1e-15, "{}", clamped.lr());
+    // Without a horizon (a rule built outside a run) there is no cooldown.
+    let mut free = Secant::new(0.1);
+    free.observe(&Observation {
+        step: 10_000,
+        ..Observation::default()
+    });
+    assert_eq!(free.lr(), 0.1);
 }
 
 /// A loss at w(t) more than twice the largest before it (or not finite) means step t−1's
@@ -435,6 +524,11 @@ fn auto_variants_move_one_group_of_constants() {
             ("no-plateau", !t.plateau),
             ("no-stall", !t.stall),
             ("no-blow-up", !t.blow_up_test),
+            ("no-cooldown", t.cooldown == 0.0),
+            (
+                "cooldown",
+                t.cooldown != 0.0 && t.cooldown != frozen.cooldown,
+            ),
         ];
         let groups: std::collections::BTreeSet<&str> =
             fields.iter().filter(|f| f.1).map(|f| f.0).collect();
@@ -444,7 +538,13 @@ fn auto_variants_move_one_group_of_constants() {
         assert!(name.starts_with(group), "{name} moved {group}");
         moved.insert(name);
     }
-    assert_eq!(moved.len(), 21, "three tests off and nine groups ×½, ×2");
+    assert_eq!(
+        moved.len(),
+        24,
+        "four tests off (the cooldown one) and ten groups ×½, ×2"
+    );
+    let (long, _) = Tuning::of(Variant::CooldownDouble, 2);
+    assert_eq!(long.cooldown, 0.4);
     // Factors scale in their logarithm.
     let (half, _) = Tuning::of(Variant::FactorsHalf, 2);
     assert!((half.up - 2f64.sqrt()).abs() < 1e-12 && half.cut == 0.25);

@@ -202,3 +202,54 @@ fn a_stalled_run_starts_again_from_its_initial_weights() {
         "step {after}: {restarted} after the restart, {start} at w(0)"
     );
 }
+
+/// The end of training: over the last fifth of the planned steps (`epochs` × steps per
+/// epoch) `auto` and `secant` let η fall linearly to 1/n of the rate they had reached, n
+/// being the cooldown's steps; before it, η is the rule's. Least squares on generated data
+/// (17 steps an epoch at batch 25), 5 epochs.
+#[test]
+fn auto_and_secant_cool_down_over_the_last_fifth_of_the_planned_steps() {
+    let (_d, data) = fake(DatasetKind::Boston, 500, 25);
+    let root = tempfile::tempdir().unwrap();
+    for schedule in ["auto", "secant"] {
+        let out = root.path().join(schedule);
+        ok(&etaprobe(&[
+            "train",
+            "--model",
+            "linreg",
+            "--dataset",
+            "boston",
+            "--data",
+            s(&data),
+            "--schedule",
+            schedule,
+            "--lr",
+            "0.01",
+            "--batch-size",
+            "25",
+            "--epochs",
+            "5",
+            "--out",
+            s(&out),
+        ]));
+        let lrs: Vec<f64> = steps(&out).iter().map(|s| s.1).collect();
+        let planned = lrs.len();
+        assert!(planned >= 50, "{schedule}: {planned} steps");
+        let n = (planned as f64 * 0.2).round() as usize;
+        let first = planned - n;
+        let held = lrs[first - 1];
+        for (k, lr) in lrs[first..].iter().enumerate() {
+            let want = held * (n - k) as f64 / n as f64;
+            assert!(
+                (lr - want).abs() <= 1e-12 * held,
+                "{schedule}, step {}: η {lr}, want {want}",
+                first + k + 1
+            );
+        }
+        assert!(
+            lrs[..first].iter().any(|&lr| lr != 0.01),
+            "{schedule}: the rule moved η before the cooldown: {:?}",
+            &lrs[..first]
+        );
+    }
+}
