@@ -127,7 +127,8 @@ impl Cooldown {
     }
 
     /// η's factor at `step`: 1 before the cooldown, then (last + 1 − step)/len, down to
-    /// 1/len at the last step (and after it, for a run resumed with more epochs: never 0).
+    /// 1/len at the last step (never 0, so that `set_lr` can divide by it). After a step
+    /// the rule did not observe (an undone or discarded one) the factor lags by that step.
     pub fn factor(&self, step: usize) -> f64 {
         if step < self.first {
             return 1.0;
@@ -192,9 +193,10 @@ pub enum Decision {
     Lift,
     /// ρ's mean is significantly negative (t < −3) and below −0.3: η halves.
     Overshoot,
-    /// No progress since the run's first steps while ρ's mean is significantly negative: η
-    /// is cut to a sixteenth, which becomes a ceiling for later doublings, and the run
-    /// starts again from its initial weights ([`Schedule::take_restart`]).
+    /// No progress since the run's first steps while ρ's mean is significantly negative,
+    /// or a plateau at the first steps' loss (ρ's mean ≤ 0): η is cut to a sixteenth, which
+    /// becomes a ceiling for later doublings, and the run starts again from its initial
+    /// weights ([`Schedule::take_restart`]).
     Stalled,
     /// At the start of the run, the loss before an update is more than twice the largest
     /// before it: η is cut to a sixteenth before the update, which becomes a ceiling.
@@ -521,6 +523,7 @@ impl Schedule for Secant {
             "ceiling": self.ceiling,
             "largest": self.largest,
             "next_step": self.next_step,
+            "cooldown_last": self.cooldown.map(|c| c.last),
         })
     }
 
@@ -532,10 +535,20 @@ impl Schedule for Secant {
         self.plateaus = state["plateaus"].as_u64().unwrap_or(0) as u32;
         self.ceiling = state["ceiling"].as_f64();
         self.largest = state["largest"].as_f64();
-        self.next_step = state["next_step"]
-            .as_u64()
-            .ok_or("schedule state lacks the number 'next_step' (a checkpoint of an older rule)")?
-            as usize;
+        self.next_step = state["next_step"].as_u64().ok_or(
+            "schedule state lacks the number 'next_step': a checkpoint of the rule before its \
+             cooldown (docs/design-notes.md §12); start a new run (--lr-from takes its η)",
+        )? as usize;
+        let planned = state["cooldown_last"].as_u64().map(|n| n as usize);
+        if planned != self.cooldown.map(|c| c.last) {
+            // More epochs would lift η back from the cooldown's end, fewer would cut it short.
+            return Err(format!(
+                "its cooldown was planned to end at step {}, the run now ends at {} (another \
+                 --epochs); resume with the run's --epochs, or start a new run",
+                planned.map_or("none".into(), |n| n.to_string()),
+                self.cooldown.map_or("none".into(), |c| c.last.to_string()),
+            ));
+        }
         Ok(())
     }
 }
