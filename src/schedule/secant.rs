@@ -539,8 +539,9 @@ impl Schedule for Secant {
             "schedule state lacks the number 'next_step': a checkpoint of the rule before its \
              cooldown (docs/design-notes.md §12); start a new run (--lr-from takes its η)",
         )? as usize;
+        // Checkpoints of e10f169 lack the field: they resume as they did then.
         let planned = state["cooldown_last"].as_u64().map(|n| n as usize);
-        if planned != self.cooldown.map(|c| c.last) {
+        if state.get("cooldown_last").is_some() && planned != self.cooldown.map(|c| c.last) {
             // More epochs would lift η back from the cooldown's end, fewer would cut it short.
             return Err(format!(
                 "its cooldown was planned to end at step {}, the run now ends at {} (another \

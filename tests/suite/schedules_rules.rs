@@ -338,6 +338,10 @@ fn secant_cools_down_over_the_last_fifth_of_the_run() {
     assert!(err.contains("--epochs"), "{err}");
     let err = Secant::new(0.1).restore(&s.state()).unwrap_err();
     assert!(err.contains("none"), "{err}");
+    // A checkpoint written by e10f169 (no horizon stored) still resumes.
+    let mut older = s.state();
+    older.as_object_mut().unwrap().remove("cooldown_last");
+    Secant::for_run(0.1, 100).restore(&older).unwrap();
     let mut clamped = r;
     clamped.set_lr(1e-3);
     assert!((clamped.lr() - 1e-3).abs() < 1e-15, "{}", clamped.lr());
