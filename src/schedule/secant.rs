@@ -336,11 +336,6 @@ impl Secant {
         }
     }
 
-    /// The rule's rate, before the cooldown's factor.
-    pub fn base_lr(&self) -> f64 {
-        self.lr
-    }
-
     /// Multiplies the rule's rate by `factor` (a decision's).
     pub fn scale(&mut self, factor: f64) {
         self.lr *= factor;

@@ -44,8 +44,30 @@ fn decisions(run: &Path) -> Vec<(usize, String)> {
 /// Trains linreg on `data` for `STEPS` steps of `batch` samples with `schedule` from `lr`.
 fn run(data: &Path, root: &Path, schedule: &str, lr: f64, batch: usize) -> Vec<(f64, f64)> {
     let out = root.join(format!("{schedule}-{lr}-{batch}"));
-    let (lr, batch, steps_arg) = (lr.to_string(), batch.to_string(), STEPS.to_string());
-    ok(&etaprobe(&[
+    let steps_arg = STEPS.to_string();
+    let horizon = [
+        "--epochs",
+        "100",
+        "--max-steps",
+        &steps_arg,
+        "--on-nonfinite",
+        "skip",
+    ];
+    train_linreg(data, &out, schedule, lr, batch, &horizon)
+}
+
+/// Trains linreg on `data` into `out` with `schedule` from `lr` at `batch` samples a step,
+/// `horizon` giving the epochs (and any other options); returns its steps.
+fn train_linreg(
+    data: &Path,
+    out: &Path,
+    schedule: &str,
+    lr: f64,
+    batch: usize,
+    horizon: &[&str],
+) -> Vec<(f64, f64)> {
+    let (lr, batch) = (lr.to_string(), batch.to_string());
+    let common = [
         "train",
         "--model",
         "linreg",
@@ -59,16 +81,11 @@ fn run(data: &Path, root: &Path, schedule: &str, lr: f64, batch: usize) -> Vec<(
         &lr,
         "--batch-size",
         &batch,
-        "--epochs",
-        "100",
-        "--max-steps",
-        &steps_arg,
-        "--on-nonfinite",
-        "skip",
         "--out",
-        s(&out),
-    ]));
-    steps(&out)
+        s(out),
+    ];
+    ok(&etaprobe(&[&common[..], horizon].concat()));
+    steps(out)
 }
 
 /// The mean loss over the last 5 of `steps`.
@@ -213,26 +230,8 @@ fn auto_and_secant_cool_down_over_the_last_fifth_of_the_planned_steps() {
     let root = tempfile::tempdir().unwrap();
     for schedule in ["auto", "secant"] {
         let out = root.path().join(schedule);
-        ok(&etaprobe(&[
-            "train",
-            "--model",
-            "linreg",
-            "--dataset",
-            "boston",
-            "--data",
-            s(&data),
-            "--schedule",
-            schedule,
-            "--lr",
-            "0.01",
-            "--batch-size",
-            "25",
-            "--epochs",
-            "5",
-            "--out",
-            s(&out),
-        ]));
-        let lrs: Vec<f64> = steps(&out).iter().map(|s| s.1).collect();
+        let steps = train_linreg(&data, &out, schedule, 0.01, 25, &["--epochs", "5"]);
+        let lrs: Vec<f64> = steps.iter().map(|s| s.1).collect();
         let planned = lrs.len();
         assert!(planned >= 50, "{schedule}: {planned} steps");
         let n = (planned as f64 * 0.2).round() as usize;
