@@ -1,9 +1,10 @@
 // 2-D convolution by im2col, and the passes of forward and backward that are not matmuls.
 //
 // The scratch matrices have one column per (image b, output pixel): column b·pixels + pix,
-// zero past batch·pixels up to col_stride, a multiple of 4. col is [K = channels·kh·kw,
-// col_stride]: row k = (c, i, j) holds the input under kernel tap (i, j) of channel c for
-// each column's window (0 in the padding). dYt and the folded forward's product are
+// zero past batch·pixels up to col_stride, a multiple of 4. col is [Kp, col_stride]: row
+// k = (c, i, j) < K = channels·kh·kw holds the input under kernel tap (i, j) of channel c
+// for each column's window (0 in the padding), and rows K..Kp (K rounded up to whole
+// vec4s) are zero. dYt and the folded forward's product are
 // [out_channels, col_stride].
 //
 // On lavapipe every storage access with per-lane addresses is a loop over the lanes and
@@ -95,6 +96,11 @@ fn im2col(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     }
     let k = gid.z;
     let taps = p.kh * p.kw;
+    if (k >= p.channels * taps) {
+        // A padding row past K, up to whole vec4s of rows.
+        col4[k * row_quads + q] = vec4(0.0);
+        return;
+    }
     let c = k / taps;
     let i = (k - c * taps) / p.kw;
     let j = k % p.kw;
@@ -110,22 +116,24 @@ fn quad_at(i: u32, ok: bool) -> vec4<f32> {
     return select(vec4(0.0), x4[select(0u, i, ok)], ok);
 }
 
-// The four taps at shift s = j − pad (|s| ≤ 3) from the quads left of, at and right of
+// The four taps at shift s = j − pad (|s| ≤ 4) from the quads left of, at and right of
 // four neighbouring columns.
 fn shifted(lo: vec4<f32>, mid: vec4<f32>, hi: vec4<f32>, s: i32) -> vec4<f32> {
     switch s {
+        case -4: { return lo; }
         case -3: { return vec4(lo.yzw, mid.x); }
         case -2: { return vec4(lo.zw, mid.xy); }
         case -1: { return vec4(lo.w, mid.xyz); }
         case 1: { return vec4(mid.yzw, hi.x); }
         case 2: { return vec4(mid.zw, hi.xy); }
         case 3: { return vec4(mid.w, hi.xyz); }
+        case 4: { return hi; }
         default: { return mid; }
     }
 }
 
 // im2col for stride 1 when width and out_w are multiples of 4, out_w ≤ width and the taps
-// reach at most 3 pixels either side: the four columns are four neighbours in one output
+// reach at most 4 pixels either side (LeNet's 5×5 taps without padding reach 4 right): the four columns are four neighbours in one output
 // row, so the taps of kernel row i are four neighbours in one input row, shifted by
 // s = j − pad. Each invocation writes every tap of channel c = gid.z for its four
 // columns from three vec4 loads per kernel row, instead of a scalar gather per value:
@@ -155,10 +163,17 @@ fn im2col_s1(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
             col4[(row + j) * row_quads + q] = shifted(lo, mid, hi, i32(j) - i32(p.pad));
         }
     }
+    // The last channel also zeroes the padding rows past K, up to whole vec4s of rows.
+    if (c + 1u == p.channels) {
+        let taps = p.channels * p.kh * p.kw;
+        for (var k = taps; k < (taps + 3u) / 4u * 4u; k++) {
+            col4[k * row_quads + q] = vec4(0.0);
+        }
+    }
 }
 
 // The patches transposed, for the weight gradient: colt[n, k] = col[k, n] for columns n
-// < col_stride and K % 4 = 0, so that dW = dYt·colᵀ reads both operands in place instead
+// < col_stride and rows k < Kp, so that dW = dYt·colᵀ reads both operands in place instead
 // of packing a transposed copy (a scalar gather per value). Each invocation turns the 4×4
 // blocks of rows 16·gid.z .. +15 in column quad q = index with vec4 loads and stores:
 // neighbouring lanes load neighbouring quads of a row, and each output row gets 64
@@ -352,6 +367,22 @@ fn flip_weights(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     let i = t / p.kw;
     let j = t - i * p.kw;
     y[n] = x[((o * p.channels + c) * p.kh + p.kh - 1u - i) * p.kw + p.kw - 1u - j];
+}
+
+// The weights [out, K] as the products read them, [out, Kp] with zero columns past K
+// (Kp = K rounded up to whole vec4s): paired with the patches' zero rows, the forward's
+// product reads both operands in place instead of packing a copy of the patches.
+@compute @workgroup_size(64)
+fn pad_weights(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let n = index(gid, nwg);
+    if (n >= p.len) {
+        return;
+    }
+    let k = p.channels * p.kh * p.kw;
+    let kp = (k + 3u) / 4u * 4u;
+    let o = n / kp;
+    let t = n - o * kp;
+    y[n] = select(0.0, x[select(0u, o * k + t, t < k)], t < k);
 }
 
 // fold and unfold when pixels % 4 = 0: four columns are four neighbouring pixels of one

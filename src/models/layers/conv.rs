@@ -329,7 +329,7 @@ fn conv_chunking(
     // The matmuls may pack a scratch matrix transposed, its short side padded to 64.
     let fits = |images: usize| {
         let s = shape(images);
-        let rows = s.patch_len().max(s.out_channels).div_ceil(64) * 64;
+        let rows = s.patch_rows().max(s.out_channels).div_ceil(64) * 64;
         4 * rows * s.col_stride() <= limit
     };
     let in_size = geom.in_c * geom.in_h * geom.in_w;

@@ -113,12 +113,11 @@ impl Conv2d {
                 }
                 let s = &self.shape;
                 let (out, pixels, cols) = (s.out_channels, s.pixels(), s.batch * s.pixels());
-                // Packing an operand copies it; the patches are read in place when K is
-                // whole vec4s and the product keeps them as its row-major B (per image it
+                // Packing an operand copies it; the patches (whole vec4s of rows) are read
+                // in place when the product keeps them as its row-major B (per image it
                 // must be computed transposed, with the weights as A).
-                let in_place = s.patch_len().is_multiple_of(4);
-                let per_image_packs = !in_place || !matmul::subgroup_transposes(pixels, out);
-                let folded_packs = !in_place || matmul::subgroup_transposes(out, cols);
+                let per_image_packs = !matmul::subgroup_transposes(pixels, out);
+                let folded_packs = matmul::subgroup_transposes(out, cols);
                 if per_image_packs != folded_packs {
                     return per_image_packs;
                 }
@@ -139,21 +138,21 @@ impl Conv2d {
     pub fn im2col(&self, prog: &mut Program, gpu: &Gpu, x: &Tensor) -> Result<(), GpuError> {
         let s = &self.shape;
         assert_eq!(x.len(), s.input_len(), "conv2d input size");
-        // Stride 1 with rows of whole vec4s and taps at most 3 pixels to either side:
+        // Stride 1 with rows of whole vec4s and taps at most 4 pixels to either side:
         // the vec4 path (im2col_s1).
         let vec4_rows = s.stride == 1
             && s.width.is_multiple_of(4)
             && s.out_width().is_multiple_of(4)
             && s.out_width() <= s.width
-            && s.padding <= 3
-            && s.kernel_w <= s.padding + 4;
+            && s.padding <= 4
+            && s.kernel_w <= s.padding + 5;
         let entry = if vec4_rows { "im2col_s1" } else { "im2col" };
         let k = gpu.kernel(&SHADER, entry, &[])?;
         let t = bindings(gpu, &[(X, x), (X4, x), (COL4, &self.col)]);
         let rows = if vec4_rows {
             s.in_channels
         } else {
-            s.patch_len()
+            s.patch_rows()
         };
         let groups = grid_1d(gpu, s.col_stride() / 4, rows);
         prog.dispatch(gpu, &k, &self.params(), &t, groups)
@@ -193,7 +192,8 @@ impl Conv2d {
         if let Some(b) = bias {
             assert_eq!(b.len(), s.out_channels, "conv2d bias size");
         }
-        let (kdim, pixels, out) = (s.patch_len(), s.pixels(), s.out_channels);
+        let (kdim, pixels, out) = (s.patch_rows(), s.pixels(), s.out_channels);
+        let w = &self.padded_weights(prog, gpu, w)?;
         if self.folded_forward(gpu) {
             let col = self.scratch_mat(&self.col, kdim);
             let prod = self.scratch_mat(&self.rows, out);
@@ -233,6 +233,31 @@ impl Conv2d {
         };
         let a = col_b.transposed();
         matmul::record_variant(prog, gpu, &a, &wt, &yt, s.batch, epi, self.variant)
+    }
+
+    /// The weights as the products read them: `w` when K is whole vec4s, else `w` copied
+    /// as `[out, Kp]` with zero columns past K, paired with the patches' zero rows, so that
+    /// neither operand is packed (a copy of the patches, as large as the patches).
+    fn padded_weights(
+        &self,
+        prog: &mut Program,
+        gpu: &Gpu,
+        w: &Tensor,
+    ) -> Result<Tensor, GpuError> {
+        let s = &self.shape;
+        if s.patch_rows() == s.patch_len() {
+            return Ok(w.clone());
+        }
+        let len = s.out_channels * s.patch_rows();
+        let padded = gpu.scratch("conv2d padded weights", len)?;
+        let k = gpu.kernel(&SHADER, "pad_weights", &[])?;
+        let p = Params {
+            len: u(len),
+            ..self.params()
+        };
+        let t = bindings(gpu, &[(X, w), (Y, &padded)]);
+        prog.dispatch(gpu, &k, &p, &t, grid_1d(gpu, len, 1))?;
+        Ok(padded)
     }
 
     /// Records dY re-laid as `[out, batch·pixels]` in `rows`, like the patches.
@@ -330,7 +355,7 @@ impl Conv2d {
         accumulate: bool,
     ) -> Result<(), GpuError> {
         let s = &self.shape;
-        let kdim = s.patch_len();
+        let kp = s.patch_rows();
         match x {
             Some(x) => self.im2col(prog, gpu, x)?,
             None => assert!(
@@ -342,10 +367,10 @@ impl Conv2d {
             let t = gpu.scratch("conv2d transposed patches", s.col_len())?;
             let k = gpu.kernel(&SHADER, "transpose", &[])?;
             let p = Params {
-                len: u(kdim / 4),
+                len: u(kp / 4),
                 ..self.params()
             };
-            let blocks = kdim.div_ceil(16);
+            let blocks = kp.div_ceil(16);
             let b = bindings(gpu, &[(ROWS4_IN, &self.col), (ROWS4, &t)]);
             prog.dispatch(gpu, &k, &p, &b, grid_1d(gpu, s.col_stride() / 4, blocks))?;
             Some(t)
@@ -355,17 +380,16 @@ impl Conv2d {
         self.weight_grad(prog, gpu, dw, accumulate, transposed.as_ref())
     }
 
-    /// Whether the weight gradient transposes the patches to `[col_stride, K]` rows, so
-    /// that its product reads them in place: when K is whole vec4s and the subgroup kernel
-    /// keeps the product's orientation (else it would pack them again).
+    /// Whether the weight gradient transposes the patches to `[col_stride, Kp]` rows, so
+    /// that its product reads them in place: unless the subgroup kernel flips the
+    /// product's orientation (it would pack them again).
     fn transposed_patches(&self, gpu: &Gpu) -> bool {
         let (kdim, out) = (self.shape.patch_len(), self.shape.out_channels);
-        kdim.is_multiple_of(4)
-            && !(self.subgroup_matmul(gpu) && matmul::subgroup_transposes(out, kdim))
+        !(self.subgroup_matmul(gpu) && matmul::subgroup_transposes(out, kdim))
     }
 
     /// `dW (+)= dY · colᵀ`, contracting over batch and pixels; `transposed`: the patches
-    /// as `[col_stride, K]` rows, to read instead of `col`. When that product has few
+    /// as `[col_stride, Kp]` rows, to read instead of `col`. When that product has few
     /// output tiles, the batch is split into groups, computed as one batched product into
     /// partials and then summed in a fixed order, so that more workgroups share the long
     /// inner dimension.
@@ -387,8 +411,10 @@ impl Conv2d {
             ..self.scratch_mat(&self.rows, out)
         };
         let b = if let Some(t) = transposed {
+            let kp = s.patch_rows();
             Mat {
-                bs: per_group * kdim,
+                rs: kp,
+                bs: per_group * kp,
                 ..Mat::new(t, per_group, kdim)
             }
         } else {

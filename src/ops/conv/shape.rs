@@ -48,6 +48,13 @@ impl ConvShape {
         self.in_channels * self.kernel_h * self.kernel_w
     }
 
+    /// Rows of the patch matrix: [`ConvShape::patch_len`] rounded up to whole vec4s, the
+    /// rows past it zero, so that the products read the patches in place (an operand whose
+    /// inner dimension is not whole vec4s is packed: a copy as large as the patches).
+    pub fn patch_rows(&self) -> usize {
+        self.patch_len().div_ceil(4) * 4
+    }
+
     /// `[batch, in_channels, height, width]`.
     pub fn input_shape(&self) -> [usize; 4] {
         [self.batch, self.in_channels, self.height, self.width]
@@ -95,7 +102,7 @@ impl ConvShape {
 
     /// Elements of the `col` scratch ([`super::Conv2d::with_scratch`]).
     pub fn col_len(&self) -> usize {
-        self.patch_len() * self.col_stride()
+        self.patch_rows() * self.col_stride()
     }
 
     /// Elements of the output-sized scratch ([`super::Conv2d::with_scratch`]).
@@ -138,7 +145,7 @@ impl ConvShape {
         }
         // Rows of the scratch matrices and channels are grid z (or x) indices.
         let max_groups = gpu.limits.max_compute_workgroups_per_dimension as usize;
-        let most = s.patch_len().max(s.out_channels).max(s.in_channels);
+        let most = s.patch_rows().max(s.out_channels).max(s.in_channels);
         if most > max_groups {
             return invalid(format!(
                 "{most} channels or taps exceed the adapter's {max_groups} workgroups per dimension"

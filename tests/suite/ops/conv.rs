@@ -78,9 +78,10 @@ fn conv2d_forward_matches_reference() {
         [1, 2, 6, 11, 3, 2, 4, 3, 2],
         [3, 16, 8, 8, 33, 3, 3, 2, 1],
         [2, 40, 5, 5, 70, 3, 3, 1, 1],
-        // Stride 1, rows of whole vec4s: the vec4 im2col, shifts of up to 3 either way.
+        // Stride 1, rows of whole vec4s: the vec4 im2col, shifts of up to 4 either way.
         [2, 2, 8, 8, 3, 7, 7, 1, 3],
         [3, 3, 4, 12, 2, 3, 5, 1, 2],
+        [2, 2, 8, 8, 3, 9, 9, 1, 4],
         // 3×3, stride 1, padding 1, rows of 4 to 32 pixels: conv3x3 reads x directly, in
         // 16- and 32-channel tiles, with images narrower and wider than a subgroup's row.
         [2, 3, 4, 4, 5, 3, 3, 1, 1],
@@ -154,8 +155,11 @@ fn conv2d_backward_matches_finite_differences() {
         [2, 2, 6, 5, 3, 5, 5, 1, 2],
         [3, 3, 5, 7, 5, 1, 1, 2, 0],
         [2, 3, 9, 8, 4, 2, 3, 3, 2],
-        // K = in·kh·kw a multiple of 4: the weight gradient reads transposed patches in
-        // place, unless the product is tall (40 outputs over K = 4) and packs them.
+        // The weight gradient reads the patches transposed in place (zero rows past K up
+        // to whole vec4s), unless the product is tall (40 outputs over K = 4) and packs
+        // them; LeNet's 5×5 taps with the vec4 im2col (K = 75 and 25).
+        [2, 3, 8, 8, 4, 5, 5, 1, 0],
+        [2, 1, 8, 8, 3, 5, 5, 1, 2],
         [2, 4, 6, 5, 3, 3, 3, 1, 1],
         [3, 4, 7, 6, 8, 1, 1, 2, 0],
         [2, 4, 5, 5, 40, 1, 1, 1, 0],
@@ -332,12 +336,12 @@ fn conv2d_layers_sharing_scratch_rebuild_their_patches() {
     let (dx, dw1, db1) =
         cpu::conv2d_backward(&x, s1.input_shape(), &w1, s1.weight_shape(), &dh, 1, 1);
 
-    let col = gpu
-        .zeros("shared col", &[s1.col_len().max(s2.col_len())])
-        .unwrap();
-    let rows = gpu
-        .zeros("shared rows", &[s1.rows_len().max(s2.rows_len())])
-        .unwrap();
+    // The scratch starts as NaN, as stale values of a diverged step would leave it: every
+    // value a product reads must be written first, the zero rows that pad K = 18 and 27
+    // to whole vec4s included (NaN · 0 is NaN).
+    let nan = |n: usize| vec![f64::NAN; n];
+    let col = upload(gpu, "shared col", &nan(s1.col_len().max(s2.col_len())));
+    let rows = upload(gpu, "shared rows", &nan(s1.rows_len().max(s2.rows_len())));
     let conv1 = Conv2d::with_scratch(gpu, s1, col.clone(), rows.clone()).unwrap();
     let conv2 = Conv2d::with_scratch(gpu, s2, col, rows).unwrap();
     let (xt, rt) = (upload(gpu, "x", &x), upload(gpu, "r", &r));
