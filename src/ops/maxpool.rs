@@ -152,7 +152,8 @@ pub fn forward(
 }
 
 /// Records `dx (+)= ` the gradient of [`forward`]: each input element gathers `dy` of the
-/// windows whose maximum it was.
+/// windows whose maximum it was, or, when the windows tile the input, each window scatters
+/// its `dy` over its inputs.
 pub fn backward(
     prog: &mut Program,
     gpu: &Gpu,
@@ -174,9 +175,18 @@ pub fn backward(
         "max_pool2d output gradient size"
     );
     assert_eq!(argmax.len(), shape.output_len(), "max_pool2d arg-max size");
-    let k = gpu.kernel(&shader!("maxpool"), "backward", &[])?;
+    let s = shape;
+    let tiled = s.stride == s.kernel
+        && s.padding == 0
+        && s.out_height() * s.kernel == s.height
+        && s.out_width() * s.kernel == s.width;
+    let (entry, n) = if tiled {
+        ("backward_tiled", s.output_len())
+    } else {
+        ("backward", s.input_len())
+    };
+    let k = gpu.kernel(&shader!("maxpool"), entry, &[])?;
     let d = gpu.dummy();
-    let n = shape.input_len();
     prog.dispatch(
         gpu,
         &k,

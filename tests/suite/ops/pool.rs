@@ -19,10 +19,13 @@ fn distinct(seed: u64, len: usize) -> Vec<f64> {
 }
 
 /// [batch, channels, height, width, kernel, stride, padding]
+/// The first, third and fourth are tiled by their windows (the backward scatters per
+/// window); the others gather per input.
 const POOLS: &[[usize; 7]] = &[
     [1, 1, 4, 4, 2, 2, 0],
     [3, 2, 7, 5, 2, 2, 0],
     [2, 3, 28, 28, 2, 2, 0],
+    [2, 2, 9, 6, 3, 3, 0],
     [2, 2, 9, 8, 3, 2, 1],
     [1, 3, 6, 7, 3, 1, 0],
     [2, 1, 8, 7, 2, 3, 1],
