@@ -287,6 +287,256 @@ fn bias_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_ind
     }
 }
 
+// One output of weight_grad_nt: the sum of the four lanes of `v` into the chunk's
+// partial dW[o, k], for the channels and rows that exist.
+fn put(o: u32, k: u32, part: u32, v: vec4<f32>) {
+    let kdim = p.channels * p.kh * p.kw;
+    if (o < p.out_channels && k < kdim) {
+        dw[(part * p.out_channels + o) * kdim + k] = (v.x + v.y) + (v.z + v.w);
+    }
+}
+
+// The weight gradient's partial sums without transposing the patches, on 8-lane
+// subgroups: part c holds Σ over the columns n of chunk c (p.len quads) of dYt[o, n] ·
+// col[k, n], with dYt (dY folded) bound as dy4 and col as rows4_in; `sum_parts` adds the
+// chunks in order. Both operands run along n, so each lane owns four patch rows, k = 32·wg.y
+// + 8j + lane (j < 4), and takes the 16 output channels o = 16·wg.z .. +15 from two loads
+// shared by subgroupBroadcast (matmul's mm_sg8 notes on lavapipe apply): per quad of
+// columns, 6 loads per lane for 64 vec4 products. The code is unrolled by hand (a
+// dynamically indexed accumulator would live in memory on lavapipe).
+@compute @workgroup_size(8)
+fn weight_grad_nt(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+    let row_quads = p.col_stride / 4u;
+    let kp = (p.channels * p.kh * p.kw + 3u) / 4u * 4u;
+    let k0 = 32u * wg.y + lane;
+    // Rows past Kp (channels past out) read the last one; what they compute is not stored.
+    let c0 = min(k0 + 0u, kp - 1u) * row_quads;
+    let c1 = min(k0 + 8u, kp - 1u) * row_quads;
+    let c2 = min(k0 + 16u, kp - 1u) * row_quads;
+    let c3 = min(k0 + 24u, kp - 1u) * row_quads;
+    let a0 = min(16u * wg.z + lane, p.out_channels - 1u) * row_quads;
+    let a1 = min(16u * wg.z + 8u + lane, p.out_channels - 1u) * row_quads;
+    var acc0_0 = vec4(0.0);
+    var acc0_1 = vec4(0.0);
+    var acc0_2 = vec4(0.0);
+    var acc0_3 = vec4(0.0);
+    var acc1_0 = vec4(0.0);
+    var acc1_1 = vec4(0.0);
+    var acc1_2 = vec4(0.0);
+    var acc1_3 = vec4(0.0);
+    var acc2_0 = vec4(0.0);
+    var acc2_1 = vec4(0.0);
+    var acc2_2 = vec4(0.0);
+    var acc2_3 = vec4(0.0);
+    var acc3_0 = vec4(0.0);
+    var acc3_1 = vec4(0.0);
+    var acc3_2 = vec4(0.0);
+    var acc3_3 = vec4(0.0);
+    var acc4_0 = vec4(0.0);
+    var acc4_1 = vec4(0.0);
+    var acc4_2 = vec4(0.0);
+    var acc4_3 = vec4(0.0);
+    var acc5_0 = vec4(0.0);
+    var acc5_1 = vec4(0.0);
+    var acc5_2 = vec4(0.0);
+    var acc5_3 = vec4(0.0);
+    var acc6_0 = vec4(0.0);
+    var acc6_1 = vec4(0.0);
+    var acc6_2 = vec4(0.0);
+    var acc6_3 = vec4(0.0);
+    var acc7_0 = vec4(0.0);
+    var acc7_1 = vec4(0.0);
+    var acc7_2 = vec4(0.0);
+    var acc7_3 = vec4(0.0);
+    var acc8_0 = vec4(0.0);
+    var acc8_1 = vec4(0.0);
+    var acc8_2 = vec4(0.0);
+    var acc8_3 = vec4(0.0);
+    var acc9_0 = vec4(0.0);
+    var acc9_1 = vec4(0.0);
+    var acc9_2 = vec4(0.0);
+    var acc9_3 = vec4(0.0);
+    var acc10_0 = vec4(0.0);
+    var acc10_1 = vec4(0.0);
+    var acc10_2 = vec4(0.0);
+    var acc10_3 = vec4(0.0);
+    var acc11_0 = vec4(0.0);
+    var acc11_1 = vec4(0.0);
+    var acc11_2 = vec4(0.0);
+    var acc11_3 = vec4(0.0);
+    var acc12_0 = vec4(0.0);
+    var acc12_1 = vec4(0.0);
+    var acc12_2 = vec4(0.0);
+    var acc12_3 = vec4(0.0);
+    var acc13_0 = vec4(0.0);
+    var acc13_1 = vec4(0.0);
+    var acc13_2 = vec4(0.0);
+    var acc13_3 = vec4(0.0);
+    var acc14_0 = vec4(0.0);
+    var acc14_1 = vec4(0.0);
+    var acc14_2 = vec4(0.0);
+    var acc14_3 = vec4(0.0);
+    var acc15_0 = vec4(0.0);
+    var acc15_1 = vec4(0.0);
+    var acc15_2 = vec4(0.0);
+    var acc15_3 = vec4(0.0);
+    let first = wg.x * p.len;
+    let last = min(first + p.len, row_quads);
+    for (var q = first; q < last; q++) {
+        let d0 = dy4[a0 + q];
+        let d1 = dy4[a1 + q];
+        let b0 = rows4_in[c0 + q];
+        let b1 = rows4_in[c1 + q];
+        let b2 = rows4_in[c2 + q];
+        let b3 = rows4_in[c3 + q];
+        let x0 = subgroupBroadcast(d0, 0u);
+        acc0_0 += x0 * b0;
+        acc0_1 += x0 * b1;
+        acc0_2 += x0 * b2;
+        acc0_3 += x0 * b3;
+        let x1 = subgroupBroadcast(d0, 1u);
+        acc1_0 += x1 * b0;
+        acc1_1 += x1 * b1;
+        acc1_2 += x1 * b2;
+        acc1_3 += x1 * b3;
+        let x2 = subgroupBroadcast(d0, 2u);
+        acc2_0 += x2 * b0;
+        acc2_1 += x2 * b1;
+        acc2_2 += x2 * b2;
+        acc2_3 += x2 * b3;
+        let x3 = subgroupBroadcast(d0, 3u);
+        acc3_0 += x3 * b0;
+        acc3_1 += x3 * b1;
+        acc3_2 += x3 * b2;
+        acc3_3 += x3 * b3;
+        let x4 = subgroupBroadcast(d0, 4u);
+        acc4_0 += x4 * b0;
+        acc4_1 += x4 * b1;
+        acc4_2 += x4 * b2;
+        acc4_3 += x4 * b3;
+        let x5 = subgroupBroadcast(d0, 5u);
+        acc5_0 += x5 * b0;
+        acc5_1 += x5 * b1;
+        acc5_2 += x5 * b2;
+        acc5_3 += x5 * b3;
+        let x6 = subgroupBroadcast(d0, 6u);
+        acc6_0 += x6 * b0;
+        acc6_1 += x6 * b1;
+        acc6_2 += x6 * b2;
+        acc6_3 += x6 * b3;
+        let x7 = subgroupBroadcast(d0, 7u);
+        acc7_0 += x7 * b0;
+        acc7_1 += x7 * b1;
+        acc7_2 += x7 * b2;
+        acc7_3 += x7 * b3;
+        let x8 = subgroupBroadcast(d1, 0u);
+        acc8_0 += x8 * b0;
+        acc8_1 += x8 * b1;
+        acc8_2 += x8 * b2;
+        acc8_3 += x8 * b3;
+        let x9 = subgroupBroadcast(d1, 1u);
+        acc9_0 += x9 * b0;
+        acc9_1 += x9 * b1;
+        acc9_2 += x9 * b2;
+        acc9_3 += x9 * b3;
+        let x10 = subgroupBroadcast(d1, 2u);
+        acc10_0 += x10 * b0;
+        acc10_1 += x10 * b1;
+        acc10_2 += x10 * b2;
+        acc10_3 += x10 * b3;
+        let x11 = subgroupBroadcast(d1, 3u);
+        acc11_0 += x11 * b0;
+        acc11_1 += x11 * b1;
+        acc11_2 += x11 * b2;
+        acc11_3 += x11 * b3;
+        let x12 = subgroupBroadcast(d1, 4u);
+        acc12_0 += x12 * b0;
+        acc12_1 += x12 * b1;
+        acc12_2 += x12 * b2;
+        acc12_3 += x12 * b3;
+        let x13 = subgroupBroadcast(d1, 5u);
+        acc13_0 += x13 * b0;
+        acc13_1 += x13 * b1;
+        acc13_2 += x13 * b2;
+        acc13_3 += x13 * b3;
+        let x14 = subgroupBroadcast(d1, 6u);
+        acc14_0 += x14 * b0;
+        acc14_1 += x14 * b1;
+        acc14_2 += x14 * b2;
+        acc14_3 += x14 * b3;
+        let x15 = subgroupBroadcast(d1, 7u);
+        acc15_0 += x15 * b0;
+        acc15_1 += x15 * b1;
+        acc15_2 += x15 * b2;
+        acc15_3 += x15 * b3;
+    }
+    let o0 = 16u * wg.z;
+    put(o0 + 0u, k0 + 0u, wg.x, acc0_0);
+    put(o0 + 0u, k0 + 8u, wg.x, acc0_1);
+    put(o0 + 0u, k0 + 16u, wg.x, acc0_2);
+    put(o0 + 0u, k0 + 24u, wg.x, acc0_3);
+    put(o0 + 1u, k0 + 0u, wg.x, acc1_0);
+    put(o0 + 1u, k0 + 8u, wg.x, acc1_1);
+    put(o0 + 1u, k0 + 16u, wg.x, acc1_2);
+    put(o0 + 1u, k0 + 24u, wg.x, acc1_3);
+    put(o0 + 2u, k0 + 0u, wg.x, acc2_0);
+    put(o0 + 2u, k0 + 8u, wg.x, acc2_1);
+    put(o0 + 2u, k0 + 16u, wg.x, acc2_2);
+    put(o0 + 2u, k0 + 24u, wg.x, acc2_3);
+    put(o0 + 3u, k0 + 0u, wg.x, acc3_0);
+    put(o0 + 3u, k0 + 8u, wg.x, acc3_1);
+    put(o0 + 3u, k0 + 16u, wg.x, acc3_2);
+    put(o0 + 3u, k0 + 24u, wg.x, acc3_3);
+    put(o0 + 4u, k0 + 0u, wg.x, acc4_0);
+    put(o0 + 4u, k0 + 8u, wg.x, acc4_1);
+    put(o0 + 4u, k0 + 16u, wg.x, acc4_2);
+    put(o0 + 4u, k0 + 24u, wg.x, acc4_3);
+    put(o0 + 5u, k0 + 0u, wg.x, acc5_0);
+    put(o0 + 5u, k0 + 8u, wg.x, acc5_1);
+    put(o0 + 5u, k0 + 16u, wg.x, acc5_2);
+    put(o0 + 5u, k0 + 24u, wg.x, acc5_3);
+    put(o0 + 6u, k0 + 0u, wg.x, acc6_0);
+    put(o0 + 6u, k0 + 8u, wg.x, acc6_1);
+    put(o0 + 6u, k0 + 16u, wg.x, acc6_2);
+    put(o0 + 6u, k0 + 24u, wg.x, acc6_3);
+    put(o0 + 7u, k0 + 0u, wg.x, acc7_0);
+    put(o0 + 7u, k0 + 8u, wg.x, acc7_1);
+    put(o0 + 7u, k0 + 16u, wg.x, acc7_2);
+    put(o0 + 7u, k0 + 24u, wg.x, acc7_3);
+    put(o0 + 8u, k0 + 0u, wg.x, acc8_0);
+    put(o0 + 8u, k0 + 8u, wg.x, acc8_1);
+    put(o0 + 8u, k0 + 16u, wg.x, acc8_2);
+    put(o0 + 8u, k0 + 24u, wg.x, acc8_3);
+    put(o0 + 9u, k0 + 0u, wg.x, acc9_0);
+    put(o0 + 9u, k0 + 8u, wg.x, acc9_1);
+    put(o0 + 9u, k0 + 16u, wg.x, acc9_2);
+    put(o0 + 9u, k0 + 24u, wg.x, acc9_3);
+    put(o0 + 10u, k0 + 0u, wg.x, acc10_0);
+    put(o0 + 10u, k0 + 8u, wg.x, acc10_1);
+    put(o0 + 10u, k0 + 16u, wg.x, acc10_2);
+    put(o0 + 10u, k0 + 24u, wg.x, acc10_3);
+    put(o0 + 11u, k0 + 0u, wg.x, acc11_0);
+    put(o0 + 11u, k0 + 8u, wg.x, acc11_1);
+    put(o0 + 11u, k0 + 16u, wg.x, acc11_2);
+    put(o0 + 11u, k0 + 24u, wg.x, acc11_3);
+    put(o0 + 12u, k0 + 0u, wg.x, acc12_0);
+    put(o0 + 12u, k0 + 8u, wg.x, acc12_1);
+    put(o0 + 12u, k0 + 16u, wg.x, acc12_2);
+    put(o0 + 12u, k0 + 24u, wg.x, acc12_3);
+    put(o0 + 13u, k0 + 0u, wg.x, acc13_0);
+    put(o0 + 13u, k0 + 8u, wg.x, acc13_1);
+    put(o0 + 13u, k0 + 16u, wg.x, acc13_2);
+    put(o0 + 13u, k0 + 24u, wg.x, acc13_3);
+    put(o0 + 14u, k0 + 0u, wg.x, acc14_0);
+    put(o0 + 14u, k0 + 8u, wg.x, acc14_1);
+    put(o0 + 14u, k0 + 16u, wg.x, acc14_2);
+    put(o0 + 14u, k0 + 24u, wg.x, acc14_3);
+    put(o0 + 15u, k0 + 0u, wg.x, acc15_0);
+    put(o0 + 15u, k0 + 8u, wg.x, acc15_1);
+    put(o0 + 15u, k0 + 16u, wg.x, acc15_2);
+    put(o0 + 15u, k0 + 24u, wg.x, acc15_3);
+}
+
 // dW[i] (+)= Σ_g parts[g, i], in order of g.
 @compute @workgroup_size(64)
 fn sum_parts(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

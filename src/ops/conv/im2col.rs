@@ -363,6 +363,9 @@ impl Conv2d {
                 "conv2d {s:?}: the forward wrote no patches, the weight gradient needs x"
             ),
         }
+        if self.subgroup_matmul(gpu) && s.out_channels <= 16 {
+            return self.weight_grad_nt(prog, gpu, dw, accumulate);
+        }
         let transposed = if self.transposed_patches(gpu) {
             let t = gpu.scratch("conv2d transposed patches", s.col_len())?;
             let k = gpu.kernel(&SHADER, "transpose", &[])?;
@@ -378,6 +381,46 @@ impl Conv2d {
             None
         };
         self.weight_grad(prog, gpu, dw, accumulate, transposed.as_ref())
+    }
+
+    /// `dW (+)= dY · colᵀ` by `weight_grad_nt`, which reads the patches and dY folded into
+    /// `rows` both along the columns, in chunks whose partial sums `sum_parts` adds in
+    /// order: for at most 16 output channels (LeNet's) on 8-lane subgroups, where the
+    /// matmul would transpose the patches first and pad the 6 or 16 channels to its tiles.
+    fn weight_grad_nt(
+        &self,
+        prog: &mut Program,
+        gpu: &Gpu,
+        dw: &Tensor,
+        accumulate: bool,
+    ) -> Result<(), GpuError> {
+        let s = &self.shape;
+        let (kdim, out) = (s.patch_len(), s.out_channels);
+        let quads = s.col_stride() / 4;
+        let max_groups = gpu.limits.max_compute_workgroups_per_dimension as usize;
+        let chunk = NT_CHUNK_QUADS.max(quads.div_ceil(max_groups));
+        let chunks = quads.div_ceil(chunk);
+        let parts = gpu.scratch("conv2d dW partials", chunks * out * kdim)?;
+        let k = gpu.kernel(&SHADER, "weight_grad_nt", &[])?;
+        let p = Params {
+            len: u(chunk),
+            ..self.params()
+        };
+        let t = bindings(
+            gpu,
+            &[(ROWS4_IN, &self.col), (DY4, &self.rows), (DW, &parts)],
+        );
+        let groups = [chunks, s.patch_rows().div_ceil(32), out.div_ceil(16)].map(u);
+        prog.dispatch(gpu, &k, &p, &t, groups)?;
+        let k = gpu.kernel(&SHADER, "sum_parts", &[])?;
+        let p = Params {
+            len: u(out * kdim),
+            parts: u(chunks),
+            accumulate: u32::from(accumulate),
+            ..Default::default()
+        };
+        let t = bindings(gpu, &[(PARTS, &parts), (DW, dw)]);
+        prog.dispatch(gpu, &k, &p, &t, grid_1d(gpu, out * kdim, 1))
     }
 
     /// Whether the weight gradient transposes the patches to `[col_stride, Kp]` rows, so
@@ -448,6 +491,10 @@ impl Conv2d {
         prog.dispatch(gpu, &k, &p, &t, grid_1d(gpu, out * kdim, 1))
     }
 }
+
+/// Column quads per chunk of `weight_grad_nt`: about 50 chunks for LeNet's first
+/// convolution at batch 64, enough workgroups for every thread.
+const NT_CHUNK_QUADS: usize = 256;
 
 /// How many batch groups the weight gradient is split into: enough for ~64 output tiles
 /// of 32×32, a divisor of the batch, with partials of at most 16 Mi elements.
