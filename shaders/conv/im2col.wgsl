@@ -86,29 +86,40 @@ fn tap(at: vec3<u32>, c: u32, i: u32, j: u32) -> f32 {
     return select(0.0, x[k], inside);
 }
 
-// col[k, 4q .. 4q+3] for k = gid.z.
+// im2col with one invocation per (column quad, channel c = gid.z) writing every tap of c:
+// the four columns' coordinates are found once (two integer divisions, which lavapipe
+// runs scalar) instead of once per row, and so is the channel's place in x. For the
+// shapes the vec4 path cannot take (LeNet's second convolution reads 14-pixel rows).
 @compute @workgroup_size(64)
-fn im2col(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn im2col_channel(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let q = index(gid, nwg);
     let row_quads = p.col_stride / 4u;
     if (q >= row_quads) {
         return;
     }
-    let k = gid.z;
-    let taps = p.kh * p.kw;
-    if (k >= p.channels * taps) {
-        // A padding row past K, up to whole vec4s of rows.
-        col4[k * row_quads + q] = vec4(0.0);
-        return;
-    }
-    let c = k / taps;
-    let i = (k - c * taps) / p.kw;
-    let j = k % p.kw;
+    let c = gid.z;
     let a0 = pixel_of(4u * q);
     let a1 = next_pixel(a0);
     let a2 = next_pixel(a1);
     let a3 = next_pixel(a2);
-    col4[k * row_quads + q] = vec4(tap(a0, c, i, j), tap(a1, c, i, j), tap(a2, c, i, j), tap(a3, c, i, j));
+    for (var i = 0u; i < p.kh; i++) {
+        let row = (c * p.kh + i) * p.kw;
+        for (var j = 0u; j < p.kw; j++) {
+            col4[(row + j) * row_quads + q] = vec4(tap(a0, c, i, j), tap(a1, c, i, j), tap(a2, c, i, j), tap(a3, c, i, j));
+        }
+    }
+    zero_padding_rows(c, q);
+}
+
+// The last channel also zeroes the rows past K, up to whole vec4s of rows.
+fn zero_padding_rows(c: u32, q: u32) {
+    if (c + 1u == p.channels) {
+        let row_quads = p.col_stride / 4u;
+        let taps = p.channels * p.kh * p.kw;
+        for (var k = taps; k < (taps + 3u) / 4u * 4u; k++) {
+            col4[k * row_quads + q] = vec4(0.0);
+        }
+    }
 }
 
 // x4[i] where `ok`, else zeros (reading index 0).
@@ -163,13 +174,7 @@ fn im2col_s1(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
             col4[(row + j) * row_quads + q] = shifted(lo, mid, hi, i32(j) - i32(p.pad));
         }
     }
-    // The last channel also zeroes the padding rows past K, up to whole vec4s of rows.
-    if (c + 1u == p.channels) {
-        let taps = p.channels * p.kh * p.kw;
-        for (var k = taps; k < (taps + 3u) / 4u * 4u; k++) {
-            col4[k * row_quads + q] = vec4(0.0);
-        }
-    }
+    zero_padding_rows(c, q);
 }
 
 // The patches transposed, for the weight gradient: colt[n, k] = col[k, n] for columns n

@@ -146,15 +146,14 @@ impl Conv2d {
             && s.out_width() <= s.width
             && s.padding <= 4
             && s.kernel_w <= s.padding + 5;
-        let entry = if vec4_rows { "im2col_s1" } else { "im2col" };
+        let entry = if vec4_rows {
+            "im2col_s1"
+        } else {
+            "im2col_channel"
+        };
         let k = gpu.kernel(&SHADER, entry, &[])?;
         let t = bindings(gpu, &[(X, x), (X4, x), (COL4, &self.col)]);
-        let rows = if vec4_rows {
-            s.in_channels
-        } else {
-            s.patch_rows()
-        };
-        let groups = grid_1d(gpu, s.col_stride() / 4, rows);
+        let groups = grid_1d(gpu, s.col_stride() / 4, s.in_channels);
         prog.dispatch(gpu, &k, &self.params(), &t, groups)
     }
 
