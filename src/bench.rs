@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::data::Batch;
+use crate::data::{Batch, DatasetKind};
 use crate::gpu::{Gpu, GpuError, Params, Program};
 use crate::models::{ModelKind, ModelOptions, Net, Plan};
 use crate::ops::matmul::{self, Epilogue, Mat};
@@ -175,14 +175,41 @@ fn pseudo_random(len: usize, seed: u64) -> Vec<f32> {
         .collect()
 }
 
+/// The network a step benchmark builds, and the samples it reads.
+#[derive(Clone, Copy, Debug)]
+pub struct BenchModel {
+    /// The architecture.
+    pub kind: ModelKind,
+    /// Its dropout and width.
+    pub options: ModelOptions,
+    /// The data set whose sample shape and class count the input has; `None`: the
+    /// model's paper data set ([`bench_input`]).
+    pub dataset: Option<DatasetKind>,
+}
+
+impl BenchModel {
+    /// `[channels, height, width]` of one sample and the class count.
+    pub fn input(&self) -> ([usize; 3], usize) {
+        match self.dataset {
+            Some(d) => d.sample_shape(),
+            None => bench_input(self.kind),
+        }
+    }
+
+    /// The model's command-line name, and the data set's when one was given: `lenet` or
+    /// `lenet on fashion-mnist`.
+    pub fn describe(&self) -> String {
+        match self.dataset {
+            Some(d) => format!("{} on {}", self.kind.cli_name(), d.cli_name()),
+            None => self.kind.cli_name().to_string(),
+        }
+    }
+}
+
 /// `model` on its benchmark input, with seed-0 weights on the GPU.
-fn initialised(
-    gpu: &Gpu,
-    model: ModelKind,
-    options: ModelOptions,
-) -> anyhow::Result<(Net, Params)> {
-    let (shape, classes) = bench_input(model);
-    let net = Net::build_with(model, shape, classes, options)?;
+fn initialised(gpu: &Gpu, model: BenchModel) -> anyhow::Result<(Net, Params)> {
+    let (shape, classes) = model.input();
+    let net = Net::build_with(model.kind, shape, classes, model.options)?;
     let params = Params::with_buffers(gpu, net.layout.clone(), net.buffers.clone())?;
     params.upload_all(gpu, &net.init(0));
     params.upload_buffers(gpu, &net.init_buffers());
@@ -190,8 +217,8 @@ fn initialised(
 }
 
 /// A deterministic batch of `batch` samples (inputs, labels, regression targets) for `net`.
-pub(crate) fn bench_batch(net: &Net, model: ModelKind, batch: usize) -> Batch {
-    let classes = bench_input(model).1;
+pub(crate) fn bench_batch(net: &Net, model: BenchModel, batch: usize) -> Batch {
+    let classes = model.input().1;
     Batch {
         x: pseudo_random(batch * net.sample_size(), 3),
         y_class: (0..batch).map(|i| (i % classes.max(1)) as u32).collect(),
@@ -204,7 +231,7 @@ pub(crate) fn bench_batch(net: &Net, model: ModelKind, batch: usize) -> Batch {
 }
 
 /// Writes the benchmark batch and dropout seed into `plan`.
-fn fill_batch(gpu: &Gpu, plan: &Plan, net: &Net, model: ModelKind) {
+fn fill_batch(gpu: &Gpu, plan: &Plan, net: &Net, model: BenchModel) {
     let b = bench_batch(net, model, plan.batch);
     plan.set_dropout_seed(gpu, 0, 1);
     plan.write_batch(gpu, &b.x, &b.y_class, &b.y_value);
@@ -214,7 +241,8 @@ fn fill_batch(gpu: &Gpu, plan: &Plan, net: &Net, model: ModelKind) {
 /// and adapter, with the trainer's submission pattern.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct ProbeBench {
-    /// The model's command-line name.
+    /// The model's command-line name, and the data set's when one was given
+    /// ([`BenchModel::describe`]).
     pub model: String,
     /// Samples per training step.
     pub batch_size: usize,
@@ -237,10 +265,11 @@ pub struct ProbeBench {
 /// The input shape and class count `model` is benchmarked with (its paper data set).
 pub fn bench_input(model: ModelKind) -> ([usize; 3], usize) {
     match model {
-        ModelKind::Linreg => ([13, 1, 1], 0),
-        ModelKind::Logreg => ([1, 28, 28], 10),
-        ModelKind::Lenet | ModelKind::Resnet18 => ([3, 32, 32], 10),
+        ModelKind::Linreg => DatasetKind::Boston,
+        ModelKind::Logreg => DatasetKind::FashionMnist,
+        ModelKind::Lenet | ModelKind::Resnet18 => DatasetKind::Cifar10,
     }
+    .sample_shape()
 }
 
 /// Bytes of the GPU buffers one training step of `model` at `batch` holds (parameters,
@@ -249,8 +278,7 @@ pub fn bench_input(model: ModelKind) -> ([usize; 3], usize) {
 /// trainer does, without running it.
 pub fn step_memory(
     gpu: &Arc<Gpu>,
-    model: ModelKind,
-    options: ModelOptions,
+    model: BenchModel,
     batch: usize,
     probes: bool,
 ) -> anyhow::Result<(u64, usize)> {
@@ -259,7 +287,7 @@ pub fn step_memory(
         probe: probes,
         ..Needs::default()
     };
-    let stepper = stepper(gpu, model, options, batch, needs)?;
+    let stepper = stepper(gpu, model, batch, needs)?;
     let chunk = stepper.probes_per_pass().unwrap_or(0);
     Ok((gpu.bytes_allocated() - before, chunk))
 }
@@ -268,12 +296,11 @@ pub fn step_memory(
 /// the measurements `needs` asks for.
 pub(crate) fn stepper(
     gpu: &Arc<Gpu>,
-    model: ModelKind,
-    options: ModelOptions,
+    model: BenchModel,
     batch: usize,
     needs: Needs,
 ) -> anyhow::Result<Stepper> {
-    let (net, params) = initialised(gpu, model, options)?;
+    let (net, params) = initialised(gpu, model)?;
     let optimizer = OptimizerOptions {
         optimizer: OptimizerKind::Sgd,
         momentum: 0.9,
@@ -300,8 +327,7 @@ pub(crate) fn stepper(
 /// round's basic step.
 pub fn bench_probe(
     gpu: &Arc<Gpu>,
-    model: ModelKind,
-    options: ModelOptions,
+    model: BenchModel,
     batch: usize,
     steps: usize,
     rounds: usize,
@@ -319,7 +345,7 @@ pub fn bench_probe(
             };
             let mut schedule = defaults.build(name, &run).expect("a registered rule");
             let before = gpu.bytes_allocated();
-            let mut s = stepper(gpu, model, options, batch, schedule.needs())?;
+            let mut s = stepper(gpu, model, batch, schedule.needs())?;
             gpu_bytes = gpu_bytes.max(gpu.bytes_allocated() - before);
             probes_per_pass = probes_per_pass.max(s.probes_per_pass().unwrap_or(0));
             let data = bench_batch(&s.net, model, batch);
@@ -361,7 +387,7 @@ pub fn bench_probe(
         })
         .collect();
     Ok(ProbeBench {
-        model: model.cli_name().to_string(),
+        model: model.describe(),
         batch_size: batch,
         adapter: gpu.describe(),
         steps,
@@ -376,7 +402,8 @@ pub fn bench_probe(
 /// pass and the SGD update, run and timed one at a time.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct KernelProfile {
-    /// The model's command-line name.
+    /// The model's command-line name, and the data set's when one was given
+    /// ([`BenchModel::describe`]).
     pub model: String,
     /// Samples per training step.
     pub batch_size: usize,
@@ -402,13 +429,12 @@ pub struct KernelProfile {
 /// otherwise only the 20 slowest are kept, slowest first.
 pub fn bench_kernels(
     gpu: &Gpu,
-    model: ModelKind,
-    options: ModelOptions,
+    model: BenchModel,
     batch: usize,
     rounds: usize,
     all: bool,
 ) -> anyhow::Result<KernelProfile> {
-    let (net, params) = initialised(gpu, model, options)?;
+    let (net, params) = initialised(gpu, model)?;
     let plan = Plan::new(gpu, &net, &params, batch, None)?;
     fill_batch(gpu, &plan, &net, model);
     let lr = gpu.upload("lr", &[1], &[1e-4f32])?;
@@ -466,7 +492,7 @@ pub fn bench_kernels(
         slowest.truncate(20);
     }
     Ok(KernelProfile {
-        model: model.cli_name().to_string(),
+        model: model.describe(),
         batch_size: batch,
         adapter: gpu.describe(),
         rounds,

@@ -104,11 +104,20 @@ struct BenchNet {
     /// Dropout after ResNet stages 2 and 4 (resnet18 only).
     #[arg(long, default_value_t = 0.0)]
     dropout: f32,
+    /// Time the step on samples shaped like this data set's (e.g. LeNet-5 on 28×28
+    /// Fashion-MNIST images); default: the model's paper data set (CIFAR-10 for lenet and
+    /// resnet18, Fashion-MNIST for logreg, Boston for linreg). No data is read.
+    #[arg(long, value_enum)]
+    dataset: Option<etaprobe::data::DatasetKind>,
 }
 
 impl BenchNet {
-    fn options(&self) -> etaprobe::models::ModelOptions {
-        model_options(self.dropout, self.width_mult)
+    fn model(&self) -> bench::BenchModel {
+        bench::BenchModel {
+            kind: self.model,
+            options: model_options(self.dropout, self.width_mult),
+            dataset: self.dataset,
+        }
     }
 }
 
@@ -157,6 +166,10 @@ enum BenchWhat {
         /// Dropout after ResNet stages 2 and 4 (resnet18 only).
         #[arg(long, default_value_t = 0.0)]
         dropout: f32,
+        /// Count the step on samples shaped like this data set's; default: the model's
+        /// paper data set.
+        #[arg(long, value_enum)]
+        dataset: Option<etaprobe::data::DatasetKind>,
     },
     /// Data-parallel training steps under MPI (`mpirun -np N etaprobe bench dist`, feature
     /// `mpi`): time per step, the share spent communicating, and the bytes sent per step.
@@ -429,15 +442,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 rounds,
                 json,
             } => {
-                let BenchNet {
-                    model, batch_size, ..
-                } = net;
+                let batch_size = net.batch_size;
                 if batch_size == 0 || steps == 0 || rounds == 0 {
                     anyhow::bail!("--batch-size, --steps and --rounds must be at least 1");
                 }
                 let gpu = std::sync::Arc::new(open(cli.adapter.as_deref())?);
-                let options = net.options();
-                let r = bench::bench_probe(&gpu, model, options, batch_size, steps, rounds)?;
+                let r = bench::bench_probe(&gpu, net.model(), batch_size, steps, rounds)?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&r)?);
                 } else {
@@ -472,15 +482,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 all,
                 json,
             } => {
-                let BenchNet {
-                    model, batch_size, ..
-                } = net;
+                let batch_size = net.batch_size;
                 if batch_size == 0 || rounds == 0 {
                     anyhow::bail!("--batch-size and --rounds must be at least 1");
                 }
                 let gpu = open(cli.adapter.as_deref())?;
-                let options = net.options();
-                let r = bench::bench_kernels(&gpu, model, options, batch_size, rounds, all)?;
+                let r = bench::bench_kernels(&gpu, net.model(), batch_size, rounds, all)?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&r)?);
                 } else {
@@ -523,12 +530,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 batch_sizes,
                 width_mult,
                 dropout,
+                dataset,
             } => {
-                let options = model_options(dropout, width_mult);
+                let model = bench::BenchModel {
+                    kind: model,
+                    options: model_options(dropout, width_mult),
+                    dataset,
+                };
                 let adapter = open(cli.adapter.as_deref())?.describe();
                 println!(
                     "GPU memory of one training step of {} on {adapter}",
-                    model.cli_name()
+                    model.describe()
                 );
                 println!(
                     "{:<8} {:>12} {:>12} {:>8}",
@@ -543,8 +555,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     for probes in [false, true] {
                         // A fresh device per configuration, so that each count stands alone.
                         let gpu = std::sync::Arc::new(Gpu::open(cli.adapter.as_deref())?);
-                        let (bytes, chunk) =
-                            bench::step_memory(&gpu, model, options, batch, probes)?;
+                        let (bytes, chunk) = bench::step_memory(&gpu, model, batch, probes)?;
                         row.push((mib(bytes), chunk));
                     }
                     println!(

@@ -80,6 +80,18 @@ impl DatasetKind {
         }
     }
 
+    /// `[channels, height, width]` of one sample, and the class count (0: regression;
+    /// CIFAR-100: its 100 fine classes).
+    pub fn sample_shape(self) -> ([usize; 3], usize) {
+        let side = cifar::CIFAR_SIDE;
+        match self {
+            DatasetKind::Boston => ([boston::BOSTON_FEATURES.len(), 1, 1], 0),
+            DatasetKind::FashionMnist => ([1, 28, 28], 10),
+            DatasetKind::Cifar10 => ([3, side, side], 10),
+            DatasetKind::Cifar100 => ([3, side, side], 100),
+        }
+    }
+
     /// Whether the task is regression (Boston: one real target, no classes) rather than
     /// classification.
     pub fn is_regression(self) -> bool {

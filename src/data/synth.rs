@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use super::boston::{BOSTON_FEATURES, BOSTON_TARGET};
 use super::cifar::{
     CIFAR100_TEST_FILE, CIFAR100_TRAIN_FILE, CIFAR10_CLASSES, CIFAR10_TEST_FILE,
-    CIFAR10_TRAIN_FILES, CIFAR_PIXELS, CIFAR_SIDE,
+    CIFAR10_TRAIN_FILES, CIFAR_PIXELS,
 };
 use super::idx::FASHION_MNIST_FILES;
 use super::{mix_seed, splitmix64, DatasetKind};
@@ -47,16 +47,6 @@ pub fn fake_split(seed: u64, n: usize, shape: [usize; 3], classes: usize) -> Fak
 /// Seeds of the train and test splits written by [`write_fake_dataset`].
 pub fn split_seeds(seed: u64) -> (u64, u64) {
     (mix_seed(seed, 1), mix_seed(seed, 2))
-}
-
-/// The shape and class count [`write_fake_dataset`] uses for `kind`.
-pub fn fake_shape(kind: DatasetKind) -> ([usize; 3], usize) {
-    match kind {
-        DatasetKind::Boston => ([BOSTON_FEATURES.len(), 1, 1], 0),
-        DatasetKind::FashionMnist => ([1, 28, 28], 10),
-        DatasetKind::Cifar10 => ([3, CIFAR_SIDE, CIFAR_SIDE], 10),
-        DatasetKind::Cifar100 => ([3, CIFAR_SIDE, CIFAR_SIDE], 100),
-    }
 }
 
 /// Bytes of an IDX file of unsigned bytes, gzip-compressed if asked.
@@ -158,7 +148,7 @@ pub fn write_fake_dataset(
     test: usize,
     seed: u64,
 ) -> std::io::Result<PathBuf> {
-    let (shape, classes) = fake_shape(kind);
+    let (shape, classes) = kind.sample_shape();
     let (train_seed, test_seed) = split_seeds(seed);
     let train_split = fake_split(train_seed, train, shape, classes.max(1));
     let test_split = fake_split(test_seed, test, shape, classes.max(1));

@@ -146,7 +146,12 @@ pub fn bench_dist(
     let data_parallel = DataParallel::new(group);
     let shard = data_parallel.shard();
     let local = shard.range(batch).len();
-    let mut s = crate::bench::stepper(gpu, model, options, local, Needs::default())?;
+    let model = crate::bench::BenchModel {
+        kind: model,
+        options,
+        dataset: None,
+    };
+    let mut s = crate::bench::stepper(gpu, model, local, Needs::default())?;
     let data = crate::bench::bench_batch(&s.net, model, batch).shard(shard);
     s.distribute(data_parallel);
     run_steps(&mut s, &data, 0, 1)?;
@@ -162,7 +167,7 @@ pub fn bench_dist(
     let per_step = |a: f64, b: f64| (a - b) * 1e3 / steps as f64;
     let parameters = s.params.grads.len();
     Ok(DistBench {
-        model: model.cli_name().to_string(),
+        model: model.describe(),
         ranks: dp.group().ranks(),
         batch_size: batch,
         adapter: s.gpu.describe(),

@@ -792,7 +792,7 @@ pub fn number_text(x: f64) -> String {
 /// Whether the model fits the data set: built on the host from the shape the data set has
 /// in its official format (which the generated test sets copy), without reading it.
 fn model_fits(args: &TrainConfig) -> Result<(), String> {
-    let (shape, classes) = crate::data::synth::fake_shape(args.data.dataset);
+    let (shape, classes) = args.data.dataset.sample_shape();
     let options = crate::models::ModelOptions {
         dropout: args.dropout,
         width_mult: args.width_mult,

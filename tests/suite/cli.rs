@@ -121,7 +121,16 @@ fn bench_kernels_times_every_dispatch_of_a_step() {
     let count: u64 = kernels.iter().map(|k| k[1].as_u64().unwrap()).sum();
     assert_eq!(count as usize, every.len());
     let labels: Vec<&str> = kernels.iter().map(|k| k[0].as_str().unwrap()).collect();
-    for expected in ["conv/im2col::im2col", "maxpool::forward", "sgd::step"] {
+    // LeNet on CIFAR-10's 32×32 images: the first im2col moves vec4s (taps up to 4 pixels
+    // right), the second (14-pixel rows) one (column quad, channel) per invocation; the
+    // 2×2 pools tile their inputs.
+    for expected in [
+        "conv/im2col::im2col_s1",
+        "conv/im2col::im2col_channel",
+        "maxpool::forward",
+        "maxpool::backward_tiled",
+        "sgd::step",
+    ] {
         assert!(labels.contains(&expected), "{expected} missing: {labels:?}");
     }
     let phases: Vec<&str> = every.iter().map(|d| d[0].as_str().unwrap()).collect();
@@ -132,6 +141,34 @@ fn bench_kernels_times_every_dispatch_of_a_step() {
     let bad = etaprobe(&["bench", "kernels", "--batch-size", "0"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--batch-size"));
+
+    // --dataset: the step on another data set's samples, named in the output.
+    let fashion = etaprobe(&[
+        "bench",
+        "kernels",
+        "--model",
+        "lenet",
+        "--dataset",
+        "fashion-mnist",
+        "--batch-size",
+        "2",
+        "--rounds",
+        "1",
+        "--json",
+    ]);
+    assert!(fashion.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&fashion.stdout).unwrap();
+    assert_eq!(v["model"], "lenet on fashion-mnist");
+    let bad = etaprobe(&[
+        "bench",
+        "kernels",
+        "--model",
+        "lenet",
+        "--dataset",
+        "boston",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("regression"));
 }
 
 #[test]
