@@ -16,7 +16,10 @@ fn eps() -> f64 {
 /// Batch norm shapes (batch, channels, hw): tiny; batch·hw = 600 and 400 (several strided
 /// iterations per invocation of the 256-wide reductions); exactly 256; hw = 1 with more
 /// channels than a workgroup has invocations. Planes of whole vec4s take the vec4 kernels:
-/// one vec4 per plane, and a channel's vec4s not a multiple of the 4 per invocation.
+/// one vec4 per plane, and a channel's vec4s not a multiple of the 4 per invocation; more
+/// vec4s per channel than the reductions' 256 invocations, in planes of 75 vec4s (a step
+/// of 256 crosses 3 planes and 31 vec4s) and of 300 (a step stays within a plane or
+/// crosses into the next).
 const BN_SHAPES: &[(usize, usize, usize)] = &[
     (2, 3, 5),
     (3, 2, 4),
@@ -25,6 +28,8 @@ const BN_SHAPES: &[(usize, usize, usize)] = &[
     (4, 16, 100),
     (4, 16, 64),
     (8, 300, 1),
+    (5, 2, 300),
+    (3, 2, 1200),
 ];
 
 /// Random BN inputs: x with a per-element offset so the mean is far from 0, γ around 1.
