@@ -144,8 +144,9 @@ fn shifted(lo: vec4<f32>, mid: vec4<f32>, hi: vec4<f32>, s: i32) -> vec4<f32> {
 }
 
 // im2col for stride 1 when width and out_w are multiples of 4, out_w ≤ width and the taps
-// reach at most 4 pixels either side (LeNet's 5×5 taps without padding reach 4 right): the four columns are four neighbours in one output
-// row, so the taps of kernel row i are four neighbours in one input row, shifted by
+// reach at most 4 pixels either side (LeNet's 5×5 taps without padding reach 4 right):
+// the four columns are four neighbours in one output row, so the taps of kernel row i are
+// four neighbours in one input row, shifted by
 // s = j − pad. Each invocation writes every tap of channel c = gid.z for its four
 // columns from three vec4 loads per kernel row, instead of a scalar gather per value:
 // lavapipe runs each gather as a loop over the lanes, and pays per invocation.

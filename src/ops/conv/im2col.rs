@@ -28,7 +28,9 @@ struct Params {
     batch: u32,
     /// Rows of dY and y: the output channels.
     out_channels: u32,
-    /// Elements per partial for `sum_parts`; batch·height·width for `col2im`.
+    /// Elements per partial for `sum_parts`; batch·height·width for `col2im`; Kp/4 for
+    /// `transpose`; out·Kp for `pad_weights`; column quads per chunk for
+    /// `weight_grad_nt`.
     len: u32,
     parts: u32,
     accumulate: u32,
@@ -115,8 +117,10 @@ impl Conv2d {
                 let (out, pixels, cols) = (s.out_channels, s.pixels(), s.batch * s.pixels());
                 // Packing an operand copies it; the patches (whole vec4s of rows) are read
                 // in place when the product keeps them as its row-major B (per image it
-                // must be computed transposed, with the weights as A).
-                let per_image_packs = !matmul::subgroup_transposes(pixels, out);
+                // must be computed transposed, with the weights as A, and each image's
+                // columns must start on a vec4).
+                let per_image_packs =
+                    !matmul::subgroup_transposes(pixels, out) || !pixels.is_multiple_of(4);
                 let folded_packs = matmul::subgroup_transposes(out, cols);
                 if per_image_packs != folded_packs {
                     return per_image_packs;

@@ -4,7 +4,8 @@
 //! - [`im2col`]: any shape. The patches of the whole batch go into one scratch matrix `col`
 //!   of `K = in·kh·kw` rows and `N = batch·OH·OW` columns (column `b·OH·OW + p` is image
 //!   b's window at output pixel p), each row padded with zeros to a multiple of 4 so
-//!   kernels move it as vec4s; the batched matmul does the products. With the batch folded
+//!   kernels move it as vec4s, and zero rows added up to Kp, K rounded up to a multiple
+//!   of 4, so that the products read it in place; the batched matmul does the products. With the batch folded
 //!   into the columns, each backward product contracts over batch and pixels at once, and
 //!   `dcol = Wᵀ·dY` pads no image to the matmul's tile.
 //! - [`direct3x3`] and [`direct3x3_grad`]: on 8-lane subgroups, 3×3 convolutions with
@@ -62,7 +63,8 @@ pub struct Conv2d {
     pub variant: Variant,
     /// How the forward product is laid out; [`ForwardPath::Auto`] unless a test pins it.
     pub forward_path: ForwardPath,
-    /// im2col patches `[K, col_stride]`; `dcol` in the backward.
+    /// im2col patches `[Kp, col_stride]` ([`ConvShape::patch_rows`]); `dcol` in the
+    /// backward.
     col: Tensor,
     /// `[out, col_stride]`: the folded forward's product, `dY` re-laid in the backward.
     rows: Tensor,

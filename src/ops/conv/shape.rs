@@ -143,7 +143,9 @@ impl ConvShape {
             }
             gpu.check_binding_size(what, bytes)?;
         }
-        // Rows of the scratch matrices and channels are grid z (or x) indices.
+        // Channels are grid z (or x) indices, and so are blocks of patch rows (the
+        // transposes and weight_grad_nt); the rows themselves are checked, a simpler and
+        // slightly stricter bound.
         let max_groups = gpu.limits.max_compute_workgroups_per_dimension as usize;
         let most = s.patch_rows().max(s.out_channels).max(s.in_channels);
         if most > max_groups {

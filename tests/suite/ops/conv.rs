@@ -155,11 +155,15 @@ fn conv2d_backward_matches_finite_differences() {
         [2, 2, 6, 5, 3, 5, 5, 1, 2],
         [3, 3, 5, 7, 5, 1, 1, 2, 0],
         [2, 3, 9, 8, 4, 2, 3, 3, 2],
-        // The weight gradient reads the patches transposed in place (zero rows past K up
-        // to whole vec4s), unless the product is tall (40 outputs over K = 4) and packs
-        // them; LeNet's 5×5 taps with the vec4 im2col (K = 75 and 25).
+        // The weight gradient: with at most 16 outputs on 8-lane subgroups, weight_grad_nt
+        // (LeNet's 5×5 taps with the vec4 im2col, K = 75 and 25; 294 column quads in two
+        // chunks); else the patches transposed and read in place (zero rows past K up to
+        // whole vec4s: 20 outputs over K = 75), unless the product is tall (40 outputs
+        // over K = 4) and packs them. The tiled kernel transposes in every case.
         [2, 3, 8, 8, 4, 5, 5, 1, 0],
         [2, 1, 8, 8, 3, 5, 5, 1, 2],
+        [6, 1, 16, 16, 3, 3, 3, 1, 0],
+        [2, 3, 8, 8, 20, 5, 5, 1, 0],
         [2, 4, 6, 5, 3, 3, 3, 1, 1],
         [3, 4, 7, 6, 8, 1, 1, 2, 0],
         [2, 4, 5, 5, 40, 1, 1, 1, 0],
@@ -314,14 +318,35 @@ fn conv2d_with_relu_mid_graph_and_partial_gradients() {
 #[test]
 fn conv2d_layers_sharing_scratch_rebuild_their_patches() {
     // Two layers, one scratch: the second layer's forward overwrites the first's patches,
-    // so the first layer's backward rebuilds them from its input.
+    // so the first layer's backward rebuilds them from its input. Both im2col kernels
+    // write the first layer's patches: one (column quad, channel) per invocation (K = 18
+    // then 27), and the vec4 path (K = 75, LeNet's 5×5 taps, then K = 16).
     let gpu = gpu();
-    let s1 = conv_shape([3, 2, 9, 7, 3, 3, 3, 1, 1]);
-    let s2 = conv_shape([3, 3, 9, 7, 4, 3, 3, 2, 0]);
+    let pairs = [
+        ([3, 2, 9, 7, 3, 3, 3, 1, 1], [3, 3, 9, 7, 4, 3, 3, 2, 0], 1),
+        ([3, 3, 8, 8, 4, 5, 5, 1, 0], [3, 4, 4, 4, 2, 2, 2, 1, 0], 0),
+    ];
+    for (g1, g2, pad1) in pairs {
+        for variant in variants(gpu) {
+            sharing_scratch_case(gpu, conv_shape(g1), conv_shape(g2), pad1, variant);
+        }
+    }
+}
+
+/// `s1` then `s2` (its output's shape) on one scratch that starts as NaN, forward and
+/// backward against the reference; `pad1`: `s1`'s padding.
+fn sharing_scratch_case(gpu: &Gpu, s1: ConvShape, s2: ConvShape, pad1: usize, variant: Variant) {
     let mut g = rng(107);
+    let (c1, c2) = (s1.out_channels, s2.out_channels);
     let x = random(&mut g, s1.input_len(), 1.0);
-    let (w1, b1) = (random(&mut g, s1.weight_len(), 0.5), random(&mut g, 3, 0.5));
-    let (w2, b2) = (random(&mut g, s2.weight_len(), 0.5), random(&mut g, 4, 0.5));
+    let (w1, b1) = (
+        random(&mut g, s1.weight_len(), 0.5),
+        random(&mut g, c1, 0.5),
+    );
+    let (w2, b2) = (
+        random(&mut g, s2.weight_len(), 0.5),
+        random(&mut g, c2, 0.5),
+    );
     let r = random(&mut g, s2.output_len(), 1.0);
     let (h, hs) = cpu::conv2d(
         &x,
@@ -329,28 +354,38 @@ fn conv2d_layers_sharing_scratch_rebuild_their_patches() {
         &w1,
         s1.weight_shape(),
         Some(&b1),
-        1,
-        1,
+        s1.stride,
+        pad1,
     );
-    let (dh, dw2, db2) = cpu::conv2d_backward(&h, hs, &w2, s2.weight_shape(), &r, 2, 0);
-    let (dx, dw1, db1) =
-        cpu::conv2d_backward(&x, s1.input_shape(), &w1, s1.weight_shape(), &dh, 1, 1);
-
+    assert_eq!(hs, s2.input_shape());
+    let (dh, dw2, db2) =
+        cpu::conv2d_backward(&h, hs, &w2, s2.weight_shape(), &r, s2.stride, s2.padding);
+    let (dx, dw1, db1) = cpu::conv2d_backward(
+        &x,
+        s1.input_shape(),
+        &w1,
+        s1.weight_shape(),
+        &dh,
+        s1.stride,
+        pad1,
+    );
     // The scratch starts as NaN, as stale values of a diverged step would leave it: every
-    // value a product reads must be written first, the zero rows that pad K = 18 and 27
-    // to whole vec4s included (NaN · 0 is NaN).
+    // value a product reads must be written first, the zero rows that pad K = 18, 27 and
+    // 75 to whole vec4s included (NaN · 0 is NaN).
     let nan = |n: usize| vec![f64::NAN; n];
     let col = upload(gpu, "shared col", &nan(s1.col_len().max(s2.col_len())));
     let rows = upload(gpu, "shared rows", &nan(s1.rows_len().max(s2.rows_len())));
-    let conv1 = Conv2d::with_scratch(gpu, s1, col.clone(), rows.clone()).unwrap();
-    let conv2 = Conv2d::with_scratch(gpu, s2, col, rows).unwrap();
+    let mut conv1 = Conv2d::with_scratch(gpu, s1, col.clone(), rows.clone()).unwrap();
+    let mut conv2 = Conv2d::with_scratch(gpu, s2, col, rows).unwrap();
+    conv1.variant = variant;
+    conv2.variant = variant;
     let (xt, rt) = (upload(gpu, "x", &x), upload(gpu, "r", &r));
     let (w1t, b1t) = (upload(gpu, "w1", &w1), upload(gpu, "b1", &b1));
     let (w2t, b2t) = (upload(gpu, "w2", &w2), upload(gpu, "b2", &b2));
     let z = |n: usize| gpu.zeros("t", &[n]).unwrap();
     let (ht, yt) = (z(s1.output_len()), z(s2.output_len()));
     let (dht, dxt) = (z(s1.output_len()), z(s1.input_len()));
-    let (dw1t, db1t, dw2t, db2t) = (z(w1.len()), z(3), z(w2.len()), z(4));
+    let (dw1t, db1t, dw2t, db2t) = (z(w1.len()), z(c1), z(w2.len()), z(c2));
     let mut prog = Program::new();
     conv1
         .forward(&mut prog, gpu, &xt, &w1t, Some(&b1t), &ht, false)
@@ -382,7 +417,12 @@ fn conv2d_layers_sharing_scratch_rebuild_their_patches() {
         (&dw2t, &dw2, "dw2"),
         (&db2t, &db2, "db2"),
     ] {
-        assert_close(&read(gpu, t), want, tol::GRADIENT, name);
+        assert_close(
+            &read(gpu, t),
+            want,
+            tol::GRADIENT,
+            &format!("{name} {variant:?} {s1:?}"),
+        );
     }
 }
 
