@@ -415,15 +415,7 @@ impl Conv2d {
         );
         let groups = [chunks, s.patch_rows().div_ceil(32), out.div_ceil(16)].map(u);
         prog.dispatch(gpu, &k, &p, &t, groups)?;
-        let k = gpu.kernel(&SHADER, "sum_parts", &[])?;
-        let p = Params {
-            len: u(out * kdim),
-            parts: u(chunks),
-            accumulate: u32::from(accumulate),
-            ..Default::default()
-        };
-        let t = bindings(gpu, &[(PARTS, &parts), (DW, dw)]);
-        prog.dispatch(gpu, &k, &p, &t, grid_1d(gpu, out * kdim, 1))
+        sum_parts(prog, gpu, &parts, chunks, dw, accumulate)
     }
 
     /// Whether the weight gradient transposes the patches to `[col_stride, Kp]` rows, so
@@ -483,16 +475,29 @@ impl Conv2d {
         let c = Mat::new(&parts, out, kdim);
         let epi = Epilogue::default();
         matmul::record_variant(prog, gpu, &a, &b, &c, groups, epi, self.variant)?;
-        let k = gpu.kernel(&SHADER, "sum_parts", &[])?;
-        let p = Params {
-            len: u(out * kdim),
-            parts: u(groups),
-            accumulate: u32::from(accumulate),
-            ..Default::default()
-        };
-        let t = bindings(gpu, &[(PARTS, &parts), (DW, dw)]);
-        prog.dispatch(gpu, &k, &p, &t, grid_1d(gpu, out * kdim, 1))
+        sum_parts(prog, gpu, &parts, groups, dw, accumulate)
     }
+}
+
+/// Records `dw (+)= Σ_g parts[g]` over the `count` partial weight gradients in `parts`
+/// (each as long as `dw`), added in order of g so the result is deterministic.
+fn sum_parts(
+    prog: &mut Program,
+    gpu: &Gpu,
+    parts: &Tensor,
+    count: usize,
+    dw: &Tensor,
+    accumulate: bool,
+) -> Result<(), GpuError> {
+    let k = gpu.kernel(&SHADER, "sum_parts", &[])?;
+    let p = Params {
+        len: u(dw.len()),
+        parts: u(count),
+        accumulate: u32::from(accumulate),
+        ..Default::default()
+    };
+    let t = bindings(gpu, &[(PARTS, parts), (DW, dw)]);
+    prog.dispatch(gpu, &k, &p, &t, grid_1d(gpu, dw.len(), 1))
 }
 
 /// Column quads per chunk of `weight_grad_nt`: about 50 chunks for LeNet's first
