@@ -12,7 +12,7 @@
 // dY at the lane's four columns for output channel o (zero past the columns or channels).
 fn grad_out(s: Source, o: u32) -> vec4<f32> {
     let ok = s.ok && o < p.out_channels;
-    return select(vec4(0.0), dy4[select(0u, s.out + o * p.pixels / 4u, ok)], ok);
+    return select(vec4(0.0), dy4[select(0u, s.out + o * p.out_pixels / 4u, ok)], ok);
 }
 
 fn taps_dot(d: vec4<f32>, w: Window) -> vec3<f32> {

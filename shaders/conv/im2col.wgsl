@@ -606,6 +606,41 @@ fn col2im(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     dx[at] = g;
 }
 
+// col2im for 1×1 kernels with stride 2 and no padding on even sides (ResNet's strided
+// shortcuts), when out_w is whole vec4s: dcol (bound as col4) has one row per channel, and
+// each of its quads, four neighbouring outputs of one row, lands on the even columns of
+// input row 2·oy; the odd columns and the odd row below get zeros (or keep dX when
+// accumulating). The same sums as col2im's, a vec4 at a time; dX bound as y4. Channel c =
+// gid.z; the index runs over batch × out_h × out_w/4.
+@compute @workgroup_size(64)
+fn col2im_1x1_s2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let q = index(gid, nwg);
+    if (q >= p.len) {
+        return;
+    }
+    let c = gid.z;
+    let w4 = p.out_w / 4u;
+    let b = q / (p.out_h * w4);
+    let r = q - b * p.out_h * w4;
+    let oy = r / w4;
+    let ox4 = r - oy * w4;
+    // Columns b·pixels + 4r of row c.
+    let d = col4[(c * p.col_stride + b * p.pixels) / 4u + r];
+    let i = ((b * p.channels + c) * p.height * p.width + 2u * oy * p.width) / 4u + 2u * ox4;
+    var lo = vec4(d.x, 0.0, d.y, 0.0);
+    var hi = vec4(d.z, 0.0, d.w, 0.0);
+    if (p.accumulate != 0u) {
+        y4[i] = lo + y4[i];
+        y4[i + 1u] = hi + y4[i + 1u];
+        return;
+    }
+    y4[i] = lo;
+    y4[i + 1u] = hi;
+    let below = i + p.width / 4u;
+    y4[below] = vec4(0.0);
+    y4[below + 1u] = vec4(0.0);
+}
+
 // The input gradient of a stride-1 convolution is the convolution of dY with the weights
 // turned half a turn and their channel axes swapped: flipped[c, o, i, j] = w[o, c, kh−1−i,
 // kw−1−j], from w in x's slot into y's.

@@ -138,6 +138,73 @@ fn direct3x3(entry: &str, rows: usize) -> String {
     s
 }
 
+/// The stride-2 input gradient of conv/direct3x3.wgsl for tiles of `rows` dX channels by
+/// 32 dY columns: per dY channel, each lane's two dY rows, the three kernel rows' taps of 8
+/// channels per broadcast vec4, and four accumulators per channel (even and odd columns of
+/// dX rows 2n and 2n + 1).
+fn direct3x3_s2_dx(entry: &str, rows: usize) -> String {
+    let mut s = String::new();
+    let w = &mut s;
+    wl(w, "@compute @workgroup_size(8)");
+    wl(w, &format!("fn {entry}(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {{"));
+    wl(w, &format!("    let r0 = wg.y * {rows}u;"));
+    wl(w, "    let t = transposed_at(wg.x * 32u + 4u * lane);");
+    for r in 0..rows {
+        for a in ["e0", "o0", "e1", "o1"] {
+            wl(w, &format!("    var acc{r}_{a} = vec4(0.0);"));
+        }
+    }
+    wl(w, "    for (var o = 0u; o < p.channels; o++) {");
+    wl(w, "        let d = dy_row(t, o, 0u);");
+    wl(w, "        let e = dy_row(t, o, 1u);");
+    wl(
+        w,
+        "        // Rows r0 + 8q + lane: their taps of channel o, kernel rows 0, 1, 2.",
+    );
+    for i in 0..rows / 8 {
+        for ky in 0..3 {
+            wl(
+                w,
+                &format!(
+                    "        let a{i}_{ky} = taps[(r0 + {}u + lane) * p.taps_rs + 3u * o + {ky}u];",
+                    8 * i
+                ),
+            );
+        }
+    }
+    for r in 0..rows {
+        for ky in 0..3 {
+            wl(
+                w,
+                &format!(
+                    "        let k{r}_{ky} = subgroupBroadcast(a{}_{ky}, {}u);",
+                    r / 8,
+                    r % 8
+                ),
+            );
+        }
+        wl(w, &format!("        acc{r}_e0 += k{r}_1.y * d.at;"));
+        wl(
+            w,
+            &format!("        acc{r}_o0 += k{r}_1.x * d.next + k{r}_1.z * d.at;"),
+        );
+        wl(
+            w,
+            &format!("        acc{r}_e1 += k{r}_0.y * e.at + k{r}_2.y * d.at;"),
+        );
+        wl(w, &format!("        acc{r}_o1 += k{r}_0.x * e.next + k{r}_0.z * e.at + k{r}_2.x * d.next + k{r}_2.z * d.at;"));
+    }
+    wl(w, "    }");
+    for r in 0..rows {
+        wl(
+            w,
+            &format!("    store_dx(t, r0 + {r}u, acc{r}_e0, acc{r}_o0, acc{r}_e1, acc{r}_o1);"),
+        );
+    }
+    wl(w, "}");
+    s
+}
+
 /// The weight gradient of conv/direct3x3_grad.wgsl for `outs` output channels × `channels`
 /// channels per subgroup: three taps (a vec3) per (output channel, channel, kernel row).
 fn direct3x3_grad(entry: &str, outs: usize, channels: usize) -> String {
@@ -219,6 +286,7 @@ fn generate(spec: &str) -> Result<String, String> {
     match words.as_slice() {
         ["matmul_sg8", entry, _] => Ok(matmul_sg8(entry, size(2)?)),
         ["direct3x3", entry, _] => Ok(direct3x3(entry, size(2)?)),
+        ["direct3x3_s2_dx", entry, _] => Ok(direct3x3_s2_dx(entry, size(2)?)),
         ["direct3x3_grad", entry, _, _] => Ok(direct3x3_grad(entry, size(2)?, size(3)?)),
         _ => Err(format!("unknown generator `{spec}`")),
     }
@@ -284,6 +352,7 @@ fn unrolled_kernels_match_their_generators() {
         "unrolled kernels differ from their generators in {stale:?}; \
          run `ETAPROBE_BLESS=1 cargo test --test suite unrolled` to rewrite them"
     );
-    // matmul's three tile heights, the two forward tiles and the weight gradient.
-    assert_eq!(regions, 6, "unrolled regions found");
+    // matmul's three tile heights, the two forward tiles, the stride-2 input gradient and
+    // the weight gradient.
+    assert_eq!(regions, 7, "unrolled regions found");
 }

@@ -1,7 +1,7 @@
 //! The weight gradient of [`super::direct3x3`]'s convolutions, on the same windows of the
 //! input (`shaders/conv/direct3x3_grad.wgsl`).
 
-use super::direct3x3::{self, params, Params, ACCUMULATE, GRAD_STEP, GRAD_TILE};
+use super::direct3x3::{self, params, stride_constant, Params, ACCUMULATE, GRAD_STEP, GRAD_TILE};
 use super::ConvShape;
 use crate::gpu::{Gpu, GpuError, Program, Shader, Tensor};
 use crate::ops::{bind, grid_1d, u};
@@ -52,7 +52,7 @@ pub fn record(
         ..params(s)
     };
     let parts = gpu.scratch("conv3x3 weight gradient parts", chunks * s.weight_len())?;
-    let kernel = gpu.kernel(&SHADER, "weight_grad", &[])?;
+    let kernel = gpu.kernel(&SHADER, "weight_grad", &stride_constant(s))?;
     let tensors: [_; SLOTS] = bind(gpu, &[(X4, x), (DY4, dy), (PARTS, &parts)]);
     let groups = [
         s.out_channels.div_ceil(GRAD_TILE.0),

@@ -335,6 +335,17 @@ impl Conv2d {
         let dcol = self.scratch_mat(&self.col, kdim);
         let epi = Epilogue::default();
         matmul::record_variant(prog, gpu, &wt, &dyt, &dcol, 1, epi, self.variant)?;
+        if s.strided_1x1_by_quads() {
+            let k = gpu.kernel(&SHADER, "col2im_1x1_s2", &[])?;
+            let quads = s.batch * s.pixels() / 4;
+            let p = Params {
+                len: u(quads),
+                accumulate: u32::from(accumulate),
+                ..self.params()
+            };
+            let t = bindings(gpu, &[(COL4, &self.col), (Y4, dx)]);
+            return prog.dispatch(gpu, &k, &p, &t, grid_1d(gpu, quads, s.in_channels));
+        }
         let k = gpu.kernel(&SHADER, "col2im", &[])?;
         let per_channel = s.batch * s.height * s.width;
         let p = Params {

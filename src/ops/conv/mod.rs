@@ -9,8 +9,8 @@
 //!   into the columns, each backward product contracts over batch and pixels at once, and
 //!   `dcol = Wᵀ·dY` pads no image to the matmul's tile.
 //! - [`direct3x3`] and [`direct3x3_grad`]: on 8-lane subgroups, 3×3 convolutions with
-//!   stride 1 and padding 1 on narrow images (ResNet's) skip the patches in the forward
-//!   pass, the input gradient and the weight gradient, reading the input directly.
+//!   padding 1 and stride 1 or 2 on narrow images (ResNet's) skip the patches in the
+//!   forward pass, the input gradient and the weight gradient, reading the input directly.
 //!
 //! [`Conv2d`] holds a layer's scratch and chooses the path.
 
@@ -225,6 +225,9 @@ impl Conv2d {
 
         if let Some((dx, accumulate)) = grads.dx {
             assert_eq!(dx.len(), s.input_len(), "conv2d input gradient size");
+            if direct && direct3x3::input_grad_s2_applies(gpu, s) {
+                return direct3x3::record_input_grad_s2(prog, gpu, s, dy, w, dx, accumulate);
+            }
             if let (Some(shape), Some(flipped)) = (self.input_grad_shape(), &self.flipped) {
                 let transposed = Conv2d {
                     shape,

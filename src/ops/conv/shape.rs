@@ -43,6 +43,19 @@ impl ConvShape {
         self.out_height() * self.out_width()
     }
 
+    /// A 1×1 kernel with stride 2 and no padding on an input exactly twice as wide and high
+    /// as the output, whose rows are whole vec4s (ResNet's strided shortcuts): col2im then
+    /// moves a vec4 of dcol at a time.
+    pub fn strided_1x1_by_quads(&self) -> bool {
+        self.kernel_h == 1
+            && self.kernel_w == 1
+            && self.stride == 2
+            && self.padding == 0
+            && self.height == 2 * self.out_height()
+            && self.width == 2 * self.out_width()
+            && self.out_width().is_multiple_of(4)
+    }
+
     /// Length of one patch: the inner dimension `K` of the products.
     pub fn patch_len(&self) -> usize {
         self.in_channels * self.kernel_h * self.kernel_w

@@ -88,6 +88,13 @@ fn conv2d_forward_matches_reference() {
         [3, 5, 8, 8, 20, 3, 3, 1, 1],
         [1, 2, 6, 16, 17, 3, 3, 1, 1],
         [2, 3, 5, 32, 16, 3, 3, 1, 1],
+        // 3×3, stride 2, padding 1 on even sides: conv3x3 with stride-2 windows, output
+        // rows of 4 to 32 pixels (above, [3, 16, 8, 8, 33, ..] takes it too; [3, 3, 7, 9,
+        // ..] does not: odd sides).
+        [2, 3, 8, 8, 5, 3, 3, 2, 1],
+        [2, 4, 16, 16, 20, 3, 3, 2, 1],
+        [1, 3, 6, 64, 17, 3, 3, 2, 1],
+        [3, 2, 4, 32, 3, 3, 3, 2, 1],
     ];
     let mut g = rng(101);
     for &geo in geometries {
@@ -176,6 +183,17 @@ fn conv2d_backward_matches_finite_differences() {
         [2, 3, 6, 8, 3, 3, 3, 1, 1],
         [3, 4, 4, 4, 4, 3, 3, 1, 1],
         [2, 3, 8, 32, 9, 3, 3, 1, 1],
+        // 3×3, stride 2, padding 1 on even sides: conv3x3's stride-2 windows for the
+        // forward and dW, the transposed convolution for dX (dX channels in tiles of 16;
+        // dY rows of 4 to 32 pixels, with a row below and without).
+        [2, 3, 8, 8, 4, 3, 3, 2, 1],
+        [2, 18, 4, 8, 3, 3, 3, 2, 1],
+        [1, 2, 4, 64, 3, 3, 3, 2, 1],
+        [3, 2, 6, 16, 2, 3, 3, 2, 1],
+        // 1×1, stride 2 on even sides with output rows of whole vec4s: col2im a vec4 of
+        // dcol at a time.
+        [2, 3, 8, 8, 5, 1, 1, 2, 0],
+        [1, 4, 4, 16, 3, 1, 1, 2, 0],
     ];
     let mut g = rng(102);
     for &geo in geometries {
