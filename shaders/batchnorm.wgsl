@@ -1,7 +1,8 @@
 // Batch normalisation over NCHW tensors (PyTorch's BatchNorm2d) and its gradient.
-// Per-channel statistics are reduced by one workgroup per channel: 256 strided running
-// sums in a fixed order, then a tree in workgroup memory, so results are deterministic.
-// The mean is taken first, then the centred sum of squares (two passes over the channel).
+// Per-channel reductions run in one workgroup per channel: 256 strided running sums in a
+// fixed order, then a tree in workgroup memory, so results are deterministic. The
+// statistics take one pass (Welford's per invocation, joined pairwise), not a mean and then
+// the centred squares: the loads are what these loops wait on.
 //
 // When a channel's plane is whole vec4s (hw % 4 = 0) the kernels move vec4s, and the
 // elementwise ones (entry names ending in 4) run per channel, gid.z, so that its
@@ -49,6 +50,7 @@ const WG: u32 = 256u;
 
 var<workgroup> tree_a: array<f32, 256>;
 var<workgroup> tree_b: array<f32, 256>;
+var<workgroup> tree_c: array<f32, 256>;
 
 // Flat index of the k-th value (k < batch·hw) of channel c.
 fn at(c: u32, k: u32) -> u32 {
@@ -93,34 +95,61 @@ fn tree_sum(lid: u32, a: f32, b: f32) -> vec2<f32> {
     return total;
 }
 
-// Mean and biased variance of channel c; writes them to `saved` as mean and inv_std.
+// Welford's partial statistics (count, mean, sum of squared deviations) of b joined to a
+// (Chan et al.'s pairwise update): exact in real arithmetic, and in f32 free of the
+// cancellation of Σx² − n·mean².
+fn join(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
+    let n = a.x + b.x;
+    if (b.x == 0.0) {
+        return a;
+    }
+    let d = b.y - a.y;
+    let f = b.x / n;
+    return vec3(n, a.y + d * f, a.z + b.z + d * d * a.x * f);
+}
+
+// join over the workgroup; every invocation gets the total.
+fn tree_join(lid: u32, v: vec3<f32>) -> vec3<f32> {
+    tree_a[lid] = v.x;
+    tree_b[lid] = v.y;
+    tree_c[lid] = v.z;
+    workgroupBarrier();
+    for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+        if (lid < stride) {
+            let j = join(vec3(tree_a[lid], tree_b[lid], tree_c[lid]),
+                         vec3(tree_a[lid + stride], tree_b[lid + stride], tree_c[lid + stride]));
+            tree_a[lid] = j.x;
+            tree_b[lid] = j.y;
+            tree_c[lid] = j.z;
+        }
+        workgroupBarrier();
+    }
+    let total = vec3<f32>(tree_a[0], tree_b[0], tree_c[0]);
+    workgroupBarrier();
+    return total;
+}
+
+// Mean and biased variance of channel c in one pass over it (each invocation keeps
+// Welford's statistics of its values, joined over the workgroup); writes them to `saved`
+// as mean and inv_std.
 fn channel_stats(lid: u32, c: u32) -> vec2<f32> {
-    var s = 0.0;
+    var st = vec3(0.0);
     if (quads()) {
         for (var k = lid; k < p.count / 4u; k += WG) {
             let v = x4[at4(c, k)];
-            s += (v.x + v.y) + (v.z + v.w);
-        }
-    } else {
-        for (var k = lid; k < p.count; k += WG) {
-            s += x[at(c, k)];
-        }
-    }
-    let mean = tree_sum(lid, s, 0.0).x / f32(p.count);
-    var q = 0.0;
-    if (quads()) {
-        for (var k = lid; k < p.count / 4u; k += WG) {
-            let d = x4[at4(c, k)] - mean;
+            let m = ((v.x + v.y) + (v.z + v.w)) * 0.25;
+            let d = v - m;
             let dd = d * d;
-            q += (dd.x + dd.y) + (dd.z + dd.w);
+            st = join(st, vec3(4.0, m, (dd.x + dd.y) + (dd.z + dd.w)));
         }
     } else {
         for (var k = lid; k < p.count; k += WG) {
-            let d = x[at(c, k)] - mean;
-            q += d * d;
+            st = join(st, vec3(1.0, x[at(c, k)], 0.0));
         }
     }
-    let var_b = tree_sum(lid, q, 0.0).x / f32(p.count);
+    let total = tree_join(lid, st);
+    let mean = total.y;
+    let var_b = total.z / f32(p.count);
     if (lid == 0u) {
         saved[c] = mean;
         saved[p.channels + c] = 1.0 / sqrt(var_b + p.eps);
@@ -186,6 +215,24 @@ fn normalize_running(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
     affine(i, c, running_mean[c], 1.0 / sqrt(running_var[c] + p.eps));
 }
 
+// With p.relu the backward is handed the gradient after the fused ReLU, and takes the ReLU
+// off itself: zero where the forward's pre-activation, recomputed from x by the same
+// expression as affine's (affine4's, with its scale and shift), was not positive. That
+// saves relu::backward a pass over y, dz and its output.
+fn through_relu(g: f32, xv: f32, c: u32, mean: f32, inv_std: f32) -> f32 {
+    if (p.relu == 0u) {
+        return g;
+    }
+    return select(0.0, g, (xv - mean) * inv_std * gamma[c] + beta[c] > 0.0);
+}
+
+fn through_relu4(g: vec4<f32>, xv: vec4<f32>, scale: f32, shift: f32) -> vec4<f32> {
+    if (p.relu == 0u) {
+        return g;
+    }
+    return select(vec4(0.0), g, xv * scale + shift > vec4(0.0));
+}
+
 // Σdz and Σdz·x̂ of channel c; dβ (+)= Σdz, dγ (+)= Σdz·x̂.
 fn param_sums(lid: u32, c: u32) -> vec2<f32> {
     let mean = saved[c];
@@ -193,19 +240,23 @@ fn param_sums(lid: u32, c: u32) -> vec2<f32> {
     var a = 0.0;
     var b = 0.0;
     if (quads()) {
+        let scale = inv_std * gamma[c];
+        let shift = beta[c] - mean * scale;
         for (var k = lid; k < p.count / 4u; k += WG) {
             let i = at4(c, k);
-            let g = dz4[i];
-            let gx = g * ((x4[i] - mean) * inv_std);
+            let xv = x4[i];
+            let g = through_relu4(dz4[i], xv, scale, shift);
+            let gx = g * ((xv - mean) * inv_std);
             a += (g.x + g.y) + (g.z + g.w);
             b += (gx.x + gx.y) + (gx.z + gx.w);
         }
     } else {
         for (var k = lid; k < p.count; k += WG) {
             let i = at(c, k);
-            let g = dz[i];
+            let xv = x[i];
+            let g = through_relu(dz[i], xv, c, mean, inv_std);
             a += g;
-            b += g * ((x[i] - mean) * inv_std);
+            b += g * ((xv - mean) * inv_std);
         }
     }
     let s = tree_sum(lid, a, b);
@@ -259,9 +310,11 @@ fn input_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     }
     let c = (i / p.hw) % p.channels;
     let inv_std = saved[p.channels + c];
-    let xh = (x[i] - saved[c]) * inv_std;
+    let xv = x[i];
+    let xh = (xv - saved[c]) * inv_std;
     let n = f32(p.count);
-    var g = gamma[c] * inv_std * (dz[i] - sums[c] / n - xh * (sums[p.channels + c] / n));
+    let d = through_relu(dz[i], xv, c, saved[c], inv_std);
+    var g = gamma[c] * inv_std * (d - sums[c] / n - xh * (sums[p.channels + c] / n));
     if (p.acc_dx != 0u) {
         g += dx[i];
     }
@@ -311,12 +364,17 @@ fn input_grad4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     let inv_std = saved[p.channels + c];
     let n = f32(p.count);
     let scale = gamma[c] * inv_std;
+    // The forward's (affine4's) scale and shift, for the ReLU's mask.
+    let fwd_scale = inv_std * gamma[c];
+    let fwd_shift = beta[c] - mean * fwd_scale;
     let mean_dz = sums[c] / n;
     let mean_dzx = sums[p.channels + c] / n;
     for (var q = 0u; q < QUADS && at.x < p.count / p.hw; q++) {
         let i = (at.x * p.channels + c) * hw4 + at.y;
-        let xh = (x4[i] - mean) * inv_std;
-        var g = scale * (dz4[i] - mean_dz - xh * mean_dzx);
+        let xv = x4[i];
+        let xh = (xv - mean) * inv_std;
+        let d = through_relu4(dz4[i], xv, fwd_scale, fwd_shift);
+        var g = scale * (d - mean_dz - xh * mean_dzx);
         if (p.acc_dx != 0u) {
             g += dx4[i];
         }

@@ -198,8 +198,9 @@ impl Recorder<'_> {
             }
             let kind = node.layer.kind();
             let y = &acts[i].t;
-            // Through a fused ReLU first: its output y is positive exactly where it passed.
-            let dz_owned = if kind.fused_relu() {
+            // Through a fused ReLU first, unless the layer does it: its output y is positive
+            // exactly where it passed.
+            let dz_owned = if kind.fused_relu() && !kind.backward_takes_relu_off() {
                 let dz = pool.take(gpu, "pre-activation gradient", y.len())?;
                 relu::backward(prog, gpu, y, &dy, &dz, false)?;
                 Some(dz)

@@ -246,8 +246,10 @@ pub fn forward_eval(
     prog.dispatch(gpu, &k, &p, &t, groups)
 }
 
-/// Backward of [`forward_train`] given `dz`, the gradient of the normalised output before
-/// any ReLU (the caller takes the ReLU off first), and the `saved` statistics:
+/// Backward of [`forward_train`] given `dz` and the `saved` statistics. `dz` is the gradient
+/// of the normalised output, or with `relu_beta` (β, when the forward fused a ReLU) the
+/// gradient after the ReLU, whose mask the kernels recompute from `x`, γ and β as the
+/// forward computed its output:
 /// `dx = γ·inv_std/n·(n·dz − Σdz − x̂·Σ(dz·x̂))`, `dγ = Σ dz·x̂`, `dβ = Σ dz`, sums over
 /// batch·hw per channel. Each output is written, or added to where its flag is true.
 /// Records one workgroup-per-channel pass for the two sums, then, if `dx` is wanted, an
@@ -264,22 +266,29 @@ pub fn backward(
     dx: Option<(&Tensor, bool)>,
     dgamma: (&Tensor, bool),
     dbeta: (&Tensor, bool),
+    relu_beta: Option<&Tensor>,
 ) -> Result<(), GpuError> {
     s.validate(gpu)?;
     let c = s.channels;
     s.check("input", x, s.tensor_len());
     s.check("output gradient", dz, s.tensor_len());
     s.check("gamma", gamma, c);
+    if let Some(beta) = relu_beta {
+        s.check("beta", beta, c);
+    }
+    let beta = relu_beta.unwrap_or(gpu.dummy());
     s.check("saved statistics", saved, 2 * c);
     s.check("gamma gradient", dgamma.0, c);
     s.check("beta gradient", dbeta.0, c);
     let shader = shader!("batchnorm");
     let acc_dx = dx.is_some_and(|(_, a)| a);
-    let p = s.params(false, acc_dx, dgamma.1, dbeta.1);
+    let p = s.params(relu_beta.is_some(), acc_dx, dgamma.1, dbeta.1);
     // param_grads and channel_sums bind the same tensors; channel_sums also writes `sums`
     // for input_grad.
     let param_sums = [
         (X, x),
+        (GAMMA, gamma),
+        (BETA, beta),
         (SAVED, saved),
         (DZ, dz),
         (DGAMMA, dgamma.0),
@@ -305,6 +314,7 @@ pub fn backward(
         &[
             (X, x),
             (GAMMA, gamma),
+            (BETA, beta),
             (SAVED, saved),
             (DZ, dz),
             (DX, dx),

@@ -66,6 +66,10 @@ impl LayerKind for BatchNorm {
         std::mem::replace(&mut self.relu, false)
     }
 
+    fn backward_takes_relu_off(&self) -> bool {
+        self.relu
+    }
+
     /// torchvision's: γ = 1 and β = 0.
     fn init(&self, _rng: &mut ChaCha8Rng, layout: &ParamLayout, values: &mut [Vec<f32>]) {
         values[self.weight] = vec![1.0; layout.slots[self.weight].len()];
@@ -130,6 +134,7 @@ impl LayerKind for BatchNorm {
             params.grad(self.weight),
             params.grad(self.bias),
         );
+        let beta = params.value(self.bias);
         batchnorm::backward(
             prog,
             b.gpu,
@@ -141,6 +146,7 @@ impl LayerKind for BatchNorm {
             b.dx(),
             (&dg, false),
             (&db, false),
+            self.relu.then_some(&beta),
         )
     }
 }

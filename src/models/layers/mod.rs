@@ -59,6 +59,13 @@ pub(crate) trait LayerKind {
         false
     }
 
+    /// Whether [`LayerKind::backward`] is handed the gradient after the fused ReLU and takes
+    /// the ReLU off itself (batch norm recomputes its mask from the input); otherwise the
+    /// recorder runs `relu::backward` first.
+    fn backward_takes_relu_off(&self) -> bool {
+        false
+    }
+
     /// Per-probe block length of the layer's `n` output elements: aligned, so that layers
     /// can bind each probe's block on its own.
     fn probe_segment(&self, n: usize, probes: usize) -> usize {

@@ -136,6 +136,62 @@ fn batchnorm_train_forward_and_running_update_match_reference() {
 }
 
 #[test]
+fn batchnorm_statistics_keep_their_precision_far_from_zero() {
+    // Values around 100 with unit spread: Σx² − n·mean² in f32 would lose the variance to
+    // cancellation (relative error ~n·2⁻²⁴·10⁴); the one-pass Welford join must not.
+    let gpu = gpu();
+    for (case, &(batch, channels, hw)) in [(4, 3, 256), (3, 2, 301)].iter().enumerate() {
+        let s = BnShape {
+            batch,
+            channels,
+            hw,
+        };
+        let mut g = rng(300 + case as u64);
+        let x: Vec<f64> = random(&mut g, s.tensor_len(), 1.7)
+            .iter()
+            .map(|v| (v + 100.0) as f32 as f64)
+            .collect();
+        let (mean, var) = cpu::channel_stats(&x, batch, channels, hw);
+        let ones = vec![1.0; channels];
+        let zeros = vec![0.0; channels];
+        let xt = place(gpu, "x", &x);
+        let gt = place(gpu, "gamma", &ones);
+        let bt = place(gpu, "beta", &zeros);
+        let yt = place_zeros(gpu, "y", x.len());
+        let saved = place_zeros(gpu, "saved", 2 * channels);
+        let mut prog = Program::new();
+        batchnorm::forward_train(
+            &mut prog,
+            gpu,
+            &s,
+            &xt.view,
+            &gt.view,
+            &bt.view,
+            &yt.view,
+            &saved.view,
+            None,
+            false,
+        )
+        .unwrap();
+        prog.run(gpu).unwrap();
+        let sv = saved.read(gpu);
+        let what = format!("{s:?}");
+        let close = tol::Tol {
+            abs: 0.0,
+            rel: 1e-5,
+        };
+        assert_close(&sv[..channels], &mean, close, &format!("{what}: mean"));
+        let inv_std: Vec<f64> = var.iter().map(|v| 1.0 / (v + eps()).sqrt()).collect();
+        assert_close(
+            &sv[channels..],
+            &inv_std,
+            close,
+            &format!("{what}: inv_std"),
+        );
+    }
+}
+
+#[test]
 fn batchnorm_train_forward_is_deterministic_and_needs_two_values_per_channel() {
     let gpu = gpu();
     let s = BnShape {
@@ -307,6 +363,7 @@ fn batchnorm_backward_matches_finite_differences() {
             Some((&dx.view, acc_dx)),
             (&dg.view, acc_dg),
             (&db.view, acc_db),
+            None,
         )
         .unwrap();
         prog.run(gpu).unwrap();
@@ -347,6 +404,7 @@ fn batchnorm_backward_matches_finite_differences() {
 fn batchnorm_relu_backward_chain_and_parameter_only_gradients_match_finite_differences() {
     // y = relu(BN(x)): the caller takes the ReLU off with relu::backward against the
     // output, then the BN backward; a second backward without dx accumulates dγ and dβ.
+    // Then the BN backward takes the ReLU off itself.
     let gpu = gpu();
     for (case, &(batch, channels, hw)) in [(3, 5, 200), (8, 300, 1)].iter().enumerate() {
         let s = BnShape {
@@ -403,6 +461,7 @@ fn batchnorm_relu_backward_chain_and_parameter_only_gradients_match_finite_diffe
             Some((&dx.view, false)),
             (&dg.view, false),
             (&db.view, false),
+            None,
         )
         .unwrap();
         // Without dx, twice with accumulation: twice the parameter gradients.
@@ -418,6 +477,37 @@ fn batchnorm_relu_backward_chain_and_parameter_only_gradients_match_finite_diffe
                 None,
                 (&dg2.view, acc),
                 (&db2.view, acc),
+                None,
+            )
+            .unwrap();
+        }
+        // The ReLU taken off inside the BN backward: the gradient after the ReLU goes in,
+        // the mask comes from x, γ and β; with dx and without.
+        let fused = [
+            place_zeros(gpu, "fused dx", x.len()),
+            place_zeros(gpu, "fused dgamma", channels),
+            place_zeros(gpu, "fused dbeta", channels),
+            place_zeros(gpu, "fused dgamma 2", channels),
+            place_zeros(gpu, "fused dbeta 2", channels),
+        ];
+        for with_dx in [true, false] {
+            let (dgf, dbf) = if with_dx {
+                (&fused[1], &fused[2])
+            } else {
+                (&fused[3], &fused[4])
+            };
+            batchnorm::backward(
+                &mut prog,
+                gpu,
+                &s,
+                &xt.view,
+                &gt.view,
+                &saved.view,
+                &rt.view,
+                with_dx.then_some((&fused[0].view, false)),
+                (&dgf.view, false),
+                (&dbf.view, false),
+                Some(&bt.view),
             )
             .unwrap();
         }
@@ -461,5 +551,14 @@ fn batchnorm_relu_backward_chain_and_parameter_only_gradients_match_finite_diffe
             twice_tol,
             &format!("{what}: 2 dβ"),
         );
+        let fused_want = [&fd_x, &fd_g, &fd_b, &fd_g, &fd_b];
+        for (i, (got, want)) in fused.iter().zip(fused_want).enumerate() {
+            assert_close(
+                &got.read(gpu),
+                want,
+                tol::GRADIENT,
+                &format!("{what}: ReLU taken off by the BN backward, output {i}"),
+            );
+        }
     }
 }
