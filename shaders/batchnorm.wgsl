@@ -99,10 +99,13 @@ fn tree_sum(lid: u32, a: f32, b: f32) -> vec2<f32> {
 // (Chan et al.'s pairwise update): exact in real arithmetic, and in f32 free of the
 // cancellation of Σx² − n·mean².
 fn join(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
-    let n = a.x + b.x;
+    if (a.x == 0.0) {
+        return b;
+    }
     if (b.x == 0.0) {
         return a;
     }
+    let n = a.x + b.x;
     let d = b.y - a.y;
     let f = b.x / n;
     return vec3(n, a.y + d * f, a.z + b.z + d * d * a.x * f);
@@ -233,15 +236,21 @@ fn through_relu4(g: vec4<f32>, xv: vec4<f32>, scale: f32, shift: f32) -> vec4<f3
     return select(vec4(0.0), g, xv * scale + shift > vec4(0.0));
 }
 
-// Σdz and Σdz·x̂ of channel c; dβ (+)= Σdz, dγ (+)= Σdz·x̂.
+// Σdz and Σdz·x̂ of channel c (dz through the ReLU's mask when p.relu); dβ (+)= Σdz,
+// dγ (+)= Σdz·x̂.
 fn param_sums(lid: u32, c: u32) -> vec2<f32> {
     let mean = saved[c];
     let inv_std = saved[p.channels + c];
     var a = 0.0;
     var b = 0.0;
     if (quads()) {
-        let scale = inv_std * gamma[c];
-        let shift = beta[c] - mean * scale;
+        // The forward's scale and shift, for the ReLU's mask (γ and β bound only then).
+        var scale = 0.0;
+        var shift = 0.0;
+        if (p.relu != 0u) {
+            scale = inv_std * gamma[c];
+            shift = beta[c] - mean * scale;
+        }
         for (var k = lid; k < p.count / 4u; k += WG) {
             let i = at4(c, k);
             let xv = x4[i];
@@ -301,7 +310,7 @@ fn channel_sums(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id
     }
 }
 
-// dx (+)= γ·inv_std·(dz − Σdz/n − x̂·Σ(dz·x̂)/n).
+// dx (+)= γ·inv_std·(dz − Σdz/n − x̂·Σ(dz·x̂)/n), dz through the ReLU's mask when p.relu.
 @compute @workgroup_size(64)
 fn input_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
@@ -364,16 +373,18 @@ fn input_grad4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     let inv_std = saved[p.channels + c];
     let n = f32(p.count);
     let scale = gamma[c] * inv_std;
-    // The forward's (affine4's) scale and shift, for the ReLU's mask.
-    let fwd_scale = inv_std * gamma[c];
-    let fwd_shift = beta[c] - mean * fwd_scale;
+    // affine4's shift (its scale is `scale`), for the ReLU's mask.
+    var shift = 0.0;
+    if (p.relu != 0u) {
+        shift = beta[c] - mean * scale;
+    }
     let mean_dz = sums[c] / n;
     let mean_dzx = sums[p.channels + c] / n;
     for (var q = 0u; q < QUADS && at.x < p.count / p.hw; q++) {
         let i = (at.x * p.channels + c) * hw4 + at.y;
         let xv = x4[i];
         let xh = (xv - mean) * inv_std;
-        let d = through_relu4(dz4[i], xv, fwd_scale, fwd_shift);
+        let d = through_relu4(dz4[i], xv, scale, shift);
         var g = scale * (d - mean_dz - xh * mean_dzx);
         if (p.acc_dx != 0u) {
             g += dx4[i];

@@ -1,6 +1,7 @@
-// Shared by conv/direct3x3.wgsl (the forward pass) and conv/direct3x3_grad.wgsl (the
-// weight gradient), each compiled as prelude + this file + itself: the parameters, the
-// input, and the window of input pixels under a lane's four columns.
+// Shared by conv/direct3x3.wgsl (the forward pass, and the stride-2 input gradient, which
+// uses only the parameters and the input) and conv/direct3x3_grad.wgsl (the weight
+// gradient), each compiled as prelude + this file + itself: the parameters, the input, and
+// the window of input pixels under a lane's four columns.
 //
 // Outputs at most 32 pixels wide (and a multiple of 4) start their rows on lanes whose
 // columns are multiples of the width, so one row is out_width/4 consecutive lanes. With
@@ -17,7 +18,8 @@ struct Params {
     taps_rs: u32, flags: u32,
     // weight_grad: steps of 32 columns per chunk; chunks.
     chunk_steps: u32, chunks: u32,
-    // The output's row length and pixels per image (width and pixels with stride 1).
+    // The output's row length and pixels per image (width and pixels with stride 1;
+    // unused by the stride-2 input gradient).
     out_width: u32, out_pixels: u32,
 }
 

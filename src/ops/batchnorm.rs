@@ -129,8 +129,8 @@ struct Params {
     pad: [u32; 2],
 }
 
-/// Training mode: per-channel batch mean μ and biased variance σ² over batch·hw (mean
-/// first, then the centred sum of squares); `y = γ·(x − μ)/√(σ² + eps) + β`, then ReLU if
+/// Training mode: per-channel batch mean μ and biased variance σ² over batch·hw (in one
+/// pass: Welford's statistics per invocation, joined pairwise); `y = γ·(x − μ)/√(σ² + eps) + β`, then ReLU if
 /// `relu`. Writes μ and 1/√(σ² + eps) into `saved` (`[2·channels]`: the means, then the
 /// inverse standard deviations) for [`backward`]. With `running = Some((mean, var))` also
 /// updates them as PyTorch: `r ← (1 − m)·r + m·stat`, with the unbiased variance

@@ -167,7 +167,8 @@ fn lay_taps(
 /// dY columns per subgroup of the stride-2 input gradient, and its dX channels per tile.
 const S2_DX_TILE: (usize, usize) = (32, 16);
 
-/// Whether [`record_input_grad_s2`] takes `s` (a forward shape where [`applies`] holds).
+/// Whether [`record_input_grad_s2`] takes `s`: a stride-2 forward shape where [`applies`]
+/// holds (the caller checks for 8-lane subgroups, as for [`applies`]).
 pub fn input_grad_s2_applies(gpu: &Gpu, s: &ConvShape) -> bool {
     let max_groups = gpu.limits.max_compute_workgroups_per_dimension as usize;
     s.stride == 2

@@ -28,7 +28,8 @@ struct Params {
     batch: u32,
     /// Rows of dY and y: the output channels.
     out_channels: u32,
-    /// Elements per partial for `sum_parts`; batch·height·width for `col2im`; Kp/4 for
+    /// Elements per partial for `sum_parts`; batch·height·width for `col2im`, column quads
+    /// (batch·out_h·out_w/4) for `col2im_1x1_s2`; Kp/4 for
     /// `transpose`; out·Kp for `pad_weights`; column quads per chunk for
     /// `weight_grad_nt`.
     len: u32,

@@ -148,8 +148,9 @@ impl Conv2d {
         }
     }
 
-    /// Whether the forward pass (and the input gradient, when it runs as a convolution)
-    /// reads the input directly ([`direct3x3`]), writing no patches.
+    /// Whether the forward pass (and the input gradient, when it runs as a convolution or,
+    /// with stride 2, as the transposed one) reads the input directly ([`direct3x3`]),
+    /// writing no patches.
     pub fn reads_input_directly(&self, gpu: &Gpu) -> bool {
         matches!(self.forward_path, ForwardPath::Auto | ForwardPath::Direct)
             && self.subgroup_matmul(gpu)

@@ -551,13 +551,28 @@ fn batchnorm_relu_backward_chain_and_parameter_only_gradients_match_finite_diffe
             twice_tol,
             &format!("{what}: 2 dβ"),
         );
+        // Against finite differences, and against relu::backward then the BN backward:
+        // the same mask as the forward's (a pre-activation near 0 masked differently would
+        // move its element of dx by O(1), far beyond rounding).
+        let unfused = [dx.read(gpu), dg.read(gpu), db.read(gpu)];
         let fused_want = [&fd_x, &fd_g, &fd_b, &fd_g, &fd_b];
+        let rounding = tol::Tol {
+            abs: 1e-6,
+            rel: 1e-6,
+        };
         for (i, (got, want)) in fused.iter().zip(fused_want).enumerate() {
+            let got = got.read(gpu);
+            let what = format!("{what}: ReLU taken off by the BN backward, output {i}");
+            assert_close(&got, want, tol::GRADIENT, &what);
+            let unfused: Vec<f64> = unfused[[0, 1, 2, 1, 2][i]]
+                .iter()
+                .map(|&v| v.into())
+                .collect();
             assert_close(
-                &got.read(gpu),
-                want,
-                tol::GRADIENT,
-                &format!("{what}: ReLU taken off by the BN backward, output {i}"),
+                &got,
+                &unfused,
+                rounding,
+                &format!("{what} against relu::backward"),
             );
         }
     }

@@ -189,6 +189,7 @@ fn conv2d_backward_matches_finite_differences() {
         [2, 3, 8, 8, 4, 3, 3, 2, 1],
         [2, 18, 4, 8, 3, 3, 3, 2, 1],
         [1, 2, 4, 64, 3, 3, 3, 2, 1],
+        [2, 3, 8, 32, 4, 3, 3, 2, 1],
         [3, 2, 6, 16, 2, 3, 3, 2, 1],
         // 1×1, stride 2 on even sides with output rows of whole vec4s: col2im a vec4 of
         // dcol at a time.
