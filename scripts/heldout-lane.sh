@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs one lane of the held-out plan (docs/evaluation.md §8) unattended, one sweep process
+# at a time, so that a core never idles between a task's two passes: each task's pass 1,
+# then its pass-2 spec written by scripts/pass2-spec.py from pass 1's `compare` (selection
+# on validation; nothing is printed), then pass 2 on the same root. Every step resumes
+# where it stopped, so after a kill the same command picks the lane up.
+#
+#   ETAPROBE_DATA=... scripts/heldout-lane.sh a   # H2 (both passes), then the ablation
+#   ETAPROBE_DATA=... scripts/heldout-lane.sh b   # H1 (both passes), then H3 (pass 1)
+#
+# LENET_BIN runs the roots begun under it (H1, H2: engine da9a8db); BIN the later ones
+# (the ablation, H3: engine 2714afa). Roots go under RUNS (default /work/runs), the
+# lane's log to RUNS/heldout-lane-<lane>.log. H3's pass 2 waits for a look at its pass 1
+# (it has no other lane to share the machine with by then: run it with --jobs 2).
+set -euo pipefail
+lane=${1:?lane a or b}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+RUNS=${RUNS:-/work/runs}
+LENET_BIN=${LENET_BIN:-/work/bin/etaprobe-v17-a071aa9}
+BIN=${BIN:-/work/bin/etaprobe-v21-40546c1}
+log="$RUNS/heldout-lane-$lane.log"
+mkdir -p "$RUNS"
+cd "$repo"
+
+say() { echo "[$(date -u +%FT%TZ)] $*" >> "$log"; }
+
+# sweep BIN SPEC ROOT: one pass, one job.
+sweep() {
+  say "sweep $2 --root $3 ($1)"
+  "$1" sweep "$2" --root "$3" --jobs 1 >> "$log" 2>&1
+}
+
+# both_passes BIN NAME: docs/sweeps/NAME.toml, then docs/sweeps/NAME-pass2.toml.
+both_passes() {
+  local bin=$1 name=$2 root="$RUNS/$2" pass2="docs/sweeps/$2-pass2.toml"
+  sweep "$bin" "docs/sweeps/$name.toml" "$root"
+  if [ ! -f "$pass2" ]; then
+    "$bin" compare "$root" > "$root/compare.log" 2>&1
+    scripts/pass2-spec.py "docs/sweeps/$name.toml" "$root" > "$pass2.tmp"
+    mv "$pass2.tmp" "$pass2"
+    say "wrote $pass2 (commit it)"
+  fi
+  sweep "$bin" "$pass2" "$root"
+}
+
+case $lane in
+  a)
+    both_passes "$LENET_BIN" heldout-h2-lenet-fmnist-b64
+    sweep "$BIN" docs/sweeps/ablation-h2.toml "$RUNS/ablation-h2"
+    ;;
+  b)
+    both_passes "$LENET_BIN" heldout-h1-lenet-cifar10-b128
+    sweep "$BIN" docs/sweeps/heldout-h3-resnet18w025-cifar10-b128.toml "$RUNS/heldout-h3-resnet18w025-cifar10-b128"
+    ;;
+  *)
+    echo "usage: $0 a|b" >&2
+    exit 2
+    ;;
+esac
+say "lane $lane done"
