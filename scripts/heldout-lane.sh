@@ -24,10 +24,19 @@ cd "$repo"
 
 say() { echo "[$(date -u +%FT%TZ)] $*" >> "$log"; }
 
-# sweep BIN SPEC ROOT: one pass, one job.
+# sweep BIN SPEC ROOT: one pass, one job. Exit 1 means some cells failed (a diverged run
+# is a result the protocol counts, §2): kept, named in the log, and the lane goes on; any
+# other failure stops the lane.
 sweep() {
   say "sweep $2 --root $3 ($1)"
-  "$1" sweep "$2" --root "$3" --jobs 1 >> "$log" 2>&1
+  local rc=0
+  "$1" sweep "$2" --root "$3" --jobs 1 >> "$log" 2>&1 || rc=$?
+  if [ "$rc" -eq 1 ]; then
+    say "some cells of $2 failed (see $3/sweep.json); going on"
+  elif [ "$rc" -ne 0 ]; then
+    say "sweep $2 exited $rc: lane stopped"
+    exit "$rc"
+  fi
 }
 
 # both_passes BIN NAME: docs/sweeps/NAME.toml, then docs/sweeps/NAME-pass2.toml.
