@@ -55,6 +55,11 @@ def main(spec_path: Path, root: Path):
         if "grid" in rule:
             ((key, _),) = rule["grid"].items()
             variants = [r for r in rows if r["rule"].startswith(f"{label}-{key}=")]
+            # A variant whose seed-1 run diverged has no validation score (compare leaves it
+            # out): it never wins, as at chance (docs/evaluation.md §2).
+            variants = [r for r in variants if r["final_val_acc"]]
+            if not variants:
+                sys.exit(f"{label}: no {key} value has a validation score")
             best = max(variants, key=lambda r: float(r["final_val_acc"]))
             value = best["rule"].split("=", 1)[1]
             entry["label"] = f"{name}-tuned"
