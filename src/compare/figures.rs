@@ -91,7 +91,14 @@ fn panel(
         .enumerate()
         .filter_map(|(i, rule)| {
             let group = &rule.lrs[rule.selected?];
-            let points = curve(&group.runs, &|e| metric(e).map(|v| v * scale), against_time);
+            // Diverged runs count at chance in the tables but have no curve to draw.
+            let runs: Vec<Run> = group
+                .runs
+                .iter()
+                .filter(|r| r.diverged.is_none())
+                .cloned()
+                .collect();
+            let points = curve(&runs, &|e| metric(e).map(|v| v * scale), against_time);
             // A band is clipped to the values the metric can take: losses and accuracies
             // are never negative, and an accuracy (the panels not drawn on a log axis, a
             // fraction times `scale`) never passes 100%. With two or three seeds the t
@@ -100,7 +107,7 @@ fn panel(
             Some(line(
                 i,
                 &format!("{}, η0={}", rule.rule, group.lr),
-                &group.runs,
+                &runs,
                 points,
                 (0.0, top),
             ))

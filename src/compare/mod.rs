@@ -8,8 +8,11 @@
 //! - `table`: the Markdown report and the CSV tables;
 //! - `figures`: the curves.
 //!
-//! The grid is the sweep's manifest (`sweep.json`): cells not finished, failed (e.g.
-//! diverged) or missing are left out of every mean and listed by name.
+//! The grid is the sweep's manifest (`sweep.json`). A run that diverged (stopped on a
+//! non-finite loss, probe or η) scores chance, 1/classes, on validation and on test, and is
+//! counted in every mean (docs/evaluation.md §2), but drawn in no curve; cells not
+//! finished, failed otherwise, missing, or diverged on a regression task are left out of
+//! every mean. Both are listed by name.
 
 #![warn(missing_docs)]
 
@@ -22,6 +25,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
+use crate::data::DatasetKind;
 use crate::rundir::{read_epochs, read_steps, write_atomic, EpochRecord, RunInfo, RUN_JSON};
 use crate::sweep::{on_disk, CellRecord, Manifest, OnDisk};
 use stats::{estimate, Estimate};
@@ -52,6 +56,9 @@ pub(crate) struct Run {
     /// run.json's totals: wall seconds and steps.
     pub seconds: f64,
     pub steps: usize,
+    /// The chance score of a run that diverged, which stands for its final and best
+    /// accuracy on validation and test; its epochs are not read.
+    pub diverged: Option<f64>,
 }
 
 /// The runs of one rule at one η0.
@@ -97,6 +104,8 @@ pub(crate) struct Task {
     pub rules: Vec<RuleRuns>,
     /// Cells left out, each with why.
     pub left_out: Vec<(PathBuf, String)>,
+    /// Diverged cells counted at chance, each with why.
+    pub at_chance: Vec<(PathBuf, String)>,
 }
 
 /// A row of a task's main table: a rule at its selected η0.
@@ -143,6 +152,29 @@ impl Run {
             seconds: number("seconds").unwrap_or(f64::NAN),
             steps: number("steps").map_or(0, |s| s as usize),
             epochs,
+            diverged: None,
+        })
+    }
+
+    /// A diverged run of a classification task, scored at chance: 1/classes of the data
+    /// set in its run.json (CIFAR-100's 20 coarse or 100 fine). None when the data set is
+    /// not known or the task is a regression.
+    fn at_chance(dir: &Path, seed: u64) -> Option<Run> {
+        let info = RunInfo::read(dir.join(RUN_JSON)).ok()?;
+        let dataset: DatasetKind =
+            serde_json::from_value(info.config.get("dataset")?.clone()).ok()?;
+        let coarse = info.config.get("coarse_labels").and_then(|c| c.as_bool()) == Some(true);
+        let classes = match dataset {
+            DatasetKind::Cifar100 if coarse => 20,
+            d => d.sample_shape().1,
+        };
+        (classes > 0).then(|| Run {
+            seed,
+            epochs: Vec::new(),
+            steps_at_epoch: Vec::new(),
+            seconds: f64::NAN,
+            steps: 0,
+            diverged: Some(1.0 / classes as f64),
         })
     }
 
@@ -152,6 +184,9 @@ impl Run {
 
     /// The final test metric: accuracy, or loss for regression.
     pub fn final_test(&self, kind: Kind) -> Option<f64> {
+        if self.diverged.is_some() {
+            return self.chance(kind);
+        }
         let last = self.last()?;
         match kind {
             Kind::Classification => last.test_acc,
@@ -161,6 +196,9 @@ impl Run {
 
     /// The best test metric over the epochs (highest accuracy, lowest loss).
     pub fn best_test(&self, kind: Kind) -> Option<f64> {
+        if self.diverged.is_some() {
+            return self.chance(kind);
+        }
         let values = self.epochs.iter().filter_map(|e| match kind {
             Kind::Classification => e.test_acc,
             Kind::Regression => e.test_loss,
@@ -173,6 +211,9 @@ impl Run {
 
     /// The final validation metric, when the run has a validation split.
     pub fn final_val(&self, kind: Kind) -> Option<f64> {
+        if self.diverged.is_some() {
+            return self.chance(kind);
+        }
         let last = self.last()?;
         match kind {
             Kind::Classification => last.val_acc,
@@ -180,8 +221,16 @@ impl Run {
         }
     }
 
+    /// A diverged run's score, on a classification task.
+    fn chance(&self, kind: Kind) -> Option<f64> {
+        self.diverged.filter(|_| kind == Kind::Classification)
+    }
+
     /// What η0 is selected on, higher is better.
     fn score(&self, kind: Kind, on: SelectedOn) -> Option<f64> {
+        if self.diverged.is_some() && on == SelectedOn::TrainLoss {
+            return Some(f64::NEG_INFINITY);
+        }
         match on {
             SelectedOn::Validation => self.final_val(kind).map(|v| match kind {
                 Kind::Classification => v,
@@ -229,6 +278,7 @@ pub(crate) fn load(root: &Path) -> Result<(Manifest, Vec<Task>)> {
     for (name, cells) in tasks {
         let mut rules: Vec<RuleRuns> = Vec::new();
         let mut left_out = Vec::new();
+        let mut at_chance = Vec::new();
         for cell in cells {
             let dir = root.join(&cell.dir);
             let run = match on_disk(&dir) {
@@ -239,10 +289,16 @@ pub(crate) fn load(root: &Path) -> Result<(Manifest, Vec<Task>)> {
                         None
                     }
                 },
-                OnDisk::Stopped(why) => {
-                    left_out.push((cell.dir.clone(), format!("failed: {why}")));
-                    None
-                }
+                OnDisk::Stopped(why) => match Run::at_chance(&dir, cell.seed) {
+                    Some(run) => {
+                        at_chance.push((cell.dir.clone(), format!("diverged: {why}")));
+                        Some(run)
+                    }
+                    None => {
+                        left_out.push((cell.dir.clone(), format!("failed: {why}")));
+                        None
+                    }
+                },
                 OnDisk::Absent => {
                     let why = match &cell.error {
                         Some(e) => format!("failed: {e}"),
@@ -285,14 +341,16 @@ pub(crate) fn load(root: &Path) -> Result<(Manifest, Vec<Task>)> {
             }
         }
         let all_runs = || rules.iter().flat_map(|r| &r.lrs).flat_map(|g| &g.runs);
-        let kind = if all_runs().any(|r| r.epochs.iter().any(|e| e.test_acc.is_some())) {
+        let classification =
+            |r: &Run| r.diverged.is_some() || r.epochs.iter().any(|e| e.test_acc.is_some());
+        let kind = if all_runs().any(classification) {
             Kind::Classification
         } else {
             Kind::Regression
         };
         // Selection on validation only when every finished run has it, so that all rules
-        // are chosen the same way.
-        let has_val = |r: &Run| r.final_val(kind).is_some();
+        // are chosen the same way (a diverged run stands in at chance either way).
+        let has_val = |r: &Run| r.diverged.is_some() || r.final_val(kind).is_some();
         let selected_on = if all_runs().next().is_some() && all_runs().all(has_val) {
             SelectedOn::Validation
         } else {
@@ -307,6 +365,7 @@ pub(crate) fn load(root: &Path) -> Result<(Manifest, Vec<Task>)> {
             selected_on,
             rules,
             left_out,
+            at_chance,
         });
     }
     Ok((manifest, out))
@@ -541,6 +600,18 @@ mod tests {
             steps_at_epoch: vec![10],
             seconds: 1.0,
             steps: 10,
+            diverged: None,
+        }
+    }
+
+    fn diverged(seed: u64) -> Run {
+        Run {
+            seed,
+            epochs: vec![],
+            steps_at_epoch: vec![],
+            seconds: f64::NAN,
+            steps: 0,
+            diverged: Some(0.1),
         }
     }
 
@@ -573,5 +644,30 @@ mod tests {
             group(0.03, vec![run(2, 0.84)]),
         ];
         assert_eq!(select(&lrs, Kind::Classification, on), Some(1));
+    }
+
+    #[test]
+    fn a_diverged_run_counts_at_chance() {
+        let d = diverged(2);
+        let kind = Kind::Classification;
+        assert_eq!(d.final_val(kind), Some(0.1));
+        assert_eq!(d.final_test(kind), Some(0.1));
+        assert_eq!(d.best_test(kind), Some(0.1));
+        assert_eq!(d.to_target(kind, 0.05), None, "never reaches a target");
+        assert_eq!(d.seconds_per_step(), None);
+        assert_eq!(d.final_test(Kind::Regression), None);
+        // 0.03's seeds 0.85 and chance average 0.475, below 0.01's 0.8.
+        let on = SelectedOn::Validation;
+        let lrs = vec![
+            group(0.01, vec![run(1, 0.80), run(2, 0.80)]),
+            group(0.03, vec![run(1, 0.85), diverged(2)]),
+        ];
+        assert_eq!(select(&lrs, kind, on), Some(0));
+        // On the training loss (no validation split), it never wins either.
+        let lrs = vec![
+            group(0.01, vec![diverged(1)]),
+            group(0.03, vec![run(1, 0.8)]),
+        ];
+        assert_eq!(select(&lrs, kind, SelectedOn::TrainLoss), Some(1));
     }
 }

@@ -269,6 +269,17 @@ pub(crate) fn markdown(
             );
         }
     }
+    if !task.at_chance.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nDiverged, counted at chance in every mean and drawn in no curve ({} cell{}):\n",
+            task.at_chance.len(),
+            if task.at_chance.len() == 1 { "" } else { "s" }
+        );
+        for (dir, why) in &task.at_chance {
+            let _ = writeln!(s, "- `{}`: {}", dir.display(), why.replace('\n', " "));
+        }
+    }
     if !task.left_out.is_empty() {
         let _ = writeln!(
             s,

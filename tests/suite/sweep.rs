@@ -587,6 +587,59 @@ fn compare_selects_on_validation_pairs_seeds_and_names_missing_cells() {
 }
 
 #[test]
+fn compare_counts_a_diverged_run_at_chance() {
+    // One rule, two seeds: seed 1 finished (test 0.7), seed 2 diverged on CIFAR-10, so
+    // it scores 1/10 on validation and test and the mean is 0.4 (docs/evaluation.md §2).
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let mut cells = Vec::new();
+    for seed in 1..=2u64 {
+        let d = format!("t/basic/lr0.1/seed{seed}");
+        cells.push(serde_json::json!({
+            "dir": d, "task": "t", "rule": "basic", "schedule": "basic", "lr": 0.1,
+            "seed": seed, "args": [], "command": [], "status": "finished",
+            "log": format!("{d}/train.log"),
+        }));
+        let run_dir = root.join(&d);
+        if seed == 1 {
+            hand_run(&run_dir, &[(0.6, 0.7, 1.0), (0.7, 0.8, 2.0)], None);
+        } else {
+            hand_run(
+                &run_dir,
+                &[(0.5, 0.6, 1.0)],
+                Some("η became NaN at step 12"),
+            );
+        }
+        let json = run_dir.join("run.json");
+        let mut run: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        run["config"] = serde_json::json!({"dataset": "cifar10"});
+        std::fs::write(&json, run.to_string()).unwrap();
+    }
+    let manifest = serde_json::json!({
+        "spec": "hand.toml", "version": "0.1.0", "checkpoint_every": 100, "jobs": 1,
+        "started": "", "updated": "", "cells": cells,
+    });
+    std::fs::write(root.join("sweep.json"), manifest.to_string()).unwrap();
+    let out = dir.path().join("report");
+    ok(&etaprobe(&["compare", s(&root), "--out", s(&out)]));
+    let rows = csv_rows(&std::fs::read_to_string(out.join("t.csv")).unwrap());
+    assert_eq!(rows[0]["seeds"], "2", "{rows:?}");
+    let mean: f64 = rows[0]["final_test_acc"].parse().unwrap();
+    assert!((mean - 0.4).abs() < 1e-9, "final test mean {mean}");
+    let grid = csv_rows(&std::fs::read_to_string(out.join("t-grid.csv")).unwrap());
+    let val: f64 = grid[0]["final_val_acc"].parse().unwrap();
+    assert!((val - 0.45).abs() < 1e-9, "final validation mean {val}");
+    let md = std::fs::read_to_string(out.join("compare.md")).unwrap();
+    assert!(md.contains("Diverged, counted at chance"), "{md}");
+    assert!(
+        md.contains("`t/basic/lr0.1/seed2`: diverged: η became NaN at step 12"),
+        "{md}"
+    );
+    assert!(!md.contains("Left out of every mean"), "{md}");
+}
+
+#[test]
 fn a_failed_cell_is_recorded_and_the_sweep_goes_on() {
     let (_d, data) = fake(DatasetKind::Boston, 64, 16);
     let dir = tempfile::tempdir().unwrap();
