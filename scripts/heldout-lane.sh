@@ -32,7 +32,21 @@ sweep() {
   local rc=0
   "$1" sweep "$2" --root "$3" --jobs 1 >> "$log" 2>&1 || rc=$?
   if [ "$rc" -eq 1 ]; then
-    say "some cells of $2 failed (see $3/sweep.json); going on"
+    # Go on only if every failed cell diverged; anything else needs a look.
+    if ! python3 - "$3/sweep.json" >> "$log" 2>&1 <<'PY'
+import json, sys
+cells = json.load(open(sys.argv[1]))["cells"]
+bad = [c["dir"] for c in cells if c.get("status") == "failed"
+       and not any(m in (c.get("error") or "") for m in ("training diverged at step", "η became"))]
+for d in bad:
+    print("failed, not a divergence:", d)
+sys.exit(1 if bad else 0)
+PY
+    then
+      say "sweep $2: a failed cell did not diverge: lane stopped"
+      exit 1
+    fi
+    say "some cells of $2 diverged (kept, see $3/sweep.json); going on"
   elif [ "$rc" -ne 0 ]; then
     say "sweep $2 exited $rc: lane stopped"
     exit "$rc"

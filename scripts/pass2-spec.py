@@ -55,8 +55,8 @@ def main(spec_path: Path, root: Path):
         if "grid" in rule:
             ((key, _),) = rule["grid"].items()
             variants = [r for r in rows if r["rule"].startswith(f"{label}-{key}=")]
-            # A variant whose seed-1 run diverged has no validation score (compare leaves it
-            # out): it never wins, as at chance (docs/evaluation.md §2).
+            # A variant without a validation score (its seed-1 run diverged, and compare
+            # before 2026-12-05 left it out) never wins, as at chance (docs/evaluation.md §2).
             variants = [r for r in variants if r["final_val_acc"]]
             if not variants:
                 sys.exit(f"{label}: no {key} value has a validation score")

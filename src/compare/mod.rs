@@ -161,9 +161,12 @@ impl Run {
     /// not known or the task is a regression.
     fn at_chance(dir: &Path, seed: u64) -> Option<Run> {
         let info = RunInfo::read(dir.join(RUN_JSON)).ok()?;
-        let dataset: DatasetKind =
-            serde_json::from_value(info.config.get("dataset")?.clone()).ok()?;
-        let coarse = info.config.get("coarse_labels").and_then(|c| c.as_bool()) == Some(true);
+        // The trainer nests the data options under `data`; older files may not.
+        let config = &info.config;
+        let data = config.get("data").filter(|d| d.is_object());
+        let field = |k: &str| data.and_then(|d| d.get(k)).or_else(|| config.get(k));
+        let dataset: DatasetKind = serde_json::from_value(field("dataset")?.clone()).ok()?;
+        let coarse = field("coarse_labels").and_then(|c| c.as_bool()) == Some(true);
         let classes = match dataset {
             DatasetKind::Cifar100 if coarse => 20,
             d => d.sample_shape().1,
@@ -257,6 +260,12 @@ impl Run {
     }
 }
 
+/// Whether a stopped run's reason is a divergence (the trainer's messages for a non-finite
+/// loss or probe, and for a non-finite η), not an interruption or an error.
+fn diverged(why: &str) -> bool {
+    why.starts_with("training diverged at step") || why.starts_with("η became")
+}
+
 /// Reads the sweep under `root` into tasks; also returns its manifest.
 pub(crate) fn load(root: &Path) -> Result<(Manifest, Vec<Task>)> {
     let Some(manifest) = Manifest::read(root)? else {
@@ -290,11 +299,11 @@ pub(crate) fn load(root: &Path) -> Result<(Manifest, Vec<Task>)> {
                     }
                 },
                 OnDisk::Stopped(why) => match Run::at_chance(&dir, cell.seed) {
-                    Some(run) => {
+                    Some(run) if diverged(&why) => {
                         at_chance.push((cell.dir.clone(), format!("diverged: {why}")));
                         Some(run)
                     }
-                    None => {
+                    _ => {
                         left_out.push((cell.dir.clone(), format!("failed: {why}")));
                         None
                     }
@@ -399,7 +408,7 @@ fn select(lrs: &[LrGroup], kind: Kind, on: SelectedOn) -> Option<usize> {
             .filter(|(s, _)| common.as_ref().is_none_or(|c| c.contains(s)))
             .map(|(_, v)| *v)
             .collect();
-        // A NaN (diverged) score never wins.
+        // A NaN score never wins (a diverged run scores chance instead).
         let Some(mean) = estimate(&scores).map(|e| e.mean).filter(|m| !m.is_nan()) else {
             continue;
         };

@@ -590,10 +590,11 @@ fn compare_selects_on_validation_pairs_seeds_and_names_missing_cells() {
 fn compare_counts_a_diverged_run_at_chance() {
     // One rule, two seeds: seed 1 finished (test 0.7), seed 2 diverged on CIFAR-10, so
     // it scores 1/10 on validation and test and the mean is 0.4 (docs/evaluation.md §2).
+    // Seed 3 stopped on request: not a divergence, left out.
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
     let mut cells = Vec::new();
-    for seed in 1..=2u64 {
+    for seed in 1..=3u64 {
         let d = format!("t/basic/lr0.1/seed{seed}");
         cells.push(serde_json::json!({
             "dir": d, "task": "t", "rule": "basic", "schedule": "basic", "lr": 0.1,
@@ -601,19 +602,17 @@ fn compare_counts_a_diverged_run_at_chance() {
             "log": format!("{d}/train.log"),
         }));
         let run_dir = root.join(&d);
-        if seed == 1 {
-            hand_run(&run_dir, &[(0.6, 0.7, 1.0), (0.7, 0.8, 2.0)], None);
-        } else {
-            hand_run(
-                &run_dir,
-                &[(0.5, 0.6, 1.0)],
-                Some("η became NaN at step 12"),
-            );
-        }
+        let stopped = match seed {
+            1 => None,
+            2 => Some("η became NaN at step 12"),
+            _ => Some("stopped on request after step 5"),
+        };
+        hand_run(&run_dir, &[(0.6, 0.7, 1.0), (0.7, 0.8, 2.0)], stopped);
+        // As the trainer writes it: the data options nested under `data`.
         let json = run_dir.join("run.json");
         let mut run: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-        run["config"] = serde_json::json!({"dataset": "cifar10"});
+        run["config"] = serde_json::json!({"data": {"dataset": "cifar10", "coarse_labels": false}});
         std::fs::write(&json, run.to_string()).unwrap();
     }
     let manifest = serde_json::json!({
@@ -636,7 +635,10 @@ fn compare_counts_a_diverged_run_at_chance() {
         md.contains("`t/basic/lr0.1/seed2`: diverged: η became NaN at step 12"),
         "{md}"
     );
-    assert!(!md.contains("Left out of every mean"), "{md}");
+    assert!(
+        md.contains("`t/basic/lr0.1/seed3`: failed: stopped on request after step 5"),
+        "{md}"
+    );
 }
 
 #[test]
