@@ -269,28 +269,12 @@ pub(crate) fn markdown(
             );
         }
     }
-    if !task.at_chance.is_empty() {
-        let _ = writeln!(
-            s,
-            "\nDiverged, counted at chance in every mean and drawn in no curve ({} cell{}):\n",
-            task.at_chance.len(),
-            if task.at_chance.len() == 1 { "" } else { "s" }
-        );
-        for (dir, why) in &task.at_chance {
-            let _ = writeln!(s, "- `{}`: {}", dir.display(), why.replace('\n', " "));
-        }
-    }
-    if !task.left_out.is_empty() {
-        let _ = writeln!(
-            s,
-            "\nLeft out of every mean ({} cell{}):\n",
-            task.left_out.len(),
-            if task.left_out.len() == 1 { "" } else { "s" }
-        );
-        for (dir, why) in &task.left_out {
-            let _ = writeln!(s, "- `{}`: {}", dir.display(), why.replace('\n', " "));
-        }
-    }
+    list_cells(
+        &mut s,
+        "Diverged, counted at chance in every mean and drawn in no curve",
+        &task.at_chance,
+    );
+    list_cells(&mut s, "Left out of every mean", &task.left_out);
     if !figures.is_empty() {
         let _ = writeln!(
             s,
@@ -359,6 +343,18 @@ pub(crate) fn main_csv(task: &Task, rows: &[Row], reference: Option<&str>) -> St
         );
     }
     s
+}
+
+/// A titled list of cells, each with why, when there are any.
+fn list_cells(s: &mut String, title: &str, cells: &[(std::path::PathBuf, String)]) {
+    if cells.is_empty() {
+        return;
+    }
+    let plural = if cells.len() == 1 { "" } else { "s" };
+    let _ = writeln!(s, "\n{title} ({} cell{plural}):\n", cells.len());
+    for (dir, why) in cells {
+        let _ = writeln!(s, "- `{}`: {}", dir.display(), why.replace('\n', " "));
+    }
 }
 
 /// `TASK-grid.csv`: every η0 of every rule.
