@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs one lane of the held-out plan (docs/evaluation.md §8) unattended, one sweep process
 # at a time, so that a core never idles between a task's two passes: each task's pass 1,
-# then its pass-2 spec written by scripts/pass2-spec.py from pass 1's `compare` (selection
-# on validation; nothing is printed), then pass 2 on the same root. Every step resumes
+# then seed-1 cells for any tuned baseline whose selected η is at its grid's edge, round
+# after round (scripts/extend-grid.py, §2), then its pass-2 spec written by
+# scripts/pass2-spec.py from `compare` (selection on validation; nothing is printed), then
+# pass 2 on the same root. Every step resumes
 # where it stopped, so after a kill the same command picks the lane up.
 #
 #   ETAPROBE_DATA=... scripts/heldout-lane.sh a   # H2 (both passes), then the ablation
@@ -53,13 +55,31 @@ PY
   fi
 }
 
-# both_passes BIN NAME: docs/sweeps/NAME.toml, then docs/sweeps/NAME-pass2.toml.
+# both_passes BIN NAME: docs/sweeps/NAME.toml; its tuned baselines' grids extended at their
+# edges (docs/sweeps/NAME-ext.toml, rewritten at each round, §2); then NAME-pass2.toml.
 both_passes() {
-  local bin=$1 name=$2 root="$RUNS/$2" pass2="docs/sweeps/$2-pass2.toml"
-  sweep "$bin" "docs/sweeps/$name.toml" "$root"
+  local bin=$1 name=$2 root="$RUNS/$2" spec="docs/sweeps/$2.toml"
+  local ext="docs/sweeps/$2-ext.toml" pass2="docs/sweeps/$2-pass2.toml"
   if [ ! -f "$pass2" ]; then
-    "$bin" compare "$root" > "$root/compare.log" 2>&1
-    scripts/pass2-spec.py "docs/sweeps/$name.toml" "$root" > "$pass2.tmp"
+    [ -f "$ext" ] && spec=$ext
+    sweep "$bin" "$spec" "$root"
+    while :; do
+      "$bin" compare "$root" > "$root/compare.log" 2>&1
+      local rc=0
+      scripts/extend-grid.py "$spec" "$root" > "$ext.tmp" 2>> "$log" || rc=$?
+      if [ "$rc" -eq 3 ]; then
+        rm -f "$ext.tmp"
+        break
+      elif [ "$rc" -ne 0 ]; then
+        say "extend-grid.py exited $rc: lane stopped"
+        exit "$rc"
+      fi
+      mv "$ext.tmp" "$ext"
+      spec=$ext
+      say "wrote $ext (commit it)"
+      sweep "$bin" "$spec" "$root"
+    done
+    scripts/pass2-spec.py "$spec" "$root" > "$pass2.tmp"
     mv "$pass2.tmp" "$pass2"
     say "wrote $pass2 (commit it)"
   fi

@@ -46,11 +46,17 @@ def main(spec_path: Path, root: Path):
         f"# ---- Pass 2, appended by scripts/pass2-spec.py from pass 1's `compare` of {root.name}",
         "# (validation-selected; the test set chose nothing).",
     ]
+    seen = set()
     for rule in spec["rule"]:
         if rule.get("seeds") != [1]:
             continue
         name = rule["name"]
         label = rule.get("label", name)
+        # A grid extended at its edge (scripts/extend-grid.py) repeats the label: one
+        # pass-2 entry per baseline, at the η selected over the whole grid.
+        if label in seen:
+            continue
+        seen.add(label)
         entry = {"name": name}
         if "grid" in rule:
             ((key, _),) = rule["grid"].items()

@@ -61,18 +61,24 @@ enum Command {
         dry_run: bool,
     },
     /// Tables (Markdown and CSV) and figures of a sweep, task by task: each rule at its
-    /// validation-selected η0, final and best test accuracy as mean ± 95% CI over seeds
-    /// (t-distribution), paired differences against a reference rule, steps and seconds to
-    /// a target, seconds per step.
+    /// validation-selected η0, final and val-stopped test accuracy as mean ± 95% CI over
+    /// seeds (t-distribution), paired differences against a reference rule, steps and
+    /// seconds to a target, seconds per step; and the verdicts of docs/evaluation.md §7.
     Compare {
         /// The sweep's root (holding sweep.json).
         root: std::path::PathBuf,
-        /// The rule the others are paired against, on shared seeds [default: auto when
-        /// swept, else the first rule].
+        /// The rule the others are paired against, on shared seeds; several, comma-separated
+        /// (RULE,RULE,...): the one with the best mean final validation score at its
+        /// selected η0 [default: auto when swept, else the first rule].
         #[arg(long, value_name = "RULE")]
         reference: Option<String>,
+        /// The rule whose claims are judged against the reference and the tuning-free rules
+        /// (docs/evaluation.md §7) [default: auto].
+        #[arg(long, value_name = "RULE")]
+        judge: Option<String>,
         /// Time to reach this accuracy (a fraction, e.g. 0.6) on validation (on test without
-        /// a validation split).
+        /// a validation split) [default: the reference's mean final validation accuracy
+        /// minus 1 point].
         #[arg(long, value_name = "F")]
         target_acc: Option<f64>,
         /// The same for regression tasks: time to get below this loss.
@@ -407,6 +413,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Compare {
             root,
             reference,
+            judge,
             target_acc,
             target_loss,
             out,
@@ -414,6 +421,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let options = etaprobe::compare::CompareOptions {
                 root,
                 reference,
+                judge,
                 target_acc,
                 target_loss,
                 out,

@@ -16,6 +16,7 @@
 
 #![warn(missing_docs)]
 
+mod claims;
 mod figures;
 pub mod stats;
 mod table;
@@ -26,7 +27,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use crate::data::DatasetKind;
-use crate::rundir::{read_epochs, read_steps, write_atomic, EpochRecord, RunInfo, RUN_JSON};
+use crate::rundir::{
+    read_decisions, read_epochs, read_steps, write_atomic, EpochRecord, RunInfo, RULE_CSV, RUN_JSON,
+};
 use crate::sweep::{on_disk, CellRecord, Manifest, OnDisk};
 use stats::{estimate, Estimate};
 
@@ -36,9 +39,16 @@ pub struct CompareOptions {
     /// The sweep's root: its `sweep.json` and the cells' run directories.
     pub root: PathBuf,
     /// The rule the others are paired against (a rule's directory name, or its schedule
-    /// when only one rule runs it); default: `auto` when the sweep has it, else the first.
+    /// when only one rule runs it), or several separated by commas: the one of them with
+    /// the best mean final validation score at its selected η0 (ties: the earlier named;
+    /// docs/evaluation.md §2's "best val-tuned schedule"). Default: `auto` when the sweep
+    /// has it, else the first rule.
     pub reference: Option<String>,
-    /// Accuracy (a fraction) whose first crossing on validation (test without one) is timed.
+    /// The rule whose claims are judged against the reference and the tuning-free rules
+    /// (docs/evaluation.md §7) [default: auto]; nothing is judged when the task lacks it.
+    pub judge: Option<String>,
+    /// Accuracy (a fraction) whose first crossing on validation (test without one) is timed;
+    /// default: the reference's mean final validation accuracy − 1 point.
     pub target_acc: Option<f64>,
     /// The same for regression tasks: a loss to get below.
     pub target_loss: Option<f64>,
@@ -56,9 +66,11 @@ pub(crate) struct Run {
     /// run.json's totals: wall seconds and steps.
     pub seconds: f64,
     pub steps: usize,
-    /// The chance score of a run that diverged, which stands for its final and best
-    /// accuracy on validation and test; its epochs are not read.
+    /// The chance score of a run that diverged, which stands for its final and
+    /// val-stopped accuracy on validation and test; its epochs are not read.
     pub diverged: Option<f64>,
+    /// How often the rule took each decision (`rule.csv`); empty for rules without one.
+    pub decisions: BTreeMap<String, usize>,
 }
 
 /// The runs of one rule at one η0.
@@ -117,16 +129,27 @@ pub(crate) struct Row {
     pub lr_grid: Vec<f64>,
     pub seeds: usize,
     pub missing: usize,
+    /// Runs of `seeds` that diverged (counted at chance).
+    pub diverged: usize,
     pub final_test: Option<Estimate>,
-    pub best_test: Option<Estimate>,
+    /// Test at the epoch of best validation (docs/evaluation.md §2; reported, never judged).
+    pub val_stopped_test: Option<Estimate>,
     pub final_val: Option<Estimate>,
-    /// Against the reference, on shared seeds (None for the reference itself).
+    /// Final test against the reference, on shared seeds (None for the reference itself).
     pub paired: Option<Estimate>,
-    pub steps_to_target: Option<Estimate>,
-    pub seconds_to_target: Option<Estimate>,
+    /// The same over the seeds that did not select the rule's η0 (a two-pass grid's seeds
+    /// 2…S); None for a rule run at one η0.
+    pub paired_unseen: Option<Estimate>,
+    /// Final test against the judged rule at its selected η0 (None for itself).
+    pub paired_judged: Option<Estimate>,
+    /// Medians over the runs that reached the target.
+    pub steps_to_target: Option<f64>,
+    pub seconds_to_target: Option<f64>,
     /// Runs that reached the target, of those finished.
     pub reached: (usize, usize),
     pub seconds_per_step: Option<Estimate>,
+    /// The decisions of `rule.csv`, summed over the row's runs.
+    pub decisions: BTreeMap<String, usize>,
 }
 
 impl Run {
@@ -153,6 +176,7 @@ impl Run {
             steps: number("steps").map_or(0, |s| s as usize),
             epochs,
             diverged: None,
+            decisions: read_decisions(dir.join(RULE_CSV))?.unwrap_or_default(),
         })
     }
 
@@ -178,6 +202,7 @@ impl Run {
             seconds: f64::NAN,
             steps: 0,
             diverged: Some(1.0 / classes as f64),
+            decisions: BTreeMap::new(),
         })
     }
 
@@ -197,18 +222,30 @@ impl Run {
         }
     }
 
-    /// The best test metric over the epochs (highest accuracy, lowest loss).
-    pub fn best_test(&self, kind: Kind) -> Option<f64> {
+    /// The test metric at the epoch of best validation (highest accuracy, lowest loss; the
+    /// first of equals): "val-stopped", the only other test value `compare` reads
+    /// (docs/evaluation.md §2). None without a validation split.
+    pub fn val_stopped_test(&self, kind: Kind) -> Option<f64> {
         if self.diverged.is_some() {
             return self.chance(kind);
         }
-        let values = self.epochs.iter().filter_map(|e| match kind {
+        let mut best: Option<(f64, &EpochRecord)> = None;
+        for e in &self.epochs {
+            let Some(v) = (match kind {
+                Kind::Classification => e.val_acc,
+                Kind::Regression => e.val_loss.map(|l| -l),
+            })
+            .filter(|v| !v.is_nan()) else {
+                continue;
+            };
+            if best.is_none_or(|(b, _)| v > b) {
+                best = Some((v, e));
+            }
+        }
+        let (_, e) = best?;
+        match kind {
             Kind::Classification => e.test_acc,
             Kind::Regression => e.test_loss,
-        });
-        match kind {
-            Kind::Classification => values.reduce(f64::max),
-            Kind::Regression => values.reduce(f64::min),
         }
     }
 
@@ -380,7 +417,8 @@ pub(crate) fn load(root: &Path) -> Result<(Manifest, Vec<Task>)> {
     Ok((manifest, out))
 }
 
-/// The η0 with the best mean score (the first of equals), over the seeds that every η0 with a score finished
+/// The η0 with the best mean score (of equals, the smallest η0: the more conservative rate on
+/// the seeds not seen, docs/evaluation.md §2), over the seeds that every η0 with a score finished
 /// (all of them when the grid is complete). A two-pass grid (η chosen on seed 1, then run on
 /// the other seeds) so keeps its seed-1 choice: a mean over five seeds at the chosen η is
 /// not compared with one seed's at the others. Without a common seed, each η0's own mean.
@@ -412,7 +450,8 @@ fn select(lrs: &[LrGroup], kind: Kind, on: SelectedOn) -> Option<usize> {
         let Some(mean) = estimate(&scores).map(|e| e.mean).filter(|m| !m.is_nan()) else {
             continue;
         };
-        if best.is_none_or(|(_, b)| mean > b) {
+        let better = |(j, b): (usize, f64)| mean > b || (mean == b && lrs[i].lr < lrs[j].lr);
+        if best.is_none_or(better) {
             best = Some((i, mean));
         }
     }
@@ -420,70 +459,118 @@ fn select(lrs: &[LrGroup], kind: Kind, on: SelectedOn) -> Option<usize> {
 }
 
 impl Task {
+    /// A rule's index by directory name, or by schedule when one rule runs it.
+    fn rule_index(&self, name: &str) -> Option<usize> {
+        self.rules.iter().position(|r| r.rule == name).or_else(|| {
+            let same: Vec<usize> = (0..self.rules.len())
+                .filter(|&i| self.rules[i].schedule == name)
+                .collect();
+            (same.len() == 1).then(|| same[0])
+        })
+    }
+
+    fn no_such_rule(&self, option: &str, name: &str) -> anyhow::Error {
+        anyhow::anyhow!(
+            "{option} {name}: task {} has no such rule (rules: {})",
+            self.name,
+            self.rules
+                .iter()
+                .map(|r| r.rule.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+
     /// The reference rule's index: `wanted` by directory name, or by schedule when one rule
-    /// runs it; by default `auto`, else the first rule.
+    /// runs it; of several (comma-separated), the best by mean final validation score at
+    /// its selected η0 (ties: the earlier named); by default `auto`, else the first rule.
     pub fn reference(&self, wanted: Option<&str>) -> Result<Option<usize>> {
-        let by = |name: &str| {
-            self.rules.iter().position(|r| r.rule == name).or_else(|| {
-                let same: Vec<usize> = (0..self.rules.len())
-                    .filter(|&i| self.rules[i].schedule == name)
-                    .collect();
-                (same.len() == 1).then(|| same[0])
-            })
+        let Some(wanted) = wanted else {
+            return Ok(self
+                .rule_index("auto")
+                .or((!self.rules.is_empty()).then_some(0)));
         };
+        let mut best: Option<(usize, f64)> = None;
+        let names: Vec<&str> = wanted.split(',').map(str::trim).collect();
+        for name in &names {
+            let i = self
+                .rule_index(name)
+                .ok_or_else(|| self.no_such_rule("--reference", name))?;
+            if names.len() == 1 {
+                return Ok(Some(i));
+            }
+            let Some(score) = self.rules[i].selected_val(self.kind) else {
+                continue;
+            };
+            if best.is_none_or(|(_, b)| score > b) {
+                best = Some((i, score));
+            }
+        }
+        match best {
+            Some((i, _)) => Ok(Some(i)),
+            None => bail!(
+                "--reference {wanted}: on task {}, none of these rules has a validation score \
+                 to choose the best by (runs with --val-split)",
+                self.name
+            ),
+        }
+    }
+
+    /// The judged rule's index (`wanted`, default `auto`); None when the task lacks it.
+    pub fn judged(&self, wanted: Option<&str>) -> Result<Option<usize>> {
         match wanted {
-            Some(name) => match by(name) {
-                Some(i) => Ok(Some(i)),
-                None => bail!(
-                    "--reference {name}: task {} has no such rule (rules: {})",
-                    self.name,
-                    self.rules
-                        .iter()
-                        .map(|r| r.rule.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            },
-            None => Ok(by("auto").or((!self.rules.is_empty()).then_some(0))),
+            Some(name) => self
+                .rule_index(name)
+                .map(Some)
+                .ok_or_else(|| self.no_such_rule("--judge", name)),
+            None => Ok(self.rule_index("auto")),
         }
     }
 
     /// The main table: each rule at its selected η0.
-    pub fn rows(&self, reference: Option<usize>, target: Option<f64>) -> Vec<Row> {
+    pub fn rows(
+        &self,
+        reference: Option<usize>,
+        judged: Option<usize>,
+        target: Option<f64>,
+    ) -> Vec<Row> {
         let kind = self.kind;
-        fn chosen(r: &RuleRuns) -> Option<&LrGroup> {
-            r.selected.map(|i| &r.lrs[i])
-        }
-        let reference_runs: Option<&LrGroup> = reference.and_then(|i| chosen(&self.rules[i]));
+        let chosen_runs = |i: Option<usize>| -> &[Run] {
+            i.and_then(|i| self.rules[i].chosen())
+                .map_or(&[], |g| g.runs.as_slice())
+        };
+        let (reference_runs, judged_runs) = (chosen_runs(reference), chosen_runs(judged));
         self.rules
             .iter()
             .enumerate()
             .map(|(i, rule)| {
-                let group = chosen(rule);
+                let group = rule.chosen();
                 let runs: &[Run] = group.map_or(&[], |g| &g.runs);
                 let values = |f: &dyn Fn(&Run) -> Option<f64>| {
                     let v: Vec<f64> = runs.iter().filter_map(f).collect();
                     estimate(&v)
                 };
-                let paired = match (reference_runs, Some(i) == reference) {
-                    (Some(reference), false) => {
-                        let diffs: Vec<f64> = runs
-                            .iter()
-                            .filter_map(|r| {
-                                let other = reference.runs.iter().find(|o| o.seed == r.seed)?;
-                                Some(r.final_test(kind)? - other.final_test(kind)?)
-                            })
-                            .collect();
-                        estimate(&diffs)
-                    }
-                    _ => None,
+                let against = |other: &[Run], also: bool, seeds: &dyn Fn(u64) -> bool| {
+                    also.then(|| paired(runs, other, kind, seeds)).flatten()
                 };
+                // The seeds that chose this rule's η0: those its other η0 ran.
+                let selection_seeds: Vec<u64> = rule
+                    .lrs
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| Some(*j) != rule.selected)
+                    .flat_map(|(_, g)| g.runs.iter().map(|r| r.seed))
+                    .collect();
                 let hits: Vec<(usize, f64)> = match target {
                     Some(t) => runs.iter().filter_map(|r| r.to_target(kind, t)).collect(),
                     None => Vec::new(),
                 };
                 let steps: Vec<f64> = hits.iter().map(|h| h.0 as f64).collect();
                 let seconds: Vec<f64> = hits.iter().map(|h| h.1).collect();
+                let mut decisions = BTreeMap::new();
+                for (d, n) in runs.iter().flat_map(|r| &r.decisions) {
+                    *decisions.entry(d.clone()).or_insert(0) += n;
+                }
                 Row {
                     rule: rule.rule.clone(),
                     schedule: rule.schedule.clone(),
@@ -491,18 +578,63 @@ impl Task {
                     lr_grid: rule.lrs.iter().map(|g| g.lr).collect(),
                     seeds: runs.len(),
                     missing: group.map_or(0, |g| g.missing.len()),
+                    diverged: runs.iter().filter(|r| r.diverged.is_some()).count(),
                     final_test: values(&|r| r.final_test(kind)),
-                    best_test: values(&|r| r.best_test(kind)),
+                    val_stopped_test: values(&|r| r.val_stopped_test(kind)),
                     final_val: values(&|r| r.final_val(kind)),
-                    paired,
-                    steps_to_target: estimate(&steps),
-                    seconds_to_target: estimate(&seconds),
+                    paired: against(reference_runs, Some(i) != reference, &|_| true),
+                    paired_unseen: against(
+                        reference_runs,
+                        Some(i) != reference && rule.lrs.len() > 1,
+                        &|s| !selection_seeds.contains(&s),
+                    ),
+                    paired_judged: against(judged_runs, Some(i) != judged, &|_| true),
+                    steps_to_target: stats::median(&steps),
+                    seconds_to_target: stats::median(&seconds),
                     reached: (hits.len(), runs.len()),
                     seconds_per_step: values(&|r| r.seconds_per_step()),
+                    decisions,
                 }
             })
             .collect()
     }
+}
+
+impl RuleRuns {
+    /// The runs at the selected η0.
+    pub fn chosen(&self) -> Option<&LrGroup> {
+        self.selected.map(|i| &self.lrs[i])
+    }
+
+    /// The mean final validation score at the selected η0 (higher is better).
+    fn selected_val(&self, kind: Kind) -> Option<f64> {
+        let scores: Vec<f64> = self
+            .chosen()?
+            .runs
+            .iter()
+            .filter_map(|r| r.score(kind, SelectedOn::Validation))
+            .collect();
+        estimate(&scores).map(|e| e.mean)
+    }
+}
+
+/// Final test of `runs` minus `other`'s, seed by seed, over the seeds both have that `keep`
+/// accepts; None when there is none.
+pub(crate) fn paired(
+    runs: &[Run],
+    other: &[Run],
+    kind: Kind,
+    keep: &dyn Fn(u64) -> bool,
+) -> Option<Estimate> {
+    let diffs: Vec<f64> = runs
+        .iter()
+        .filter(|r| keep(r.seed))
+        .filter_map(|r| {
+            let o = other.iter().find(|o| o.seed == r.seed)?;
+            Some(r.final_test(kind)? - o.final_test(kind)?)
+        })
+        .collect();
+    estimate(&diffs)
 }
 
 /// Writes the report of the sweep under `opts.root`: `compare.md`, per task `TASK.csv`
@@ -523,19 +655,46 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
     let mut sections = Vec::new();
     for task in &tasks {
         let reference = task.reference(opts.reference.as_deref())?;
+        let judged = task.judged(opts.judge.as_deref())?;
+        // The reference's candidates (several with a comma-separated --reference).
+        let candidates: Vec<usize> = match &opts.reference {
+            Some(names) => names
+                .split(',')
+                .filter_map(|n| task.rule_index(n.trim()))
+                .collect(),
+            None => reference.into_iter().collect(),
+        };
         let target = match task.kind {
-            Kind::Classification => opts.target_acc,
+            Kind::Classification => opts.target_acc.or_else(|| {
+                // docs/evaluation.md §7: the reference's mean final validation − 1 point.
+                let r = &task.rules[reference?];
+                (task.selected_on == SelectedOn::Validation)
+                    .then(|| r.selected_val(task.kind))
+                    .flatten()
+                    .map(|v| v - 0.01)
+            }),
             Kind::Regression => opts.target_loss,
         };
-        let rows = task.rows(reference, target);
+        let rows = task.rows(reference, judged, target);
         let figures = figures::draw(task, &out)?;
         let reference_name = reference.map(|i| task.rules[i].rule.as_str());
-        let csv = table::main_csv(task, &rows, reference_name);
+        let judged_name = judged
+            .filter(|&j| Some(j) != reference)
+            .map(|j| task.rules[j].rule.as_str());
+        let claims = match (judged, reference) {
+            (Some(j), Some(r)) => claims::judge(task, j, r, &candidates),
+            _ => None,
+        };
+        let csv = table::main_csv(task, &rows, reference_name, judged_name);
         let grid = table::grid_csv(task);
-        for (name, text) in [
+        let mut files = vec![
             (format!("{}.csv", task.name), csv),
             (format!("{}-grid.csv", task.name), grid),
-        ] {
+        ];
+        if let Some(c) = &claims {
+            files.push((format!("{}-claims.csv", task.name), claims::csv(c)));
+        }
+        for (name, text) in files {
             let path = out.join(name);
             write_atomic(&path, text.as_bytes())
                 .with_context(|| format!("cannot write {}", path.display()))?;
@@ -543,9 +702,14 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
         }
         sections.push(table::markdown(
             task,
+            &table::Against {
+                reference: reference_name,
+                judged: judged_name,
+                target,
+                default_target: opts.target_acc.is_none(),
+            },
             &rows,
-            reference_name,
-            target,
+            claims.as_ref().map(claims::markdown).as_deref(),
             &figures,
         ));
         written.extend(figures);
@@ -610,6 +774,7 @@ mod tests {
             seconds: 1.0,
             steps: 10,
             diverged: None,
+            decisions: BTreeMap::new(),
         }
     }
 
@@ -621,6 +786,7 @@ mod tests {
             seconds: f64::NAN,
             steps: 0,
             diverged: Some(0.1),
+            decisions: BTreeMap::new(),
         }
     }
 
@@ -661,7 +827,7 @@ mod tests {
         let kind = Kind::Classification;
         assert_eq!(d.final_val(kind), Some(0.1));
         assert_eq!(d.final_test(kind), Some(0.1));
-        assert_eq!(d.best_test(kind), Some(0.1));
+        assert_eq!(d.val_stopped_test(kind), Some(0.1));
         assert_eq!(d.to_target(kind, 0.05), None, "never reaches a target");
         assert_eq!(d.seconds_per_step(), None);
         assert_eq!(d.final_test(Kind::Regression), None);

@@ -40,6 +40,18 @@ pub fn estimate(values: &[f64]) -> Option<Estimate> {
     })
 }
 
+/// The median of `values` (the mean of the middle two for an even count); `None` for none.
+pub fn median(values: &[f64]) -> Option<f64> {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some(0.5 * (v[n / 2 - 1] + v[n / 2])),
+    }
+}
+
 /// The 0.975 quantile of Student's t with `df` ≥ 1 degrees of freedom: the t of a
 /// two-sided 95% interval (12.706 for df 1, 4.303 for 2, 2.776 for 4, → 1.960).
 pub fn t95(df: usize) -> f64 {
@@ -95,6 +107,13 @@ fn prob_within(theta: f64, nu: usize) -> f64 {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
+    }
     use super::*;
 
     #[test]

@@ -110,21 +110,77 @@ fn lr_text(lr: f64) -> String {
     crate::sweep::spec::number_text(lr)
 }
 
-/// A task's Markdown section.
+/// What a task's rows are measured against.
+pub(crate) struct Against<'a> {
+    /// The reference rule of the paired differences.
+    pub reference: Option<&'a str>,
+    /// The judged rule, when it is not the reference: a second paired column.
+    pub judged: Option<&'a str>,
+    /// The accuracy (or loss) whose first crossing is timed.
+    pub target: Option<f64>,
+    /// Whether `target` is the default (the reference's mean final validation − 1 point).
+    pub default_target: bool,
+}
+
+/// `k` runs of `seeds`, with the diverged and missing ones named.
+fn seeds_text(seeds: usize, diverged: usize, missing: usize) -> String {
+    let mut notes = Vec::new();
+    if diverged > 0 {
+        notes.push(format!("{diverged} diverged"));
+    }
+    if missing > 0 {
+        notes.push(format!("{missing} missing"));
+    }
+    match notes.is_empty() {
+        true => seeds.to_string(),
+        false => format!("{seeds} ({})", notes.join(", ")),
+    }
+}
+
+/// Decisions other than `keep`, e.g. "blow-up 2, plateau 1"; "—" for none.
+fn decisions_text(decisions: &std::collections::BTreeMap<String, usize>) -> String {
+    let shown: Vec<String> = decisions
+        .iter()
+        .filter(|(d, _)| d.as_str() != "keep")
+        .map(|(d, n)| format!("{d} {n}"))
+        .collect();
+    match shown.is_empty() {
+        true => "—".into(),
+        false => shown.join(", "),
+    }
+}
+
+/// A paired difference with its number of seeds.
+fn paired_text(m: &Metric, e: &Option<Estimate>) -> String {
+    match e.map_or(0, |p| p.n) {
+        0 => "—".into(),
+        n => format!("{} (n={n})", m.difference(e)),
+    }
+}
+
+/// A task's Markdown section: the main table, the claims (when judged), every η0, the
+/// cells counted at chance or left out, the figures.
 pub(crate) fn markdown(
     task: &Task,
+    against: &Against,
     rows: &[Row],
-    reference: Option<&str>,
-    target: Option<f64>,
+    claims: Option<&str>,
     figures: &[PathBuf],
 ) -> String {
     let m = metric(task.kind);
+    let Against {
+        reference,
+        judged,
+        target,
+        default_target,
+    } = *against;
     let mut s = format!("## {}\n\n", task.name);
     let selection = match task.selected_on {
         SelectedOn::Validation => format!(
             "each rule at the η0 of its grid with the best mean final validation {} over the \
              seeds every η0 of the rule finished (a grid run on seed 1, its choice then on \
-             the others, keeps its seed-1 choice; the test set chose nothing)",
+             the others, keeps its seed-1 choice; of equals, the smallest η0; the test set \
+             chose nothing)",
             m.stem.replace("acc", "accuracy")
         ),
         SelectedOn::TrainLoss => "each rule at the η0 of its grid with the lowest mean final \
@@ -134,15 +190,19 @@ pub(crate) fn markdown(
     };
     let _ = writeln!(
         s,
-        "{}; {selection}.{}\n",
+        "{}; {selection}. Val-stopped: the test {} at the epoch of best validation \
+         (reported, never judged).{}\n",
         match task.kind {
             Kind::Classification => "Classification",
             Kind::Regression => "Regression (test loss: lower is better)",
         },
+        m.stem.replace("acc", "accuracy"),
         match reference {
             Some(r) => format!(
-                " Δ: final test {} minus `{r}`'s on the same seed{}.",
+                " Δ: final test {} minus `{r}`'s{} on the same seed{}; \"unseen\": over the \
+                 seeds that did not select the rule's η0.",
                 m.stem.replace("acc", "accuracy"),
+                judged.map_or(String::new(), |j| format!(" (or `{j}`'s)")),
                 match task.kind {
                     Kind::Classification => ", in points",
                     Kind::Regression => "",
@@ -155,16 +215,23 @@ pub(crate) fn markdown(
         Kind::Classification => format!("{}%", m.value(t)),
         Kind::Regression => format!("loss {}", significant(t, 4)),
     });
+    let unseen = rows.iter().any(|r| r.paired_unseen.is_some());
     let mut header = vec![
         "rule".to_string(),
         "η0".into(),
         "seeds".into(),
         format!("final test {}", m.shown),
-        format!("best test {}", m.shown),
+        format!("val-stopped test {}", m.shown),
         format!("final val {}", m.shown),
     ];
     if let Some(r) = reference {
         header.push(format!("Δ vs {r}"));
+        if unseen {
+            header.push(format!("Δ vs {r}, unseen"));
+        }
+    }
+    if let Some(j) = judged {
+        header.push(format!("Δ vs {j}"));
     }
     if let Some(t) = &target_text {
         header.push(format!("steps to {t}"));
@@ -188,42 +255,53 @@ pub(crate) fn markdown(
             ),
             (None, _) => "—".into(),
         };
-        let seeds = match row.missing {
-            0 => row.seeds.to_string(),
-            n => format!("{} ({n} missing)", row.seeds),
-        };
         let mut cells = vec![
             format!("`{}`", row.rule),
             lr,
-            seeds,
+            seeds_text(row.seeds, row.diverged, row.missing),
             m.estimate(&row.final_test),
-            m.estimate(&row.best_test),
+            m.estimate(&row.val_stopped_test),
             m.estimate(&row.final_val),
         ];
         if let Some(r) = reference {
-            cells.push(if row.rule == r {
-                "(reference)".into()
-            } else {
-                let n = row.paired.map_or(0, |p| p.n);
-                match n {
-                    0 => "—".into(),
-                    n => format!("{} (n={n})", m.difference(&row.paired)),
-                }
+            let is_reference = row.rule == r;
+            cells.push(match is_reference {
+                true => "(reference)".into(),
+                false => paired_text(&m, &row.paired),
+            });
+            if unseen {
+                cells.push(paired_text(&m, &row.paired_unseen));
+            }
+        }
+        if let Some(j) = judged {
+            cells.push(match row.rule == j {
+                true => "(judged)".into(),
+                false => paired_text(&m, &row.paired_judged),
             });
         }
         if target.is_some() {
-            cells.push(shown(&row.steps_to_target, |x| format!("{x:.0}")));
-            cells.push(shown(&row.seconds_to_target, |x| significant(x, 3)));
-            cells.push(format!("{}/{}", row.reached.0, row.reached.1));
+            cells.push(
+                row.steps_to_target
+                    .map_or("—".into(), |x| format!("{x:.0}")),
+            );
+            cells.push(
+                row.seconds_to_target
+                    .map_or("—".into(), |x| significant(x, 3)),
+            );
+            cells.push(format!("{} of {}", row.reached.0, row.reached.1));
         }
         cells.push(shown(&row.seconds_per_step, |x| significant(x, 3)));
         let _ = writeln!(s, "| {} |", cells.join(" | "));
     }
-    if target.is_some() {
+    if let Some(t) = &target_text {
         let _ = writeln!(
             s,
-            "\nSteps and seconds to the target: at the end of the first epoch where the {} \
-             reaches it, over the runs that reached it.",
+            "\nSteps and seconds to {t}{}: medians over the runs that reached it, at the end \
+             of the first epoch where the {} reaches it.",
+            match (default_target, reference) {
+                (true, Some(r)) => format!(" (`{r}`'s mean final validation accuracy − 1 point)"),
+                _ => String::new(),
+            },
             if task.selected_on == SelectedOn::Validation {
                 "validation split"
             } else {
@@ -231,15 +309,19 @@ pub(crate) fn markdown(
             }
         );
     }
+    if let Some(c) = claims {
+        s.push_str(c);
+    }
 
     // Every η0 of every rule.
     let _ = writeln!(s, "\n### Every η0\n");
     let _ = writeln!(
         s,
-        "| rule | η0 | seeds | final val {0} | final train loss | final test {0} | best test {0} |",
+        "| rule | η0 | seeds | final val {0} | final train loss | final test {0} | \
+         val-stopped test {0} | decisions (all seeds, but keep) |",
         m.shown
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|");
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
     for rule in &task.rules {
         for (i, g) in rule.lrs.iter().enumerate() {
             let v = |f: &dyn Fn(&super::Run) -> Option<f64>| {
@@ -251,21 +333,24 @@ pub(crate) fn markdown(
             } else {
                 ""
             };
-            let seeds = match g.missing.len() {
-                0 => g.runs.len().to_string(),
-                n => format!("{} ({n} missing)", g.runs.len()),
-            };
+            let diverged = g.runs.iter().filter(|r| r.diverged.is_some()).count();
+            let mut decisions = std::collections::BTreeMap::new();
+            for (d, n) in g.runs.iter().flat_map(|r| &r.decisions) {
+                *decisions.entry(d.clone()).or_insert(0) += n;
+            }
             let _ = writeln!(
                 s,
-                "| `{}` | {}{mark} | {seeds} | {} | {} | {} | {} |",
+                "| `{}` | {}{mark} | {} | {} | {} | {} | {} | {} |",
                 rule.rule,
                 lr_text(g.lr),
+                seeds_text(g.runs.len(), diverged, g.missing.len()),
                 m.estimate(&v(&|r| r.final_val(task.kind))),
                 shown(&v(&|r| r.last().map(|e| e.train_loss)), |x| significant(
                     x, 4
                 )),
                 m.estimate(&v(&|r| r.final_test(task.kind))),
-                m.estimate(&v(&|r| r.best_test(task.kind))),
+                m.estimate(&v(&|r| r.val_stopped_test(task.kind))),
+                decisions_text(&decisions),
             );
         }
     }
@@ -302,23 +387,36 @@ fn csv_pair(e: &Option<Estimate>) -> String {
 }
 
 /// `TASK.csv`: the main table.
-pub(crate) fn main_csv(task: &Task, rows: &[Row], reference: Option<&str>) -> String {
+pub(crate) fn main_csv(
+    task: &Task,
+    rows: &[Row],
+    reference: Option<&str>,
+    judged: Option<&str>,
+) -> String {
     let x = metric(task.kind).stem;
     let mut s = format!(
-        "rule,schedule,lr,lr_grid,selected_on,seeds,missing,final_test_{x},final_test_{x}_ci,\
-         best_test_{x},best_test_{x}_ci,final_val_{x},final_val_{x}_ci,reference,paired_diff,\
-         paired_diff_ci,paired_n,steps_to_target,steps_to_target_ci,seconds_to_target,\
-         seconds_to_target_ci,reached,seconds_per_step,seconds_per_step_ci\n"
+        "rule,schedule,lr,lr_grid,selected_on,seeds,missing,diverged,final_test_{x},\
+         final_test_{x}_ci,val_stopped_test_{x},val_stopped_test_{x}_ci,final_val_{x},\
+         final_val_{x}_ci,reference,paired_diff,paired_diff_ci,paired_n,paired_unseen_diff,\
+         paired_unseen_diff_ci,paired_unseen_n,judged,judged_diff,judged_diff_ci,judged_n,\
+         steps_to_target_median,seconds_to_target_median,reached,seconds_per_step,\
+         seconds_per_step_ci,decisions\n"
     );
     let on = match task.selected_on {
         SelectedOn::Validation => format!("val_{x}"),
         SelectedOn::TrainLoss => "train_loss".into(),
     };
+    let median = |m: Option<f64>| m.map(|v| v.to_string()).unwrap_or_default();
     for row in rows {
         let grid: Vec<String> = row.lr_grid.iter().map(|&l| lr_text(l)).collect();
+        let decisions: Vec<String> = row
+            .decisions
+            .iter()
+            .map(|(d, n)| format!("{d}={n}"))
+            .collect();
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             row.rule,
             row.schedule,
             row.lr.map(lr_text).unwrap_or_default(),
@@ -330,16 +428,23 @@ pub(crate) fn main_csv(task: &Task, rows: &[Row], reference: Option<&str>) -> St
             },
             row.seeds,
             row.missing,
+            row.diverged,
             csv_pair(&row.final_test),
-            csv_pair(&row.best_test),
+            csv_pair(&row.val_stopped_test),
             csv_pair(&row.final_val),
             reference.unwrap_or_default(),
             csv_pair(&row.paired),
             row.paired.map_or(0, |p| p.n),
-            csv_pair(&row.steps_to_target),
-            csv_pair(&row.seconds_to_target),
+            csv_pair(&row.paired_unseen),
+            row.paired_unseen.map_or(0, |p| p.n),
+            judged.unwrap_or_default(),
+            csv_pair(&row.paired_judged),
+            row.paired_judged.map_or(0, |p| p.n),
+            median(row.steps_to_target),
+            median(row.seconds_to_target),
             row.reached.0,
             csv_pair(&row.seconds_per_step),
+            decisions.join(" "),
         );
     }
     s
@@ -362,8 +467,8 @@ pub(crate) fn grid_csv(task: &Task) -> String {
     let x = metric(task.kind).stem;
     let mut s = format!(
         "rule,schedule,lr,selected,seeds,missing,final_val_{x},final_val_{x}_ci,\
-         final_train_loss,final_train_loss_ci,final_test_{x},final_test_{x}_ci,best_test_{x},\
-         best_test_{x}_ci\n"
+         final_train_loss,final_train_loss_ci,final_test_{x},final_test_{x}_ci,\
+         val_stopped_test_{x},val_stopped_test_{x}_ci,diverged\n"
     );
     for rule in &task.rules {
         for (i, g) in rule.lrs.iter().enumerate() {
@@ -373,7 +478,7 @@ pub(crate) fn grid_csv(task: &Task) -> String {
             };
             let _ = writeln!(
                 s,
-                "{},{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{}",
                 rule.rule,
                 rule.schedule,
                 lr_text(g.lr),
@@ -383,7 +488,8 @@ pub(crate) fn grid_csv(task: &Task) -> String {
                 csv_pair(&v(&|r| r.final_val(task.kind))),
                 csv_pair(&v(&|r| r.last().map(|e| e.train_loss))),
                 csv_pair(&v(&|r| r.final_test(task.kind))),
-                csv_pair(&v(&|r| r.best_test(task.kind))),
+                csv_pair(&v(&|r| r.val_stopped_test(task.kind))),
+                g.runs.iter().filter(|r| r.diverged.is_some()).count(),
             );
         }
     }

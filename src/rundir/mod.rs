@@ -39,8 +39,8 @@ pub use files::RunFiles;
 pub use lock::{RunLock, LOCK};
 pub use metrics_log::{MetricsWriter, METRICS_JSONL};
 pub use records::{
-    epochs_have_val, read_epochs, read_steps, steps_have_probes, EpochRecord, EpochWriter,
-    StepRecord, StepWriter,
+    epochs_have_val, read_decisions, read_epochs, read_steps, steps_have_probes, EpochRecord,
+    EpochWriter, StepRecord, StepWriter,
 };
 pub use run_info::{format_utc, utc_now, RunInfo};
 pub use step_log::open_step_log;

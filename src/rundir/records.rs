@@ -1,6 +1,7 @@
 //! `epochs.csv` and `steps.csv`: their records, writers and strict readers (see the
 //! conventions in [`crate::rundir`]).
 
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -490,6 +491,33 @@ pub fn read_epochs(path: impl AsRef<Path>) -> Result<Vec<EpochRecord>> {
 pub fn epochs_have_val(path: impl AsRef<Path>) -> Result<bool> {
     let path = path.as_ref();
     has_optional_columns(path, &read_text(path)?, EPOCHS_HEADER, VAL_COLUMNS)
+}
+
+/// How often each decision of a rule's `rule.csv` (its `decision` column) was taken; `None`
+/// when the run has no `rule.csv` (kept records: `rule.csv.gz`) or it has no such column.
+pub fn read_decisions(path: impl AsRef<Path>) -> Result<Option<BTreeMap<String, usize>>> {
+    let path = path.as_ref();
+    let mut gz = path.as_os_str().to_owned();
+    gz.push(".gz");
+    if !path.is_file() && !Path::new(&gz).is_file() {
+        return Ok(None);
+    }
+    let text = read_text(path)?;
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader
+        .headers()
+        .with_context(|| format!("{}: no header", path.display()))?;
+    let Some(column) = header.iter().position(|h| h == "decision") else {
+        return Ok(None);
+    };
+    let mut counts = BTreeMap::new();
+    for record in reader.records() {
+        let record = record.with_context(|| format!("cannot read {}", path.display()))?;
+        if let Some(d) = record.get(column).filter(|d| !d.is_empty()) {
+            *counts.entry(d.to_string()).or_insert(0) += 1;
+        }
+    }
+    Ok(Some(counts))
 }
 
 /// Reads `steps.csv` back (with or without probe columns).

@@ -1,0 +1,448 @@
+//! The verdicts of docs/evaluation.md §7 on one task, from paired differences of final test
+//! accuracy over shared seeds (d = judged − other, mean ± 95% CI):
+//!
+//! - **claim 1**, the judged rule from every η0 within 1 point of the reference (the best
+//!   val-tuned schedule): reproduced if the CI's lower end is ≥ −1 point at every η0, not
+//!   reproduced if its upper end is < −1 at some η0, partly otherwise;
+//! - **claim 2**, the judged rule at least as good as every tuning-free rule: reproduced if
+//!   no comparison's CI lies entirely below 0, not reproduced if one rule's does at half of
+//!   the η0 compared or more, partly otherwise.
+//!
+//! A claim is judged only when every comparison has an interval (two shared seeds or more).
+//! The tuning-free rules are the task's other rules that planned every η0 on two seeds or
+//! more (a selection grid on seed 1 is not one), except the reference's candidates; one run
+//! at a single η0 (DoG, D-Adaptation, Prodigy) is compared with the judged rule at each of
+//! its η0, a rule with several η0 at the same η0.
+
+use std::fmt::Write;
+
+use super::stats::Estimate;
+use super::{paired, Kind, LrGroup, Task};
+
+/// Claim 1's margin: one point of accuracy.
+const MARGIN: f64 = 0.01;
+
+/// One paired comparison: the judged rule at `lr` against `against` (at `against_lr`).
+#[derive(Clone, Debug)]
+pub(crate) struct Comparison {
+    pub lr: f64,
+    pub against: String,
+    pub against_lr: f64,
+    pub d: Option<Estimate>,
+}
+
+impl Comparison {
+    /// Which way the interval lies from `threshold`: 1 above, −1 below, 0 across; None
+    /// without an interval.
+    fn side(&self, threshold: f64) -> Option<i8> {
+        let (lo, hi) = self.d?.interval()?;
+        Some(if lo > threshold {
+            1
+        } else if hi < threshold {
+            -1
+        } else {
+            0
+        })
+    }
+}
+
+/// A claim's outcome with the reason in words.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Verdict {
+    Reproduced(String),
+    NotReproduced(String),
+    Partly(String),
+    NotJudged(String),
+}
+
+impl Verdict {
+    pub fn word(&self) -> &'static str {
+        match self {
+            Verdict::Reproduced(_) => "reproduced",
+            Verdict::NotReproduced(_) => "not reproduced",
+            Verdict::Partly(_) => "partly",
+            Verdict::NotJudged(_) => "not judged",
+        }
+    }
+
+    fn why(&self) -> &str {
+        match self {
+            Verdict::Reproduced(w)
+            | Verdict::NotReproduced(w)
+            | Verdict::Partly(w)
+            | Verdict::NotJudged(w) => w,
+        }
+    }
+}
+
+/// Both claims on one task.
+#[derive(Clone, Debug)]
+pub(crate) struct Claims {
+    pub judged: String,
+    pub reference: String,
+    pub first: Vec<Comparison>,
+    pub first_verdict: Verdict,
+    pub second: Vec<Comparison>,
+    pub second_verdict: Verdict,
+}
+
+fn lr_text(lr: f64) -> String {
+    crate::sweep::spec::number_text(lr)
+}
+
+/// Comparisons without an interval, named; None when every one has one.
+fn unjudged(comparisons: &[Comparison]) -> Option<Verdict> {
+    let missing: Vec<String> = comparisons
+        .iter()
+        .filter(|c| c.side(0.0).is_none())
+        .map(|c| {
+            format!(
+                "η0 {} vs `{}` ({} shared seed{})",
+                lr_text(c.lr),
+                c.against,
+                c.d.map_or(0, |d| d.n),
+                if c.d.map_or(0, |d| d.n) == 1 { "" } else { "s" }
+            )
+        })
+        .collect();
+    if comparisons.is_empty() {
+        return Some(Verdict::NotJudged("nothing to compare".into()));
+    }
+    (!missing.is_empty()).then(|| {
+        Verdict::NotJudged(format!(
+            "no interval (fewer than 2 shared seeds) for {}",
+            missing.join(", ")
+        ))
+    })
+}
+
+fn first_verdict(comparisons: &[Comparison]) -> Verdict {
+    if let Some(v) = unjudged(comparisons) {
+        return v;
+    }
+    let at = |side: i8| -> Vec<String> {
+        comparisons
+            .iter()
+            .filter(|c| c.side(-MARGIN) == Some(side))
+            .map(|c| lr_text(c.lr))
+            .collect()
+    };
+    let (below, across) = (at(-1), at(0));
+    if !below.is_empty() {
+        Verdict::NotReproduced(format!(
+            "more than 1 point below the reference (the whole interval) from η0 {}",
+            below.join(", ")
+        ))
+    } else if across.is_empty() {
+        Verdict::Reproduced("within 1 point of the reference from every η0".into())
+    } else {
+        Verdict::Partly(format!(
+            "the interval reaches below −1 point from η0 {}",
+            across.join(", ")
+        ))
+    }
+}
+
+fn second_verdict(comparisons: &[Comparison]) -> Verdict {
+    if let Some(v) = unjudged(comparisons) {
+        return v;
+    }
+    let count = |side: i8| {
+        comparisons
+            .iter()
+            .filter(|c| c.side(0.0) == Some(side))
+            .count()
+    };
+    let counts = format!(
+        "{} better, {} worse, {} undistinguished of {}",
+        count(1),
+        count(-1),
+        count(0),
+        comparisons.len()
+    );
+    let mut rules: Vec<&str> = Vec::new();
+    for c in comparisons {
+        if !rules.contains(&c.against.as_str()) {
+            rules.push(&c.against);
+        }
+    }
+    let mut beaten_by = Vec::new();
+    for rule in rules {
+        let of: Vec<&Comparison> = comparisons.iter().filter(|c| c.against == rule).collect();
+        let worse = of.iter().filter(|c| c.side(0.0) == Some(-1)).count();
+        if 2 * worse >= of.len() {
+            beaten_by.push(format!("`{rule}` ({worse} of {} η0)", of.len()));
+        }
+    }
+    let worse: Vec<String> = comparisons
+        .iter()
+        .filter(|c| c.side(0.0) == Some(-1))
+        .map(|c| format!("η0 {} vs `{}`", lr_text(c.lr), c.against))
+        .collect();
+    if !beaten_by.is_empty() {
+        Verdict::NotReproduced(format!(
+            "worse than {} at half the η0 or more; {counts}",
+            beaten_by.join(", ")
+        ))
+    } else if worse.is_empty() {
+        Verdict::Reproduced(counts)
+    } else {
+        Verdict::Partly(format!("worse at {}; {counts}", worse.join(", ")))
+    }
+}
+
+/// The claims for `judged` against `reference` (one of `candidates`, the rules named by
+/// `--reference`), on a classification task; None on a regression task or when the
+/// reference is the judged rule itself.
+pub(crate) fn judge(
+    task: &Task,
+    judged: usize,
+    reference: usize,
+    candidates: &[usize],
+) -> Option<Claims> {
+    if task.kind != Kind::Classification || judged == reference {
+        return None;
+    }
+    let rule = &task.rules[judged];
+    let mut groups: Vec<&LrGroup> = rule.lrs.iter().collect();
+    groups.sort_by(|a, b| a.lr.total_cmp(&b.lr));
+    let kind = task.kind;
+    let against = |g: &LrGroup, name: &str, other: &LrGroup| Comparison {
+        lr: g.lr,
+        against: name.to_string(),
+        against_lr: other.lr,
+        d: paired(&g.runs, &other.runs, kind, &|_| true),
+    };
+    let reference_rule = &task.rules[reference];
+    let first = match reference_rule.chosen() {
+        Some(r) => groups
+            .iter()
+            .map(|g| against(g, &reference_rule.rule, r))
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut second = Vec::new();
+    for (j, other) in task.rules.iter().enumerate() {
+        let planned = |g: &LrGroup| g.runs.len() + g.missing.len();
+        if j == judged || candidates.contains(&j) || other.lrs.iter().any(|g| planned(g) < 2) {
+            continue;
+        }
+        for g in &groups {
+            let at = match other.lrs.as_slice() {
+                [one] => Some(one),
+                many => many.iter().find(|o| o.lr == g.lr),
+            };
+            if let Some(o) = at {
+                second.push(against(g, &other.rule, o));
+            }
+        }
+    }
+    Some(Claims {
+        judged: rule.rule.clone(),
+        reference: reference_rule.rule.clone(),
+        first_verdict: first_verdict(&first),
+        second_verdict: second_verdict(&second),
+        first,
+        second,
+    })
+}
+
+/// A difference in points with its interval, e.g. `−0.42 [−0.91, +0.07]`.
+fn points(d: &Option<Estimate>) -> String {
+    match d {
+        None => "—".into(),
+        Some(e) => match e.interval() {
+            Some((lo, hi)) => format!(
+                "{:+.2} [{:+.2}, {:+.2}]",
+                100.0 * e.mean,
+                100.0 * lo,
+                100.0 * hi
+            ),
+            None => format!("{:+.2}", 100.0 * e.mean),
+        },
+    }
+}
+
+/// Claim 1's reading of one comparison: the interval above −1 point, below it, or across.
+fn first_outcome(c: &Comparison) -> &'static str {
+    match c.side(-MARGIN) {
+        Some(1) => "within",
+        Some(-1) => "below",
+        Some(_) => "across",
+        None => "no interval",
+    }
+}
+
+/// Claim 2's: the interval above 0, below it, or across.
+fn second_outcome(c: &Comparison) -> &'static str {
+    match c.side(0.0) {
+        Some(1) => "better",
+        Some(-1) => "worse",
+        Some(_) => "undistinguished",
+        None => "no interval",
+    }
+}
+
+/// The claims' Markdown section.
+pub(crate) fn markdown(c: &Claims) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\n### Claims (docs/evaluation.md §7): `{}` judged\n",
+        c.judged
+    );
+    let _ = writeln!(
+        s,
+        "Claim 1, \"`{}` from any η0 within 1 point of the best val-tuned schedule\" \
+         (`{}`): **{}**: {}.\n",
+        c.judged,
+        c.reference,
+        c.first_verdict.word(),
+        c.first_verdict.why()
+    );
+    let _ = writeln!(
+        s,
+        "| η0 | Δ final test vs `{}` (points, 95% CI) | seeds | against −1 |",
+        c.reference
+    );
+    let _ = writeln!(s, "|---|---|---|---|");
+    for x in &c.first {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            lr_text(x.lr),
+            points(&x.d),
+            x.d.map_or(0, |d| d.n),
+            first_outcome(x)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nClaim 2, \"`{}` at least as good as every tuning-free baseline\": **{}**: {}.\n",
+        c.judged,
+        c.second_verdict.word(),
+        c.second_verdict.why()
+    );
+    let _ = writeln!(
+        s,
+        "| against | its η0 | η0 | Δ final test (points, 95% CI) | seeds | outcome |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|");
+    for x in &c.second {
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {} | {} | {} | {} |",
+            x.against,
+            lr_text(x.against_lr),
+            lr_text(x.lr),
+            points(&x.d),
+            x.d.map_or(0, |d| d.n),
+            second_outcome(x)
+        );
+    }
+    s
+}
+
+/// `TASK-claims.csv`: every comparison, as fractions.
+pub(crate) fn csv(c: &Claims) -> String {
+    let mut s = String::from(
+        "claim,judged,lr,against,against_lr,n,diff,diff_ci_low,diff_ci_high,outcome,verdict\n",
+    );
+    let rows = c
+        .first
+        .iter()
+        .map(|x| (1, x, first_outcome(x), &c.first_verdict))
+        .chain(
+            c.second
+                .iter()
+                .map(|x| (2, x, second_outcome(x), &c.second_verdict)),
+        );
+    for (claim, x, out, verdict) in rows {
+        let (lo, hi) =
+            x.d.and_then(|d| d.interval())
+                .map_or((String::new(), String::new()), |(l, h)| {
+                    (l.to_string(), h.to_string())
+                });
+        let _ = writeln!(
+            s,
+            "{claim},{},{},{},{},{},{},{lo},{hi},{out},{}",
+            c.judged,
+            lr_text(x.lr),
+            x.against,
+            lr_text(x.against_lr),
+            x.d.map_or(0, |d| d.n),
+            x.d.map(|d| d.mean.to_string()).unwrap_or_default(),
+            verdict.word()
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vs(lr: f64, against: &str, mean: f64, half_width: Option<f64>) -> Comparison {
+        Comparison {
+            lr,
+            against: against.into(),
+            against_lr: lr,
+            d: Some(Estimate {
+                n: if half_width.is_some() { 5 } else { 1 },
+                mean,
+                half_width,
+            }),
+        }
+    }
+
+    #[test]
+    fn claim_1_reads_each_interval_against_minus_one_point() {
+        let within = vs(0.01, "cosine", -0.002, Some(0.005));
+        let across = vs(1.0, "cosine", -0.009, Some(0.004));
+        let below = vs(10.0, "cosine", -0.02, Some(0.005));
+        let word = |c: &[Comparison]| first_verdict(c).word();
+        assert_eq!(word(std::slice::from_ref(&within)), "reproduced");
+        assert_eq!(word(&[within.clone(), across.clone()]), "partly");
+        assert!(matches!(
+            first_verdict(&[within.clone(), across.clone()]),
+            Verdict::Partly(w) if w.contains("η0 1")
+        ));
+        assert_eq!(word(&[within.clone(), across, below]), "not reproduced");
+        // One seed: no interval, no verdict.
+        assert_eq!(word(&[within, vs(0.1, "cosine", 0.0, None)]), "not judged");
+        assert_eq!(word(&[]), "not judged");
+    }
+
+    #[test]
+    fn claim_2_fails_only_when_one_rule_wins_at_half_the_eta0() {
+        let better = |lr| vs(lr, "dog", 0.01, Some(0.005));
+        let level = |lr| vs(lr, "dog", 0.0, Some(0.005));
+        let worse = |lr, rule| vs(lr, rule, -0.01, Some(0.005));
+        let word = |c: &[Comparison]| second_verdict(c).word();
+        assert_eq!(word(&[better(1.0), level(10.0)]), "reproduced");
+        // One worse comparison of three for DoG: partly.
+        let three = [better(0.1), level(1.0), worse(10.0, "dog")];
+        assert_eq!(word(&three), "partly");
+        // Two of four: half the η0, not reproduced.
+        let four = [
+            better(0.1),
+            level(1.0),
+            worse(10.0, "dog"),
+            worse(0.01, "dog"),
+        ];
+        assert_eq!(word(&four), "not reproduced");
+        // Two worse, each against another rule of two η0 each... one of two is half.
+        let spread = [
+            level(1.0),
+            worse(10.0, "dog"),
+            worse(1.0, "sps"),
+            better(10.0),
+        ];
+        assert!(
+            matches!(second_verdict(&spread), Verdict::NotReproduced(w) if w.contains("`sps` (1 of 1 η0)"))
+        );
+        assert!(second_verdict(&three)
+            .why()
+            .contains("1 better, 1 worse, 1 undistinguished of 3"));
+    }
+}
