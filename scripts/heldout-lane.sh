@@ -11,15 +11,19 @@
 #   ETAPROBE_DATA=... scripts/heldout-lane.sh b   # H1 (both passes), then H3 (pass 1)
 #
 # LENET_BIN runs the roots begun under it (H1, H2: engine da9a8db); BIN the later ones
-# (the ablation, H3: engine 2714afa). Roots go under RUNS (default /work/runs), the
-# lane's log to RUNS/heldout-lane-<lane>.log. H3's pass 2 waits for a look at its pass 1
-# (it has no other lane to share the machine with by then: run it with --jobs 2).
+# (the ablation, H3: engine 2714afa); COMPARE_BIN makes the selections. Roots go under
+# RUNS (default /work/runs), the lane's log to RUNS/heldout-lane-<lane>.log. H3's pass 2
+# waits for a look at its pass 1 (it has no other lane to share the machine with by then:
+# run it with --jobs 2).
 set -euo pipefail
 lane=${1:?lane a or b}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${RUNS:-/work/runs}
 LENET_BIN=${LENET_BIN:-/work/bin/etaprobe-v17-a071aa9}
 BIN=${BIN:-/work/bin/etaprobe-v21-40546c1}
+# `compare` for the selections: 4d87150's or later (divergences at chance, ties to the
+# smaller η0); it trains nothing, so any binary with it will do.
+COMPARE_BIN=${COMPARE_BIN:-/work/bin/etaprobe-v22-4d87150}
 log="$RUNS/heldout-lane-$lane.log"
 mkdir -p "$RUNS"
 cd "$repo"
@@ -64,7 +68,7 @@ both_passes() {
     [ -f "$ext" ] && spec=$ext
     sweep "$bin" "$spec" "$root"
     while :; do
-      "$bin" compare "$root" > "$root/compare.log" 2>&1
+      "$COMPARE_BIN" compare "$root" > "$root/compare.log" 2>&1
       local rc=0
       scripts/extend-grid.py "$spec" "$root" > "$ext.tmp" 2>> "$log" || rc=$?
       if [ "$rc" -eq 3 ]; then
