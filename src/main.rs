@@ -87,6 +87,10 @@ enum Command {
         /// Where the report goes [default: ROOT/compare].
         #[arg(long, value_name = "DIR")]
         out: Option<std::path::PathBuf>,
+        /// ROOT is an ablation: pair each of its rules with the judged rule of this sweep
+        /// on the same task, η0 and seed (docs/evaluation.md §6).
+        #[arg(long, value_name = "BASE_ROOT")]
+        ablation_base: Option<std::path::PathBuf>,
     },
     /// Measure kernel throughput.
     Bench {
@@ -417,6 +421,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             target_acc,
             target_loss,
             out,
+            ablation_base,
         } => {
             let options = etaprobe::compare::CompareOptions {
                 root,
@@ -425,6 +430,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 target_acc,
                 target_loss,
                 out,
+                ablation_base,
             };
             let (report, written) = etaprobe::compare::compare(&options)?;
             print!("{report}");

@@ -16,6 +16,7 @@
 
 #![warn(missing_docs)]
 
+mod ablation;
 mod claims;
 mod figures;
 pub mod stats;
@@ -54,6 +55,9 @@ pub struct CompareOptions {
     pub target_loss: Option<f64>,
     /// Where the report goes [default: ROOT/compare].
     pub out: Option<PathBuf>,
+    /// A sweep whose judged rule the rules of ROOT are variants of (an ablation): each is
+    /// paired with it on the same task, η0 and seed (docs/evaluation.md §6).
+    pub ablation_base: Option<PathBuf>,
 }
 
 /// One finished cell's records.
@@ -645,6 +649,14 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
         bail!("--target-acc {t} is not an accuracy: give a fraction between 0 and 1");
     }
     let (manifest, tasks) = load(&opts.root)?;
+    let base = match &opts.ablation_base {
+        Some(b) => Some(
+            load(b)
+                .with_context(|| format!("--ablation-base {}", b.display()))?
+                .1,
+        ),
+        None => None,
+    };
     let out = opts
         .out
         .clone()
@@ -694,12 +706,45 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
         if let Some(c) = &claims {
             files.push((format!("{}-claims.csv", task.name), claims::csv(c)));
         }
+        let mut ablation_section = None;
+        if let (Some(base), Some(base_root)) = (&base, &opts.ablation_base) {
+            let judged = opts.judge.as_deref().unwrap_or("auto");
+            let Some(base_task) = base.iter().find(|t| t.name == task.name) else {
+                bail!(
+                    "--ablation-base {}: it has no task {} (its tasks: {})",
+                    base_root.display(),
+                    task.name,
+                    base.iter()
+                        .map(|t| t.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            };
+            let Some(variants) = ablation::compare(task, base_task, judged) else {
+                bail!(
+                    "--ablation-base {}: task {} has no rule {judged} to pair the variants with",
+                    base_root.display(),
+                    task.name
+                );
+            };
+            files.push((
+                format!("{}-ablation.csv", task.name),
+                ablation::csv(&variants),
+            ));
+            ablation_section = Some(ablation::markdown(&variants, judged, base_root));
+        }
         for (name, text) in files {
             let path = out.join(name);
             write_atomic(&path, text.as_bytes())
                 .with_context(|| format!("cannot write {}", path.display()))?;
             written.push(path);
         }
+        let extra: String = claims
+            .as_ref()
+            .map(claims::markdown)
+            .into_iter()
+            .chain(ablation_section)
+            .collect();
         sections.push(table::markdown(
             task,
             &table::Against {
@@ -709,7 +754,7 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
                 default_target: opts.target_acc.is_none(),
             },
             &rows,
-            claims.as_ref().map(claims::markdown).as_deref(),
+            Some(extra.as_str()).filter(|e| !e.is_empty()),
             &figures,
         ));
         written.extend(figures);

@@ -158,13 +158,13 @@ fn paired_text(m: &Metric, e: &Option<Estimate>) -> String {
     }
 }
 
-/// A task's Markdown section: the main table, the claims (when judged), every η0, the
-/// cells counted at chance or left out, the figures.
+/// A task's Markdown section: the main table, `extra` (the claims, the ablation), every
+/// η0, the cells counted at chance or left out, the figures.
 pub(crate) fn markdown(
     task: &Task,
     against: &Against,
     rows: &[Row],
-    claims: Option<&str>,
+    extra: Option<&str>,
     figures: &[PathBuf],
 ) -> String {
     let m = metric(task.kind);
@@ -309,7 +309,7 @@ pub(crate) fn markdown(
             }
         );
     }
-    if let Some(c) = claims {
+    if let Some(c) = extra {
         s.push_str(c);
     }
 

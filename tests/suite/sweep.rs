@@ -845,3 +845,144 @@ fn compare_judges_the_claims_against_the_best_of_several_references() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--reference sgd"));
 }
+
+#[test]
+fn compare_reads_an_ablation_against_the_frozen_rule() {
+    // docs/evaluation.md §6 on hand-made roots: a base sweep with `auto` and `secant` at
+    // η0 0.01 and 10, seeds 1-3, and an ablation sweep with four variants.
+    let dir = tempfile::tempdir().unwrap();
+    // A cell: rule, η0, seed, final validation accuracy, why it stopped, its rule.csv.
+    type Cell<'a> = (&'a str, f64, u64, f64, Option<&'a str>, &'a str);
+    let write_root = |root: &Path, runs: &[Cell]| {
+        let mut cells = Vec::new();
+        for (rule, lr, seed, val, stopped, rule_csv) in runs {
+            let d = format!("t/{rule}/lr{lr}/seed{seed}");
+            cells.push(serde_json::json!({
+                "dir": d, "task": "t", "rule": rule, "schedule": "auto", "lr": lr,
+                "seed": seed, "args": [], "command": [], "status": "finished",
+                "log": format!("{d}/train.log"),
+            }));
+            let run_dir = root.join(&d);
+            hand_run(
+                &run_dir,
+                &[(0.5, 0.5, 1.0), (*val - 0.1, *val, 2.0)],
+                *stopped,
+            );
+            std::fs::write(run_dir.join("rule.csv"), rule_csv).unwrap();
+            let json = run_dir.join("run.json");
+            let mut run: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+            run["config"] = serde_json::json!({"data": {"dataset": "cifar10"}});
+            std::fs::write(&json, run.to_string()).unwrap();
+        }
+        let manifest = serde_json::json!({
+            "spec": "hand.toml", "version": "0.1.0", "checkpoint_every": 100, "jobs": 1,
+            "started": "", "updated": "", "cells": cells,
+        });
+        std::fs::write(root.join("sweep.json"), manifest.to_string()).unwrap();
+    };
+    let (base, ablation) = (dir.path().join("base"), dir.path().join("ablation"));
+    let pairs: Vec<(f64, u64, f64)> = [0.01, 10.0]
+        .iter()
+        .flat_map(|&lr| (1..=3u64).map(move |seed| (lr, seed, 0.80 + 0.01 * seed as f64)))
+        .collect();
+    let plain = "step,decision\n1,keep\n";
+    let mut runs = Vec::new();
+    for &(lr, seed, val) in &pairs {
+        // The frozen rule took one blow-up on seed 1; secant is auto to the last bit.
+        let frozen = if seed == 1 {
+            "step,decision\n1,blow-up\n"
+        } else {
+            plain
+        };
+        runs.push(("auto", lr, seed, val, None, frozen));
+        runs.push(("secant", lr, seed, val, None, plain));
+    }
+    write_root(&base, &runs);
+    let mut runs = Vec::new();
+    for (i, &(lr, seed, val)) in pairs.iter().enumerate() {
+        let wiggle = [0.001, -0.002, 0.0, 0.002, -0.001, 0.001][i];
+        runs.push(("auto-auto-variant=no-plateau", lr, seed, val, None, plain));
+        runs.push(("auto-auto-variant=no-blow-up", lr, seed, val, None, plain));
+        runs.push((
+            "auto-auto-variant=clip-half",
+            lr,
+            seed,
+            val + 0.03 + wiggle,
+            None,
+            plain,
+        ));
+        runs.push((
+            "auto-auto-variant=clip-double",
+            lr,
+            seed,
+            val + wiggle,
+            None,
+            plain,
+        ));
+        let stop = (seed == 2 && lr == 10.0).then_some("training diverged at step 5");
+        runs.push((
+            "auto-auto-variant=loss-t-half",
+            lr,
+            seed,
+            val + wiggle,
+            stop,
+            plain,
+        ));
+    }
+    write_root(&ablation, &runs);
+    let out = dir.path().join("report");
+    let o = etaprobe(&[
+        "compare",
+        s(&ablation),
+        "--ablation-base",
+        s(&base),
+        "--out",
+        s(&out),
+    ]);
+    ok(&o);
+    let rows = csv_rows(&std::fs::read_to_string(out.join("t-ablation.csv")).unwrap());
+    let verdict = |v: &str| -> String {
+        let row = rows
+            .iter()
+            .find(|r| r["variant"] == v)
+            .unwrap_or_else(|| panic!("{v}: {rows:?}"));
+        assert_eq!(row["n"], "6", "{row:?}");
+        row["verdict"].clone()
+    };
+    // Equal on every pair, and the frozen runs never took a plateau decision: unused.
+    assert_eq!(verdict("no-plateau"), "unused on this task");
+    assert_eq!(verdict("secant"), "unused on this task");
+    // Equal too, but the frozen rule did take blow-ups: the band decides, flat.
+    assert_eq!(verdict("no-blow-up"), "flat");
+    assert_eq!(
+        verdict("clip-half"),
+        "sharp",
+        "3 points above on every pair"
+    );
+    assert_eq!(verdict("clip-double"), "flat");
+    assert_eq!(
+        verdict("loss-t-half"),
+        "sharp",
+        "a divergence the frozen rule did not have"
+    );
+    let md = std::fs::read_to_string(out.join("compare.md")).unwrap();
+    assert!(md.contains("### Ablation"), "{md}");
+    assert!(
+        md.contains(
+            "2 flat, 2 sharp (`clip-half`, `loss-t-half`), 0 inconclusive, 2 unused on this task"
+        ),
+        "{md}"
+    );
+    // A base without the frozen rule is refused, naming it.
+    let o = etaprobe(&[
+        "compare",
+        s(&ablation),
+        "--ablation-base",
+        s(&ablation),
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("has no rule auto"));
+}

@@ -1,0 +1,316 @@
+//! The ablation table of docs/evaluation.md §6: each variant of the judged rule (the rules
+//! of an ablation sweep, and `secant`, which is `auto` without its line probe, from the
+//! base sweep) against the frozen rule of the base sweep, paired on every (η0, seed) both
+//! ran, **on final validation accuracy** (test beside it, never judged):
+//!
+//! - **flat**: the 95% CI of Δ lies within [−1, +1] point and the variant diverges nowhere
+//!   the frozen rule does not;
+//! - **sharp**: the CI lies entirely below −1 or above +1, or the variant diverges where the
+//!   frozen rule does not;
+//! - **inconclusive** otherwise; **not judged** with fewer than two pairs.
+//!
+//! A component switched off whose runs equal the frozen rule's on every pair (Δ = 0) while
+//! the frozen runs never took its decision is "unused on this task", not "unneeded".
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use super::stats::{estimate, Estimate};
+use super::{Kind, Run, Task};
+
+/// Half the width of the flat band: one point of accuracy.
+const BAND: f64 = 0.01;
+
+/// The decision of `rule.csv` that a switched-off component would take.
+fn switched_off(variant: &str) -> Option<&'static str> {
+    match variant {
+        "no-plateau" => Some("plateau"),
+        "no-stall" => Some("stalled"),
+        "no-blow-up" => Some("blow-up"),
+        "secant" => Some("line-rise"),
+        _ => None,
+    }
+}
+
+/// One variant's comparison with the frozen rule.
+#[derive(Clone, Debug)]
+pub(crate) struct Variant {
+    /// The variant's name (`--auto-variant`'s value, or `secant`).
+    pub name: String,
+    /// Its rule in the sweep that ran it.
+    pub rule: String,
+    pub val: Option<Estimate>,
+    pub test: Option<Estimate>,
+    /// Mean Δ of validation accuracy at each η0.
+    pub by_lr: Vec<(f64, f64)>,
+    /// Pairs where the variant diverged and the frozen rule did not.
+    pub new_divergences: usize,
+    /// The frozen runs' decisions of the kind the variant switches off, over the pairs.
+    pub frozen_decisions: Option<usize>,
+    /// The variant's decisions over the pairs.
+    pub decisions: BTreeMap<String, usize>,
+    pub verdict: &'static str,
+}
+
+/// Every variant of `task` (an ablation sweep's task) against `judged` of `base` (the
+/// same task in the base sweep); None when `base` lacks the judged rule.
+pub(crate) fn compare(task: &Task, base: &Task, judged: &str) -> Option<Vec<Variant>> {
+    let frozen = base.rules.iter().find(|r| r.rule == judged)?;
+    let frozen_run = |lr: f64, seed: u64| -> Option<&Run> {
+        frozen
+            .lrs
+            .iter()
+            .find(|g| g.lr == lr)?
+            .runs
+            .iter()
+            .find(|r| r.seed == seed)
+    };
+    let lrs_of_task: Vec<f64> = {
+        let mut v: Vec<f64> = task
+            .rules
+            .iter()
+            .flat_map(|r| r.lrs.iter().map(|g| g.lr))
+            .collect();
+        v.sort_by(f64::total_cmp);
+        v.dedup();
+        v
+    };
+    let seeds_of_task: Vec<u64> = {
+        let mut v: Vec<u64> = task
+            .rules
+            .iter()
+            .flat_map(|r| r.lrs.iter().flat_map(|g| g.runs.iter().map(|r| r.seed)))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    // `secant` from the base sweep, on the ablation's η0 and seeds only.
+    let secant = base.rules.iter().find(|r| r.rule == "secant");
+    let variants = task
+        .rules
+        .iter()
+        .map(|r| {
+            let name = r
+                .rule
+                .split_once("auto-variant=")
+                .map_or(r.rule.as_str(), |(_, v)| v);
+            (name.to_string(), r)
+        })
+        .chain(secant.map(|r| ("secant".to_string(), r)));
+    let kind = Kind::Classification;
+    let mut out = Vec::new();
+    for (name, rule) in variants {
+        let mut val = Vec::new();
+        let mut test = Vec::new();
+        let mut by_lr: BTreeMap<u64, (f64, usize, f64)> = BTreeMap::new();
+        let mut new_divergences = 0;
+        let mut frozen_decisions = 0;
+        let mut decisions = BTreeMap::new();
+        for g in rule.lrs.iter().filter(|g| lrs_of_task.contains(&g.lr)) {
+            for run in g.runs.iter().filter(|r| seeds_of_task.contains(&r.seed)) {
+                let Some(f) = frozen_run(g.lr, run.seed) else {
+                    continue;
+                };
+                let (Some(v), Some(fv)) = (run.final_val(kind), f.final_val(kind)) else {
+                    continue;
+                };
+                val.push(v - fv);
+                if let (Some(t), Some(ft)) = (run.final_test(kind), f.final_test(kind)) {
+                    test.push(t - ft);
+                }
+                let e = by_lr.entry(g.lr.to_bits()).or_insert((g.lr, 0, 0.0));
+                e.1 += 1;
+                e.2 += v - fv;
+                if run.diverged.is_some() && f.diverged.is_none() {
+                    new_divergences += 1;
+                }
+                if let Some(k) = switched_off(&name) {
+                    frozen_decisions += f.decisions.get(k).copied().unwrap_or(0);
+                }
+                for (d, n) in &run.decisions {
+                    *decisions.entry(d.clone()).or_insert(0) += n;
+                }
+            }
+        }
+        let off = switched_off(&name);
+        let val_estimate = estimate(&val);
+        let unused = off.is_some()
+            && !val.is_empty()
+            && val.iter().all(|d| *d == 0.0)
+            && new_divergences == 0
+            && frozen_decisions == 0;
+        let verdict = match val_estimate.and_then(|e| e.interval()) {
+            _ if unused => "unused on this task",
+            None => "not judged",
+            Some(_) if new_divergences > 0 => "sharp",
+            Some((lo, hi)) if hi < -BAND || lo > BAND => "sharp",
+            Some((lo, hi)) if lo >= -BAND && hi <= BAND => "flat",
+            Some(_) => "inconclusive",
+        };
+        let mut by_lr: Vec<(f64, f64)> = by_lr
+            .into_values()
+            .map(|(lr, n, sum)| (lr, sum / n as f64))
+            .collect();
+        by_lr.sort_by(|a, b| a.0.total_cmp(&b.0));
+        out.push(Variant {
+            name,
+            rule: rule.rule.clone(),
+            val: val_estimate,
+            test: estimate(&test),
+            by_lr,
+            new_divergences,
+            frozen_decisions: off.map(|_| frozen_decisions),
+            decisions,
+            verdict,
+        });
+    }
+    Some(out)
+}
+
+fn points(e: &Option<Estimate>) -> String {
+    match e {
+        None => "—".into(),
+        Some(e) => match e.interval() {
+            Some((lo, hi)) => format!(
+                "{:+.2} [{:+.2}, {:+.2}] (n={})",
+                100.0 * e.mean,
+                100.0 * lo,
+                100.0 * hi,
+                e.n
+            ),
+            None => format!("{:+.2} (n=1)", 100.0 * e.mean),
+        },
+    }
+}
+
+/// The ablation's Markdown section.
+pub(crate) fn markdown(variants: &[Variant], judged: &str, base: &std::path::Path) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\n### Ablation (docs/evaluation.md §6): each variant against the frozen `{judged}` of \
+         `{}`\n",
+        base.display()
+    );
+    let _ = writeln!(
+        s,
+        "Δ: final validation accuracy (test beside it, never judged) of the variant minus the \
+         frozen rule's on the same η0 and seed, in points, mean [95% CI]; flat: the CI within \
+         [−1, +1] and no new divergence; sharp: the CI beyond ±1 or a divergence the frozen \
+         rule did not have.\n"
+    );
+    let mut lrs: Vec<f64> = variants
+        .iter()
+        .flat_map(|v| v.by_lr.iter().map(|x| x.0))
+        .collect();
+    lrs.sort_by(f64::total_cmp);
+    lrs.dedup();
+    let mut header = vec!["variant".to_string(), "Δ val".into()];
+    header.extend(
+        lrs.iter()
+            .map(|&lr| format!("Δ val at η0 {}", crate::sweep::spec::number_text(lr))),
+    );
+    header.extend([
+        "Δ test".into(),
+        "new divergences".into(),
+        "its decision in the frozen runs".into(),
+        "decisions (but keep)".into(),
+        "verdict".into(),
+    ]);
+    let _ = writeln!(s, "| {} |", header.join(" | "));
+    let _ = writeln!(s, "|{}", "---|".repeat(header.len()));
+    for v in variants {
+        let mut cells = vec![format!("`{}`", v.name), points(&v.val)];
+        for lr in &lrs {
+            cells.push(
+                v.by_lr
+                    .iter()
+                    .find(|x| x.0 == *lr)
+                    .map_or("—".into(), |x| format!("{:+.2}", 100.0 * x.1)),
+            );
+        }
+        let decisions: Vec<String> = v
+            .decisions
+            .iter()
+            .filter(|(d, _)| d.as_str() != "keep")
+            .map(|(d, n)| format!("{d} {n}"))
+            .collect();
+        cells.extend([
+            points(&v.test),
+            v.new_divergences.to_string(),
+            match (switched_off(&v.name), v.frozen_decisions) {
+                (Some(k), Some(n)) => format!("{k} {n}"),
+                _ => "—".into(),
+            },
+            if decisions.is_empty() {
+                "—".into()
+            } else {
+                decisions.join(", ")
+            },
+            format!("**{}**", v.verdict),
+        ]);
+        let _ = writeln!(s, "| {} |", cells.join(" | "));
+    }
+    let count = |w: &str| variants.iter().filter(|v| v.verdict == w).count();
+    let sharp: Vec<String> = variants
+        .iter()
+        .filter(|v| v.verdict == "sharp")
+        .map(|v| format!("`{}`", v.name))
+        .collect();
+    let _ = writeln!(
+        s,
+        "\n{} flat, {} sharp{}, {} inconclusive, {} unused on this task, {} not judged, of {} \
+         variants.",
+        count("flat"),
+        count("sharp"),
+        if sharp.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", sharp.join(", "))
+        },
+        count("inconclusive"),
+        count("unused on this task"),
+        count("not judged"),
+        variants.len()
+    );
+    s
+}
+
+/// `TASK-ablation.csv`: one row per variant, as fractions.
+pub(crate) fn csv(variants: &[Variant]) -> String {
+    let mut s = String::from(
+        "variant,rule,n,val_diff,val_diff_ci_low,val_diff_ci_high,test_diff,test_diff_ci_low,\
+         test_diff_ci_high,new_divergences,frozen_decisions,verdict\n",
+    );
+    let pair = |e: &Option<Estimate>| -> String {
+        match e {
+            None => ",,".into(),
+            Some(e) => {
+                let (lo, hi) = e
+                    .interval()
+                    .map_or((String::new(), String::new()), |(l, h)| {
+                        (l.to_string(), h.to_string())
+                    });
+                format!("{},{lo},{hi}", e.mean)
+            }
+        }
+    };
+    for v in variants {
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{},{},{},{}",
+            v.name,
+            v.rule,
+            v.val.map_or(0, |e| e.n),
+            pair(&v.val),
+            pair(&v.test),
+            v.new_divergences,
+            v.frozen_decisions
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            v.verdict
+        );
+    }
+    s
+}
