@@ -64,11 +64,20 @@ PY
 both_passes() {
   local bin=$1 name=$2 root="$RUNS/$2" spec="docs/sweeps/$2.toml"
   local ext="docs/sweeps/$2-ext.toml" pass2="docs/sweeps/$2-pass2.toml"
+  local marker="# heldout-lane.sh: written after the grid-edge rounds (docs/evaluation.md §2)"
+  if [ -f "$pass2" ] && ! grep -qxF "$marker" "$pass2"; then
+    say "$pass2 was written without the grid-edge rounds: check that none of its pass-2 cells ran, delete it, and run the lane again"
+    exit 1
+  fi
   if [ ! -f "$pass2" ]; then
     [ -f "$ext" ] && spec=$ext
     sweep "$bin" "$spec" "$root"
     while :; do
-      "$COMPARE_BIN" compare "$root" > "$root/compare.log" 2>&1
+      # The report goes to $root/compare/ unread; only errors to the log.
+      if ! "$COMPARE_BIN" compare "$root" > /dev/null 2> "$root/compare.log"; then
+        say "compare failed (see $root/compare.log): lane stopped"
+        exit 1
+      fi
       local rc=0
       scripts/extend-grid.py "$spec" "$root" > "$ext.tmp" 2>> "$log" || rc=$?
       if [ "$rc" -eq 3 ]; then
@@ -83,7 +92,10 @@ both_passes() {
       say "wrote $ext (commit it)"
       sweep "$bin" "$spec" "$root"
     done
-    scripts/pass2-spec.py "$spec" "$root" > "$pass2.tmp"
+    if ! { echo "$marker"; scripts/pass2-spec.py "$spec" "$root"; } > "$pass2.tmp" 2>> "$log"; then
+      say "pass2-spec.py failed: lane stopped"
+      exit 1
+    fi
     mv "$pass2.tmp" "$pass2"
     say "wrote $pass2 (commit it)"
   fi

@@ -142,8 +142,9 @@ pub(crate) fn compare(task: &Task, base: &Task, judged: &str) -> Option<Vec<Vari
             && frozen_decisions == 0;
         let verdict = match val_estimate.and_then(|e| e.interval()) {
             _ if unused => "unused on this task",
+            // A divergence the frozen rule did not have is sharp whatever the interval.
+            _ if new_divergences > 0 => "sharp",
             None => "not judged",
-            Some(_) if new_divergences > 0 => "sharp",
             Some((lo, hi)) if hi < -BAND || lo > BAND => "sharp",
             Some((lo, hi)) if lo >= -BAND && hi <= BAND => "flat",
             Some(_) => "inconclusive",

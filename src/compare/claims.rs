@@ -22,6 +22,10 @@ use super::{paired, Kind, LrGroup, Task};
 /// Claim 1's margin: one point of accuracy.
 const MARGIN: f64 = 0.01;
 
+/// Rounding in a difference of two accuracies (0.8523 − 0.8623 = −0.010000000000000009):
+/// an interval end within this of a threshold is on it.
+const TOLERANCE: f64 = 1e-9;
+
 /// One paired comparison: the judged rule at `lr` against `against` (at `against_lr`).
 #[derive(Clone, Debug)]
 pub(crate) struct Comparison {
@@ -29,20 +33,38 @@ pub(crate) struct Comparison {
     pub against: String,
     pub against_lr: f64,
     pub d: Option<Estimate>,
+    /// The same without the seeds that selected the other rule's η0 (claim 1: the
+    /// reference's seed 1); reported, not judged.
+    pub d_unseen: Option<Estimate>,
 }
 
 impl Comparison {
-    /// Which way the interval lies from `threshold`: 1 above, −1 below, 0 across; None
-    /// without an interval.
-    fn side(&self, threshold: f64) -> Option<i8> {
+    /// Which way the interval lies from `threshold`: 1 at or above it (`at_or_above`) or
+    /// strictly above, −1 strictly below, 0 across; None without an interval. Rounding
+    /// within `TOLERANCE` counts as on the threshold.
+    fn side(&self, threshold: f64, at_or_above: bool) -> Option<i8> {
         let (lo, hi) = self.d?.interval()?;
-        Some(if lo > threshold {
+        let above = match at_or_above {
+            true => lo >= threshold - TOLERANCE,
+            false => lo > threshold + TOLERANCE,
+        };
+        Some(if above {
             1
-        } else if hi < threshold {
+        } else if hi < threshold - TOLERANCE {
             -1
         } else {
             0
         })
+    }
+
+    /// Claim 1: within (the lower end ≥ −1 point), below (the upper end < −1), across.
+    fn first_side(&self) -> Option<i8> {
+        self.side(-MARGIN, true)
+    }
+
+    /// Claim 2: better (the lower end > 0), worse (the upper end < 0), undistinguished.
+    fn second_side(&self) -> Option<i8> {
+        self.side(0.0, false)
     }
 }
 
@@ -94,7 +116,7 @@ fn lr_text(lr: f64) -> String {
 fn unjudged(comparisons: &[Comparison]) -> Option<Verdict> {
     let missing: Vec<String> = comparisons
         .iter()
-        .filter(|c| c.side(0.0).is_none())
+        .filter(|c| c.second_side().is_none())
         .map(|c| {
             format!(
                 "η0 {} vs `{}` ({} shared seed{})",
@@ -123,7 +145,7 @@ fn first_verdict(comparisons: &[Comparison]) -> Verdict {
     let at = |side: i8| -> Vec<String> {
         comparisons
             .iter()
-            .filter(|c| c.side(-MARGIN) == Some(side))
+            .filter(|c| c.first_side() == Some(side))
             .map(|c| lr_text(c.lr))
             .collect()
     };
@@ -150,7 +172,7 @@ fn second_verdict(comparisons: &[Comparison]) -> Verdict {
     let count = |side: i8| {
         comparisons
             .iter()
-            .filter(|c| c.side(0.0) == Some(side))
+            .filter(|c| c.second_side() == Some(side))
             .count()
     };
     let counts = format!(
@@ -169,14 +191,14 @@ fn second_verdict(comparisons: &[Comparison]) -> Verdict {
     let mut beaten_by = Vec::new();
     for rule in rules {
         let of: Vec<&Comparison> = comparisons.iter().filter(|c| c.against == rule).collect();
-        let worse = of.iter().filter(|c| c.side(0.0) == Some(-1)).count();
+        let worse = of.iter().filter(|c| c.second_side() == Some(-1)).count();
         if 2 * worse >= of.len() {
             beaten_by.push(format!("`{rule}` ({worse} of {} η0)", of.len()));
         }
     }
     let worse: Vec<String> = comparisons
         .iter()
-        .filter(|c| c.side(0.0) == Some(-1))
+        .filter(|c| c.second_side() == Some(-1))
         .map(|c| format!("η0 {} vs `{}`", lr_text(c.lr), c.against))
         .collect();
     if !beaten_by.is_empty() {
@@ -207,17 +229,38 @@ pub(crate) fn judge(
     let mut groups: Vec<&LrGroup> = rule.lrs.iter().collect();
     groups.sort_by(|a, b| a.lr.total_cmp(&b.lr));
     let kind = task.kind;
-    let against = |g: &LrGroup, name: &str, other: &LrGroup| Comparison {
+    // Cells planned but not finished in the comparisons: no verdict until they are.
+    let mut unfinished: Vec<String> = Vec::new();
+    let mut count_missing = |name: &str, g: &LrGroup| {
+        let what = format!("`{name}` at η0 {}", lr_text(g.lr));
+        if !g.missing.is_empty() && !unfinished.contains(&what) {
+            unfinished.push(what);
+        }
+    };
+    let reference_rule = &task.rules[reference];
+    let chose = reference_rule.selection_seeds();
+    let against = |g: &LrGroup, name: &str, other: &LrGroup, unseen: bool| Comparison {
         lr: g.lr,
         against: name.to_string(),
         against_lr: other.lr,
         d: paired(&g.runs, &other.runs, kind, &|_| true),
+        d_unseen: (unseen && !chose.is_empty())
+            .then(|| paired(&g.runs, &other.runs, kind, &|s| !chose.contains(&s)))
+            .flatten(),
     };
-    let reference_rule = &task.rules[reference];
+    for g in &groups {
+        count_missing(&rule.rule, g);
+    }
+    // Every candidate's chosen η0, since any of them could have been the reference.
+    for &c in candidates {
+        if let Some(g) = task.rules[c].chosen() {
+            count_missing(&task.rules[c].rule, g);
+        }
+    }
     let first = match reference_rule.chosen() {
         Some(r) => groups
             .iter()
-            .map(|g| against(g, &reference_rule.rule, r))
+            .map(|g| against(g, &reference_rule.rule, r, true))
             .collect(),
         None => Vec::new(),
     };
@@ -233,15 +276,23 @@ pub(crate) fn judge(
                 many => many.iter().find(|o| o.lr == g.lr),
             };
             if let Some(o) = at {
-                second.push(against(g, &other.rule, o));
+                count_missing(&other.rule, o);
+                second.push(against(g, &other.rule, o, false));
             }
         }
     }
+    let verdict = |v: Verdict| match unfinished.is_empty() {
+        true => v,
+        false => Verdict::NotJudged(format!(
+            "cells not finished yet for {}",
+            unfinished.join(", ")
+        )),
+    };
     Some(Claims {
         judged: rule.rule.clone(),
         reference: reference_rule.rule.clone(),
-        first_verdict: first_verdict(&first),
-        second_verdict: second_verdict(&second),
+        first_verdict: verdict(first_verdict(&first)),
+        second_verdict: verdict(second_verdict(&second)),
         first,
         second,
     })
@@ -265,7 +316,7 @@ fn points(d: &Option<Estimate>) -> String {
 
 /// Claim 1's reading of one comparison: the interval above −1 point, below it, or across.
 fn first_outcome(c: &Comparison) -> &'static str {
-    match c.side(-MARGIN) {
+    match c.first_side() {
         Some(1) => "within",
         Some(-1) => "below",
         Some(_) => "across",
@@ -275,7 +326,7 @@ fn first_outcome(c: &Comparison) -> &'static str {
 
 /// Claim 2's: the interval above 0, below it, or across.
 fn second_outcome(c: &Comparison) -> &'static str {
-    match c.side(0.0) {
+    match c.second_side() {
         Some(1) => "better",
         Some(-1) => "worse",
         Some(_) => "undistinguished",
@@ -302,18 +353,23 @@ pub(crate) fn markdown(c: &Claims) -> String {
     );
     let _ = writeln!(
         s,
-        "| η0 | Δ final test vs `{}` (points, 95% CI) | seeds | against −1 |",
+        "| η0 | Δ final test vs `{}` (points, 95% CI) | seeds | against −1 | without the \
+         seeds that chose its η (reported, not judged) |",
         c.reference
     );
-    let _ = writeln!(s, "|---|---|---|---|");
+    let _ = writeln!(s, "|---|---|---|---|---|");
     for x in &c.first {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} |",
             lr_text(x.lr),
             points(&x.d),
             x.d.map_or(0, |d| d.n),
-            first_outcome(x)
+            first_outcome(x),
+            match x.d_unseen {
+                Some(u) => format!("{} (n={})", points(&x.d_unseen), u.n),
+                None => "—".into(),
+            }
         );
     }
     let _ = writeln!(
@@ -346,7 +402,8 @@ pub(crate) fn markdown(c: &Claims) -> String {
 /// `TASK-claims.csv`: every comparison, as fractions.
 pub(crate) fn csv(c: &Claims) -> String {
     let mut s = String::from(
-        "claim,judged,lr,against,against_lr,n,diff,diff_ci_low,diff_ci_high,outcome,verdict\n",
+        "claim,judged,lr,against,against_lr,n,diff,diff_ci_low,diff_ci_high,outcome,verdict,\
+         unseen_n,unseen_diff,unseen_diff_ci_low,unseen_diff_ci_high\n",
     );
     let rows = c
         .first
@@ -357,22 +414,30 @@ pub(crate) fn csv(c: &Claims) -> String {
                 .iter()
                 .map(|x| (2, x, second_outcome(x), &c.second_verdict)),
         );
+    // n, mean, interval ends; empty cells for none.
+    let cells = |e: &Option<Estimate>| -> String {
+        let (lo, hi) = e
+            .and_then(|d| d.interval())
+            .map_or((String::new(), String::new()), |(l, h)| {
+                (l.to_string(), h.to_string())
+            });
+        format!(
+            "{},{},{lo},{hi}",
+            e.map_or(0, |d| d.n),
+            e.map(|d| d.mean.to_string()).unwrap_or_default()
+        )
+    };
     for (claim, x, out, verdict) in rows {
-        let (lo, hi) =
-            x.d.and_then(|d| d.interval())
-                .map_or((String::new(), String::new()), |(l, h)| {
-                    (l.to_string(), h.to_string())
-                });
         let _ = writeln!(
             s,
-            "{claim},{},{},{},{},{},{},{lo},{hi},{out},{}",
+            "{claim},{},{},{},{},{},{out},{},{}",
             c.judged,
             lr_text(x.lr),
             x.against,
             lr_text(x.against_lr),
-            x.d.map_or(0, |d| d.n),
-            x.d.map(|d| d.mean.to_string()).unwrap_or_default(),
-            verdict.word()
+            cells(&x.d),
+            verdict.word(),
+            cells(&x.d_unseen),
         );
     }
     s
@@ -392,6 +457,7 @@ mod tests {
                 mean,
                 half_width,
             }),
+            d_unseen: None,
         }
     }
 
@@ -410,6 +476,14 @@ mod tests {
         assert_eq!(word(&[within.clone(), across, below]), "not reproduced");
         // One seed: no interval, no verdict.
         assert_eq!(word(&[within, vs(0.1, "cosine", 0.0, None)]), "not judged");
+        // Exactly one point below on every seed, as two accuracies' difference rounds it:
+        // on the threshold, so within (§7: the lower end ≥ −1).
+        let on_it = vs(1.0, "cosine", 0.8523 - 0.8623, Some(0.0));
+        assert!(
+            on_it.d.unwrap().mean < -0.01,
+            "the rounding this guards against"
+        );
+        assert_eq!(word(&[on_it]), "reproduced");
         assert_eq!(word(&[]), "not judged");
     }
 
@@ -420,6 +494,9 @@ mod tests {
         let worse = |lr, rule| vs(lr, rule, -0.01, Some(0.005));
         let word = |c: &[Comparison]| second_verdict(c).word();
         assert_eq!(word(&[better(1.0), level(10.0)]), "reproduced");
+        // `secant` equal to `auto` on every seed: a zero-width interval at 0, rounded.
+        assert_eq!(word(&[vs(1.0, "secant", 1e-17, Some(0.0))]), "reproduced");
+        assert_eq!(word(&[vs(1.0, "secant", -1e-17, Some(0.0))]), "reproduced");
         // One worse comparison of three for DoG: partly.
         let three = [better(0.1), level(1.0), worse(10.0, "dog")];
         assert_eq!(word(&three), "partly");

@@ -180,7 +180,11 @@ impl Run {
             steps: number("steps").map_or(0, |s| s as usize),
             epochs,
             diverged: None,
-            decisions: read_decisions(dir.join(RULE_CSV))?.unwrap_or_default(),
+            // A log, not a result: an unreadable one gives no counts, not a lost run.
+            decisions: read_decisions(dir.join(RULE_CSV))
+                .ok()
+                .flatten()
+                .unwrap_or_default(),
         })
     }
 
@@ -557,14 +561,9 @@ impl Task {
                 let against = |other: &[Run], also: bool, seeds: &dyn Fn(u64) -> bool| {
                     also.then(|| paired(runs, other, kind, seeds)).flatten()
                 };
-                // The seeds that chose this rule's η0: those its other η0 ran.
-                let selection_seeds: Vec<u64> = rule
-                    .lrs
-                    .iter()
-                    .enumerate()
-                    .filter(|(j, _)| Some(*j) != rule.selected)
-                    .flat_map(|(_, g)| g.runs.iter().map(|r| r.seed))
-                    .collect();
+                // Seeds that chose this rule's η0 or the reference's on a one-seed grid.
+                let mut chose = rule.selection_seeds();
+                chose.extend(reference.map_or(Vec::new(), |r| self.rules[r].selection_seeds()));
                 let hits: Vec<(usize, f64)> = match target {
                     Some(t) => runs.iter().filter_map(|r| r.to_target(kind, t)).collect(),
                     None => Vec::new(),
@@ -579,7 +578,12 @@ impl Task {
                     rule: rule.rule.clone(),
                     schedule: rule.schedule.clone(),
                     lr: group.map(|g| g.lr),
-                    lr_grid: rule.lrs.iter().map(|g| g.lr).collect(),
+                    lr_grid: {
+                        // In order, with a grid's extensions (§2) among the rest.
+                        let mut grid: Vec<f64> = rule.lrs.iter().map(|g| g.lr).collect();
+                        grid.sort_by(f64::total_cmp);
+                        grid
+                    },
                     seeds: runs.len(),
                     missing: group.map_or(0, |g| g.missing.len()),
                     diverged: runs.iter().filter(|r| r.diverged.is_some()).count(),
@@ -589,8 +593,8 @@ impl Task {
                     paired: against(reference_runs, Some(i) != reference, &|_| true),
                     paired_unseen: against(
                         reference_runs,
-                        Some(i) != reference && rule.lrs.len() > 1,
-                        &|s| !selection_seeds.contains(&s),
+                        Some(i) != reference && !chose.is_empty(),
+                        &|s| !chose.contains(&s),
                     ),
                     paired_judged: against(judged_runs, Some(i) != judged, &|_| true),
                     steps_to_target: stats::median(&steps),
@@ -608,6 +612,37 @@ impl RuleRuns {
     /// The runs at the selected η0.
     pub fn chosen(&self) -> Option<&LrGroup> {
         self.selected.map(|i| &self.lrs[i])
+    }
+
+    /// The seeds that selected this rule's η0 when it was chosen on some seeds and then run
+    /// on more (a two-pass grid: seed 1), so that differences can be given without them
+    /// (docs/evaluation.md §2); empty for a rule run at one η0 or at every η0 on every seed.
+    pub fn selection_seeds(&self) -> Vec<u64> {
+        let Some(chosen) = self.chosen() else {
+            return Vec::new();
+        };
+        let planned = |g: &LrGroup| -> Vec<u64> {
+            g.runs
+                .iter()
+                .map(|r| r.seed)
+                .chain(g.missing.iter().copied())
+                .collect()
+        };
+        let all = planned(chosen);
+        let mut others: Vec<u64> = self
+            .lrs
+            .iter()
+            .filter(|g| !std::ptr::eq(*g, chosen))
+            .flat_map(planned)
+            .collect();
+        others.sort();
+        others.dedup();
+        let fewer = others.len() < all.len() && others.iter().all(|s| all.contains(s));
+        if fewer {
+            others
+        } else {
+            Vec::new()
+        }
     }
 
     /// The mean final validation score at the selected η0 (higher is better).

@@ -199,8 +199,8 @@ pub(crate) fn markdown(
         m.stem.replace("acc", "accuracy"),
         match reference {
             Some(r) => format!(
-                " Δ: final test {} minus `{r}`'s{} on the same seed{}; \"unseen\": over the \
-                 seeds that did not select the rule's η0.",
+                " Δ: final test {} minus `{r}`'s{} on the same seed{}; \"unseen\": without the \
+                 seeds that selected the rule's or the reference's η0 on a one-seed grid.",
                 m.stem.replace("acc", "accuracy"),
                 judged.map_or(String::new(), |j| format!(" (or `{j}`'s)")),
                 match task.kind {
