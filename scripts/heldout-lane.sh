@@ -22,8 +22,8 @@ RUNS=${RUNS:-/work/runs}
 LENET_BIN=${LENET_BIN:-/work/bin/etaprobe-v17-a071aa9}
 BIN=${BIN:-/work/bin/etaprobe-v21-40546c1}
 # `compare` for the selections: 4d87150's or later (divergences at chance, ties to the
-# smaller η0); it trains nothing, so any binary with it will do.
-COMPARE_BIN=${COMPARE_BIN:-/work/bin/etaprobe-v22-4d87150}
+# smaller η0); it trains nothing, so any binary with it will do (60337e3's here).
+COMPARE_BIN=${COMPARE_BIN:-/work/bin/etaprobe-v23-60337e3}
 log="$RUNS/heldout-lane-$lane.log"
 mkdir -p "$RUNS"
 cd "$repo"
