@@ -65,8 +65,10 @@ enum Command {
     /// seeds (t-distribution), paired differences against a reference rule, steps and
     /// seconds to a target, seconds per step; and the verdicts of docs/evaluation.md §7.
     Compare {
-        /// The sweep's root (holding sweep.json).
-        root: std::path::PathBuf,
+        /// The sweep's root (holding sweep.json); several: their tasks in one report (give
+        /// --out), with the claims judged across them.
+        #[arg(required = true, num_args = 1..)]
+        roots: Vec<std::path::PathBuf>,
         /// The rule the others are paired against, on shared seeds; several, comma-separated
         /// (RULE,RULE,...): the one with the best mean final validation score at its
         /// selected η0 [default: auto when swept, else the first rule].
@@ -415,7 +417,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             cli.adapter.as_deref(),
         ),
         Command::Compare {
-            root,
+            roots,
             reference,
             judge,
             target_acc,
@@ -424,7 +426,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             ablation_base,
         } => {
             let options = etaprobe::compare::CompareOptions {
-                root,
+                roots,
                 reference,
                 judge,
                 target_acc,

@@ -298,6 +298,51 @@ pub(crate) fn judge(
     })
 }
 
+/// Across tasks (docs/evaluation.md §7): a claim is reproduced if reproduced on every task,
+/// not reproduced if not reproduced on any, partly otherwise; not judged while any task is.
+/// The caller passes the held-out tasks only: design tasks do not count.
+pub(crate) fn across(tasks: &[(String, Claims)]) -> String {
+    let combine = |verdicts: Vec<&Verdict>| -> &'static str {
+        let all = |w: &str| verdicts.iter().all(|v| v.word() == w);
+        let any = |w: &str| verdicts.iter().any(|v| v.word() == w);
+        if any("not judged") {
+            "not judged"
+        } else if any("not reproduced") {
+            "not reproduced"
+        } else if all("reproduced") {
+            "reproduced"
+        } else {
+            "partly"
+        }
+    };
+    let mut s = String::from("## Across tasks (docs/evaluation.md §7)\n\n");
+    let _ = writeln!(
+        s,
+        "Each claim is reproduced if reproduced on every task below, not reproduced if not \
+         reproduced on any, partly otherwise (design tasks must not be among them).\n"
+    );
+    let _ = writeln!(s, "| task | judged | reference | claim 1 | claim 2 |");
+    let _ = writeln!(s, "|---|---|---|---|---|");
+    for (task, c) in tasks {
+        let _ = writeln!(
+            s,
+            "| {task} | `{}` | `{}` | {} | {} |",
+            c.judged,
+            c.reference,
+            c.first_verdict.word(),
+            c.second_verdict.word()
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nClaim 1, \"from any η0 within 1 point of the best val-tuned schedule\": **{}**. \
+         Claim 2, \"at least as good as every tuning-free baseline\": **{}**.",
+        combine(tasks.iter().map(|(_, c)| &c.first_verdict).collect()),
+        combine(tasks.iter().map(|(_, c)| &c.second_verdict).collect())
+    );
+    s
+}
+
 /// A difference in points with its interval, e.g. `−0.42 [−0.91, +0.07]`.
 fn points(d: &Option<Estimate>) -> String {
     match d {

@@ -37,8 +37,9 @@ use stats::{estimate, Estimate};
 /// What `compare` is asked for.
 #[derive(Clone, Debug)]
 pub struct CompareOptions {
-    /// The sweep's root: its `sweep.json` and the cells' run directories.
-    pub root: PathBuf,
+    /// The sweeps' roots, each with its `sweep.json` and its cells' run directories; with
+    /// several, their tasks are reported together and the claims judged across them.
+    pub roots: Vec<PathBuf>,
     /// The rule the others are paired against (a rule's directory name, or its schedule
     /// when only one rule runs it), or several separated by commas: the one of them with
     /// the best mean final validation score at its selected η0 (ties: the earlier named;
@@ -676,14 +677,39 @@ pub(crate) fn paired(
     estimate(&diffs)
 }
 
-/// Writes the report of the sweep under `opts.root`: `compare.md`, per task `TASK.csv`
+/// Writes the report of the sweeps under `opts.roots`: `compare.md`, per task `TASK.csv`
 /// (the main table), `TASK-grid.csv` (every η0) and the figures. Returns the report's
 /// Markdown and the files written.
 pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
     if let Some(t) = opts.target_acc.filter(|t| !(0.0..=1.0).contains(t)) {
         bail!("--target-acc {t} is not an accuracy: give a fraction between 0 and 1");
     }
-    let (manifest, tasks) = load(&opts.root)?;
+    let (first_root, more_roots) = match opts.roots.as_slice() {
+        [] => bail!("compare needs a sweep's root"),
+        [first, more @ ..] => (first, more),
+    };
+    if !more_roots.is_empty() && opts.out.is_none() {
+        bail!("with several roots, give --out DIR: the report belongs to none of them");
+    }
+    let mut tasks: Vec<Task> = Vec::new();
+    let mut heads: Vec<(PathBuf, usize)> = Vec::new();
+    let mut from: Vec<&Path> = Vec::new();
+    for root in &opts.roots {
+        let (manifest, root_tasks) = load(root)?;
+        for task in root_tasks {
+            if let Some(i) = tasks.iter().position(|t| t.name == task.name) {
+                bail!(
+                    "task {} is in {} and in {}: compare each root on its own",
+                    task.name,
+                    from[i].display(),
+                    root.display()
+                );
+            }
+            from.push(root);
+            tasks.push(task);
+        }
+        heads.push((root.clone(), manifest.jobs));
+    }
     let base = match &opts.ablation_base {
         Some(b) => Some(
             load(b)
@@ -695,11 +721,12 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
     let out = opts
         .out
         .clone()
-        .unwrap_or_else(|| opts.root.join("compare"));
+        .unwrap_or_else(|| first_root.join("compare"));
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create the output folder {}", out.display()))?;
     let mut written = Vec::new();
     let mut sections = Vec::new();
+    let mut judged_claims: Vec<(String, claims::Claims)> = Vec::new();
     for task in &tasks {
         let reference = task.reference(opts.reference.as_deref())?;
         let judged = task.judged(opts.judge.as_deref())?;
@@ -793,8 +820,14 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
             &figures,
         ));
         written.extend(figures);
+        if let Some(c) = claims {
+            judged_claims.push((task.name.clone(), c));
+        }
     }
-    let report = table::report(&opts.root, manifest.jobs, &sections);
+    if judged_claims.len() > 1 {
+        sections.push(claims::across(&judged_claims));
+    }
+    let report = table::report(&heads, &sections);
     let path = out.join("compare.md");
     write_atomic(&path, report.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;

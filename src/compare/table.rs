@@ -3,25 +3,34 @@
 //! seed).
 
 use std::fmt::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::stats::Estimate;
 use super::{Kind, Row, SelectedOn, Task};
 
-/// The report's head, then each task's section.
-pub(crate) fn report(root: &Path, jobs: usize, sections: &[String]) -> String {
-    let mut text = format!("# Sweep comparison: {}\n\n", root.display());
+/// The report's head (each root with its sweep's jobs), then each task's section.
+pub(crate) fn report(roots: &[(PathBuf, usize)], sections: &[String]) -> String {
+    let names: Vec<String> = roots.iter().map(|(r, _)| r.display().to_string()).collect();
+    let mut text = format!("# Sweep comparison: {}\n\n", names.join(", "));
+    let from: Vec<String> = roots
+        .iter()
+        .map(|(root, jobs)| {
+            format!(
+                "`{}` (its last run had {jobs} cell{} running at once)",
+                root.join(crate::sweep::MANIFEST).display(),
+                if *jobs == 1 { "" } else { "s" }
+            )
+        })
+        .collect();
     let _ = writeln!(
         text,
-        "Made by `etaprobe compare` {} from `{}`. Every interval is a mean ± 95% confidence \
+        "Made by `etaprobe compare` {} from {}. Every interval is a mean ± 95% confidence \
          interval (95% CI) over seeds from the t-distribution: half-width t(0.975, n−1)·s/√n with s \
          the standard deviation of the n seeds (t = 12.71 for 2 seeds, 4.30 for 3, 2.78 for \
          5); one seed has no interval. Paired differences are taken seed by seed, on the \
-         seeds both rules finished. The sweep's last run had {jobs} cell{} running at once: \
-         seconds compare within this sweep only.\n",
+         seeds both rules finished. Seconds compare within one sweep only.\n",
         env!("CARGO_PKG_VERSION"),
-        root.join(crate::sweep::MANIFEST).display(),
-        if jobs == 1 { "" } else { "s" }
+        from.join(", "),
     );
     for s in sections {
         text.push_str(s);

@@ -855,6 +855,48 @@ fn compare_judges_the_claims_against_the_best_of_several_references() {
         md.contains("| blow-up 2, plateau 1 |"),
         "decisions of rule.csv and rule.csv.gz: {md}"
     );
+    // Two roots in one report: the claims judged across their tasks. The second is a copy
+    // of the first under another task name.
+    let copy = dir.path().join("copy");
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(&root)
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let text = std::fs::read_to_string(copy.join("sweep.json")).unwrap();
+    std::fs::write(
+        copy.join("sweep.json"),
+        text.replace("\"task\":\"t\"", "\"task\":\"u\""),
+    )
+    .unwrap();
+    let both = dir.path().join("both");
+    let references = "step,cosine,schedule-free";
+    ok(&etaprobe(&[
+        "compare",
+        s(&root),
+        s(&copy),
+        "--reference",
+        references,
+        "--out",
+        s(&both),
+    ]));
+    let md = std::fs::read_to_string(both.join("compare.md")).unwrap();
+    assert!(md.contains("## Across tasks"), "{md}");
+    assert!(
+        md.contains("| u | `auto` | `cosine` | not reproduced | not reproduced |"),
+        "{md}"
+    );
+    assert!(md.contains("Claim 1, \"from any η0 within 1 point of the best val-tuned schedule\": **not reproduced**"), "{md}");
+    assert!(both.join("u-claims.csv").is_file());
+    // Several roots need --out; one task in two roots is refused.
+    let o = etaprobe(&["compare", s(&root), s(&copy)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("give --out"));
+    let o = etaprobe(&["compare", s(&root), s(&root), "--out", s(&both)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("compare each root on its own"));
     // A cell planned but not finished: no verdict yet.
     let mut manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("sweep.json")).unwrap()).unwrap();
