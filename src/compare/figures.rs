@@ -1,6 +1,8 @@
 //! A task's mean curves, one line per rule at its selected η0 with its 95% band, against
-//! epochs and against wall-clock seconds; drawn with the run figures' charts
-//! ([`crate::report::chart`]).
+//! epochs and against wall-clock seconds, and the claims' differences by η0; drawn with the
+//! run figures' charts ([`crate::report::chart`]). Runs with a validation split are drawn
+//! on it (and training loss), never on test (docs/evaluation.md §2: the test set is read
+//! at the last epoch and the val-stopped one only); older runs without one, on test.
 
 use std::path::{Path, PathBuf};
 
@@ -35,12 +37,14 @@ pub(crate) fn draw(task: &Task, out: &Path) -> Result<Vec<PathBuf>> {
         } else {
             (val_loss, test_loss, "loss", 1.0)
         };
-        let mut panels = Vec::new();
-        if has_val {
-            panels.push(panel(task, "validation", y, val, scale, time, !acc));
+        match has_val {
+            true => vec![panel(task, "validation", y, val, scale, time, !acc)],
+            false => vec![panel(task, "test", y, test, scale, time, !acc)],
         }
-        panels.push(panel(task, "test", y, test, scale, time, !acc));
-        panels
+    };
+    let (held_split, held_loss): (&str, Metric) = match has_val {
+        true => ("validation", val_loss),
+        false => ("test", test_loss),
     };
     match task.kind {
         Kind::Classification => {
@@ -50,7 +54,7 @@ pub(crate) fn draw(task: &Task, out: &Path) -> Result<Vec<PathBuf>> {
                 "loss-epochs".into(),
                 vec![
                     panel(task, "train", "loss", train_loss, 1.0, false, true),
-                    panel(task, "test", "loss", test_loss, 1.0, false, true),
+                    panel(task, held_split, "loss", held_loss, 1.0, false, true),
                 ],
             ));
         }
@@ -73,6 +77,95 @@ pub(crate) fn draw(task: &Task, out: &Path) -> Result<Vec<PathBuf>> {
         written.push(path);
     }
     Ok(written)
+}
+
+/// The claims' differences by η0 (docs/evaluation.md §7), into `out`: claim 1's against the
+/// reference with the −1-point line, claim 2's against each tuning-free rule with 0.
+pub(crate) fn draw_claims(task: &str, c: &super::claims::Claims, out: &Path) -> Result<PathBuf> {
+    use super::claims::Comparison;
+    // x: log10 η0 (the chart has no log x axis); y: points.
+    let to_series = |index: usize, label: String, of: &[&Comparison]| Series {
+        label,
+        color: PALETTE[index % PALETTE.len()],
+        style: if (index / PALETTE.len()).is_multiple_of(2) {
+            Style::Line
+        } else {
+            Style::Dashed
+        },
+        points: of
+            .iter()
+            .filter_map(|x| Some((x.lr.log10(), 100.0 * x.d?.mean)))
+            .collect(),
+        band: Some(
+            of.iter()
+                .filter_map(|x| {
+                    let (lo, hi) = x.d?.interval()?;
+                    Some((x.lr.log10(), 100.0 * lo, 100.0 * hi))
+                })
+                .collect(),
+        ),
+    };
+    let span: Vec<f64> = c
+        .first
+        .iter()
+        .chain(&c.second)
+        .map(|x| x.lr.log10())
+        .collect();
+    let (lo, hi) = span
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    let level = |y: f64, label: &str| Series {
+        label: label.into(),
+        color: plotters::style::colors::BLACK,
+        style: Style::Dashed,
+        points: if lo.is_finite() {
+            vec![(lo, y), (hi, y)]
+        } else {
+            Vec::new()
+        },
+        band: None,
+    };
+    let first: Vec<&Comparison> = c.first.iter().collect();
+    let mut second: Vec<Series> = Vec::new();
+    let mut baselines: Vec<&str> = Vec::new();
+    for x in &c.second {
+        if !baselines.contains(&x.against.as_str()) {
+            baselines.push(&x.against);
+        }
+    }
+    for (i, b) in baselines.iter().enumerate() {
+        let of: Vec<&Comparison> = c.second.iter().filter(|x| x.against == *b).collect();
+        second.push(to_series(i, format!("{} − {b}", c.judged), &of));
+    }
+    second.push(level(0.0, "0"));
+    let panels = vec![
+        Panel {
+            title: format!("claim 1: {} − {} (best val-tuned)", c.judged, c.reference),
+            x_label: "log10 η0".into(),
+            y_label: "Δ final test accuracy (points)".into(),
+            series: vec![
+                to_series(0, format!("{} − {}", c.judged, c.reference), &first),
+                level(-1.0, "−1 point"),
+            ],
+            log_y_allowed: false,
+            empty_message: "Nothing to compare".into(),
+        },
+        Panel {
+            title: "claim 2: against each tuning-free rule".into(),
+            x_label: "log10 η0".into(),
+            y_label: "Δ final test accuracy (points)".into(),
+            series: second,
+            log_y_allowed: false,
+            empty_message: "No tuning-free rule to compare with".into(),
+        },
+    ];
+    let title = format!("{task}: paired differences, mean and 95% band over seeds");
+    let png = render_png(WIDE_FIGURE_SIZE, Some(&title), &panels)?;
+    let path = out.join(format!("{task}-claims.png"));
+    write_atomic(&path, &png).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
 }
 
 /// One panel: `split`'s metric, a line and band per rule.

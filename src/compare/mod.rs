@@ -765,8 +765,10 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
             (format!("{}.csv", task.name), csv),
             (format!("{}-grid.csv", task.name), grid),
         ];
+        let mut figures = figures;
         if let Some(c) = &claims {
             files.push((format!("{}-claims.csv", task.name), claims::csv(c)));
+            figures.push(figures::draw_claims(&task.name, c, &out)?);
         }
         let mut ablation_section = None;
         if let (Some(base), Some(base_root)) = (&base, &opts.ablation_base) {

@@ -373,7 +373,8 @@ pub(crate) fn markdown(
         let _ = writeln!(
             s,
             "\nMean curves with their 95% bands (each rule at its selected η0; against time: \
-             the mean seconds at each epoch's end):\n"
+             the mean seconds at each epoch's end), and the claims' paired differences by \
+             η0 when judged:\n"
         );
         for f in figures {
             let name = f.file_name().unwrap_or_default().to_string_lossy();

@@ -890,6 +890,7 @@ fn compare_judges_the_claims_against_the_best_of_several_references() {
     );
     assert!(md.contains("Claim 1, \"from any η0 within 1 point of the best val-tuned schedule\": **not reproduced**"), "{md}");
     assert!(both.join("u-claims.csv").is_file());
+    assert!(both.join("u-claims.png").is_file(), "the claims' figure");
     // Several roots need --out; one task in two roots is refused.
     let o = etaprobe(&["compare", s(&root), s(&copy)]);
     assert_eq!(o.status.code(), Some(2));
