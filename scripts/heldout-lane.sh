@@ -84,6 +84,7 @@ both_passes() {
         rm -f "$ext.tmp"
         break
       elif [ "$rc" -ne 0 ]; then
+        rm -f "$ext.tmp"
         say "extend-grid.py exited $rc: lane stopped"
         exit "$rc"
       fi
@@ -93,6 +94,7 @@ both_passes() {
       sweep "$bin" "$spec" "$root"
     done
     if ! { echo "$marker"; scripts/pass2-spec.py "$spec" "$root"; } > "$pass2.tmp" 2>> "$log"; then
+      rm -f "$pass2.tmp"
       say "pass2-spec.py failed: lane stopped"
       exit 1
     fi

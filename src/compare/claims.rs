@@ -44,6 +44,9 @@ impl Comparison {
     /// within `TOLERANCE` counts as on the threshold.
     fn side(&self, threshold: f64, at_or_above: bool) -> Option<i8> {
         let (lo, hi) = self.d?.interval()?;
+        if !(lo.is_finite() && hi.is_finite()) {
+            return None;
+        }
         let above = match at_or_above {
             true => lo >= threshold - TOLERANCE,
             false => lo > threshold + TOLERANCE,
@@ -102,6 +105,8 @@ impl Verdict {
 pub(crate) struct Claims {
     pub judged: String,
     pub reference: String,
+    /// Whether the reference was named alone (not chosen among several).
+    pub single_reference: bool,
     pub first: Vec<Comparison>,
     pub first_verdict: Verdict,
     pub second: Vec<Comparison>,
@@ -175,19 +180,21 @@ fn second_verdict(comparisons: &[Comparison]) -> Verdict {
             .filter(|c| c.second_side() == Some(side))
             .count()
     };
-    let counts = format!(
-        "{} better, {} worse, {} undistinguished of {}",
-        count(1),
-        count(-1),
-        count(0),
-        comparisons.len()
-    );
     let mut rules: Vec<&str> = Vec::new();
     for c in comparisons {
         if !rules.contains(&c.against.as_str()) {
             rules.push(&c.against);
         }
     }
+    let counts = format!(
+        "{} better, {} worse, {} undistinguished of {} comparisons with {} rules ({})",
+        count(1),
+        count(-1),
+        count(0),
+        comparisons.len(),
+        rules.len(),
+        rules.join(", ")
+    );
     let mut beaten_by = Vec::new();
     for rule in rules {
         let of: Vec<&Comparison> = comparisons.iter().filter(|c| c.against == rule).collect();
@@ -230,13 +237,15 @@ pub(crate) fn judge(
     groups.sort_by(|a, b| a.lr.total_cmp(&b.lr));
     let kind = task.kind;
     // Cells planned but not finished in the comparisons: no verdict until they are.
-    let mut unfinished: Vec<String> = Vec::new();
-    let mut count_missing = |name: &str, g: &LrGroup| {
+    // Each claim's cells planned but not finished (or failed otherwise than by
+    // diverging): no verdict on that claim until they are.
+    let missing = |name: &str, g: &LrGroup, into: &mut Vec<String>| {
         let what = format!("`{name}` at η0 {}", lr_text(g.lr));
-        if !g.missing.is_empty() && !unfinished.contains(&what) {
-            unfinished.push(what);
+        if !g.missing.is_empty() && !into.contains(&what) {
+            into.push(what);
         }
     };
+    let (mut first_missing, mut second_missing) = (Vec::new(), Vec::new());
     let reference_rule = &task.rules[reference];
     let chose = reference_rule.selection_seeds();
     let against = |g: &LrGroup, name: &str, other: &LrGroup, unseen: bool| Comparison {
@@ -249,12 +258,14 @@ pub(crate) fn judge(
             .flatten(),
     };
     for g in &groups {
-        count_missing(&rule.rule, g);
+        missing(&rule.rule, g, &mut first_missing);
+        missing(&rule.rule, g, &mut second_missing);
     }
-    // Every candidate's chosen η0, since any of them could have been the reference.
+    // Every cell of every candidate: each decides which η0 it runs at and which of them
+    // is the reference.
     for &c in candidates {
-        if let Some(g) = task.rules[c].chosen() {
-            count_missing(&task.rules[c].rule, g);
+        for g in &task.rules[c].lrs {
+            missing(&task.rules[c].rule, g, &mut first_missing);
         }
     }
     let first = match reference_rule.chosen() {
@@ -276,69 +287,90 @@ pub(crate) fn judge(
                 many => many.iter().find(|o| o.lr == g.lr),
             };
             if let Some(o) = at {
-                count_missing(&other.rule, o);
+                missing(&other.rule, o, &mut second_missing);
                 second.push(against(g, &other.rule, o, false));
             }
         }
     }
-    let verdict = |v: Verdict| match unfinished.is_empty() {
+    let verdict = |v: Verdict, unfinished: &[String]| match unfinished.is_empty() {
         true => v,
         false => Verdict::NotJudged(format!(
-            "cells not finished yet for {}",
+            "cells not finished (or failed otherwise than by diverging) for {}",
             unfinished.join(", ")
         )),
     };
     Some(Claims {
         judged: rule.rule.clone(),
         reference: reference_rule.rule.clone(),
-        first_verdict: verdict(first_verdict(&first)),
-        second_verdict: verdict(second_verdict(&second)),
+        single_reference: candidates.len() <= 1,
+        first_verdict: verdict(first_verdict(&first), &first_missing),
+        second_verdict: verdict(second_verdict(&second), &second_missing),
         first,
         second,
     })
 }
 
-/// Across tasks (docs/evaluation.md §7): a claim is reproduced if reproduced on every task,
-/// not reproduced if not reproduced on any, partly otherwise; not judged while any task is.
-/// The caller passes the held-out tasks only: design tasks do not count.
-pub(crate) fn across(tasks: &[(String, Claims)]) -> String {
-    let combine = |verdicts: Vec<&Verdict>| -> &'static str {
-        let all = |w: &str| verdicts.iter().all(|v| v.word() == w);
-        let any = |w: &str| verdicts.iter().any(|v| v.word() == w);
-        if any("not judged") {
-            "not judged"
-        } else if any("not reproduced") {
-            "not reproduced"
-        } else if all("reproduced") {
-            "reproduced"
-        } else {
-            "partly"
-        }
-    };
+/// One claim across tasks (docs/evaluation.md §7): reproduced if reproduced on every task,
+/// not reproduced if not reproduced on at least one (the claims are universal: one clear
+/// failure refutes them), partly otherwise; not judged while any task is not judged.
+pub(crate) fn combine(verdicts: &[&str]) -> &'static str {
+    let any = |w: &str| verdicts.contains(&w);
+    if verdicts.is_empty() || any("not judged") {
+        "not judged"
+    } else if any("not reproduced") {
+        "not reproduced"
+    } else if verdicts.iter().all(|v| *v == "reproduced") {
+        "reproduced"
+    } else {
+        "partly"
+    }
+}
+
+/// The across-tasks section: every task given, those without claims (no judged rule, the
+/// judged rule as reference, a regression) as not judged. The caller passes held-out tasks
+/// only: design tasks do not count.
+pub(crate) fn across(tasks: &[(String, Option<Claims>)]) -> String {
     let mut s = String::from("## Across tasks (docs/evaluation.md §7)\n\n");
     let _ = writeln!(
         s,
         "Each claim is reproduced if reproduced on every task below, not reproduced if not \
-         reproduced on any, partly otherwise (design tasks must not be among them).\n"
+         reproduced on at least one, partly otherwise; not judged while any task is not \
+         judged (design tasks must not be among them).\n"
     );
     let _ = writeln!(s, "| task | judged | reference | claim 1 | claim 2 |");
     let _ = writeln!(s, "|---|---|---|---|---|");
+    let mut first = Vec::new();
+    let mut second = Vec::new();
     for (task, c) in tasks {
-        let _ = writeln!(
-            s,
-            "| {task} | `{}` | `{}` | {} | {} |",
-            c.judged,
-            c.reference,
-            c.first_verdict.word(),
-            c.second_verdict.word()
-        );
+        match c {
+            Some(c) => {
+                let _ = writeln!(
+                    s,
+                    "| {task} | `{}` | `{}` | {} | {} |",
+                    c.judged,
+                    c.reference,
+                    c.first_verdict.word(),
+                    c.second_verdict.word()
+                );
+                first.push(c.first_verdict.word());
+                second.push(c.second_verdict.word());
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "| {task} | — | — | not judged (no claims) | not judged |"
+                );
+                first.push("not judged");
+                second.push("not judged");
+            }
+        }
     }
     let _ = writeln!(
         s,
         "\nClaim 1, \"from any η0 within 1 point of the best val-tuned schedule\": **{}**. \
          Claim 2, \"at least as good as every tuning-free baseline\": **{}**.",
-        combine(tasks.iter().map(|(_, c)| &c.first_verdict).collect()),
-        combine(tasks.iter().map(|(_, c)| &c.second_verdict).collect())
+        combine(&first),
+        combine(&second)
     );
     s
 }
@@ -539,9 +571,22 @@ mod tests {
         let worse = |lr, rule| vs(lr, rule, -0.01, Some(0.005));
         let word = |c: &[Comparison]| second_verdict(c).word();
         assert_eq!(word(&[better(1.0), level(10.0)]), "reproduced");
-        // `secant` equal to `auto` on every seed: a zero-width interval at 0, rounded.
-        assert_eq!(word(&[vs(1.0, "secant", 1e-17, Some(0.0))]), "reproduced");
+        // `secant` equal to `auto` on every seed: a zero-width interval at 0, rounded
+        // either way, is neither better nor worse.
+        assert_eq!(
+            second_outcome(&vs(1.0, "secant", 1e-17, Some(0.0))),
+            "undistinguished"
+        );
+        assert_eq!(
+            second_outcome(&vs(1.0, "secant", -1e-17, Some(0.0))),
+            "undistinguished"
+        );
         assert_eq!(word(&[vs(1.0, "secant", -1e-17, Some(0.0))]), "reproduced");
+        // A NaN interval is no interval.
+        assert_eq!(
+            second_outcome(&vs(1.0, "dog", f64::NAN, Some(0.01))),
+            "no interval"
+        );
         // One worse comparison of three for DoG: partly.
         let three = [better(0.1), level(1.0), worse(10.0, "dog")];
         assert_eq!(word(&three), "partly");
@@ -566,5 +611,21 @@ mod tests {
         assert!(second_verdict(&three)
             .why()
             .contains("1 better, 1 worse, 1 undistinguished of 3"));
+    }
+
+    #[test]
+    fn across_tasks_one_failure_refutes_and_one_unjudged_task_waits() {
+        let r = "reproduced";
+        let nr = "not reproduced";
+        let p = "partly";
+        let nj = "not judged";
+        assert_eq!(combine(&[r, r, r]), r);
+        assert_eq!(combine(&[r, r, nr]), nr);
+        assert_eq!(combine(&[r, p]), p);
+        assert_eq!(combine(&[p, p]), p);
+        assert_eq!(combine(&[p, nr]), nr);
+        assert_eq!(combine(&[r, nj]), nj);
+        assert_eq!(combine(&[nr, nj]), nj);
+        assert_eq!(combine(&[]), nj);
     }
 }

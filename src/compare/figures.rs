@@ -139,16 +139,31 @@ pub(crate) fn draw_claims(task: &str, c: &super::claims::Claims, out: &Path) -> 
         let of: Vec<&Comparison> = c.second.iter().filter(|x| x.against == *b).collect();
         second.push(to_series(i, format!("{} − {b}", c.judged), &of));
     }
-    second.push(level(0.0, "0"));
+    if !second.is_empty() {
+        second.push(level(0.0, "0"));
+    }
     let panels = vec![
         Panel {
-            title: format!("claim 1: {} − {} (best val-tuned)", c.judged, c.reference),
+            title: format!(
+                "claim 1: {} − {}{}",
+                c.judged,
+                c.reference,
+                if c.single_reference {
+                    ""
+                } else {
+                    " (best of the references)"
+                }
+            ),
             x_label: "log10 η0".into(),
             y_label: "Δ final test accuracy (points)".into(),
-            series: vec![
-                to_series(0, format!("{} − {}", c.judged, c.reference), &first),
-                level(-1.0, "−1 point"),
-            ],
+            // The level lines only where there is something to compare.
+            series: match first.is_empty() {
+                true => Vec::new(),
+                false => vec![
+                    to_series(0, format!("{} − {}", c.judged, c.reference), &first),
+                    level(-1.0, "−1 point"),
+                ],
+            },
             log_y_allowed: false,
             empty_message: "Nothing to compare".into(),
         },

@@ -142,8 +142,9 @@ pub(crate) struct Row {
     pub final_val: Option<Estimate>,
     /// Final test against the reference, on shared seeds (None for the reference itself).
     pub paired: Option<Estimate>,
-    /// The same over the seeds that did not select the rule's η0 (a two-pass grid's seeds
-    /// 2…S); None for a rule run at one η0.
+    /// The same without the seeds that selected this rule's or the reference's η0 on a
+    /// one-seed grid (a two-pass grid's seed 1: over seeds 2…S); None when neither was
+    /// so selected.
     pub paired_unseen: Option<Estimate>,
     /// Final test against the judged rule at its selected η0 (None for itself).
     pub paired_judged: Option<Estimate>,
@@ -726,7 +727,7 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
         .with_context(|| format!("cannot create the output folder {}", out.display()))?;
     let mut written = Vec::new();
     let mut sections = Vec::new();
-    let mut judged_claims: Vec<(String, claims::Claims)> = Vec::new();
+    let mut judged_claims: Vec<(String, Option<claims::Claims>)> = Vec::new();
     for task in &tasks {
         let reference = task.reference(opts.reference.as_deref())?;
         let judged = task.judged(opts.judge.as_deref())?;
@@ -822,11 +823,9 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
             &figures,
         ));
         written.extend(figures);
-        if let Some(c) = claims {
-            judged_claims.push((task.name.clone(), c));
-        }
+        judged_claims.push((task.name.clone(), claims));
     }
-    if judged_claims.len() > 1 {
+    if judged_claims.len() > 1 && judged_claims.iter().any(|(_, c)| c.is_some()) {
         sections.push(claims::across(&judged_claims));
     }
     let report = table::report(&heads, &sections);
