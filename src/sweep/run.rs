@@ -174,6 +174,8 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
             .filter(|p| matches!(p, Plan::KeepFailed(_)))
             .count(),
         running: 0,
+        jobs: opts.jobs,
+        ended: Vec::new(),
     };
     let queue: Vec<usize> = (0..total)
         .filter(|&i| matches!(plans[i], Plan::Fresh | Plan::Resume | Plan::Restart(_)))
@@ -246,6 +248,7 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
         let done = rx.recv().context("a cell's job thread vanished")?;
         slots[done.slot] = false;
         progress.running -= 1;
+        progress.ended.push(done.seconds);
         let record = &mut manifest.cells[done.index];
         record.pid = None;
         let dir = root.join(&record.dir);
@@ -309,12 +312,39 @@ struct Done {
     seconds: f64,
 }
 
-/// Cells done, running and failed, in front of each line the sweep prints.
+/// Cells done, running and failed, in front of each line the sweep prints; once a cell
+/// has ended in this run, the time the rest should take at the pace so far.
 struct Progress {
     total: usize,
     done: usize,
     failed: usize,
     running: usize,
+    jobs: usize,
+    /// Seconds of each cell that ended (finished or failed) in this run.
+    ended: Vec<f64>,
+}
+
+impl Progress {
+    /// The cells not ended yet (running included) times the mean seconds of those that
+    /// ended in this run, over the jobs; None before the first ends. A rough guide: cells
+    /// differ (rules, resumed cells), and the machine may be shared.
+    fn seconds_left(&self) -> Option<f64> {
+        let left = self.total.saturating_sub(self.done + self.failed);
+        if self.ended.is_empty() || left == 0 {
+            return None;
+        }
+        let mean = self.ended.iter().sum::<f64>() / self.ended.len() as f64;
+        Some(mean * left as f64 / self.jobs.max(1).min(left) as f64)
+    }
+}
+
+/// Seconds as a rough duration: "40 min", "3.5 h", "2.1 days".
+fn rough(seconds: f64) -> String {
+    match seconds {
+        s if s < 3600.0 => format!("{:.0} min", (s / 60.0).max(1.0)),
+        s if s < 48.0 * 3600.0 => format!("{:.1} h", s / 3600.0),
+        s => format!("{:.1} days", s / 86400.0),
+    }
 }
 
 impl std::fmt::Display for Progress {
@@ -323,7 +353,11 @@ impl std::fmt::Display for Progress {
             f,
             "[{}/{} done, {} running, {} failed]",
             self.done, self.total, self.running, self.failed
-        )
+        )?;
+        match self.seconds_left() {
+            Some(s) => write!(f, " (~{} left)", rough(s)),
+            None => Ok(()),
+        }
     }
 }
 
@@ -640,5 +674,39 @@ fn print_plan(spec: &Spec, opts: &SweepOptions, plans: &[Plan], exe: &Path) {
         };
         let command = fresh_command(spec, &opts.root, cell);
         println!("{}  [{what}]", shell_words(exe, &command[1..]));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_time_left_is_the_pace_so_far_over_the_jobs() {
+        let mut p = Progress {
+            total: 10,
+            done: 2,
+            failed: 1,
+            running: 2,
+            jobs: 2,
+            ended: Vec::new(),
+        };
+        assert_eq!(p.seconds_left(), None, "nothing ended yet");
+        assert_eq!(p.to_string(), "[2/10 done, 2 running, 1 failed]");
+        p.ended = vec![100.0, 300.0];
+        // 7 cells left at 200 s, two at a time.
+        assert_eq!(p.seconds_left(), Some(700.0));
+        assert_eq!(
+            p.to_string(),
+            "[2/10 done, 2 running, 1 failed] (~12 min left)"
+        );
+        p.jobs = 8;
+        assert_eq!(
+            p.seconds_left(),
+            Some(200.0),
+            "no more jobs than cells left"
+        );
+        assert_eq!(rough(5.0 * 3600.0), "5.0 h");
+        assert_eq!(rough(3.0 * 86400.0), "3.0 days");
     }
 }

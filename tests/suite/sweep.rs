@@ -925,10 +925,7 @@ fn compare_judges_the_claims_against_the_best_of_several_references() {
         md.contains(&format!("**not judged**: {unfinished}")),
         "{md}"
     );
-    assert!(
-        md.contains("(`cosine`): **not reproduced**"),
-        "{md}"
-    );
+    assert!(md.contains("(`cosine`): **not reproduced**"), "{md}");
     // A candidate that is not a rule is an error naming the rules.
     let o = etaprobe(&[
         "compare",
