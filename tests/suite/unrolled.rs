@@ -261,6 +261,86 @@ fn direct3x3_grad(entry: &str, outs: usize, channels: usize) -> String {
     s
 }
 
+/// The 5×5 stride-1 convolution of conv/direct5x5.wgsl on `channels` inputs with `pad`
+/// (0 or 2) zero padding, 8 output channels by 64 columns per subgroup: mm_sg8's sums over
+/// K = 25·channels in chunks of four k (the last padded with zeros), in the same order and
+/// the same expressions, on taps picked from each lane's input rows instead of im2col's
+/// patches, so that the result is the patches' product bit for bit.
+fn direct5x5(entry: &str, channels: usize, pad: usize) -> String {
+    assert!(pad == 0 || pad == 2, "direct5x5: padding 0 or 2");
+    let mut s = String::new();
+    let w = &mut s;
+    let k = 25 * channels;
+    let k4 = k.div_ceil(4);
+    // An input row's vec4s, per half: two without padding (x = ox .. ox+7), three with
+    // (ox−4 .. ox+7); the tap kx of output j is element kx + j + (pad == 2 ? 2 : 0).
+    let shift = if pad == 2 { 2 } else { 0 };
+    let tap = |c: usize, ky: usize, kx: usize, h: usize| -> String {
+        let parts: Vec<String> = (0..4)
+            .map(|j| {
+                let e = kx + j + shift;
+                format!("w{c}_{ky}_{h}.v{}.{}", e / 4, ["x", "y", "z", "w"][e % 4])
+            })
+            .collect();
+        format!("vec4({})", parts.join(", "))
+    };
+    wl(w, "@compute @workgroup_size(8)");
+    wl(w, &format!("fn {entry}(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {{"));
+    wl(w, "    let s0 = quad(wg.z, wg.x * 16u + lane);");
+    wl(w, "    let s1 = quad(wg.z, wg.x * 16u + 8u + lane);");
+    wl(
+        w,
+        "    // Lane r holds output channel r's weights (the last one past out_channels).",
+    );
+    wl(w, "    let arow = min(lane, p.out_channels - 1u) * p.kp4;");
+    wl(w, "    let zero4 = vec4(p.zero);");
+    declare_pairs(w, 8, "    ");
+    let mut loaded = std::collections::BTreeSet::new();
+    for j in 0..k4 {
+        let mut b = Vec::new();
+        for t in 0..4 {
+            let kk = 4 * j + t;
+            if kk >= k {
+                b.push(["zero4".to_string(), "zero4".to_string()]);
+                continue;
+            }
+            let (c, ky, kx) = (kk / 25, kk % 25 / 5, kk % 5);
+            if loaded.insert((c, ky)) {
+                for h in 0..2 {
+                    wl(
+                        w,
+                        &format!("    let w{c}_{ky}_{h} = row5(s{h}, {c}u, {ky}u, {pad}u);"),
+                    );
+                }
+            }
+            b.push([tap(c, ky, kx, 0), tap(c, ky, kx, 1)]);
+        }
+        wl(w, "    {");
+        wl(w, &format!("        let a0 = a4[arow + {j}u];"));
+        for (t, pair) in b.iter().enumerate() {
+            for (h, text) in pair.iter().enumerate() {
+                wl(w, &format!("        let b{t}{h} = {text};"));
+            }
+        }
+        for r in 0..8 {
+            wl(
+                w,
+                &format!("        let x{r} = subgroupBroadcast(a0, {r}u);"),
+            );
+            for h in 0..2 {
+                wl(w, &format!("        acc{r}_{h} += x{r}.x * b0{h} + x{r}.y * b1{h} + x{r}.z * b2{h} + x{r}.w * b3{h};"));
+            }
+        }
+        wl(w, "    }");
+    }
+    for r in 0..8 {
+        wl(w, &format!("    store(s0, {r}u, acc{r}_0);"));
+        wl(w, &format!("    store(s1, {r}u, acc{r}_1);"));
+    }
+    wl(w, "}");
+    s
+}
+
 /// `var accR_H = vec4(0.0);` for `rows` rows of two column halves.
 fn declare_pairs(w: &mut String, rows: usize, indent: &str) {
     for r in 0..rows {
@@ -288,6 +368,7 @@ fn generate(spec: &str) -> Result<String, String> {
         ["direct3x3", entry, _] => Ok(direct3x3(entry, size(2)?)),
         ["direct3x3_s2_dx", entry, _] => Ok(direct3x3_s2_dx(entry, size(2)?)),
         ["direct3x3_grad", entry, _, _] => Ok(direct3x3_grad(entry, size(2)?, size(3)?)),
+        ["direct5x5", entry, _, _] => Ok(direct5x5(entry, size(2)?, size(3)?)),
         _ => Err(format!("unknown generator `{spec}`")),
     }
 }
@@ -352,7 +433,7 @@ fn unrolled_kernels_match_their_generators() {
         "unrolled kernels differ from their generators in {stale:?}; \
          run `ETAPROBE_BLESS=1 cargo test --test suite unrolled` to rewrite them"
     );
-    // matmul's three tile heights, the two forward tiles, the stride-2 input gradient and
-    // the weight gradient.
-    assert_eq!(regions, 7, "unrolled regions found");
+    // matmul's three tile heights, the two forward tiles, the stride-2 input gradient,
+    // the weight gradient, and the two 5×5 first convolutions.
+    assert_eq!(regions, 9, "unrolled regions found");
 }

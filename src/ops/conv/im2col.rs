@@ -242,7 +242,7 @@ impl Conv2d {
     /// The weights as the products read them: `w` when K is whole vec4s, else `w` copied
     /// as `[out, Kp]` with zero columns past K, paired with the patches' zero rows, so that
     /// neither operand is packed (a copy of the patches, as large as the patches).
-    fn padded_weights(
+    pub(super) fn padded_weights(
         &self,
         prog: &mut Program,
         gpu: &Gpu,

@@ -11,11 +11,15 @@
 //! - [`direct3x3`] and [`direct3x3_grad`]: on 8-lane subgroups, 3×3 convolutions with
 //!   padding 1 and stride 1 or 2 on narrow images (ResNet's) skip the patches in the
 //!   forward pass, the input gradient and the weight gradient, reading the input directly.
+//! - [`direct5x5`]: on 8-lane subgroups, LeNet's first convolution skips the patches in
+//!   the forward pass, adding in the patches' product's order (the same bits); its
+//!   backward takes the patches' path.
 //!
 //! [`Conv2d`] holds a layer's scratch and chooses the path.
 
 pub mod direct3x3;
 pub mod direct3x3_grad;
+pub mod direct5x5;
 pub mod im2col;
 mod shape;
 
@@ -148,13 +152,25 @@ impl Conv2d {
         }
     }
 
-    /// Whether the forward pass (and the input gradient, when it runs as a convolution or,
-    /// with stride 2, as the transposed one) reads the input directly ([`direct3x3`]),
-    /// writing no patches.
+    /// Whether the forward pass reads the input directly, writing no patches:
+    /// [`direct3x3`] (and then the gradients too) or [`direct5x5`] (the forward only).
     pub fn reads_input_directly(&self, gpu: &Gpu) -> bool {
+        self.direct3x3_path(gpu) || self.direct5x5_path(gpu)
+    }
+
+    /// Whether the forward pass, the weight gradient and the input gradient (when it runs
+    /// as a convolution or, with stride 2, as the transposed one) take [`direct3x3`].
+    fn direct3x3_path(&self, gpu: &Gpu) -> bool {
         matches!(self.forward_path, ForwardPath::Auto | ForwardPath::Direct)
             && self.subgroup_matmul(gpu)
             && direct3x3::applies(gpu, &self.shape)
+    }
+
+    /// Whether the forward pass takes [`direct5x5`].
+    fn direct5x5_path(&self, gpu: &Gpu) -> bool {
+        matches!(self.forward_path, ForwardPath::Auto | ForwardPath::Direct)
+            && self.subgroup_matmul(gpu)
+            && direct5x5::applies(gpu, &self.shape)
     }
 
     /// Records `y = conv(x, w) (+ bias) (ReLU)`; `y` is NCHW `[batch, out, OH, OW]`.
@@ -170,9 +186,13 @@ impl Conv2d {
         y: &Tensor,
         relu: bool,
     ) -> Result<(), GpuError> {
-        if self.reads_input_directly(gpu) {
-            let s = &self.shape;
+        let s = &self.shape;
+        if self.direct3x3_path(gpu) {
             return direct3x3::record(prog, gpu, s, x, w, Weights::AsIs, bias, y, relu, false);
+        }
+        if self.direct5x5_path(gpu) {
+            let padded = self.padded_weights(prog, gpu, w)?;
+            return direct5x5::record(prog, gpu, s, x, &padded, bias, y, relu);
         }
         self.im2col(prog, gpu, x)?;
         self.forward_from_patches(prog, gpu, w, bias, y, relu)
@@ -205,7 +225,8 @@ impl Conv2d {
         assert_eq!(dy.len(), s.output_len(), "conv2d output gradient size");
         // dY as [out, batch·pixels], laid out like col, for the bias gradient and the
         // weight gradient by im2col.
-        let direct = self.reads_input_directly(gpu);
+        // The direct 3×3 gradients; the 5×5 backward takes the patches' path.
+        let direct = self.direct3x3_path(gpu);
         if grads.dbias.is_some() || (grads.dw.is_some() && !direct) {
             self.fold(prog, gpu, dy)?;
         }
@@ -238,7 +259,7 @@ impl Conv2d {
                     rows: self.rows.view(0, &[shape.rows_len()]),
                     flipped: None,
                 };
-                if transposed.reads_input_directly(gpu) {
+                if transposed.direct3x3_path(gpu) {
                     let flip = Weights::FlippedOf;
                     return direct3x3::record(
                         prog, gpu, &shape, dy, w, flip, None, dx, false, accumulate,

@@ -9,7 +9,7 @@ use super::{read, upload};
 use crate::common::{assert_close, f32s, fd, gpu, random, rng, tol};
 use crate::reference as cpu;
 use etaprobe::gpu::{Gpu, GpuError, Program};
-use etaprobe::ops::conv::{direct3x3, Conv2d, ConvGrads, ConvShape, ForwardPath};
+use etaprobe::ops::conv::{direct3x3, direct5x5, Conv2d, ConvGrads, ConvShape, ForwardPath};
 use etaprobe::ops::matmul::{self, Variant};
 use etaprobe::ops::maxpool::{self, PoolShape};
 use etaprobe::ops::relu;
@@ -41,12 +41,12 @@ fn variants(gpu: &Gpu) -> Vec<Variant> {
     }
 }
 
-/// Every (matmul kernel, forward path) this adapter can run on `s`: the direct 3×3 kernel
-/// where it applies, im2col per image and folded.
+/// Every (matmul kernel, forward path) this adapter can run on `s`: the direct 3×3 or 5×5
+/// kernel where it applies, im2col per image and folded.
 fn paths(gpu: &Gpu, s: &ConvShape) -> Vec<(Variant, ForwardPath)> {
     let mut all = Vec::new();
     for v in variants(gpu) {
-        if v == Variant::Subgroup8 && direct3x3::applies(gpu, s) {
+        if v == Variant::Subgroup8 && (direct3x3::applies(gpu, s) || direct5x5::applies(gpu, s)) {
             all.push((v, ForwardPath::Direct));
         }
         all.extend([(v, ForwardPath::PerImage), (v, ForwardPath::Folded)]);
@@ -150,6 +150,74 @@ fn conv2d_forward_matches_reference() {
             assert_close(&read(gpu, &y_relu), &want_relu, within, &what);
             assert_close(&read(gpu, &y_nobias), &want_nobias, within, &what);
         }
+    }
+}
+
+#[test]
+fn lenet_first_convolution_reads_its_input_and_gives_the_patches_bits() {
+    // direct5x5 adds in the order of the patches' product (im2col, then mm_sg8 over K in
+    // chunks of four): the held-out runs went on under it, so equal to the last bit, not
+    // within a tolerance. LeNet's CIFAR-10 and Fashion-MNIST shapes, with batches that
+    // leave the last tile part empty, and other shapes it must not take.
+    let gpu = gpu();
+    if !matmul::uses_subgroup_kernel(gpu) {
+        return;
+    }
+    let geometries: &[Geometry] = &[
+        [3, 3, 32, 32, 6, 5, 5, 1, 0],
+        [2, 1, 28, 28, 6, 5, 5, 1, 2],
+        [1, 3, 32, 32, 8, 5, 5, 1, 0],
+        [2, 1, 12, 8, 3, 5, 5, 1, 2],
+    ];
+    let mut g = rng(505);
+    for &geo in geometries {
+        let s = conv_shape(geo);
+        assert!(direct5x5::applies(gpu, &s), "{s:?}");
+        let x = random(&mut g, s.input_len(), 1.0);
+        let w = random(&mut g, s.weight_len(), 0.5);
+        let b = random(&mut g, s.out_channels, 0.5);
+        let (xt, wt, bt) = (
+            upload(gpu, "x", &x),
+            upload(gpu, "w", &w),
+            upload(gpu, "b", &b),
+        );
+        for (bias, relu) in [(true, false), (true, true), (false, false)] {
+            let bias = bias.then_some(&bt);
+            let mut out = Vec::new();
+            for path in [
+                ForwardPath::Direct,
+                ForwardPath::PerImage,
+                ForwardPath::Folded,
+            ] {
+                let conv = conv_on(gpu, s, Variant::Subgroup8, path);
+                let y = gpu.zeros("y", &[s.output_len()]).unwrap();
+                let mut prog = Program::new();
+                conv.forward(&mut prog, gpu, &xt, &wt, bias, &y, relu)
+                    .unwrap();
+                prog.run(gpu).unwrap();
+                out.push(read(gpu, &y));
+            }
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&out[0]),
+                bits(&out[1]),
+                "{s:?} bias {bias:?} relu {relu}: per image"
+            );
+            assert_eq!(
+                bits(&out[0]),
+                bits(&out[2]),
+                "{s:?} bias {bias:?} relu {relu}: folded"
+            );
+        }
+    }
+    // Other 5×5 shapes keep the patches.
+    for geo in [
+        [2, 6, 14, 14, 16, 5, 5, 1, 0],
+        [2, 3, 32, 32, 9, 5, 5, 1, 0],
+        [2, 1, 28, 28, 6, 5, 5, 1, 0],
+        [2, 3, 30, 30, 6, 5, 5, 1, 0],
+    ] {
+        assert!(!direct5x5::applies(gpu, &conv_shape(geo)), "{geo:?}");
     }
 }
 
