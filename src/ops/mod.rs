@@ -36,6 +36,7 @@ pub const SHADERS: &[Shader] = &[
     shader!("bias"),
     conv::direct3x3::SHADER,
     conv::direct3x3_grad::SHADER,
+    conv::direct5x5::SHADER,
     conv::im2col::SHADER,
     shader!("dadapt"),
     shader!("dropout"),

@@ -205,9 +205,9 @@ fn gpu_lenet(gpu: &Gpu, init: &[Vec<f64>], x: &[f64], labels: &[u32]) -> GpuLene
         dw: Some((&d[0], false)),
         dbias: Some((&d[1], false)),
     };
-    conv1
-        .backward(pg, gpu, None, &v[0], &dc1_pre, grads)
-        .unwrap();
+    // On 8-lane subgroups the first convolution reads x directly and keeps no patches.
+    let x1 = (!conv1.keeps_patches(gpu)).then_some(&xt);
+    conv1.backward(pg, gpu, x1, &v[0], &dc1_pre, grads).unwrap();
     GpuLenet {
         prog,
         params,
