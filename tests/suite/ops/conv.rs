@@ -201,12 +201,14 @@ fn lenet_first_convolution_reads_its_input_and_gives_the_patches_bits() {
             assert_eq!(
                 bits(&out[0]),
                 bits(&out[1]),
-                "{s:?} bias {bias:?} relu {relu}: per image"
+                "{s:?} bias {} relu {relu}: per image",
+                bias.is_some()
             );
             assert_eq!(
                 bits(&out[0]),
                 bits(&out[2]),
-                "{s:?} bias {bias:?} relu {relu}: folded"
+                "{s:?} bias {} relu {relu}: folded",
+                bias.is_some()
             );
         }
     }
