@@ -31,7 +31,6 @@ struct Params {
 
 const HAS_BIAS: u32 = 1u;
 const RELU: u32 = 2u;
-const ACCUMULATE: u32 = 4u;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;
@@ -83,7 +82,7 @@ fn row5(s: Quad, c: u32, ky: u32, pad: u32) -> Row {
     return Row(load(s, c, y, xq - 1), load(s, c, y, xq), load(s, c, y, xq + 1));
 }
 
-// matmul's store4 for these outputs: + bias, ReLU, (+ y), written as one vec4.
+// matmul's store4 for these outputs: + bias, then ReLU, written as one vec4.
 fn store(s: Quad, row: u32, v: vec4<f32>) {
     if (!s.valid || row >= p.out_channels) {
         return;
@@ -95,11 +94,7 @@ fn store(s: Quad, row: u32, v: vec4<f32>) {
     if ((p.flags & RELU) != 0u) {
         x = max(x, vec4(0.0));
     }
-    let i = ((s.b * p.out_channels + row) * p.out_pixels + s.oy * p.out_width + s.ox) / 4u;
-    if ((p.flags & ACCUMULATE) != 0u) {
-        x += y4[i];
-    }
-    y4[i] = x;
+    y4[((s.b * p.out_channels + row) * p.out_pixels + s.oy * p.out_width + s.ox) / 4u] = x;
 }
 
 // unrolled: direct5x5 conv5x5_c3_p0 3 0

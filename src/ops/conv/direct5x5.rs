@@ -52,15 +52,13 @@ fn entry(s: &ConvShape) -> Option<&'static str> {
 
 /// Whether the shape suits the kernels (the caller checks for 8-lane subgroups): 5×5,
 /// stride 1, one of the generated (channels, padding) pairs, at most 8 output channels,
-/// input and output rows of whole vec4s, the output as large as the input with padding 2.
+/// input and output rows of whole vec4s.
 pub fn applies(gpu: &Gpu, s: &ConvShape) -> bool {
     let max_groups = gpu.limits.max_compute_workgroups_per_dimension as usize;
-    let same_size = s.padding == 0 || (s.out_width() == s.width && s.out_height() == s.height);
     s.kernel_h == 5
         && s.kernel_w == 5
         && s.stride == 1
         && entry(s).is_some()
-        && same_size
         && s.out_channels <= 8
         && s.width.is_multiple_of(4)
         && s.out_width().is_multiple_of(4)

@@ -48,8 +48,9 @@ pub enum ForwardPath {
     /// subgroup matmul would pad each image's product by more than 10 %, else
     /// [`ForwardPath::PerImage`].
     Auto,
-    /// [`direct3x3`], reading the input with no patches, where the adapter and the
-    /// shape allow ([`Conv2d::reads_input_directly`]); else as [`ForwardPath::Auto`].
+    /// [`direct3x3`] or [`direct5x5`], reading the input with no patches, where the
+    /// adapter and the shape allow ([`Conv2d::reads_input_directly`]); else as
+    /// [`ForwardPath::Auto`].
     Direct,
     /// One batched product per image writing NCHW directly, bias and ReLU in the matmul's
     /// epilogue.

@@ -409,7 +409,9 @@ fn conv2d_layers_sharing_scratch_rebuild_their_patches() {
     // Two layers, one scratch: the second layer's forward overwrites the first's patches,
     // so the first layer's backward rebuilds them from its input. Both im2col kernels
     // write the first layer's patches: one (column quad, channel) per invocation (K = 18
-    // then 27), and the vec4 path (K = 75, LeNet's 5×5 taps, then K = 16).
+    // then 27), and the vec4 path (K = 75, LeNet's 5×5 taps, then K = 16; on 8-lane
+    // subgroups that first layer's forward reads x directly, and only its backward writes
+    // the patches).
     let gpu = gpu();
     let pairs = [
         ([3, 2, 9, 7, 3, 3, 3, 1, 1], [3, 3, 9, 7, 4, 3, 3, 2, 0], 1),
