@@ -13,6 +13,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> argmax: array<u32>;
 @group(0) @binding(4) var<storage, read> dy: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
+// x again, four elements at a time, for forward_pairs.
+@group(0) @binding(6) var<storage, read> x4: array<vec4<f32>>;
 
 // One invocation per output. Windows are scanned in row-major order with a strict >, so
 // ties go to the first maximum, as in PyTorch. Padding (wrapped-around unsigned
@@ -79,6 +81,62 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
         g += dx[k];
     }
     dx[k] = g;
+}
+
+// `forward` for 2×2 windows with stride 2 on rows of whole vec4s (LeNet's first pooling):
+// one invocation per two neighbouring windows, their two rows one vec4 each, instead of
+// eight loads with per-lane addresses (a loop over the lanes on lavapipe) and the
+// divisions of a flat index per output. The same scan, so the same values and arg-maxes.
+@compute @workgroup_size(64)
+fn forward_pairs(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let q = index(gid, nwg);
+    let per_row = p.out_w / 2u;
+    let pairs = p.out_h * per_row;
+    if (q >= p.planes * pairs) {
+        return;
+    }
+    let plane = q / pairs;
+    let r = q - plane * pairs;
+    let oy = r / per_row;
+    let px = r - oy * per_row;
+    let top = (plane * p.height + 2u * oy) * (p.width / 4u) + px;
+    let a = x4[top];
+    let b = x4[top + p.width / 4u];
+    // Flat index of a.x; b is a row below.
+    let k = (plane * p.height + 2u * oy) * p.width + 4u * px;
+    let o = (plane * p.out_h + oy) * p.out_w + 2u * px;
+    var best = a.x;
+    var at = k;
+    if (a.y > best) {
+        best = a.y;
+        at = k + 1u;
+    }
+    if (b.x > best) {
+        best = b.x;
+        at = k + p.width;
+    }
+    if (b.y > best) {
+        best = b.y;
+        at = k + p.width + 1u;
+    }
+    y[o] = best;
+    argmax[o] = at;
+    best = a.z;
+    at = k + 2u;
+    if (a.w > best) {
+        best = a.w;
+        at = k + 3u;
+    }
+    if (b.z > best) {
+        best = b.z;
+        at = k + p.width + 2u;
+    }
+    if (b.w > best) {
+        best = b.w;
+        at = k + p.width + 3u;
+    }
+    y[o + 1u] = best;
+    argmax[o + 1u] = at;
 }
 
 // The gradient when the windows tile the input (stride = kernel, no padding, every input

@@ -139,14 +139,24 @@ pub fn forward(
     assert_eq!(x.len(), shape.input_len(), "max_pool2d input size");
     assert_eq!(y.len(), shape.output_len(), "max_pool2d output size");
     assert_eq!(argmax.len(), shape.output_len(), "max_pool2d arg-max size");
-    let k = gpu.kernel(&shader!("maxpool"), "forward", &[])?;
+    let s = shape;
+    // 2×2 windows, stride 2, rows of whole vec4s: two windows per invocation.
+    let pairs = s.kernel == 2
+        && s.stride == 2
+        && s.padding == 0
+        && s.width.is_multiple_of(4)
+        && s.height.is_multiple_of(2);
+    let (entry, n) = match pairs {
+        true => ("forward_pairs", s.output_len() / 2),
+        false => ("forward", s.output_len()),
+    };
+    let k = gpu.kernel(&shader!("maxpool"), entry, &[])?;
     let d = gpu.dummy();
-    let n = shape.output_len();
     prog.dispatch(
         gpu,
         &k,
         &shape.params(false),
-        &[x, y, argmax, d, d],
+        &[x, y, argmax, d, d, x],
         grid_1d(gpu, n, 1),
     )
 }
@@ -191,7 +201,7 @@ pub fn backward(
         gpu,
         &k,
         &shape.params(accumulate),
-        &[d, d, argmax, dy, dx],
+        &[d, d, argmax, dy, dx, d],
         grid_1d(gpu, n, 1),
     )
 }

@@ -79,6 +79,32 @@ fn maxpool_ties_go_to_the_first_maximum() {
     prog.run(gpu).unwrap();
     assert_eq!(read(gpu, &y), vec![0.0, 2.0]);
     assert_eq!(gpu.read::<u32>(&at).unwrap(), vec![0, 3]);
+    // A NaN first in its window stays (nothing is greater); later, it is never taken.
+    // Both kernels scan alike: 2×4 takes the two-window path, 2×6 (rows not whole vec4s)
+    // the one-window one.
+    for width in [4, 6] {
+        let s = PoolShape::two_by_two(1, 1, 2, width);
+        let mut x = vec![0.0f32; 2 * width];
+        x[0] = f32::NAN;
+        x[1] = 1.0;
+        x[width] = 2.0;
+        x[width + 1] = 3.0;
+        x[width + 2] = f32::NAN;
+        x[width + 3] = 5.0;
+        let xt = gpu.upload("x", &[x.len()], &x).unwrap();
+        let y = gpu.zeros("y", &[width / 2]).unwrap();
+        let at = gpu.zeros("argmax", &[width / 2]).unwrap();
+        let mut prog = Program::new();
+        maxpool::forward(&mut prog, gpu, &s, &xt, &y, &at).unwrap();
+        prog.run(gpu).unwrap();
+        let (got, arg) = (gpu.read::<f32>(&y).unwrap(), gpu.read::<u32>(&at).unwrap());
+        assert!(got[0].is_nan(), "width {width}: {got:?}");
+        assert_eq!(
+            (got[1], arg[0], arg[1]),
+            (5.0, 0, width as u32 + 3),
+            "width {width}"
+        );
+    }
 }
 
 #[test]
