@@ -13,8 +13,9 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> argmax: array<u32>;
 @group(0) @binding(4) var<storage, read> dy: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
-// x again, four elements at a time, for forward_pairs.
+// x and dx again, four elements at a time, for the kernels on pairs of windows.
 @group(0) @binding(6) var<storage, read> x4: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> dx4: array<vec4<f32>>;
 
 // One invocation per output. Windows are scanned in row-major order with a strict >, so
 // ties go to the first maximum, as in PyTorch. Padding (wrapped-around unsigned
@@ -167,5 +168,43 @@ fn backward_tiled(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
             }
             dx[k] = v;
         }
+    }
+}
+
+// backward_tiled for forward_pairs' windows (2×2, stride 2, rows of whole vec4s): two
+// windows per invocation, each of their two rows one vec4 of dx. The same values.
+@compute @workgroup_size(64)
+fn backward_pairs(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let q = index(gid, nwg);
+    let per_row = p.out_w / 2u;
+    let pairs = p.out_h * per_row;
+    if (q >= p.planes * pairs) {
+        return;
+    }
+    let plane = q / pairs;
+    let r = q - plane * pairs;
+    let oy = r / per_row;
+    let px = r - oy * per_row;
+    let o = (plane * p.out_h + oy) * p.out_w + 2u * px;
+    let g0 = dy[o];
+    let g1 = dy[o + 1u];
+    let at0 = argmax[o];
+    let at1 = argmax[o + 1u];
+    // Flat index of the top row's first element, and its vec4.
+    let k = (plane * p.height + 2u * oy) * p.width + 4u * px;
+    let top = k / 4u;
+    for (var i = 0u; i < 2u; i++) {
+        let ki = k + i * p.width;
+        var v = vec4(
+            select(0.0, g0, ki == at0),
+            select(0.0, g0, ki + 1u == at0),
+            select(0.0, g1, ki + 2u == at1),
+            select(0.0, g1, ki + 3u == at1),
+        );
+        let at = top + i * (p.width / 4u);
+        if (p.accumulate != 0u) {
+            v += dx4[at];
+        }
+        dx4[at] = v;
     }
 }

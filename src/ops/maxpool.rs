@@ -140,13 +140,7 @@ pub fn forward(
     assert_eq!(y.len(), shape.output_len(), "max_pool2d output size");
     assert_eq!(argmax.len(), shape.output_len(), "max_pool2d arg-max size");
     let s = shape;
-    // 2×2 windows, stride 2, rows of whole vec4s: two windows per invocation.
-    let pairs = s.kernel == 2
-        && s.stride == 2
-        && s.padding == 0
-        && s.width.is_multiple_of(4)
-        && s.height.is_multiple_of(2);
-    let (entry, n) = match pairs {
+    let (entry, n) = match in_pairs(s) {
         true => ("forward_pairs", s.output_len() / 2),
         false => ("forward", s.output_len()),
     };
@@ -156,9 +150,19 @@ pub fn forward(
         gpu,
         &k,
         &shape.params(false),
-        &[x, y, argmax, d, d, x],
+        &[x, y, argmax, d, d, x, d],
         grid_1d(gpu, n, 1),
     )
+}
+
+/// Whether the kernels take two windows per invocation: 2×2 windows, stride 2, no
+/// padding, rows of whole vec4s and an even height (the windows tile the input).
+fn in_pairs(s: &PoolShape) -> bool {
+    s.kernel == 2
+        && s.stride == 2
+        && s.padding == 0
+        && s.width.is_multiple_of(4)
+        && s.height.is_multiple_of(2)
 }
 
 /// Records `dx (+)= ` the gradient of [`forward`]: each input element gathers `dy` of the
@@ -190,7 +194,9 @@ pub fn backward(
         && s.padding == 0
         && s.out_height() * s.kernel == s.height
         && s.out_width() * s.kernel == s.width;
-    let (entry, n) = if tiled {
+    let (entry, n) = if in_pairs(s) {
+        ("backward_pairs", s.output_len() / 2)
+    } else if tiled {
         ("backward_tiled", s.output_len())
     } else {
         ("backward", s.input_len())
@@ -201,7 +207,7 @@ pub fn backward(
         gpu,
         &k,
         &shape.params(accumulate),
-        &[d, d, argmax, dy, dx, d],
+        &[d, d, argmax, dy, dx, d, dx],
         grid_1d(gpu, n, 1),
     )
 }
