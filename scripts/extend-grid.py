@@ -20,23 +20,11 @@ import sys
 import tomllib
 from pathlib import Path
 
+from spec_toml import toml_value
+
 # Beyond these a grid is not extended (a rate this far out is a broken setup, not a tuning
 # question); the edge is then reported as it is.
 LOWEST, HIGHEST = 1e-6, 1e2
-
-
-def toml_value(v):
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, list):
-        return "[" + ", ".join(toml_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{k} = {toml_value(x)}" for k, x in v.items()) + " }"
-    raise TypeError(v)
 
 
 def one_three(x):

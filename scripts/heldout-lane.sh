@@ -11,20 +11,22 @@
 #   ETAPROBE_DATA=... scripts/heldout-lane.sh b   # H1 (both passes), then H3 (pass 1)
 #
 # LENET_BIN runs the LeNet roots (H1, H2, the ablation): engine da9a8db in what it
-# computes (01a3e47's binary: its direct 5×5 forward and paired max pooling give the same
-# bits, docs/evaluation.md §9); BIN runs H3 (engine 2714afa); COMPARE_BIN makes the
-# selections. Roots go under RUNS (default /work/runs), the lane's log to
+# computes (72ef7e8's binary: its direct 5×5 forward and paired max pooling give the same
+# bits, docs/evaluation.md §9); BIN runs H3 (engine 2714afa in what it computes: no 5×5
+# convolution or max pooling in ResNet-18); COMPARE_BIN makes the selections. A machine
+# without /work/bin: `cargo build --release` at 72ef7e8 or any commit whose src/ and
+# shaders/ are the same, copied to that path (run.json names the binary each cell ran). Roots go under RUNS (default /work/runs), the lane's log to
 # RUNS/heldout-lane-<lane>.log. H3's pass 2 waits for a look at its pass 1 (it has no
 # other lane to share the machine with by then: run it with --jobs 2).
 set -euo pipefail
 lane=${1:?lane a or b}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${RUNS:-/work/runs}
-LENET_BIN=${LENET_BIN:-/work/bin/etaprobe-v26-01a3e47}
-BIN=${BIN:-/work/bin/etaprobe-v21-40546c1}
+LENET_BIN=${LENET_BIN:-/work/bin/etaprobe-v27-72ef7e8}
+BIN=${BIN:-/work/bin/etaprobe-v27-72ef7e8}
 # `compare` for the selections: 4d87150's or later (divergences at chance, ties to the
-# smaller η0); it trains nothing, so any binary with it will do (60337e3's here).
-COMPARE_BIN=${COMPARE_BIN:-/work/bin/etaprobe-v23-60337e3}
+# smaller η0); it trains nothing, so any binary with it will do.
+COMPARE_BIN=${COMPARE_BIN:-/work/bin/etaprobe-v27-72ef7e8}
 log="$RUNS/heldout-lane-$lane.log"
 mkdir -p "$RUNS"
 cd "$repo"

@@ -18,21 +18,9 @@ import sys
 import tomllib
 from pathlib import Path
 
+from spec_toml import toml_value
+
 ALL_LRS = [1e-4, 1e-3, 1e-2, 1e-1, 1, 10]
-
-
-def toml_value(v):
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, list):
-        return "[" + ", ".join(toml_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{k} = {toml_value(x)}" for k, x in v.items()) + " }"
-    raise TypeError(v)
 
 
 def main(spec_path: Path, root: Path):
