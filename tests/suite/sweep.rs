@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 use etaprobe::data::DatasetKind;
 
 use crate::common::{etaprobe, fake, ok, s};
+use crate::hand_root::{csv_rows, hand_run, set_config, HandRoot};
 
 /// The tiny grid's spec, with `data` as given.
 fn spec_text(data: &Path) -> String {
@@ -404,67 +405,13 @@ fn a_bad_spec_is_refused_naming_its_line() {
     }
 }
 
-/// A finished (or, with `stopped`, failed) run directory written by hand: per epoch (test
-/// accuracy, validation accuracy, seconds), 10 steps an epoch.
-fn hand_run(dir: &Path, epochs: &[(f64, f64, f64)], stopped: Option<&str>) {
-    std::fs::create_dir_all(dir).unwrap();
-    let mut e =
-        String::from("epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds,val_loss,val_acc\n");
-    let mut st = String::from("step,epoch,loss,lr\n");
-    for (i, (test, val, seconds)) in epochs.iter().enumerate() {
-        e.push_str(&format!(
-            "{},1.5,0.5,1.4,{test},0.1,{seconds},1.3,{val}\n",
-            i + 1
-        ));
-        for k in 1..=10 {
-            st.push_str(&format!("{},{},1.5,0.1\n", 10 * i + k, i + 1));
-        }
-    }
-    std::fs::write(dir.join("epochs.csv"), e).unwrap();
-    std::fs::write(dir.join("steps.csv"), st).unwrap();
-    let seconds = epochs.last().map_or(0.0, |l| l.2);
-    let mut totals = serde_json::json!({"seconds": seconds, "steps": 10 * epochs.len()});
-    if let Some(why) = stopped {
-        totals["stopped"] = why.into();
-    }
-    let run = serde_json::json!({
-        "version": "0.1.0", "seed": 1, "config": {}, "adapter": {}, "totals": totals,
-        "started": "2026-01-01T00:00:00Z", "finished": "2026-01-01T00:01:00Z",
-    });
-    std::fs::write(dir.join("run.json"), run.to_string()).unwrap();
-}
-
-/// A CSV's rows as maps from column name to cell.
-fn csv_rows(text: &str) -> Vec<BTreeMap<String, String>> {
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    lines
-        .map(|l| {
-            let cells: Vec<&str> = l.split(',').collect();
-            assert_eq!(cells.len(), header.len(), "{l}");
-            header
-                .iter()
-                .zip(cells)
-                .map(|(h, c)| (h.to_string(), c.to_string()))
-                .collect()
-        })
-        .collect()
-}
-
 #[test]
 fn compare_selects_on_validation_pairs_seeds_and_names_missing_cells() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
     // auto at one η0; basic at two, the second with a diverged and a missing seed.
-    let mut cells = Vec::new();
-    let mut cell = |rule: &str, lr: f64, seed: u64| {
-        let d = format!("t/{rule}/lr{lr}/seed{seed}");
-        cells.push(serde_json::json!({
-            "dir": d, "task": "t", "rule": rule, "schedule": rule, "lr": lr, "seed": seed,
-            "args": [], "command": [], "status": "finished", "log": format!("{d}/train.log"),
-        }));
-        root.join(d)
-    };
+    let mut hand = HandRoot::new(&root);
+    let mut cell = |rule: &str, lr: f64, seed: u64| hand.cell(rule, rule, lr, seed);
     let auto_test = [0.50, 0.60, 0.70];
     let basic_test = [0.55, 0.60, 0.62];
     for seed in 1..=3u64 {
@@ -492,11 +439,7 @@ fn compare_selects_on_validation_pairs_seeds_and_names_missing_cells() {
         Some("training diverged at step 12"),
     );
     let _never_run = cell("basic", 0.1, 3);
-    let manifest = serde_json::json!({
-        "spec": "hand.toml", "version": "0.1.0", "checkpoint_every": 100, "jobs": 1,
-        "started": "", "updated": "", "cells": cells,
-    });
-    std::fs::write(root.join("sweep.json"), manifest.to_string()).unwrap();
+    hand.write_manifest();
 
     let out = dir.path().join("report");
     let o = etaprobe(&["compare", s(&root), "--target-acc", "0.7", "--out", s(&out)]);
@@ -588,15 +531,9 @@ fn compare_counts_a_diverged_run_at_chance() {
     // Seed 3 stopped on request: not a divergence, left out.
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
-    let mut cells = Vec::new();
+    let mut hand = HandRoot::new(&root);
     for seed in 1..=3u64 {
-        let d = format!("t/basic/lr0.1/seed{seed}");
-        cells.push(serde_json::json!({
-            "dir": d, "task": "t", "rule": "basic", "schedule": "basic", "lr": 0.1,
-            "seed": seed, "args": [], "command": [], "status": "finished",
-            "log": format!("{d}/train.log"),
-        }));
-        let run_dir = root.join(&d);
+        let run_dir = hand.cell("basic", "basic", 0.1, seed);
         let stopped = match seed {
             1 => None,
             2 => Some("η became NaN at step 12"),
@@ -604,17 +541,10 @@ fn compare_counts_a_diverged_run_at_chance() {
         };
         hand_run(&run_dir, &[(0.6, 0.7, 1.0), (0.7, 0.8, 2.0)], stopped);
         // As the trainer writes it: the data options nested under `data`.
-        let json = run_dir.join("run.json");
-        let mut run: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-        run["config"] = serde_json::json!({"data": {"dataset": "cifar10", "coarse_labels": false}});
-        std::fs::write(&json, run.to_string()).unwrap();
+        let data = serde_json::json!({"dataset": "cifar10", "coarse_labels": false});
+        set_config(&run_dir, serde_json::json!({ "data": data }));
     }
-    let manifest = serde_json::json!({
-        "spec": "hand.toml", "version": "0.1.0", "checkpoint_every": 100, "jobs": 1,
-        "started": "", "updated": "", "cells": cells,
-    });
-    std::fs::write(root.join("sweep.json"), manifest.to_string()).unwrap();
+    hand.write_manifest();
     let out = dir.path().join("report");
     ok(&etaprobe(&["compare", s(&root), "--out", s(&out)]));
     let rows = csv_rows(&std::fs::read_to_string(out.join("t.csv")).unwrap());
@@ -712,15 +642,8 @@ fn compare_judges_the_claims_against_the_best_of_several_references() {
     // schedules (the reference is the best on validation), DoG at one η0.
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
-    let mut cells = Vec::new();
-    let mut cell = |rule: &str, lr: f64, seed: u64| {
-        let d = format!("t/{rule}/lr{lr}/seed{seed}");
-        cells.push(serde_json::json!({
-            "dir": d, "task": "t", "rule": rule, "schedule": rule, "lr": lr, "seed": seed,
-            "args": [], "command": [], "status": "finished", "log": format!("{d}/train.log"),
-        }));
-        root.join(d)
-    };
+    let mut hand = HandRoot::new(&root);
+    let mut cell = |rule: &str, lr: f64, seed: u64| hand.cell(rule, rule, lr, seed);
     // Two epochs: (test, validation) at the end; the first at half the test, val 0.5.
     let two = |test: f64, val: f64| [(test / 2.0, 0.5, 1.0), (test, val, 2.0)];
     // step: 0.3 listed first and tied with 0.1 on seed 1's validation: the smaller wins.
@@ -769,11 +692,7 @@ fn compare_judges_the_claims_against_the_best_of_several_references() {
     for (seed, test) in [(1, 0.65), (2, 0.66), (3, 0.67)] {
         hand_run(&cell("dog", 1.0, seed), &two(test, 0.7), None);
     }
-    let manifest = serde_json::json!({
-        "spec": "hand.toml", "version": "0.1.0", "checkpoint_every": 100, "jobs": 1,
-        "started": "", "updated": "", "cells": cells,
-    });
-    std::fs::write(root.join("sweep.json"), manifest.to_string()).unwrap();
+    hand.write_manifest();
     let out = dir.path().join("report");
     let o = etaprobe(&[
         "compare",
@@ -902,13 +821,8 @@ fn compare_judges_the_claims_against_the_best_of_several_references() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("compare each root on its own"));
     // A cell planned but not finished: no verdict yet.
-    let mut manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join("sweep.json")).unwrap()).unwrap();
-    manifest["cells"].as_array_mut().unwrap().push(serde_json::json!({
-        "dir": "t/dog/lr1/seed4", "task": "t", "rule": "dog", "schedule": "dog", "lr": 1.0,
-        "seed": 4, "args": [], "command": [], "status": "pending", "log": "t/dog/lr1/seed4/train.log",
-    }));
-    std::fs::write(root.join("sweep.json"), manifest.to_string()).unwrap();
+    hand.cell_with_status("dog", "dog", 1.0, 4, "pending");
+    hand.write_manifest();
     let partial = dir.path().join("partial");
     ok(&etaprobe(&[
         "compare",
@@ -947,32 +861,21 @@ fn compare_reads_an_ablation_against_the_frozen_rule() {
     // A cell: rule, η0, seed, final validation accuracy, why it stopped, its rule.csv.
     type Cell<'a> = (&'a str, f64, u64, f64, Option<&'a str>, &'a str);
     let write_root = |root: &Path, runs: &[Cell]| {
-        let mut cells = Vec::new();
+        let mut hand = HandRoot::new(root);
         for (rule, lr, seed, val, stopped, rule_csv) in runs {
-            let d = format!("t/{rule}/lr{lr}/seed{seed}");
-            cells.push(serde_json::json!({
-                "dir": d, "task": "t", "rule": rule, "schedule": "auto", "lr": lr,
-                "seed": seed, "args": [], "command": [], "status": "finished",
-                "log": format!("{d}/train.log"),
-            }));
-            let run_dir = root.join(&d);
+            let run_dir = hand.cell(rule, "auto", *lr, *seed);
             hand_run(
                 &run_dir,
                 &[(0.5, 0.5, 1.0), (*val - 0.1, *val, 2.0)],
                 *stopped,
             );
             std::fs::write(run_dir.join("rule.csv"), rule_csv).unwrap();
-            let json = run_dir.join("run.json");
-            let mut run: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-            run["config"] = serde_json::json!({"data": {"dataset": "cifar10"}});
-            std::fs::write(&json, run.to_string()).unwrap();
+            set_config(
+                &run_dir,
+                serde_json::json!({"data": {"dataset": "cifar10"}}),
+            );
         }
-        let manifest = serde_json::json!({
-            "spec": "hand.toml", "version": "0.1.0", "checkpoint_every": 100, "jobs": 1,
-            "started": "", "updated": "", "cells": cells,
-        });
-        std::fs::write(root.join("sweep.json"), manifest.to_string()).unwrap();
+        hand.write_manifest();
     };
     let (base, ablation) = (dir.path().join("base"), dir.path().join("ablation"));
     let pairs: Vec<(f64, u64, f64)> = [0.01, 10.0]
