@@ -4,8 +4,8 @@
 # then seed-1 cells for any tuned baseline whose selected η is at its grid's edge, round
 # after round (scripts/extend-grid.py, §2), then its pass-2 spec written by
 # scripts/pass2-spec.py from `compare` (selection on validation; nothing is printed), then
-# pass 2 on the same root. Every step resumes
-# where it stopped, so after a kill the same command picks the lane up.
+# pass 2 on the same root. Every step resumes where it stopped, so after a kill the same
+# command picks the lane up.
 #
 #   ETAPROBE_DATA=... scripts/heldout-lane.sh a   # H2 (both passes), then the ablation
 #   ETAPROBE_DATA=... scripts/heldout-lane.sh b   # H1 (both passes), then H3 (pass 1)
@@ -15,9 +15,12 @@
 # bits, docs/evaluation.md §9); BIN runs H3 (engine 2714afa in what it computes: no 5×5
 # convolution or max pooling in ResNet-18); COMPARE_BIN makes the selections. A machine
 # without /work/bin: `cargo build --release` at 72ef7e8 or any commit whose src/ and
-# shaders/ are the same, copied to that path (run.json names the binary each cell ran). Roots go under RUNS (default /work/runs), the lane's log to
-# RUNS/heldout-lane-<lane>.log. H3's pass 2 waits for a look at its pass 1 (it has no
-# other lane to share the machine with by then: run it with --jobs 2).
+# shaders/ are the same, copied to that path (run.json names the binary each cell ran).
+#
+# Roots go under RUNS (default /work/runs), the lane's log to RUNS/heldout-lane-<lane>.log;
+# a root missing there is first rebuilt from its records under docs/runs/
+# (scripts/restore-root.sh). H3's pass 2 waits for a look at its pass 1 (it has no other
+# lane to share the machine with by then: run it with --jobs 2).
 set -euo pipefail
 lane=${1:?lane a or b}
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,10 +36,25 @@ cd "$repo"
 
 say() { echo "[$(date -u +%FT%TZ)] $*" >> "$log"; }
 
+# A root this machine lacks (a new session's machine keeps only the repository) is
+# rebuilt from its committed records, docs/runs/<root's name>, when there are any.
+restore() {
+  local root=$1 records="docs/runs/$(basename "$1")"
+  if [ ! -e "$root" ] && [ -f "$records/sweep.json" ]; then
+    scripts/restore-root.sh "$records" "$root" >> "$log" 2>&1
+    say "restored $root from $records"
+  fi
+}
+
 # sweep BIN SPEC ROOT: one pass, one job. Exit 1 means some cells failed (a diverged run
 # is a result the protocol counts, §2): kept, named in the log, and the lane goes on; any
 # other failure stops the lane.
 sweep() {
+  if [ ! -x "$1" ]; then
+    say "no binary $1: build one (see the top of this script) or set LENET_BIN, BIN and COMPARE_BIN"
+    exit 1
+  fi
+  restore "$3"
   say "sweep $2 --root $3 ($1)"
   local rc=0
   "$1" sweep "$2" --root "$3" --jobs 1 >> "$log" 2>&1 || rc=$?
@@ -72,6 +90,7 @@ both_passes() {
     say "$pass2 was written without the grid-edge rounds: check that none of its pass-2 cells ran, delete it, and run the lane again"
     exit 1
   fi
+  restore "$root"
   if [ ! -f "$pass2" ]; then
     [ -f "$ext" ] && spec=$ext
     sweep "$bin" "$spec" "$root"
