@@ -724,7 +724,10 @@ mod with_mpi {
         if !have_mpirun() {
             return;
         }
-        let (took, out, run) = stop_rank_one("-STOP", "5");
+        // 15 s: long enough that the dist tests running side by side on a slow 2-core
+        // machine do not set it off before the hang (5 s did, on a 2.0 GHz Zen), short
+        // enough that the job must end well within the 60 s allowed.
+        let (took, out, run) = stop_rank_one("-STOP", "15");
         let err = String::from_utf8_lossy(&out.stderr);
         eprintln!(
             "the job ended {:.1} s after rank 1 hung",
