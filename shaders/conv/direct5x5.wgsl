@@ -12,75 +12,13 @@
 // entries are generated (tests/suite/unrolled.rs) for 8 output channels by 64 columns (16
 // quads of four neighbouring outputs of one row) per subgroup, as mm_sg8_r8's tile.
 
-struct Params {
-    channels: u32,
-    height: u32,
-    width: u32,
-    out_width: u32,
-    out_pixels: u32,
-    out_channels: u32,
-    // vec4s per row of the padded weights
-    kp4: u32,
-    flags: u32,
-    // 0.0, read at run time: the padded chunk's zero terms are added, not folded away.
-    zero: f32,
-    pad0: u32,
-    pad1: u32,
-    pad2: u32,
-}
-
 const HAS_BIAS: u32 = 1u;
 const RELU: u32 = 2u;
 
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;
 // The weights as `[out_channels, Kp]` in vec4s.
 @group(0) @binding(2) var<storage, read> a4: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y4: array<vec4<f32>>;
-
-// Four neighbouring outputs (oy, ox .. ox+3) of image b; past the image's last quad when
-// not valid (loads give zeros, stores are dropped).
-struct Quad {
-    b: u32,
-    oy: u32,
-    ox: u32,
-    valid: bool,
-}
-
-fn quad(b: u32, q: u32) -> Quad {
-    let per_row = p.out_width / 4u;
-    let valid = q < p.out_pixels / 4u;
-    let qq = select(0u, q, valid);
-    let oy = qq / per_row;
-    return Quad(b, oy, 4u * (qq - oy * per_row), valid);
-}
-
-// An input row's vec4s around a quad: v0, v1 (and v2 with padding).
-struct Row {
-    v0: vec4<f32>,
-    v1: vec4<f32>,
-    v2: vec4<f32>,
-}
-
-// Input vec4 xq of row y of channel c; zeros outside the image, as im2col's padding.
-fn load(s: Quad, c: u32, y: i32, xq: i32) -> vec4<f32> {
-    let w4 = p.width / 4u;
-    if (!s.valid || y < 0 || y >= i32(p.height) || xq < 0 || xq >= i32(w4)) {
-        return vec4(0.0);
-    }
-    return x4[((s.b * p.channels + c) * p.height + u32(y)) * w4 + u32(xq)];
-}
-
-// Kernel row ky of channel c: without padding x = ox .. ox+7, with padding 2 ox−4 .. ox+7.
-fn row5(s: Quad, c: u32, ky: u32, pad: u32) -> Row {
-    let y = i32(s.oy + ky) - i32(pad);
-    let xq = i32(s.ox / 4u);
-    if (pad == 0u) {
-        return Row(load(s, c, y, xq), load(s, c, y, xq + 1), vec4(0.0));
-    }
-    return Row(load(s, c, y, xq - 1), load(s, c, y, xq), load(s, c, y, xq + 1));
-}
 
 // matmul's store4 for these outputs: + bias, then ReLU, written as one vec4.
 fn store(s: Quad, row: u32, v: vec4<f32>) {

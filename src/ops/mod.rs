@@ -37,6 +37,7 @@ pub const SHADERS: &[Shader] = &[
     conv::direct3x3::SHADER,
     conv::direct3x3_grad::SHADER,
     conv::direct5x5::SHADER,
+    conv::direct5x5_grad::SHADER,
     conv::im2col::SHADER,
     shader!("dadapt"),
     shader!("dropout"),

@@ -274,16 +274,7 @@ fn direct5x5(entry: &str, channels: usize, pad: usize) -> String {
     let k4 = k.div_ceil(4);
     // An input row's vec4s, per half: two without padding (x = ox .. ox+7), three with
     // (ox−4 .. ox+7); the tap kx of output j is element kx + j + (pad == 2 ? 2 : 0).
-    let shift = if pad == 2 { 2 } else { 0 };
-    let tap = |c: usize, ky: usize, kx: usize, h: usize| -> String {
-        let parts: Vec<String> = (0..4)
-            .map(|j| {
-                let e = kx + j + shift;
-                format!("w{c}_{ky}_{h}.v{}.{}", e / 4, ["x", "y", "z", "w"][e % 4])
-            })
-            .collect();
-        format!("vec4({})", parts.join(", "))
-    };
+    let tap = |c: usize, ky: usize, kx: usize, h: usize| tap5(&format!("w{c}_{ky}_{h}"), kx, pad);
     wl(w, "@compute @workgroup_size(8)");
     wl(w, &format!("fn {entry}(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {{"));
     wl(w, "    let s0 = quad(wg.z, wg.x * 16u + lane);");
@@ -341,6 +332,84 @@ fn direct5x5(entry: &str, channels: usize, pad: usize) -> String {
     s
 }
 
+/// Tap `kx` of four neighbouring outputs from the input row `row` that [`direct5x5`] and
+/// [`direct5x5_grad`] load (`row5`): two vec4s without padding (x = ox .. ox+7), three
+/// with padding 2 (ox−4 .. ox+7), so output j's tap is element kx + j (+ 2 with padding).
+fn tap5(row: &str, kx: usize, pad: usize) -> String {
+    let shift = if pad == 2 { 2 } else { 0 };
+    let parts: Vec<String> = (0..4)
+        .map(|j| {
+            let e = kx + j + shift;
+            format!("{row}.v{}.{}", e / 4, ["x", "y", "z", "w"][e % 4])
+        })
+        .collect();
+    format!("vec4({})", parts.join(", "))
+}
+
+/// The weight gradient of conv/direct5x5_grad.wgsl with `pad` (0 or 2) zero padding: each
+/// lane one kernel row's five taps by 8 output channels, summed over its chunk's column
+/// quads as weight_grad_nt sums them (`acc += x · b`, the quads in order).
+fn direct5x5_grad(entry: &str, pad: usize) -> String {
+    assert!(pad == 0 || pad == 2, "direct5x5_grad: padding 0 or 2");
+    let mut s = String::new();
+    let w = &mut s;
+    wl(w, "@compute @workgroup_size(8)");
+    wl(w, &format!("fn {entry}(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {{"));
+    wl(
+        w,
+        "    // This lane's kernel row (c, ky); lanes past the last row redo it, unstored.",
+    );
+    wl(w, "    let r = 8u * wg.y + lane;");
+    wl(w, "    let stored = r < 5u * p.channels;");
+    wl(w, "    let row = min(r, 5u * p.channels - 1u);");
+    wl(w, "    let c = row / 5u;");
+    wl(w, "    let ky = row - 5u * c;");
+    wl(w, "    let k = 5u * row;");
+    wl(
+        w,
+        "    // Lane o loads output channel o's dY (the last one past out_channels).",
+    );
+    wl(
+        w,
+        "    let d_row = min(lane, p.out_channels - 1u) * p.quads;",
+    );
+    wl(w, "    let first = wg.x * p.chunk;");
+    wl(w, "    let last = min(first + p.chunk, p.quads);");
+    wl(w, "    var s = quad_of(first);");
+    for o in 0..8 {
+        for kx in 0..5 {
+            wl(w, &format!("    var acc{o}_{kx} = vec4(0.0);"));
+        }
+    }
+    wl(w, "    for (var q = first; q < last; q++) {");
+    wl(w, "        let d = dy4[d_row + q];");
+    wl(w, &format!("        let w = row5(s, c, ky, {pad}u);"));
+    for kx in 0..5 {
+        wl(w, &format!("        let b{kx} = {};", tap5("w", kx, pad)));
+    }
+    for o in 0..8 {
+        wl(
+            w,
+            &format!("        let x{o} = subgroupBroadcast(d, {o}u);"),
+        );
+        for kx in 0..5 {
+            wl(w, &format!("        acc{o}_{kx} += x{o} * b{kx};"));
+        }
+    }
+    wl(w, "        s = next_quad(s);");
+    wl(w, "    }");
+    for o in 0..8 {
+        for kx in 0..5 {
+            wl(
+                w,
+                &format!("    put(wg.x, {o}u, k + {kx}u, stored, acc{o}_{kx});"),
+            );
+        }
+    }
+    wl(w, "}");
+    s
+}
+
 /// `var accR_H = vec4(0.0);` for `rows` rows of two column halves.
 fn declare_pairs(w: &mut String, rows: usize, indent: &str) {
     for r in 0..rows {
@@ -369,6 +438,7 @@ fn generate(spec: &str) -> Result<String, String> {
         ["direct3x3_s2_dx", entry, _] => Ok(direct3x3_s2_dx(entry, size(2)?)),
         ["direct3x3_grad", entry, _, _] => Ok(direct3x3_grad(entry, size(2)?, size(3)?)),
         ["direct5x5", entry, _, _] => Ok(direct5x5(entry, size(2)?, size(3)?)),
+        ["direct5x5_grad", entry, _] => Ok(direct5x5_grad(entry, size(2)?)),
         _ => Err(format!("unknown generator `{spec}`")),
     }
 }
@@ -434,6 +504,6 @@ fn unrolled_kernels_match_their_generators() {
          run `ETAPROBE_BLESS=1 cargo test --test suite unrolled` to rewrite them"
     );
     // matmul's three tile heights, the two forward tiles, the stride-2 input gradient,
-    // the weight gradient, and the two 5×5 first convolutions.
-    assert_eq!(regions, 9, "unrolled regions found");
+    // the weight gradient, the two 5×5 first convolutions and their weight gradients.
+    assert_eq!(regions, 11, "unrolled regions found");
 }

@@ -2,20 +2,20 @@
 //! padding, or 1 channel with padding 2) read straight from the NCHW input on 8-lane
 //! subgroups, with no im2col patches, adding in exactly the order of the patches' product
 //! (`shaders/conv/direct5x5.wgsl`), so that it gives the same bits. [`super::Conv2d`]
-//! takes this path for the forward pass where [`applies`]; the backward keeps the
-//! patches' path (its weight gradient rebuilds them from `x`).
+//! takes this path for the forward pass where [`applies`], and [`super::direct5x5_grad`]
+//! for the weight gradient.
 
 use super::ConvShape;
 use crate::gpu::{Gpu, GpuError, Program, Shader, Tensor};
 use crate::ops::{bind, u};
 use crate::shader;
 
-pub(crate) const SHADER: Shader = shader!("conv/direct5x5");
+pub(crate) const SHADER: Shader = shader!("conv/direct5x5" with "conv/direct5x5_rows");
 
-/// `Params` of `shaders/conv/direct5x5.wgsl`.
+/// `Params` of `shaders/conv/direct5x5_rows.wgsl`.
 #[repr(C)]
-#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+pub(super) struct Params {
     channels: u32,
     height: u32,
     width: u32,
@@ -25,7 +25,29 @@ struct Params {
     kp4: u32,
     flags: u32,
     zero: f32,
-    pad: [u32; 3],
+    /// The weight gradient's column quads and quads per chunk.
+    quads: u32,
+    chunk: u32,
+    pad: u32,
+}
+
+/// The parameters of `s`: the forward's `flags`; the weight gradient's column `quads` and
+/// quads per `chunk` (zero in the forward).
+pub(super) fn params(s: &ConvShape, flags: u32, quads: usize, chunk: usize) -> Params {
+    Params {
+        channels: u(s.in_channels),
+        height: u(s.height),
+        width: u(s.width),
+        out_width: u(s.out_width()),
+        out_pixels: u(s.pixels()),
+        out_channels: u(s.out_channels),
+        kp4: u(s.patch_rows() / 4),
+        flags,
+        zero: 0.0,
+        quads: u(quads),
+        chunk: u(chunk),
+        pad: 0,
+    }
 }
 
 const HAS_BIAS: u32 = 1;
@@ -97,18 +119,7 @@ pub fn record(
     if relu {
         flags |= RELU;
     }
-    let params = Params {
-        channels: u(s.in_channels),
-        height: u(s.height),
-        width: u(s.width),
-        out_width: u(s.out_width()),
-        out_pixels: u(s.pixels()),
-        out_channels: u(s.out_channels),
-        kp4: u(s.patch_rows() / 4),
-        flags,
-        zero: 0.0,
-        pad: [0; 3],
-    };
+    let params = params(s, flags, 0, 0);
     let name = entry(s).expect("applies");
     let kernel = gpu.kernel(&SHADER, name, &[])?;
     let bias = bias.unwrap_or(gpu.dummy());

@@ -1,7 +1,7 @@
 //! The im2col path of [`Conv2d`] (`shaders/conv/im2col.wgsl`): the patches written to the
 //! scratch, the products by the batched matmul, and the passes around them.
 
-use super::{Conv2d, ConvShape, ForwardPath};
+use super::{direct5x5_grad, Conv2d, ConvShape, ForwardPath};
 use crate::gpu::{Gpu, GpuError, Program, Shader, Tensor};
 use crate::ops::matmul::{self, Epilogue, Mat};
 use crate::ops::{bind, grid_1d, u, QUADS};
@@ -410,12 +410,11 @@ impl Conv2d {
         accumulate: bool,
     ) -> Result<(), GpuError> {
         let s = &self.shape;
-        let (kdim, out) = (s.patch_len(), s.out_channels);
-        let quads = s.col_stride() / 4;
-        let max_groups = gpu.limits.max_compute_workgroups_per_dimension as usize;
-        let chunk = NT_CHUNK_QUADS.max(quads.div_ceil(max_groups));
-        let chunks = quads.div_ceil(chunk);
-        let parts = gpu.scratch("conv2d dW partials", chunks * out * kdim)?;
+        let (chunk, chunks) = self.nt_chunks(gpu);
+        let parts = gpu.scratch(
+            "conv2d dW partials",
+            chunks * s.out_channels * s.patch_len(),
+        )?;
         let k = gpu.kernel(&SHADER, "weight_grad_nt", &[])?;
         let p = Params {
             len: u(chunk),
@@ -425,8 +424,43 @@ impl Conv2d {
             gpu,
             &[(ROWS4_IN, &self.col), (DY4, &self.rows), (DW, &parts)],
         );
-        let groups = [chunks, s.patch_rows().div_ceil(32), out.div_ceil(16)].map(u);
+        let groups = [
+            chunks,
+            s.patch_rows().div_ceil(32),
+            s.out_channels.div_ceil(16),
+        ]
+        .map(u);
         prog.dispatch(gpu, &k, &p, &t, groups)?;
+        sum_parts(prog, gpu, &parts, chunks, dw, accumulate)
+    }
+
+    /// How `weight_grad_nt` splits the column quads: (quads per chunk, chunks).
+    fn nt_chunks(&self, gpu: &Gpu) -> (usize, usize) {
+        let quads = self.shape.col_stride() / 4;
+        let max_groups = gpu.limits.max_compute_workgroups_per_dimension as usize;
+        let chunk = NT_CHUNK_QUADS.max(quads.div_ceil(max_groups));
+        (chunk, quads.div_ceil(chunk))
+    }
+
+    /// `dW (+)= dY · colᵀ` for [`direct5x5`]'s shapes without the patches:
+    /// [`direct5x5_grad`] reads `x` as the forward does and sums in `weight_grad_nt`'s
+    /// chunks and order, and `sum_parts` adds the chunks, so that dW has the bits of
+    /// [`Conv2d::weight_grad_by_patches`]. dY is [folded](Conv2d::fold) into `rows`.
+    pub(super) fn weight_grad_direct5x5(
+        &self,
+        prog: &mut Program,
+        gpu: &Gpu,
+        x: &Tensor,
+        dw: &Tensor,
+        accumulate: bool,
+    ) -> Result<(), GpuError> {
+        let s = &self.shape;
+        let (chunk, chunks) = self.nt_chunks(gpu);
+        let parts = gpu.scratch(
+            "conv2d dW partials",
+            chunks * s.out_channels * s.patch_len(),
+        )?;
+        direct5x5_grad::record_parts(prog, gpu, s, x, &self.rows, &parts, chunk, chunks)?;
         sum_parts(prog, gpu, &parts, chunks, dw, accumulate)
     }
 

@@ -11,15 +11,17 @@
 //! - [`direct3x3`] and [`direct3x3_grad`]: on 8-lane subgroups, 3×3 convolutions with
 //!   padding 1 and stride 1 or 2 on narrow images (ResNet's) skip the patches in the
 //!   forward pass, the input gradient and the weight gradient, reading the input directly.
-//! - [`direct5x5`]: on 8-lane subgroups, LeNet's first convolution skips the patches in
-//!   the forward pass, adding in the patches' product's order (the same bits); its
-//!   backward takes the patches' path.
+//! - [`direct5x5`] and [`direct5x5_grad`]: on 8-lane subgroups, LeNet's first
+//!   convolution skips the patches in the forward pass and the weight gradient, adding in
+//!   the order of the patches' products (the same bits); its input gradient (never asked
+//!   for in LeNet) takes the patches' path.
 //!
 //! [`Conv2d`] holds a layer's scratch and chooses the path.
 
 pub mod direct3x3;
 pub mod direct3x3_grad;
 pub mod direct5x5;
+pub mod direct5x5_grad;
 pub mod im2col;
 mod shape;
 
@@ -154,7 +156,8 @@ impl Conv2d {
     }
 
     /// Whether the forward pass reads the input directly, writing no patches:
-    /// [`direct3x3`] (and then the gradients too) or [`direct5x5`] (the forward only).
+    /// [`direct3x3`] (and then the gradients too) or [`direct5x5`] (and then the weight
+    /// gradient too).
     pub fn reads_input_directly(&self, gpu: &Gpu) -> bool {
         self.direct3x3_path(gpu) || self.direct5x5_path(gpu)
     }
@@ -226,7 +229,7 @@ impl Conv2d {
         assert_eq!(dy.len(), s.output_len(), "conv2d output gradient size");
         // dY as [out, batch·pixels], laid out like col, for the bias gradient and the
         // weight gradient by im2col.
-        // The direct 3×3 gradients; the 5×5 backward takes the patches' path.
+        // The direct 3×3 gradients; the direct 5×5 weight gradient reads dY folded.
         let direct = self.direct3x3_path(gpu);
         if grads.dbias.is_some() || (grads.dw.is_some() && !direct) {
             self.fold(prog, gpu, dy)?;
@@ -241,6 +244,9 @@ impl Conv2d {
             if direct {
                 let x = x.expect("conv2d: the direct weight gradient needs x");
                 direct3x3_grad::record(prog, gpu, s, x, dy, dw, accumulate)?;
+            } else if self.direct5x5_path(gpu) {
+                let x = x.expect("conv2d: the direct weight gradient needs x");
+                self.weight_grad_direct5x5(prog, gpu, x, dw, accumulate)?;
             } else {
                 self.weight_grad_by_patches(prog, gpu, x, dw, accumulate)?;
             }

@@ -224,6 +224,60 @@ fn lenet_first_convolution_reads_its_input_and_gives_the_patches_bits() {
 }
 
 #[test]
+fn lenet_first_weight_gradient_reads_its_input_and_gives_the_patches_bits() {
+    // direct5x5_grad sums over the column quads in weight_grad_nt's chunks and order, so
+    // dW is the patches' path's to the last bit: LeNet's shapes and smaller ones, with
+    // chunks of 256 quads that end inside an image (588 and 392 quads), one chunk, and a
+    // kernel row per lane in one and two subgroups (1 and 3 channels); overwriting, and
+    // accumulating into a prior gradient.
+    let gpu = gpu();
+    if !matmul::uses_subgroup_kernel(gpu) {
+        return;
+    }
+    let geometries: &[Geometry] = &[
+        [3, 3, 32, 32, 6, 5, 5, 1, 0],
+        [2, 1, 28, 28, 6, 5, 5, 1, 2],
+        [1, 3, 32, 32, 8, 5, 5, 1, 0],
+        [2, 1, 12, 8, 3, 5, 5, 1, 2],
+    ];
+    let mut g = rng(506);
+    for &geo in geometries {
+        let s = conv_shape(geo);
+        assert!(direct5x5::applies(gpu, &s), "{s:?}");
+        let x = random(&mut g, s.input_len(), 1.0);
+        let w = random(&mut g, s.weight_len(), 0.5);
+        let dy = random(&mut g, s.output_len(), 1.0);
+        let prior = random(&mut g, s.weight_len(), 1.0);
+        let (xt, wt, dyt) = (
+            upload(gpu, "x", &x),
+            upload(gpu, "w", &w),
+            upload(gpu, "dy", &dy),
+        );
+        let mut out = Vec::new();
+        for path in [ForwardPath::Direct, ForwardPath::Folded] {
+            let conv = conv_on(gpu, s, Variant::Subgroup8, path);
+            let dw0 = gpu.zeros("dw", &[s.weight_len()]).unwrap();
+            let dw1 = upload(gpu, "dw prior", &prior);
+            let mut prog = Program::new();
+            for (dw, accumulate) in [(&dw0, false), (&dw1, true)] {
+                let grads = ConvGrads {
+                    dw: Some((dw, accumulate)),
+                    ..Default::default()
+                };
+                conv.backward(&mut prog, gpu, Some(&xt), &wt, &dyt, grads)
+                    .unwrap();
+            }
+            prog.run(gpu).unwrap();
+            out.push([read(gpu, &dw0), read(gpu, &dw1)]);
+        }
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for (i, what) in ["overwriting", "accumulating"].iter().enumerate() {
+            assert_eq!(bits(&out[0][i]), bits(&out[1][i]), "{s:?} dW {what}");
+        }
+    }
+}
+
+#[test]
 fn conv2d_backward_matches_finite_differences() {
     let gpu = gpu();
     let geometries: &[Geometry] = &[
