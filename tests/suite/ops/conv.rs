@@ -278,6 +278,71 @@ fn lenet_first_weight_gradient_reads_its_input_and_gives_the_patches_bits() {
 }
 
 #[test]
+fn lenet_second_input_gradient_skips_dcol_and_gives_its_bits() {
+    // input_grad5x5 forms each tap's dcol value as the subgroup matmul sums it and adds
+    // the taps in col2im's order, so dX is the patches' path's to the last bit: LeNet's
+    // shape, a batch whose last subgroup is part empty (5 · 196 pixels), a small
+    // non-square one; dX alone (the patches' path must fold dY for it) and with the other
+    // gradients, overwriting and accumulating.
+    let gpu = gpu();
+    if !matmul::uses_subgroup_kernel(gpu) {
+        return;
+    }
+    let geometries: &[Geometry] = &[
+        [2, 6, 14, 14, 16, 5, 5, 1, 0],
+        [5, 6, 14, 14, 16, 5, 5, 1, 0],
+        [3, 6, 9, 7, 16, 5, 5, 1, 0],
+    ];
+    let mut g = rng(507);
+    for &geo in geometries {
+        let s = conv_shape(geo);
+        let x = random(&mut g, s.input_len(), 1.0);
+        let w = random(&mut g, s.weight_len(), 0.5);
+        let dy = random(&mut g, s.output_len(), 1.0);
+        let prior = random(&mut g, s.input_len(), 1.0);
+        let (xt, wt, dyt) = (
+            upload(gpu, "x", &x),
+            upload(gpu, "w", &w),
+            upload(gpu, "dy", &dy),
+        );
+        let mut out = Vec::new();
+        for path in [ForwardPath::Auto, ForwardPath::Folded] {
+            let conv = conv_on(gpu, s, Variant::Subgroup8, path);
+            let dx0 = gpu.zeros("dx", &[s.input_len()]).unwrap();
+            let dx1 = upload(gpu, "dx prior", &prior);
+            let dx2 = gpu.zeros("dx with the others", &[s.input_len()]).unwrap();
+            let dw = gpu.zeros("dw", &[s.weight_len()]).unwrap();
+            let db = gpu.zeros("db", &[s.out_channels]).unwrap();
+            let mut prog = Program::new();
+            for (dx, accumulate) in [(&dx0, false), (&dx1, true)] {
+                let grads = ConvGrads {
+                    dx: Some((dx, accumulate)),
+                    ..Default::default()
+                };
+                conv.backward(&mut prog, gpu, Some(&xt), &wt, &dyt, grads)
+                    .unwrap();
+            }
+            let grads = ConvGrads {
+                dx: Some((&dx2, false)),
+                dw: Some((&dw, false)),
+                dbias: Some((&db, false)),
+            };
+            conv.backward(&mut prog, gpu, Some(&xt), &wt, &dyt, grads)
+                .unwrap();
+            prog.run(gpu).unwrap();
+            out.push([read(gpu, &dx0), read(gpu, &dx1), read(gpu, &dx2)]);
+        }
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for (i, what) in ["alone", "accumulating", "with dW and dbias"]
+            .iter()
+            .enumerate()
+        {
+            assert_eq!(bits(&out[0][i]), bits(&out[1][i]), "{s:?} dX {what}");
+        }
+    }
+}
+
+#[test]
 fn conv2d_backward_matches_finite_differences() {
     let gpu = gpu();
     let geometries: &[Geometry] = &[
