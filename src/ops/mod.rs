@@ -39,7 +39,6 @@ pub const SHADERS: &[Shader] = &[
     conv::direct5x5::SHADER,
     conv::direct5x5_grad::SHADER,
     conv::im2col::SHADER,
-    conv::input_grad5x5::SHADER,
     shader!("dadapt"),
     shader!("dropout"),
     shader!("matmul"),

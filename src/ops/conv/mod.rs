@@ -15,8 +15,6 @@
 //!   convolution skips the patches in the forward pass and the weight gradient, adding in
 //!   the order of the patches' products (the same bits); its input gradient (never asked
 //!   for in LeNet) takes the patches' path.
-//! - [`input_grad5x5`]: on 8-lane subgroups, LeNet's second convolution's input gradient
-//!   without `dcol`, adding in the order of `dcol = Wᵀ·dY` and `col2im` (the same bits).
 //!
 //! [`Conv2d`] holds a layer's scratch and chooses the path.
 
@@ -25,7 +23,6 @@ pub mod direct3x3_grad;
 pub mod direct5x5;
 pub mod direct5x5_grad;
 pub mod im2col;
-pub mod input_grad5x5;
 mod shape;
 
 pub use shape::ConvShape;
@@ -180,14 +177,6 @@ impl Conv2d {
             && direct5x5::applies(gpu, &self.shape)
     }
 
-    /// Whether dX, where it would go through `dcol` and `col2im`, takes [`input_grad5x5`]
-    /// (the same bits): unless a test pins the patches' path with a forward path.
-    fn input_grad5x5_path(&self, gpu: &Gpu) -> bool {
-        matches!(self.forward_path, ForwardPath::Auto | ForwardPath::Direct)
-            && self.subgroup_matmul(gpu)
-            && input_grad5x5::applies(gpu, &self.shape)
-    }
-
     /// Records `y = conv(x, w) (+ bias) (ReLU)`; `y` is NCHW `[batch, out, OH, OW]`.
     /// With `relu`, the caller applies `relu::backward` on `y` before [`Conv2d::backward`].
     #[allow(clippy::too_many_arguments)]
@@ -238,15 +227,13 @@ impl Conv2d {
         let s = &self.shape;
         assert_eq!(w.len(), s.weight_len(), "conv2d weight size");
         assert_eq!(dy.len(), s.output_len(), "conv2d output gradient size");
-        // dY as [out, batch·pixels], laid out like col, for the bias gradient and the
-        // weight gradient by im2col.
-        // The direct 3×3 gradients; the direct 5×5 weight gradient reads dY folded, as
-        // does dX by `dcol` (which an input gradient alone once read unfolded).
+        // dY as [out, batch·pixels], laid out like col, for the bias gradient, the weight
+        // gradient by im2col or direct 5×5, and dX by `dcol`, also when dX is all that is
+        // asked for; the direct 3×3 gradients read dY as it is.
         let direct = self.direct3x3_path(gpu);
         let dx_by_patches = grads.dx.is_some()
             && !(direct && direct3x3::input_grad_s2_applies(gpu, s))
-            && self.input_grad_shape().is_none()
-            && !self.input_grad5x5_path(gpu);
+            && self.input_grad_shape().is_none();
         if grads.dbias.is_some() || (grads.dw.is_some() && !direct) || dx_by_patches {
             self.fold(prog, gpu, dy)?;
         }
@@ -298,9 +285,6 @@ impl Conv2d {
                     dx,
                     accumulate,
                 );
-            }
-            if self.input_grad5x5_path(gpu) {
-                return input_grad5x5::record(prog, gpu, s, w, dy, dx, accumulate);
             }
             self.input_grad_by_patches(prog, gpu, w, dx, accumulate)?;
         }
