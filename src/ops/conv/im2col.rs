@@ -410,11 +410,7 @@ impl Conv2d {
         accumulate: bool,
     ) -> Result<(), GpuError> {
         let s = &self.shape;
-        let (chunk, chunks) = self.nt_chunks(gpu);
-        let parts = gpu.scratch(
-            "conv2d dW partials",
-            chunks * s.out_channels * s.patch_len(),
-        )?;
+        let (chunk, chunks, parts) = self.nt_partials(gpu)?;
         let k = gpu.kernel(&SHADER, "weight_grad_nt", &[])?;
         let p = Params {
             len: u(chunk),
@@ -434,12 +430,16 @@ impl Conv2d {
         sum_parts(prog, gpu, &parts, chunks, dw, accumulate)
     }
 
-    /// How `weight_grad_nt` splits the column quads: (quads per chunk, chunks).
-    fn nt_chunks(&self, gpu: &Gpu) -> (usize, usize) {
-        let quads = self.shape.col_stride() / 4;
+    /// How `weight_grad_nt` splits the column quads, and a scratch for the chunks'
+    /// partial dW: (quads per chunk, chunks, partials).
+    fn nt_partials(&self, gpu: &Gpu) -> Result<(usize, usize, Tensor), GpuError> {
+        let s = &self.shape;
+        let quads = s.col_stride() / 4;
         let max_groups = gpu.limits.max_compute_workgroups_per_dimension as usize;
         let chunk = NT_CHUNK_QUADS.max(quads.div_ceil(max_groups));
-        (chunk, quads.div_ceil(chunk))
+        let chunks = quads.div_ceil(chunk);
+        let len = chunks * s.out_channels * s.patch_len();
+        Ok((chunk, chunks, gpu.scratch("conv2d dW partials", len)?))
     }
 
     /// `dW (+)= dY · colᵀ` for [`direct5x5`]'s shapes without the patches:
@@ -455,11 +455,7 @@ impl Conv2d {
         accumulate: bool,
     ) -> Result<(), GpuError> {
         let s = &self.shape;
-        let (chunk, chunks) = self.nt_chunks(gpu);
-        let parts = gpu.scratch(
-            "conv2d dW partials",
-            chunks * s.out_channels * s.patch_len(),
-        )?;
+        let (chunk, chunks, parts) = self.nt_partials(gpu)?;
         direct5x5_grad::record_parts(prog, gpu, s, x, &self.rows, &parts, chunk, chunks)?;
         sum_parts(prog, gpu, &parts, chunks, dw, accumulate)
     }

@@ -153,26 +153,35 @@ fn conv2d_forward_matches_reference() {
     }
 }
 
-#[test]
-fn lenet_first_convolution_reads_its_input_and_gives_the_patches_bits() {
-    // direct5x5 adds in the order of the patches' product (im2col, then mm_sg8 over K in
-    // chunks of four): the held-out runs went on under it, so equal to the last bit, not
-    // within a tolerance. LeNet's CIFAR-10 and Fashion-MNIST shapes, with batches that
-    // leave the last tile part empty, and other shapes it must not take.
-    let gpu = gpu();
-    if !matmul::uses_subgroup_kernel(gpu) {
-        return;
-    }
-    let geometries: &[Geometry] = &[
+/// The shapes the direct 5×5 kernels must take, checked to: LeNet's CIFAR-10 and
+/// Fashion-MNIST first convolutions (3 channels unpadded, 1 with padding 2) with batches
+/// that leave the last tile part empty and chunks of the weight gradient ending inside an
+/// image (588 and 392 column quads), one image with 8 outputs, and a small padded one.
+fn lenet_first_shapes(gpu: &Gpu) -> Vec<ConvShape> {
+    let geometries: [Geometry; 4] = [
         [3, 3, 32, 32, 6, 5, 5, 1, 0],
         [2, 1, 28, 28, 6, 5, 5, 1, 2],
         [1, 3, 32, 32, 8, 5, 5, 1, 0],
         [2, 1, 12, 8, 3, 5, 5, 1, 2],
     ];
+    let shapes = geometries.map(conv_shape);
+    for s in &shapes {
+        assert!(direct5x5::applies(gpu, s), "{s:?}");
+    }
+    shapes.to_vec()
+}
+
+#[test]
+fn lenet_first_convolution_reads_its_input_and_gives_the_patches_bits() {
+    // direct5x5 adds in the order of the patches' product (im2col, then mm_sg8 over K in
+    // chunks of four): the held-out runs went on under it, so equal to the last bit, not
+    // within a tolerance, on `lenet_first_shapes`; and other shapes it must not take.
+    let gpu = gpu();
+    if !matmul::uses_subgroup_kernel(gpu) {
+        return;
+    }
     let mut g = rng(505);
-    for &geo in geometries {
-        let s = conv_shape(geo);
-        assert!(direct5x5::applies(gpu, &s), "{s:?}");
+    for s in lenet_first_shapes(gpu) {
         let x = random(&mut g, s.input_len(), 1.0);
         let w = random(&mut g, s.weight_len(), 0.5);
         let b = random(&mut g, s.out_channels, 0.5);
@@ -226,24 +235,15 @@ fn lenet_first_convolution_reads_its_input_and_gives_the_patches_bits() {
 #[test]
 fn lenet_first_weight_gradient_reads_its_input_and_gives_the_patches_bits() {
     // direct5x5_grad sums over the column quads in weight_grad_nt's chunks and order, so
-    // dW is the patches' path's to the last bit: LeNet's shapes and smaller ones, with
-    // chunks of 256 quads that end inside an image (588 and 392 quads), one chunk, and a
-    // kernel row per lane in one and two subgroups (1 and 3 channels); overwriting, and
-    // accumulating into a prior gradient.
+    // dW is the patches' path's to the last bit, on `lenet_first_shapes` (chunks of 256
+    // quads that end inside an image, one chunk; a kernel row per lane in one and two
+    // subgroups), overwriting and accumulating into a prior gradient.
     let gpu = gpu();
     if !matmul::uses_subgroup_kernel(gpu) {
         return;
     }
-    let geometries: &[Geometry] = &[
-        [3, 3, 32, 32, 6, 5, 5, 1, 0],
-        [2, 1, 28, 28, 6, 5, 5, 1, 2],
-        [1, 3, 32, 32, 8, 5, 5, 1, 0],
-        [2, 1, 12, 8, 3, 5, 5, 1, 2],
-    ];
     let mut g = rng(506);
-    for &geo in geometries {
-        let s = conv_shape(geo);
-        assert!(direct5x5::applies(gpu, &s), "{s:?}");
+    for s in lenet_first_shapes(gpu) {
         let x = random(&mut g, s.input_len(), 1.0);
         let w = random(&mut g, s.weight_len(), 0.5);
         let dy = random(&mut g, s.output_len(), 1.0);
