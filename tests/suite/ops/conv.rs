@@ -348,7 +348,7 @@ fn conv2d_backward_matches_finite_differences() {
         [2, 3, 9, 8, 4, 2, 3, 3, 2],
         // The weight gradient: with at most 16 outputs on 8-lane subgroups, weight_grad_nt
         // (LeNet's 5×5 taps with the vec4 im2col, K = 75 and 25; 294 column quads in two
-        // chunks); else the patches transposed and read in place (zero rows past K up to
+        // chunks), or on the direct path direct5x5_grad in the same chunks; else the patches transposed and read in place (zero rows past K up to
         // whole vec4s: 20 outputs over K = 75), unless the product is tall (40 outputs
         // over K = 4) and packs them. The tiled kernel transposes in every case.
         [2, 3, 8, 8, 4, 5, 5, 1, 0],
