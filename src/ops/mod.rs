@@ -38,6 +38,7 @@ pub const SHADERS: &[Shader] = &[
     conv::direct3x3_grad::SHADER,
     conv::direct5x5::SHADER,
     conv::direct5x5_grad::SHADER,
+    conv::direct5x5_input_grad::SHADER,
     conv::im2col::SHADER,
     shader!("dadapt"),
     shader!("dropout"),

@@ -410,6 +410,106 @@ fn direct5x5_grad(entry: &str, pad: usize) -> String {
     s
 }
 
+/// dX of conv/direct5x5_input_grad.wgsl for `channels` dX channels and `outs` (16) output
+/// channels, a quad of four dX pixels per lane: for each kernel row that reads an output
+/// row, the two padded dY vec4s of every output channel, the five taps' windows picked
+/// from them; each tap's dcol value per channel summed as mm_sg8 sums it (chunks of four
+/// output channels, the chunk's weights broadcast from the lane that loaded them), then
+/// added to the quad's sum in col2im's order.
+fn direct5x5_input_grad(entry: &str, channels: usize, outs: usize) -> String {
+    assert_eq!(
+        outs, 16,
+        "direct5x5_input_grad: pack_weights lays out four chunks of four output channels"
+    );
+    let chunks = outs / 4;
+    let per_row = 5 * chunks * channels;
+    let slots = per_row.div_ceil(8);
+    let mut s = String::new();
+    let w = &mut s;
+    wl(w, "@compute @workgroup_size(8)");
+    wl(w, &format!("fn {entry}(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {{"));
+    wl(w, "    let s = quad(wg.x, wg.y, lane);");
+    wl(w, "    let zero4 = vec4(p.zero);");
+    wl(w, "    let ostride = p.out_h * p.prow;");
+    for c in 0..channels {
+        wl(w, &format!("    var g{c} = zero4;"));
+    }
+    // Element e of tap j's window is padded column x + 4 − j + e: lo's below 4, hi's above.
+    let window = |j: usize, o: usize| -> String {
+        let parts: Vec<String> = (0..4)
+            .map(|e| {
+                let at = 4 - j + e;
+                let half = if at < 4 { "lo" } else { "hi" };
+                format!("{half}{o}.{}", ["x", "y", "z", "w"][at % 4])
+            })
+            .collect();
+        format!("vec4({})", parts.join(", "))
+    };
+    for i in 0..5 {
+        wl(w, &format!("    if (row_exists(s, {i}u)) {{"));
+        wl(w, &format!("        let r = row_at(s, {i}u);"));
+        for o in 0..outs {
+            let off = if o == 0 {
+                String::new()
+            } else {
+                format!(" + {o}u * ostride")
+            };
+            wl(w, &format!("        let lo{o} = padded[r{off}];"));
+            wl(w, &format!("        let hi{o} = padded[r{off} + 1u];"));
+        }
+        for t in 0..slots {
+            wl(
+                w,
+                &format!(
+                    "        let w{t} = packed[{i}u * p.wrow + {}u + lane];",
+                    8 * t
+                ),
+            );
+        }
+        for j in 0..5 {
+            for o in 0..outs {
+                wl(w, &format!("        let d{j}_{o} = {};", window(j, o)));
+            }
+        }
+        for c in 0..channels {
+            for j in 0..5 {
+                wl(w, "        {");
+                wl(w, "            var a = zero4;");
+                for k in 0..chunks {
+                    let v = (c * 5 + j) * chunks + k;
+                    wl(
+                        w,
+                        &format!(
+                            "            let x{k} = subgroupBroadcast(w{}, {}u);",
+                            v / 8,
+                            v % 8
+                        ),
+                    );
+                    let d = |t: usize| format!("d{j}_{}", 4 * k + t);
+                    wl(
+                        w,
+                        &format!(
+                            "            a += x{k}.x * {} + x{k}.y * {} + x{k}.z * {} + x{k}.w * {};",
+                            d(0),
+                            d(1),
+                            d(2),
+                            d(3)
+                        ),
+                    );
+                }
+                wl(w, &format!("            g{c} += a;"));
+                wl(w, "        }");
+            }
+        }
+        wl(w, "    }");
+    }
+    for c in 0..channels {
+        wl(w, &format!("    store(s, {c}u, g{c});"));
+    }
+    wl(w, "}");
+    s
+}
+
 /// `var accR_H = vec4(0.0);` for `rows` rows of two column halves.
 fn declare_pairs(w: &mut String, rows: usize, indent: &str) {
     for r in 0..rows {
@@ -439,6 +539,9 @@ fn generate(spec: &str) -> Result<String, String> {
         ["direct3x3_grad", entry, _, _] => Ok(direct3x3_grad(entry, size(2)?, size(3)?)),
         ["direct5x5", entry, _, _] => Ok(direct5x5(entry, size(2)?, size(3)?)),
         ["direct5x5_grad", entry, _] => Ok(direct5x5_grad(entry, size(2)?)),
+        ["direct5x5_input_grad", entry, _, _] => {
+            Ok(direct5x5_input_grad(entry, size(2)?, size(3)?))
+        }
         _ => Err(format!("unknown generator `{spec}`")),
     }
 }
@@ -504,6 +607,7 @@ fn unrolled_kernels_match_their_generators() {
          run `ETAPROBE_BLESS=1 cargo test --test suite unrolled` to rewrite them"
     );
     // matmul's three tile heights, the two forward tiles, the stride-2 input gradient,
-    // the weight gradient, the two 5×5 first convolutions and their weight gradients.
-    assert_eq!(regions, 11, "unrolled regions found");
+    // the weight gradient, the two 5×5 first convolutions and their weight gradients, and
+    // the second 5×5 convolution's input gradient.
+    assert_eq!(regions, 12, "unrolled regions found");
 }

@@ -15,6 +15,9 @@
 //!   convolution skips the patches in the forward pass and the weight gradient, adding in
 //!   the order of the patches' products (the same bits); its input gradient (never asked
 //!   for in LeNet) takes the patches' path.
+//! - [`direct5x5_input_grad`]: on 8-lane subgroups, LeNet's second convolution's input
+//!   gradient without `dcol`, adding in the order of `dcol = Wᵀ·dY` and `col2im` (the
+//!   same bits).
 //!
 //! [`Conv2d`] holds a layer's scratch and chooses the path.
 
@@ -22,6 +25,7 @@ pub mod direct3x3;
 pub mod direct3x3_grad;
 pub mod direct5x5;
 pub mod direct5x5_grad;
+pub mod direct5x5_input_grad;
 pub mod im2col;
 mod shape;
 
@@ -60,6 +64,19 @@ pub enum ForwardPath {
     /// One product over the whole batch, `[out, batch·pixels]`, then a pass that adds the
     /// bias, applies the ReLU and writes NCHW.
     Folded,
+}
+
+/// How [`Conv2d::backward`] computes dX.
+#[derive(Clone, Copy, Debug)]
+enum InputGradPath {
+    /// [`direct3x3::record_input_grad_s2`]: the stride-2 transposed 3×3 convolution.
+    Direct3x3Stride2,
+    /// The convolution of dY with the flipped weights ([`Conv2d::input_grad_shape`]).
+    Convolution(ConvShape),
+    /// [`direct5x5_input_grad`].
+    Direct5x5,
+    /// `dcol = Wᵀ·dY` from dY folded into `rows`, then col2im.
+    Patches,
 }
 
 /// A convolution layer's scratch, allocated once, and the choices of how to record it.
@@ -177,6 +194,23 @@ impl Conv2d {
             && direct5x5::applies(gpu, &self.shape)
     }
 
+    /// How dX is computed; the patches' path reads dY [folded](Conv2d::fold).
+    fn input_grad_path(&self, gpu: &Gpu) -> InputGradPath {
+        let direct = self.direct3x3_path(gpu);
+        if direct && direct3x3::input_grad_s2_applies(gpu, &self.shape) {
+            InputGradPath::Direct3x3Stride2
+        } else if let Some(shape) = self.input_grad_shape() {
+            InputGradPath::Convolution(shape)
+        } else if matches!(self.forward_path, ForwardPath::Auto | ForwardPath::Direct)
+            && self.subgroup_matmul(gpu)
+            && direct5x5_input_grad::applies(gpu, &self.shape)
+        {
+            InputGradPath::Direct5x5
+        } else {
+            InputGradPath::Patches
+        }
+    }
+
     /// Records `y = conv(x, w) (+ bias) (ReLU)`; `y` is NCHW `[batch, out, OH, OW]`.
     /// With `relu`, the caller applies `relu::backward` on `y` before [`Conv2d::backward`].
     #[allow(clippy::too_many_arguments)]
@@ -231,9 +265,8 @@ impl Conv2d {
         // gradient by im2col or direct 5×5, and dX by `dcol`, also when dX is all that is
         // asked for; the direct 3×3 gradients read dY as it is.
         let direct = self.direct3x3_path(gpu);
-        let dx_by_patches = grads.dx.is_some()
-            && !(direct && direct3x3::input_grad_s2_applies(gpu, s))
-            && self.input_grad_shape().is_none();
+        let dx_path = grads.dx.map(|_| self.input_grad_path(gpu));
+        let dx_by_patches = matches!(dx_path, Some(InputGradPath::Patches));
         if grads.dbias.is_some() || (grads.dw.is_some() && !direct) || dx_by_patches {
             self.fold(prog, gpu, dy)?;
         }
@@ -255,12 +288,16 @@ impl Conv2d {
             }
         }
 
-        if let Some((dx, accumulate)) = grads.dx {
-            assert_eq!(dx.len(), s.input_len(), "conv2d input gradient size");
-            if direct && direct3x3::input_grad_s2_applies(gpu, s) {
-                return direct3x3::record_input_grad_s2(prog, gpu, s, dy, w, dx, accumulate);
+        let (Some((dx, accumulate)), Some(path)) = (grads.dx, dx_path) else {
+            return Ok(());
+        };
+        assert_eq!(dx.len(), s.input_len(), "conv2d input gradient size");
+        match path {
+            InputGradPath::Direct3x3Stride2 => {
+                direct3x3::record_input_grad_s2(prog, gpu, s, dy, w, dx, accumulate)
             }
-            if let (Some(shape), Some(flipped)) = (self.input_grad_shape(), &self.flipped) {
+            InputGradPath::Convolution(shape) => {
+                let flipped = self.flipped.as_ref().expect("allocated with the shape");
                 let transposed = Conv2d {
                     shape,
                     variant: self.variant,
@@ -275,7 +312,7 @@ impl Conv2d {
                         prog, gpu, &shape, dy, w, flip, None, dx, false, accumulate,
                     );
                 }
-                return self.input_grad_by_convolution(
+                self.input_grad_by_convolution(
                     prog,
                     gpu,
                     &transposed,
@@ -284,10 +321,12 @@ impl Conv2d {
                     dy,
                     dx,
                     accumulate,
-                );
+                )
             }
-            self.input_grad_by_patches(prog, gpu, w, dx, accumulate)?;
+            InputGradPath::Direct5x5 => {
+                direct5x5_input_grad::record(prog, gpu, s, w, dy, dx, accumulate)
+            }
+            InputGradPath::Patches => self.input_grad_by_patches(prog, gpu, w, dx, accumulate),
         }
-        Ok(())
     }
 }

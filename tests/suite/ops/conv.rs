@@ -9,7 +9,9 @@ use super::{read, upload};
 use crate::common::{assert_close, f32s, fd, gpu, random, rng, tol};
 use crate::reference as cpu;
 use etaprobe::gpu::{Gpu, GpuError, Program};
-use etaprobe::ops::conv::{direct3x3, direct5x5, Conv2d, ConvGrads, ConvShape, ForwardPath};
+use etaprobe::ops::conv::{
+    direct3x3, direct5x5, direct5x5_input_grad, Conv2d, ConvGrads, ConvShape, ForwardPath,
+};
 use etaprobe::ops::matmul::{self, Variant};
 use etaprobe::ops::maxpool::{self, PoolShape};
 use etaprobe::ops::relu;
@@ -274,6 +276,87 @@ fn lenet_first_weight_gradient_reads_its_input_and_gives_the_patches_bits() {
         for (i, what) in ["overwriting", "accumulating"].iter().enumerate() {
             assert_eq!(bits(&out[0][i]), bits(&out[1][i]), "{s:?} dW {what}");
         }
+    }
+}
+
+#[test]
+fn lenet_second_input_gradient_skips_dcol_and_gives_its_bits() {
+    // direct5x5_input_grad forms each tap's dcol value as the subgroup matmul sums it and
+    // adds the taps in col2im's order, so dX is the patches' path's to the last bit:
+    // LeNet's shape, a batch whose last subgroup is half empty, a non-square one whose
+    // last quad is three quarters outside the image, with zeros and negative zeros in dY
+    // as the ReLU leaves them; dX alone and with the other gradients, overwriting and
+    // accumulating.
+    let gpu = gpu();
+    if !matmul::uses_subgroup_kernel(gpu) {
+        return;
+    }
+    let geometries: &[Geometry] = &[
+        [2, 6, 14, 14, 16, 5, 5, 1, 0],
+        [5, 6, 14, 14, 16, 5, 5, 1, 0],
+        [3, 6, 9, 13, 16, 5, 5, 1, 0],
+        [1, 6, 16, 16, 16, 5, 5, 1, 0],
+    ];
+    let mut g = rng(508);
+    for &geo in geometries {
+        let s = conv_shape(geo);
+        assert!(direct5x5_input_grad::applies(gpu, &s), "{s:?}");
+        let x = random(&mut g, s.input_len(), 1.0);
+        let w = random(&mut g, s.weight_len(), 0.5);
+        let mut dy = random(&mut g, s.output_len(), 1.0);
+        // Zeros that fall on different pixels in neighbouring output channels (planes of
+        // 45 to 144 values), so that most chunks of four channels sum four non-zero terms.
+        for (i, v) in dy.iter_mut().enumerate() {
+            if i % 11 == 0 {
+                *v = 0.0;
+            } else if i % 13 == 5 {
+                *v = -0.0;
+            }
+        }
+        let prior = random(&mut g, s.input_len(), 1.0);
+        let (xt, wt, dyt) = (
+            upload(gpu, "x", &x),
+            upload(gpu, "w", &w),
+            upload(gpu, "dy", &dy),
+        );
+        let mut out = Vec::new();
+        for path in [ForwardPath::Auto, ForwardPath::Folded] {
+            let conv = conv_on(gpu, s, Variant::Subgroup8, path);
+            let dx0 = gpu.zeros("dx", &[s.input_len()]).unwrap();
+            let dx1 = upload(gpu, "dx prior", &prior);
+            let dx2 = gpu.zeros("dx with the others", &[s.input_len()]).unwrap();
+            let dw = gpu.zeros("dw", &[s.weight_len()]).unwrap();
+            let db = gpu.zeros("db", &[s.out_channels]).unwrap();
+            let mut prog = Program::new();
+            for (dx, accumulate) in [(&dx0, false), (&dx1, true)] {
+                let grads = ConvGrads {
+                    dx: Some((dx, accumulate)),
+                    ..Default::default()
+                };
+                conv.backward(&mut prog, gpu, Some(&xt), &wt, &dyt, grads)
+                    .unwrap();
+            }
+            let grads = ConvGrads {
+                dx: Some((&dx2, false)),
+                dw: Some((&dw, false)),
+                dbias: Some((&db, false)),
+            };
+            conv.backward(&mut prog, gpu, Some(&xt), &wt, &dyt, grads)
+                .unwrap();
+            prog.run(gpu).unwrap();
+            out.push([read(gpu, &dx0), read(gpu, &dx1), read(gpu, &dx2)]);
+        }
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for (i, what) in ["alone", "accumulating", "with dW and dbias"]
+            .iter()
+            .enumerate()
+        {
+            assert_eq!(bits(&out[0][i]), bits(&out[1][i]), "{s:?} dX {what}");
+        }
+        // And it is dX: against the f64 reference.
+        let (xs, ws) = (s.input_shape(), s.weight_shape());
+        let (want, _, _) = cpu::conv2d_backward(&x, xs, &w, ws, &dy, s.stride, s.padding);
+        assert_close(&out[0][0], &want, tol::LONG_SUMS, &format!("{s:?} dX"));
     }
 }
 
