@@ -54,8 +54,7 @@ pub struct StepRecord {
 /// Appends records to `epochs.csv`.
 #[derive(Debug)]
 pub struct EpochWriter {
-    path: PathBuf,
-    file: File,
+    out: Appender,
     /// The file has the validation columns.
     val: bool,
 }
@@ -69,9 +68,8 @@ impl EpochWriter {
     /// Creates (or truncates) `path` and writes the header; `val` (the run evaluates a
     /// validation split) adds the `val_loss,val_acc` columns.
     pub fn create_with(path: impl AsRef<Path>, val: bool) -> Result<Self> {
-        let path = path.as_ref().to_path_buf();
-        let file = create_with_header(&path, &epochs_header(val))?;
-        Ok(Self { path, file, val })
+        let out = Appender::create(path.as_ref(), &epochs_header(val))?;
+        Ok(Self { out, val })
     }
 
     /// Continues an existing `epochs.csv` for `--resume`: keeps the records with
@@ -111,19 +109,13 @@ impl EpochWriter {
         let Some(text) = kept else {
             return Self::create_with(path, val);
         };
-        write_atomic(path, text.as_bytes())
-            .with_context(|| format!("cannot rewrite {}", path.display()))?;
-        let file = open_append(path)?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            file,
-            val,
-        })
+        let out = Appender::continue_with(path, text)?;
+        Ok(Self { out, val })
     }
 
     /// The file written.
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.out.path
     }
 
     /// Whether the file has the validation columns.
@@ -134,17 +126,12 @@ impl EpochWriter {
     /// Appends one record (one `write` call: never half a line from a crash of ours). A
     /// record's validation values are dropped in a file without validation columns.
     pub fn write(&mut self, r: &EpochRecord) -> Result<()> {
-        self.file
-            .write_all(epoch_line(r, self.val).as_bytes())
-            .and_then(|_| self.file.flush())
-            .with_context(|| format!("cannot append to {}", self.path.display()))
+        self.out.append(&epoch_line(r, self.val))
     }
 
     /// Forces the records written so far to the disk.
     pub fn sync(&self) -> Result<()> {
-        self.file
-            .sync_data()
-            .with_context(|| format!("cannot sync {}", self.path.display()))
+        self.out.sync()
     }
 }
 
@@ -159,8 +146,8 @@ fn epochs_header(val: bool) -> String {
 /// Appends records to `steps.csv`.
 #[derive(Debug)]
 pub struct StepWriter {
-    path: PathBuf,
-    file: File,
+    out: Appender,
+    /// The file has the probe columns.
     probes: bool,
 }
 
@@ -168,9 +155,8 @@ impl StepWriter {
     /// Creates (or truncates) `path` and writes the header; `probes` (the run's schedule
     /// probes) adds the probe columns.
     pub fn create(path: impl AsRef<Path>, probes: bool) -> Result<Self> {
-        let path = path.as_ref().to_path_buf();
-        let file = create_with_header(&path, &steps_header(probes))?;
-        Ok(Self { path, file, probes })
+        let out = Appender::create(path.as_ref(), &steps_header(probes))?;
+        Ok(Self { out, probes })
     }
 
     /// Continues an existing `steps.csv` for `--resume`: keeps the records with
@@ -211,19 +197,13 @@ impl StepWriter {
         let Some(text) = kept else {
             return Self::create(path, probes);
         };
-        write_atomic(path, text.as_bytes())
-            .with_context(|| format!("cannot rewrite {}", path.display()))?;
-        let file = open_append(path)?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            file,
-            probes,
-        })
+        let out = Appender::continue_with(path, text)?;
+        Ok(Self { out, probes })
     }
 
     /// The file written.
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.out.path
     }
 
     /// Whether the file has the probe columns.
@@ -238,21 +218,16 @@ impl StepWriter {
         if r.probe.is_some() && !self.probes {
             bail!(
                 "{}: step {} has probe losses but the file was created without probe columns",
-                self.path.display(),
+                self.out.path.display(),
                 r.step
             );
         }
-        self.file
-            .write_all(step_line(r, self.probes).as_bytes())
-            .and_then(|_| self.file.flush())
-            .with_context(|| format!("cannot append to {}", self.path.display()))
+        self.out.append(&step_line(r, self.probes))
     }
 
     /// Forces the records written so far to the disk.
     pub fn sync(&self) -> Result<()> {
-        self.file
-            .sync_data()
-            .with_context(|| format!("cannot sync {}", self.path.display()))
+        self.out.sync()
     }
 }
 
@@ -264,19 +239,52 @@ fn steps_header(probes: bool) -> String {
     }
 }
 
-fn create_with_header(path: &Path, header: &str) -> Result<File> {
-    let mut file =
-        File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(format!("{header}\n").as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(file)
+/// A CSV file that records are appended to, one line per `write` call, flushed at once.
+#[derive(Debug)]
+struct Appender {
+    path: PathBuf,
+    file: File,
 }
 
-fn open_append(path: &Path) -> Result<File> {
-    OpenOptions::new()
-        .append(true)
-        .open(path)
-        .with_context(|| format!("cannot open {} for appending", path.display()))
+impl Appender {
+    /// Creates (or truncates) `path` with `header` as its first line.
+    fn create(path: &Path, header: &str) -> Result<Self> {
+        let mut file =
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        file.write_all(format!("{header}\n").as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+
+    /// Replaces `path` with `text` atomically and appends from there.
+    fn continue_with(path: &Path, text: &str) -> Result<Self> {
+        write_atomic(path, text.as_bytes())
+            .with_context(|| format!("cannot rewrite {}", path.display()))?;
+        let file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .with_context(|| format!("cannot open {} for appending", path.display()))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+
+    fn append(&mut self, line: &str) -> Result<()> {
+        self.file
+            .write_all(line.as_bytes())
+            .and_then(|_| self.file.flush())
+            .with_context(|| format!("cannot append to {}", self.path.display()))
+    }
+
+    fn sync(&self) -> Result<()> {
+        self.file
+            .sync_data()
+            .with_context(|| format!("cannot sync {}", self.path.display()))
+    }
 }
 
 /// A float cell in Rust's `{}` text (the shortest that parses back; the csv crate's own
