@@ -5,15 +5,13 @@
 //! rather than TensorBoard event files: serde_json is already here and well kept, and the
 //! stream stays readable with no viewer at all.
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use serde::Serialize;
 
-use super::records::read_text;
-use super::{write_atomic, EpochRecord, StepRecord};
+use super::records::{read_text, Appender};
+use super::{EpochRecord, StepRecord};
 
 /// The file name inside a run directory.
 pub const METRICS_JSONL: &str = "metrics.jsonl";
@@ -21,8 +19,7 @@ pub const METRICS_JSONL: &str = "metrics.jsonl";
 /// Appends step and epoch records to `metrics.jsonl`.
 #[derive(Debug)]
 pub struct MetricsWriter {
-    path: PathBuf,
-    file: File,
+    out: Appender,
 }
 
 #[derive(Serialize)]
@@ -63,12 +60,8 @@ struct EpochLine {
 impl MetricsWriter {
     /// A new, empty stream at `path`.
     pub fn create(path: &Path) -> Result<Self> {
-        let file =
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            file,
-        })
+        let out = Appender::create(path)?;
+        Ok(Self { out })
     }
 
     /// The lines a run resumed after `last_epoch` epochs and `last_step` steps keeps
@@ -115,16 +108,8 @@ impl MetricsWriter {
         let Some(text) = kept else {
             return Self::create(path);
         };
-        write_atomic(path, text.as_bytes())
-            .with_context(|| format!("cannot rewrite {}", path.display()))?;
-        let file = OpenOptions::new()
-            .append(true)
-            .open(path)
-            .with_context(|| format!("cannot open {} for appending", path.display()))?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            file,
-        })
+        let out = Appender::continue_with(path, text)?;
+        Ok(Self { out })
     }
 
     /// Appends a step's line.
@@ -163,10 +148,8 @@ impl MetricsWriter {
 
     /// One line, in one write (a crash leaves whole lines, or a torn last one).
     fn line(&mut self, record: &impl Serialize) -> Result<()> {
-        let mut line = serde_json::to_vec(record)?;
-        line.push(b'\n');
-        self.file
-            .write_all(&line)
-            .with_context(|| format!("cannot append to {}", self.path.display()))
+        let mut line = serde_json::to_string(record)?;
+        line.push('\n');
+        self.out.append(&line)
     }
 }

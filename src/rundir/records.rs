@@ -68,7 +68,7 @@ impl EpochWriter {
     /// Creates (or truncates) `path` and writes the header; `val` (the run evaluates a
     /// validation split) adds the `val_loss,val_acc` columns.
     pub fn create_with(path: impl AsRef<Path>, val: bool) -> Result<Self> {
-        let out = Appender::create(path.as_ref(), &epochs_header(val))?;
+        let out = Appender::create_with_header(path.as_ref(), &epochs_header(val))?;
         Ok(Self { out, val })
     }
 
@@ -155,7 +155,7 @@ impl StepWriter {
     /// Creates (or truncates) `path` and writes the header; `probes` (the run's schedule
     /// probes) adds the probe columns.
     pub fn create(path: impl AsRef<Path>, probes: bool) -> Result<Self> {
-        let out = Appender::create(path.as_ref(), &steps_header(probes))?;
+        let out = Appender::create_with_header(path.as_ref(), &steps_header(probes))?;
         Ok(Self { out, probes })
     }
 
@@ -239,28 +239,34 @@ fn steps_header(probes: bool) -> String {
     }
 }
 
-/// A CSV file that records are appended to, one line per `write` call, flushed at once.
+/// A record file (`epochs.csv`, `steps.csv`, `metrics.jsonl`) that lines are appended to,
+/// each in one `write` call, so a crash of ours never leaves half a line.
 #[derive(Debug)]
-struct Appender {
-    path: PathBuf,
+pub(super) struct Appender {
+    pub(super) path: PathBuf,
     file: File,
 }
 
 impl Appender {
-    /// Creates (or truncates) `path` with `header` as its first line.
-    fn create(path: &Path, header: &str) -> Result<Self> {
-        let mut file =
+    /// Creates (or truncates) `path`, empty.
+    pub(super) fn create(path: &Path) -> Result<Self> {
+        let file =
             File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-        file.write_all(format!("{header}\n").as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))?;
         Ok(Self {
             path: path.to_path_buf(),
             file,
         })
     }
 
+    /// Creates (or truncates) `path` with `header` as its first line.
+    fn create_with_header(path: &Path, header: &str) -> Result<Self> {
+        let mut out = Self::create(path)?;
+        out.append(&format!("{header}\n"))?;
+        Ok(out)
+    }
+
     /// Replaces `path` with `text` atomically and appends from there.
-    fn continue_with(path: &Path, text: &str) -> Result<Self> {
+    pub(super) fn continue_with(path: &Path, text: &str) -> Result<Self> {
         write_atomic(path, text.as_bytes())
             .with_context(|| format!("cannot rewrite {}", path.display()))?;
         let file = OpenOptions::new()
@@ -273,14 +279,14 @@ impl Appender {
         })
     }
 
-    fn append(&mut self, line: &str) -> Result<()> {
+    pub(super) fn append(&mut self, line: &str) -> Result<()> {
         self.file
             .write_all(line.as_bytes())
             .and_then(|_| self.file.flush())
             .with_context(|| format!("cannot append to {}", self.path.display()))
     }
 
-    fn sync(&self) -> Result<()> {
+    pub(super) fn sync(&self) -> Result<()> {
         self.file
             .sync_data()
             .with_context(|| format!("cannot sync {}", self.path.display()))
