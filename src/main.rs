@@ -516,13 +516,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         "step as submitted: {:.1} ms; dispatches one at a time: {:.1} ms",
                         r.step_ms, total
                     );
+                    // Columns as wide as the longest kernel name, so none pushes its row out.
+                    let width = r
+                        .kernels
+                        .iter()
+                        .map(|k| k.0.chars().count())
+                        .chain(r.slowest.iter().map(|d| d.2.chars().count()))
+                        .max()
+                        .unwrap_or(0)
+                        .max(36);
                     println!(
-                        "{:<36} {:>6} {:>10} {:>7}",
+                        "{:<width$} {:>6} {:>10} {:>7}",
                         "kernel", "count", "ms", "share"
                     );
                     for (label, count, ms) in &r.kernels {
                         let share = 100.0 * ms / total;
-                        println!("{label:<36} {count:>6} {ms:>10.2} {share:>6.1}%");
+                        println!("{label:<width$} {count:>6} {ms:>10.2} {share:>6.1}%");
                     }
                     println!(
                         "\n{}:",
@@ -534,7 +543,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     );
                     for (phase, at, label, groups, ms) in &r.slowest {
                         println!(
-                            "{phase:<9} #{at:<4} {label:<36} {:>16} {ms:>9.2} ms",
+                            "{phase:<9} #{at:<4} {label:<width$} {:>16} {ms:>9.2} ms",
                             format!("{groups:?}")
                         );
                     }

@@ -147,6 +147,32 @@ fn bench_kernels_times_every_dispatch_of_a_step() {
     assert_eq!(phases.last(), Some(&"update"));
     assert!(kernels.iter().all(|k| k[2].as_f64().unwrap() >= 0.0));
     assert!(v["step_ms"].as_f64().unwrap() > 0.0);
+
+    // As text, the table's columns line up whatever the length of a kernel's name
+    // (`conv/direct5x5_input_grad::input_grad5x5_c6_o16` is longer than the default).
+    let out = etaprobe(&[
+        "bench",
+        "kernels",
+        "--model",
+        "lenet",
+        "--batch-size",
+        "2",
+        "--rounds",
+        "1",
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let table: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("kernel "))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(table.len(), kernels.len() + 1, "{text}");
+    let width = table[0].chars().count();
+    for row in &table {
+        assert_eq!(row.chars().count(), width, "{row:?} in\n{text}");
+    }
+
     let bad = etaprobe(&["bench", "kernels", "--batch-size", "0"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--batch-size"));
