@@ -10,6 +10,10 @@
 #   ETAPROBE_DATA=... scripts/heldout-lane.sh a   # H2 (both passes), then the ablation
 #   ETAPROBE_DATA=... scripts/heldout-lane.sh b   # H1 (both passes), then H3 (pass 1)
 #
+# JOBS (default 1) cells run at once in each sweep: 1 while both lanes run on a 2-core
+# machine; once one lane is done, stop the other (its cells resume from their checkpoints)
+# and start it again with JOBS=2.
+#
 # LENET_BIN runs the LeNet roots (H1, H2, the ablation): engine da9a8db in what it
 # computes (4d6b034's binary: its direct 5×5 forward, weight gradient and second input
 # gradient and paired max pooling give the same bits, docs/evaluation.md §9); BIN runs
@@ -27,6 +31,7 @@ set -euo pipefail
 lane=${1:?lane a or b}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${RUNS:-/work/runs}
+JOBS=${JOBS:-1}
 LENET_BIN=${LENET_BIN:-/work/bin/etaprobe-v31-4d6b034}
 BIN=${BIN:-/work/bin/etaprobe-v31-4d6b034}
 # `compare` for the selections: 4d87150's or later (divergences at chance, ties to the
@@ -59,7 +64,7 @@ sweep() {
   restore "$3"
   say "sweep $2 --root $3 ($1)"
   local rc=0
-  "$1" sweep "$2" --root "$3" --jobs 1 >> "$log" 2>&1 || rc=$?
+  "$1" sweep "$2" --root "$3" --jobs "$JOBS" >> "$log" 2>&1 || rc=$?
   if [ "$rc" -eq 1 ]; then
     # Go on only if every failed cell diverged; anything else needs a look.
     if ! python3 - "$3/sweep.json" >> "$log" 2>&1 <<'PY'
