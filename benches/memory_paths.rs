@@ -9,9 +9,9 @@
 //!
 //! On lavapipe (Mesa 22.3) a storage or workgroup load is a loop over the lanes with a
 //! branch per lane and component, a uniform-buffer load a branch-free gather (one scalar
-//! load when the compiler can prove the address the same in every lane), a texel fetch a
-//! gather of whole texels; this bench says what that means in time
-//! (`docs/design-notes.md` §14).
+//! load when the compiler can prove the address the same in every lane), a texel fetch
+//! the sampler's code; this bench says what that means in time (`docs/design-notes.md`
+//! §14).
 //!
 //!     cargo bench --bench memory_paths            # ETAPROBE_ADAPTER picks the adapter
 //!
