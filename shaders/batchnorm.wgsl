@@ -1,6 +1,6 @@
 // Batch normalisation over NCHW tensors (PyTorch's BatchNorm2d) and its gradient.
-// Per-channel reductions run in one workgroup per channel: 256 strided running sums in a
-// fixed order, then a tree in workgroup memory, so results are deterministic. The
+// Per-channel reductions run in one workgroup per channel: WG strided running sums in a
+// fixed order, then two levels of sums in workgroup memory, so results are deterministic. The
 // statistics take one pass (Welford's per invocation, joined pairwise), not a mean and then
 // the centred squares: the loads are what these loops wait on.
 //
@@ -46,7 +46,12 @@ struct Params {
 @group(0) @binding(15) var<storage, read> dz4: array<vec4<f32>>;
 @group(0) @binding(16) var<storage, read_write> dx4: array<vec4<f32>>;
 
-const WG: u32 = 256u;
+// Invocations per channel in the reductions, a power of two up to 256, per pipeline.
+override WG: u32 = 256u;
+// tree_sum's two levels: GROUPS invocations add SPAN neighbours each, then the first adds
+// the GROUPS partials.
+override GROUPS: u32 = min(WG, 16u);
+override SPAN: u32 = WG / GROUPS;
 
 var<workgroup> tree_a: array<f32, 256>;
 var<workgroup> tree_b: array<f32, 256>;
@@ -78,18 +83,36 @@ fn first_quad(t: u32) -> vec2<u32> {
     return vec2(n, k - n * hw4);
 }
 
-// Sums `a` and `b` over the workgroup; every invocation gets the totals.
+// Sums `a` and `b` over the workgroup; every invocation gets the totals. Not a halving
+// tree: GROUPS invocations each add SPAN neighbours in order, then the first adds those
+// partials, so four barriers whatever WG.
 fn tree_sum(lid: u32, a: f32, b: f32) -> vec2<f32> {
     tree_a[lid] = a;
     tree_b[lid] = b;
     workgroupBarrier();
-    for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-        if (lid < stride) {
-            tree_a[lid] += tree_a[lid + stride];
-            tree_b[lid] += tree_b[lid + stride];
+    if (lid < GROUPS) {
+        let first = lid * SPAN;
+        var sa = tree_a[first];
+        var sb = tree_b[first];
+        for (var j = 1u; j < SPAN; j++) {
+            sa += tree_a[first + j];
+            sb += tree_b[first + j];
         }
-        workgroupBarrier();
+        tree_a[first] = sa;
+        tree_b[first] = sb;
     }
+    workgroupBarrier();
+    if (lid == 0u) {
+        var sa = tree_a[0];
+        var sb = tree_b[0];
+        for (var j = 1u; j < GROUPS; j++) {
+            sa += tree_a[j * SPAN];
+            sb += tree_b[j * SPAN];
+        }
+        tree_a[0] = sa;
+        tree_b[0] = sb;
+    }
+    workgroupBarrier();
     let total = vec2<f32>(tree_a[0], tree_b[0]);
     workgroupBarrier();
     return total;
@@ -111,22 +134,34 @@ fn join(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
     return vec3(n, a.y + d * f, a.z + b.z + d * d * a.x * f);
 }
 
-// join over the workgroup; every invocation gets the total.
+// join over the workgroup, in tree_sum's two levels; every invocation gets the total.
 fn tree_join(lid: u32, v: vec3<f32>) -> vec3<f32> {
     tree_a[lid] = v.x;
     tree_b[lid] = v.y;
     tree_c[lid] = v.z;
     workgroupBarrier();
-    for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-        if (lid < stride) {
-            let j = join(vec3(tree_a[lid], tree_b[lid], tree_c[lid]),
-                         vec3(tree_a[lid + stride], tree_b[lid + stride], tree_c[lid + stride]));
-            tree_a[lid] = j.x;
-            tree_b[lid] = j.y;
-            tree_c[lid] = j.z;
+    if (lid < GROUPS) {
+        let first = lid * SPAN;
+        var st = vec3(tree_a[first], tree_b[first], tree_c[first]);
+        for (var j = 1u; j < SPAN; j++) {
+            st = join(st, vec3(tree_a[first + j], tree_b[first + j], tree_c[first + j]));
         }
-        workgroupBarrier();
+        tree_a[first] = st.x;
+        tree_b[first] = st.y;
+        tree_c[first] = st.z;
     }
+    workgroupBarrier();
+    if (lid == 0u) {
+        var st = vec3(tree_a[0], tree_b[0], tree_c[0]);
+        for (var j = 1u; j < GROUPS; j++) {
+            let i = j * SPAN;
+            st = join(st, vec3(tree_a[i], tree_b[i], tree_c[i]));
+        }
+        tree_a[0] = st.x;
+        tree_b[0] = st.y;
+        tree_c[0] = st.z;
+    }
+    workgroupBarrier();
     let total = vec3<f32>(tree_a[0], tree_b[0], tree_c[0]);
     workgroupBarrier();
     return total;
@@ -161,7 +196,7 @@ fn channel_stats(lid: u32, c: u32) -> vec2<f32> {
 }
 
 // One workgroup per channel.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn stats(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>,
          @builtin(num_workgroups) nwg: vec3<u32>) {
     let c = wg.x + wg.y * nwg.x;
@@ -172,7 +207,7 @@ fn stats(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: v
 }
 
 // As `stats`, and r ← (1 − m)·r + m·stat with the unbiased variance, as PyTorch.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn stats_running(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>,
                  @builtin(num_workgroups) nwg: vec3<u32>) {
     let c = wg.x + wg.y * nwg.x;
@@ -285,7 +320,7 @@ fn param_sums(lid: u32, c: u32) -> vec2<f32> {
 }
 
 // One workgroup per channel, when no input gradient is wanted.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn param_grads(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>,
                @builtin(num_workgroups) nwg: vec3<u32>) {
     let c = wg.x + wg.y * nwg.x;
@@ -296,7 +331,7 @@ fn param_grads(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id)
 }
 
 // As `param_grads`, keeping the two sums for `input_grad`.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn channel_sums(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>,
                 @builtin(num_workgroups) nwg: vec3<u32>) {
     let c = wg.x + wg.y * nwg.x;

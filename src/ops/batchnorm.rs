@@ -1,7 +1,8 @@
 //! Batch normalisation over NCHW tensors (PyTorch's `BatchNorm2d`): training mode with the
 //! batch statistics (and the running-statistics update), eval mode with the running ones,
 //! and the training-mode gradient. Per-channel statistics are reduced by one workgroup per
-//! channel in a fixed order, so every result is deterministic.
+//! channel in a fixed order ([`reduction_width`] invocations), so every result is
+//! deterministic.
 
 use super::{bind, grid_1d, grid_groups, u, QUADS};
 use crate::gpu::{Gpu, GpuError, Program, Tensor};
@@ -35,6 +36,47 @@ fn bindings<'a>(gpu: &'a Gpu, used: &[(usize, &'a Tensor)]) -> [&'a Tensor; SLOT
 pub const BN_EPS: f32 = 1e-5;
 /// PyTorch's default `momentum` of the running statistics.
 pub const BN_MOMENTUM: f32 = 0.1;
+
+thread_local! {
+    static PINNED_WIDTH: std::cell::Cell<Option<u32>> = const { std::cell::Cell::new(None) };
+}
+
+/// Invocations per channel in the reductions (`WG` of `shaders/batchnorm.wgsl`): 256 on a
+/// GPU; 8, one subgroup, on a software adapter, where a workgroup's subgroups run one
+/// after another on one thread and lavapipe pays for each subgroup of a shader with
+/// barriers (ResNet-18 at width 0.25, batch 128: the statistics and gradient sums take
+/// 155–165 ms a step against 243–253 with 256, `docs/design-notes.md` §14). Different
+/// widths add in different orders, so their results differ in the last bits.
+pub fn reduction_width(gpu: &Gpu) -> u32 {
+    PINNED_WIDTH.get().unwrap_or(match gpu.info.device_type {
+        wgpu::DeviceType::Cpu => 8,
+        _ => 256,
+    })
+}
+
+/// While the guard lives, batch norms recorded on this thread reduce with `width`
+/// invocations per channel (a power of two up to 256) whatever the adapter: tests run the
+/// GPU's width on the software adapter.
+pub fn pin_reduction_width(width: u32) -> PinnedWidth {
+    assert!(
+        width.is_power_of_two() && width <= 256,
+        "batch norm reduction width {width}: a power of two up to 256"
+    );
+    PinnedWidth(PINNED_WIDTH.replace(Some(width)))
+}
+
+/// Restores the width pinned before [`pin_reduction_width`] when dropped.
+pub struct PinnedWidth(Option<u32>);
+
+impl Drop for PinnedWidth {
+    fn drop(&mut self) {
+        PINNED_WIDTH.set(self.0);
+    }
+}
+
+fn reduction_constants(gpu: &Gpu) -> [(&'static str, f64); 1] {
+    [("WG", f64::from(reduction_width(gpu)))]
+}
 
 /// Geometry of a batch normalisation: input `[batch, channels, hw]` (hw = height·width).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -171,7 +213,7 @@ pub fn forward_train(
         }
         None => ("stats", d, d),
     };
-    let k = gpu.kernel(&shader, entry, &[])?;
+    let k = gpu.kernel(&shader, entry, &reduction_constants(gpu))?;
     prog.dispatch(
         gpu,
         &k,
@@ -297,13 +339,13 @@ pub fn backward(
         (DZ4, dz),
     ];
     let Some((dx, _)) = dx else {
-        let k = gpu.kernel(&shader, "param_grads", &[])?;
+        let k = gpu.kernel(&shader, "param_grads", &reduction_constants(gpu))?;
         let t = bindings(gpu, &param_sums);
         return prog.dispatch(gpu, &k, &p, &t, grid_groups(gpu, c));
     };
     s.check("input gradient", dx, s.tensor_len());
     let sums = gpu.zeros("batch_norm gradient sums", &[2 * c])?;
-    let k = gpu.kernel(&shader, "channel_sums", &[])?;
+    let k = gpu.kernel(&shader, "channel_sums", &reduction_constants(gpu))?;
     let mut t = bindings(gpu, &param_sums);
     t[SUMS] = &sums;
     prog.dispatch(gpu, &k, &p, &t, grid_groups(gpu, c))?;

@@ -32,6 +32,17 @@ const BN_SHAPES: &[(usize, usize, usize)] = &[
     (3, 2, 1200),
 ];
 
+/// Each shape with the reductions at the GPU's width (256 invocations per channel) and at
+/// the software adapter's (8), whichever adapter runs the tests.
+fn at_both_widths(
+    shapes: &[(usize, usize, usize)],
+) -> impl Iterator<Item = (usize, (usize, usize, usize), u32)> + '_ {
+    shapes
+        .iter()
+        .enumerate()
+        .flat_map(|(case, &shape)| [256, 8].map(|width| (case, shape, width)))
+}
+
 /// Random BN inputs: x with a per-element offset so the mean is far from 0, γ around 1.
 fn bn_inputs(seed: u64, s: &BnShape) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let mut g = rng(seed);
@@ -50,7 +61,8 @@ fn bn_inputs(seed: u64, s: &BnShape) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
 #[test]
 fn batchnorm_train_forward_and_running_update_match_reference() {
     let gpu = gpu();
-    for (case, &(batch, channels, hw)) in BN_SHAPES.iter().enumerate() {
+    for (case, (batch, channels, hw), width) in at_both_widths(BN_SHAPES) {
+        let _width = batchnorm::pin_reduction_width(width);
         let s = BnShape {
             batch,
             channels,
@@ -94,7 +106,7 @@ fn batchnorm_train_forward_and_running_update_match_reference() {
             )
             .unwrap();
             prog.run(gpu).unwrap();
-            let what = format!("{s:?} relu {relu}");
+            let what = format!("{s:?} width {width} relu {relu}");
             assert_close(&yt.read(gpu), &want, tol::BATCH_NORM, &format!("{what}: y"));
             let sv = saved.read(gpu);
             let inv_std: Vec<f64> = var.iter().map(|v| 1.0 / (v + eps()).sqrt()).collect();
@@ -140,7 +152,8 @@ fn batchnorm_statistics_keep_their_precision_far_from_zero() {
     // Values around 100 with unit spread: Σx² − n·mean² in f32 would lose the variance to
     // cancellation (relative error ~n·2⁻²⁴·10⁴); the one-pass Welford join must not.
     let gpu = gpu();
-    for (case, &(batch, channels, hw)) in [(4, 3, 256), (3, 2, 301)].iter().enumerate() {
+    for (case, (batch, channels, hw), width) in at_both_widths(&[(4, 3, 256), (3, 2, 301)]) {
+        let _width = batchnorm::pin_reduction_width(width);
         let s = BnShape {
             batch,
             channels,
@@ -175,7 +188,7 @@ fn batchnorm_statistics_keep_their_precision_far_from_zero() {
         .unwrap();
         prog.run(gpu).unwrap();
         let sv = saved.read(gpu);
-        let what = format!("{s:?}");
+        let what = format!("{s:?} width {width}");
         let close = tol::Tol {
             abs: 0.0,
             rel: 1e-5,
@@ -307,7 +320,8 @@ fn batchnorm_backward_matches_finite_differences() {
     // L = Σ r ⊙ BN(x; γ, β) in training mode; the accumulate flags cycle through the
     // cases, with the prior contents of accumulated gradients added to the expectation.
     let gpu = gpu();
-    for (case, &(batch, channels, hw)) in BN_SHAPES.iter().enumerate() {
+    for (case, (batch, channels, hw), width) in at_both_widths(BN_SHAPES) {
+        let _width = batchnorm::pin_reduction_width(width);
         let s = BnShape {
             batch,
             channels,
@@ -378,7 +392,7 @@ fn batchnorm_backward_matches_finite_differences() {
         let fd_x = fd::gradient(&x, |x| loss(x, &gamma, &beta));
         let fd_g = fd::gradient(&gamma, |gm| loss(&x, gm, &beta));
         let fd_b = fd::gradient(&beta, |bt| loss(&x, &gamma, bt));
-        let what = format!("{s:?} accumulate dx {acc_dx} dγ {acc_dg} dβ {acc_db}");
+        let what = format!("{s:?} width {width} accumulate dx {acc_dx} dγ {acc_dg} dβ {acc_db}");
         assert_close(
             &dx.read(gpu),
             &with_prior(fd_x, &prior_dx, acc_dx),
@@ -406,7 +420,8 @@ fn batchnorm_relu_backward_chain_and_parameter_only_gradients_match_finite_diffe
     // output, then the BN backward; a second backward without dx accumulates dγ and dβ.
     // Then the BN backward takes the ReLU off itself.
     let gpu = gpu();
-    for (case, &(batch, channels, hw)) in [(3, 5, 200), (8, 300, 1)].iter().enumerate() {
+    for (case, (batch, channels, hw), width) in at_both_widths(&[(3, 5, 200), (8, 300, 1)]) {
+        let _width = batchnorm::pin_reduction_width(width);
         let s = BnShape {
             batch,
             channels,
@@ -515,7 +530,7 @@ fn batchnorm_relu_backward_chain_and_parameter_only_gradients_match_finite_diffe
         let fd_x = fd::gradient(&x, |x| loss(x, &gamma, &beta));
         let fd_g = fd::gradient(&gamma, |gm| loss(&x, gm, &beta));
         let fd_b = fd::gradient(&beta, |bt| loss(&x, &gamma, bt));
-        let what = format!("relu {s:?}");
+        let what = format!("relu {s:?} width {width}");
         assert_close(
             &dx.read(gpu),
             &fd_x,
