@@ -26,7 +26,8 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;
 
 // Four neighbouring outputs (oy, ox .. ox+3) of image b; past the image's last quad when
-// not valid (loads give zeros, stores are dropped).
+// not valid (loads give zeros, stores are dropped). A row's last quad reaches past it when
+// the row is not whole quads.
 struct Quad {
     b: u32,
     oy: u32,
@@ -35,8 +36,8 @@ struct Quad {
 }
 
 fn quad(b: u32, q: u32) -> Quad {
-    let per_row = p.out_width / 4u;
-    let valid = q < p.out_pixels / 4u;
+    let per_row = (p.out_width + 3u) / 4u;
+    let valid = q < per_row * (p.out_pixels / p.out_width);
     let qq = select(0u, q, valid);
     let oy = qq / per_row;
     return Quad(b, oy, 4u * (qq - oy * per_row), valid);

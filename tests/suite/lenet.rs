@@ -194,9 +194,9 @@ fn gpu_lenet(gpu: &Gpu, init: &[Vec<f64>], x: &[f64], labels: &[u32]) -> GpuLene
         dw: Some((&d[2], false)),
         dbias: Some((&d[3], false)),
     };
-    conv2
-        .backward(pg, gpu, None, &v[2], &dc2_pre, grads)
-        .unwrap();
+    // On 8-lane subgroups both convolutions read their input directly and keep no patches.
+    let x2 = (!conv2.keeps_patches(gpu)).then_some(&p1);
+    conv2.backward(pg, gpu, x2, &v[2], &dc2_pre, grads).unwrap();
     let (dc1, dc1_pre) = (z("dc1", s1.output_len()), z("dc1 pre", s1.output_len()));
     maxpool::backward(pg, gpu, &q1, &a1i, &dp1, &dc1, false).unwrap();
     relu::backward(pg, gpu, &c1, &dc1, &dc1_pre, false).unwrap();
@@ -205,7 +205,6 @@ fn gpu_lenet(gpu: &Gpu, init: &[Vec<f64>], x: &[f64], labels: &[u32]) -> GpuLene
         dw: Some((&d[0], false)),
         dbias: Some((&d[1], false)),
     };
-    // On 8-lane subgroups the first convolution reads x directly and keeps no patches.
     let x1 = (!conv1.keeps_patches(gpu)).then_some(&xt);
     conv1.backward(pg, gpu, x1, &v[0], &dc1_pre, grads).unwrap();
     GpuLenet {

@@ -262,12 +262,19 @@ fn direct3x3_grad(entry: &str, outs: usize, channels: usize) -> String {
 }
 
 /// The 5×5 stride-1 convolution of conv/direct5x5.wgsl on `channels` inputs with `pad`
-/// (0 or 2) zero padding, 8 output channels by 64 columns per subgroup: mm_sg8's sums over
-/// K = 25·channels in chunks of four k (the last padded with zeros), in the same order and
-/// the same expressions, on taps picked from each lane's input rows instead of im2col's
-/// patches, so that the result is the patches' product bit for bit.
-fn direct5x5(entry: &str, channels: usize, pad: usize) -> String {
+/// (0 or 2) zero padding, `outs` (8 or 16) output channels by 16 column quads per
+/// subgroup: mm_sg8's sums over K = 25·channels in chunks of four k (the last padded with
+/// zeros), in the same order and the same expressions, on taps picked from each lane's
+/// input rows instead of im2col's patches, so that the result is the patches' product bit
+/// for bit. With 16 outputs (LeNet's second convolution: rows of 14 inputs and 10
+/// outputs) the rows are read as scalars (`row8`) and the quads stored masked (`store1`).
+fn direct5x5(entry: &str, channels: usize, pad: usize, outs: usize) -> String {
     assert!(pad == 0 || pad == 2, "direct5x5: padding 0 or 2");
+    assert!(
+        outs == 8 || (outs == 16 && pad == 0),
+        "direct5x5: 8 outputs, or 16 without padding"
+    );
+    let rows8 = outs == 16;
     let mut s = String::new();
     let w = &mut s;
     let k = 25 * channels;
@@ -284,8 +291,14 @@ fn direct5x5(entry: &str, channels: usize, pad: usize) -> String {
         "    // Lane r holds output channel r's weights (the last one past out_channels).",
     );
     wl(w, "    let arow = min(lane, p.out_channels - 1u) * p.kp4;");
+    if outs == 16 {
+        wl(
+            w,
+            "    let arow1 = min(8u + lane, p.out_channels - 1u) * p.kp4;",
+        );
+    }
     wl(w, "    let zero4 = vec4(p.zero);");
-    declare_pairs(w, 8, "    ");
+    declare_pairs(w, outs, "    ");
     let mut loaded = std::collections::BTreeSet::new();
     for j in 0..k4 {
         let mut b = Vec::new();
@@ -298,25 +311,34 @@ fn direct5x5(entry: &str, channels: usize, pad: usize) -> String {
             let (c, ky, kx) = (kk / 25, kk % 25 / 5, kk % 5);
             if loaded.insert((c, ky)) {
                 for h in 0..2 {
-                    wl(
-                        w,
-                        &format!("    let w{c}_{ky}_{h} = row5(s{h}, {c}u, {ky}u, {pad}u);"),
-                    );
+                    let load = if rows8 {
+                        format!("row8(s{h}, {c}u, {ky}u)")
+                    } else {
+                        format!("row5(s{h}, {c}u, {ky}u, {pad}u)")
+                    };
+                    wl(w, &format!("    let w{c}_{ky}_{h} = {load};"));
                 }
             }
             b.push([tap(c, ky, kx, 0), tap(c, ky, kx, 1)]);
         }
         wl(w, "    {");
         wl(w, &format!("        let a0 = a4[arow + {j}u];"));
+        if outs == 16 {
+            wl(w, &format!("        let a1 = a4[arow1 + {j}u];"));
+        }
         for (t, pair) in b.iter().enumerate() {
             for (h, text) in pair.iter().enumerate() {
                 wl(w, &format!("        let b{t}{h} = {text};"));
             }
         }
-        for r in 0..8 {
+        for r in 0..outs {
             wl(
                 w,
-                &format!("        let x{r} = subgroupBroadcast(a0, {r}u);"),
+                &format!(
+                    "        let x{r} = subgroupBroadcast(a{}, {}u);",
+                    r / 8,
+                    r % 8
+                ),
             );
             for h in 0..2 {
                 wl(w, &format!("        acc{r}_{h} += x{r}.x * b0{h} + x{r}.y * b1{h} + x{r}.z * b2{h} + x{r}.w * b3{h};"));
@@ -324,9 +346,10 @@ fn direct5x5(entry: &str, channels: usize, pad: usize) -> String {
         }
         wl(w, "    }");
     }
-    for r in 0..8 {
-        wl(w, &format!("    store(s0, {r}u, acc{r}_0);"));
-        wl(w, &format!("    store(s1, {r}u, acc{r}_1);"));
+    let store = if rows8 { "store1" } else { "store" };
+    for r in 0..outs {
+        wl(w, &format!("    {store}(s0, {r}u, acc{r}_0);"));
+        wl(w, &format!("    {store}(s1, {r}u, acc{r}_1);"));
     }
     wl(w, "}");
     s
@@ -537,7 +560,8 @@ fn generate(spec: &str) -> Result<String, String> {
         ["direct3x3", entry, _] => Ok(direct3x3(entry, size(2)?)),
         ["direct3x3_s2_dx", entry, _] => Ok(direct3x3_s2_dx(entry, size(2)?)),
         ["direct3x3_grad", entry, _, _] => Ok(direct3x3_grad(entry, size(2)?, size(3)?)),
-        ["direct5x5", entry, _, _] => Ok(direct5x5(entry, size(2)?, size(3)?)),
+        ["direct5x5", entry, _, _] => Ok(direct5x5(entry, size(2)?, size(3)?, 8)),
+        ["direct5x5", entry, _, _, _] => Ok(direct5x5(entry, size(2)?, size(3)?, size(4)?)),
         ["direct5x5_grad", entry, _] => Ok(direct5x5_grad(entry, size(2)?)),
         ["direct5x5_input_grad", entry, _, _] => {
             Ok(direct5x5_input_grad(entry, size(2)?, size(3)?))
@@ -608,6 +632,6 @@ fn unrolled_kernels_match_their_generators() {
     );
     // matmul's three tile heights, the two forward tiles, the stride-2 input gradient,
     // the weight gradient, the two 5×5 first convolutions and their weight gradients, and
-    // the second 5×5 convolution's input gradient.
-    assert_eq!(regions, 12, "unrolled regions found");
+    // the second 5×5 convolution's forward and input gradient.
+    assert_eq!(regions, 13, "unrolled regions found");
 }

@@ -1,9 +1,10 @@
-//! LeNet's first convolution (5×5, stride 1, up to 8 output channels; 3 channels without
-//! padding, or 1 channel with padding 2) read straight from the NCHW input on 8-lane
-//! subgroups, with no im2col patches, adding in exactly the order of the patches' product
-//! (`shaders/conv/direct5x5.wgsl`), so that it gives the same bits. [`super::Conv2d`]
-//! takes this path for the forward pass where [`applies`], and [`super::direct5x5_grad`]
-//! for the weight gradient.
+//! LeNet's convolutions (5×5, stride 1: the first, up to 8 output channels of 3 channels
+//! without padding or 1 channel with padding 2; the second, up to 16 output channels of 6
+//! channels without padding, on rows of any width) read straight from the NCHW input on
+//! 8-lane subgroups, with no im2col patches, adding in exactly the order of the patches'
+//! product (`shaders/conv/direct5x5.wgsl`), so that they give the same bits.
+//! [`super::Conv2d`] takes this path for the forward pass where [`applies`], and
+//! [`super::direct5x5_grad`] for the weight gradient where that applies.
 
 use super::ConvShape;
 use crate::gpu::{Gpu, GpuError, Program, Shader, Tensor};
@@ -58,33 +59,61 @@ const X4: usize = 0;
 const A4: usize = 1;
 const BIAS: usize = 2;
 const Y4: usize = 3;
-const SLOTS: usize = 4;
+const X1: usize = 4;
+const Y1: usize = 5;
+const SLOTS: usize = 6;
 
-/// Outputs of one subgroup's tile: 16 quads of one image.
-const TILE_COLS: usize = 64;
+/// Quads (four neighbouring outputs of one row) of one subgroup's tile, of one image.
+const TILE_QUADS: usize = 16;
+
+/// A generated entry: its name, whether it reads and writes rows as vec4s (else as
+/// scalars, rows of any width), and the most output channels it computes.
+struct Entry {
+    name: &'static str,
+    vec4_rows: bool,
+    max_out: usize,
+}
 
 /// The generated entry for (channels, padding).
-fn entry(s: &ConvShape) -> Option<&'static str> {
-    match (s.in_channels, s.padding) {
-        (3, 0) => Some("conv5x5_c3_p0"),
-        (1, 2) => Some("conv5x5_c1_p2"),
-        _ => None,
-    }
+fn entry(s: &ConvShape) -> Option<Entry> {
+    let (name, vec4_rows, max_out) = match (s.in_channels, s.padding) {
+        (3, 0) => ("conv5x5_c3_p0", true, 8),
+        (1, 2) => ("conv5x5_c1_p2", true, 8),
+        (6, 0) => ("conv5x5_c6_p0_o16", false, 16),
+        _ => return None,
+    };
+    Some(Entry {
+        name,
+        vec4_rows,
+        max_out,
+    })
+}
+
+/// Whether the input and output rows are whole vec4s.
+pub(super) fn vec4_rows(s: &ConvShape) -> bool {
+    s.width.is_multiple_of(4) && s.out_width().is_multiple_of(4)
+}
+
+/// Quads per output image, the last of a row reaching past it when the row is not whole
+/// quads.
+fn quads_per_image(s: &ConvShape) -> usize {
+    s.out_width().div_ceil(4) * s.out_height()
 }
 
 /// Whether the shape suits the kernels (the caller checks for 8-lane subgroups): 5×5,
-/// stride 1, one of the generated (channels, padding) pairs, at most 8 output channels,
-/// input and output rows of whole vec4s.
+/// stride 1, one of the generated (channels, padding) pairs and no more output channels
+/// than it computes, rows of whole vec4s where it reads vec4s.
 pub fn applies(gpu: &Gpu, s: &ConvShape) -> bool {
     let max_groups = gpu.limits.max_compute_workgroups_per_dimension as usize;
+    let Some(e) = entry(s) else {
+        return false;
+    };
     s.kernel_h == 5
         && s.kernel_w == 5
         && s.stride == 1
-        && entry(s).is_some()
-        && s.out_channels <= 8
-        && s.width.is_multiple_of(4)
-        && s.out_width().is_multiple_of(4)
-        && s.pixels().div_ceil(TILE_COLS) <= max_groups
+        && s.out_channels <= e.max_out
+        && (!e.vec4_rows || vec4_rows(s))
+        && quads_per_image(s).div_ceil(TILE_QUADS) <= max_groups
         && s.batch <= max_groups
 }
 
@@ -120,10 +149,11 @@ pub fn record(
         flags |= RELU;
     }
     let params = params(s, flags, 0, 0);
-    let name = entry(s).expect("applies");
-    let kernel = gpu.kernel(&SHADER, name, &[])?;
+    let e = entry(s).expect("applies");
+    let kernel = gpu.kernel(&SHADER, e.name, &[])?;
     let bias = bias.unwrap_or(gpu.dummy());
-    let tensors: [_; SLOTS] = bind(gpu, &[(X4, x), (A4, padded), (BIAS, bias), (Y4, y)]);
-    let groups = [s.pixels().div_ceil(TILE_COLS), 1, s.batch].map(u);
+    let (xs, ys) = if e.vec4_rows { (X4, Y4) } else { (X1, Y1) };
+    let tensors: [_; SLOTS] = bind(gpu, &[(xs, x), (A4, padded), (BIAS, bias), (ys, y)]);
+    let groups = [quads_per_image(s).div_ceil(TILE_QUADS), 1, s.batch].map(u);
     prog.dispatch(gpu, &kernel, &params, &tensors, groups)
 }

@@ -20,10 +20,17 @@ const SLOTS: usize = 3;
 /// Kernel rows (channel, ky) per subgroup: one per lane.
 const ROWS_PER_GROUP: usize = 8;
 
+/// Whether the weight gradient suits the kernels: where [`direct5x5::applies`], with at
+/// most 8 output channels and rows of whole vec4s (LeNet's first convolution; its second
+/// takes the patches' path).
+pub fn applies(gpu: &Gpu, s: &ConvShape) -> bool {
+    direct5x5::applies(gpu, s) && s.out_channels <= 8 && direct5x5::vec4_rows(s)
+}
+
 /// Records the partial weight gradients of `s` into `parts` (`[chunks, out, K]`): chunk c
 /// holds Σ over column quads c·chunk .. (c+1)·chunk of dYt[o, quad] · col[k, quad], summed
 /// as `weight_grad_nt` sums them; `dyt` is dY [folded](super::Conv2d) as `[out, batch ·
-/// pixels]`. Where [`direct5x5::applies`] holds.
+/// pixels]`. Where [`applies`].
 #[allow(clippy::too_many_arguments)]
 pub fn record_parts(
     prog: &mut Program,
@@ -35,7 +42,7 @@ pub fn record_parts(
     chunk: usize,
     chunks: usize,
 ) -> Result<(), GpuError> {
-    assert!(direct5x5::applies(gpu, s), "weight_grad5x5 on {s:?}");
+    assert!(applies(gpu, s), "weight_grad5x5 on {s:?}");
     assert_eq!(x.len(), s.input_len(), "weight_grad5x5 input size");
     let quads = s.batch * s.pixels() / 4;
     assert!(

@@ -14,7 +14,9 @@
 //! - [`direct5x5`] and [`direct5x5_grad`]: on 8-lane subgroups, LeNet's first
 //!   convolution skips the patches in the forward pass and the weight gradient, adding in
 //!   the order of the patches' products (the same bits); its input gradient (never asked
-//!   for in LeNet) takes the patches' path.
+//!   for in LeNet) takes the patches' path. Its second skips them in the forward pass
+//!   (the probes' forward passes write no patches), and its backward builds them for the
+//!   weight gradient.
 //! - [`direct5x5_input_grad`]: on 8-lane subgroups, LeNet's second convolution's input
 //!   gradient without `dcol`, adding in the order of `dcol = Wᵀ·dY` and `col2im` (the
 //!   same bits).
@@ -280,7 +282,7 @@ impl Conv2d {
             if direct {
                 let x = x.expect("conv2d: the direct weight gradient needs x");
                 direct3x3_grad::record(prog, gpu, s, x, dy, dw, accumulate)?;
-            } else if self.direct5x5_path(gpu) {
+            } else if self.direct5x5_path(gpu) && direct5x5_grad::applies(gpu, s) {
                 let x = x.expect("conv2d: the direct weight gradient needs x");
                 self.weight_grad_direct5x5(prog, gpu, x, dw, accumulate)?;
             } else {

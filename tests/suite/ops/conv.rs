@@ -173,17 +173,38 @@ fn lenet_first_shapes(gpu: &Gpu) -> Vec<ConvShape> {
     shapes.to_vec()
 }
 
+/// The shapes of LeNet's second convolution the direct forward must take, rows of 14
+/// inputs and 10 outputs read as scalars: LeNet's (6 channels of 14×14, 16 outputs) with
+/// an even and an odd batch, and 12 outputs of a 9×13 image, whose rows of 9 outputs end
+/// with a quad three quarters past the row.
+fn lenet_second_shapes(gpu: &Gpu) -> Vec<ConvShape> {
+    let geometries: [Geometry; 3] = [
+        [2, 6, 14, 14, 16, 5, 5, 1, 0],
+        [3, 6, 14, 14, 16, 5, 5, 1, 0],
+        [2, 6, 9, 13, 12, 5, 5, 1, 0],
+    ];
+    let shapes = geometries.map(conv_shape);
+    for s in &shapes {
+        assert!(direct5x5::applies(gpu, s), "{s:?}");
+    }
+    shapes.to_vec()
+}
+
 #[test]
-fn lenet_first_convolution_reads_its_input_and_gives_the_patches_bits() {
+fn lenet_convolutions_read_their_input_and_give_the_patches_bits() {
     // direct5x5 adds in the order of the patches' product (im2col, then mm_sg8 over K in
     // chunks of four): the held-out runs went on under it, so equal to the last bit, not
-    // within a tolerance, on `lenet_first_shapes`; and other shapes it must not take.
+    // within a tolerance, on `lenet_first_shapes` and `lenet_second_shapes`; and other
+    // shapes it must not take.
     let gpu = gpu();
     if !matmul::uses_subgroup_kernel(gpu) {
         return;
     }
     let mut g = rng(505);
-    for s in lenet_first_shapes(gpu) {
+    for s in lenet_first_shapes(gpu)
+        .into_iter()
+        .chain(lenet_second_shapes(gpu))
+    {
         let x = random(&mut g, s.input_len(), 1.0);
         let w = random(&mut g, s.weight_len(), 0.5);
         let b = random(&mut g, s.out_channels, 0.5);
@@ -225,7 +246,8 @@ fn lenet_first_convolution_reads_its_input_and_gives_the_patches_bits() {
     }
     // Other 5×5 shapes keep the patches.
     for geo in [
-        [2, 6, 14, 14, 16, 5, 5, 1, 0],
+        [2, 6, 14, 14, 17, 5, 5, 1, 0],
+        [2, 6, 14, 14, 16, 5, 5, 1, 2],
         [2, 3, 32, 32, 9, 5, 5, 1, 0],
         [2, 1, 28, 28, 6, 5, 5, 1, 0],
         [2, 3, 30, 30, 6, 5, 5, 1, 0],
@@ -320,7 +342,7 @@ fn lenet_second_input_gradient_skips_dcol_and_gives_its_bits() {
             upload(gpu, "dy", &dy),
         );
         let mut out = Vec::new();
-        for path in [ForwardPath::Auto, ForwardPath::Folded] {
+        for path in [ForwardPath::Direct, ForwardPath::Folded] {
             let conv = conv_on(gpu, s, Variant::Subgroup8, path);
             let dx0 = gpu.zeros("dx", &[s.input_len()]).unwrap();
             let dx1 = upload(gpu, "dx prior", &prior);
