@@ -433,6 +433,95 @@ fn direct5x5_grad(entry: &str, pad: usize) -> String {
     s
 }
 
+/// The weight gradient of conv/direct5x5_grad.wgsl for `outs` (16) output channels on
+/// rows that are not whole vec4s, without padding (LeNet's second convolution): each lane
+/// one kernel row's five taps, read as scalars for each of the quad's four pixels (a quad
+/// of the folded columns may cross an output row), by 16 output channels from two dY
+/// loads, summed over its chunk's column quads as weight_grad_nt sums them.
+fn direct5x5_grad_rows1(entry: &str, outs: usize) -> String {
+    assert!(outs == 16, "direct5x5_grad_rows1: 16 outputs");
+    let mut s = String::new();
+    let w = &mut s;
+    wl(w, "@compute @workgroup_size(8)");
+    wl(w, &format!("fn {entry}(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {{"));
+    wl(
+        w,
+        "    // This lane's kernel row (c, ky); lanes past the last row redo it, unstored.",
+    );
+    wl(w, "    let r = 8u * wg.y + lane;");
+    wl(w, "    let stored = r < 5u * p.channels;");
+    wl(w, "    let row = min(r, 5u * p.channels - 1u);");
+    wl(w, "    let c = row / 5u;");
+    wl(w, "    let ky = row - 5u * c;");
+    wl(w, "    let k = 5u * row;");
+    wl(
+        w,
+        "    // Lane o loads output channels o's and 8 + o's dY (the last one past out_channels).",
+    );
+    wl(
+        w,
+        "    let d_row0 = min(lane, p.out_channels - 1u) * p.quads;",
+    );
+    wl(
+        w,
+        "    let d_row1 = min(8u + lane, p.out_channels - 1u) * p.quads;",
+    );
+    wl(w, "    let first = wg.x * p.chunk;");
+    wl(w, "    let last = min(first + p.chunk, p.quads);");
+    wl(w, "    var s = pixel_of(first);");
+    for o in 0..outs {
+        for kx in 0..5 {
+            wl(w, &format!("    var acc{o}_{kx} = vec4(0.0);"));
+        }
+    }
+    wl(w, "    for (var q = first; q < last; q++) {");
+    wl(w, "        let d0 = dy4[d_row0 + q];");
+    wl(w, "        let d1 = dy4[d_row1 + q];");
+    for j in 0..4 {
+        wl(w, &format!("        let i{j} = row_start(s, {j}u, c, ky);"));
+    }
+    for kx in 0..5 {
+        let parts: Vec<String> = (0..4)
+            .map(|j| {
+                if kx == 0 {
+                    format!("x1[i{j}]")
+                } else {
+                    format!("x1[i{j} + {kx}u]")
+                }
+            })
+            .collect();
+        wl(
+            w,
+            &format!("        let b{kx} = vec4({});", parts.join(", ")),
+        );
+    }
+    for o in 0..outs {
+        wl(
+            w,
+            &format!(
+                "        let x{o} = subgroupBroadcast(d{}, {}u);",
+                o / 8,
+                o % 8
+            ),
+        );
+        for kx in 0..5 {
+            wl(w, &format!("        acc{o}_{kx} += x{o} * b{kx};"));
+        }
+    }
+    wl(w, "        s = next_pixel(s);");
+    wl(w, "    }");
+    for o in 0..outs {
+        for kx in 0..5 {
+            wl(
+                w,
+                &format!("    put(wg.x, {o}u, k + {kx}u, stored, acc{o}_{kx});"),
+            );
+        }
+    }
+    wl(w, "}");
+    s
+}
+
 /// dX of conv/direct5x5_input_grad.wgsl for `channels` dX channels and `outs` (16) output
 /// channels, a quad of four dX pixels per lane: for each kernel row that reads an output
 /// row, the two padded dY vec4s of every output channel, the five taps' windows picked
@@ -563,6 +652,7 @@ fn generate(spec: &str) -> Result<String, String> {
         ["direct5x5", entry, _, _] => Ok(direct5x5(entry, size(2)?, size(3)?, 8)),
         ["direct5x5", entry, _, _, _] => Ok(direct5x5(entry, size(2)?, size(3)?, size(4)?)),
         ["direct5x5_grad", entry, _] => Ok(direct5x5_grad(entry, size(2)?)),
+        ["direct5x5_grad_rows1", entry, _] => Ok(direct5x5_grad_rows1(entry, size(2)?)),
         ["direct5x5_input_grad", entry, _, _] => {
             Ok(direct5x5_input_grad(entry, size(2)?, size(3)?))
         }
@@ -632,6 +722,6 @@ fn unrolled_kernels_match_their_generators() {
     );
     // matmul's three tile heights, the two forward tiles, the stride-2 input gradient,
     // the weight gradient, the two 5×5 first convolutions and their weight gradients, and
-    // the second 5×5 convolution's forward and input gradient.
-    assert_eq!(regions, 13, "unrolled regions found");
+    // the second 5×5 convolution's forward, weight gradient and input gradient.
+    assert_eq!(regions, 14, "unrolled regions found");
 }

@@ -15,8 +15,7 @@
 //!   convolution skips the patches in the forward pass and the weight gradient, adding in
 //!   the order of the patches' products (the same bits); its input gradient (never asked
 //!   for in LeNet) takes the patches' path. Its second skips them in the forward pass
-//!   (the probes' forward passes write no patches), and its backward builds them for the
-//!   weight gradient.
+//!   and the weight gradient too.
 //! - [`direct5x5_input_grad`]: on 8-lane subgroups, LeNet's second convolution's input
 //!   gradient without `dcol`, adding in the order of `dcol = Wᵀ·dY` and `col2im` (the
 //!   same bits).

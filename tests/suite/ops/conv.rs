@@ -10,7 +10,8 @@ use crate::common::{assert_close, f32s, fd, gpu, random, rng, tol};
 use crate::reference as cpu;
 use etaprobe::gpu::{Gpu, GpuError, Program};
 use etaprobe::ops::conv::{
-    direct3x3, direct5x5, direct5x5_input_grad, Conv2d, ConvGrads, ConvShape, ForwardPath,
+    direct3x3, direct5x5, direct5x5_grad, direct5x5_input_grad, Conv2d, ConvGrads, ConvShape,
+    ForwardPath,
 };
 use etaprobe::ops::matmul::{self, Variant};
 use etaprobe::ops::maxpool::{self, PoolShape};
@@ -256,18 +257,35 @@ fn lenet_convolutions_read_their_input_and_give_the_patches_bits() {
     }
 }
 
+/// The shapes of LeNet's second convolution whose weight gradient reads the input as
+/// scalars: LeNet's with 24 images (600 column quads: chunks of 256 end inside an image),
+/// 6 × 6 outputs (quads cross a row end at every other quad), and 12 outputs of 8 × 8.
+fn lenet_second_grad_shapes(gpu: &Gpu) -> Vec<ConvShape> {
+    let geometries: [Geometry; 3] = [
+        [24, 6, 14, 14, 16, 5, 5, 1, 0],
+        [3, 6, 10, 10, 16, 5, 5, 1, 0],
+        [2, 6, 12, 12, 12, 5, 5, 1, 0],
+    ];
+    geometries.map(conv_shape).to_vec()
+}
+
 #[test]
-fn lenet_first_weight_gradient_reads_its_input_and_gives_the_patches_bits() {
+fn lenet_weight_gradients_read_their_input_and_give_the_patches_bits() {
     // direct5x5_grad sums over the column quads in weight_grad_nt's chunks and order, so
     // dW is the patches' path's to the last bit, on `lenet_first_shapes` (chunks of 256
     // quads that end inside an image, one chunk; a kernel row per lane in one and two
-    // subgroups), overwriting and accumulating into a prior gradient.
+    // subgroups) and `lenet_second_grad_shapes`, overwriting and accumulating into a prior
+    // gradient.
     let gpu = gpu();
     if !matmul::uses_subgroup_kernel(gpu) {
         return;
     }
     let mut g = rng(506);
-    for s in lenet_first_shapes(gpu) {
+    for s in lenet_first_shapes(gpu)
+        .into_iter()
+        .chain(lenet_second_grad_shapes(gpu))
+    {
+        assert!(direct5x5_grad::applies(gpu, &s), "{s:?}");
         let x = random(&mut g, s.input_len(), 1.0);
         let w = random(&mut g, s.weight_len(), 0.5);
         let dy = random(&mut g, s.output_len(), 1.0);
