@@ -15,11 +15,11 @@
 # and start it again with JOBS=2.
 #
 # LENET_BIN runs the LeNet roots (H1, H2, the ablation): engine da9a8db in what it
-# computes (d231b65's binary: its direct 5×5 forwards, first weight gradient and second
-# input gradient and paired max pooling give the same bits, docs/evaluation.md §9); BIN
-# runs H3 (engine 2ebfb45 in what it computes: d231b65 adds only LeNet's second
+# computes (f4dd49e's binary: its direct 5×5 forwards, weight gradients and second input
+# gradient and paired max pooling give the same bits, docs/evaluation.md §9); BIN runs
+# H3 (engine 2ebfb45 in what it computes: f4dd49e adds only kernels for LeNet's second
 # convolution, which ResNet-18 lacks); COMPARE_BIN makes the selections. A machine
-# without /work/bin: `cargo build --release` at d231b65 or any commit whose src/ and
+# without /work/bin: `cargo build --release` at f4dd49e or any commit whose src/ and
 # shaders/ are the same, copied to that path (run.json names the binary each cell ran;
 # cells run as 6e8797d ran 4d6b034's src/ and shaders/, a commit that was lost and made
 # again, §9).
@@ -33,11 +33,11 @@ lane=${1:?lane a or b}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${RUNS:-/work/runs}
 JOBS=${JOBS:-1}
-LENET_BIN=${LENET_BIN:-/work/bin/etaprobe-v32-d231b65}
-BIN=${BIN:-/work/bin/etaprobe-v32-d231b65}
+LENET_BIN=${LENET_BIN:-/work/bin/etaprobe-v33-f4dd49e}
+BIN=${BIN:-/work/bin/etaprobe-v33-f4dd49e}
 # `compare` for the selections: 4d87150's or later (divergences at chance, ties to the
 # smaller η0); it trains nothing, so any binary with it will do.
-COMPARE_BIN=${COMPARE_BIN:-/work/bin/etaprobe-v32-d231b65}
+COMPARE_BIN=${COMPARE_BIN:-/work/bin/etaprobe-v33-f4dd49e}
 log="$RUNS/heldout-lane-$lane.log"
 mkdir -p "$RUNS"
 cd "$repo"
