@@ -14,18 +14,15 @@
 // The input gradient of a stride-1 convolution is such a convolution of dY (flipped
 // weights); that of a stride-2 one is the transposed convolution `conv3x3_s2_dx_r16`.
 //
-// The products read each lane's (output channel, channel, kernel row) weights as three
-// scalars from the weight tensor itself (`tap_row`: lavapipe pays per component loaded,
-// so three scalars cost less than a vec4 laid out beforehand, and no layout pass runs)
-// and broadcast them as a vec4 (w0, w1, w2, 0), so one load serves the three taps. The
-// stride-2 input gradient reads them laid out by `lay_taps`.
+// The weights are first laid out by `lay_taps` as one vec4 (w0, w1, w2, 0) per (output
+// channel, channel, kernel row), so one load and broadcast serves the three taps.
 
 const HAS_BIAS: u32 = 1u;
 const RELU: u32 = 2u;
-// Set per pipeline of lay_taps and of the products. 0: w is [out_channels, channels, 3,
-// 3]. 1 (flipped) and 2 (transposed, lay_taps only): w is [channels, out_channels, 3, 3],
-// that of the convolution whose input gradient this one is; 1 turns the kernel half a
-// turn (stride 1's dX = conv(dY, W')), 2 keeps it (for conv3x3_s2_dx_r16).
+// Set per pipeline of lay_taps. 0: w is [out_channels, channels, 3, 3]. 1 (flipped) and 2
+// (transposed): w is [channels, out_channels, 3, 3], that of the convolution whose input
+// gradient this one is; 1 turns the kernel half a turn (stride 1's dX = conv(dY, W')), 2
+// keeps it (for conv3x3_s2_dx_r16).
 override LAYOUT: u32 = 0u;
 
 // lay_taps: w -> taps_out.
@@ -60,19 +57,6 @@ fn lay_taps(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
     // W'[o, c, ky, kx] = w[c, o, 2 − ky, 2 − kx]
     let i = ((c * p.out_channels + o) * 3u + 2u - ky) * 3u;
     taps_out[n] = vec4(w[i + 2u], w[i + 1u], w[i], 0.0);
-}
-
-// Kernel row ky of channel c of output channel o (the last one past out_channels) as
-// (w0, w1, w2, 0), read from w as LAYOUT says (0 or 1): lay_taps' vec4 for (o, c, ky).
-fn tap_row(o: u32, c: u32, ky: u32) -> vec4<f32> {
-    let oc = min(o, p.out_channels - 1u);
-    if (LAYOUT == 0u) {
-        let i = ((oc * p.channels + c) * 3u + ky) * 3u;
-        return vec4(w[i], w[i + 1u], w[i + 2u], 0.0);
-    }
-    // W'[o, c, ky, kx] = w[c, o, 2 − ky, 2 − kx]
-    let i = ((c * p.out_channels + oc) * 3u + 2u - ky) * 3u;
-    return vec4(w[i + 2u], w[i + 1u], w[i], 0.0);
 }
 
 fn store(s: Source, o: u32, v: vec4<f32>) {
@@ -135,8 +119,9 @@ fn conv3x3_r16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocatio
     for (var c = 0u; c < p.channels; c++) {
         for (var ky = 0u; ky < 3u; ky++) {
             // Rows r0 + 8q + lane: the weights of kernel row ky of channel c.
-            let a0 = tap_row(r0 + 0u + lane, c, ky);
-            let a1 = tap_row(r0 + 8u + lane, c, ky);
+            let kk = c * 3u + ky;
+            let a0 = taps[(r0 + 0u + lane) * p.taps_rs + kk];
+            let a1 = taps[(r0 + 8u + lane) * p.taps_rs + kk];
             let t0 = window(s0, c, ky);
             let t1 = window(s1, c, ky);
             let x0 = subgroupBroadcast(a0, 0u);
@@ -297,10 +282,11 @@ fn conv3x3_r32(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocatio
     for (var c = 0u; c < p.channels; c++) {
         for (var ky = 0u; ky < 3u; ky++) {
             // Rows r0 + 8q + lane: the weights of kernel row ky of channel c.
-            let a0 = tap_row(r0 + 0u + lane, c, ky);
-            let a1 = tap_row(r0 + 8u + lane, c, ky);
-            let a2 = tap_row(r0 + 16u + lane, c, ky);
-            let a3 = tap_row(r0 + 24u + lane, c, ky);
+            let kk = c * 3u + ky;
+            let a0 = taps[(r0 + 0u + lane) * p.taps_rs + kk];
+            let a1 = taps[(r0 + 8u + lane) * p.taps_rs + kk];
+            let a2 = taps[(r0 + 16u + lane) * p.taps_rs + kk];
+            let a3 = taps[(r0 + 24u + lane) * p.taps_rs + kk];
             let t0 = window(s0, c, ky);
             let t1 = window(s1, c, ky);
             let x0 = subgroupBroadcast(a0, 0u);

@@ -103,11 +103,12 @@ fn direct3x3(entry: &str, rows: usize) -> String {
         w,
         "            // Rows r0 + 8q + lane: the weights of kernel row ky of channel c.",
     );
+    wl(w, "            let kk = c * 3u + ky;");
     for i in 0..rows / 8 {
         wl(
             w,
             &format!(
-                "            let a{i} = tap_row(r0 + {}u + lane, c, ky);",
+                "            let a{i} = taps[(r0 + {}u + lane) * p.taps_rs + kk];",
                 8 * i
             ),
         );

@@ -115,20 +115,23 @@ pub fn record(
         }
     }
     let params = Params { flags, ..params(s) };
+    // One vec4 per (output channel, channel, kernel row); shared by all layers, each
+    // laying out its own just before its product reads it.
+    let taps = gpu.scratch("conv3x3 taps", 4 * out * 3 * s.in_channels)?;
     let layout = match weights {
         Weights::AsIs => Layout::AsIs,
         Weights::FlippedOf => Layout::Flipped,
     };
+    lay_taps(prog, gpu, &params, w, &taps, layout)?;
+
     let (entry, rows) = if out <= 16 {
         ("conv3x3_r16", 16)
     } else {
         ("conv3x3_r32", 32)
     };
-    let [stride] = stride_constant(s);
-    let constants = [stride, ("LAYOUT", layout as u8 as f64)];
-    let kernel = gpu.kernel(&SHADER, entry, &constants)?;
+    let kernel = gpu.kernel(&SHADER, entry, &stride_constant(s))?;
     let bias = bias.unwrap_or(gpu.dummy());
-    let tensors: [_; SLOTS] = bind(gpu, &[(X4, x), (W, w), (BIAS, bias), (Y4, y)]);
+    let tensors: [_; SLOTS] = bind(gpu, &[(X4, x), (TAPS, &taps), (BIAS, bias), (Y4, y)]);
     let groups = [
         (s.batch * s.pixels()).div_ceil(TILE_COLS),
         out.div_ceil(rows),
@@ -138,7 +141,7 @@ pub fn record(
     prog.dispatch(gpu, &kernel, &params, &tensors, groups)
 }
 
-/// How `lay_taps` and the products read the weights (their `LAYOUT` constant).
+/// How `lay_taps` reads the weights (its `LAYOUT` constant).
 #[derive(Clone, Copy)]
 enum Layout {
     AsIs = 0,
