@@ -260,7 +260,7 @@ fn lenet_convolutions_read_their_input_and_give_the_patches_bits() {
 /// The shapes of LeNet's second convolution whose weight gradient reads the input as
 /// scalars: LeNet's with 24 images (600 column quads: chunks of 256 end inside an image),
 /// 6 × 6 outputs (quads cross a row end at every other quad), and 12 outputs of 8 × 8.
-fn lenet_second_grad_shapes(gpu: &Gpu) -> Vec<ConvShape> {
+fn lenet_second_grad_shapes() -> Vec<ConvShape> {
     let geometries: [Geometry; 3] = [
         [24, 6, 14, 14, 16, 5, 5, 1, 0],
         [3, 6, 10, 10, 16, 5, 5, 1, 0],
@@ -283,7 +283,7 @@ fn lenet_weight_gradients_read_their_input_and_give_the_patches_bits() {
     let mut g = rng(506);
     for s in lenet_first_shapes(gpu)
         .into_iter()
-        .chain(lenet_second_grad_shapes(gpu))
+        .chain(lenet_second_grad_shapes())
     {
         assert!(direct5x5_grad::applies(gpu, &s), "{s:?}");
         let x = random(&mut g, s.input_len(), 1.0);
