@@ -369,13 +369,9 @@ fn tap5(row: &str, kx: usize, pad: usize) -> String {
     format!("vec4({})", parts.join(", "))
 }
 
-/// The weight gradient of conv/direct5x5_grad.wgsl with `pad` (0 or 2) zero padding: each
-/// lane one kernel row's five taps by 8 output channels, summed over its chunk's column
-/// quads as weight_grad_nt sums them (`acc += x · b`, the quads in order).
-fn direct5x5_grad(entry: &str, pad: usize) -> String {
-    assert!(pad == 0 || pad == 2, "direct5x5_grad: padding 0 or 2");
-    let mut s = String::new();
-    let w = &mut s;
+/// The start of a conv/direct5x5_grad.wgsl entry: each lane's kernel row (c, ky) and its
+/// first tap k.
+fn grad5x5_head(w: &mut String, entry: &str) {
     wl(w, "@compute @workgroup_size(8)");
     wl(w, &format!("fn {entry}(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {{"));
     wl(
@@ -388,6 +384,30 @@ fn direct5x5_grad(entry: &str, pad: usize) -> String {
     wl(w, "    let c = row / 5u;");
     wl(w, "    let ky = row - 5u * c;");
     wl(w, "    let k = 5u * row;");
+}
+
+/// The end of a conv/direct5x5_grad.wgsl entry: the chunk's partial dW of `outs` output
+/// channels by the lane's five taps.
+fn grad5x5_puts(w: &mut String, outs: usize) {
+    for o in 0..outs {
+        for kx in 0..5 {
+            wl(
+                w,
+                &format!("    put(wg.x, {o}u, k + {kx}u, stored, acc{o}_{kx});"),
+            );
+        }
+    }
+    wl(w, "}");
+}
+
+/// The weight gradient of conv/direct5x5_grad.wgsl with `pad` (0 or 2) zero padding: each
+/// lane one kernel row's five taps by 8 output channels, summed over its chunk's column
+/// quads as weight_grad_nt sums them (`acc += x · b`, the quads in order).
+fn direct5x5_grad(entry: &str, pad: usize) -> String {
+    assert!(pad == 0 || pad == 2, "direct5x5_grad: padding 0 or 2");
+    let mut s = String::new();
+    let w = &mut s;
+    grad5x5_head(w, entry);
     wl(
         w,
         "    // Lane o loads output channel o's dY (the last one past out_channels).",
@@ -421,15 +441,7 @@ fn direct5x5_grad(entry: &str, pad: usize) -> String {
     }
     wl(w, "        s = next_quad(s);");
     wl(w, "    }");
-    for o in 0..8 {
-        for kx in 0..5 {
-            wl(
-                w,
-                &format!("    put(wg.x, {o}u, k + {kx}u, stored, acc{o}_{kx});"),
-            );
-        }
-    }
-    wl(w, "}");
+    grad5x5_puts(w, 8);
     s
 }
 
@@ -442,18 +454,7 @@ fn direct5x5_grad_rows1(entry: &str, outs: usize) -> String {
     assert!(outs == 16, "direct5x5_grad_rows1: 16 outputs");
     let mut s = String::new();
     let w = &mut s;
-    wl(w, "@compute @workgroup_size(8)");
-    wl(w, &format!("fn {entry}(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {{"));
-    wl(
-        w,
-        "    // This lane's kernel row (c, ky); lanes past the last row redo it, unstored.",
-    );
-    wl(w, "    let r = 8u * wg.y + lane;");
-    wl(w, "    let stored = r < 5u * p.channels;");
-    wl(w, "    let row = min(r, 5u * p.channels - 1u);");
-    wl(w, "    let c = row / 5u;");
-    wl(w, "    let ky = row - 5u * c;");
-    wl(w, "    let k = 5u * row;");
+    grad5x5_head(w, entry);
     wl(
         w,
         "    // Lane o loads output channels o's and 8 + o's dY (the last one past out_channels).",
@@ -510,15 +511,7 @@ fn direct5x5_grad_rows1(entry: &str, outs: usize) -> String {
     }
     wl(w, "        s = next_pixel(s);");
     wl(w, "    }");
-    for o in 0..outs {
-        for kx in 0..5 {
-            wl(
-                w,
-                &format!("    put(wg.x, {o}u, k + {kx}u, stored, acc{o}_{kx});"),
-            );
-        }
-    }
-    wl(w, "}");
+    grad5x5_puts(w, outs);
     s
 }
 

@@ -161,17 +161,24 @@ fn conv2d_forward_matches_reference() {
 /// that leave the last tile part empty and chunks of the weight gradient ending inside an
 /// image (588 and 392 column quads), one image with 8 outputs, and a small padded one.
 fn lenet_first_shapes(gpu: &Gpu) -> Vec<ConvShape> {
-    let geometries: [Geometry; 4] = [
-        [3, 3, 32, 32, 6, 5, 5, 1, 0],
-        [2, 1, 28, 28, 6, 5, 5, 1, 2],
-        [1, 3, 32, 32, 8, 5, 5, 1, 0],
-        [2, 1, 12, 8, 3, 5, 5, 1, 2],
-    ];
-    let shapes = geometries.map(conv_shape);
+    direct5x5_shapes(
+        gpu,
+        &[
+            [3, 3, 32, 32, 6, 5, 5, 1, 0],
+            [2, 1, 28, 28, 6, 5, 5, 1, 2],
+            [1, 3, 32, 32, 8, 5, 5, 1, 0],
+            [2, 1, 12, 8, 3, 5, 5, 1, 2],
+        ],
+    )
+}
+
+/// `geometries` as shapes, each checked to take the direct 5×5 forward.
+fn direct5x5_shapes(gpu: &Gpu, geometries: &[Geometry]) -> Vec<ConvShape> {
+    let shapes: Vec<ConvShape> = geometries.iter().copied().map(conv_shape).collect();
     for s in &shapes {
         assert!(direct5x5::applies(gpu, s), "{s:?}");
     }
-    shapes.to_vec()
+    shapes
 }
 
 /// The shapes of LeNet's second convolution the direct forward must take, rows of 14
@@ -179,16 +186,14 @@ fn lenet_first_shapes(gpu: &Gpu) -> Vec<ConvShape> {
 /// an even and an odd batch, and 12 outputs of a 9×13 image, whose rows of 9 outputs end
 /// with a quad three quarters past the row.
 fn lenet_second_shapes(gpu: &Gpu) -> Vec<ConvShape> {
-    let geometries: [Geometry; 3] = [
-        [2, 6, 14, 14, 16, 5, 5, 1, 0],
-        [3, 6, 14, 14, 16, 5, 5, 1, 0],
-        [2, 6, 9, 13, 12, 5, 5, 1, 0],
-    ];
-    let shapes = geometries.map(conv_shape);
-    for s in &shapes {
-        assert!(direct5x5::applies(gpu, s), "{s:?}");
-    }
-    shapes.to_vec()
+    direct5x5_shapes(
+        gpu,
+        &[
+            [2, 6, 14, 14, 16, 5, 5, 1, 0],
+            [3, 6, 14, 14, 16, 5, 5, 1, 0],
+            [2, 6, 9, 13, 12, 5, 5, 1, 0],
+        ],
+    )
 }
 
 #[test]
