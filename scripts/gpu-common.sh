@@ -44,7 +44,14 @@ export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
 chmod 700 "$XDG_RUNTIME_DIR"
 # The Vulkan loader, from the kit when the machine has none (the driver brings its ICD).
 # (grep reads all of ldconfig's output: an early exit would fail the pipe under pipefail.)
-if ! ldconfig -p 2>/dev/null | grep 'libvulkan\.so\.1' >/dev/null; then
+# On an NVIDIA machine without one (as root), the loader and the GL dispatch libraries its
+# ICD needs go into / as the device tool's notes say; elsewhere the loader alone, beside.
+has_lib() { ldconfig -p 2>/dev/null | grep "$1" >/dev/null; }
+if [ -d /usr/local/nvidia ] && [ -d "$kit/gl" ] && [ "$(id -u)" = 0 ] &&
+    { ! has_lib 'libvulkan\.so\.1' || ! has_lib 'libGLdispatch\.so\.0'; }; then
+    for deb in "$kit"/gl/*.deb; do dpkg-deb -x "$deb" /; done
+    ldconfig
+elif ! has_lib 'libvulkan\.so\.1'; then
     dpkg-deb -x "$kit/libvulkan1.deb" "$kit/vulkan"
     export LD_LIBRARY_PATH="$kit/vulkan/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi

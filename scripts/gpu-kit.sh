@@ -53,11 +53,19 @@ done
 echo "glibc the binaries need: $(objdump -T "$kit.new"/bin/* | grep -o 'GLIBC_[0-9.]*' | sort -Vu | tail -1)"
 xz -T2 -9 "$kit.new"/bin/*
 
-# The Vulkan loader, in case the GPU machine has the driver's ICD but no loader.
+# The Vulkan loader, in case the GPU machine has the driver's ICD but no loader; and the
+# GL dispatch libraries NVIDIA's ICD links against (libGLX_nvidia needs libGLdispatch), which
+# the device tool's notes unpack into / on a machine without a loader (gpu-common.sh).
 if ! (cd "$kit.new" && apt-get download libvulkan1 >/dev/null 2>&1 && mv libvulkan1_*.deb libvulkan1.deb); then
     echo "cannot download Debian's libvulkan1 (apt-get update first?)" >&2
     exit 1
 fi
+mkdir -p "$kit.new/gl"
+if ! (cd "$kit.new/gl" && apt-get download libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 >/dev/null 2>&1); then
+    echo "cannot download the GL dispatch libraries (apt-get update first?)" >&2
+    exit 1
+fi
+cp "$kit.new/libvulkan1.deb" "$kit.new/gl/"
 
 if [ "$per_class" = full ]; then
     rmdir "$kit.new/data/cifar10-jpeg"

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Sweeps on a lent GPU machine, in one call (docs/gpu.md): the adapters (the call stops at
 # once when no GPU answers, leaving device time for a fixed rerun), `bench probe` on
-# LeNet-5, `bench matmul`, `bench probe` on ResNet-18 (batch 128: what sizes H4) and two
-# epochs of the README's main job, each alone on the GPU, then the given sweep
+# LeNet-5, `bench matmul`, `bench probe` on ResNet-18 (batch 128: what sizes H4) and one
+# epoch of the README's main job, each alone on the GPU, then the given sweep
 # specs side by side, each with its --jobs, with the GPU-numerics tests beside them, until
-# the deadline. A held-out spec whose pass 1 finishes goes on to its pass 2
-# (scripts/pass2-spec.py). Then `compare` of each root, and its records packed for the trip
+# the deadline (a held-out task's pass 2 is left to scripts/heldout-lane.sh, after its
+# grid-edge rounds). Then `compare` of each root, and its records packed for the trip
 # back: $OUT/records.tar.part-NN (cat them, then untar) hold what scripts/keep-records.sh
 # keeps, $OUT/logs.tar.xz every log, $OUT/gpu-sweeps.json the summary.
 #
@@ -39,45 +39,38 @@ run devices 30 "$etaprobe" devices
 if [ -z "${GPU_SWEEPS_ALLOW_CPU:-}" ] &&
     ! grep -q '^\*.*\(discrete\|integrated\|virtual\) GPU' "$out/devices.log"; then
     echo "no GPU adapter is the chosen one: stopping here" >&2
-    { ldconfig -p | grep -i vulkan; ls -l /usr/share/vulkan/icd.d /etc/vulkan/icd.d \
-        /usr/local/nvidia/share/vulkan/icd.d; nvidia-smi; } >"$out/no-gpu.log" 2>&1
+    { ldconfig -p | grep -i -e vulkan -e GLdispatch -e nvidia; ls -l /usr/share/vulkan/icd.d /etc/vulkan/icd.d \
+        /usr/local/nvidia/share/vulkan/icd.d; cat /usr/local/nvidia/share/vulkan/icd.d/*.json; nvidia-smi
+        env | grep -e VK_ -e LD_LIBRARY; VK_LOADER_DEBUG=error,warn,driver "$etaprobe" devices; } >"$out/no-gpu.log" 2>&1
     exit 3
 fi
 bench probe-lenet 45 probe --model lenet --batch-size 256 --steps 10 --rounds 3
 # What sizes H4 (full-width ResNet-18) and the portable matmul, in under two minutes.
 bench matmul 20 matmul --sizes 1024,4096
 bench probe-resnet18 60 probe --model resnet18 --batch-size 128 --steps 2 --rounds 1
-run main-job-2-epochs 45 "$etaprobe" train --schedule newton --lr 0.01 --epochs 2 \
+run main-job-1-epoch 40 "$etaprobe" train --schedule newton --lr 0.01 --epochs 1 \
     --out "$work/main-job" -q
 
-# sweep_chain SPEC JOBS: pass 1, then pass 2 when pass 1 has val-tuned baselines and ended
-# whole; each sweep ends by the deadline less the packing time.
-sweep_chain() {
-    local spec=$1 jobs=$2 name root left
+# sweep_pass SPEC JOBS: the spec's cells until the deadline less the packing time. A
+# held-out task's pass 2 is not chained here: it follows the grid-edge rounds
+# (scripts/heldout-lane.sh), which read pass 1 whole, wherever its cells ran.
+sweep_pass() {
+    local spec=$1 jobs=$2 name left
     name=$(basename "$spec" .toml)
-    root=$work/$name
     left=$((deadline - pack_seconds - SECONDS))
     [ "$left" -gt 0 ] || return 1
-    timeout -k 30 "$left" "$etaprobe" sweep "$spec" --root "$root" --jobs "$jobs" \
+    timeout -k 30 "$left" "$etaprobe" sweep "$spec" --root "$work/$name" --jobs "$jobs" \
         >"$out/sweep-$name.log" 2>&1
-    # Out of time (124, 137) or a bad spec (2): no pass 2. A failed cell (1) is reported
-    # in the sweep and leaves a gap in compare's table.
+    # Out of time (124, 137) or a bad spec (2) fail the step; a failed cell (1, e.g. a
+    # diverged run, which the protocol counts) is reported in the sweep's manifest.
     case $? in 0 | 1) ;; *) return 1 ;; esac
-    grep -q '^seeds = \[1\]' "$spec" || return 0
-    "$etaprobe" compare "$root" >>"$out/sweep-$name.log" 2>&1 || return
-    python3 scripts/pass2-spec.py "$spec" "$root" >"$work/$name-pass2.toml" 2>>"$out/sweep-$name.log" ||
-        return
-    left=$((deadline - pack_seconds - SECONDS))
-    [ "$left" -gt 0 ] || return 1
-    timeout -k 30 "$left" "$etaprobe" sweep "$work/$name-pass2.toml" --root "$root" \
-        --jobs "$jobs" >>"$out/sweep-$name.log" 2>&1
 }
 pids=()
 for arg in "$@"; do
-    sweep_chain "${arg%:*}" "${arg##*:}" &
+    sweep_pass "${arg%:*}" "${arg##*:}" &
     pids+=($!)
 done
-run tests 150 "$bin/suite" ops:: lenet resnet train_step schedules
+run tests 150 "$bin/suite" ops:: lenet resnet train_step schedules --test-threads "${GPU_SWEEPS_TEST_THREADS:-4}"
 for pid in "${pids[@]}"; do
     wait "$pid" || failed=1
 done
@@ -94,7 +87,6 @@ for arg in "$@"; do
     [ -f "$root/sweep.json" ] || continue
     "$etaprobe" compare "$root" >>"$out/sweep-$name.log" 2>&1
     scripts/keep-records.sh "$root" "$work/records/$name" >>"$out/sweep-$name.log" 2>&1
-    if [ -f "$work/$name-pass2.toml" ]; then cp "$work/$name-pass2.toml" "$work/records/$name/"; fi
 done
 [ -f "$work/main-job/epochs.csv" ] && cp "$work/main-job/epochs.csv" "$out/main-job-epochs.csv"
 {
