@@ -7,8 +7,12 @@
 # pass 2 on the same root. Every step resumes where it stopped, so after a kill the same
 # command picks the lane up.
 #
-#   ETAPROBE_DATA=... scripts/heldout-lane.sh a   # H2 (both passes), then the ablation
-#   ETAPROBE_DATA=... scripts/heldout-lane.sh b   # H1 (both passes), then H3 (pass 1)
+#   ETAPROBE_DATA=... scripts/heldout-lane.sh a   # H2 (both passes), then H3 (pass 1)
+#   ETAPROBE_DATA=... scripts/heldout-lane.sh b   # H1 (both passes), then the ablation
+#
+# (Until 2026-12-05, 20:00 UTC lane a ran the ablation and lane b H3; swapped before either
+# started, so that H3, whose seeds 1–2 §8 never cuts, starts some 7 hours earlier than
+# the ablation, which §8 cuts first.)
 #
 # JOBS (default 1) cells run at once in each sweep: 1 while both lanes run on a 2-core
 # machine; once one lane is done, stop the other (its cells resume from their checkpoints)
@@ -137,11 +141,11 @@ both_passes() {
 case $lane in
   a)
     both_passes "$LENET_BIN" heldout-h2-lenet-fmnist-b64
-    sweep "$LENET_BIN" docs/sweeps/ablation-h2.toml "$RUNS/ablation-h2"
+    sweep "$BIN" docs/sweeps/heldout-h3-resnet18w025-cifar10-b128.toml "$RUNS/heldout-h3-resnet18w025-cifar10-b128"
     ;;
   b)
     both_passes "$LENET_BIN" heldout-h1-lenet-cifar10-b128
-    sweep "$BIN" docs/sweeps/heldout-h3-resnet18w025-cifar10-b128.toml "$RUNS/heldout-h3-resnet18w025-cifar10-b128"
+    sweep "$LENET_BIN" docs/sweeps/ablation-h2.toml "$RUNS/ablation-h2"
     ;;
   *)
     echo "usage: $0 a|b" >&2
