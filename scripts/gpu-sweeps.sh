@@ -57,6 +57,13 @@ run main-job-1-epoch 40 "$etaprobe" train --schedule newton --lr 0.01 --epochs 1
 sweep_pass() {
     local spec=$1 jobs=$2 name left
     name=$(basename "$spec" .toml)
+    # Cells already finished elsewhere travel as kept records (gpu-kit/records/NAME, a copy
+    # of docs/runs/NAME: docs/runs itself stays behind, scripts/device-tree.sh): the root
+    # starts from them, so that `sweep` skips them.
+    if [ -f "$kit/records/$name/sweep.json" ] && [ ! -e "$work/$name" ]; then
+        scripts/restore-root.sh "$kit/records/$name" "$work/$name" >"$out/restore-$name.log" 2>&1 ||
+            return 1
+    fi
     left=$((deadline - pack_seconds - SECONDS))
     [ "$left" -gt 0 ] || return 1
     timeout -k 30 "$left" "$etaprobe" sweep "$spec" --root "$work/$name" --jobs "$jobs" \
