@@ -19,6 +19,7 @@ mod data_locate;
 mod data_readers;
 mod data_real;
 mod decay;
+mod device_tree;
 mod dist;
 mod fuzz_seeds;
 mod hand_root;
