@@ -205,6 +205,112 @@ fn draw_panel<DB: DrawingBackend>(
     panel: &Panel,
     joins: LineJoins,
 ) -> Result<()> {
+    let listed = listed(panel);
+    if legend_beside(panel) {
+        // A legend this long would hide the curves in any corner: it gets a column of its
+        // own, right of the axes, as wide as its longest label (at most half the panel).
+        let (w, _) = area.dim_in_pixel();
+        let font: TextStyle = ("sans-serif", 16).into_font().into();
+        let text = listed
+            .iter()
+            .map(|s| {
+                area.estimate_text_size(&s.label, &font)
+                    .map_or(0, |(tw, _)| tw)
+            })
+            .max()
+            .unwrap_or(0);
+        let side = (text + 50).min(w / 2);
+        let (plot, beside) = area.split_horizontally(w - side);
+        draw_plot(&plot, panel, joins, false)?;
+        return draw_side_legend(&beside, &listed);
+    }
+    draw_plot(area, panel, joins, true)
+}
+
+/// Legends of more series than this go beside the axes instead of in a corner.
+const LEGEND_INSIDE_MAX: usize = 8;
+
+/// Whether `panel`'s legend is drawn beside its axes (a figure holding such a panel wants
+/// [`LEGEND_BESIDE_WIDTH`] more pixels of width).
+pub(crate) fn legend_beside(panel: &Panel) -> bool {
+    listed(panel).len() > LEGEND_INSIDE_MAX
+}
+
+/// The width a legend beside the axes takes from a figure, about: labels such as
+/// "first-order-alpha-selection-alpha=0.0001, η0=0.01 (1 seed)".
+pub(crate) const LEGEND_BESIDE_WIDTH: u32 = 560;
+
+/// The series a legend lists: labelled, with at least one finite point.
+fn listed(panel: &Panel) -> Vec<&Series> {
+    panel
+        .series
+        .iter()
+        .filter(|s| {
+            !s.label.is_empty() && s.points.iter().any(|(x, y)| x.is_finite() && y.is_finite())
+        })
+        .collect()
+}
+
+/// A legend in its own area, one entry per row from the top, each with its series' mark.
+fn draw_side_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    listed: &[&Series],
+) -> Result<()> {
+    let font = ("sans-serif", 16).into_font().color(&BLACK);
+    for (i, s) in listed.iter().enumerate() {
+        let y = 70 + 22 * i as i32;
+        let color = s.color;
+        match s.style {
+            Style::Line => area
+                .draw(&PathElement::new(
+                    vec![(4, y), (28, y)],
+                    color.stroke_width(2),
+                ))
+                .map_err(plot_err)?,
+            // As in the corner legend: two dashes; three faint dots.
+            Style::Dashed => {
+                for (a, b) in [(4, 13), (19, 28)] {
+                    area.draw(&PathElement::new(
+                        vec![(a, y), (b, y)],
+                        color.stroke_width(2),
+                    ))
+                    .map_err(plot_err)?;
+                }
+            }
+            Style::Dots => area
+                .draw(&Circle::new((16, y), 3, color.filled()))
+                .map_err(plot_err)?,
+            Style::Faint => {
+                for (dx, dy) in [(8, 0), (16, -2), (24, 2)] {
+                    area.draw(&Circle::new(
+                        (dx, y + dy),
+                        2,
+                        color.mix(FAINT_ALPHA * 2.0).filled(),
+                    ))
+                    .map_err(plot_err)?;
+                }
+            }
+            Style::Rules => area
+                .draw(&PathElement::new(vec![(16, y - 7), (16, y + 7)], color))
+                .map_err(plot_err)?,
+        }
+        area.draw(&Text::new(
+            s.label.clone(),
+            (36, y),
+            font.pos(Pos::new(HPos::Left, VPos::Center)),
+        ))
+        .map_err(plot_err)?;
+    }
+    Ok(())
+}
+
+/// The axes and the curves; `with_legend`: the legend in the corner it hides least.
+fn draw_plot<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    panel: &Panel,
+    joins: LineJoins,
+    with_legend: bool,
+) -> Result<()> {
     let (mut x_lo, mut x_hi, mut y_lo, mut y_hi) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     let mut whole_x = true;
     for (x, y) in panel.finite_points() {
@@ -221,11 +327,11 @@ fn draw_panel<DB: DrawingBackend>(
     let x_axis = XAxis::new(x_range.clone(), whole_x);
     if panel.log_y_allowed && y_lo > 0.0 && y_hi / y_lo > 100.0 {
         let y = (y_lo / 1.25)..(y_hi * 1.25);
-        let legend = legend_corner(area, panel, &x_range, &y, f64::log10);
+        let legend = with_legend.then(|| legend_corner(area, panel, &x_range, &y, f64::log10));
         draw_axes(area, panel, x_axis, y.log_scale(), None, legend, joins)
     } else {
         let y = pad_linear(y_lo, y_hi, 0.05);
-        let legend = legend_corner(area, panel, &x_range, &y, |v| v);
+        let legend = with_legend.then(|| legend_corner(area, panel, &x_range, &y, |v| v));
         let span = y.end - y.start;
         draw_axes(area, panel, x_axis, y, Some(span), legend, joins)
     }
@@ -313,7 +419,8 @@ fn draw_axes<DB: DrawingBackend, Y>(
     y: Y,
     // The linear y axis's extent, None for a log axis.
     y_span: Option<f64>,
-    legend: SeriesLabelPosition,
+    // Where the legend goes in the axes; None: drawn elsewhere.
+    legend: Option<SeriesLabelPosition>,
     joins: LineJoins,
 ) -> Result<()>
 where
@@ -424,13 +531,10 @@ where
             }
         }
     }
-    let listed: Vec<&Series> = panel
-        .series
-        .iter()
-        .filter(|s| {
-            !s.label.is_empty() && s.points.iter().any(|(x, y)| x.is_finite() && y.is_finite())
-        })
-        .collect();
+    let Some(legend) = legend else {
+        return Ok(());
+    };
+    let listed = listed(panel);
     for s in &listed {
         let color = s.color;
         // An empty series carries the legend entry, so a line broken by gaps is listed once.
@@ -576,4 +680,83 @@ pub(crate) fn decimate(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` epoch curves (markers drawn at every point), labelled "rule k".
+    fn panel(n: usize) -> Panel {
+        Panel {
+            title: "accuracy".into(),
+            x_label: "epoch".into(),
+            y_label: "accuracy (%)".into(),
+            series: (0..n)
+                .map(|k| Series {
+                    label: format!("rule {k}"),
+                    color: PALETTE[k % PALETTE.len()],
+                    style: Style::Line,
+                    points: (1..=5).map(|e| (e as f64, 50.0 + (k + e) as f64)).collect(),
+                    band: None,
+                })
+                .collect(),
+            log_y_allowed: false,
+            empty_message: String::new(),
+        }
+    }
+
+    /// The x of each text element whose content starts with "rule ", and the largest x of
+    /// the curves' markers, in an SVG figure.
+    fn labels_and_markers(svg: &str) -> (Vec<f64>, f64) {
+        let attr = |tag: &str, name: &str| -> Option<f64> {
+            let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+            tag[at..].split('"').next()?.parse().ok()
+        };
+        let labels = svg
+            .split("<text")
+            .skip(1)
+            .filter(|t| {
+                t.split_once('>')
+                    .is_some_and(|(_, rest)| rest.trim_start().starts_with("rule "))
+            })
+            .filter_map(|t| attr(t, "x"))
+            .collect();
+        let markers = svg
+            .split("<circle")
+            .skip(1)
+            .filter_map(|t| attr(t, "cx"))
+            .fold(f64::MIN, f64::max);
+        (labels, markers)
+    }
+
+    #[test]
+    fn a_long_legend_goes_beside_the_axes_and_a_short_one_inside() {
+        let many = panel(LEGEND_INSIDE_MAX + 4);
+        assert!(legend_beside(&many));
+        let size = (1024 + LEGEND_BESIDE_WIDTH, 720);
+        let svg =
+            String::from_utf8(render(FigureFormat::Svg, size, None, &[many]).unwrap()).unwrap();
+        let (labels, right_marker) = labels_and_markers(&svg);
+        assert_eq!(
+            labels.len(),
+            LEGEND_INSIDE_MAX + 4,
+            "every rule listed once"
+        );
+        assert!(
+            labels.iter().all(|&x| x > right_marker),
+            "labels at {labels:?}, curves up to x = {right_marker}"
+        );
+
+        let few = panel(3);
+        assert!(!legend_beside(&few));
+        let svg = String::from_utf8(render(FigureFormat::Svg, (1024, 720), None, &[few]).unwrap())
+            .unwrap();
+        let (labels, right_marker) = labels_and_markers(&svg);
+        assert_eq!(labels.len(), 3);
+        assert!(
+            labels.iter().all(|&x| x < right_marker),
+            "{labels:?} {right_marker}"
+        );
+    }
 }
