@@ -219,7 +219,7 @@ fn draw_panel<DB: DrawingBackend>(
             })
             .max()
             .unwrap_or(0);
-        let side = (text + 50).min(w / 2);
+        let side = (text + 80).min(w / 2);
         let (plot, beside) = area.split_horizontally(w - side);
         draw_plot(&plot, panel, joins, false)?;
         return draw_side_legend(&beside, &listed);
@@ -251,57 +251,16 @@ fn listed(panel: &Panel) -> Vec<&Series> {
         .collect()
 }
 
-/// A legend in its own area, one entry per row from the top, each with its series' mark.
+/// A legend in its own area, from the top: the corner legend's box, in a chart without axes.
 fn draw_side_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     listed: &[&Series],
 ) -> Result<()> {
-    let font = ("sans-serif", 16).into_font().color(&BLACK);
-    for (i, s) in listed.iter().enumerate() {
-        let y = 70 + 22 * i as i32;
-        let color = s.color;
-        match s.style {
-            Style::Line => area
-                .draw(&PathElement::new(
-                    vec![(4, y), (28, y)],
-                    color.stroke_width(2),
-                ))
-                .map_err(plot_err)?,
-            // As in the corner legend: two dashes; three faint dots.
-            Style::Dashed => {
-                for (a, b) in [(4, 13), (19, 28)] {
-                    area.draw(&PathElement::new(
-                        vec![(a, y), (b, y)],
-                        color.stroke_width(2),
-                    ))
-                    .map_err(plot_err)?;
-                }
-            }
-            Style::Dots => area
-                .draw(&Circle::new((16, y), 3, color.filled()))
-                .map_err(plot_err)?,
-            Style::Faint => {
-                for (dx, dy) in [(8, 0), (16, -2), (24, 2)] {
-                    area.draw(&Circle::new(
-                        (dx, y + dy),
-                        2,
-                        color.mix(FAINT_ALPHA * 2.0).filled(),
-                    ))
-                    .map_err(plot_err)?;
-                }
-            }
-            Style::Rules => area
-                .draw(&PathElement::new(vec![(16, y - 7), (16, y + 7)], color))
-                .map_err(plot_err)?,
-        }
-        area.draw(&Text::new(
-            s.label.clone(),
-            (36, y),
-            font.pos(Pos::new(HPos::Left, VPos::Center)),
-        ))
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(56)
+        .build_cartesian_2d(0f64..1f64, 0f64..1f64)
         .map_err(plot_err)?;
-    }
-    Ok(())
+    draw_legend(&mut chart, listed, SeriesLabelPosition::UpperLeft)
 }
 
 /// The axes and the curves; `with_legend`: the legend in the corner it hides least.
@@ -534,8 +493,20 @@ where
     let Some(legend) = legend else {
         return Ok(());
     };
-    let listed = listed(panel);
-    for s in &listed {
+    draw_legend(&mut chart, &listed(panel), legend)
+}
+
+/// The legend of `listed` in `chart`, at `position`: each series' mark and label in a box.
+fn draw_legend<'a, DB: DrawingBackend + 'a, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    listed: &[&Series],
+    position: SeriesLabelPosition,
+) -> Result<()>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    for s in listed {
         let color = s.color;
         // An empty series carries the legend entry, so a line broken by gaps is listed once.
         let anno = chart
@@ -576,7 +547,7 @@ where
     if !listed.is_empty() {
         chart
             .configure_series_labels()
-            .position(legend)
+            .position(position)
             .label_font(("sans-serif", 16))
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(160, 160, 160))
