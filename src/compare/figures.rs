@@ -10,9 +10,7 @@ use anyhow::{Context, Result};
 
 use super::stats::Estimate;
 use super::{curve, Kind, Run, Task};
-use crate::report::chart::{
-    legend_beside, render_png, Panel, Series, Style, LEGEND_BESIDE_WIDTH, PALETTE,
-};
+use crate::report::chart::{render_png, Panel, Series, Style, PALETTE};
 use crate::report::{FIGURE_SIZE, WIDE_FIGURE_SIZE};
 use crate::rundir::{write_atomic, EpochRecord};
 
@@ -67,14 +65,12 @@ pub(crate) fn draw(task: &Task, out: &Path) -> Result<Vec<PathBuf>> {
     }
     let mut written = Vec::new();
     for (name, panels) in figures {
-        let (mut w, h) = if panels.len() > 1 {
+        // Many rules: a panel's legend goes beside it, and the figure widens for it.
+        let size = if panels.len() > 1 {
             WIDE_FIGURE_SIZE
         } else {
             FIGURE_SIZE
         };
-        // Many rules: each panel's legend goes beside it, and the figure widens for it.
-        w += LEGEND_BESIDE_WIDTH * panels.iter().filter(|p| legend_beside(p)).count() as u32;
-        let size = (w, h);
         let title = format!("{}: mean over seeds, 95% band", task.name);
         let png = render_png(size, Some(&title), &panels)?;
         let path = out.join(format!("{}-{name}.png", task.name));

@@ -122,7 +122,8 @@ pub(crate) fn render_png(
 }
 
 /// Renders panels side by side (one row) under an optional figure title, as the bytes of
-/// a `format` file.
+/// a `format` file. `size` is the figure's without legend columns: a panel whose legend
+/// goes beside its axes widens the figure by that column (see [`legend_column`]).
 pub(crate) fn render(
     format: FigureFormat,
     size: (u32, u32),
@@ -130,6 +131,10 @@ pub(crate) fn render(
     panels: &[Panel],
 ) -> Result<Vec<u8>> {
     register_font()?;
+    let size = (
+        size.0 + panels.iter().map(legend_column).sum::<u32>(),
+        size.1,
+    );
     match format {
         FigureFormat::Png => {
             let (w, h) = size;
@@ -186,7 +191,19 @@ fn draw_figure<DB: DrawingBackend>(
             .map_err(plot_err)?,
         None => root,
     };
-    let areas = root.split_evenly((1, panels.len().max(1)));
+    // Each panel gets an equal share of the axes' width plus its own legend column.
+    let columns: Vec<u32> = panels.iter().map(legend_column).collect();
+    let (w, _) = root.dim_in_pixel();
+    let share = w.saturating_sub(columns.iter().sum()) / panels.len().max(1) as u32;
+    let breaks: Vec<i32> = columns
+        .iter()
+        .scan(0u32, |right, c| {
+            *right += share + c;
+            Some(*right as i32)
+        })
+        .take(panels.len().saturating_sub(1))
+        .collect();
+    let areas = root.split_by_breakpoints(breaks, [] as [i32; 0]);
     for (area, panel) in areas.iter().zip(panels) {
         draw_panel(area, panel, joins)?;
     }
@@ -205,24 +222,14 @@ fn draw_panel<DB: DrawingBackend>(
     panel: &Panel,
     joins: LineJoins,
 ) -> Result<()> {
-    let listed = listed(panel);
-    if legend_beside(panel) {
+    let side = legend_column(panel);
+    if side > 0 {
         // A legend this long would hide the curves in any corner: it gets a column of its
-        // own, right of the axes, as wide as its longest label (at most half the panel).
+        // own, right of the axes (the figure was widened for it).
         let (w, _) = area.dim_in_pixel();
-        let font: TextStyle = ("sans-serif", 16).into_font().into();
-        let text = listed
-            .iter()
-            .map(|s| {
-                area.estimate_text_size(&s.label, &font)
-                    .map_or(0, |(tw, _)| tw)
-            })
-            .max()
-            .unwrap_or(0);
-        let side = (text + 80).min(w / 2);
-        let (plot, beside) = area.split_horizontally(w - side);
+        let (plot, beside) = area.split_horizontally(w.saturating_sub(side));
         draw_plot(&plot, panel, joins, false)?;
-        return draw_side_legend(&beside, &listed);
+        return draw_side_legend(&beside, &listed(panel));
     }
     draw_plot(area, panel, joins, true)
 }
@@ -230,15 +237,25 @@ fn draw_panel<DB: DrawingBackend>(
 /// Legends of more series than this go beside the axes instead of in a corner.
 const LEGEND_INSIDE_MAX: usize = 8;
 
-/// Whether `panel`'s legend is drawn beside its axes (a figure holding such a panel wants
-/// [`LEGEND_BESIDE_WIDTH`] more pixels of width).
-pub(crate) fn legend_beside(panel: &Panel) -> bool {
-    listed(panel).len() > LEGEND_INSIDE_MAX
+/// The width of the column `panel`'s legend takes beside its axes: 0 when the legend fits
+/// in a corner, else its longest label (16 px DejaVu Sans) plus the marks and the box's
+/// padding, at most [`LEGEND_COLUMN_MAX`].
+pub(crate) fn legend_column(panel: &Panel) -> u32 {
+    let listed = listed(panel);
+    if listed.len() <= LEGEND_INSIDE_MAX || register_font().is_err() {
+        return 0;
+    }
+    let font = FontDesc::new(FontFamily::SansSerif, 16.0, FontStyle::Normal);
+    let text = listed
+        .iter()
+        .map(|s| font.box_size(&s.label).map_or(0, |(w, _)| w))
+        .max()
+        .unwrap_or(0);
+    (text + 80).min(LEGEND_COLUMN_MAX)
 }
 
-/// The width a legend beside the axes takes from a figure, about: labels such as
-/// "first-order-alpha-selection-alpha=0.0001, η0=0.01 (1 seed)".
-pub(crate) const LEGEND_BESIDE_WIDTH: u32 = 560;
+/// The widest a legend column gets (a longer label is cut at the figure's edge).
+const LEGEND_COLUMN_MAX: u32 = 900;
 
 /// The series a legend lists: labelled, with at least one finite point.
 fn listed(panel: &Panel) -> Vec<&Series> {
@@ -704,11 +721,20 @@ mod tests {
     #[test]
     fn a_long_legend_goes_beside_the_axes_and_a_short_one_inside() {
         let many = panel(LEGEND_INSIDE_MAX + 4);
-        assert!(legend_beside(&many));
-        let size = (1024 + LEGEND_BESIDE_WIDTH, 720);
-        let svg =
-            String::from_utf8(render(FigureFormat::Svg, size, None, &[many]).unwrap()).unwrap();
+        let column = legend_column(&many);
+        assert!(column > 80, "{column}");
+        // Beside a panel with a short legend: each keeps its share of the axes' width, and
+        // the figure widens by the one column.
+        let both = [panel(3), many];
+        let svg = String::from_utf8(render(FigureFormat::Svg, (2048, 720), None, &both).unwrap())
+            .unwrap();
+        assert!(
+            svg.contains(&format!("width=\"{}\"", 2048 + column)),
+            "{}",
+            &svg[..200]
+        );
         let (labels, right_marker) = labels_and_markers(&svg);
+        let labels: Vec<f64> = labels.into_iter().filter(|&x| x > 1024.0).collect();
         assert_eq!(
             labels.len(),
             LEGEND_INSIDE_MAX + 4,
@@ -718,9 +744,21 @@ mod tests {
             labels.iter().all(|&x| x > right_marker),
             "labels at {labels:?}, curves up to x = {right_marker}"
         );
+        // The column is as wide as the longest label: the labels end inside the figure,
+        // less than its padding from the edge.
+        let longest = FontDesc::new(FontFamily::SansSerif, 16.0, FontStyle::Normal)
+            .box_size(&both[1].series.last().unwrap().label)
+            .unwrap()
+            .0 as f64;
+        let end = labels.iter().fold(f64::MIN, |a, &x| a.max(x)) + longest;
+        assert!(
+            end < (2048 + column) as f64 && end > (2048 + column - 80) as f64,
+            "labels end at {end}, figure {}",
+            2048 + column
+        );
 
         let few = panel(3);
-        assert!(!legend_beside(&few));
+        assert_eq!(legend_column(&few), 0);
         let svg = String::from_utf8(render(FigureFormat::Svg, (1024, 720), None, &[few]).unwrap())
             .unwrap();
         let (labels, right_marker) = labels_and_markers(&svg);
