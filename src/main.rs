@@ -205,7 +205,7 @@ fn model_options(dropout: f32, width_mult: f64) -> etaprobe::models::ModelOption
 }
 
 fn main() -> ExitCode {
-    etaprobe::sweep::exit_with_sweep();
+    etaprobe::sweep::stop_with_sweep();
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let mut cli = Cli::parse_from(&argv);
     // A configuration file's options go before the command line's, which override them.
@@ -230,6 +230,8 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
         }
+        // It said what it finished and what the same command resumes.
+        Err(e) if e.downcast_ref::<SweepStopped>().is_some() => ExitCode::from(EXIT_INTERRUPTED),
         Err(e) if e.downcast_ref::<Interrupted>().is_some() => {
             let stop = e.downcast_ref::<Interrupted>().expect("checked");
             eprintln!("{stop}");
@@ -397,6 +399,18 @@ impl std::fmt::Display for CellsFailed {
 }
 
 impl std::error::Error for CellsFailed {}
+
+/// A sweep stopped on request (Ctrl-C, SIGTERM): it has said what it left to resume.
+#[derive(Debug)]
+struct SweepStopped;
+
+impl std::fmt::Display for SweepStopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the sweep stopped on request")
+    }
+}
+
+impl std::error::Error for SweepStopped {}
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -651,7 +665,14 @@ fn sweep(
         retry_failed,
         dry_run,
     };
+    if !dry_run {
+        // Ctrl-C or SIGTERM: no new cell starts, and the running ones stop with a checkpoint.
+        etaprobe::train::install_handler()?;
+    }
     let outcome = etaprobe::sweep::run_sweep(&checked, &options)?;
+    if outcome.stopped {
+        return Err(SweepStopped.into());
+    }
     match outcome.failed.len() {
         0 => Ok(()),
         n => Err(CellsFailed(n).into()),

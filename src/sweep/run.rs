@@ -2,16 +2,18 @@
 //! at most `--jobs` at a time, resumed from its checkpoint when an earlier sweep was
 //! interrupted, skipped when finished.
 //!
-//! A sweep can be killed at any moment. Its children notice (their standard input is a pipe
-//! from the sweep, which closes when it dies) and stop at once; the next sweep on the same
-//! root waits for them to be gone, then resumes each interrupted cell from its checkpoint or,
-//! when it had none yet, moves the cell's directory aside and starts it again, so that no
-//! cell's records ever mix two runs.
+//! Ctrl-C or SIGTERM stops a sweep gracefully: it starts no new cell, its running cells
+//! finish their current step, write a checkpoint and stop (they stay pending, to be resumed),
+//! and the sweep exits with 130. A sweep can also be killed at any moment: its children
+//! notice (their standard input is a pipe from the sweep, which closes when it dies) and stop
+//! the same way; the next sweep on the same root waits for them to be gone, then resumes each
+//! interrupted cell from its checkpoint or, when it had none yet, moves the cell's directory
+//! aside and starts it again, so that no cell's records ever mix two runs.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -19,14 +21,16 @@ use anyhow::{bail, Context, Result};
 use super::manifest::{on_disk, CellRecord, Manifest, OnDisk, Status, CELL_LOG};
 use super::spec::Spec;
 
-/// Set on the runs a sweep starts: the run stops when its standard input closes.
+/// Set on the runs a sweep starts: the run stops after its current step, with a checkpoint,
+/// when its standard input closes.
 pub const CHILD_ENV: &str = "ETAPROBE_SWEEP_CHILD";
 /// Where interrupted attempts without a checkpoint, and retried failures, are moved.
 pub const ASIDE_DIR: &str = ".aside";
 /// The lock that keeps two sweeps off one root.
 const LOCK: &str = "sweep.lock";
-/// How long a sweep waits for the runs of a killed one to stop.
-const ORPHAN_WAIT: Duration = Duration::from_secs(30);
+/// How long a sweep waits for the runs of a killed one to stop: each ends its current step
+/// (an epoch's evaluation, on a slow adapter, may come first) and writes a checkpoint.
+const ORPHAN_WAIT: Duration = Duration::from_secs(600);
 
 /// How to run a sweep.
 #[derive(Debug, Clone)]
@@ -52,12 +56,17 @@ pub struct SweepOutcome {
     pub finished: usize,
     /// Cells whose run failed: directory (relative to the root) and why.
     pub failed: Vec<(PathBuf, String)>,
+    /// Cells whose run was stopped on request with a checkpoint: the next sweep resumes them.
+    pub interrupted: Vec<PathBuf>,
+    /// Whether the sweep was asked to stop (Ctrl-C, SIGTERM) before its last cell.
+    pub stopped: bool,
 }
 
-/// In a run started by a sweep: stop the process when the sweep is gone (its end of our
-/// standard input closes, however it died), so that a killed sweep leaves no run behind to
-/// write into a cell the next sweep resumes.
-pub fn exit_with_sweep() {
+/// In a run started by a sweep: stop after the current step, with a checkpoint, when the
+/// sweep is gone or asks it to stop (either closes our standard input, however the sweep
+/// died), so that a killed sweep leaves no run behind to write into a cell the next sweep
+/// resumes, and loses no step.
+pub fn stop_with_sweep() {
     if std::env::var_os(CHILD_ENV).is_none() {
         return;
     }
@@ -70,10 +79,8 @@ pub fn exit_with_sweep() {
                 Ok(_) => continue,
             }
         }
-        eprintln!(
-            "the sweep that started this run is gone: stopping (resumable from its checkpoint)"
-        );
-        std::process::exit(3);
+        eprintln!("the sweep stopped or is gone: stopping after this step with a checkpoint");
+        crate::train::request_stop();
     });
 }
 
@@ -109,6 +116,8 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
             cells: spec.cells.len(),
             finished: plans.iter().filter(|p| **p == Plan::Skip).count(),
             failed: Vec::new(),
+            interrupted: Vec::new(),
+            stopped: false,
         });
     }
     std::fs::create_dir_all(root)
@@ -197,9 +206,26 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
 
     let (tx, rx) = mpsc::channel::<Done>();
     let mut slots: Vec<bool> = vec![false; opts.jobs];
+    // The write end of each running child's standard input: dropping it asks the child to
+    // stop after its current step.
+    let mut pipes: Vec<Option<ChildStdin>> = (0..opts.jobs).map(|_| None).collect();
     let mut next = queue.into_iter();
+    let mut stopping = false;
+    let mut interrupted = Vec::new();
     loop {
+        if !stopping && crate::train::stop_requested() {
+            stopping = true;
+            log::warn!(
+                "{progress} stop requested: no new cell starts; the {} running stop after \
+                 their current step with a checkpoint (Ctrl-C again stops them at once)",
+                progress.running
+            );
+            pipes.iter_mut().for_each(|p| drop(p.take()));
+        }
         while let Some(slot) = slots.iter().position(|busy| !busy) {
+            if stopping {
+                break;
+            }
             let Some(i) = next.next() else { break };
             let adapter = match opts.adapters.is_empty() {
                 true => None,
@@ -207,8 +233,9 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
             };
             let record = &mut manifest.cells[i];
             match start(&exe, root, record, &plans[i], adapter) {
-                Ok((child, how)) => {
+                Ok((mut child, how)) => {
                     slots[slot] = true;
+                    pipes[slot] = child.stdin.take();
                     progress.running += 1;
                     record.status = Status::Running;
                     record.pid = Some(child.id());
@@ -218,8 +245,6 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
                     std::thread::spawn(move || {
                         let started = Instant::now();
                         let mut child = child;
-                        // The pipe stays open while the child runs (see `exit_with_sweep`).
-                        let _stdin = child.stdin.take();
                         let status = child.wait();
                         let _ = tx.send(Done {
                             index: i,
@@ -245,13 +270,31 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
         if progress.running == 0 {
             break;
         }
-        let done = rx.recv().context("a cell's job thread vanished")?;
+        // Woken now and then to see whether a stop was requested.
+        let done = match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(done) => done,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => bail!("a cell's job thread vanished"),
+        };
         slots[done.slot] = false;
+        pipes[done.slot] = None;
         progress.running -= 1;
-        progress.ended.push(done.seconds);
         let record = &mut manifest.cells[done.index];
         record.pid = None;
         let dir = root.join(&record.dir);
+        if stopped_on_request(&done.status, &dir) {
+            // Not an end: the next sweep resumes it.
+            record.status = Status::Pending;
+            log::info!(
+                "{} stopped {} with a checkpoint (resumable)",
+                progress,
+                record.dir.display()
+            );
+            interrupted.push(record.dir.clone());
+            manifest.write(root)?;
+            continue;
+        }
+        progress.ended.push(done.seconds);
         let (ok, why) = outcome(&done.status, &dir);
         if ok {
             record.status = Status::Finished;
@@ -297,10 +340,19 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
     for (dir, why) in &failed {
         log::warn!("  failed: {} ({why})", dir.display());
     }
+    if stopping {
+        log::warn!(
+            "sweep stopped on request: {finished} of {total} cells finished, {} stopped with a \
+             checkpoint; the same command goes on from there",
+            interrupted.len()
+        );
+    }
     Ok(SweepOutcome {
         cells: total,
         finished,
         failed,
+        interrupted,
+        stopped: stopping,
     })
 }
 
@@ -491,6 +543,13 @@ fn move_aside(root: &Path, dir: &Path) -> Result<PathBuf> {
         )
     })?;
     Ok(target)
+}
+
+/// Whether a cell's run stopped on request (Ctrl-C, SIGTERM, or its sweep gone) with a
+/// checkpoint to resume from.
+fn stopped_on_request(status: &std::io::Result<ExitStatus>, dir: &Path) -> bool {
+    let code = status.as_ref().ok().and_then(|s| s.code());
+    code == Some(i32::from(crate::train::EXIT_INTERRUPTED)) && on_disk(dir) == OnDisk::Resumable
 }
 
 /// Whether a cell's run succeeded, and why not.

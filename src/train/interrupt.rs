@@ -31,8 +31,8 @@ pub fn request_stop() {
     REQUESTED.store(true, Ordering::SeqCst);
 }
 
-/// Whether a stop was requested.
-pub(super) fn requested() -> bool {
+/// Whether a stop was requested (Ctrl-C, SIGTERM, or [`request_stop`]).
+pub fn stop_requested() -> bool {
     REQUESTED.load(Ordering::SeqCst)
 }
 

@@ -27,7 +27,7 @@ use anyhow::Result;
 pub use args::{lr_from_run, LrFromStat, OnNonFinite, ProbeOn, TrainConfig};
 pub use commit::{CHECKPOINT, PREVIOUS};
 pub use config::{config_flags, config_text, expand_argv, CONFIG_TOML};
-pub use interrupt::{install_handler, request_stop, Interrupted, EXIT_INTERRUPTED};
+pub use interrupt::{install_handler, request_stop, stop_requested, Interrupted, EXIT_INTERRUPTED};
 pub use measure::Measure;
 pub use step::{Readings, StepConfig, Stepper, UpdateSpec};
 
@@ -138,6 +138,8 @@ impl Training {
                 };
                 run_info.totals = serde_json::json!({
                     "stopped": format!("{e:#}"),
+                    // Stopped on request, with a checkpoint: to be resumed, not a failure.
+                    "interrupted": e.downcast_ref::<Interrupted>().is_some(),
                     "safeguarded_steps": t.schedule.safeguarded(),
                     "skipped_steps": t.tally.skipped,
                     "undone_steps": t.tally.undone,

@@ -133,7 +133,7 @@ impl Replicas {
             replicated.extend(d.cross);
         }
         replicated.extend(&r.sums);
-        let stop = super::interrupt::requested();
+        let stop = super::interrupt::stop_requested();
         let local = Scalars {
             means,
             sums: vec![r.outputs.correct, f64::from(u8::from(stop))],

@@ -268,7 +268,7 @@ impl Trainer {
     fn stop_requested(&self) -> bool {
         self.stepper
             .stop_agreed()
-            .unwrap_or_else(interrupt::requested)
+            .unwrap_or_else(interrupt::stop_requested)
     }
 
     fn checkpoint_note(&self) -> &'static str {

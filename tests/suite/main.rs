@@ -35,6 +35,7 @@ mod schedules_start;
 mod shaders;
 mod sweep;
 mod sweep_lane;
+mod sweep_stop;
 mod train_cli;
 mod train_config;
 mod train_crash;
