@@ -77,8 +77,9 @@ pub struct TrainConfig {
     /// config.toml that reproduces its run.
     #[arg(long, help_heading = "Run", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Replace the run directory (--out) if it already holds a run; without it, an existing
-    /// run is never overwritten.
+    /// Replace the run in --out if it holds one (its records, checkpoints and figures are
+    /// removed; other files there are left alone); without it, an existing run is never
+    /// overwritten.
     #[arg(long, help_heading = "Output")]
     pub overwrite: bool,
     /// Say nothing while training but warnings and the final summary.

@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 
 use super::args::{lr_from_run, OnNonFinite, ProbeOn, TrainConfig};
 use super::commit;
+use super::config::CONFIG_TOML;
 use super::progress::{Progress, Verbosity};
 use super::resume::{self, Start};
 use super::run::{Tally, Trainer};
@@ -21,7 +22,7 @@ use crate::gpu::{Gpu, Params};
 use crate::models::{ModelOptions, Net};
 use crate::rundir::STEPS_CSV;
 use crate::rundir::{RunFiles, RunInfo};
-use crate::rundir::{RunLock, EPOCHS_CSV, EVALS_CSV, LOCK, METRICS_JSONL, RULE_CSV, RUN_JSON};
+use crate::rundir::{RunLock, EPOCHS_CSV, EVALS_CSV, METRICS_JSONL, RULE_CSV, RUN_JSON};
 
 /// A run set up: ready to train (with its `run.json`, which only rank 0 of data-parallel
 /// training writes), or resumed from a checkpoint at its end.
@@ -433,22 +434,41 @@ fn holds_files(dir: &Path) -> Result<bool> {
     for entry in entries {
         let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let record = [
-            EPOCHS_CSV,
-            STEPS_CSV,
-            RUN_JSON,
-            RULE_CSV,
-            EVALS_CSV,
-            METRICS_JSONL,
-        ]
-        .contains(&name.as_str());
-        if record || name.starts_with("checkpoint.") {
+        if RECORDS.contains(&name.as_str()) || name.starts_with("checkpoint.") {
             return Ok(true);
         }
     }
     Ok(false)
 }
 
+/// The files whose presence makes a directory a run.
+const RECORDS: [&str; 6] = [
+    EPOCHS_CSV,
+    STEPS_CSV,
+    RUN_JSON,
+    RULE_CSV,
+    EVALS_CSV,
+    METRICS_JSONL,
+];
+
+/// Whether `name` is a file a run writes in its directory: its records, configuration,
+/// checkpoints, figures, or the temporary of one of them (`.NAME.XXXX.tmp`, a write a
+/// crash interrupted).
+fn is_run_file(name: &str) -> bool {
+    let own = |n: &str| {
+        RECORDS.contains(&n)
+            || n == CONFIG_TOML
+            || n.starts_with("checkpoint.")
+            || crate::report::FIGURES_PNG.contains(&n)
+    };
+    if own(name) {
+        return true;
+    }
+    name.strip_prefix('.')
+        .and_then(|n| n.strip_suffix(".tmp"))
+        .and_then(|n| n.rsplit_once('.'))
+        .is_some_and(|(n, _)| own(n))
+}
 fn same_dir(a: &Path, b: &Path) -> bool {
     let a = if a.as_os_str().is_empty() {
         Path::new(".")
@@ -461,20 +481,19 @@ fn same_dir(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// `--overwrite`: empties the run directory (whose lock this run holds) for the new run.
+/// `--overwrite`: removes the old run's files from the run directory (whose lock this run
+/// holds), and nothing else: `--out` may name a folder that holds more than a run (the
+/// caller's notes, logs, other runs in subfolders).
 fn clear_run_dir(dir: &Path) -> Result<()> {
     for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
         let entry = entry?;
-        if entry.file_name() == LOCK {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !is_run_file(&name) || !entry.file_type()?.is_file() {
             continue;
         }
         let path = entry.path();
-        let removed = if entry.file_type()?.is_dir() {
-            std::fs::remove_dir_all(&path)
-        } else {
-            std::fs::remove_file(&path)
-        };
-        removed.with_context(|| format!("--overwrite: cannot remove {}", path.display()))?;
+        std::fs::remove_file(&path)
+            .with_context(|| format!("--overwrite: cannot remove {}", path.display()))?;
     }
     Ok(())
 }

@@ -335,7 +335,7 @@ fn adam_defaults_to_pytorchs_learning_rate() {
 
 /// An existing run is never overwritten silently: a new run into its folder is refused
 /// (exit 2, naming --resume and --overwrite) and leaves every file as it was; --overwrite
-/// replaces it whole; a live run's lock refuses a second run; a dead one's is taken over.
+/// replaces it whole, and removes nothing that is not the run's; a live run's lock refuses a second run; a dead one's is taken over.
 #[test]
 fn an_existing_run_folder_is_kept_unless_overwrite_is_given() {
     let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
@@ -388,11 +388,22 @@ fn an_existing_run_folder_is_kept_unless_overwrite_is_given() {
         "{stderr}"
     );
     assert_eq!(files(&out), before, "a refused run changed the folder");
-    // --overwrite replaces the run whole: newton's rule-free logs and evals.csv are gone.
+    // --overwrite replaces the run whole: newton's rule-free logs and evals.csv are gone,
+    // and a write a crash left half done; what is not the run's own stays.
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    std::fs::write(out.join(".evals.csv.x1Yz.tmp"), "half").unwrap();
+    std::fs::create_dir_all(out.join("older")).unwrap();
+    std::fs::write(out.join("older").join("steps.csv"), "kept").unwrap();
     ok(&train(&["--schedule", "basic", "--overwrite"]));
     let names: Vec<String> = files(&out).into_iter().map(|(n, _)| n).collect();
     assert!(!names.iter().any(|n| n == "evals.csv"), "{names:?}");
+    assert!(!names.iter().any(|n| n.ends_with(".tmp")), "{names:?}");
     assert!(names.iter().any(|n| n == "steps.csv"), "{names:?}");
+    assert_eq!(std::fs::read(out.join("notes.txt")).unwrap(), b"mine");
+    assert_eq!(
+        std::fs::read(out.join("older").join("steps.csv")).unwrap(),
+        b"kept"
+    );
     assert!(
         !names.iter().any(|n| n == etaprobe::rundir::LOCK),
         "the lock outlives the run"
