@@ -28,6 +28,18 @@ const RESERVED: &[(&str, &str)] = &[
     ("resume", "the sweep's own resuming"),
     ("checkpoint-every", "the top-level `checkpoint-every`"),
     ("adapter", "`etaprobe sweep --adapter`"),
+    (
+        "overwrite",
+        "`etaprobe sweep --retry-failed` to run failed cells again",
+    ),
+    (
+        "config",
+        "the spec's own keys, so that each cell's options are checked",
+    ),
+    (
+        "lr-from",
+        "a rule's `lr` list: a cell's η0 names its directory",
+    ),
 ];
 
 /// A spec error: the message, and the line of the spec it is about when one is.

@@ -384,6 +384,31 @@ fn a_bad_spec_is_refused_naming_its_line() {
             "line 13",
             "set by the sweep",
         ),
+        // Options that would undo the sweep's bookkeeping or escape its checks.
+        (
+            good.replace(
+                "val-split = 0.2",
+                "val-split = 0.2\noptions = { overwrite = true }",
+            ),
+            "line 13",
+            "set by the sweep",
+        ),
+        (
+            good.replace(
+                "val-split = 0.2",
+                "val-split = 0.2\noptions = { config = \"x.toml\" }",
+            ),
+            "line 13",
+            "set by the sweep",
+        ),
+        (
+            good.replace(
+                "val-split = 0.2",
+                "val-split = 0.2\noptions = { lr-from = \"runs/a\" }",
+            ),
+            "line 13",
+            "set by the sweep",
+        ),
         // Options that do not go together: a rule defined over plain SGD with momentum.
         (
             good.replace(
