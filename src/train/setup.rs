@@ -86,6 +86,19 @@ pub(super) fn prepare(
         None => (data, None),
     };
     let per_epoch = data.batches_per_epoch(args.batch_size, args.data.drop_last);
+    if per_epoch == 0 {
+        bail!(
+            "the training set holds {} samples, fewer than one batch of {} with --drop-last: \
+             nothing to train on (lower --batch-size, drop --drop-last{})",
+            data.train.len(),
+            args.batch_size,
+            if args.val_split.is_some() {
+                ", or hold out less with --val-split"
+            } else {
+                ""
+            }
+        );
+    }
     if let Some(group) = &group {
         check_shards(data.train.len(), &args, group.ranks())?;
     }

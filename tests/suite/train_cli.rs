@@ -290,6 +290,11 @@ fn probing_on_a_validation_split_trains_and_checks_its_options() {
             ],
             "'1.5' for '--val-split <F>'",
         ),
+        // 8 samples left to train on: no whole batch of 16.
+        (
+            vec!["--schedule", "basic", "--val-split", "0.9", "--drop-last"],
+            "fewer than one batch of 16 with --drop-last",
+        ),
     ] {
         let o = etaprobe(
             &[
@@ -302,6 +307,7 @@ fn probing_on_a_validation_split_trains_and_checks_its_options() {
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{stderr}");
         assert!(stderr.contains(message), "{extra:?}: {stderr}");
+        assert!(!runs.path().join("bad").exists(), "{extra:?} wrote a run");
     }
 }
 
