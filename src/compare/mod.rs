@@ -719,6 +719,13 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
         ),
         None => None,
     };
+    // Every option is checked against every task before anything is written, so that a
+    // refused command leaves the previous report whole.
+    for task in &tasks {
+        task.reference(opts.reference.as_deref())?;
+        task.judged(opts.judge.as_deref())?;
+        ablation_of(task, base.as_deref(), opts)?;
+    }
     let out = opts
         .out
         .clone()
@@ -772,26 +779,10 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
             figures.push(figures::draw_claims(&task.name, c, &out)?);
         }
         let mut ablation_section = None;
-        if let (Some(base), Some(base_root)) = (&base, &opts.ablation_base) {
-            let judged = opts.judge.as_deref().unwrap_or("auto");
-            let Some(base_task) = base.iter().find(|t| t.name == task.name) else {
-                bail!(
-                    "--ablation-base {}: it has no task {} (its tasks: {})",
-                    base_root.display(),
-                    task.name,
-                    base.iter()
-                        .map(|t| t.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            };
-            let Some(variants) = ablation::compare(task, base_task, judged) else {
-                bail!(
-                    "--ablation-base {}: task {} has no rule {judged} to pair the variants with",
-                    base_root.display(),
-                    task.name
-                );
-            };
+        if let (Some((variants, judged)), Some(base_root)) = (
+            ablation_of(task, base.as_deref(), opts)?,
+            &opts.ablation_base,
+        ) {
             files.push((
                 format!("{}-ablation.csv", task.name),
                 ablation::csv(&variants),
@@ -834,6 +825,38 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
         .with_context(|| format!("cannot write {}", path.display()))?;
     written.insert(0, path);
     Ok((report, written))
+}
+
+/// `task`'s ablation variants paired with the judged rule of `base`'s task of the same name
+/// (`--ablation-base`), and that rule's name; None without `--ablation-base`.
+fn ablation_of<'a>(
+    task: &Task,
+    base: Option<&[Task]>,
+    opts: &'a CompareOptions,
+) -> Result<Option<(Vec<ablation::Variant>, &'a str)>> {
+    let (Some(base), Some(base_root)) = (base, &opts.ablation_base) else {
+        return Ok(None);
+    };
+    let judged = opts.judge.as_deref().unwrap_or("auto");
+    let Some(base_task) = base.iter().find(|t| t.name == task.name) else {
+        bail!(
+            "--ablation-base {}: it has no task {} (its tasks: {})",
+            base_root.display(),
+            task.name,
+            base.iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    };
+    let Some(variants) = ablation::compare(task, base_task, judged) else {
+        bail!(
+            "--ablation-base {}: task {} has no rule {judged} to pair the variants with",
+            base_root.display(),
+            task.name
+        );
+    };
+    Ok(Some((variants, judged)))
 }
 
 /// Per-epoch mean and CI of a metric over runs (only the runs that reached that epoch): x

@@ -1002,7 +1002,9 @@ fn compare_reads_an_ablation_against_the_frozen_rule() {
         ),
         "{md}"
     );
-    // A base without the frozen rule is refused, naming it.
+    // A base without the frozen rule is refused, naming it, before anything is written:
+    // the previous report stays whole.
+    let before = snapshot(&out);
     let o = etaprobe(&[
         "compare",
         s(&ablation),
@@ -1013,4 +1015,5 @@ fn compare_reads_an_ablation_against_the_frozen_rule() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("has no rule auto"));
+    assert_eq!(snapshot(&out), before, "a refused compare changed the report");
 }
