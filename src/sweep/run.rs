@@ -28,6 +28,8 @@ pub const CHILD_ENV: &str = "ETAPROBE_SWEEP_CHILD";
 pub const ASIDE_DIR: &str = ".aside";
 /// The lock that keeps two sweeps off one root.
 const LOCK: &str = "sweep.lock";
+/// The most cells a sweep runs at once.
+const MAX_JOBS: usize = 1024;
 /// How long a sweep waits for the runs of a killed one to stop: each ends its current step
 /// (an epoch's evaluation, on a slow adapter, may come first) and writes a checkpoint.
 const ORPHAN_WAIT: Duration = Duration::from_secs(600);
@@ -100,6 +102,13 @@ enum Plan {
 pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
     if opts.jobs == 0 {
         bail!("--jobs must be at least 1");
+    }
+    if opts.jobs > MAX_JOBS {
+        bail!(
+            "--jobs {}: at most {MAX_JOBS} cells run at once (each is a process with its own \
+             adapter memory)",
+            opts.jobs
+        );
     }
     let root = &opts.root;
     let exe = std::env::current_exe().context("cannot find the etaprobe binary to run cells")?;

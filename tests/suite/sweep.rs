@@ -428,6 +428,15 @@ fn a_bad_spec_is_refused_naming_its_line() {
         );
         assert!(stderr.contains(message), "want {message:?}: {stderr}");
     }
+    // --jobs out of its range, before anything is written.
+    for (jobs, message) in [("0", "at least 1"), ("100000", "at most 1024")] {
+        let root = dir.path().join("jobs");
+        let o = etaprobe(&["sweep", s(&spec), "--root", s(&root), "--jobs", jobs]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(message), "{stderr}");
+        assert!(!root.exists());
+    }
 }
 
 #[test]
@@ -1015,5 +1024,9 @@ fn compare_reads_an_ablation_against_the_frozen_rule() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("has no rule auto"));
-    assert_eq!(snapshot(&out), before, "a refused compare changed the report");
+    assert_eq!(
+        snapshot(&out),
+        before,
+        "a refused compare changed the report"
+    );
 }
