@@ -234,6 +234,13 @@ fn open_run_dir(
     if args.overwrite {
         clear_run_dir(&out)?;
     }
+    // Continued into another folder (`--resume A --out B`): B starts with A's records,
+    // which the resume below cuts back to the checkpoint; A is left as it was.
+    if let Some(from) = checkpoint.as_ref().and_then(|c| c.weights.path.parent()) {
+        if !same_dir(from, &out) {
+            copy_records(from, &out)?;
+        }
+    }
     // A checkpoint interrupted by a crash leaves temporaries and an uncommitted state
     // file; the lock says no other run is writing them.
     commit::remove_stale(&out);
@@ -415,9 +422,23 @@ fn finished_summary(out: &Path, start: &Start, lr: f64) -> Result<Summary> {
 /// Refuses to start a new run in a directory that holds another one (its records, run.json
 /// or a checkpoint), unless `--overwrite` says to replace it.
 fn check_out(out: &Path, args: &TrainConfig) -> Result<()> {
-    if args.resume.is_some() {
+    if let Some(resume) = &args.resume {
         if args.overwrite {
             bail!("--overwrite starts a new run and cannot be combined with --resume");
+        }
+        // Continued into another folder, the run's records are copied there: that folder
+        // must not hold a run of its own.
+        let from = match resume.is_dir() {
+            true => resume.as_path(),
+            false => resume.parent().unwrap_or(Path::new("")),
+        };
+        if !same_dir(from, out) && holds_files(out)? {
+            bail!(
+                "{} already holds a run: --resume {} with another --out continues the run \
+                 there, with a copy of its records, and needs a folder without a run",
+                out.display(),
+                resume.display()
+            );
         }
         return Ok(());
     }
@@ -492,6 +513,22 @@ fn same_dir(a: &Path, b: &Path) -> bool {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     }
+}
+
+/// Copies a run's record files from `from` into `to` (each written atomically).
+fn copy_records(from: &Path, to: &Path) -> Result<()> {
+    for name in RECORDS.iter().filter(|&&n| n != RUN_JSON) {
+        let source = from.join(name);
+        if !source.is_file() {
+            continue;
+        }
+        let bytes =
+            std::fs::read(&source).with_context(|| format!("cannot read {}", source.display()))?;
+        let target = to.join(name);
+        crate::rundir::write_atomic(&target, &bytes)
+            .with_context(|| format!("cannot write {}", target.display()))?;
+    }
+    Ok(())
 }
 
 /// `--overwrite`: removes the old run's files from the run directory (whose lock this run

@@ -332,3 +332,67 @@ fn checkpoints_from_before_validation_splits_still_resume() {
     ok(&etaprobe(&[&args[..], &["--resume", s(&ckpt)]].concat()));
     assert_eq!(epochs_without_time(&out).len(), 1 + 2);
 }
+
+/// `--resume A --out B` continues A's run in B: B ends with the records of an uninterrupted
+/// run, A is left as it was, and a B holding a run of its own is refused.
+#[test]
+fn resuming_into_another_folder_copies_the_records_and_leaves_the_original() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 90, 30);
+    let runs = tempfile::tempdir().unwrap();
+    let common = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--model",
+            "logreg",
+            "--dataset",
+            "fashion-mnist",
+            "--data",
+            s(&data),
+            "--lr",
+            "0.05",
+            "--batch-size",
+            "16",
+            "--epochs",
+            "2",
+            "--seed",
+            "3",
+            "--schedule",
+            "secant",
+            "--out",
+        ];
+        args.push(s(out));
+        etaprobe(&[&args[..], extra].concat())
+    };
+    let full = runs.path().join("full");
+    ok(&common(&full, &[]));
+    let part = runs.path().join("part");
+    ok(&common(&part, &["--max-steps", "8"]));
+    let before: Vec<(String, Vec<u8>)> = ["epochs.csv", "steps.csv", "rule.csv", "run.json"]
+        .iter()
+        .map(|f| (f.to_string(), std::fs::read(part.join(f)).unwrap()))
+        .collect();
+    let ckpt = part.join("checkpoint.safetensors");
+    let fork = runs.path().join("fork");
+    ok(&common(&fork, &["--resume", s(&ckpt)]));
+    for (f, bytes) in &before {
+        assert_eq!(
+            &std::fs::read(part.join(f)).unwrap(),
+            bytes,
+            "part/{f} changed"
+        );
+    }
+    for f in ["steps.csv", "rule.csv"] {
+        assert_eq!(
+            std::fs::read_to_string(fork.join(f)).unwrap(),
+            std::fs::read_to_string(full.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    assert_eq!(epochs_without_time(&fork), epochs_without_time(&full));
+    // Into a folder that holds a run: refused, nothing changed.
+    let o = common(&full, &["--resume", s(&ckpt)]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("already holds a run"), "{stderr}");
+    assert_eq!(epochs_without_time(&fork), epochs_without_time(&full));
+}
