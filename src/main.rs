@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use etaprobe::bench;
 use etaprobe::gpu::{self, Gpu};
 use etaprobe::models::ModelKind;
-use etaprobe::train::{Interrupted, TrainConfig, Training, EXIT_INTERRUPTED};
+use etaprobe::train::{Interrupted, StoppedBeforeStart, TrainConfig, Training, EXIT_INTERRUPTED};
 
 /// Train neural networks on any GPU through wgpu, learning the learning rate as it trains.
 #[derive(Parser)]
@@ -232,6 +232,10 @@ fn main() -> ExitCode {
         }
         // It said what it finished and what the same command resumes.
         Err(e) if e.downcast_ref::<SweepStopped>().is_some() => ExitCode::from(EXIT_INTERRUPTED),
+        Err(e) if e.downcast_ref::<StoppedBeforeStart>().is_some() => {
+            eprintln!("{e}");
+            ExitCode::from(EXIT_INTERRUPTED)
+        }
         Err(e) if e.downcast_ref::<Interrupted>().is_some() => {
             let stop = e.downcast_ref::<Interrupted>().expect("checked");
             eprintln!("{stop}");

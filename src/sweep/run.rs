@@ -295,9 +295,13 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
             // Not an end: the next sweep resumes it.
             record.status = Status::Pending;
             log::info!(
-                "{} stopped {} with a checkpoint (resumable)",
+                "{} stopped {} {}",
                 progress,
-                record.dir.display()
+                record.dir.display(),
+                match on_disk(&dir) {
+                    OnDisk::Resumable => "with a checkpoint (resumable)",
+                    _ => "before its first checkpoint (to be started again)",
+                }
             );
             interrupted.push(record.dir.clone());
             manifest.write(root)?;
@@ -554,11 +558,12 @@ fn move_aside(root: &Path, dir: &Path) -> Result<PathBuf> {
     Ok(target)
 }
 
-/// Whether a cell's run stopped on request (Ctrl-C, SIGTERM, or its sweep gone) with a
-/// checkpoint to resume from.
+/// Whether a cell's run stopped on request (Ctrl-C, SIGTERM, or its sweep gone), with a
+/// checkpoint to resume from or before it started (the next sweep starts it again).
 fn stopped_on_request(status: &std::io::Result<ExitStatus>, dir: &Path) -> bool {
     let code = status.as_ref().ok().and_then(|s| s.code());
-    code == Some(i32::from(crate::train::EXIT_INTERRUPTED)) && on_disk(dir) == OnDisk::Resumable
+    code == Some(i32::from(crate::train::EXIT_INTERRUPTED))
+        && matches!(on_disk(dir), OnDisk::Resumable | OnDisk::Unusable)
 }
 
 /// Whether a cell's run succeeded, and why not.

@@ -57,3 +57,19 @@ impl std::fmt::Display for Interrupted {
 }
 
 impl std::error::Error for Interrupted {}
+
+/// A run stopped on request before it started training (while its data loaded or its
+/// adapter was set up): nothing was written.
+#[derive(Debug)]
+pub struct StoppedBeforeStart;
+
+impl std::fmt::Display for StoppedBeforeStart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "stopped on request before the run started: nothing was written"
+        )
+    }
+}
+
+impl std::error::Error for StoppedBeforeStart {}

@@ -27,7 +27,10 @@ use anyhow::Result;
 pub use args::{lr_from_run, LrFromStat, OnNonFinite, ProbeOn, TrainConfig};
 pub use commit::{CHECKPOINT, PREVIOUS};
 pub use config::{config_flags, config_text, expand_argv, CONFIG_TOML};
-pub use interrupt::{install_handler, request_stop, stop_requested, Interrupted, EXIT_INTERRUPTED};
+pub use interrupt::{
+    install_handler, request_stop, stop_requested, Interrupted, StoppedBeforeStart,
+    EXIT_INTERRUPTED,
+};
 pub use measure::Measure;
 pub use step::{Readings, StepConfig, Stepper, UpdateSpec};
 

@@ -171,6 +171,16 @@ pub(super) fn prepare(
     if let Some(group) = group {
         stepper.distribute(DataParallel::new(group));
     }
+    #[cfg(debug_assertions)]
+    if std::env::var("ETAPROBE_STOP_AT").is_ok_and(|v| v == "setup") {
+        // The tests' stand-in for a Ctrl-C while the data loads.
+        super::interrupt::request_stop();
+    }
+    // Stopped while the data loaded or the adapter was set up: nothing has been written,
+    // and nothing is (a data-parallel job agrees on a stop at its steps instead).
+    if ranks.is_none() && super::interrupt::stop_requested() {
+        return Err(super::interrupt::StoppedBeforeStart.into());
+    }
     let (lock, files, run_info) = match root {
         true => {
             let opened = open_run_dir(&out, &args, checkpoint.as_ref(), &start, &stepper, ranks)?;

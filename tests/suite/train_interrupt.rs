@@ -109,3 +109,36 @@ fn ctrl_c_leaves_a_resumable_checkpoint_and_figures_and_exits_130() {
     };
     assert_eq!(step_lines(&straight), step_lines(&out));
 }
+
+/// A stop that comes while the data loads (ETAPROBE_STOP_AT=setup stands in for the
+/// Ctrl-C) ends the run before its folder is touched: exit 130, nothing written, and with
+/// --overwrite the old run still there.
+#[test]
+fn a_stop_before_the_first_step_writes_nothing() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let stopped = |out: &Path, extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+            .args([&train_args(&data, out)[..], extra].concat())
+            .env_remove("ETAPROBE_DATA")
+            .env("ETAPROBE_STOP_AT", "setup")
+            .output()
+            .unwrap()
+    };
+    let out = runs.path().join("never");
+    let o = stopped(&out, &[]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert!(!out.exists(), "{stderr}");
+
+    let old = runs.path().join("old");
+    ok(&etaprobe(
+        &[&train_args(&data, &old)[..], &["--max-steps", "3"]].concat(),
+    ));
+    let before = std::fs::read(old.join("steps.csv")).unwrap();
+    let o = stopped(&old, &["--overwrite"]);
+    assert_eq!(o.status.code(), Some(130));
+    assert_eq!(std::fs::read(old.join("steps.csv")).unwrap(), before);
+    assert!(old.join("checkpoint.safetensors").is_file());
+}
