@@ -133,14 +133,8 @@ impl Trainer {
             for batch in batches.into_iter().flatten() {
                 step += 1;
                 self.step(step, epoch, &batch)?;
-                if self
-                    .args
-                    .checkpoint_every
-                    .is_some_and(|n| step.is_multiple_of(n))
-                {
-                    self.flush()?;
-                    self.save_checkpoint(step, epoch, self.sums)?;
-                }
+                // The step's evaluation before its checkpoint: a checkpoint must not promise
+                // records that a kill between the two would lose.
                 if self.args.eval_every.is_some_and(|n| step.is_multiple_of(n)) {
                     self.flush()?;
                     let (test_loss, test_acc) = self.evaluate()?;
@@ -148,6 +142,14 @@ impl Trainer {
                     if let Some(files) = &mut self.files {
                         files.eval_line(step, epoch + 1, test_loss, acc)?;
                     }
+                }
+                if self
+                    .args
+                    .checkpoint_every
+                    .is_some_and(|n| step.is_multiple_of(n))
+                {
+                    self.flush()?;
+                    self.save_checkpoint(step, epoch, self.sums)?;
                 }
                 if self.stop_requested() {
                     self.flush()?;

@@ -3,7 +3,8 @@
 //! is injected with `ETAPROBE_CRASH_AT` (debug builds), which aborts the process at a named
 //! point of the second checkpoint: after its state file is written, after the checkpoint it
 //! replaces is kept as the previous one (the weights file, the commit, not yet), and after
-//! the commit (before the cleanup). A crash inside each atomic write leaves a temporary,
+//! the commit (before the cleanup); and right after the first one's commit, whose step also
+//! has an evaluation (`evals.csv` must not lose it). A crash inside each atomic write leaves a temporary,
 //! planted here too.
 
 use std::path::Path;
@@ -57,6 +58,10 @@ fn a_crash_inside_a_checkpoint_resumes_as_if_none_happened() {
                 "5",
                 "--checkpoint-every",
                 "3",
+                // An evaluation on every checkpoint's step: a crash after the commit must
+                // not lose it.
+                "--eval-every",
+                "3",
                 "--probe-every",
                 "2",
                 "--schedule",
@@ -77,15 +82,19 @@ fn a_crash_inside_a_checkpoint_resumes_as_if_none_happened() {
         ));
         let steps = |p: &Path| std::fs::read_to_string(p.join("steps.csv")).unwrap();
         let rule = |p: &Path| std::fs::read_to_string(p.join("rule.csv")).ok();
+        let evals = |p: &Path| std::fs::read_to_string(p.join("evals.csv")).unwrap();
+        // The second checkpoint (step 4, an epoch's end), and the first right after its
+        // commit (step 3, which also has an evaluation).
         for point in [
-            "checkpoint-state-written",
-            "checkpoint-previous-kept",
-            "checkpoint-committed",
+            "checkpoint-state-written@2",
+            "checkpoint-previous-kept@2",
+            "checkpoint-committed@2",
+            "checkpoint-committed@1",
         ] {
             let dir = runs.path().join(format!("{case}-{point}"));
             let a = common(&dir);
             let a: Vec<&str> = a.iter().map(String::as_str).collect();
-            let crashed = train(&a, Some(&format!("{point}@2")));
+            let crashed = train(&a, Some(point));
             assert!(!crashed.status.success(), "{case} {point}: did not crash");
             assert!(
                 String::from_utf8_lossy(&crashed.stderr).contains("crashing at"),
@@ -106,6 +115,7 @@ fn a_crash_inside_a_checkpoint_resumes_as_if_none_happened() {
             );
             assert_eq!(steps(&straight), steps(&dir), "{case} {point}: steps.csv");
             assert_eq!(rule(&straight), rule(&dir), "{case} {point}: rule.csv");
+            assert_eq!(evals(&straight), evals(&dir), "{case} {point}: evals.csv");
             let names: Vec<String> = std::fs::read_dir(&dir)
                 .unwrap()
                 .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
