@@ -46,6 +46,16 @@ pub fn compare_runs(
     if run_dirs.is_empty() {
         bail!("no run directory given to compare");
     }
+    // The figures bear a run's own figures' names: a run's folder would lose its own.
+    if out_dir.join(crate::rundir::EPOCHS_CSV).exists()
+        || out_dir.join(crate::rundir::RUN_JSON).exists()
+    {
+        bail!(
+            "--out {} is a run's folder, whose own figures these would replace: choose \
+             another folder",
+            out_dir.display()
+        );
+    }
     let mut runs = run_dirs
         .iter()
         .enumerate()

@@ -859,6 +859,14 @@ fn plot_command_warns_about_mixed_tasks_and_writes_svg() {
 
     let run = etaprobe(&["plot", s(&a), "--out", s(&out), "--format", "gif"]);
     assert_eq!(run.status.code(), Some(2));
+
+    // Into a run's folder, whose own figures bear the same names: refused, untouched.
+    let before = std::fs::read_dir(&b).unwrap().count();
+    let run = etaprobe(&["plot", s(&a), "--out", s(&b)]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is a run's folder"), "{stderr}");
+    assert_eq!(std::fs::read_dir(&b).unwrap().count(), before);
 }
 
 #[test]
