@@ -111,13 +111,14 @@ impl Trainer {
     pub(super) fn run(&mut self) -> Result<Stop> {
         let (mut step, mut epoch) = (self.start.step, self.start.epoch);
         let (per_epoch, total_steps) = (self.per_epoch, self.total_steps);
-        // A run resumed from a checkpoint on an epoch's last step owes that epoch's
-        // evaluation even with no step left (a run with nothing left is not resumed).
-        while epoch < self.args.epochs && (step < total_steps || self.sums.consumed == per_epoch) {
-            // A checkpoint taken on an epoch's last step resumes straight into its evaluation.
+        // A run resumed inside an epoch or at its last step owes that epoch's record even
+        // with no step left (a run with nothing left is not resumed).
+        while epoch < self.args.epochs && (step < total_steps || self.sums.consumed > 0) {
+            // A checkpoint taken on an epoch's last step, or on the run's last (--max-steps),
+            // resumes straight into the epoch's record.
             let first = self.sums.consumed;
             let args = &self.args;
-            let batches = if first < per_epoch {
+            let batches = if first < per_epoch && step < total_steps {
                 Some(self.data.train_shards(
                     args.batch_size,
                     args.seed,

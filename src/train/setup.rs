@@ -396,8 +396,21 @@ fn finished(
             start.step
         );
     }
-    // A checkpoint taken on an epoch's last step still owes that epoch's evaluation.
-    Ok(start.step >= total_steps && start.sums.consumed < per_epoch)
+    // A checkpoint taken on an epoch's last step still owes that epoch's evaluation; one
+    // at the last step inside an epoch (--max-steps) is the finished run's only when the
+    // run said it finished (a stop on request or a kill there still owes the epoch's
+    // record and the run's totals).
+    Ok(start.step >= total_steps
+        && start.sums.consumed < per_epoch
+        && run_said_finished(path.parent().unwrap_or(Path::new(""))))
+}
+
+/// Whether the run in `dir` wrote its end: `run.json` finished, and not stopped on request.
+fn run_said_finished(dir: &Path) -> bool {
+    RunInfo::read(dir.join(RUN_JSON)).is_ok_and(|info| {
+        info.finished.is_some()
+            && info.totals.get("interrupted") != Some(&serde_json::Value::Bool(true))
+    })
 }
 
 /// What a finished run reported, read back from its records without changing them.

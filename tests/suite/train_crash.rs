@@ -135,3 +135,90 @@ fn a_crash_inside_a_checkpoint_resumes_as_if_none_happened() {
         }
     }
 }
+
+/// A run that --max-steps ends inside an epoch, killed after its checkpoint on that last
+/// step (before the epoch's record and the run's totals): resumed, it writes what it owed
+/// instead of taking the checkpoint for the finished run's.
+#[test]
+fn a_crash_at_the_last_step_inside_an_epoch_is_finished_by_the_resume() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    // 4 steps an epoch: step 6 is inside the second; checkpoints at 4 (the epoch's end)
+    // and 6.
+    let args = |out: &Path| -> Vec<String> {
+        [
+            "train",
+            "--model",
+            "logreg",
+            "--dataset",
+            "fashion-mnist",
+            "--data",
+            s(&data),
+            "--batch-size",
+            "16",
+            "--epochs",
+            "3",
+            "--max-steps",
+            "6",
+            "--checkpoint-every",
+            "6",
+            "--schedule",
+            "secant",
+            "--out",
+            s(out),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let straight = runs.path().join("straight");
+    let a = args(&straight);
+    ok(&train(
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        None,
+    ));
+    let dir = runs.path().join("crashed");
+    let a = args(&dir);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let crashed = train(&a, Some("checkpoint-committed@2"));
+    assert!(!crashed.status.success(), "did not crash");
+    let epochs = |p: &Path| -> Vec<String> {
+        std::fs::read_to_string(p.join("epochs.csv"))
+            .unwrap()
+            .lines()
+            .map(|l| l.split(',').take(6).collect::<Vec<_>>().join(","))
+            .collect()
+    };
+    assert_eq!(
+        epochs(&dir).len(),
+        2,
+        "the crash came before the second row"
+    );
+    let mut resume = a.clone();
+    let ckpt = dir.join("checkpoint.safetensors");
+    resume.extend(["--resume", s(&ckpt)]);
+    let resumed = train(&resume, None);
+    ok(&resumed);
+    assert!(
+        !String::from_utf8_lossy(&resumed.stderr).contains("already finished"),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    assert_eq!(epochs(&dir), epochs(&straight));
+    let steps = |p: &Path| std::fs::read_to_string(p.join("steps.csv")).unwrap();
+    assert_eq!(steps(&dir), steps(&straight));
+    let totals = |p: &Path| -> serde_json::Value {
+        let run: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(p.join("run.json")).unwrap()).unwrap();
+        run["totals"]["steps"].clone()
+    };
+    assert_eq!(totals(&dir), totals(&straight));
+    // Resumed again: now it is the finished run's, and nothing changes.
+    let again = train(&resume, None);
+    ok(&again);
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already finished"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(epochs(&dir), epochs(&straight));
+}
