@@ -1,6 +1,6 @@
 //! The data layer's command-line options ([`DataArgs`]) and the reading options they give.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{default_cache_dir, download, locate, DataError, Dataset, DatasetKind, Source};
 
@@ -99,6 +99,19 @@ impl DataArgs {
         let cache = self.cache_dir();
         let base = self.download_base.as_deref();
         let found = locate::locate(self.dataset, self.data.as_deref(), cache.as_deref(), base);
+        // A download interrupted between its files left some of them in the cache, which
+        // `locate` takes for the data set: --download fetches the rest.
+        let found = match found {
+            Ok(source) if self.download && self.partly_downloaded(&source, cache.as_deref()) => {
+                Err(DataError::NotFound {
+                    message: format!(
+                        "{} holds part of an earlier download",
+                        source.path().display()
+                    ),
+                })
+            }
+            other => other,
+        };
         match found {
             Err(DataError::NotFound { message }) if self.download => {
                 let Some(plan) = download::official_download(self.dataset) else {
@@ -130,6 +143,18 @@ impl DataArgs {
             }
             other => other,
         }
+    }
+
+    /// Whether `source` is this data set's download folder in `cache` with some of the
+    /// download's files missing (data sets downloaded file by file: Fashion-MNIST).
+    fn partly_downloaded(&self, source: &Source, cache: Option<&Path>) -> bool {
+        let (Some(plan), Some(cache)) = (download::official_download(self.dataset), cache) else {
+            return false;
+        };
+        let folder = cache.join(&plan.folder);
+        !plan.unpack
+            && source.path() == folder
+            && plan.files.iter().any(|f| !folder.join(&f.name).is_file())
     }
 
     /// Finds (and with `--download` fetches) the data set, then reads it. `seed` is the run's

@@ -285,3 +285,30 @@ fn files_and_folders(dir: &Path) -> Vec<PathBuf> {
     all.sort();
     all
 }
+
+/// A Fashion-MNIST download cut short between its files leaves some of them in the cache:
+/// with --download the next run fetches what is missing (here from a dead server, so it
+/// fails saying so) instead of taking the partial folder for the data set.
+#[test]
+fn a_partial_fashion_mnist_download_is_completed_not_taken_for_the_data() {
+    let dir = temp();
+    let folder = write_fake_dataset(DatasetKind::FashionMnist, dir.path(), 6, 3, 1).unwrap();
+    let plan = official_download(DatasetKind::FashionMnist).unwrap();
+    let cache = temp();
+    let partial = cache.path().join(&plan.folder);
+    std::fs::create_dir_all(&partial).unwrap();
+    let first = &plan.files[0].name;
+    std::fs::copy(folder.join(first), partial.join(first)).unwrap();
+    let args = |download: bool| DataArgs {
+        dataset: DatasetKind::FashionMnist,
+        cache_dir: Some(cache.path().to_path_buf()),
+        download,
+        download_base: Some("http://127.0.0.1:9".into()),
+        ..DataArgs::default()
+    };
+    // Without --download the folder is the data set's, and its reader names what is missing.
+    assert!(args(false).locate().is_ok());
+    let error = args(true).locate().unwrap_err().to_string();
+    assert!(error.contains("127.0.0.1:9"), "{error}");
+    assert!(partial.join(first).is_file(), "the kept file was removed");
+}
