@@ -121,7 +121,7 @@ pub fn official_download(kind: DatasetKind) -> Option<DownloadPlan> {
 pub fn download(plan: &DownloadPlan, cache_dir: &Path) -> Result<PathBuf, DataError> {
     let folder = cache_dir.join(&plan.folder);
     let created = NewFolders::before_creating(&folder);
-    std::fs::create_dir_all(cache_dir).map_err(|e| DataError::io(cache_dir, e))?;
+    std::fs::create_dir_all(cache_dir).map_err(|e| DataError::write(cache_dir, e))?;
     for file in &plan.files {
         let url = plan.url(file);
         if plan.unpack {
@@ -131,7 +131,7 @@ pub fn download(plan: &DownloadPlan, cache_dir: &Path) -> Result<PathBuf, DataEr
             }
             unpack_tar_gz(&archive, cache_dir, &plan.folder)?;
             // The unpacked folder is what is used; the archive would only double the space.
-            std::fs::remove_file(&archive).map_err(|e| DataError::io(&archive, e))?;
+            std::fs::remove_file(&archive).map_err(|e| DataError::write(&archive, e))?;
         } else {
             let dest = folder.join(&file.name);
             if !file_has_md5(&dest, &file.md5)? {
@@ -258,7 +258,7 @@ pub fn fetch_verified(url: &str, dest: &Path, expected_md5: &str) -> Result<(), 
     };
     let created = dest.parent().map(NewFolders::before_creating);
     if let Some(parent) = dest.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| DataError::io(parent, e))?;
+        std::fs::create_dir_all(parent).map_err(|e| DataError::write(parent, e))?;
     }
     let mut response = agent_for(url).get(url).call().map_err(|e| match e {
         ureq::Error::StatusCode(code) => fail(format!("the server answered HTTP status {code}")),
@@ -266,7 +266,7 @@ pub fn fetch_verified(url: &str, dest: &Path, expected_md5: &str) -> Result<(), 
     })?;
     let total = response.body().content_length();
     let tmp = TempPath::new(temp_sibling(dest, "part"));
-    let mut file = File::create(&tmp.path).map_err(|e| DataError::io(&tmp.path, e))?;
+    let mut file = File::create(&tmp.path).map_err(|e| DataError::write(&tmp.path, e))?;
     let mut reader = response.body_mut().as_reader();
     let mut hasher = Md5::new();
     let mut progress = Progress::start(url, total);
@@ -291,7 +291,7 @@ pub fn fetch_verified(url: &str, dest: &Path, expected_md5: &str) -> Result<(), 
         };
         hasher.update(&buf[..n]);
         file.write_all(&buf[..n])
-            .map_err(|e| DataError::io(&tmp.path, e))?;
+            .map_err(|e| DataError::write(&tmp.path, e))?;
         received += n as u64;
         progress.advance(received);
     }
@@ -304,7 +304,8 @@ pub fn fetch_verified(url: &str, dest: &Path, expected_md5: &str) -> Result<(), 
             )));
         }
     }
-    file.sync_all().map_err(|e| DataError::io(&tmp.path, e))?;
+    file.sync_all()
+        .map_err(|e| DataError::write(&tmp.path, e))?;
     drop(file);
     let actual = hex(&hasher.finalize());
     if actual != expected_md5.to_ascii_lowercase() {
@@ -314,7 +315,7 @@ pub fn fetch_verified(url: &str, dest: &Path, expected_md5: &str) -> Result<(), 
             actual,
         });
     }
-    std::fs::rename(&tmp.path, dest).map_err(|e| DataError::io(dest, e))?;
+    std::fs::rename(&tmp.path, dest).map_err(|e| DataError::write(dest, e))?;
     tmp.disarm();
     if let Some(created) = created {
         created.keep();
@@ -327,13 +328,20 @@ pub fn fetch_verified(url: &str, dest: &Path, expected_md5: &str) -> Result<(), 
 pub fn unpack_tar_gz(archive: &Path, into: &Path, folder: &str) -> Result<PathBuf, DataError> {
     let file = File::open(archive).map_err(|e| DataError::io(archive, e))?;
     let staging = TempPath::new(temp_sibling(&into.join(folder), "unpack"));
-    std::fs::create_dir_all(&staging.path).map_err(|e| DataError::io(&staging.path, e))?;
+    std::fs::create_dir_all(&staging.path).map_err(|e| DataError::write(&staging.path, e))?;
     tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)))
         .unpack(&staging.path)
         .map_err(|e| {
+            // tar's own message leaves out the I/O error under it (a full disk, say).
+            let cause = std::error::Error::source(&e).map_or(String::new(), |c| format!(": {c}"));
             DataError::malformed(
                 archive,
-                format!("cannot unpack the archive ({e}); delete it and download again"),
+                format!(
+                    "cannot unpack the archive into {} ({e}{cause}); it passed its MD5 check \
+                     and is kept: free space there, or fix the folder's permissions, and run \
+                     again",
+                    into.display()
+                ),
             )
         })?;
     let unpacked = staging.path.join(folder);
@@ -345,9 +353,9 @@ pub fn unpack_tar_gz(archive: &Path, into: &Path, folder: &str) -> Result<PathBu
     }
     let dest = into.join(folder);
     if dest.exists() {
-        std::fs::remove_dir_all(&dest).map_err(|e| DataError::io(&dest, e))?;
+        std::fs::remove_dir_all(&dest).map_err(|e| DataError::write(&dest, e))?;
     }
-    std::fs::rename(&unpacked, &dest).map_err(|e| DataError::io(&dest, e))?;
+    std::fs::rename(&unpacked, &dest).map_err(|e| DataError::write(&dest, e))?;
     Ok(dest)
 }
 

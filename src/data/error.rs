@@ -18,6 +18,16 @@ pub enum DataError {
         error: std::io::Error,
     },
 
+    /// A file or folder cannot be created, written, renamed or removed (a full disk, a
+    /// read-only cache folder).
+    #[error("cannot write {}: {error}", path.display())]
+    Write {
+        /// The file or folder.
+        path: PathBuf,
+        /// The operating system's error.
+        error: std::io::Error,
+    },
+
     /// A file was read but its content is not what the format requires.
     #[error("{}: {problem}", path.display())]
     Malformed {
@@ -76,6 +86,13 @@ pub enum DataError {
 impl DataError {
     pub(crate) fn io(path: &Path, error: std::io::Error) -> Self {
         DataError::Io {
+            path: path.to_path_buf(),
+            error,
+        }
+    }
+
+    pub(crate) fn write(path: &Path, error: std::io::Error) -> Self {
+        DataError::Write {
             path: path.to_path_buf(),
             error,
         }

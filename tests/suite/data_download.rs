@@ -275,6 +275,12 @@ fn failed_download_removes_the_folders_it_created() {
     std::fs::write(kept.join("notes.txt"), "mine").unwrap();
     download(&plan, &kept).unwrap_err();
     assert_eq!(files_and_folders(&kept), vec![kept.join("notes.txt")]);
+
+    // A cache folder that cannot be made (a file in its way) is a write error, said so.
+    let error = download(&plan, &kept.join("notes.txt").join("cache"))
+        .unwrap_err()
+        .to_string();
+    assert!(error.starts_with("cannot write "), "{error}");
 }
 
 fn files_and_folders(dir: &Path) -> Vec<PathBuf> {
