@@ -34,9 +34,9 @@ impl Mpi {
             .any(|v| std::env::var_os(v).is_some());
         if !launched {
             anyhow::bail!(
-                "--distributed runs one process per rank under an MPI launcher: mpirun -np N \
-                 etaprobe train ... --distributed (or srun --mpi=pmix on Slurm); see \
-                 docs/distributed.md"
+                "data-parallel runs start one process per rank under an MPI launcher: \
+                 mpirun -np N etaprobe train ... --distributed, or mpirun -np N etaprobe bench \
+                 dist (srun --mpi=pmix on Slurm); see docs/distributed.md"
             );
         }
         let universe = mpi::initialize().context("MPI was initialized twice")?;
