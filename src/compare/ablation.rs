@@ -15,6 +15,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use super::claims::TOLERANCE;
 use super::stats::{estimate, Estimate};
 use super::{Kind, Run, Task};
 
@@ -145,8 +146,10 @@ pub(crate) fn compare(task: &Task, base: &Task, judged: &str) -> Option<Vec<Vari
             // A divergence the frozen rule did not have is sharp whatever the interval.
             _ if new_divergences > 0 => "sharp",
             None => "not judged",
-            Some((lo, hi)) if hi < -BAND || lo > BAND => "sharp",
-            Some((lo, hi)) if lo >= -BAND && hi <= BAND => "flat",
+            // Within TOLERANCE of ±1 point counts as on it, as in the claims: a difference
+            // of exactly 60 samples in 6000 must not read as beyond it by rounding.
+            Some((lo, hi)) if hi < -BAND - TOLERANCE || lo > BAND + TOLERANCE => "sharp",
+            Some((lo, hi)) if lo >= -BAND - TOLERANCE && hi <= BAND + TOLERANCE => "flat",
             Some(_) => "inconclusive",
         };
         let mut by_lr: Vec<(f64, f64)> = by_lr

@@ -24,7 +24,7 @@ const MARGIN: f64 = 0.01;
 
 /// Rounding in a difference of two accuracies (0.8523 − 0.8623 = −0.010000000000000009):
 /// an interval end within this of a threshold is on it.
-const TOLERANCE: f64 = 1e-9;
+pub(crate) const TOLERANCE: f64 = 1e-9;
 
 /// One paired comparison: the judged rule at `lr` against `against` (at `against_lr`).
 #[derive(Clone, Debug)]
@@ -310,15 +310,18 @@ pub(crate) fn judge(
     })
 }
 
-/// One claim across tasks (docs/evaluation.md §7): reproduced if reproduced on every task,
-/// not reproduced if not reproduced on at least one (the claims are universal: one clear
-/// failure refutes them), partly otherwise; not judged while any task is not judged.
+/// One claim across tasks (docs/evaluation.md §7): not reproduced if not reproduced on at
+/// least one task (the claims are universal: one clear failure refutes them, whatever the
+/// tasks not judged yet show); else not judged while any task is not judged; reproduced if
+/// reproduced on every task; partly otherwise.
 pub(crate) fn combine(verdicts: &[&str]) -> &'static str {
     let any = |w: &str| verdicts.contains(&w);
-    if verdicts.is_empty() || any("not judged") {
+    if verdicts.is_empty() {
         "not judged"
     } else if any("not reproduced") {
         "not reproduced"
+    } else if any("not judged") {
+        "not judged"
     } else if verdicts.iter().all(|v| *v == "reproduced") {
         "reproduced"
     } else {
@@ -333,9 +336,9 @@ pub(crate) fn across(tasks: &[(String, Option<Claims>)]) -> String {
     let mut s = String::from("## Across tasks (docs/evaluation.md §7)\n\n");
     let _ = writeln!(
         s,
-        "Each claim is reproduced if reproduced on every task below, not reproduced if not \
-         reproduced on at least one, partly otherwise; not judged while any task is not \
-         judged (design tasks must not be among them).\n"
+        "Each claim is not reproduced if not reproduced on at least one task below (whatever \
+         the others show); otherwise not judged while any task is not judged, reproduced if \
+         reproduced on every task, partly otherwise (design tasks must not be among them).\n"
     );
     let _ = writeln!(s, "| task | judged | reference | claim 1 | claim 2 |");
     let _ = writeln!(s, "|---|---|---|---|---|");
@@ -614,7 +617,7 @@ mod tests {
     }
 
     #[test]
-    fn across_tasks_one_failure_refutes_and_one_unjudged_task_waits() {
+    fn across_tasks_one_failure_refutes_and_otherwise_an_unjudged_task_waits() {
         let r = "reproduced";
         let nr = "not reproduced";
         let p = "partly";
@@ -625,7 +628,12 @@ mod tests {
         assert_eq!(combine(&[p, p]), p);
         assert_eq!(combine(&[p, nr]), nr);
         assert_eq!(combine(&[r, nj]), nj);
-        assert_eq!(combine(&[nr, nj]), nj);
+        assert_eq!(combine(&[p, nj]), nj);
+        assert_eq!(
+            combine(&[nr, nj]),
+            nr,
+            "one failure refutes, whatever is not judged"
+        );
         assert_eq!(combine(&[]), nj);
     }
 }

@@ -460,12 +460,22 @@ fn select(lrs: &[LrGroup], kind: Kind, on: SelectedOn) -> Option<usize> {
         let Some(mean) = estimate(&scores).map(|e| e.mean).filter(|m| !m.is_nan()) else {
             continue;
         };
-        let better = |(j, b): (usize, f64)| mean > b || (mean == b && lrs[i].lr < lrs[j].lr);
+        // Equal means (up to the rounding of sums in another order) go to the smaller η0.
+        let better = |(j, b): (usize, f64)| match same_score(mean, b) {
+            true => lrs[i].lr < lrs[j].lr,
+            false => mean > b,
+        };
         if best.is_none_or(better) {
             best = Some((i, mean));
         }
     }
     best.map(|(i, _)| i)
+}
+
+/// Whether two mean scores are equal up to rounding: the same accuracies summed in another
+/// order (the seeds of two η0) differ in their last bits.
+fn same_score(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-12 * a.abs().max(b.abs())
 }
 
 impl Task {
@@ -512,7 +522,8 @@ impl Task {
             let Some(score) = self.rules[i].selected_val(self.kind) else {
                 continue;
             };
-            if best.is_none_or(|(_, b)| score > b) {
+            // Equal scores go to the first listed.
+            if best.is_none_or(|(_, b)| score > b && !same_score(score, b)) {
                 best = Some((i, score));
             }
         }

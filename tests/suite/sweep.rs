@@ -962,6 +962,18 @@ fn compare_reads_an_ablation_against_the_frozen_rule() {
             plain,
         ));
     }
+    // One point below on every pair, to the rounding of the subtraction: on the band's
+    // edge, which is flat.
+    for &(lr, seed, val) in &pairs {
+        runs.push((
+            "auto-auto-variant=line-double",
+            lr,
+            seed,
+            val - 0.01,
+            None,
+            plain,
+        ));
+    }
     // One cell only, diverged where the frozen rule did not: sharp without an interval.
     let stop = Some("training diverged at step 3");
     runs.push(("auto-auto-variant=line-half", 0.01, 1, 0.1, stop, plain));
@@ -998,6 +1010,7 @@ fn compare_reads_an_ablation_against_the_frozen_rule() {
         "3 points above on every pair"
     );
     assert_eq!(verdict("clip-double"), "flat");
+    assert_eq!(verdict("line-double"), "flat", "−1 point to the last bit");
     assert_eq!(
         verdict("loss-t-half"),
         "sharp",
@@ -1007,7 +1020,7 @@ fn compare_reads_an_ablation_against_the_frozen_rule() {
     assert!(md.contains("### Ablation"), "{md}");
     assert!(
         md.contains(
-            "2 flat, 3 sharp (`clip-half`, `loss-t-half`, `line-half`), 0 inconclusive, 2 unused on this task"
+            "3 flat, 3 sharp (`clip-half`, `loss-t-half`, `line-half`), 0 inconclusive, 2 unused on this task"
         ),
         "{md}"
     );
@@ -1029,4 +1042,33 @@ fn compare_reads_an_ablation_against_the_frozen_rule() {
         before,
         "a refused compare changed the report"
     );
+}
+
+/// Two η0 whose validation accuracies over five seeds have the same total (counts out of
+/// 6,000) but whose means, summed in another order, differ in the last bit: a tie, which
+/// goes to the smaller η0.
+#[test]
+fn compare_breaks_a_tie_in_the_last_bit_towards_the_smaller_lr() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let mut hand = HandRoot::new(&root);
+    let counts = [
+        (0.01, [5287, 5065, 5169, 5224, 5012]),
+        (0.1, [5033, 5090, 5122, 5203, 5309]),
+    ];
+    for (lr, of) in counts {
+        for (seed, count) in (1..=5u64).zip(of) {
+            let val = count as f64 / 6000.0;
+            hand_run(
+                &hand.cell("basic", "basic", lr, seed),
+                &[(0.5, val, 1.0)],
+                None,
+            );
+        }
+    }
+    hand.write_manifest();
+    let out = dir.path().join("report");
+    ok(&etaprobe(&["compare", s(&root), "--out", s(&out)]));
+    let rows = csv_rows(&std::fs::read_to_string(out.join("t.csv")).unwrap());
+    assert_eq!(rows[0]["lr"], "0.01", "{rows:?}");
 }
