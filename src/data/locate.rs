@@ -144,6 +144,16 @@ pub fn locate(
         }
     }
     if let Some(found) = cache.and_then(|c| detect_under(kind, c)) {
+        // A data root without this data set (ETAPROBE_DATA holding others) falls back to the
+        // cache; a --data folder in the wrong layout does too, so say which copy is read.
+        if let Some(data) = data {
+            log::warn!(
+                "{} (--data or ETAPROBE_DATA) holds no {}; reading the copy in the cache, {}",
+                data.display(),
+                kind.title(),
+                found.path().display()
+            );
+        }
         return Ok(found);
     }
     Err(not_found(kind, data, cache, download_base))
