@@ -133,6 +133,14 @@ impl DataArgs {
                             .into(),
                     ));
                 };
+                // One download at a time into a cache (a sweep's cells start together): the
+                // others wait, then find the data set there.
+                let _lock = download::lock_cache(&cache)?;
+                if let Ok(found) = locate::locate(self.dataset, None, Some(&cache), base) {
+                    if !self.partly_downloaded(&found, Some(&cache)) {
+                        return Ok(found);
+                    }
+                }
                 let folder = download::download(&plan, &cache)?;
                 locate::detect_own(self.dataset, &folder).ok_or_else(|| {
                     DataError::malformed(

@@ -143,6 +143,28 @@ pub fn download(plan: &DownloadPlan, cache_dir: &Path) -> Result<PathBuf, DataEr
     Ok(folder)
 }
 
+/// The lock file that keeps two downloads out of one cache folder.
+pub const DOWNLOAD_LOCK: &str = ".etaprobe-download.lock";
+
+/// Takes the cache folder's download lock, waiting while another process holds it (the
+/// operating system releases it when that process ends, however it ends). The folder is
+/// created if needed; the lock file stays in it.
+pub fn lock_cache(cache_dir: &Path) -> Result<File, DataError> {
+    std::fs::create_dir_all(cache_dir).map_err(|e| DataError::write(cache_dir, e))?;
+    let path = cache_dir.join(DOWNLOAD_LOCK);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| DataError::write(&path, e))?;
+    if file.try_lock().is_err() {
+        log::info!("waiting for another download into {}", cache_dir.display());
+        file.lock().map_err(|e| DataError::write(&path, e))?;
+    }
+    Ok(file)
+}
+
 /// The folders on the way to a path that do not exist yet: dropped without [`Self::keep`]
 /// (a failed download), it removes those of them that are still empty, so a failure leaves
 /// no empty cache folder behind. Folders that held something before are never touched.

@@ -318,3 +318,23 @@ fn a_partial_fashion_mnist_download_is_completed_not_taken_for_the_data() {
     assert!(error.contains("127.0.0.1:9"), "{error}");
     assert!(partial.join(first).is_file(), "the kept file was removed");
 }
+
+/// Two downloads into one cache folder take turns: the second waits for the first's lock.
+#[test]
+fn downloads_into_one_cache_take_turns() {
+    let cache = temp();
+    let held = etaprobe::data::download::lock_cache(cache.path()).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = cache.path().to_path_buf();
+    std::thread::spawn(move || {
+        let _second = etaprobe::data::download::lock_cache(&path).unwrap();
+        tx.send(()).unwrap();
+    });
+    let wait = std::time::Duration::from_millis(300);
+    assert!(rx.recv_timeout(wait).is_err(), "the second did not wait");
+    drop(held);
+    assert!(
+        rx.recv_timeout(30 * wait).is_ok(),
+        "the second never got the lock"
+    );
+}
