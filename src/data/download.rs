@@ -316,6 +316,13 @@ pub fn fetch_verified(url: &str, dest: &Path, expected_md5: &str) -> Result<(), 
             .map_err(|e| DataError::write(&tmp.path, e))?;
         received += n as u64;
         progress.advance(received);
+        // Ctrl-C: a download may take minutes, and the run has not started.
+        if crate::train::stop_requested() {
+            progress.abandon();
+            return Err(DataError::Stopped {
+                url: url.to_string(),
+            });
+        }
     }
     progress.finish(received);
     if let Some(total) = total {

@@ -28,6 +28,13 @@ pub enum DataError {
         error: std::io::Error,
     },
 
+    /// A download stopped on request (Ctrl-C, SIGTERM): its partial file was removed.
+    #[error("the download of {url} was stopped on request; nothing was kept")]
+    Stopped {
+        /// What was being downloaded.
+        url: String,
+    },
+
     /// A file was read but its content is not what the format requires.
     #[error("{}: {problem}", path.display())]
     Malformed {

@@ -67,7 +67,14 @@ pub(super) fn prepare(
     if root {
         check_out(&out, &args)?;
     }
-    let data = args.data.load(args.seed)?;
+    let data = match args.data.load(args.seed) {
+        // Ctrl-C during a download: the run has not started.
+        Err(e @ crate::data::DataError::Stopped { .. }) => {
+            log::warn!("{e}");
+            return Err(super::interrupt::StoppedBeforeStart.into());
+        }
+        loaded => loaded?,
+    };
     let probe_val = args.probe_on == ProbeOn::Val;
     // The validation split: carved for --probe-on val, and evaluated at every epoch's end
     // when --val-split was given.

@@ -342,3 +342,85 @@ fn downloads_into_one_cache_take_turns() {
         "the second never got the lock"
     );
 }
+
+/// Ctrl-C while a data set downloads stops the download at once: exit 130, no partial file
+/// left, no run written.
+#[test]
+fn ctrl_c_stops_a_download_and_keeps_nothing() {
+    // A server that trickles its 16 MiB reply, 64 KiB every 20 ms.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut line = String::new();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let total = 16usize << 20;
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {total}\r\nConnection: close\r\n\r\n"
+                );
+                if stream.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                for _ in 0..total / 65536 {
+                    if stream.write_all(&[0u8; 65536]).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+            });
+        }
+    });
+    let cache = temp();
+    let out = cache.path().join("run");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+        .args([
+            "train",
+            "--model",
+            "logreg",
+            "--dataset",
+            "fashion-mnist",
+            "--download",
+        ])
+        .args(["--download-base", &base, "--cache-dir"])
+        .arg(cache.path())
+        .arg("--out")
+        .arg(&out)
+        .env_remove("ETAPROBE_DATA")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let parts = || {
+        files_under(cache.path())
+            .into_iter()
+            .filter(|p| p.to_string_lossy().contains(".part-"))
+            .count()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while parts() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the download never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("was stopped on request; nothing was kept"),
+        "{stderr}"
+    );
+    assert_eq!(parts(), 0, "{:?}", files_under(cache.path()));
+    assert!(!out.exists());
+}
