@@ -162,7 +162,50 @@ pub fn lock_cache(cache_dir: &Path) -> Result<File, DataError> {
         log::info!("waiting for another download into {}", cache_dir.display());
         file.lock().map_err(|e| DataError::write(&path, e))?;
     }
+    remove_stale_temporaries(cache_dir);
     Ok(file)
+}
+
+/// Removes what downloads killed outright left in the cache folder and its data set folders:
+/// partial files (`.NAME.part-PID`) and unpack folders (`.NAME.unpack-PID`). Called with the
+/// cache's lock held, so no download of this program is writing them.
+fn remove_stale_temporaries(cache_dir: &Path) {
+    let temporary = |name: &str| {
+        name.starts_with('.')
+            && ["part", "unpack"].iter().any(|what| {
+                name.rsplit_once(&format!(".{what}-"))
+                    .is_some_and(|(_, pid)| {
+                        !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
+                    })
+            })
+    };
+    let Ok(entries) = std::fs::read_dir(cache_dir) else {
+        return;
+    };
+    let mut folders = vec![cache_dir.to_path_buf()];
+    folders.extend(entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
+    for folder in folders {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if !temporary(&entry.file_name().to_string_lossy()) {
+                continue;
+            }
+            let path = entry.path();
+            let removed = match path.is_dir() {
+                true => std::fs::remove_dir_all(&path),
+                false => std::fs::remove_file(&path),
+            };
+            match removed {
+                Ok(()) => log::info!(
+                    "removed {}, left by an interrupted download",
+                    path.display()
+                ),
+                Err(e) => log::warn!("cannot remove {}: {e}", path.display()),
+            }
+        }
+    }
 }
 
 /// The folders on the way to a path that do not exist yet: dropped without [`Self::keep`]

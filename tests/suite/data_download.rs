@@ -341,6 +341,30 @@ fn downloads_into_one_cache_take_turns() {
         rx.recv_timeout(30 * wait).is_ok(),
         "the second never got the lock"
     );
+
+    // What downloads killed outright left is removed by the next one to take the lock;
+    // anything else stays.
+    let data = cache.path().join("fashion-mnist");
+    std::fs::create_dir_all(data.join(".x.unpack-123/inner")).unwrap();
+    std::fs::write(data.join(".x.unpack-123/inner/batch.bin"), b"half").unwrap();
+    std::fs::write(data.join(".train-images-idx3-ubyte.gz.part-4567"), b"half").unwrap();
+    std::fs::write(cache.path().join(".cifar.tar.gz.part-89"), b"half").unwrap();
+    std::fs::write(data.join("notes.part-mine"), b"kept").unwrap();
+    std::fs::write(data.join(".hidden"), b"kept").unwrap();
+    drop(etaprobe::data::download::lock_cache(cache.path()).unwrap());
+    let mut left: Vec<String> = files_under(cache.path())
+        .iter()
+        .map(|p| p.strip_prefix(cache.path()).unwrap().display().to_string())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            ".etaprobe-download.lock",
+            "fashion-mnist/.hidden",
+            "fashion-mnist/notes.part-mine"
+        ]
+    );
 }
 
 /// Ctrl-C while a data set downloads stops the download at once: exit 130, no partial file
