@@ -475,7 +475,7 @@ fn select(lrs: &[LrGroup], kind: Kind, on: SelectedOn) -> Option<usize> {
 /// Whether two mean scores are equal up to rounding: the same accuracies summed in another
 /// order (the seeds of two η0) differ in their last bits.
 fn same_score(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-12 * a.abs().max(b.abs())
+    a == b || (a.is_finite() && b.is_finite() && (a - b).abs() <= 1e-12 * a.abs().max(b.abs()))
 }
 
 impl Task {
