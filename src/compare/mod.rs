@@ -732,10 +732,11 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
     };
     // Every option is checked against every task before anything is written, so that a
     // refused command leaves the previous report whole.
+    let mut ablations = Vec::new();
     for task in &tasks {
         task.reference(opts.reference.as_deref())?;
         task.judged(opts.judge.as_deref())?;
-        ablation_of(task, base.as_deref(), opts)?;
+        ablations.push(ablation_of(task, base.as_deref(), opts)?);
     }
     let out = opts
         .out
@@ -746,7 +747,7 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
     let mut written = Vec::new();
     let mut sections = Vec::new();
     let mut judged_claims: Vec<(String, Option<claims::Claims>)> = Vec::new();
-    for task in &tasks {
+    for (task, ablation) in tasks.iter().zip(ablations) {
         let reference = task.reference(opts.reference.as_deref())?;
         let judged = task.judged(opts.judge.as_deref())?;
         // The reference's candidates (several with a comma-separated --reference).
@@ -790,10 +791,7 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
             figures.push(figures::draw_claims(&task.name, c, &out)?);
         }
         let mut ablation_section = None;
-        if let (Some((variants, judged)), Some(base_root)) = (
-            ablation_of(task, base.as_deref(), opts)?,
-            &opts.ablation_base,
-        ) {
+        if let (Some((variants, judged)), Some(base_root)) = (ablation, &opts.ablation_base) {
             files.push((
                 format!("{}-ablation.csv", task.name),
                 ablation::csv(&variants),

@@ -46,6 +46,18 @@ pub struct RunInfo {
 }
 
 impl RunInfo {
+    /// Whether the run was stopped on request (Ctrl-C, SIGTERM, its sweep gone) after a
+    /// checkpoint to go on from: `totals.interrupted` (records older than that field say so
+    /// in `totals.stopped`).
+    pub fn interrupted(&self) -> bool {
+        self.totals.get("interrupted") == Some(&serde_json::Value::Bool(true))
+            || self
+                .totals
+                .get("stopped")
+                .and_then(|s| s.as_str())
+                .is_some_and(|s| s.starts_with("stopped on request after step "))
+    }
+
     /// Writes the file atomically, pretty-printed.
     pub fn write(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();

@@ -166,15 +166,8 @@ pub fn on_disk(dir: &Path) -> OnDisk {
         return OnDisk::Absent;
     }
     if let Ok(info) = RunInfo::read(dir.join(RUN_JSON)) {
-        // A run stopped on request (Ctrl-C, SIGTERM, its sweep gone) wrote a checkpoint to
-        // go on from (records older than the "interrupted" field say so in "stopped").
-        let interrupted = info.totals.get("interrupted") == Some(&serde_json::Value::Bool(true))
-            || info
-                .totals
-                .get("stopped")
-                .and_then(|s| s.as_str())
-                .is_some_and(|s| s.starts_with("stopped on request after step "));
-        if info.finished.is_some() && !interrupted {
+        // A run stopped on request wrote a checkpoint to go on from.
+        if info.finished.is_some() && !info.interrupted() {
             return match info.totals.get("stopped").and_then(|s| s.as_str()) {
                 Some(why) => OnDisk::Stopped(why.to_string()),
                 None => OnDisk::Finished,

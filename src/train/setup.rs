@@ -414,10 +414,8 @@ fn finished(
 
 /// Whether the run in `dir` wrote its end: `run.json` finished, and not stopped on request.
 fn run_said_finished(dir: &Path) -> bool {
-    RunInfo::read(dir.join(RUN_JSON)).is_ok_and(|info| {
-        info.finished.is_some()
-            && info.totals.get("interrupted") != Some(&serde_json::Value::Bool(true))
-    })
+    RunInfo::read(dir.join(RUN_JSON))
+        .is_ok_and(|info| info.finished.is_some() && !info.interrupted())
 }
 
 /// What a finished run reported, read back from its records without changing them.
