@@ -384,10 +384,11 @@ fn points(d: &Option<Estimate>) -> String {
         None => "—".into(),
         Some(e) => match e.interval() {
             Some((lo, hi)) => format!(
-                "{:+.2} [{:+.2}, {:+.2}]",
+                "{:+.2} [{:+.2}, {:+.2}]{}",
                 100.0 * e.mean,
                 100.0 * lo,
-                100.0 * hi
+                100.0 * hi,
+                super::table::two_seeds_mark(e)
             ),
             None => format!("{:+.2}", 100.0 * e.mean),
         },
@@ -539,6 +540,19 @@ mod tests {
             }),
             d_unseen: None,
         }
+    }
+
+    #[test]
+    fn a_two_seed_difference_is_marked() {
+        let d = |n| {
+            Some(Estimate {
+                n,
+                mean: -0.0042,
+                half_width: Some(0.0049),
+            })
+        };
+        assert_eq!(points(&d(2)), "-0.42 [-0.91, +0.07]†");
+        assert_eq!(points(&d(5)), "-0.42 [-0.91, +0.07]");
     }
 
     #[test]

@@ -28,9 +28,16 @@ pub(crate) fn report(roots: &[(PathBuf, usize)], sections: &[String]) -> String 
          interval (95% CI) over seeds from the t-distribution: half-width t(0.975, n−1)·s/√n with s \
          the standard deviation of the n seeds (t = 12.71 for 2 seeds, 4.30 for 3, 2.78 for \
          5); one seed has no interval. Paired differences are taken seed by seed, on the \
-         seeds both rules finished. Seconds compare within one sweep only.\n",
+         seeds both rules finished. Seconds compare within one sweep only.{}\n",
         env!("CARGO_PKG_VERSION"),
         from.join(", "),
+        match sections.iter().any(|s| s.contains(TWO_SEEDS)) {
+            true => format!(
+                " {TWO_SEEDS} marks an interval over two seeds: for the same spread it is \
+                 about seven times as wide as over five."
+            ),
+            false => String::new(),
+        },
     );
     for s in sections {
         text.push_str(s);
@@ -91,14 +98,32 @@ impl Metric {
     }
 }
 
-/// `mean ± half-width`, the mean alone for one seed, "—" for none.
+/// `mean ± half-width` (marked [`TWO_SEEDS`] over two seeds), the mean alone for one
+/// seed, "—" for none.
 fn shown(e: &Option<Estimate>, f: impl Fn(f64) -> String) -> String {
     match e {
         None => "—".into(),
         Some(e) => match e.half_width {
-            Some(h) => format!("{} ± {}", f(e.mean), f(h).trim_start_matches('+')),
+            Some(h) => format!(
+                "{} ± {}{}",
+                f(e.mean),
+                f(h).trim_start_matches('+'),
+                two_seeds_mark(e)
+            ),
             None => f(e.mean),
         },
+    }
+}
+
+/// The mark of an interval over two seeds (docs/evaluation.md §7): with t = 12.71 it is
+/// about seven times as wide as five seeds' for the same spread.
+pub(crate) const TWO_SEEDS: char = '†';
+
+/// [`TWO_SEEDS`] after an interval over two seeds, nothing otherwise.
+pub(crate) fn two_seeds_mark(e: &Estimate) -> &'static str {
+    match (e.n, e.half_width) {
+        (2, Some(_)) => "†",
+        _ => "",
     }
 }
 
@@ -528,5 +553,29 @@ mod tests {
         );
         assert_eq!(csv_pair(&e), "0.6,0.2484");
         assert_eq!(csv_pair(&None), ",");
+    }
+
+    #[test]
+    fn two_seed_intervals_are_marked() {
+        let two = Estimate {
+            n: 2,
+            mean: 0.6,
+            half_width: Some(1.2706),
+        };
+        let m = metric(Kind::Classification);
+        assert_eq!(m.estimate(&Some(two)), "60.00 ± 127.06†");
+        assert_eq!(m.difference(&Some(two)), "+60.00 ± 127.06†");
+        // Three seeds, one seed and a two-seed estimate without an interval are not.
+        let three = Estimate { n: 3, ..two };
+        assert_eq!(m.estimate(&Some(three)), "60.00 ± 127.06");
+        let one = Estimate {
+            n: 1,
+            mean: 0.6,
+            half_width: None,
+        };
+        assert_eq!(m.estimate(&Some(one)), "60.00");
+        let head = |s: &str| report(&[(PathBuf::from("root"), 1)], &[s.to_string()]);
+        assert!(head(&m.estimate(&Some(two))).contains("† marks an interval over two seeds"));
+        assert!(!head(&m.estimate(&Some(three))).contains("† marks"));
     }
 }
