@@ -224,6 +224,28 @@ impl Dataset {
         }
     }
 
+    /// An MD5 of what training reads: the kind, the sample shape, both splits (after any
+    /// validation carving) and the normalisation. Data-parallel ranks compare theirs
+    /// before the first step.
+    pub fn fingerprint(&self) -> [u8; 16] {
+        use md5::Digest;
+        let mut digest = md5::Md5::new();
+        digest.update(self.kind.cli_name().as_bytes());
+        for d in self.input_shape {
+            digest.update((d as u64).to_le_bytes());
+        }
+        digest.update((self.num_classes as u64).to_le_bytes());
+        self.train.digest_into(&mut digest);
+        self.test.digest_into(&mut digest);
+        let statistics = self
+            .normalization
+            .mean
+            .iter()
+            .chain(&self.normalization.std);
+        statistics.for_each(|x| digest.update(x.to_le_bytes()));
+        digest.finalize().into()
+    }
+
     /// Values per sample (`c * h * w`).
     pub fn sample_size(&self) -> usize {
         self.input_shape.iter().product()

@@ -42,6 +42,9 @@ pub trait Collective {
     fn local_rank(&self) -> usize;
     /// Every rank's `values` (the same length on each), concatenated in rank order.
     fn all_gather(&self, what: &str, values: &[f64]) -> Vec<f64>;
+    /// [`Collective::all_gather`], waiting up to `wait` for the other ranks (or the job's
+    /// timeout when longer): for the exchange that ends the ranks' set-up.
+    fn all_gather_waiting(&self, what: &str, values: &[f64], wait: Duration) -> Vec<f64>;
     /// Every rank's `block` (the same length on each), concatenated in rank order.
     fn all_gather_f32(&self, what: &str, block: &[f32]) -> Vec<f32>;
     /// Sends block r of `send` (`ranks` equal blocks) to rank r; returns the blocks the
@@ -91,6 +94,44 @@ pub fn rank_adapter(adapter: Option<&str>, local_rank: usize) -> Result<Option<S
         .filter(|&i| adapters[i].get_info().device_type == kind)
         .collect();
     Ok(Some(same_kind[local_rank % same_kind.len()].to_string()))
+}
+
+/// How long the ranks wait for each other at the end of their set-up: loading the data
+/// (from a slow file system, or behind another process's download on the same cache),
+/// opening the adapter, building the model. Set-up is not an exchange, so the job's
+/// `--collective-timeout`, sized for a step, does not bound it (unless it is longer).
+pub const SETUP_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// Checks, once every rank has set up (waiting up to [`SETUP_TIMEOUT`] for the slowest),
+/// that every rank holds the same data, by the [`crate::data::Dataset::fingerprint`]s of
+/// what it will train and be evaluated on (as many on every rank): ranks that read different copies would average
+/// gradients of different samples and report one rank's accuracy as the job's.
+pub fn agree_on_data(group: &dyn Collective, fingerprints: &[[u8; 16]]) -> Result<()> {
+    // 32-bit words, which f64 holds exactly.
+    let words: Vec<f64> = fingerprints
+        .as_flattened()
+        .chunks_exact(4)
+        .map(|w| f64::from(u32::from_le_bytes([w[0], w[1], w[2], w[3]])))
+        .collect();
+    let all = group.all_gather_waiting("data check", &words, SETUP_TIMEOUT);
+    let first = &all[..words.len()];
+    let differ: Vec<String> = all
+        .chunks_exact(words.len())
+        .enumerate()
+        .filter(|(_, theirs)| theirs != &first)
+        .map(|(rank, _)| rank.to_string())
+        .collect();
+    if !differ.is_empty() {
+        anyhow::bail!(
+            "the ranks do not hold the same data: rank{} {} read{} different samples, labels \
+             or validation split than rank 0 (every rank must read the same data set, with \
+             the same --val-split and --seed: check --data and ETAPROBE_DATA on each host)",
+            if differ.len() == 1 { "" } else { "s" },
+            differ.join(", "),
+            if differ.len() == 1 { "s" } else { "" },
+        );
+    }
+    Ok(())
 }
 
 /// Time and bytes a rank spent communicating.

@@ -57,19 +57,30 @@ impl Mpi {
     }
 
     /// Every rank's `values` (the same length on each), concatenated in rank order.
-    fn gather<T: Equivalence + Copy + Default>(&self, what: &str, values: &[T]) -> Vec<T> {
+    /// Waits up to `timeout` for the other ranks.
+    fn gather<T: Equivalence + Copy + Default>(
+        &self,
+        what: &str,
+        values: &[T],
+        timeout: Duration,
+    ) -> Vec<T> {
         let mut out = vec![T::default(); values.len() * self.ranks];
         mpi::request::scope(|scope| {
             let request = self
                 .world
                 .immediate_all_gather_into(scope, values, &mut out[..]);
-            self.finish(what, request);
+            self.finish(what, request, timeout);
         });
         out
     }
 
-    /// Polls `request` until it completes; past the timeout, stops the job.
-    fn finish<'a, D: ?Sized, S: Scope<'a>>(&self, what: &str, mut request: Request<'a, D, S>) {
+    /// Polls `request` until it completes; past `timeout`, stops the job.
+    fn finish<'a, D: ?Sized, S: Scope<'a>>(
+        &self,
+        what: &str,
+        mut request: Request<'a, D, S>,
+        timeout: Duration,
+    ) {
         let started = Instant::now();
         let mut pause = Duration::from_micros(5);
         loop {
@@ -77,7 +88,7 @@ impl Mpi {
                 Ok(_) => return,
                 Err(pending) => request = pending,
             }
-            if started.elapsed() > self.timeout {
+            if started.elapsed() > timeout {
                 self.abort(
                     &format!(
                         "rank {} of {}: the other ranks did not join the {what} exchange \
@@ -85,7 +96,7 @@ impl Mpi {
                          --collective-timeout); stopping every rank",
                         self.rank,
                         self.ranks,
-                        self.timeout.as_secs_f64()
+                        timeout.as_secs_f64()
                     ),
                     3,
                 );
@@ -133,11 +144,15 @@ impl Collective for Mpi {
     }
 
     fn all_gather(&self, what: &str, values: &[f64]) -> Vec<f64> {
-        self.gather(what, values)
+        self.gather(what, values, self.timeout)
+    }
+
+    fn all_gather_waiting(&self, what: &str, values: &[f64], wait: Duration) -> Vec<f64> {
+        self.gather(what, values, wait.max(self.timeout))
     }
 
     fn all_gather_f32(&self, what: &str, block: &[f32]) -> Vec<f32> {
-        self.gather(what, block)
+        self.gather(what, block, self.timeout)
     }
 
     fn all_to_all_f32(&self, what: &str, send: &[f32]) -> Vec<f32> {
@@ -146,7 +161,7 @@ impl Collective for Mpi {
             let request = self
                 .world
                 .immediate_all_to_all_into(scope, send, &mut out[..]);
-            self.finish(what, request);
+            self.finish(what, request, self.timeout);
         });
         out
     }

@@ -2,6 +2,7 @@
 
 use std::rc::Rc;
 use std::sync::{Arc, Barrier, Mutex};
+use std::time::Duration;
 
 use super::{Collective, DataParallel, Scalars};
 use crate::data::{Batch, Dataset, DatasetKind, Inputs, Shard, Split, Targets};
@@ -41,6 +42,10 @@ impl Collective for Threads {
 
     fn all_gather(&self, _: &str, values: &[f64]) -> Vec<f64> {
         self.swap(values.to_vec()).concat()
+    }
+
+    fn all_gather_waiting(&self, what: &str, values: &[f64], _: Duration) -> Vec<f64> {
+        self.all_gather(what, values)
     }
 
     fn all_gather_f32(&self, _: &str, block: &[f32]) -> Vec<f32> {
@@ -253,4 +258,47 @@ fn a_short_batch_probes_the_same_val_samples_on_the_ranks_as_one_process() {
     }
     // A full training batch probes the whole val batch.
     assert_eq!(val.first(33), val);
+}
+
+#[test]
+fn ranks_holding_different_data_are_named() {
+    let data = |seed: u64| {
+        let train = Split::new(
+            Inputs::Features((0..12).map(|i| (i as u64 * seed) as f32).collect()),
+            Targets::Values(vec![0.0; 4].into()),
+            3,
+        )
+        .unwrap();
+        let test = train.clone();
+        Dataset::new(
+            DatasetKind::Boston,
+            train,
+            test,
+            [3, 1, 1],
+            Vec::new(),
+            "data".into(),
+        )
+        .unwrap()
+    };
+    // Ranks 0 and 2 hold the same data, rank 1 and 3 another copy.
+    let verdicts = on_ranks(4, move |dp| {
+        let rank = dp.shard().rank;
+        let fingerprint = data(1 + rank as u64 % 2).fingerprint();
+        super::agree_on_data(dp.group(), &[fingerprint, [0; 16]]).map_err(|e| e.to_string())
+    });
+    for verdict in &verdicts {
+        let e = verdict.as_ref().unwrap_err();
+        assert!(e.contains("ranks 1, 3 read different samples"), "{e}");
+    }
+    let same = on_ranks(3, move |dp| {
+        super::agree_on_data(dp.group(), &[data(5).fingerprint(), [7; 16]]).is_ok()
+    });
+    assert_eq!(same, [true; 3]);
+    // A different label is a different data set too.
+    let relabelled = {
+        let mut d = data(5);
+        d.train.targets = Targets::Values(vec![0.0, 0.0, 0.0, 1.0].into());
+        d
+    };
+    assert_ne!(relabelled.fingerprint(), data(5).fingerprint());
 }

@@ -176,6 +176,15 @@ pub(super) fn prepare(
     }
     let ranks = group.as_ref().map(|g| g.ranks());
     if let Some(group) = group {
+        slow_setup(group.rank());
+        // The validation split is evaluated as the job's: it must agree as well (zeros
+        // without one, so that every rank sends as many words).
+        let fingerprints = [
+            data.fingerprint(),
+            val.as_ref()
+                .map_or([0; 16], crate::data::Dataset::fingerprint),
+        ];
+        crate::dist::agree_on_data(&*group, &fingerprints)?;
         stepper.distribute(DataParallel::new(group));
     }
     #[cfg(debug_assertions)]
@@ -290,6 +299,21 @@ fn open_run_dir(
     )
     .with_context(|| format!("cannot write {}", out.join(super::CONFIG_TOML).display()))?;
     Ok((lock, files, run_info))
+}
+
+/// Sleeps for SECONDS on rank RANK when `ETAPROBE_SLOW_SETUP=RANK@SECONDS`, for the test
+/// that a rank's slow set-up does not count against the job's collective timeout. Debug
+/// builds only.
+fn slow_setup(rank: usize) {
+    #[cfg(debug_assertions)]
+    if let Ok(spec) = std::env::var("ETAPROBE_SLOW_SETUP") {
+        if let Some(seconds) = spec.strip_prefix(&format!("{rank}@")) {
+            let seconds: f64 = seconds.parse().expect("ETAPROBE_SLOW_SETUP=RANK@SECONDS");
+            std::thread::sleep(std::time::Duration::from_secs_f64(seconds));
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = rank;
 }
 
 /// Refuses data-parallel training over `ranks` ranks when a batch of an epoch would

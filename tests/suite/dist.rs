@@ -122,18 +122,27 @@ mod with_mpi {
         found
     }
 
-    /// `mpirun -np 2 etaprobe ARGS --distributed`, as root too, on any core count.
-    fn mpirun(args: &[String]) -> Command {
+    /// `mpirun`, as root too, on any core count, without the data or adapter of the
+    /// environment the tests run in.
+    fn launcher() -> Command {
         let mut command = Command::new("mpirun");
         command
-            .args(["--oversubscribe", "-np", "2"])
-            .arg(env!("CARGO_BIN_EXE_etaprobe"))
-            .args(args)
-            .arg("--distributed")
+            .arg("--oversubscribe")
             .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
             .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
             .env_remove("ETAPROBE_DATA")
             .env_remove("ETAPROBE_ADAPTER");
+        command
+    }
+
+    /// `mpirun -np 2 etaprobe ARGS --distributed`.
+    fn mpirun(args: &[String]) -> Command {
+        let mut command = launcher();
+        command
+            .args(["-np", "2"])
+            .arg(env!("CARGO_BIN_EXE_etaprobe"))
+            .args(args)
+            .arg("--distributed");
         command
     }
 
@@ -443,6 +452,73 @@ mod with_mpi {
             .unwrap();
         assert!(!line.contains("  "), "stray spaces: {line}");
         assert!(!out.exists(), "the refused job made its run directory");
+    }
+
+    #[test]
+    fn ranks_reading_different_data_are_refused_before_anything_is_written() {
+        if !have_mpirun() {
+            return;
+        }
+        // Two copies of the same shape, drawn from different seeds: rank 1 reads the other.
+        let (_a, ours) = fake(DatasetKind::Cifar10, 64, 16);
+        let other = tempfile::tempdir().unwrap();
+        let theirs = etaprobe::data::synth::write_fake_dataset(
+            DatasetKind::Cifar10,
+            other.path(),
+            64,
+            16,
+            8,
+        )
+        .unwrap();
+        let runs = tempfile::tempdir().unwrap();
+        let out = runs.path().join("run");
+        let rank = |data: &Path| {
+            with(
+                &lenet_args(s(data), 1),
+                &["--out", s(&out), "--distributed"],
+            )
+        };
+        // One program per rank (MPMD): rank 0 reads ours, rank 1 theirs.
+        let mut mpmd = launcher();
+        for (i, data) in [ours, theirs].iter().enumerate() {
+            if i > 0 {
+                mpmd.arg(":");
+            }
+            mpmd.args(["-np", "1", env!("CARGO_BIN_EXE_etaprobe")])
+                .args(rank(data));
+        }
+        let job = Job::start(&mut mpmd).wait(Duration::from_secs(300));
+        let err = String::from_utf8_lossy(&job.stderr);
+        assert_eq!(job.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("the ranks do not hold the same data: rank 1 reads different samples"),
+            "{err}"
+        );
+        assert!(!out.exists(), "the refused job made its run directory");
+    }
+
+    #[test]
+    fn a_slow_setup_does_not_count_against_the_collective_timeout() {
+        if !have_mpirun() {
+            return;
+        }
+        // Rank 1 takes 16 s longer to set up than rank 0, which would wait for it in its
+        // first exchange twice the 8 s allowed an exchange: the ranks meet at the end of
+        // set-up, which waits up to 30 minutes, and then train.
+        let (_d, data) = fake(DatasetKind::Cifar10, 64, 16);
+        let runs = tempfile::tempdir().unwrap();
+        let out = runs.path().join("run");
+        let args = with(
+            &lenet_args(s(&data), 1),
+            &["--collective-timeout", "8", "--out", s(&out)],
+        );
+        let mut command = mpirun(&args);
+        command.env("ETAPROBE_SLOW_SETUP", "1@16");
+        let started = Instant::now();
+        let job = Job::start(&mut command).wait(Duration::from_secs(300));
+        ok(&job);
+        assert!(started.elapsed() >= Duration::from_secs(16));
+        assert_eq!(step_values(&out).1.len(), 2, "two steps of 32");
     }
 
     #[test]
