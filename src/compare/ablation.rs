@@ -177,10 +177,11 @@ fn points(e: &Option<Estimate>) -> String {
         None => "—".into(),
         Some(e) => match e.interval() {
             Some((lo, hi)) => format!(
-                "{:+.2} [{:+.2}, {:+.2}] (n={})",
+                "{:+.2} [{:+.2}, {:+.2}]{} (n={})",
                 100.0 * e.mean,
                 100.0 * lo,
                 100.0 * hi,
+                super::table::two_seeds_mark(e),
                 e.n
             ),
             None => format!("{:+.2} (n=1)", 100.0 * e.mean),
@@ -317,4 +318,22 @@ pub(crate) fn csv(variants: &[Variant]) -> String {
         );
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_two_seed_difference_is_marked() {
+        let d = |n| {
+            Some(Estimate {
+                n,
+                mean: 0.0042,
+                half_width: Some(0.0049),
+            })
+        };
+        assert_eq!(points(&d(2)), "+0.42 [-0.07, +0.91]† (n=2)");
+        assert_eq!(points(&d(3)), "+0.42 [-0.07, +0.91] (n=3)");
+    }
 }

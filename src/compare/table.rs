@@ -31,10 +31,11 @@ pub(crate) fn report(roots: &[(PathBuf, usize)], sections: &[String]) -> String 
          seeds both rules finished. Seconds compare within one sweep only.{}\n",
         env!("CARGO_PKG_VERSION"),
         from.join(", "),
-        match sections.iter().any(|s| s.contains(TWO_SEEDS)) {
+        match sections.iter().any(|s| marked(s)) {
             true => format!(
-                " {TWO_SEEDS} marks an interval over two seeds: for the same spread it is \
-                 about seven times as wide as over five."
+                " {TWO_SEEDS} marks an interval over two values only (two seeds, or two runs \
+                 where the others diverged and left none): for the same spread it is about \
+                 seven times as wide as over five."
             ),
             false => String::new(),
         },
@@ -118,6 +119,13 @@ fn shown(e: &Option<Estimate>, f: impl Fn(f64) -> String) -> String {
 /// The mark of an interval over two seeds (docs/evaluation.md §7): with t = 12.71 it is
 /// about seven times as wide as five seeds' for the same spread.
 pub(crate) const TWO_SEEDS: char = '†';
+
+/// Whether `text` holds an interval [`TWO_SEEDS`] marks: the mark right after a number or
+/// a bracket (a rule's or a task's name may hold the character too).
+fn marked(text: &str) -> bool {
+    text.match_indices(TWO_SEEDS)
+        .any(|(i, _)| text[..i].ends_with(|c: char| c.is_ascii_digit() || c == ']'))
+}
 
 /// [`TWO_SEEDS`] after an interval over two seeds, nothing otherwise.
 pub(crate) fn two_seeds_mark(e: &Estimate) -> &'static str {
@@ -575,7 +583,10 @@ mod tests {
         };
         assert_eq!(m.estimate(&Some(one)), "60.00");
         let head = |s: &str| report(&[(PathBuf::from("root"), 1)], &[s.to_string()]);
-        assert!(head(&m.estimate(&Some(two))).contains("† marks an interval over two seeds"));
+        assert!(head(&m.estimate(&Some(two))).contains("† marks an interval over two values only"));
         assert!(!head(&m.estimate(&Some(three))).contains("† marks"));
+        // A name with the character is not a mark.
+        assert!(!head("| `rule†` | 60.00 |").contains("† marks"));
+        assert!(head("| `rule` | +1.00 [−2.00, +4.00]† (n=2) |").contains("† marks"));
     }
 }

@@ -63,6 +63,14 @@ impl Split {
         self.len
     }
 
+    /// An MD5 of the split's shape, inputs and targets.
+    pub fn fingerprint(&self) -> [u8; 16] {
+        use md5::Digest;
+        let mut digest = md5::Md5::new();
+        self.digest_into(&mut digest);
+        digest.finalize().into()
+    }
+
     /// Feeds the split's shape, inputs and targets, as little-endian bytes, to `digest`.
     pub(crate) fn digest_into(&self, digest: &mut impl md5::Digest) {
         digest.update((self.len as u64).to_le_bytes());

@@ -103,8 +103,9 @@ pub fn rank_adapter(adapter: Option<&str>, local_rank: usize) -> Result<Option<S
 pub const SETUP_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// Checks, once every rank has set up (waiting up to [`SETUP_TIMEOUT`] for the slowest),
-/// that every rank holds the same data, by the [`crate::data::Dataset::fingerprint`]s of
-/// what it will train and be evaluated on (as many on every rank): ranks that read different copies would average
+/// that every rank holds the same data, by the fingerprints of what it will train and be
+/// evaluated on and of the checkpoint it resumes from (as many on every rank, the first
+/// [`DATA_FINGERPRINTS`] of data): ranks that read different copies would average
 /// gradients of different samples and report one rank's accuracy as the job's.
 pub fn agree_on_data(group: &dyn Collective, fingerprints: &[[u8; 16]]) -> Result<()> {
     // 32-bit words, which f64 holds exactly.
@@ -121,18 +122,36 @@ pub fn agree_on_data(group: &dyn Collective, fingerprints: &[[u8; 16]]) -> Resul
         .filter(|(_, theirs)| theirs != &first)
         .map(|(rank, _)| rank.to_string())
         .collect();
-    if !differ.is_empty() {
-        anyhow::bail!(
-            "the ranks do not hold the same data: rank{} {} read{} different samples, labels \
-             or validation split than rank 0 (every rank must read the same data set, with \
-             the same --val-split and --seed: check --data and ETAPROBE_DATA on each host)",
-            if differ.len() == 1 { "" } else { "s" },
-            differ.join(", "),
-            if differ.len() == 1 { "s" } else { "" },
-        );
+    if differ.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let data_words = 4 * DATA_FINGERPRINTS.min(fingerprints.len());
+    let data_differs = all
+        .chunks_exact(words.len())
+        .any(|theirs| theirs[..data_words] != first[..data_words]);
+    let (what, check) = match data_differs {
+        true => (
+            "different samples, labels or validation split",
+            "every rank must read the same data set, with the same --val-split and --seed: \
+             check --data and ETAPROBE_DATA on each host",
+        ),
+        false => (
+            "a different checkpoint",
+            "every rank must resume from the same checkpoint: on hosts without a shared \
+             file system, copy the run directory to each",
+        ),
+    };
+    anyhow::bail!(
+        "the ranks do not hold the same data: rank{} {} read{} {what} than rank 0 ({check})",
+        if differ.len() == 1 { "" } else { "s" },
+        differ.join(", "),
+        if differ.len() == 1 { "s" } else { "" },
+    )
 }
+
+/// How many of [`agree_on_data`]'s fingerprints are of data (the training and validation
+/// splits); those after them are of the checkpoint a resume starts from.
+pub const DATA_FINGERPRINTS: usize = 2;
 
 /// Time and bytes a rank spent communicating.
 #[derive(Clone, Copy, Debug, Default, serde::Serialize)]

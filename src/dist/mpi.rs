@@ -89,11 +89,17 @@ impl Mpi {
                 Err(pending) => request = pending,
             }
             if started.elapsed() > timeout {
+                let why = match timeout > self.timeout {
+                    true => {
+                        "a rank failed or hangs in its set-up, which may take 30 minutes \
+                             or --collective-timeout when longer"
+                    }
+                    false => "a rank failed, hangs, or is far slower; see --collective-timeout",
+                };
                 self.abort(
                     &format!(
                         "rank {} of {}: the other ranks did not join the {what} exchange \
-                         within {} s (a rank failed, hangs, or is far slower; see \
-                         --collective-timeout); stopping every rank",
+                         within {} s ({why}); stopping every rank",
                         self.rank,
                         self.ranks,
                         timeout.as_secs_f64()

@@ -301,4 +301,14 @@ fn ranks_holding_different_data_are_named() {
         d
     };
     assert_ne!(relabelled.fingerprint(), data(5).fingerprint());
+    // The same data and another checkpoint on rank 2.
+    let resumed = on_ranks(3, move |dp| {
+        let checkpoint = [u8::from(dp.shard().rank == 2); 16];
+        let fingerprints = [data(5).fingerprint(), [0; 16], checkpoint];
+        super::agree_on_data(dp.group(), &fingerprints).map_err(|e| e.to_string())
+    });
+    for verdict in &resumed {
+        let e = verdict.as_ref().unwrap_err();
+        assert!(e.contains("rank 2 reads a different checkpoint"), "{e}");
+    }
 }

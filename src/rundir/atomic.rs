@@ -30,10 +30,19 @@ where
     };
     // In the target's directory (same file system: the rename is atomic), hidden, and
     // named after the target so that a crash's leftovers say whose they are.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{}.", name.to_string_lossy()))
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    // The mode a plain File::create gives (0o666 less the umask), or the replaced file's:
+    // a temporary file's own 0o600 would make the run's files unreadable to the group and
+    // others the umask lets read the rest of the folder.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).map_or(0o666, |m| m.permissions().mode() & 0o777);
+        builder.permissions(std::fs::Permissions::from_mode(mode));
+    }
+    let mut tmp = builder.tempfile_in(dir)?;
     let mut w = BufWriter::new(tmp.as_file_mut());
     fill(&mut w)?;
     w.flush()?;
@@ -53,4 +62,29 @@ fn sync_dir(dir: &Path) {
     }
     #[cfg(not(unix))]
     let _ = dir;
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn a_new_file_gets_the_mode_file_create_gives_and_a_replaced_one_keeps_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain");
+        File::create(&plain).unwrap();
+        let atomic = dir.path().join("atomic");
+        write_atomic(&atomic, b"one").unwrap();
+        assert_eq!(mode(&atomic), mode(&plain));
+        std::fs::set_permissions(&atomic, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&atomic, b"two").unwrap();
+        assert_eq!(mode(&atomic), 0o640);
+        assert_eq!(std::fs::read(&atomic).unwrap(), b"two");
+    }
 }

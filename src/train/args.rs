@@ -139,7 +139,8 @@ pub struct TrainConfig {
     #[serde(skip)]
     pub distributed: bool,
     /// --distributed: seconds a rank waits for the others in an exchange before it stops
-    /// the whole job [default: 120].
+    /// the whole job [default: 120]; at the end of set-up (loading the data, opening the
+    /// adapter) the ranks wait 30 minutes, or this when longer.
     #[arg(long, help_heading = "Distributed", value_name = "S")]
     #[serde(skip)]
     pub collective_timeout: Option<f64>,

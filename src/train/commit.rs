@@ -43,6 +43,31 @@ pub(super) struct Committed {
     pub fell_back: bool,
 }
 
+impl Committed {
+    /// An MD5 of what the resume restores: both files' metadata (position, η, the rule's
+    /// fields) and tensors. Data-parallel ranks compare theirs with their data's.
+    pub fn fingerprint(&self) -> [u8; 16] {
+        use md5::Digest;
+        let mut digest = md5::Md5::new();
+        for file in std::iter::once(&self.weights).chain(&self.state) {
+            for (key, value) in &file.metadata {
+                digest.update(key.as_bytes());
+                digest.update([0]);
+                digest.update(value.as_bytes());
+                digest.update([0]);
+            }
+            for (name, shape, data) in &file.tensors {
+                digest.update(name.as_bytes());
+                shape
+                    .iter()
+                    .for_each(|d| digest.update((*d as u64).to_le_bytes()));
+                data.iter().for_each(|x| digest.update(x.to_le_bytes()));
+            }
+        }
+        digest.finalize().into()
+    }
+}
+
 /// Commits the checkpoint of `step` into `dir`: the state tensors (none: the run has no
 /// state) first, then the weights with `meta`. Keeps the checkpoint it replaces as
 /// [`PREVIOUS`] and removes older state files.

@@ -203,10 +203,43 @@ fn toml_value(value: &serde_json::Value) -> Option<toml::Value> {
     })
 }
 
+/// Refuses a `--resume` with nothing to resume before anything else is read (a folder
+/// without a configuration would otherwise be taken for a run with the default options,
+/// whose data set would be looked for first).
+fn check_resumable(path: &Path) -> Result<()> {
+    use super::commit::{CHECKPOINT, PREVIOUS};
+    if !path.exists() {
+        bail!(
+            "--resume {}: no such run directory or checkpoint file",
+            path.display()
+        );
+    }
+    let has_checkpoint = path.join(CHECKPOINT).is_file() || path.join(PREVIOUS).is_file();
+    if path.is_dir() && !has_checkpoint {
+        if path.join(CONFIG_TOML).is_file() {
+            bail!(
+                "--resume {0}: the run there has no checkpoint: it stopped before its first \
+                 one, so there is nothing to continue; start it again with `etaprobe train \
+                 --config {1} --out {0} --overwrite`",
+                path.display(),
+                path.join(CONFIG_TOML).display()
+            );
+        }
+        bail!(
+            "--resume {}: not a run directory (it holds neither {CONFIG_TOML} nor {CHECKPOINT})",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 /// The command line `argv` with the options of the configuration it names inserted before
 /// its own `train` options (which override them): `--config FILE`, or `--resume RUN_DIR`
 /// whose directory holds a `config.toml`. `None` when there is no configuration to read.
 pub fn expand_argv(argv: &[OsString], args: &TrainConfig) -> Result<Option<Vec<OsString>>> {
+    if let Some(path) = &args.resume {
+        check_resumable(path)?;
+    }
     let file = match (&args.config, &args.resume) {
         (Some(file), _) => file.clone(),
         (None, Some(dir)) if dir.is_dir() && dir.join(CONFIG_TOML).is_file() => {

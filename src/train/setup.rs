@@ -177,12 +177,15 @@ pub(super) fn prepare(
     let ranks = group.as_ref().map(|g| g.ranks());
     if let Some(group) = group {
         slow_setup(group.rank());
-        // The validation split is evaluated as the job's: it must agree as well (zeros
-        // without one, so that every rank sends as many words).
+        // The validation split is evaluated as the job's, and a resume's checkpoint is
+        // where every rank starts from: they must agree as well (zeros without one, so
+        // that every rank sends as many words).
         let fingerprints = [
             data.fingerprint(),
-            val.as_ref()
-                .map_or([0; 16], crate::data::Dataset::fingerprint),
+            val.as_ref().map_or([0; 16], |v| v.train.fingerprint()),
+            checkpoint
+                .as_ref()
+                .map_or([0; 16], commit::Committed::fingerprint),
         ];
         crate::dist::agree_on_data(&*group, &fingerprints)?;
         stepper.distribute(DataParallel::new(group));

@@ -312,3 +312,31 @@ fn a_crash_after_the_last_steps_checkpoint_resumes_into_the_last_evaluation() {
     let read = |p: &Path, f: &str| std::fs::read_to_string(p.join(f)).unwrap();
     assert_eq!(read(&straight, "steps.csv"), read(&out, "steps.csv"));
 }
+
+#[test]
+fn a_resume_with_nothing_to_resume_says_so_before_looking_for_data() {
+    // No --data and no ETAPROBE_DATA: the folder is judged first, not the default data set.
+    let dir = tempfile::tempdir().unwrap();
+    let refused = |path: &Path, says: &str| {
+        let out = etaprobe(&["train", "--resume", s(path)]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(says), "{err}");
+        assert!(!err.contains("data set not found"), "{err}");
+    };
+    refused(
+        &dir.path().join("missing"),
+        "no such run directory or checkpoint file",
+    );
+    refused(
+        dir.path(),
+        "not a run directory (it holds neither config.toml nor",
+    );
+    // A run that stopped before its first checkpoint: its configuration and nothing else.
+    std::fs::write(dir.path().join("config.toml"), "epochs = 1\n").unwrap();
+    refused(dir.path(), "the run there has no checkpoint");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("config.toml")).unwrap(),
+        "epochs = 1\n"
+    );
+}
