@@ -72,7 +72,11 @@ fn csv_value_beyond_f32_range_is_a_data_error_before_any_run_folder() {
 fn options_the_run_ignores_are_warned_about_once_each() {
     let runs = tempfile::tempdir().unwrap();
     let missing = runs.path().join("no-data");
+    // A checkpoint file that --resume finds (the run then stops at the missing data, after
+    // the warnings).
     let ckpt = runs.path().join("old/checkpoint.safetensors");
+    std::fs::create_dir_all(ckpt.parent().unwrap()).unwrap();
+    std::fs::write(&ckpt, b"").unwrap();
     let cases: [(&[&str], &str); 3] = [
         (
             &["--nesterov"],
