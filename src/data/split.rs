@@ -72,16 +72,18 @@ impl Split {
     }
 
     /// Feeds the split's shape, inputs and targets, as little-endian bytes, to `digest`.
-    pub(crate) fn digest_into(&self, digest: &mut impl md5::Digest) {
+    pub(crate) fn digest_into(&self, digest: &mut md5::Md5) {
+        use crate::rundir::checkpoint::update_f32_le;
+        use md5::Digest;
         digest.update((self.len as u64).to_le_bytes());
         digest.update((self.sample_size as u64).to_le_bytes());
         match &self.inputs {
             Inputs::Pixels(p) => digest.update(p),
-            Inputs::Features(f) => f.iter().for_each(|x| digest.update(x.to_le_bytes())),
+            Inputs::Features(f) => update_f32_le(digest, f),
         }
         match &self.targets {
             Targets::Classes(t) => t.iter().for_each(|c| digest.update(c.to_le_bytes())),
-            Targets::Values(t) => t.iter().for_each(|v| digest.update(v.to_le_bytes())),
+            Targets::Values(t) => update_f32_le(digest, t),
         }
     }
 

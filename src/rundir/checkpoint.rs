@@ -406,9 +406,14 @@ fn build_header(
 pub fn data_md5(tensors: &[(String, Vec<usize>, &[f32])]) -> String {
     let mut digest = md5::Md5::new();
     for (_, _, data) in tensors {
-        write_f32_le(&mut DigestWriter(&mut digest), data).expect("hashing cannot fail");
+        update_f32_le(&mut digest, data);
     }
     hex(&digest.finalize())
+}
+
+/// Feeds `data` to `digest` as the little-endian bytes a checkpoint stores.
+pub fn update_f32_le(digest: &mut md5::Md5, data: &[f32]) {
+    write_f32_le(&mut DigestWriter(digest), data).expect("hashing cannot fail");
 }
 
 fn hex(bytes: &[u8]) -> String {

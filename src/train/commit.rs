@@ -61,7 +61,7 @@ impl Committed {
                 shape
                     .iter()
                     .for_each(|d| digest.update((*d as u64).to_le_bytes()));
-                data.iter().for_each(|x| digest.update(x.to_le_bytes()));
+                checkpoint::update_f32_le(&mut digest, data);
             }
         }
         digest.finalize().into()
