@@ -5,7 +5,10 @@ use clap::{Parser, Subcommand};
 use etaprobe::bench;
 use etaprobe::gpu::{self, Gpu};
 use etaprobe::models::ModelKind;
-use etaprobe::train::{Interrupted, StoppedBeforeStart, TrainConfig, Training, EXIT_INTERRUPTED};
+use etaprobe::train::{
+    Diverged, Interrupted, StoppedBeforeStart, TrainConfig, Training, EXIT_DIVERGED,
+    EXIT_INTERRUPTED,
+};
 
 /// Train neural networks on any GPU through wgpu, learning the learning rate as it trains.
 #[derive(Parser)]
@@ -23,6 +26,10 @@ enum Command {
     /// List the adapters wgpu can use and mark the one etaprobe would choose.
     Devices,
     /// Train a model (default: LeNet-5 on CIFAR-10 with the basic schedule).
+    ///
+    /// Exit status: 0 when the run finished (or had finished before), 1 when it diverged (its
+    /// records are kept up to the step before), 130 when stopped on request (Ctrl-C,
+    /// SIGTERM: a checkpoint to resume from is written), 2 for any other error.
     // Negative numbers parse, so that `--lr -1` gets the domain's message, not clap's.
     #[command(allow_negative_numbers = true)]
     Train(Box<TrainConfig>),
@@ -36,8 +43,8 @@ enum Command {
         /// Where to write the figures.
         #[arg(long, value_name = "DIR")]
         out: std::path::PathBuf,
-        /// File format of the figures.
-        #[arg(long, value_enum, default_value_t)]
+        /// File format of the figures (`--figure-format`, as `train` calls it, also works).
+        #[arg(long, visible_alias = "figure-format", value_enum, default_value_t)]
         format: etaprobe::report::FigureFormat,
     },
     /// Run a grid of trainings (tasks × rules × η0 × seeds) from a TOML spec, each cell a
@@ -232,6 +239,11 @@ fn main() -> ExitCode {
         }
         // It said what it finished and what the same command resumes.
         Err(e) if e.downcast_ref::<SweepStopped>().is_some() => ExitCode::from(EXIT_INTERRUPTED),
+        // The training failed, not its input: the records up to the failure are kept.
+        Err(e) if e.downcast_ref::<Diverged>().is_some() => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_DIVERGED)
+        }
         Err(e) if e.downcast_ref::<StoppedBeforeStart>().is_some() => {
             eprintln!("{e}");
             ExitCode::from(EXIT_INTERRUPTED)
@@ -264,7 +276,14 @@ fn train(args: TrainConfig, adapter: Option<&str>) -> anyhow::Result<()> {
         // Every rank stops after the same step when one is interrupted: rank 0 says so.
         (Err(e), Some(g)) if e.downcast_ref::<Interrupted>().is_some() && g.rank() > 0 => Ok(()),
         (Err(e), Some(g)) if e.downcast_ref::<Interrupted>().is_none() => {
-            g.abort(&format!("rank {} of {}: {e:#}", g.rank(), g.ranks()), 2)
+            let code = match e.downcast_ref::<Diverged>() {
+                Some(_) => EXIT_DIVERGED,
+                None => 2,
+            };
+            g.abort(
+                &format!("rank {} of {}: {e:#}", g.rank(), g.ranks()),
+                code.into(),
+            )
         }
         (result, _) => result,
     }

@@ -71,6 +71,41 @@ impl Default for ModelOptions {
     }
 }
 
+impl ModelOptions {
+    /// Rejects values out of range, and options `kind` has no use for, naming the flag:
+    /// what needs no data to know.
+    pub fn check(&self, kind: ModelKind) -> Result<(), ModelError> {
+        let given: Vec<&str> = [
+            ("--dropout", self.dropout != 0.0),
+            ("--width-mult", self.width_mult != 1.0),
+        ]
+        .into_iter()
+        .filter_map(|(flag, set)| set.then_some(flag))
+        .collect();
+        if kind != ModelKind::Resnet18 && !given.is_empty() {
+            return Err(ModelError(format!(
+                "{} {} to --model resnet18 only, not to {}",
+                given.join(" and "),
+                if given.len() == 1 { "applies" } else { "apply" },
+                kind.cli_name()
+            )));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(ModelError(format!(
+                "--dropout must be in [0, 1), got {}",
+                self.dropout
+            )));
+        }
+        if !(self.width_mult > 0.0 && self.width_mult <= 16.0) {
+            return Err(ModelError(format!(
+                "--width-mult must be in (0, 16], got {}",
+                self.width_mult
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Spatial geometry of a convolution or pooling layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Conv {

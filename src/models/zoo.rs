@@ -25,24 +25,7 @@ impl Net {
         opts: ModelOptions,
     ) -> Result<Net, ModelError> {
         let features: usize = input_shape.iter().product();
-        if kind != ModelKind::Resnet18 && (opts.dropout != 0.0 || opts.width_mult != 1.0) {
-            return Err(ModelError(format!(
-                "--dropout and --width-mult apply to resnet18 only, not to {}",
-                kind.cli_name()
-            )));
-        }
-        if !(0.0..1.0).contains(&opts.dropout) {
-            return Err(ModelError(format!(
-                "--dropout must be in [0, 1), got {}",
-                opts.dropout
-            )));
-        }
-        if !(opts.width_mult > 0.0 && opts.width_mult <= 16.0) {
-            return Err(ModelError(format!(
-                "--width-mult must be in (0, 16], got {}",
-                opts.width_mult
-            )));
-        }
+        opts.check(kind)?;
         let mut b = Builder::default();
         let loss = match kind {
             ModelKind::Linreg => {

@@ -83,6 +83,38 @@ impl OptimizerOptions {
         Ok(())
     }
 
+    /// The options set away from their defaults that only another optimizer reads, grouped
+    /// by that optimizer (`momentum`: `--momentum`, `--nesterov`; `adam`: `--betas`,
+    /// `--adam-eps`).
+    pub fn set_for_other_optimizers(&self) -> Vec<(&'static str, Vec<String>)> {
+        let default = OptimizerOptions::default();
+        let owned: [(OptimizerKind, Vec<(&str, bool)>); 2] = [
+            (
+                OptimizerKind::Momentum,
+                vec![
+                    ("--momentum", self.momentum != default.momentum),
+                    ("--nesterov", self.nesterov != default.nesterov),
+                ],
+            ),
+            (
+                OptimizerKind::Adam,
+                vec![
+                    ("--betas", self.betas != default.betas),
+                    ("--adam-eps", self.adam_eps != default.adam_eps),
+                ],
+            ),
+        ];
+        owned
+            .into_iter()
+            .filter(|(kind, _)| *kind != self.optimizer)
+            .map(|(kind, flags)| {
+                let set = flags.into_iter().filter(|(_, set)| *set);
+                (kind.cli_name(), set.map(|(f, _)| f.to_string()).collect())
+            })
+            .filter(|(_, flags): &(_, Vec<String>)| !flags.is_empty())
+            .collect()
+    }
+
     /// PyTorch's default learning rate for the optimizer.
     pub fn default_lr(&self) -> f64 {
         match self.optimizer {

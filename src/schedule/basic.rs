@@ -165,7 +165,7 @@ impl Schedule for Basic {
 #[serde(default)]
 pub struct BasicOptions {
     /// basic: the decay of η over the run.
-    #[arg(long, value_enum, default_value_t = Decay::None)]
+    #[arg(long, value_enum, default_value_t = Decay::None, value_name = "DECAY")]
     pub lr_decay: Decay,
     /// basic: epochs after which η is multiplied by --lr-gamma, e.g. 30,60 (step decay).
     #[arg(long, value_delimiter = ',', value_name = "E1,E2")]

@@ -383,6 +383,23 @@ macro_rules! registry {
                 $(<$rule as Rule>::check(&self.$field)?;)*
                 Ok(())
             }
+
+            /// The options set away from their defaults that belong to rules other than
+            /// `chosen`, by flag (`--alpha`), each with its rule's name: a run of `chosen`
+            /// never reads them. By value, not by source, so that a run's `config.toml`
+            /// (which holds every option) sets off nothing.
+            pub fn set_for_other_rules(&self, chosen: &str) -> Vec<(&'static str, String)> {
+                let mut set = Vec::new();
+                $(
+                    if <$rule as Rule>::NAME != chosen {
+                        let default = <<$rule as Rule>::Options as Default>::default();
+                        for flag in changed_flags(&self.$field, &default) {
+                            set.push((<$rule as Rule>::NAME, flag));
+                        }
+                    }
+                )*
+                set
+            }
         }
     };
 }
@@ -400,6 +417,19 @@ registry! {
     schedule_free: ScheduleFree,
     sps: Sps,
     gen: Gen,
+}
+
+/// The flags (`--dog-eps`) whose values differ between two option sets of one kind.
+pub(crate) fn changed_flags<T: serde::Serialize>(now: &T, default: &T) -> Vec<String> {
+    let (Ok(serde_json::Value::Object(now)), Ok(serde_json::Value::Object(default))) =
+        (serde_json::to_value(now), serde_json::to_value(default))
+    else {
+        return Vec::new();
+    };
+    now.iter()
+        .filter(|(key, value)| default.get(*key) != Some(*value))
+        .map(|(key, _)| format!("--{}", key.replace('_', "-")))
+        .collect()
 }
 
 /// Reads a limit that JSON wrote as null because it was infinite (unbounded).

@@ -126,7 +126,7 @@ pub struct ProdigyOptions {
     /// prodigy: Adam's β1,β2.
     #[arg(long, value_delimiter = ',', default_values_t = vec![0.9, 0.999], value_name = "B1,B2")]
     pub prodigy_betas: Vec<f64>,
-    /// prodigy: β3 of the D estimate's running sums (default √β2).
+    /// prodigy: β3 of the D estimate's running sums [default: √β2]
     #[arg(value_parser = crate::train::values::below_one, long, value_name = "F")]
     pub prodigy_beta3: Option<f64>,
     /// prodigy: ε in the denominator √v + D·ε.

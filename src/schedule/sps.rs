@@ -93,7 +93,7 @@ pub struct SpsOptions {
     /// sps: τ, the factor by which η may grow per epoch.
     #[arg(value_parser = crate::train::values::at_least_one_f, long, default_value_t = 2.0, value_name = "F")]
     pub sps_tau: f64,
-    /// sps: γ_b, a hard upper bound on η (none by default).
+    /// sps: γ_b, a hard upper bound on η [default: none]
     #[arg(value_parser = crate::train::values::positive, long, value_name = "F")]
     pub sps_max: Option<f64>,
     /// sps: ε added to the denominator.

@@ -40,7 +40,7 @@ pub struct TrainConfig {
     /// The learning-rate rule.
     #[arg(long, help_heading = "Learning rate", default_value = "basic", value_parser = crate::schedule::rule_parser())]
     pub schedule: String,
-    /// Initial learning rate η0 (default 0.01; 0.001 with --optimizer adam, as PyTorch).
+    /// Initial learning rate η0 [default: 0.01, or 0.001 with --optimizer adam, as PyTorch]
     #[arg(value_parser = crate::train::values::non_negative, long, help_heading = "Learning rate", value_name = "F")]
     pub lr: Option<f64>,
     /// Every rule's own options (only the chosen rule's are used).
@@ -58,10 +58,10 @@ pub struct TrainConfig {
     #[arg(value_parser = crate::train::values::at_least_one, long, help_heading = "Run", value_name = "N")]
     pub max_steps: Option<usize>,
     /// Seeds the initial weights, the split, the shuffles and the augmentation.
-    #[arg(long, help_heading = "Run", default_value_t = 0)]
+    #[arg(long, help_heading = "Run", default_value_t = 0, value_name = "N")]
     pub seed: u64,
-    /// Run directory (default: runs/MODEL-DATASET-SCHEDULE-lrLR-seedSEED, then every other
-    /// option that differs from its default, e.g. -batch-size64).
+    /// Run directory [default: runs/MODEL-DATASET-SCHEDULE-lrLR-seedSEED, then every other
+    /// option that differs from its default, e.g. -batch-size64]
     #[arg(long, help_heading = "Output", value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Also write a checkpoint every N steps (one is always written at every epoch's end,
@@ -93,7 +93,7 @@ pub struct TrainConfig {
     #[arg(value_parser = crate::train::values::at_least_one, long, help_heading = "Output", value_name = "N")]
     pub eval_subset: Option<usize>,
     /// The format of the run's figures.
-    #[arg(long, help_heading = "Output", value_enum, default_value_t = crate::report::FigureFormat::Png)]
+    #[arg(long, help_heading = "Output", value_enum, default_value_t = crate::report::FigureFormat::Png, value_name = "FORMAT")]
     pub figure_format: crate::report::FigureFormat,
     /// Also evaluate the test set every N steps (written to evals.csv).
     #[arg(value_parser = crate::train::values::at_least_one, long, help_heading = "Output", value_name = "N")]
@@ -110,7 +110,7 @@ pub struct TrainConfig {
     pub optim: OptimizerOptions,
     /// Evaluate the newton probes on the training batch or on a held-out validation batch;
     /// the weights' gradient always comes from the training batch.
-    #[arg(long, help_heading = "Learning rate", value_enum, default_value_t = ProbeOn::Train)]
+    #[arg(long, help_heading = "Learning rate", value_enum, default_value_t = ProbeOn::Train, value_name = "WHERE")]
     pub probe_on: ProbeOn,
     /// Hold out this fraction of the training set (seeded) as a validation split, evaluated
     /// at every epoch's end (epochs.csv's val_loss and val_acc): what a choice of η or of a
@@ -122,10 +122,10 @@ pub struct TrainConfig {
     #[arg(long, help_heading = "Learning rate", value_name = "RUN_DIR")]
     pub lr_from: Option<PathBuf>,
     /// Which η of --lr-from's run: the last one, or the median over its last epoch.
-    #[arg(long, help_heading = "Learning rate", value_enum, default_value_t = LrFromStat::Last)]
+    #[arg(long, help_heading = "Learning rate", value_enum, default_value_t = LrFromStat::Last, value_name = "STAT")]
     pub lr_from_stat: LrFromStat,
     /// A non-finite loss, probe or η: stop (default) or skip the step and halve η.
-    #[arg(long, help_heading = "Learning rate", value_enum, default_value_t = OnNonFinite::Stop)]
+    #[arg(long, help_heading = "Learning rate", value_enum, default_value_t = OnNonFinite::Stop, value_name = "ACTION")]
     pub on_nonfinite: OnNonFinite,
     /// Rules that evaluate at other weights than they train at (schedule-free's average):
     /// training-mode passes over this many batches first recompute the batch-norm
@@ -249,6 +249,11 @@ impl TrainConfig {
         }
         self.rule.check().map_err(anyhow::Error::msg)?;
         self.optim.check()?;
+        let model = crate::models::ModelOptions {
+            dropout: self.dropout,
+            width_mult: self.width_mult,
+        };
+        model.check(self.model)?;
         if let Some(f) = self.val_split.filter(|f| !(*f > 0.0 && *f < 1.0)) {
             bail!("--val-split {f} must lie strictly between 0 and 1");
         }
@@ -292,18 +297,34 @@ impl TrainConfig {
     /// saying why: given by mistake, they would otherwise pass silently.
     pub fn ignored_options(&self) -> Vec<String> {
         let mut ignored = Vec::new();
-        if self.optim.nesterov && self.optim.optimizer != OptimizerKind::Momentum {
-            ignored.push(format!(
-                "--nesterov is ignored: it applies to --optimizer momentum, not {}",
+        // "--a is ignored: it applies to …" or "--a, --b are ignored: they apply to …".
+        let line = |flags: &[String], one: &str, many: &str, rest: String| {
+            let (verb, subject) = match flags.len() {
+                1 => ("is", one),
+                _ => ("are", many),
+            };
+            format!("{} {verb} ignored: {subject} {rest}", flags.join(", "))
+        };
+        for (optimizer, flags) in self.optim.set_for_other_optimizers() {
+            let rest = format!(
+                "--optimizer {optimizer}, not {}",
                 self.optim.optimizer.cli_name()
-            ));
+            );
+            ignored.push(line(&flags, "it applies to", "they apply to", rest));
         }
-        if !self.rule.basic.lr_milestones.is_empty() && self.schedule != "basic" {
-            ignored.push(format!(
-                "--lr-milestones is ignored: it is the basic rule's step decay, and \
-                 --schedule {} sets η itself",
+        let mut by_rule: Vec<(&str, Vec<String>)> = Vec::new();
+        for (rule, flag) in self.rule.set_for_other_rules(&self.schedule) {
+            match by_rule.last_mut() {
+                Some((r, flags)) if *r == rule => flags.push(flag),
+                _ => by_rule.push((rule, vec![flag])),
+            }
+        }
+        for (rule, flags) in by_rule {
+            let rest = format!(
+                "of --schedule {rule}, and this run's rule is {}",
                 self.schedule
-            ));
+            );
+            ignored.push(line(&flags, "an option", "options", rest));
         }
         if let (Some(dir), Some(_)) = (&self.lr_from, &self.resume) {
             ignored.push(format!(

@@ -73,3 +73,20 @@ impl std::fmt::Display for StoppedBeforeStart {
 }
 
 impl std::error::Error for StoppedBeforeStart {}
+
+/// The exit status of a run that diverged: the training failed, which is not a usage error
+/// (2) and not a stop on request (130).
+pub const EXIT_DIVERGED: u8 = 1;
+
+/// A run that stopped at a non-finite loss or probe (without `--on-nonfinite skip`); what it
+/// measured up to the step before is kept.
+#[derive(Debug)]
+pub struct Diverged(pub String);
+
+impl std::fmt::Display for Diverged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Diverged {}

@@ -9,7 +9,7 @@ use anyhow::{bail, Result};
 
 use super::args::TrainConfig;
 use super::commit::CHECKPOINT;
-use super::interrupt::{self, Interrupted};
+use super::interrupt::{self, Diverged, Interrupted};
 use super::progress::Progress;
 use super::resume::{self, EpochSums, Start};
 use super::step::{Readings, Stepper, UpdateSpec};
@@ -360,7 +360,7 @@ impl Trainer {
             let probes = r
                 .probes
                 .map_or(String::new(), |f| format!(", probes f(η+kε) = {f:?}"));
-            bail!(
+            return Err(Diverged(format!(
                 "training diverged at step {} (epoch {}): loss {loss}{probes}; metrics up to step {}{} are in {} \
                  (the paper's rules are unguarded: see --on-nonfinite skip, --lr-min, --lr-max)",
                 r.step,
@@ -368,7 +368,8 @@ impl Trainer {
                 r.step - 1,
                 self.checkpoint_note(),
                 self.out.display()
-            );
+            ))
+            .into());
         }
         // A bad loss at w(t) was caused by step t−1's update: go back to w(t−1).
         // Bad probes (finite loss) condemn this step's update: go back to w(t).

@@ -77,14 +77,41 @@ fn options_the_run_ignores_are_warned_about_once_each() {
     let ckpt = runs.path().join("old/checkpoint.safetensors");
     std::fs::create_dir_all(ckpt.parent().unwrap()).unwrap();
     std::fs::write(&ckpt, b"").unwrap();
-    let cases: [(&[&str], &str); 3] = [
+    let cases: [(&[&str], &str); 7] = [
         (
             &["--nesterov"],
             "warning: --nesterov is ignored: it applies to --optimizer momentum, not sgd",
         ),
         (
+            &["--momentum", "0.5", "--nesterov"],
+            "warning: --momentum, --nesterov are ignored: they apply to --optimizer momentum, \
+             not sgd",
+        ),
+        (
+            &["--optimizer", "momentum", "--adam-eps", "1e-6"],
+            "warning: --adam-eps is ignored: it applies to --optimizer adam, not momentum",
+        ),
+        (
             &["--schedule", "newton", "--lr-milestones", "3,5"],
-            "warning: --lr-milestones is ignored",
+            "warning: --lr-milestones is ignored: an option of --schedule basic, and this \
+             run's rule is newton",
+        ),
+        (
+            &["--alpha", "0.01"],
+            "warning: --alpha is ignored: an option of --schedule first-order, and this run's \
+             rule is basic",
+        ),
+        (
+            &[
+                "--schedule",
+                "auto",
+                "--dog-eps",
+                "1e-6",
+                "--dog-scale",
+                "2",
+            ],
+            "warning: --dog-eps, --dog-scale are ignored: options of --schedule dog, and this \
+             run's rule is auto",
         ),
         (
             &["--lr-from", s(runs.path()), "--resume", s(&ckpt)],
@@ -118,6 +145,8 @@ fn options_the_run_ignores_are_warned_about_once_each() {
         s(&missing),
         "--optimizer",
         "momentum",
+        "--momentum",
+        "0.5",
         "--nesterov",
         "--lr-milestones",
         "3,5",

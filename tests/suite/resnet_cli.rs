@@ -147,6 +147,32 @@ fn impossible_resnet_options_are_refused_before_training() {
         assert!(!err.contains("panicked"), "{err}");
         assert!(!out.exists(), "{extra:?} left a run directory");
     }
+    // Known before any data is looked for, and said as what it is, not as a model that
+    // does not fit its data.
+    let missing = runs.path().join("no-data");
+    for (model, option, message) in [
+        (
+            "lenet",
+            &["--width-mult", "0.5"][..],
+            "--width-mult applies to --model resnet18 only, not to lenet",
+        ),
+        (
+            "logreg",
+            &["--dropout", "0.1", "--width-mult", "2"][..],
+            "--dropout and --width-mult apply to --model resnet18 only, not to logreg",
+        ),
+    ] {
+        let mut args = vec!["train", "--model", model, "--data", s(&missing)];
+        args.extend_from_slice(option);
+        let o = etaprobe(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains(message), "{err}");
+        assert!(
+            !err.contains("does not fit") && !err.contains("not found"),
+            "{err}"
+        );
+    }
 }
 
 /// A batch whose activations exceed one storage binding fails before the first step, with

@@ -625,7 +625,7 @@ fn a_failed_cell_is_recorded_and_the_sweep_goes_on() {
         serde_json::from_str(&std::fs::read_to_string(root.join("sweep.json")).unwrap()).unwrap();
     let bad = &manifest["cells"][0];
     assert_eq!(bad["status"], "failed", "{manifest}");
-    assert_eq!(bad["exit_code"], 2, "{manifest}");
+    assert_eq!(bad["exit_code"], 1, "{manifest}");
     assert!(
         bad["error"].as_str().unwrap().contains("diverged"),
         "{manifest}"
