@@ -153,6 +153,9 @@ pub fn bench_dist(
     };
     let mut s = crate::bench::stepper(gpu, model, local, Needs::default())?;
     let data = crate::bench::bench_batch(&s.net, model, batch).shard(shard);
+    // Building the model (its kernels compiled) may take one rank longer than a step's
+    // timeout allows: the ranks meet once at its end, as `train` does.
+    super::ready_to_train(data_parallel.group());
     s.distribute(data_parallel);
     run_steps(&mut s, &data, 0, 1)?;
     let dp = s.data_parallel().expect("distributed");

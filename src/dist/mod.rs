@@ -149,6 +149,13 @@ pub fn agree_on_data(group: &dyn Collective, fingerprints: &[[u8; 16]]) -> Resul
     )
 }
 
+/// Waits, up to [`SETUP_TIMEOUT`], until every rank is ready for its first step: rank 0
+/// opens the run directory after [`agree_on_data`] (a resume's records read back, or copied
+/// with `--out`), which the step's timeout is not sized for.
+pub fn ready_to_train(group: &dyn Collective) {
+    group.all_gather_waiting("run directory", &[1.0], SETUP_TIMEOUT);
+}
+
 /// How many of [`agree_on_data`]'s fingerprints are of data (the training and validation
 /// splits); those after them are of the checkpoint a resume starts from.
 pub const DATA_FINGERPRINTS: usize = 2;

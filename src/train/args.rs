@@ -124,7 +124,8 @@ pub struct TrainConfig {
     /// Which η of --lr-from's run: the last one, or the median over its last epoch.
     #[arg(long, help_heading = "Learning rate", value_enum, default_value_t = LrFromStat::Last, value_name = "STAT")]
     pub lr_from_stat: LrFromStat,
-    /// A non-finite loss, probe or η: stop (default) or skip the step and halve η.
+    /// A non-finite loss, probe or η: stop the run (exit status 1), or skip the step and
+    /// halve η.
     #[arg(long, help_heading = "Learning rate", value_enum, default_value_t = OnNonFinite::Stop, value_name = "ACTION")]
     pub on_nonfinite: OnNonFinite,
     /// Rules that evaluate at other weights than they train at (schedule-free's average):

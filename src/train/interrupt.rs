@@ -78,8 +78,8 @@ impl std::error::Error for StoppedBeforeStart {}
 /// (2) and not a stop on request (130).
 pub const EXIT_DIVERGED: u8 = 1;
 
-/// A run that stopped at a non-finite loss or probe (without `--on-nonfinite skip`); what it
-/// measured up to the step before is kept.
+/// A run that stopped at a non-finite loss, probe or η (without `--on-nonfinite skip`); what
+/// it measured up to the step before is kept.
 #[derive(Debug)]
 pub struct Diverged(pub String);
 

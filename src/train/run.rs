@@ -211,14 +211,15 @@ impl Trainer {
         self.guard_lr(before);
         let eta = self.schedule.lr();
         if !eta.is_finite() {
-            bail!(
+            return Err(Diverged(format!(
                 "η became {eta} at step {step} (epoch {}); metrics up to step {}{} are in {} \
                  (the paper's rules are unguarded: see --on-nonfinite skip, --lr-min, --lr-max)",
                 epoch + 1,
                 step - 1,
                 self.checkpoint_note(),
                 self.out.display()
-            );
+            ))
+            .into());
         }
         let probes = self.stepper.measure.needs().probe && self.schedule.probe_at(step);
         let probe_batch = match self.val.as_ref().filter(|_| probes && self.probe_val) {

@@ -175,8 +175,9 @@ pub(super) fn prepare(
         resume::restore_state(&mut stepper, ckpt)?;
     }
     let ranks = group.as_ref().map(|g| g.ranks());
+    let job = group.clone();
     if let Some(group) = group {
-        slow_setup(group.rank());
+        slow_setup(group.rank(), "ETAPROBE_SLOW_SETUP");
         // The validation split is evaluated as the job's, and a resume's checkpoint is
         // where every rank starts from: they must agree as well (zeros without one, so
         // that every rank sends as many words).
@@ -202,12 +203,16 @@ pub(super) fn prepare(
     }
     let (lock, files, run_info) = match root {
         true => {
+            slow_setup(0, "ETAPROBE_SLOW_RUN_DIR");
             let opened = open_run_dir(&out, &args, checkpoint.as_ref(), &start, &stepper, ranks)?;
             let (lock, files, run_info) = opened;
             (Some(lock), Some(files), Some(run_info))
         }
         false => (None, None, None),
     };
+    if let Some(group) = &job {
+        crate::dist::ready_to_train(&**group);
+    }
     let verbosity = match root {
         true => verbosity(&args),
         false => Verbosity::Quiet,
@@ -304,19 +309,20 @@ fn open_run_dir(
     Ok((lock, files, run_info))
 }
 
-/// Sleeps for SECONDS on rank RANK when `ETAPROBE_SLOW_SETUP=RANK@SECONDS`, for the test
-/// that a rank's slow set-up does not count against the job's collective timeout. Debug
-/// builds only.
-fn slow_setup(rank: usize) {
+/// Sleeps for SECONDS on rank RANK when the variable `hook` is `RANK@SECONDS`, for the
+/// tests that a slow set-up (`ETAPROBE_SLOW_SETUP`, before the data check) or rank 0's
+/// slow opening of the run directory (`ETAPROBE_SLOW_RUN_DIR`) does not count against the
+/// job's collective timeout. Debug builds only.
+fn slow_setup(rank: usize, hook: &str) {
     #[cfg(debug_assertions)]
-    if let Ok(spec) = std::env::var("ETAPROBE_SLOW_SETUP") {
+    if let Ok(spec) = std::env::var(hook) {
         if let Some(seconds) = spec.strip_prefix(&format!("{rank}@")) {
-            let seconds: f64 = seconds.parse().expect("ETAPROBE_SLOW_SETUP=RANK@SECONDS");
+            let seconds: f64 = seconds.parse().expect("RANK@SECONDS");
             std::thread::sleep(std::time::Duration::from_secs_f64(seconds));
         }
     }
     #[cfg(not(debug_assertions))]
-    let _ = rank;
+    let _ = (rank, hook);
 }
 
 /// Refuses data-parallel training over `ranks` ranks when a batch of an epoch would

@@ -284,3 +284,29 @@ fn every_train_option_has_help() {
         .collect();
     assert!(silent.is_empty(), "options without help: {silent:?}");
 }
+
+/// The help writes placeholders and defaults one way: a value is `<N>`, `<F>` or a word
+/// for what it is (never clap's field name, `<LR_FROM_STAT>`), and a default clap cannot
+/// print is written as clap writes its own, `[default: …]`.
+#[test]
+fn train_help_writes_placeholders_and_defaults_one_way() {
+    use clap::Args;
+    let command = etaprobe::train::TrainConfig::augment_args(clap::Command::new("train"));
+    let mut odd = Vec::new();
+    for a in command
+        .get_arguments()
+        .filter(|a| a.get_action().takes_values())
+    {
+        let long = a.get_long().unwrap_or(a.get_id().as_str());
+        // Without a value name clap prints the field's: fine for `<MODEL>`, not for
+        // `<LR_FROM_STAT>`.
+        if a.get_value_names().is_none() && a.get_id().as_str().contains('_') {
+            odd.push(format!("--{long} <{}>", a.get_id().as_str().to_uppercase()));
+        }
+        let help = a.get_long_help().or(a.get_help()).map(|h| h.to_string());
+        if help.is_some_and(|h| h.contains("(default")) {
+            odd.push(format!("--{long}: a default written as (default …)"));
+        }
+    }
+    assert!(odd.is_empty(), "{odd:#?}");
+}

@@ -498,31 +498,41 @@ mod with_mpi {
     }
 
     #[test]
-    fn a_slow_setup_does_not_count_against_the_collective_timeout() {
+    fn a_slow_setup_or_run_directory_does_not_count_against_the_collective_timeout() {
         if !have_mpirun() {
             return;
         }
         if !cfg!(debug_assertions) {
-            eprintln!("ETAPROBE_SLOW_SETUP is a debug build's: skipping the slow set-up test");
+            eprintln!(
+                "ETAPROBE_SLOW_SETUP and ETAPROBE_SLOW_RUN_DIR are a debug build's: skipping \
+                 the slow set-up test"
+            );
             return;
         }
         // Rank 1 takes 16 s longer to set up than rank 0, which would wait for it in its
         // first exchange twice the 8 s allowed an exchange: the ranks meet at the end of
-        // set-up, which waits up to 30 minutes, and then train.
+        // set-up, which waits up to 30 minutes, and then train. The same for rank 0
+        // opening the run directory after that meeting (a resume's records read back or
+        // copied), which rank 1 used to wait for in its first step.
         let (_d, data) = fake(DatasetKind::Cifar10, 64, 16);
         let runs = tempfile::tempdir().unwrap();
-        let out = runs.path().join("run");
-        let args = with(
-            &lenet_args(s(&data), 1),
-            &["--collective-timeout", "8", "--out", s(&out)],
-        );
-        let mut command = mpirun(&args);
-        command.env("ETAPROBE_SLOW_SETUP", "1@16");
-        let started = Instant::now();
-        let job = Job::start(&mut command).wait(Duration::from_secs(300));
-        ok(&job);
-        assert!(started.elapsed() >= Duration::from_secs(16));
-        assert_eq!(step_values(&out).1.len(), 2, "two steps of 32");
+        for (hook, slow) in [
+            ("ETAPROBE_SLOW_SETUP", "1@16"),
+            ("ETAPROBE_SLOW_RUN_DIR", "0@16"),
+        ] {
+            let out = runs.path().join(hook);
+            let args = with(
+                &lenet_args(s(&data), 1),
+                &["--collective-timeout", "8", "--out", s(&out)],
+            );
+            let mut command = mpirun(&args);
+            command.env(hook, slow);
+            let started = Instant::now();
+            let job = Job::start(&mut command).wait(Duration::from_secs(300));
+            ok(&job);
+            assert!(started.elapsed() >= Duration::from_secs(16), "{hook}");
+            assert_eq!(step_values(&out).1.len(), 2, "{hook}: two steps of 32");
+        }
     }
 
     #[test]

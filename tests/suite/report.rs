@@ -860,6 +860,18 @@ fn plot_command_warns_about_mixed_tasks_and_writes_svg() {
     let run = etaprobe(&["plot", s(&a), "--out", s(&out), "--format", "gif"]);
     assert_eq!(run.status.code(), Some(2));
 
+    // `train`'s name for the option works too.
+    let svg = dir.path().join("svg");
+    ok(&etaprobe(&[
+        "plot",
+        s(&a),
+        "--out",
+        s(&svg),
+        "--figure-format",
+        "svg",
+    ]));
+    assert_eq!(files(&svg, ".svg"), figure_names(FigureFormat::Svg));
+
     // Into a run's folder, whose own figures bear the same names: refused, untouched.
     let before = std::fs::read_dir(&b).unwrap().count();
     let run = etaprobe(&["plot", s(&a), "--out", s(&b)]);

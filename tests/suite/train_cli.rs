@@ -127,6 +127,26 @@ fn divergence_stops_with_the_step_and_keeps_the_metrics_or_is_skipped_when_asked
         .unwrap()
         .contains("diverged"));
 
+    // η itself made non-finite by the rule (first-order's step on η overflows): also a
+    // divergence, with the same status.
+    let out = runs.path().join("eta");
+    let mut args = base.to_vec();
+    assert_eq!(base[7], "--lr");
+    args[8] = "0.001";
+    args.extend([
+        "--schedule",
+        "first-order",
+        "--alpha",
+        "1e300",
+        "--out",
+        s(&out),
+    ]);
+    let o = etaprobe(&args);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("η became NaN at step"), "{stderr}");
+    assert!(out.join("steps.csv").exists());
+
     let out = runs.path().join("skip");
     ok(&etaprobe(
         &[&base[..], &["--out", s(&out), "--on-nonfinite", "skip"]].concat(),
