@@ -115,7 +115,7 @@ struct BenchNet {
     #[arg(long, value_enum, default_value_t = ModelKind::Lenet)]
     model: ModelKind,
     /// Samples per timed step.
-    #[arg(long, default_value_t = 256, value_name = "N")]
+    #[arg(long, default_value_t = 256, value_name = "N", value_parser = etaprobe::train::values::batch_size)]
     batch_size: usize,
     /// ResNet channel multiplier (resnet18 only).
     #[arg(long, default_value_t = 1.0)]
@@ -177,7 +177,7 @@ enum BenchWhat {
     Memory {
         #[arg(long, value_enum, default_value_t = ModelKind::Resnet18)]
         model: ModelKind,
-        #[arg(long, value_delimiter = ',', default_value = "32,256")]
+        #[arg(long, value_delimiter = ',', default_value = "32,256", value_parser = etaprobe::train::values::batch_size)]
         batch_sizes: Vec<usize>,
         /// ResNet channel multiplier (resnet18 only).
         #[arg(long, default_value_t = 1.0)]

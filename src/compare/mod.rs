@@ -689,12 +689,18 @@ pub(crate) fn paired(
     estimate(&diffs)
 }
 
+/// The report's folder under a sweep's root when no `--out` is given.
+pub const REPORT_DIR: &str = "compare";
+
 /// Writes the report of the sweeps under `opts.roots`: `compare.md`, per task `TASK.csv`
 /// (the main table), `TASK-grid.csv` (every η0) and the figures. Returns the report's
 /// Markdown and the files written.
 pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
     if let Some(t) = opts.target_acc.filter(|t| !(0.0..=1.0).contains(t)) {
         bail!("--target-acc {t} is not an accuracy: give a fraction between 0 and 1");
+    }
+    if let Some(t) = opts.target_loss.filter(|t| !t.is_finite()) {
+        bail!("--target-loss {t} is not a loss: give a finite number");
     }
     let (first_root, more_roots) = match opts.roots.as_slice() {
         [] => bail!("compare needs a sweep's root"),
@@ -741,7 +747,7 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
     let out = opts
         .out
         .clone()
-        .unwrap_or_else(|| first_root.join("compare"));
+        .unwrap_or_else(|| first_root.join(REPORT_DIR));
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create the output folder {}", out.display()))?;
     let mut written = Vec::new();

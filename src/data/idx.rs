@@ -69,6 +69,13 @@ const MAX_DEFLATE_RATIO: u64 = 1032;
 /// Reads an IDX file; gzip compression is detected from the content, not the file name.
 /// The file's size is checked before it is read.
 pub fn read_idx(path: &Path) -> Result<IdxArray, DataError> {
+    read_idx_of(path, None)
+}
+
+/// [`read_idx`] of a file that must hold `dims` dimensions, when given: a file of another
+/// kind (labels where images belong) is named as such from its magic number, before its
+/// header's sizes are read as what they are not.
+fn read_idx_of(path: &Path, dims: Option<usize>) -> Result<IdxArray, DataError> {
     let len = std::fs::metadata(path)
         .map_err(|e| DataError::io(path, e))?
         .len();
@@ -84,7 +91,7 @@ pub fn read_idx(path: &Path) -> Result<IdxArray, DataError> {
         ));
     }
     let raw = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-    parse_idx(path, &raw)
+    parse_idx_of(path, &raw, dims)
 }
 
 /// Parses the bytes of an IDX file, raw or gzip-compressed (one member or several
@@ -94,6 +101,10 @@ pub fn read_idx(path: &Path) -> Result<IdxArray, DataError> {
 /// beyond the size the header announces, so a gzip bomb costs no more memory than the
 /// array it claims to hold.
 pub fn parse_idx(path: &Path, raw: &[u8]) -> Result<IdxArray, DataError> {
+    parse_idx_of(path, raw, None)
+}
+
+fn parse_idx_of(path: &Path, raw: &[u8], want: Option<usize>) -> Result<IdxArray, DataError> {
     let gzip = raw.starts_with(&GZIP_MAGIC);
     let (most_body, mut reader): (u64, Box<dyn Read + '_>) = if gzip {
         let most = (raw.len() as u64).saturating_mul(MAX_DEFLATE_RATIO);
@@ -118,6 +129,24 @@ pub fn parse_idx(path: &Path, raw: &[u8]) -> Result<IdxArray, DataError> {
         ));
     };
     let ndims = check_magic(path, magic)?;
+    if let Some(want) = want.filter(|&w| w != ndims) {
+        let kind = |n: usize| match n {
+            1 => "a label file (idx1)".to_string(),
+            3 => "an image file (idx3)".to_string(),
+            n => format!("a {n}-dimensional IDX file"),
+        };
+        return Err(DataError::malformed(
+            path,
+            format!(
+                "{} where {} belongs (magic 0x{:08x}, expected 0x{:08x}); are the files' \
+                 names swapped?",
+                kind(ndims),
+                kind(want),
+                u32::from_be_bytes(magic),
+                0x0800 | want as u32
+            ),
+        ));
+    }
     let header_len = 4 + 4 * ndims;
     let dim_bytes = read_at_most(&mut reader, 4 * ndims as u64).map_err(corrupt)?;
     if dim_bytes.len() < 4 * ndims {
@@ -220,7 +249,7 @@ fn read_at_most(reader: &mut dyn Read, most: u64) -> std::io::Result<Vec<u8>> {
 
 /// Reads an `idx3-ubyte` image file.
 pub fn read_idx_images(path: &Path) -> Result<IdxImages, DataError> {
-    let array = read_idx(path)?;
+    let array = read_idx_of(path, Some(3))?;
     match array.dims[..] {
         [count, rows, cols] => Ok(IdxImages {
             count,
@@ -242,7 +271,7 @@ pub fn read_idx_images(path: &Path) -> Result<IdxImages, DataError> {
 
 /// Reads an `idx1-ubyte` label file and checks every label is below `num_classes`.
 pub fn read_idx_labels(path: &Path, num_classes: usize) -> Result<Vec<u32>, DataError> {
-    let array = read_idx(path)?;
+    let array = read_idx_of(path, Some(1))?;
     if array.dims.len() != 1 {
         return Err(DataError::malformed(
             path,

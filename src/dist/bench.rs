@@ -26,7 +26,7 @@ pub struct DistBenchArgs {
     )]
     pub models: Vec<ModelKind>,
     /// Samples per global batch (each rank computes its shard).
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = crate::train::values::batch_size)]
     pub batch_size: usize,
     /// ResNet channel multiplier (resnet18 only).
     #[arg(long, default_value_t = 1.0)]

@@ -86,6 +86,14 @@ impl FigureFormat {
             FigureFormat::Svg => format!("{stem}.svg"),
         }
     }
+
+    /// Whether `name` is one of a run's figures in any format (`loss.svg`).
+    pub fn is_figure(name: &str) -> bool {
+        use clap::ValueEnum;
+        FigureFormat::value_variants()
+            .iter()
+            .any(|f| FIGURES_PNG.iter().any(|png| f.file_name(png) == name))
+    }
 }
 
 fn write_all(dir: &Path, figures: &[(String, Vec<u8>)]) -> Result<Vec<PathBuf>> {

@@ -209,6 +209,16 @@ impl Rule for Basic {
         }
         super::check_non_negative("--lr-floor", o.lr_floor)?;
         let decays_to_floor = matches!(o.lr_decay, Decay::Cosine | Decay::Linear);
+        if o.lr_milestones.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(format!(
+                "--lr-milestones must increase, each epoch once: got {}",
+                o.lr_milestones
+                    .iter()
+                    .map(|m| m.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ));
+        }
         if o.lr_decay == Decay::Step && o.lr_milestones.is_empty() {
             return Err("--lr-decay step needs --lr-milestones, e.g. 30,60".into());
         }

@@ -142,6 +142,10 @@ impl Rule for Newton {
         if o.eps == 0.0 {
             return Err("--eps must be positive".into());
         }
+        // δ replaces a zero denominator: at 0 it would divide by zero.
+        if o.delta == 0.0 {
+            return Err("--delta must be positive".into());
+        }
         Ok(())
     }
 

@@ -27,7 +27,7 @@ pub const CHILD_ENV: &str = "ETAPROBE_SWEEP_CHILD";
 /// Where interrupted attempts without a checkpoint, and retried failures, are moved.
 pub const ASIDE_DIR: &str = ".aside";
 /// The lock that keeps two sweeps off one root.
-const LOCK: &str = "sweep.lock";
+pub(crate) const LOCK: &str = "sweep.lock";
 /// The most cells a sweep runs at once.
 const MAX_JOBS: usize = 1024;
 /// How long a sweep waits for the runs of a killed one to stop: each ends its current step

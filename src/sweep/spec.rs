@@ -254,6 +254,25 @@ impl<'a> Context<'a> {
         for task in tasks.get_ref() {
             let t = task.get_ref();
             let name = self.component(&t.name, "task name")?;
+            // A task is a folder of the root, beside what the sweep and compare keep there.
+            let taken = [
+                crate::compare::REPORT_DIR,
+                super::manifest::MANIFEST,
+                super::run::LOCK,
+            ];
+            if taken.contains(&name.as_str()) {
+                return Err(self.error(
+                    &t.name.span(),
+                    format!(
+                        "task name {name:?} is taken: the sweep's root keeps its {} there",
+                        match name.as_str() {
+                            crate::compare::REPORT_DIR => "comparison report (`compare`)",
+                            super::manifest::MANIFEST => "manifest",
+                            _ => "lock",
+                        }
+                    ),
+                ));
+            }
             if let Some(earlier) = task_names.insert(name.clone(), self.line(task.span().start)) {
                 return Err(self.error(
                     &t.name.span(),

@@ -17,6 +17,10 @@ pub(crate) const DEFAULT_VAL_SPLIT: f64 = 0.1;
 /// 1.8·10^11 steps an epoch).
 pub const MAX_EPOCHS: usize = 100_000_000;
 
+/// The largest `--batch-size`: 2^24 samples, far beyond what any adapter's buffers hold for
+/// these models, and small enough that no size computed from it overflows.
+pub const MAX_BATCH_SIZE: usize = 1 << 24;
+
 /// Everything a training run is: `etaprobe train`'s options, and the library's
 /// configuration of [`crate::train::train`]. [`Default`] gives the command line's defaults;
 /// the builder methods (`.model(..)`, `.epochs(..)`, ...) or the public fields set the rest.
@@ -49,7 +53,7 @@ pub struct TrainConfig {
     pub rule: RuleOptions,
     /// Samples per training step (the last batch of an epoch may be smaller; see
     /// --drop-last).
-    #[arg(value_parser = crate::train::values::at_least_one, long, help_heading = "Run", default_value_t = 32, value_name = "N")]
+    #[arg(value_parser = crate::train::values::batch_size, long, help_heading = "Run", default_value_t = 32, value_name = "N")]
     pub batch_size: usize,
     /// Passes over the training set; also the horizon of the η decays.
     #[arg(value_parser = crate::train::values::epochs, long, help_heading = "Run", default_value_t = 10, value_name = "N")]
@@ -220,8 +224,11 @@ pub enum OnNonFinite {
 
 impl TrainConfig {
     pub(crate) fn validate(&self) -> Result<()> {
-        if self.batch_size == 0 {
-            bail!("--batch-size must be at least 1");
+        if self.batch_size == 0 || self.batch_size > MAX_BATCH_SIZE {
+            bail!(
+                "--batch-size must be at least 1 and at most {MAX_BATCH_SIZE}, got {}",
+                self.batch_size
+            );
         }
         if self.epochs == 0 {
             bail!("--epochs must be at least 1");
@@ -257,6 +264,13 @@ impl TrainConfig {
         model.check(self.model)?;
         if let Some(f) = self.val_split.filter(|f| !(*f > 0.0 && *f < 1.0)) {
             bail!("--val-split {f} must lie strictly between 0 and 1");
+        }
+        let floor = self.rule.basic.lr_floor;
+        if self.schedule == "basic" && self.lr_from.is_none() && floor > self.lr0() {
+            bail!(
+                "--lr-floor {floor} is above η0 {}: the decay would raise η to it",
+                self.lr0()
+            );
         }
         if let (Some(lo), Some(hi)) = (self.lr_min, self.lr_max) {
             if lo > hi {

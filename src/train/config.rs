@@ -214,6 +214,12 @@ fn check_resumable(path: &Path) -> Result<()> {
             path.display()
         );
     }
+    if path.is_file() && path.extension().is_none_or(|e| e != "safetensors") {
+        bail!(
+            "--resume {}: not a checkpoint (a run directory, or its .safetensors checkpoint)",
+            path.display()
+        );
+    }
     let has_checkpoint = path.join(CHECKPOINT).is_file() || path.join(PREVIOUS).is_file();
     if path.is_dir() && !has_checkpoint {
         if path.join(CONFIG_TOML).is_file() {
@@ -235,7 +241,8 @@ fn check_resumable(path: &Path) -> Result<()> {
 
 /// The command line `argv` with the options of the configuration it names inserted before
 /// its own `train` options (which override them): `--config FILE`, or `--resume RUN_DIR`
-/// whose directory holds a `config.toml`. `None` when there is no configuration to read.
+/// whose directory holds a `config.toml` (`--resume FILE` takes the command line's options
+/// alone, as a sweep gives them all). `None` when there is no configuration to read.
 pub fn expand_argv(argv: &[OsString], args: &TrainConfig) -> Result<Option<Vec<OsString>>> {
     if let Some(path) = &args.resume {
         check_resumable(path)?;

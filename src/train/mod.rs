@@ -18,7 +18,7 @@ mod resume;
 mod run;
 mod setup;
 mod step;
-pub(crate) mod values;
+pub mod values;
 
 use std::path::{Path, PathBuf};
 

@@ -501,16 +501,46 @@ fn check_out(out: &Path, args: &TrainConfig) -> Result<()> {
                 resume.display()
             );
         }
+        if !same_dir(from, out) {
+            check_nothing_in_the_way(out)?;
+        }
         return Ok(());
     }
-    if args.overwrite || !holds_files(out)? {
+    if args.overwrite {
         return Ok(());
+    }
+    if !holds_files(out)? {
+        return check_nothing_in_the_way(out);
     }
     bail!(
-        "{} already holds a run; continue it with --resume {}, replace it with --overwrite, \
+        "{} already holds a run; continue it with --resume {0}, replace it with --overwrite, \
          or choose another --out",
-        out.display(),
-        out.join(commit::CHECKPOINT).display()
+        out.display()
+    )
+}
+
+/// Refuses a folder without a run that holds a file the run would write over (a
+/// hand-written `config.toml`, a `loss.png` of the user's): never replaced silently.
+fn check_nothing_in_the_way(dir: &Path) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    let mut in_the_way: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| is_run_file(name) && !name.starts_with('.'))
+        .collect();
+    if in_the_way.is_empty() {
+        return Ok(());
+    }
+    in_the_way.sort();
+    bail!(
+        "{} holds {}, which the run would write over: move {}, choose another --out, or \
+         give --overwrite to replace {}",
+        dir.display(),
+        in_the_way.join(", "),
+        if in_the_way.len() == 1 { "it" } else { "them" },
+        if in_the_way.len() == 1 { "it" } else { "them" },
     )
 }
 
@@ -554,7 +584,7 @@ fn is_run_file(name: &str) -> bool {
         RECORDS.contains(&n)
             || n == CONFIG_TOML
             || n.starts_with("checkpoint.")
-            || crate::report::FIGURES_PNG.contains(&n)
+            || crate::report::FigureFormat::is_figure(n)
     };
     if own(name) {
         return true;

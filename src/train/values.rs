@@ -3,7 +3,7 @@
 //! [`crate::train::TrainConfig`]'s own checks stay: a configuration built through the
 //! library or read from `--config` never passes through clap.
 
-use super::args::MAX_EPOCHS;
+use super::args::{MAX_BATCH_SIZE, MAX_EPOCHS};
 
 /// A count of at least 1 (batch size, steps, intervals).
 pub fn at_least_one(s: &str) -> Result<usize, String> {
@@ -12,6 +12,17 @@ pub fn at_least_one(s: &str) -> Result<usize, String> {
         .map_err(|_| format!("{s:?} is not a whole number"))?;
     if n == 0 {
         return Err("must be at least 1".into());
+    }
+    Ok(n)
+}
+
+/// A batch size: at least 1, at most [`MAX_BATCH_SIZE`].
+pub fn batch_size(s: &str) -> Result<usize, String> {
+    let n = at_least_one(s)?;
+    if n > MAX_BATCH_SIZE {
+        return Err(format!(
+            "more than {MAX_BATCH_SIZE}: no adapter's buffers hold the activations of such a batch"
+        ));
     }
     Ok(n)
 }

@@ -310,3 +310,90 @@ fn train_help_writes_placeholders_and_defaults_one_way() {
     }
     assert!(odd.is_empty(), "{odd:#?}");
 }
+
+/// Values that parse but mean nothing, refused before any data is read: a batch beyond any
+/// buffer (its sizes used to overflow: a panic), δ = 0 (a division by zero), a cosine
+/// floor above η0 (η would rise to it), milestones out of order.
+#[test]
+fn values_without_a_meaning_are_refused_before_the_data() {
+    let missing = tempfile::tempdir().unwrap();
+    let missing = missing.path().join("no-data");
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["--batch-size", "18446744073709551615"],
+            "--batch-size <N>': more than 16777216",
+        ),
+        (
+            &["--config", "BATCH"],
+            "big.toml line 1: invalid value '9223372036854775807' for '--batch-size <N>'",
+        ),
+        (
+            &["--schedule", "newton", "--delta", "0"],
+            "--delta must be positive",
+        ),
+        (
+            &["--lr", "0.01", "--lr-decay", "cosine", "--lr-floor", "5"],
+            "--lr-floor 5 is above η0 0.01",
+        ),
+        (
+            &["--lr-milestones", "3,1"],
+            "--lr-milestones must increase, each epoch once: got 3,1",
+        ),
+        (&["--resume", "DATAFILE"], "not a checkpoint"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("big.toml");
+    std::fs::write(&config, "batch-size = 9223372036854775807\n").unwrap();
+    let datafile = dir.path().join("boston.csv");
+    std::fs::write(&datafile, "crim,medv\n1,2\n").unwrap();
+    for (options, message) in cases {
+        let mut args = vec![
+            "train",
+            "--model",
+            "logreg",
+            "--dataset",
+            "fashion-mnist",
+            "--data",
+            crate::common::s(&missing),
+        ];
+        for &o in options {
+            args.push(match o {
+                "BATCH" => crate::common::s(&config),
+                "DATAFILE" => crate::common::s(&datafile),
+                o => o,
+            });
+        }
+        let out = etaprobe(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{options:?}: {stderr}");
+        assert!(stderr.contains(message), "{options:?}: {stderr}");
+        assert!(!stderr.contains("not found"), "{options:?}: {stderr}");
+    }
+    // The benches' batch sizes too (their buffer sizes overflowed the same way).
+    for args in [
+        &["bench", "kernels", "--batch-size", "18446744073709551615"][..],
+        &["bench", "memory", "--batch-sizes", "32,4611686018427387904"][..],
+    ] {
+        let out = etaprobe(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("more than 16777216"), "{args:?}: {stderr}");
+    }
+}
+
+/// compare's targets must be numbers it can reach, checked before any root is read.
+#[test]
+fn compare_refuses_targets_that_are_not_numbers_it_can_reach() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = crate::common::s(dir.path());
+    for (flag, value, message) in [
+        ("--target-acc", "2", "--target-acc 2 is not an accuracy"),
+        ("--target-loss", "nan", "--target-loss NaN is not a loss"),
+        ("--target-loss", "inf", "--target-loss inf is not a loss"),
+    ] {
+        let out = etaprobe(&["compare", root, flag, value]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {stderr}");
+        assert!(stderr.contains(message), "{flag} {value}: {stderr}");
+    }
+}

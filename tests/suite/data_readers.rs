@@ -285,11 +285,24 @@ fn idx_count_mismatch_and_wrong_rank() {
         &path,
         &["9 labels", "10 images"],
     );
+    // Labels where the images belong, and the reverse: named from the magic number, not
+    // from the header's sizes read as what they are not.
     let path = fashion_with(dir.path(), 0, synth::idx_bytes(&[10], &[1; 10], true));
     assert_error(
         load(DatasetKind::FashionMnist, dir.path()),
         &path,
-        &["3-dimensional"],
+        &["a label file (idx1) where an image file (idx3) belongs"],
+    );
+    let dir = temp();
+    let path = fashion_with(
+        dir.path(),
+        1,
+        synth::idx_bytes(&[10, 28, 28], &vec![0; 7840], true),
+    );
+    assert_error(
+        load(DatasetKind::FashionMnist, dir.path()),
+        &path,
+        &["an image file (idx3) where a label file (idx1) belongs"],
     );
 }
 

@@ -418,6 +418,18 @@ fn a_bad_spec_is_refused_naming_its_line() {
             "line 18",
             "plain SGD",
         ),
+        // A task named as what the root keeps beside the tasks: compare's report folder.
+        (
+            good.replace("name = \"logreg\"", "name = \"compare\""),
+            "line 6",
+            "task name \"compare\" is taken",
+        ),
+        // A batch whose buffer sizes would overflow.
+        (
+            good.replace("batch-size = 32", "batch-size = 9223372036854775807"),
+            "line 10",
+            "more than 16777216",
+        ),
     ];
     for (text, line, message) in cases {
         let (code, stderr) = check_spec(dir.path(), &text);

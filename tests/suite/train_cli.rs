@@ -544,3 +544,50 @@ fn a_validation_split_is_held_out_and_evaluated_every_epoch() {
         steps
     );
 }
+
+/// A folder without a run but with a file the run would write (a hand-written
+/// `config.toml` the run was started from, a figure of the user's) is refused, the files
+/// as they were; --overwrite replaces them.
+#[test]
+fn a_users_file_with_a_runs_name_is_not_written_over() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let out = runs.path().join("myexp");
+    std::fs::create_dir_all(&out).unwrap();
+    let config = out.join("config.toml");
+    let mine = format!(
+        "# my experiment, tuned by hand\nmodel = \"logreg\"\ndataset = \"fashion-mnist\"\n\
+         data = {:?}\nbatch-size = 16\nepochs = 1\n",
+        s(&data)
+    );
+    std::fs::write(&config, &mine).unwrap();
+    std::fs::write(out.join("loss.svg"), "my figure").unwrap();
+    let run = |extra: &[&str]| {
+        let args = [
+            &["train", "--config", s(&config), "--out", s(&out)][..],
+            extra,
+        ]
+        .concat();
+        etaprobe(&args)
+    };
+    let o = run(&[]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("holds config.toml, loss.svg, which the run would write over"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), mine);
+    assert_eq!(std::fs::read(out.join("loss.svg")).unwrap(), b"my figure");
+    assert!(!out.join("steps.csv").exists());
+    // Asked for: the run replaces them (its own config.toml holds every option).
+    ok(&run(&["--overwrite"]));
+    assert!(out.join("steps.csv").exists());
+    assert!(
+        !out.join("loss.svg").exists(),
+        "a PNG run's folder keeps no SVG of before"
+    );
+    assert!(std::fs::read_to_string(&config)
+        .unwrap()
+        .contains("batch-size = 16"));
+}
