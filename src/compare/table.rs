@@ -217,6 +217,17 @@ pub(crate) fn markdown(
         default_target,
     } = *against;
     let mut s = format!("## {}\n\n", task.name);
+    let finished = task.rules.iter().flat_map(|r| &r.lrs).map(|g| g.runs.len());
+    if finished.sum::<usize>() == 0 {
+        // Nothing to say of its kind or of a selection: no cell has a run to read.
+        let _ = writeln!(
+            s,
+            "No cell of this task has a run to read yet (not run, or its folder was \
+             removed): nothing was selected or compared."
+        );
+        list_cells(&mut s, "Not read", &task.left_out);
+        return s;
+    }
     let selection = match task.selected_on {
         SelectedOn::Validation => format!(
             "each rule at the η0 of its grid with the best mean final validation {} over the \

@@ -1084,3 +1084,29 @@ fn compare_breaks_a_tie_in_the_last_bit_towards_the_smaller_lr() {
     let rows = csv_rows(&std::fs::read_to_string(out.join("t.csv")).unwrap());
     assert_eq!(rows[0]["lr"], "0.01", "{rows:?}");
 }
+
+/// A task none of whose cells has a run (all still to run, or their folders removed) is
+/// said to be so, not reported as a regression without a validation split.
+#[test]
+fn compare_says_when_a_task_has_no_run_to_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let mut hand = HandRoot::new(&root);
+    for seed in 1..=2u64 {
+        hand.cell_with_status("basic", "basic", 0.1, seed, "pending");
+    }
+    hand.write_manifest();
+    let o = etaprobe(&["compare", s(&root)]);
+    ok(&o);
+    let md = std::fs::read_to_string(root.join("compare").join("compare.md")).unwrap();
+    assert!(
+        md.contains("No cell of this task has a run to read yet"),
+        "{md}"
+    );
+    assert!(
+        md.contains("`t/basic/lr0.1/seed2`: missing: not run"),
+        "{md}"
+    );
+    assert!(!md.contains("no validation split"), "{md}");
+    assert!(!md.contains("Regression"), "{md}");
+}
