@@ -589,6 +589,21 @@ fn outcome(status: &std::io::Result<ExitStatus>, dir: &Path) -> (bool, String) {
     }
 }
 
+/// Whether two cells' `train` arguments are the same, a `--data` path also when spelled
+/// otherwise for the same file (`sw/a.csv` and `./sw/a.csv`, or a relative path a spec of
+/// before 2026-12-06 recorded and the absolute one it records now).
+fn same_args(a: &[String], b: &[String]) -> bool {
+    let same_file =
+        |x: &str, y: &str| match (Path::new(x).canonicalize(), Path::new(y).canonicalize()) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => false,
+        };
+    a.len() == b.len()
+        && a.iter().zip(b).enumerate().all(|(i, (x, y))| {
+            x == y || (i > 0 && a[i - 1] == "--data" && b[i - 1] == "--data" && same_file(x, y))
+        })
+}
+
 /// Refuses a root whose existing cells were made by another spec (other options), or are
 /// not in its manifest at all: their records would be taken for this spec's.
 fn check_same_cells(spec: &Spec, root: &Path, old: Option<&Manifest>) -> Result<()> {
@@ -599,7 +614,7 @@ fn check_same_cells(spec: &Spec, root: &Path, old: Option<&Manifest>) -> Result<
         }
         let before = old.and_then(|m| m.cells.iter().find(|c| c.dir == cell.dir));
         match before {
-            Some(b) if b.args == cell.args => {}
+            Some(b) if same_args(&b.args, &cell.args) => {}
             Some(b) => foreign.push(format!(
                 "{}: was `{}`, now `{}`",
                 cell.dir.display(),

@@ -503,13 +503,18 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// Absolute, so that a cell's arguments do not depend on the working directory the
+    /// sweep was started from (the same spec from elsewhere resumes the same cells).
     fn data_path(&self, text: &str) -> String {
         let path = Path::new(text);
         if path.is_absolute() {
             return text.to_string();
         }
-        let base = self.file.parent().unwrap_or(Path::new(""));
-        base.join(path).to_string_lossy().into_owned()
+        let joined = self.file.parent().unwrap_or(Path::new("")).join(path);
+        std::path::absolute(&joined)
+            .unwrap_or(joined)
+            .to_string_lossy()
+            .into_owned()
     }
 
     /// Refuses keys that are not `train` options, and those the sweep sets itself.

@@ -1110,3 +1110,37 @@ fn compare_says_when_a_task_has_no_run_to_read() {
     assert!(!md.contains("no validation split"), "{md}");
     assert!(!md.contains("Regression"), "{md}");
 }
+
+/// The same spec run from another working directory, or named another way, is the same
+/// sweep: its finished cells are skipped, not refused as "other options" (the cells used
+/// to record a relative `data` path as the working directory saw it).
+#[test]
+fn a_spec_named_from_elsewhere_resumes_the_same_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let specs = dir.path().join("specs");
+    std::fs::create_dir_all(&specs).unwrap();
+    etaprobe::data::synth::write_fake_dataset(DatasetKind::FashionMnist, &specs, 40, 10, 1)
+        .unwrap();
+    let text = "seeds = [1]\n[[task]]\nname = \"t\"\nmodel = \"logreg\"\n\
+                dataset = \"fashion-mnist\"\ndata = \"fashion-mnist\"\nbatch-size = 20\n\
+                epochs = 1\n[[rule]]\nname = \"basic\"\nlr = [0.1]\n";
+    std::fs::write(specs.join("s.toml"), text).unwrap();
+    let root = dir.path().join("root");
+    let sweep = |cwd: &Path, spec: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+            .args(["sweep", spec, "--root", s(&root)])
+            .current_dir(cwd)
+            .output()
+            .unwrap()
+    };
+    ok(&sweep(&specs, "s.toml"));
+    for (cwd, spec) in [
+        (dir.path(), "specs/s.toml"),
+        (dir.path(), "./specs/../specs/s.toml"),
+    ] {
+        let o = sweep(cwd, spec);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{spec}: {stderr}");
+        assert!(stderr.contains("1 finished earlier"), "{spec}: {stderr}");
+    }
+}
