@@ -271,18 +271,8 @@ pub fn read_idx_images(path: &Path) -> Result<IdxImages, DataError> {
 
 /// Reads an `idx1-ubyte` label file and checks every label is below `num_classes`.
 pub fn read_idx_labels(path: &Path, num_classes: usize) -> Result<Vec<u32>, DataError> {
+    // One dimension: read_idx_of has checked the magic number.
     let array = read_idx_of(path, Some(1))?;
-    if array.dims.len() != 1 {
-        return Err(DataError::malformed(
-            path,
-            format!(
-                "expected a 1-dimensional label array (idx1), found {} dimensions {:?}; is \
-                 this an image file?",
-                array.dims.len(),
-                array.dims
-            ),
-        ));
-    }
     if let Some((i, &label)) = array
         .data
         .iter()

@@ -385,16 +385,17 @@ macro_rules! registry {
             }
 
             /// The options set away from their defaults that belong to rules other than
-            /// `chosen`, by flag (`--alpha`), each with its rule's name: a run of `chosen`
-            /// never reads them. By value, not by source, so that a run's `config.toml`
-            /// (which holds every option) sets off nothing.
-            pub fn set_for_other_rules(&self, chosen: &str) -> Vec<(&'static str, String)> {
+            /// `chosen`, by flag (`--alpha`), grouped by their rule's name: a run of
+            /// `chosen` never reads them. By value, not by source, so that a run's
+            /// `config.toml` (which holds every option) sets off nothing.
+            pub fn set_for_other_rules(&self, chosen: &str) -> Vec<(&'static str, Vec<String>)> {
                 let mut set = Vec::new();
                 $(
                     if <$rule as Rule>::NAME != chosen {
                         let default = <<$rule as Rule>::Options as Default>::default();
-                        for flag in changed_flags(&self.$field, &default) {
-                            set.push((<$rule as Rule>::NAME, flag));
+                        let flags = changed_flags(&self.$field, &default);
+                        if !flags.is_empty() {
+                            set.push((<$rule as Rule>::NAME, flags));
                         }
                     }
                 )*

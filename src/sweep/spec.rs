@@ -256,21 +256,14 @@ impl<'a> Context<'a> {
             let name = self.component(&t.name, "task name")?;
             // A task is a folder of the root, beside what the sweep and compare keep there.
             let taken = [
-                crate::compare::REPORT_DIR,
-                super::manifest::MANIFEST,
-                super::run::LOCK,
+                (crate::compare::REPORT_DIR, "comparison report (`compare`)"),
+                (super::manifest::MANIFEST, "manifest"),
+                (super::run::LOCK, "lock"),
             ];
-            if taken.contains(&name.as_str()) {
+            if let Some((_, what)) = taken.iter().find(|(taken, _)| *taken == name) {
                 return Err(self.error(
                     &t.name.span(),
-                    format!(
-                        "task name {name:?} is taken: the sweep's root keeps its {} there",
-                        match name.as_str() {
-                            crate::compare::REPORT_DIR => "comparison report (`compare`)",
-                            super::manifest::MANIFEST => "manifest",
-                            _ => "lock",
-                        }
-                    ),
+                    format!("task name {name:?} is taken: the sweep's root keeps its {what} there"),
                 ));
             }
             if let Some(earlier) = task_names.insert(name.clone(), self.line(task.span().start)) {

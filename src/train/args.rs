@@ -327,14 +327,7 @@ impl TrainConfig {
             );
             ignored.push(line(&flags, "it applies to", "they apply to", rest));
         }
-        let mut by_rule: Vec<(&str, Vec<String>)> = Vec::new();
-        for (rule, flag) in self.rule.set_for_other_rules(&self.schedule) {
-            match by_rule.last_mut() {
-                Some((r, flags)) if *r == rule => flags.push(flag),
-                _ => by_rule.push((rule, vec![flag])),
-            }
-        }
-        for (rule, flags) in by_rule {
+        for (rule, flags) in self.rule.set_for_other_rules(&self.schedule) {
             let rest = format!(
                 "of --schedule {rule}, and this run's rule is {}",
                 self.schedule

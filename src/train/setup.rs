@@ -493,7 +493,10 @@ fn check_out(out: &Path, args: &TrainConfig) -> Result<()> {
             true => resume.as_path(),
             false => resume.parent().unwrap_or(Path::new("")),
         };
-        if !same_dir(from, out) && holds_files(out)? {
+        if same_dir(from, out) {
+            return Ok(());
+        }
+        if holds_files(out)? {
             bail!(
                 "{} already holds a run: --resume {} with another --out continues the run \
                  there, with a copy of its records, and needs a folder without a run",
@@ -501,10 +504,7 @@ fn check_out(out: &Path, args: &TrainConfig) -> Result<()> {
                 resume.display()
             );
         }
-        if !same_dir(from, out) {
-            check_nothing_in_the_way(out)?;
-        }
-        return Ok(());
+        return check_nothing_in_the_way(out);
     }
     if args.overwrite {
         return Ok(());
