@@ -8,7 +8,12 @@
 # command picks the lane up.
 #
 #   ETAPROBE_DATA=... scripts/heldout-lane.sh a   # H2 (both passes), then H3 (pass 1)
-#   ETAPROBE_DATA=... scripts/heldout-lane.sh b   # H1 (both passes), then the ablation
+#   ETAPROBE_DATA=... scripts/heldout-lane.sh b   # H1 (both passes), H3 (pass 1), the ablation
+#
+# Lane b takes H3 after H1 so that the ablation, which §8 cuts first, never runs before H3's
+# seeds 1–2 (2026-12-06). H3's root takes one sweep at a time (`sweep.lock`): while lane a
+# runs H3, lane b stops when it reaches H3, and says so; then stop lane a (its running cell
+# resumes from its checkpoint) and start lane b again, alone, with JOBS=2.
 #
 # (Until 2026-12-05, 20:00 UTC lane a ran the ablation and lane b H3; swapped before either
 # started, so that H3, whose seeds 1–2 §8 never cuts, starts some 7 hours earlier than
@@ -145,6 +150,12 @@ case $lane in
     ;;
   b)
     both_passes "$LENET_BIN" heldout-h1-lenet-cifar10-b128
+    h3="$RUNS/heldout-h3-resnet18w025-cifar10-b128"
+    if [ -f "$h3/sweep.lock" ] && kill -0 "$(cat "$h3/sweep.lock" 2>/dev/null)" 2>/dev/null; then
+      say "H1 done; H3 is run by another lane (pid $(cat "$h3/sweep.lock")): stop that lane and start this one again with JOBS=2"
+      exit 1
+    fi
+    sweep "$BIN" docs/sweeps/heldout-h3-resnet18w025-cifar10-b128.toml "$h3"
     sweep "$LENET_BIN" docs/sweeps/ablation-h2.toml "$RUNS/ablation-h2"
     ;;
   *)
