@@ -7,7 +7,7 @@ use etaprobe::gpu::{self, Gpu};
 use etaprobe::models::ModelKind;
 use etaprobe::train::{
     Diverged, Interrupted, StoppedBeforeStart, TrainConfig, Training, EXIT_DIVERGED,
-    EXIT_INTERRUPTED,
+    EXIT_INTERRUPTED, EXIT_REFUSED,
 };
 
 /// Train neural networks on any GPU through wgpu, learning the learning rate as it trains.
@@ -50,7 +50,8 @@ enum Command {
     /// Run a grid of trainings (tasks × rules × η0 × seeds) from a TOML spec, each cell a
     /// run directory under one root; finished cells are skipped and interrupted ones resumed,
     /// so the same command picks up a killed sweep. Exit code 1 when a cell failed, 2 for a
-    /// bad spec.
+    /// bad spec or when a task's data was refused (its other cells are then not started),
+    /// 130 when stopped on request.
     Sweep {
         /// The spec file (see docs/sweeps/example.toml).
         spec: std::path::PathBuf,
@@ -222,7 +223,7 @@ fn main() -> ExitCode {
             Ok(None) => {}
             Err(e) => {
                 eprintln!("error: {e:#}");
-                return ExitCode::from(2);
+                return ExitCode::from(EXIT_REFUSED);
             }
         }
     }
@@ -256,7 +257,7 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(EXIT_REFUSED)
         }
     }
 }
@@ -278,7 +279,7 @@ fn train(args: TrainConfig, adapter: Option<&str>) -> anyhow::Result<()> {
         (Err(e), Some(g)) if e.downcast_ref::<Interrupted>().is_none() => {
             let code = match e.downcast_ref::<Diverged>() {
                 Some(_) => EXIT_DIVERGED,
-                None => 2,
+                None => EXIT_REFUSED,
             };
             g.abort(
                 &format!("rank {} of {}: {e:#}", g.rank(), g.ranks()),
@@ -410,7 +411,8 @@ fn shell_word(word: &str) -> String {
     }
 }
 
-/// A sweep some of whose cells failed: exit code 1, apart from a bad spec's 2.
+/// A sweep some of whose cells failed: exit code 1, apart from a bad spec's or refused
+/// data's 2.
 #[derive(Debug)]
 struct CellsFailed(usize);
 
@@ -659,7 +661,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// `etaprobe sweep`; [`CellsFailed`] when a cell failed.
+/// `etaprobe sweep`; [`CellsFailed`] when a cell failed, an error (exit 2) when a task's
+/// input was refused.
 fn sweep(
     spec: &std::path::Path,
     jobs: usize,
@@ -695,6 +698,14 @@ fn sweep(
     let outcome = etaprobe::sweep::run_sweep(&checked, &options)?;
     if outcome.stopped {
         return Err(SweepStopped.into());
+    }
+    // A task whose input was refused: the sweep's input is at fault (2), not a training.
+    if !outcome.refused.is_empty() {
+        let tasks: Vec<String> = outcome.refused.iter().map(|r| r.to_string()).collect();
+        anyhow::bail!(
+            "{}\nfix the input, and the same command runs the cells not started",
+            tasks.join("\n")
+        );
     }
     match outcome.failed.len() {
         0 => Ok(()),

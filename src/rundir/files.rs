@@ -97,6 +97,23 @@ impl RunFiles {
         &self.dir
     }
 
+    /// Forces every record written so far to the disk: called before a checkpoint is
+    /// committed, so that a machine that crashes after it cannot come back with a
+    /// checkpoint ahead of its records (the page cache, which survives a killed process,
+    /// does not survive the machine).
+    pub fn sync(&self) -> Result<()> {
+        self.epochs.sync()?;
+        self.steps.sync()?;
+        self.metrics.sync()?;
+        for (name, file) in [(RULE_CSV, &self.rule), (EVALS_CSV, &self.evals)] {
+            if let Some(f) = file {
+                f.sync_data()
+                    .with_context(|| format!("cannot sync {}", self.dir.join(name).display()))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Records a step: `steps.csv` and `metrics.jsonl`.
     pub fn step(&mut self, r: &StepRecord) -> Result<()> {
         self.steps.write(r)?;

@@ -112,6 +112,11 @@ impl MetricsWriter {
         Ok(Self { out })
     }
 
+    /// Forces the lines written so far to the disk.
+    pub fn sync(&self) -> Result<()> {
+        self.out.sync()
+    }
+
     /// Appends a step's line.
     pub fn step(&mut self, r: &StepRecord) -> Result<()> {
         let probe = r.probe.as_ref().map(|p| ProbeLine {

@@ -96,8 +96,11 @@ impl EpochWriter {
         if !path.exists() {
             return Ok(None);
         }
+        let records = read_epochs(path)?;
+        let kept: Vec<&EpochRecord> = records.iter().filter(|r| r.epoch <= last_epoch).collect();
+        check_unbroken(path, "epoch", kept.iter().map(|r| r.epoch), last_epoch)?;
         let mut text = format!("{}\n", epochs_header(val));
-        for r in read_epochs(path)?.iter().filter(|r| r.epoch <= last_epoch) {
+        for r in kept {
             text.push_str(&epoch_line(r, val));
         }
         Ok(Some(text))
@@ -184,8 +187,10 @@ impl StepWriter {
                 if probes { "probes" } else { "does not probe" }
             );
         }
+        let kept: Vec<&StepRecord> = records.iter().filter(|r| r.step <= last_step).collect();
+        check_unbroken(path, "step", kept.iter().map(|r| r.step), last_step)?;
         let mut text = format!("{}\n", steps_header(probes));
-        for r in records.iter().filter(|r| r.step <= last_step) {
+        for r in kept {
             text.push_str(&step_line(r, probes));
         }
         Ok(Some(text))
@@ -237,6 +242,46 @@ fn steps_header(probes: bool) -> String {
     } else {
         STEPS_HEADER.to_string()
     }
+}
+
+/// Refuses to resume from records that skip an epoch or step, or stop short of the
+/// checkpoint's `last` (one row per epoch and per step, from the first this directory saw:
+/// a run resumed into a new directory starts its records there): resuming would leave the
+/// hole in them for good. Rows can only go missing by a hand's edit, or by a machine that
+/// crashed with rows not yet on the disk under an older etaprobe (checkpoints now push the
+/// records to the disk first).
+fn check_unbroken(
+    path: &Path,
+    what: &str,
+    rows: impl Iterator<Item = usize>,
+    last: usize,
+) -> Result<()> {
+    let mut previous: Option<usize> = None;
+    for n in rows.chain(std::iter::once(last + 1)) {
+        let gap = match previous {
+            Some(p) if n <= p => bail!(
+                "{}: {what} {n} comes after {what} {p}: the file was edited; resuming would \
+                 keep the disorder. Restore the file, or start the run afresh",
+                path.display()
+            ),
+            Some(p) if n > p + 1 => Some((p + 1, n - 1)),
+            _ => None,
+        };
+        if let Some((from, to)) = gap {
+            let missing = match from == to {
+                true => format!("{what} {from}"),
+                false => format!("{what}s {from}–{to}"),
+            };
+            bail!(
+                "{}: no row for {missing}, before the checkpoint's {what} {last}: the file \
+                 was edited, or lost rows in a crash of the machine; resuming would leave the \
+                 hole in the records. Restore the file, or start the run afresh",
+                path.display()
+            );
+        }
+        previous = Some(n);
+    }
+    Ok(())
 }
 
 /// A record file (`epochs.csv`, `steps.csv`, `metrics.jsonl`) that lines are appended to,
@@ -715,4 +760,35 @@ pub(super) fn read_text(path: &Path) -> Result<String> {
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
     String::from_utf8(bytes).with_context(|| format!("{}: not UTF-8 text", read.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_unbroken;
+    use std::path::Path;
+
+    fn check(rows: &[usize], last: usize) -> Result<(), String> {
+        let path = Path::new("epochs.csv");
+        check_unbroken(path, "epoch", rows.iter().copied(), last).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn records_resume_only_without_a_hole_before_the_checkpoint() {
+        assert_eq!(check(&[1, 2, 3], 3), Ok(()));
+        // None kept: a run resumed into a new directory starts its records there.
+        assert_eq!(check(&[], 3), Ok(()));
+        assert_eq!(check(&[4, 5], 5), Ok(()));
+        let says = |rows: &[usize], last, what: &str| {
+            let e = check(rows, last).unwrap_err();
+            assert!(e.contains(what), "{rows:?} up to {last}: {e}");
+        };
+        says(
+            &[1, 3],
+            3,
+            "no row for epoch 2, before the checkpoint's epoch 3",
+        );
+        says(&[1, 2], 4, "no row for epochs 3–4,");
+        says(&[1, 2, 2], 2, "epoch 2 comes after epoch 2");
+        says(&[2, 1], 2, "epoch 1 comes after epoch 2");
+    }
 }

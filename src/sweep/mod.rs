@@ -15,5 +15,7 @@ mod run;
 pub mod spec;
 
 pub use manifest::{on_disk, CellRecord, Manifest, OnDisk, Status, CELL_LOG, MANIFEST};
-pub use run::{run_sweep, stop_with_sweep, SweepOptions, SweepOutcome, ASIDE_DIR, CHILD_ENV};
+pub use run::{
+    run_sweep, stop_with_sweep, Refusal, SweepOptions, SweepOutcome, ASIDE_DIR, CHILD_ENV,
+};
 pub use spec::{number_text, Cell, Spec, SpecError, DEFAULT_CHECKPOINT_EVERY};

@@ -62,6 +62,45 @@ pub struct SweepOutcome {
     pub interrupted: Vec<PathBuf>,
     /// Whether the sweep was asked to stop (Ctrl-C, SIGTERM) before its last cell.
     pub stopped: bool,
+    /// Tasks whose input a cell refused when it started: their other cells were not started.
+    pub refused: Vec<Refusal>,
+}
+
+/// A task none of whose remaining cells was started, because one refused its input (exit
+/// 2) on a fresh start: the data and options it shares with them are at fault, not its run,
+/// and every other cell would fail the same way. Those cells stay pending: the same command
+/// runs them once the input is fixed (the refused one too: it left nothing to resume).
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    /// The task.
+    pub task: String,
+    /// The cell that refused (relative to the root), and its log.
+    pub cell: PathBuf,
+    /// The cell's log, under the root.
+    pub log: PathBuf,
+    /// The cell's last `error:` line, if its log has one.
+    pub error: Option<String>,
+    /// The task's cells not started because of it.
+    pub held_back: usize,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "task {}: {} refused its input{}; {} other cell{} of the task not started \
+             (log: {})",
+            self.task,
+            self.cell.display(),
+            match &self.error {
+                Some(e) => format!(" ({e})"),
+                None => String::new(),
+            },
+            self.held_back,
+            if self.held_back == 1 { "" } else { "s" },
+            self.log.display()
+        )
+    }
 }
 
 /// In a run started by a sweep: stop after the current step, with a checkpoint, when the
@@ -127,6 +166,7 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
             failed: Vec::new(),
             interrupted: Vec::new(),
             stopped: false,
+            refused: Vec::new(),
         });
     }
     std::fs::create_dir_all(root)
@@ -221,6 +261,7 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
     let mut next = queue.into_iter();
     let mut stopping = false;
     let mut interrupted = Vec::new();
+    let mut refused: Vec<Refusal> = Vec::new();
     loop {
         if !stopping && crate::train::stop_requested() {
             stopping = true;
@@ -235,7 +276,14 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
             if stopping {
                 break;
             }
-            let Some(i) = next.next() else { break };
+            // A task whose input was refused starts no more cells.
+            let Some(i) = next.by_ref().find(|&i| {
+                let task = &spec.cells[i].task;
+                let held = refused.iter_mut().find(|r| &r.task == task);
+                held.map(|r| r.held_back += 1).is_none()
+            }) else {
+                break;
+            };
             let adapter = match opts.adapters.is_empty() {
                 true => None,
                 false => Some(opts.adapters[slot % opts.adapters.len()].as_str()),
@@ -325,12 +373,36 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
             record.exit_code = done.status.as_ref().ok().and_then(|s| s.code());
             record.error = Some(why.clone());
             progress.failed += 1;
+            let log = root.join(&record.log);
+            let error = last_error(&log);
+            let said = match &error {
+                Some(e) if !why.contains(e.as_str()) => format!("{why}: {e}"),
+                _ => why.clone(),
+            };
             log::warn!(
-                "{} FAILED {}: {why}; log: {}",
+                "{} FAILED {}: {said}; log: {}",
                 progress,
                 record.dir.display(),
-                root.join(&record.log).display()
+                log.display()
             );
+            let task = &spec.cells[done.index].task;
+            if record.exit_code == Some(i32::from(crate::train::EXIT_REFUSED))
+                && matches!(plans[done.index], Plan::Fresh | Plan::Restart(_))
+                && !refused.iter().any(|r| &r.task == task)
+            {
+                log::error!(
+                    "{progress} task {task}: a new cell refused its input, so the task's other \
+                     cells, which read the same data and options, start no more; those running \
+                     go on"
+                );
+                refused.push(Refusal {
+                    task: task.clone(),
+                    cell: record.dir.clone(),
+                    log,
+                    error,
+                    held_back: 0,
+                });
+            }
         }
         manifest.write(root)?;
     }
@@ -366,6 +438,7 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
         failed,
         interrupted,
         stopped: stopping,
+        refused,
     })
 }
 
@@ -447,7 +520,7 @@ fn plan(dir: &Path, retry_failed: bool) -> Plan {
         OnDisk::Stopped(_) if retry_failed => Plan::Restart("retrying a failed run"),
         OnDisk::Stopped(why) => Plan::KeepFailed(why),
         OnDisk::Resumable => Plan::Resume,
-        OnDisk::Unusable => Plan::Restart("interrupted before its first checkpoint"),
+        OnDisk::Unusable => Plan::Restart("its earlier attempt left no checkpoint"),
     }
 }
 
@@ -587,6 +660,16 @@ fn outcome(status: &std::io::Result<ExitStatus>, dir: &Path) -> (bool, String) {
         }
         Err(e) => (false, format!("cannot wait for the run: {e}")),
     }
+}
+
+/// A cell log's last `error: ...` line (what the run said when it failed), without the
+/// prefix.
+fn last_error(log: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(log).ok()?;
+    text.lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("error: "))
+        .map(|e| e.trim().to_string())
 }
 
 /// Whether two cells' `train` arguments are the same, a `--data` path also when spelled

@@ -78,6 +78,10 @@ impl std::error::Error for StoppedBeforeStart {}
 /// (2) and not a stop on request (130).
 pub const EXIT_DIVERGED: u8 = 1;
 
+/// The exit status of a command that refused its input (options, files, data): nothing
+/// was trained, and the same command fails again until the input is fixed.
+pub const EXIT_REFUSED: u8 = 2;
+
 /// A run that stopped at a non-finite loss, probe or η (without `--on-nonfinite skip`); what
 /// it measured up to the step before is kept.
 #[derive(Debug)]

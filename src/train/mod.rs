@@ -29,7 +29,7 @@ pub use commit::{CHECKPOINT, PREVIOUS};
 pub use config::{config_flags, config_text, expand_argv, CONFIG_TOML};
 pub use interrupt::{
     install_handler, request_stop, stop_requested, Diverged, Interrupted, StoppedBeforeStart,
-    EXIT_DIVERGED, EXIT_INTERRUPTED,
+    EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_REFUSED,
 };
 pub use measure::Measure;
 pub use step::{Readings, StepConfig, Stepper, UpdateSpec};

@@ -579,9 +579,10 @@ impl Trainer {
                  rank 0's are checkpointed"
             );
         }
-        if self.files.is_none() {
+        let Some(files) = &self.files else {
             return Ok(());
-        }
+        };
+        files.sync()?;
         resume::save(
             &self.stepper,
             &self.out,

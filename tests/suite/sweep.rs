@@ -182,7 +182,7 @@ fn a_killed_sweep_picks_up_where_it_stopped_and_compare_reports_it() {
         "{log}"
     );
     assert!(
-        log.contains("interrupted before its first checkpoint"),
+        log.contains("its earlier attempt left no checkpoint"),
         "{log}"
     );
     assert!(!log.contains(&format!("start {}", CELLS[0])), "{log}");
@@ -678,6 +678,72 @@ fn a_failed_cell_is_recorded_and_the_sweep_goes_on() {
     assert_eq!(o.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("retrying a failed run"), "{stderr}");
     assert!(root.join(".aside/t/basic/lr1e10").is_dir());
+}
+
+#[test]
+fn a_task_whose_data_is_refused_starts_no_more_cells_and_the_others_run() {
+    let (_d, good) = fake(DatasetKind::Boston, 64, 16);
+    let dir = tempfile::tempdir().unwrap();
+    // Found where the spec says (the spec's check locates data, it does not read it), but
+    // not a Boston table: the first cell to read it refuses it (exit 2).
+    let bad = dir.path().join("broken.csv");
+    std::fs::write(&bad, "crim,zn\n0.1,oops\n").unwrap();
+    let spec = dir.path().join("two.toml");
+    let task = |name: &str, data: &Path| {
+        format!(
+            "[[task]]\nname = \"{name}\"\nmodel = \"linreg\"\ndataset = \"boston\"\n\
+             data = \"{}\"\nbatch-size = 16\nepochs = 1\n",
+            data.display()
+        )
+    };
+    let text = format!(
+        "seeds = [1, 2]\n{}{}[[rule]]\nname = \"basic\"\nlr = [0.001, 0.01]\n",
+        task("bad", &bad),
+        task("good", &good)
+    );
+    std::fs::write(&spec, text).unwrap();
+    let root = dir.path().join("root");
+    let o = etaprobe(&["sweep", s(&spec), "--root", s(&root)]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.matches(" start bad/").count(), 1, "{stderr}");
+    assert_eq!(stderr.matches(" start good/").count(), 4, "{stderr}");
+    assert!(
+        stderr.contains("task bad: bad/basic/lr0.001/seed1 refused its input ("),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("3 other cells of the task not started"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("broken.csv"),
+        "the data's own error: {stderr}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("sweep.json")).unwrap()).unwrap();
+    let status = |dir: &str| {
+        let cells = manifest["cells"].as_array().unwrap();
+        let cell = cells.iter().find(|c| c["dir"] == dir).unwrap();
+        (cell["status"].clone(), cell["exit_code"].clone())
+    };
+    assert_eq!(
+        status("bad/basic/lr0.001/seed1"),
+        ("failed".into(), 2.into())
+    );
+    for held in ["bad/basic/lr0.01/seed1", "bad/basic/lr0.001/seed2"] {
+        assert_eq!(status(held).0, "pending", "{manifest}");
+        assert!(!root.join(held).exists());
+    }
+    assert_eq!(status("good/basic/lr0.01/seed2").0, "finished");
+
+    // The data fixed, the same command runs the task's cells, the refused one afresh.
+    std::fs::copy(&good, &bad).unwrap();
+    let o = etaprobe(&["sweep", s(&spec), "--root", s(&root)]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("4 finished earlier"), "{stderr}");
+    assert_eq!(stderr.matches(" start bad/").count(), 4, "{stderr}");
 }
 
 #[test]
