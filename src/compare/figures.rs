@@ -16,6 +16,10 @@ use crate::rundir::{write_atomic, EpochRecord};
 
 type Metric = fn(&EpochRecord) -> Option<f64>;
 
+/// How far below the best final mean accuracy (points) a rule may end and still be drawn in
+/// the accuracy figures' second panel.
+const LEADERS_WITHIN: f64 = 5.0;
+
 /// Draws the task's figures into `out`; returns their paths.
 pub(crate) fn draw(task: &Task, out: &Path) -> Result<Vec<PathBuf>> {
     let val_acc: Metric = |e| e.val_acc;
@@ -37,9 +41,13 @@ pub(crate) fn draw(task: &Task, out: &Path) -> Result<Vec<PathBuf>> {
         } else {
             (val_loss, test_loss, "loss", 1.0)
         };
-        match has_val {
-            true => vec![panel(task, "validation", y, val, scale, time, !acc)],
-            false => vec![panel(task, "test", y, test, scale, time, !acc)],
+        let all = match has_val {
+            true => panel(task, "validation", y, val, scale, time, !acc),
+            false => panel(task, "test", y, test, scale, time, !acc),
+        };
+        match acc.then(|| leaders(&all)).flatten() {
+            Some(close) => vec![all, close],
+            None => vec![all],
         }
     };
     let (held_split, held_loss): (&str, Metric) = match has_val {
@@ -232,6 +240,24 @@ fn panel(
     }
 }
 
+/// The accuracy panel again with only the rules that end within [`LEADERS_WITHIN`] points of
+/// the best, on their own scale: beside a rule that ends at chance, the full panel squeezes
+/// the ones that matter into a sliver. None when no rule would be left out.
+fn leaders(all: &Panel) -> Option<Panel> {
+    let last = |s: &Series| s.points.last().map(|p| p.1).filter(|v| v.is_finite());
+    let best = all.series.iter().filter_map(last).reduce(f64::max)?;
+    let close = |s: &&Series| last(s).is_some_and(|v| v >= best - LEADERS_WITHIN);
+    let series: Vec<Series> = all.series.iter().filter(close).cloned().collect();
+    (series.len() < all.series.len()).then(|| Panel {
+        title: format!(
+            "{}: the rules within {LEADERS_WITHIN} points of the best at the end",
+            all.title
+        ),
+        series,
+        ..all.clone()
+    })
+}
+
 fn line(
     index: usize,
     label: &str,
@@ -278,5 +304,32 @@ mod tests {
         assert_eq!(s.points, vec![(1.0, 52.0)]);
         let s = line(0, "auto", &[], vec![(1.0, wide)], (0.0, f64::INFINITY));
         assert_eq!(s.band.unwrap(), vec![(1.0, 0.0, 127.0)]);
+    }
+
+    #[test]
+    fn the_second_panel_keeps_the_rules_that_end_near_the_best() {
+        let ending = |label: &str, end: f64| Series {
+            label: label.into(),
+            color: PALETTE[0],
+            style: Style::Line,
+            points: vec![(1.0, 50.0), (2.0, end)],
+            band: None,
+        };
+        let mut all = Panel {
+            title: "validation accuracy".into(),
+            series: vec![
+                ending("a", 90.0),
+                ending("b", 85.0),
+                ending("c", 84.9),
+                ending("d", f64::NAN),
+            ],
+            ..Panel::default()
+        };
+        let close = leaders(&all).unwrap();
+        let labels: Vec<&str> = close.series.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(labels, ["a", "b"]);
+        assert!(close.title.starts_with("validation accuracy: "));
+        all.series.truncate(2);
+        assert!(leaders(&all).is_none(), "nobody left out: one panel");
     }
 }
