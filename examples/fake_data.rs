@@ -1,10 +1,25 @@
-//! Writes a small generated data set: `cargo run --example fake_data -- boston DIR`.
+//! Writes a small generated data set (100 training and 25 test samples of random pixels or
+//! features), to try the tool without downloading anything:
+//!
+//!   cargo run --example fake_data -- fashion-mnist DIR   # or boston, cifar10, cifar100
+//!   etaprobe train --dataset fashion-mnist --data DIR --model logreg --epochs 1
+use clap::ValueEnum;
+use etaprobe::data::DatasetKind;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let kind = match args.get(1).map(String::as_str) {
-        Some("boston") => etaprobe::data::DatasetKind::Boston,
-        Some("cifar10") => etaprobe::data::DatasetKind::Cifar10,
-        _ => etaprobe::data::DatasetKind::FashionMnist,
+    let names: Vec<&str> = DatasetKind::value_variants()
+        .iter()
+        .map(|k| k.cli_name())
+        .collect();
+    let usage = format!("usage: fake_data {} [DIR]", names.join("|"));
+    let Some(name) = args.get(1) else {
+        eprintln!("{usage}");
+        std::process::exit(2);
+    };
+    let Ok(kind) = DatasetKind::from_str(name, true) else {
+        eprintln!("error: no data set {name:?}\n{usage}");
+        std::process::exit(2);
     };
     let root = std::path::Path::new(args.get(2).map_or("fake-data", String::as_str));
     match etaprobe::data::synth::write_fake_dataset(kind, root, 100, 25, 7) {

@@ -33,3 +33,4 @@ pub mod rundir;
 pub mod schedule;
 pub mod sweep;
 pub mod train;
+pub mod values;

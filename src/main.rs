@@ -51,7 +51,7 @@ enum Command {
     /// run directory under one root; finished cells are skipped and interrupted ones resumed,
     /// so the same command picks up a killed sweep. Exit code 1 when a cell failed, 2 for a
     /// bad spec or when a task's data was refused (its other cells are then not started),
-    /// 130 when stopped on request.
+    /// 130 when stopped on request. `--adapter A,B` gives the jobs those adapters in turn.
     Sweep {
         /// The spec file (see docs/sweeps/example.toml).
         spec: std::path::PathBuf,
@@ -102,7 +102,8 @@ enum Command {
         #[arg(long, value_name = "BASE_ROOT")]
         ablation_base: Option<std::path::PathBuf>,
     },
-    /// Measure kernel throughput.
+    /// Measure what a training step costs: time per rule (probe), per kernel (kernels),
+    /// GPU memory (memory), data-parallel steps (dist), matmul throughput (matmul).
     Bench {
         #[command(subcommand)]
         what: BenchWhat,
@@ -116,13 +117,13 @@ struct BenchNet {
     #[arg(long, value_enum, default_value_t = ModelKind::Lenet)]
     model: ModelKind,
     /// Samples per timed step.
-    #[arg(long, default_value_t = 256, value_name = "N", value_parser = etaprobe::train::values::batch_size)]
+    #[arg(long, default_value_t = 256, value_name = "N", value_parser = etaprobe::values::batch_size)]
     batch_size: usize,
     /// ResNet channel multiplier (resnet18 only).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_name = "F")]
     width_mult: f64,
     /// Dropout after ResNet stages 2 and 4 (resnet18 only).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_name = "P")]
     dropout: f32,
     /// Time the step on samples shaped like this data set's (e.g. LeNet-5 on 28×28
     /// Fashion-MNIST images); default: the model's paper data set (CIFAR-10 for lenet and
@@ -149,10 +150,10 @@ enum BenchWhat {
         #[command(flatten)]
         net: BenchNet,
         /// Timed steps per schedule and round (after two warm-up steps).
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value_t = 10, value_name = "N")]
         steps: usize,
         /// Rounds, each timing every schedule back to back; the medians are reported.
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, default_value_t = 3, value_name = "N")]
         rounds: usize,
         /// Print JSON instead of a table.
         #[arg(long)]
@@ -164,7 +165,7 @@ enum BenchWhat {
         #[command(flatten)]
         net: BenchNet,
         /// Timed rounds; the medians are reported.
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, default_value_t = 3, value_name = "N")]
         rounds: usize,
         /// List every dispatch in order, not only the 20 slowest.
         #[arg(long)]
@@ -176,15 +177,17 @@ enum BenchWhat {
     /// GPU memory a training step holds, with and without the five-point probe, without
     /// running it: every buffer of the step is created when it is recorded.
     Memory {
+        /// The network whose training step is counted.
         #[arg(long, value_enum, default_value_t = ModelKind::Resnet18)]
         model: ModelKind,
-        #[arg(long, value_delimiter = ',', default_value = "32,256", value_parser = etaprobe::train::values::batch_size)]
+        /// Batch sizes to count the step at.
+        #[arg(long, value_delimiter = ',', default_value = "32,256", value_name = "N,N", value_parser = etaprobe::values::batch_size)]
         batch_sizes: Vec<usize>,
         /// ResNet channel multiplier (resnet18 only).
-        #[arg(long, default_value_t = 1.0)]
+        #[arg(long, default_value_t = 1.0, value_name = "F")]
         width_mult: f64,
         /// Dropout after ResNet stages 2 and 4 (resnet18 only).
-        #[arg(long, default_value_t = 0.0)]
+        #[arg(long, default_value_t = 0.0, value_name = "P")]
         dropout: f32,
         /// Count the step on samples shaped like this data set's; default: the model's
         /// paper data set.
@@ -197,7 +200,7 @@ enum BenchWhat {
     /// f32 matmul GFLOP/s at square sizes and at the shapes LeNet-5 and ResNet-18 use.
     Matmul {
         /// Only these square sizes (e.g. --sizes 512,1024); default: all shapes.
-        #[arg(long, value_delimiter = ',')]
+        #[arg(long, value_delimiter = ',', value_name = "N,N")]
         sizes: Vec<usize>,
         /// Print JSON instead of a table.
         #[arg(long)]
@@ -326,15 +329,20 @@ fn train_here(
         format!(", test accuracy {:.2}%", 100.0 * a)
     });
     eprintln!(
-        "done: {} steps, {} epochs in {:.1} s ({:.0} images/s), train loss {:.5}{acc}; run files in {}",
-        s.steps,
-        s.epochs,
+        "done: {}, {} in {:.1} s ({:.0} images/s), train loss {:.5}{acc}; run files in {}",
+        counted(s.steps, "step"),
+        counted(s.epochs, "epoch"),
         s.seconds,
         s.images_per_second,
         s.final_train_loss,
         s.out.display()
     );
     Ok(())
+}
+
+/// "1 step", "2 steps".
+fn counted(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Prints the library's messages on stderr: warnings as `warning: …`, information as it is;
@@ -507,8 +515,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("{}", serde_json::to_string_pretty(&r)?);
                 } else {
                     println!(
-                        "{} at batch {} on {} ({} rounds of {} steps each; medians)",
-                        r.model, r.batch_size, r.adapter, r.rounds, r.steps
+                        "{} at batch {} on {} ({} of {} each; medians)",
+                        r.model,
+                        r.batch_size,
+                        r.adapter,
+                        counted(r.rounds, "round"),
+                        counted(r.steps, "step")
                     );
                     println!(
                         "{:<12} {:>10} {:>8} {:>10}",

@@ -47,7 +47,7 @@ pub struct DataArgs {
 
     /// Fraction of Boston Housing rows held out for testing (rounded up: 506 rows give
     /// 404/102).
-    #[arg(value_parser = crate::train::values::open_fraction, long, default_value_t = 0.2, value_name = "F")]
+    #[arg(value_parser = crate::values::open_fraction, long, default_value_t = 0.2, value_name = "F")]
     pub test_fraction: f64,
 
     /// CIFAR-100: train on the 20 coarse labels instead of the 100 fine ones.

@@ -26,13 +26,13 @@ pub struct DistBenchArgs {
     )]
     pub models: Vec<ModelKind>,
     /// Samples per global batch (each rank computes its shard).
-    #[arg(long, default_value_t = 32, value_parser = crate::train::values::batch_size)]
+    #[arg(long, default_value_t = 32, value_name = "N", value_parser = crate::values::batch_size)]
     pub batch_size: usize,
     /// ResNet channel multiplier (resnet18 only).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_name = "F")]
     pub width_mult: f64,
     /// Timed steps per model (after one warm-up step).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_name = "N")]
     pub steps: usize,
     /// Print JSON instead of a table.
     #[arg(long)]

@@ -13,6 +13,30 @@ pub use params::{ParamLayout, ParamSlot, Params};
 pub use program::{CommandTime, Kernel, Program, Shader};
 pub use tensor::{align_elems, ReadBack, Tensor};
 
+/// Whether a switch of the environment (`ETAPROBE_NO_SUBGROUPS`, ...) is on: set, and not
+/// empty, `0`, `false`, `no` or `off`, so that `VAR=0` turns it off as one would expect.
+pub fn env_flag(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| switched_on(&v))
+}
+
+fn switched_on(value: &str) -> bool {
+    let v = value.trim().to_ascii_lowercase();
+    !matches!(v.as_str(), "" | "0" | "false" | "no" | "off")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_switch_set_to_0_is_off() {
+        for on in ["1", "yes", "true", "on", "2"] {
+            assert!(super::switched_on(on), "{on}");
+        }
+        for off in ["", "0", "false", "FALSE", "no", "off", " 0 "] {
+            assert!(!super::switched_on(off), "{off:?}");
+        }
+    }
+}
+
 /// Everything that can go wrong on the GPU side, phrased for the user.
 #[derive(Debug, thiserror::Error)]
 pub enum GpuError {

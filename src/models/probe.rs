@@ -25,7 +25,7 @@ pub fn probe_chunk(gpu: &Gpu, net: &Net, batch: usize) -> Result<usize, GpuError
         .unwrap_or(0)
         .max(net.layout.len);
     let limit = gpu.limits.max_storage_buffer_binding_size;
-    let one_at_a_time = std::env::var_os("ETAPROBE_ONE_PROBE_PER_PASS").is_some();
+    let one_at_a_time = crate::gpu::env_flag("ETAPROBE_ONE_PROBE_PER_PASS");
     if (4 * PROBES * largest) as u64 <= limit && !one_at_a_time {
         return Ok(PROBES);
     }

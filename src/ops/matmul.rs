@@ -125,7 +125,7 @@ pub fn uses_subgroup_kernel(gpu: &Gpu) -> bool {
     gpu.features.contains(wgpu::Features::SUBGROUP)
         && gpu.info.subgroup_min_size == 8
         && gpu.info.subgroup_max_size == 8
-        && std::env::var_os("ETAPROBE_NO_SUBGROUPS").is_none()
+        && !crate::gpu::env_flag("ETAPROBE_NO_SUBGROUPS")
 }
 
 /// The portable kernel's register block per invocation, rows × columns (a workgroup of

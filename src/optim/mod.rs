@@ -48,19 +48,24 @@ pub struct OptimizerOptions {
     #[arg(long, value_enum, default_value_t = OptimizerKind::Sgd)]
     pub optimizer: OptimizerKind,
     /// Momentum μ of --optimizer momentum.
-    #[arg(value_parser = crate::train::values::below_one, long, default_value_t = 0.9, value_name = "F")]
+    #[arg(value_parser = crate::values::below_one, long, default_value_t = 0.9, value_name = "F")]
     pub momentum: f64,
     /// Nesterov momentum with --optimizer momentum: d = g + μv.
     #[arg(long)]
     pub nesterov: bool,
     /// Adam's β1,β2.
-    #[arg(long, value_delimiter = ',', default_values_t = vec![0.9, 0.999], value_name = "B1,B2")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0.9,0.999",
+        value_name = "B1,B2"
+    )]
     pub betas: Vec<f64>,
     /// Adam's eps.
-    #[arg(value_parser = crate::train::values::positive, long, default_value_t = 1e-8, value_name = "F")]
+    #[arg(value_parser = crate::values::positive, long, default_value_t = 1e-8, value_name = "F")]
     pub adam_eps: f64,
     /// L2 weight decay λ added to the gradient.
-    #[arg(value_parser = crate::train::values::non_negative, long, default_value_t = 0.0, value_name = "F")]
+    #[arg(value_parser = crate::values::non_negative, long, default_value_t = 0.0, value_name = "F")]
     pub weight_decay: f64,
 }
 

@@ -219,7 +219,7 @@ impl Schedule for Auto {
 #[serde(default)]
 pub struct AutoOptions {
     /// auto: probe the last update's line every this many steps.
-    #[arg(value_parser = crate::train::values::at_least_one, long, default_value_t = PROBE_EVERY, value_name = "K")]
+    #[arg(value_parser = crate::values::at_least_one, long, default_value_t = PROBE_EVERY, value_name = "K")]
     pub probe_every: usize,
     /// auto: an ablation of the frozen rule, a test off or one group of constants scaled
     /// (docs/evaluation.md §6); the line variants scale --probe-every too.

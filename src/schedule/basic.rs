@@ -171,10 +171,10 @@ pub struct BasicOptions {
     #[arg(long, value_delimiter = ',', value_name = "E1,E2")]
     pub lr_milestones: Vec<usize>,
     /// basic: the factor of each step decay.
-    #[arg(value_parser = crate::train::values::positive, long, default_value_t = 0.1, value_name = "G")]
+    #[arg(value_parser = crate::values::positive, long, default_value_t = 0.1, value_name = "G")]
     pub lr_gamma: f64,
     /// basic: the η that cosine and linear decay end at.
-    #[arg(value_parser = crate::train::values::non_negative, long, default_value_t = 0.0, value_name = "F")]
+    #[arg(value_parser = crate::values::non_negative, long, default_value_t = 0.0, value_name = "F")]
     pub lr_floor: f64,
     /// basic: raise η linearly from η0/N to η0 over the first N steps.
     #[arg(long, default_value_t = 0, value_name = "N")]

@@ -119,16 +119,16 @@ impl Schedule for DAdapt {
 #[serde(default)]
 pub struct DAdaptOptions {
     /// dadapt: the factor on the adapted step size (the authors' lr; leave at 1).
-    #[arg(value_parser = crate::train::values::non_negative, long, default_value_t = 1.0, value_name = "F")]
+    #[arg(value_parser = crate::values::non_negative, long, default_value_t = 1.0, value_name = "F")]
     pub dadapt_lr: f64,
     /// dadapt: μ in w = μ·w + (1 − μ)·z (the authors' default 0; 0.9 in their CIFAR runs).
-    #[arg(value_parser = crate::train::values::below_one, long, default_value_t = 0.0, value_name = "F")]
+    #[arg(value_parser = crate::values::below_one, long, default_value_t = 0.0, value_name = "F")]
     pub dadapt_momentum: f64,
     /// dadapt: d0, the initial distance estimate.
-    #[arg(value_parser = crate::train::values::positive, long, default_value_t = 1e-6, value_name = "F")]
+    #[arg(value_parser = crate::values::positive, long, default_value_t = 1e-6, value_name = "F")]
     pub dadapt_d0: f64,
     /// dadapt: the largest factor d may grow by per step (inf: unbounded).
-    #[arg(value_parser = crate::train::values::growth, long, default_value_t = f64::INFINITY, value_name = "F")]
+    #[arg(value_parser = crate::values::growth, long, default_value_t = f64::INFINITY, value_name = "F")]
     #[serde(deserialize_with = "super::unbounded")]
     pub dadapt_growth: f64,
 }

@@ -61,7 +61,7 @@ impl Schedule for FirstOrder {
 #[serde(default)]
 pub struct FirstOrderOptions {
     /// first-order: the meta learning rate α.
-    #[arg(value_parser = crate::train::values::non_negative, long, default_value_t = 1e-3, value_name = "F")]
+    #[arg(value_parser = crate::values::non_negative, long, default_value_t = 1e-3, value_name = "F")]
     pub alpha: f64,
 }
 

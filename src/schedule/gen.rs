@@ -200,13 +200,13 @@ impl Schedule for Gen {
 #[serde(default)]
 pub struct GenOptions {
     /// gen: probe and fit every this many steps.
-    #[arg(value_parser = crate::train::values::at_least_one, long, default_value_t = 4, value_name = "K")]
+    #[arg(value_parser = crate::values::at_least_one, long, default_value_t = 4, value_name = "K")]
     pub gen_every: usize,
     /// gen: γ, the fraction of the way η moves toward the fitted minimum.
-    #[arg(value_parser = crate::train::values::up_to_one, long, default_value_t = 0.1, value_name = "F")]
+    #[arg(value_parser = crate::values::up_to_one, long, default_value_t = 0.1, value_name = "F")]
     pub gen_damping: f64,
     /// gen: the least R² of an accepted fit.
-    #[arg(value_parser = crate::train::values::unit, long, default_value_t = 0.9, value_name = "F")]
+    #[arg(value_parser = crate::values::unit, long, default_value_t = 0.9, value_name = "F")]
     pub gen_min_r2: f64,
 }
 

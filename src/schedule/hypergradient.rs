@@ -89,7 +89,7 @@ impl Schedule for Hypergradient {
 #[serde(default)]
 pub struct HypergradientOptions {
     /// hypergradient: β, the fraction by which η changes per step at cosine ±1.
-    #[arg(value_parser = crate::train::values::non_negative, long, default_value_t = 0.02, value_name = "F")]
+    #[arg(value_parser = crate::values::non_negative, long, default_value_t = 0.02, value_name = "F")]
     pub hd_beta: f64,
 }
 

@@ -121,25 +121,30 @@ impl Schedule for Prodigy {
 #[serde(default)]
 pub struct ProdigyOptions {
     /// prodigy: the factor on the adapted step size (the authors' lr; leave at 1).
-    #[arg(value_parser = crate::train::values::non_negative, long, default_value_t = 1.0, value_name = "F")]
+    #[arg(value_parser = crate::values::non_negative, long, default_value_t = 1.0, value_name = "F")]
     pub prodigy_lr: f64,
     /// prodigy: Adam's β1,β2.
-    #[arg(long, value_delimiter = ',', default_values_t = vec![0.9, 0.999], value_name = "B1,B2")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0.9,0.999",
+        value_name = "B1,B2"
+    )]
     pub prodigy_betas: Vec<f64>,
     /// prodigy: β3 of the D estimate's running sums [default: √β2]
-    #[arg(value_parser = crate::train::values::below_one, long, value_name = "F")]
+    #[arg(value_parser = crate::values::below_one, long, value_name = "F")]
     pub prodigy_beta3: Option<f64>,
     /// prodigy: ε in the denominator √v + D·ε.
     #[arg(long, default_value_t = 1e-8, value_name = "F")]
     pub prodigy_eps: f64,
     /// prodigy: D0, the initial distance estimate.
-    #[arg(value_parser = crate::train::values::positive, long, default_value_t = 1e-6, value_name = "F")]
+    #[arg(value_parser = crate::values::positive, long, default_value_t = 1e-6, value_name = "F")]
     pub prodigy_d0: f64,
     /// prodigy: the factor on D̂ (the authors' preferred knob; 0.5 and 2 also work).
-    #[arg(value_parser = crate::train::values::non_negative, long, default_value_t = 1.0, value_name = "F")]
+    #[arg(value_parser = crate::values::non_negative, long, default_value_t = 1.0, value_name = "F")]
     pub prodigy_d_coef: f64,
     /// prodigy: the largest factor D may grow by per step (inf: unbounded).
-    #[arg(value_parser = crate::train::values::growth, long, default_value_t = f64::INFINITY, value_name = "F")]
+    #[arg(value_parser = crate::values::growth, long, default_value_t = f64::INFINITY, value_name = "F")]
     #[serde(deserialize_with = "super::unbounded")]
     pub prodigy_growth: f64,
 }

@@ -110,16 +110,16 @@ impl Schedule for ScheduleFree {
 #[serde(default)]
 pub struct ScheduleFreeOptions {
     /// schedule-free: β, the interpolation between z and x (authors: 0.9; 0.95–0.98 for long runs).
-    #[arg(value_parser = crate::train::values::open_fraction, long, default_value_t = 0.9, value_name = "F")]
+    #[arg(value_parser = crate::values::open_fraction, long, default_value_t = 0.9, value_name = "F")]
     pub sf_beta: f64,
     /// schedule-free: linear warmup of γ over this many steps.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub sf_warmup_steps: usize,
     /// schedule-free: r, the power of k in the averaging weights.
-    #[arg(value_parser = crate::train::values::non_negative, long, default_value_t = 0.0, value_name = "F")]
+    #[arg(value_parser = crate::values::non_negative, long, default_value_t = 0.0, value_name = "F")]
     pub sf_r: f64,
     /// schedule-free: the power of max γ in the averaging weights.
-    #[arg(value_parser = crate::train::values::non_negative, long, default_value_t = 2.0, value_name = "F")]
+    #[arg(value_parser = crate::values::non_negative, long, default_value_t = 2.0, value_name = "F")]
     pub sf_weight_lr_power: f64,
 }
 

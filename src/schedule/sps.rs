@@ -88,16 +88,16 @@ impl Schedule for Sps {
 #[serde(default)]
 pub struct SpsOptions {
     /// sps: c in f / (c·‖g‖²) (authors' default 0.5; their deep-learning runs use 0.2).
-    #[arg(value_parser = crate::train::values::positive, long, default_value_t = 0.5, value_name = "F")]
+    #[arg(value_parser = crate::values::positive, long, default_value_t = 0.5, value_name = "F")]
     pub sps_c: f64,
     /// sps: τ, the factor by which η may grow per epoch.
-    #[arg(value_parser = crate::train::values::at_least_one_f, long, default_value_t = 2.0, value_name = "F")]
+    #[arg(value_parser = crate::values::at_least_one_f, long, default_value_t = 2.0, value_name = "F")]
     pub sps_tau: f64,
     /// sps: γ_b, a hard upper bound on η [default: none]
-    #[arg(value_parser = crate::train::values::positive, long, value_name = "F")]
+    #[arg(value_parser = crate::values::positive, long, value_name = "F")]
     pub sps_max: Option<f64>,
     /// sps: ε added to the denominator.
-    #[arg(value_parser = crate::train::values::non_negative, long, default_value_t = 1e-8, value_name = "F")]
+    #[arg(value_parser = crate::values::non_negative, long, default_value_t = 1e-8, value_name = "F")]
     pub sps_eps: f64,
 }
 

@@ -149,6 +149,14 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
             opts.jobs
         );
     }
+    // An adapter that matches none would fail every cell it is given, as a refused input.
+    if !opts.adapters.is_empty() {
+        let adapters = crate::gpu::enumerate_adapters();
+        for a in &opts.adapters {
+            crate::gpu::choose_adapter(&adapters, Some(a))
+                .with_context(|| format!("--adapter {}", opts.adapters.join(",")))?;
+        }
+    }
     let root = &opts.root;
     let exe = std::env::current_exe().context("cannot find the etaprobe binary to run cells")?;
     let old = Manifest::read(root)?;
@@ -476,10 +484,11 @@ impl Progress {
     }
 }
 
-/// Seconds as a rough duration: "40 min", "3.5 h", "2.1 days".
+/// Seconds as a rough duration: "under a minute", "40 min", "3.5 h", "2.1 days".
 fn rough(seconds: f64) -> String {
     match seconds {
-        s if s < 3600.0 => format!("{:.0} min", (s / 60.0).max(1.0)),
+        s if s < 60.0 => "under a minute".to_string(),
+        s if s < 3600.0 => format!("{:.0} min", s / 60.0),
         s if s < 48.0 * 3600.0 => format!("{:.1} h", s / 3600.0),
         s => format!("{:.1} days", s / 86400.0),
     }

@@ -785,7 +785,17 @@ impl<'a> Context<'a> {
                 true => Ok(()),
                 false => args.data.locate().map(|_| ()),
             });
-        found.map_err(|e| self.error(&span, format!("task {name:?}: {e}")))?;
+        found.map_err(|e| {
+            // The advice names train's flags; a spec says the same with its keys.
+            let spec_advice = match e {
+                crate::data::DataError::NotFound { .. } => {
+                    "\nIn a spec: `download = true` (in [defaults] or the task) fetches it; \
+                     `data = \"PATH\"` (relative to the spec) or ETAPROBE_DATA points to a copy."
+                }
+                _ => "",
+            };
+            self.error(&span, format!("task {name:?}: {e}{spec_advice}"))
+        })?;
         model_fits(&args).map_err(|e| self.error(task_span, format!("task {name:?}: {e}")))
     }
 

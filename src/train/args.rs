@@ -12,14 +12,7 @@ use crate::schedule::{Needs, RuleOptions, RunShape, Schedule, Update};
 /// The validation fraction --probe-on val holds out when --val-split is not given.
 pub(crate) const DEFAULT_VAL_SPLIT: f64 = 0.1;
 
-/// The most epochs a run may ask for. Far beyond any real run, and small enough that
-/// epochs × steps per epoch cannot overflow for any data set that fits in memory (below
-/// 1.8·10^11 steps an epoch).
-pub const MAX_EPOCHS: usize = 100_000_000;
-
-/// The largest `--batch-size`: 2^24 samples, far beyond what any adapter's buffers hold for
-/// these models, and small enough that no size computed from it overflows.
-pub const MAX_BATCH_SIZE: usize = 1 << 24;
+pub use crate::values::{MAX_BATCH_SIZE, MAX_EPOCHS};
 
 /// Everything a training run is: `etaprobe train`'s options, and the library's
 /// configuration of [`crate::train::train`]. [`Default`] gives the command line's defaults;
@@ -45,7 +38,7 @@ pub struct TrainConfig {
     #[arg(long, help_heading = "Learning rate", default_value = "basic", value_parser = crate::schedule::rule_parser())]
     pub schedule: String,
     /// Initial learning rate η0 [default: 0.01, or 0.001 with --optimizer adam, as PyTorch]
-    #[arg(value_parser = crate::train::values::non_negative, long, help_heading = "Learning rate", value_name = "F")]
+    #[arg(value_parser = crate::values::non_negative, long, help_heading = "Learning rate", value_name = "F")]
     pub lr: Option<f64>,
     /// Every rule's own options (only the chosen rule's are used).
     #[command(flatten, next_help_heading = "Rule options")]
@@ -53,13 +46,13 @@ pub struct TrainConfig {
     pub rule: RuleOptions,
     /// Samples per training step (the last batch of an epoch may be smaller; see
     /// --drop-last).
-    #[arg(value_parser = crate::train::values::batch_size, long, help_heading = "Run", default_value_t = 32, value_name = "N")]
+    #[arg(value_parser = crate::values::batch_size, long, help_heading = "Run", default_value_t = 32, value_name = "N")]
     pub batch_size: usize,
     /// Passes over the training set; also the horizon of the η decays.
-    #[arg(value_parser = crate::train::values::epochs, long, help_heading = "Run", default_value_t = 10, value_name = "N")]
+    #[arg(value_parser = crate::values::epochs, long, help_heading = "Run", default_value_t = 10, value_name = "N")]
     pub epochs: usize,
     /// Stop after this many steps in all (the current epoch is still evaluated).
-    #[arg(value_parser = crate::train::values::at_least_one, long, help_heading = "Run", value_name = "N")]
+    #[arg(value_parser = crate::values::at_least_one, long, help_heading = "Run", value_name = "N")]
     pub max_steps: Option<usize>,
     /// Seeds the initial weights, the split, the shuffles and the augmentation.
     #[arg(long, help_heading = "Run", default_value_t = 0, value_name = "N")]
@@ -70,7 +63,7 @@ pub struct TrainConfig {
     pub out: Option<PathBuf>,
     /// Also write a checkpoint every N steps (one is always written at every epoch's end,
     /// at the run's end and when Ctrl-C stops it).
-    #[arg(value_parser = crate::train::values::at_least_one, long, help_heading = "Output", value_name = "N")]
+    #[arg(value_parser = crate::values::at_least_one, long, help_heading = "Output", value_name = "N")]
     pub checkpoint_every: Option<usize>,
     /// Continue a run: its directory (its config.toml gives the options; any given here
     /// override them), or a checkpoint file of a run with the same options.
@@ -94,33 +87,33 @@ pub struct TrainConfig {
     pub verbose: bool,
     /// Evaluate only N test samples, evenly spaced over the test set (quick runs; the records
     /// then say less about the test set than a full evaluation).
-    #[arg(value_parser = crate::train::values::at_least_one, long, help_heading = "Output", value_name = "N")]
+    #[arg(value_parser = crate::values::at_least_one, long, help_heading = "Output", value_name = "N")]
     pub eval_subset: Option<usize>,
     /// The format of the run's figures.
     #[arg(long, help_heading = "Output", value_enum, default_value_t = crate::report::FigureFormat::Png, value_name = "FORMAT")]
     pub figure_format: crate::report::FigureFormat,
     /// Also evaluate the test set every N steps (written to evals.csv).
-    #[arg(value_parser = crate::train::values::at_least_one, long, help_heading = "Output", value_name = "N")]
+    #[arg(value_parser = crate::values::at_least_one, long, help_heading = "Output", value_name = "N")]
     pub eval_every: Option<usize>,
     /// Opt-in safeguard: never let η fall below this (off by default, as in the paper).
-    #[arg(value_parser = crate::train::values::finite, long, help_heading = "Learning rate", value_name = "F")]
+    #[arg(value_parser = crate::values::finite, long, help_heading = "Learning rate", value_name = "F")]
     pub lr_min: Option<f64>,
     /// Opt-in safeguard: never let η rise above this.
-    #[arg(value_parser = crate::train::values::finite, long, help_heading = "Learning rate", value_name = "F")]
+    #[arg(value_parser = crate::values::finite, long, help_heading = "Learning rate", value_name = "F")]
     pub lr_max: Option<f64>,
     /// The optimizer η scales (SGD, momentum, Adam) and its options.
     #[command(flatten, next_help_heading = "Optimizer")]
     #[serde(flatten)]
     pub optim: OptimizerOptions,
-    /// Evaluate the newton probes on the training batch or on a held-out validation batch;
-    /// the weights' gradient always comes from the training batch.
+    /// Evaluate the loss probes (newton, gen) on the training batch or on a held-out
+    /// validation batch; the weights' gradient always comes from the training batch.
     #[arg(long, help_heading = "Learning rate", value_enum, default_value_t = ProbeOn::Train, value_name = "WHERE")]
     pub probe_on: ProbeOn,
     /// Hold out this fraction of the training set (seeded) as a validation split, evaluated
     /// at every epoch's end (epochs.csv's val_loss and val_acc): what a choice of η or of a
     /// constant is made on, never the test set. --probe-on val probes on it (0.1 by default
     /// there, without the per-epoch evaluation unless given).
-    #[arg(value_parser = crate::train::values::open_fraction, long, help_heading = "Run", value_name = "F")]
+    #[arg(value_parser = crate::values::open_fraction, long, help_heading = "Run", value_name = "F")]
     pub val_split: Option<f64>,
     /// Warm start (paper §5.1): begin at the η another run ended with, instead of --lr.
     #[arg(long, help_heading = "Learning rate", value_name = "RUN_DIR")]
@@ -303,7 +296,7 @@ impl TrainConfig {
             );
         }
         if self.probe_on == ProbeOn::Val && !needs.probe {
-            bail!("--probe-on val needs a schedule that probes (--schedule newton)");
+            bail!("--probe-on val needs a schedule that probes: --schedule newton or gen");
         }
         Ok(needs)
     }

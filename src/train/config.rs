@@ -160,9 +160,16 @@ pub fn config_text(args: &TrainConfig) -> Result<String> {
         }
     }
     let mut table = BTreeMap::new();
-    for (key, value) in flat {
+    for (key, mut value) in flat {
         if NOT_IN_CONFIG.contains(&key.as_str()) {
             continue;
+        }
+        // Paths as this directory saw them: `--resume RUN` and `--config RUN/config.toml`
+        // are run from anywhere.
+        if let ("data" | "cache_dir", serde_json::Value::String(path)) = (key.as_str(), &value) {
+            if let Ok(absolute) = std::path::absolute(path) {
+                value = serde_json::Value::String(absolute.to_string_lossy().into_owned());
+            }
         }
         if let Some(value) = toml_value(&value) {
             table.insert(key.replace('_', "-"), value);

@@ -18,7 +18,6 @@ mod resume;
 mod run;
 mod setup;
 mod step;
-pub mod values;
 
 use std::path::{Path, PathBuf};
 

@@ -737,6 +737,21 @@ fn a_task_whose_data_is_refused_starts_no_more_cells_and_the_others_run() {
     }
     assert_eq!(status("good/basic/lr0.01/seed2").0, "finished");
 
+    // An adapter that matches none is refused before any cell starts.
+    let elsewhere = dir.path().join("elsewhere");
+    let o = etaprobe(&[
+        "sweep",
+        s(&spec),
+        "--root",
+        s(&elsewhere),
+        "--adapter",
+        "0,nomatch",
+    ]);
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{said}");
+    assert!(said.contains("no adapter matches 'nomatch'"), "{said}");
+    assert!(!elsewhere.exists(), "{said}");
+
     // The data fixed, the same command runs the task's cells, the refused one afresh.
     std::fs::copy(&good, &bad).unwrap();
     let o = etaprobe(&["sweep", s(&spec), "--root", s(&root)]);

@@ -145,6 +145,45 @@ fn resume_run_dir_continues_from_its_own_configuration() {
 }
 
 #[test]
+fn a_run_started_with_a_relative_data_path_resumes_from_anywhere() {
+    let (d, _data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let out = runs.path().join("run");
+    // Started from the data's folder with `--data .`, stopped after 3 steps.
+    let started = std::process::Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+        .current_dir(d.path())
+        .args([
+            "train",
+            "--model",
+            "logreg",
+            "--dataset",
+            "fashion-mnist",
+            "--data",
+            ".",
+        ])
+        .args([
+            "--batch-size",
+            "16",
+            "--epochs",
+            "1",
+            "--max-steps",
+            "3",
+            "--out",
+            s(&out),
+        ])
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .output()
+        .unwrap();
+    ok(&started);
+    let config = read(&out, "config.toml");
+    let recorded = format!("data = {:?}", d.path().display().to_string());
+    assert!(config.contains(&recorded), "{config}");
+    // Continued from elsewhere (the tests' own directory).
+    ok(&etaprobe(&["train", "--resume", s(&out)]));
+    assert_eq!(read(&out, "epochs.csv").lines().count(), 2);
+}
+
+#[test]
 fn a_bad_configuration_is_refused_naming_its_line() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("run.toml");

@@ -3,7 +3,14 @@
 //! [`crate::train::TrainConfig`]'s own checks stay: a configuration built through the
 //! library or read from `--config` never passes through clap.
 
-use super::args::{MAX_BATCH_SIZE, MAX_EPOCHS};
+/// The most epochs a run may ask for. Far beyond any real run, and small enough that
+/// epochs × steps per epoch cannot overflow for any data set that fits in memory (below
+/// 1.8·10^11 steps an epoch).
+pub const MAX_EPOCHS: usize = 100_000_000;
+
+/// The largest `--batch-size`: 2^24 samples, far beyond what any adapter's buffers hold for
+/// these models, and small enough that no size computed from it overflows.
+pub const MAX_BATCH_SIZE: usize = 1 << 24;
 
 /// A count of at least 1 (batch size, steps, intervals).
 pub fn at_least_one(s: &str) -> Result<usize, String> {
