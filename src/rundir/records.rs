@@ -98,7 +98,13 @@ impl EpochWriter {
         }
         let records = read_epochs(path)?;
         let kept: Vec<&EpochRecord> = records.iter().filter(|r| r.epoch <= last_epoch).collect();
-        check_unbroken(path, "epoch", kept.iter().map(|r| r.epoch), last_epoch)?;
+        check_unbroken(
+            path,
+            "epoch",
+            kept.iter().map(|r| r.epoch),
+            last_epoch,
+            true,
+        )?;
         let mut text = format!("{}\n", epochs_header(val));
         for r in kept {
             text.push_str(&epoch_line(r, val));
@@ -188,7 +194,7 @@ impl StepWriter {
             );
         }
         let kept: Vec<&StepRecord> = records.iter().filter(|r| r.step <= last_step).collect();
-        check_unbroken(path, "step", kept.iter().map(|r| r.step), last_step)?;
+        check_unbroken(path, "step", kept.iter().map(|r| r.step), last_step, false)?;
         let mut text = format!("{}\n", steps_header(probes));
         for r in kept {
             text.push_str(&step_line(r, probes));
@@ -244,17 +250,19 @@ fn steps_header(probes: bool) -> String {
     }
 }
 
-/// Refuses to resume from records that skip an epoch or step, or stop short of the
-/// checkpoint's `last` (one row per epoch and per step, from the first this directory saw:
-/// a run resumed into a new directory starts its records there): resuming would leave the
-/// hole in them for good. Rows can only go missing by a hand's edit, or by a machine that
-/// crashed with rows not yet on the disk under an older etaprobe (checkpoints now push the
-/// records to the disk first).
+/// Refuses to resume from records out of order, and, with `every` (one row per epoch,
+/// from the first this directory saw: a run resumed into a new directory starts its
+/// records there), from records that skip one or stop short of the checkpoint's `last`:
+/// resuming would keep the hole for good. Rows go missing only by a hand's edit, or by a
+/// machine that crashed with rows not yet on the disk under an older etaprobe (checkpoints
+/// now push the records to the disk first). Steps have no `every`: a step discarded after
+/// a blow-up (`auto`, `--on-nonfinite skip`) leaves no row of its own.
 fn check_unbroken(
     path: &Path,
     what: &str,
     rows: impl Iterator<Item = usize>,
     last: usize,
+    every: bool,
 ) -> Result<()> {
     let mut previous: Option<usize> = None;
     for n in rows.chain(std::iter::once(last + 1)) {
@@ -264,7 +272,7 @@ fn check_unbroken(
                  keep the disorder. Restore the file, or start the run afresh",
                 path.display()
             ),
-            Some(p) if n > p + 1 => Some((p + 1, n - 1)),
+            Some(p) if every && n > p + 1 => Some((p + 1, n - 1)),
             _ => None,
         };
         if let Some((from, to)) = gap {
@@ -769,7 +777,7 @@ mod tests {
 
     fn check(rows: &[usize], last: usize) -> Result<(), String> {
         let path = Path::new("epochs.csv");
-        check_unbroken(path, "epoch", rows.iter().copied(), last).map_err(|e| e.to_string())
+        check_unbroken(path, "epoch", rows.iter().copied(), last, true).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -790,5 +798,12 @@ mod tests {
         says(&[1, 2], 4, "no row for epochs 3–4,");
         says(&[1, 2, 2], 2, "epoch 2 comes after epoch 2");
         says(&[2, 1], 2, "epoch 1 comes after epoch 2");
+        // Steps: a discarded step has no row, so only the order is checked.
+        let steps = |rows: &[usize], last| {
+            let path = Path::new("steps.csv");
+            check_unbroken(path, "step", rows.iter().copied(), last, false)
+        };
+        assert!(steps(&[1, 2, 4, 5], 7).is_ok());
+        assert!(steps(&[1, 2, 4, 4], 7).is_err());
     }
 }
