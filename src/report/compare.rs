@@ -56,6 +56,20 @@ pub fn compare_runs(
             out_dir.display()
         );
     }
+    // The same run twice would draw one curve over another under two labels.
+    for (i, a) in run_dirs.iter().enumerate() {
+        let same = |b: &PathBuf| match (a.canonicalize(), b.canonicalize()) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => a == b,
+        };
+        if let Some(b) = run_dirs[..i].iter().find(|b| same(b)) {
+            bail!(
+                "{} and {} are the same run: give each run once",
+                b.display(),
+                a.display()
+            );
+        }
+    }
     let mut runs = run_dirs
         .iter()
         .enumerate()

@@ -879,6 +879,15 @@ fn plot_command_warns_about_mixed_tasks_and_writes_svg() {
     assert_eq!(run.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("is a run's folder"), "{stderr}");
     assert_eq!(std::fs::read_dir(&b).unwrap().count(), before);
+
+    // The same run twice, however spelled: refused, nothing drawn.
+    let twice = dir.path().join("twice");
+    let again = a.join(".");
+    let run = etaprobe(&["plot", s(&a), s(&again), "--out", s(&twice)]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("are the same run"), "{stderr}");
+    assert!(!twice.exists());
 }
 
 #[test]
