@@ -708,7 +708,12 @@ fn sweep(
         etaprobe::train::install_handler()?;
     }
     let outcome = etaprobe::sweep::run_sweep(&checked, &options)?;
+    // Which status wins: a stop on request (130), then a refused input (2), then failed
+    // cells (1).
     if outcome.stopped {
+        for r in &outcome.refused {
+            log::error!("{r}");
+        }
         return Err(SweepStopped.into());
     }
     // A task whose input was refused: the sweep's input is at fault (2), not a training.

@@ -100,6 +100,13 @@ pub fn parse_boston_csv(path: &Path, bytes: &[u8]) -> Result<BostonTable, DataEr
         ));
     }
     let column_of = |name: &str| -> Result<usize, DataError> {
+        // Two columns of one name: which one holds the data cannot be told.
+        if header.iter().filter(|h| *h == name).count() > 1 {
+            return Err(DataError::malformed(
+                path,
+                format!("the header row names column `{name}` twice"),
+            ));
+        }
         header.iter().position(|h| h == name).ok_or_else(|| {
             DataError::malformed(
                 path,

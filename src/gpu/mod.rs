@@ -16,7 +16,7 @@ pub use tensor::{align_elems, ReadBack, Tensor};
 /// Whether a switch of the environment (`ETAPROBE_NO_SUBGROUPS`, ...) is on: set, and not
 /// empty, `0`, `false`, `no` or `off`, so that `VAR=0` turns it off as one would expect.
 pub fn env_flag(name: &str) -> bool {
-    std::env::var(name).is_ok_and(|v| switched_on(&v))
+    std::env::var_os(name).is_some_and(|v| switched_on(&v.to_string_lossy()))
 }
 
 fn switched_on(value: &str) -> bool {

@@ -36,7 +36,7 @@ pub struct Comparison {
 /// Each run is labelled by [`super::run_label`], with its task when the runs are of
 /// several tasks (which also gives a warning), and with what tells it apart when two labels
 /// are still equal (see `disambiguate_labels`). Every directory must be a run (have an
-/// `epochs.csv`).
+/// `epochs.csv`), given once.
 pub fn compare_runs(
     run_dirs: &[PathBuf],
     out_dir: impl AsRef<Path>,

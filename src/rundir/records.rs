@@ -250,13 +250,14 @@ fn steps_header(probes: bool) -> String {
     }
 }
 
-/// Refuses to resume from records out of order, and, with `every` (one row per epoch,
-/// from the first this directory saw: a run resumed into a new directory starts its
-/// records there), from records that skip one or stop short of the checkpoint's `last`:
-/// resuming would keep the hole for good. Rows go missing only by a hand's edit, or by a
-/// machine that crashed with rows not yet on the disk under an older etaprobe (checkpoints
-/// now push the records to the disk first). Steps have no `every`: a step discarded after
-/// a blow-up (`auto`, `--on-nonfinite skip`) leaves no row of its own.
+/// Refuses to resume from records out of order, and, with `every` (one row per epoch), from
+/// records that skip one or stop short of the checkpoint's `last`: resuming would keep the
+/// hole for good. Rows go missing only by a hand's edit, or by a machine that crashed with
+/// rows not yet on the disk under an older etaprobe (checkpoints now push the records to
+/// the disk first). The first row may be later than 1: a run resumed from a bare
+/// checkpoint, with no records beside it, starts its records at the checkpoint (so rows
+/// deleted from the very start pass). Steps have no `every`: a step discarded after a
+/// blow-up (`auto`, `--on-nonfinite skip`) leaves no row of its own.
 fn check_unbroken(
     path: &Path,
     what: &str,
@@ -265,7 +266,8 @@ fn check_unbroken(
     every: bool,
 ) -> Result<()> {
     let mut previous: Option<usize> = None;
-    for n in rows.chain(std::iter::once(last + 1)) {
+    // One past the checkpoint closes the sequence: the last row must reach `last`.
+    for n in rows.chain(std::iter::once(last.saturating_add(1))) {
         let gap = match previous {
             Some(p) if n <= p => bail!(
                 "{}: {what} {n} comes after {what} {p}: the file was edited; resuming would \
@@ -276,9 +278,10 @@ fn check_unbroken(
             _ => None,
         };
         if let Some((from, to)) = gap {
-            let missing = match from == to {
-                true => format!("{what} {from}"),
-                false => format!("{what}s {from}–{to}"),
+            let missing = if from == to {
+                format!("{what} {from}")
+            } else {
+                format!("{what}s {from}–{to}")
             };
             bail!(
                 "{}: no row for {missing}, before the checkpoint's {what} {last}: the file \

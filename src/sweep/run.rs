@@ -66,15 +66,16 @@ pub struct SweepOutcome {
     pub refused: Vec<Refusal>,
 }
 
-/// A task none of whose remaining cells was started, because one refused its input (exit
-/// 2) on a fresh start: the data and options it shares with them are at fault, not its run,
-/// and every other cell would fail the same way. Those cells stay pending: the same command
-/// runs them once the input is fixed (the refused one too: it left nothing to resume).
+/// A task none of whose remaining cells was started, because one refused its input on a
+/// fresh start (exit 2, having written nothing but its log): the data and options it shares
+/// with them are at fault, not its run, and every other cell would fail the same way. Those
+/// cells stay pending: the same command runs them once the input is fixed (the refused one
+/// too: it left nothing to resume).
 #[derive(Debug, Clone)]
 pub struct Refusal {
     /// The task.
     pub task: String,
-    /// The cell that refused (relative to the root), and its log.
+    /// The cell that refused (relative to the root).
     pub cell: PathBuf,
     /// The cell's log, under the root.
     pub log: PathBuf,
@@ -284,14 +285,19 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
             if stopping {
                 break;
             }
-            // A task whose input was refused starts no more cells.
-            let Some(i) = next.by_ref().find(|&i| {
-                let task = &spec.cells[i].task;
-                let held = refused.iter_mut().find(|r| &r.task == task);
-                held.map(|r| r.held_back += 1).is_none()
-            }) else {
-                break;
-            };
+            // A task whose input was refused starts no more cells: each is counted once,
+            // as the queue passes it, and stays pending.
+            let mut chosen = None;
+            for i in next.by_ref() {
+                match refused.iter_mut().find(|r| r.task == spec.cells[i].task) {
+                    Some(r) => r.held_back += 1,
+                    None => {
+                        chosen = Some(i);
+                        break;
+                    }
+                }
+            }
+            let Some(i) = chosen else { break };
             let adapter = match opts.adapters.is_empty() {
                 true => None,
                 false => Some(opts.adapters[slot % opts.adapters.len()].as_str()),
@@ -394,8 +400,11 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
                 log.display()
             );
             let task = &spec.cells[done.index].task;
+            // Exit 2 is also a failure of the machine (GPU memory, a full disk); a refused
+            // input is one that stopped the run before it wrote anything but the cell's log.
             if record.exit_code == Some(i32::from(crate::train::EXIT_REFUSED))
                 && matches!(plans[done.index], Plan::Fresh | Plan::Restart(_))
+                && left_only_its_log(&dir)
                 && !refused.iter().any(|r| &r.task == task)
             {
                 log::error!(
@@ -484,10 +493,10 @@ impl Progress {
     }
 }
 
-/// Seconds as a rough duration: "under a minute", "40 min", "3.5 h", "2.1 days".
+/// Seconds as a rough duration: "less than a minute", "40 min", "3.5 h", "2.1 days".
 fn rough(seconds: f64) -> String {
     match seconds {
-        s if s < 60.0 => "under a minute".to_string(),
+        s if s < 60.0 => "less than a minute".to_string(),
         s if s < 3600.0 => format!("{:.0} min", s / 60.0),
         s if s < 48.0 * 3600.0 => format!("{:.1} h", s / 3600.0),
         s => format!("{:.1} days", s / 86400.0),
@@ -502,6 +511,7 @@ impl std::fmt::Display for Progress {
             self.done, self.total, self.running, self.failed
         )?;
         match self.seconds_left() {
+            Some(s) if s < 60.0 => write!(f, " ({} left)", rough(s)),
             Some(s) => write!(f, " (~{} left)", rough(s)),
             None => Ok(()),
         }
@@ -671,10 +681,20 @@ fn outcome(status: &std::io::Result<ExitStatus>, dir: &Path) -> (bool, String) {
     }
 }
 
+/// Whether a cell's directory holds nothing but its log: the run stopped before writing
+/// anything of its own.
+fn left_only_its_log(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .filter_map(|e| e.ok())
+            .all(|e| e.file_name() == std::ffi::OsStr::new(CELL_LOG))
+    })
+}
+
 /// A cell log's last `error: ...` line (what the run said when it failed), without the
 /// prefix.
 fn last_error(log: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(log).ok()?;
+    let text = String::from_utf8_lossy(&std::fs::read(log).ok()?).into_owned();
     text.lines()
         .rev()
         .find_map(|l| l.strip_prefix("error: "))

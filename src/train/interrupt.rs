@@ -78,8 +78,9 @@ impl std::error::Error for StoppedBeforeStart {}
 /// (2) and not a stop on request (130).
 pub const EXIT_DIVERGED: u8 = 1;
 
-/// The exit status of a command that refused its input (options, files, data): nothing
-/// was trained, and the same command fails again until the input is fixed.
+/// The exit status of a command that refused its input (options, files, data), which the
+/// same command refuses again until the input is fixed; also that of any other failure that
+/// is not a divergence or a stop on request (GPU memory, a full disk).
 pub const EXIT_REFUSED: u8 = 2;
 
 /// A run that stopped at a non-finite loss, probe or η (without `--on-nonfinite skip`); what

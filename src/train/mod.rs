@@ -23,6 +23,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
+/// The option parsers, at the crate's root since every layer's options use them.
+pub use crate::values;
 pub use args::{lr_from_run, LrFromStat, OnNonFinite, ProbeOn, TrainConfig};
 pub use commit::{CHECKPOINT, PREVIOUS};
 pub use config::{config_flags, config_text, expand_argv, CONFIG_TOML};

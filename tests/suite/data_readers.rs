@@ -155,6 +155,18 @@ fn boston_missing_column_is_named() {
         &file,
         &["missing column `chas`"],
     );
+    // A column named twice: which one holds the data cannot be told.
+    std::fs::write(
+        &file,
+        "crim,zn,indus,chas,nox,rm,age,dis,rad,tax,ptratio,b,lstat,medv,CRIM\n\
+         1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n",
+    )
+    .unwrap();
+    assert_error(
+        open(DatasetKind::Boston, &file),
+        &file,
+        &["names column `crim` twice"],
+    );
 }
 
 #[test]
