@@ -428,8 +428,9 @@ pub(crate) fn load(root: &Path) -> Result<(Manifest, Vec<Task>)> {
 }
 
 /// The η0 with the best mean score (of equals, the smallest η0: the more conservative rate on
-/// the seeds not seen, docs/evaluation.md §2), over the seeds that every η0 with a score finished
-/// (all of them when the grid is complete). A two-pass grid (η chosen on seed 1, then run on
+/// the seeds not seen, docs/evaluation.md §2), over the seeds on which every η0 with a score
+/// has one (all of them when the grid is complete; a diverged run scores chance on a
+/// classification task and has no score on a regression task). A two-pass grid (η chosen on seed 1, then run on
 /// the other seeds) so keeps its seed-1 choice: a mean over five seeds at the chosen η is
 /// not compared with one seed's at the others. Without a common seed, each η0's own mean.
 fn select(lrs: &[LrGroup], kind: Kind, on: SelectedOn) -> Option<usize> {

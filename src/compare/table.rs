@@ -231,10 +231,14 @@ pub(crate) fn markdown(
     let selection = match task.selected_on {
         SelectedOn::Validation => format!(
             "each rule at the η0 of its grid with the best mean final validation {} over the \
-             seeds every η0 of the rule finished (a grid run on seed 1, its choice then on \
-             the others, keeps its seed-1 choice; of equals, the smallest η0; the test set \
-             chose nothing)",
-            m.stem.replace("acc", "accuracy")
+             seeds every η0 of the rule has a result for{} (a grid run on seed 1, its choice \
+             then on the others, keeps its seed-1 choice; of equals, the smallest η0; the \
+             test set chose nothing)",
+            m.stem.replace("acc", "accuracy"),
+            match task.kind {
+                Kind::Classification => ", a diverged run at chance",
+                Kind::Regression => " (a diverged run has none)",
+            }
         ),
         SelectedOn::TrainLoss => "each rule at the η0 of its grid with the lowest mean final \
              training loss: these runs have no validation split (`--val-split`), and the test \
