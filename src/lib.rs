@@ -34,3 +34,4 @@ pub mod schedule;
 pub mod sweep;
 pub mod train;
 pub mod values;
+pub mod words;

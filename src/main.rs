@@ -9,6 +9,7 @@ use etaprobe::train::{
     Diverged, Interrupted, StoppedBeforeStart, TrainConfig, Training, EXIT_DIVERGED,
     EXIT_INTERRUPTED, EXIT_REFUSED,
 };
+use etaprobe::words::counted;
 
 /// Train neural networks on any GPU through wgpu, learning the learning rate as it trains.
 #[derive(Parser)]
@@ -340,11 +341,6 @@ fn train_here(
     Ok(())
 }
 
-/// "1 step", "2 steps".
-fn counted(n: usize, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
-}
-
 /// Prints the library's messages on stderr: warnings as `warning: …`, information as it is;
 /// `train -q` keeps only warnings and errors, `-v` adds the debug messages, and `RUST_LOG`
 /// (e.g. `RUST_LOG=etaprobe=debug`) overrides both.
@@ -426,8 +422,8 @@ struct CellsFailed(usize);
 
 impl std::fmt::Display for CellsFailed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let s = if self.0 == 1 { "" } else { "s" };
-        write!(f, "{} cell{s} of the sweep failed (see sweep.json)", self.0)
+        let cells = counted(self.0, "cell");
+        write!(f, "{cells} of the sweep failed (see sweep.json)")
     }
 }
 

@@ -124,11 +124,10 @@ fn unjudged(comparisons: &[Comparison]) -> Option<Verdict> {
         .filter(|c| c.second_side().is_none())
         .map(|c| {
             format!(
-                "η0 {} vs `{}` ({} shared seed{})",
+                "η0 {} vs `{}` ({})",
                 lr_text(c.lr),
                 c.against,
-                c.d.map_or(0, |d| d.n),
-                if c.d.map_or(0, |d| d.n) == 1 { "" } else { "s" }
+                crate::words::counted(c.d.map_or(0, |d| d.n), "shared seed")
             )
         })
         .collect();

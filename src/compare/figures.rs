@@ -271,7 +271,7 @@ fn line(
 ) -> Series {
     let n = runs.len();
     Series {
-        label: format!("{label} ({n} seed{})", if n == 1 { "" } else { "s" }),
+        label: format!("{label} ({})", crate::words::counted(n, "seed")),
         color: PALETTE[index % PALETTE.len()],
         // Past ten rules colours repeat; dashes keep the lines apart.
         style: if (index / PALETTE.len()).is_multiple_of(2) {

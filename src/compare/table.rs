@@ -16,9 +16,9 @@ pub(crate) fn report(roots: &[(PathBuf, usize)], sections: &[String]) -> String 
         .iter()
         .map(|(root, jobs)| {
             format!(
-                "`{}` (its last run had {jobs} cell{} running at once)",
+                "`{}` (its last run had {} running at once)",
                 root.join(crate::sweep::MANIFEST).display(),
-                if *jobs == 1 { "" } else { "s" }
+                crate::words::counted(*jobs, "cell")
             )
         })
         .collect();
@@ -513,8 +513,8 @@ fn list_cells(s: &mut String, title: &str, cells: &[(std::path::PathBuf, String)
     if cells.is_empty() {
         return;
     }
-    let plural = if cells.len() == 1 { "" } else { "s" };
-    let _ = writeln!(s, "\n{title} ({} cell{plural}):\n", cells.len());
+    let count = crate::words::counted(cells.len(), "cell");
+    let _ = writeln!(s, "\n{title} ({count}):\n");
     for (dir, why) in cells {
         let _ = writeln!(s, "- `{}`: {}", dir.display(), why.replace('\n', " "));
     }

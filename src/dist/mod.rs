@@ -143,7 +143,7 @@ pub fn agree_on_data(group: &dyn Collective, fingerprints: &[[u8; 16]]) -> Resul
     };
     anyhow::bail!(
         "the ranks do not hold the same data: rank{} {} read{} {what} than rank 0 ({check})",
-        if differ.len() == 1 { "" } else { "s" },
+        crate::words::plural_s(differ.len()),
         differ.join(", "),
         if differ.len() == 1 { "s" } else { "" },
     )

@@ -89,16 +89,14 @@ impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "task {}: {} refused its input{}; {} other cell{} of the task not started \
-             (log: {})",
+            "task {}: {} refused its input{}; {} of the task not started (log: {})",
             self.task,
             self.cell.display(),
             match &self.error {
                 Some(e) => format!(" ({e})"),
                 None => String::new(),
             },
-            self.held_back,
-            if self.held_back == 1 { "" } else { "s" },
+            crate::words::counted(self.held_back, "other cell"),
             self.log.display()
         )
     }
@@ -248,7 +246,7 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
         .filter(|&i| matches!(plans[i], Plan::Fresh | Plan::Resume | Plan::Restart(_)))
         .collect();
     log::info!(
-        "sweep: {total} cells under {} ({} finished earlier, {} failed earlier{}, {} to run) with {} job{}",
+        "sweep: {total} cells under {} ({} finished earlier, {} failed earlier{}, {} to run) with {}",
         root.display(),
         progress.done,
         progress.failed,
@@ -258,8 +256,7 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
             ""
         },
         queue.len(),
-        opts.jobs,
-        if opts.jobs == 1 { "" } else { "s" }
+        crate::words::counted(opts.jobs, "job")
     );
 
     let (tx, rx) = mpsc::channel::<Done>();
