@@ -48,8 +48,8 @@ bench probe-lenet 45 probe --model lenet --batch-size 256 --steps 10 --rounds 3
 # What sizes H4 (full-width ResNet-18) and the portable matmul, in under two minutes.
 bench matmul 20 matmul --sizes 1024,4096
 bench probe-resnet18 60 probe --model resnet18 --batch-size 128 --steps 2 --rounds 1
-run main-job-1-epoch 40 "$etaprobe" train --schedule newton --lr 0.01 --epochs 1 \
-    --out "$work/main-job" -q
+run main-job-1-epoch 40 "$etaprobe" train --optimizer momentum --lr-decay cosine --lr 0.03 \
+    --batch-size 128 --val-split 0.1 --seed 1 --epochs 1 --out "$work/main-job" -q
 
 # sweep_pass SPEC JOBS: the spec's cells until the deadline less the packing time. A
 # held-out task's pass 2 is not chained here: it follows the grid-edge rounds
