@@ -366,6 +366,13 @@ pub(crate) fn markdown(
             }
         );
     }
+    let _ = writeln!(
+        s,
+        "\nWhat each rule ran: `train`'s options besides the task's, η0 and the seed:\n"
+    );
+    for rule in &task.rules {
+        let _ = writeln!(s, "- `{}`: `{}`", rule.rule, rule_options(rule));
+    }
     if let Some(c) = extra {
         s.push_str(c);
     }
@@ -508,6 +515,19 @@ pub(crate) fn main_csv(
     s
 }
 
+/// A rule's `train` options as a command line writes them (`--schedule basic --lr-decay
+/// cosine`); an option its cells ran with different values lists them ("1e-5 or 1e-4").
+fn rule_options(rule: &super::RuleRuns) -> String {
+    let mut words = vec![format!("--schedule {}", rule.schedule)];
+    for (key, values) in &rule.options {
+        words.push(match values.as_slice() {
+            [flag] if flag.is_empty() => format!("--{key}"),
+            _ => format!("--{key} {}", values.join(" or ")),
+        });
+    }
+    words.join(" ")
+}
+
 /// A titled list of cells, each with why, when there are any.
 fn list_cells(s: &mut String, title: &str, cells: &[(std::path::PathBuf, String)]) {
     if cells.is_empty() {
@@ -557,6 +577,30 @@ pub(crate) fn grid_csv(task: &Task) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rules_options_read_as_its_command_line() {
+        let rule = |options: &[(&str, &[&str])]| super::super::RuleRuns {
+            rule: "r".into(),
+            schedule: "basic".into(),
+            options: options
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.iter().map(|x| x.to_string()).collect()))
+                .collect(),
+            lrs: Vec::new(),
+            selected: None,
+        };
+        assert_eq!(rule_options(&rule(&[])), "--schedule basic");
+        assert_eq!(
+            rule_options(&rule(&[("optimizer", &["momentum"]), ("nesterov", &[""])])),
+            "--schedule basic --nesterov --optimizer momentum"
+        );
+        // Cells of one rule directory run with different values: both are named.
+        assert_eq!(
+            rule_options(&rule(&[("alpha", &["1e-5", "1e-4"])])),
+            "--schedule basic --alpha 1e-5 or 1e-4"
+        );
+    }
 
     #[test]
     fn numbers_are_short() {

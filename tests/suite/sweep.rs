@@ -269,6 +269,11 @@ fn a_killed_sweep_picks_up_where_it_stopped_and_compare_reports_it() {
     ok(&o);
     let md = std::fs::read_to_string(out.join("compare.md")).unwrap();
     assert!(md.contains("## logreg"), "{md}");
+    // What each rule ran, read from the manifest's cells.
+    assert!(
+        md.contains("- `basic`: `--schedule basic`\n- `secant`: `--schedule secant`\n"),
+        "{md}"
+    );
     assert!(
         md.contains("95% CI") && md.contains("t-distribution"),
         "{md}"
@@ -486,6 +491,16 @@ fn compare_selects_on_validation_pairs_seeds_and_names_missing_cells() {
     );
     let _never_run = cell("basic", 0.1, 3);
     hand.write_manifest();
+    // The basic cells ran with options, as a spec's `options` gives them ("" for a flag).
+    let manifest_path = root.join("sweep.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    for cell in manifest["cells"].as_array_mut().unwrap() {
+        if cell["rule"] == "basic" {
+            cell["options"] = serde_json::json!({ "optimizer": "momentum", "nesterov": "" });
+        }
+    }
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
 
     let out = dir.path().join("report");
     let o = etaprobe(&["compare", s(&root), "--target-acc", "0.7", "--out", s(&out)]);
@@ -564,6 +579,10 @@ fn compare_selects_on_validation_pairs_seeds_and_names_missing_cells() {
         "{md}"
     );
     assert!(md.contains("`t/basic/lr0.1/seed3`: missing"), "{md}");
+    assert!(
+        md.contains("- `auto`: `--schedule auto`\n- `basic`: `--schedule basic --nesterov --optimizer momentum`\n"),
+        "{md}"
+    );
     // An unknown reference is an error naming the rules.
     let o = etaprobe(&["compare", s(&root), "--reference", "sgd", "--out", s(&out)]);
     assert_eq!(o.status.code(), Some(2));
