@@ -93,9 +93,9 @@ pub(crate) struct RuleRuns {
     pub rule: String,
     pub schedule: String,
     /// `train`'s options of the rule variant (the sweep spec's fixed and swept options; ""
-    /// for a flag), each with its values in the order the cells gave them: one value
-    /// unless cells of one rule directory were run with different ones.
-    pub options: BTreeMap<String, Vec<String>>,
+    /// for a flag): each distinct set its cells ran with, in the order the cells gave
+    /// them; one set unless two spec rules share a directory name.
+    pub options: Vec<BTreeMap<String, String>>,
     pub lrs: Vec<LrGroup>,
     /// Index into `lrs` of the selected η0 (None: no finished run at any).
     pub selected: Option<usize>,
@@ -378,18 +378,15 @@ pub(crate) fn load(root: &Path) -> Result<(Manifest, Vec<Task>)> {
                     rules.push(RuleRuns {
                         rule: cell.rule.clone(),
                         schedule: cell.schedule.clone(),
-                        options: BTreeMap::new(),
+                        options: Vec::new(),
                         lrs: Vec::new(),
                         selected: None,
                     });
                     rules.last_mut().expect("just pushed")
                 }
             };
-            for (key, value) in &cell.options {
-                let values = rule.options.entry(key.clone()).or_default();
-                if !values.contains(value) {
-                    values.push(value.clone());
-                }
+            if !rule.options.contains(&cell.options) {
+                rule.options.push(cell.options.clone());
             }
             let group = match rule.lrs.iter().position(|g| g.lr == cell.lr) {
                 Some(i) => &mut rule.lrs[i],

@@ -200,8 +200,8 @@ fn paired_text(m: &Metric, e: &Option<Estimate>) -> String {
     }
 }
 
-/// A task's Markdown section: the main table, `extra` (the claims, the ablation), every
-/// η0, the cells counted at chance or left out, the figures.
+/// A task's Markdown section: the main table, what each rule ran, `extra` (the claims, the
+/// ablation), every η0, the cells counted at chance or left out, the figures.
 pub(crate) fn markdown(
     task: &Task,
     against: &Against,
@@ -237,7 +237,7 @@ pub(crate) fn markdown(
             m.stem.replace("acc", "accuracy"),
             match task.kind {
                 Kind::Classification => ", a diverged run at chance",
-                Kind::Regression => " (a diverged run has none)",
+                Kind::Regression => ", a diverged run having none",
             }
         ),
         SelectedOn::TrainLoss => "each rule at the η0 of its grid with the lowest mean final \
@@ -371,7 +371,7 @@ pub(crate) fn markdown(
         "\nWhat each rule ran: `train`'s options besides the task's, η0 and the seed:\n"
     );
     for rule in &task.rules {
-        let _ = writeln!(s, "- `{}`: `{}`", rule.rule, rule_options(rule));
+        let _ = writeln!(s, "- `{}`: {}", rule.rule, rule_options(rule));
     }
     if let Some(c) = extra {
         s.push_str(c);
@@ -515,17 +515,42 @@ pub(crate) fn main_csv(
     s
 }
 
-/// A rule's `train` options as a command line writes them (`--schedule basic --lr-decay
-/// cosine`); an option its cells ran with different values lists them ("1e-5 or 1e-4").
+/// What a rule's cells ran, as Markdown: each distinct set of `train` options as a
+/// command line writes it (`--schedule basic --lr-decay cosine`), in code, the sets joined
+/// by "; some cells: " when cells of one rule directory ran different ones.
 fn rule_options(rule: &super::RuleRuns) -> String {
-    let mut words = vec![format!("--schedule {}", rule.schedule)];
-    for (key, values) in &rule.options {
-        words.push(match values.as_slice() {
-            [flag] if flag.is_empty() => format!("--{key}"),
-            _ => format!("--{key} {}", values.join(" or ")),
-        });
+    let line = |options: &std::collections::BTreeMap<String, String>| {
+        let mut words = vec![format!("--schedule {}", rule.schedule)];
+        for (key, value) in options {
+            words.push(match value.as_str() {
+                "" => format!("--{key}"),
+                v if v.contains(' ') => format!("--{key} '{v}'"),
+                v => format!("--{key} {v}"),
+            });
+        }
+        code(&words.join(" "))
+    };
+    match rule.options.as_slice() {
+        [] => code(&format!("--schedule {}", rule.schedule)),
+        sets => sets
+            .iter()
+            .map(line)
+            .collect::<Vec<_>>()
+            .join("; some cells: "),
     }
-    words.join(" ")
+}
+
+/// `text` as a Markdown code span: delimited by more backticks than it holds in a row.
+fn code(text: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let ticks = "`".repeat(longest + 1);
+    let pad = if longest > 0 { " " } else { "" };
+    format!("{ticks}{pad}{text}{pad}{ticks}")
 }
 
 /// A titled list of cells, each with why, when there are any.
@@ -580,26 +605,37 @@ mod tests {
 
     #[test]
     fn a_rules_options_read_as_its_command_line() {
-        let rule = |options: &[(&str, &[&str])]| super::super::RuleRuns {
+        let rule = |sets: &[&[(&str, &str)]]| super::super::RuleRuns {
             rule: "r".into(),
             schedule: "basic".into(),
-            options: options
+            options: sets
                 .iter()
-                .map(|(k, v)| (k.to_string(), v.iter().map(|x| x.to_string()).collect()))
+                .map(|set| {
+                    set.iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect()
+                })
                 .collect(),
             lrs: Vec::new(),
             selected: None,
         };
-        assert_eq!(rule_options(&rule(&[])), "--schedule basic");
+        assert_eq!(rule_options(&rule(&[])), "`--schedule basic`");
+        assert_eq!(rule_options(&rule(&[&[]])), "`--schedule basic`");
         assert_eq!(
-            rule_options(&rule(&[("optimizer", &["momentum"]), ("nesterov", &[""])])),
-            "--schedule basic --nesterov --optimizer momentum"
+            rule_options(&rule(&[&[("optimizer", "momentum"), ("nesterov", "")]])),
+            "`--schedule basic --nesterov --optimizer momentum`"
         );
-        // Cells of one rule directory run with different values: both are named.
+        // Cells of one rule directory that ran different options, one of them none.
         assert_eq!(
-            rule_options(&rule(&[("alpha", &["1e-5", "1e-4"])])),
-            "--schedule basic --alpha 1e-5 or 1e-4"
+            rule_options(&rule(&[&[("alpha", "1e-5")], &[]])),
+            "`--schedule basic --alpha 1e-5`; some cells: `--schedule basic`"
         );
+        // A value with a space is quoted; one with a backtick gets a longer delimiter.
+        assert_eq!(
+            rule_options(&rule(&[&[("lr-milestones", "5, 8")]])),
+            "`--schedule basic --lr-milestones '5, 8'`"
+        );
+        assert_eq!(code("a`b"), "`` a`b ``");
     }
 
     #[test]
