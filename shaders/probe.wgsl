@@ -1,7 +1,9 @@
-// The five points of the line search, materialised: for each probe k,
-// out[k·stride + i] = w[i] − steps[k]·g[i], with steps[k] = η + (k − 2)·ε written by the host
-// each step. One pass over the flat buffers; the probes' forward then reads its weights
-// from `out` like the training forward reads `w`.
+// The points of the line search, materialised: for each probe k,
+// out[k·stride + i] = w[i] − steps[k]·g[i], g bound to the direction d probed along
+// (d(t), or d(t−1) for the back probe) and steps the step sizes the host writes each
+// step: the rule's probe steps (η + (k − 2)·ε for newton, η·(1 + (k − 2)/2) for gen), or
+// −η(t−1) for the back probe. One pass over the flat buffers; the probes' forward then
+// reads its weights from `out` like the training forward reads `w`.
 
 // `relu` is used by `combine` only.
 struct Params { len: u32, stride: u32, probes: u32, relu: u32 }

@@ -1,6 +1,7 @@
-// Plain SGD over the flat parameter buffer: w −= η·g. η is read from a storage scalar, not
-// a uniform, so a schedule can change it on the GPU or by a write before each step without
-// re-recording the program.
+// The weight update over the flat parameter buffer: w −= η·d, d the optimizer's step
+// direction (bound as g: the gradient for plain SGD, the momentum or Adam step otherwise).
+// η is read from a storage scalar, not a uniform, so a schedule can change it on the GPU or
+// by a write before each step without re-recording the program.
 
 struct Params { len: u32 }
 

@@ -1,6 +1,9 @@
 //! etaprobe: neural-network training on any GPU through wgpu, with handwritten WGSL kernels
 //! and a learning rate that is learnt while training (Gorti & Ravaut's first- and
 //! second-order rules).
+//!
+//! To find your way in, read the README's section "How it computes: a map of the source":
+//! the layers, what each module holds, and where to start reading to follow a training step.
 
 #![warn(missing_docs)]
 

@@ -39,10 +39,10 @@ enum Command {
     /// different models or data sets.
     Plot {
         /// Run directories written by `etaprobe train`.
-        #[arg(required = true)]
+        #[arg(value_parser = etaprobe::values::Utf8Path, required = true)]
         runs: Vec<std::path::PathBuf>,
         /// Where to write the figures.
-        #[arg(long, value_name = "DIR")]
+        #[arg(value_parser = etaprobe::values::Utf8Path, long, value_name = "DIR")]
         out: std::path::PathBuf,
         /// File format of the figures (`--figure-format`, as `train` calls it, also works).
         #[arg(long, visible_alias = "figure-format", value_enum, default_value_t)]
@@ -55,12 +55,13 @@ enum Command {
     /// 130 when stopped on request. `--adapter A,B` gives the jobs those adapters in turn.
     Sweep {
         /// The spec file (see docs/sweeps/example.toml).
+        #[arg(value_parser = etaprobe::values::Utf8Path)]
         spec: std::path::PathBuf,
         /// Cells run at once, each its own process.
         #[arg(long, default_value_t = 1, value_name = "N")]
         jobs: usize,
         /// Where the cells go [default: runs/SPEC_NAME].
-        #[arg(long, value_name = "DIR")]
+        #[arg(value_parser = etaprobe::values::Utf8Path, long, value_name = "DIR")]
         root: Option<std::path::PathBuf>,
         /// Run again the cells whose run failed or stopped (e.g. diverged) in an earlier sweep.
         #[arg(long)]
@@ -76,7 +77,7 @@ enum Command {
     Compare {
         /// The sweep's root (holding sweep.json); several: their tasks in one report (give
         /// --out), with the claims judged across them.
-        #[arg(required = true, num_args = 1..)]
+        #[arg(value_parser = etaprobe::values::Utf8Path, required = true, num_args = 1..)]
         roots: Vec<std::path::PathBuf>,
         /// The rule the others are paired against, on shared seeds; several, comma-separated
         /// (RULE,RULE,...): the one with the best mean final validation score at its
@@ -96,11 +97,11 @@ enum Command {
         #[arg(long, value_name = "F")]
         target_loss: Option<f64>,
         /// Where the report goes [default: ROOT/compare].
-        #[arg(long, value_name = "DIR")]
+        #[arg(value_parser = etaprobe::values::Utf8Path, long, value_name = "DIR")]
         out: Option<std::path::PathBuf>,
         /// ROOT is an ablation: pair each of its rules with the judged rule of this sweep
         /// on the same task, η0 and seed (docs/evaluation.md §6).
-        #[arg(long, value_name = "BASE_ROOT")]
+        #[arg(value_parser = etaprobe::values::Utf8Path, long, value_name = "BASE_ROOT")]
         ablation_base: Option<std::path::PathBuf>,
     },
     /// Measure what a training step costs: time per rule (probe), per kernel (kernels),
@@ -308,11 +309,11 @@ fn train_here(
     let training = Training::prepare_in(args, adapter, group)?;
     if let Some(s) = training.already_finished().filter(|_| root) {
         eprintln!(
-            "{} already finished: {} steps, {} epochs; nothing to do and nothing \
-             changed (give a larger --epochs or --max-steps to continue it)",
+            "{} already finished: {}, {}; nothing to do and nothing changed (give a \
+             larger --epochs or --max-steps to continue it)",
             s.out.display(),
-            s.steps,
-            s.epochs
+            counted(s.steps, "step"),
+            counted(s.epochs, "epoch")
         );
         return Ok(());
     }
@@ -392,7 +393,9 @@ fn runtime_dir() -> Option<tempfile::TempDir> {
 fn resume_command(checkpoint: &std::path::Path) -> String {
     let dir = checkpoint.parent().unwrap_or(std::path::Path::new("."));
     let mut words = vec!["etaprobe".to_string()];
-    let argv: Vec<String> = std::env::args().collect();
+    let argv: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     if let Some(i) = argv.iter().position(|a| a == "--adapter") {
         words.extend(argv[i..].iter().take(2).cloned());
     }

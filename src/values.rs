@@ -150,3 +150,33 @@ mod tests {
         assert!(at_least_one_f("1").is_ok() && at_least_one_f("inf").is_err());
     }
 }
+
+/// A path, refused unless it is UTF-8: a run records its paths as text (`config.toml`,
+/// `run.json`), and a sweep passes each cell's on a command line. One that is not would
+/// be written over with U+FFFD (or not at all), and the run or cell would land elsewhere.
+#[derive(Clone, Copy, Debug)]
+pub struct Utf8Path;
+
+impl clap::builder::TypedValueParser for Utf8Path {
+    type Value = std::path::PathBuf;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<std::path::PathBuf, clap::Error> {
+        match value.to_str() {
+            Some(text) => Ok(text.into()),
+            None => {
+                let flag = arg.map_or_else(|| "a path".to_string(), |a| a.to_string());
+                let message = format!(
+                    "the path {} given for {flag} is not valid UTF-8: etaprobe records the \
+                     paths it is given as text; give a path that is\n",
+                    std::path::Path::new(value).display()
+                );
+                Err(clap::Error::raw(clap::error::ErrorKind::InvalidUtf8, message).with_cmd(cmd))
+            }
+        }
+    }
+}

@@ -284,40 +284,46 @@ pub(crate) fn markdown(variants: &[Variant], judged: &str, base: &std::path::Pat
 
 /// `TASK-ablation.csv`: one row per variant, as fractions.
 pub(crate) fn csv(variants: &[Variant]) -> String {
-    let mut s = String::from(
-        "variant,rule,n,val_diff,val_diff_ci_low,val_diff_ci_high,test_diff,test_diff_ci_low,\
-         test_diff_ci_high,new_divergences,frozen_decisions,verdict\n",
-    );
-    let pair = |e: &Option<Estimate>| -> String {
+    let header: Vec<String> = "variant,rule,n,val_diff,val_diff_ci_low,val_diff_ci_high,\
+         test_diff,test_diff_ci_low,test_diff_ci_high,new_divergences,frozen_decisions,verdict"
+        .split(',')
+        .map(String::from)
+        .collect();
+    // Mean and interval ends; empty cells for none.
+    let cells = |e: &Option<Estimate>| -> [String; 3] {
         match e {
-            None => ",,".into(),
+            None => Default::default(),
             Some(e) => {
                 let (lo, hi) = e
                     .interval()
                     .map_or((String::new(), String::new()), |(l, h)| {
                         (l.to_string(), h.to_string())
                     });
-                format!("{},{lo},{hi}", e.mean)
+                [e.mean.to_string(), lo, hi]
             }
         }
     };
-    for v in variants {
-        let _ = writeln!(
-            s,
-            "{},{},{},{},{},{},{},{}",
-            v.name,
-            v.rule,
-            v.val.map_or(0, |e| e.n),
-            pair(&v.val),
-            pair(&v.test),
-            v.new_divergences,
-            v.frozen_decisions
-                .map(|n| n.to_string())
-                .unwrap_or_default(),
-            v.verdict
-        );
-    }
-    s
+    let table: Vec<Vec<String>> = variants
+        .iter()
+        .map(|v| {
+            let mut row = vec![
+                v.name.clone(),
+                v.rule.clone(),
+                v.val.map_or(0, |e| e.n).to_string(),
+            ];
+            row.extend(cells(&v.val));
+            row.extend(cells(&v.test));
+            row.push(v.new_divergences.to_string());
+            row.push(
+                v.frozen_decisions
+                    .map(|n| n.to_string())
+                    .unwrap_or_default(),
+            );
+            row.push(v.verdict.to_string());
+            row
+        })
+        .collect();
+    super::table::csv_table(&header, &table)
 }
 
 #[cfg(test)]

@@ -481,10 +481,12 @@ pub(crate) fn markdown(c: &Claims) -> String {
 
 /// `TASK-claims.csv`: every comparison, as fractions.
 pub(crate) fn csv(c: &Claims) -> String {
-    let mut s = String::from(
-        "claim,judged,lr,against,against_lr,n,diff,diff_ci_low,diff_ci_high,outcome,verdict,\
-         unseen_n,unseen_diff,unseen_diff_ci_low,unseen_diff_ci_high\n",
-    );
+    let header: Vec<String> = "claim,judged,lr,against,against_lr,n,diff,diff_ci_low,\
+         diff_ci_high,outcome,verdict,unseen_n,unseen_diff,unseen_diff_ci_low,\
+         unseen_diff_ci_high"
+        .split(',')
+        .map(String::from)
+        .collect();
     let rows = c
         .first
         .iter()
@@ -495,32 +497,36 @@ pub(crate) fn csv(c: &Claims) -> String {
                 .map(|x| (2, x, second_outcome(x), &c.second_verdict)),
         );
     // n, mean, interval ends; empty cells for none.
-    let cells = |e: &Option<Estimate>| -> String {
+    let cells = |e: &Option<Estimate>| -> [String; 4] {
         let (lo, hi) = e
             .and_then(|d| d.interval())
             .map_or((String::new(), String::new()), |(l, h)| {
                 (l.to_string(), h.to_string())
             });
-        format!(
-            "{},{},{lo},{hi}",
-            e.map_or(0, |d| d.n),
-            e.map(|d| d.mean.to_string()).unwrap_or_default()
-        )
+        [
+            e.map_or(0, |d| d.n).to_string(),
+            e.map(|d| d.mean.to_string()).unwrap_or_default(),
+            lo,
+            hi,
+        ]
     };
-    for (claim, x, out, verdict) in rows {
-        let _ = writeln!(
-            s,
-            "{claim},{},{},{},{},{},{out},{},{}",
-            c.judged,
-            lr_text(x.lr),
-            x.against,
-            lr_text(x.against_lr),
-            cells(&x.d),
-            verdict.word(),
-            cells(&x.d_unseen),
-        );
-    }
-    s
+    let table: Vec<Vec<String>> = rows
+        .map(|(claim, x, out, verdict)| {
+            let mut row = vec![
+                claim.to_string(),
+                c.judged.clone(),
+                lr_text(x.lr),
+                x.against.clone(),
+                lr_text(x.against_lr),
+            ];
+            row.extend(cells(&x.d));
+            row.push(out.to_string());
+            row.push(verdict.word().to_string());
+            row.extend(cells(&x.d_unseen));
+            row
+        })
+        .collect();
+    super::table::csv_table(&header, &table)
 }
 
 #[cfg(test)]

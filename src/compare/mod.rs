@@ -162,9 +162,49 @@ pub(crate) struct Row {
     pub decisions: BTreeMap<String, usize>,
 }
 
+/// Refuses epoch records that no finished run writes, so that a damaged file is left out
+/// of the report, and said so, instead of read as a result: no epoch row at all, an
+/// accuracy outside [0, 1], or an evaluation's loss that is NaN or negative.
+fn check_epochs(path: &Path, epochs: &[EpochRecord]) -> Result<()> {
+    if epochs.is_empty() {
+        bail!(
+            "{}: no epoch rows, though run.json says the run finished",
+            path.display()
+        );
+    }
+    for e in epochs {
+        let accuracies = [
+            ("train_acc", e.train_acc),
+            ("test_acc", e.test_acc),
+            ("val_acc", e.val_acc),
+        ];
+        for (column, value) in accuracies {
+            if let Some(v) = value.filter(|v| !(0.0..=1.0).contains(v)) {
+                bail!(
+                    "{}: epoch {}: {column} {v} is not an accuracy (a fraction from 0 to 1)",
+                    path.display(),
+                    e.epoch
+                );
+            }
+        }
+        for (column, value) in [("test_loss", e.test_loss), ("val_loss", e.val_loss)] {
+            if let Some(v) = value.filter(|v| v.is_nan() || *v < 0.0) {
+                bail!(
+                    "{}: epoch {}: {column} {v} is not a loss",
+                    path.display(),
+                    e.epoch
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Run {
     fn load(dir: &Path, seed: u64) -> Result<Run> {
-        let epochs = read_epochs(dir.join(crate::rundir::EPOCHS_CSV))?;
+        let epochs_csv = dir.join(crate::rundir::EPOCHS_CSV);
+        let epochs = read_epochs(&epochs_csv)?;
+        check_epochs(&epochs_csv, &epochs)?;
         let steps = read_steps(dir.join(crate::rundir::STEPS_CSV))?;
         let steps_at_epoch = epochs
             .iter()
@@ -701,6 +741,9 @@ pub(crate) fn paired(
 /// The report's folder under a sweep's root when no `--out` is given.
 pub const REPORT_DIR: &str = "compare";
 
+/// The report, in that folder.
+const REPORT_MD: &str = "compare.md";
+
 /// Writes the report of the sweeps under `opts.roots`: `compare.md`, per task `TASK.csv`
 /// (the main table), `TASK-grid.csv` (every η0) and the figures. Returns the report's
 /// Markdown and the files written.
@@ -757,6 +800,20 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
         .out
         .clone()
         .unwrap_or_else(|| first_root.join(REPORT_DIR));
+    // compare.md, and each task's CSV tables and figures, all named after the task.
+    let would_write = |name: &str| {
+        name == REPORT_MD
+            || tasks.iter().any(|t| {
+                name == format!("{}.csv", t.name)
+                    || (name.starts_with(&format!("{}-", t.name))
+                        && (name.ends_with(".csv") || name.ends_with(".png")))
+            })
+    };
+    let made_before = |dir: &Path| {
+        std::fs::read_to_string(dir.join(REPORT_MD))
+            .is_ok_and(|md| md.starts_with(table::REPORT_TITLE))
+    };
+    crate::report::written::check_ours(&out, would_write, made_before)?;
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create the output folder {}", out.display()))?;
     let mut written = Vec::new();
@@ -844,10 +901,16 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
         sections.push(claims::across(&judged_claims));
     }
     let report = table::report(&heads, &sections);
-    let path = out.join("compare.md");
+    let path = out.join(REPORT_MD);
     write_atomic(&path, report.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     written.insert(0, path);
+    crate::report::written::record(
+        &out,
+        written
+            .iter()
+            .filter_map(|p| Some(p.file_name()?.to_string_lossy().into_owned())),
+    )?;
     Ok((report, written))
 }
 

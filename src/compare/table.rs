@@ -8,10 +8,13 @@ use std::path::PathBuf;
 use super::stats::Estimate;
 use super::{Kind, Row, SelectedOn, Task};
 
+/// How the report begins: `compare` knows its own folder by it.
+pub(crate) const REPORT_TITLE: &str = "# Sweep comparison: ";
+
 /// The report's head (each root with its sweep's jobs), then each task's section.
 pub(crate) fn report(roots: &[(PathBuf, usize)], sections: &[String]) -> String {
     let names: Vec<String> = roots.iter().map(|(r, _)| r.display().to_string()).collect();
-    let mut text = format!("# Sweep comparison: {}\n\n", names.join(", "));
+    let mut text = format!("{REPORT_TITLE}{}\n\n", names.join(", "));
     let from: Vec<String> = roots
         .iter()
         .map(|(root, jobs)| {
@@ -439,15 +442,36 @@ pub(crate) fn markdown(
     s
 }
 
-/// A CSV cell of an estimate: mean and half-width (empty when there is none).
-fn csv_pair(e: &Option<Estimate>) -> String {
+/// A CSV table as text, written by the csv crate: a cell holding a comma, a quote or a
+/// line break (an option value such as `--lr-milestones '5, 8'`) is quoted; lines end in
+/// `\n`.
+pub(crate) fn csv_table(header: &[String], rows: &[Vec<String>]) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    // Into memory, with as many cells in every row as in the header (each writer's test
+    // reads its table back): neither can fail.
+    for record in std::iter::once(header).chain(rows.iter().map(Vec::as_slice)) {
+        w.write_record(record)
+            .expect("every row has the header's columns");
+    }
+    let bytes = w.into_inner().expect("writing to memory cannot fail");
+    String::from_utf8(bytes).expect("the cells are UTF-8")
+}
+
+/// Column names with the task's metric (`acc` or `mse`) for `{x}`.
+fn columns(names: &str, x: &str) -> Vec<String> {
+    names.split(',').map(|n| n.replace("{x}", x)).collect()
+}
+
+/// Two CSV cells of an estimate: mean and half-width (empty when there is none).
+fn csv_pair(e: &Option<Estimate>) -> [String; 2] {
     match e {
-        None => ",".into(),
-        Some(e) => format!(
-            "{},{}",
-            e.mean,
-            e.half_width.map(|h| h.to_string()).unwrap_or_default()
-        ),
+        None => Default::default(),
+        Some(e) => [
+            e.mean.to_string(),
+            e.half_width.map(|h| h.to_string()).unwrap_or_default(),
+        ],
     }
 }
 
@@ -458,67 +482,75 @@ pub(crate) fn main_csv(
     reference: Option<&str>,
     judged: Option<&str>,
 ) -> String {
-    let x = metric(task.kind).stem;
-    let mut s = format!(
-        "rule,schedule,lr,lr_grid,selected_on,seeds,missing,diverged,final_test_{x},\
-         final_test_{x}_ci,val_stopped_test_{x},val_stopped_test_{x}_ci,final_val_{x},\
-         final_val_{x}_ci,reference,paired_diff,paired_diff_ci,paired_n,paired_unseen_diff,\
-         paired_unseen_diff_ci,paired_unseen_n,judged,judged_diff,judged_diff_ci,judged_n,\
-         steps_to_target_median,seconds_to_target_median,reached,seconds_per_step,\
-         seconds_per_step_ci,decisions\n"
+    let header = columns(
+        "rule,schedule,train_options,lr,lr_grid,selected_on,seeds,missing,diverged,\
+         final_test_{x},final_test_{x}_ci,val_stopped_test_{x},val_stopped_test_{x}_ci,\
+         final_val_{x},final_val_{x}_ci,reference,paired_diff,paired_diff_ci,paired_n,\
+         paired_unseen_diff,paired_unseen_diff_ci,paired_unseen_n,judged,judged_diff,\
+         judged_diff_ci,judged_n,steps_to_target_median,seconds_to_target_median,reached,\
+         seconds_per_step,seconds_per_step_ci,decisions",
+        metric(task.kind).stem,
     );
     let on = match task.selected_on {
-        SelectedOn::Validation => format!("val_{x}"),
+        SelectedOn::Validation => format!("val_{}", metric(task.kind).stem),
         SelectedOn::TrainLoss => "train_loss".into(),
     };
     let median = |m: Option<f64>| m.map(|v| v.to_string()).unwrap_or_default();
-    for row in rows {
-        let grid: Vec<String> = row.lr_grid.iter().map(|&l| lr_text(l)).collect();
-        let decisions: Vec<String> = row
-            .decisions
-            .iter()
-            .map(|(d, n)| format!("{d}={n}"))
-            .collect();
-        let _ = writeln!(
-            s,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            row.rule,
-            row.schedule,
-            row.lr.map(lr_text).unwrap_or_default(),
-            grid.join(" "),
-            if row.lr_grid.len() > 1 {
-                on.as_str()
-            } else {
-                ""
-            },
-            row.seeds,
-            row.missing,
-            row.diverged,
-            csv_pair(&row.final_test),
-            csv_pair(&row.val_stopped_test),
-            csv_pair(&row.final_val),
-            reference.unwrap_or_default(),
-            csv_pair(&row.paired),
-            row.paired.map_or(0, |p| p.n),
-            csv_pair(&row.paired_unseen),
-            row.paired_unseen.map_or(0, |p| p.n),
-            judged.unwrap_or_default(),
-            csv_pair(&row.paired_judged),
-            row.paired_judged.map_or(0, |p| p.n),
-            median(row.steps_to_target),
-            median(row.seconds_to_target),
-            row.reached.0,
-            csv_pair(&row.seconds_per_step),
-            decisions.join(" "),
-        );
-    }
-    s
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            let grid: Vec<String> = row.lr_grid.iter().map(|&l| lr_text(l)).collect();
+            let decisions: Vec<String> = row
+                .decisions
+                .iter()
+                .map(|(d, n)| format!("{d}={n}"))
+                .collect();
+            let options = task
+                .rules
+                .iter()
+                .find(|r| r.rule == row.rule)
+                .map(|r| command_lines(r).join("; "))
+                .unwrap_or_default();
+            let mut cells = vec![
+                row.rule.clone(),
+                row.schedule.clone(),
+                options,
+                row.lr.map(lr_text).unwrap_or_default(),
+                grid.join(" "),
+                if row.lr_grid.len() > 1 {
+                    on.clone()
+                } else {
+                    String::new()
+                },
+                row.seeds.to_string(),
+                row.missing.to_string(),
+                row.diverged.to_string(),
+            ];
+            cells.extend(csv_pair(&row.final_test));
+            cells.extend(csv_pair(&row.val_stopped_test));
+            cells.extend(csv_pair(&row.final_val));
+            cells.push(reference.unwrap_or_default().into());
+            cells.extend(csv_pair(&row.paired));
+            cells.push(row.paired.map_or(0, |p| p.n).to_string());
+            cells.extend(csv_pair(&row.paired_unseen));
+            cells.push(row.paired_unseen.map_or(0, |p| p.n).to_string());
+            cells.push(judged.unwrap_or_default().into());
+            cells.extend(csv_pair(&row.paired_judged));
+            cells.push(row.paired_judged.map_or(0, |p| p.n).to_string());
+            cells.push(median(row.steps_to_target));
+            cells.push(median(row.seconds_to_target));
+            cells.push(row.reached.0.to_string());
+            cells.extend(csv_pair(&row.seconds_per_step));
+            cells.push(decisions.join(" "));
+            cells
+        })
+        .collect();
+    csv_table(&header, &table)
 }
 
-/// What a rule's cells ran, as Markdown: each distinct set of `train` options as a
-/// command line writes it (`--schedule basic --lr-decay cosine`), in code, the sets joined
-/// by "; some cells: " when cells of one rule directory ran different ones.
-fn rule_options(rule: &super::RuleRuns) -> String {
+/// Each distinct set of `train` options a rule's cells ran, as a command line writes it
+/// (`--schedule basic --lr-decay cosine`), in the order the cells gave them.
+fn command_lines(rule: &super::RuleRuns) -> Vec<String> {
     let line = |options: &std::collections::BTreeMap<String, String>| {
         let mut words = vec![format!("--schedule {}", rule.schedule)];
         for (key, value) in options {
@@ -528,16 +560,23 @@ fn rule_options(rule: &super::RuleRuns) -> String {
                 v => format!("--{key} {v}"),
             });
         }
-        code(&words.join(" "))
+        words.join(" ")
     };
-    match rule.options.as_slice() {
-        [] => code(&format!("--schedule {}", rule.schedule)),
-        sets => sets
-            .iter()
-            .map(line)
-            .collect::<Vec<_>>()
-            .join("; some cells: "),
+    if rule.options.is_empty() {
+        return vec![line(&Default::default())];
     }
+    rule.options.iter().map(line).collect()
+}
+
+/// What a rule's cells ran, as Markdown: each distinct set of `train` options as a
+/// command line writes it (`--schedule basic --lr-decay cosine`), in code, the sets joined
+/// by "; some cells: " when cells of one rule directory ran different ones.
+fn rule_options(rule: &super::RuleRuns) -> String {
+    command_lines(rule)
+        .iter()
+        .map(|l| code(l))
+        .collect::<Vec<_>>()
+        .join("; some cells: ")
 }
 
 /// `text` as a Markdown code span: delimited by more backticks than it holds in a row.
@@ -567,36 +606,44 @@ fn list_cells(s: &mut String, title: &str, cells: &[(std::path::PathBuf, String)
 
 /// `TASK-grid.csv`: every η0 of every rule.
 pub(crate) fn grid_csv(task: &Task) -> String {
-    let x = metric(task.kind).stem;
-    let mut s = format!(
-        "rule,schedule,lr,selected,seeds,missing,final_val_{x},final_val_{x}_ci,\
+    let header = columns(
+        "rule,schedule,train_options,lr,selected,seeds,missing,final_val_{x},final_val_{x}_ci,\
          final_train_loss,final_train_loss_ci,final_test_{x},final_test_{x}_ci,\
-         val_stopped_test_{x},val_stopped_test_{x}_ci,diverged\n"
+         val_stopped_test_{x},val_stopped_test_{x}_ci,diverged",
+        metric(task.kind).stem,
     );
+    let mut table = Vec::new();
     for rule in &task.rules {
+        let options = command_lines(rule).join("; ");
         for (i, g) in rule.lrs.iter().enumerate() {
             let v = |f: &dyn Fn(&super::Run) -> Option<f64>| {
                 let values: Vec<f64> = g.runs.iter().filter_map(f).collect();
                 super::stats::estimate(&values)
             };
-            let _ = writeln!(
-                s,
-                "{},{},{},{},{},{},{},{},{},{},{}",
-                rule.rule,
-                rule.schedule,
+            let mut cells = vec![
+                rule.rule.clone(),
+                rule.schedule.clone(),
+                options.clone(),
                 lr_text(g.lr),
-                u8::from(rule.selected == Some(i)),
-                g.runs.len(),
-                g.missing.len(),
-                csv_pair(&v(&|r| r.final_val(task.kind))),
-                csv_pair(&v(&|r| r.last().map(|e| e.train_loss))),
-                csv_pair(&v(&|r| r.final_test(task.kind))),
-                csv_pair(&v(&|r| r.val_stopped_test(task.kind))),
-                g.runs.iter().filter(|r| r.diverged.is_some()).count(),
+                u8::from(rule.selected == Some(i)).to_string(),
+                g.runs.len().to_string(),
+                g.missing.len().to_string(),
+            ];
+            cells.extend(csv_pair(&v(&|r| r.final_val(task.kind))));
+            cells.extend(csv_pair(&v(&|r| r.last().map(|e| e.train_loss))));
+            cells.extend(csv_pair(&v(&|r| r.final_test(task.kind))));
+            cells.extend(csv_pair(&v(&|r| r.val_stopped_test(task.kind))));
+            cells.push(
+                g.runs
+                    .iter()
+                    .filter(|r| r.diverged.is_some())
+                    .count()
+                    .to_string(),
             );
+            table.push(cells);
         }
     }
-    s
+    csv_table(&header, &table)
 }
 
 #[cfg(test)]
@@ -654,8 +701,18 @@ mod tests {
             metric(Kind::Classification).difference(&e),
             "+60.00 ± 24.84"
         );
-        assert_eq!(csv_pair(&e), "0.6,0.2484");
-        assert_eq!(csv_pair(&None), ",");
+        assert_eq!(csv_pair(&e), ["0.6", "0.2484"]);
+        assert_eq!(csv_pair(&None), ["", ""]);
+        // A cell with a comma or a quote is quoted, and the quote doubled.
+        let header = ["a".to_string(), "b".to_string()];
+        let row = vec![
+            "--lr-milestones '5, 8'".to_string(),
+            "say \"x\"".to_string(),
+        ];
+        assert_eq!(
+            csv_table(&header, &[row]),
+            "a,b\n\"--lr-milestones '5, 8'\",\"say \"\"x\"\"\"\n"
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub struct DataArgs {
     /// Where the data is: a folder holding the data sets under their usual names
     /// (boston_housing.csv, fashion-mnist/, cifar-10-batches-bin/ or cifar10-jpeg/,
     /// cifar-100-binary/), or the data set's own file or folder. Searched before the cache.
-    #[arg(long, env = "ETAPROBE_DATA", value_name = "PATH")]
+    #[arg(value_parser = crate::values::Utf8Path, long, env = "ETAPROBE_DATA", value_name = "PATH")]
     pub data: Option<PathBuf>,
 
     /// Fetch the data set from its official source into the cache folder when it is not
@@ -25,7 +25,7 @@ pub struct DataArgs {
 
     /// Cache folder for downloaded data [default: $XDG_CACHE_HOME/etaprobe or
     /// ~/.cache/etaprobe].
-    #[arg(long, env = "ETAPROBE_CACHE_DIR", value_name = "DIR")]
+    #[arg(value_parser = crate::values::Utf8Path, long, env = "ETAPROBE_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 
     /// Base URL to download from instead of the official servers: a mirror serving the same

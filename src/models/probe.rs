@@ -49,14 +49,14 @@ pub struct ProbeSpec<'a> {
     pub own_batch: bool,
 }
 
-/// The five-point probe of one batch size: materialises w − (η + kε)·d for a chunk of the
-/// five k into a `[chunk, params]` buffer, runs one forward pass over chunk × batch
-/// samples reading those weights, chunk after chunk, and reduces each probe's loss into
-/// its own slots. Batch norm uses each probe's batch statistics and updates no running
+/// The five-point probe of one batch size: materialises w − s_k·d for a chunk of the five
+/// probe steps s_k (the rule's `probe_steps`) into a `[chunk, params]` buffer, runs one
+/// forward pass over chunk × batch samples reading those weights, chunk after chunk, and
+/// reduces each probe's loss into its own slots. Batch norm uses each probe's batch statistics and updates no running
 /// statistics; dropout reuses the training pass's mask. It writes nothing the training
 /// step reads: parameters, gradients, statistics and the step's activations stay as they are.
 pub struct Probe {
-    /// η + kε for k = −2..2, written before each step.
+    /// The rule's five probe steps (newton: η + kε, k = −2..2), written before each step.
     pub steps: Tensor,
     /// The probes' own batch (`--probe-on val`), or None when they reuse the step's.
     pub input: Option<(Tensor, Tensor)>,

@@ -1,4 +1,5 @@
-//! Materialises the probe weights `w − (η + kε)·g` for the batched line search.
+//! Materialises the probe weights `w − steps[k]·d` for the batched line search: d the step
+//! direction probed along, steps the step sizes the host writes (the rule's probe steps).
 
 use super::{grid_1d, u};
 use crate::gpu::{Gpu, GpuError, Program, Tensor};
@@ -13,7 +14,8 @@ struct Params {
     relu: u32,
 }
 
-/// `out[k·stride + i] = w[i] − steps[k]·g[i]` for every probe k < `steps.len()`.
+/// `out[k·stride + i] = w[i] − steps[k]·g[i]` for every probe k < `steps.len()`, `g` being
+/// the direction probed along (d(t), or d(t−1) for the back probe).
 /// There is no backward: the probes only evaluate losses.
 pub fn perturb(
     prog: &mut Program,
@@ -44,8 +46,8 @@ pub fn perturb(
     )
 }
 
-/// The first layer's probe outputs from its outputs at w and at g (layer(x; ·) is linear in
-/// the weights): `out[k·stride + i] = act(zw[i] − steps[k]·zg[i])`.
+/// The first layer's probe outputs from its outputs at w and at the direction (layer(x; ·)
+/// is linear in the weights): `out[k·stride + i] = act(zw[i] − steps[k]·zg[i])`.
 #[allow(clippy::too_many_arguments)]
 pub fn combine(
     prog: &mut Program,

@@ -237,8 +237,18 @@ pub fn compare_runs(
             Ok((format.file_name(name), bytes))
         })
         .collect::<Result<Vec<_>>>()?;
+    // A user's file of a figure's name stays: only figures a report wrote are replaced (a
+    // folder of all five, from before the list of what was written, counts as a plot's).
+    let names: Vec<String> = rendered.iter().map(|(name, _)| name.clone()).collect();
+    super::written::check_ours(
+        out_dir,
+        |n| names.iter().any(|m| m == n),
+        |dir| names.iter().all(|n| dir.join(n).is_file()),
+    )?;
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
+    // Listed before they are written: a crash half-way leaves them known as a plot's.
+    super::written::record(out_dir, names)?;
     Ok(Comparison {
         written: write_all(out_dir, &rendered)?,
         labels: runs.into_iter().map(|r| r.label).collect(),

@@ -27,6 +27,7 @@ mod labels;
 mod run;
 mod single;
 mod ticks;
+pub mod written;
 
 use std::path::{Path, PathBuf};
 

@@ -416,7 +416,8 @@ pub fn update_f32_le(digest: &mut md5::Md5, data: &[f32]) {
     write_f32_le(&mut DigestWriter(digest), data).expect("hashing cannot fail");
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Bytes as lowercase hexadecimal digits.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

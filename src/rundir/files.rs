@@ -25,6 +25,95 @@ pub struct RunFiles {
     first_step: usize,
 }
 
+/// Refuses to resume from records that lost rows the others kept. `epochs.csv`,
+/// `steps.csv` and `metrics.jsonl` are written together (`metrics.jsonl` holds every step
+/// and epoch again) and pushed to the disk before each checkpoint, so up to the checkpoint
+/// they hold the same steps and epochs; a file missing, emptied or cut short was damaged
+/// by hand or by a disk, and resuming would leave the hole for good. None of the three (a
+/// bare checkpoint) is a fresh start of the records, at the checkpoint.
+fn check_records_agree(
+    dir: &Path,
+    epochs: Option<&str>,
+    steps: Option<&str>,
+    metrics: Option<&str>,
+) -> Result<()> {
+    let files = [
+        (EPOCHS_CSV, epochs),
+        (STEPS_CSV, steps),
+        (METRICS_JSONL, metrics),
+    ];
+    let missing: Vec<&str> = files
+        .iter()
+        .filter(|f| f.1.is_none())
+        .map(|f| f.0)
+        .collect();
+    let (Some(epochs), Some(steps), Some(metrics)) = (epochs, steps, metrics) else {
+        if missing.len() == files.len() {
+            return Ok(());
+        }
+        anyhow::bail!(
+            "{}: {} missing beside the run's other records: resuming would go on without \
+             its history. Restore it, or start the run afresh",
+            dir.display(),
+            missing.join(" and ")
+        );
+    };
+    let (metric_steps, metric_epochs) = metrics_numbers(metrics);
+    for (name, what, rows, again) in [
+        (STEPS_CSV, "step", first_column(steps), metric_steps),
+        (EPOCHS_CSV, "epoch", first_column(epochs), metric_epochs),
+    ] {
+        if rows != again {
+            anyhow::bail!(
+                "{}: {name} has {} up to the checkpoint and {METRICS_JSONL} {}: one of them \
+                 lost rows (an edit, or a damaged disk); resuming would keep the hole. \
+                 Restore the file, or start the run afresh",
+                dir.display(),
+                span(what, &rows),
+                span(what, &again)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The numbers of the first column of a CSV text after its header (the step or epoch).
+fn first_column(text: &str) -> Vec<usize> {
+    text.lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next()?.trim().parse().ok())
+        .collect()
+}
+
+/// The step numbers and the epoch numbers of `metrics.jsonl`'s lines.
+fn metrics_numbers(text: &str) -> (Vec<usize>, Vec<usize>) {
+    let (mut steps, mut epochs) = (Vec::new(), Vec::new());
+    for line in text.lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let number = |key: &str| v.get(key).and_then(|x| x.as_u64()).map(|n| n as usize);
+        match v.get("type").and_then(|t| t.as_str()) {
+            Some("step") => steps.extend(number("step")),
+            Some("epoch") => epochs.extend(number("epoch")),
+            _ => {}
+        }
+    }
+    (steps, epochs)
+}
+
+/// Rows as a reader would count them: "no steps", "steps 1–5 (5 rows)".
+fn span(what: &str, rows: &[usize]) -> String {
+    match rows {
+        [] => format!("no {what}s"),
+        [one] => format!("{what} {one}"),
+        [first, .., last] => format!(
+            "{what}s {first}–{last} ({})",
+            crate::words::counted(rows.len(), "row")
+        ),
+    }
+}
+
 impl RunFiles {
     /// New files in `dir`; `probes`: `steps.csv` has the probe columns; `val`: `epochs.csv`
     /// has the validation columns.
@@ -55,6 +144,7 @@ impl RunFiles {
         let steps = StepWriter::kept(&steps_csv, probes, step)?;
         let metrics_jsonl = dir.join(METRICS_JSONL);
         let metrics = MetricsWriter::kept(&metrics_jsonl, epoch, step)?;
+        check_records_agree(dir, epochs.as_deref(), steps.as_deref(), metrics.as_deref())?;
         let logs = [RULE_CSV, EVALS_CSV]
             .map(|name| kept_step_log(&dir.join(name), step + 1).map(|kept| (name, kept)));
         let mut checked = Vec::new();
@@ -159,5 +249,48 @@ impl RunFiles {
             writeln!(f, "{step},{epoch},{test_loss},{acc}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EPOCHS: &str = "epoch,train_loss\n1,0.5\n";
+    const STEPS: &str = "step,epoch,loss,lr\n1,1,0.9,0.1\n2,1,0.8,0.1\n";
+    const METRICS: &str = "{\"type\":\"step\",\"step\":1}\n{\"type\":\"step\",\"step\":2}\n\
+                           {\"type\":\"epoch\",\"epoch\":1}\n";
+
+    fn check(e: Option<&str>, s: Option<&str>, m: Option<&str>) -> Result<(), String> {
+        check_records_agree(Path::new("run"), e, s, m).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn records_that_lost_rows_another_kept_are_refused() {
+        assert_eq!(check(Some(EPOCHS), Some(STEPS), Some(METRICS)), Ok(()));
+        // A bare checkpoint: the records start afresh.
+        assert_eq!(check(None, None, None), Ok(()));
+        let e = check(None, Some(STEPS), None).unwrap_err();
+        assert!(e.contains("epochs.csv and metrics.jsonl missing"), "{e}");
+        // steps.csv cut short at the start, or emptied.
+        let cut = "step,epoch,loss,lr\n2,1,0.8,0.1\n";
+        let e = check(Some(EPOCHS), Some(cut), Some(METRICS)).unwrap_err();
+        assert!(
+            e.contains(
+                "steps.csv has step 2 up to the checkpoint and metrics.jsonl steps 1–2 (2 rows)"
+            ),
+            "{e}"
+        );
+        let e = check(Some("epoch,train_loss\n"), Some(STEPS), Some(METRICS)).unwrap_err();
+        assert!(e.contains("epochs.csv has no epochs"), "{e}");
+        // Rows cut from both alike (a discarded step has no row in either) agree.
+        assert_eq!(
+            check(
+                Some(EPOCHS),
+                Some(cut),
+                Some(&METRICS.replacen("{\"type\":\"step\",\"step\":1}\n", "", 1))
+            ),
+            Ok(())
+        );
     }
 }

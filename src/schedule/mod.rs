@@ -5,7 +5,10 @@
 //!
 //! A new rule is one new file, a type implementing [`Schedule`] and [`Rule`] (its name,
 //! its command-line options, its checkpointed state, its `rule.csv` columns), plus one
-//! line in the registry at the end of this file.
+//! line in the registry at the end of this file. A rule that moves the weights its own way
+//! on the GPU (D-Adaptation, Prodigy, schedule-free) also needs an [`Update`] variant, an
+//! arm in `src/optim/rule_update.rs`, and an op pair `src/ops/X.rs` + `shaders/X.wgsl`
+//! listed in `ops::SHADERS`.
 
 #![warn(missing_docs)]
 
@@ -41,17 +44,20 @@ pub use secant::{
 pub use sps::{Sps, SpsOptions};
 pub use tuning::{Tuning, Variant};
 
-/// The five probe losses of a Newton step and the pieces of its update
-/// `η(t+1) = η(t) − 2ε·numerator / denominator`.
+/// The five probe losses of a probing rule's step and the pieces of its update. For newton,
+/// `η(t+1) = η(t) − 2ε·numerator / denominator`; for gen, the parabola f ≈ A·a² + B·a + C
+/// fitted over the step sizes a, whose minimum, `−numerator / denominator`, η moves towards.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProbeRecord {
-    /// f(η−2ε), f(η−ε), f(η), f(η+ε), f(η+2ε).
+    /// The losses at the rule's five probe steps: f(η−2ε), f(η−ε), f(η), f(η+ε), f(η+2ε)
+    /// for newton, f(0), f(η/2), f(η), f(3η/2), f(2η) for gen.
     pub f: [f64; 5],
-    /// f(η+ε) − f(η−ε): the probes' first difference.
+    /// Newton: f(η+ε) − f(η−ε), the probes' first difference. Gen: B.
     pub numerator: f64,
-    /// The denominator actually used (δ included when `safeguarded`).
+    /// Newton: the denominator actually used (δ included when `safeguarded`). Gen: 2A.
     pub denominator: f64,
-    /// δ was added because the raw denominator was numerically zero.
+    /// Newton: δ was added because the raw denominator was numerically zero. Gen: the fit
+    /// was rejected and η kept.
     pub safeguarded: bool,
 }
 
@@ -66,9 +72,11 @@ pub struct Observation {
     pub loss: f64,
     /// η(t), the rate the step's update used.
     pub lr: f64,
-    /// f(η + kε) for k = −2..2 on the step's batch, when the schedule asked for them.
+    /// The losses at the rule's five probe steps ([`Schedule::probe_steps`]) on the step's
+    /// batch, when the schedule asked for them.
     pub probes: Option<[f64; 5]>,
-    /// The step sizes those probes actually used (η + kε rounded to f32 on the GPU).
+    /// The step sizes those probes actually used (the probe steps rounded to f32 on the
+    /// GPU).
     pub probe_steps: Option<[f64; 5]>,
     /// d(t)·g(t) and d(t−1)·g(t), when the schedule asked for them.
     pub dots: Option<Dots>,
@@ -192,9 +200,10 @@ pub struct BackProbe {
 /// The measurements a schedule needs from each step, and how the step updates.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Needs {
-    /// The five line probes f(η + kε), k = −2..2.
+    /// The five line probes along d(t), at [`Schedule::probe_steps`].
     pub probe: bool,
-    /// g(t)·g(t−1), the dot product of consecutive gradients, before the update.
+    /// g(t)·d(t−1), the gradient against the previous step's direction (g(t)·g(t−1) for
+    /// plain SGD, where d = g), before the update.
     pub grad_dot: bool,
     /// d(t)·g(t) and d(t−1)·g(t), read back with the step's loss (no wait).
     pub dots: bool,
@@ -232,7 +241,8 @@ pub trait Schedule {
     fn needs(&self) -> Needs {
         Needs::default()
     }
-    /// The five step sizes the probes evaluate, η(t) + kε for k = −2..2.
+    /// The five step sizes the probes evaluate along d(t): η(t) + kε, k = −2..2, for
+    /// newton; η(t)·(1 + j/2), j = −2..2, for gen.
     fn probe_steps(&self) -> [f64; 5] {
         [self.lr(); 5]
     }

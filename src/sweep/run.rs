@@ -148,6 +148,15 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
             opts.jobs
         );
     }
+    // Each cell's `--out` is the root joined with its directory, passed on as text: a root
+    // that is not UTF-8 would reach the cells rewritten, and they would train elsewhere.
+    if opts.root.to_str().is_none() {
+        bail!(
+            "--root {}: the path is not valid UTF-8, which the cells' command lines need; \
+             choose a root whose path is",
+            opts.root.display()
+        );
+    }
     // An adapter that matches none would fail every cell it is given, as a refused input.
     if !opts.adapters.is_empty() {
         let adapters = crate::gpu::enumerate_adapters();
@@ -228,6 +237,34 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
         }
         manifest.cells.push(record);
     }
+    // Cells of an earlier spec that this one lacks stay in the manifest as they were (after
+    // the spec's own, whose places the sweep counts on), so that their runs are not
+    // orphaned: `compare` still reads them, and the earlier spec still finds them its own.
+    let lacked: Vec<CellRecord> = old
+        .iter()
+        .flat_map(|m| &m.cells)
+        .filter(|c| spec.cells.iter().all(|s| s.dir != c.dir) && root.join(&c.dir).exists())
+        .map(|c| {
+            let mut c = c.clone();
+            if c.status == Status::Running {
+                // Its sweep was killed (and its run is gone, waited for above).
+                c.status = Status::Pending;
+                c.pid = None;
+            }
+            c
+        })
+        .collect();
+    if let Some(first) = lacked.first() {
+        log::warn!(
+            "{} holds {} this spec lacks ({}{}): kept in its manifest as they are, and read \
+             by compare",
+            root.display(),
+            crate::words::counted(lacked.len(), "cell"),
+            first.dir.display(),
+            if lacked.len() > 1 { ", …" } else { "" }
+        );
+    }
+    manifest.cells.extend(lacked);
     manifest.write(root)?;
 
     let total = spec.cells.len();
@@ -246,7 +283,8 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
         .filter(|&i| matches!(plans[i], Plan::Fresh | Plan::Resume | Plan::Restart(_)))
         .collect();
     log::info!(
-        "sweep: {total} cells under {} ({} finished earlier, {} failed earlier{}, {} to run) with {}",
+        "sweep: {} under {} ({} finished earlier, {} failed earlier{}, {} to run) with {}",
+        crate::words::counted(total, "cell"),
         root.display(),
         progress.done,
         progress.failed,
@@ -432,7 +470,8 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
         .filter(|c| c.status == Status::Finished)
         .count();
     log::info!(
-        "sweep: {finished} of {total} cells finished, {} failed; manifest in {}",
+        "sweep: {finished} of {} finished, {} failed; manifest in {}",
+        crate::words::counted(total, "cell"),
         failed.len(),
         root.join(super::MANIFEST).display()
     );

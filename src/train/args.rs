@@ -59,7 +59,7 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Run directory [default: runs/MODEL-DATASET-SCHEDULE-lrLR-seedSEED, then every other
     /// option that differs from its default, e.g. -batch-size64]
-    #[arg(long, help_heading = "Output", value_name = "DIR")]
+    #[arg(value_parser = crate::values::Utf8Path, long, help_heading = "Output", value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Also write a checkpoint every N steps (one is always written at every epoch's end,
     /// at the run's end and when Ctrl-C stops it).
@@ -67,12 +67,12 @@ pub struct TrainConfig {
     pub checkpoint_every: Option<usize>,
     /// Continue a run: its directory (its config.toml gives the options; any given here
     /// override them), or a checkpoint file of a run with the same options.
-    #[arg(long, help_heading = "Output", value_name = "RUN_DIR|FILE")]
+    #[arg(value_parser = crate::values::Utf8Path, long, help_heading = "Output", value_name = "RUN_DIR|FILE")]
     pub resume: Option<PathBuf>,
     /// Read the options from a TOML file (keys are the long option names, e.g.
     /// `batch-size = 64`; options given here override it). Every run directory has the
     /// config.toml that reproduces its run.
-    #[arg(long, help_heading = "Run", value_name = "FILE")]
+    #[arg(value_parser = crate::values::Utf8Path, long, help_heading = "Run", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Replace the run in --out if it holds one (its records, checkpoints and figures are
     /// removed; other files there are left alone); without it, an existing run is never
@@ -116,7 +116,7 @@ pub struct TrainConfig {
     #[arg(value_parser = crate::values::open_fraction, long, help_heading = "Run", value_name = "F")]
     pub val_split: Option<f64>,
     /// Warm start (paper §5.1): begin at the η another run ended with, instead of --lr.
-    #[arg(long, help_heading = "Learning rate", value_name = "RUN_DIR")]
+    #[arg(value_parser = crate::values::Utf8Path, long, help_heading = "Learning rate", value_name = "RUN_DIR")]
     pub lr_from: Option<PathBuf>,
     /// Which η of --lr-from's run: the last one, or the median over its last epoch.
     #[arg(long, help_heading = "Learning rate", value_enum, default_value_t = LrFromStat::Last, value_name = "STAT")]

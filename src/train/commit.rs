@@ -2,14 +2,14 @@
 //! resume finds a whole one.
 //!
 //! A checkpoint is two files: the weights (`checkpoint.safetensors`, which loads into
-//! PyTorch as is) and the state file of its step (`checkpoint.state-STEP.safetensors`: the
-//! optimizer's state, d(t−1), a rule's vectors). Each file carries the MD5 of its tensor
-//! data. The state file is written first; the weights file, written last, names it and
-//! holds its MD5: the atomic rename of the weights file is the one commit, so a reader sees
-//! the previous complete checkpoint or the new one, never a mix. Just before the commit the
-//! checkpoint it replaces is hard-linked to `checkpoint.previous.safetensors` (its state
-//! file is kept too), so that a resume whose newest checkpoint turns out damaged on the
-//! disk continues from the one before.
+//! PyTorch as is) and the state file of its step (`checkpoint.state-STEP-HASH.safetensors`,
+//! HASH the first 12 hex digits of its data MD5: the optimizer's state, d(t−1), a rule's
+//! vectors). Each file carries the MD5 of its tensor data. The state file is written first;
+//! the weights file, written last, names it and holds its MD5: the atomic rename of the
+//! weights file is the one commit, so a reader sees the previous complete checkpoint or the
+//! new one, never a mix. Just before the commit the checkpoint it replaces is hard-linked to
+//! `checkpoint.previous.safetensors` (its state file is kept too), so that a resume whose
+//! newest checkpoint turns out damaged on the disk continues from the one before.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -222,14 +222,21 @@ fn load_pair(path: &Path) -> Result<Committed> {
 }
 
 /// After a resume fell back to the previous checkpoint: moves the damaged newest one aside
-/// (to `checkpoint.damaged.safetensors`, for a look) and makes the previous the newest, so
-/// that the next commit keeps it as the one before. Call it only under the run's lock.
+/// (to `checkpoint.damaged.safetensors`, or `checkpoint.damaged-N.safetensors` beside an
+/// earlier one, which stays for a look too) and makes the previous the newest, so that
+/// the next commit keeps it as the one before. Call it only under the run's lock.
 pub(super) fn set_aside_damaged(dir: &Path) -> Result<()> {
     let (newest, previous) = (dir.join(CHECKPOINT), dir.join(PREVIOUS));
     // Linked aside, then replaced by the previous one in one rename: at no point is there
     // no `checkpoint.safetensors` to resume from.
-    let _ = std::fs::remove_file(dir.join(DAMAGED));
-    link_or_copy(&newest, &dir.join(DAMAGED))?;
+    let aside = (1..)
+        .map(|n| match n {
+            1 => dir.join(DAMAGED),
+            n => dir.join(DAMAGED.replace(".damaged.", &format!(".damaged-{n}."))),
+        })
+        .find(|p| !p.exists())
+        .expect("an unbounded range of names has a free one");
+    link_or_copy(&newest, &aside)?;
     let link = dir.join(format!(".{CHECKPOINT}.tmp-{}", std::process::id()));
     let _ = std::fs::remove_file(&link);
     link_or_copy(&previous, &link)?;

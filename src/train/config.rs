@@ -228,6 +228,17 @@ fn check_resumable(path: &Path) -> Result<()> {
         );
     }
     let has_checkpoint = path.join(CHECKPOINT).is_file() || path.join(PREVIOUS).is_file();
+    // The folder's config.toml gives the run's options: without it, defaults would stand
+    // in for them (the data set looked for, the epochs) and the resume would be another run.
+    if path.is_dir() && has_checkpoint && !path.join(CONFIG_TOML).is_file() {
+        bail!(
+            "--resume {0}: the run there has no {CONFIG_TOML}, which holds its options: \
+             restore it, or resume from the checkpoint file with the run's options given \
+             again (--resume {1} --model … --dataset … --epochs …)",
+            path.display(),
+            path.join(CHECKPOINT).display()
+        );
+    }
     if path.is_dir() && !has_checkpoint {
         if path.join(CONFIG_TOML).is_file() {
             bail!(
@@ -277,6 +288,12 @@ pub fn expand_argv(argv: &[OsString], args: &TrainConfig) -> Result<Option<Vec<O
         .map(|a| a.split('=').next().unwrap_or(a).to_string())
         .collect();
     let (text, settings) = read_settings(&file)?;
+    if args.config.is_none() && settings.is_empty() {
+        bail!(
+            "--resume: {} is empty, though it holds the run's options: restore it",
+            file.display()
+        );
+    }
     check_words(&file, &text, &words(&settings))?;
     let from_file: Vec<Setting> = settings
         .into_iter()

@@ -14,9 +14,9 @@ use crate::models::Plan;
 use crate::ops::reduce;
 use crate::schedule::{Dots, GradientNeeds, GradientReadings, Needs};
 
-/// The GPU side of the dots: g(t)·g(t−1) for [`Needs::grad_dot`] (read at once: the update
-/// needs it), and d(t)·g(t), d(t−1)·g(t), w(t)·d(t), d(t)·d(t) for [`Needs::dots`] (read back with
-/// the step's loss, no wait). d(t−1) is kept in `previous`.
+/// The GPU side of the dots: g(t)·d(t−1) for [`Needs::grad_dot`] (read at once: the update
+/// needs it; d = g for plain SGD), and d(t)·g(t), d(t−1)·g(t), w(t)·d(t), d(t)·d(t) for
+/// [`Needs::dots`] (read back with the step's loss, no wait). d(t−1) is kept in `previous`.
 pub struct Measure {
     needs: Needs,
     dots: Option<DotBuffers>,

@@ -1,7 +1,10 @@
-//! `etaprobe train`: options (`args`), set-up (`setup`), the loop (`run`), one step on the
-//! GPU (`step`, shared with `bench`), the rule's measurements (`measure`), checkpoints and
-//! resume (`resume`), and progress on the terminal (`progress`). The run directory's files
-//! are written through [`crate::rundir`]; figures are drawn by the caller
+//! `etaprobe train`: options (`args`), TOML run configurations (`config`), a
+//! [`TrainConfig`] built in code (`builder`), set-up (`setup`), the loop (`run`), one step on
+//! the GPU (`step`, shared with `bench`), a rank's step in data-parallel training
+//! (`replicas`), the rule's measurements (`measure`), checkpoints and resume (`resume`),
+//! writing a checkpoint as one commit (`commit`), stopping on Ctrl-C or SIGTERM
+//! (`interrupt`), and progress on the terminal (`progress`). The run directory's files are
+//! written through [`crate::rundir`]; figures are drawn by the caller
 //! ([`crate::report::run_figures`]), not by the loop.
 
 #![warn(missing_docs)]

@@ -59,6 +59,7 @@ pub(super) fn save(
     epoch: usize,
     sums: EpochSums,
     seconds: f64,
+    dataset_md5: &str,
 ) -> Result<()> {
     let values = t.params.download_all(&t.gpu)?;
     let buffers = t.params.download_buffers(&t.gpu)?;
@@ -88,6 +89,7 @@ pub(super) fn save(
         serde_json::to_string(&trajectory_options(args)?)?,
     );
     meta.insert(META_OPTIONS_VERSION.into(), OPTIONS_VERSION.into());
+    meta.insert(META_DATASET_MD5.into(), dataset_md5.into());
     // The optimizer state, d(t−1) and the rule's vectors continue a resumed run exactly;
     // they live in a state file, so that the weights load into PyTorch as they are.
     let (state, state_meta) = state_tensors(t)?;
@@ -189,6 +191,24 @@ const META_OPTIONS: &str = "etaprobe.options";
 /// default 0.1 for every run, which held nothing out unless it probed on validation.
 const META_OPTIONS_VERSION: &str = "etaprobe.options_version";
 const OPTIONS_VERSION: &str = "2";
+/// The data set's fingerprint ([`crate::data::Dataset::fingerprint`]; not
+/// `etaprobe.data_md5`, the MD5 of the checkpoint's own tensors); checkpoints written before
+/// it was kept resume without the check.
+const META_DATASET_MD5: &str = "etaprobe.dataset_md5";
+
+/// Refuses to continue a run on data other than those it trained on: `--data` may move,
+/// but what it holds (and the validation carving) must be the same.
+pub(super) fn check_same_data(ckpt: &checkpoint::Checkpoint, dataset_md5: &str) -> Result<()> {
+    match ckpt.metadata.get(META_DATASET_MD5) {
+        Some(stored) if stored != dataset_md5 => bail!(
+            "{}: the run trained on other data (MD5 {stored} of what it read, {dataset_md5} \
+             now): resume it with the data set it used, the same --val-split and \
+             --split-seed, or start a new run",
+            ckpt.path.display()
+        ),
+        _ => Ok(()),
+    }
+}
 
 /// Options a resumed run may change: how long it goes on, what and where it writes, and
 /// where the data comes from. Every other option shapes the trajectory.

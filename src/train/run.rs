@@ -1,6 +1,7 @@
-//! The training loop: steps, epochs, evaluation, and what a run records as it goes. One
-//! command buffer and one small read-back per step (`step.rs`); the rule decides η on the
-//! host from what the step measured.
+//! The training loop: steps, epochs, evaluation, and what a run records as it goes. Two
+//! submissions and one small read-back per step (`step.rs`; a second read-back, waited for,
+//! for the rules that set η from the gradient); the rule decides η on the host from what the
+//! step measured.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -18,7 +19,8 @@ use crate::dist::DataParallel;
 use crate::rundir::{EpochRecord, RunFiles, StepRecord};
 use crate::schedule::Schedule;
 
-/// A run set up by [`super::prepare`]: data loaded, model on the GPU, run directory made.
+/// A run set up by [`super::setup::prepare`]: data loaded, model on the GPU, run directory
+/// made.
 pub struct Trainer {
     pub(super) args: TrainConfig,
     pub(super) data: Dataset,
@@ -41,6 +43,9 @@ pub struct Trainer {
     /// The running sums of the current epoch.
     pub(super) sums: EpochSums,
     pub(super) tally: Tally,
+    /// The MD5 of the data it trains and evaluates on ([`Dataset::fingerprint`], in hex),
+    /// kept in each checkpoint so that a resume on other data is refused.
+    pub(super) dataset_md5: String,
     pub(super) per_epoch: usize,
     pub(super) total_steps: usize,
     /// This run's hold on its directory, released when the trainer is dropped (rank 0's
@@ -78,6 +83,23 @@ pub(super) struct Tally {
     pub best_acc: Option<f64>,
     /// Buffers created on the device when the first epoch ended.
     pub buffers_after_epoch_1: Option<usize>,
+}
+
+impl Tally {
+    /// A resumed run's tally: its summary's last and best evaluations start from the epochs
+    /// it recorded before the checkpoint, so that a run resumed at its very end (killed
+    /// between its last checkpoint and `run.json`) still reports them, and its best test
+    /// accuracy is over the whole run, not this process's epochs.
+    pub fn resumed(epochs: &[EpochRecord]) -> Tally {
+        let last = epochs.last();
+        Tally {
+            last_train_loss: last.map(|e| e.train_loss),
+            last_test: last.and_then(|e| Some((e.test_loss?, e.test_acc.unwrap_or(f64::NAN)))),
+            last_val: last.and_then(|e| Some((e.val_loss?, e.val_acc.unwrap_or(f64::NAN)))),
+            best_acc: epochs.iter().filter_map(|e| e.test_acc).reduce(f64::max),
+            ..Tally::default()
+        }
+    }
 }
 
 /// A split's mean loss and accuracy.
@@ -592,6 +614,7 @@ impl Trainer {
             epoch,
             sums,
             self.seconds(),
+            &self.dataset_md5,
         )
     }
 }

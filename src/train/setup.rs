@@ -83,8 +83,8 @@ pub(super) fn prepare(
             let (train, val) = data.carve_validation(fraction, args.seed)?;
             if probe_val && val.train.len() < args.batch_size {
                 bail!(
-                    "--val-split {fraction} holds {} samples, fewer than one batch of {}",
-                    val.train.len(),
+                    "--val-split {fraction} holds {}, fewer than one batch of {}",
+                    crate::words::counted(val.train.len(), "sample"),
                     args.batch_size
                 );
             }
@@ -126,10 +126,12 @@ pub(super) fn prepare(
         .checked_mul(args.epochs)
         .with_context(|| format!("--epochs {} is too many to count", args.epochs))?
         .min(args.max_steps.unwrap_or(usize::MAX));
+    let dataset_md5 = crate::rundir::checkpoint::hex(&data.fingerprint());
     let checkpoint = match &args.resume {
         Some(path) => {
             let ckpt = commit::load(path)?;
             resume::check_same_options(&ckpt.weights, &args)?;
+            resume::check_same_data(&ckpt.weights, &dataset_md5)?;
             let position = resume::position(&ckpt.weights)?;
             check_position(&ckpt.weights.path, &position, per_epoch)?;
             if finished(&ckpt.weights.path, &position, &args, per_epoch, total_steps)? {
@@ -213,6 +215,10 @@ pub(super) fn prepare(
     if let Some(group) = &job {
         crate::dist::ready_to_train(&**group);
     }
+    let tally = match (&checkpoint, &files) {
+        (Some(_), Some(files)) => Tally::resumed(&crate::rundir::read_epochs(files.epochs.path())?),
+        _ => Tally::default(),
+    };
     let verbosity = match root {
         true => verbosity(&args),
         false => Verbosity::Quiet,
@@ -230,7 +236,8 @@ pub(super) fn prepare(
         clock: Instant::now(),
         sums: start.sums,
         start,
-        tally: Tally::default(),
+        tally,
+        dataset_md5,
         per_epoch,
         total_steps,
         args,
@@ -287,7 +294,10 @@ fn open_run_dir(
     let mut run_info = RunInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
         git_commit: Some(env!("ETAPROBE_GIT_COMMIT").to_string()),
-        command: std::env::args().collect(),
+        // Lossy: a non-UTF-8 path in the command still runs; the record shows it with U+FFFD.
+        command: std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
         seed: args.seed,
         config: serde_json::to_value(args)?,
         adapter: serde_json::to_value(stepper.gpu.summary())?,
@@ -512,9 +522,20 @@ fn check_out(out: &Path, args: &TrainConfig) -> Result<()> {
     if !holds_files(out)? {
         return check_nothing_in_the_way(out);
     }
+    // Only a folder `--resume` accepts is offered to it: a checkpoint and the options.
+    let checkpoint = [commit::CHECKPOINT, commit::PREVIOUS]
+        .iter()
+        .any(|c| out.join(c).is_file());
+    if checkpoint && out.join(CONFIG_TOML).is_file() {
+        bail!(
+            "{} already holds a run; continue it with --resume {0}, replace it with \
+             --overwrite, or choose another --out",
+            out.display()
+        )
+    }
     bail!(
-        "{} already holds a run; continue it with --resume {0}, replace it with --overwrite, \
-         or choose another --out",
+        "{} holds a run's files but no checkpoint and {CONFIG_TOML} to continue it from: \
+         replace them with --overwrite (other files stay), or choose another --out",
         out.display()
     )
 }

@@ -1,7 +1,7 @@
 //! One training step on the GPU, as `train` and `bench` both run it. The forward and
-//! backward pass go in one submission; the update (after the line probes, when the rule asks for them) in a
-//! second one, once η(t) is known; the scalars of step t are read back while step t+1's
-//! forward and backward run.
+//! backward pass go in one submission; the update (after the line probes, when the rule
+//! asks for them) in a second one, once η(t) is known; the scalars of step t are read back
+//! while step t+1's forward and backward run.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -99,7 +99,8 @@ pub struct Readings {
     pub probe_steps: Option<[f64; 5]>,
     /// The loss back at w(t−1), for the rules that check a step's effect.
     pub back_probe: Option<BackProbe>,
-    /// The dot products of consecutive directions, for the rules that use them.
+    /// d(t)·g(t), d(t−1)·g(t), w(t)·d(t) and d(t)·d(t) ([`Dots`]), for the rules that use
+    /// them.
     pub dots: Option<Dots>,
     /// The sums of the rule's own update.
     pub sums: Vec<f64>,

@@ -104,17 +104,18 @@ pub fn set_config(dir: &Path, config: serde_json::Value) {
     std::fs::write(&json, run.to_string()).unwrap();
 }
 
-/// A CSV's rows as maps from column name to cell.
+/// A CSV's rows as maps from column name to cell, read by the csv crate (quoted cells).
 pub fn csv_rows(text: &str) -> Vec<BTreeMap<String, String>> {
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    lines
-        .map(|l| {
-            let cells: Vec<&str> = l.split(',').collect();
-            assert_eq!(cells.len(), header.len(), "{l}");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|record| {
+            let record = record.unwrap();
+            assert_eq!(record.len(), header.len(), "{record:?}");
             header
                 .iter()
-                .zip(cells)
+                .zip(record.iter())
                 .map(|(h, c)| (h.to_string(), c.to_string()))
                 .collect()
         })

@@ -887,6 +887,22 @@ fn plot_command_warns_about_mixed_tasks_and_writes_svg() {
     assert_eq!(run.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("are the same run"), "{stderr}");
     assert!(!twice.exists());
+
+    // A user's file of a figure's name, in a folder no plot wrote: refused, kept.
+    let mine = dir.path().join("mine");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(mine.join("loss.png"), "mine").unwrap();
+    let run = etaprobe(&["plot", s(&a), "--out", s(&mine)]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("holds loss.png that this command would write over"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(mine.join("loss.png")).unwrap(),
+        "mine"
+    );
 }
 
 #[test]

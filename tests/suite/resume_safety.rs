@@ -85,6 +85,35 @@ fn resuming_a_finished_run_changes_nothing_and_succeeds() {
     }
 }
 
+/// A run killed between its final checkpoint and `run.json`: resumed, it has no step left,
+/// and its `run.json` reports the run's last and best evaluations from its records.
+#[test]
+fn a_run_resumed_at_its_very_end_reports_its_recorded_results() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let out = runs.path().join("run");
+    let two = ["--epochs", "2"];
+    ok(&etaprobe(&args(&data, &out, &two)));
+    let read = |f: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(out.join(f)).unwrap()).unwrap()
+    };
+    let before = read("run.json");
+    std::fs::remove_file(out.join("run.json")).unwrap();
+    let mut again = args(&data, &out, &two);
+    again.extend(["--resume", s(&out)]);
+    ok(&etaprobe(&again));
+    let after = read("run.json");
+    for key in [
+        "final_test_acc",
+        "final_train_loss",
+        "best_test_acc",
+        "final_test_loss",
+    ] {
+        assert!(after["totals"][key].is_number(), "{key}: {after}");
+        assert_eq!(after["totals"][key], before["totals"][key], "{key}");
+    }
+}
+
 #[test]
 fn a_resume_that_fails_changes_no_record() {
     let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
@@ -124,6 +153,36 @@ fn a_resume_that_fails_changes_no_record() {
     assert!(stderr(&o).contains("Restore the file"), "{}", stderr(&o));
     assert!(snapshot(&out) == before, "a failed resume changed the run");
     std::fs::write(out.join("steps.csv"), &steps).unwrap();
+    // Rows lost from the start of steps.csv (metrics.jsonl still has them), or a record
+    // file gone beside the others: resuming would keep the hole.
+    let mut lines: Vec<&str> = steps.lines().collect();
+    lines.drain(1..3);
+    let cut = format!("{}\n", lines.join("\n"));
+    for (file, damage, says) in [
+        (
+            "steps.csv",
+            Some(cut.as_str()),
+            "steps.csv has steps 3–6 (4 rows) up to the checkpoint",
+        ),
+        (
+            "epochs.csv",
+            None,
+            "epochs.csv missing beside the run's other records",
+        ),
+    ] {
+        let path = out.join(file);
+        let kept = std::fs::read(&path).unwrap();
+        match damage {
+            Some(text) => std::fs::write(&path, text).unwrap(),
+            None => std::fs::remove_file(&path).unwrap(),
+        }
+        let before = snapshot(&out);
+        let o = resume(&out);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{}", stderr(&o));
+        assert!(snapshot(&out) == before, "a failed resume changed the run");
+        std::fs::write(&path, kept).unwrap();
+    }
     // A malformed rule.csv line, the same.
     let rule = std::fs::read_to_string(out.join("rule.csv")).unwrap();
     std::fs::write(out.join("rule.csv"), format!("{rule}oops,1\n4,2\n")).unwrap();
@@ -203,13 +262,17 @@ fn the_checkpoint_before_the_newest_is_kept_and_used_when_the_newest_is_damaged(
     let last = bytes.len() - 3;
     bytes[last] ^= 0x40;
     std::fs::write(&ckpt, bytes).unwrap();
+    // One set aside by an earlier resume stays.
+    let earlier = out.join("checkpoint.damaged.safetensors");
+    std::fs::write(&earlier, "earlier").unwrap();
     let mut resume = args(&data, &out, &full);
     resume.extend(["--resume", s(&ckpt)]);
     let o = etaprobe(&resume);
     ok(&o);
     let err = stderr(&o);
     assert!(err.contains("damaged") && err.contains("(step 6)"), "{err}");
-    assert!(out.join("checkpoint.damaged.safetensors").exists());
+    assert_eq!(std::fs::read_to_string(&earlier).unwrap(), "earlier");
+    assert!(out.join("checkpoint.damaged-2.safetensors").exists());
     let read = |p: &Path, f: &str| std::fs::read_to_string(p.join(f)).unwrap();
     assert_eq!(read(&straight, "steps.csv"), read(&out, "steps.csv"));
     assert_eq!(read(&straight, "rule.csv"), read(&out, "rule.csv"));
@@ -354,4 +417,86 @@ fn a_resume_with_nothing_to_resume_says_so_before_looking_for_data() {
         std::fs::read_to_string(dir.path().join("config.toml")).unwrap(),
         "epochs = 1\n"
     );
+    // A checkpoint without the options: defaults would stand in for them.
+    std::fs::remove_file(dir.path().join("config.toml")).unwrap();
+    std::fs::write(dir.path().join("checkpoint.safetensors"), "x").unwrap();
+    refused(
+        dir.path(),
+        "the run there has no config.toml, which holds its options",
+    );
+    // Emptied, the same.
+    std::fs::write(dir.path().join("config.toml"), "").unwrap();
+    refused(
+        dir.path(),
+        "config.toml is empty, though it holds the run's options",
+    );
+}
+
+/// A folder holding a run's files but nothing to resume from (a user's `rule.csv`) is not
+/// sent to `--resume`, which would refuse it in turn.
+#[test]
+fn a_folder_with_a_runs_files_and_no_checkpoint_is_not_sent_to_resume() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("rule.csv"), "mine").unwrap();
+    let o = etaprobe(&args(&data, &out, &["--epochs", "1"]));
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("holds a run's files but no checkpoint and config.toml"),
+        "{err}"
+    );
+    assert!(!err.contains("--resume"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("rule.csv")).unwrap(),
+        "mine"
+    );
+}
+
+/// A run continued on other data (`--data` moved to a folder holding different images) is
+/// refused, and nothing changes; moved to a copy of the same data, it continues.
+#[test]
+fn a_resume_on_other_data_is_refused() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = etaprobe::data::synth::write_fake_dataset(
+        DatasetKind::FashionMnist,
+        other_dir.path(),
+        64,
+        16,
+        8,
+    )
+    .unwrap();
+    let runs = tempfile::tempdir().unwrap();
+    let out = runs.path().join("run");
+    ok(&etaprobe(&args(
+        &data,
+        &out,
+        &["--epochs", "2", "--max-steps", "5"],
+    )));
+    let before = snapshot(&out);
+    let mut again = args(&other, &out, &["--epochs", "2"]);
+    again.extend(["--resume", s(&out)]);
+    let o = etaprobe(&again);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the run trained on other data"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(snapshot(&out) == before, "a refused resume changed the run");
+    let copy_dir = tempfile::tempdir().unwrap();
+    let copy = etaprobe::data::synth::write_fake_dataset(
+        DatasetKind::FashionMnist,
+        copy_dir.path(),
+        64,
+        16,
+        7,
+    )
+    .unwrap();
+    let mut same = args(&copy, &out, &["--epochs", "2"]);
+    same.extend(["--resume", s(&out)]);
+    ok(&etaprobe(&same));
 }

@@ -281,9 +281,18 @@ fn a_killed_sweep_picks_up_where_it_stopped_and_compare_reports_it() {
     let csv = std::fs::read_to_string(out.join("logreg.csv")).unwrap();
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(rows.len(), 3, "header + one row per rule: {csv}");
-    assert!(rows[0].starts_with("rule,schedule,lr,"), "{csv}");
-    assert!(rows[1].starts_with("basic,basic,0.05,"), "{csv}");
-    assert!(rows[2].starts_with("secant,secant,0.05,"), "{csv}");
+    assert!(
+        rows[0].starts_with("rule,schedule,train_options,lr,"),
+        "{csv}"
+    );
+    assert!(
+        rows[1].starts_with("basic,basic,--schedule basic,0.05,"),
+        "{csv}"
+    );
+    assert!(
+        rows[2].starts_with("secant,secant,--schedule secant,0.05,"),
+        "{csv}"
+    );
     // The Markdown table: a header, its rule, and a row per rule.
     let table: Vec<&str> = md
         .lines()
@@ -498,7 +507,11 @@ fn compare_selects_on_validation_pairs_seeds_and_names_missing_cells() {
     // One of them (η0 0.1, seed 1) without: a rule directory two spec rules shared.
     for cell in manifest["cells"].as_array_mut().unwrap() {
         if cell["rule"] == "basic" && cell["dir"] != "t/basic/lr0.1/seed1" {
-            cell["options"] = serde_json::json!({ "optimizer": "momentum", "nesterov": "" });
+            cell["options"] = serde_json::json!({
+                "optimizer": "momentum",
+                "nesterov": "",
+                "lr-milestones": "1, 2"
+            });
         }
     }
     std::fs::write(&manifest_path, manifest.to_string()).unwrap();
@@ -560,8 +573,15 @@ fn compare_selects_on_validation_pairs_seeds_and_names_missing_cells() {
         "s/step: 2.2, 2.4, 2.6 s over 20 steps",
     );
 
+    // The options in one quoted cell, as the Markdown list gives them (without its code).
+    let ran = "--schedule basic --lr-milestones '1, 2' --nesterov --optimizer momentum; \
+               --schedule basic";
+    assert_eq!(basic["train_options"], ran);
+    assert_eq!(auto["train_options"], "--schedule auto");
+
     let grid = csv_rows(&std::fs::read_to_string(out.join("t-grid.csv")).unwrap());
     assert_eq!(grid.len(), 3, "a row per rule and η0");
+    assert_eq!(grid[2]["train_options"], ran);
     assert_eq!(
         (grid[1]["lr"].as_str(), grid[1]["selected"].as_str()),
         ("0.01", "1")
@@ -582,8 +602,8 @@ fn compare_selects_on_validation_pairs_seeds_and_names_missing_cells() {
     assert!(md.contains("`t/basic/lr0.1/seed3`: missing"), "{md}");
     assert!(
         md.contains(
-            "- `auto`: `--schedule auto`\n- `basic`: `--schedule basic --nesterov --optimizer \
-             momentum`; some cells: `--schedule basic`\n"
+            "- `auto`: `--schedule auto`\n- `basic`: `--schedule basic --lr-milestones '1, 2' \
+             --nesterov --optimizer momentum`; some cells: `--schedule basic`\n"
         ),
         "{md}"
     );
@@ -591,6 +611,62 @@ fn compare_selects_on_validation_pairs_seeds_and_names_missing_cells() {
     let o = etaprobe(&["compare", s(&root), "--reference", "sgd", "--out", s(&out)]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("rules: auto, basic"));
+}
+
+#[test]
+fn compare_leaves_out_damaged_records_and_says_why() {
+    // Seed 1 is sound; seed 2's epochs.csv lost its rows, seed 3 holds a NaN validation
+    // accuracy and seed 4 an accuracy of 5: each is left out, named with its reason,
+    // instead of read as a result.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let mut hand = HandRoot::new(&root);
+    let header = "epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds,val_loss,val_acc\n";
+    for (seed, epochs) in [
+        (1, None),
+        (2, Some(header.to_string())),
+        (
+            3,
+            Some(format!("{header}1,1.5,0.5,1.4,0.7,0.1,1,1.3,NaN\n")),
+        ),
+        (4, Some(format!("{header}1,1.5,0.5,1.4,0.7,0.1,1,1.3,5\n"))),
+    ] {
+        let run_dir = hand.cell("basic", "basic", 0.1, seed);
+        hand_run(&run_dir, &[(0.7, 0.8, 1.0)], None);
+        if let Some(text) = epochs {
+            std::fs::write(run_dir.join("epochs.csv"), text).unwrap();
+        }
+    }
+    hand.write_manifest();
+    let out = dir.path().join("report");
+    ok(&etaprobe(&["compare", s(&root), "--out", s(&out)]));
+    let rows = csv_rows(&std::fs::read_to_string(out.join("t.csv")).unwrap());
+    assert_eq!(rows[0]["seeds"], "1", "{rows:?}");
+    let md = std::fs::read_to_string(out.join("compare.md")).unwrap();
+    // Into a folder holding a user's file of a table's name: refused, the file kept; the
+    // report's own folder is written over.
+    ok(&etaprobe(&["compare", s(&root), "--out", s(&out)]));
+    let mine = dir.path().join("mine");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(mine.join("t.csv"), "mine").unwrap();
+    let o = etaprobe(&["compare", s(&root), "--out", s(&mine)]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("holds t.csv that this command would write over"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(mine.join("t.csv")).unwrap(), "mine");
+    // The cell without rows does not make the task one without a validation split.
+    assert!(!md.contains("no validation split"), "{md}");
+    for says in [
+        "`t/basic/lr0.1/seed2`: unreadable: ",
+        "epochs.csv: no epoch rows, though run.json says the run finished",
+        "epochs.csv: epoch 1: val_acc NaN is not an accuracy",
+        "epochs.csv: epoch 1: val_acc 5 is not an accuracy",
+    ] {
+        assert!(md.contains(says), "{says}: {md}");
+    }
 }
 
 #[test]
@@ -1247,4 +1323,110 @@ fn a_spec_named_from_elsewhere_resumes_the_same_cells() {
         assert_eq!(o.status.code(), Some(0), "{spec}: {stderr}");
         assert!(stderr.contains("1 finished earlier"), "{spec}: {stderr}");
     }
+}
+
+/// A path that is not UTF-8 is refused as the command line is read (exit 2, nothing
+/// written): a run records its paths as text, and a sweep passes its cells' on as text.
+#[cfg(unix)]
+#[test]
+fn a_path_that_is_not_utf8_is_refused_before_anything_is_written() {
+    use std::os::unix::ffi::OsStrExt;
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let dir = tempfile::tempdir().unwrap();
+    let odd = |name: &[u8]| dir.path().join(std::ffi::OsStr::from_bytes(name));
+    let run = |args: &[&std::ffi::OsStr]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+            .args(args)
+            .env_remove("ETAPROBE_DATA")
+            .output()
+            .unwrap()
+    };
+    let out = odd(b"run-\xff");
+    let o = run(&[
+        "train".as_ref(),
+        "--model".as_ref(),
+        "logreg".as_ref(),
+        "--dataset".as_ref(),
+        "fashion-mnist".as_ref(),
+        "--data".as_ref(),
+        data.as_os_str(),
+        "--epochs".as_ref(),
+        "1".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("given for --out <DIR> is not valid UTF-8"),
+        "{err}"
+    );
+    assert!(!out.exists());
+
+    let spec = dir.path().join("grid.toml");
+    std::fs::write(&spec, spec_text(&data)).unwrap();
+    let root = odd(b"root-\xff");
+    let o = run(&[
+        "sweep".as_ref(),
+        spec.as_os_str(),
+        "--root".as_ref(),
+        root.as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("not valid UTF-8"), "{err}");
+    assert!(!root.exists());
+}
+
+/// A spec with fewer cells than the root's manifest (seed 1 of a two-seed sweep) runs, and
+/// keeps the cells it lacks in the manifest: compare still reads them, and the full spec
+/// then finds them its own instead of refusing them as "not a cell of the manifest".
+#[test]
+fn a_smaller_spec_keeps_the_cells_it_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    etaprobe::data::synth::write_fake_dataset(DatasetKind::FashionMnist, dir.path(), 40, 10, 1)
+        .unwrap();
+    let spec = |seeds: &str| {
+        let path = dir.path().join(format!("s{}.toml", seeds.len()));
+        let text = format!(
+            "seeds = [{seeds}]\n[[task]]\nname = \"t\"\nmodel = \"logreg\"\n\
+             dataset = \"fashion-mnist\"\ndata = \"{}\"\nbatch-size = 20\nepochs = 1\n\
+             val-split = 0.25\n[[rule]]\nname = \"basic\"\nlr = [0.1]\n",
+            dir.path().join("fashion-mnist").display()
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let (both, one) = (spec("1, 2"), spec("1"));
+    let root = dir.path().join("root");
+    ok(&etaprobe(&["sweep", s(&both), "--root", s(&root)]));
+    let o = etaprobe(&["sweep", s(&one), "--root", s(&root)]);
+    ok(&o);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("holds 1 cell this spec lacks (t/basic/lr0.1/seed2)"),
+        "{err}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("sweep.json")).unwrap()).unwrap();
+    let cells: Vec<(&str, &str)> = manifest["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["dir"].as_str().unwrap(), c["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        cells,
+        [
+            ("t/basic/lr0.1/seed1", "finished"),
+            ("t/basic/lr0.1/seed2", "finished")
+        ]
+    );
+    ok(&etaprobe(&["compare", s(&root)]));
+    let rows = csv_rows(&std::fs::read_to_string(root.join("compare/t.csv")).unwrap());
+    assert_eq!(rows[0]["seeds"], "2", "{rows:?}");
+    let o = etaprobe(&["sweep", s(&both), "--root", s(&root)]);
+    ok(&o);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("2 finished earlier"), "{err}");
 }

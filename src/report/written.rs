@@ -1,0 +1,93 @@
+//! The folder a report command (`compare`, `plot`) writes into: it writes over the files it
+//! wrote there before, and never over a user's file that happens to bear one of their
+//! names. What it wrote is listed in [`WRITTEN`], beside the files.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+
+use crate::rundir::write_atomic;
+
+/// The list of the files the report commands wrote in a folder, one name a line.
+pub const WRITTEN: &str = ".etaprobe-written";
+
+/// Refuses when `dir` holds a file that the command would write (`would_write` says which
+/// names it may) and that no report command wrote there: not listed in [`WRITTEN`], in a
+/// folder that `made_before` does not recognise as the command's own (its report there,
+/// which also covers folders written before the list existed).
+pub fn check_ours(
+    dir: &Path,
+    would_write: impl Fn(&str) -> bool,
+    made_before: impl Fn(&Path) -> bool,
+) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        // No folder yet (or none to read: writing will say why).
+        return Ok(());
+    };
+    let listed = listed(dir)?;
+    let mut foreign: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| would_write(name) && !listed.contains(name))
+        .collect();
+    if foreign.is_empty() || made_before(dir) {
+        return Ok(());
+    }
+    foreign.sort();
+    bail!(
+        "{} holds {} that this command would write over, which no report of etaprobe \
+         wrote there: give --out another folder, or move {} away",
+        dir.display(),
+        foreign.join(", "),
+        if foreign.len() == 1 { "it" } else { "them" }
+    );
+}
+
+/// Adds `names` to the folder's [`WRITTEN`] list (written atomically).
+pub fn record(dir: &Path, names: impl IntoIterator<Item = String>) -> Result<()> {
+    let mut all = listed(dir)?;
+    all.extend(names);
+    all.sort();
+    all.dedup();
+    let text: String = all.iter().map(|n| format!("{n}\n")).collect();
+    let path = dir.join(WRITTEN);
+    write_atomic(&path, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The names listed in the folder's [`WRITTEN`] (none when there is no list).
+fn listed(dir: &Path) -> Result<Vec<String>> {
+    let path = dir.join(WRITTEN);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(text.lines().map(str::to_string).collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_users_file_is_refused_and_the_commands_own_are_written_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let csv = |n: &str| n.ends_with(".csv");
+        let never = |_: &Path| false;
+        std::fs::write(d.join("notes.txt"), "mine").unwrap();
+        check_ours(d, csv, never).unwrap();
+        std::fs::write(d.join("t.csv"), "mine").unwrap();
+        let e = check_ours(d, csv, never).unwrap_err().to_string();
+        assert!(
+            e.contains("holds t.csv that this command would write over"),
+            "{e}"
+        );
+        // Written by a report command, it is its own.
+        record(d, ["t.csv".to_string()]).unwrap();
+        check_ours(d, csv, never).unwrap();
+        std::fs::write(d.join("u.csv"), "mine").unwrap();
+        assert!(check_ours(d, csv, never).is_err());
+        // A folder the command recognises as its own (its report is there).
+        check_ours(d, csv, |_: &Path| true).unwrap();
+    }
+}
