@@ -12,9 +12,9 @@ use crate::rundir::write_atomic;
 pub const WRITTEN: &str = ".etaprobe-written";
 
 /// Refuses when `dir` holds a file that the command would write (`would_write` says which
-/// names it may) and that no report command wrote there: not listed in [`WRITTEN`], in a
-/// folder that `made_before` does not recognise as the command's own (its report there,
-/// which also covers folders written before the list existed).
+/// names it may) and that no report command wrote there: not listed in [`WRITTEN`], or, in
+/// a folder without that list (written before it existed), in a folder that
+/// `made_before` does not recognise as the command's own.
 pub fn check_ours(
     dir: &Path,
     would_write: impl Fn(&str) -> bool,
@@ -30,7 +30,7 @@ pub fn check_ours(
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|name| would_write(name) && !listed.contains(name))
         .collect();
-    if foreign.is_empty() || made_before(dir) {
+    if foreign.is_empty() || (listed.is_empty() && made_before(dir)) {
         return Ok(());
     }
     foreign.sort();
@@ -87,7 +87,10 @@ mod tests {
         check_ours(d, csv, never).unwrap();
         std::fs::write(d.join("u.csv"), "mine").unwrap();
         assert!(check_ours(d, csv, never).is_err());
-        // A folder the command recognises as its own (its report is there).
+        // Beside the list, a recognised report does not vouch for an unlisted file.
+        assert!(check_ours(d, csv, |_: &Path| true).is_err());
+        // A folder written before the list existed, recognised by its report.
+        std::fs::remove_file(d.join(WRITTEN)).unwrap();
         check_ours(d, csv, |_: &Path| true).unwrap();
     }
 }

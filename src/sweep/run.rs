@@ -458,17 +458,14 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
         }
         manifest.write(root)?;
     }
-    let failed: Vec<(PathBuf, String)> = manifest
-        .cells
+    // The spec's own cells, not those of an earlier spec kept after them.
+    let own = &manifest.cells[..total];
+    let failed: Vec<(PathBuf, String)> = own
         .iter()
         .filter(|c| c.status == Status::Failed)
         .map(|c| (c.dir.clone(), c.error.clone().unwrap_or_default()))
         .collect();
-    let finished = manifest
-        .cells
-        .iter()
-        .filter(|c| c.status == Status::Finished)
-        .count();
+    let finished = own.iter().filter(|c| c.status == Status::Finished).count();
     log::info!(
         "sweep: {finished} of {} finished, {} failed; manifest in {}",
         crate::words::counted(total, "cell"),

@@ -206,7 +206,15 @@ pub(super) fn check_same_data(ckpt: &checkpoint::Checkpoint, dataset_md5: &str) 
              --split-seed, or start a new run",
             ckpt.path.display()
         ),
-        _ => Ok(()),
+        Some(_) => Ok(()),
+        None => {
+            log::warn!(
+                "{}: written before checkpoints kept the data's MD5, so the data cannot be \
+                 checked: resume it only with the data set it trained on",
+                ckpt.path.display()
+            );
+            Ok(())
+        }
     }
 }
 

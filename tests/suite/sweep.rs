@@ -1407,6 +1407,11 @@ fn a_smaller_spec_keeps_the_cells_it_lacks() {
         err.contains("holds 1 cell this spec lacks (t/basic/lr0.1/seed2)"),
         "{err}"
     );
+    // Its count is of its own cells.
+    assert!(
+        err.contains("sweep: 1 of 1 cell finished, 0 failed"),
+        "{err}"
+    );
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("sweep.json")).unwrap()).unwrap();
     let cells: Vec<(&str, &str)> = manifest["cells"]
