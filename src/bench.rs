@@ -503,11 +503,5 @@ pub fn bench_kernels(
 }
 
 fn median(x: &[f64]) -> f64 {
-    let mut v = x.to_vec();
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    (v[(n - 1) / 2] + v[n / 2]) / 2.0
+    crate::compare::stats::median(x).unwrap_or(f64::NAN)
 }

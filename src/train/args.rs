@@ -476,25 +476,19 @@ pub fn lr_from_run(dir: &Path, stat: LrFromStat) -> Result<f64> {
         LrFromStat::Last => last.lr,
         LrFromStat::Median => {
             let steps = crate::rundir::read_steps(dir.join("steps.csv"))?;
-            let mut lrs: Vec<f64> = steps
+            let lrs: Vec<f64> = steps
                 .iter()
                 .filter(|s| s.epoch == last.epoch)
                 .map(|s| s.lr)
                 .collect();
-            if lrs.is_empty() {
+            let Some(median) = crate::compare::stats::median(&lrs) else {
                 bail!(
                     "--lr-from {}: no steps recorded for epoch {}",
                     dir.display(),
                     last.epoch
                 );
-            }
-            lrs.sort_by(f64::total_cmp);
-            let mid = lrs.len() / 2;
-            if lrs.len() % 2 == 1 {
-                lrs[mid]
-            } else {
-                0.5 * (lrs[mid - 1] + lrs[mid])
-            }
+            };
+            median
         }
     };
     if !lr.is_finite() {
