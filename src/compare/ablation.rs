@@ -284,11 +284,11 @@ pub(crate) fn markdown(variants: &[Variant], judged: &str, base: &std::path::Pat
 
 /// `TASK-ablation.csv`: one row per variant, as fractions.
 pub(crate) fn csv(variants: &[Variant]) -> String {
-    let header: Vec<String> = "variant,rule,n,val_diff,val_diff_ci_low,val_diff_ci_high,\
-         test_diff,test_diff_ci_low,test_diff_ci_high,new_divergences,frozen_decisions,verdict"
-        .split(',')
-        .map(String::from)
-        .collect();
+    let header = super::table::columns(
+        "variant,rule,n,val_diff,val_diff_ci_low,val_diff_ci_high,\
+         test_diff,test_diff_ci_low,test_diff_ci_high,new_divergences,frozen_decisions,verdict",
+        "",
+    );
     // Mean and interval ends; empty cells for none.
     let cells = |e: &Option<Estimate>| -> [String; 3] {
         match e {

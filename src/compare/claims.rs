@@ -481,12 +481,12 @@ pub(crate) fn markdown(c: &Claims) -> String {
 
 /// `TASK-claims.csv`: every comparison, as fractions.
 pub(crate) fn csv(c: &Claims) -> String {
-    let header: Vec<String> = "claim,judged,lr,against,against_lr,n,diff,diff_ci_low,\
+    let header = super::table::columns(
+        "claim,judged,lr,against,against_lr,n,diff,diff_ci_low,\
          diff_ci_high,outcome,verdict,unseen_n,unseen_diff,unseen_diff_ci_low,\
-         unseen_diff_ci_high"
-        .split(',')
-        .map(String::from)
-        .collect();
+         unseen_diff_ci_high",
+        "",
+    );
     let rows = c
         .first
         .iter()

@@ -459,8 +459,8 @@ pub(crate) fn csv_table(header: &[String], rows: &[Vec<String>]) -> String {
     String::from_utf8(bytes).expect("the cells are UTF-8")
 }
 
-/// Column names with the task's metric (`acc` or `mse`) for `{x}`.
-fn columns(names: &str, x: &str) -> Vec<String> {
+/// Column names, comma-separated, with the task's metric (`acc` or `mse`) for `{x}`.
+pub(crate) fn columns(names: &str, x: &str) -> Vec<String> {
     names.split(',').map(|n| n.replace("{x}", x)).collect()
 }
 

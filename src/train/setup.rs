@@ -126,7 +126,9 @@ pub(super) fn prepare(
         .checked_mul(args.epochs)
         .with_context(|| format!("--epochs {} is too many to count", args.epochs))?
         .min(args.max_steps.unwrap_or(usize::MAX));
-    let dataset_md5 = crate::rundir::checkpoint::hex(&data.fingerprint());
+    // Hashed once: kept in checkpoints, and compared between data-parallel ranks.
+    let fingerprint = data.fingerprint();
+    let dataset_md5 = crate::rundir::checkpoint::hex(&fingerprint);
     let checkpoint = match &args.resume {
         Some(path) => {
             let ckpt = commit::load(path)?;
@@ -184,7 +186,7 @@ pub(super) fn prepare(
         // where every rank starts from: they must agree as well (zeros without one, so
         // that every rank sends as many words).
         let fingerprints = [
-            data.fingerprint(),
+            fingerprint,
             val.as_ref().map_or([0; 16], |v| v.train.fingerprint()),
             checkpoint
                 .as_ref()
