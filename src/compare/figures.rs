@@ -4,15 +4,13 @@
 //! on it (and training loss), never on test (docs/evaluation.md §2: the test set is read
 //! at the last epoch and the val-stopped one only); older runs without one, on test.
 
-use std::path::{Path, PathBuf};
-
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::stats::Estimate;
 use super::{curve, Kind, Run, Task};
 use crate::report::chart::{render_png, Panel, Series, Style, PALETTE};
 use crate::report::{FIGURE_SIZE, WIDE_FIGURE_SIZE};
-use crate::rundir::{write_atomic, EpochRecord};
+use crate::rundir::EpochRecord;
 
 type Metric = fn(&EpochRecord) -> Option<f64>;
 
@@ -20,8 +18,8 @@ type Metric = fn(&EpochRecord) -> Option<f64>;
 /// the accuracy figures' second panel.
 const LEADERS_WITHIN: f64 = 5.0;
 
-/// Draws the task's figures into `out`; returns their paths.
-pub(crate) fn draw(task: &Task, out: &Path) -> Result<Vec<PathBuf>> {
+/// Draws the task's figures in memory: (file name, PNG) each.
+pub(crate) fn draw(task: &Task) -> Result<Vec<(String, Vec<u8>)>> {
     let val_acc: Metric = |e| e.val_acc;
     let test_acc: Metric = |e| e.test_acc;
     let val_loss: Metric = |e| e.val_loss;
@@ -71,7 +69,7 @@ pub(crate) fn draw(task: &Task, out: &Path) -> Result<Vec<PathBuf>> {
             figures.push(("loss-time".into(), held_out(false, true)));
         }
     }
-    let mut written = Vec::new();
+    let mut drawn = Vec::new();
     for (name, panels) in figures {
         // Many rules: a panel's legend goes beside it, and the figure widens for it.
         let size = if panels.len() > 1 {
@@ -81,16 +79,15 @@ pub(crate) fn draw(task: &Task, out: &Path) -> Result<Vec<PathBuf>> {
         };
         let title = format!("{}: mean over seeds, 95% band", task.name);
         let png = render_png(size, Some(&title), &panels)?;
-        let path = out.join(format!("{}-{name}.png", task.name));
-        write_atomic(&path, &png).with_context(|| format!("cannot write {}", path.display()))?;
-        written.push(path);
+        drawn.push((format!("{}-{name}.png", task.name), png));
     }
-    Ok(written)
+    Ok(drawn)
 }
 
-/// The claims' differences by η0 (docs/evaluation.md §7), into `out`: claim 1's against the
-/// reference with the −1-point line, claim 2's against each tuning-free rule with 0.
-pub(crate) fn draw_claims(task: &str, c: &super::claims::Claims, out: &Path) -> Result<PathBuf> {
+/// The claims' differences by η0 (docs/evaluation.md §7), in memory as (file name, PNG):
+/// claim 1's against the reference with the −1-point line, claim 2's against each
+/// tuning-free rule with 0.
+pub(crate) fn draw_claims(task: &str, c: &super::claims::Claims) -> Result<(String, Vec<u8>)> {
     use super::claims::Comparison;
     // x: log10 η0 (the chart has no log x axis); y: points.
     let to_series = |index: usize, label: String, of: &[&Comparison]| Series {
@@ -187,9 +184,7 @@ pub(crate) fn draw_claims(task: &str, c: &super::claims::Claims, out: &Path) -> 
     ];
     let title = format!("{task}: paired differences, mean and 95% band over seeds");
     let png = render_png(WIDE_FIGURE_SIZE, Some(&title), &panels)?;
-    let path = out.join(format!("{task}-claims.png"));
-    write_atomic(&path, &png).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(path)
+    Ok((format!("{task}-claims.png"), png))
 }
 
 /// One panel: `split`'s metric, a line and band per rule.

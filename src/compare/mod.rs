@@ -814,9 +814,8 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
             .is_ok_and(|md| md.starts_with(table::REPORT_TITLE))
     };
     crate::report::written::check_ours(&out, would_write, made_before)?;
-    std::fs::create_dir_all(&out)
-        .with_context(|| format!("cannot create the output folder {}", out.display()))?;
-    let mut written = Vec::new();
+    // Everything is made in memory first: a failure writes nothing.
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut sections = Vec::new();
     let mut judged_claims: Vec<(String, Option<claims::Claims>)> = Vec::new();
     for (task, ablation) in tasks.iter().zip(ablations) {
@@ -842,7 +841,7 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
             Kind::Regression => opts.target_loss,
         };
         let rows = task.rows(reference, judged, target);
-        let figures = figures::draw(task, &out)?;
+        let mut figures = figures::draw(task)?;
         let reference_name = reference.map(|i| task.rules[i].rule.as_str());
         let judged_name = judged
             .filter(|&j| Some(j) != reference)
@@ -853,29 +852,28 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
         };
         let csv = table::main_csv(task, &rows, reference_name, judged_name);
         let grid = table::grid_csv(task);
-        let mut files = vec![
+        let mut tables = vec![
             (format!("{}.csv", task.name), csv),
             (format!("{}-grid.csv", task.name), grid),
         ];
-        let mut figures = figures;
         if let Some(c) = &claims {
-            files.push((format!("{}-claims.csv", task.name), claims::csv(c)));
-            figures.push(figures::draw_claims(&task.name, c, &out)?);
+            tables.push((format!("{}-claims.csv", task.name), claims::csv(c)));
+            figures.push(figures::draw_claims(&task.name, c)?);
         }
         let mut ablation_section = None;
         if let (Some((variants, judged)), Some(base_root)) = (ablation, &opts.ablation_base) {
-            files.push((
+            tables.push((
                 format!("{}-ablation.csv", task.name),
                 ablation::csv(&variants),
             ));
             ablation_section = Some(ablation::markdown(&variants, judged, base_root));
         }
-        for (name, text) in files {
-            let path = out.join(name);
-            write_atomic(&path, text.as_bytes())
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            written.push(path);
-        }
+        files.extend(
+            tables
+                .into_iter()
+                .map(|(name, text)| (name, text.into_bytes())),
+        );
+        let figure_names: Vec<String> = figures.iter().map(|(name, _)| name.clone()).collect();
         let extra: String = claims
             .as_ref()
             .map(claims::markdown)
@@ -892,25 +890,26 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
             },
             &rows,
             Some(extra.as_str()).filter(|e| !e.is_empty()),
-            &figures,
+            &figure_names,
         ));
-        written.extend(figures);
+        files.extend(figures);
         judged_claims.push((task.name.clone(), claims));
     }
     if judged_claims.len() > 1 && judged_claims.iter().any(|(_, c)| c.is_some()) {
         sections.push(claims::across(&judged_claims));
     }
     let report = table::report(&heads, &sections);
-    let path = out.join(REPORT_MD);
-    write_atomic(&path, report.as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    written.insert(0, path);
-    crate::report::written::record(
-        &out,
-        written
-            .iter()
-            .filter_map(|p| Some(p.file_name()?.to_string_lossy().into_owned())),
-    )?;
+    files.insert(0, (REPORT_MD.to_string(), report.clone().into_bytes()));
+    std::fs::create_dir_all(&out)
+        .with_context(|| format!("cannot create the output folder {}", out.display()))?;
+    // Listed before they are written: a crash half-way leaves them known as the report's.
+    crate::report::written::record(&out, files.iter().map(|(name, _)| name.clone()))?;
+    let mut written = Vec::with_capacity(files.len());
+    for (name, bytes) in &files {
+        let path = out.join(name);
+        write_atomic(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        written.push(path);
+    }
     Ok((report, written))
 }
 

@@ -210,7 +210,7 @@ pub(crate) fn markdown(
     against: &Against,
     rows: &[Row],
     extra: Option<&str>,
-    figures: &[PathBuf],
+    figures: &[String],
 ) -> String {
     let m = metric(task.kind);
     let Against {
@@ -434,8 +434,7 @@ pub(crate) fn markdown(
              the mean seconds at each epoch's end), and the claims' paired differences by \
              η0 when judged:\n"
         );
-        for f in figures {
-            let name = f.file_name().unwrap_or_default().to_string_lossy();
+        for name in figures {
             let _ = writeln!(s, "![{name}]({name})");
         }
     }

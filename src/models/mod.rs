@@ -262,21 +262,6 @@ impl Net {
             .any(|n| matches!(n.layer, Layer::BatchNorm(_)))
     }
 
-    /// PyTorch's `num_batches_tracked` names, one per batch-norm layer.
-    pub fn batches_tracked_names(&self) -> Vec<String> {
-        self.nodes
-            .iter()
-            .filter_map(|n| match n.layer {
-                Layer::BatchNorm(BatchNorm { running_mean, .. }) => {
-                    let name = &self.buffers.slots[running_mean].name;
-                    let prefix = name.strip_suffix("running_mean").unwrap_or(name);
-                    Some(format!("{prefix}num_batches_tracked"))
-                }
-                _ => None,
-            })
-            .collect()
-    }
-
     /// Whether some layer computes differently in training and evaluation.
     pub fn has_modes(&self) -> bool {
         self.nodes.iter().any(|n| n.layer.has_modes())

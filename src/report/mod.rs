@@ -22,8 +22,8 @@
 #![warn(missing_docs)]
 
 pub(crate) mod chart;
-mod compare;
 mod labels;
+mod plot;
 mod run;
 mod single;
 mod ticks;
@@ -35,8 +35,8 @@ use anyhow::{Context, Result};
 
 use crate::rundir::write_atomic;
 
-pub use compare::{compare_runs, Comparison};
 pub use labels::run_label;
+pub use plot::{compare_runs, Comparison};
 pub use single::{run_figures, run_figures_with};
 
 /// Train and test loss per epoch.

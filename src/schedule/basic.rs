@@ -168,7 +168,7 @@ pub struct BasicOptions {
     #[arg(long, value_enum, default_value_t = Decay::None, value_name = "DECAY")]
     pub lr_decay: Decay,
     /// basic: epochs after which η is multiplied by --lr-gamma, e.g. 30,60 (step decay).
-    #[arg(long, value_delimiter = ',', value_name = "E1,E2")]
+    #[arg(value_parser = crate::values::at_least_one, long, value_delimiter = ',', value_name = "E1,E2")]
     pub lr_milestones: Vec<usize>,
     /// basic: the factor of each step decay.
     #[arg(value_parser = crate::values::positive, long, default_value_t = 0.1, value_name = "G")]

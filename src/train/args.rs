@@ -96,10 +96,10 @@ pub struct TrainConfig {
     #[arg(value_parser = crate::values::at_least_one, long, help_heading = "Output", value_name = "N")]
     pub eval_every: Option<usize>,
     /// Opt-in safeguard: never let η fall below this (off by default, as in the paper).
-    #[arg(value_parser = crate::values::finite, long, help_heading = "Learning rate", value_name = "F")]
+    #[arg(value_parser = crate::values::non_negative, long, help_heading = "Learning rate", value_name = "F")]
     pub lr_min: Option<f64>,
     /// Opt-in safeguard: never let η rise above this.
-    #[arg(value_parser = crate::values::finite, long, help_heading = "Learning rate", value_name = "F")]
+    #[arg(value_parser = crate::values::positive, long, help_heading = "Learning rate", value_name = "F")]
     pub lr_max: Option<f64>,
     /// The optimizer η scales (SGD, momentum, Adam) and its options.
     #[command(flatten, next_help_heading = "Optimizer")]
@@ -270,10 +270,26 @@ impl TrainConfig {
                 bail!("--lr-min {lo} is above --lr-max {hi}");
             }
         }
-        if self.lr_min.is_some_and(|v| !v.is_finite())
-            || self.lr_max.is_some_and(|v| !v.is_finite())
-        {
-            bail!("--lr-min and --lr-max must be finite");
+        if self.lr_min.is_some_and(|v| !(v >= 0.0 && v.is_finite())) {
+            bail!("--lr-min must be a finite non-negative number");
+        }
+        if self.lr_max.is_some_and(|v| !(v > 0.0 && v.is_finite())) {
+            bail!("--lr-max must be a finite positive number");
+        }
+        if self.schedule == "basic" {
+            // Not an error: a run may be resumed later with more --epochs.
+            let late: Vec<String> = (self.rule.basic.lr_milestones.iter())
+                .filter(|&&m| m >= self.epochs)
+                .map(|m| m.to_string())
+                .collect();
+            if !late.is_empty() {
+                log::warn!(
+                    "--lr-milestones {} at or past the run's end (--epochs {}): η does not \
+                     decay there unless the run is resumed with more epochs",
+                    late.join(","),
+                    self.epochs
+                );
+            }
         }
         Ok(())
     }

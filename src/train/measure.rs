@@ -118,11 +118,6 @@ impl Measure {
             + self.gradient.as_ref().map_or(0, |g| g.readback.bytes())
     }
 
-    /// Whether the step's gradient submission measures something the rule waits for.
-    pub fn waits(&self) -> bool {
-        self.needs.grad_dot || self.gradient.is_some()
-    }
-
     /// Adds the measurements of g(t) the rule waits for to the gradient's `encoder` (with
     /// `grad_dot`, g(t)·d(t−1); when `measure`, the [`GradientNeeds`], `loss_partials`
     /// from the step's `plan`), submits it and waits for them. Otherwise submits the encoder.

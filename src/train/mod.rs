@@ -148,9 +148,9 @@ impl Training {
                     // Stopped on request, with a checkpoint: to be resumed, not a failure.
                     "interrupted": e.downcast_ref::<Interrupted>().is_some(),
                     "safeguarded_steps": t.schedule.safeguarded(),
-                    "skipped_steps": t.tally.skipped,
-                    "undone_steps": t.tally.undone,
-                    "restarts": t.tally.restarts,
+                    "skipped_steps": t.tally.discarded.skipped,
+                    "undone_steps": t.tally.discarded.undone,
+                    "restarts": t.tally.discarded.restarts,
                     "seconds": t.seconds(),
                 });
                 run_info.finished = Some(crate::rundir::utc_now());
@@ -190,9 +190,9 @@ impl Training {
         run_info.totals = serde_json::to_value(&summary)?;
         let totals = &mut run_info.totals;
         totals["safeguarded_steps"] = t.schedule.safeguarded().into();
-        totals["skipped_steps"] = t.tally.skipped.into();
-        totals["undone_steps"] = t.tally.undone.into();
-        totals["restarts"] = t.tally.restarts.into();
+        totals["skipped_steps"] = t.tally.discarded.skipped.into();
+        totals["undone_steps"] = t.tally.discarded.undone.into();
+        totals["restarts"] = t.tally.discarded.restarts.into();
         // Every batch size, partial batches included, has met its plan in the first epoch;
         // later steps must replay them without creating anything.
         if let Some(n) = t.tally.buffers_after_epoch_1 {

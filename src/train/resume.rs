@@ -29,12 +29,25 @@ pub(super) struct EpochSums {
     pub consumed: usize,
 }
 
+/// Steps the run has discarded so far. Kept in checkpoints, so that a resumed run's
+/// summary counts the whole run, not only its last process.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(super) struct Discarded {
+    /// Steps discarded for a non-finite loss (--on-nonfinite skip).
+    pub skipped: usize,
+    /// Steps discarded because the rule had the update before them undone.
+    pub undone: usize,
+    /// Times the rule had the run start again from its initial weights.
+    pub restarts: usize,
+}
+
 /// Where a (possibly resumed) run starts.
 pub(super) struct Start {
     pub step: usize,
     pub epoch: usize,
     pub sums: EpochSums,
     pub seconds: f64,
+    pub discarded: Discarded,
 }
 
 impl Start {
@@ -44,21 +57,18 @@ impl Start {
             epoch: 0,
             sums: EpochSums::default(),
             seconds: 0.0,
+            discarded: Discarded::default(),
         }
     }
 }
 
-/// Writes the checkpoint of a run at `step` (`epoch` and its `sums`: where it resumes).
-#[allow(clippy::too_many_arguments)]
+/// Writes the checkpoint of a run at `at`: where it resumes.
 pub(super) fn save(
     t: &Stepper,
     out: &Path,
     args: &TrainConfig,
     schedule: &dyn Schedule,
-    step: usize,
-    epoch: usize,
-    sums: EpochSums,
-    seconds: f64,
+    at: &Start,
     dataset_md5: &str,
 ) -> Result<()> {
     let values = t.params.download_all(&t.gpu)?;
@@ -75,15 +85,16 @@ pub(super) fn save(
         .collect();
     let mut meta = TrainingMeta {
         lr: schedule.lr(),
-        step: step as u64,
-        epoch: epoch as u64,
+        step: at.step as u64,
+        epoch: at.epoch as u64,
         seed: args.seed,
         schedule_state: schedule.state(),
     }
     .to_metadata();
     meta.insert(META_MODEL.into(), t.net.kind.cli_name().into());
-    meta.insert(META_SUMS.into(), serde_json::to_string(&sums)?);
-    meta.insert(META_SECONDS.into(), seconds.to_string());
+    meta.insert(META_SUMS.into(), serde_json::to_string(&at.sums)?);
+    meta.insert(META_SECONDS.into(), at.seconds.to_string());
+    meta.insert(META_DISCARDED.into(), serde_json::to_string(&at.discarded)?);
     meta.insert(
         META_OPTIONS.into(),
         serde_json::to_string(&trajectory_options(args)?)?,
@@ -92,20 +103,21 @@ pub(super) fn save(
     meta.insert(META_DATASET_MD5.into(), dataset_md5.into());
     // The optimizer state, d(t−1) and the rule's vectors continue a resumed run exactly;
     // they live in a state file, so that the weights load into PyTorch as they are.
-    let (state, state_meta) = state_tensors(t)?;
+    let (state, state_meta) = state_tensors(t, at.step)?;
     let state: Vec<(String, Vec<usize>, &[f32])> = state
         .iter()
         .map(|(n, d)| (n.clone(), vec![d.len()], d.as_slice()))
         .collect();
-    commit::write(out, step, &tensors, meta, &state, state_meta)
+    commit::write(out, at.step, &tensors, meta, &state, state_meta)
 }
 
 /// Tensors read back from the GPU, by name.
 type NamedData = Vec<(String, Vec<f32>)>;
 
-/// The tensors of the optimizer, d(t−1) and the rule, read from the GPU, by their names in
-/// the state file, with the state file's metadata.
-fn state_tensors(t: &Stepper) -> Result<(NamedData, BTreeMap<String, String>)> {
+/// The tensors of the optimizer, d(t−1), the rule and, when the run keeps them, the state
+/// from before step `step`'s update (which the step after may put back), read from the
+/// GPU, by their names in the state file, with the state file's metadata.
+fn state_tensors(t: &Stepper, step: usize) -> Result<(NamedData, BTreeMap<String, String>)> {
     let mut named: Vec<(String, &crate::gpu::Tensor)> = t
         .optimizer
         .state
@@ -113,6 +125,9 @@ fn state_tensors(t: &Stepper) -> Result<(NamedData, BTreeMap<String, String>)> {
         .map(|(n, t)| (format!("optimizer.{n}"), t))
         .collect();
     named.extend(rule_tensors(t));
+    if let Some(copies) = t.backup_before(step) {
+        named.extend(copies.iter().map(|(n, x)| (n.clone(), x)));
+    }
     let mut meta = BTreeMap::new();
     if let Some(previous) = t.measure.previous_direction() {
         named.push(("previous_direction".to_string(), previous));
@@ -141,8 +156,10 @@ fn rule_tensors(t: &Stepper) -> Vec<(String, &crate::gpu::Tensor)> {
         .collect()
 }
 
-/// Loads the optimizer state, d(t−1), and the rule's vectors from a checkpoint's state file.
-pub(super) fn restore_state(t: &mut Stepper, ckpt: &Committed) -> Result<()> {
+/// Loads the optimizer state, d(t−1), the rule's vectors and the state from before step
+/// `step`'s update from the state file of a checkpoint at `step`. Checkpoints written before
+/// they kept that last state resume without it: the first step after cannot be undone.
+pub(super) fn restore_state(t: &mut Stepper, ckpt: &Committed, step: usize) -> Result<()> {
     let mut wanted: Vec<(String, crate::gpu::Tensor)> = t
         .optimizer
         .state
@@ -153,10 +170,26 @@ pub(super) fn restore_state(t: &mut Stepper, ckpt: &Committed) -> Result<()> {
         wanted.push(("previous_direction".to_string(), previous.clone()));
     }
     wanted.extend(rule_tensors(t).into_iter().map(|(n, x)| (n, x.clone())));
-    if wanted.is_empty() {
-        return Ok(());
+    let backup: Vec<(String, crate::gpu::Tensor)> = (t.backup_before(step).into_iter())
+        .flatten()
+        .map(|(n, x)| (n.clone(), x.clone()))
+        .collect();
+    // A run that keeps nothing else had no state file before checkpoints kept the backup.
+    let state = match (&ckpt.state, wanted.is_empty()) {
+        (None, true) => None,
+        _ => Some(commit::state_of(ckpt)?),
+    };
+    let has_backup =
+        state.is_some_and(|s| backup.first().is_some_and(|(n, _)| s.tensor(n).is_some()));
+    if !backup.is_empty() {
+        t.resumed_backup(step, has_backup);
     }
-    let state = commit::state_of(ckpt)?;
+    let Some(state) = state else {
+        return Ok(());
+    };
+    if has_backup {
+        wanted.extend(backup);
+    }
     let path = &state.path;
     for (name, tensor) in &wanted {
         let (shape, data) = state
@@ -185,6 +218,8 @@ pub(super) fn restore_state(t: &mut Stepper, ckpt: &Committed) -> Result<()> {
 const META_MODEL: &str = "etaprobe.model";
 const META_SUMS: &str = "etaprobe.epoch_sums";
 const META_SECONDS: &str = "etaprobe.seconds";
+/// [`Discarded`] as JSON; checkpoints written before it was kept resume counting from 0.
+const META_DISCARDED: &str = "etaprobe.discarded";
 const META_OPTIONS: &str = "etaprobe.options";
 /// How to read [`META_OPTIONS`]. Version 2: `val_split` is the fraction held out of the
 /// training set, null when none is. Checkpoints without the key stored --val-split's old
@@ -392,5 +427,9 @@ pub(super) fn position(ckpt: &checkpoint::Checkpoint) -> Result<Start> {
         epoch: usize::try_from(epoch).map_err(|_| too_large("epoch", epoch))?,
         sums: ckpt.meta_json(META_SUMS)?,
         seconds: ckpt.meta_parse(META_SECONDS)?,
+        discarded: match ckpt.metadata.contains_key(META_DISCARDED) {
+            true => ckpt.meta_json(META_DISCARDED)?,
+            false => Discarded::default(),
+        },
     })
 }

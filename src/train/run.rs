@@ -12,7 +12,7 @@ use super::args::TrainConfig;
 use super::commit::CHECKPOINT;
 use super::interrupt::{self, Diverged, Interrupted};
 use super::progress::Progress;
-use super::resume::{self, EpochSums, Start};
+use super::resume::{self, Discarded, EpochSums, Start};
 use super::step::{Readings, Stepper, UpdateSpec};
 use crate::data::{Batch, Dataset, Shard, Which};
 use crate::dist::DataParallel;
@@ -70,12 +70,8 @@ fn panic_point(rank: usize, step: usize) {
 #[derive(Default)]
 pub(super) struct Tally {
     pub images: usize,
-    /// Steps discarded for a non-finite loss (--on-nonfinite skip).
-    pub skipped: usize,
-    /// Steps discarded because the rule had the update before them undone.
-    pub undone: usize,
-    /// Times the rule had the run start again from its initial weights.
-    pub restarts: usize,
+    /// Steps discarded over the whole run, earlier processes' included.
+    pub discarded: Discarded,
     pub last_train_loss: Option<f64>,
     pub last_test: Option<(f64, f64)>,
     /// The last epoch's validation loss and accuracy, when --val-split is evaluated.
@@ -89,10 +85,12 @@ impl Tally {
     /// A resumed run's tally: its summary's last and best evaluations start from the epochs
     /// it recorded before the checkpoint, so that a run resumed at its very end (killed
     /// between its last checkpoint and `run.json`) still reports them, and its best test
-    /// accuracy is over the whole run, not this process's epochs.
-    pub fn resumed(epochs: &[EpochRecord]) -> Tally {
+    /// accuracy is over the whole run, not this process's epochs; its discarded steps
+    /// start from the checkpoint's.
+    pub fn resumed(epochs: &[EpochRecord], discarded: Discarded) -> Tally {
         let last = epochs.last();
         Tally {
+            discarded,
             last_train_loss: last.map(|e| e.train_loss),
             last_test: last.and_then(|e| Some((e.test_loss?, e.test_acc.unwrap_or(f64::NAN)))),
             last_val: last.and_then(|e| Some((e.val_loss?, e.val_acc.unwrap_or(f64::NAN)))),
@@ -220,9 +218,9 @@ impl Trainer {
             .stepper
             .submit_gradient(step, batch, self.args.seed, measure)?;
         // Step t−1's scalars arrive while this step's forward and backward run.
-        let reset = (self.tally.undone, self.tally.restarts);
+        let reset = (self.tally.discarded.undone, self.tally.discarded.restarts);
         self.flush()?;
-        if (self.tally.undone, self.tally.restarts) != reset {
+        if (self.tally.discarded.undone, self.tally.discarded.restarts) != reset {
             // The rule had the last two updates undone, or the run start again from its
             // initial weights: this gradient was taken at weights no longer there.
             self.sums.consumed += 1;
@@ -332,8 +330,9 @@ impl Trainer {
             return Ok(());
         };
         let loss = r.outputs.loss;
-        // Step t−1's backup is gone in a run resumed at step t−1.
-        let can_undo = self.stepper.has_backups() && r.step > self.start.step + 1;
+        // Step t−1's backup is missing in a run resumed at step t−1 from a checkpoint
+        // written before checkpoints kept it.
+        let can_undo = self.stepper.can_restore_before(r.step - 1);
         if self.schedule.needs().undo && self.schedule.blown_up(loss) && can_undo {
             return self.undo(&r);
         }
@@ -363,7 +362,7 @@ impl Trainer {
             // back to w(0), and weights a far too large η held at chance may be dead.
             self.stepper.restart(self.args.seed)?;
             self.schedule.forget_direction();
-            self.tally.restarts += 1;
+            self.tally.discarded.restarts += 1;
             log::info!(
                 "step {}: no progress since the first steps; back to the initial weights at η {}",
                 r.step,
@@ -395,15 +394,16 @@ impl Trainer {
             .into());
         }
         // A bad loss at w(t) was caused by step t−1's update: go back to w(t−1).
-        // Bad probes (finite loss) condemn this step's update: go back to w(t).
-        let back = if loss.is_finite() || r.step <= self.start.step + 1 {
+        // Bad probes (finite loss) condemn this step's update: go back to w(t). (w(t−1) is
+        // missing in a run resumed at step t−1 from a checkpoint that did not keep it.)
+        let back = if loss.is_finite() || !self.stepper.can_restore_before(r.step - 1) {
             r.step
         } else {
             r.step - 1
         };
         self.stepper.restore_before(back)?;
         self.schedule.set_lr(r.lr / 2.0);
-        self.tally.skipped += 1;
+        self.tally.discarded.skipped += 1;
         self.sums.consumed += 1;
         self.schedule.forget_direction();
         self.record_step(&StepRecord {
@@ -428,7 +428,7 @@ impl Trainer {
     fn undo(&mut self, r: &Readings) -> Result<()> {
         self.stepper.restore_before(r.step - 1)?;
         self.schedule.forget_direction();
-        self.tally.undone += 1;
+        self.tally.discarded.undone += 1;
         self.sums.consumed += 1;
         self.record_rule(r.step)?;
         self.record_step(&StepRecord {
@@ -605,15 +605,19 @@ impl Trainer {
             return Ok(());
         };
         files.sync()?;
+        let at = Start {
+            step,
+            epoch,
+            sums,
+            seconds: self.seconds(),
+            discarded: self.tally.discarded,
+        };
         resume::save(
             &self.stepper,
             &self.out,
             &self.args,
             self.schedule.as_ref(),
-            step,
-            epoch,
-            sums,
-            self.seconds(),
+            &at,
             &self.dataset_md5,
         )
     }

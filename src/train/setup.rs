@@ -176,7 +176,7 @@ pub(super) fn prepare(
     let mut stepper = Stepper::new(Arc::new(gpu), net, params, config)?;
     // The whole checkpoint is read and checked before the run directory changes.
     if let Some(ckpt) = &checkpoint {
-        resume::restore_state(&mut stepper, ckpt)?;
+        resume::restore_state(&mut stepper, ckpt, start.step)?;
     }
     let ranks = group.as_ref().map(|g| g.ranks());
     let job = group.clone();
@@ -218,7 +218,10 @@ pub(super) fn prepare(
         crate::dist::ready_to_train(&**group);
     }
     let tally = match (&checkpoint, &files) {
-        (Some(_), Some(files)) => Tally::resumed(&crate::rundir::read_epochs(files.epochs.path())?),
+        (Some(_), Some(files)) => Tally::resumed(
+            &crate::rundir::read_epochs(files.epochs.path())?,
+            start.discarded,
+        ),
         _ => Tally::default(),
     };
     let verbosity = match root {

@@ -51,6 +51,10 @@ pub struct Stepper {
     /// --on-nonfinite skip, or for a rule that may undo an update). Two alternate: step t
     /// saves w(t) in `[t % 2]`.
     backup: Option<[Backup; 2]>,
+    /// The first step whose saved state can be put back: 1 in a new run; in a resumed one,
+    /// its checkpoint's step when the checkpoint kept that step's backup (then the run
+    /// continues exactly as it would have without the stop), else the step after.
+    restorable_from: usize,
     /// --on-nonfinite skip: a step with a non-finite loss is discarded.
     discards_nonfinite: bool,
     /// η(t−1) as the GPU used it, for the back probe to w(t−1).
@@ -64,6 +68,8 @@ pub struct Stepper {
 struct Backup {
     save: Program,
     restore: Program,
+    /// The copies, by their names in a checkpoint's state file.
+    copies: Vec<(String, Tensor)>,
 }
 
 /// A step whose update is submitted but whose scalars are not read yet.
@@ -219,6 +225,7 @@ impl Stepper {
             measure,
             direction_done: false,
             backup: None,
+            restorable_from: 1,
             discards_nonfinite: config.backups,
             previous_lr: None,
             pending: None,
@@ -236,15 +243,26 @@ impl Stepper {
         for _ in 0..2 {
             let (mut save, mut restore) = (Program::new(), Program::new());
             let rule_state = self.rule_update.iter().flat_map(|u| &u.state);
-            let live = std::iter::once(&self.params.values)
-                .chain(self.optimizer.state.iter().map(|(_, x)| x))
-                .chain(rule_state.map(|(_, x)| x));
-            for x in live {
+            let live = std::iter::once(("weights".to_string(), &self.params.values))
+                .chain(
+                    self.optimizer
+                        .state
+                        .iter()
+                        .map(|(n, x)| (format!("optimizer.{n}"), x)),
+                )
+                .chain(rule_state.map(|(n, x)| (format!("rule.{n}"), x)));
+            let mut copies = Vec::new();
+            for (name, x) in live {
                 let copy = self.gpu.zeros("state before the update", &[x.len()])?;
                 save.copy(x, &copy);
                 restore.copy(&copy, x);
+                copies.push((format!("before_update.{name}"), copy));
             }
-            saved.push(Backup { save, restore });
+            saved.push(Backup {
+                save,
+                restore,
+                copies,
+            });
         }
         Ok(saved.try_into().ok().expect("two backups"))
     }
@@ -313,9 +331,23 @@ impl Stepper {
         self.discards_nonfinite
     }
 
-    /// Whether the state from before each step's update is saved.
-    pub fn has_backups(&self) -> bool {
-        self.backup.is_some()
+    /// Whether [`Stepper::restore_before`] can put back the state from before step
+    /// `step`'s update: it is saved, and by this process or the checkpoint it resumed from.
+    pub fn can_restore_before(&self, step: usize) -> bool {
+        self.backup.is_some() && step >= self.restorable_from
+    }
+
+    /// The copies of the state from before step `step`'s update (or of the one two steps
+    /// earlier, when `step`'s is not saved yet), by name; None without backups.
+    pub fn backup_before(&self, step: usize) -> Option<&[(String, Tensor)]> {
+        Some(&self.backup.as_ref()?[step % 2].copies)
+    }
+
+    /// Says that the copies of [`Stepper::backup_before`]`(step)` hold the state from before
+    /// step `step`'s update, as a resumed run's checkpoint kept it (`loaded`), or that
+    /// nothing before the step after can be put back (not `loaded`).
+    pub fn resumed_backup(&mut self, step: usize, loaded: bool) {
+        self.restorable_from = if loaded { step } else { step + 1 };
     }
 
     /// Bytes read back per step of the full batch.

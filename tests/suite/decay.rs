@@ -249,3 +249,36 @@ fn impossible_decay_options_are_refused() {
         assert!(!out.exists(), "{extra:?} left a run folder");
     }
 }
+
+#[test]
+fn a_milestone_at_or_past_the_runs_end_is_named_in_a_warning() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 20, 10);
+    let runs = tempfile::tempdir().unwrap();
+    let train = |milestones: &str, name: &str| {
+        let o = etaprobe(&[
+            "train",
+            "--model",
+            "logreg",
+            "--dataset",
+            "fashion-mnist",
+            "--data",
+            s(&data),
+            "--epochs",
+            "2",
+            "--lr-milestones",
+            milestones,
+            "--out",
+            s(&runs.path().join(name)),
+        ]);
+        ok(&o);
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    // It may apply once the run is resumed with more epochs: trained, with a warning.
+    let late = train("1,2,5", "late");
+    assert!(
+        late.contains("--lr-milestones 2,5 at or past the run's end (--epochs 2)"),
+        "{late}"
+    );
+    let within = train("1", "within");
+    assert!(!within.contains("at or past the run's end"), "{within}");
+}

@@ -63,6 +63,18 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
         ),
         (vec!["--lr", "nan"], "--lr <F>': must be finite"),
         (
+            vec!["--lr-min", "-1"],
+            "--lr-min <F>': must be a finite non-negative number",
+        ),
+        (
+            vec!["--lr-max", "0"],
+            "--lr-max <F>': must be a finite positive number",
+        ),
+        (
+            vec!["--lr-milestones", "0,2"],
+            "--lr-milestones <E1,E2>': must be at least 1",
+        ),
+        (
             vec!["--out", s(&under_file)],
             "cannot create the run directory",
         ),
@@ -162,6 +174,40 @@ fn divergence_stops_with_the_step_and_keeps_the_metrics_or_is_skipped_when_asked
     assert_eq!(run["totals"]["epochs"], 2, "{run}");
     let loss = run["totals"]["final_train_loss"].as_f64().unwrap();
     assert!(loss.is_finite(), "{run}");
+
+    // Stopped after its first epoch and resumed, the run counts the steps its first process
+    // skipped too (the checkpoint keeps the count).
+    let split = runs.path().join("skip-resumed");
+    let skip = |epochs: &'static str| {
+        let mut args = [&base[..], &["--out", s(&split), "--on-nonfinite", "skip"]].concat();
+        args[12] = epochs;
+        args
+    };
+    assert_eq!(base[11], "--epochs");
+    ok(&etaprobe(&skip("1")));
+    let first: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(split.join("run.json")).unwrap()).unwrap();
+    assert!(
+        first["totals"]["skipped_steps"].as_u64().unwrap() > 0,
+        "{first}"
+    );
+    ok(&etaprobe(&[
+        "train",
+        "--resume",
+        s(&split),
+        "--epochs",
+        "2",
+    ]));
+    let resumed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(split.join("run.json")).unwrap()).unwrap();
+    assert_eq!(
+        resumed["totals"]["skipped_steps"], run["totals"]["skipped_steps"],
+        "{resumed}"
+    );
+    // And it goes on exactly as the run that did not stop: the checkpoint keeps the weights
+    // from before its last update, which a bad loss on the first step after sends it back to.
+    let steps = |dir: &std::path::Path| std::fs::read_to_string(dir.join("steps.csv")).unwrap();
+    assert_eq!(steps(&split), steps(&out));
 }
 
 #[test]

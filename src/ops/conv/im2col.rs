@@ -110,7 +110,7 @@ impl Conv2d {
         match self.forward_path {
             ForwardPath::PerImage => false,
             ForwardPath::Folded => true,
-            ForwardPath::Auto | ForwardPath::Direct => {
+            ForwardPath::Auto => {
                 if !self.subgroup_matmul(gpu) {
                     return false;
                 }

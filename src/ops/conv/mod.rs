@@ -51,14 +51,11 @@ pub struct ConvGrads<'a> {
 /// How the forward product is laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ForwardPath {
-    /// [`ForwardPath::Direct`] where it applies; else [`ForwardPath::Folded`] where the
-    /// subgroup matmul would pad each image's product by more than 10 %, else
-    /// [`ForwardPath::PerImage`].
-    Auto,
     /// [`direct3x3`] or [`direct5x5`], reading the input with no patches, where the
-    /// adapter and the shape allow ([`Conv2d::reads_input_directly`]); else as
-    /// [`ForwardPath::Auto`].
-    Direct,
+    /// adapter and the shape allow ([`Conv2d::reads_input_directly`]); else
+    /// [`ForwardPath::Folded`] where the subgroup matmul would pad each image's product by
+    /// more than 10 %, else [`ForwardPath::PerImage`].
+    Auto,
     /// One batched product per image writing NCHW directly, bias and ReLU in the matmul's
     /// epilogue.
     PerImage,
@@ -183,14 +180,14 @@ impl Conv2d {
     /// Whether the forward pass, the weight gradient and the input gradient (when it runs
     /// as a convolution or, with stride 2, as the transposed one) take [`direct3x3`].
     fn direct3x3_path(&self, gpu: &Gpu) -> bool {
-        matches!(self.forward_path, ForwardPath::Auto | ForwardPath::Direct)
+        self.forward_path == ForwardPath::Auto
             && self.subgroup_matmul(gpu)
             && direct3x3::applies(gpu, &self.shape)
     }
 
     /// Whether the forward pass takes [`direct5x5`].
     fn direct5x5_path(&self, gpu: &Gpu) -> bool {
-        matches!(self.forward_path, ForwardPath::Auto | ForwardPath::Direct)
+        self.forward_path == ForwardPath::Auto
             && self.subgroup_matmul(gpu)
             && direct5x5::applies(gpu, &self.shape)
     }
@@ -202,7 +199,7 @@ impl Conv2d {
             InputGradPath::Direct3x3Stride2
         } else if let Some(shape) = self.input_grad_shape() {
             InputGradPath::Convolution(shape)
-        } else if matches!(self.forward_path, ForwardPath::Auto | ForwardPath::Direct)
+        } else if self.forward_path == ForwardPath::Auto
             && self.subgroup_matmul(gpu)
             && direct5x5_input_grad::applies(gpu, &self.shape)
         {

@@ -50,19 +50,20 @@ fn paths(gpu: &Gpu, s: &ConvShape) -> Vec<(Variant, ForwardPath)> {
     let mut all = Vec::new();
     for v in variants(gpu) {
         if v == Variant::Subgroup8 && (direct3x3::applies(gpu, s) || direct5x5::applies(gpu, s)) {
-            all.push((v, ForwardPath::Direct));
+            all.push((v, ForwardPath::Auto));
         }
         all.extend([(v, ForwardPath::PerImage), (v, ForwardPath::Folded)]);
     }
     all
 }
 
-/// A convolution pinned to `path`, checked to take it.
+/// A convolution pinned to `path`, checked to take it: these tests give `Auto` only where a
+/// direct kernel applies, so that it means the direct path.
 fn conv_on(gpu: &Gpu, s: ConvShape, variant: Variant, path: ForwardPath) -> Conv2d {
     let mut conv = Conv2d::new(gpu, s).unwrap();
     conv.variant = variant;
     conv.forward_path = path;
-    let direct = path == ForwardPath::Direct;
+    let direct = path == ForwardPath::Auto;
     assert_eq!(conv.reads_input_directly(gpu), direct, "{s:?} {path:?}");
     conv
 }
@@ -223,7 +224,7 @@ fn lenet_convolutions_read_their_input_and_give_the_patches_bits() {
             let bias = bias.then_some(&bt);
             let mut out = Vec::new();
             for path in [
-                ForwardPath::Direct,
+                ForwardPath::Auto,
                 ForwardPath::PerImage,
                 ForwardPath::Folded,
             ] {
@@ -301,7 +302,7 @@ fn lenet_weight_gradients_read_their_input_and_give_the_patches_bits() {
             upload(gpu, "dy", &dy),
         );
         let mut out = Vec::new();
-        for path in [ForwardPath::Direct, ForwardPath::Folded] {
+        for path in [ForwardPath::Auto, ForwardPath::Folded] {
             let conv = conv_on(gpu, s, Variant::Subgroup8, path);
             let dw0 = gpu.zeros("dw", &[s.weight_len()]).unwrap();
             let dw1 = upload(gpu, "dw prior", &prior);
@@ -365,7 +366,7 @@ fn lenet_second_input_gradient_skips_dcol_and_gives_its_bits() {
             upload(gpu, "dy", &dy),
         );
         let mut out = Vec::new();
-        for path in [ForwardPath::Direct, ForwardPath::Folded] {
+        for path in [ForwardPath::Auto, ForwardPath::Folded] {
             let conv = conv_on(gpu, s, Variant::Subgroup8, path);
             let dx0 = gpu.zeros("dx", &[s.input_len()]).unwrap();
             let dx1 = upload(gpu, "dx prior", &prior);
