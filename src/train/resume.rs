@@ -125,7 +125,8 @@ fn state_tensors(t: &Stepper, step: usize) -> Result<(NamedData, BTreeMap<String
         .map(|(n, t)| (format!("optimizer.{n}"), t))
         .collect();
     named.extend(rule_tensors(t));
-    if let Some(copies) = t.backup_before(step) {
+    // Not when this process has not saved it (resumed at `step` from a checkpoint without it).
+    if let Some(copies) = t.backup_before(step).filter(|_| t.can_restore_before(step)) {
         named.extend(copies.iter().map(|(n, x)| (n.clone(), x)));
     }
     let mut meta = BTreeMap::new();

@@ -456,7 +456,9 @@ impl Trainer {
             self.schedule.end_epoch(epoch);
         }
         let ((test_loss, test_acc), val) = self.evaluate_with_val()?;
-        let samples = self.sums.samples.max(1) as f64;
+        // An epoch whose every step was discarded (--on-nonfinite skip) has no training
+        // loss or accuracy: NaN, not 0.
+        let samples = self.sums.samples as f64;
         let train_loss = self.sums.loss / samples;
         let classify = self.classify();
         self.tally.last_train_loss = Some(train_loss);
