@@ -142,6 +142,69 @@ fn resuming_equals_an_uninterrupted_run() {
     }
 }
 
+/// A run resumed just before a step whose update its rule undoes (a blow-up: back to the
+/// weights before the previous update, which the checkpoint must keep) goes on exactly as
+/// the run that did not stop.
+#[test]
+fn resuming_just_before_an_undone_update_equals_an_uninterrupted_run() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 100, 25);
+    let runs = tempfile::tempdir().unwrap();
+    for schedule in ["secant", "auto"] {
+        let (full, part) = (runs.path().join("full"), runs.path().join("part"));
+        let common = [
+            "train",
+            "--model",
+            "logreg",
+            "--dataset",
+            "fashion-mnist",
+            "--data",
+            s(&data),
+            "--schedule",
+            schedule,
+            // Far too large: the loss blows up within the first steps.
+            "--lr",
+            "100",
+            "--batch-size",
+            "10",
+            "--epochs",
+            "2",
+        ];
+        ok(&etaprobe(&[&common[..], &["--out", s(&full)]].concat()));
+        let read = |p: &Path, f: &str| std::fs::read_to_string(p.join(f)).unwrap();
+        // The last blow-up after step 1, so that the stop comes after at least one step.
+        let blow_up: usize = read(&full, "rule.csv")
+            .lines()
+            .filter(|l| l.ends_with(",blow-up") || l.contains(",blow-up,"))
+            .filter_map(|l| l.split(',').next()?.parse().ok())
+            .filter(|&step| step > 1)
+            .last()
+            .unwrap_or_else(|| panic!("{schedule}: no blow-up after step 1"));
+        let stop = (blow_up - 1).to_string();
+        ok(&etaprobe(
+            &[&common[..], &["--out", s(&part), "--max-steps", &stop]].concat(),
+        ));
+        let ckpt = part.join("checkpoint.safetensors");
+        ok(&etaprobe(&[&common[..], &["--resume", s(&ckpt)]].concat()));
+        assert_eq!(
+            read(&full, "steps.csv"),
+            read(&part, "steps.csv"),
+            "{schedule}"
+        );
+        assert_eq!(
+            read(&full, "rule.csv"),
+            read(&part, "rule.csv"),
+            "{schedule}"
+        );
+        let undone = |p: &Path| {
+            let run: serde_json::Value = serde_json::from_str(&read(p, "run.json")).unwrap();
+            run["totals"]["undone_steps"].clone()
+        };
+        assert_eq!(undone(&full), undone(&part), "{schedule}");
+        std::fs::remove_dir_all(&full).unwrap();
+        std::fs::remove_dir_all(&part).unwrap();
+    }
+}
+
 #[test]
 fn resume_refuses_options_that_would_change_the_run() {
     let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
