@@ -177,7 +177,7 @@ fn resuming_just_before_an_undone_update_equals_an_uninterrupted_run() {
             .filter(|l| l.ends_with(",blow-up") || l.contains(",blow-up,"))
             .filter_map(|l| l.split(',').next()?.parse().ok())
             .filter(|&step| step > 1)
-            .last()
+            .next_back()
             .unwrap_or_else(|| panic!("{schedule}: no blow-up after step 1"));
         let stop = (blow_up - 1).to_string();
         ok(&etaprobe(
