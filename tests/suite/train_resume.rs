@@ -176,8 +176,7 @@ fn resuming_just_before_an_undone_update_equals_an_uninterrupted_run() {
             .lines()
             .filter(|l| l.ends_with(",blow-up") || l.contains(",blow-up,"))
             .filter_map(|l| l.split(',').next()?.parse().ok())
-            .filter(|&step| step > 1)
-            .next_back()
+            .rfind(|&step| step > 1)
             .unwrap_or_else(|| panic!("{schedule}: no blow-up after step 1"));
         let stop = (blow_up - 1).to_string();
         ok(&etaprobe(
