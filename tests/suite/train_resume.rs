@@ -204,6 +204,53 @@ fn resuming_just_before_an_undone_update_equals_an_uninterrupted_run() {
     }
 }
 
+/// The paper's first-order rule is unguarded: a step on η may take it below 0, and a run
+/// stopped there resumes as any other (a checkpoint's η is refused only when not finite).
+#[test]
+fn a_run_stopped_at_a_negative_rate_resumes_exactly() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 100, 25);
+    let runs = tempfile::tempdir().unwrap();
+    let (full, part) = (runs.path().join("full"), runs.path().join("part"));
+    let common = [
+        "train",
+        "--model",
+        "logreg",
+        "--dataset",
+        "fashion-mnist",
+        "--data",
+        s(&data),
+        "--schedule",
+        "first-order",
+        "--lr",
+        "0.01",
+        "--alpha",
+        "1",
+        "--batch-size",
+        "10",
+        "--epochs",
+        "2",
+    ];
+    ok(&etaprobe(&[&common[..], &["--out", s(&full)]].concat()));
+    let read = |p: &Path, f: &str| std::fs::read_to_string(p.join(f)).unwrap();
+    // The first step that trains at η < 0: stopped just before it, the checkpoint keeps it.
+    let negative: usize = read(&full, "steps.csv")
+        .lines()
+        .skip(1)
+        .find_map(|l| {
+            let cols: Vec<&str> = l.split(',').collect();
+            (cols[3].parse::<f64>().ok()? < 0.0).then(|| cols[0].parse().ok())?
+        })
+        .expect("η goes below 0");
+    assert!(negative > 1, "η is below 0 from the first step");
+    let stop = (negative - 1).to_string();
+    ok(&etaprobe(
+        &[&common[..], &["--out", s(&part), "--max-steps", &stop]].concat(),
+    ));
+    let ckpt = part.join("checkpoint.safetensors");
+    ok(&etaprobe(&[&common[..], &["--resume", s(&ckpt)]].concat()));
+    assert_eq!(read(&full, "steps.csv"), read(&part, "steps.csv"));
+}
+
 #[test]
 fn resume_refuses_options_that_would_change_the_run() {
     let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
@@ -275,7 +322,7 @@ fn resume_refuses_options_that_would_change_the_run() {
 }
 
 /// A checkpoint whose position does not fit the run (a tampered step, data of another
-/// size) or whose rule holds an impossible η is refused before the run directory changes.
+/// size) or whose rule state does not read back is refused before the run directory changes.
 #[test]
 fn a_tampered_checkpoint_is_refused_and_changes_nothing() {
     use etaprobe::rundir::checkpoint;
@@ -318,8 +365,8 @@ fn a_tampered_checkpoint_is_refused_and_changes_nothing() {
         ("epoch", "7", "is not epoch"),
         (
             "schedule_state",
-            r#"{"lr": -1.0}"#,
-            "not a finite non-negative rate",
+            r#"{"lr": "fast"}"#,
+            "schedule state lacks the number 'lr'",
         ),
     ] {
         tamper(key, value);
