@@ -17,7 +17,7 @@
 //! of `--on-nonfinite skip` change one step's η, not the schedule.
 
 use super::ProbeRecord;
-use super::{state_f64, Observation, Rule, RunShape, Schedule};
+use super::{state_f64, state_num, Observation, Rule, RunShape, Schedule};
 
 /// The shape of the decay after warmup.
 #[derive(
@@ -129,11 +129,11 @@ impl Schedule for Basic {
     fn state(&self) -> serde_json::Value {
         if !self.closed_form() {
             // As before the decays existed: old checkpoints and new ones read alike.
-            return serde_json::json!({ "lr": self.lr });
+            return serde_json::json!({ "lr": state_num(self.lr) });
         }
         serde_json::json!({
-            "lr": self.lr,
-            "base": self.base,
+            "lr": state_num(self.lr),
+            "base": state_num(self.base),
             "planned": self.planned,
             "done": self.done,
         })

@@ -9,8 +9,8 @@
 //! fold weight decay into the gradient. steps.csv's η is the step's λ_k.
 
 use super::{
-    check_non_negative, state_f64, GradientNeeds, GradientReadings, Needs, Observation,
-    ProbeRecord, Rule, RunShape, Schedule, Update,
+    check_non_negative, state_f64, state_num, state_opt, state_opt_f64, GradientNeeds,
+    GradientReadings, Needs, Observation, ProbeRecord, Rule, RunShape, Schedule, Update,
 };
 
 /// D-Adaptation SGD (`dadapt`), as the authors' `DAdaptSGD`: dual averaging on the GPU
@@ -103,13 +103,17 @@ impl Schedule for DAdapt {
     }
 
     fn state(&self) -> serde_json::Value {
-        serde_json::json!({ "d": self.d, "numerator": self.numerator, "g0_norm": self.g0_norm })
+        serde_json::json!({
+            "d": state_num(self.d),
+            "numerator": state_num(self.numerator),
+            "g0_norm": state_opt(self.g0_norm),
+        })
     }
 
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), String> {
         self.d = state_f64(state, "d")?;
         self.numerator = state_f64(state, "numerator")?;
-        self.g0_norm = state["g0_norm"].as_f64();
+        self.g0_norm = state_opt_f64(state, "g0_norm")?;
         Ok(())
     }
 }

@@ -8,8 +8,8 @@
 //! never decays.
 
 use super::{
-    check_non_negative, state_f64, GradientNeeds, GradientReadings, Needs, Observation,
-    ProbeRecord, Rule, RunShape, Schedule,
+    check_non_negative, state_f64, state_num, state_opt, state_opt_f64, GradientNeeds,
+    GradientReadings, Needs, Observation, ProbeRecord, Rule, RunShape, Schedule,
 };
 
 /// DoG, "distance over gradients" (`dog`): η(t) = c·r̄(t)/√(Σ_{i≤t} ‖g_i‖² + ε), r̄(t) the
@@ -89,13 +89,17 @@ impl Schedule for Dog {
     }
 
     fn state(&self) -> serde_json::Value {
-        serde_json::json!({ "lr": self.lr, "rbar": self.rbar, "grad_sum": self.grad_sum })
+        serde_json::json!({
+            "lr": state_num(self.lr),
+            "rbar": state_opt(self.rbar),
+            "grad_sum": state_num(self.grad_sum),
+        })
     }
 
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), String> {
         self.lr = state_f64(state, "lr")?;
         self.grad_sum = state_f64(state, "grad_sum")?;
-        self.rbar = state["rbar"].as_f64();
+        self.rbar = state_opt_f64(state, "rbar")?;
         Ok(())
     }
 }

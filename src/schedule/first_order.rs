@@ -4,7 +4,7 @@
 //! GPU over the flat gradient buffers, costs no extra pass.
 
 use super::ProbeRecord;
-use super::{state_f64, GradientReadings, Needs, Observation, Rule, RunShape, Schedule};
+use super::{state_f64, state_num, GradientReadings, Needs, Observation, Rule, RunShape, Schedule};
 
 /// The paper's first-order rule (`first-order`), hypergradient descent:
 /// η(t) = η(t−1) + α·g(t)·d(t−1), d the optimizer's direction (g itself for plain SGD).
@@ -47,7 +47,7 @@ impl Schedule for FirstOrder {
     }
 
     fn state(&self) -> serde_json::Value {
-        serde_json::json!({ "lr": self.lr })
+        serde_json::json!({ "lr": state_num(self.lr) })
     }
 
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), String> {

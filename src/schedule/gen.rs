@@ -13,7 +13,7 @@
 //! itself fits f(−η), f(0), f(η)). With γ = 0.5 LeNet-5 diverged within 40 steps: one
 //! batch's line minimum lies far beyond the step SGD can take on the next batches.
 
-use super::{state_f64, Needs, Observation, ProbeRecord, Rule, RunShape, Schedule};
+use super::{state_f64, state_num, Needs, Observation, ProbeRecord, Rule, RunShape, Schedule};
 
 /// Relative spacing h of the probes: a_j = η·(1 + j·h).
 const SPACING: f64 = 0.5;
@@ -180,7 +180,7 @@ impl Schedule for Gen {
     }
 
     fn state(&self) -> serde_json::Value {
-        serde_json::json!({ "lr": self.lr, "fits": self.fits, "rejected": self.rejected })
+        serde_json::json!({ "lr": state_num(self.lr), "fits": self.fits, "rejected": self.rejected })
     }
 
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), String> {

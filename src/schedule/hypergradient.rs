@@ -7,7 +7,7 @@
 //! is this engine's default (the paper leaves β to the user); choose it on validation data.
 
 use super::{
-    check_non_negative, state_f64, GradientNeeds, GradientReadings, Needs, Observation,
+    check_non_negative, state_f64, state_num, GradientNeeds, GradientReadings, Needs, Observation,
     ProbeRecord, Rule, RunShape, Schedule,
 };
 
@@ -75,7 +75,7 @@ impl Schedule for Hypergradient {
     }
 
     fn state(&self) -> serde_json::Value {
-        serde_json::json!({ "lr": self.lr })
+        serde_json::json!({ "lr": state_num(self.lr) })
     }
 
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), String> {

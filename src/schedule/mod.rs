@@ -312,10 +312,38 @@ fn check_non_negative(flag: &str, v: f64) -> Result<(), String> {
     Ok(())
 }
 
+/// A number of a rule's state as JSON. JSON has no infinity or NaN (serde_json writes
+/// them as null, which would not read back): a rule that met an infinite gradient keeps
+/// its non-finite numbers as the strings Rust writes for them ("inf", "-inf", "NaN").
+fn state_num(x: f64) -> serde_json::Value {
+    match x.is_finite() {
+        true => x.into(),
+        false => x.to_string().into(),
+    }
+}
+
+/// An optional number of a rule's state: null when None, else as [`state_num`].
+fn state_opt(x: Option<f64>) -> serde_json::Value {
+    x.map_or(serde_json::Value::Null, state_num)
+}
+
+/// A number written by [`state_num`].
+fn read_num(v: &serde_json::Value) -> Option<f64> {
+    v.as_f64().or_else(|| v.as_str()?.parse().ok())
+}
+
 fn state_f64(state: &serde_json::Value, key: &str) -> Result<f64, String> {
-    state[key]
-        .as_f64()
-        .ok_or_else(|| format!("schedule state lacks the number '{key}'"))
+    read_num(&state[key]).ok_or_else(|| format!("schedule state lacks the number '{key}'"))
+}
+
+/// An optional number written by [`state_opt`] (absent or null: None).
+fn state_opt_f64(state: &serde_json::Value, key: &str) -> Result<Option<f64>, String> {
+    match &state[key] {
+        serde_json::Value::Null => Ok(None),
+        v => read_num(v)
+            .map(Some)
+            .ok_or_else(|| format!("schedule state's '{key}' is not a number")),
+    }
 }
 
 /// A schedule as the command line knows it.
@@ -459,3 +487,29 @@ pub fn rule_parser() -> clap::builder::PossibleValuesParser {
 }
 
 crate::default_from_command_line!(RuleOptions);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rules_numbers_read_back_as_written_non_finite_ones_included() {
+        for x in [0.0, -1.5, 1e-300, f64::INFINITY, f64::NEG_INFINITY] {
+            let state = serde_json::json!({ "x": state_num(x), "o": state_opt(Some(x)) });
+            let text = serde_json::to_string(&state).unwrap();
+            let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(state_f64(&back, "x"), Ok(x));
+            assert_eq!(state_opt_f64(&back, "o"), Ok(Some(x)));
+        }
+        let nan = serde_json::json!({ "x": state_num(f64::NAN) });
+        assert!(state_f64(&nan, "x").unwrap().is_nan());
+        let none = serde_json::json!({ "o": state_opt(None) });
+        assert_eq!(state_opt_f64(&none, "o"), Ok(None));
+        assert_eq!(state_opt_f64(&none, "absent"), Ok(None));
+        let bad = serde_json::json!({ "x": "fast", "o": "fast" });
+        assert!(state_f64(&bad, "x")
+            .unwrap_err()
+            .contains("lacks the number 'x'"));
+        assert!(state_opt_f64(&bad, "o").is_err());
+    }
+}

@@ -8,7 +8,7 @@
 //! rounding, not curvature.
 
 use super::ProbeRecord;
-use super::{state_f64, Needs, Observation, Rule, RunShape, Schedule};
+use super::{state_f64, state_num, Needs, Observation, Rule, RunShape, Schedule};
 
 /// The paper's second-order rule (`newton`): each step a Newton step on η from five loss
 /// probes f(η + kε), k = −2..2, on the step's batch, with the δ safeguard.
@@ -109,7 +109,7 @@ impl Schedule for Newton {
     }
 
     fn state(&self) -> serde_json::Value {
-        serde_json::json!({ "lr": self.lr, "safeguarded": self.safeguarded })
+        serde_json::json!({ "lr": state_num(self.lr), "safeguarded": self.safeguarded })
     }
 
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), String> {

@@ -13,8 +13,8 @@
 //! differ only where √v is within a factor of ε of zero.
 
 use super::{
-    check_non_negative, state_f64, Needs, Observation, ProbeRecord, Rule, RunShape, Schedule,
-    Update,
+    check_non_negative, state_f64, state_num, Needs, Observation, ProbeRecord, Rule, RunShape,
+    Schedule, Update,
 };
 
 /// Prodigy (`prodigy`), as the authors' `Prodigy`: Adam on the GPU ([`Update::Prodigy`])
@@ -105,7 +105,11 @@ impl Schedule for Prodigy {
     }
 
     fn state(&self) -> serde_json::Value {
-        serde_json::json!({ "d": self.d, "d_max": self.d_max, "numerator": self.numerator })
+        serde_json::json!({
+            "d": state_num(self.d),
+            "d_max": state_num(self.d_max),
+            "numerator": state_num(self.numerator),
+        })
     }
 
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), String> {

@@ -9,7 +9,9 @@
 //! (--bn-recompute-batches, 50 as the authors' README). γ is --lr (a tuned baseline: the
 //! method removes the schedule, not the rate). g is the SGD direction g + λw.
 
-use super::{state_f64, Needs, Observation, ProbeRecord, Rule, RunShape, Schedule, Update};
+use super::{
+    state_f64, state_num, Needs, Observation, ProbeRecord, Rule, RunShape, Schedule, Update,
+};
 
 /// Schedule-free SGD (`schedule-free`), as the authors' `SGDScheduleFree`: the update on the
 /// GPU ([`Update::ScheduleFree`]) keeps the SGD sequence z, and the weights hold the point
@@ -88,8 +90,8 @@ impl Schedule for ScheduleFree {
 
     fn state(&self) -> serde_json::Value {
         serde_json::json!({
-            "lr": self.lr, "c": self.c, "k": self.k,
-            "lr_max": self.lr_max, "weight_sum": self.weight_sum,
+            "lr": state_num(self.lr), "c": state_num(self.c), "k": self.k,
+            "lr_max": state_num(self.lr_max), "weight_sum": state_num(self.weight_sum),
         })
     }
 

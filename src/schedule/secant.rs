@@ -63,7 +63,8 @@
 use super::stats::{mean, t_statistic, welch_t};
 use super::tuning::Tuning;
 use super::{
-    state_f64, Dots, Needs, NoOptions, Observation, ProbeRecord, Rule, RunShape, Schedule,
+    state_f64, state_num, state_opt, state_opt_f64, Dots, Needs, NoOptions, Observation,
+    ProbeRecord, Rule, RunShape, Schedule,
 };
 
 /// ρ's mean below which a significantly negative ρ means overshooting (measured:
@@ -510,13 +511,13 @@ impl Schedule for Secant {
 
     fn state(&self) -> serde_json::Value {
         serde_json::json!({
-            "lr": self.lr,
-            "own": self.own,
+            "lr": state_num(self.lr),
+            "own": state_opt(self.own),
             "window": self.window,
             "initial": self.initial,
             "plateaus": self.plateaus,
-            "ceiling": self.ceiling,
-            "largest": self.largest,
+            "ceiling": state_opt(self.ceiling),
+            "largest": state_opt(self.largest),
             "next_step": self.next_step,
             "cooldown_last": self.cooldown.map(|c| c.last),
         })
@@ -524,12 +525,12 @@ impl Schedule for Secant {
 
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), String> {
         self.lr = state_f64(state, "lr")?;
-        self.own = state["own"].as_f64();
+        self.own = state_opt_f64(state, "own")?;
         self.window = serde_json::from_value(state["window"].clone()).unwrap_or_default();
         self.initial = serde_json::from_value(state["initial"].clone()).unwrap_or_default();
         self.plateaus = state["plateaus"].as_u64().unwrap_or(0) as u32;
-        self.ceiling = state["ceiling"].as_f64();
-        self.largest = state["largest"].as_f64();
+        self.ceiling = state_opt_f64(state, "ceiling")?;
+        self.largest = state_opt_f64(state, "largest")?;
         self.next_step = state["next_step"].as_u64().ok_or(
             "schedule state lacks the number 'next_step': a checkpoint of the rule before its \
              cooldown (docs/design-notes.md §12); start a new run (--lr-from takes its η)",

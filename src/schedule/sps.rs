@@ -8,8 +8,8 @@
 //! read before the update.
 
 use super::{
-    state_f64, GradientNeeds, GradientReadings, Needs, Observation, ProbeRecord, Rule, RunShape,
-    Schedule,
+    state_f64, state_num, GradientNeeds, GradientReadings, Needs, Observation, ProbeRecord, Rule,
+    RunShape, Schedule,
 };
 
 /// SPS_max, the stochastic Polyak step (`sps`): η(t) = min(f_i(w_t)/(c·‖g_t‖² + ε),
@@ -74,7 +74,7 @@ impl Schedule for Sps {
     }
 
     fn state(&self) -> serde_json::Value {
-        serde_json::json!({ "lr": self.lr })
+        serde_json::json!({ "lr": state_num(self.lr) })
     }
 
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), String> {

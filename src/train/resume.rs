@@ -48,6 +48,8 @@ pub(super) struct Start {
     pub sums: EpochSums,
     pub seconds: f64,
     pub discarded: Discarded,
+    /// The first step's batch is discarded ([`super::run::Trainer`]'s `discard_next`).
+    pub discard_next: bool,
 }
 
 impl Start {
@@ -58,6 +60,7 @@ impl Start {
             sums: EpochSums::default(),
             seconds: 0.0,
             discarded: Discarded::default(),
+            discard_next: false,
         }
     }
 }
@@ -95,6 +98,7 @@ pub(super) fn save(
     meta.insert(META_SUMS.into(), serde_json::to_string(&at.sums)?);
     meta.insert(META_SECONDS.into(), at.seconds.to_string());
     meta.insert(META_DISCARDED.into(), serde_json::to_string(&at.discarded)?);
+    meta.insert(META_DISCARD_NEXT.into(), at.discard_next.to_string());
     meta.insert(
         META_OPTIONS.into(),
         serde_json::to_string(&trajectory_options(args)?)?,
@@ -103,7 +107,7 @@ pub(super) fn save(
     meta.insert(META_DATASET_MD5.into(), dataset_md5.into());
     // The optimizer state, d(t−1) and the rule's vectors continue a resumed run exactly;
     // they live in a state file, so that the weights load into PyTorch as they are.
-    let (state, state_meta) = state_tensors(t, at.step)?;
+    let (state, state_meta) = state_tensors(t)?;
     let state: Vec<(String, Vec<usize>, &[f32])> = state
         .iter()
         .map(|(n, d)| (n.clone(), vec![d.len()], d.as_slice()))
@@ -114,10 +118,10 @@ pub(super) fn save(
 /// Tensors read back from the GPU, by name.
 type NamedData = Vec<(String, Vec<f32>)>;
 
-/// The tensors of the optimizer, d(t−1), the rule and, when the run keeps them, the state
-/// from before step `step`'s update (which the step after may put back), read from the
-/// GPU, by their names in the state file, with the state file's metadata.
-fn state_tensors(t: &Stepper, step: usize) -> Result<(NamedData, BTreeMap<String, String>)> {
+/// The tensors of the optimizer, d(t−1), the rule and, when the run keeps them, the states
+/// saved before the last updates (which the steps after may put back), read from the GPU,
+/// by their names in the state file, with the state file's metadata.
+fn state_tensors(t: &Stepper) -> Result<(NamedData, BTreeMap<String, String>)> {
     let mut named: Vec<(String, &crate::gpu::Tensor)> = t
         .optimizer
         .state
@@ -125,10 +129,7 @@ fn state_tensors(t: &Stepper, step: usize) -> Result<(NamedData, BTreeMap<String
         .map(|(n, t)| (format!("optimizer.{n}"), t))
         .collect();
     named.extend(rule_tensors(t));
-    // Not when this process has not saved it (resumed at `step` from a checkpoint without it).
-    if let Some(copies) = t.backup_before(step).filter(|_| t.can_restore_before(step)) {
-        named.extend(copies.iter().map(|(n, x)| (n.clone(), x)));
-    }
+    named.extend(t.saved_states());
     let mut meta = BTreeMap::new();
     if let Some(previous) = t.measure.previous_direction() {
         named.push(("previous_direction".to_string(), previous));
@@ -157,10 +158,10 @@ fn rule_tensors(t: &Stepper) -> Vec<(String, &crate::gpu::Tensor)> {
         .collect()
 }
 
-/// Loads the optimizer state, d(t−1), the rule's vectors and the state from before step
-/// `step`'s update from the state file of a checkpoint at `step`. Checkpoints written before
-/// they kept that last state resume without it: the first step after cannot be undone.
-pub(super) fn restore_state(t: &mut Stepper, ckpt: &Committed, step: usize) -> Result<()> {
+/// Loads the optimizer state, d(t−1), the rule's vectors and the states saved before the
+/// last updates from a checkpoint's state file. Checkpoints written before they kept those
+/// resume without them: the first steps after cannot go back.
+pub(super) fn restore_state(t: &mut Stepper, ckpt: &Committed) -> Result<()> {
     let mut wanted: Vec<(String, crate::gpu::Tensor)> = t
         .optimizer
         .state
@@ -171,25 +172,22 @@ pub(super) fn restore_state(t: &mut Stepper, ckpt: &Committed, step: usize) -> R
         wanted.push(("previous_direction".to_string(), previous.clone()));
     }
     wanted.extend(rule_tensors(t).into_iter().map(|(n, x)| (n, x.clone())));
-    let backup: Vec<(String, crate::gpu::Tensor)> = (t.backup_before(step).into_iter())
-        .flatten()
-        .map(|(n, x)| (n.clone(), x.clone()))
-        .collect();
-    // A run that keeps nothing else had no state file before checkpoints kept the backup.
-    let state = match (&ckpt.state, wanted.is_empty()) {
-        (None, true) => None,
-        _ => Some(commit::state_of(ckpt)?),
+    let state = match &ckpt.state {
+        Some(state) => state,
+        // A run that keeps nothing else had no state file before checkpoints kept saved
+        // states.
+        None if wanted.is_empty() => return Ok(()),
+        None => commit::state_of(ckpt)?,
     };
-    let has_backup =
-        state.is_some_and(|s| backup.first().is_some_and(|(n, _)| s.tensor(n).is_some()));
-    if !backup.is_empty() {
-        t.resumed_backup(step, has_backup);
-    }
-    let Some(state) = state else {
-        return Ok(());
-    };
-    if has_backup {
-        wanted.extend(backup);
+    for slot in 0..2 {
+        let saved = t.saved_state_slot(slot);
+        if saved
+            .first()
+            .is_some_and(|(n, _)| state.tensor(n).is_some())
+        {
+            wanted.extend(saved);
+            t.loaded_saved_state(slot);
+        }
     }
     let path = &state.path;
     for (name, tensor) in &wanted {
@@ -221,6 +219,9 @@ const META_SUMS: &str = "etaprobe.epoch_sums";
 const META_SECONDS: &str = "etaprobe.seconds";
 /// [`Discarded`] as JSON; checkpoints written before it was kept resume counting from 0.
 const META_DISCARDED: &str = "etaprobe.discarded";
+/// "true" when the first step after the checkpoint discards its batch; absent (older
+/// checkpoints) as "false".
+const META_DISCARD_NEXT: &str = "etaprobe.discard_next";
 const META_OPTIONS: &str = "etaprobe.options";
 /// How to read [`META_OPTIONS`]. Version 2: `val_split` is the fraction held out of the
 /// training set, null when none is. Checkpoints without the key stored --val-split's old
@@ -431,6 +432,10 @@ pub(super) fn position(ckpt: &checkpoint::Checkpoint) -> Result<Start> {
         discarded: match ckpt.metadata.contains_key(META_DISCARDED) {
             true => ckpt.meta_json(META_DISCARDED)?,
             false => Discarded::default(),
+        },
+        discard_next: match ckpt.metadata.contains_key(META_DISCARD_NEXT) {
+            true => ckpt.meta_parse(META_DISCARD_NEXT)?,
+            false => false,
         },
     })
 }

@@ -43,6 +43,11 @@ pub struct Trainer {
     /// The running sums of the current epoch.
     pub(super) sums: EpochSums,
     pub(super) tally: Tally,
+    /// The next step's batch is discarded: an update was undone, a non-finite step
+    /// discarded, or the run restarted, so that a gradient taken before it is stale. Kept in
+    /// checkpoints: where the last step's scalars were read (inside the next step, or
+    /// before a checkpoint, an evaluation or an epoch's end) changes nothing.
+    pub(super) discard_next: bool,
     /// The MD5 of the data it trains and evaluates on ([`Dataset::fingerprint`], in hex),
     /// kept in each checkpoint so that a resume on other data is refused.
     pub(super) dataset_md5: String,
@@ -213,16 +218,22 @@ impl Trainer {
     /// meanwhile) η(t) and its update.
     fn step(&mut self, step: usize, epoch: usize, batch: &Batch) -> Result<()> {
         panic_point(self.shard().rank, step);
+        if std::mem::take(&mut self.discard_next) {
+            // Owed by the last step, read before this one began: its batch goes unused, as
+            // when the reading comes while its gradient is taken (below).
+            self.sums.consumed += 1;
+            return Ok(());
+        }
         let measure = self.schedule.measure_gradient(step);
         let readings = self
             .stepper
             .submit_gradient(step, batch, self.args.seed, measure)?;
         // Step t−1's scalars arrive while this step's forward and backward run.
-        let reset = (self.tally.discarded.undone, self.tally.discarded.restarts);
         self.flush()?;
-        if (self.tally.discarded.undone, self.tally.discarded.restarts) != reset {
-            // The rule had the last two updates undone, or the run start again from its
-            // initial weights: this gradient was taken at weights no longer there.
+        if std::mem::take(&mut self.discard_next) {
+            // The rule had the last two updates undone, the last step was discarded, or
+            // the run starts again from its initial weights: this gradient was taken at
+            // weights no longer there.
             self.sums.consumed += 1;
             return Ok(());
         }
@@ -363,6 +374,7 @@ impl Trainer {
             self.stepper.restart(self.args.seed)?;
             self.schedule.forget_direction();
             self.tally.discarded.restarts += 1;
+            self.discard_next = true;
             log::info!(
                 "step {}: no progress since the first steps; back to the initial weights at η {}",
                 r.step,
@@ -404,6 +416,7 @@ impl Trainer {
         self.stepper.restore_before(back)?;
         self.schedule.set_lr(r.lr / 2.0);
         self.tally.discarded.skipped += 1;
+        self.discard_next = true;
         self.sums.consumed += 1;
         self.schedule.forget_direction();
         self.record_step(&StepRecord {
@@ -423,12 +436,13 @@ impl Trainer {
 
     /// The rule found that step t−1's update blew the loss up (`r`: step t, its loss at
     /// w(t)): puts w(t−1) back, which also undoes step t's update, made from the damaged
-    /// weights; the rule has set the η to retry with. A step whose gradient is already
-    /// taken is discarded by [`Trainer::step`].
+    /// weights; the rule has set the η to retry with. The next step's batch is discarded
+    /// by [`Trainer::step`] (its gradient may already be taken at the damaged weights).
     fn undo(&mut self, r: &Readings) -> Result<()> {
         self.stepper.restore_before(r.step - 1)?;
         self.schedule.forget_direction();
         self.tally.discarded.undone += 1;
+        self.discard_next = true;
         self.sums.consumed += 1;
         self.record_rule(r.step)?;
         self.record_step(&StepRecord {
@@ -613,6 +627,7 @@ impl Trainer {
             sums,
             seconds: self.seconds(),
             discarded: self.tally.discarded,
+            discard_next: self.discard_next,
         };
         resume::save(
             &self.stepper,

@@ -176,7 +176,7 @@ pub(super) fn prepare(
     let mut stepper = Stepper::new(Arc::new(gpu), net, params, config)?;
     // The whole checkpoint is read and checked before the run directory changes.
     if let Some(ckpt) = &checkpoint {
-        resume::restore_state(&mut stepper, ckpt, start.step)?;
+        resume::restore_state(&mut stepper, ckpt)?;
     }
     let ranks = group.as_ref().map(|g| g.ranks());
     let job = group.clone();
@@ -240,6 +240,7 @@ pub(super) fn prepare(
         progress: Progress::new(total_steps, args.epochs, start.step, verbosity),
         clock: Instant::now(),
         sums: start.sums,
+        discard_next: start.discard_next,
         start,
         tally,
         dataset_md5,

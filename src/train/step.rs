@@ -51,10 +51,10 @@ pub struct Stepper {
     /// --on-nonfinite skip, or for a rule that may undo an update). Two alternate: step t
     /// saves w(t) in `[t % 2]`.
     backup: Option<[Backup; 2]>,
-    /// The first step whose saved state can be put back: 1 in a new run; in a resumed one,
-    /// its checkpoint's step when the checkpoint kept that step's backup (then the run
-    /// continues exactly as it would have without the stop), else the step after.
-    restorable_from: usize,
+    /// Which of the two backups holds a saved state: saved by this process, or loaded from
+    /// the checkpoint it resumed from (which keeps both, so that the run continues exactly
+    /// as it would have without the stop).
+    filled: [bool; 2],
     /// --on-nonfinite skip: a step with a non-finite loss is discarded.
     discards_nonfinite: bool,
     /// η(t−1) as the GPU used it, for the back probe to w(t−1).
@@ -225,7 +225,7 @@ impl Stepper {
             measure,
             direction_done: false,
             backup: None,
-            restorable_from: 1,
+            filled: [false; 2],
             discards_nonfinite: config.backups,
             previous_lr: None,
             pending: None,
@@ -243,7 +243,12 @@ impl Stepper {
         for _ in 0..2 {
             let (mut save, mut restore) = (Program::new(), Program::new());
             let rule_state = self.rule_update.iter().flat_map(|u| &u.state);
+            // The running statistics too: a forward pass made at weights put back since
+            // leaves no trace in them.
+            let buffers = (!self.params.buffers.is_empty())
+                .then(|| ("buffers".to_string(), &self.params.buffers));
             let live = std::iter::once(("weights".to_string(), &self.params.values))
+                .chain(buffers)
                 .chain(
                     self.optimizer
                         .state
@@ -331,23 +336,39 @@ impl Stepper {
         self.discards_nonfinite
     }
 
-    /// Whether [`Stepper::restore_before`] can put back the state from before step
-    /// `step`'s update: it is saved, and by this process or the checkpoint it resumed from.
+    /// Whether [`Stepper::restore_before`] can put back the state saved before step
+    /// `step`'s update (or, when that step made none, the one saved before it).
     pub fn can_restore_before(&self, step: usize) -> bool {
-        self.backup.is_some() && step >= self.restorable_from
+        self.backup.is_some() && self.filled[step % 2]
     }
 
-    /// The copies of the state from before step `step`'s update (or of the one two steps
-    /// earlier, when `step`'s is not saved yet), by name; None without backups.
-    pub fn backup_before(&self, step: usize) -> Option<&[(String, Tensor)]> {
-        Some(&self.backup.as_ref()?[step % 2].copies)
+    /// The copies of the two saved states that hold one, by their names in a checkpoint's
+    /// state file (`before_update.SLOT.WHAT`, SLOT the step's parity).
+    pub fn saved_states(&self) -> Vec<(String, &Tensor)> {
+        let Some(saved) = &self.backup else {
+            return Vec::new();
+        };
+        (0..2)
+            .filter(|&slot| self.filled[slot])
+            .flat_map(|slot| {
+                (saved[slot].copies.iter())
+                    .map(move |(n, x)| (format!("before_update.{slot}.{n}"), x))
+            })
+            .collect()
     }
 
-    /// Says that the copies of [`Stepper::backup_before`]`(step)` hold the state from before
-    /// step `step`'s update, as a resumed run's checkpoint kept it (`loaded`), or that
-    /// nothing before the step after can be put back (not `loaded`).
-    pub fn resumed_backup(&mut self, step: usize, loaded: bool) {
-        self.restorable_from = if loaded { step } else { step + 1 };
+    /// The copies of saved state `slot` by their names in a checkpoint's state file, for a
+    /// resume to load them; call [`Stepper::loaded_saved_state`] once they are.
+    pub fn saved_state_slot(&self, slot: usize) -> Vec<(String, Tensor)> {
+        (self.backup.iter())
+            .flat_map(|saved| &saved[slot].copies)
+            .map(|(n, x)| (format!("before_update.{slot}.{n}"), x.clone()))
+            .collect()
+    }
+
+    /// Says that saved state `slot` holds what the checkpoint kept.
+    pub fn loaded_saved_state(&mut self, slot: usize) {
+        self.filled[slot] = true;
     }
 
     /// Bytes read back per step of the full batch.
@@ -361,9 +382,10 @@ impl Stepper {
     }
 
     /// Records the backup of the state before step `step`'s update, and d(t).
-    fn encode_direction(&self, step: usize, encoder: &mut wgpu::CommandEncoder) {
+    fn encode_direction(&mut self, step: usize, encoder: &mut wgpu::CommandEncoder) {
         if let Some(saved) = &self.backup {
             saved[step % 2].save.encode(encoder);
+            self.filled[step % 2] = true;
         }
         if self
             .rule_update

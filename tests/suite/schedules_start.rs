@@ -153,9 +153,9 @@ fn auto_and_secant_move_a_bad_starting_rate_the_right_way_within_the_first_windo
 
 /// A stall (no progress at all since the first steps) puts the run back at its initial
 /// weights: LeNet-5 at η0 = 1 on generated CIFAR-10 with labels unrelated to the pixels
-/// stays at chance, and the step after the stall sees the loss that the initial weights
-/// give on its batch, which a run at η = 0 (never moving from w(0), same seed and
-/// batches) measures.
+/// stays at chance, and the first step trained after the stall sees the loss that the
+/// initial weights give on its batch, which a run at η = 0 (never moving from w(0), same
+/// seed and batches) measures.
 #[test]
 fn a_stalled_run_starts_again_from_its_initial_weights() {
     let (_d, data) = fake(DatasetKind::Cifar10, 100, 25);
@@ -195,16 +195,20 @@ fn a_stalled_run_starts_again_from_its_initial_weights() {
     let run: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(stalled.join("run.json")).unwrap()).unwrap();
     assert_eq!(run["totals"]["restarts"], 1);
-    // A step's loss, by its number in steps.csv.
-    let loss = |run: &Path, step: usize| -> f64 {
+    // Each step's number and loss in steps.csv.
+    let losses = |run: &Path| -> Vec<(usize, f64)> {
         let text = std::fs::read_to_string(run.join("steps.csv")).unwrap();
         text.lines()
             .skip(1)
             .map(|l| l.split(',').collect::<Vec<_>>())
-            .find(|c| c[0] == step.to_string())
-            .unwrap_or_else(|| panic!("no step {step} in {}", run.display()))[2]
-            .parse()
-            .unwrap()
+            .map(|c| (c[0].parse().unwrap(), c[2].parse().unwrap()))
+            .collect()
+    };
+    let loss = |run: &Path, step: usize| -> f64 {
+        let found = losses(run).into_iter().find(|&(t, _)| t == step);
+        found
+            .unwrap_or_else(|| panic!("no step {step} in {}", run.display()))
+            .1
     };
     // Before the stall the weights had moved; the first step after it is at w(0) again.
     let (moved, start) = (loss(&stalled, stall), loss(&at_w0, stall));
@@ -212,7 +216,13 @@ fn a_stalled_run_starts_again_from_its_initial_weights() {
         (moved - start).abs() > 1e-4,
         "step {stall}: {moved} vs {start}"
     );
-    let after = stall + 1;
+    // The batch read while the stall was found is discarded (its gradient was taken at the
+    // weights left behind): the first step recorded after the stall is the next one.
+    let after = (losses(&stalled).into_iter())
+        .map(|(t, _)| t)
+        .find(|&t| t > stall)
+        .expect("steps after the stall");
+    assert_eq!(after, stall + 2, "the step after the stall is discarded");
     let (restarted, start) = (loss(&stalled, after), loss(&at_w0, after));
     assert!(
         (restarted - start).abs() <= 1e-6 * start,

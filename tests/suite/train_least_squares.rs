@@ -143,10 +143,15 @@ fn secant_and_auto_reach_least_squares_from_any_starting_rate() {
         ];
         check_least_squares_with(&data, &out, &args);
         let steps = std::fs::read_to_string(out.join("steps.csv")).unwrap();
-        let losses: Vec<f64> = steps
+        // Each recorded step's loss, by its number (a batch discarded after an undo or a
+        // skipped step has no row).
+        let by_step: std::collections::HashMap<usize, f64> = steps
             .lines()
             .skip(1)
-            .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+            .map(|l| {
+                let c: Vec<&str> = l.split(',').collect();
+                (c[0].parse().unwrap(), c[2].parse().unwrap())
+            })
             .collect();
         for l in steps.lines().skip(1) {
             let eta: f64 = l.split(',').nth(3).unwrap().parse().unwrap();
@@ -158,7 +163,7 @@ fn secant_and_auto_reach_least_squares_from_any_starting_rate() {
         let skipped = run["totals"]["skipped_steps"].as_u64().unwrap() as usize;
         assert_eq!(
             rule.lines().count(),
-            losses.len() - skipped + 1,
+            by_step.len() - skipped + 1,
             "one line per step that was not discarded"
         );
         if schedule == "auto" {
@@ -168,7 +173,11 @@ fn secant_and_auto_reach_least_squares_from_any_starting_rate() {
                 let (Ok(step), Ok(start)) = (c[0].parse::<usize>(), c[5].parse::<f64>()) else {
                     continue;
                 };
-                let before = losses[step - 2];
+                // Step t−1's row: never a step discarded (after one, nothing is probed).
+                let before = by_step
+                    .get(&(step - 1))
+                    .copied()
+                    .unwrap_or_else(|| panic!("{lr}: step {step} probed after no step"));
                 assert!(
                     (start - before).abs() <= 1e-5 * before.abs() + 1e-9,
                     "{lr}: step {step} probed {start} at w(t−1), whose loss was {before}"

@@ -204,6 +204,136 @@ fn resuming_just_before_an_undone_update_equals_an_uninterrupted_run() {
     }
 }
 
+/// Where a step's scalars are read (inside the next step, or before a checkpoint or an
+/// evaluation) does not change the run: reading every step early, as `--checkpoint-every 1
+/// --eval-every 1` do, gives the same records as reading each inside the step after, with
+/// updates undone and steps discarded (secant and auto from a far too large η0, on
+/// logreg and on ResNet-18 with its batch norm; linreg's non-finite steps with
+/// --on-nonfinite skip).
+#[test]
+fn checkpoints_and_evaluations_do_not_change_the_trajectory() {
+    let (_d, fm) = fake(DatasetKind::FashionMnist, 100, 25);
+    let (_b, boston) = fake(DatasetKind::Boston, 100, 25);
+    let runs = tempfile::tempdir().unwrap();
+    let logreg = [
+        "--model",
+        "logreg",
+        "--dataset",
+        "fashion-mnist",
+        "--data",
+        s(&fm),
+    ];
+    let linreg = [
+        "--model",
+        "linreg",
+        "--dataset",
+        "boston",
+        "--data",
+        s(&boston),
+    ];
+    let (_c, cifar) = fake(DatasetKind::Cifar10, 100, 25);
+    // Batch norm: the running statistics go back with the weights.
+    let resnet = [
+        "--model",
+        "resnet18",
+        "--width-mult",
+        "0.0625",
+        "--dataset",
+        "cifar10",
+        "--data",
+        s(&cifar),
+    ];
+    let cases: [(&[&str], &[&str]); 4] = [
+        (&logreg, &["--schedule", "secant", "--lr", "100"]),
+        (&logreg, &["--schedule", "auto", "--lr", "100"]),
+        (&linreg, &["--lr", "1e18", "--on-nonfinite", "skip"]),
+        (&resnet, &["--schedule", "auto", "--lr", "100"]),
+    ];
+    for (task, rule) in cases {
+        let (plain, early) = (runs.path().join("plain"), runs.path().join("early"));
+        let common = [
+            &["train", "--batch-size", "10", "--epochs", "2"][..],
+            task,
+            rule,
+        ]
+        .concat();
+        ok(&etaprobe(&[&common[..], &["--out", s(&plain)]].concat()));
+        let every = ["--checkpoint-every", "1", "--eval-every", "1"];
+        ok(&etaprobe(
+            &[&common[..], &every, &["--out", s(&early)]].concat(),
+        ));
+        let read = |p: &Path, f: &str| std::fs::read_to_string(p.join(f)).ok();
+        let totals = |p: &Path| {
+            let run: serde_json::Value =
+                serde_json::from_str(&read(p, "run.json").unwrap()).unwrap();
+            ["skipped_steps", "undone_steps", "restarts"].map(|k| run["totals"][k].clone())
+        };
+        let discarded = totals(&plain);
+        assert!(
+            discarded.iter().any(|n| n.as_u64() > Some(0)),
+            "{rule:?}: nothing discarded, the case tests nothing"
+        );
+        assert_eq!(discarded, totals(&early), "{rule:?}");
+        assert_eq!(
+            read(&plain, "steps.csv"),
+            read(&early, "steps.csv"),
+            "{rule:?}"
+        );
+        assert_eq!(
+            read(&plain, "rule.csv"),
+            read(&early, "rule.csv"),
+            "{rule:?}"
+        );
+        assert_eq!(
+            epochs_without_time(&plain),
+            epochs_without_time(&early),
+            "{rule:?}"
+        );
+        std::fs::remove_dir_all(&plain).unwrap();
+        std::fs::remove_dir_all(&early).unwrap();
+    }
+}
+
+/// A rule's state that met an infinite gradient (DoG's Σ‖g‖², with --on-nonfinite skip
+/// keeping the run going) is kept in the checkpoint and read back: stopped at any of the
+/// first steps, the run resumes as it went on.
+#[test]
+fn a_non_finite_rule_state_resumes() {
+    let (_d, data) = fake(DatasetKind::Boston, 100, 25);
+    let runs = tempfile::tempdir().unwrap();
+    let common = [
+        "train",
+        "--model",
+        "linreg",
+        "--dataset",
+        "boston",
+        "--data",
+        s(&data),
+        "--batch-size",
+        "10",
+        "--epochs",
+        "2",
+        "--schedule",
+        "dog",
+        "--dog-scale",
+        "1e12",
+        "--on-nonfinite",
+        "skip",
+    ];
+    let full = runs.path().join("full");
+    ok(&etaprobe(&[&common[..], &["--out", s(&full)]].concat()));
+    let read = |p: &Path| std::fs::read_to_string(p.join("steps.csv")).unwrap();
+    for stop in ["2", "3", "4", "5", "6"] {
+        let part = runs.path().join(format!("stop{stop}"));
+        ok(&etaprobe(
+            &[&common[..], &["--out", s(&part), "--max-steps", stop]].concat(),
+        ));
+        let ckpt = part.join("checkpoint.safetensors");
+        ok(&etaprobe(&[&common[..], &["--resume", s(&ckpt)]].concat()));
+        assert_eq!(read(&full), read(&part), "stopped at {stop}");
+    }
+}
+
 /// The paper's first-order rule is unguarded: a step on η may take it below 0, and a run
 /// stopped there resumes as any other (a checkpoint's η is refused only when not finite).
 #[test]
