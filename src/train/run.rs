@@ -43,10 +43,11 @@ pub struct Trainer {
     /// The running sums of the current epoch.
     pub(super) sums: EpochSums,
     pub(super) tally: Tally,
-    /// The next step's batch is discarded: an update was undone, a non-finite step
-    /// discarded, or the run restarted, so that a gradient taken before it is stale. Kept in
-    /// checkpoints: where the last step's scalars were read (inside the next step, or
-    /// before a checkpoint, an evaluation or an epoch's end) changes nothing.
+    /// The next step's batch is discarded: an update was undone or the run restarted, so
+    /// that a gradient taken before it is stale. Kept in checkpoints: where the last step's
+    /// scalars were read (inside the next step, or before a checkpoint, an evaluation or an
+    /// epoch's end) changes nothing. (A step discarded for a non-finite loss owes nothing:
+    /// --on-nonfinite skip reads every step before the next gradient is taken.)
     pub(super) discard_next: bool,
     /// The MD5 of the data it trains and evaluates on ([`Dataset::fingerprint`], in hex),
     /// kept in each checkpoint so that a resume on other data is refused.
@@ -220,7 +221,9 @@ impl Trainer {
         panic_point(self.shard().rank, step);
         if std::mem::take(&mut self.discard_next) {
             // Owed by the last step, read before this one began: its batch goes unused, as
-            // when the reading comes while its gradient is taken (below).
+            // when the reading comes while its gradient is taken (below). Its plan is made
+            // all the same, so that every batch size has one by the first epoch's end.
+            self.stepper.plan(batch.len)?;
             self.sums.consumed += 1;
             return Ok(());
         }
@@ -231,9 +234,8 @@ impl Trainer {
         // Step t−1's scalars arrive while this step's forward and backward run.
         self.flush()?;
         if std::mem::take(&mut self.discard_next) {
-            // The rule had the last two updates undone, the last step was discarded, or
-            // the run starts again from its initial weights: this gradient was taken at
-            // weights no longer there.
+            // The rule had the last two updates undone, or the run starts again from its
+            // initial weights: this gradient was taken at weights no longer there.
             self.sums.consumed += 1;
             return Ok(());
         }
@@ -416,7 +418,6 @@ impl Trainer {
         self.stepper.restore_before(back)?;
         self.schedule.set_lr(r.lr / 2.0);
         self.tally.discarded.skipped += 1;
-        self.discard_next = true;
         self.sums.consumed += 1;
         self.schedule.forget_direction();
         self.record_step(&StepRecord {

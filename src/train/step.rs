@@ -47,9 +47,9 @@ pub struct Stepper {
     /// Whether this step's direction d(t) (and backup) went with its gradient, for the
     /// rules that measure d(t) before the update.
     direction_done: bool,
-    /// The weights and optimizer state before the last update, to restore (with
-    /// --on-nonfinite skip, or for a rule that may undo an update). Two alternate: step t
-    /// saves w(t) in `[t % 2]`.
+    /// The state before the last updates (weights, running statistics, optimizer and rule
+    /// state), to restore (with --on-nonfinite skip, or for a rule that may undo an
+    /// update). Two alternate: step t saves w(t) in `[t % 2]`.
     backup: Option<[Backup; 2]>,
     /// Which of the two backups holds a saved state: saved by this process, or loaded from
     /// the checkpoint it resumed from (which keeps both, so that the run continues exactly
@@ -64,11 +64,12 @@ pub struct Stepper {
     replicas: Option<Replicas>,
 }
 
-/// Copies of the weights and optimizer state from before one step's update.
+/// Copies of the weights, running statistics, optimizer and rule state from before one
+/// step's update.
 struct Backup {
     save: Program,
     restore: Program,
-    /// The copies, by their names in a checkpoint's state file.
+    /// The copies, by what they copy (`weights`, `buffers`, `optimizer.NAME`, `rule.NAME`).
     copies: Vec<(String, Tensor)>,
 }
 
@@ -261,7 +262,7 @@ impl Stepper {
                 let copy = self.gpu.zeros("state before the update", &[x.len()])?;
                 save.copy(x, &copy);
                 restore.copy(&copy, x);
-                copies.push((format!("before_update.{name}"), copy));
+                copies.push((name, copy));
             }
             saved.push(Backup {
                 save,
@@ -560,6 +561,8 @@ impl Stepper {
     /// the rules whose update is w −= η·d (their own update state is not reset; Adam's bias
     /// correction goes on from the run's step count).
     pub fn restart(&mut self, seed: u64) -> Result<()> {
+        // Nothing saved before the restart is to be put back after it.
+        self.filled = [false; 2];
         self.params.upload_all(&self.gpu, &self.net.init(seed));
         self.params
             .upload_buffers(&self.gpu, &self.net.init_buffers());
@@ -570,8 +573,8 @@ impl Stepper {
         Ok(())
     }
 
-    /// Puts back the weights and optimizer state saved before step `step`'s update, and
-    /// forgets d(t−1) (it may be the discarded one).
+    /// Puts back the state saved before step `step`'s update (weights, running statistics,
+    /// optimizer and rule state), and forgets d(t−1) (it may be the discarded one).
     pub fn restore_before(&mut self, step: usize) -> Result<()> {
         if let Some(saved) = &self.backup {
             saved[step % 2].restore.run(&self.gpu)?;

@@ -143,8 +143,8 @@ fn resuming_equals_an_uninterrupted_run() {
 }
 
 /// A run resumed just before a step whose update its rule undoes (a blow-up: back to the
-/// weights before the previous update, which the checkpoint must keep) goes on exactly as
-/// the run that did not stop.
+/// weights before the previous update, which the checkpoint must keep), or just after
+/// that undo (which owes the next batch), goes on exactly as the run that did not stop.
 #[test]
 fn resuming_just_before_an_undone_update_equals_an_uninterrupted_run() {
     let (_d, data) = fake(DatasetKind::FashionMnist, 100, 25);
@@ -178,29 +178,26 @@ fn resuming_just_before_an_undone_update_equals_an_uninterrupted_run() {
             .filter_map(|l| l.split(',').next()?.parse().ok())
             .rfind(|&step| step > 1)
             .unwrap_or_else(|| panic!("{schedule}: no blow-up after step 1"));
-        let stop = (blow_up - 1).to_string();
-        ok(&etaprobe(
-            &[&common[..], &["--out", s(&part), "--max-steps", &stop]].concat(),
-        ));
-        let ckpt = part.join("checkpoint.safetensors");
-        ok(&etaprobe(&[&common[..], &["--resume", s(&ckpt)]].concat()));
-        assert_eq!(
-            read(&full, "steps.csv"),
-            read(&part, "steps.csv"),
-            "{schedule}"
-        );
-        assert_eq!(
-            read(&full, "rule.csv"),
-            read(&part, "rule.csv"),
-            "{schedule}"
-        );
         let undone = |p: &Path| {
             let run: serde_json::Value = serde_json::from_str(&read(p, "run.json")).unwrap();
             run["totals"]["undone_steps"].clone()
         };
-        assert_eq!(undone(&full), undone(&part), "{schedule}");
+        // Stopped just before the blow-up's step, and at it: then the checkpoint comes
+        // after the undo, and owes the next batch.
+        for stop in [blow_up - 1, blow_up] {
+            let stop = stop.to_string();
+            ok(&etaprobe(
+                &[&common[..], &["--out", s(&part), "--max-steps", &stop]].concat(),
+            ));
+            let ckpt = part.join("checkpoint.safetensors");
+            ok(&etaprobe(&[&common[..], &["--resume", s(&ckpt)]].concat()));
+            let at = format!("{schedule}, stopped at {stop}");
+            assert_eq!(read(&full, "steps.csv"), read(&part, "steps.csv"), "{at}");
+            assert_eq!(read(&full, "rule.csv"), read(&part, "rule.csv"), "{at}");
+            assert_eq!(undone(&full), undone(&part), "{at}");
+            std::fs::remove_dir_all(&part).unwrap();
+        }
         std::fs::remove_dir_all(&full).unwrap();
-        std::fs::remove_dir_all(&part).unwrap();
     }
 }
 
