@@ -14,6 +14,16 @@ fn epochs_without_time(run: &Path) -> Vec<String> {
         .map(|l| l.rsplit_once(',').unwrap().0.to_string())
         .collect()
 }
+/// Runs `common` in `part` up to `--max-steps stop`, then resumes it from its checkpoint
+/// to the end.
+fn stop_and_resume(common: &[&str], part: &Path, stop: &str) {
+    ok(&etaprobe(
+        &[common, &["--out", s(part), "--max-steps", stop]].concat(),
+    ));
+    let ckpt = part.join("checkpoint.safetensors");
+    ok(&etaprobe(&[common, &["--resume", s(&ckpt)]].concat()));
+}
+
 #[test]
 fn the_same_seed_gives_the_same_epochs() {
     let (_d, data) = fake(DatasetKind::FashionMnist, 96, 32);
@@ -186,11 +196,7 @@ fn resuming_just_before_an_undone_update_equals_an_uninterrupted_run() {
         // after the undo, and owes the next batch.
         for stop in [blow_up - 1, blow_up] {
             let stop = stop.to_string();
-            ok(&etaprobe(
-                &[&common[..], &["--out", s(&part), "--max-steps", &stop]].concat(),
-            ));
-            let ckpt = part.join("checkpoint.safetensors");
-            ok(&etaprobe(&[&common[..], &["--resume", s(&ckpt)]].concat()));
+            stop_and_resume(&common, &part, &stop);
             let at = format!("{schedule}, stopped at {stop}");
             assert_eq!(read(&full, "steps.csv"), read(&part, "steps.csv"), "{at}");
             assert_eq!(read(&full, "rule.csv"), read(&part, "rule.csv"), "{at}");
@@ -322,11 +328,7 @@ fn a_non_finite_rule_state_resumes() {
     let read = |p: &Path| std::fs::read_to_string(p.join("steps.csv")).unwrap();
     for stop in ["2", "3", "4", "5", "6"] {
         let part = runs.path().join(format!("stop{stop}"));
-        ok(&etaprobe(
-            &[&common[..], &["--out", s(&part), "--max-steps", stop]].concat(),
-        ));
-        let ckpt = part.join("checkpoint.safetensors");
-        ok(&etaprobe(&[&common[..], &["--resume", s(&ckpt)]].concat()));
+        stop_and_resume(&common, &part, stop);
         assert_eq!(read(&full), read(&part), "stopped at {stop}");
     }
 }
@@ -370,11 +372,7 @@ fn a_run_stopped_at_a_negative_rate_resumes_exactly() {
         .expect("η goes below 0");
     assert!(negative > 1, "η is below 0 from the first step");
     let stop = (negative - 1).to_string();
-    ok(&etaprobe(
-        &[&common[..], &["--out", s(&part), "--max-steps", &stop]].concat(),
-    ));
-    let ckpt = part.join("checkpoint.safetensors");
-    ok(&etaprobe(&[&common[..], &["--resume", s(&ckpt)]].concat()));
+    stop_and_resume(&common, &part, &stop);
     assert_eq!(read(&full, "steps.csv"), read(&part, "steps.csv"));
 }
 
