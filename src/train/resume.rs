@@ -129,7 +129,9 @@ fn state_tensors(t: &Stepper) -> Result<(NamedData, BTreeMap<String, String>)> {
         .map(|(n, t)| (format!("optimizer.{n}"), t))
         .collect();
     named.extend(rule_tensors(t));
-    named.extend(t.saved_states());
+    for slot in (0..2).filter(|&slot| t.can_restore_before(slot)) {
+        named.extend(t.saved_state(slot));
+    }
     let mut meta = BTreeMap::new();
     if let Some(previous) = t.measure.previous_direction() {
         named.push(("previous_direction".to_string(), previous));
@@ -180,7 +182,9 @@ pub(super) fn restore_state(t: &mut Stepper, ckpt: &Committed) -> Result<()> {
         None => commit::state_of(ckpt)?,
     };
     for slot in 0..2 {
-        let saved = t.saved_state_slot(slot);
+        let saved: Vec<(String, crate::gpu::Tensor)> = (t.saved_state(slot).into_iter())
+            .map(|(n, x)| (n, x.clone()))
+            .collect();
         if saved
             .first()
             .is_some_and(|(n, _)| state.tensor(n).is_some())

@@ -343,27 +343,12 @@ impl Stepper {
         self.backup.is_some() && self.filled[step % 2]
     }
 
-    /// The copies of the two saved states that hold one, by their names in a checkpoint's
-    /// state file (`before_update.SLOT.WHAT`, SLOT the step's parity).
-    pub fn saved_states(&self) -> Vec<(String, &Tensor)> {
-        let Some(saved) = &self.backup else {
-            return Vec::new();
-        };
-        (0..2)
-            .filter(|&slot| self.filled[slot])
-            .flat_map(|slot| {
-                (saved[slot].copies.iter())
-                    .map(move |(n, x)| (format!("before_update.{slot}.{n}"), x))
-            })
-            .collect()
-    }
-
-    /// The copies of saved state `slot` by their names in a checkpoint's state file, for a
-    /// resume to load them; call [`Stepper::loaded_saved_state`] once they are.
-    pub fn saved_state_slot(&self, slot: usize) -> Vec<(String, Tensor)> {
+    /// The copies of saved state `slot` (0 or 1, a step's parity), by their names in a
+    /// checkpoint's state file (`before_update.SLOT.WHAT`); none without backups.
+    pub fn saved_state(&self, slot: usize) -> Vec<(String, &Tensor)> {
         (self.backup.iter())
             .flat_map(|saved| &saved[slot].copies)
-            .map(|(n, x)| (format!("before_update.{slot}.{n}"), x.clone()))
+            .map(|(n, x)| (format!("before_update.{slot}.{n}"), x))
             .collect()
     }
 
