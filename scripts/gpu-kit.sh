@@ -3,6 +3,8 @@
 # package registry (the device tool copies the working tree and carries ignored paths):
 #   gpu-kit/bin/{etaprobe,suite,resnet_chunking}.xz  stripped binaries, xz-compressed
 #   gpu-kit/libvulkan1.deb     Debian's Vulkan loader, unpacked there only if the machine lacks one
+#   gpu-kit/gl/                the loader again with glvnd's GL dispatch libraries, which
+#                              NVIDIA's Vulkan driver needs (docs/gpu.md)
 #   gpu-kit/data/cifar10-jpeg  a CIFAR-10 subset: N training and N/5 test images per class,
 #   or gpu-kit/data/cifar10-jpeg.tar.xz, the whole set (55 MB of JPEGs packed into 19 MB:
 #   their identical headers compress away)

@@ -10,7 +10,7 @@ grid on seed 1; pass 2 runs the η that `compare` selected on validation on the 
 with the same label and options. PASS2.toml is pass 1's spec with these rules appended, so
 that it runs on the same ROOT (pass 1's cells finished, skipped) and `compare` sees all seeds. A
 rule with a `grid` on seed 1 (first-order's α selection) gets the grid value with the best
-final validation accuracy (seed 1), run from `--all-lrs` on every seed as label
+final validation accuracy (seed 1), run from every η0 of ALL_LRS on every seed as label
 "<name>-tuned". The test set chooses nothing.
 """
 import csv

@@ -40,7 +40,7 @@ while [ $# -gt 0 ]; do
         --checkpoint-every) ckpt="$2"; shift 2 ;;
         --bin) bin="$2"; shift 2 ;;
         --dry-run) dry=1; shift ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done

@@ -21,6 +21,11 @@ Subcommands:
       CIFAR-shaped data. Prints one JSON line:
       {"batch": .., "images_per_s": .., "ms_per_step": .., "threads": .., "torch": ..}
 
+  evaluate CHECKPOINT.safetensors --data DIR [--cifar100]
+      Test loss and accuracy of the checkpoint in eval mode on the CIFAR binary
+      files in DIR, with etaprobe's preprocessing (per-channel mean and std of
+      the training split's pixels).
+
 Needs torch, torchvision and safetensors (e.g. `pip install torch torchvision
 safetensors`).
 """
