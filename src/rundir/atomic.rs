@@ -53,6 +53,62 @@ where
     Ok(())
 }
 
+/// Creates (or truncates) a run's file at `path`. A link there is replaced, never written
+/// through: the record is the run's own file, not the one the link leads to (a dangling
+/// link would create a file outside the run directory).
+pub(crate) fn create_own(path: &Path) -> io::Result<File> {
+    if path
+        .symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+    {
+        std::fs::remove_file(path)?;
+    }
+    File::create(path)
+}
+
+/// Reads a whole file, refusing anything but a regular file (a link to one is followed):
+/// a run's file replaced by a directory, a FIFO or a link to `/dev/zero` is an error, not a
+/// read that blocks or fills the memory.
+pub fn read_regular(path: &Path) -> io::Result<Vec<u8>> {
+    let mut file = File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("not a regular file ({})", file_kind(&meta.file_type())),
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    io::Read::read_to_end(&mut file, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// What a file that is not a regular one is, for errors.
+pub fn file_kind(kind: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_symlink() {
+        "a symbolic link"
+    } else if kind.is_file() {
+        "a regular file"
+    } else {
+        "not a regular file"
+    }
+}
+
 /// Makes the rename itself durable. Best effort: not every platform or file system allows
 /// opening a directory, and the data is already safe in the renamed file.
 fn sync_dir(dir: &Path) {

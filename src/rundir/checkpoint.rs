@@ -59,15 +59,15 @@ pub enum CheckpointError {
         path: PathBuf,
     },
     /// Reading or writing failed (`action` says which).
-    #[error("checkpoint {}: {action}: {source}", path.display())]
+    #[error("checkpoint {}: {action}: {error}", path.display())]
     Io {
         /// The checkpoint's path.
         path: PathBuf,
         /// What was being done: "cannot read", "cannot write".
         action: &'static str,
-        /// The operating system's error.
-        #[source]
-        source: io::Error,
+        /// The operating system's error: in the message, so not also a `source` that
+        /// `{:#}` would print a second time.
+        error: io::Error,
     },
     /// The file is not in the safetensors format.
     #[error("checkpoint {}: not a safetensors file ({reason})", path.display())]
@@ -458,7 +458,7 @@ fn io_err(path: &Path, source: io::Error, action: &'static str) -> CheckpointErr
         CheckpointError::Io {
             path: path.to_path_buf(),
             action,
-            source,
+            error: source,
         }
     }
 }
@@ -466,7 +466,7 @@ fn io_err(path: &Path, source: io::Error, action: &'static str) -> CheckpointErr
 /// Loads a checkpoint: every tensor must be F32.
 pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| io_err(path, e, "cannot read"))?;
+    let bytes = super::read_regular(path).map_err(|e| io_err(path, e, "cannot read"))?;
     load_bytes(path, &bytes)
 }
 
@@ -519,10 +519,18 @@ pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<Checkpoint> {
 pub fn load_metadata(path: impl AsRef<Path>) -> Result<BTreeMap<String, String>> {
     let path = path.as_ref();
     let mut file = File::open(path).map_err(|e| io_err(path, e, "cannot read"))?;
-    let file_len = file
+    let meta = file
         .metadata()
-        .map_err(|e| io_err(path, e, "cannot read"))?
-        .len();
+        .map_err(|e| io_err(path, e, "cannot read"))?;
+    if !meta.is_file() {
+        let kind = super::file_kind(&meta.file_type());
+        let e = io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("not a regular file ({kind})"),
+        );
+        return Err(io_err(path, e, "cannot read"));
+    }
+    let file_len = meta.len();
     let mut len_bytes = [0u8; 8];
     let n = read_up_to(&mut file, &mut len_bytes).map_err(|e| io_err(path, e, "cannot read"))?;
     let header_len = check_header_len(path, &len_bytes[..n], file_len)?;

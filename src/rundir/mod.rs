@@ -34,7 +34,8 @@ mod records;
 mod run_info;
 mod step_log;
 
-pub use atomic::{write_atomic, write_atomic_with};
+pub(crate) use atomic::create_own;
+pub use atomic::{file_kind, read_regular, write_atomic, write_atomic_with};
 pub use files::RunFiles;
 pub use lock::{RunLock, LOCK};
 pub use metrics_log::{MetricsWriter, METRICS_JSONL};

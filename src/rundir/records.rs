@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 
-use super::{write_atomic, EPOCHS_HEADER, PROBE_COLUMNS, STEPS_HEADER, VAL_COLUMNS};
+use super::{create_own, write_atomic, EPOCHS_HEADER, PROBE_COLUMNS, STEPS_HEADER, VAL_COLUMNS};
 use crate::schedule::ProbeRecord;
 
 /// One line of `epochs.csv` (read back by column name: see [`read_epochs`]).
@@ -304,10 +304,9 @@ pub(super) struct Appender {
 }
 
 impl Appender {
-    /// Creates (or truncates) `path`, empty.
+    /// Creates (or truncates) `path`, empty; a link there is replaced ([`create_own`]).
     pub(super) fn create(path: &Path) -> Result<Self> {
-        let file =
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        let file = create_own(path).with_context(|| format!("cannot create {}", path.display()))?;
         Ok(Self {
             path: path.to_path_buf(),
             file,
@@ -757,14 +756,18 @@ pub(super) fn read_text(path: &Path) -> Result<String> {
     let mut gz = path.as_os_str().to_owned();
     gz.push(".gz");
     let gz = Path::new(&gz);
-    let (bytes, read) = match std::fs::read(path) {
+    let (bytes, read) = match super::read_regular(path) {
         Ok(bytes) => (bytes, path),
         // Kept records (scripts/keep-records.sh, docs/runs/) hold FILE.gz in place of FILE.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && gz.is_file() => {
             let mut bytes = Vec::new();
-            std::fs::File::open(gz)
-                .map(flate2::read::MultiGzDecoder::new)
-                .and_then(|mut d| std::io::Read::read_to_end(&mut d, &mut bytes))
+            super::read_regular(gz)
+                .and_then(|z| {
+                    std::io::Read::read_to_end(
+                        &mut flate2::read::MultiGzDecoder::new(&*z),
+                        &mut bytes,
+                    )
+                })
                 .with_context(|| format!("cannot read {}", gz.display()))?;
             (bytes, gz)
         }

@@ -16,7 +16,7 @@ pub fn open_step_log(path: &Path, header: &str, resumed: bool) -> Result<std::fs
             .with_context(|| format!("cannot open {} for appending", path.display()));
     }
     let mut f =
-        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+        super::create_own(path).with_context(|| format!("cannot write {}", path.display()))?;
     writeln!(f, "{header}").with_context(|| format!("cannot write {}", path.display()))?;
     Ok(f)
 }

@@ -99,6 +99,37 @@ pub(super) fn write(
     Ok(())
 }
 
+/// Whether `name` is a checkpoint file a run writes in its directory: the newest, the one
+/// before it, a damaged one set aside, or a state file. Only these are the run's: a user's
+/// `checkpoint.best.safetensors` beside them is left alone by `--overwrite` and the
+/// stale-file sweep.
+pub(super) fn is_checkpoint_file(name: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let damaged_n = name
+        .strip_prefix("checkpoint.damaged-")
+        .and_then(|n| n.strip_suffix(".safetensors"))
+        .is_some_and(digits);
+    [CHECKPOINT, PREVIOUS, DAMAGED, LEGACY_STATE_FILE].contains(&name)
+        || damaged_n
+        || is_state_file(name)
+}
+
+/// A state file's name: `checkpoint.state-STEP-HASH.safetensors`, STEP at least 9 digits,
+/// HASH 12 hex digits of its data's MD5 (`checkpoint.state-STEP.safetensors` before the
+/// hash was added).
+fn is_state_file(name: &str) -> bool {
+    let Some(n) = name
+        .strip_prefix("checkpoint.state-")
+        .and_then(|n| n.strip_suffix(".safetensors"))
+    else {
+        return false;
+    };
+    let (step, hash) = n.split_once('-').unwrap_or((n, ""));
+    step.len() >= 9
+        && step.bytes().all(|b| b.is_ascii_digit())
+        && (hash.is_empty() || hash.len() == 12 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// Links the committed checkpoint to [`PREVIOUS`] (replacing the one there atomically), so
 /// that the commit after it keeps it. A file system without hard links gets a copy.
 fn keep_previous(dir: &Path) -> Result<()> {
@@ -136,8 +167,7 @@ pub(super) fn remove_stale(dir: &Path) {
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let state = (name.starts_with("checkpoint.state-") && name.ends_with(".safetensors"))
-            || name == LEGACY_STATE_FILE;
+        let state = is_state_file(&name) || name == LEGACY_STATE_FILE;
         // The atomic writes' and keep_previous's temporaries: ".checkpoint….tmp…".
         let temporary = name.starts_with(".checkpoint") && name.contains(".tmp");
         if (state && !keep.contains(&name)) || temporary {
@@ -234,7 +264,9 @@ pub(super) fn set_aside_damaged(dir: &Path) -> Result<()> {
             1 => dir.join(DAMAGED),
             n => dir.join(DAMAGED.replace(".damaged.", &format!(".damaged-{n}."))),
         })
-        .find(|p| !p.exists())
+        // Free: nothing there, not even a link (a dangling one would lead the copy out of
+        // the run directory).
+        .find(|p| p.symlink_metadata().is_err())
         .expect("an unbounded range of names has a free one");
     link_or_copy(&newest, &aside)?;
     let link = dir.join(format!(".{CHECKPOINT}.tmp-{}", std::process::id()));
@@ -244,11 +276,20 @@ pub(super) fn set_aside_damaged(dir: &Path) -> Result<()> {
         .with_context(|| format!("cannot make {} the newest checkpoint", previous.display()))
 }
 
-/// A hard link of `from` at `to`, or a copy where the file system refuses links.
+/// A hard link of `from` at `to`, or a copy where the file system refuses links. `to` is
+/// a new name: the copy never follows a link there.
 fn link_or_copy(from: &Path, to: &Path) -> Result<()> {
     if std::fs::hard_link(from, to).is_err() {
-        std::fs::copy(from, to)
-            .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
+        let copy = || -> std::io::Result<()> {
+            let mut source = std::fs::File::open(from)?;
+            let mut target = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(to)?;
+            std::io::copy(&mut source, &mut target)?;
+            target.sync_all()
+        };
+        copy().with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
     }
     Ok(())
 }
@@ -286,4 +327,37 @@ fn crash_point(point: &str) {
     }
     #[cfg(not(debug_assertions))]
     let _ = point;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_checkpoint_file;
+
+    #[test]
+    fn only_the_names_a_run_writes_are_its_checkpoint_files() {
+        for name in [
+            "checkpoint.safetensors",
+            "checkpoint.previous.safetensors",
+            "checkpoint.damaged.safetensors",
+            "checkpoint.damaged-12.safetensors",
+            "checkpoint.schedule.safetensors",
+            "checkpoint.state-000000099.safetensors",
+            "checkpoint.state-000001200-0123456789ab.safetensors",
+            "checkpoint.state-12345678901-0123456789ab.safetensors",
+        ] {
+            assert!(is_checkpoint_file(name), "{name}");
+        }
+        for name in [
+            "checkpoint.best.safetensors",
+            "checkpoint.safetensors.bak",
+            "checkpoint.damaged-.safetensors",
+            "checkpoint.damaged-x.safetensors",
+            "checkpoint.state-99.safetensors",
+            "checkpoint.state-000000099-mine.safetensors",
+            "checkpoint.state-000000099-0123456789ab.bin",
+            "checkpoints.safetensors",
+        ] {
+            assert!(!is_checkpoint_file(name), "{name}");
+        }
+    }
 }

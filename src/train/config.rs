@@ -61,8 +61,10 @@ fn words(settings: &[Setting]) -> Vec<OsString> {
 }
 
 fn read_settings(path: &Path) -> Result<(String, Vec<Setting>)> {
-    let text = std::fs::read_to_string(path)
+    let bytes = crate::rundir::read_regular(path)
         .with_context(|| format!("cannot read the configuration {}", path.display()))?;
+    let text = String::from_utf8(bytes)
+        .with_context(|| format!("the configuration {} is not UTF-8 text", path.display()))?;
     let table: toml::Table = text
         .parse()
         .map_err(|e: toml::de::Error| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -138,8 +140,14 @@ fn line_of(text: &str, key: &str) -> usize {
     let other = key.replace('-', "_");
     text.lines()
         .position(|l| {
-            let left = l.split('=').next().unwrap_or("").trim().trim_matches('"');
-            !l.trim_start().starts_with('#') && (left == key || left == other)
+            let l = l.trim();
+            // `key = value`, or a table's header `[key]`.
+            let left = match l.strip_prefix('[') {
+                Some(table) => table.trim_end_matches(']'),
+                None => l.split('=').next().unwrap_or(""),
+            };
+            let left = left.trim().trim_matches('"');
+            !l.starts_with('#') && (left == key || left == other)
         })
         .map_or(0, |i| i + 1)
 }
@@ -226,6 +234,9 @@ fn check_resumable(path: &Path) -> Result<()> {
             "--resume {}: not a checkpoint (a run directory, or its .safetensors checkpoint)",
             path.display()
         );
+    }
+    if path.is_dir() {
+        crate::train::setup::check_file_kinds(path)?;
     }
     let has_checkpoint = path.join(CHECKPOINT).is_file() || path.join(PREVIOUS).is_file();
     // The folder's config.toml gives the run's options: without it, defaults would stand

@@ -135,7 +135,7 @@ pub(super) fn prepare(
             resume::check_same_options(&ckpt.weights, &args)?;
             resume::check_same_data(&ckpt.weights, &dataset_md5)?;
             let position = resume::position(&ckpt.weights)?;
-            check_position(&ckpt.weights.path, &position, per_epoch)?;
+            check_position(&ckpt.weights.path, &position, per_epoch, args.batch_size)?;
             if finished(&ckpt.weights.path, &position, &args, per_epoch, total_steps)? {
                 return Ok(Prepared::Finished(finished_summary(
                     &out,
@@ -268,16 +268,6 @@ fn open_run_dir(
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create the run directory {} (--out)", out.display()))?;
     let lock = RunLock::acquire(&out)?;
-    // A resume that fell back to the checkpoint before a damaged newest one continues in
-    // the directory they are in: the next commit must keep the good one.
-    let fell_back_here = checkpoint
-        .as_ref()
-        .filter(|c| c.fell_back)
-        .and_then(|c| c.weights.path.parent())
-        .is_some_and(|dir| same_dir(dir, &out));
-    if fell_back_here {
-        commit::set_aside_damaged(&out)?;
-    }
     if args.overwrite {
         clear_run_dir(&out)?;
     }
@@ -297,6 +287,17 @@ fn open_run_dir(
     } else {
         RunFiles::create(&out, needs.probe, val_columns)?
     };
+    // A resume that fell back to the checkpoint before a damaged newest one continues in
+    // the directory they are in: the next commit must keep the good one. Done once the
+    // records were found whole, so that a resume refused for them leaves the files alone.
+    let fell_back_here = checkpoint
+        .as_ref()
+        .filter(|c| c.fell_back)
+        .and_then(|c| c.weights.path.parent())
+        .is_some_and(|dir| same_dir(dir, &out));
+    if fell_back_here {
+        commit::set_aside_damaged(&out)?;
+    }
     let mut run_info = RunInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
         git_commit: Some(env!("ETAPROBE_GIT_COMMIT").to_string()),
@@ -383,8 +384,9 @@ fn verbosity(args: &TrainConfig) -> Verbosity {
 }
 
 /// Refuses a checkpoint whose position does not fit this run's data (an epoch of
-/// `per_epoch` steps): a tampered file, or data that changed size.
-fn check_position(path: &Path, start: &Start, per_epoch: usize) -> Result<()> {
+/// `per_epoch` steps of at most `batch_size` samples), or whose sums no run can have
+/// reached: a tampered file, or data that changed size.
+fn check_position(path: &Path, start: &Start, per_epoch: usize, batch_size: usize) -> Result<()> {
     let position = start
         .epoch
         .checked_mul(per_epoch)
@@ -400,14 +402,42 @@ fn check_position(path: &Path, start: &Start, per_epoch: usize) -> Result<()> {
         );
     }
     let sums = &start.sums;
-    if sums.batches > sums.consumed || !start.seconds.is_finite() || start.seconds < 0.0 {
+    // Only finite losses are summed (a cross-entropy or a squared error: never below 0),
+    // over the samples of the batches counted, of which `correct` were right.
+    let impossible_sums = sums.batches > sums.consumed
+        || sums
+            .batches
+            .checked_mul(batch_size)
+            .is_none_or(|n| sums.samples > n)
+        || !(sums.loss.is_finite() && sums.loss >= 0.0)
+        || !(sums.correct >= 0.0 && sums.correct <= sums.samples as f64);
+    if impossible_sums || !start.seconds.is_finite() || start.seconds < 0.0 {
         bail!(
-            "{}: its epoch sums ({} steps counted of {} taken) or seconds ({}) are impossible; \
-             was the file edited?",
+            "{}: its epoch sums ({} steps counted of {} taken, {} samples, {} right, loss sum \
+             {}) or seconds ({}) are impossible; was the file edited?",
             path.display(),
             sums.batches,
             sums.consumed,
+            sums.samples,
+            sums.correct,
+            sums.loss,
             start.seconds
+        );
+    }
+    // Each discard happens at a step: no more of them than steps taken.
+    let d = &start.discarded;
+    if [d.skipped, d.undone, d.restarts]
+        .iter()
+        .any(|&n| n > start.step)
+    {
+        bail!(
+            "{}: it counts more discarded steps ({} skipped, {} undone, {} restarts) than the \
+             {} steps taken; was the file edited?",
+            path.display(),
+            d.skipped,
+            d.undone,
+            d.restarts,
+            start.step
         );
     }
     Ok(())
@@ -500,6 +530,9 @@ fn finished_summary(out: &Path, start: &Start, lr: f64) -> Result<Summary> {
 /// Refuses to start a new run in a directory that holds another one (its records, run.json
 /// or a checkpoint), unless `--overwrite` says to replace it.
 fn check_out(out: &Path, args: &TrainConfig) -> Result<()> {
+    if out.is_dir() {
+        check_file_kinds(out)?;
+    }
     if let Some(resume) = &args.resume {
         if args.overwrite {
             bail!("--overwrite starts a new run and cannot be combined with --resume");
@@ -547,6 +580,34 @@ fn check_out(out: &Path, args: &TrainConfig) -> Result<()> {
     )
 }
 
+/// Refuses a run directory where a file the run reads or replaces (its records,
+/// configuration, checkpoints, figures) is something else: a directory, a device, a FIFO,
+/// a link to one. Said before anything is changed, not found halfway through a resume or
+/// after the last epoch. A dangling link counts as no file.
+pub(super) fn check_file_kinds(dir: &Path) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || !is_run_file(&name) {
+            continue;
+        }
+        let path = entry.path();
+        if let Ok(meta) = std::fs::metadata(&path) {
+            if !meta.is_file() {
+                bail!(
+                    "{} is {}, where the run keeps a file of its own: move it out of the run \
+                     directory",
+                    path.display(),
+                    crate::rundir::file_kind(&meta.file_type())
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Refuses a folder without a run that holds a file the run would write over (a
 /// hand-written `config.toml`, a `loss.png` of the user's): never replaced silently.
 fn check_nothing_in_the_way(dir: &Path) -> Result<()> {
@@ -587,7 +648,7 @@ fn holds_files(dir: &Path) -> Result<bool> {
     for entry in entries {
         let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if RECORDS.contains(&name.as_str()) || name.starts_with("checkpoint.") {
+        if RECORDS.contains(&name.as_str()) || commit::is_checkpoint_file(&name) {
             return Ok(true);
         }
     }
@@ -611,7 +672,7 @@ fn is_run_file(name: &str) -> bool {
     let own = |n: &str| {
         RECORDS.contains(&n)
             || n == CONFIG_TOML
-            || n.starts_with("checkpoint.")
+            || commit::is_checkpoint_file(n)
             || crate::report::FigureFormat::is_figure(n)
     };
     if own(name) {
@@ -641,8 +702,8 @@ fn copy_records(from: &Path, to: &Path) -> Result<()> {
         if !source.is_file() {
             continue;
         }
-        let bytes =
-            std::fs::read(&source).with_context(|| format!("cannot read {}", source.display()))?;
+        let bytes = crate::rundir::read_regular(&source)
+            .with_context(|| format!("cannot read {}", source.display()))?;
         let target = to.join(name);
         crate::rundir::write_atomic(&target, &bytes)
             .with_context(|| format!("cannot write {}", target.display()))?;
@@ -657,7 +718,10 @@ fn clear_run_dir(dir: &Path) -> Result<()> {
     for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !is_run_file(&name) || !entry.file_type()?.is_file() {
+        // A link under a run file's name goes too (not what it points to): the run's
+        // records must not be written through it into a file elsewhere.
+        let kind = entry.file_type()?;
+        if !is_run_file(&name) || !(kind.is_file() || kind.is_symlink()) {
             continue;
         }
         let path = entry.path();

@@ -299,7 +299,12 @@ fn impossible_checkpoint_metadata_is_refused_and_changes_nothing() {
         .map(|(n, sh, d)| (n.clone(), sh.clone(), d.as_slice()))
         .collect();
     let sums = r#"{"loss":1.0,"correct":1.0,"samples":16,"batches":1,"consumed":1}"#;
-    let cases: [(&[Change], &str); 5] = [
+    let huge = usize::MAX.to_string();
+    let too_many = sums.replace("\"samples\":16", &format!("\"samples\":{huge}"));
+    let right_more_than_seen = sums.replace("\"correct\":1.0", "\"correct\":17.0");
+    let negative_loss = sums.replace("\"loss\":1.0", "\"loss\":-1.0");
+    let discarded = format!("{{\"skipped\":{huge},\"undone\":0,\"restarts\":0}}");
+    let cases: [(&[Change], &str); 9] = [
         // Consistent position, but past the run's --epochs.
         (
             &[("epoch", Some("99")), ("step", Some("397"))],
@@ -315,6 +320,20 @@ fn impossible_checkpoint_metadata_is_refused_and_changes_nothing() {
         ),
         (&[("etaprobe.options", None)], "does not record the options"),
         (&[("etaprobe.seconds", Some("-5"))], "impossible"),
+        // Sums no epoch can reach (the first panicked on its next step in a debug build).
+        (&[("etaprobe.epoch_sums", Some(&too_many))], "impossible"),
+        (
+            &[("etaprobe.epoch_sums", Some(&right_more_than_seen))],
+            "impossible",
+        ),
+        (
+            &[("etaprobe.epoch_sums", Some(&negative_loss))],
+            "impossible",
+        ),
+        (
+            &[("etaprobe.discarded", Some(&discarded))],
+            "more discarded steps",
+        ),
     ];
     for (changes, message) in cases {
         let mut meta = original.metadata.clone();
@@ -499,4 +518,126 @@ fn a_resume_on_other_data_is_refused() {
     let mut same = args(&copy, &out, &["--epochs", "2"]);
     same.extend(["--resume", s(&out)]);
     ok(&etaprobe(&same));
+}
+
+/// A resume refused for its records (here a `steps.csv` that lost rows) after falling back
+/// from a damaged newest checkpoint changes nothing: the damaged one is set aside only by a
+/// resume that goes ahead.
+#[test]
+fn a_resume_refused_after_falling_back_leaves_the_damaged_checkpoint_in_place() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let out = runs.path().join("run");
+    let full = ["--epochs", "3", "--checkpoint-every", "3"];
+    let mut stopped = args(&data, &out, &full);
+    stopped.extend(["--max-steps", "8"]);
+    ok(&etaprobe(&stopped));
+    let ckpt = out.join("checkpoint.safetensors");
+    let mut bytes = std::fs::read(&ckpt).unwrap();
+    let last = bytes.len() - 3;
+    bytes[last] ^= 0x40;
+    std::fs::write(&ckpt, bytes).unwrap();
+    let steps = out.join("steps.csv");
+    let text = std::fs::read_to_string(&steps).unwrap();
+    let kept: Vec<&str> = text.lines().take(3).collect();
+    std::fs::write(&steps, kept.join("\n") + "\n").unwrap();
+    let before = snapshot(&out);
+    let mut resume = args(&data, &out, &full);
+    resume.extend(["--resume", s(&ckpt)]);
+    let o = etaprobe(&resume);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("steps.csv"), "{}", stderr(&o));
+    assert!(
+        snapshot(&out) == before,
+        "the refused resume changed the run"
+    );
+    assert!(!out.join("checkpoint.damaged.safetensors").exists());
+}
+
+/// Links and odd files under a run file's name: the run never writes through a link into
+/// a file elsewhere, reads no device, and refuses a directory before it changes anything;
+/// `--overwrite` leaves a user's own `checkpoint.*` files alone.
+#[cfg(unix)]
+#[test]
+fn a_run_never_writes_through_links_or_reads_odd_files() {
+    use std::os::unix::fs::symlink;
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let elsewhere = runs.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let full = ["--epochs", "2", "--checkpoint-every", "3"];
+
+    // --overwrite over records that are links to the user's files.
+    let out = runs.path().join("linked");
+    ok(&etaprobe(&args(&data, &out, &full)));
+    let precious = elsewhere.join("precious.txt");
+    std::fs::write(&precious, "precious").unwrap();
+    for name in ["steps.csv", "epochs.csv", "metrics.jsonl"] {
+        std::fs::remove_file(out.join(name)).unwrap();
+        symlink(&precious, out.join(name)).unwrap();
+    }
+    let mine = out.join("checkpoint.best.safetensors");
+    std::fs::write(&mine, "mine").unwrap();
+    let mut again = args(&data, &out, &full);
+    again.push("--overwrite");
+    ok(&etaprobe(&again));
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "precious");
+    assert!(!out
+        .join("steps.csv")
+        .symlink_metadata()
+        .unwrap()
+        .is_symlink());
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "mine");
+
+    // A dangling link where a damaged checkpoint would be set aside.
+    let out = runs.path().join("dangling");
+    let mut stopped = args(&data, &out, &full);
+    stopped.extend(["--max-steps", "5"]);
+    ok(&etaprobe(&stopped));
+    let ckpt = out.join("checkpoint.safetensors");
+    let bytes = std::fs::read(&ckpt).unwrap();
+    std::fs::write(&ckpt, &bytes[..100]).unwrap();
+    let target = elsewhere.join("nothing-here");
+    symlink(&target, out.join("checkpoint.damaged.safetensors")).unwrap();
+    let mut resume = args(&data, &out, &full);
+    resume.extend(["--resume", s(&ckpt)]);
+    ok(&etaprobe(&resume));
+    assert!(
+        !target.exists(),
+        "the damaged checkpoint was copied out of the run"
+    );
+    assert!(out.join("checkpoint.damaged-2.safetensors").is_file());
+
+    // A directory or a device under a run file's name: refused before anything changes.
+    for (name, odd) in [
+        ("run.json", "a directory"),
+        ("loss.png", "a directory"),
+        ("steps.csv", "a device"),
+    ] {
+        let out = runs.path().join(format!("odd-{name}"));
+        let mut stopped = args(&data, &out, &full);
+        stopped.extend(["--max-steps", "5"]);
+        ok(&etaprobe(&stopped));
+        let path = out.join(name);
+        std::fs::remove_file(&path).unwrap();
+        match odd {
+            "a directory" => std::fs::create_dir(&path).unwrap(),
+            _ => symlink("/dev/zero", &path).unwrap(),
+        }
+        let before = snapshot(&out);
+        let ckpt = out.join("checkpoint.safetensors");
+        let mut resume = args(&data, &out, &full);
+        resume.extend(["--resume", s(&ckpt)]);
+        let o = etaprobe(&resume);
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(odd) && stderr(&o).contains(name),
+            "{name}: {}",
+            stderr(&o)
+        );
+        assert!(
+            snapshot(&out) == before,
+            "{name}: the refused resume changed the run"
+        );
+    }
 }

@@ -210,6 +210,8 @@ fn a_bad_configuration_is_refused_naming_its_line() {
         ("model = [1, {a = 2}]\n", "line 1"),
         ("this is not toml\n", "run.toml"),
         ("out = \"x\"\n", "go on the command line"),
+        // A table: named at its header's line.
+        ("epochs = 2\n\n[lr]\nx = 1\n", "line 3: lr = "),
     ] {
         std::fs::write(&file, text).unwrap();
         let o = etaprobe(&[
