@@ -158,6 +158,16 @@ pub fn read_image_folder(root: &Path) -> Result<ImageFolder, DataError> {
             "no class folders (expected train/<class>/*.png|jpg, one folder per class)",
         ));
     }
+    // One class would train a classifier to 100% on nothing to tell apart.
+    if class_names.len() == 1 {
+        return Err(DataError::malformed(
+            &train_dir,
+            format!(
+                "one class folder ({}): a classifier needs at least two",
+                class_names[0]
+            ),
+        ));
+    }
     let train_files = list_split(&train_dir, &class_names)?;
     let test_files = list_split(&test_dir, &class_names)?;
 

@@ -63,6 +63,17 @@ fn image_of_the_wrong_size_is_named() {
 }
 
 #[test]
+fn a_single_class_is_refused() {
+    let dir = temp();
+    write_image_folder(dir.path(), &CLASSES[..1], (2, 1), [3, 8, 8], "png", 1).unwrap();
+    assert_error(
+        open(DatasetKind::Cifar10, dir.path()),
+        &dir.path().join("train"),
+        &["one class folder", "at least two"],
+    );
+}
+
+#[test]
 fn empty_class_folder_is_named() {
     let dir = temp();
     write_image_folder(dir.path(), &CLASSES, (2, 1), [3, 8, 8], "png", 1).unwrap();
