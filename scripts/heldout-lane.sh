@@ -7,8 +7,16 @@
 # pass 2 on the same root. Every step resumes where it stopped, so after a kill the same
 # command picks the lane up.
 #
-#   ETAPROBE_DATA=... scripts/heldout-lane.sh a   # H2 (both passes), then H3 (pass 1)
-#   ETAPROBE_DATA=... scripts/heldout-lane.sh b   # H1 (both passes), H3 (pass 1), the ablation
+#   ETAPROBE_DATA=... scripts/heldout-lane.sh a   # H2 (both passes), then H3's seeds 1–2 (pass 1)
+#   ETAPROBE_DATA=... scripts/heldout-lane.sh b   # H1 (both passes), H3's seeds 1–2 (both
+#                                                 # passes), the ablation
+#
+# H3 runs docs/sweeps/heldout-h3-resnet18w025-cifar10-b128-seeds12.toml, the task's spec
+# with seeds 1–2 (the same cells): §8 runs its seeds 1–2 whole before the ablation and its
+# seed 3 only if time remains, and the full spec's pass 1 would have run the 33 tuning-free
+# seed-3 cells before any pass-2 cell (changed 2026-12-06, seed-1 cells running; no
+# seed-2 or seed-3 cell had started). Seed 3 is left to a session that has the time: the
+# full spec on the same root, then a pass 2 for seed 3.
 #
 # Lane b takes H3 after H1 so that the ablation, which §8 cuts first, never runs before H3's
 # seeds 1–2 (2026-12-06). H3's root takes one sweep at a time (`sweep.lock`): while lane a
@@ -35,8 +43,7 @@
 #
 # Roots go under RUNS (default /work/runs), the lane's log to RUNS/heldout-lane-<lane>.log;
 # a root missing there is first rebuilt from its records under docs/runs/
-# (scripts/restore-root.sh). H3's pass 2 waits for a look at its pass 1 (it has no other
-# lane to share the machine with by then: run it with --jobs 2).
+# (scripts/restore-root.sh).
 set -euo pipefail
 lane=${1:?lane a or b}
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -97,11 +104,12 @@ PY
   fi
 }
 
-# both_passes BIN NAME: docs/sweeps/NAME.toml; its tuned baselines' grids extended at their
-# edges (docs/sweeps/NAME-ext.toml, rewritten at each round, §2); then NAME-pass2.toml.
+# both_passes BIN NAME [SPEC]: SPEC (default docs/sweeps/NAME.toml) on the root RUNS/NAME;
+# its tuned baselines' grids extended at their edges (SPEC's name with -ext, rewritten at
+# each round, §2); then SPEC's name with -pass2.
 both_passes() {
-  local bin=$1 name=$2 root="$RUNS/$2" spec="docs/sweeps/$2.toml"
-  local ext="docs/sweeps/$2-ext.toml" pass2="docs/sweeps/$2-pass2.toml"
+  local bin=$1 name=$2 root="$RUNS/$2" spec=${3:-docs/sweeps/$2.toml}
+  local ext="${spec%.toml}-ext.toml" pass2="${spec%.toml}-pass2.toml"
   local marker="# heldout-lane.sh: written after the grid-edge rounds (docs/evaluation.md §2)"
   if [ -f "$pass2" ] && ! grep -qxF "$marker" "$pass2"; then
     say "$pass2 was written without the grid-edge rounds: check that none of its pass-2 cells ran, delete it, and run the lane again"
@@ -146,7 +154,7 @@ both_passes() {
 case $lane in
   a)
     both_passes "$LENET_BIN" heldout-h2-lenet-fmnist-b64
-    sweep "$BIN" docs/sweeps/heldout-h3-resnet18w025-cifar10-b128.toml "$RUNS/heldout-h3-resnet18w025-cifar10-b128"
+    sweep "$BIN" docs/sweeps/heldout-h3-resnet18w025-cifar10-b128-seeds12.toml "$RUNS/heldout-h3-resnet18w025-cifar10-b128"
     ;;
   b)
     both_passes "$LENET_BIN" heldout-h1-lenet-cifar10-b128
@@ -155,8 +163,10 @@ case $lane in
       say "H1 done; H3 is run by another lane (pid $(cat "$h3/sweep.lock")): stop that lane and start this one again with JOBS=2"
       exit 1
     fi
-    sweep "$BIN" docs/sweeps/heldout-h3-resnet18w025-cifar10-b128.toml "$h3"
+    both_passes "$BIN" heldout-h3-resnet18w025-cifar10-b128 \
+      docs/sweeps/heldout-h3-resnet18w025-cifar10-b128-seeds12.toml
     sweep "$LENET_BIN" docs/sweeps/ablation-h2.toml "$RUNS/ablation-h2"
+    say "H3's seed 3 (§8: only if time remains) is not run by the lane: sweep docs/sweeps/heldout-h3-resnet18w025-cifar10-b128.toml on $h3, then a pass 2 for seed 3"
     ;;
   *)
     echo "usage: $0 a|b" >&2
