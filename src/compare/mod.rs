@@ -810,8 +810,8 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
             })
     };
     let made_before = |dir: &Path| {
-        std::fs::read_to_string(dir.join(REPORT_MD))
-            .is_ok_and(|md| md.starts_with(table::REPORT_TITLE))
+        crate::rundir::read_regular(&dir.join(REPORT_MD))
+            .is_ok_and(|md| md.starts_with(table::REPORT_TITLE.as_bytes()))
     };
     crate::report::written::check_ours(&out, would_write, made_before)?;
     // Everything is made in memory first: a failure writes nothing.

@@ -57,8 +57,11 @@ pub fn record(dir: &Path, names: impl IntoIterator<Item = String>) -> Result<()>
 /// The names listed in the folder's [`WRITTEN`] (none when there is no list).
 fn listed(dir: &Path) -> Result<Vec<String>> {
     let path = dir.join(WRITTEN);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(text.lines().map(str::to_string).collect()),
+    match crate::rundir::read_regular(&path) {
+        Ok(bytes) => Ok(String::from_utf8_lossy(&bytes)
+            .lines()
+            .map(str::to_string)
+            .collect()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
     }

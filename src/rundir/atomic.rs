@@ -66,19 +66,44 @@ pub(crate) fn create_own(path: &Path) -> io::Result<File> {
     File::create(path)
 }
 
-/// Reads a whole file, refusing anything but a regular file (a link to one is followed):
-/// a run's file replaced by a directory, a FIFO or a link to `/dev/zero` is an error, not a
-/// read that blocks or fills the memory.
-pub fn read_regular(path: &Path) -> io::Result<Vec<u8>> {
-    let mut file = File::open(path)?;
+/// Opens a file for reading, refusing anything but a regular file (a link to one is
+/// followed): a run's file replaced by a directory, a FIFO or a link to `/dev/zero` is an
+/// error, not an open or a read that blocks or fills the memory. Checked before the open
+/// (opening a FIFO waits for a writer) and again on what was opened.
+pub fn open_regular(path: &Path) -> io::Result<File> {
+    let not_regular = |kind: &std::fs::FileType| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("not a regular file ({})", file_kind(kind)),
+        )
+    };
+    let before = std::fs::metadata(path)?;
+    if !before.is_file() {
+        return Err(not_regular(&before.file_type()));
+    }
+    let file = File::open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("not a regular file ({})", file_kind(&meta.file_type())),
-        ));
+        return Err(not_regular(&meta.file_type()));
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    Ok(file)
+}
+
+/// Reads a whole regular file ([`open_regular`]); a file too large for the memory is an
+/// error, not an abort.
+pub fn read_regular(path: &Path) -> io::Result<Vec<u8>> {
+    let mut file = open_regular(path)?;
+    let len = file.metadata()?.len();
+    let mut bytes = Vec::new();
+    usize::try_from(len)
+        .ok()
+        .and_then(|n| bytes.try_reserve_exact(n).ok())
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::OutOfMemory,
+                format!("{len} bytes do not fit in memory"),
+            )
+        })?;
     io::Read::read_to_end(&mut file, &mut bytes)?;
     Ok(bytes)
 }

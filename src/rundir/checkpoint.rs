@@ -518,19 +518,11 @@ pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<Checkpoint> {
 /// Reads only the header's metadata (for `--lr-from`: η without loading the weights).
 pub fn load_metadata(path: impl AsRef<Path>) -> Result<BTreeMap<String, String>> {
     let path = path.as_ref();
-    let mut file = File::open(path).map_err(|e| io_err(path, e, "cannot read"))?;
-    let meta = file
+    let mut file = super::open_regular(path).map_err(|e| io_err(path, e, "cannot read"))?;
+    let file_len = file
         .metadata()
-        .map_err(|e| io_err(path, e, "cannot read"))?;
-    if !meta.is_file() {
-        let kind = super::file_kind(&meta.file_type());
-        let e = io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("not a regular file ({kind})"),
-        );
-        return Err(io_err(path, e, "cannot read"));
-    }
-    let file_len = meta.len();
+        .map_err(|e| io_err(path, e, "cannot read"))?
+        .len();
     let mut len_bytes = [0u8; 8];
     let n = read_up_to(&mut file, &mut len_bytes).map_err(|e| io_err(path, e, "cannot read"))?;
     let header_len = check_header_len(path, &len_bytes[..n], file_len)?;

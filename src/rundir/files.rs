@@ -139,18 +139,38 @@ impl RunFiles {
         epoch: usize,
         step: usize,
     ) -> Result<RunFiles> {
-        let (epochs_csv, steps_csv) = (dir.join(EPOCHS_CSV), dir.join(STEPS_CSV));
-        let epochs = EpochWriter::kept(&epochs_csv, val, epoch)?;
-        let steps = StepWriter::kept(&steps_csv, probes, step)?;
-        let metrics_jsonl = dir.join(METRICS_JSONL);
-        let metrics = MetricsWriter::kept(&metrics_jsonl, epoch, step)?;
-        check_records_agree(dir, epochs.as_deref(), steps.as_deref(), metrics.as_deref())?;
+        Self::resume_from(dir, dir, probes, val, epoch, step)
+    }
+
+    /// [`RunFiles::resume`] of the run whose records are in `from`, continued in `dir`
+    /// (`--resume A --out B`): `from`'s records are read and checked, and what is kept of
+    /// them is written into `dir`; `from` is only read. Nothing is written when a check
+    /// fails.
+    pub fn resume_from(
+        from: &Path,
+        dir: &Path,
+        probes: bool,
+        val: bool,
+        epoch: usize,
+        step: usize,
+    ) -> Result<RunFiles> {
+        let epochs = EpochWriter::kept(&from.join(EPOCHS_CSV), val, epoch)?;
+        let steps = StepWriter::kept(&from.join(STEPS_CSV), probes, step)?;
+        let metrics = MetricsWriter::kept(&from.join(METRICS_JSONL), epoch, step)?;
+        check_records_agree(
+            from,
+            epochs.as_deref(),
+            steps.as_deref(),
+            metrics.as_deref(),
+        )?;
         let logs = [RULE_CSV, EVALS_CSV]
-            .map(|name| kept_step_log(&dir.join(name), step + 1).map(|kept| (name, kept)));
+            .map(|name| kept_step_log(&from.join(name), step + 1).map(|kept| (name, kept)));
         let mut checked = Vec::new();
         for log in logs {
             checked.push(log?);
         }
+        let (epochs_csv, steps_csv) = (dir.join(EPOCHS_CSV), dir.join(STEPS_CSV));
+        let metrics_jsonl = dir.join(METRICS_JSONL);
         let epochs = EpochWriter::continue_with(&epochs_csv, val, epochs.as_deref())?;
         let steps = StepWriter::continue_with(&steps_csv, probes, steps.as_deref())?;
         let metrics = MetricsWriter::continue_with(&metrics_jsonl, metrics.as_deref())?;

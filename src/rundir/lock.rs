@@ -35,7 +35,7 @@ impl RunLock {
                     return Ok(RunLock { path, pid });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let text = fs::read_to_string(&path).unwrap_or_default();
+                    let text = read_lock(&path);
                     let owner = text.trim().parse::<u32>().ok();
                     match owner {
                         Some(owner) if process_exists(owner) => bail!(
@@ -71,12 +71,20 @@ impl RunLock {
 
 impl Drop for RunLock {
     fn drop(&mut self) {
-        let ours = fs::read_to_string(&self.path)
-            .is_ok_and(|t| t.trim().parse::<u32>().ok() == Some(self.pid));
+        let ours = read_lock(&self.path).trim().parse::<u32>().ok() == Some(self.pid);
         if ours {
             let _ = fs::remove_file(&self.path);
         }
     }
+}
+
+/// A lock file's text, empty when it cannot be read or is not a regular file (a FIFO there
+/// would block the read; a link to a device would never end).
+fn read_lock(path: &Path) -> String {
+    super::read_regular(path)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .unwrap_or_default()
 }
 
 /// Whether a process `pid` exists. Where the system has no /proc to ask, every owner

@@ -35,7 +35,7 @@ mod run_info;
 mod step_log;
 
 pub(crate) use atomic::create_own;
-pub use atomic::{file_kind, read_regular, write_atomic, write_atomic_with};
+pub use atomic::{file_kind, open_regular, read_regular, write_atomic, write_atomic_with};
 pub use files::RunFiles;
 pub use lock::{RunLock, LOCK};
 pub use metrics_log::{MetricsWriter, METRICS_JSONL};

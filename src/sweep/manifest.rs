@@ -127,8 +127,10 @@ impl Manifest {
         if !path.exists() {
             return Ok(None);
         }
-        let text = std::fs::read_to_string(&path)
+        let bytes = crate::rundir::read_regular(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
+        let text = String::from_utf8(bytes)
+            .with_context(|| format!("{}: not UTF-8 text", path.display()))?;
         let manifest = serde_json::from_str(&text)
             .with_context(|| format!("{}: not a sweep manifest", path.display()))?;
         Ok(Some(manifest))

@@ -727,7 +727,7 @@ fn left_only_its_log(dir: &Path) -> bool {
 /// A cell log's last `error: ...` line (what the run said when it failed), without the
 /// prefix.
 fn last_error(log: &Path) -> Option<String> {
-    let text = String::from_utf8_lossy(&std::fs::read(log).ok()?).into_owned();
+    let text = String::from_utf8_lossy(&crate::rundir::read_regular(log).ok()?).into_owned();
     text.lines()
         .rev()
         .find_map(|l| l.strip_prefix("error: "))
@@ -850,8 +850,10 @@ impl Lock {
                     return Ok(Lock(path));
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let pid = std::fs::read_to_string(&path)
+                    // Not a regular file (a FIFO would block the read): unreadable, stale.
+                    let pid = crate::rundir::read_regular(&path)
                         .ok()
+                        .and_then(|b| String::from_utf8(b).ok())
                         .and_then(|t| t.trim().parse::<u32>().ok());
                     if let Some(pid) = pid.filter(|&p| process_alive(p)) {
                         bail!(

@@ -61,10 +61,10 @@ fn words(settings: &[Setting]) -> Vec<OsString> {
 }
 
 fn read_settings(path: &Path) -> Result<(String, Vec<Setting>)> {
-    let bytes = crate::rundir::read_regular(path)
+    // Any readable file: `--config <(...)` is a pipe. (A run directory's own config.toml
+    // is checked to be a regular file before it is read, in `check_resumable`.)
+    let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the configuration {}", path.display()))?;
-    let text = String::from_utf8(bytes)
-        .with_context(|| format!("the configuration {} is not UTF-8 text", path.display()))?;
     let table: toml::Table = text
         .parse()
         .map_err(|e: toml::de::Error| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -141,9 +141,12 @@ fn line_of(text: &str, key: &str) -> usize {
     text.lines()
         .position(|l| {
             let l = l.trim();
-            // `key = value`, or a table's header `[key]`.
+            // `key = value`, or a table's header `[key]` or `[[key]]` (a comment after it).
             let left = match l.strip_prefix('[') {
-                Some(table) => table.trim_end_matches(']'),
+                Some(table) => {
+                    let table = table.split('#').next().unwrap_or("").trim_end();
+                    table.trim_start_matches('[').trim_end_matches(']')
+                }
                 None => l.split('=').next().unwrap_or(""),
             };
             let left = left.trim().trim_matches('"');
@@ -235,8 +238,18 @@ fn check_resumable(path: &Path) -> Result<()> {
             path.display()
         );
     }
-    if path.is_dir() {
-        crate::train::setup::check_file_kinds(path)?;
+    let config = path
+        .is_dir()
+        .then(|| std::fs::metadata(path.join(CONFIG_TOML)));
+    if let Some(Ok(meta)) = config {
+        if !meta.is_file() {
+            bail!(
+                "--resume {}: its {CONFIG_TOML} is {}, not the run's options: move it away and \
+                 restore the file",
+                path.display(),
+                crate::rundir::file_kind(&meta.file_type())
+            );
+        }
     }
     let has_checkpoint = path.join(CHECKPOINT).is_file() || path.join(PREVIOUS).is_file();
     // The folder's config.toml gives the run's options: without it, defaults would stand

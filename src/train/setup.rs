@@ -271,22 +271,21 @@ fn open_run_dir(
     if args.overwrite {
         clear_run_dir(&out)?;
     }
-    // Continued into another folder (`--resume A --out B`): B starts with A's records,
-    // which the resume below cuts back to the checkpoint; A is left as it was.
-    if let Some(from) = checkpoint.as_ref().and_then(|c| c.weights.path.parent()) {
-        if !same_dir(from, &out) {
-            copy_records(from, &out)?;
+    let val_columns = args.val_split.is_some();
+    // Continued into another folder (`--resume A --out B`), B starts with what A's records
+    // keep up to the checkpoint; A is only read. Every record is checked before anything
+    // is written, here or below.
+    let files = match checkpoint.as_ref() {
+        Some(c) => {
+            let from = c.weights.path.parent().unwrap_or(Path::new(""));
+            let (epoch, step) = (start.epoch, start.step);
+            RunFiles::resume_from(from, &out, needs.probe, val_columns, epoch, step)?
         }
-    }
+        None => RunFiles::create(&out, needs.probe, val_columns)?,
+    };
     // A checkpoint interrupted by a crash leaves temporaries and an uncommitted state
     // file; the lock says no other run is writing them.
     commit::remove_stale(&out);
-    let val_columns = args.val_split.is_some();
-    let files = if checkpoint.is_some() {
-        RunFiles::resume(&out, needs.probe, val_columns, start.epoch, start.step)?
-    } else {
-        RunFiles::create(&out, needs.probe, val_columns)?
-    };
     // A resume that fell back to the checkpoint before a damaged newest one continues in
     // the directory they are in: the next commit must keep the good one. Done once the
     // records were found whole, so that a resume refused for them leaves the files alone.
@@ -402,14 +401,15 @@ fn check_position(path: &Path, start: &Start, per_epoch: usize, batch_size: usiz
         );
     }
     let sums = &start.sums;
-    // Only finite losses are summed (a cross-entropy or a squared error: never below 0),
-    // over the samples of the batches counted, of which `correct` were right.
+    // Only finite losses are summed, over the samples of the batches counted, of which
+    // `correct` were right. A cross-entropy or a squared error is never below 0, but a
+    // conforming GPU's `log` may put a memorised sample's loss a few ulps under it.
     let impossible_sums = sums.batches > sums.consumed
         || sums
             .batches
             .checked_mul(batch_size)
             .is_none_or(|n| sums.samples > n)
-        || !(sums.loss.is_finite() && sums.loss >= 0.0)
+        || !(sums.loss.is_finite() && sums.loss >= -1e-3 * sums.samples as f64)
         || !(sums.correct >= 0.0 && sums.correct <= sums.samples as f64);
     if impossible_sums || !start.seconds.is_finite() || start.seconds < 0.0 {
         bail!(
@@ -584,7 +584,7 @@ fn check_out(out: &Path, args: &TrainConfig) -> Result<()> {
 /// configuration, checkpoints, figures) is something else: a directory, a device, a FIFO,
 /// a link to one. Said before anything is changed, not found halfway through a resume or
 /// after the last epoch. A dangling link counts as no file.
-pub(super) fn check_file_kinds(dir: &Path) -> Result<()> {
+fn check_file_kinds(dir: &Path) -> Result<()> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(());
     };
@@ -693,22 +693,6 @@ fn same_dir(a: &Path, b: &Path) -> bool {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     }
-}
-
-/// Copies a run's record files from `from` into `to` (each written atomically).
-fn copy_records(from: &Path, to: &Path) -> Result<()> {
-    for name in RECORDS.iter().filter(|&&n| n != RUN_JSON) {
-        let source = from.join(name);
-        if !source.is_file() {
-            continue;
-        }
-        let bytes = crate::rundir::read_regular(&source)
-            .with_context(|| format!("cannot read {}", source.display()))?;
-        let target = to.join(name);
-        crate::rundir::write_atomic(&target, &bytes)
-            .with_context(|| format!("cannot write {}", target.display()))?;
-    }
-    Ok(())
 }
 
 /// `--overwrite`: removes the old run's files from the run directory (whose lock this run

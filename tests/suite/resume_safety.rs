@@ -528,20 +528,30 @@ fn a_resume_refused_after_falling_back_leaves_the_damaged_checkpoint_in_place() 
     let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
     let runs = tempfile::tempdir().unwrap();
     let out = runs.path().join("run");
-    let full = ["--epochs", "3", "--checkpoint-every", "3"];
+    // Momentum: its checkpoints have state files, which a refused resume must not remove.
+    let full = [
+        "--epochs",
+        "3",
+        "--checkpoint-every",
+        "3",
+        "--optimizer",
+        "momentum",
+    ];
     let mut stopped = args(&data, &out, &full);
     stopped.extend(["--max-steps", "8"]);
     ok(&etaprobe(&stopped));
+    // Cut short, so that even its metadata (which names its state file) is unreadable.
     let ckpt = out.join("checkpoint.safetensors");
-    let mut bytes = std::fs::read(&ckpt).unwrap();
-    let last = bytes.len() - 3;
-    bytes[last] ^= 0x40;
-    std::fs::write(&ckpt, bytes).unwrap();
+    let bytes = std::fs::read(&ckpt).unwrap();
+    std::fs::write(&ckpt, &bytes[..100]).unwrap();
     let steps = out.join("steps.csv");
     let text = std::fs::read_to_string(&steps).unwrap();
     let kept: Vec<&str> = text.lines().take(3).collect();
     std::fs::write(&steps, kept.join("\n") + "\n").unwrap();
     let before = snapshot(&out);
+    assert!(before
+        .keys()
+        .any(|p| p.to_string_lossy().contains("checkpoint.state-")));
     let mut resume = args(&data, &out, &full);
     resume.extend(["--resume", s(&ckpt)]);
     let o = etaprobe(&resume);
@@ -552,6 +562,21 @@ fn a_resume_refused_after_falling_back_leaves_the_damaged_checkpoint_in_place() 
         "the refused resume changed the run"
     );
     assert!(!out.join("checkpoint.damaged.safetensors").exists());
+    // Continued into another folder, the same records are refused before any is copied.
+    let other = runs.path().join("other");
+    let mut elsewhere = args(&data, &other, &full);
+    elsewhere.extend(["--resume", s(&ckpt)]);
+    let o = etaprobe(&elsewhere);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        snapshot(&out) == before,
+        "the refused resume changed the run"
+    );
+    assert!(
+        !other.exists() || snapshot(&other).is_empty(),
+        "the refused resume left files in {}",
+        other.display()
+    );
 }
 
 /// Links and odd files under a run file's name: the run never writes through a link into
@@ -640,4 +665,62 @@ fn a_run_never_writes_through_links_or_reads_odd_files() {
             "{name}: the refused resume changed the run"
         );
     }
+}
+
+/// A FIFO where a run reads a file is refused at once, never waited on: a checkpoint
+/// resumed into another folder, and a lock (taken over as stale).
+#[cfg(unix)]
+#[test]
+fn a_fifo_in_a_run_directory_is_refused_not_waited_on() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let full = ["--epochs", "2", "--checkpoint-every", "3"];
+    let mkfifo = |p: &Path| {
+        let made = std::process::Command::new("mkfifo")
+            .arg(p)
+            .status()
+            .unwrap();
+        assert!(made.success(), "mkfifo {}", p.display());
+    };
+    // Runs the command, killing it (and failing) if it has not ended in 60 s.
+    let bounded = |a: &[&str]| -> std::process::Output {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+            .args(a)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let (done, wait) = std::sync::mpsc::channel();
+        std::thread::spawn(move || done.send(child.wait_with_output().unwrap()));
+        match wait.recv_timeout(std::time::Duration::from_secs(60)) {
+            Ok(o) => o,
+            Err(_) => {
+                let kill = ["-9", &pid.to_string()].map(String::from);
+                let _ = std::process::Command::new("kill").args(kill).status();
+                panic!("{a:?} was still waiting after 60 s");
+            }
+        }
+    };
+    let out = runs.path().join("run");
+    let mut stopped = args(&data, &out, &full);
+    stopped.extend(["--max-steps", "5"]);
+    ok(&etaprobe(&stopped));
+    // The lock: a FIFO there is no live run's, so it is taken over.
+    mkfifo(&out.join(".etaprobe.lock"));
+    let ckpt = out.join("checkpoint.safetensors");
+    let mut resume = args(&data, &out, &full);
+    resume.extend(["--resume", s(&ckpt), "--max-steps", "6"]);
+    ok(&bounded(&resume));
+    // The checkpoint (and the one before it), resumed into another folder.
+    for name in ["checkpoint.safetensors", "checkpoint.previous.safetensors"] {
+        std::fs::remove_file(out.join(name)).unwrap();
+        mkfifo(&out.join(name));
+    }
+    let other = runs.path().join("other");
+    let mut elsewhere = args(&data, &other, &full);
+    elsewhere.extend(["--resume", s(&ckpt)]);
+    let o = bounded(&elsewhere);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("a FIFO"), "{}", stderr(&o));
 }

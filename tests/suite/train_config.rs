@@ -212,6 +212,10 @@ fn a_bad_configuration_is_refused_naming_its_line() {
         ("out = \"x\"\n", "go on the command line"),
         // A table: named at its header's line.
         ("epochs = 2\n\n[lr]\nx = 1\n", "line 3: lr = "),
+        (
+            "epochs = 2\n[[lr]] # a list of tables\nx = 1\n",
+            "line 2: lr = ",
+        ),
     ] {
         std::fs::write(&file, text).unwrap();
         let o = etaprobe(&[
@@ -316,4 +320,41 @@ fn train_config_has_the_command_lines_defaults_and_deserializes_partially() {
         ),
         ("secant", Some(0.2), 4, 8, 3)
     );
+}
+
+/// `--config` reads any readable file: `--config <(...)` and `--config /dev/stdin` are
+/// pipes.
+#[cfg(unix)]
+#[test]
+fn a_configuration_may_come_through_a_pipe() {
+    use std::io::Write;
+    let (_d, data) = crate::common::fake(etaprobe::data::DatasetKind::FashionMnist, 32, 8);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+        .args([
+            "train",
+            "--config",
+            "/dev/stdin",
+            "--data",
+            s(&data),
+            "--out",
+            s(&out),
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let config = "model = \"logreg\"\ndataset = \"fashion-mnist\"\nepochs = 1\nbatch-size = 8\n";
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(config.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    crate::common::ok(&o);
+    let written = std::fs::read_to_string(out.join("config.toml")).unwrap();
+    assert!(written.contains("batch-size = 8"), "{written}");
 }
