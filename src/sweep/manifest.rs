@@ -131,8 +131,13 @@ impl Manifest {
             .with_context(|| format!("cannot read {}", path.display()))?;
         let text = String::from_utf8(bytes)
             .with_context(|| format!("{}: not UTF-8 text", path.display()))?;
-        let manifest = serde_json::from_str(&text)
-            .with_context(|| format!("{}: not a sweep manifest", path.display()))?;
+        let manifest = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{}: not a sweep manifest; move it aside and run the sweep again: it takes \
+                 back each cell whose run.json records the cell's command",
+                path.display()
+            )
+        })?;
         Ok(Some(manifest))
     }
 

@@ -734,6 +734,33 @@ fn last_error(log: &Path) -> Option<String> {
         .map(|e| e.trim().to_string())
 }
 
+/// Whether the directory `dir` of a cell its manifest does not list was run by the cell's
+/// fresh `command`: its `run.json` records the command line of the cell's last attempt,
+/// which is that command with `--resume CHECKPOINT` after it when the sweep resumed the
+/// cell and `--adapter A` before it when the sweep gave one.
+fn started_by(dir: &Path, command: &[String]) -> bool {
+    let recorded = crate::rundir::read_regular(&dir.join(crate::rundir::RUN_JSON))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| {
+            v["command"].as_array().and_then(|words| {
+                let words = words.iter().map(|w| w.as_str().map(String::from));
+                words.collect::<Option<Vec<String>>>()
+            })
+        });
+    let Some(mut words) = recorded.filter(|w| !w.is_empty()) else {
+        return false;
+    };
+    words.remove(0);
+    if words.len() >= 2 && words[0] == "--adapter" {
+        words.drain(..2);
+    }
+    if words.len() >= 2 && words[words.len() - 2] == "--resume" {
+        words.truncate(words.len() - 2);
+    }
+    same_args(&words, &command[1..])
+}
+
 /// Whether two cells' `train` arguments are the same, a `--data` path also when spelled
 /// otherwise for the same file (`sw/a.csv` and `./sw/a.csv`, or a relative path a spec of
 /// before 2026-12-06 recorded and the absolute one it records now).
@@ -750,7 +777,8 @@ fn same_args(a: &[String], b: &[String]) -> bool {
 }
 
 /// Refuses a root whose existing cells were made by another spec (other options), or are
-/// not in its manifest at all: their records would be taken for this spec's.
+/// not in its manifest at all and were not started by this spec's command for them: their
+/// records would be taken for this spec's.
 fn check_same_cells(spec: &Spec, root: &Path, old: Option<&Manifest>) -> Result<()> {
     let mut foreign = Vec::new();
     for cell in &spec.cells {
@@ -766,8 +794,11 @@ fn check_same_cells(spec: &Spec, root: &Path, old: Option<&Manifest>) -> Result<
                 b.args.join(" "),
                 cell.args.join(" ")
             )),
+            // A manifest lost or moved aside: the cell's own run.json says what ran it.
+            None if started_by(&root.join(&cell.dir), &fresh_command(spec, root, cell)) => {}
             None => foreign.push(format!(
-                "{}: not a cell of {}'s manifest",
+                "{}: not a cell of {}'s manifest, and its run.json does not record this \
+                 cell's command",
                 cell.dir.display(),
                 root.display()
             )),

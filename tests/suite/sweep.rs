@@ -1435,3 +1435,69 @@ fn a_smaller_spec_keeps_the_cells_it_lacks() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("2 finished earlier"), "{err}");
 }
+
+/// A manifest that is damaged is refused, saying how to go on; moved aside, the sweep takes
+/// back each cell whose run.json records the cell's command (also as the sweep resumed
+/// it), skips the finished ones, and still refuses a directory another command made.
+#[test]
+fn a_lost_manifest_is_rebuilt_from_the_cells_own_records() {
+    let dir = tempfile::tempdir().unwrap();
+    etaprobe::data::synth::write_fake_dataset(DatasetKind::FashionMnist, dir.path(), 40, 10, 1)
+        .unwrap();
+    let spec = dir.path().join("s.toml");
+    let text = format!(
+        "seeds = [1, 2]\n[[task]]\nname = \"t\"\nmodel = \"logreg\"\n\
+         dataset = \"fashion-mnist\"\ndata = \"{}\"\nbatch-size = 20\nepochs = 1\n\
+         [[rule]]\nname = \"basic\"\nlr = [0.1]\n",
+        dir.path().join("fashion-mnist").display()
+    );
+    std::fs::write(&spec, text).unwrap();
+    let root = dir.path().join("root");
+    let sweep = || etaprobe(&["sweep", s(&spec), "--root", s(&root)]);
+    ok(&sweep());
+    let manifest = root.join("sweep.json");
+    let kept = std::fs::read(&manifest).unwrap();
+    // Damaged: refused, with the way on.
+    std::fs::write(&manifest, &kept[..kept.len() / 2]).unwrap();
+    let o = sweep();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("move it aside"), "{err}");
+    // Moved aside: rebuilt from the cells. Seed 2's run.json as a resume writes it.
+    std::fs::remove_file(&manifest).unwrap();
+    let seed2 = root.join("t/basic/lr0.1/seed2/run.json");
+    let mut info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&seed2).unwrap()).unwrap();
+    let command = info["command"].as_array_mut().unwrap();
+    command.push("--resume".into());
+    command.push("t/basic/lr0.1/seed2/checkpoint.safetensors".into());
+    std::fs::write(&seed2, serde_json::to_string(&info).unwrap()).unwrap();
+    let cells = snapshot(&root.join("t"));
+    let o = sweep();
+    ok(&o);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("2 finished earlier"), "{err}");
+    assert!(
+        snapshot(&root.join("t")) == cells,
+        "a taken-back cell was run again"
+    );
+    let rebuilt: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    let statuses: Vec<&str> = rebuilt["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["finished", "finished"]);
+    // A directory another command made is still refused.
+    std::fs::remove_file(&manifest).unwrap();
+    let other = std::fs::read_to_string(&seed2)
+        .unwrap()
+        .replace("\"0.1\"", "\"0.2\"");
+    std::fs::write(&seed2, other).unwrap();
+    let o = sweep();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("does not record this cell's command"), "{err}");
+}
