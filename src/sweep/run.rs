@@ -734,11 +734,16 @@ fn last_error(log: &Path) -> Option<String> {
         .map(|e| e.trim().to_string())
 }
 
-/// Whether the directory `dir` of a cell its manifest does not list was run by the cell's
-/// fresh `command`: its `run.json` records the command line of the cell's last attempt,
-/// which is that command with `--resume CHECKPOINT` after it when the sweep resumed the
-/// cell and `--adapter A` before it when the sweep gave one.
+/// Whether the directory `dir` of a cell its manifest does not list is the cell's own: one
+/// the sweep would move aside before running it (no checkpoint and no finished run: nothing
+/// of it is taken), or one run by the cell's fresh `command`, which its `run.json` records
+/// for the last attempt: with `--resume` and the cell's own checkpoint after it when the
+/// sweep resumed the cell, `--adapter A` before it when the sweep gave one, and any
+/// `--checkpoint-every` (it changes no record).
 fn started_by(dir: &Path, command: &[String]) -> bool {
+    if on_disk(dir) == OnDisk::Unusable {
+        return true;
+    }
     let recorded = crate::rundir::read_regular(&dir.join(crate::rundir::RUN_JSON))
         .ok()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
@@ -756,24 +761,58 @@ fn started_by(dir: &Path, command: &[String]) -> bool {
         words.drain(..2);
     }
     if words.len() >= 2 && words[words.len() - 2] == "--resume" {
+        // Only the cell's own checkpoint: a run directory there would lend the run its
+        // config.toml's options, which the words here do not show.
+        let from = Path::new(&words[words.len() - 1]);
+        let own = from.file_name() == Some(std::ffi::OsStr::new(crate::train::CHECKPOINT))
+            && from
+                .parent()
+                .is_some_and(|p| same_file(&p.to_string_lossy(), &dir.to_string_lossy()));
+        if !own {
+            return false;
+        }
         words.truncate(words.len() - 2);
     }
-    same_args(&words, &command[1..])
+    let without_checkpoint_every = |words: &[String]| -> Vec<String> {
+        let mut out = Vec::new();
+        let mut it = words.iter();
+        while let Some(w) = it.next() {
+            match w.as_str() {
+                "--checkpoint-every" => {
+                    it.next();
+                }
+                _ => out.push(w.clone()),
+            }
+        }
+        out
+    };
+    same_args(
+        &without_checkpoint_every(&words),
+        &without_checkpoint_every(&command[1..]),
+    )
 }
 
-/// Whether two cells' `train` arguments are the same, a `--data` path also when spelled
-/// otherwise for the same file (`sw/a.csv` and `./sw/a.csv`, or a relative path a spec of
-/// before 2026-12-06 recorded and the absolute one it records now).
+/// Whether two paths name the same existing file or directory.
+fn same_file(x: &str, y: &str) -> bool {
+    match (Path::new(x).canonicalize(), Path::new(y).canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Whether two cells' `train` arguments are the same, a `--data` or `--out` path also when
+/// spelled otherwise for the same file (`sw/a.csv` and `./sw/a.csv`, or a relative path a
+/// spec of before 2026-12-06 recorded and the absolute one it records now; a root given as
+/// `./root` or by its absolute path).
 fn same_args(a: &[String], b: &[String]) -> bool {
-    let same_file =
-        |x: &str, y: &str| match (Path::new(x).canonicalize(), Path::new(y).canonicalize()) {
-            (Ok(x), Ok(y)) => x == y,
-            _ => false,
-        };
+    let path_of = |i: usize| {
+        i > 0 && a[i - 1] == b[i - 1] && ["--data", "--out"].contains(&a[i - 1].as_str())
+    };
     a.len() == b.len()
-        && a.iter().zip(b).enumerate().all(|(i, (x, y))| {
-            x == y || (i > 0 && a[i - 1] == "--data" && b[i - 1] == "--data" && same_file(x, y))
-        })
+        && a.iter()
+            .zip(b)
+            .enumerate()
+            .all(|(i, (x, y))| x == y || (path_of(i) && same_file(x, y)))
 }
 
 /// Refuses a root whose existing cells were made by another spec (other options), or are

@@ -1453,7 +1453,8 @@ fn a_lost_manifest_is_rebuilt_from_the_cells_own_records() {
     );
     std::fs::write(&spec, text).unwrap();
     let root = dir.path().join("root");
-    let sweep = || etaprobe(&["sweep", s(&spec), "--root", s(&root)]);
+    let sweep_at = |root: &Path| etaprobe(&["sweep", s(&spec), "--root", s(root)]);
+    let sweep = || sweep_at(&root);
     ok(&sweep());
     let manifest = root.join("sweep.json");
     let kept = std::fs::read(&manifest).unwrap();
@@ -1463,17 +1464,21 @@ fn a_lost_manifest_is_rebuilt_from_the_cells_own_records() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("move it aside"), "{err}");
-    // Moved aside: rebuilt from the cells. Seed 2's run.json as a resume writes it.
+    // Moved aside: rebuilt from the cells. Seed 2's run.json as a resume writes it; the
+    // root spelled otherwise.
     std::fs::remove_file(&manifest).unwrap();
     let seed2 = root.join("t/basic/lr0.1/seed2/run.json");
-    let mut info: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&seed2).unwrap()).unwrap();
-    let command = info["command"].as_array_mut().unwrap();
-    command.push("--resume".into());
-    command.push("t/basic/lr0.1/seed2/checkpoint.safetensors".into());
-    std::fs::write(&seed2, serde_json::to_string(&info).unwrap()).unwrap();
+    let original = std::fs::read_to_string(&seed2).unwrap();
+    let resumed_from = |from: &Path| {
+        let mut info: serde_json::Value = serde_json::from_str(&original).unwrap();
+        let command = info["command"].as_array_mut().unwrap();
+        command.push("--resume".into());
+        command.push(s(from).into());
+        std::fs::write(&seed2, serde_json::to_string(&info).unwrap()).unwrap();
+    };
+    resumed_from(&root.join("t/basic/lr0.1/seed2/checkpoint.safetensors"));
     let cells = snapshot(&root.join("t"));
-    let o = sweep();
+    let o = sweep_at(&root.join("."));
     ok(&o);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("2 finished earlier"), "{err}");
@@ -1490,14 +1495,28 @@ fn a_lost_manifest_is_rebuilt_from_the_cells_own_records() {
         .map(|c| c["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["finished", "finished"]);
-    // A directory another command made is still refused.
+    // A directory another command made is still refused: other options, or a resume from
+    // another run's folder (whose config.toml would have lent it its options).
+    for other in [original.replace("\"0.1\"", "\"0.2\""), original.clone()] {
+        std::fs::remove_file(&manifest).unwrap();
+        std::fs::write(&seed2, &other).unwrap();
+        if other == original {
+            resumed_from(dir.path());
+        }
+        let o = sweep();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("does not record this cell's command"), "{err}");
+        std::fs::write(&manifest, &kept).unwrap();
+    }
+    // A cell's folder with no run.json and no checkpoint (a task whose data was refused) is
+    // taken back: the sweep moves it aside and runs the cell.
+    std::fs::write(&seed2, &original).unwrap();
+    let seed1 = root.join("t/basic/lr0.1/seed1");
+    std::fs::remove_dir_all(&seed1).unwrap();
+    std::fs::create_dir_all(&seed1).unwrap();
+    std::fs::write(seed1.join("train.log"), "error: no data\n").unwrap();
     std::fs::remove_file(&manifest).unwrap();
-    let other = std::fs::read_to_string(&seed2)
-        .unwrap()
-        .replace("\"0.1\"", "\"0.2\"");
-    std::fs::write(&seed2, other).unwrap();
-    let o = sweep();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("does not record this cell's command"), "{err}");
+    ok(&sweep());
+    assert!(finished(&seed1));
 }
