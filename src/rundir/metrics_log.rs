@@ -69,7 +69,7 @@ impl MetricsWriter {
     /// step or epoch object is an error naming it, but for an unterminated last line (a
     /// record a crash cut in the middle), which is dropped.
     pub fn kept(path: &Path, last_epoch: usize, last_step: usize) -> Result<Option<String>> {
-        if !path.exists() {
+        if !super::records::record_exists(path) {
             return Ok(None);
         }
         let text = read_text(path)?;

@@ -93,7 +93,7 @@ impl EpochWriter {
     /// The text `epochs.csv` keeps for a run resumed after `last_epoch` epochs (`None`: no
     /// file), read and checked without changing the file.
     pub fn kept(path: &Path, val: bool, last_epoch: usize) -> Result<Option<String>> {
-        if !path.exists() {
+        if !record_exists(path) {
             return Ok(None);
         }
         let records = read_epochs(path)?;
@@ -181,7 +181,7 @@ impl StepWriter {
     /// The text `steps.csv` keeps for a run resumed after `last_step` steps (`None`: no
     /// file), read and checked without changing the file.
     pub fn kept(path: &Path, probes: bool, last_step: usize) -> Result<Option<String>> {
-        if !path.exists() {
+        if !record_exists(path) {
             return Ok(None);
         }
         let (file_probes, records) = read_steps_with_header(path)?;
@@ -750,6 +750,14 @@ fn row<Row: serde::de::DeserializeOwned>(
             kind => anyhow!("column {name}: {cell:?}: {kind}"),
         }
     })
+}
+
+/// Whether a record file is there, as itself or as `FILE.gz` (records kept by
+/// `scripts/keep-records.sh`), which [`read_text`] reads in its place.
+pub(super) fn record_exists(path: &Path) -> bool {
+    let mut gz = path.as_os_str().to_owned();
+    gz.push(".gz");
+    path.exists() || Path::new(&gz).is_file()
 }
 
 pub(super) fn read_text(path: &Path) -> Result<String> {

@@ -26,7 +26,7 @@ pub fn open_step_log(path: &Path, header: &str, resumed: bool) -> Result<std::fs
 /// no such file. A line whose step does not parse is an error naming it, except an
 /// unterminated last line (a record a crash cut in the middle), which is dropped.
 pub fn kept_step_log(path: &Path, first_step: usize) -> Result<Option<String>> {
-    if !path.exists() {
+    if !super::records::record_exists(path) {
         return Ok(None);
     }
     let text = super::records::read_text(path)?;

@@ -724,3 +724,55 @@ fn a_fifo_in_a_run_directory_is_refused_not_waited_on() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("a FIFO"), "{}", stderr(&o));
 }
+
+/// Records kept gzipped (`FILE.gz` in place of `FILE`, as `scripts/keep-records.sh` leaves
+/// them) are read by the resume like the plain files: the resumed run's records are those
+/// of a run never stopped, not a history that starts at the checkpoint.
+#[test]
+fn a_run_whose_records_were_gzipped_resumes_with_its_whole_history() {
+    use std::io::Write;
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let full = [
+        "--epochs",
+        "3",
+        "--schedule",
+        "secant",
+        "--eval-every",
+        "2",
+        "--checkpoint-every",
+        "3",
+    ];
+    let straight = runs.path().join("straight");
+    ok(&etaprobe(&args(&data, &straight, &full)));
+    let out = runs.path().join("kept");
+    let mut stopped = args(&data, &out, &full);
+    stopped.extend(["--max-steps", "7"]);
+    ok(&etaprobe(&stopped));
+    let names = [
+        "epochs.csv",
+        "steps.csv",
+        "metrics.jsonl",
+        "rule.csv",
+        "evals.csv",
+    ];
+    for name in names {
+        let plain = out.join(name);
+        let bytes = std::fs::read(&plain).unwrap();
+        let file = std::fs::File::create(out.join(format!("{name}.gz"))).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+        gz.write_all(&bytes).unwrap();
+        gz.finish().unwrap();
+        std::fs::remove_file(&plain).unwrap();
+    }
+    let ckpt = out.join("checkpoint.safetensors");
+    let mut resume = args(&data, &out, &full);
+    resume.extend(["--resume", s(&ckpt)]);
+    ok(&etaprobe(&resume));
+    let read = |p: &Path, f: &str| std::fs::read_to_string(p.join(f)).unwrap();
+    for name in ["steps.csv", "rule.csv", "evals.csv"] {
+        assert_eq!(read(&straight, name), read(&out, name), "{name}");
+    }
+    let epochs = |p: &Path| read(p, "epochs.csv").lines().count();
+    assert_eq!(epochs(&straight), epochs(&out));
+}
