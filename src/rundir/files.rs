@@ -129,24 +129,13 @@ impl RunFiles {
         Ok(RunFiles::with(dir, epochs, steps, metrics, 1))
     }
 
-    /// The files of a run resumed after `epoch` epochs and `step` steps: later records go.
-    /// Every file is read and checked before any is changed, then each is replaced
-    /// atomically: a resume that fails on a malformed file, or is killed, loses no record.
+    /// The files of a run resumed after `epoch` epochs and `step` steps, whose records are
+    /// in `from`, continued in `dir` (the same folder, or another with `--resume A --out
+    /// B`): later records go. Every file of `from` is read and checked before anything is
+    /// written, then what is kept is written into `dir`, each file replaced atomically: a
+    /// resume that fails on a malformed file, or is killed, loses no record; a `from` other
+    /// than `dir` is only read.
     pub fn resume(
-        dir: &Path,
-        probes: bool,
-        val: bool,
-        epoch: usize,
-        step: usize,
-    ) -> Result<RunFiles> {
-        Self::resume_from(dir, dir, probes, val, epoch, step)
-    }
-
-    /// [`RunFiles::resume`] of the run whose records are in `from`, continued in `dir`
-    /// (`--resume A --out B`): `from`'s records are read and checked, and what is kept of
-    /// them is written into `dir`; `from` is only read. Nothing is written when a check
-    /// fails.
-    pub fn resume_from(
         from: &Path,
         dir: &Path,
         probes: bool,

@@ -279,7 +279,7 @@ fn open_run_dir(
         Some(c) => {
             let from = c.weights.path.parent().unwrap_or(Path::new(""));
             let (epoch, step) = (start.epoch, start.step);
-            RunFiles::resume_from(from, &out, needs.probe, val_columns, epoch, step)?
+            RunFiles::resume(from, &out, needs.probe, val_columns, epoch, step)?
         }
         None => RunFiles::create(&out, needs.probe, val_columns)?,
     };
