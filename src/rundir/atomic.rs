@@ -55,15 +55,57 @@ where
 
 /// Creates (or truncates) a run's file at `path`. A link there is replaced, never written
 /// through: the record is the run's own file, not the one the link leads to (a dangling
-/// link would create a file outside the run directory).
+/// link would create a file outside the run directory). Anything but a regular file under
+/// the name (a FIFO, a device) is an error, not an open that waits for a reader.
 pub(crate) fn create_own(path: &Path) -> io::Result<File> {
-    if path
-        .symlink_metadata()
-        .is_ok_and(|m| m.file_type().is_symlink())
-    {
-        std::fs::remove_file(path)?;
+    match open_own(path) {
+        Err(_) if is_link(path) => {
+            std::fs::remove_file(path)?;
+            // A link made again since the removal fails this open too: refused, not followed.
+            open_own(path)
+        }
+        opened => opened,
     }
-    File::create(path)
+}
+
+/// Opens `path` for writing, truncated, refusing a link in its last component (on Unix the
+/// open itself refuses it, so that no link made after a check is followed) and anything
+/// but a regular file, without waiting on a FIFO.
+fn open_own(path: &Path) -> io::Result<File> {
+    let not_regular = |kind: &std::fs::FileType| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("not a regular file ({})", file_kind(kind)),
+        )
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    #[cfg(not(unix))]
+    if let Some(m) = (path.symlink_metadata().ok()).filter(|m| m.file_type().is_symlink()) {
+        return Err(not_regular(&m.file_type()));
+    }
+    let file = options.open(path).map_err(|e| {
+        // A FIFO without a reader fails the open (ENXIO): say what is there instead.
+        match path.symlink_metadata() {
+            Ok(m) if !m.is_file() => not_regular(&m.file_type()),
+            _ => e,
+        }
+    })?;
+    let kind = file.metadata()?.file_type();
+    if !kind.is_file() {
+        return Err(not_regular(&kind));
+    }
+    Ok(file)
+}
+
+fn is_link(path: &Path) -> bool {
+    path.symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
 }
 
 /// Opens a file for reading, refusing anything but a regular file (a link to one is
@@ -167,5 +209,37 @@ mod tests {
         write_atomic(&atomic, b"two").unwrap();
         assert_eq!(mode(&atomic), 0o640);
         assert_eq!(std::fs::read(&atomic).unwrap(), b"two");
+    }
+
+    #[test]
+    fn create_own_replaces_a_link_and_refuses_what_is_not_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::write(&elsewhere, b"the user's").unwrap();
+        let record = dir.path().join("steps.csv");
+        std::os::unix::fs::symlink(&elsewhere, &record).unwrap();
+        create_own(&record).unwrap().write_all(b"step\n").unwrap();
+        assert_eq!(std::fs::read(&elsewhere).unwrap(), b"the user's");
+        assert!(std::fs::symlink_metadata(&record).unwrap().is_file());
+        assert_eq!(std::fs::read(&record).unwrap(), b"step\n");
+
+        // A dangling link: nothing is created where it leads.
+        let nowhere = dir.path().join("nowhere");
+        let log = dir.path().join("train.log");
+        std::os::unix::fs::symlink(&nowhere, &log).unwrap();
+        create_own(&log).unwrap();
+        assert!(!nowhere.exists());
+
+        // A FIFO with no reader: an error at once, not an open that waits for one.
+        let fifo = dir.path().join("rule.csv");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let error = create_own(&fifo).unwrap_err();
+        assert!(error.to_string().contains("a FIFO"), "{error}");
+        let error = create_own(dir.path()).unwrap_err();
+        assert!(error.to_string().contains("directory"), "{error}");
     }
 }

@@ -85,6 +85,8 @@ struct TaskEntry {
     model: Spanned<String>,
     dataset: Spanned<String>,
     data: Option<Spanned<String>>,
+    /// Fetch the data into the cache when it is not found (`--download`).
+    download: Option<Spanned<toml::Value>>,
     batch_size: Option<Spanned<toml::Value>>,
     epochs: Option<Spanned<toml::Value>>,
     val_split: Option<Spanned<toml::Value>>,
@@ -436,6 +438,7 @@ impl<'a> Context<'a> {
             }
         }
         let values = [
+            ("download", &t.download),
             ("batch-size", &t.batch_size),
             ("epochs", &t.epochs),
             ("val-split", &t.val_split),
@@ -941,6 +944,29 @@ lr = [0.01]
 tasks = ["fm"]
 grid = { gen-damping = [0.05, 0.2] }
 "#;
+
+    #[test]
+    fn a_task_may_ask_for_its_data_to_be_downloaded() {
+        let task = |download: &str| {
+            format!(
+                "seeds = [1]\n\n[[task]]\nname = \"fm\"\nmodel = \"logreg\"\ndataset = \"fashion-mnist\"\n\
+                 data = \"fashion-mnist\"\n{download}\n\n[[rule]]\nname = \"basic\"\nlr = [0.1]\n"
+            )
+        };
+        let (_dir, spec) = checked(&task("download = true"));
+        let cell = &spec.unwrap().cells[0];
+        assert!(
+            cell.args.iter().any(|a| a == "--download"),
+            "{:?}",
+            cell.args
+        );
+        let (_dir, spec) = checked(&task("download = false"));
+        let error = spec.unwrap_err().to_string();
+        assert!(
+            error.contains("line 8") && error.contains("drop `download = false`"),
+            "{error}"
+        );
+    }
 
     #[test]
     fn cells_are_the_grid_with_readable_unique_names() {
