@@ -63,6 +63,30 @@ pub fn non_negative(s: &str) -> Result<f64, String> {
     Ok(v)
 }
 
+/// The largest learning rate: η reaches the GPU as an f32, and a larger value would arrive
+/// there as infinity.
+pub const MAX_RATE: f64 = f32::MAX as f64;
+
+/// A learning rate or a bound on one (`--lr`, `--lr-min`): finite, non-negative, at most
+/// [`MAX_RATE`].
+pub fn rate(s: &str) -> Result<f64, String> {
+    within_f32(non_negative(s)?)
+}
+
+/// A positive learning rate bound (`--lr-max`).
+pub fn positive_rate(s: &str) -> Result<f64, String> {
+    within_f32(positive(s)?)
+}
+
+fn within_f32(v: f64) -> Result<f64, String> {
+    if v > MAX_RATE {
+        return Err(format!(
+            "above {MAX_RATE:.3e}, the largest f32: η reaches the GPU as an f32"
+        ));
+    }
+    Ok(v)
+}
+
 /// A fraction strictly between 0 and 1 (a split).
 pub fn open_fraction(s: &str) -> Result<f64, String> {
     let v = finite(s)?;

@@ -86,7 +86,7 @@ fn open_own(path: &Path) -> io::Result<File> {
         options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
     }
     #[cfg(not(unix))]
-    if let Some(m) = (path.symlink_metadata().ok()).filter(|m| m.file_type().is_symlink()) {
+    if let Some(m) = path.symlink_metadata().ok().filter(|m| m.is_symlink()) {
         return Err(not_regular(&m.file_type()));
     }
     let file = options.open(path).map_err(|e| {

@@ -38,7 +38,7 @@ pub struct TrainConfig {
     #[arg(long, help_heading = "Learning rate", default_value = "basic", value_parser = crate::schedule::rule_parser())]
     pub schedule: String,
     /// Initial learning rate η0 [default: 0.01, or 0.001 with --optimizer adam, as PyTorch]
-    #[arg(value_parser = crate::values::non_negative, long, help_heading = "Learning rate", value_name = "F")]
+    #[arg(value_parser = crate::values::rate, long, help_heading = "Learning rate", value_name = "F")]
     pub lr: Option<f64>,
     /// Every rule's own options (only the chosen rule's are used).
     #[command(flatten, next_help_heading = "Rule options")]
@@ -96,10 +96,10 @@ pub struct TrainConfig {
     #[arg(value_parser = crate::values::at_least_one, long, help_heading = "Output", value_name = "N")]
     pub eval_every: Option<usize>,
     /// Opt-in safeguard: never let η fall below this (off by default, as in the paper).
-    #[arg(value_parser = crate::values::non_negative, long, help_heading = "Learning rate", value_name = "F")]
+    #[arg(value_parser = crate::values::rate, long, help_heading = "Learning rate", value_name = "F")]
     pub lr_min: Option<f64>,
     /// Opt-in safeguard: never let η rise above this.
-    #[arg(value_parser = crate::values::positive, long, help_heading = "Learning rate", value_name = "F")]
+    #[arg(value_parser = crate::values::positive_rate, long, help_heading = "Learning rate", value_name = "F")]
     pub lr_max: Option<f64>,
     /// The optimizer η scales (SGD, momentum, Adam) and its options.
     #[command(flatten, next_help_heading = "Optimizer")]
@@ -275,6 +275,15 @@ impl TrainConfig {
         }
         if self.lr_max.is_some_and(|v| !(v > 0.0 && v.is_finite())) {
             bail!("--lr-max must be a finite positive number");
+        }
+        for (flag, v) in [
+            ("--lr", Some(self.lr0())),
+            ("--lr-min", self.lr_min),
+            ("--lr-max", self.lr_max),
+        ] {
+            if let Some(v) = v.filter(|v| *v > crate::values::MAX_RATE) {
+                bail!("{flag} {v:e} is above the largest f32: η reaches the GPU as an f32");
+            }
         }
         if self.schedule == "basic" {
             // Not an error: a run may be resumed later with more --epochs.

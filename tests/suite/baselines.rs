@@ -585,6 +585,7 @@ fn impossible_baseline_options_are_refused() {
         ("prodigy", &["--prodigy-betas", "0.9,1"], "--prodigy-betas takes two numbers"),
         ("prodigy", &["--prodigy-beta3", "1"], "--prodigy-beta3 <F>': must be"),
         ("prodigy", &["--prodigy-d0", "0"], "--prodigy-d0 <F>': must be"),
+        ("prodigy", &["--prodigy-d0", "1e-320"], "--prodigy-d0 1e-320 is below 1.175e-38"),
         ("prodigy", &["--prodigy-growth", "0.5"], "--prodigy-growth <F>': must be"),
         ("schedule-free", &["--sf-beta", "0"], "--sf-beta <F>': must lie strictly between 0 and 1"),
         ("schedule-free", &["--sf-beta", "1"], "--sf-beta <F>': must lie strictly between 0 and 1"),

@@ -71,6 +71,14 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
             "--lr-max <F>': must be a finite positive number",
         ),
         (
+            vec!["--lr", "1e39"],
+            "--lr <F>': above 3.403e38, the largest f32",
+        ),
+        (
+            vec!["--lr-min", "1e308"],
+            "--lr-min <F>': above 3.403e38, the largest f32",
+        ),
+        (
             vec!["--lr-milestones", "0,2"],
             "--lr-milestones <E1,E2>': must be at least 1",
         ),
