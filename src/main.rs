@@ -34,9 +34,10 @@ enum Command {
     // Negative numbers parse, so that `--lr -1` gets the domain's message, not clap's.
     #[command(allow_negative_numbers = true)]
     Train(Box<TrainConfig>),
-    /// Draw figures comparing runs: loss, accuracy and η against epochs, the training loss
-    /// per step, and loss and accuracy against seconds. Warns when the runs are of
-    /// different models or data sets.
+    /// Draw figures comparing runs.
+    ///
+    /// Loss, accuracy and η against epochs, the training loss per step, and loss and
+    /// accuracy against seconds. Warns when the runs are of different models or data sets.
     Plot {
         /// Run directories written by `etaprobe train`.
         #[arg(value_parser = etaprobe::values::Utf8Path, required = true)]
@@ -48,11 +49,13 @@ enum Command {
         #[arg(long, visible_alias = "figure-format", value_enum, default_value_t)]
         format: etaprobe::report::FigureFormat,
     },
-    /// Run a grid of trainings (tasks × rules × η0 × seeds) from a TOML spec, each cell a
-    /// run directory under one root; finished cells are skipped and interrupted ones resumed,
-    /// so the same command picks up a killed sweep. Exit code 1 when a cell failed, 2 for a
-    /// bad spec or when a task's data was refused (its other cells are then not started),
-    /// 130 when stopped on request. `--adapter A,B` gives the jobs those adapters in turn.
+    /// Run a grid of trainings (tasks × rules × η0 × seeds) from a TOML spec.
+    ///
+    /// Each cell is a run directory under one root; finished cells are skipped and
+    /// interrupted ones resumed, so the same command picks up a killed sweep. Exit code 1
+    /// when a cell failed, 2 for a bad spec or when a task's data was refused (its other
+    /// cells are then not started), 130 when stopped on request. `--adapter A,B` gives the
+    /// jobs those adapters in turn.
     Sweep {
         /// The spec file (see docs/sweeps/example.toml).
         #[arg(value_parser = etaprobe::values::Utf8Path)]
@@ -70,10 +73,12 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Tables (Markdown and CSV) and figures of a sweep, task by task: each rule at its
-    /// validation-selected η0, final and val-stopped test accuracy as mean ± 95% CI over
-    /// seeds (t-distribution), paired differences against a reference rule, steps and
-    /// seconds to a target, seconds per step; and the verdicts of docs/evaluation.md §7.
+    /// Tables and figures of a sweep: each rule at its validation-selected η0, over seeds.
+    ///
+    /// Task by task, in Markdown and CSV: each rule at its validation-selected η0, final and
+    /// val-stopped test accuracy as mean ± 95% CI over seeds (t-distribution), paired
+    /// differences against a reference rule, steps and seconds to a target, seconds per
+    /// step; and the verdicts of docs/evaluation.md §7.
     Compare {
         /// The sweep's root (holding sweep.json); several: their tasks in one report (give
         /// --out), with the claims judged across them.
@@ -104,8 +109,10 @@ enum Command {
         #[arg(value_parser = etaprobe::values::Utf8Path, long, value_name = "BASE_ROOT")]
         ablation_base: Option<std::path::PathBuf>,
     },
-    /// Measure what a training step costs: time per rule (probe), per kernel (kernels),
-    /// GPU memory (memory), data-parallel steps (dist), matmul throughput (matmul).
+    /// Measure what a training step costs.
+    ///
+    /// Time per rule (probe), per kernel (kernels), GPU memory (memory), data-parallel
+    /// steps (dist), matmul throughput (matmul).
     Bench {
         #[command(subcommand)]
         what: BenchWhat,
