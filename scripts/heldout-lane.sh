@@ -41,6 +41,12 @@
 # cells run as 6e8797d ran 4d6b034's src/ and shaders/, a commit that was lost and made
 # again, §9).
 #
+# Stopping the lane: SIGSTOP then SIGKILL the script and every process of its binary (a
+# cell resumes from its last checkpoint, or starts again without one). Not SIGTERM or
+# Ctrl-C to a cell: f4dd49e's sweep reads a cell stopped on request as failed, and the
+# next sweep keeps it so (tried on a throwaway root, 2026-12-06; sweeps from b598d2c on
+# read such a run as resumable, `sweep::manifest::on_disk`).
+#
 # Roots go under RUNS (default /work/runs), the lane's log to RUNS/heldout-lane-<lane>.log;
 # a root missing there is first rebuilt from its records under docs/runs/
 # (scripts/restore-root.sh).
