@@ -63,12 +63,8 @@ pub fn non_negative(s: &str) -> Result<f64, String> {
     Ok(v)
 }
 
-/// The largest learning rate: η reaches the GPU as an f32, and a larger value would arrive
-/// there as infinity.
-pub const MAX_RATE: f64 = f32::MAX as f64;
-
-/// A learning rate or a bound on one (`--lr`, `--lr-min`): finite, non-negative, at most
-/// [`MAX_RATE`].
+/// A learning rate, a bound or a factor on one (`--lr`, `--lr-min`, `--prodigy-lr`): finite,
+/// non-negative, and finite as an f32 ([`fits_f32`]).
 pub fn rate(s: &str) -> Result<f64, String> {
     within_f32(non_negative(s)?)
 }
@@ -78,10 +74,18 @@ pub fn positive_rate(s: &str) -> Result<f64, String> {
     within_f32(positive(s)?)
 }
 
+/// Whether `v` stays finite as an f32, as η does on its way to the GPU. The test is the
+/// conversion itself, not a comparison with `f32::MAX`: a value written back in its
+/// shortest f32 form (config.toml) may lie a little above it and still convert to it.
+pub fn fits_f32(v: f64) -> bool {
+    (v as f32).is_finite()
+}
+
 fn within_f32(v: f64) -> Result<f64, String> {
-    if v > MAX_RATE {
+    if !fits_f32(v) {
         return Err(format!(
-            "above {MAX_RATE:.3e}, the largest f32: η reaches the GPU as an f32"
+            "too large for an f32 (at most {:e}): η reaches the GPU as an f32",
+            f32::MAX
         ));
     }
     Ok(v)
@@ -164,6 +168,15 @@ mod tests {
         assert!(non_negative("-1").unwrap_err().contains("non-negative"));
         assert!(non_negative("inf").is_err() && non_negative("NaN").is_err());
         assert!(finite("-1").is_ok() && finite("x").is_err());
+        // η as the GPU takes it: the largest f32, also in the shortest form config.toml
+        // writes it back in (a little above f32::MAX as an f64), is a rate; beyond, not.
+        assert_eq!(rate("0"), Ok(0.0));
+        assert!(rate(&(f32::MAX as f64).to_string()).is_ok());
+        assert!(rate("3.4028235e38").is_ok() && positive_rate("3.4028235e38").is_ok());
+        assert!(rate("3.41e38")
+            .unwrap_err()
+            .contains("too large for an f32"));
+        assert!(positive_rate("0").is_err());
         assert!(open_fraction("0.1").is_ok());
         assert!(open_fraction("1").is_err() && open_fraction("0").is_err());
         assert!(positive("0").is_err() && positive("1e-9").is_ok());

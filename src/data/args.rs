@@ -153,6 +153,38 @@ impl DataArgs {
         }
     }
 
+    /// Whether [`DataArgs::locate`] would find the data set, or with `--download` could fetch
+    /// it, without fetching anything: for checks made before any run starts (a sweep's
+    /// spec, whose cells download).
+    pub fn check_available(&self) -> Result<(), DataError> {
+        let look = DataArgs {
+            download: false,
+            ..self.clone()
+        };
+        match look.locate() {
+            Err(DataError::NotFound { message }) if self.download => {
+                if download::official_download(self.dataset).is_none() {
+                    return Err(DataError::NotFound {
+                        message: format!(
+                            "{message}\n(a download was asked for, but {} has no official \
+                             source to download from)",
+                            self.dataset
+                        ),
+                    });
+                }
+                if self.cache_dir().is_none() {
+                    return Err(DataError::Invalid(
+                        "--download needs a cache folder: pass --cache-dir DIR (or set \
+                         XDG_CACHE_HOME or HOME)"
+                            .into(),
+                    ));
+                }
+                Ok(())
+            }
+            other => other.map(|_| ()),
+        }
+    }
+
     /// Whether `source` is this data set's download folder in `cache` with some of the
     /// download's files missing (data sets downloaded file by file: Fashion-MNIST).
     fn partly_downloaded(&self, source: &Source, cache: Option<&Path>) -> bool {

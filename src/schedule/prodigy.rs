@@ -125,7 +125,7 @@ impl Schedule for Prodigy {
 #[serde(default)]
 pub struct ProdigyOptions {
     /// prodigy: the factor on the adapted step size (the authors' lr; leave at 1).
-    #[arg(value_parser = crate::values::non_negative, long, default_value_t = 1.0, value_name = "F")]
+    #[arg(value_parser = crate::values::rate, long, default_value_t = 1.0, value_name = "F")]
     pub prodigy_lr: f64,
     /// prodigy: Adam's β1,β2.
     #[arg(
@@ -161,6 +161,12 @@ impl Rule for Prodigy {
 
     fn check(o: &ProdigyOptions) -> Result<(), String> {
         check_non_negative("--prodigy-lr", o.prodigy_lr)?;
+        if !crate::values::fits_f32(o.prodigy_lr) {
+            return Err(format!(
+                "--prodigy-lr {:e} is too large for an f32: ηD reaches the GPU as an f32",
+                o.prodigy_lr
+            ));
+        }
         check_non_negative("--prodigy-d-coef", o.prodigy_d_coef)?;
         if o.prodigy_betas.len() != 2 || o.prodigy_betas.iter().any(|b| !(0.0..1.0).contains(b)) {
             return Err("--prodigy-betas takes two numbers in [0, 1), e.g. 0.9,0.999".into());

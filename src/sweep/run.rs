@@ -803,8 +803,16 @@ fn same_file(x: &str, y: &str) -> bool {
 /// Whether two cells' `train` arguments are the same, a `--data` or `--out` path also when
 /// spelled otherwise for the same file (`sw/a.csv` and `./sw/a.csv`, or a relative path a
 /// spec of before 2026-12-06 recorded and the absolute one it records now; a root given as
-/// `./root` or by its absolute path).
+/// `./root` or by its absolute path). `--download` is left out: where the data comes from
+/// shapes no run (a resume may change it too).
 fn same_args(a: &[String], b: &[String]) -> bool {
+    let shaping = |args: &[String]| -> Vec<String> {
+        (args.iter())
+            .filter(|arg| *arg != "--download")
+            .cloned()
+            .collect()
+    };
+    let (a, b) = (&shaping(a), &shaping(b));
     let path_of = |i: usize| {
         i > 0 && a[i - 1] == b[i - 1] && ["--data", "--out"].contains(&a[i - 1].as_str())
     };
@@ -1013,5 +1021,22 @@ mod tests {
         );
         assert_eq!(rough(5.0 * 3600.0), "5.0 h");
         assert_eq!(rough(3.0 * 86400.0), "3.0 days");
+    }
+
+    #[test]
+    fn a_download_asked_for_or_not_is_the_same_cell() {
+        let args = |words: &str| -> Vec<String> { words.split(' ').map(String::from).collect() };
+        let plain = args("train --lr 0.1 --dataset cifar10 --seed 1");
+        let fetched = args("train --lr 0.1 --dataset cifar10 --download --seed 1");
+        assert!(same_args(&plain, &fetched));
+        assert!(same_args(&fetched, &plain));
+        assert!(!same_args(
+            &plain,
+            &args("train --lr 0.2 --dataset cifar10 --seed 1")
+        ));
+        assert!(!same_args(
+            &fetched,
+            &args("train --lr 0.1 --dataset cifar10 --download")
+        ));
     }
 }

@@ -781,13 +781,7 @@ impl<'a> Context<'a> {
         let args = self
             .parse_train(&argv)
             .map_err(|e| self.error(task_span, format!("task {name:?}: {e}")))?;
-        let found = args
-            .data
-            .validate()
-            .and_then(|()| match args.data.download {
-                true => Ok(()),
-                false => args.data.locate().map(|_| ()),
-            });
+        let found = (args.data.validate()).and_then(|()| args.data.check_available());
         found.map_err(|e| {
             // The advice names train's flags; a spec says the same with its keys.
             let spec_advice = match e {
@@ -944,6 +938,16 @@ lr = [0.01]
 tasks = ["fm"]
 grid = { gen-damping = [0.05, 0.2] }
 "#;
+
+    #[test]
+    fn a_download_of_a_data_set_without_an_official_source_is_refused_before_any_cell() {
+        let text = "seeds = [1]\n\n[[task]]\nname = \"b\"\nmodel = \"linreg\"\n\
+                    dataset = \"boston\"\ndata = \"no-such-folder\"\ndownload = true\n\n\
+                    [[rule]]\nname = \"basic\"\nlr = [0.1]\n";
+        let (_dir, spec) = checked(text);
+        let error = spec.unwrap_err().to_string();
+        assert!(error.contains("no official source"), "{error}");
+    }
 
     #[test]
     fn a_task_may_ask_for_its_data_to_be_downloaded() {

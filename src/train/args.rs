@@ -281,8 +281,12 @@ impl TrainConfig {
             ("--lr-min", self.lr_min),
             ("--lr-max", self.lr_max),
         ] {
-            if let Some(v) = v.filter(|v| *v > crate::values::MAX_RATE) {
-                bail!("{flag} {v:e} is above the largest f32: η reaches the GPU as an f32");
+            if let Some(v) = v.filter(|v| !crate::values::fits_f32(*v)) {
+                bail!(
+                    "{flag} {v:e} is too large for an f32 (at most {:e}): η reaches the GPU \
+                     as an f32",
+                    f32::MAX
+                );
             }
         }
         if self.schedule == "basic" {
@@ -516,8 +520,16 @@ pub fn lr_from_run(dir: &Path, stat: LrFromStat) -> Result<f64> {
             median
         }
     };
-    if !lr.is_finite() {
+    if !lr.is_finite() || lr < 0.0 {
         bail!("--lr-from {}: its η is {lr}", dir.display());
+    }
+    if !crate::values::fits_f32(lr) {
+        bail!(
+            "--lr-from {}: its η {lr:e} is too large for an f32 (at most {:e}), as η is on \
+             the GPU",
+            dir.display(),
+            f32::MAX
+        );
     }
     Ok(lr)
 }

@@ -72,11 +72,11 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
         ),
         (
             vec!["--lr", "1e39"],
-            "--lr <F>': above 3.403e38, the largest f32",
+            "--lr <F>': too large for an f32 (at most 3.4028235e38)",
         ),
         (
             vec!["--lr-min", "1e308"],
-            "--lr-min <F>': above 3.403e38, the largest f32",
+            "--lr-min <F>': too large for an f32",
         ),
         (
             vec!["--lr-milestones", "0,2"],
@@ -300,6 +300,21 @@ fn warm_start_begins_at_the_rate_another_run_ended_with() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("is not a run directory"));
+    // An η that would be infinite on the GPU is refused, as on the command line.
+    let huge = runs.path().join("huge");
+    std::fs::create_dir(&huge).unwrap();
+    let mut lines: Vec<String> = epochs.lines().map(String::from).collect();
+    let last = lines.last_mut().unwrap();
+    let mut fields: Vec<&str> = last.split(',').collect();
+    fields[5] = "1e39";
+    *last = fields.join(",");
+    std::fs::write(huge.join("epochs.csv"), lines.join("\n") + "\n").unwrap();
+    let fourth = runs.path().join("fourth");
+    let o = etaprobe(&[&base[..], &["--lr-from", s(&huge), "--out", s(&fourth)]].concat());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("too large for an f32"), "{stderr}");
+    assert!(!fourth.exists());
 }
 
 #[test]
