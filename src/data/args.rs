@@ -114,25 +114,7 @@ impl DataArgs {
         };
         match found {
             Err(DataError::NotFound { message }) if self.download => {
-                let Some(plan) = download::official_download(self.dataset) else {
-                    return Err(DataError::NotFound {
-                        message: format!(
-                            "{message}\n(--download was given, but see above: there is no \
-                             official source to download from)"
-                        ),
-                    });
-                };
-                let plan = match base {
-                    Some(base) => plan.with_base(base),
-                    None => plan,
-                };
-                let Some(cache) = cache else {
-                    return Err(DataError::Invalid(
-                        "--download needs a cache folder: pass --cache-dir DIR (or set \
-                         XDG_CACHE_HOME or HOME)"
-                            .into(),
-                    ));
-                };
+                let (plan, cache) = self.download_plan(message)?;
                 // One download at a time into a cache (a sweep's cells start together): the
                 // others wait, then find the data set there.
                 let _lock = download::lock_cache(&cache)?;
@@ -163,26 +145,39 @@ impl DataArgs {
         };
         match look.locate() {
             Err(DataError::NotFound { message }) if self.download => {
-                if download::official_download(self.dataset).is_none() {
-                    return Err(DataError::NotFound {
-                        message: format!(
-                            "{message}\n(a download was asked for, but {} has no official \
-                             source to download from)",
-                            self.dataset
-                        ),
-                    });
-                }
-                if self.cache_dir().is_none() {
-                    return Err(DataError::Invalid(
-                        "--download needs a cache folder: pass --cache-dir DIR (or set \
-                         XDG_CACHE_HOME or HOME)"
-                            .into(),
-                    ));
-                }
-                Ok(())
+                self.download_plan(message).map(|_| ())
             }
             other => other.map(|_| ()),
         }
+    }
+
+    /// What a download would fetch and into which cache, or why none can: `message` says
+    /// where the data set was looked for.
+    fn download_plan(
+        &self,
+        message: String,
+    ) -> Result<(download::DownloadPlan, PathBuf), DataError> {
+        let Some(plan) = download::official_download(self.dataset) else {
+            return Err(DataError::NotFound {
+                message: format!(
+                    "{message}\n(a download was asked for, but {} has no official source to \
+                     download from)",
+                    self.dataset
+                ),
+            });
+        };
+        let plan = match self.download_base.as_deref() {
+            Some(base) => plan.with_base(base),
+            None => plan,
+        };
+        let Some(cache) = self.cache_dir() else {
+            return Err(DataError::Invalid(
+                "--download needs a cache folder: pass --cache-dir DIR (or set XDG_CACHE_HOME \
+                 or HOME)"
+                    .into(),
+            ));
+        };
+        Ok((plan, cache))
     }
 
     /// Whether `source` is this data set's download folder in `cache` with some of the

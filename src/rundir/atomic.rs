@@ -72,12 +72,6 @@ pub(crate) fn create_own(path: &Path) -> io::Result<File> {
 /// open itself refuses it, so that no link made after a check is followed) and anything
 /// but a regular file, without waiting on a FIFO.
 fn open_own(path: &Path) -> io::Result<File> {
-    let not_regular = |kind: &std::fs::FileType| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("not a regular file ({})", file_kind(kind)),
-        )
-    };
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -103,6 +97,14 @@ fn open_own(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
+/// The error for a name that holds something other than a regular file.
+fn not_regular(kind: &std::fs::FileType) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("not a regular file ({})", file_kind(kind)),
+    )
+}
+
 fn is_link(path: &Path) -> bool {
     path.symlink_metadata()
         .is_ok_and(|m| m.file_type().is_symlink())
@@ -113,12 +115,6 @@ fn is_link(path: &Path) -> bool {
 /// error, not an open or a read that blocks or fills the memory. Checked before the open
 /// (opening a FIFO waits for a writer) and again on what was opened.
 pub fn open_regular(path: &Path) -> io::Result<File> {
-    let not_regular = |kind: &std::fs::FileType| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("not a regular file ({})", file_kind(kind)),
-        )
-    };
     let before = std::fs::metadata(path)?;
     if !before.is_file() {
         return Err(not_regular(&before.file_type()));
