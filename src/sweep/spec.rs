@@ -19,6 +19,11 @@ use crate::train::TrainConfig;
 /// most this many steps of each running cell, for one small checkpoint write each time.
 pub const DEFAULT_CHECKPOINT_EVERY: usize = 100;
 
+/// The most cells a spec may hold: far more than any machine runs, few enough that the
+/// checks and the manifest of a grid written by mistake (a list of a million seeds) cost
+/// seconds, not the memory.
+pub const MAX_CELLS: usize = 100_000;
+
 /// Options the sweep sets itself on every cell; a spec may not.
 const RESERVED: &[(&str, &str)] = &[
     ("schedule", "a rule's `name`"),
@@ -352,6 +357,15 @@ impl<'a> Context<'a> {
                         options.insert(k.clone(), v.clone());
                     }
                     for &lr in &lrs {
+                        if cells.len() + seeds.len() > MAX_CELLS {
+                            return Err(self.error(
+                                &rule.span(),
+                                format!(
+                                    "with this rule the grid has more than {MAX_CELLS} cells: \
+                                     split the spec, or give fewer η, seeds or options"
+                                ),
+                            ));
+                        }
                         for &seed in seeds {
                             let dir = PathBuf::from(name)
                                 .join(&rule_dir)
@@ -938,6 +952,25 @@ lr = [0.01]
 tasks = ["fm"]
 grid = { gen-damping = [0.05, 0.2] }
 "#;
+
+    #[test]
+    fn a_grid_too_large_to_run_is_refused_naming_the_rule() {
+        let lrs: Vec<String> = (1..=400).map(|i| format!("{i}e-4")).collect();
+        let lrs = lrs.join(", ");
+        let seeds: Vec<String> = (1..=300).map(|s| s.to_string()).collect();
+        let text = format!(
+            "seeds = [{}]\n\n[[task]]\nname = \"fm\"\nmodel = \"logreg\"\n\
+             dataset = \"fashion-mnist\"\ndata = \"fashion-mnist\"\n\n[[rule]]\n\
+             name = \"basic\"\nlr = [{lrs}]\n",
+            seeds.join(", ")
+        );
+        let (_dir, spec) = checked(&text);
+        let error = spec.unwrap_err().to_string();
+        assert!(
+            error.contains("line 9: with this rule the grid has more than 100000 cells"),
+            "{error}"
+        );
+    }
 
     #[test]
     fn a_download_of_a_data_set_without_an_official_source_is_refused_before_any_cell() {
