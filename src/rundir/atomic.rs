@@ -233,7 +233,14 @@ mod tests {
             .status()
             .unwrap();
         assert!(made.success());
-        let error = create_own(&fifo).unwrap_err();
+        // Opened on a thread, so that an open that waits fails the test instead of hanging it.
+        let (sent, opened) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        std::thread::spawn(move || sent.send(create_own(&path).map(|_| ())));
+        let error = opened
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("create_own waited on a FIFO without a reader")
+            .unwrap_err();
         assert!(error.to_string().contains("a FIFO"), "{error}");
         let error = create_own(dir.path()).unwrap_err();
         assert!(error.to_string().contains("directory"), "{error}");
