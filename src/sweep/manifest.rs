@@ -88,7 +88,8 @@ pub struct CellRecord {
     pub error: Option<String>,
     /// The run's log, relative to the root.
     pub log: PathBuf,
-    /// Attempts this sweep and earlier ones made (a resume is an attempt).
+    /// Attempts this sweep and earlier ones made (a resume is an attempt); for a cell that
+    /// `sweep.json` did not list (lost, or a spec grown), those in its log.
     #[serde(default)]
     pub attempts: usize,
     /// The running process, while running (a later sweep waits for it to be gone).

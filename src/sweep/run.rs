@@ -223,9 +223,13 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
     };
     for (cell, plan) in spec.cells.iter().zip(&plans) {
         let mut record = CellRecord::new(cell, fresh_command(spec, root, cell));
-        if let Some(p) = previous(&cell.dir) {
-            record.attempts = p.attempts;
-            record.exit_code = p.exit_code;
+        match previous(&cell.dir) {
+            Some(p) => {
+                record.attempts = p.attempts;
+                record.exit_code = p.exit_code;
+            }
+            // Not in sweep.json (lost, or the spec grew): the attempts its log holds.
+            None => record.attempts = attempts_in_log(&root.join(&record.log)),
         }
         match plan {
             Plan::Skip => record.status = Status::Finished,
@@ -622,7 +626,7 @@ fn start(
         .with_context(|| format!("cannot open {}", log_path.display()))?;
     writeln!(
         log,
-        "== etaprobe sweep, {}: {}",
+        "{ATTEMPT_HEADER}{}: {}",
         crate::rundir::utc_now(),
         shell_words(exe, &args)
     )?;
@@ -635,6 +639,21 @@ fn start(
         .spawn()
         .with_context(|| format!("cannot start {}", exe.display()))?;
     Ok((child, how))
+}
+
+/// How each attempt's part of a cell's log begins.
+const ATTEMPT_HEADER: &str = "== etaprobe sweep, ";
+
+/// The attempts a cell's log records (none when it has no log). Attempts moved aside with
+/// their directory took their log with them and are not counted.
+fn attempts_in_log(log: &Path) -> usize {
+    let Ok(file) = crate::rundir::open_regular(log) else {
+        return 0;
+    };
+    std::io::BufRead::split(std::io::BufReader::new(file), b'\n')
+        .map_while(Result::ok)
+        .filter(|line| line.starts_with(ATTEMPT_HEADER.as_bytes()))
+        .count()
 }
 
 /// A command line as one could type it (arguments with spaces quoted).

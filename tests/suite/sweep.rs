@@ -1495,6 +1495,10 @@ fn a_lost_manifest_is_rebuilt_from_the_cells_own_records() {
         .map(|c| c["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["finished", "finished"]);
+    // Each cell ran once: its log says so, and the rebuilt record counts it.
+    for cell in rebuilt["cells"].as_array().unwrap() {
+        assert_eq!(cell["attempts"], 1, "{cell}");
+    }
     // A directory another command made is still refused: other options, or a resume from
     // another run's folder (whose config.toml would have lent it its options).
     for other in [original.replace("\"0.1\"", "\"0.2\""), original.clone()] {
