@@ -31,6 +31,7 @@ pub mod gpu;
 pub mod models;
 pub mod ops;
 pub mod optim;
+pub mod output;
 pub mod report;
 pub mod rundir;
 pub mod schedule;

@@ -488,7 +488,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 ablation_base,
             };
             let (report, written) = etaprobe::compare::compare(&options)?;
-            print!("{report}");
+            etaprobe::out!("{report}");
             for path in written {
                 eprintln!("wrote {}", path.display());
             }
@@ -500,7 +500,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("warning: {warning}");
             }
             for f in comparison.written {
-                println!("{}", f.display());
+                etaprobe::outln!("{}", f.display());
             }
             Ok(())
         }
@@ -518,9 +518,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let gpu = std::sync::Arc::new(open(cli.adapter.as_deref())?);
                 let r = bench::bench_probe(&gpu, net.model(), batch_size, steps, rounds)?;
                 if json {
-                    println!("{}", serde_json::to_string_pretty(&r)?);
+                    etaprobe::outln!("{}", serde_json::to_string_pretty(&r)?);
                 } else {
-                    println!(
+                    etaprobe::outln!(
                         "{} at batch {} on {} ({} of {} each; medians)",
                         r.model,
                         r.batch_size,
@@ -528,20 +528,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         counted(r.rounds, "round"),
                         counted(r.steps, "step")
                     );
-                    println!(
+                    etaprobe::outln!(
                         "{:<12} {:>10} {:>8} {:>10}",
-                        "schedule", "ms/step", "× basic", "images/s"
+                        "schedule",
+                        "ms/step",
+                        "× basic",
+                        "images/s"
                     );
                     for (s, ms, ratio) in &r.results {
                         let ips = r.batch_size as f64 * 1e3 / ms;
-                        println!("{s:<12} {ms:>10.3} {ratio:>8.3} {ips:>10.1}");
+                        etaprobe::outln!("{s:<12} {ms:>10.3} {ratio:>8.3} {ips:>10.1}");
                     }
-                    println!(
+                    etaprobe::outln!(
                         "× basic: the median over rounds of each round's ratio to basic (robust \
                          to the machine's drift between rounds), so it may differ from the ratio \
                          of the ms medians"
                     );
-                    println!(
+                    etaprobe::outln!(
                         "probes per forward pass: {}; GPU buffers: {:.1} MiB",
                         r.probes_per_pass,
                         r.gpu_bytes as f64 / (1 << 20) as f64
@@ -562,16 +565,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let gpu = open(cli.adapter.as_deref())?;
                 let r = bench::bench_kernels(&gpu, net.model(), batch_size, rounds, all)?;
                 if json {
-                    println!("{}", serde_json::to_string_pretty(&r)?);
+                    etaprobe::outln!("{}", serde_json::to_string_pretty(&r)?);
                 } else {
                     let total: f64 = r.kernels.iter().map(|k| k.2).sum();
-                    println!(
+                    etaprobe::outln!(
                         "{} at batch {} on {} (medians of {} rounds)",
-                        r.model, r.batch_size, r.adapter, r.rounds
+                        r.model,
+                        r.batch_size,
+                        r.adapter,
+                        r.rounds
                     );
-                    println!(
+                    etaprobe::outln!(
                         "step as submitted: {:.1} ms; dispatches one at a time: {:.1} ms",
-                        r.step_ms, total
+                        r.step_ms,
+                        total
                     );
                     // Columns as wide as the longest kernel name, so none pushes its row out.
                     let width = r
@@ -582,15 +589,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         .max()
                         .unwrap_or(0)
                         .max(36);
-                    println!(
+                    etaprobe::outln!(
                         "{:<width$} {:>6} {:>10} {:>7}",
-                        "kernel", "count", "ms", "share"
+                        "kernel",
+                        "count",
+                        "ms",
+                        "share"
                     );
                     for (label, count, ms) in &r.kernels {
                         let share = 100.0 * ms / total;
-                        println!("{label:<width$} {count:>6} {ms:>10.2} {share:>6.1}%");
+                        etaprobe::outln!("{label:<width$} {count:>6} {ms:>10.2} {share:>6.1}%");
                     }
-                    println!(
+                    etaprobe::outln!(
                         "\n{}:",
                         if all {
                             "every dispatch"
@@ -599,7 +609,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         }
                     );
                     for (phase, at, label, groups, ms) in &r.slowest {
-                        println!(
+                        etaprobe::outln!(
                             "{phase:<9} #{at:<4} {label:<width$} {:>16} {ms:>9.2} ms",
                             format!("{groups:?}")
                         );
@@ -620,13 +630,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     dataset,
                 };
                 let adapter = open(cli.adapter.as_deref())?.describe();
-                println!(
+                etaprobe::outln!(
                     "GPU memory of one training step of {} on {adapter}",
                     model.describe()
                 );
-                println!(
+                etaprobe::outln!(
                     "{:<8} {:>12} {:>12} {:>8}",
-                    "batch", "basic MiB", "newton MiB", "probes"
+                    "batch",
+                    "basic MiB",
+                    "newton MiB",
+                    "probes"
                 );
                 for batch in batch_sizes {
                     if batch == 0 {
@@ -640,9 +653,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         let (bytes, chunk) = bench::step_memory(&gpu, model, batch, probes)?;
                         row.push((mib(bytes), chunk));
                     }
-                    println!(
+                    etaprobe::outln!(
                         "{batch:<8} {:>12.1} {:>12.1} {:>8}",
-                        row[0].0, row[1].0, row[1].1
+                        row[0].0,
+                        row[1].0,
+                        row[1].1
                     );
                 }
                 Ok(())
@@ -660,16 +675,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 };
                 let results = bench::bench_matmul(&gpu, &shapes)?;
                 if json {
-                    println!("{}", serde_json::to_string_pretty(&results)?);
+                    etaprobe::outln!("{}", serde_json::to_string_pretty(&results)?);
                 } else {
-                    println!(
+                    etaprobe::outln!(
                         "{:<28} {:>8} {:>6} {:>6} {:>10} {:>9}",
-                        "shape", "m", "n", "k", "ms", "GFLOP/s"
+                        "shape",
+                        "m",
+                        "n",
+                        "k",
+                        "ms",
+                        "GFLOP/s"
                     );
                     for r in results {
-                        println!(
+                        etaprobe::outln!(
                             "{:<28} {:>8} {:>6} {:>6} {:>10.3} {:>9.2}",
-                            r.label, r.m, r.n, r.k, r.ms, r.gflops
+                            r.label,
+                            r.m,
+                            r.n,
+                            r.k,
+                            r.ms,
+                            r.gflops
                         );
                     }
                 }
@@ -745,17 +770,29 @@ fn open(adapter: Option<&str>) -> anyhow::Result<Gpu> {
 fn devices(choice: Option<&str>) -> anyhow::Result<()> {
     let adapters = gpu::enumerate_adapters();
     let chosen = gpu::choose_adapter(&adapters, choice)?;
-    println!(
+    etaprobe::outln!(
         "{:<3} {:<2} {:<40} {:<8} {:<16} driver",
-        "", "#", "name", "backend", "type"
+        "",
+        "#",
+        "name",
+        "backend",
+        "type"
     );
     for s in gpu::summaries(&adapters) {
         let mark = if s.index == chosen { "*" } else { "" };
-        println!(
+        etaprobe::outln!(
             "{:<3} {:<2} {:<40} {:<8} {:<16} {} {}",
-            mark, s.index, s.name, s.backend, s.device_type, s.driver, s.driver_info
+            mark,
+            s.index,
+            s.name,
+            s.backend,
+            s.device_type,
+            s.driver,
+            s.driver_info
         );
     }
-    println!("(* = the adapter etaprobe uses; choose another with --adapter or ETAPROBE_ADAPTER)");
+    etaprobe::outln!(
+        "(* = the adapter etaprobe uses; choose another with --adapter or ETAPROBE_ADAPTER)"
+    );
     Ok(())
 }

@@ -191,6 +191,7 @@ mod tests {
 /// A path, refused unless it is UTF-8: a run records its paths as text (`config.toml`,
 /// `run.json`), and a sweep passes each cell's on a command line. One that is not would
 /// be written over with U+FFFD (or not at all), and the run or cell would land elsewhere.
+/// An empty path is refused too: it would mean the current folder.
 #[derive(Clone, Copy, Debug)]
 pub struct Utf8Path;
 
@@ -204,6 +205,16 @@ impl clap::builder::TypedValueParser for Utf8Path {
         value: &std::ffi::OsStr,
     ) -> Result<std::path::PathBuf, clap::Error> {
         match value.to_str() {
+            // An empty path (an unset variable, `--out "$OUT"`) would mean the current
+            // folder, and scatter the files there.
+            Some("") => {
+                let flag = arg.map_or_else(|| "a path".to_string(), |a| a.to_string());
+                let message = format!(
+                    "an empty path was given for {flag}: give a path (`.` for the current \
+                     folder)\n"
+                );
+                Err(clap::Error::raw(clap::error::ErrorKind::InvalidValue, message).with_cmd(cmd))
+            }
             Some(text) => Ok(text.into()),
             None => {
                 let flag = arg.map_or_else(|| "a path".to_string(), |a| a.to_string());

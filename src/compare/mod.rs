@@ -136,6 +136,9 @@ pub(crate) struct Row {
     pub schedule: String,
     pub lr: Option<f64>,
     pub lr_grid: Vec<f64>,
+    /// The η0 of the grid with no run to score (none finished yet): the selection did
+    /// not see them.
+    pub lr_unscored: Vec<f64>,
     pub seeds: usize,
     pub missing: usize,
     /// Runs of `seeds` that diverged (counted at chance).
@@ -163,13 +166,24 @@ pub(crate) struct Row {
 }
 
 /// Refuses epoch records that no finished run writes, so that a damaged file is left out
-/// of the report, and said so, instead of read as a result: no epoch row at all, an
-/// accuracy outside [0, 1], or an evaluation's loss that is NaN or negative.
-fn check_epochs(path: &Path, epochs: &[EpochRecord]) -> Result<()> {
+/// of the report, and said so, instead of read as a result: no epoch row at all, fewer
+/// rows than the epochs `run.json` counts (a file cut short), an accuracy outside [0, 1]
+/// (but a training accuracy NaN), or an evaluation's loss that is NaN or negative.
+fn check_epochs(path: &Path, epochs: &[EpochRecord], info: &RunInfo) -> Result<()> {
     if epochs.is_empty() {
         bail!(
             "{}: no epoch rows, though run.json says the run finished",
             path.display()
+        );
+    }
+    let counted = info.totals.get("epochs").and_then(|v| v.as_u64());
+    let last = epochs.last().map(|e| e.epoch as u64);
+    if let Some(counted) = counted.filter(|&n| Some(n) != last) {
+        bail!(
+            "{}: its last row is epoch {}, but run.json says the run ended after epoch \
+             {counted}: the file was cut short or edited",
+            path.display(),
+            last.unwrap_or(0)
         );
     }
     for e in epochs {
@@ -179,7 +193,10 @@ fn check_epochs(path: &Path, epochs: &[EpochRecord]) -> Result<()> {
             ("val_acc", e.val_acc),
         ];
         for (column, value) in accuracies {
-            if let Some(v) = value.filter(|v| !(0.0..=1.0).contains(v)) {
+            // An epoch whose every step was discarded (undone, or skipped) trained on no
+            // batch: its training accuracy is NaN, in a run that went on.
+            let untrained = column == "train_acc" && value.is_some_and(f64::is_nan);
+            if let Some(v) = value.filter(|v| !(0.0..=1.0).contains(v) && !untrained) {
                 bail!(
                     "{}: epoch {}: {column} {v} is not an accuracy (a fraction from 0 to 1)",
                     path.display(),
@@ -200,11 +217,50 @@ fn check_epochs(path: &Path, epochs: &[EpochRecord]) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a cell directory whose `run.json` records another run than the cell's (a run
+/// copied or moved there): the command it records, without what shapes no result (the
+/// paths of `--out`, `--data` and `--resume`, `--adapter`, `--checkpoint-every`,
+/// `--download`), must be the cell's `train` arguments. A run.json that records no command
+/// (written by hand) is taken as it is.
+fn check_command(dir: &Path, info: &RunInfo, cell: &CellRecord) -> Result<()> {
+    fn shaping(words: &[String]) -> Vec<&str> {
+        let mut kept = Vec::new();
+        let mut it = words.iter().map(String::as_str);
+        while let Some(w) = it.next() {
+            match w {
+                "--out" | "--data" | "--resume" | "--adapter" | "--checkpoint-every" => {
+                    it.next();
+                }
+                "--download" => {}
+                w => kept.push(w),
+            }
+        }
+        kept
+    }
+    // A run.json without a command was not written by `train` (a record made by hand).
+    let Some(words) = info.command.get(1..) else {
+        return Ok(());
+    };
+    let recorded = shaping(words);
+    if recorded != shaping(&cell.args) {
+        bail!(
+            "{}: its run.json records another run (`{}`), not this cell's (`{}`)",
+            dir.display(),
+            recorded.join(" "),
+            shaping(&cell.args).join(" ")
+        );
+    }
+    Ok(())
+}
+
 impl Run {
-    fn load(dir: &Path, seed: u64) -> Result<Run> {
+    fn load(dir: &Path, cell: &CellRecord) -> Result<Run> {
+        let seed = cell.seed;
+        let info = RunInfo::read(dir.join(RUN_JSON))?;
+        check_command(dir, &info, cell)?;
         let epochs_csv = dir.join(crate::rundir::EPOCHS_CSV);
         let epochs = read_epochs(&epochs_csv)?;
-        check_epochs(&epochs_csv, &epochs)?;
+        check_epochs(&epochs_csv, &epochs, &info)?;
         let steps = read_steps(dir.join(crate::rundir::STEPS_CSV))?;
         let steps_at_epoch = epochs
             .iter()
@@ -217,7 +273,6 @@ impl Run {
                     .unwrap_or(0)
             })
             .collect();
-        let info = RunInfo::read(dir.join(RUN_JSON))?;
         let number = |key: &str| info.totals.get(key).and_then(|v| v.as_f64());
         Ok(Run {
             seed,
@@ -359,6 +414,16 @@ fn diverged(why: &str) -> bool {
 
 /// Reads the sweep under `root` into tasks; also returns its manifest.
 pub(crate) fn load(root: &Path) -> Result<(Manifest, Vec<Task>)> {
+    if root.is_file() {
+        bail!(
+            "{} is a file: give the sweep's root, the folder that holds its {}",
+            root.display(),
+            crate::sweep::MANIFEST
+        );
+    }
+    if !root.exists() {
+        bail!("{}: no such folder", root.display());
+    }
     let Some(manifest) = Manifest::read(root)? else {
         bail!(
             "{} is not a sweep's root: it has no {}",
@@ -382,26 +447,38 @@ pub(crate) fn load(root: &Path) -> Result<(Manifest, Vec<Task>)> {
         for cell in cells {
             let dir = root.join(&cell.dir);
             let run = match on_disk(&dir) {
-                OnDisk::Finished => match Run::load(&dir, cell.seed) {
+                OnDisk::Finished => match Run::load(&dir, cell) {
                     Ok(run) => Some(run),
                     Err(e) => {
                         left_out.push((cell.dir.clone(), format!("unreadable: {e:#}")));
                         None
                     }
                 },
-                OnDisk::Stopped(why) => match Run::at_chance(&dir, cell.seed) {
-                    Some(run) if diverged(&why) => {
-                        at_chance.push((cell.dir.clone(), format!("diverged: {why}")));
-                        Some(run)
-                    }
-                    _ => {
-                        left_out.push((cell.dir.clone(), format!("failed: {why}")));
+                OnDisk::Stopped(why) => match RunInfo::read(dir.join(RUN_JSON))
+                    .and_then(|info| check_command(&dir, &info, cell))
+                {
+                    Err(e) => {
+                        left_out.push((cell.dir.clone(), format!("unreadable: {e:#}")));
                         None
                     }
+                    Ok(()) => match Run::at_chance(&dir, cell.seed) {
+                        Some(run) if diverged(&why) => {
+                            at_chance.push((cell.dir.clone(), format!("diverged: {why}")));
+                            Some(run)
+                        }
+                        _ => {
+                            left_out.push((cell.dir.clone(), format!("failed: {why}")));
+                            None
+                        }
+                    },
                 },
                 OnDisk::Absent => {
                     let why = match &cell.error {
                         Some(e) => format!("failed: {e}"),
+                        None if cell.status == crate::sweep::Status::Finished => {
+                            "missing: its folder is gone, though sweep.json says it finished"
+                                .to_string()
+                        }
                         None => "missing: not run".to_string(),
                     };
                     left_out.push((cell.dir.clone(), why));
@@ -646,6 +723,14 @@ impl Task {
                         grid.sort_by(f64::total_cmp);
                         grid
                     },
+                    lr_unscored: {
+                        let mut none: Vec<f64> = (rule.lrs.iter())
+                            .filter(|g| g.runs.is_empty())
+                            .map(|g| g.lr)
+                            .collect();
+                        none.sort_by(f64::total_cmp);
+                        none
+                    },
                     seeds: runs.len(),
                     missing: group.map_or(0, |g| g.missing.len()),
                     diverged: runs.iter().filter(|r| r.diverged.is_some()).count(),
@@ -744,6 +829,10 @@ pub const REPORT_DIR: &str = "compare";
 /// The report, in that folder.
 const REPORT_MD: &str = "compare.md";
 
+/// A task's tables besides its main one (`TASK.csv`) are `TASK-SUFFIX.csv`: a task named
+/// `TASK-grid` would share a file with `TASK`'s.
+pub const TABLE_SUFFIXES: [&str; 3] = ["grid", "claims", "ablation"];
+
 /// Writes the report of the sweeps under `opts.roots`: `compare.md`, per task `TASK.csv`
 /// (the main table), `TASK-grid.csv` (every η0) and the figures. Returns the report's
 /// Markdown and the files written.
@@ -780,6 +869,20 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
         }
         heads.push((root.clone(), manifest.jobs));
     }
+    let same_folder = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if let Some(b) = opts.ablation_base.as_deref() {
+        if let Some(root) = opts.roots.iter().find(|r| same_folder(r, b)) {
+            bail!(
+                "--ablation-base {} is the root {} itself: give the root of the sweep whose \
+                 rule the variants are ablations of",
+                b.display(),
+                root.display()
+            );
+        }
+    }
     let base = match &opts.ablation_base {
         Some(b) => Some(
             load(b)
@@ -800,22 +903,11 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
         .out
         .clone()
         .unwrap_or_else(|| first_root.join(REPORT_DIR));
-    // compare.md, and each task's CSV tables and figures, all named after the task.
-    let would_write = |name: &str| {
-        name == REPORT_MD
-            || tasks.iter().any(|t| {
-                name == format!("{}.csv", t.name)
-                    || (name.starts_with(&format!("{}-", t.name))
-                        && (name.ends_with(".csv") || name.ends_with(".png")))
-            })
-    };
-    let made_before = |dir: &Path| {
-        crate::rundir::read_regular(&dir.join(REPORT_MD))
-            .is_ok_and(|md| md.starts_with(table::REPORT_TITLE.as_bytes()))
-    };
-    crate::report::written::check_ours(&out, would_write, made_before)?;
     // Everything is made in memory first: a failure writes nothing.
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    // Which task wrote each file: two tasks must not share a name (`fm`'s `fm-grid.csv`
+    // and the table of a task called `fm-grid`).
+    let mut owners: BTreeMap<String, &str> = BTreeMap::new();
     let mut sections = Vec::new();
     let mut judged_claims: Vec<(String, Option<claims::Claims>)> = Vec::new();
     for (task, ablation) in tasks.iter().zip(ablations) {
@@ -840,6 +932,20 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
             }),
             Kind::Regression => opts.target_loss,
         };
+        // A target of the other kind of task is no target for this one: said, not skipped.
+        match task.kind {
+            Kind::Regression if opts.target_acc.is_some() => log::warn!(
+                "task {}: a regression, which --target-acc does not apply to (give \
+                 --target-loss)",
+                task.name
+            ),
+            Kind::Classification if opts.target_loss.is_some() => log::warn!(
+                "task {}: a classification, which --target-loss does not apply to (give \
+                 --target-acc)",
+                task.name
+            ),
+            _ => {}
+        }
         let rows = task.rows(reference, judged, target);
         let mut figures = figures::draw(task)?;
         let reference_name = reference.map(|i| task.rules[i].rule.as_str());
@@ -854,19 +960,35 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
         let grid = table::grid_csv(task);
         let mut tables = vec![
             (format!("{}.csv", task.name), csv),
-            (format!("{}-grid.csv", task.name), grid),
+            (format!("{}-{}.csv", task.name, TABLE_SUFFIXES[0]), grid),
         ];
         if let Some(c) = &claims {
-            tables.push((format!("{}-claims.csv", task.name), claims::csv(c)));
+            tables.push((
+                format!("{}-{}.csv", task.name, TABLE_SUFFIXES[1]),
+                claims::csv(c),
+            ));
             figures.push(figures::draw_claims(&task.name, c)?);
         }
         let mut ablation_section = None;
         if let (Some((variants, judged)), Some(base_root)) = (ablation, &opts.ablation_base) {
             tables.push((
-                format!("{}-ablation.csv", task.name),
+                format!("{}-{}.csv", task.name, TABLE_SUFFIXES[2]),
                 ablation::csv(&variants),
             ));
             ablation_section = Some(ablation::markdown(&variants, judged, base_root));
+        }
+        let names = tables
+            .iter()
+            .map(|t| &t.0)
+            .chain(figures.iter().map(|f| &f.0));
+        for name in names {
+            if let Some(other) = owners.insert(name.clone(), &task.name) {
+                bail!(
+                    "tasks {other:?} and {:?} would both write {name}: rename one of them in \
+                     the spec, or compare their roots apart",
+                    task.name
+                );
+            }
         }
         files.extend(
             tables
@@ -886,7 +1008,7 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
                 reference: reference_name,
                 judged: judged_name,
                 target,
-                default_target: opts.target_acc.is_none(),
+                default_target: task.kind == Kind::Classification && opts.target_acc.is_none(),
             },
             &rows,
             Some(extra.as_str()).filter(|e| !e.is_empty()),
@@ -900,6 +1022,14 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
     }
     let report = table::report(&heads, &sections);
     files.insert(0, (REPORT_MD.to_string(), report.clone().into_bytes()));
+    // A file of the user's under one of these names stays (a report of before the list of
+    // what was written is known by its title).
+    let made_before = |dir: &Path| {
+        crate::rundir::read_regular(&dir.join(REPORT_MD))
+            .is_ok_and(|md| md.starts_with(table::REPORT_TITLE.as_bytes()))
+    };
+    let would_write = |name: &str| files.iter().any(|(n, _)| n == name);
+    crate::report::written::check_ours(&out, would_write, made_before)?;
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create the output folder {}", out.display()))?;
     // Listed before they are written: a crash half-way leaves them known as the report's.

@@ -305,13 +305,23 @@ pub(crate) fn markdown(
         let lr = match (row.lr, row.lr_grid.len()) {
             (Some(lr), 1) => lr_text(lr),
             (Some(lr), _) => format!(
-                "{} (of {})",
+                "{} (of {}{})",
                 lr_text(lr),
                 row.lr_grid
                     .iter()
                     .map(|&x| lr_text(x))
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(", "),
+                match row.lr_unscored.as_slice() {
+                    [] => String::new(),
+                    none => format!(
+                        "; no run finished at {}",
+                        none.iter()
+                            .map(|&x| lr_text(x))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                }
             ),
             (None, _) => "—".into(),
         };

@@ -75,8 +75,8 @@ fn bench_rank(
         .map(|&m| bench_dist(&gpu, group.clone(), m, options, batch, steps))
         .collect::<Result<Vec<DistBench>>>()?;
     match (group.rank(), bench.json) {
-        (0, true) => println!("{}", serde_json::to_string_pretty(&results)?),
-        (0, false) => print!("{}", dist_table(&results)),
+        (0, true) => crate::outln!("{}", serde_json::to_string_pretty(&results)?),
+        (0, false) => crate::out!("{}", dist_table(&results)),
         _ => {}
     }
     Ok(())

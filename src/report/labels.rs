@@ -25,7 +25,8 @@ const NOT_DISTINGUISHING: [&str; 8] = [
 const MAX_DISTINGUISHING_KEYS: usize = 3;
 
 /// The label of a run in legends and titles: `"<schedule>, η0=<lr>"` from `run.json`'s
-/// `config`, else whichever of the two is there, else the directory name.
+/// `config` (with the optimizer when not SGD and the decay when there is one), else
+/// whichever of the two is there, else the directory name.
 pub fn run_label(run_dir: impl AsRef<Path>) -> String {
     let dir = run_dir.as_ref();
     let from_config = RunInfo::read(dir.join(RUN_JSON)).ok().and_then(|info| {
@@ -39,6 +40,22 @@ pub fn run_label(run_dir: impl AsRef<Path>) -> String {
         let schedule = match (optimizer, schedule) {
             (Some(o), Some(s)) => Some(format!("{o} + {s}")),
             (o, s) => s.or(o),
+        };
+        // A decay of η0 is named too: "momentum + basic, cosine decay, η0=0.1".
+        // (`none` with milestones is a step decay.)
+        let milestones = info
+            .config
+            .get("lr_milestones")
+            .and_then(Value::as_array)
+            .is_some_and(|m| !m.is_empty());
+        let decay = match info.config.get("lr_decay").and_then(text) {
+            Some(d) if d == "none" && milestones => Some("step".to_string()),
+            Some(d) if d == "none" => None,
+            d => d,
+        };
+        let schedule = match (schedule, decay) {
+            (Some(s), Some(d)) => Some(format!("{s}, {d} decay")),
+            (s, _) => s,
         };
         let lr = info.config.get("lr").and_then(text);
         match (schedule, lr) {

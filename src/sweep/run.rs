@@ -990,7 +990,7 @@ fn process_alive(pid: u32) -> bool {
 }
 
 fn print_plan(spec: &Spec, opts: &SweepOptions, plans: &[Plan], exe: &Path) {
-    println!(
+    crate::outln!(
         "{} cells under {} (checkpoint every {} steps):",
         spec.cells.len(),
         opts.root.display(),
@@ -1005,7 +1005,7 @@ fn print_plan(spec: &Spec, opts: &SweepOptions, plans: &[Plan], exe: &Path) {
             Plan::Restart(why) => format!("restart ({why})"),
         };
         let command = fresh_command(spec, &opts.root, cell);
-        println!("{}  [{what}]", shell_words(exe, &command[1..]));
+        crate::outln!("{}  [{what}]", shell_words(exe, &command[1..]));
     }
 }
 

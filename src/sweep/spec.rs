@@ -256,7 +256,7 @@ impl<'a> Context<'a> {
         };
 
         // Tasks: their options over the defaults.
-        let mut task_names = BTreeMap::new();
+        let mut task_names: BTreeMap<String, usize> = BTreeMap::new();
         let mut checked_tasks = Vec::new();
         for task in tasks.get_ref() {
             let t = task.get_ref();
@@ -272,6 +272,24 @@ impl<'a> Context<'a> {
                     &t.name.span(),
                     format!("task name {name:?} is taken: the sweep's root keeps its {what} there"),
                 ));
+            }
+            // Nor may two tasks share a file of `compare`'s report (`fm`'s `fm-grid.csv`).
+            let table_of = |task: &str, other: &str| {
+                crate::compare::TABLE_SUFFIXES
+                    .iter()
+                    .find(|suffix| task == format!("{other}-{suffix}"))
+                    .map(|_| format!("{task}.csv"))
+            };
+            for other in task_names.keys() {
+                if let Some(file) = table_of(&name, other).or_else(|| table_of(other, &name)) {
+                    return Err(self.error(
+                        &t.name.span(),
+                        format!(
+                            "tasks {name:?} and {other:?} would share {file} in `compare`'s \
+                             report: give one of them another name"
+                        ),
+                    ));
+                }
             }
             if let Some(earlier) = task_names.insert(name.clone(), self.line(task.span().start)) {
                 return Err(self.error(
@@ -952,6 +970,28 @@ lr = [0.01]
 tasks = ["fm"]
 grid = { gen-damping = [0.05, 0.2] }
 "#;
+
+    #[test]
+    fn tasks_that_would_share_a_file_of_the_report_are_refused() {
+        let task = |name: &str| {
+            format!(
+                "[[task]]\nname = \"{name}\"\nmodel = \"logreg\"\n\
+                 dataset = \"fashion-mnist\"\ndata = \"fashion-mnist\"\n\n"
+            )
+        };
+        let rule = "[[rule]]\nname = \"basic\"\nlr = [0.1]\n";
+        for (first, second) in [("fm", "fm-grid"), ("fm-claims", "fm")] {
+            let text = format!("seeds = [1]\n\n{}{}{rule}", task(first), task(second));
+            let (_dir, spec) = checked(&text);
+            let error = spec.unwrap_err().to_string();
+            assert!(
+                error.contains("line 10: tasks") && error.contains("would share fm-"),
+                "{error}"
+            );
+        }
+        let text = format!("seeds = [1]\n\n{}{}{rule}", task("fm"), task("fm-gridded"));
+        checked(&text).1.unwrap();
+    }
 
     #[test]
     fn a_grid_too_large_to_run_is_refused_naming_the_rule() {

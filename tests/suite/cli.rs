@@ -397,3 +397,25 @@ fn compare_refuses_targets_that_are_not_numbers_it_can_reach() {
         assert!(stderr.contains(message), "{flag} {value}: {stderr}");
     }
 }
+
+/// compare's root is named for what it is: missing, a file (the manifest given for its
+/// folder), or a folder without a sweep.
+#[test]
+fn compare_says_what_is_wrong_with_its_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("sweep.json");
+    std::fs::write(&manifest, "{}").unwrap();
+    let missing = dir.path().join("missing");
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    for (root, message) in [
+        (&missing, "missing: no such folder"),
+        (&manifest, "sweep.json is a file: give the sweep's root"),
+        (&empty, "empty is not a sweep's root: it has no sweep.json"),
+    ] {
+        let out = etaprobe(&["compare", crate::common::s(root)]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(message), "{stderr}");
+    }
+}

@@ -705,6 +705,22 @@ fn compare_two_runs() {
     }
     assert_eq!(run_label(&a), "newton, η0=0.01");
     assert_eq!(run_label(&b), "basic, η0=0.01");
+    // The optimizer and a decay are named: a momentum + cosine run is not a plain one.
+    let decayed = dir.path().join("decayed");
+    let mut info = run_info("basic", 0.1);
+    info.config["optimizer"] = "momentum".into();
+    info.config["lr_decay"] = "cosine".into();
+    fake_run(&decayed, 2, true, false, Some(info));
+    assert_eq!(
+        run_label(&decayed),
+        "momentum + basic, cosine decay, η0=0.1"
+    );
+    let stepped = dir.path().join("stepped");
+    let mut info = run_info("basic", 0.1);
+    info.config["lr_decay"] = "none".into();
+    info.config["lr_milestones"] = serde_json::json!([3, 4]);
+    fake_run(&stepped, 2, true, false, Some(info));
+    assert_eq!(run_label(&stepped), "basic, step decay, η0=0.1");
 
     let out = dir.path().join("figures/compare");
     let Comparison {
@@ -879,6 +895,27 @@ fn plot_command_warns_about_mixed_tasks_and_writes_svg() {
     assert!(stderr.contains("is a run's folder"), "{stderr}");
     assert_eq!(std::fs::read_dir(&b).unwrap().count(), before);
 
+    // A run that stopped in its first epoch, with a damaged run.json: drawn, and what its
+    // lines lack is said.
+    let early = dir.path().join("early");
+    fake_run(&early, 0, true, false, None);
+    std::fs::write(early.join("run.json"), "{\"version\": ").unwrap();
+    let run = etaprobe(&[
+        "plot",
+        s(&a),
+        s(&early),
+        "--out",
+        s(&dir.path().join("early-out")),
+    ]);
+    ok(&run);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    for says in [
+        "early: its run.json cannot be read",
+        "early: no epoch ended (the run stopped in its first)",
+    ] {
+        assert!(stderr.contains(says), "{says}: {stderr}");
+    }
+
     // The same run twice, however spelled: refused, nothing drawn.
     let twice = dir.path().join("twice");
     let again = a.join(".");
@@ -903,6 +940,22 @@ fn plot_command_warns_about_mixed_tasks_and_writes_svg() {
         std::fs::read_to_string(mine.join("loss.png")).unwrap(),
         "mine"
     );
+
+    // A run's five figures copied into a folder of the user's: refused, kept, although
+    // the names are all a plot's.
+    let copied = dir.path().join("copied");
+    std::fs::create_dir_all(&copied).unwrap();
+    for name in figure_names(FigureFormat::Png) {
+        std::fs::write(copied.join(&name), "the user's copy").unwrap();
+    }
+    let run = etaprobe(&["plot", s(&a), "--out", s(&copied)]);
+    assert_eq!(run.status.code(), Some(2));
+    for name in figure_names(FigureFormat::Png) {
+        assert_eq!(
+            std::fs::read_to_string(copied.join(&name)).unwrap(),
+            "the user's copy"
+        );
+    }
 }
 
 #[test]

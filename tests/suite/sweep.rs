@@ -669,6 +669,65 @@ fn compare_leaves_out_damaged_records_and_says_why() {
     }
 }
 
+/// What a cell's run.json says is held against its other records: an epochs.csv cut short
+/// (fewer rows than the epochs run.json counts) and a run that is not the cell's (another
+/// command recorded) are left out and named; an epoch that trained on no batch (every step
+/// undone: training accuracy NaN, written by the trainer) is a result like any other.
+#[test]
+fn compare_holds_a_cells_records_against_its_run_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let args = |seed: u64| {
+        let words = format!("train --schedule basic --lr 0.1 --seed {seed} --model logreg");
+        words.split(' ').map(String::from).collect::<Vec<_>>()
+    };
+    let mut hand = HandRoot::with_args(
+        &root,
+        (1..=4)
+            .map(|seed| (format!("t/basic/lr0.1/seed{seed}"), args(seed)))
+            .collect(),
+    );
+    for seed in 1..=4 {
+        let run_dir = hand.cell("basic", "basic", 0.1, seed);
+        hand_run(&run_dir, &[(0.6, 0.7, 1.0), (0.7, 0.8, 2.0)], None);
+        let json = run_dir.join("run.json");
+        let mut run: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        // As `train` records it: the program, a global option, the cell's words, its folder.
+        let mut command = vec!["etaprobe".to_string(), "--adapter".into(), "0".into()];
+        command.extend(args(if seed == 3 { 9 } else { seed }));
+        command.extend(["--out".to_string(), run_dir.to_string_lossy().into_owned()]);
+        run["command"] = command.into();
+        run["totals"]["epochs"] = 2.into();
+        std::fs::write(&json, run.to_string()).unwrap();
+    }
+    let epochs = |seed: u64| root.join(format!("t/basic/lr0.1/seed{seed}/epochs.csv"));
+    // Seed 2's last row lost; seed 4's second epoch trained on nothing.
+    let text = std::fs::read_to_string(epochs(2)).unwrap();
+    std::fs::write(
+        epochs(2),
+        text.lines().take(2).collect::<Vec<_>>().join("\n"),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(epochs(4)).unwrap();
+    std::fs::write(epochs(4), text.replace("2,1.5,0.5,", "2,NaN,NaN,")).unwrap();
+    hand.write_manifest();
+    let out = dir.path().join("report");
+    ok(&etaprobe(&["compare", s(&root), "--out", s(&out)]));
+    let rows = csv_rows(&std::fs::read_to_string(out.join("t.csv")).unwrap());
+    assert_eq!(rows[0]["seeds"], "2", "{rows:?}");
+    let md = std::fs::read_to_string(out.join("compare.md")).unwrap();
+    for says in [
+        "`t/basic/lr0.1/seed2`: unreadable: ",
+        "epochs.csv: its last row is epoch 1, but run.json says the run ended after epoch 2",
+        "`t/basic/lr0.1/seed3`: unreadable: ",
+        "its run.json records another run (`train --schedule basic --lr 0.1 --seed 9",
+    ] {
+        assert!(md.contains(says), "{says}: {md}");
+    }
+    assert!(!md.contains("seed4`"), "{md}");
+}
+
 #[test]
 fn compare_counts_a_diverged_run_at_chance() {
     // One rule, two seeds: seed 1 finished (test 0.7), seed 2 diverged on CIFAR-10, so
@@ -1216,9 +1275,22 @@ fn compare_reads_an_ablation_against_the_frozen_rule() {
         ),
         "{md}"
     );
-    // A base without the frozen rule is refused, naming it, before anything is written:
-    // the previous report stays whole.
+    // A base without the frozen rule (here, another copy of the variants) is refused,
+    // naming it, before anything is written: the previous report stays whole. So is the
+    // root itself given as its base.
     let before = snapshot(&out);
+    let variants_again = dir.path().join("variants-again");
+    write_root(&variants_again, &runs);
+    let o = etaprobe(&[
+        "compare",
+        s(&ablation),
+        "--ablation-base",
+        s(&variants_again),
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("has no rule auto"));
     let o = etaprobe(&[
         "compare",
         s(&ablation),
@@ -1228,7 +1300,7 @@ fn compare_reads_an_ablation_against_the_frozen_rule() {
         s(&out),
     ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("has no rule auto"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is the root"));
     assert_eq!(
         snapshot(&out),
         before,
@@ -1323,6 +1395,153 @@ fn a_spec_named_from_elsewhere_resumes_the_same_cells() {
         assert_eq!(o.status.code(), Some(0), "{spec}: {stderr}");
         assert!(stderr.contains("1 finished earlier"), "{spec}: {stderr}");
     }
+}
+
+/// Two tasks whose report files would share a name (`t`'s `t-grid.csv`, the table of a
+/// task `t-grid` from another root) are refused before anything is written.
+#[test]
+fn compare_refuses_tasks_whose_files_would_share_a_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let roots: Vec<PathBuf> = ["a", "b"].iter().map(|r| dir.path().join(r)).collect();
+    for root in &roots {
+        let mut hand = HandRoot::new(root);
+        let run_dir = hand.cell("basic", "basic", 0.1, 1);
+        hand_run(&run_dir, &[(0.7, 0.8, 1.0)], None);
+        hand.write_manifest();
+    }
+    let manifest = roots[1].join("sweep.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace("\"task\":\"t\"", "\"task\":\"t-grid\""),
+    )
+    .unwrap();
+    let out = dir.path().join("report");
+    let o = etaprobe(&["compare", s(&roots[0]), s(&roots[1]), "--out", s(&out)]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("tasks \"t\" and \"t-grid\" would both write t-grid.csv"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
+/// An η0 chosen while others of its grid have no finished run says which were not seen.
+#[test]
+fn compare_says_which_eta0_the_selection_did_not_see() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let mut hand = HandRoot::new(&root);
+    hand.cell_with_status("basic", "basic", 0.01, 1, "pending");
+    let run_dir = hand.cell("basic", "basic", 0.1, 1);
+    hand_run(&run_dir, &[(0.7, 0.8, 1.0)], None);
+    // Seed 2's folder is gone, though the manifest says it finished.
+    hand.cell("basic", "basic", 0.1, 2);
+    hand.write_manifest();
+    let out = dir.path().join("report");
+    let o = etaprobe(&["compare", s(&root), "--out", s(&out), "--target-loss", "1"]);
+    ok(&o);
+    let md = std::fs::read_to_string(out.join("compare.md")).unwrap();
+    assert!(
+        md.contains("| 0.1 (of 0.01, 0.1; no run finished at 0.01) |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("missing: its folder is gone, though sweep.json says it finished"),
+        "{md}"
+    );
+    // A target of a regression task, given for a classification one: said.
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("warning: task t: a classification, which --target-loss does not apply to"),
+        "{err}"
+    );
+    // The root as its own ablation base: refused.
+    let o = etaprobe(&["compare", s(&root), "--ablation-base", s(&root.join("."))]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("is the root"), "{err}");
+}
+
+/// A regression task timed to a `--target-loss` says so: the default target (the
+/// reference's validation accuracy − 1 point) is a classification task's.
+#[test]
+fn compare_names_a_regression_tasks_target_loss_as_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let mut hand = HandRoot::new(&root);
+    for seed in 1..=2 {
+        let run_dir = hand.cell("basic", "basic", 0.1, seed);
+        hand_run(&run_dir, &[(0.0, 0.0, 1.0), (0.0, 0.0, 2.0)], None);
+        let rows = "epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds,val_loss,val_acc\n\
+                    1,300,,250,,0.1,1,260,\n2,150,,120,,0.1,2,130,\n";
+        std::fs::write(run_dir.join("epochs.csv"), rows).unwrap();
+    }
+    hand.write_manifest();
+    let out = dir.path().join("report");
+    ok(&etaprobe(&[
+        "compare",
+        s(&root),
+        "--out",
+        s(&out),
+        "--target-loss",
+        "200",
+    ]));
+    let md = std::fs::read_to_string(out.join("compare.md")).unwrap();
+    let line = md
+        .lines()
+        .find(|l| l.starts_with("Steps and seconds to"))
+        .unwrap();
+    assert!(line.starts_with("Steps and seconds to loss 200"), "{line}");
+    assert!(!line.contains("validation accuracy"), "{line}");
+}
+
+/// An empty path (`--out "$OUT"` with the variable unset) is refused, not taken for the
+/// current folder; and a reader that stops reading the output (`| head`) ends it quietly,
+/// with no panic.
+#[test]
+fn an_empty_path_is_refused_and_a_closed_pipe_ends_the_output_quietly() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let cwd = tempfile::tempdir().unwrap();
+    let in_cwd = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+            .args(args)
+            .current_dir(cwd.path())
+            .output()
+            .unwrap()
+    };
+    for args in [
+        &["compare", "root", "--out", ""][..],
+        &["plot", "run", "--out", ""],
+        &["train", "--out", ""],
+        &["sweep", "spec.toml", "--root", ""],
+    ] {
+        let o = in_cwd(args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("an empty path was given for --"), "{err}");
+    }
+    assert_eq!(std::fs::read_dir(cwd.path()).unwrap().count(), 0);
+
+    // A dry run's listing of 2,000 cells, far more than a pipe holds, to a closed pipe.
+    let seeds: Vec<String> = (1..=1000).map(|s| s.to_string()).collect();
+    let text =
+        spec_text(&data).replace("seeds = [1, 2]", &format!("seeds = [{}]", seeds.join(", ")));
+    let spec = cwd.path().join("many.toml");
+    std::fs::write(&spec, text).unwrap();
+    let root = cwd.path().join("root");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+        .args(["sweep", s(&spec), "--dry-run", "--root", s(&root)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
 }
 
 /// A path that is not UTF-8 is refused as the command line is read (exit 2, nothing
