@@ -67,6 +67,13 @@ pub fn ok(out: &std::process::Output) {
     );
 }
 
+/// Asserts that a run of the binary refused its input (exit 2) saying `says`.
+pub fn refused(out: &std::process::Output, says: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(says), "expected {says:?} in: {stderr}");
+}
+
 /// A generated data set of `kind` in a temporary folder (kept alive by the returned guard).
 pub fn fake(
     kind: etaprobe::data::DatasetKind,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use etaprobe::data::DatasetKind;
 
-use crate::common::{etaprobe, fake, ok, s};
+use crate::common::{etaprobe, fake, ok, refused, s};
 use crate::hand_root::{csv_rows, hand_run, set_config, HandRoot};
 
 /// The tiny grid's spec, with `data` as given.
@@ -1418,12 +1418,7 @@ fn compare_refuses_tasks_whose_files_would_share_a_name() {
     .unwrap();
     let out = dir.path().join("report");
     let o = etaprobe(&["compare", s(&roots[0]), s(&roots[1]), "--out", s(&out)]);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("tasks \"t\" and \"t-grid\" would both write t-grid.csv"),
-        "{err}"
-    );
+    refused(&o, "tasks \"t\" and \"t-grid\" would both write t-grid.csv");
     assert!(!out.exists());
 }
 
@@ -1459,9 +1454,7 @@ fn compare_says_which_eta0_the_selection_did_not_see() {
     );
     // The root as its own ablation base: refused.
     let o = etaprobe(&["compare", s(&root), "--ablation-base", s(&root.join("."))]);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("is the root"), "{err}");
+    refused(&o, "is the root");
 }
 
 /// A regression task timed to a `--target-loss` says so: the default target (the
@@ -1517,10 +1510,7 @@ fn an_empty_path_is_refused_and_a_closed_pipe_ends_the_output_quietly() {
         &["train", "--out", ""],
         &["sweep", "spec.toml", "--root", ""],
     ] {
-        let o = in_cwd(args);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-        assert!(err.contains("an empty path was given for --"), "{err}");
+        refused(&in_cwd(args), "an empty path was given for --");
     }
     assert_eq!(std::fs::read_dir(cwd.path()).unwrap().count(), 0);
 
