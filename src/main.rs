@@ -315,10 +315,22 @@ fn train_here(
     }
     let training = Training::prepare_in(args, adapter, group)?;
     if let Some(s) = training.already_finished().filter(|_| root) {
+        // The run resumed (not a --out it would have continued into), and what ends it.
+        let run = match args.resume.as_deref() {
+            Some(r) if r.is_dir() => r.to_path_buf(),
+            Some(r) => etaprobe::rundir::folder_of(r),
+            None => s.out.clone(),
+        };
+        let longer = match args.max_steps {
+            Some(n) if s.steps >= n => {
+                format!("its --max-steps {n} ends it there: give a larger --max-steps")
+            }
+            _ => "give a larger --epochs or --max-steps".to_string(),
+        };
         eprintln!(
-            "{} already finished: {}, {}; nothing to do and nothing changed (give a \
-             larger --epochs or --max-steps to continue it)",
-            s.out.display(),
+            "{} already finished: {}, {}; nothing to do and nothing changed ({longer} to \
+             continue it)",
+            run.display(),
             counted(s.steps, "step"),
             counted(s.epochs, "epoch")
         );
@@ -398,7 +410,7 @@ fn runtime_dir() -> Option<tempfile::TempDir> {
 /// The command line that continues a run stopped at `checkpoint`: its directory's
 /// config.toml holds every option of the run; only the adapter is said again.
 fn resume_command(checkpoint: &std::path::Path) -> String {
-    let dir = checkpoint.parent().unwrap_or(std::path::Path::new("."));
+    let dir = etaprobe::rundir::folder_of(checkpoint);
     let mut words = vec!["etaprobe".to_string()];
     let argv: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())

@@ -152,6 +152,15 @@ impl RunFiles {
             steps.as_deref(),
             metrics.as_deref(),
         )?;
+        if step > 0 && epochs.is_none() && steps.is_none() && metrics.is_none() {
+            // Allowed (a checkpoint alone, moved or sent), but the records lack the start.
+            log::warn!(
+                "{} holds none of {EPOCHS_CSV}, {STEPS_CSV}, {METRICS_JSONL}: the run's \
+                 records start again at the checkpoint, step {}, without the steps before it",
+                from.display(),
+                step + 1
+            );
+        }
         let logs = [RULE_CSV, EVALS_CSV]
             .map(|name| kept_step_log(&from.join(name), step + 1).map(|kept| (name, kept)));
         let mut checked = Vec::new();

@@ -36,6 +36,15 @@ mod step_log;
 
 pub(crate) use atomic::create_own;
 pub use atomic::{file_kind, open_regular, read_regular, write_atomic, write_atomic_with};
+
+/// The folder a file is in: `.` for a bare file name (`Path::parent` gives an empty path
+/// there, which names no folder to write figures into or to resume from).
+pub fn folder_of(file: &std::path::Path) -> std::path::PathBuf {
+    match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    }
+}
 pub use files::RunFiles;
 pub use lock::{RunLock, LOCK};
 pub use metrics_log::{MetricsWriter, METRICS_JSONL};

@@ -362,6 +362,12 @@ impl TrainConfig {
                 dir.display()
             ));
         }
+        if let (Some(lr), Some(dir), None) = (self.lr, &self.lr_from, &self.resume) {
+            ignored.push(format!(
+                "--lr {lr} is ignored: --lr-from {} sets η0",
+                dir.display()
+            ));
+        }
         if self.collective_timeout.is_some() && !self.distributed {
             ignored.push("--collective-timeout is ignored: it applies to --distributed".into());
         }

@@ -37,6 +37,17 @@ fn option_names() -> Vec<String> {
         .collect()
 }
 
+/// The options that are flags (`--augment`): true or false in a configuration, and only
+/// they.
+fn flag_names() -> Vec<String> {
+    use clap::Args;
+    TrainConfig::augment_args(clap::Command::new("train"))
+        .get_arguments()
+        .filter(|a| !a.get_action().takes_values())
+        .filter_map(|a| a.get_long().map(str::to_string))
+        .collect()
+}
+
 /// One option of a configuration: its long name and its value (none for a flag).
 type Setting = (String, Option<String>);
 
@@ -69,15 +80,41 @@ fn read_settings(path: &Path) -> Result<(String, Vec<Setting>)> {
         .parse()
         .map_err(|e: toml::de::Error| anyhow::anyhow!("{}: {e}", path.display()))?;
     let known = option_names();
+    let flags = flag_names();
     let mut settings = Vec::new();
     for (key, value) in &table {
         let name = key.replace('_', "-");
         let line = line_of(&text, key);
+        if NOT_IN_CONFIG.contains(&name.replace('-', "_").as_str()) {
+            bail!(
+                "{} line {line}: --{name} goes on the command line, not in a configuration \
+                 file (nor do {})",
+                path.display(),
+                NOT_IN_CONFIG
+                    .iter()
+                    .filter(|n| **n != name.replace('-', "_"))
+                    .map(|n| format!("--{}", n.replace('_', "-")))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         if !known.contains(&name) {
             bail!(
                 "{} line {line}: {key:?} is not an option of etaprobe train (see `etaprobe \
-                 train --help`; --out and --resume go on the command line)",
+                 train --help`)",
                 path.display()
+            );
+        }
+        // A flag is true or false; any other option takes a value.
+        let is_flag = flags.contains(&name);
+        if is_flag != matches!(value, toml::Value::Boolean(_)) {
+            bail!(
+                "{} line {line}: {key} = {value}: {}",
+                path.display(),
+                match is_flag {
+                    true => format!("--{name} is a flag: write {key} = true or {key} = false"),
+                    false => format!("--{name} takes a value, not true or false"),
+                }
             );
         }
         let text_of = |v: &toml::Value| -> Result<String> {

@@ -48,17 +48,20 @@ pub(super) fn prepare(
     if let Some(dir) = args.resume.as_ref().filter(|p| p.is_dir()) {
         args.resume = Some(dir.join(commit::CHECKPOINT));
     }
-    args.lr = Some(match &args.lr_from {
-        Some(dir) => {
-            let lr = lr_from_run(dir, args.lr_from_stat)?;
-            log::info!("starting at η = {lr} from {}", dir.display());
-            lr
-        }
-        None => args.lr0(),
-    });
+    // A resume continues at its checkpoint's η (--lr-from is ignored there, and said so).
+    args.lr = Some(
+        match args.lr_from.as_ref().filter(|_| args.resume.is_none()) {
+            Some(dir) => {
+                let lr = lr_from_run(dir, args.lr_from_stat)?;
+                log::info!("starting at η = {lr} from {}", dir.display());
+                lr
+            }
+            None => args.lr0(),
+        },
+    );
     let out = match (&args.out, &args.resume) {
         (Some(out), _) => out.clone(),
-        (None, Some(ckpt)) => ckpt.parent().map(Path::to_path_buf).unwrap_or_default(),
+        (None, Some(ckpt)) => crate::rundir::folder_of(ckpt),
         (None, None) => args.default_out(),
     };
     // Rank 0 alone writes the run directory, so it alone checks it: another rank could see
@@ -277,9 +280,9 @@ fn open_run_dir(
     // is written, here or below.
     let files = match checkpoint.as_ref() {
         Some(c) => {
-            let from = c.weights.path.parent().unwrap_or(Path::new(""));
+            let from = crate::rundir::folder_of(&c.weights.path);
             let (epoch, step) = (start.epoch, start.step);
-            RunFiles::resume(from, &out, needs.probe, val_columns, epoch, step)?
+            RunFiles::resume(&from, &out, needs.probe, val_columns, epoch, step)?
         }
         None => RunFiles::create(&out, needs.probe, val_columns)?,
     };
@@ -292,8 +295,7 @@ fn open_run_dir(
     let fell_back_here = checkpoint
         .as_ref()
         .filter(|c| c.fell_back)
-        .and_then(|c| c.weights.path.parent())
-        .is_some_and(|dir| same_dir(dir, &out));
+        .is_some_and(|c| same_dir(&crate::rundir::folder_of(&c.weights.path), &out));
     if fell_back_here {
         commit::set_aside_damaged(&out)?;
     }
@@ -489,7 +491,7 @@ fn finished(
     // record and the run's totals).
     Ok(start.step >= total_steps
         && start.sums.consumed < per_epoch
-        && run_said_finished(path.parent().unwrap_or(Path::new(""))))
+        && run_said_finished(&crate::rundir::folder_of(path)))
 }
 
 /// Whether the run in `dir` wrote its end: `run.json` finished, and not stopped on request.
@@ -540,10 +542,10 @@ fn check_out(out: &Path, args: &TrainConfig) -> Result<()> {
         // Continued into another folder, the run's records are copied there: that folder
         // must not hold a run of its own.
         let from = match resume.is_dir() {
-            true => resume.as_path(),
-            false => resume.parent().unwrap_or(Path::new("")),
+            true => resume.clone(),
+            false => crate::rundir::folder_of(resume),
         };
-        if same_dir(from, out) {
+        if same_dir(&from, out) {
             return Ok(());
         }
         if holds_files(out)? {
@@ -648,7 +650,7 @@ fn holds_files(dir: &Path) -> Result<bool> {
     for entry in entries {
         let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if RECORDS.contains(&name.as_str()) || commit::is_checkpoint_file(&name) {
+        if is_record(&name) || commit::is_checkpoint_file(&name) {
             return Ok(true);
         }
     }
@@ -665,12 +667,21 @@ const RECORDS: [&str; 6] = [
     METRICS_JSONL,
 ];
 
-/// Whether `name` is a file a run writes in its directory: its records, configuration,
-/// checkpoints, figures, or the temporary of one of them (`.NAME.XXXX.tmp`, a write a
-/// crash interrupted).
+/// Whether `name` is one of a run's records, also gzipped (`scripts/keep-records.sh` keeps
+/// `steps.csv.gz`; every reader, a resume's included, reads `FILE.gz` where `FILE` is not).
+fn is_record(name: &str) -> bool {
+    RECORDS.contains(&name)
+        || name
+            .strip_suffix(".gz")
+            .is_some_and(|n| RECORDS.contains(&n))
+}
+
+/// Whether `name` is a file a run writes in its directory: its records (also gzipped),
+/// configuration, checkpoints, figures, or the temporary of one of them (`.NAME.XXXX.tmp`,
+/// a write a crash interrupted).
 fn is_run_file(name: &str) -> bool {
     let own = |n: &str| {
-        RECORDS.contains(&n)
+        is_record(n)
             || n == CONFIG_TOML
             || commit::is_checkpoint_file(n)
             || crate::report::FigureFormat::is_figure(n)

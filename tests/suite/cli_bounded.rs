@@ -77,7 +77,7 @@ fn options_the_run_ignores_are_warned_about_once_each() {
     let ckpt = runs.path().join("old/checkpoint.safetensors");
     std::fs::create_dir_all(ckpt.parent().unwrap()).unwrap();
     std::fs::write(&ckpt, b"").unwrap();
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 8] = [
         (
             &["--nesterov"],
             "warning: --nesterov is ignored: it applies to --optimizer momentum, not sgd",
@@ -116,6 +116,10 @@ fn options_the_run_ignores_are_warned_about_once_each() {
         (
             &["--lr-from", s(runs.path()), "--resume", s(&ckpt)],
             "is ignored: --resume continues at the checkpoint's η",
+        ),
+        (
+            &["--lr", "0.5", "--lr-from", s(runs.path())],
+            "warning: --lr 0.5 is ignored: --lr-from",
         ),
     ];
     for (options, warning) in cases {

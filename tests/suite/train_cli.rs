@@ -300,6 +300,29 @@ fn warm_start_begins_at_the_rate_another_run_ended_with() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("is not a run directory"));
+    // A resume continues at its checkpoint's η: --lr-from is ignored there, as the
+    // warning says, and does not make the resume refused as a change of --lr.
+    let short = runs.path().join("short");
+    ok(&etaprobe(
+        &[&base[..], &["--max-steps", "2", "--out", s(&short)]].concat(),
+    ));
+    let o = etaprobe(&[
+        "train",
+        "--resume",
+        s(&short),
+        "--lr-from",
+        s(&first),
+        "--max-steps",
+        "4",
+    ]);
+    ok(&o);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("is ignored: --resume continues at the checkpoint's η"),
+        "{stderr}"
+    );
+    let steps = std::fs::read_to_string(short.join("steps.csv")).unwrap();
+    assert_eq!(steps.lines().count(), 1 + 4, "{steps}");
     // An η that would be infinite on the GPU is refused, as on the command line.
     let huge = runs.path().join("huge");
     std::fs::create_dir(&huge).unwrap();
@@ -489,12 +512,15 @@ fn an_existing_run_folder_is_kept_unless_overwrite_is_given() {
     // and a write a crash left half done; what is not the run's own stays.
     std::fs::write(out.join("notes.txt"), "mine").unwrap();
     std::fs::write(out.join(".evals.csv.x1Yz.tmp"), "half").unwrap();
+    // A kept record, gzipped: a resume of the new run would read it back as its own.
+    std::fs::write(out.join("rule.csv.gz"), "newton's, kept").unwrap();
     std::fs::create_dir_all(out.join("older")).unwrap();
     std::fs::write(out.join("older").join("steps.csv"), "kept").unwrap();
     ok(&train(&["--schedule", "basic", "--overwrite"]));
     let names: Vec<String> = files(&out).into_iter().map(|(n, _)| n).collect();
     assert!(!names.iter().any(|n| n == "evals.csv"), "{names:?}");
     assert!(!names.iter().any(|n| n.ends_with(".tmp")), "{names:?}");
+    assert!(!names.iter().any(|n| n == "rule.csv.gz"), "{names:?}");
     assert!(names.iter().any(|n| n == "steps.csv"), "{names:?}");
     assert_eq!(std::fs::read(out.join("notes.txt")).unwrap(), b"mine");
     assert_eq!(

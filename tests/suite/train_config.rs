@@ -210,7 +210,14 @@ fn a_bad_configuration_is_refused_naming_its_line() {
         ("lr = 1e39\n", "too large for an f32"),
         ("model = [1, {a = 2}]\n", "line 1"),
         ("this is not toml\n", "run.toml"),
-        ("out = \"x\"\n", "go on the command line"),
+        ("out = \"x\"\n", "line 1: --out goes on the command line"),
+        ("lr-from = \"runs/a\"\n", "line 1: --lr-from goes on the command line"),
+        // A flag is true or false, and only a flag is.
+        ("lr = false\n", "line 1: lr = false: --lr takes a value, not true or false"),
+        (
+            "epochs = 2\naugment = \"yes\"\n",
+            "line 2: augment = \"yes\": --augment is a flag: write augment = true or augment = false",
+        ),
         // A table: named at its header's line.
         ("epochs = 2\n\n[lr]\nx = 1\n", "line 3: lr = "),
         (

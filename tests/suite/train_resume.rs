@@ -333,6 +333,79 @@ fn a_non_finite_rule_state_resumes() {
     }
 }
 
+/// A checkpoint given by its bare file name, from inside the run's folder, resumes the run
+/// there: its figures are drawn (the folder was an empty path, and the finished run exited
+/// 2 on "run directory  does not exist").
+#[test]
+fn a_checkpoint_named_from_inside_its_folder_resumes_there() {
+    let (_d, data) = fake(DatasetKind::Boston, 100, 25);
+    let runs = tempfile::tempdir().unwrap();
+    let run = runs.path().join("run");
+    let common = [
+        "train",
+        "--model",
+        "linreg",
+        "--dataset",
+        "boston",
+        "--data",
+        s(&data),
+        "--batch-size",
+        "10",
+        "--epochs",
+        "2",
+    ];
+    ok(&etaprobe(
+        &[&common[..], &["--out", s(&run), "--max-steps", "5"]].concat(),
+    ));
+    let figure = run.join("loss.png");
+    let before = std::fs::read(&figure).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+        .args([&common[..], &["--resume", "checkpoint.safetensors"]].concat())
+        .current_dir(&run)
+        .output()
+        .unwrap();
+    ok(&o);
+    let steps = std::fs::read_to_string(run.join("steps.csv")).unwrap();
+    assert_eq!(steps.lines().count(), 1 + 20, "{steps}");
+    assert_ne!(
+        std::fs::read(&figure).unwrap(),
+        before,
+        "the figures were not drawn again"
+    );
+
+    // A checkpoint without the records beside it resumes, and says where they now begin.
+    let bare = runs.path().join("bare");
+    ok(&etaprobe(
+        &[&common[..], &["--out", s(&bare), "--max-steps", "5"]].concat(),
+    ));
+    for record in ["epochs.csv", "steps.csv", "metrics.jsonl"] {
+        std::fs::remove_file(bare.join(record)).unwrap();
+    }
+    let o = etaprobe(&["train", "--resume", s(&bare), "--max-steps", "10"]);
+    ok(&o);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains(
+            "holds none of epochs.csv, steps.csv, metrics.jsonl: the run's records \
+             start again at the checkpoint, step 6"
+        ),
+        "{stderr}"
+    );
+    let steps = std::fs::read_to_string(bare.join("steps.csv")).unwrap();
+    assert!(steps.lines().nth(1).unwrap().starts_with("6,"), "{steps}");
+    // Resumed again, it has nothing to do, and says what ends it and where it is.
+    let elsewhere = runs.path().join("elsewhere");
+    let o = etaprobe(&["train", "--resume", s(&bare), "--out", s(&elsewhere)]);
+    ok(&o);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains(&format!("{} already finished: 10 steps", bare.display()))
+            && stderr.contains("its --max-steps 10 ends it there"),
+        "{stderr}"
+    );
+    assert!(!elsewhere.exists());
+}
+
 /// The paper's first-order rule is unguarded: a step on η may take it below 0, and a run
 /// stopped there resumes as any other (a checkpoint's η is refused only when not finite).
 #[test]
