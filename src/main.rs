@@ -642,6 +642,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     dataset,
                 };
                 let adapter = open(cli.adapter.as_deref())?.describe();
+                if batch_sizes.contains(&0) {
+                    anyhow::bail!("batch sizes must be at least 1");
+                }
+                // Every row is counted before the table is printed: an error (a model that
+                // does not fit, a size past the adapter's limits) leaves no half table.
+                let mib = |b: u64| b as f64 / (1 << 20) as f64;
+                let mut rows = Vec::new();
+                for &batch in &batch_sizes {
+                    let mut row = Vec::new();
+                    for probes in [false, true] {
+                        // A fresh device per configuration, so that each count stands alone.
+                        let gpu = std::sync::Arc::new(Gpu::open(cli.adapter.as_deref())?);
+                        let (bytes, chunk) = bench::step_memory(&gpu, model, batch, probes)?;
+                        row.push((mib(bytes), chunk));
+                    }
+                    rows.push((batch, row));
+                }
                 etaprobe::outln!(
                     "GPU memory of one training step of {} on {adapter}",
                     model.describe()
@@ -653,18 +670,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     "newton MiB",
                     "probes"
                 );
-                for batch in batch_sizes {
-                    if batch == 0 {
-                        anyhow::bail!("batch sizes must be at least 1");
-                    }
-                    let mib = |b: u64| b as f64 / (1 << 20) as f64;
-                    let mut row = Vec::new();
-                    for probes in [false, true] {
-                        // A fresh device per configuration, so that each count stands alone.
-                        let gpu = std::sync::Arc::new(Gpu::open(cli.adapter.as_deref())?);
-                        let (bytes, chunk) = bench::step_memory(&gpu, model, batch, probes)?;
-                        row.push((mib(bytes), chunk));
-                    }
+                for (batch, row) in rows {
                     etaprobe::outln!(
                         "{batch:<8} {:>12.1} {:>12.1} {:>8}",
                         row[0].0,

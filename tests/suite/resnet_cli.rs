@@ -147,6 +147,23 @@ fn impossible_resnet_options_are_refused_before_training() {
         assert!(!err.contains("panicked"), "{err}");
         assert!(!out.exists(), "{extra:?} left a run directory");
     }
+    // `bench memory` refuses them too, and prints no part of its table before the error.
+    let o = etaprobe(&[
+        "bench",
+        "memory",
+        "--model",
+        "resnet18",
+        "--width-mult",
+        "0",
+        "--batch-sizes",
+        "2",
+    ]);
+    crate::common::refused(&o, "--width-mult");
+    assert!(
+        o.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
     // Known before any data is looked for, and said as what it is, not as a model that
     // does not fit its data.
     let missing = runs.path().join("no-data");
