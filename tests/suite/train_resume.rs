@@ -297,6 +297,15 @@ fn checkpoints_and_evaluations_do_not_change_the_trajectory() {
     }
 }
 
+/// `train` of linear regression on a generated Boston of 100 samples: 10 steps an epoch,
+/// two epochs.
+fn linreg_boston(data: &Path) -> Vec<&str> {
+    let words = "train --model linreg --dataset boston --batch-size 10 --epochs 2";
+    let mut args: Vec<&str> = words.split(' ').collect();
+    args.extend(["--data", s(data)]);
+    args
+}
+
 /// A rule's state that met an infinite gradient (DoG's Σ‖g‖², with --on-nonfinite skip
 /// keeping the run going) is kept in the checkpoint and read back: stopped at any of the
 /// first steps, the run resumes as it went on.
@@ -304,25 +313,15 @@ fn checkpoints_and_evaluations_do_not_change_the_trajectory() {
 fn a_non_finite_rule_state_resumes() {
     let (_d, data) = fake(DatasetKind::Boston, 100, 25);
     let runs = tempfile::tempdir().unwrap();
-    let common = [
-        "train",
-        "--model",
-        "linreg",
-        "--dataset",
-        "boston",
-        "--data",
-        s(&data),
-        "--batch-size",
-        "10",
-        "--epochs",
-        "2",
+    let mut common = linreg_boston(&data);
+    common.extend([
         "--schedule",
         "dog",
         "--dog-scale",
         "1e12",
         "--on-nonfinite",
         "skip",
-    ];
+    ]);
     let full = runs.path().join("full");
     ok(&etaprobe(&[&common[..], &["--out", s(&full)]].concat()));
     let read = |p: &Path| std::fs::read_to_string(p.join("steps.csv")).unwrap();
@@ -341,19 +340,7 @@ fn a_checkpoint_named_from_inside_its_folder_resumes_there() {
     let (_d, data) = fake(DatasetKind::Boston, 100, 25);
     let runs = tempfile::tempdir().unwrap();
     let run = runs.path().join("run");
-    let common = [
-        "train",
-        "--model",
-        "linreg",
-        "--dataset",
-        "boston",
-        "--data",
-        s(&data),
-        "--batch-size",
-        "10",
-        "--epochs",
-        "2",
-    ];
+    let common = linreg_boston(&data);
     ok(&etaprobe(
         &[&common[..], &["--out", s(&run), "--max-steps", "5"]].concat(),
     ));
