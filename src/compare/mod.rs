@@ -292,8 +292,7 @@ impl Run {
     /// A diverged run of a classification task, scored at chance: 1/classes of the data
     /// set in its run.json (CIFAR-100's 20 coarse or 100 fine). None when the data set is
     /// not known or the task is a regression.
-    fn at_chance(dir: &Path, seed: u64) -> Option<Run> {
-        let info = RunInfo::read(dir.join(RUN_JSON)).ok()?;
+    fn at_chance(info: &RunInfo, seed: u64) -> Option<Run> {
         // The trainer nests the data options under `data`; older files may not.
         let config = &info.config;
         let data = config.get("data").filter(|d| d.is_object());
@@ -455,13 +454,13 @@ pub(crate) fn load(root: &Path) -> Result<(Manifest, Vec<Task>)> {
                     }
                 },
                 OnDisk::Stopped(why) => match RunInfo::read(dir.join(RUN_JSON))
-                    .and_then(|info| check_command(&dir, &info, cell))
+                    .and_then(|info| check_command(&dir, &info, cell).map(|()| info))
                 {
                     Err(e) => {
                         left_out.push((cell.dir.clone(), format!("unreadable: {e:#}")));
                         None
                     }
-                    Ok(()) => match Run::at_chance(&dir, cell.seed) {
+                    Ok(info) => match Run::at_chance(&info, cell.seed) {
                         Some(run) if diverged(&why) => {
                             at_chance.push((cell.dir.clone(), format!("diverged: {why}")));
                             Some(run)
@@ -869,12 +868,8 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
         }
         heads.push((root.clone(), manifest.jobs));
     }
-    let same_folder = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
     if let Some(b) = opts.ablation_base.as_deref() {
-        if let Some(root) = opts.roots.iter().find(|r| same_folder(r, b)) {
+        if let Some(root) = (opts.roots.iter()).find(|r| crate::rundir::same_folder(r, b)) {
             bail!(
                 "--ablation-base {} is the root {} itself: give the root of the sweep whose \
                  rule the variants are ablations of",

@@ -37,6 +37,14 @@ mod step_log;
 pub(crate) use atomic::create_own;
 pub use atomic::{file_kind, open_regular, read_regular, write_atomic, write_atomic_with};
 
+/// Whether two paths name the same existing folder (or file), however spelled.
+pub fn same_folder(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 /// The folder a file is in: `.` for a bare file name (`Path::parent` gives an empty path
 /// there, which names no folder to write figures into or to resume from).
 pub fn folder_of(file: &std::path::Path) -> std::path::PathBuf {

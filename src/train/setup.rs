@@ -295,7 +295,9 @@ fn open_run_dir(
     let fell_back_here = checkpoint
         .as_ref()
         .filter(|c| c.fell_back)
-        .is_some_and(|c| same_dir(&crate::rundir::folder_of(&c.weights.path), &out));
+        .is_some_and(|c| {
+            crate::rundir::same_folder(&crate::rundir::folder_of(&c.weights.path), &out)
+        });
     if fell_back_here {
         commit::set_aside_damaged(&out)?;
     }
@@ -545,7 +547,7 @@ fn check_out(out: &Path, args: &TrainConfig) -> Result<()> {
             true => resume.clone(),
             false => crate::rundir::folder_of(resume),
         };
-        if same_dir(&from, out) {
+        if crate::rundir::same_folder(&from, out) {
             return Ok(());
         }
         if holds_files(out)? {
@@ -693,17 +695,6 @@ fn is_run_file(name: &str) -> bool {
         .and_then(|n| n.strip_suffix(".tmp"))
         .and_then(|n| n.rsplit_once('.'))
         .is_some_and(|(n, _)| own(n))
-}
-fn same_dir(a: &Path, b: &Path) -> bool {
-    let a = if a.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        a
-    };
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
 }
 
 /// `--overwrite`: removes the old run's files from the run directory (whose lock this run
