@@ -155,14 +155,16 @@ impl BenchNet {
 enum BenchWhat {
     /// Time per training step of every rule of the registry, with the trainer's step code, and
     /// their ratios to basic.
+    // Negative numbers parse, so that `--width-mult -1` gets the domain's message.
+    #[command(allow_negative_numbers = true)]
     Probe {
         #[command(flatten)]
         net: BenchNet,
         /// Timed steps per schedule and round (after two warm-up steps).
-        #[arg(long, default_value_t = 10, value_name = "N")]
+        #[arg(long, default_value_t = 10, value_name = "N", value_parser = etaprobe::values::bench_count)]
         steps: usize,
         /// Rounds, each timing every schedule back to back; the medians are reported.
-        #[arg(long, default_value_t = 3, value_name = "N")]
+        #[arg(long, default_value_t = 3, value_name = "N", value_parser = etaprobe::values::bench_count)]
         rounds: usize,
         /// Print JSON instead of a table.
         #[arg(long)]
@@ -170,11 +172,13 @@ enum BenchWhat {
     },
     /// Where a training step's time goes: each kernel of the forward pass, backward pass and
     /// update, run and timed one dispatch at a time.
+    // Negative numbers parse, so that `--width-mult -1` gets the domain's message.
+    #[command(allow_negative_numbers = true)]
     Kernels {
         #[command(flatten)]
         net: BenchNet,
         /// Timed rounds; the medians are reported.
-        #[arg(long, default_value_t = 3, value_name = "N")]
+        #[arg(long, default_value_t = 3, value_name = "N", value_parser = etaprobe::values::bench_count)]
         rounds: usize,
         /// List every dispatch in order, not only the 20 slowest.
         #[arg(long)]
@@ -185,6 +189,8 @@ enum BenchWhat {
     },
     /// GPU memory a training step holds, with and without the five-point probe, without
     /// running it: every buffer of the step is created when it is recorded.
+    // Negative numbers parse, so that `--width-mult -1` gets the domain's message.
+    #[command(allow_negative_numbers = true)]
     Memory {
         /// The network whose training step is counted.
         #[arg(long, value_enum, default_value_t = ModelKind::Resnet18)]
@@ -205,6 +211,8 @@ enum BenchWhat {
     },
     /// Data-parallel training steps under MPI (`mpirun -np N etaprobe bench dist`, feature
     /// `mpi`): time per step, the share spent communicating, and the bytes sent per step.
+    // Negative numbers parse, so that `--width-mult -1` gets the domain's message.
+    #[command(allow_negative_numbers = true)]
     Dist(etaprobe::dist::DistBenchArgs),
     /// f32 matmul GFLOP/s at square sizes and at the shapes LeNet-5 and ResNet-18 use.
     Matmul {

@@ -34,6 +34,21 @@ pub fn batch_size(s: &str) -> Result<usize, String> {
     Ok(n)
 }
 
+/// The most steps or rounds a benchmark may time: far beyond what a ratio needs, and short
+/// of a benchmark that would run for days.
+pub const MAX_BENCH_COUNT: usize = 100_000;
+
+/// A benchmark's steps or rounds: at least 1, at most [`MAX_BENCH_COUNT`].
+pub fn bench_count(s: &str) -> Result<usize, String> {
+    let n = at_least_one(s)?;
+    if n > MAX_BENCH_COUNT {
+        return Err(format!(
+            "more than {MAX_BENCH_COUNT}: a few rounds of tens of steps give stable medians"
+        ));
+    }
+    Ok(n)
+}
+
 /// A number of epochs: at least 1, at most [`MAX_EPOCHS`].
 pub fn epochs(s: &str) -> Result<usize, String> {
     let n = at_least_one(s)?;

@@ -224,18 +224,14 @@ fn check_epochs(path: &Path, epochs: &[EpochRecord], info: &RunInfo) -> Result<(
 /// (written by hand) is taken as it is.
 fn check_command(dir: &Path, info: &RunInfo, cell: &CellRecord) -> Result<()> {
     fn shaping(words: &[String]) -> Vec<&str> {
-        let mut kept = Vec::new();
-        let mut it = words.iter().map(String::as_str);
-        while let Some(w) = it.next() {
-            match w {
-                "--out" | "--data" | "--resume" | "--adapter" | "--checkpoint-every" => {
-                    it.next();
-                }
-                "--download" => {}
-                w => kept.push(w),
-            }
-        }
-        kept
+        let valued = [
+            "--out",
+            "--data",
+            "--resume",
+            "--adapter",
+            "--checkpoint-every",
+        ];
+        crate::sweep::without_options(words, &valued, &["--download"])
     }
     // A run.json without a command was not written by `train` (a record made by hand).
     let Some(words) = info.command.get(1..) else {
@@ -484,7 +480,13 @@ pub(crate) fn load(root: &Path) -> Result<(Manifest, Vec<Task>)> {
                     None
                 }
                 OnDisk::Resumable | OnDisk::Unusable => {
-                    left_out.push((cell.dir.clone(), "unfinished".to_string()));
+                    // A run.json there that does not read is not an unfinished run.
+                    let json = dir.join(RUN_JSON);
+                    let why = match RunInfo::read(&json) {
+                        Err(e) if json.symlink_metadata().is_ok() => format!("unreadable: {e:#}"),
+                        _ => "unfinished".to_string(),
+                    };
+                    left_out.push((cell.dir.clone(), why));
                     None
                 }
             };

@@ -32,7 +32,7 @@ pub struct DistBenchArgs {
     #[arg(long, default_value_t = 1.0, value_name = "F")]
     pub width_mult: f64,
     /// Timed steps per model (after one warm-up step).
-    #[arg(long, default_value_t = 5, value_name = "N")]
+    #[arg(long, default_value_t = 5, value_name = "N", value_parser = crate::values::bench_count)]
     pub steps: usize,
     /// Print JSON instead of a table.
     #[arg(long)]

@@ -19,3 +19,20 @@ pub use run::{
     run_sweep, stop_with_sweep, Refusal, SweepOptions, SweepOutcome, ASIDE_DIR, CHILD_ENV,
 };
 pub use spec::{number_text, Cell, Spec, SpecError, DEFAULT_CHECKPOINT_EVERY};
+
+/// A `train` command line's words without some options: each of `valued` with the word
+/// after it, and each of `flags`. How a recorded command is told the same as a cell's,
+/// leaving out what changes no record (which differs: the sweep compares paths as files
+/// on this machine, `compare` drops them so that records moved elsewhere still match).
+pub fn without_options<'a>(words: &'a [String], valued: &[&str], flags: &[&str]) -> Vec<&'a str> {
+    let mut kept = Vec::new();
+    let mut it = words.iter().map(String::as_str);
+    while let Some(w) = it.next() {
+        if valued.contains(&w) {
+            it.next();
+        } else if !flags.contains(&w) {
+            kept.push(w);
+        }
+    }
+    kept
+}

@@ -793,17 +793,8 @@ fn started_by(dir: &Path, command: &[String]) -> bool {
         words.truncate(words.len() - 2);
     }
     let without_checkpoint_every = |words: &[String]| -> Vec<String> {
-        let mut out = Vec::new();
-        let mut it = words.iter();
-        while let Some(w) = it.next() {
-            match w.as_str() {
-                "--checkpoint-every" => {
-                    it.next();
-                }
-                _ => out.push(w.clone()),
-            }
-        }
-        out
+        let kept = super::without_options(words, &["--checkpoint-every"], &[]);
+        kept.into_iter().map(String::from).collect()
     };
     same_args(
         &without_checkpoint_every(&words),
@@ -826,10 +817,8 @@ fn same_file(x: &str, y: &str) -> bool {
 /// shapes no run (a resume may change it too).
 fn same_args(a: &[String], b: &[String]) -> bool {
     let shaping = |args: &[String]| -> Vec<String> {
-        (args.iter())
-            .filter(|arg| *arg != "--download")
-            .cloned()
-            .collect()
+        let kept = super::without_options(args, &[], &["--download"]);
+        kept.into_iter().map(String::from).collect()
     };
     let (a, b) = (&shaping(a), &shaping(b));
     let path_of = |i: usize| {

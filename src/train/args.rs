@@ -119,7 +119,7 @@ pub struct TrainConfig {
     #[arg(value_parser = crate::values::Utf8Path, long, help_heading = "Learning rate", value_name = "RUN_DIR")]
     pub lr_from: Option<PathBuf>,
     /// Which η of --lr-from's run: the last one, or the median over its last epoch.
-    #[arg(long, help_heading = "Learning rate", value_enum, default_value_t = LrFromStat::Last, value_name = "STAT")]
+    #[arg(long, help_heading = "Learning rate", value_enum, default_value_t = LrFromStat::Last, value_name = "STAT", requires = "lr_from")]
     pub lr_from_stat: LrFromStat,
     /// A non-finite loss, probe or η: stop the run (exit status 1), or skip the step and
     /// halve η.

@@ -294,6 +294,33 @@ fn link_or_copy(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Writes the checkpoint a run resumes from into `dir`, another run directory, as its
+/// newest: a run continued there (`--resume A --out B`) can be resumed from B alone, even
+/// when it is killed before its first checkpoint of its own. Written from what the resume
+/// loaded (state file first, under its own name; the weights, which name it, last), so that
+/// it is the checkpoint restored even if A's files change meanwhile.
+pub(super) fn carry_into(c: &Committed, dir: &Path) -> Result<()> {
+    fn borrowed(file: &Checkpoint) -> Vec<(String, Vec<usize>, &[f32])> {
+        (file.tensors.iter())
+            .map(|(n, shape, data)| (n.clone(), shape.clone(), data.as_slice()))
+            .collect()
+    }
+    if let Some(state) = &c.state {
+        let name = state
+            .path
+            .file_name()
+            .with_context(|| format!("{} has no file name", state.path.display()))?;
+        checkpoint::save(dir.join(name), &borrowed(state), state.metadata.clone())?;
+    }
+    checkpoint::save(
+        dir.join(CHECKPOINT),
+        &borrowed(&c.weights),
+        c.weights.metadata.clone(),
+    )?;
+    crash_point("resumed-checkpoint-carried");
+    Ok(())
+}
+
 /// The state file of a loaded checkpoint, or an error saying the resume needs one.
 pub(super) fn state_of(c: &Committed) -> Result<&Checkpoint> {
     c.state.as_ref().with_context(|| {

@@ -55,7 +55,7 @@ type Setting = (String, Option<String>);
 /// checked whole: an unknown key, or a value the option refuses, is an error naming the
 /// file and the line.
 pub fn config_flags(path: &Path) -> Result<Vec<OsString>> {
-    let (text, settings) = read_settings(path)?;
+    let Read { text, settings, .. } = read_settings(path)?;
     let words = words(&settings);
     check_words(path, &text, &words)?;
     Ok(words)
@@ -71,7 +71,17 @@ fn words(settings: &[Setting]) -> Vec<OsString> {
         .collect()
 }
 
-fn read_settings(path: &Path) -> Result<(String, Vec<Setting>)> {
+/// A configuration file as read.
+struct Read {
+    text: String,
+    /// What it sets, as command-line options.
+    settings: Vec<Setting>,
+    /// Every option it names, those it sets to their default (`augment = false`, `[]`)
+    /// included: over another file, it replaces that file's values of them.
+    names: Vec<String>,
+}
+
+fn read_settings(path: &Path) -> Result<Read> {
     // Any readable file: `--config <(...)` is a pipe. (A run directory's own config.toml
     // is checked to be a regular file before it is read, in `check_resumable`.)
     let text = std::fs::read_to_string(path)
@@ -82,8 +92,10 @@ fn read_settings(path: &Path) -> Result<(String, Vec<Setting>)> {
     let known = option_names();
     let flags = flag_names();
     let mut settings = Vec::new();
+    let mut names = Vec::new();
     for (key, value) in &table {
         let name = key.replace('_', "-");
+        names.push(name.clone());
         let line = line_of(&text, key);
         if NOT_IN_CONFIG.contains(&name.replace('-', "_").as_str()) {
             bail!(
@@ -141,7 +153,11 @@ fn read_settings(path: &Path) -> Result<(String, Vec<Setting>)> {
             value => settings.push((name, Some(text_of(value)?))),
         }
     }
-    Ok((text, settings))
+    Ok(Read {
+        text,
+        settings,
+        names,
+    })
 }
 
 /// Parses the words of a configuration on their own, so that a bad value is reported with
@@ -318,21 +334,30 @@ fn check_resumable(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The command line `argv` with the options of the configuration it names inserted before
-/// its own `train` options (which override them): `--config FILE`, or `--resume RUN_DIR`
-/// whose directory holds a `config.toml` (`--resume FILE` takes the command line's options
-/// alone, as a sweep gives them all). `None` when there is no configuration to read.
+/// The configuration of the run `--resume DIR` continues, if it has one. A checkpoint
+/// file's options are the command line's alone, as a sweep gives them all (design notes
+/// §10: layering its folder's `config.toml` changed what a resume means across a change
+/// of defaults).
+fn run_config(path: &Path) -> Option<std::path::PathBuf> {
+    Some(path.join(CONFIG_TOML)).filter(|f| path.is_dir() && f.is_file())
+}
+
+/// The command line `argv` with the options of the configurations it names inserted before
+/// its own `train` options: the `config.toml` of the run `--resume DIR` continues, then
+/// `--config FILE` over it, then the command line over both. `None` when there is no configuration to read.
 pub fn expand_argv(argv: &[OsString], args: &TrainConfig) -> Result<Option<Vec<OsString>>> {
     if let Some(path) = &args.resume {
         check_resumable(path)?;
     }
-    let file = match (&args.config, &args.resume) {
-        (Some(file), _) => file.clone(),
-        (None, Some(dir)) if dir.is_dir() && dir.join(CONFIG_TOML).is_file() => {
-            dir.join(CONFIG_TOML)
-        }
-        _ => return Ok(None),
-    };
+    let run = args.resume.as_deref().and_then(run_config);
+    let files: Vec<&Path> = run
+        .as_deref()
+        .into_iter()
+        .chain(args.config.as_deref())
+        .collect();
+    if files.is_empty() {
+        return Ok(None);
+    }
     let Some(at) = argv
         .iter()
         .skip(1)
@@ -341,28 +366,29 @@ pub fn expand_argv(argv: &[OsString], args: &TrainConfig) -> Result<Option<Vec<O
     else {
         bail!("no train command in the command line");
     };
-    // What the command line gives itself is not taken from the file.
+    // What the command line gives itself is not taken from the files.
     let given: Vec<String> = argv[at + 1..]
         .iter()
         .filter_map(|a| a.to_str())
         .filter_map(|a| a.strip_prefix("--"))
         .map(|a| a.split('=').next().unwrap_or(a).to_string())
         .collect();
-    let (text, settings) = read_settings(&file)?;
-    if args.config.is_none() && settings.is_empty() {
-        bail!(
-            "--resume: {} is empty, though it holds the run's options: restore it",
-            file.display()
-        );
+    let mut merged: Vec<Setting> = Vec::new();
+    for file in files {
+        let read = read_settings(file)?;
+        if Some(file) == run.as_deref() && read.settings.is_empty() {
+            bail!(
+                "--resume: {} is empty, though it holds the run's options: restore it",
+                file.display()
+            );
+        }
+        check_words(file, &read.text, &words(&read.settings))?;
+        merged.retain(|(name, _)| !read.names.contains(name));
+        merged.extend(read.settings);
     }
-    check_words(&file, &text, &words(&settings))?;
-    let from_file: Vec<Setting> = settings
-        .into_iter()
-        .filter(|(name, _)| !given.contains(name))
-        .collect();
-    let from_file = words(&from_file);
+    merged.retain(|(name, _)| !given.contains(name));
     let mut out = argv[..=at].to_vec();
-    out.extend(from_file);
+    out.extend(words(&merged));
     out.extend_from_slice(&argv[at + 1..]);
     Ok(Some(out))
 }

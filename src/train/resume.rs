@@ -310,17 +310,22 @@ pub(super) fn trajectory_options(
 /// Refuses to resume a checkpoint with options that would change the run it continues
 /// (e.g. a forgotten `--dropout`), naming each difference; one that does not record them
 /// (written before they were, or edited) is refused too.
-pub(super) fn check_same_options(ckpt: &checkpoint::Checkpoint, args: &TrainConfig) -> Result<()> {
-    let Some(stored) = ckpt.metadata.get(META_OPTIONS) else {
+/// `metadata` is the checkpoint file `path`'s.
+pub(super) fn check_same_options(
+    path: &Path,
+    metadata: &BTreeMap<String, String>,
+    args: &TrainConfig,
+) -> Result<()> {
+    let Some(stored) = metadata.get(META_OPTIONS) else {
         bail!(
             "{} does not record the options of its run ({META_OPTIONS}): written by an older \
              etaprobe, or edited; start a new run",
-            ckpt.path.display()
+            path.display()
         );
     };
     let mut stored: BTreeMap<String, serde_json::Value> = serde_json::from_str(stored)
-        .with_context(|| format!("{}: unreadable {META_OPTIONS}", ckpt.path.display()))?;
-    if !ckpt.metadata.contains_key(META_OPTIONS_VERSION)
+        .with_context(|| format!("{}: unreadable {META_OPTIONS}", path.display()))?;
+    if !metadata.contains_key(META_OPTIONS_VERSION)
         && stored.get("probe_on").and_then(|v| v.as_str()) != Some("val")
     {
         stored.insert("val_split".into(), serde_json::Value::Null);
@@ -354,7 +359,7 @@ pub(super) fn check_same_options(ckpt: &checkpoint::Checkpoint, args: &TrainConf
         bail!(
             "{} was written by a run with other options: {}; resume with the run's options, or \
              start a new run",
-            ckpt.path.display(),
+            path.display(),
             differences.join(", ")
         );
     }

@@ -44,6 +44,7 @@ pub(super) fn prepare(
     let needs = args.check()?;
     // The configuration as run: η0 resolved (run.json and `plot` read it).
     let mut args = args.clone();
+    let resume_given = args.resume.clone();
     // --resume RUN_DIR continues from the run's newest checkpoint.
     if let Some(dir) = args.resume.as_ref().filter(|p| p.is_dir()) {
         args.resume = Some(dir.join(commit::CHECKPOINT));
@@ -70,11 +71,23 @@ pub(super) fn prepare(
     if root {
         check_out(&out, &args)?;
     }
+    if let (Some(given), Some(ckpt)) = (&resume_given, &args.resume) {
+        check_options_early(given, ckpt, &args)?;
+    }
     let data = match args.data.load(args.seed) {
         // Ctrl-C during a download: the run has not started.
         Err(e @ crate::data::DataError::Stopped { .. }) => {
             log::warn!("{e}");
             return Err(super::interrupt::StoppedBeforeStart.into());
+        }
+        // A resumed run looks where its config.toml recorded the data: moved since, it is
+        // found again with --data, which a resume may change.
+        Err(crate::data::DataError::NotFound { message }) if resume_given.is_some() => {
+            bail!(
+                "{message}\nThis resume looked where the run's {CONFIG_TOML} (or this command \
+                 line) says the data is: if it moved, resume with --data PATH naming where it \
+                 is now."
+            )
         }
         loaded => loaded?,
     };
@@ -135,7 +148,7 @@ pub(super) fn prepare(
     let checkpoint = match &args.resume {
         Some(path) => {
             let ckpt = commit::load(path)?;
-            resume::check_same_options(&ckpt.weights, &args)?;
+            resume::check_same_options(&ckpt.weights.path, &ckpt.weights.metadata, &args)?;
             resume::check_same_data(&ckpt.weights, &dataset_md5)?;
             let position = resume::position(&ckpt.weights)?;
             check_position(&ckpt.weights.path, &position, per_epoch, args.batch_size)?;
@@ -326,6 +339,14 @@ fn open_run_dir(
         super::config_text(args)?.as_bytes(),
     )
     .with_context(|| format!("cannot write {}", out.join(super::CONFIG_TOML).display()))?;
+    // Continued into another folder, the folder gets the checkpoint its records end at,
+    // last, so that `--resume B` continues the run however it stops, before its first
+    // checkpoint of its own included.
+    if let Some(c) = checkpoint {
+        if !crate::rundir::same_folder(&crate::rundir::folder_of(&c.weights.path), &out) {
+            commit::carry_into(c, &out)?;
+        }
+    }
     Ok((lock, files, run_info))
 }
 
@@ -529,6 +550,29 @@ fn finished_summary(out: &Path, start: &Start, lr: f64) -> Result<Summary> {
         seconds: start.seconds,
         images_per_second,
     })
+}
+
+/// Refuses a resume whose options are not its checkpoint's before the data is looked for:
+/// `--resume FILE` given alone runs with the default options, and would otherwise be told
+/// that the default data set is missing. A checkpoint whose header cannot be read is left
+/// to the resume proper, which may fall back to the one before it.
+fn check_options_early(given: &Path, ckpt: &Path, args: &TrainConfig) -> Result<()> {
+    let Ok(metadata) = crate::rundir::checkpoint::load_metadata(ckpt) else {
+        return Ok(());
+    };
+    let refused = match resume::check_same_options(ckpt, &metadata, args) {
+        Ok(()) => return Ok(()),
+        Err(e) => e,
+    };
+    let folder = crate::rundir::folder_of(given);
+    if given.is_file() && folder.join(CONFIG_TOML).is_file() {
+        bail!(
+            "{refused:#} (`--resume {}` reads the run's options from its {CONFIG_TOML}; \
+             `--resume FILE` takes them from the command line alone)",
+            folder.display()
+        );
+    }
+    Err(refused)
 }
 
 /// Refuses to start a new run in a directory that holds another one (its records, run.json

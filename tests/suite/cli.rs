@@ -379,6 +379,34 @@ fn values_without_a_meaning_are_refused_before_the_data() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains("more than 16777216"), "{args:?}: {stderr}");
     }
+    // Counts that would time for days, and a negative width read as the option's value
+    // (it was taken for an unexpected argument).
+    for (args, message) in [
+        (
+            &["bench", "probe", "--steps", "18446744073709551615"][..],
+            "more than 100000",
+        ),
+        (
+            &["bench", "kernels", "--rounds", "100001"][..],
+            "more than 100000",
+        ),
+        (
+            &[
+                "bench",
+                "memory",
+                "--batch-sizes",
+                "2",
+                "--width-mult",
+                "-1",
+            ][..],
+            "--width-mult must be in (0, 16], got -1",
+        ),
+    ] {
+        let out = etaprobe(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
 }
 
 /// compare's targets must be numbers it can reach, checked before any root is read.

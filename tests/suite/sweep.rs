@@ -616,8 +616,8 @@ fn compare_selects_on_validation_pairs_seeds_and_names_missing_cells() {
 #[test]
 fn compare_leaves_out_damaged_records_and_says_why() {
     // Seed 1 is sound; seed 2's epochs.csv lost its rows, seed 3 holds a NaN validation
-    // accuracy and seed 4 an accuracy of 5: each is left out, named with its reason,
-    // instead of read as a result.
+    // accuracy, seed 4 an accuracy of 5 and seed 5 a run.json cut short: each is left out,
+    // named with its reason, instead of read as a result (or as an unfinished run).
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
     let mut hand = HandRoot::new(&root);
@@ -630,11 +630,17 @@ fn compare_leaves_out_damaged_records_and_says_why() {
             Some(format!("{header}1,1.5,0.5,1.4,0.7,0.1,1,1.3,NaN\n")),
         ),
         (4, Some(format!("{header}1,1.5,0.5,1.4,0.7,0.1,1,1.3,5\n"))),
+        (5, None),
     ] {
         let run_dir = hand.cell("basic", "basic", 0.1, seed);
         hand_run(&run_dir, &[(0.7, 0.8, 1.0)], None);
         if let Some(text) = epochs {
             std::fs::write(run_dir.join("epochs.csv"), text).unwrap();
+        }
+        if seed == 5 {
+            let json = run_dir.join("run.json");
+            let text = std::fs::read_to_string(&json).unwrap();
+            std::fs::write(&json, &text[..text.len() / 2]).unwrap();
         }
     }
     hand.write_manifest();
@@ -664,6 +670,7 @@ fn compare_leaves_out_damaged_records_and_says_why() {
         "epochs.csv: no epoch rows, though run.json says the run finished",
         "epochs.csv: epoch 1: val_acc NaN is not an accuracy",
         "epochs.csv: epoch 1: val_acc 5 is not an accuracy",
+        "`t/basic/lr0.1/seed5`: unreadable: ",
     ] {
         assert!(md.contains(says), "{says}: {md}");
     }

@@ -300,6 +300,10 @@ fn warm_start_begins_at_the_rate_another_run_ended_with() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("is not a run directory"));
+    // --lr-from-stat says which η of --lr-from's run: alone it means nothing.
+    let o = etaprobe(&[&base[..], &["--lr-from-stat", "median", "--out", s(&third)]].concat());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--lr-from <RUN_DIR>"));
     // A resume continues at its checkpoint's η: --lr-from is ignored there, as the
     // warning says, and does not make the resume refused as a change of --lr.
     let short = runs.path().join("short");

@@ -138,7 +138,17 @@ fn resume_run_dir_continues_from_its_own_configuration() {
         "--resume",
         s(&out),
         "--max-steps",
-        "12",
+        "8",
+    ]));
+    // A --config beside it goes over the run's own configuration, not in its place.
+    let more = runs.path().join("more.toml");
+    std::fs::write(&more, "max-steps = 12\n").unwrap();
+    ok(&etaprobe(&[
+        "train",
+        "--resume",
+        s(&out),
+        "--config",
+        s(&more),
     ]));
     assert_eq!(read(&straight, "steps.csv"), read(&out, "steps.csv"));
     assert_eq!(read(&straight, "rule.csv"), read(&out, "rule.csv"));
@@ -188,6 +198,22 @@ fn a_run_started_with_a_relative_data_path_resumes_from_anywhere() {
         "4",
     ]));
     assert_eq!(read(&out, "steps.csv").lines().count(), 1 + 4);
+    // The data moved: the resume says where it looked and how to name the new place.
+    let moved = runs.path().join("moved");
+    std::fs::rename(d.path(), &moved).unwrap();
+    let more = ["--epochs", "2", "--max-steps", "5"];
+    let o = etaprobe(&[&["train", "--resume", s(&out)][..], &more].concat());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("resume with --data PATH"), "{stderr}");
+    ok(&etaprobe(
+        &[
+            &["train", "--resume", s(&out), "--data", s(&moved)][..],
+            &more,
+        ]
+        .concat(),
+    ));
+    assert_eq!(read(&out, "steps.csv").lines().count(), 1 + 5);
 }
 
 #[test]

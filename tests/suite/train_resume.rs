@@ -498,6 +498,20 @@ fn resume_refuses_options_that_would_change_the_run() {
             "{change:?} touched the run's records"
         );
     }
+    // The checkpoint alone, its options not given: refused for them, not for the default
+    // data set missing, and told where they are.
+    let o = etaprobe(&["train", "--resume", s(&ckpt)]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--dataset fashion-mnist (now cifar10)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("`--resume {}` reads", out.display())),
+        "{stderr}"
+    );
+    assert!(records(&out) == before);
     // How long it runs and how often it evaluates may change.
     ok(&run(
         with(&[("--epochs", "3")]),
@@ -628,12 +642,13 @@ fn checkpoints_from_before_validation_splits_still_resume() {
 }
 
 /// `--resume A --out B` continues A's run in B: B ends with the records of an uninterrupted
-/// run, A is left as it was, and a B holding a run of its own is refused.
+/// run, A is left as it was, a B killed before its first checkpoint of its own resumes by
+/// itself, and a B holding a run of its own is refused.
 #[test]
 fn resuming_into_another_folder_copies_the_records_and_leaves_the_original() {
     let (_d, data) = fake(DatasetKind::FashionMnist, 90, 30);
     let runs = tempfile::tempdir().unwrap();
-    let common = |out: &Path, extra: &[&str]| {
+    let args_for = |out: &Path, extra: &[&str]| -> Vec<String> {
         let mut args = vec![
             "train",
             "--model",
@@ -653,9 +668,14 @@ fn resuming_into_another_folder_copies_the_records_and_leaves_the_original() {
             "--schedule",
             "secant",
             "--out",
+            s(out),
         ];
-        args.push(s(out));
-        etaprobe(&[&args[..], extra].concat())
+        args.extend(extra);
+        args.into_iter().map(String::from).collect()
+    };
+    let common = |out: &Path, extra: &[&str]| {
+        let args = args_for(out, extra);
+        etaprobe(&args.iter().map(String::as_str).collect::<Vec<_>>())
     };
     let full = runs.path().join("full");
     ok(&common(&full, &[]));
@@ -683,6 +703,26 @@ fn resuming_into_another_folder_copies_the_records_and_leaves_the_original() {
         );
     }
     assert_eq!(epochs_without_time(&fork), epochs_without_time(&full));
+    // Killed in the other folder before its first checkpoint of its own: that folder
+    // resumes by itself, and ends as the uninterrupted run.
+    let killed = runs.path().join("killed");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+        .args(args_for(&killed, &["--resume", s(&ckpt)]))
+        .env_remove("ETAPROBE_DATA")
+        .env_remove("ETAPROBE_ADAPTER")
+        .env("ETAPROBE_CRASH_AT", "resumed-checkpoint-carried")
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "the crash point was not reached");
+    ok(&etaprobe(&["train", "--resume", s(&killed)]));
+    for f in ["steps.csv", "rule.csv"] {
+        assert_eq!(
+            std::fs::read_to_string(killed.join(f)).unwrap(),
+            std::fs::read_to_string(full.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    assert_eq!(epochs_without_time(&killed), epochs_without_time(&full));
     // Into a folder that holds a run: refused, nothing changed.
     let o = common(&full, &["--resume", s(&ckpt)]);
     let stderr = String::from_utf8_lossy(&o.stderr);
