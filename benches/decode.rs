@@ -24,7 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
 
     let started = Instant::now();
-    let folder = read_image_folder(&tree)?;
+    let folder = read_image_folder(&tree, 3)?;
     let seconds = started.elapsed().as_secs_f64();
     let images = folder.train.labels.len() + folder.test.labels.len();
     println!(

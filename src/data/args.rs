@@ -30,7 +30,7 @@ pub struct DataArgs {
 
     /// Base URL to download from instead of the official servers: a mirror serving the same
     /// file names.
-    #[arg(long, env = "ETAPROBE_DOWNLOAD_BASE", value_name = "URL")]
+    #[arg(long, env = "ETAPROBE_DOWNLOAD_BASE", value_name = "URL", value_parser = http_url)]
     pub download_base: Option<String>,
 
     /// Drop the last, partial training batch of each epoch.
@@ -181,15 +181,24 @@ impl DataArgs {
     }
 
     /// Whether `source` is this data set's download folder in `cache` with some of the
-    /// download's files missing (data sets downloaded file by file: Fashion-MNIST).
+    /// download's files missing (data sets downloaded file by file: Fashion-MNIST). A file
+    /// the reader takes uncompressed in place of the `.gz` counts as there, and a folder
+    /// of another layout (an image folder) is no download's.
     fn partly_downloaded(&self, source: &Source, cache: Option<&Path>) -> bool {
         let (Some(plan), Some(cache)) = (download::official_download(self.dataset), cache) else {
             return false;
         };
         let folder = cache.join(&plan.folder);
+        let there = |name: &str| {
+            folder.join(name).is_file()
+                || name
+                    .strip_suffix(".gz")
+                    .is_some_and(|raw| folder.join(raw).is_file())
+        };
         !plan.unpack
+            && matches!(source, Source::Idx(_))
             && source.path() == folder
-            && plan.files.iter().any(|f| !folder.join(&f.name).is_file())
+            && plan.files.iter().any(|f| !there(&f.name))
     }
 
     /// Finds (and with `--download` fetches) the data set, then reads it. `seed` is the run's
@@ -219,5 +228,16 @@ impl Default for LoadOptions {
             test_fraction: 0.2,
             coarse_labels: false,
         }
+    }
+}
+
+/// An http:// or https:// URL: the only schemes the downloader speaks.
+fn http_url(s: &str) -> Result<String, String> {
+    let scheme = s
+        .split_once("://")
+        .map(|(scheme, _)| scheme.to_ascii_lowercase());
+    match scheme.as_deref() {
+        Some("http" | "https") => Ok(s.to_string()),
+        _ => Err("not an http:// or https:// URL (the only ones the downloader fetches)".into()),
     }
 }

@@ -108,13 +108,24 @@ pub fn parse_boston_csv(path: &Path, bytes: &[u8]) -> Result<BostonTable, DataEr
             ));
         }
         header.iter().position(|h| h == name).ok_or_else(|| {
+            // One column holding the names with another separator between them.
+            let separator = match &header[..] {
+                [one] if one.contains(';') => "; the file is separated by semicolons",
+                [one] if one.contains('\t') => "; the file is separated by tabs",
+                [one] if one.trim().contains(' ') => "; the file is separated by spaces",
+                _ => "",
+            };
             DataError::malformed(
                 path,
                 format!(
                     "missing column `{name}` in the header row (found: {}; expected the 13 \
-                     features {} and the target {BOSTON_TARGET})",
+                     features {} and the target {BOSTON_TARGET}){separator}{}",
                     header.join(","),
                     BOSTON_FEATURES.join(","),
+                    match separator {
+                        "" => "",
+                        _ => ", but it is read as comma-separated values",
+                    }
                 ),
             )
         })

@@ -244,7 +244,28 @@ pub fn read_cifar_bin(
         .len();
     check_size(path, len, labels)?;
     let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-    parse_cifar_bin(path, &bytes, labels, into)
+    parse_cifar_bin(path, &bytes, labels, into)?;
+    warn_if_not_official(path, len / (labels.label_bytes() + CIFAR_PIXELS) as u64);
+    Ok(())
+}
+
+/// A file of the release's name holding another number of records than the release's
+/// (10,000 a file, CIFAR-100's `train.bin` 50,000) is read, and said: a copy cut short at
+/// a record's end would otherwise read as a smaller data set without a word.
+fn warn_if_not_official(path: &Path, records: u64) {
+    let official = match path.file_name().and_then(|n| n.to_str()) {
+        Some(CIFAR100_TRAIN_FILE) => 50_000,
+        Some(name) if CIFAR10_TRAIN_FILES.contains(&name) => 10_000,
+        Some(CIFAR10_TEST_FILE | CIFAR100_TEST_FILE) => 10_000,
+        _ => return,
+    };
+    if records != official {
+        log::warn!(
+            "{} holds {records} records, the official file {official}: cut short, or a \
+             subset of its own",
+            path.display()
+        );
+    }
 }
 
 /// A batch file of `len` bytes must hold whole records and fit [`MAX_CIFAR_FILE_BYTES`].
@@ -268,7 +289,8 @@ fn check_size(path: &Path, len: u64, labels: CifarLabels) -> Result<(), DataErro
             path,
             format!(
                 "size {len} bytes is not a multiple of the {record}-byte {} record ({layout}): \
-                 the file is truncated or not a {} binary batch",
+                 the file is truncated or not a {} binary batch (cut short: delete it and \
+                 run again with --download to fetch it again, or put a good copy there)",
                 labels.release(),
                 labels.release()
             ),

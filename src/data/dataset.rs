@@ -202,7 +202,11 @@ impl Dataset {
                 DatasetKind::FashionMnist | DatasetKind::Cifar10 | DatasetKind::Cifar100,
                 Source::ImageFolder(root),
             ) => {
-                let folder = image_folder::read_image_folder(root)?;
+                let channels = match kind {
+                    DatasetKind::FashionMnist => 1,
+                    _ => 3,
+                };
+                let folder = image_folder::read_image_folder(root, channels)?;
                 let size = folder.shape.iter().product();
                 let split = |d: image_folder::DecodedImages| {
                     Split::new(

@@ -121,7 +121,7 @@ pub fn official_download(kind: DatasetKind) -> Option<DownloadPlan> {
 pub fn download(plan: &DownloadPlan, cache_dir: &Path) -> Result<PathBuf, DataError> {
     let folder = cache_dir.join(&plan.folder);
     let created = NewFolders::before_creating(&folder);
-    std::fs::create_dir_all(cache_dir).map_err(|e| DataError::write(cache_dir, e))?;
+    create_folder(cache_dir)?;
     for file in &plan.files {
         let url = plan.url(file);
         if plan.unpack {
@@ -150,7 +150,7 @@ pub const DOWNLOAD_LOCK: &str = ".etaprobe-download.lock";
 /// operating system releases it when that process ends, however it ends). The folder is
 /// created if needed; the lock file stays in it.
 pub fn lock_cache(cache_dir: &Path) -> Result<File, DataError> {
-    std::fs::create_dir_all(cache_dir).map_err(|e| DataError::write(cache_dir, e))?;
+    create_folder(cache_dir)?;
     let path = cache_dir.join(DOWNLOAD_LOCK);
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -206,6 +206,21 @@ fn remove_stale_temporaries(cache_dir: &Path) {
             }
         }
     }
+}
+
+/// Creates `dir` and the folders above it. A file where one of them should be is named as
+/// such (the system only says that it exists).
+fn create_folder(dir: &Path) -> Result<(), DataError> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        match dir.ancestors().find(|p| p.exists() && !p.is_dir()) {
+            Some(file) => DataError::malformed(
+                file,
+                "a file where the cache needs a folder: move it away, or choose another \
+                 --cache-dir",
+            ),
+            None => DataError::write(dir, e),
+        }
+    })
 }
 
 /// The folders on the way to a path that do not exist yet: dropped without [`Self::keep`]
@@ -323,7 +338,7 @@ pub fn fetch_verified(url: &str, dest: &Path, expected_md5: &str) -> Result<(), 
     };
     let created = dest.parent().map(NewFolders::before_creating);
     if let Some(parent) = dest.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| DataError::write(parent, e))?;
+        create_folder(parent)?;
     }
     let mut response = agent_for(url).get(url).call().map_err(|e| match e {
         ureq::Error::StatusCode(code) => fail(format!("the server answered HTTP status {code}")),

@@ -6,6 +6,11 @@
 use std::io::Read;
 use std::path::Path;
 
+/// The fix for a damaged file: `--download` reads a file already there, so it must go
+/// first.
+const FETCH_AGAIN: &str =
+    "delete it and run again with --download to fetch it again (or put a good copy there)";
+
 use flate2::read::MultiGzDecoder;
 
 use super::DataError;
@@ -115,7 +120,7 @@ fn parse_idx_of(path: &Path, raw: &[u8], want: Option<usize>) -> Result<IdxArray
     let corrupt = |e: std::io::Error| {
         DataError::malformed(
             path,
-            format!("corrupt or truncated gzip data ({e}); download the file again"),
+            format!("corrupt or truncated gzip data ({e}); {FETCH_AGAIN}"),
         )
     };
     let magic = read_at_most(&mut reader, 4).map_err(corrupt)?;
@@ -187,7 +192,7 @@ fn parse_idx_of(path: &Path, raw: &[u8], want: Option<usize>) -> Result<IdxArray
             path,
             format!(
                 "truncated: the header announces dimensions {dims:?} ({expected} bytes of \
-                 data) but {what}; download it again"
+                 data) but {what}; {FETCH_AGAIN}"
             ),
         ));
     }
@@ -199,7 +204,7 @@ fn parse_idx_of(path: &Path, raw: &[u8], want: Option<usize>) -> Result<IdxArray
             path,
             format!(
                 "truncated: the header announces dimensions {dims:?} ({expected} bytes of \
-                 data) but the file holds {found}; download it again"
+                 data) but the file holds {found}; {FETCH_AGAIN}"
             ),
         ));
     }
@@ -251,6 +256,10 @@ fn read_at_most(reader: &mut dyn Read, most: u64) -> std::io::Result<Vec<u8>> {
 pub fn read_idx_images(path: &Path) -> Result<IdxImages, DataError> {
     let array = read_idx_of(path, Some(3))?;
     match array.dims[..] {
+        [_, rows, cols] if rows == 0 || cols == 0 => Err(DataError::malformed(
+            path,
+            format!("images of {rows}×{cols} pixels: the header's dimensions hold no pixel"),
+        )),
         [count, rows, cols] => Ok(IdxImages {
             count,
             rows,
@@ -303,7 +312,8 @@ pub fn find_idx_file(dir: &Path, name: &str) -> Result<std::path::PathBuf, DataE
     }
     Err(DataError::NotFound {
         message: format!(
-            "{}: missing {name}.gz (or uncompressed {name}); the folder must hold all of {}.gz",
+            "{}: missing {name}.gz (or uncompressed {name}); the folder must hold all of {}.gz \
+             (the cache's copy, cut short, is completed by --download)",
             dir.display(),
             FASHION_MNIST_FILES.join(".gz, ")
         ),

@@ -3,9 +3,9 @@
 //! Classes are the sorted folder names under `train/`; `test/` must have the same ones.
 //! Every file's header is read before any pixel is decoded: the size most images share is
 //! the data set's size, and a file of another size is an error naming it, so one odd file
-//! cannot make the reader allocate for every image at its size. The first training image
-//! of that size fixes the channel count (grey images give 1 channel, anything else 3);
-//! every image is converted to that channel count.
+//! cannot make the reader allocate for every image at its size. The channel count is the
+//! data set's (3 for CIFAR, 1 for Fashion-MNIST), not any one file's: every image is
+//! converted to it, and images that had another are counted in a warning.
 
 use std::collections::HashMap;
 use std::io::{BufRead, Cursor, Seek};
@@ -101,13 +101,25 @@ pub fn list_split(split_dir: &Path, classes: &[String]) -> Result<Vec<(PathBuf, 
 }
 
 /// Sorted names of the non-hidden sub-folders of `dir`.
+/// A folder whose name is not UTF-8 is refused, naming it: a class name is written into
+/// the records, and leaving the folder out would drop its images silently.
 pub fn class_folders(dir: &Path) -> Result<Vec<String>, DataError> {
-    let mut names: Vec<String> = read_dir_sorted(dir)?
-        .into_iter()
-        .filter(|p| p.is_dir())
-        .filter_map(|p| p.file_name().and_then(|n| n.to_str()).map(String::from))
-        .filter(|n| !n.starts_with('.'))
-        .collect();
+    let mut names = Vec::new();
+    for path in read_dir_sorted(dir)?.into_iter().filter(|p| p.is_dir()) {
+        let Some(name) = path.file_name() else {
+            continue;
+        };
+        let Some(name) = name.to_str() else {
+            return Err(DataError::malformed(
+                &path,
+                "a class folder whose name is not UTF-8: rename it (class names are \
+                 written into the run's records)",
+            ));
+        };
+        if !name.starts_with('.') {
+            names.push(name.to_string());
+        }
+    }
     names.sort();
     Ok(names)
 }
@@ -135,8 +147,9 @@ fn has_image_extension(path: &Path) -> bool {
             .is_some_and(|e| IMAGE_EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)))
 }
 
-/// Reads and decodes a whole image-folder tree.
-pub fn read_image_folder(root: &Path) -> Result<ImageFolder, DataError> {
+/// Reads and decodes a whole image-folder tree into images of `channels` channels (1: grey,
+/// 3: colour).
+pub fn read_image_folder(root: &Path, channels: usize) -> Result<ImageFolder, DataError> {
     let train_dir = root.join("train");
     let test_dir = root.join("test");
     for dir in [&train_dir, &test_dir] {
@@ -173,7 +186,13 @@ pub fn read_image_folder(root: &Path) -> Result<ImageFolder, DataError> {
 
     let train_headers = probe_files(&train_files)?;
     let test_headers = probe_files(&test_files)?;
-    let format = common_format(&train_files, &train_headers)?;
+    let format = common_format(&train_files, &train_headers, channels)?;
+    warn_converted(
+        root,
+        train_files.iter().chain(&test_files),
+        train_headers.iter().chain(&test_headers),
+        channels,
+    );
     for (files, headers) in [(&train_files, &train_headers), (&test_files, &test_headers)] {
         check_sizes(files, headers, &format)?;
         check_total(root, files.len(), format.shape)?;
@@ -318,11 +337,41 @@ fn probe_files(files: &[(PathBuf, u32)]) -> Result<Vec<ImageHeader>, DataError> 
     files.iter().map(|(path, _)| probe_file(path)).collect()
 }
 
+/// Says how many images have another channel count than the data set's, naming the first:
+/// they are converted (a grey one repeated into three planes, a colour one to its luma).
+fn warn_converted<'a>(
+    root: &Path,
+    files: impl Iterator<Item = &'a (PathBuf, u32)>,
+    headers: impl Iterator<Item = &'a ImageHeader>,
+    channels: usize,
+) {
+    let (mut other, mut total) = (Vec::new(), 0usize);
+    for ((path, _), header) in files.zip(headers) {
+        total += 1;
+        if header.channels != channels {
+            other.push(path);
+        }
+    }
+    if let Some(first) = other.first() {
+        let (they, read_as) = match channels {
+            1 => ("in colour", "grey, the data set's images"),
+            _ => ("grey", "colour, the data set's images"),
+        };
+        log::warn!(
+            "{} of {total} images under {} are {they} (the first: {}); read as {read_as}",
+            other.len(),
+            root.display(),
+            first.display()
+        );
+    }
+}
+
 /// The data set's format: the size most training images have (the first file's on a tie),
-/// and the channel count of the first image of that size.
+/// and the data set's channel count.
 fn common_format<'a>(
     files: &'a [(PathBuf, u32)],
     headers: &[ImageHeader],
+    channels: usize,
 ) -> Result<ImageFormat<'a>, DataError> {
     let mut counts: HashMap<(u32, u32), usize> = HashMap::new();
     for h in headers {
@@ -335,11 +384,7 @@ fn common_format<'a>(
         .find(|(_, h)| counts[&(h.width, h.height)] == most)
         .ok_or_else(|| DataError::Invalid("an image-folder split without images".into()))?;
     Ok(ImageFormat {
-        shape: [
-            header.channels,
-            header.height as usize,
-            header.width as usize,
-        ],
+        shape: [channels, header.height as usize, header.width as usize],
         first: &files[at].0,
     })
 }

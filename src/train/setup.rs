@@ -224,7 +224,15 @@ pub(super) fn prepare(
     let (lock, files, run_info) = match root {
         true => {
             slow_setup(0, "ETAPROBE_SLOW_RUN_DIR");
-            let opened = open_run_dir(&out, &args, checkpoint.as_ref(), &start, &stepper, ranks)?;
+            let source = &data.source;
+            let opened = open_run_dir(
+                &out,
+                &args,
+                (checkpoint.as_ref(), &start),
+                &stepper,
+                ranks,
+                source,
+            )?;
             let (lock, files, run_info) = opened;
             (Some(lock), Some(files), Some(run_info))
         }
@@ -270,13 +278,15 @@ pub(super) fn prepare(
 
 /// Creates (or reopens) the run directory and its records, and writes `run.json` and
 /// `config.toml`.
+/// `data_source` is the file or folder the data was read from (`--data` names a root, and
+/// a root without the data set falls back to the cache: run.json says which was read).
 fn open_run_dir(
     out: &Path,
     args: &TrainConfig,
-    checkpoint: Option<&commit::Committed>,
-    start: &Start,
+    (checkpoint, start): (Option<&commit::Committed>, &Start),
     stepper: &Stepper,
     ranks: Option<usize>,
+    data_source: &Path,
 ) -> Result<(RunLock, RunFiles, RunInfo)> {
     let needs = stepper.measure.needs();
     let out = out.to_path_buf();
@@ -333,6 +343,11 @@ fn open_run_dir(
     if let Some(ranks) = ranks {
         run_info.extra.insert("ranks".into(), ranks.into());
     }
+    let source = std::path::absolute(data_source).unwrap_or_else(|_| data_source.into());
+    run_info.extra.insert(
+        "data_source".into(),
+        source.to_string_lossy().into_owned().into(),
+    );
     run_info.write(out.join(crate::rundir::RUN_JSON))?;
     crate::rundir::write_atomic(
         &out.join(super::CONFIG_TOML),

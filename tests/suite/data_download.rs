@@ -280,11 +280,15 @@ fn failed_download_removes_the_folders_it_created() {
     download(&plan, &kept).unwrap_err();
     assert_eq!(files_and_folders(&kept), vec![kept.join("notes.txt")]);
 
-    // A cache folder that cannot be made (a file in its way) is a write error, said so.
+    // A cache folder that cannot be made (a file in its way) names the file.
     let error = download(&plan, &kept.join("notes.txt").join("cache"))
         .unwrap_err()
         .to_string();
-    assert!(error.starts_with("cannot write "), "{error}");
+    let says = format!(
+        "{}: a file where the cache needs a folder",
+        kept.join("notes.txt").display()
+    );
+    assert!(error.starts_with(&says), "{error}");
 }
 
 fn files_and_folders(dir: &Path) -> Vec<PathBuf> {
@@ -321,6 +325,54 @@ fn a_partial_fashion_mnist_download_is_completed_not_taken_for_the_data() {
     let error = args(true).locate().unwrap_err().to_string();
     assert!(error.contains("127.0.0.1:9"), "{error}");
     assert!(partial.join(first).is_file(), "the kept file was removed");
+    // A whole copy kept uncompressed is the data set's, with or without --download.
+    std::fs::remove_dir_all(&partial).unwrap();
+    std::fs::create_dir_all(&partial).unwrap();
+    for f in &plan.files {
+        let raw = f.name.strip_suffix(".gz").unwrap();
+        let gz = std::fs::read(folder.join(&f.name)).unwrap();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut bytes).unwrap();
+        std::fs::write(partial.join(raw), bytes).unwrap();
+    }
+    assert!(args(true).load(1).is_ok());
+}
+
+/// What stands in a download's way is named: a file where the cache folder should be, and
+/// a base URL of a scheme the downloader does not speak (refused as the option is read).
+#[test]
+fn a_file_for_the_cache_and_a_base_of_another_scheme_are_named() {
+    let dir = temp();
+    let file = dir.path().join("afile");
+    std::fs::write(&file, "mine").unwrap();
+    let args = DataArgs {
+        dataset: DatasetKind::FashionMnist,
+        cache_dir: Some(file.clone()),
+        download: true,
+        download_base: Some("http://127.0.0.1:9".into()),
+        ..DataArgs::default()
+    };
+    let error = args.locate().unwrap_err().to_string();
+    assert!(
+        error.contains("a file where the cache needs a folder"),
+        "{error}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+        .args([
+            "train",
+            "--download-base",
+            "file:///tmp/mirror",
+            "--download",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("not an http:// or https:// URL"),
+        "{stderr}"
+    );
 }
 
 /// Two downloads into one cache folder take turns: the second waits for the first's lock.

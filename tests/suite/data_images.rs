@@ -49,6 +49,56 @@ fn jpeg_and_grey_image_folders() {
     );
 }
 
+/// The channel count is the data set's, not the first image's: one grey image first in
+/// a CIFAR-10 folder is read as colour (its grey in the three planes), one colour image
+/// first in a Fashion-MNIST folder as grey.
+#[test]
+fn one_image_does_not_decide_the_channels() {
+    let dir = temp();
+    write_image_folder(dir.path(), &CLASSES, (3, 1), [3, 8, 8], "png", 1).unwrap();
+    let first = dir.path().join("train/airplane/0000.png");
+    let grey: Vec<u8> = (0..64).map(|i| i * 3).collect();
+    synth::save_chw(&first, &grey, [1, 8, 8]).unwrap();
+    let data = open(DatasetKind::Cifar10, dir.path()).unwrap();
+    assert_eq!(data.input_shape, [3, 8, 8]);
+    let pixels = data.train.pixels().unwrap();
+    assert_eq!(
+        &pixels[..192],
+        &[&grey[..], &grey[..], &grey[..]].concat()[..]
+    );
+    // The other images keep their colour.
+    let second = synth::image_folder_pixels(1, false, 1, 3, [3, 8, 8]);
+    assert_eq!(&pixels[192..192 * 3], &second[192..]);
+
+    let dir = temp();
+    write_image_folder(dir.path(), &CLASSES, (2, 1), [1, 8, 8], "png", 1).unwrap();
+    let first = dir.path().join("train/airplane/0000.png");
+    synth::save_chw(&first, &[200; 3 * 64], [3, 8, 8]).unwrap();
+    let data = open(DatasetKind::FashionMnist, dir.path()).unwrap();
+    assert_eq!(data.input_shape, [1, 8, 8]);
+    assert_eq!(&data.train.pixels().unwrap()[..64], &[200; 64]);
+}
+
+/// A class folder whose name is not UTF-8 is refused by name, not dropped with its images.
+#[cfg(unix)]
+#[test]
+fn a_class_folder_named_in_another_encoding_is_refused() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = temp();
+    write_image_folder(dir.path(), &CLASSES, (2, 1), [3, 8, 8], "png", 1).unwrap();
+    let odd = std::ffi::OsStr::from_bytes(b"d\xe9j\xe0");
+    for split in ["train", "test"] {
+        let folder = dir.path().join(split).join(odd);
+        std::fs::create_dir(&folder).unwrap();
+        synth::save_chw(&folder.join("0000.png"), &[9; 192], [3, 8, 8]).unwrap();
+    }
+    assert_error(
+        open(DatasetKind::Cifar10, dir.path()),
+        &dir.path().join("train"),
+        &["not UTF-8"],
+    );
+}
+
 #[test]
 fn image_of_the_wrong_size_is_named() {
     let dir = temp();

@@ -167,6 +167,17 @@ fn boston_missing_column_is_named() {
         &file,
         &["names column `crim` twice"],
     );
+    // Another separator: said, not only the one long column name.
+    for (separator, says) in [(";", "semicolons"), ("\t", "tabs"), (" ", "spaces")] {
+        let names = "crim,zn,indus,chas,nox,rm,age,dis,rad,tax,ptratio,b,lstat,medv";
+        let header = names.replace(',', separator);
+        std::fs::write(&file, format!("{header}\n1{separator}2\n")).unwrap();
+        assert_error(
+            open(DatasetKind::Boston, &file),
+            &file,
+            &[&format!("separated by {says}"), "read as comma-separated"],
+        );
+    }
 }
 
 #[test]
@@ -272,6 +283,17 @@ fn idx_truncated_data_and_truncated_gzip() {
         load(DatasetKind::FashionMnist, dir.path()),
         &path,
         &["truncated"],
+    );
+}
+
+#[test]
+fn idx_images_without_pixels_are_named() {
+    let dir = temp();
+    let path = fashion_with(dir.path(), 0, synth::idx_bytes(&[10, 0, 28], &[], false));
+    assert_error(
+        load(DatasetKind::FashionMnist, dir.path()),
+        &path,
+        &["images of 0×28 pixels"],
     );
 }
 
