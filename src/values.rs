@@ -97,6 +97,14 @@ pub fn fits_f32(v: f64) -> bool {
 }
 
 fn within_f32(v: f64) -> Result<f64, String> {
+    // Below f32's smallest normal number a rate reaches the GPU as 0 (or a subnormal that
+    // many GPUs flush to 0), while the records would show the value given.
+    if v != 0.0 && v.abs() < f32::MIN_POSITIVE as f64 {
+        return Err(format!(
+            "{v} is below {:e}, the smallest normal f32: the GPU would use 0",
+            f32::MIN_POSITIVE
+        ));
+    }
     if !fits_f32(v) {
         return Err(format!(
             "too large for an f32 (at most {:e}): η reaches the GPU as an f32",

@@ -733,7 +733,17 @@ impl Task {
                         none
                     },
                     seeds: runs.len(),
-                    missing: group.map_or(0, |g| g.missing.len()),
+                    // With no η0 chosen (no run finished), every seed of the rule lacks one.
+                    missing: group.map_or_else(
+                        || {
+                            let mut seeds: Vec<u64> =
+                                rule.lrs.iter().flat_map(|g| g.missing.clone()).collect();
+                            seeds.sort_unstable();
+                            seeds.dedup();
+                            seeds.len()
+                        },
+                        |g| g.missing.len(),
+                    ),
                     diverged: runs.iter().filter(|r| r.diverged.is_some()).count(),
                     final_test: values(&|r| r.final_test(kind)),
                     val_stopped_test: values(&|r| r.val_stopped_test(kind)),

@@ -166,6 +166,7 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
         }
     }
     let root = &opts.root;
+    check_root_place(spec, root)?;
     let exe = std::env::current_exe().context("cannot find the etaprobe binary to run cells")?;
     let old = Manifest::read(root)?;
     check_same_cells(spec, root, old.as_ref())?;
@@ -197,12 +198,18 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
         .iter()
         .map(|c| plan(&root.join(&c.dir), opts.retry_failed))
         .collect();
-    // A run killed between its run.json and its figures: draw them, as `train` would have.
+    // A run killed between its run.json and its figures: draw them, as `train` would have,
+    // in the run's own format. Records kept without figures (gzipped by
+    // `scripts/keep-records.sh`) are left as they are.
     for (cell, plan) in spec.cells.iter().zip(&plans) {
         let dir = root.join(&cell.dir);
-        let figures = crate::report::FIGURES_PNG;
-        if *plan == Plan::Skip && figures.iter().any(|f| !dir.join(f).exists()) {
-            crate::report::run_figures(&dir)
+        if *plan != Plan::Skip || !dir.join(crate::rundir::STEPS_CSV).is_file() {
+            continue;
+        }
+        let format = figure_format(&dir);
+        let figures = crate::report::FIGURES_PNG.map(|f| format.file_name(f));
+        if figures.iter().any(|f| !dir.join(f).exists()) {
+            crate::report::run_figures_with(&dir, format)
                 .with_context(|| format!("drawing the figures of {}", dir.display()))?;
         }
     }
@@ -480,10 +487,14 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
         log::warn!("  failed: {} ({why})", dir.display());
     }
     if stopping {
+        let resumable = (interrupted.iter())
+            .filter(|d| on_disk(&root.join(d)) == OnDisk::Resumable)
+            .count();
         log::warn!(
-            "sweep stopped on request: {finished} of {total} cells finished, {} stopped with a \
-             checkpoint; the same command goes on from there",
-            interrupted.len()
+            "sweep stopped on request: {finished} of {total} cells finished, {resumable} \
+             stopped with a checkpoint, {} before their first; the same command goes on from \
+             there",
+            interrupted.len() - resumable
         );
     }
     Ok(SweepOutcome {
@@ -568,6 +579,66 @@ fn fresh_command(spec: &Spec, root: &Path, cell: &super::spec::Cell) -> Vec<Stri
     command
 }
 
+/// The figure format a finished run's `run.json` records (PNG when it records none).
+fn figure_format(dir: &Path) -> crate::report::FigureFormat {
+    use clap::ValueEnum;
+    crate::rundir::RunInfo::read(dir.join(crate::rundir::RUN_JSON))
+        .ok()
+        .and_then(|info| {
+            let name = info.config.get("figure_format")?.as_str()?.to_string();
+            crate::report::FigureFormat::from_str(&name, true).ok()
+        })
+        .unwrap_or(crate::report::FigureFormat::Png)
+}
+
+/// Refuses a root the cells cannot be put in, before anything is planned or written: a
+/// file; a folder inside a run directory or inside another sweep's root (its cells would
+/// be taken for that run's files, or moved aside by that sweep); a file where a cell's
+/// task or rule folder should be (every cell of it would fail to start).
+fn check_root_place(spec: &Spec, root: &Path) -> Result<()> {
+    if root.exists() && !root.is_dir() {
+        bail!("--root {}: a file, not a folder", root.display());
+    }
+    let absolute = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+    for (i, above) in absolute.ancestors().enumerate() {
+        let run = [crate::rundir::RUN_JSON, crate::train::CHECKPOINT, CELL_LOG]
+            .iter()
+            .find(|f| above.join(f).is_file());
+        if let Some(file) = run {
+            bail!(
+                "--root {} is inside the run directory {} (it holds {file}): choose a root \
+                 outside it",
+                root.display(),
+                above.display()
+            );
+        }
+        if i > 0 && above.join(super::MANIFEST).is_file() {
+            bail!(
+                "--root {} is inside the sweep root {} (it holds {}), whose sweep would take \
+                 its folders for its own cells': choose a root outside it",
+                root.display(),
+                above.display(),
+                super::MANIFEST
+            );
+        }
+    }
+    for cell in &spec.cells {
+        let dir = root.join(&cell.dir);
+        let blocked = dir
+            .ancestors()
+            .take_while(|p| *p != root)
+            .find(|p| p.exists() && !p.is_dir());
+        if let Some(file) = blocked {
+            bail!(
+                "{} is a file where the sweep needs the folder of cell {}: move it away",
+                file.display(),
+                cell.dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// What a cell's directory calls for.
 fn plan(dir: &Path, retry_failed: bool) -> Plan {
     match on_disk(dir) {
@@ -593,6 +664,14 @@ fn start(
     let mut how = match plan {
         Plan::Resume => "resumed from its checkpoint".to_string(),
         Plan::Restart(why) => {
+            // Made since the spec was checked (another sweep's root, a user's folder).
+            if !is_ours_if_unusable(&dir) {
+                bail!(
+                    "{} holds files that no attempt of this sweep wrote: move them out of the \
+                     root, then start the sweep again",
+                    dir.display()
+                );
+            }
             let aside = move_aside(root, &record.dir)?;
             format!(
                 "restarted, {why}: the earlier attempt is in {}",
@@ -759,9 +838,9 @@ fn last_error(log: &Path) -> Option<String> {
 /// for the last attempt: with `--resume` and the cell's own checkpoint after it when the
 /// sweep resumed the cell, `--adapter A` before it when the sweep gave one, and any
 /// `--checkpoint-every` (it changes no record).
-fn started_by(dir: &Path, command: &[String]) -> bool {
+fn started_by(dir: &Path, cell_dir: &Path, command: &[String]) -> bool {
     if on_disk(dir) == OnDisk::Unusable {
-        return true;
+        return an_attempt_of_ours(dir);
     }
     let recorded = crate::rundir::read_regular(&dir.join(crate::rundir::RUN_JSON))
         .ok()
@@ -786,20 +865,42 @@ fn started_by(dir: &Path, command: &[String]) -> bool {
         let own = from.file_name() == Some(std::ffi::OsStr::new(crate::train::CHECKPOINT))
             && from
                 .parent()
-                .is_some_and(|p| same_file(&p.to_string_lossy(), &dir.to_string_lossy()));
+                .is_some_and(|p| is_cell_folder(p, dir, cell_dir));
         if !own {
             return false;
         }
         words.truncate(words.len() - 2);
     }
-    let without_checkpoint_every = |words: &[String]| -> Vec<String> {
-        let kept = super::without_options(words, &["--checkpoint-every"], &[]);
+    // The folder it wrote to: this one, however the path was spelled (a relative one is
+    // the cell's path under the root, from wherever that sweep ran).
+    let out = words
+        .iter()
+        .position(|w| w == "--out")
+        .and_then(|i| words.get(i + 1));
+    if !out.is_some_and(|o| is_cell_folder(Path::new(o), dir, cell_dir)) {
+        return false;
+    }
+    let rest = |words: &[String]| -> Vec<String> {
+        let kept = super::without_options(words, &["--checkpoint-every", "--out"], &[]);
         kept.into_iter().map(String::from).collect()
     };
-    same_args(
-        &without_checkpoint_every(&words),
-        &without_checkpoint_every(&command[1..]),
-    )
+    same_args(&rest(&words), &rest(&command[1..]))
+}
+
+/// Whether `path`, recorded by a cell's run, named the cell's folder `dir` (`cell_dir`
+/// under the root): the same folder, or a relative path ending in the cell's own.
+fn is_cell_folder(path: &Path, dir: &Path, cell_dir: &Path) -> bool {
+    same_file(&path.to_string_lossy(), &dir.to_string_lossy())
+        || (path.is_relative() && path.ends_with(cell_dir))
+}
+
+/// Whether an unusable cell folder (no checkpoint, no finished run) is this sweep's own
+/// attempt, which may be moved aside and started again: its log records an attempt, or it
+/// is empty (made just before a kill). Any other folder is a user's, which the sweep
+/// refuses to touch.
+fn an_attempt_of_ours(dir: &Path) -> bool {
+    attempts_in_log(&dir.join(CELL_LOG)) > 0
+        || std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none())
 }
 
 /// Whether two paths name the same existing file or directory.
@@ -841,16 +942,33 @@ fn check_same_cells(spec: &Spec, root: &Path, old: Option<&Manifest>) -> Result<
             continue;
         }
         let before = old.and_then(|m| m.cells.iter().find(|c| c.dir == cell.dir));
+        let moved = data_moved(&root.join(&cell.dir), &cell.args);
         match before {
-            Some(b) if same_args(&b.args, &cell.args) => {}
-            Some(b) => foreign.push(format!(
-                "{}: was `{}`, now `{}`",
+            Some(b) if !same_args(&b.args, &cell.args) => foreign.push(format!(
+                "{}: {}",
                 cell.dir.display(),
-                b.args.join(" "),
-                cell.args.join(" ")
+                differences(&b.args, &cell.args)
             )),
+            _ if moved.is_some() => {
+                let (was, now) = moved.unwrap_or_default();
+                foreign.push(format!(
+                    "{}: ran on the data at {was}, now {now} (a spec without `data` reads \
+                     ETAPROBE_DATA, which changed)",
+                    cell.dir.display()
+                ))
+            }
+            // A folder in the manifest's cell's place that no attempt of the sweep left.
+            Some(_) if !is_ours_if_unusable(&root.join(&cell.dir)) => foreign.push(format!(
+                "{}: holds files that no attempt of a sweep wrote (no {CELL_LOG} of one)",
+                cell.dir.display()
+            )),
+            Some(_) => {}
             // A manifest lost or moved aside: the cell's own run.json says what ran it.
-            None if started_by(&root.join(&cell.dir), &fresh_command(spec, root, cell)) => {}
+            None if started_by(
+                &root.join(&cell.dir),
+                &cell.dir,
+                &fresh_command(spec, root, cell),
+            ) => {}
             None => foreign.push(format!(
                 "{}: not a cell of {}'s manifest, and its run.json does not record this \
                  cell's command",
@@ -867,11 +985,101 @@ fn check_same_cells(spec: &Spec, root: &Path, old: Option<&Manifest>) -> Result<
         }
         bail!(
             "{} holds runs made with other options than this spec's:\n  {list}\n\
-             use another --root, or remove those directories",
+             use another --root, or move those directories out of it",
             root.display()
         );
     }
     Ok(())
+}
+
+/// Where an existing cell ran on data from, and where it would now, when they differ: the
+/// `data` of its `config.toml` against this spec's `--data` for it, or `ETAPROBE_DATA`
+/// when the spec gives none (a root's cells must not mix data sets read from two places).
+fn data_moved(dir: &Path, args: &[String]) -> Option<(String, String)> {
+    let config = crate::rundir::read_regular(&dir.join(crate::train::CONFIG_TOML)).ok()?;
+    let table: toml::Table = String::from_utf8(config).ok()?.parse().ok()?;
+    let was = table.get("data").and_then(|d| d.as_str()).map(String::from);
+    let given = args
+        .iter()
+        .position(|a| a == "--data")
+        .and_then(|i| args.get(i + 1));
+    let now = given.cloned().or_else(|| {
+        std::env::var("ETAPROBE_DATA")
+            .ok()
+            .filter(|d| !d.is_empty())
+    });
+    let name = |p: &Option<String>| p.clone().unwrap_or_else(|| "(none given)".into());
+    let same = match (&was, &now) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a == b || same_file(a, b),
+        _ => false,
+    };
+    (!same).then(|| (name(&was), name(&now)))
+}
+
+/// What differs between a cell's earlier `train` words and this spec's, option by option:
+/// `--epochs 2 (now 3)`, `--nesterov given (now not given)`.
+fn differences(was: &[String], now: &[String]) -> String {
+    fn options(words: &[String]) -> Vec<(&str, String)> {
+        let mut out: Vec<(&str, String)> = Vec::new();
+        for w in words {
+            match (w.starts_with("--"), out.last_mut()) {
+                (true, _) | (false, None) => out.push((w.as_str(), String::new())),
+                (false, Some((_, value))) => {
+                    if !value.is_empty() {
+                        value.push(' ');
+                    }
+                    value.push_str(w);
+                }
+            }
+        }
+        out
+    }
+    let (was, now) = (options(was), options(now));
+    let text = |value: Option<&String>| match value {
+        None => "not given".to_string(),
+        Some(v) if v.is_empty() => "given".to_string(),
+        Some(v) => v.clone(),
+    };
+    let mut names: Vec<&str> = was.iter().chain(&now).map(|(o, _)| *o).collect();
+    names.dedup();
+    let mut seen = Vec::new();
+    let mut said = Vec::new();
+    for name in names {
+        if seen.contains(&name) {
+            continue;
+        }
+        seen.push(name);
+        let a = was.iter().find(|(o, _)| *o == name).map(|(_, v)| v);
+        let b = now.iter().find(|(o, _)| *o == name).map(|(_, v)| v);
+        if a != b {
+            said.push(format!("{name} {} (now {})", text(a), text(b)));
+        }
+    }
+    match said.is_empty() {
+        // Only a path spelled otherwise, or the order of the words.
+        true => format!("was `{}`, now `{}`", was_text(&was), was_text(&now)),
+        false => said.join(", "),
+    }
+}
+
+fn was_text(options: &[(&str, String)]) -> String {
+    (options.iter())
+        .map(|(o, v)| {
+            if v.is_empty() {
+                o.to_string()
+            } else {
+                format!("{o} {v}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether `dir`, when it is a folder without a checkpoint or a finished run, is one of this
+/// sweep's attempts (else a user's).
+fn is_ours_if_unusable(dir: &Path) -> bool {
+    on_disk(dir) != OnDisk::Unusable || an_attempt_of_ours(dir)
 }
 
 /// Waits until the runs a killed sweep left are gone (they stop as soon as they see it
@@ -881,7 +1089,20 @@ fn wait_for_orphans(root: &Path, old: &Manifest) -> Result<()> {
     for cell in old.cells.iter().filter(|c| c.status == Status::Running) {
         let Some(pid) = cell.pid else { continue };
         let out = root.join(&cell.dir);
+        let mut said = false;
         while runs_in(pid, &out) {
+            if !said {
+                log::info!(
+                    "waiting for the run of {} (pid {pid}), left by a sweep that was killed, \
+                     to stop after its current step",
+                    out.display()
+                );
+                said = true;
+            }
+            // Ctrl-C while waiting: nothing of this sweep has started.
+            if crate::train::stop_requested() {
+                return Err(crate::train::StoppedBeforeStart.into());
+            }
             if Instant::now() > deadline {
                 bail!(
                     "the run of {} (pid {pid}) from an earlier sweep is still going: stop it, \
@@ -912,58 +1133,126 @@ fn runs_in(pid: u32, out: &Path) -> bool {
     let Ok(cmdline) = std::fs::read(proc_dir.join("cmdline")) else {
         return false;
     };
-    let out = out.to_string_lossy();
-    cmdline
-        .split(|&b| b == 0)
-        .any(|arg| String::from_utf8_lossy(arg) == out)
+    // Its --out as it spelled it, from its own working directory: the same folder however
+    // this sweep's --root is spelled.
+    let cwd = std::fs::read_link(proc_dir.join("cwd")).ok();
+    let want = out.canonicalize().ok();
+    let words: Vec<String> = (cmdline.split(|&b| b == 0))
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    words.windows(2).filter(|w| w[0] == "--out").any(|w| {
+        let path = Path::new(&w[1]);
+        path == out
+            || want.is_some()
+                && cwd
+                    .as_ref()
+                    .and_then(|cwd| cwd.join(path).canonicalize().ok())
+                    == want
+    })
 }
 
-/// `ROOT/sweep.lock`, holding the sweep's pid: one sweep per root at a time. A lock whose
-/// process is gone (a killed sweep) is taken over.
-struct Lock(PathBuf);
+/// `ROOT/sweep.lock`: one sweep per root at a time. Held as the operating system's lock
+/// on the file for the sweep's life (released however the process ends), and holding its
+/// pid for the message another sweep prints. A file of that name that holds anything else
+/// (a user's) is refused, not replaced.
+struct Lock {
+    path: PathBuf,
+    _file: std::fs::File,
+}
 
 impl Lock {
     fn take(root: &Path) -> Result<Lock> {
         let path = root.join(LOCK);
-        for _ in 0..2 {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(mut f) => {
-                    writeln!(f, "{}", std::process::id())?;
-                    return Ok(Lock(path));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    // Not a regular file (a FIFO would block the read): unreadable, stale.
-                    let pid = crate::rundir::read_regular(&path)
-                        .ok()
-                        .and_then(|b| String::from_utf8(b).ok())
-                        .and_then(|t| t.trim().parse::<u32>().ok());
-                    if let Some(pid) = pid.filter(|&p| process_alive(p)) {
+        loop {
+            let recorded = match path.symlink_metadata() {
+                Ok(meta) if !meta.is_file() => bail!(
+                    "{} is {}, not a sweep's lock: move it away",
+                    path.display(),
+                    crate::rundir::file_kind(&meta.file_type())
+                ),
+                Ok(_) => {
+                    let text = crate::rundir::read_regular(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    let text = String::from_utf8_lossy(&text).trim().to_string();
+                    if !text.is_empty() && text.parse::<u32>().is_err() {
                         bail!(
-                            "another sweep (pid {pid}) is running on {}; if none is, remove {}",
-                            root.display(),
+                            "{} is not a sweep's lock (it holds something else than a pid): \
+                             move it away",
                             path.display()
                         );
                     }
-                    std::fs::remove_file(&path)
-                        .with_context(|| format!("cannot remove the stale {}", path.display()))?;
+                    text.parse::<u32>().ok()
                 }
-                Err(e) => {
-                    return Err(e).with_context(|| format!("cannot create {}", path.display()))
+                Err(_) => None,
+            };
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            let busy = |pid: Option<u32>| {
+                anyhow::anyhow!(
+                    "another sweep{} is running on {}",
+                    pid.map_or(String::new(), |p| format!(" (pid {p})")),
+                    root.display()
+                )
+            };
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => return Err(busy(recorded)),
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(e).with_context(|| format!("cannot lock {}", path.display()))
                 }
             }
+            // A sweep of an earlier version held the root by the pid alone.
+            if let Some(pid) = recorded.filter(|&p| p != std::process::id() && is_sweep(p)) {
+                return Err(busy(Some(pid)));
+            }
+            // Removed by a sweep that ended between the open and the lock: this lock is on a
+            // file no other sweep sees any more; take the one there now.
+            if !same_inode(&file, &path) {
+                continue;
+            }
+            let mut writer = &file;
+            file.set_len(0)?;
+            writeln!(writer, "{}", std::process::id())?;
+            return Ok(Lock { path, _file: file });
         }
-        bail!("cannot take {}", path.display())
     }
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        // Removed while still held: a sweep that opened it meanwhile finds it gone.
+        let _ = std::fs::remove_file(&self.path);
     }
+}
+
+/// Whether the open `file` is the one at `path` now.
+fn same_inode(file: &std::fs::File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        path.is_file()
+    }
+}
+
+/// Whether `pid` is a live `etaprobe sweep` (Linux's /proc; elsewhere it cannot be told,
+/// and the operating system's lock alone decides).
+fn is_sweep(pid: u32) -> bool {
+    process_alive(pid)
+        && std::fs::read(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|c| c.split(|&b| b == 0).any(|w| w == b"sweep"))
 }
 
 /// Whether `pid` is a live process (not a zombie). Without /proc this cannot be told, and a

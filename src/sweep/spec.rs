@@ -24,6 +24,10 @@ pub const DEFAULT_CHECKPOINT_EVERY: usize = 100;
 /// seconds, not the memory.
 pub const MAX_CELLS: usize = 100_000;
 
+/// The longest folder name a cell may have: what common file systems allow (ext4, APFS,
+/// NTFS in UTF-16 units).
+const MAX_NAME_BYTES: usize = 255;
+
 /// Options the sweep sets itself on every cell; a spec may not.
 const RESERVED: &[(&str, &str)] = &[
     ("schedule", "a rule's `name`"),
@@ -192,7 +196,9 @@ impl<'a> Context<'a> {
         Context {
             text,
             file,
-            train: TrainConfig::augment_args(clap::Command::new("train")),
+            // Negative numbers parse, so that `epochs = -3` gets the option's own message.
+            train: TrainConfig::augment_args(clap::Command::new("train"))
+                .allow_negative_numbers(true),
         }
     }
 
@@ -389,6 +395,19 @@ impl<'a> Context<'a> {
                                 .join(&rule_dir)
                                 .join(format!("lr{}", number_text(lr)))
                                 .join(format!("seed{seed}"));
+                            let long = dir.iter().find(|c| c.len() > MAX_NAME_BYTES);
+                            if let Some(long) = long {
+                                return Err(self.error(
+                                    &rule.span(),
+                                    format!(
+                                        "its cell folder {:?} is {} bytes long, more than the \
+                                         {MAX_NAME_BYTES} a file system allows a name: give the \
+                                         task or rule a shorter name or `label`",
+                                        long.to_string_lossy(),
+                                        long.len()
+                                    ),
+                                ));
+                            }
                             if let Some(earlier) = dirs.insert(dir.clone(), rule_line) {
                                 return Err(self.error(
                                     &rule.span(),
@@ -425,8 +444,22 @@ impl<'a> Context<'a> {
         }
         // Every cell as `train` would parse and check it; an error names the rule's line
         // (the rule's options are the last word on a cell's) and the task.
+        let mut data_checked = std::collections::HashSet::new();
         for (cell, span) in &cells {
-            self.check_cell(cell, span)?;
+            let args = self.check_cell(cell, span)?;
+            // A rule's options may give a task other data: found there before the grid
+            // starts, as the task's own (each distinct place once).
+            let data = serde_json::to_string(&args.data).unwrap_or_default();
+            if data_checked.insert(data) {
+                (args.data.validate())
+                    .and_then(|()| args.data.check_available())
+                    .map_err(|e| {
+                        self.error(
+                            span,
+                            format!("cell {} ({}): {e}", cell.dir.display(), cell.task),
+                        )
+                    })?;
+            }
         }
         let mut cells: Vec<Cell> = cells.into_iter().map(|(c, _)| c).collect();
         // Task by task, seed by seed: a sweep stopped early has whole seeds of a task.
@@ -696,6 +729,18 @@ impl<'a> Context<'a> {
                 }
                 texts.push(given);
             }
+            // Counted before the combinations are built: a grid of millions would be
+            // built whole before the count of cells refused it.
+            if variants.len().saturating_mul(texts.len()) > MAX_CELLS {
+                return Err(self.error(
+                    &key.span(),
+                    format!(
+                        "with `{}` the grid has more than {MAX_CELLS} combinations of options: \
+                         split the spec, or give fewer values",
+                        key.get_ref()
+                    ),
+                ));
+            }
             variants = variants
                 .into_iter()
                 .flat_map(|v| {
@@ -728,7 +773,8 @@ impl<'a> Context<'a> {
         }
         let mut out: Vec<f64> = Vec::new();
         for v in list.get_ref() {
-            let x = *v.get_ref();
+            // −0 is 0: the cell's folder and command line say `0`, which train reads.
+            let x = *v.get_ref() + 0.0;
             if !(x.is_finite() && x >= 0.0) {
                 return Err(self.error(
                     &v.span(),
@@ -829,7 +875,7 @@ impl<'a> Context<'a> {
     }
 
     /// A cell's whole command line through `train`'s parser and checks.
-    fn check_cell(&self, cell: &Cell, span: &Range<usize>) -> Result<(), SpecError> {
+    fn check_cell(&self, cell: &Cell, span: &Range<usize>) -> Result<TrainConfig, SpecError> {
         let what = format!(
             "cell {} (task {}, lr {}, seed {})",
             cell.dir.display(),
@@ -842,7 +888,8 @@ impl<'a> Context<'a> {
             .map_err(|e| self.error(span, format!("{what}: {e}")))?;
         args.check()
             .map_err(|e| self.error(span, format!("{what}: {e:#}")))?;
-        model_fits(&args).map_err(|e| self.error(span, format!("{what}: {e}")))
+        model_fits(&args).map_err(|e| self.error(span, format!("{what}: {e}")))?;
+        Ok(args)
     }
 }
 
@@ -991,6 +1038,75 @@ grid = { gen-damping = [0.05, 0.2] }
         }
         let text = format!("seeds = [1]\n\n{}{}{rule}", task("fm"), task("fm-gridded"));
         checked(&text).1.unwrap();
+    }
+
+    /// One task and one rule whose entries are `rule` (after `name = "basic"`).
+    fn one_rule(rule: &str) -> String {
+        format!(
+            "seeds = [1]\n\n[[task]]\nname = \"fm\"\nmodel = \"logreg\"\n\
+             dataset = \"fashion-mnist\"\ndata = \"fashion-mnist\"\n\n[[rule]]\n\
+             name = \"basic\"\n{rule}\n"
+        )
+    }
+
+    #[test]
+    fn a_grid_of_options_too_large_is_refused_before_it_is_built() {
+        // 10⁷ combinations: refused at once, naming the option that passes the limit.
+        let values: Vec<String> = (1..=10).map(|i| format!("{i}e-3")).collect();
+        let keys = [
+            "gen-damping",
+            "alpha",
+            "sps-c",
+            "hd-beta",
+            "delta",
+            "eps",
+            "lr-min",
+        ];
+        let grid: Vec<String> = keys
+            .iter()
+            .map(|k| format!("{k} = [{}]", values.join(", ")))
+            .collect();
+        let text = one_rule(&format!("lr = [0.1]\ngrid = {{ {} }}", grid.join(", ")));
+        let started = std::time::Instant::now();
+        let error = checked(&text).1.unwrap_err().to_string();
+        assert!(error.contains("more than 100000 combinations"), "{error}");
+        assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn names_and_numbers_a_cell_cannot_have_are_refused_naming_the_line() {
+        let long = "x".repeat(300);
+        let text = one_rule(&format!("label = \"{long}\"\nlr = [0.1]"));
+        let error = checked(&text).1.unwrap_err().to_string();
+        assert!(
+            error.contains("is 300 bytes long, more than the 255"),
+            "{error}"
+        );
+        // −0 is 0; 1e-50 would be 0 on the GPU while the folder says otherwise.
+        let spec = checked(&one_rule("lr = [-0.0]")).1.unwrap();
+        assert_eq!(spec.cells[0].dir, Path::new("fm/basic/lr0/seed1"));
+        let error = checked(&one_rule("lr = [1e-50]"))
+            .1
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("smallest normal f32"), "{error}");
+        let error = checked(&one_rule("lr = [0.1]\noptions = { epochs = -3 }"))
+            .1
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("invalid value '-3' for '--epochs"),
+            "{error}"
+        );
+        // A rule's own data is looked for before anything runs, naming the rule's line.
+        let error = checked(&one_rule("lr = [0.1]\noptions = { data = \"nowhere\" }"))
+            .1
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("line 9") && error.contains("nowhere"),
+            "{error}"
+        );
     }
 
     #[test]

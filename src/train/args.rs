@@ -288,6 +288,12 @@ impl TrainConfig {
                     f32::MAX
                 );
             }
+            if let Some(v) = v.filter(|v| *v != 0.0 && v.abs() < f32::MIN_POSITIVE as f64) {
+                bail!(
+                    "{flag} {v:e} is below {:e}, the smallest normal f32: the GPU would use 0",
+                    f32::MIN_POSITIVE
+                );
+            }
         }
         if self.schedule == "basic" {
             // Not an error: a run may be resumed later with more --epochs.

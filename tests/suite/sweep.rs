@@ -172,6 +172,8 @@ fn a_killed_sweep_picks_up_where_it_stopped_and_compare_reports_it() {
     let last = root.join(CELLS[3]);
     std::fs::create_dir_all(&last).unwrap();
     std::fs::write(last.join("steps.csv"), "step,epoch,loss,lr\n1,1,9,9\n").unwrap();
+    let attempt = "== etaprobe sweep, 2026-12-07T00:00:00Z: etaprobe train …\n";
+    std::fs::write(last.join("train.log"), attempt).unwrap();
 
     let o = etaprobe(&["sweep", s(&spec), "--root", s(&root), "--jobs", "1"]);
     ok(&o);
@@ -1735,8 +1737,155 @@ fn a_lost_manifest_is_rebuilt_from_the_cells_own_records() {
     let seed1 = root.join("t/basic/lr0.1/seed1");
     std::fs::remove_dir_all(&seed1).unwrap();
     std::fs::create_dir_all(&seed1).unwrap();
-    std::fs::write(seed1.join("train.log"), "error: no data\n").unwrap();
+    let attempt = "== etaprobe sweep, 2026-12-07T00:00:00Z: etaprobe train …\nerror: no data\n";
+    std::fs::write(seed1.join("train.log"), attempt).unwrap();
     std::fs::remove_file(&manifest).unwrap();
     ok(&sweep());
     assert!(finished(&seed1));
+    // A user's folder in a cell's place, which no attempt of a sweep made (no log of one):
+    // refused and left where it is, with or without a manifest, not moved aside.
+    let seed3 = root.join("t/basic/lr0.1/seed3");
+    std::fs::create_dir_all(&seed3).unwrap();
+    std::fs::write(seed3.join("my-results.csv"), "precious").unwrap();
+    let three = spec.with_file_name("s3.toml");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&three, text.replace("seeds = [1, 2]", "seeds = [1, 2, 3]")).unwrap();
+    for lost in [false, true] {
+        if lost {
+            std::fs::remove_file(&manifest).unwrap();
+        }
+        let o = etaprobe(&["sweep", s(&three), "--root", s(&root)]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("t/basic/lr0.1/seed3"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(seed3.join("my-results.csv")).unwrap(),
+            "precious"
+        );
+    }
+}
+
+/// Roots the cells cannot go in are refused before anything is planned or written: a file;
+/// a file where a task's folder goes; a folder inside a run directory or another sweep's
+/// root. So is a `sweep.lock` that is not a sweep's (a user's file, kept), and a root whose
+/// lock another process holds.
+#[test]
+fn a_root_the_cells_cannot_go_in_or_a_lock_not_a_sweeps_is_refused() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 96, 32);
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("s.toml");
+    std::fs::write(&spec, spec_text(&data)).unwrap();
+    let sweep = |root: &Path, dry: bool| {
+        let mut args = vec!["sweep", s(&spec), "--root", s(root)];
+        if dry {
+            args.push("--dry-run");
+        }
+        etaprobe(&args)
+    };
+    let file = dir.path().join("rootfile");
+    std::fs::write(&file, "mine").unwrap();
+    refused(&sweep(&file, true), "a file, not a folder");
+    let blocked = dir.path().join("blocked");
+    std::fs::create_dir_all(&blocked).unwrap();
+    std::fs::write(blocked.join("logreg"), "mine").unwrap();
+    refused(
+        &sweep(&blocked, true),
+        "is a file where the sweep needs the folder",
+    );
+    let run = dir.path().join("run");
+    std::fs::create_dir_all(run.join("inner")).unwrap();
+    std::fs::write(run.join("run.json"), "{}").unwrap();
+    refused(
+        &sweep(&run.join("inner"), true),
+        "is inside the run directory",
+    );
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(other.join("inner")).unwrap();
+    std::fs::write(other.join("sweep.json"), "{}").unwrap();
+    refused(
+        &sweep(&other.join("inner"), true),
+        "is inside the sweep root",
+    );
+
+    let mine = dir.path().join("mine");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(mine.join("sweep.lock"), "notes").unwrap();
+    refused(&sweep(&mine, false), "is not a sweep's lock");
+    assert_eq!(
+        std::fs::read_to_string(mine.join("sweep.lock")).unwrap(),
+        "notes"
+    );
+    let held = dir.path().join("held");
+    std::fs::create_dir_all(&held).unwrap();
+    let lock = std::fs::File::create(held.join("sweep.lock")).unwrap();
+    lock.lock().unwrap();
+    refused(&sweep(&held, false), "another sweep is running");
+    assert!(
+        !held.join("logreg").exists(),
+        "a cell ran beside the lock's holder"
+    );
+}
+
+/// A root's cells do not mix data read from two places: a spec without `data` reads
+/// ETAPROBE_DATA, and a cell run on one copy refuses another. A finished cell of SVG
+/// figures gets no PNG ones on the next sweep, and options that changed are named.
+#[test]
+fn a_roots_cells_keep_their_data_and_their_figures() {
+    let (_a, first) = fake(DatasetKind::FashionMnist, 96, 32);
+    let (_b, second) = fake(DatasetKind::FashionMnist, 96, 32);
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("s.toml");
+    let text = |epochs: u32| {
+        format!(
+            "seeds = [1]\n[[task]]\nname = \"t\"\nmodel = \"logreg\"\ndataset = \
+             \"fashion-mnist\"\nbatch-size = 32\nepochs = {epochs}\n\
+             options = {{ figure-format = \"svg\" }}\n\
+             [[rule]]\nname = \"basic\"\nlr = [0.05]\n"
+        )
+    };
+    std::fs::write(&spec, text(1)).unwrap();
+    let root = dir.path().join("root");
+    let sweep = |data: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+            .args(["sweep", s(&spec), "--root", s(&root)])
+            .env("ETAPROBE_DATA", data)
+            .env_remove("ETAPROBE_ADAPTER")
+            .output()
+            .unwrap()
+    };
+    ok(&sweep(&first));
+    let cell = root.join("t/basic/lr0.05/seed1");
+    assert!(cell.join("loss.svg").is_file());
+    ok(&sweep(&first));
+    assert!(
+        !cell.join("loss.png").exists(),
+        "PNG figures drawn into a finished cell"
+    );
+    refused(&sweep(&second), "ran on the data at");
+    std::fs::write(&spec, text(2)).unwrap();
+    refused(&sweep(&first), "--epochs 1 (now 2)");
+}
+
+/// A rule none of whose cells has finished counts every seed as missing in the main table,
+/// as the grid's table does (it said 0).
+#[test]
+fn compare_counts_the_seeds_of_a_rule_with_no_finished_run_as_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let mut hand = HandRoot::new(&root);
+    for seed in [1, 2] {
+        let run_dir = hand.cell("basic", "basic", 0.1, seed);
+        hand_run(&run_dir, &[(0.7, 0.8, 1.0)], None);
+        hand.cell_with_status("secant", "secant", 0.05, seed, "pending");
+    }
+    hand.write_manifest();
+    let out = dir.path().join("report");
+    ok(&etaprobe(&["compare", s(&root), "--out", s(&out)]));
+    let rows = csv_rows(&std::fs::read_to_string(out.join("t.csv")).unwrap());
+    let secant = rows.iter().find(|r| r["rule"] == "secant").unwrap();
+    assert_eq!(
+        (secant["seeds"].as_str(), secant["missing"].as_str()),
+        ("0", "2"),
+        "{rows:?}"
+    );
 }
