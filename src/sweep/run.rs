@@ -601,13 +601,14 @@ fn check_root_place(spec: &Spec, root: &Path) -> Result<()> {
     }
     let absolute = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
     for (i, above) in absolute.ancestors().enumerate() {
-        let run = [crate::rundir::RUN_JSON, crate::train::CHECKPOINT, CELL_LOG]
+        // A run's own pair of files, or a log of a sweep's attempt: not merely a file of a
+        // common name (a project's `train.log`).
+        let run = [crate::rundir::RUN_JSON, crate::train::CONFIG_TOML]
             .iter()
-            .find(|f| above.join(f).is_file());
-        if let Some(file) = run {
+            .all(|f| above.join(f).is_file());
+        if run || attempts_in_log(&above.join(CELL_LOG)) > 0 {
             bail!(
-                "--root {} is inside the run directory {} (it holds {file}): choose a root \
-                 outside it",
+                "--root {} is inside the run directory {}: choose a root outside it",
                 root.display(),
                 above.display()
             );
@@ -1014,6 +1015,18 @@ fn data_moved(dir: &Path, args: &[String]) -> Option<(String, String)> {
         (Some(a), Some(b)) => a == b || same_file(a, b),
         _ => false,
     };
+    // The data moved (its old place is gone): the same files, as far as can be told
+    // without reading them; a resumed cell's are checked against its checkpoint's MD5.
+    if let (false, Some(a), Some(_)) = (same, &was, &now) {
+        if !Path::new(a).exists() {
+            log::warn!(
+                "{} ran on the data at {a}, which is gone; its cells now read {}",
+                dir.display(),
+                name(&now)
+            );
+            return None;
+        }
+    }
     (!same).then(|| (name(&was), name(&now)))
 }
 

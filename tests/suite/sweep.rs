@@ -1795,6 +1795,10 @@ fn a_root_the_cells_cannot_go_in_or_a_lock_not_a_sweeps_is_refused() {
     let run = dir.path().join("run");
     std::fs::create_dir_all(run.join("inner")).unwrap();
     std::fs::write(run.join("run.json"), "{}").unwrap();
+    // A run.json alone (or a project's train.log) does not make a run directory.
+    std::fs::write(run.join("train.log"), "my notes").unwrap();
+    ok(&sweep(&run.join("inner"), true));
+    std::fs::write(run.join("config.toml"), "").unwrap();
     refused(
         &sweep(&run.join("inner"), true),
         "is inside the run directory",
