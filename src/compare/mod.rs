@@ -736,8 +736,11 @@ impl Task {
                     // With no η0 chosen (no run finished), every seed of the rule lacks one.
                     missing: group.map_or_else(
                         || {
-                            let mut seeds: Vec<u64> =
-                                rule.lrs.iter().flat_map(|g| g.missing.clone()).collect();
+                            let mut seeds: Vec<u64> = (rule.lrs.iter())
+                                .flat_map(|g| {
+                                    g.runs.iter().map(|r| r.seed).chain(g.missing.clone())
+                                })
+                                .collect();
                             seeds.sort_unstable();
                             seeds.dedup();
                             seeds.len()

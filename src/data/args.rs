@@ -30,7 +30,7 @@ pub struct DataArgs {
 
     /// Base URL to download from instead of the official servers: a mirror serving the same
     /// file names.
-    #[arg(long, env = "ETAPROBE_DOWNLOAD_BASE", value_name = "URL", value_parser = http_url)]
+    #[arg(long, env = "ETAPROBE_DOWNLOAD_BASE", value_name = "URL")]
     pub download_base: Option<String>,
 
     /// Drop the last, partial training batch of each epoch.
@@ -94,10 +94,16 @@ impl DataArgs {
         Ok(())
     }
 
+    /// The mirror to download from: `--download-base` / ETAPROBE_DOWNLOAD_BASE, an empty one
+    /// (a variable emptied to unset it) standing for none.
+    fn base(&self) -> Option<&str> {
+        self.download_base.as_deref().filter(|b| !b.is_empty())
+    }
+
     /// Where the data set is, downloading it first if asked to and needed.
     pub fn locate(&self) -> Result<Source, DataError> {
         let cache = self.cache_dir();
-        let base = self.download_base.as_deref();
+        let base = self.base();
         let found = locate::locate(self.dataset, self.data.as_deref(), cache.as_deref(), base);
         // A download interrupted between its files left some of them in the cache, which
         // `locate` takes for the data set: --download fetches the rest.
@@ -166,10 +172,13 @@ impl DataArgs {
                 ),
             });
         };
-        let plan = match self.download_base.as_deref() {
-            Some(base) => plan.with_base(base),
-            None => plan,
-        };
+        let plan =
+            match self.base() {
+                Some(base) => plan.with_base(&http_url(base).map_err(|why| {
+                    DataError::Invalid(format!("--download-base {base:?}: {why}"))
+                })?),
+                None => plan,
+            };
         let Some(cache) = self.cache_dir() else {
             return Err(DataError::Invalid(
                 "--download needs a cache folder: pass --cache-dir DIR (or set XDG_CACHE_HOME \
@@ -231,7 +240,9 @@ impl Default for LoadOptions {
     }
 }
 
-/// An http:// or https:// URL: the only schemes the downloader speaks.
+/// An http:// or https:// URL: the only schemes the downloader speaks. Checked only when a
+/// download is to happen: a stray ETAPROBE_DOWNLOAD_BASE does not stop runs that download
+/// nothing.
 fn http_url(s: &str) -> Result<String, String> {
     let scheme = s
         .split_once("://")

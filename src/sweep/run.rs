@@ -175,6 +175,7 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
         .iter()
         .map(|c| plan(&root.join(&c.dir), opts.retry_failed))
         .collect();
+    check_same_data(spec, root, &plans)?;
     if opts.dry_run {
         print_plan(spec, opts, &plans, &exe);
         return Ok(SweepOutcome {
@@ -599,8 +600,7 @@ fn check_root_place(spec: &Spec, root: &Path) -> Result<()> {
     if root.exists() && !root.is_dir() {
         bail!("--root {}: a file, not a folder", root.display());
     }
-    let absolute = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
-    for (i, above) in absolute.ancestors().enumerate() {
+    for (i, above) in resolved(root).ancestors().enumerate() {
         // A run's own pair of files, or a log of a sweep's attempt: not merely a file of a
         // common name (a project's `train.log`).
         let run = [crate::rundir::RUN_JSON, crate::train::CONFIG_TOML]
@@ -638,6 +638,28 @@ fn check_root_place(spec: &Spec, root: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `path` absolute, its existing part as the file system resolves it (links followed, then
+/// `..`), the rest applied by name: `../d` from inside a folder is not inside it.
+fn resolved(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            part => {
+                out.push(part);
+                if let Ok(real) = out.canonicalize() {
+                    out = real;
+                }
+            }
+        }
+    }
+    out
 }
 
 /// What a cell's directory calls for.
@@ -900,8 +922,17 @@ fn is_cell_folder(path: &Path, dir: &Path, cell_dir: &Path) -> bool {
 /// is empty (made just before a kill). Any other folder is a user's, which the sweep
 /// refuses to touch.
 fn an_attempt_of_ours(dir: &Path) -> bool {
-    attempts_in_log(&dir.join(CELL_LOG)) > 0
-        || std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none())
+    if attempts_in_log(&dir.join(CELL_LOG)) > 0 {
+        return true;
+    }
+    // Nothing, or only an empty log: killed (or out of disk) between making the folder
+    // and writing the attempt's first line.
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.flatten().all(|e| {
+            e.file_name() == std::ffi::OsStr::new(CELL_LOG)
+                && e.metadata().is_ok_and(|m| m.is_file() && m.len() == 0)
+        })
+    })
 }
 
 /// Whether two paths name the same existing file or directory.
@@ -943,21 +974,15 @@ fn check_same_cells(spec: &Spec, root: &Path, old: Option<&Manifest>) -> Result<
             continue;
         }
         let before = old.and_then(|m| m.cells.iter().find(|c| c.dir == cell.dir));
-        let moved = data_moved(&root.join(&cell.dir), &cell.args);
         match before {
             Some(b) if !same_args(&b.args, &cell.args) => foreign.push(format!(
                 "{}: {}",
                 cell.dir.display(),
-                differences(&b.args, &cell.args)
+                differences(
+                    &super::without_options(&b.args, &[], &["--download"]),
+                    &super::without_options(&cell.args, &[], &["--download"])
+                )
             )),
-            _ if moved.is_some() => {
-                let (was, now) = moved.unwrap_or_default();
-                foreign.push(format!(
-                    "{}: ran on the data at {was}, now {now} (a spec without `data` reads \
-                     ETAPROBE_DATA, which changed)",
-                    cell.dir.display()
-                ))
-            }
             // A folder in the manifest's cell's place that no attempt of the sweep left.
             Some(_) if !is_ours_if_unusable(&root.join(&cell.dir)) => foreign.push(format!(
                 "{}: holds files that no attempt of a sweep wrote (no {CELL_LOG} of one)",
@@ -985,7 +1010,7 @@ fn check_same_cells(spec: &Spec, root: &Path, old: Option<&Manifest>) -> Result<
             list.push_str(&format!("\n  and {more} more"));
         }
         bail!(
-            "{} holds runs made with other options than this spec's:\n  {list}\n\
+            "{} holds folders that are not this spec's cells as it would run them:\n  {list}\n\
              use another --root, or move those directories out of it",
             root.display()
         );
@@ -993,51 +1018,100 @@ fn check_same_cells(spec: &Spec, root: &Path, old: Option<&Manifest>) -> Result<
     Ok(())
 }
 
-/// Where an existing cell ran on data from, and where it would now, when they differ: the
-/// `data` of its `config.toml` against this spec's `--data` for it, or `ETAPROBE_DATA`
-/// when the spec gives none (a root's cells must not mix data sets read from two places).
-fn data_moved(dir: &Path, args: &[String]) -> Option<(String, String)> {
-    let config = crate::rundir::read_regular(&dir.join(crate::train::CONFIG_TOML)).ok()?;
-    let table: toml::Table = String::from_utf8(config).ok()?.parse().ok()?;
-    let was = table.get("data").and_then(|d| d.as_str()).map(String::from);
-    let given = args
-        .iter()
-        .position(|a| a == "--data")
-        .and_then(|i| args.get(i + 1));
-    let now = given.cloned().or_else(|| {
-        std::env::var("ETAPROBE_DATA")
-            .ok()
-            .filter(|d| !d.is_empty())
-    });
-    let name = |p: &Option<String>| p.clone().unwrap_or_else(|| "(none given)".into());
-    let same = match (&was, &now) {
-        (None, None) => true,
-        (Some(a), Some(b)) => a == b || same_file(a, b),
-        _ => false,
-    };
-    // The data moved (its old place is gone): the same files, as far as can be told
-    // without reading them; a resumed cell's are checked against its checkpoint's MD5.
-    if let (false, Some(a), Some(_)) = (same, &was, &now) {
-        if !Path::new(a).exists() {
-            log::warn!(
-                "{} ran on the data at {a}, which is gone; its cells now read {}",
-                dir.display(),
-                name(&now)
-            );
-            return None;
+/// Refuses a root whose cells would read their data from another place than its finished
+/// cells did (a spec without `data` reads ETAPROBE_DATA, which may have changed between two
+/// sweeps): a task's cells still to run must not mix with finished ones trained on other
+/// data. Compared by where the data was read (`run.json`'s `data_source`; cells recorded
+/// before it are not compared) and where it would be now, as files. A place that is gone
+/// (the records moved to another machine) is said, not refused: a resumed cell's data is
+/// checked against its checkpoint's MD5 anyway.
+fn check_same_data(spec: &Spec, root: &Path, plans: &[Plan]) -> Result<()> {
+    let mut now_by_task: Vec<(&str, Option<PathBuf>)> = Vec::new();
+    let mut refused = Vec::new();
+    let mut gone = 0usize;
+    for task in spec.cells.iter().map(|c| c.task.as_str()) {
+        if now_by_task.iter().any(|(t, _)| *t == task) {
+            continue;
+        }
+        let cells: Vec<usize> = (0..spec.cells.len())
+            .filter(|&i| spec.cells[i].task == task)
+            .collect();
+        let to_run = cells
+            .iter()
+            .any(|&i| matches!(plans[i], Plan::Fresh | Plan::Resume | Plan::Restart(_)));
+        let now = to_run
+            .then(|| data_place(&spec.cells[cells[0]].args))
+            .flatten();
+        now_by_task.push((task, now.clone()));
+        let Some(now) = now else { continue };
+        for &i in cells.iter().filter(|&&i| plans[i] == Plan::Skip) {
+            let dir = root.join(&spec.cells[i].dir);
+            let Some(was) = data_source(&dir) else {
+                continue;
+            };
+            if !was.exists() {
+                gone += 1;
+            } else if !same_file(&was.to_string_lossy(), &now.to_string_lossy()) {
+                refused.push(format!(
+                    "{}: trained on {}, while its task's cells to run would read {}",
+                    spec.cells[i].dir.display(),
+                    was.display(),
+                    now.display()
+                ));
+            }
         }
     }
-    (!same).then(|| (name(&was), name(&now)))
+    if gone > 0 {
+        log::warn!(
+            "{} of {} trained on data whose place is gone (records moved here?): not compared \
+             with the data its cells to run read",
+            crate::words::counted(gone, "finished cell"),
+            root.display()
+        );
+    }
+    if let Some(first) = refused.first() {
+        bail!(
+            "{} holds cells trained on other data than this sweep would give the rest of \
+             their task ({} in all):\n  {first}\n(a spec without `data` reads ETAPROBE_DATA): \
+             give the task's `data`, or use another --root",
+            root.display(),
+            refused.len()
+        );
+    }
+    Ok(())
+}
+
+/// Where a finished run read its data (`run.json`'s `data_source`), if it says.
+fn data_source(dir: &Path) -> Option<PathBuf> {
+    let info = crate::rundir::RunInfo::read(dir.join(crate::rundir::RUN_JSON)).ok()?;
+    let source = info.extra.get("data_source")?.as_str()?;
+    Some(PathBuf::from(source))
+}
+
+/// Where a cell with these `train` words would read its data now (its `--data`, else
+/// ETAPROBE_DATA, else the cache), without downloading; `None` when it is not there yet.
+fn data_place(args: &[String]) -> Option<PathBuf> {
+    use clap::{Args, FromArgMatches};
+    let command = crate::train::TrainConfig::augment_args(clap::Command::new("train"))
+        .allow_negative_numbers(true);
+    let matches = command.try_get_matches_from(args).ok()?;
+    let config = crate::train::TrainConfig::from_arg_matches(&matches).ok()?;
+    let look = crate::data::DataArgs {
+        download: false,
+        ..config.data
+    };
+    let source = look.locate().ok()?;
+    Some(std::path::absolute(source.path()).unwrap_or_else(|_| source.path().to_path_buf()))
 }
 
 /// What differs between a cell's earlier `train` words and this spec's, option by option:
 /// `--epochs 2 (now 3)`, `--nesterov given (now not given)`.
-fn differences(was: &[String], now: &[String]) -> String {
-    fn options(words: &[String]) -> Vec<(&str, String)> {
+fn differences(was: &[&str], now: &[&str]) -> String {
+    fn options<'a>(words: &[&'a str]) -> Vec<(&'a str, String)> {
         let mut out: Vec<(&str, String)> = Vec::new();
-        for w in words {
+        for &w in words {
             match (w.starts_with("--"), out.last_mut()) {
-                (true, _) | (false, None) => out.push((w.as_str(), String::new())),
+                (true, _) | (false, None) => out.push((w, String::new())),
                 (false, Some((_, value))) => {
                     if !value.is_empty() {
                         value.push(' ');
@@ -1215,8 +1289,12 @@ impl Lock {
             match file.try_lock() {
                 Ok(()) => {}
                 Err(std::fs::TryLockError::WouldBlock) => return Err(busy(recorded)),
+                // A file system without locks (NFS mounted nolock): the pid alone decides.
                 Err(std::fs::TryLockError::Error(e)) => {
-                    return Err(e).with_context(|| format!("cannot lock {}", path.display()))
+                    log::warn!(
+                        "cannot lock {} ({e}): only the pid it holds keeps another sweep off",
+                        path.display()
+                    );
                 }
             }
             // A sweep of an earlier version held the root by the pid alone.
@@ -1263,7 +1341,12 @@ fn same_inode(file: &std::fs::File, path: &Path) -> bool {
 /// Whether `pid` is a live `etaprobe sweep` (Linux's /proc; elsewhere it cannot be told,
 /// and the operating system's lock alone decides).
 fn is_sweep(pid: u32) -> bool {
+    let etaprobe = std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| {
+        exe.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("etaprobe"))
+    });
     process_alive(pid)
+        && etaprobe
         && std::fs::read(format!("/proc/{pid}/cmdline"))
             .is_ok_and(|c| c.split(|&b| b == 0).any(|w| w == b"sweep"))
 }

@@ -348,20 +348,20 @@ fn open_run_dir(
         "data_source".into(),
         source.to_string_lossy().into_owned().into(),
     );
-    run_info.write(out.join(crate::rundir::RUN_JSON))?;
     crate::rundir::write_atomic(
         &out.join(super::CONFIG_TOML),
         super::config_text(args)?.as_bytes(),
     )
     .with_context(|| format!("cannot write {}", out.join(super::CONFIG_TOML).display()))?;
     // Continued into another folder, the folder gets the checkpoint its records end at,
-    // last, so that `--resume B` continues the run however it stops, before its first
-    // checkpoint of its own included.
+    // with its config.toml and before its run.json, so that `--resume B` continues the
+    // run however it stops from here on, before its own first checkpoint included.
     if let Some(c) = checkpoint {
         if !crate::rundir::same_folder(&crate::rundir::folder_of(&c.weights.path), &out) {
             commit::carry_into(c, &out)?;
         }
     }
+    run_info.write(out.join(crate::rundir::RUN_JSON))?;
     Ok((lock, files, run_info))
 }
 

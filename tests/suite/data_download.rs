@@ -339,7 +339,8 @@ fn a_partial_fashion_mnist_download_is_completed_not_taken_for_the_data() {
 }
 
 /// What stands in a download's way is named: a file where the cache folder should be, and
-/// a base URL of a scheme the downloader does not speak (refused as the option is read).
+/// a base URL of a scheme the downloader does not speak (refused when a download is to
+/// happen, not before).
 #[test]
 fn a_file_for_the_cache_and_a_base_of_another_scheme_are_named() {
     let dir = temp();
@@ -358,21 +359,20 @@ fn a_file_for_the_cache_and_a_base_of_another_scheme_are_named() {
         "{error}"
     );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_etaprobe"))
-        .args([
-            "train",
-            "--download-base",
-            "file:///tmp/mirror",
-            "--download",
-        ])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("not an http:// or https:// URL"),
-        "{stderr}"
-    );
+    let mirror = DataArgs {
+        download_base: Some("file:///tmp/mirror".into()),
+        cache_dir: Some(dir.path().join("cache")),
+        ..args
+    };
+    let error = mirror.locate().unwrap_err().to_string();
+    assert!(error.contains("not an http:// or https:// URL"), "{error}");
+    // Read only when a download is to happen: a run that finds its data is not stopped.
+    let here = DataArgs {
+        download: false,
+        data: Some(write_fake_dataset(DatasetKind::FashionMnist, dir.path(), 6, 3, 1).unwrap()),
+        ..mirror.clone()
+    };
+    assert!(here.locate().is_ok());
 }
 
 /// Two downloads into one cache folder take turns: the second waits for the first's lock.

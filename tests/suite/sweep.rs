@@ -254,7 +254,7 @@ fn a_killed_sweep_picks_up_where_it_stopped_and_compare_reports_it() {
     let o = etaprobe(&["sweep", s(&spec), "--root", s(&root)]);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("other options"), "{stderr}");
+    assert!(stderr.contains("--epochs 2 (now 3)"), "{stderr}");
 
     // compare: a table per task, as Markdown and CSV, and the figures.
     let out = dir.path().join("compare");
@@ -1763,6 +1763,19 @@ fn a_lost_manifest_is_rebuilt_from_the_cells_own_records() {
             "precious"
         );
     }
+    // Also where the manifest lists the cell: run, then replaced by a user's folder.
+    std::fs::write(&manifest, &kept).unwrap();
+    let mine = dir.path().join("mine");
+    std::fs::rename(&seed3, &mine).unwrap();
+    ok(&etaprobe(&["sweep", s(&three), "--root", s(&root)]));
+    std::fs::remove_dir_all(&seed3).unwrap();
+    std::fs::rename(&mine, &seed3).unwrap();
+    let o = etaprobe(&["sweep", s(&three), "--root", s(&root)]);
+    refused(
+        &o,
+        "t/basic/lr0.1/seed3: holds files that no attempt of a sweep wrote",
+    );
+    assert!(seed3.join("my-results.csv").is_file());
 }
 
 /// Roots the cells cannot go in are refused before anything is planned or written: a file;
@@ -1839,15 +1852,15 @@ fn a_roots_cells_keep_their_data_and_their_figures() {
     let (_b, second) = fake(DatasetKind::FashionMnist, 96, 32);
     let dir = tempfile::tempdir().unwrap();
     let spec = dir.path().join("s.toml");
-    let text = |epochs: u32| {
+    let text = |epochs: u32, seeds: &str| {
         format!(
-            "seeds = [1]\n[[task]]\nname = \"t\"\nmodel = \"logreg\"\ndataset = \
+            "seeds = [{seeds}]\n[[task]]\nname = \"t\"\nmodel = \"logreg\"\ndataset = \
              \"fashion-mnist\"\nbatch-size = 32\nepochs = {epochs}\n\
              options = {{ figure-format = \"svg\" }}\n\
              [[rule]]\nname = \"basic\"\nlr = [0.05]\n"
         )
     };
-    std::fs::write(&spec, text(1)).unwrap();
+    std::fs::write(&spec, text(1, "1")).unwrap();
     let root = dir.path().join("root");
     let sweep = |data: &Path| {
         Command::new(env!("CARGO_BIN_EXE_etaprobe"))
@@ -1865,8 +1878,15 @@ fn a_roots_cells_keep_their_data_and_their_figures() {
         !cell.join("loss.png").exists(),
         "PNG figures drawn into a finished cell"
     );
-    refused(&sweep(&second), "ran on the data at");
-    std::fs::write(&spec, text(2)).unwrap();
+    // Finished alone, the task may be read from anywhere; with a cell to run, not.
+    ok(&sweep(&second));
+    std::fs::write(&spec, text(1, "1, 2")).unwrap();
+    refused(
+        &sweep(&second),
+        "trained on other data than this sweep would give",
+    );
+    assert!(!root.join("t/basic/lr0.05/seed2").exists());
+    std::fs::write(&spec, text(2, "1")).unwrap();
     refused(&sweep(&first), "--epochs 1 (now 2)");
 }
 
