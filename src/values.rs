@@ -101,7 +101,7 @@ fn within_f32(v: f64) -> Result<f64, String> {
     // many GPUs flush to 0), while the records would show the value given.
     if v != 0.0 && v.abs() < f32::MIN_POSITIVE as f64 {
         return Err(format!(
-            "{v} is below {:e}, the smallest normal f32: the GPU would use 0",
+            "{v:e} is below {:e}, the smallest normal f32: the GPU would use 0",
             f32::MIN_POSITIVE
         ));
     }

@@ -138,6 +138,7 @@ pub struct DAdaptOptions {
 }
 
 impl Rule for DAdapt {
+    const IGNORES_LR0: bool = true;
     const NAME: &'static str = "dadapt";
     const ABOUT: &'static str =
         "D-Adaptation SGD (Defazio & Mishchenko 2023): dual averaging with a learned distance d";

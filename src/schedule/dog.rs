@@ -120,6 +120,7 @@ pub struct DogOptions {
 }
 
 impl Rule for Dog {
+    const IGNORES_LR0: bool = true;
     const NAME: &'static str = "dog";
     const ABOUT: &'static str =
         "DoG (Ivgi et al. 2023): η = max‖w−w0‖ / √Σ‖g‖², no learning rate to set";

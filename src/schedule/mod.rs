@@ -366,6 +366,9 @@ pub trait Rule: Schedule + Sized + 'static {
     }
     /// The rule for the run `run` describes.
     fn build(run: &RunShape, options: &Self::Options) -> Self;
+    /// The rule sets η from its own measurements before the first update, so that η0
+    /// (`--lr`) is never used (DoG, D-Adaptation, Prodigy).
+    const IGNORES_LR0: bool = false;
 }
 
 /// What a rule may know of the run it steers when it is built.
@@ -403,6 +406,16 @@ macro_rules! registry {
 
         /// (name, what it does) of every rule, in `--help` order.
         pub const RULES: &[(&str, &str)] = &[$((<$rule as Rule>::NAME, <$rule as Rule>::ABOUT)),*];
+
+        /// Whether the rule called `name` never uses η0 ([`Rule::IGNORES_LR0`]).
+        pub fn ignores_lr0(name: &str) -> bool {
+            $(
+                if name == <$rule as Rule>::NAME {
+                    return <$rule as Rule>::IGNORES_LR0;
+                }
+            )*
+            false
+        }
 
         impl RuleOptions {
             /// The rule called `name` for the run `run`; None for an unknown name.

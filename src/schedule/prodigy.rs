@@ -154,6 +154,7 @@ pub struct ProdigyOptions {
 }
 
 impl Rule for Prodigy {
+    const IGNORES_LR0: bool = true;
     const NAME: &'static str = "prodigy";
     const ABOUT: &'static str =
         "Prodigy (Mishchenko & Defazio 2024): Adam scaled by a learned distance D";

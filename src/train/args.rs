@@ -295,6 +295,28 @@ impl TrainConfig {
                 );
             }
         }
+        if let (Some(lo), Some(lr), None) = (self.lr_min, self.lr, &self.lr_from) {
+            if lo > lr {
+                bail!(
+                    "--lr-min {lo} is above η0 (--lr {lr}): the run would start at the floor, \
+                     not at η0; lower --lr-min or raise --lr"
+                );
+            }
+        }
+        if self.lr == Some(0.0) && !crate::schedule::ignores_lr0(&self.schedule) {
+            log::warn!(
+                "--lr 0: the weights do not move until the rule raises η, and a rule that \
+                 scales η (--schedule {}) cannot raise it from 0",
+                self.schedule
+            );
+        }
+        if self.schedule == "basic" && self.rule.basic.warmup_epochs >= self.epochs {
+            log::warn!(
+                "--warmup-epochs {} lasts the whole run (--epochs {}): η never reaches η0",
+                self.rule.basic.warmup_epochs,
+                self.epochs
+            );
+        }
         if self.schedule == "basic" {
             // Not an error: a run may be resumed later with more --epochs.
             let late: Vec<String> = (self.rule.basic.lr_milestones.iter())
@@ -376,6 +398,42 @@ impl TrainConfig {
         }
         if self.collective_timeout.is_some() && !self.distributed {
             ignored.push("--collective-timeout is ignored: it applies to --distributed".into());
+        }
+        if let (Some(lr), None) = (self.lr, &self.lr_from) {
+            if crate::schedule::ignores_lr0(&self.schedule) {
+                ignored.push(format!(
+                    "--lr {lr} is ignored: --schedule {} sets η from its own measurements \
+                     before the first update (its options scale it)",
+                    self.schedule
+                ));
+            }
+        }
+        let boston_only: Vec<String> = [
+            ("--test-fraction", self.data.test_fraction != 0.2),
+            ("--split-seed", self.data.split_seed.is_some()),
+        ]
+        .iter()
+        .filter(|(_, set)| *set && self.data.dataset != crate::data::DatasetKind::Boston)
+        .map(|(flag, _)| flag.to_string())
+        .collect();
+        if !boston_only.is_empty() {
+            let rest = "--dataset boston (the other data sets come split)".to_string();
+            ignored.push(line(&boston_only, "it applies to", "they apply to", rest));
+        }
+        let recomputes = self.schedule == "schedule-free" && self.model == ModelKind::Resnet18;
+        if self.bn_recompute_batches != 50 && !recomputes {
+            ignored.push(
+                "--bn-recompute-batches is ignored: it applies to --schedule schedule-free on a \
+                 model with batch norm (resnet18)"
+                    .into(),
+            );
+        }
+        let basic = &self.rule.basic;
+        if self.schedule == "basic" && basic.lr_gamma != 0.1 && basic.lr_milestones.is_empty() {
+            ignored.push(
+                "--lr-gamma is ignored: it is the factor of the step decay at --lr-milestones"
+                    .into(),
+            );
         }
         ignored
     }

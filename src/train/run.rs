@@ -246,7 +246,7 @@ impl Trainer {
         if !eta.is_finite() {
             return Err(Diverged(format!(
                 "η became {eta} at step {step} (epoch {}); metrics up to step {}{} are in {} \
-                 (the paper's rules are unguarded: see --on-nonfinite skip, --lr-min, --lr-max)",
+                 (η is not bounded unless asked: see --on-nonfinite skip, --lr-min, --lr-max)",
                 epoch + 1,
                 step - 1,
                 self.checkpoint_note(),
@@ -398,7 +398,7 @@ impl Trainer {
                 .map_or(String::new(), |f| format!(", probes f(η+kε) = {f:?}"));
             return Err(Diverged(format!(
                 "training diverged at step {} (epoch {}): loss {loss}{probes}; metrics up to step {}{} are in {} \
-                 (the paper's rules are unguarded: see --on-nonfinite skip, --lr-min, --lr-max)",
+                 (η is not bounded unless asked: see --on-nonfinite skip, --lr-min, --lr-max)",
                 r.step,
                 r.epoch + 1,
                 r.step - 1,

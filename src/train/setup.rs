@@ -142,6 +142,30 @@ pub(super) fn prepare(
         .checked_mul(args.epochs)
         .with_context(|| format!("--epochs {} is too many to count", args.epochs))?
         .min(args.max_steps.unwrap_or(usize::MAX));
+    // Said, not refused: the run is what was asked, but not what its name says.
+    if args.batch_size > data.train.len() && !args.data.drop_last {
+        log::warn!(
+            "--batch-size {} is more than the {} training samples: each epoch is one batch \
+             of {}",
+            args.batch_size,
+            data.train.len(),
+            data.train.len()
+        );
+    }
+    if let Some(n) = args.eval_subset.filter(|&n| n >= data.test.len()) {
+        log::warn!(
+            "--eval-subset {n} is not less than the {} test samples: the whole test set is \
+             evaluated",
+            data.test.len()
+        );
+    }
+    let warmup = args.rule.basic.warmup_steps;
+    if args.schedule == "basic" && warmup > 0 && warmup >= per_epoch.saturating_mul(args.epochs) {
+        log::warn!(
+            "--warmup-steps {warmup} lasts the whole run ({} steps): η never reaches η0",
+            per_epoch.saturating_mul(args.epochs)
+        );
+    }
     // Hashed once: kept in checkpoints, and compared between data-parallel ranks.
     let fingerprint = data.fingerprint();
     let dataset_md5 = crate::rundir::checkpoint::hex(&fingerprint);

@@ -77,7 +77,7 @@ fn options_the_run_ignores_are_warned_about_once_each() {
     let ckpt = runs.path().join("old/checkpoint.safetensors");
     std::fs::create_dir_all(ckpt.parent().unwrap()).unwrap();
     std::fs::write(&ckpt, b"").unwrap();
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 14] = [
         (
             &["--nesterov"],
             "warning: --nesterov is ignored: it applies to --optimizer momentum, not sgd",
@@ -120,6 +120,31 @@ fn options_the_run_ignores_are_warned_about_once_each() {
         (
             &["--lr", "0.5", "--lr-from", s(runs.path())],
             "warning: --lr 0.5 is ignored: --lr-from",
+        ),
+        (
+            &["--schedule", "dog", "--lr", "0.5"],
+            "warning: --lr 0.5 is ignored: --schedule dog sets η from its own measurements",
+        ),
+        (
+            &["--test-fraction", "0.5", "--split-seed", "4"],
+            "warning: --test-fraction, --split-seed are ignored: they apply to --dataset boston",
+        ),
+        (
+            &["--bn-recompute-batches", "7"],
+            "warning: --bn-recompute-batches is ignored: it applies to --schedule \
+             schedule-free on a model with batch norm",
+        ),
+        (
+            &["--lr-gamma", "0.3", "--lr-decay", "cosine"],
+            "warning: --lr-gamma is ignored: it is the factor of the step decay",
+        ),
+        (
+            &["--lr", "0", "--schedule", "auto"],
+            "warning: --lr 0: the weights do not move until the rule raises η",
+        ),
+        (
+            &["--warmup-epochs", "3", "--epochs", "2"],
+            "warning: --warmup-epochs 3 lasts the whole run (--epochs 2)",
         ),
     ];
     for (options, warning) in cases {

@@ -79,6 +79,14 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
             "--lr-min <F>': too large for an f32",
         ),
         (
+            vec!["--lr", "0.01", "--lr-min", "0.1"],
+            "--lr-min 0.1 is above η0 (--lr 0.01)",
+        ),
+        (
+            vec!["--lr", "1e-50"],
+            "--lr <F>': 1e-50 is below 1.1754944e-38, the smallest normal f32",
+        ),
+        (
             vec!["--lr-milestones", "0,2"],
             "--lr-milestones <E1,E2>': must be at least 1",
         ),
@@ -690,4 +698,39 @@ fn a_users_file_with_a_runs_name_is_not_written_over() {
     assert!(std::fs::read_to_string(&config)
         .unwrap()
         .contains("batch-size = 16"));
+}
+
+/// Values that run, but not as their names say, are said: a batch larger than the training
+/// set, an evaluation subset as large as the test set.
+#[test]
+fn a_batch_or_subset_larger_than_the_data_is_said() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 40, 10);
+    let runs = tempfile::tempdir().unwrap();
+    let o = etaprobe(&[
+        "train",
+        "--model",
+        "logreg",
+        "--dataset",
+        "fashion-mnist",
+        "--data",
+        s(&data),
+        "--batch-size",
+        "100",
+        "--eval-subset",
+        "1000",
+        "--epochs",
+        "1",
+        "--out",
+        s(&runs.path().join("r")),
+    ]);
+    ok(&o);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("--batch-size 100 is more than the 40 training samples"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--eval-subset 1000 is not less than the 10 test samples"),
+        "{stderr}"
+    );
 }
