@@ -676,7 +676,7 @@ mod with_mpi {
                 &["--batch-size", "1"],
                 "--batch-size 1 leaves a rank without a sample: give at least 2",
             ),
-            (&["--steps", "0"], "--steps must be at least 1"),
+            (&["--steps", "0"], "'--steps <N>': must be at least 1"),
         ];
         for (options, message) in cases {
             let mut command = Command::new("mpirun");
