@@ -352,6 +352,9 @@ fn train_here(
     // The run's figures, also of a run that stopped early: what it measured up to
     // the failure stays readable.
     let figures = etaprobe::report::run_figures_with(&out, args.figure_format);
+    if figures.is_ok() {
+        args.figure_format.remove_others(&out);
+    }
     let s = result?;
     figures.map_err(|e| e.context("drawing the run's figures"))?;
     let acc = s.final_test_acc.map_or(String::new(), |a| {

@@ -23,6 +23,12 @@ pub fn at_least_one(s: &str) -> Result<usize, String> {
     Ok(n)
 }
 
+/// A whole number, 0 included (a warmup's steps or epochs).
+pub fn whole(s: &str) -> Result<usize, String> {
+    s.parse()
+        .map_err(|_| format!("{s:?} is not a whole number (0, 1, 2, …)"))
+}
+
 /// A batch size: at least 1, at most [`MAX_BATCH_SIZE`].
 pub fn batch_size(s: &str) -> Result<usize, String> {
     let n = at_least_one(s)?;

@@ -88,6 +88,24 @@ impl FigureFormat {
         }
     }
 
+    /// Removes from the run directory `dir` its figures in the other formats: a run resumed
+    /// with another `--figure-format` would otherwise keep the earlier sitting's, which stop
+    /// where it stopped. Best effort: what cannot be removed stays.
+    pub fn remove_others(self, dir: &Path) {
+        use clap::ValueEnum;
+        for other in FigureFormat::value_variants()
+            .iter()
+            .filter(|f| **f != self)
+        {
+            for png in FIGURES_PNG {
+                let path = dir.join(other.file_name(png));
+                if path.symlink_metadata().is_ok_and(|m| m.is_file()) {
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+        }
+    }
+
     /// Whether `name` is one of a run's figures in any format (`loss.svg`).
     pub fn is_figure(name: &str) -> bool {
         use clap::ValueEnum;

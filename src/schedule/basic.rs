@@ -177,10 +177,10 @@ pub struct BasicOptions {
     #[arg(value_parser = crate::values::non_negative, long, default_value_t = 0.0, value_name = "F")]
     pub lr_floor: f64,
     /// basic: raise η linearly from η0/N to η0 over the first N steps.
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = crate::values::whole)]
     pub warmup_steps: usize,
-    /// basic: the same in epochs (N = E × steps per epoch).
-    #[arg(long, default_value_t = 0, value_name = "E")]
+    /// basic: the same in whole epochs (N = E × steps per epoch).
+    #[arg(long, default_value_t = 0, value_name = "E", value_parser = crate::values::whole)]
     pub warmup_epochs: usize,
 }
 

@@ -734,3 +734,46 @@ fn a_batch_or_subset_larger_than_the_data_is_said() {
         "{stderr}"
     );
 }
+
+/// A run resumed with another --figure-format ends with that format's figures only (the
+/// earlier sitting's stopped where it stopped); a warmup is given in whole epochs.
+#[test]
+fn a_resume_in_another_figure_format_leaves_no_stale_figures() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let out = runs.path().join("r");
+    let base = [
+        "train",
+        "--model",
+        "logreg",
+        "--dataset",
+        "fashion-mnist",
+        "--data",
+        s(&data),
+        "--batch-size",
+        "16",
+        "--epochs",
+        "2",
+    ];
+    ok(&etaprobe(
+        &[&base[..], &["--max-steps", "5", "--out", s(&out)]].concat(),
+    ));
+    assert!(out.join("loss.png").is_file());
+    ok(&etaprobe(&[
+        "train",
+        "--resume",
+        s(&out),
+        "--figure-format",
+        "svg",
+        "--max-steps",
+        "8",
+    ]));
+    assert!(out.join("loss.svg").is_file());
+    assert!(
+        !out.join("loss.png").exists(),
+        "the first sitting's PNG stayed"
+    );
+    let o = etaprobe(&[&base[..], &["--warmup-epochs", "0.5"]].concat());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("\"0.5\" is not a whole number"));
+}
