@@ -1091,10 +1091,10 @@ fn data_source(dir: &Path) -> Option<PathBuf> {
 /// Where a cell with these `train` words would read its data now (its `--data`, else
 /// ETAPROBE_DATA, else the cache), without downloading; `None` when it is not there yet.
 fn data_place(args: &[String]) -> Option<PathBuf> {
-    use clap::{Args, FromArgMatches};
-    let command = crate::train::TrainConfig::augment_args(clap::Command::new("train"))
-        .allow_negative_numbers(true);
-    let matches = command.try_get_matches_from(args).ok()?;
+    use clap::FromArgMatches;
+    let matches = super::spec::train_command()
+        .try_get_matches_from(args)
+        .ok()?;
     let config = crate::train::TrainConfig::from_arg_matches(&matches).ok()?;
     let look = crate::data::DataArgs {
         download: false,

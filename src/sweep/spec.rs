@@ -196,9 +196,7 @@ impl<'a> Context<'a> {
         Context {
             text,
             file,
-            // Negative numbers parse, so that `epochs = -3` gets the option's own message.
-            train: TrainConfig::augment_args(clap::Command::new("train"))
-                .allow_negative_numbers(true),
+            train: train_command(),
         }
     }
 
@@ -891,6 +889,12 @@ impl<'a> Context<'a> {
         model_fits(&args).map_err(|e| self.error(span, format!("{what}: {e}")))?;
         Ok(args)
     }
+}
+
+/// `train`'s parser as a cell's words go through it. Negative numbers parse, so that
+/// `epochs = -3` gets the option's own message.
+pub(crate) fn train_command() -> clap::Command {
+    TrainConfig::augment_args(clap::Command::new("train")).allow_negative_numbers(true)
 }
 
 /// A number as a cell's directory and command line show it: as Rust writes it (0.001),

@@ -89,3 +89,16 @@ pub fn fake(
 pub fn s(p: &std::path::Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// The words that start a `train` of logistic regression on the Fashion-MNIST at `data`.
+pub fn logreg_fm(data: &std::path::Path) -> [&str; 7] {
+    [
+        "train",
+        "--model",
+        "logreg",
+        "--dataset",
+        "fashion-mnist",
+        "--data",
+        s(data),
+    ]
+}

@@ -3,7 +3,7 @@
 
 use etaprobe::data::DatasetKind;
 
-use crate::common::{etaprobe, fake, ok, s};
+use crate::common::{etaprobe, fake, logreg_fm, ok, s};
 
 #[test]
 fn every_schedule_trains_and_logs_what_it_measured() {
@@ -706,14 +706,8 @@ fn a_users_file_with_a_runs_name_is_not_written_over() {
 fn a_batch_or_subset_larger_than_the_data_is_said() {
     let (_d, data) = fake(DatasetKind::FashionMnist, 40, 10);
     let runs = tempfile::tempdir().unwrap();
-    let o = etaprobe(&[
-        "train",
-        "--model",
-        "logreg",
-        "--dataset",
-        "fashion-mnist",
-        "--data",
-        s(&data),
+    let out = runs.path().join("r");
+    let options = [
         "--batch-size",
         "100",
         "--eval-subset",
@@ -721,8 +715,9 @@ fn a_batch_or_subset_larger_than_the_data_is_said() {
         "--epochs",
         "1",
         "--out",
-        s(&runs.path().join("r")),
-    ]);
+        s(&out),
+    ];
+    let o = etaprobe(&[&logreg_fm(&data)[..], &options].concat());
     ok(&o);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -743,18 +738,10 @@ fn a_resume_in_another_figure_format_leaves_no_stale_figures() {
     let runs = tempfile::tempdir().unwrap();
     let out = runs.path().join("r");
     let base = [
-        "train",
-        "--model",
-        "logreg",
-        "--dataset",
-        "fashion-mnist",
-        "--data",
-        s(&data),
-        "--batch-size",
-        "16",
-        "--epochs",
-        "2",
-    ];
+        &logreg_fm(&data)[..],
+        &["--batch-size", "16", "--epochs", "2"],
+    ]
+    .concat();
     ok(&etaprobe(
         &[&base[..], &["--max-steps", "5", "--out", s(&out)]].concat(),
     ));
