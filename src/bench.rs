@@ -83,9 +83,10 @@ pub fn check_matmul_shape(
         .limits
         .max_storage_buffer_binding_size
         .min(gpu.limits.max_buffer_size);
-    let bytes =
-        |rows: usize, cols: usize| (rows as u64).saturating_mul(cols as u64).saturating_mul(4);
-    let mut host = 0u64;
+    // In u128: the product of two sizes a user may type overflows u64.
+    let bytes = |rows: usize, cols: usize| rows as u128 * cols as u128 * 4;
+    let limit = u128::from(limit);
+    let mut host = 0u128;
     for (name, rows, cols) in [("A", m, k), ("B", k, n), ("C", m, n)] {
         let need = bytes(rows, cols);
         if need > limit {
@@ -96,10 +97,10 @@ pub fn check_matmul_shape(
             );
         }
         if name != "C" {
-            host = host.saturating_add(need);
+            host += need;
         }
     }
-    if host > MATMUL_HOST_BYTES {
+    if host > u128::from(MATMUL_HOST_BYTES) {
         anyhow::bail!(
             "matmul {label}: A and B need {host} bytes of host memory, more than the {} GiB \
              allowed; choose a smaller size",
@@ -199,10 +200,22 @@ impl BenchModel {
     /// The model's command-line name, and the data set's when one was given: `lenet` or
     /// `lenet on fashion-mnist`.
     pub fn describe(&self) -> String {
-        match self.dataset {
-            Some(d) => format!("{} on {}", self.kind.cli_name(), d.cli_name()),
-            None => self.kind.cli_name().to_string(),
+        let mut text = self.kind.cli_name().to_string();
+        let defaults = ModelOptions::default();
+        let mut options = Vec::new();
+        if self.options.width_mult != defaults.width_mult {
+            options.push(format!("width ×{}", self.options.width_mult));
         }
+        if self.options.dropout != defaults.dropout {
+            options.push(format!("dropout {}", self.options.dropout));
+        }
+        if !options.is_empty() {
+            text += &format!(" ({})", options.join(", "));
+        }
+        if let Some(d) = self.dataset {
+            text += &format!(" on {}", d.cli_name());
+        }
+        text
     }
 }
 

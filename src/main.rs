@@ -160,8 +160,9 @@ enum BenchWhat {
     Probe {
         #[command(flatten)]
         net: BenchNet,
-        /// Timed steps per schedule and round (after two warm-up steps).
-        #[arg(long, default_value_t = 10, value_name = "N", value_parser = etaprobe::values::bench_count)]
+        /// Timed steps per schedule and round (after two warm-up steps); a multiple of 4, so
+        /// that the rules probing every 4th step are timed on their share of probe steps.
+        #[arg(long, default_value_t = 12, value_name = "N", value_parser = etaprobe::values::bench_count)]
         steps: usize,
         /// Rounds, each timing every schedule back to back; the medians are reported.
         #[arg(long, default_value_t = 3, value_name = "N", value_parser = etaprobe::values::bench_count)]
@@ -357,9 +358,13 @@ fn train_here(
     }
     let s = result?;
     figures.map_err(|e| e.context("drawing the run's figures"))?;
-    let acc = s.final_test_acc.map_or(String::new(), |a| {
-        format!(", test accuracy {:.2}%", 100.0 * a)
-    });
+    // Validation first: it is what a choice reads; the test number is reported once.
+    let percent = |name: &str, a: Option<f64>| {
+        a.map_or(String::new(), |a| {
+            format!(", {name} accuracy {:.2}%", 100.0 * a)
+        })
+    };
+    let acc = percent("validation", s.final_val_acc) + &percent("test", s.final_test_acc);
     eprintln!(
         "done: {}, {} in {:.1} s ({:.0} images/s), train loss {:.5}{acc}; run files in {}",
         counted(s.steps, "step"),
@@ -538,6 +543,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 if batch_size == 0 || steps == 0 || rounds == 0 {
                     anyhow::bail!("--batch-size, --steps and --rounds must be at least 1");
                 }
+                // Timed steps start at step 3; over a multiple of the probe period each
+                // periodic rule probes on its own share of the steps, else on more or fewer.
+                let every = etaprobe::schedule::PROBE_EVERY;
+                if !steps.is_multiple_of(every) {
+                    log::warn!(
+                        "--steps {steps} is not a multiple of {every}: the rules that probe \
+                         every {every}th step (auto, gen) are timed over {steps} steps holding \
+                         {} of their probe steps, not 1 in {every}",
+                        probe_steps(steps, every)
+                    );
+                }
                 let gpu = std::sync::Arc::new(open(cli.adapter.as_deref())?);
                 let r = bench::bench_probe(&gpu, net.model(), batch_size, steps, rounds)?;
                 if json {
@@ -551,8 +567,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         counted(r.rounds, "round"),
                         counted(r.steps, "step")
                     );
+                    // As wide as the longest rule's name (hypergradient), so no row shifts.
+                    let width = r.results.iter().map(|(s, ..)| s.len()).max().unwrap_or(0);
+                    let width = width.max("schedule".len());
                     etaprobe::outln!(
-                        "{:<12} {:>10} {:>8} {:>10}",
+                        "{:<width$} {:>10} {:>8} {:>10}",
                         "schedule",
                         "ms/step",
                         "× basic",
@@ -560,7 +579,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     );
                     for (s, ms, ratio) in &r.results {
                         let ips = r.batch_size as f64 * 1e3 / ms;
-                        etaprobe::outln!("{s:<12} {ms:>10.3} {ratio:>8.3} {ips:>10.1}");
+                        etaprobe::outln!("{s:<width$} {ms:>10.3} {ratio:>8.3} {ips:>10.1}");
                     }
                     etaprobe::outln!(
                         "× basic: the median over rounds of each round's ratio to basic (robust \
@@ -592,11 +611,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 } else {
                     let total: f64 = r.kernels.iter().map(|k| k.2).sum();
                     etaprobe::outln!(
-                        "{} at batch {} on {} (medians of {} rounds)",
+                        "{} at batch {} on {} (medians of {})",
                         r.model,
                         r.batch_size,
                         r.adapter,
-                        r.rounds
+                        counted(r.rounds, "round")
                     );
                     etaprobe::outln!(
                         "step as submitted: {:.1} ms; dispatches one at a time: {:.1} ms",
@@ -717,13 +736,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     );
                     for r in results {
                         etaprobe::outln!(
-                            "{:<28} {:>8} {:>6} {:>6} {:>10.3} {:>9.2}",
+                            "{:<28} {:>8} {:>6} {:>6} {:>10.3} {:>9}",
                             r.label,
                             r.m,
                             r.n,
                             r.k,
                             r.ms,
-                            r.gflops
+                            significant(r.gflops)
                         );
                     }
                 }
@@ -788,6 +807,21 @@ fn sweep(
         0 => Ok(()),
         n => Err(CellsFailed(n).into()),
     }
+}
+
+/// How many of `bench probe`'s timed steps (3 to steps + 2, after two warm-up steps) a
+/// rule probing every `every`th step probes on.
+fn probe_steps(steps: usize, every: usize) -> usize {
+    (3..steps + 3).filter(|s| s.is_multiple_of(every)).count()
+}
+
+/// A throughput with three significant digits, so that a tiny matmul's is not 0.00.
+fn significant(x: f64) -> String {
+    let decimals = match x.abs() {
+        a if a >= 100.0 || a == 0.0 => 0,
+        a => (2 - a.log10().floor() as i32).clamp(0, 6) as usize,
+    };
+    format!("{x:.decimals$}")
 }
 
 fn open(adapter: Option<&str>) -> anyhow::Result<Gpu> {

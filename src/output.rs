@@ -5,7 +5,7 @@
 use std::io::Write;
 
 /// Writes `args` (and a newline) to stdout; a closed pipe exits with code 0, any other
-/// write error with code 1.
+/// write error (a full disk under a redirection) with code 2, as every other failure.
 pub fn write(args: std::fmt::Arguments, newline: bool) {
     let mut stdout = std::io::stdout().lock();
     let written = stdout
@@ -23,7 +23,7 @@ pub fn write(args: std::fmt::Arguments, newline: bool) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
         Err(e) => {
             eprintln!("error: cannot write to the standard output: {e}");
-            std::process::exit(1);
+            std::process::exit(2);
         }
     }
 }

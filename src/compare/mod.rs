@@ -29,7 +29,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::data::DatasetKind;
 use crate::rundir::{
-    read_decisions, read_epochs, read_steps, write_atomic, EpochRecord, RunInfo, RULE_CSV, RUN_JSON,
+    read_decisions, read_epochs, read_steps, EpochRecord, RunInfo, RULE_CSV, RUN_JSON,
 };
 use crate::sweep::{on_disk, CellRecord, Manifest, OnDisk};
 use stats::{estimate, Estimate};
@@ -1044,12 +1044,7 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
         .with_context(|| format!("cannot create the output folder {}", out.display()))?;
     // Listed before they are written: a crash half-way leaves them known as the report's.
     crate::report::written::record(&out, files.iter().map(|(name, _)| name.clone()))?;
-    let mut written = Vec::with_capacity(files.len());
-    for (name, bytes) in &files {
-        let path = out.join(name);
-        write_atomic(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
-        written.push(path);
-    }
+    let written = crate::report::write_all(&out, &files)?;
     Ok((report, written))
 }
 

@@ -87,45 +87,14 @@ pub fn summaries(adapters: &[wgpu::Adapter]) -> Vec<AdapterSummary> {
         .collect()
 }
 
-/// Index of the adapter to use: the one named by `choice` (an index, or a case-insensitive
-/// part of its name), else the most capable kind present.
+/// Index of the adapter to use: the one named by `choice` (see [`named_adapter`]), else
+/// the most capable kind present.
 pub fn choose_adapter(adapters: &[wgpu::Adapter], choice: Option<&str>) -> Result<usize, GpuError> {
     if adapters.is_empty() {
         return Err(GpuError::NoAdapter);
     }
-    let listing = || {
-        summaries(adapters)
-            .iter()
-            .map(|s| {
-                format!(
-                    "  {}: {} ({}, {})",
-                    s.index, s.name, s.backend, s.device_type
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
     match choice.map(str::trim) {
-        Some(wanted) if !wanted.is_empty() => {
-            if let Ok(i) = wanted.parse::<usize>() {
-                return if i < adapters.len() {
-                    Ok(i)
-                } else {
-                    Err(GpuError::AdapterNotFound {
-                        wanted: wanted.to_string(),
-                        available: listing(),
-                    })
-                };
-            }
-            let needle = wanted.to_lowercase();
-            adapters
-                .iter()
-                .position(|a| a.get_info().name.to_lowercase().contains(&needle))
-                .ok_or_else(|| GpuError::AdapterNotFound {
-                    wanted: wanted.to_string(),
-                    available: listing(),
-                })
-        }
+        Some(wanted) if !wanted.is_empty() => named_adapter(&summaries(adapters), wanted),
         _ => Ok((0..adapters.len())
             .min_by_key(|&i| {
                 let info = adapters[i].get_info();
@@ -134,6 +103,58 @@ pub fn choose_adapter(adapters: &[wgpu::Adapter], choice: Option<&str>) -> Resul
                 (preference_rank(info.device_type), gl, i)
             })
             .expect("non-empty")),
+    }
+}
+
+/// The adapter `wanted` names: an index, or words each found (case aside) in the adapter's
+/// "name (backend, type)" as `etaprobe devices` lists it. Several adapters matching is an
+/// error, not the first of them: two identical GPUs, or one GPU under Vulkan and GL.
+pub fn named_adapter(adapters: &[AdapterSummary], wanted: &str) -> Result<usize, GpuError> {
+    let line = |s: &AdapterSummary| format!("{} ({}, {})", s.name, s.backend, s.device_type);
+    let available = || {
+        adapters
+            .iter()
+            .map(|s| format!("  {}: {}", s.index, line(s)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    if let Ok(index) = wanted.parse::<usize>() {
+        return match index < adapters.len() {
+            true => Ok(index),
+            false => Err(GpuError::AdapterIndexOutOfRange {
+                index,
+                count: adapters.len(),
+                available: available(),
+            }),
+        };
+    }
+    let words: Vec<String> = wanted.split_whitespace().map(str::to_lowercase).collect();
+    let matching: Vec<usize> = adapters
+        .iter()
+        .filter(|s| {
+            let text = line(s).to_lowercase();
+            words.iter().all(|w| text.contains(w.as_str()))
+        })
+        .map(|s| s.index)
+        .collect();
+    match matching[..] {
+        [one] => Ok(one),
+        [] => Err(GpuError::AdapterNotFound {
+            wanted: wanted.to_string(),
+            available: available(),
+        }),
+        [ref first @ .., last] => Err(GpuError::AdapterAmbiguous {
+            wanted: wanted.to_string(),
+            matches: format!(
+                "adapters {} and {last}",
+                first
+                    .iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            available: available(),
+        }),
     }
 }
 
@@ -321,5 +342,53 @@ impl Gpu {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn adapter(index: usize, name: &str, backend: &str, device_type: &str) -> AdapterSummary {
+        AdapterSummary {
+            index,
+            name: name.into(),
+            backend: backend.into(),
+            device_type: device_type.into(),
+            driver: String::new(),
+            driver_info: String::new(),
+        }
+    }
+
+    #[test]
+    fn an_adapter_is_named_by_index_or_by_words_and_never_guessed() {
+        let list = [
+            adapter(0, "NVIDIA H100", "Vulkan", "discrete GPU"),
+            adapter(1, "NVIDIA H100", "Vulkan", "discrete GPU"),
+            adapter(2, "NVIDIA H100", "Gl", "discrete GPU"),
+            adapter(
+                3,
+                "llvmpipe (LLVM 15.0.6, 256 bits)",
+                "Vulkan",
+                "software (CPU)",
+            ),
+        ];
+        let said = |wanted: &str| named_adapter(&list, wanted).unwrap_err().to_string();
+        assert_eq!(named_adapter(&list, "1").unwrap(), 1);
+        assert_eq!(named_adapter(&list, "LLVMpipe").unwrap(), 3);
+        // Words of the backend and the type count too.
+        assert_eq!(named_adapter(&list, "cpu").unwrap(), 3);
+        assert_eq!(named_adapter(&list, "nvidia gl").unwrap(), 2);
+        let e = said("nvidia");
+        assert!(e.contains("'nvidia' matches adapters 0, 1 and 2"), "{e}");
+        assert!(e.contains("give an index"), "{e}");
+        let e = said("nvidia vulkan");
+        assert!(e.contains("matches adapters 0 and 1"), "{e}");
+        let e = said("7");
+        assert!(e.contains("there is no adapter 7, only 4 (0 to 3)"), "{e}");
+        assert!(e.contains("  3: llvmpipe"), "{e}");
+        let e = said("radeon");
+        assert!(e.contains("'radeon' matches no adapter"), "{e}");
+        assert!(e.contains("ETAPROBE_ADAPTER"), "{e}");
     }
 }

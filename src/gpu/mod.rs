@@ -47,14 +47,43 @@ pub enum GpuError {
          (Debian/Ubuntu: `apt-get install mesa-vulkan-drivers`)"
     )]
     NoAdapter,
-    /// `--adapter` (or `ETAPROBE_ADAPTER`) names no adapter: an index out of range, or text
-    /// that is part of no adapter's name.
+    /// `--adapter` (or `ETAPROBE_ADAPTER`) names no adapter: text that is part of no
+    /// adapter's description.
     #[error(
-        "no adapter matches '{wanted}' (give an index or part of a name); available:\n{available}"
+        "--adapter (or ETAPROBE_ADAPTER) '{wanted}' matches no adapter (give an index, or \
+         words of an adapter's name, backend or type); available:\n{available}"
     )]
     AdapterNotFound {
         /// The choice as given.
         wanted: String,
+        /// One line per adapter: index, name, backend and device type.
+        available: String,
+    },
+    /// An index past the last adapter.
+    #[error(
+        "--adapter (or ETAPROBE_ADAPTER) {index}: there is no adapter {index}, only {count} \
+         (0 to {last}); available:\n{available}",
+        last = count - 1
+    )]
+    AdapterIndexOutOfRange {
+        /// The index given.
+        index: usize,
+        /// How many adapters there are (at least one).
+        count: usize,
+        /// One line per adapter: index, name, backend and device type.
+        available: String,
+    },
+    /// Text that matches several adapters (two identical GPUs, or one GPU through two
+    /// backends): choosing the first would be a guess.
+    #[error(
+        "--adapter (or ETAPROBE_ADAPTER) '{wanted}' matches {matches}: give an index, or \
+         more words (e.g. the backend); available:\n{available}"
+    )]
+    AdapterAmbiguous {
+        /// The choice as given.
+        wanted: String,
+        /// "adapters 0 and 2".
+        matches: String,
         /// One line per adapter: index, name, backend and device type.
         available: String,
     },

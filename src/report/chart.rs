@@ -45,6 +45,8 @@ pub(crate) const PALETTE: [RGBColor; 10] = [
 pub(crate) enum Style {
     Line,
     Dashed,
+    /// A line of short dashes, for the runs past those drawn solid and dashed.
+    Dotted,
     /// Dots only (e.g. the steps where Newton's denominator was safeguarded).
     Dots,
     /// Small translucent dots, behind the lines: the raw values a line smooths.
@@ -79,7 +81,29 @@ pub(crate) struct Panel {
     pub empty_message: String,
 }
 
+/// The largest magnitude drawn: beyond it a value is left out like a non-finite one (a
+/// gap). An axis reaching f64's ends overflows its own extent (plotters then counted its
+/// ticks for ever); no loss, accuracy or η a run records comes near.
+const DRAWABLE: f64 = 1e300;
+
 impl Panel {
+    /// The panel with every value beyond [`DRAWABLE`] made NaN, and each label cut to fit
+    /// the widest legend ([`fitted_label`]).
+    fn drawable(&self) -> Panel {
+        let keep = |v: f64| if v.abs() <= DRAWABLE { v } else { f64::NAN };
+        let mut panel = self.clone();
+        for s in &mut panel.series {
+            s.label = fitted_label(&s.label);
+            for p in &mut s.points {
+                *p = (keep(p.0), keep(p.1));
+            }
+            for b in s.band.iter_mut().flatten() {
+                *b = (keep(b.0), keep(b.1), keep(b.2));
+            }
+        }
+        panel
+    }
+
     /// Every finite point that the axes must hold: bands' ends included, [`Style::Rules`]
     /// left out (they mark positions inside the data).
     fn finite_points(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
@@ -131,6 +155,8 @@ pub(crate) fn render(
     panels: &[Panel],
 ) -> Result<Vec<u8>> {
     register_font()?;
+    let drawable: Vec<Panel> = panels.iter().map(Panel::drawable).collect();
+    let panels = &drawable[..];
     let size = (
         size.0 + panels.iter().map(legend_column).sum::<u32>(),
         size.1,
@@ -242,16 +268,48 @@ const LEGEND_INSIDE_MAX: usize = 8;
 /// padding, at most [`LEGEND_COLUMN_MAX`].
 pub(crate) fn legend_column(panel: &Panel) -> u32 {
     let listed = listed(panel);
-    if listed.len() <= LEGEND_INSIDE_MAX || register_font().is_err() {
+    if listed.is_empty() || register_font().is_err() {
         return 0;
     }
-    let font = FontDesc::new(FontFamily::SansSerif, 16.0, FontStyle::Normal);
     let text = listed
         .iter()
-        .map(|s| font.box_size(&s.label).map_or(0, |(w, _)| w))
+        .map(|s| label_width(&s.label))
         .max()
         .unwrap_or(0);
+    if listed.len() <= LEGEND_INSIDE_MAX && text <= LEGEND_INSIDE_WIDTH {
+        return 0;
+    }
     (text + 80).min(LEGEND_COLUMN_MAX)
+}
+
+/// The widest label a legend in a corner of the axes holds; a wider one goes beside them.
+const LEGEND_INSIDE_WIDTH: u32 = 360;
+
+/// A legend label's width in pixels (16 px DejaVu Sans).
+fn label_width(label: &str) -> u32 {
+    FontDesc::new(FontFamily::SansSerif, 16.0, FontStyle::Normal)
+        .box_size(label)
+        .map_or(0, |(w, _)| w)
+}
+
+/// `label` cut in its middle (…) to fit a legend column of [`LEGEND_COLUMN_MAX`]; its
+/// beginning and end, which tell runs apart, stay.
+fn fitted_label(label: &str) -> String {
+    let fits = |l: &str| label_width(l) + 80 <= LEGEND_COLUMN_MAX;
+    if register_font().is_err() || fits(label) {
+        return label.to_string();
+    }
+    let chars: Vec<char> = label.chars().collect();
+    let mut keep = chars.len();
+    loop {
+        keep = keep.saturating_sub(1.max(keep / 16));
+        let head: String = chars[..keep.div_ceil(2)].iter().collect();
+        let tail: String = chars[chars.len() - keep / 2..].iter().collect();
+        let cut = format!("{head}…{tail}");
+        if keep == 0 || fits(&cut) {
+            return cut;
+        }
+    }
 }
 
 /// The widest a legend column gets (a longer label is cut at the figure's edge).
@@ -301,8 +359,12 @@ fn draw_plot<DB: DrawingBackend>(
     }
     let x_range = pad_linear(x_lo, x_hi, 0.02);
     let x_axis = XAxis::new(x_range.clone(), whole_x);
-    if panel.log_y_allowed && y_lo > 0.0 && y_hi / y_lo > 100.0 {
-        let y = (y_lo / 1.25)..(y_hi * 1.25);
+    // A log axis only where its ends and their ratio are normal numbers: an infinite ratio
+    // (1e-200 to 1e120, or a subnormal value) made plotters count its decades for ever.
+    let (log_lo, log_hi) = (y_lo / 1.25, y_hi * 1.25);
+    let log_fits = log_lo >= f64::MIN_POSITIVE && (log_hi / log_lo).is_finite();
+    if panel.log_y_allowed && log_fits && y_hi / y_lo > 100.0 {
+        let y = log_lo..log_hi;
         let legend = with_legend.then(|| legend_corner(area, panel, &x_range, &y, f64::log10));
         draw_axes(area, panel, x_axis, y.log_scale(), None, legend, joins)
     } else {
@@ -487,6 +549,9 @@ where
                 Style::Dashed => {
                     chart.draw_series(DashedLineSeries::new(segment.iter().copied(), 8, 5, line))
                 }
+                Style::Dotted => {
+                    chart.draw_series(DashedLineSeries::new(segment.iter().copied(), 2, 4, line))
+                }
                 Style::Dots => {
                     chart.draw_series(segment.iter().map(|&p| Circle::new(p, 3, color.filled())))
                 }
@@ -541,6 +606,14 @@ where
                     EmptyElement::at((x, y))
                         + PathElement::new(vec![(0, 0), (9, 0)], color.stroke_width(2))
                         + PathElement::new(vec![(15, 0), (24, 0)], color.stroke_width(2))
+                });
+            }
+            Style::Dotted => {
+                anno.legend(move |(x, y)| {
+                    let dash = |at: i32| {
+                        PathElement::new(vec![(at, 0), (at + 2, 0)], color.stroke_width(2))
+                    };
+                    EmptyElement::at((x, y)) + dash(0) + dash(6) + dash(12) + dash(18) + dash(24)
                 });
             }
             Style::Dots => {
@@ -716,6 +789,67 @@ mod tests {
             .filter_map(|t| attr(t, "cx"))
             .fold(f64::MIN, f64::max);
         (labels, markers)
+    }
+
+    /// Values at the ends of f64 (a damaged or hand-edited record) draw a figure: no axis
+    /// whose extent overflows (plotters then counted its ticks for ever).
+    #[test]
+    fn values_at_the_ends_of_f64_draw() {
+        let tiny = f64::from_bits(1); // 5e-324, subnormal
+        let cases: [&[(f64, f64)]; 8] = [
+            &[(1.0, 1e120), (2.0, 1e-200)],
+            &[(1.0, tiny), (2.0, 0.5)],
+            &[(1.0, f64::MAX), (2.0, 1.0)],
+            &[(1.0, f64::MAX), (2.0, f64::MAX)],
+            &[(1.0, -f64::MAX), (2.0, f64::MAX)],
+            &[(-f64::MAX, 1.0), (f64::MAX, 2.0)],
+            &[(1.0, tiny), (2.0, tiny)],
+            &[(tiny, 1.0), (1e-300, 1.0)],
+        ];
+        for (case, points) in cases.iter().enumerate() {
+            for log_y_allowed in [true, false] {
+                let panel = Panel {
+                    log_y_allowed,
+                    series: vec![Series {
+                        label: "run".into(),
+                        color: PALETTE[0],
+                        style: Style::Line,
+                        points: points.to_vec(),
+                        band: None,
+                    }],
+                    ..panel(0)
+                };
+                for format in [FigureFormat::Svg, FigureFormat::Png] {
+                    let drawn = render(format, (400, 300), None, std::slice::from_ref(&panel));
+                    assert!(drawn.is_ok(), "case {case} {format:?}: {drawn:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_long_label_goes_beside_the_axes_cut_in_its_middle_to_fit() {
+        let mut one = panel(1);
+        one.series[0].label = format!("start-{}-end", "x".repeat(400));
+        let column = legend_column(&one.drawable());
+        assert!(
+            column > LEGEND_COLUMN_MAX - 40 && column <= LEGEND_COLUMN_MAX,
+            "a label of 400 characters goes beside, cut to the widest column: {column}"
+        );
+        let fitted = fitted_label(&one.series[0].label);
+        assert!(
+            fitted.starts_with("start-x") && fitted.ends_with("x-end"),
+            "{fitted}"
+        );
+        assert!(fitted.contains('…'));
+        assert!(label_width(&fitted) + 80 <= LEGEND_COLUMN_MAX);
+        // A short label keeps its corner, and its every character.
+        assert_eq!(legend_column(&panel(1)), 0);
+        assert_eq!(fitted_label("rule 0"), "rule 0");
+        // Long enough to cover much of the axes, not too long for a column: beside, whole.
+        one.series[0].label = "y".repeat(60);
+        assert!(legend_column(&one) > 0);
+        assert_eq!(fitted_label(&one.series[0].label), one.series[0].label);
     }
 
     #[test]

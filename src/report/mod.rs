@@ -33,8 +33,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::rundir::write_atomic;
-
 pub use labels::run_label;
 pub use plot::{compare_runs, Comparison};
 pub use single::{run_figures, run_figures_with};
@@ -115,12 +113,52 @@ impl FigureFormat {
     }
 }
 
-fn write_all(dir: &Path, figures: &[(String, Vec<u8>)]) -> Result<Vec<PathBuf>> {
-    let mut written = Vec::with_capacity(figures.len());
-    for (name, bytes) in figures {
-        let path = dir.join(name);
-        write_atomic(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+/// Writes the files named in `dir` as one set: each is written in full beside its place
+/// before any is put there, so that a failure while writing (a full disk, a folder under a
+/// file's name) leaves the folder's old files, not a mix of two reports.
+pub(crate) fn write_all(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Vec<PathBuf>> {
+    let staged = files
+        .iter()
+        .map(|(name, bytes)| {
+            let path = dir.join(name);
+            let staged = crate::rundir::stage_with(&path, |w| w.write_all(bytes))
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Ok((path, staged))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut written = Vec::with_capacity(files.len());
+    for (path, staged) in staged {
+        staged
+            .commit()
+            .with_context(|| format!("cannot write {}", path.display()))?;
         written.push(path);
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_set_of_figures_is_written_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("a.png"), "old a").unwrap();
+        // A folder where the second file goes: its write fails before any file is replaced.
+        std::fs::create_dir(d.join("b.png")).unwrap();
+        let files = [
+            ("a.png".to_string(), b"new a".to_vec()),
+            ("b.png".to_string(), b"new b".to_vec()),
+        ];
+        let e = write_all(d, &files).unwrap_err();
+        assert!(format!("{e:#}").contains("b.png is a folder"), "{e:#}");
+        assert_eq!(std::fs::read(d.join("a.png")).unwrap(), b"old a");
+        let left: Vec<_> = std::fs::read_dir(d).unwrap().collect();
+        assert_eq!(left.len(), 2, "no temporary file left: {left:?}");
+        std::fs::remove_dir(d.join("b.png")).unwrap();
+        write_all(d, &files).unwrap();
+        assert_eq!(std::fs::read(d.join("b.png")).unwrap(), b"new b");
+        assert_eq!(std::fs::read(d.join("a.png")).unwrap(), b"new a");
+    }
 }

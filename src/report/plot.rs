@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 
 use super::chart::{render, Panel, Series, Style, PALETTE};
 use super::labels::{disambiguate_labels, mixed_tasks_warning};
-use super::run::{smoothing_window, Run};
+use super::run::{smoothing_window, Run, SMOOTHING_FRACTION};
 use super::single::{smoothed, smoothed_label};
 use super::{
     write_all, FigureFormat, ACCURACY_PNG, FIGURE_SIZE, LOSS_PNG, LR_PNG, STEPS_PNG,
@@ -91,6 +91,30 @@ pub fn compare_runs(
                 run.dir.display()
             ));
         }
+    }
+    let without_steps: Vec<String> = runs
+        .iter()
+        .filter(|r| r.step_records().is_none())
+        .map(|r| r.dir.display().to_string())
+        .collect();
+    if !without_steps.is_empty() && without_steps.len() < runs.len() {
+        warnings.push(format!(
+            "no steps recorded in {}: {} not in loss-steps, and η is drawn at the end of \
+             each epoch for every run",
+            without_steps.join(", "),
+            if without_steps.len() == 1 {
+                "it is"
+            } else {
+                "they are"
+            }
+        ));
+    }
+    if runs.len() > LINE_LOOKS {
+        warnings.push(format!(
+            "{} runs: past {LINE_LOOKS}, colours and dashes repeat (run {} is drawn like run 1)",
+            runs.len(),
+            LINE_LOOKS + 1
+        ));
     }
     disambiguate_labels(&mut runs);
     // The task goes in the titles when all runs share it (else each label names its own).
@@ -188,23 +212,28 @@ pub fn compare_runs(
         ))
     };
 
-    // One window for all runs (that of the longest), so that their curves are alike.
-    let longest = runs
+    // Each run smoothed over its own window (about the same share of its steps): the
+    // longest run's window would flatten a short run into its mean, drawn at every step.
+    let windows: Vec<usize> = runs
         .iter()
-        .map(|r| r.step_losses().len())
-        .max()
-        .unwrap_or(0);
-    let window = smoothing_window(longest);
+        .map(|r| smoothing_window(r.step_losses().len()))
+        .collect();
+    let smoothing = match (windows.iter().min(), windows.iter().max()) {
+        (Some(lo), Some(hi)) if lo != hi => format!(
+            "centred means over {}% of each run's steps ({lo} to {hi} steps)",
+            100.0 * SMOOTHING_FRACTION
+        ),
+        _ => smoothed_label(windows.first().copied().unwrap_or(1)),
+    };
     let steps = one(panel(
-        &titled(&format!(
-            "Training loss per step ({})",
-            smoothed_label(window)
-        )),
+        &titled(&format!("Training loss per step ({smoothing})")),
         "step",
         "training loss (the step's batch)",
-        lines(&all, |r| smoothed(&r.step_losses(), window)),
+        lines(&all, |r| {
+            smoothed(&r.step_losses(), smoothing_window(r.step_losses().len()))
+        }),
         true,
-        "No per-step losses in these runs (no steps.csv)",
+        "No per-step losses in these runs (no steps recorded)",
     ));
 
     let at_epoch_ends = "seconds (at the end of each epoch)";
@@ -261,14 +290,25 @@ pub fn compare_runs(
         .with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
     // Listed before they are written: a crash half-way leaves them known as a plot's.
     super::written::record(out_dir, names)?;
+    let written = write_all(out_dir, &rendered)?;
+    // An earlier plot's figures in another format would sit beside these as if of the
+    // same runs: those this command wrote go (a user's own file of such a name stays).
+    super::written::remove_listed(out_dir, |name| {
+        FigureFormat::is_figure(name) && !rendered.iter().any(|(n, _)| n == name)
+    });
     Ok(Comparison {
-        written: write_all(out_dir, &rendered)?,
+        written,
         labels: runs.into_iter().map(|r| r.label).collect(),
         warnings,
     })
 }
 
-/// One line per run, in the run's colour.
+/// Past ten runs colours repeat; dashes, then dots, keep the lines apart.
+const LINE_STYLES: [Style; 3] = [Style::Line, Style::Dashed, Style::Dotted];
+/// How many runs can be drawn each in its own way.
+const LINE_LOOKS: usize = PALETTE.len() * LINE_STYLES.len();
+
+/// One line per run, in the run's colour and line style.
 fn lines(runs: &[&Run], points: impl Fn(&Run) -> Vec<(f64, f64)>) -> Vec<Series> {
     runs.iter()
         .map(|run| {
@@ -276,12 +316,7 @@ fn lines(runs: &[&Run], points: impl Fn(&Run) -> Vec<(f64, f64)>) -> Vec<Series>
             Series {
                 label: run.label.clone(),
                 color: PALETTE[i % PALETTE.len()],
-                // Past ten runs colours repeat; dashes keep the lines apart.
-                style: if (i / PALETTE.len()).is_multiple_of(2) {
-                    Style::Line
-                } else {
-                    Style::Dashed
-                },
+                style: LINE_STYLES[(i / PALETTE.len()) % LINE_STYLES.len()],
                 points: points(run),
                 band: None,
             }

@@ -6,13 +6,14 @@ use anyhow::{bail, Result};
 
 use super::labels::{run_label, task_of};
 use crate::rundir::{
-    read_epochs, read_steps, EpochRecord, RunInfo, StepRecord, EPOCHS_CSV, RUN_JSON, STEPS_CSV,
+    read_epochs, read_steps, record_exists, EpochRecord, RunInfo, StepRecord, EPOCHS_CSV, RUN_JSON,
+    STEPS_CSV,
 };
 
 /// Runs shorter than this many steps are drawn unsmoothed.
 const MIN_STEPS_TO_SMOOTH: usize = 10;
 /// The smoothing window is about this fraction of a run's steps.
-const SMOOTHING_FRACTION: f64 = 1.0 / 40.0;
+pub(super) const SMOOTHING_FRACTION: f64 = 1.0 / 40.0;
 
 /// A run directory's data.
 pub(super) struct Run {
@@ -41,8 +42,9 @@ impl Run {
                 dir.display()
             );
         }
+        // Kept records (docs/runs/) hold FILE.gz in FILE's place: the readers take either.
         let epochs_path = dir.join(EPOCHS_CSV);
-        if !epochs_path.is_file() {
+        if !record_exists(&epochs_path) {
             bail!(
                 "{} is not a run directory: it has no {EPOCHS_CSV}",
                 dir.display()
@@ -50,7 +52,7 @@ impl Run {
         }
         let epochs = read_epochs(&epochs_path)?;
         let steps_path = dir.join(STEPS_CSV);
-        let steps = if steps_path.is_file() {
+        let steps = if record_exists(&steps_path) {
             Some(read_steps(&steps_path)?)
         } else {
             None

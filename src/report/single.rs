@@ -14,6 +14,7 @@ use crate::rundir::{EPOCHS_CSV, STEPS_CSV};
 
 const TRAIN_COLOR: usize = 0;
 const TEST_COLOR: usize = 1;
+const VAL_COLOR: usize = 2;
 const SAFEGUARD_COLOR: usize = 3;
 const BOUNDARY_COLOR: plotters::style::RGBColor = plotters::style::RGBColor(150, 150, 150);
 /// Most epoch boundaries marked in a per-step figure.
@@ -26,8 +27,10 @@ pub fn run_figures(run_dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
 
 /// Writes a run's figures into `run_dir` from its `epochs.csv`, `steps.csv` and
 /// `run.json`, as PNG or SVG; returns the paths written:
-/// - `loss`: train and test loss per epoch;
-/// - `accuracy`: train and test accuracy per epoch (a message for a regression run);
+/// - `loss`: train and test loss per epoch (and validation, when the run holds out a
+///   validation split);
+/// - `accuracy`: train and test accuracy per epoch, and validation's (a message for a
+///   regression run);
 /// - `lr`: η at every step when the run has a `steps.csv` with records (with the steps
 ///   whose Newton denominator was safeguarded marked, and their count in the legend), else
 ///   η at the end of each epoch;
@@ -50,14 +53,15 @@ pub fn run_figures_with(run_dir: impl AsRef<Path>, format: FigureFormat) -> Resu
         title: format!("Loss: {about}"),
         x_label: "epoch".into(),
         y_label: "loss".into(),
-        series: vec![
+        series: with_validation(
             line(
                 "train",
                 TRAIN_COLOR,
                 run.epoch_points(|r| Some(r.train_loss)),
             ),
+            run.epoch_points(|r| r.val_loss),
             line("test", TEST_COLOR, run.epoch_points(|r| r.test_loss)),
-        ],
+        ),
         log_y_allowed: true,
         empty_message: no_epochs.clone(),
     };
@@ -66,10 +70,11 @@ pub fn run_figures_with(run_dir: impl AsRef<Path>, format: FigureFormat) -> Resu
         title: format!("Accuracy: {about}"),
         x_label: "epoch".into(),
         y_label: "accuracy (%)".into(),
-        series: vec![
+        series: with_validation(
             line("train", TRAIN_COLOR, run.accuracy_points(|r| r.train_acc)),
+            run.accuracy_points(|r| r.val_acc),
             line("test", TEST_COLOR, run.accuracy_points(|r| r.test_acc)),
-        ],
+        ),
         log_y_allowed: false,
         empty_message: if run.epochs.is_empty() {
             no_epochs.clone()
@@ -94,6 +99,17 @@ pub fn run_figures_with(run_dir: impl AsRef<Path>, format: FigureFormat) -> Resu
         })
         .collect::<Result<Vec<_>>>()?;
     write_all(&run.dir, &rendered)
+}
+
+/// Train, validation and test: the validation series only when the run has one, so that a
+/// run without a validation split draws and lists what it did before.
+fn with_validation(train: Series, validation: Vec<(f64, f64)>, test: Series) -> Vec<Series> {
+    let mut series = vec![train];
+    if !validation.is_empty() {
+        series.push(line("validation", VAL_COLOR, validation));
+    }
+    series.push(test);
+    series
 }
 
 fn line(label: &str, color: usize, points: Vec<(f64, f64)>) -> Series {
@@ -264,10 +280,11 @@ fn wall_clock(run: &Run, about: &str, no_epochs: &str) -> Figure {
         title: "loss".into(),
         x_label: x_label.into(),
         y_label: "loss".into(),
-        series: vec![
+        series: with_validation(
             train,
+            run.seconds_points(|r| r.val_loss),
             line("test", TEST_COLOR, run.seconds_points(|r| r.test_loss)),
-        ],
+        ),
         log_y_allowed: true,
         empty_message: format!("{no_epochs}:\ntimes are recorded at the end of each epoch."),
     };
@@ -280,18 +297,19 @@ fn wall_clock(run: &Run, about: &str, no_epochs: &str) -> Figure {
         title: "accuracy".into(),
         x_label: at_epoch_ends.into(),
         y_label: "accuracy (%)".into(),
-        series: vec![
+        series: with_validation(
             line(
                 "train",
                 TRAIN_COLOR,
                 run.accuracy_against(|r| r.train_acc, seconds),
             ),
+            run.accuracy_against(|r| r.val_acc, seconds),
             line(
                 "test",
                 TEST_COLOR,
                 run.accuracy_against(|r| r.test_acc, seconds),
             ),
-        ],
+        ),
         log_y_allowed: false,
         empty_message: no_epochs.into(),
     };

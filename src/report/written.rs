@@ -54,6 +54,17 @@ pub fn record(dir: &Path, names: impl IntoIterator<Item = String>) -> Result<()>
     write_atomic(&path, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// Removes the files of the folder's [`WRITTEN`] list that `remove` names (best effort:
+/// what cannot be removed stays); a file not listed, a user's, is never touched.
+pub fn remove_listed(dir: &Path, remove: impl Fn(&str) -> bool) {
+    for name in listed(dir).unwrap_or_default() {
+        let path = dir.join(&name);
+        if remove(&name) && path.symlink_metadata().is_ok_and(|m| m.is_file()) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
 /// The names listed in the folder's [`WRITTEN`] (none when there is no list).
 fn listed(dir: &Path) -> Result<Vec<String>> {
     let path = dir.join(WRITTEN);

@@ -18,6 +18,42 @@ pub fn write_atomic_with<F>(path: &Path, fill: F) -> io::Result<()>
 where
     F: FnOnce(&mut dyn Write) -> io::Result<()>,
 {
+    stage_with(path, fill)?.commit()
+}
+
+/// A file written in full beside its target, not yet in its place: several files are
+/// staged before any is committed, so that a failure while writing them (a full disk)
+/// leaves every old file as it was. Dropped uncommitted, it is removed.
+pub struct Staged {
+    tmp: tempfile::NamedTempFile,
+    path: std::path::PathBuf,
+}
+
+impl Staged {
+    /// Renames the file over its target and syncs the folder.
+    pub fn commit(self) -> io::Result<()> {
+        self.tmp.persist(&self.path).map_err(|e| e.error)?;
+        let dir = match self.path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        sync_dir(dir);
+        Ok(())
+    }
+}
+
+/// [`write_atomic_with`]'s first half: the content written and synced beside `path`; a
+/// folder in `path`'s place, which the rename could not replace, is refused here.
+pub fn stage_with<F>(path: &Path, fill: F) -> io::Result<Staged>
+where
+    F: FnOnce(&mut dyn Write) -> io::Result<()>,
+{
+    if path.symlink_metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(io::Error::new(
+            io::ErrorKind::IsADirectory,
+            format!("{} is a folder", path.display()),
+        ));
+    }
     let name = path.file_name().ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -48,9 +84,10 @@ where
     w.flush()?;
     drop(w);
     tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    sync_dir(dir);
-    Ok(())
+    Ok(Staged {
+        tmp,
+        path: path.to_path_buf(),
+    })
 }
 
 /// Creates (or truncates) a run's file at `path`. A link there is replaced, never written

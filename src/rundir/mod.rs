@@ -35,7 +35,9 @@ mod run_info;
 mod step_log;
 
 pub(crate) use atomic::create_own;
-pub use atomic::{file_kind, open_regular, read_regular, write_atomic, write_atomic_with};
+pub use atomic::{
+    file_kind, open_regular, read_regular, stage_with, write_atomic, write_atomic_with, Staged,
+};
 
 /// Whether two paths name the same existing folder (or file), however spelled.
 pub fn same_folder(a: &std::path::Path, b: &std::path::Path) -> bool {
@@ -57,8 +59,8 @@ pub use files::RunFiles;
 pub use lock::{RunLock, LOCK};
 pub use metrics_log::{MetricsWriter, METRICS_JSONL};
 pub use records::{
-    epochs_have_val, read_decisions, read_epochs, read_steps, steps_have_probes, EpochRecord,
-    EpochWriter, StepRecord, StepWriter,
+    epochs_have_val, read_decisions, read_epochs, read_steps, record_exists, steps_have_probes,
+    EpochRecord, EpochWriter, StepRecord, StepWriter,
 };
 pub use run_info::{format_utc, utc_now, RunInfo};
 pub use step_log::open_step_log;

@@ -754,7 +754,8 @@ fn row<Row: serde::de::DeserializeOwned>(
 
 /// Whether a record file is there, as itself or as `FILE.gz` (records kept by
 /// `scripts/keep-records.sh`), which [`read_text`] reads in its place.
-pub(super) fn record_exists(path: &Path) -> bool {
+/// Whether a record is there: `FILE` or, kept (scripts/keep-records.sh), `FILE.gz`.
+pub fn record_exists(path: &Path) -> bool {
     let mut gz = path.as_os_str().to_owned();
     gz.push(".gz");
     path.exists() || Path::new(&gz).is_file()

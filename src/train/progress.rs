@@ -122,22 +122,16 @@ impl Progress {
         }
     }
 
-    pub(super) fn epoch_line(
-        &self,
-        epoch: usize,
-        train_loss: f64,
-        test: Option<(f64, Option<f64>)>,
-        lr: f64,
-    ) {
+    /// The epoch's line: training loss, then the validation split's loss and accuracy (what
+    /// a choice should read, so it comes first) when --val-split evaluates one, then the
+    /// test set's.
+    pub(super) fn epoch_line(&self, epoch: usize, train_loss: f64, held: &[Scored], lr: f64) {
         if self.verbosity == Verbosity::Quiet {
             return;
         }
-        let test = test.map_or(String::new(), |(l, a)| {
-            let acc = a.map_or(String::new(), |a| format!(" test acc {:.2}%", 100.0 * a));
-            format!(" test loss {l:.5}{acc}")
-        });
+        let held: String = held.iter().map(Scored::text).collect();
         self.println(format!(
-            "epoch {}/{} train loss {train_loss:.5}{test} lr {lr:.5e}",
+            "epoch {}/{} train loss {train_loss:.5}{held} lr {lr:.5e}",
             epoch + 1,
             self.epochs
         ));
@@ -154,6 +148,23 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// One held-out split's numbers for [`Progress::epoch_line`]: its name ("val", "test"),
+/// its loss, and its accuracy for a classification run.
+pub(super) struct Scored {
+    pub name: &'static str,
+    pub loss: f64,
+    pub acc: Option<f64>,
+}
+
+impl Scored {
+    fn text(&self) -> String {
+        let acc = self.acc.map_or(String::new(), |a| {
+            format!(" {} acc {:.2}%", self.name, 100.0 * a)
+        });
+        format!(" {} loss {:.5}{acc}", self.name, self.loss)
     }
 }
 

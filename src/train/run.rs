@@ -11,7 +11,7 @@ use anyhow::{bail, Result};
 use super::args::TrainConfig;
 use super::commit::CHECKPOINT;
 use super::interrupt::{self, Diverged, Interrupted};
-use super::progress::Progress;
+use super::progress::{Progress, Scored};
 use super::resume::{self, Discarded, EpochSums, Start};
 use super::step::{Readings, Stepper, UpdateSpec};
 use crate::data::{Batch, Dataset, Shard, Which};
@@ -497,13 +497,23 @@ impl Trainer {
             files.epoch(&record)?;
         }
         self.tally.last_val = val;
+        let mut held = Vec::new();
+        if let Some((loss, acc)) = val {
+            let acc = classify.then_some(acc);
+            held.push(Scored {
+                name: "val",
+                loss,
+                acc,
+            });
+        }
         let acc = classify.then_some(test_acc);
-        self.progress.epoch_line(
-            epoch,
-            train_loss,
-            Some((test_loss, acc)),
-            self.schedule.lr(),
-        );
+        held.push(Scored {
+            name: "test",
+            loss: test_loss,
+            acc,
+        });
+        self.progress
+            .epoch_line(epoch, train_loss, &held, self.schedule.lr());
         self.sums = EpochSums::default();
         let created = self.stepper.gpu.buffers_created();
         self.tally.buffers_after_epoch_1.get_or_insert(created);

@@ -27,14 +27,20 @@ fn devices_lists_an_adapter_and_marks_the_chosen_one() {
 
 #[test]
 fn unknown_adapter_is_a_clear_error_with_exit_code_2() {
-    for args in [
-        &["--adapter", "nonexistent", "devices"][..],
-        &["--adapter", "99", "bench", "matmul", "--sizes", "8"],
+    for (args, says) in [
+        (
+            &["--adapter", "nonexistent", "devices"][..],
+            "'nonexistent' matches no adapter",
+        ),
+        (
+            &["--adapter", "99", "bench", "matmul", "--sizes", "8"],
+            "there is no adapter 99",
+        ),
     ] {
         let out = etaprobe(args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains("no adapter matches"), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
@@ -82,6 +88,13 @@ fn bench_probe_times_every_schedule_in_rounds() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // One timed step (step 3) holds none of a 4-step rule's probes: said.
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("--steps 1 is not a multiple of 4")
+            && said.contains("holding 0 of their probe steps"),
+        "{said}"
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["rounds"], 2);
     let results = v["results"].as_array().unwrap();
@@ -93,6 +106,32 @@ fn bench_probe_times_every_schedule_in_rounds() {
     let bad = etaprobe(&["bench", "probe", "--model", "logreg", "--rounds", "0"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--rounds"));
+}
+
+#[test]
+fn bench_memory_names_the_width_and_dropout_it_measured() {
+    let out = etaprobe(&[
+        "bench",
+        "memory",
+        "--model",
+        "resnet18",
+        "--width-mult",
+        "0.0625",
+        "--dropout",
+        "0.2",
+        "--batch-sizes",
+        "1",
+    ]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("of resnet18 (width ×0.0625, dropout 0.2) on "),
+        "{said}"
+    );
 }
 
 #[test]

@@ -226,4 +226,9 @@ fn bench_matmul_size_beyond_the_adapter_is_refused_before_allocating() {
     assert!(err.contains("square 100000"), "{err}");
     assert!(err.contains("100000×100000 f32"), "{err}");
     assert!(!err.contains("memory allocation"), "{err}");
+    // Past u64, the bytes are counted, not saturated.
+    let out = etaprobe(&["bench", "matmul", "--sizes", "99999999999"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("needs 39999999999200000000004 bytes"), "{err}");
 }

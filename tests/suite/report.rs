@@ -777,6 +777,63 @@ fn compare_two_runs() {
 }
 
 #[test]
+fn plot_reads_kept_records_and_smooths_each_run_over_its_own_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let (long, short, bare) = (
+        dir.path().join("long"),
+        dir.path().join("short"),
+        dir.path().join("bare"),
+    );
+    fake_run(&long, 10, true, false, Some(run_info("newton", 0.01)));
+    fake_run(&short, 1, true, false, Some(run_info("basic", 0.01)));
+    // Kept as docs/runs/ keeps records: steps.csv gzipped in its place.
+    let steps = fs::read(short.join("steps.csv")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &steps).unwrap();
+    fs::write(short.join("steps.csv.gz"), gz.finish().unwrap()).unwrap();
+    fs::remove_file(short.join("steps.csv")).unwrap();
+
+    let out = dir.path().join("figures");
+    // A user's file of another format's figure name stays where it is.
+    fs::create_dir_all(&out).unwrap();
+    fs::write(out.join("loss.png"), "mine").unwrap();
+    let done = compare_runs(&[long.clone(), short.clone()], &out, FigureFormat::Svg).unwrap();
+    assert!(done.warnings.is_empty(), "{:?}", done.warnings);
+    assert_eq!(fs::read(out.join("loss.png")).unwrap(), b"mine");
+    let lr = fs::read_to_string(out.join("lr.svg")).unwrap();
+    assert!(
+        lr.contains("\nstep\n"),
+        "η per step: both runs have their steps"
+    );
+    // 400 steps smoothed over 11, 40 over 3: not both over the longest run's 11.
+    let steps = fs::read_to_string(out.join("loss-steps.svg")).unwrap();
+    assert!(
+        steps.contains("centred means over 2.5% of each run&apos;s steps (3 to 11 steps)")
+            || steps.contains("centred means over 2.5% of each run's steps (3 to 11 steps)"),
+        "{}",
+        &steps[..steps.len().min(3000)]
+    );
+
+    // A run without steps: said, not left to be noticed.
+    fake_run(&bare, 2, true, false, Some(run_info("secant", 0.01)));
+    fs::remove_file(bare.join("steps.csv")).unwrap();
+    let out = dir.path().join("three");
+    let done = compare_runs(&[long, short, bare.clone()], &out, FigureFormat::Svg).unwrap();
+    let said = done.warnings.join("\n");
+    assert!(
+        said.contains(&format!("no steps recorded in {}", bare.display()))
+            && said.contains("not in loss-steps"),
+        "{said}"
+    );
+    // Plotted again in PNG, the folder's earlier SVG figures go: none of another sitting
+    // stays beside the new ones.
+    let runs = [dir.path().join("long"), bare];
+    compare_runs(&runs, &out, FigureFormat::Png).unwrap();
+    assert!(files(&out, ".svg").is_empty(), "{:?}", files(&out, ".svg"));
+    assert_eq!(pngs(&out), figure_names(FigureFormat::Png));
+}
+
+#[test]
 fn compare_warns_about_mixed_tasks_and_labels_every_run_uniquely() {
     let dir = tempfile::tempdir().unwrap();
     let run = |name: &str, edit: &dyn Fn(&mut RunInfo)| {

@@ -59,6 +59,62 @@ fn quiet_says_only_the_end_and_verbose_every_step() {
 }
 
 #[test]
+fn a_validation_split_is_shown_before_the_test_set() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 40, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let out = runs.path().join("val");
+    let said = run(
+        &data,
+        &out,
+        &["--val-split", "0.2", "--figure-format", "svg"],
+    );
+    let epochs = std::fs::read_to_string(out.join("epochs.csv")).unwrap();
+    let last: Vec<&str> = epochs.lines().last().unwrap().split(',').collect();
+    let header: Vec<&str> = epochs.lines().next().unwrap().split(',').collect();
+    let column = |name: &str| {
+        let at = header.iter().position(|h| *h == name).unwrap();
+        last[at].parse::<f64>().unwrap()
+    };
+    let line = said
+        .lines()
+        .find(|l| l.starts_with("epoch 2/2 train loss"))
+        .unwrap_or_else(|| panic!("{said}"));
+    let (val, test) = (
+        line.find(" val acc ").unwrap(),
+        line.find(" test acc ").unwrap(),
+    );
+    assert!(val < test, "{line}");
+    let val_text = format!(" val acc {:.2}%", 100.0 * column("val_acc"));
+    assert!(line.contains(&val_text), "{val_text} not in {line}");
+    assert!(
+        line.contains(&format!(" val loss {:.5}", column("val_loss"))),
+        "{line}"
+    );
+    let done = said.lines().find(|l| l.starts_with("done: ")).unwrap();
+    assert!(
+        done.contains(&format!(
+            ", validation accuracy {:.2}%",
+            100.0 * column("val_acc")
+        )),
+        "{done}"
+    );
+    // The run's figures draw the validation split beside train and test.
+    for figure in ["loss.svg", "accuracy.svg", "wall-clock.svg"] {
+        let svg = std::fs::read_to_string(out.join(figure)).unwrap();
+        assert!(svg.contains("\nvalidation\n"), "{figure}");
+    }
+    // Without one, nothing of it is said or drawn.
+    let plain = runs.path().join("plain");
+    let said = run(&data, &plain, &["--figure-format", "svg"]);
+    assert!(
+        !said.contains("val ") && !said.contains("validation"),
+        "{said}"
+    );
+    let svg = std::fs::read_to_string(plain.join("loss.svg")).unwrap();
+    assert!(!svg.contains("validation"));
+}
+
+#[test]
 fn eval_subset_evaluates_part_of_the_test_set() {
     let (_d, data) = fake(DatasetKind::FashionMnist, 32, 16);
     let runs = tempfile::tempdir().unwrap();
