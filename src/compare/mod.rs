@@ -1040,8 +1040,7 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
     };
     let would_write = |name: &str| files.iter().any(|(n, _)| n == name);
     crate::report::written::check_ours(&out, would_write, made_before)?;
-    std::fs::create_dir_all(&out)
-        .with_context(|| format!("cannot create the output folder {}", out.display()))?;
+    crate::report::written::create_folder(&out)?;
     // Listed before they are written: a crash half-way leaves them known as the report's.
     crate::report::written::record(&out, files.iter().map(|(name, _)| name.clone()))?;
     let written = crate::report::write_all(&out, &files)?;

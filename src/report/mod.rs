@@ -69,7 +69,8 @@ pub const WIDE_FIGURE_SIZE: (u32, u32) = (1800, 720);
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum FigureFormat {
-    /// Bitmap, 1024×720 (1800×720 with two panels).
+    /// Bitmap, 1024×720 (1800×720 with two panels; wider where a long legend goes beside
+    /// the axes).
     #[default]
     Png,
     /// Vector graphics of the same layout; text is left to the viewer's sans-serif font.

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
 use super::chart::{render, Panel, Series, Style, PALETTE};
 use super::labels::{disambiguate_labels, mixed_tasks_warning};
@@ -286,8 +286,7 @@ pub fn compare_runs(
     // folder without the list counts as a plot's: a run's figures copied there look alike.)
     let names: Vec<String> = rendered.iter().map(|(name, _)| name.clone()).collect();
     super::written::check_ours(out_dir, |n| names.iter().any(|m| m == n), |_| false)?;
-    std::fs::create_dir_all(out_dir)
-        .with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
+    super::written::create_folder(out_dir)?;
     // Listed before they are written: a crash half-way leaves them known as a plot's.
     super::written::record(out_dir, names)?;
     let written = write_all(out_dir, &rendered)?;

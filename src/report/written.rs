@@ -43,6 +43,21 @@ pub fn check_ours(
     );
 }
 
+/// Creates the report's folder `dir` (and its parents); a link there that leads nowhere is
+/// said as such, not as the "File exists" the system gives.
+pub fn create_folder(dir: &Path) -> Result<()> {
+    if dir.symlink_metadata().is_ok_and(|m| m.is_symlink()) && !dir.exists() {
+        bail!(
+            "{} is a link to {}, which does not exist: create that folder, or give --out \
+             another one",
+            dir.display(),
+            std::fs::read_link(dir).unwrap_or_default().display()
+        );
+    }
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the output folder {}", dir.display()))
+}
+
 /// Adds `names` to the folder's [`WRITTEN`] list (written atomically).
 pub fn record(dir: &Path, names: impl IntoIterator<Item = String>) -> Result<()> {
     let mut all = listed(dir)?;
@@ -81,6 +96,20 @@ fn listed(dir: &Path) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_link_to_nothing_is_said_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("out");
+        std::os::unix::fs::symlink(dir.path().join("gone"), &link).unwrap();
+        let e = create_folder(&link).unwrap_err().to_string();
+        assert!(
+            e.contains("is a link to") && e.contains("gone, which does not exist"),
+            "{e}"
+        );
+        create_folder(&dir.path().join("new/deeper")).unwrap();
+        assert!(dir.path().join("new/deeper").is_dir());
+    }
 
     #[test]
     fn a_users_file_is_refused_and_the_commands_own_are_written_over() {
