@@ -335,7 +335,7 @@ pub(super) fn state_of(c: &Committed) -> Result<&Checkpoint> {
 /// Crashes the process at a named point of a checkpoint, for the crash-and-resume tests:
 /// `ETAPROBE_CRASH_AT=POINT` or `POINT@N` (the N-th time the point is reached). Debug
 /// builds only.
-fn crash_point(point: &str) {
+pub(super) fn crash_point(point: &str) {
     #[cfg(debug_assertions)]
     {
         use std::sync::atomic::{AtomicUsize, Ordering};

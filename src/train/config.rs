@@ -317,6 +317,15 @@ fn check_resumable(path: &Path) -> Result<()> {
         );
     }
     if path.is_dir() && !has_checkpoint {
+        if let Some(from) = super::continuation::unfinished(path) {
+            bail!(
+                "--resume {0}: it was being made from {1}'s records when it stopped, before \
+                 it held a checkpoint: make it again with `etaprobe train --resume {1} --out \
+                 {0}`",
+                path.display(),
+                from.display()
+            );
+        }
         if path.join(CONFIG_TOML).is_file() {
             bail!(
                 "--resume {0}: the run there has no checkpoint: it stopped before its first \

@@ -13,6 +13,7 @@ mod args;
 mod builder;
 mod commit;
 mod config;
+mod continuation;
 mod interrupt;
 mod measure;
 mod progress;

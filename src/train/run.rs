@@ -471,6 +471,17 @@ impl Trainer {
             self.schedule.end_epoch(epoch);
         }
         let ((test_loss, test_acc), val) = self.evaluate_with_val()?;
+        // Training stops or skips on a non-finite step, never on an evaluation: said here,
+        // not left to a "done" over an inf in epochs.csv.
+        for (split, loss) in [("validation", val.map(|v| v.0)), ("test", Some(test_loss))] {
+            if let Some(loss) = loss.filter(|l| !l.is_finite()) {
+                log::warn!(
+                    "epoch {}: the {split} loss is {loss}: the model's outputs overflow on \
+                     some of its samples",
+                    epoch + 1
+                );
+            }
+        }
         // An epoch whose every step was discarded (--on-nonfinite skip) has no training
         // loss or accuracy: NaN, not 0.
         let samples = self.sums.samples as f64;

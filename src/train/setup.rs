@@ -12,6 +12,7 @@ use anyhow::{bail, Context, Result};
 use super::args::{lr_from_run, OnNonFinite, ProbeOn, TrainConfig};
 use super::commit;
 use super::config::CONFIG_TOML;
+use super::continuation;
 use super::progress::{Progress, Verbosity};
 use super::resume::{self, Start};
 use super::run::{Tally, Trainer};
@@ -329,7 +330,12 @@ fn open_run_dir(
         Some(c) => {
             let from = crate::rundir::folder_of(&c.weights.path);
             let (epoch, step) = (start.epoch, start.step);
-            RunFiles::resume(&from, &out, needs.probe, val_columns, epoch, step)?
+            if !crate::rundir::same_folder(&from, &out) {
+                continuation::begin(&out, &from)?;
+            }
+            let files = RunFiles::resume(&from, &out, needs.probe, val_columns, epoch, step)?;
+            commit::crash_point("continuation-records-copied");
+            files
         }
         None => RunFiles::create(&out, needs.probe, val_columns)?,
     };
@@ -386,6 +392,7 @@ fn open_run_dir(
         }
     }
     run_info.write(out.join(crate::rundir::RUN_JSON))?;
+    continuation::end(&out)?;
     Ok((lock, files, run_info))
 }
 
@@ -631,6 +638,12 @@ fn check_out(out: &Path, args: &TrainConfig) -> Result<()> {
             false => crate::rundir::folder_of(resume),
         };
         if crate::rundir::same_folder(&from, out) {
+            return Ok(());
+        }
+        // A copy of the same run's records that a kill interrupted is made again.
+        let interrupted_copy =
+            continuation::unfinished(out).is_some_and(|of| crate::rundir::same_folder(&of, &from));
+        if interrupted_copy {
             return Ok(());
         }
         if holds_files(out)? {

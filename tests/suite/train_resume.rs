@@ -723,6 +723,46 @@ fn resuming_into_another_folder_copies_the_records_and_leaves_the_original() {
         );
     }
     assert_eq!(epochs_without_time(&killed), epochs_without_time(&full));
+    // Killed while the records were copied, before the checkpoint was: `--resume` of that
+    // folder says how it is made again, and the same command makes it, to the same end.
+    let halfway = runs.path().join("halfway");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+        .args(args_for(&halfway, &["--resume", s(&ckpt)]))
+        .env_remove("ETAPROBE_DATA")
+        .env_remove("ETAPROBE_ADAPTER")
+        .env("ETAPROBE_CRASH_AT", "continuation-records-copied")
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "the crash point was not reached");
+    assert!(halfway.join("epochs.csv").is_file() && !halfway.join("run.json").exists());
+    let o = etaprobe(&["train", "--resume", s(&halfway)]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    let again = format!(
+        "etaprobe train --resume {} --out {}",
+        part.display(),
+        halfway.display()
+    );
+    assert!(stderr.contains(&again), "{again}: {stderr}");
+    ok(&common(&halfway, &["--resume", s(&ckpt)]));
+    for f in ["steps.csv", "rule.csv"] {
+        assert_eq!(
+            std::fs::read_to_string(halfway.join(f)).unwrap(),
+            std::fs::read_to_string(full.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    assert_eq!(epochs_without_time(&halfway), epochs_without_time(&full));
+    assert!(!halfway.join(".continuation-of").exists());
+    // Made from another run, such a folder is refused like any that holds a run.
+    let other = runs.path().join("other-halfway");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::copy(full.join("epochs.csv"), other.join("epochs.csv")).unwrap();
+    std::fs::write(other.join(".continuation-of"), s(&full)).unwrap();
+    let o = common(&other, &["--resume", s(&ckpt)]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("already holds a run"), "{stderr}");
     // Into a folder that holds a run: refused, nothing changed.
     let o = common(&full, &["--resume", s(&ckpt)]);
     let stderr = String::from_utf8_lossy(&o.stderr);
