@@ -27,8 +27,9 @@ pub struct Comparison {
 
 /// `etaprobe plot RUN_DIR... --out DIR`: the paper's comparison figures, one line per run,
 /// written to `out_dir` (created if needed) as PNG or SVG:
-/// - `loss`: train loss | test loss against epochs;
-/// - `accuracy`: train accuracy | test accuracy against epochs;
+/// - `loss`: train loss | test loss against epochs (train | validation | test when a run
+///   holds out a validation split);
+/// - `accuracy`: train accuracy | test accuracy against epochs (with validation's likewise);
 /// - `lr`: η at every step (at the end of each epoch unless every run has a `steps.csv`);
 /// - `loss-steps`: the training loss of each step, smoothed by a centred moving average;
 /// - `wall-clock`: test loss | test accuracy against seconds.
@@ -129,12 +130,25 @@ pub fn compare_runs(
 
     let all: Vec<&Run> = runs.iter().collect();
     let with_acc: Vec<&Run> = runs.iter().filter(|r| r.has_accuracy()).collect();
-    let wide = |title: String, panels: Vec<Panel>| (WIDE_FIGURE_SIZE, Some(title), panels);
+    // Two panels are WIDE_FIGURE_SIZE; a third (validation) widens the figure by a panel.
+    let wide = |title: String, panels: Vec<Panel>| {
+        let width = WIDE_FIGURE_SIZE.0 / 2 * panels.len().max(2) as u32;
+        ((width, WIDE_FIGURE_SIZE.1), Some(title), panels)
+    };
+    // Runs with a validation split (--val-split) get a validation panel between train
+    // and test: it is what a choice between them reads.
+    let with_val = runs
+        .iter()
+        .any(|r| r.epochs.iter().any(|e| e.val_loss.is_some()));
+    let between = |train: Panel, val: Panel, test: Panel| match with_val {
+        true => vec![train, val, test],
+        false => vec![train, test],
+    };
     let one = |panel: Panel| (FIGURE_SIZE, None, vec![panel]);
 
     let loss = wide(
         titled("Loss"),
-        vec![
+        between(
             panel(
                 "train loss",
                 "epoch",
@@ -144,6 +158,14 @@ pub fn compare_runs(
                 "No epoch recorded in these runs",
             ),
             panel(
+                "validation loss",
+                "epoch",
+                "loss",
+                lines(&all, |r| r.epoch_points(|e| e.val_loss)),
+                true,
+                "No validation loss in these runs",
+            ),
+            panel(
                 "test loss",
                 "epoch",
                 "loss",
@@ -151,7 +173,7 @@ pub fn compare_runs(
                 true,
                 "No test loss in these runs",
             ),
-        ],
+        ),
     );
 
     let no_accuracy = "No accuracy in these runs\n(regression runs have none).";
@@ -167,7 +189,7 @@ pub fn compare_runs(
     } else {
         wide(
             titled("Accuracy"),
-            vec![
+            between(
                 panel(
                     "train accuracy",
                     "epoch",
@@ -177,6 +199,14 @@ pub fn compare_runs(
                     "No train accuracy in these runs",
                 ),
                 panel(
+                    "validation accuracy",
+                    "epoch",
+                    "accuracy (%)",
+                    lines(&with_acc, |r| r.accuracy_points(|e| e.val_acc)),
+                    false,
+                    "No validation accuracy in these runs",
+                ),
+                panel(
                     "test accuracy",
                     "epoch",
                     "accuracy (%)",
@@ -184,7 +214,7 @@ pub fn compare_runs(
                     false,
                     "No test accuracy in these runs",
                 ),
-            ],
+            ),
         )
     };
 

@@ -814,6 +814,25 @@ fn plot_reads_kept_records_and_smooths_each_run_over_its_own_steps() {
         &steps[..steps.len().min(3000)]
     );
 
+    // A run with a validation split: a validation panel between train and test.
+    let validated = dir.path().join("validated");
+    fake_run(&validated, 3, true, false, Some(run_info("secant", 0.1)));
+    let mut w = EpochWriter::create_with(validated.join("epochs.csv"), true).unwrap();
+    for e in 1..=3 {
+        let mut r = epoch(e, true);
+        (r.val_loss, r.val_acc) = (Some(1.0 / e as f64), Some(0.3 + 0.1 * e as f64));
+        w.write(&r).unwrap();
+    }
+    let out = dir.path().join("validated-figures");
+    compare_runs(&[validated, short.clone()], &out, FigureFormat::Svg).unwrap();
+    for (figure, panel) in [
+        ("loss.svg", "validation loss"),
+        ("accuracy.svg", "validation accuracy"),
+    ] {
+        let svg = check_svg(&out.join(figure), (2700, 720));
+        assert!(svg.contains(&format!("\n{panel}\n")), "{figure}");
+    }
+
     // A run without steps: said, not left to be noticed.
     fake_run(&bare, 2, true, false, Some(run_info("secant", 0.01)));
     fs::remove_file(bare.join("steps.csv")).unwrap();
