@@ -62,8 +62,8 @@ else
         ETAPROBE_NO_SUBGROUPS=1 ETAPROBE_MM_TILE=$tile bench "matmul-portable-$tile" 20 matmul \
             --sizes 1024,2048,4096
     done
-    bench probe-lenet 45 probe --model lenet --batch-size 256 --steps 10 --rounds 3
-    bench probe-resnet18 90 probe --model resnet18 --batch-size 256 --steps 3 --rounds 2
+    bench probe-lenet 45 probe --model lenet --batch-size 256 --steps 12 --rounds 3
+    bench probe-resnet18 90 probe --model resnet18 --batch-size 256 --steps 4 --rounds 2
     run memory 30 "$etaprobe" bench memory --model resnet18 --batch-sizes 32,256
     run chunking 45 "$bin/resnet_chunking"
 fi

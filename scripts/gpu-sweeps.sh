@@ -44,7 +44,7 @@ if [ -z "${GPU_SWEEPS_ALLOW_CPU:-}" ] &&
         env | grep -e VK_ -e LD_LIBRARY; VK_LOADER_DEBUG=error,warn,driver "$etaprobe" devices; } >"$out/no-gpu.log" 2>&1
     exit 3
 fi
-bench probe-lenet 45 probe --model lenet --batch-size 256 --steps 10 --rounds 3
+bench probe-lenet 45 probe --model lenet --batch-size 256 --steps 12 --rounds 3
 # What sizes H4 (full-width ResNet-18) and the portable matmul, in under two minutes.
 bench matmul 20 matmul --sizes 1024,4096
 bench probe-resnet18 60 probe --model resnet18 --batch-size 128 --steps 2 --rounds 1
