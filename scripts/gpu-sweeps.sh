@@ -47,7 +47,7 @@ fi
 bench probe-lenet 45 probe --model lenet --batch-size 256 --steps 12 --rounds 3
 # What sizes H4 (full-width ResNet-18) and the portable matmul, in under two minutes.
 bench matmul 20 matmul --sizes 1024,4096
-bench probe-resnet18 60 probe --model resnet18 --batch-size 128 --steps 2 --rounds 1
+bench probe-resnet18 60 probe --model resnet18 --batch-size 128 --steps 4 --rounds 1
 # The README's main job (its `cargo run --release -- train` line: keep the two in step),
 # one epoch of it: the cosine then decays within that epoch, so its accuracy is not the
 # 10-epoch run's epoch 1; what it measures is the time of an epoch.

@@ -83,13 +83,18 @@ pub fn check_matmul_shape(
         .limits
         .max_storage_buffer_binding_size
         .min(gpu.limits.max_buffer_size);
-    // In u128: the product of two sizes a user may type overflows u64.
-    let bytes = |rows: usize, cols: usize| rows as u128 * cols as u128 * 4;
+    // In u128: the product of two sizes a user may type overflows u64 (and, near 2^64
+    // each, u128 too: saturated, said as "more than").
+    let bytes = |rows: usize, cols: usize| (rows as u128 * cols as u128).saturating_mul(4);
     let limit = u128::from(limit);
     let mut host = 0u128;
     for (name, rows, cols) in [("A", m, k), ("B", k, n), ("C", m, n)] {
         let need = bytes(rows, cols);
         if need > limit {
+            let need = match need {
+                u128::MAX => "more than 2^128".to_string(),
+                n => n.to_string(),
+            };
             anyhow::bail!(
                 "matmul {label}: {name} ({rows}×{cols} f32) needs {need} bytes in one buffer, but \
                  {} allows at most {limit}; choose a smaller size",
@@ -97,7 +102,7 @@ pub fn check_matmul_shape(
             );
         }
         if name != "C" {
-            host += need;
+            host = host.saturating_add(need);
         }
     }
     if host > u128::from(MATMUL_HOST_BYTES) {

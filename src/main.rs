@@ -30,7 +30,8 @@ enum Command {
     ///
     /// Exit status: 0 when the run finished (or had finished before), 1 when it diverged (its
     /// records are kept up to the step before), 130 when stopped on request (Ctrl-C,
-    /// SIGTERM: a checkpoint to resume from is written), 2 for any other error.
+    /// SIGTERM: a checkpoint to resume from is written), 3 when a rank of a --distributed
+    /// job waited past --collective-timeout for the others, 2 for any other error.
     // Negative numbers parse, so that `--lr -1` gets the domain's message, not clap's.
     #[command(allow_negative_numbers = true)]
     Train(Box<TrainConfig>),
@@ -291,7 +292,17 @@ fn train(args: TrainConfig, adapter: Option<&str>) -> anyhow::Result<()> {
             args.check_distributed()?;
             Some(etaprobe::dist::join(args.collective_timeout()?)?)
         }
-        false => None,
+        false => {
+            if let Some(ranks) = etaprobe::dist::launched_ranks().filter(|&n| n > 1) {
+                log::warn!(
+                    "this process is one of {ranks} that an MPI launcher started, but \
+                     --distributed is not given: each trains a run of its own, and all but \
+                     one are refused the same --out; add --distributed for one data-parallel \
+                     run"
+                );
+            }
+            None
+        }
     };
     let result = train_here(&args, adapter, group.clone());
     match (result, group) {
@@ -316,6 +327,9 @@ fn train_here(
     adapter: Option<&str>,
     group: Option<std::rc::Rc<dyn etaprobe::dist::Collective>>,
 ) -> anyhow::Result<()> {
+    if group.is_some() {
+        etaprobe::train::stop_at_steps();
+    }
     etaprobe::train::install_handler()?;
     let root = group.as_ref().is_none_or(|g| g.rank() == 0);
     // The same on every rank: rank 0 says it for the job.
@@ -436,21 +450,16 @@ fn resume_command(checkpoint: &std::path::Path) -> String {
     }
     words.extend(argv.iter().filter(|a| a.starts_with("--adapter=")).cloned());
     words.extend(["train".into(), "--resume".into(), dir.display().to_string()]);
+    // A data-parallel job continues as one, under the launcher (any number of ranks).
+    if let Some((_, ranks)) = etaprobe::dist::joined() {
+        words.splice(0..0, ["mpirun".into(), "-np".into(), ranks.to_string()]);
+        words.push("--distributed".into());
+    }
     words
         .iter()
-        .map(|w| shell_word(w))
+        .map(|w| etaprobe::words::shell_word(w))
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// `word` as a POSIX shell reads it back: quoted when it holds anything but plain characters.
-fn shell_word(word: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c);
-    if !word.is_empty() && word.chars().all(plain) {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
 }
 
 /// A sweep some of whose cells failed: exit code 1, apart from a bad spec's or refused
@@ -526,6 +535,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let comparison = etaprobe::report::compare_runs(&runs, &out, format)?;
             for warning in &comparison.warnings {
                 eprintln!("warning: {warning}");
+            }
+            for f in &comparison.removed {
+                eprintln!(
+                    "removed {}: an earlier plot's figure in another format",
+                    f.display()
+                );
             }
             for f in comparison.written {
                 etaprobe::outln!("{}", f.display());
@@ -784,6 +799,7 @@ fn sweep(
     };
     if !dry_run {
         // Ctrl-C or SIGTERM: no new cell starts, and the running ones stop with a checkpoint.
+        etaprobe::train::stop_at_steps();
         etaprobe::train::install_handler()?;
     }
     let outcome = etaprobe::sweep::run_sweep(&checked, &options)?;

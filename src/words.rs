@@ -15,6 +15,16 @@ pub fn plural_s(n: usize) -> &'static str {
     }
 }
 
+/// `word` as a POSIX shell reads it back: quoted when it holds anything but plain characters.
+pub fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

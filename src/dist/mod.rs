@@ -149,11 +149,82 @@ pub fn agree_on_data(group: &dyn Collective, fingerprints: &[[u8; 16]]) -> Resul
     )
 }
 
+/// Checks, at the end of set-up, that every rank was given the same `options` (name →
+/// value, the same names on every rank): ranks started with another η, seed, batch size or
+/// rule would average gradients of different runs, or meet at different steps and fail
+/// inside MPI. Names each option that differs, and which ranks.
+pub fn agree_on_options(
+    group: &dyn Collective,
+    options: &std::collections::BTreeMap<String, serde_json::Value>,
+) -> Result<()> {
+    // One 32-bit word (exact in f64) of each value's MD5.
+    let words: Vec<f64> = options
+        .values()
+        .map(|value| {
+            use md5::Digest;
+            let digest = md5::Md5::digest(value.to_string().as_bytes());
+            f64::from(u32::from_le_bytes([
+                digest[0], digest[1], digest[2], digest[3],
+            ]))
+        })
+        .collect();
+    // As many words on every rank, or the exchange itself fails: builds that know other
+    // options are said as such first.
+    let counts = group.all_gather_waiting("options check", &[words.len() as f64], SETUP_TIMEOUT);
+    if counts.iter().any(|&c| c != counts[0]) {
+        anyhow::bail!(
+            "the ranks run different builds of etaprobe ({} options on rank 0, {} on \
+             another): start every rank with the same program",
+            counts[0],
+            counts
+                .iter()
+                .find(|&&c| c != counts[0])
+                .expect("one differs")
+        );
+    }
+    let all = group.all_gather_waiting("options check", &words, SETUP_TIMEOUT);
+    let n = words.len();
+    let first = &all[..n];
+    let mut differing: Vec<String> = Vec::new();
+    for (rank, theirs) in all.chunks_exact(n.max(1)).enumerate().skip(1) {
+        let names: Vec<String> = options
+            .keys()
+            .zip(theirs.iter().zip(first))
+            .filter(|(_, (a, b))| a != b)
+            .map(|(name, _)| format!("--{}", name.replace('_', "-")))
+            .collect();
+        if !names.is_empty() {
+            differing.push(format!("rank {rank}'s {}", names.join(", ")));
+        }
+    }
+    if differing.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "the ranks were not given the same options: {} differ{} from rank 0's; start every \
+         rank with the same command (`mpirun -np N etaprobe train … --distributed`)",
+        differing.join("; "),
+        if differing.len() == 1 && !differing[0].contains(", ") {
+            "s"
+        } else {
+            ""
+        }
+    )
+}
+
 /// Waits, up to [`SETUP_TIMEOUT`], until every rank is ready for its first step: rank 0
 /// opens the run directory after [`agree_on_data`] (a resume's records read back, or copied
 /// with `--out`), which the step's timeout is not sized for.
 pub fn ready_to_train(group: &dyn Collective) {
     group.all_gather_waiting("run directory", &[1.0], SETUP_TIMEOUT);
+}
+
+/// How many processes the MPI launcher this process runs under started (Open MPI's and
+/// PMI's size variables), if it runs under one that says.
+pub fn launched_ranks() -> Option<usize> {
+    ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok()?.trim().parse().ok())
 }
 
 /// How many of [`agree_on_data`]'s fingerprints are of data (the training and validation

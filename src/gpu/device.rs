@@ -128,6 +128,16 @@ pub fn named_adapter(adapters: &[AdapterSummary], wanted: &str) -> Result<usize,
             }),
         };
     }
+    // A whole name (or line) names its adapter, even when it is part of another's: "RTX
+    // 3080" beside "RTX 3080 Ti".
+    let exactly: Vec<usize> = adapters
+        .iter()
+        .filter(|s| s.name.eq_ignore_ascii_case(wanted) || line(s).eq_ignore_ascii_case(wanted))
+        .map(|s| s.index)
+        .collect();
+    if let [one] = exactly[..] {
+        return Ok(one);
+    }
     let words: Vec<String> = wanted.split_whitespace().map(str::to_lowercase).collect();
     let matching: Vec<usize> = adapters
         .iter()
@@ -379,6 +389,14 @@ mod tests {
         // Words of the backend and the type count too.
         assert_eq!(named_adapter(&list, "cpu").unwrap(), 3);
         assert_eq!(named_adapter(&list, "nvidia gl").unwrap(), 2);
+        // A whole name that is part of another's names its own adapter.
+        let cards = [
+            adapter(0, "NVIDIA GeForce RTX 3080 Ti", "Vulkan", "discrete GPU"),
+            adapter(1, "NVIDIA GeForce RTX 3080", "Vulkan", "discrete GPU"),
+        ];
+        assert_eq!(named_adapter(&cards, "nvidia geforce rtx 3080").unwrap(), 1);
+        assert_eq!(named_adapter(&cards, "3080 ti").unwrap(), 0);
+        assert!(named_adapter(&cards, "3080").is_err());
         let e = said("nvidia");
         assert!(e.contains("'nvidia' matches adapters 0, 1 and 2"), "{e}");
         assert!(e.contains("give an index"), "{e}");

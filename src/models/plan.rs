@@ -288,7 +288,7 @@ impl Plan {
         let v: Vec<f32> = self.readback.fetch_after(gpu, submission)?;
         let (loss, correct) = v.split_at(self.loss_partials.len());
         Ok(StepOutputs {
-            loss: reduce::combine(loss) / self.loss_rows() as f64,
+            loss: reduce::loss_mean(loss, self.loss_rows()),
             correct: reduce::combine(correct),
         })
     }

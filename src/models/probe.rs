@@ -217,7 +217,7 @@ impl Probe {
     ) -> Result<Vec<f64>, GpuError> {
         let v: Vec<f32> = self.readback.fetch_after(gpu, submission)?;
         Ok(v.chunks(self.per_probe)
-            .map(|part| reduce::combine(part) / self.rows as f64)
+            .map(|part| reduce::loss_mean(part, self.rows))
             .collect())
     }
 

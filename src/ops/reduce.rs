@@ -142,6 +142,23 @@ pub fn combine(partials: &[f32]) -> f64 {
     partials.iter().map(|&p| p as f64).sum()
 }
 
+/// The mean of `rows` losses from their partial sums ([`combine`]), infinite when their sum
+/// is past f32's range, where a partial sum may already have overflowed: whether a batch's
+/// loss is finite (`--on-nonfinite`) then depends on the batch, not on how its sum was cut
+/// into workgroups, or into the shards of a data-parallel job ([`past_f32`]).
+pub fn loss_mean(partials: &[f32], rows: usize) -> f64 {
+    past_f32(combine(partials) / rows as f64, rows)
+}
+
+/// `mean`, or an infinity of its sign when the sum of the `rows` values it is the mean of is
+/// past f32's range (NaN stays NaN).
+pub fn past_f32(mean: f64, rows: usize) -> f64 {
+    match (mean * rows as f64).abs() > f64::from(f32::MAX) {
+        true => f64::INFINITY.copysign(mean),
+        false => mean,
+    }
+}
+
 /// Backward of `s = α·Σx` given `g = ds` (a one-element tensor): `dx = g·α`.
 pub fn sum_backward(
     prog: &mut Program,
@@ -180,4 +197,22 @@ pub fn dot_backward(
     };
     let d = gpu.dummy();
     prog.dispatch(gpu, &k, &p, &[d, y, d, g, dx], grid_1d(gpu, dx.len(), 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_loss_whose_sum_leaves_f32_is_infinite_however_it_was_cut() {
+        let big = 2.0e38_f32;
+        // One workgroup's f32 sum overflowed, or two that did not: the same verdict.
+        assert_eq!(loss_mean(&[f32::INFINITY], 2), f64::INFINITY);
+        assert_eq!(loss_mean(&[big, big], 2), f64::INFINITY);
+        // Two ranks, each with a finite mean of its shard of 16: their global mean of 32.
+        assert_eq!(past_f32(1.67e37, 32), f64::INFINITY);
+        assert_eq!(past_f32(1.0e36, 32), 1.0e36);
+        assert_eq!(loss_mean(&[1.0, 3.0], 2), 2.0);
+        assert!(past_f32(f64::NAN, 4).is_nan());
+    }
 }

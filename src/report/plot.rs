@@ -18,6 +18,8 @@ use super::{
 pub struct Comparison {
     /// The figures written.
     pub written: Vec<PathBuf>,
+    /// The figures of an earlier plot into the same folder in another format, removed.
+    pub removed: Vec<PathBuf>,
     /// Each run's label in the legends, in the order the runs were given; no two equal.
     pub labels: Vec<String>,
     /// Things the reader of the figures should know (e.g. that the runs are of different
@@ -244,9 +246,12 @@ pub fn compare_runs(
 
     // Each run smoothed over its own window (about the same share of its steps): the
     // longest run's window would flatten a short run into its mean, drawn at every step.
+    // (The range of windows leaves out runs without steps, which draw no line here.)
     let windows: Vec<usize> = runs
         .iter()
-        .map(|r| smoothing_window(r.step_losses().len()))
+        .map(|r| r.step_losses().len())
+        .filter(|&steps| steps > 0)
+        .map(smoothing_window)
         .collect();
     let smoothing = match (windows.iter().min(), windows.iter().max()) {
         (Some(lo), Some(hi)) if lo != hi => format!(
@@ -322,11 +327,12 @@ pub fn compare_runs(
     let written = write_all(out_dir, &rendered)?;
     // An earlier plot's figures in another format would sit beside these as if of the
     // same runs: those this command wrote go (a user's own file of such a name stays).
-    super::written::remove_listed(out_dir, |name| {
+    let removed = super::written::remove_listed(out_dir, |name| {
         FigureFormat::is_figure(name) && !rendered.iter().any(|(n, _)| n == name)
     });
     Ok(Comparison {
         written,
+        removed,
         labels: runs.into_iter().map(|r| r.label).collect(),
         warnings,
     })

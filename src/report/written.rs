@@ -2,7 +2,7 @@
 //! wrote there before, and never over a user's file that happens to bear one of their
 //! names. What it wrote is listed in [`WRITTEN`], beside the files.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
@@ -69,15 +69,21 @@ pub fn record(dir: &Path, names: impl IntoIterator<Item = String>) -> Result<()>
     write_atomic(&path, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Removes the files of the folder's [`WRITTEN`] list that `remove` names (best effort:
-/// what cannot be removed stays); a file not listed, a user's, is never touched.
-pub fn remove_listed(dir: &Path, remove: impl Fn(&str) -> bool) {
+/// Removes the files of the folder's [`WRITTEN`] list that `remove` names, and returns
+/// them (best effort: what cannot be removed stays); a file not listed, a user's, is never
+/// touched.
+pub fn remove_listed(dir: &Path, remove: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
     for name in listed(dir).unwrap_or_default() {
         let path = dir.join(&name);
-        if remove(&name) && path.symlink_metadata().is_ok_and(|m| m.is_file()) {
-            let _ = std::fs::remove_file(path);
+        if remove(&name)
+            && path.symlink_metadata().is_ok_and(|m| m.is_file())
+            && std::fs::remove_file(&path).is_ok()
+        {
+            removed.push(path);
         }
     }
+    removed
 }
 
 /// The names listed in the folder's [`WRITTEN`] (none when there is no list).

@@ -317,13 +317,14 @@ fn check_resumable(path: &Path) -> Result<()> {
         );
     }
     if path.is_dir() && !has_checkpoint {
-        if let Some(from) = super::continuation::unfinished(path) {
+        if let Some(copy) = super::continuation::unfinished(path) {
             bail!(
-                "--resume {0}: it was being made from {1}'s records when it stopped, before \
-                 it held a checkpoint: make it again with `etaprobe train --resume {1} --out \
-                 {0}`",
+                "--resume {}: it was being made from {}'s records when it stopped, before \
+                 it held a checkpoint: make it again with the command that made it, from \
+                 the folder it was run in (`{}`)",
                 path.display(),
-                from.display()
+                copy.from.display(),
+                copy.command
             );
         }
         if path.join(CONFIG_TOML).is_file() {

@@ -6,6 +6,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static REQUESTED: AtomicBool = AtomicBool::new(false);
+/// Whether a request is now honoured after a step, with a checkpoint ([`stop_at_steps`]);
+/// before that a run stops before it writes anything.
+static AT_STEPS: AtomicBool = AtomicBool::new(false);
 
 /// The exit status of a run stopped on request: 128 + SIGINT, as shells report Ctrl-C.
 pub const EXIT_INTERRUPTED: u8 = 130;
@@ -18,10 +21,16 @@ pub fn install_handler() -> anyhow::Result<()> {
             eprintln!("\nstopping now, without a checkpoint");
             std::process::exit(i32::from(EXIT_INTERRUPTED));
         }
-        eprintln!(
-            "\nstopping after this step: writing a checkpoint and the records (press Ctrl-C \
-             again to stop at once)"
-        );
+        match AT_STEPS.load(Ordering::SeqCst) {
+            true => eprintln!(
+                "\nstopping after this step: writing a checkpoint and the records (press \
+                 Ctrl-C again to stop at once)"
+            ),
+            false => eprintln!(
+                "\nstopping before the run starts: nothing is written (press Ctrl-C again to \
+                 stop at once)"
+            ),
+        }
     })
     .map_err(|e| anyhow::anyhow!("cannot install the Ctrl-C handler: {e}"))
 }
@@ -29,6 +38,14 @@ pub fn install_handler() -> anyhow::Result<()> {
 /// Asks a running training loop to stop after its current step, as Ctrl-C does.
 pub fn request_stop() {
     REQUESTED.store(true, Ordering::SeqCst);
+}
+
+/// From now on a stop request is honoured after a step, with a checkpoint (the handler's
+/// message says so): called when set-up no longer stops at once on a request, and by a
+/// sweep, whose runs stop so, and a data-parallel job, whose ranks agree on a stop at a
+/// step.
+pub fn stop_at_steps() {
+    AT_STEPS.store(true, Ordering::SeqCst);
 }
 
 /// Whether a stop was requested (Ctrl-C, SIGTERM, or [`request_stop`]).

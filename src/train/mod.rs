@@ -33,8 +33,8 @@ pub use args::{lr_from_run, LrFromStat, OnNonFinite, ProbeOn, TrainConfig};
 pub use commit::{CHECKPOINT, PREVIOUS};
 pub use config::{config_flags, config_text, expand_argv, CONFIG_TOML};
 pub use interrupt::{
-    install_handler, request_stop, stop_requested, Diverged, Interrupted, StoppedBeforeStart,
-    EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_REFUSED,
+    install_handler, request_stop, stop_at_steps, stop_requested, Diverged, Interrupted,
+    StoppedBeforeStart, EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_REFUSED,
 };
 pub use measure::Measure;
 pub use step::{Readings, StepConfig, Stepper, UpdateSpec};

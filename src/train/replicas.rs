@@ -143,7 +143,11 @@ impl Replicas {
         if agreed.sums[1] > 0.0 {
             self.stop.set(true);
         }
-        let mut means = agreed.means.into_iter();
+        // Past f32 as one process's sum of the whole batch would be, not only each shard's.
+        let mut means = agreed
+            .means
+            .into_iter()
+            .map(|mean| crate::ops::reduce::past_f32(mean, whole));
         let loss = means.next().expect("the loss");
         let probes = r
             .probes

@@ -307,6 +307,32 @@ pub(super) fn trajectory_options(
     Ok(options)
 }
 
+/// Options every rank of a data-parallel job shares besides the trajectory's: how long the
+/// job goes on, and the steps at which it checkpoints, evaluates and stops on a bad step
+/// (the ranks meet there: a rank that went on alone would wait for the others for ever).
+const RANKS_SHARE_TOO: &[&str] = &[
+    "epochs",
+    "max_steps",
+    "checkpoint_every",
+    "eval_every",
+    "eval_subset",
+    "on_nonfinite",
+];
+
+/// The options every rank of a data-parallel job must be given alike, by field name: all
+/// but where each writes and reads (`--out`, `--data`, ...), which may differ from host to
+/// host (the data read is compared by its fingerprints instead).
+pub(super) fn rank_options(args: &TrainConfig) -> Result<BTreeMap<String, serde_json::Value>> {
+    let mut options = trajectory_options(args)?;
+    let all = serde_json::to_value(args)?;
+    for key in RANKS_SHARE_TOO {
+        if let Some(value) = all.get(*key) {
+            options.insert(key.to_string(), value.clone());
+        }
+    }
+    Ok(options)
+}
+
 /// Refuses to resume a checkpoint with options that would change the run it continues
 /// (e.g. a forgotten `--dropout`), naming each difference; one that does not record them
 /// (written before they were, or edited) is refused too.

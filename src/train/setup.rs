@@ -234,6 +234,7 @@ pub(super) fn prepare(
                 .map_or([0; 16], commit::Committed::fingerprint),
         ];
         crate::dist::agree_on_data(&*group, &fingerprints)?;
+        crate::dist::agree_on_options(&*group, &resume::rank_options(&args)?)?;
         stepper.distribute(DataParallel::new(group));
     }
     #[cfg(debug_assertions)]
@@ -243,6 +244,7 @@ pub(super) fn prepare(
     }
     // Stopped while the data loaded or the adapter was set up: nothing has been written,
     // and nothing is (a data-parallel job agrees on a stop at its steps instead).
+    super::interrupt::stop_at_steps();
     if ranks.is_none() && super::interrupt::stop_requested() {
         return Err(super::interrupt::StoppedBeforeStart.into());
     }
@@ -319,6 +321,9 @@ fn open_run_dir(
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create the run directory {} (--out)", out.display()))?;
     let lock = RunLock::acquire(&out)?;
+    // Checked again now that the folder is this run's: another run may have started in it
+    // (or finished) while this one loaded its data.
+    check_out(&out, args)?;
     if args.overwrite {
         clear_run_dir(&out)?;
     }
@@ -333,7 +338,11 @@ fn open_run_dir(
             if !crate::rundir::same_folder(&from, &out) {
                 continuation::begin(&out, &from)?;
             }
-            let files = RunFiles::resume(&from, &out, needs.probe, val_columns, epoch, step)?;
+            // A's records are checked before any is copied: refused, B is as it was.
+            let files = RunFiles::resume(&from, &out, needs.probe, val_columns, epoch, step)
+                .inspect_err(|_| {
+                    let _ = continuation::end(&out);
+                })?;
             commit::crash_point("continuation-records-copied");
             files
         }
@@ -427,19 +436,31 @@ fn check_shards(samples: usize, args: &TrainConfig, ranks: usize) -> Result<()> 
              holds {samples}: start fewer ranks"
         );
     }
+    // A resumed run keeps its batches (the options that shape it cannot change): only the
+    // number of ranks can.
+    let resumed = args.resume.is_some();
     if smallest < ranks && smallest == batch {
         bail!(
             "--distributed over {ranks} ranks needs a sample per rank in every batch, but a \
-             batch holds {smallest}: give a --batch-size of at least {ranks}"
+             batch holds {smallest}: {}",
+            match resumed {
+                true => format!("resume it with at most {smallest} ranks"),
+                false => format!("give a --batch-size of at least {ranks}"),
+            }
         );
     }
     if smallest < ranks {
         bail!(
             "--distributed over {ranks} ranks needs a sample per rank in every batch, but an \
-             epoch's last batch holds {smallest} ({samples} samples in batches of {}): give \
-             --drop-last, or a --batch-size that leaves at least {ranks} samples in the last \
-             batch",
-            args.batch_size
+             epoch's last batch holds {smallest} ({samples} samples in batches of {}): {}",
+            args.batch_size,
+            match resumed {
+                true => format!("resume it with at most {smallest} ranks"),
+                false => format!(
+                    "give --drop-last, or a --batch-size that leaves at least {ranks} samples \
+                     in the last batch"
+                ),
+            }
         );
     }
     Ok(())
@@ -641,8 +662,8 @@ fn check_out(out: &Path, args: &TrainConfig) -> Result<()> {
             return Ok(());
         }
         // A copy of the same run's records that a kill interrupted is made again.
-        let interrupted_copy =
-            continuation::unfinished(out).is_some_and(|of| crate::rundir::same_folder(&of, &from));
+        let interrupted_copy = continuation::unfinished(out)
+            .is_some_and(|copy| crate::rundir::same_folder(&copy.from, &from));
         if interrupted_copy {
             return Ok(());
         }
@@ -803,7 +824,8 @@ fn clear_run_dir(dir: &Path) -> Result<()> {
         // A link under a run file's name goes too (not what it points to): the run's
         // records must not be written through it into a file elsewhere.
         let kind = entry.file_type()?;
-        if !is_run_file(&name) || !(kind.is_file() || kind.is_symlink()) {
+        let own = is_run_file(&name) || name == continuation::MARKER;
+        if !own || !(kind.is_file() || kind.is_symlink()) {
             continue;
         }
         let path = entry.path();

@@ -231,4 +231,9 @@ fn bench_matmul_size_beyond_the_adapter_is_refused_before_allocating() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("needs 39999999999200000000004 bytes"), "{err}");
+    // Past u128 too.
+    let out = etaprobe(&["bench", "matmul", "--sizes", "18446744073709551615"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("needs more than 2^128 bytes"), "{err}");
 }

@@ -498,6 +498,39 @@ mod with_mpi {
     }
 
     #[test]
+    fn ranks_given_different_options_are_refused_before_anything_is_written() {
+        if !have_mpirun() {
+            return;
+        }
+        let (_d, data) = fake(DatasetKind::Cifar10, 64, 16);
+        let runs = tempfile::tempdir().unwrap();
+        let out = runs.path().join("run");
+        // One program per rank (MPMD): rank 1 is given another batch size and epoch count.
+        let mut mpmd = launcher();
+        for (i, (epochs, batch)) in [(1, 32), (2, 16)].into_iter().enumerate() {
+            if i > 0 {
+                mpmd.arg(":");
+            }
+            mpmd.args(["-np", "1", env!("CARGO_BIN_EXE_etaprobe")])
+                .args(with(
+                    &lenet_args_in_batches(s(&data), epochs, batch),
+                    &["--out", s(&out), "--distributed"],
+                ));
+        }
+        let job = Job::start(&mut mpmd).wait(Duration::from_secs(300));
+        let err = String::from_utf8_lossy(&job.stderr);
+        assert_eq!(job.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(
+                "the ranks were not given the same options: rank 1's --batch-size, --epochs \
+                 differ from rank 0's"
+            ),
+            "{err}"
+        );
+        assert!(!out.exists(), "the refused job made its run directory");
+    }
+
+    #[test]
     fn a_slow_setup_or_run_directory_does_not_count_against_the_collective_timeout() {
         if !have_mpirun() {
             return;

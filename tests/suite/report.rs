@@ -727,6 +727,7 @@ fn compare_two_runs() {
         written,
         labels,
         warnings,
+        ..
     } = compare_runs(&[a.clone(), b.clone()], &out, FigureFormat::Png).unwrap();
     assert_eq!(written.len(), FIGURES_PNG.len());
     assert_eq!(labels, ["newton, η0=0.01", "basic, η0=0.01"]);
@@ -847,8 +848,13 @@ fn plot_reads_kept_records_and_smooths_each_run_over_its_own_steps() {
     // Plotted again in PNG, the folder's earlier SVG figures go: none of another sitting
     // stays beside the new ones.
     let runs = [dir.path().join("long"), bare];
-    compare_runs(&runs, &out, FigureFormat::Png).unwrap();
+    let done = compare_runs(&runs, &out, FigureFormat::Png).unwrap();
     assert!(files(&out, ".svg").is_empty(), "{:?}", files(&out, ".svg"));
+    assert_eq!(
+        done.removed.len(),
+        FIGURES_PNG.len(),
+        "each removal is said"
+    );
     assert_eq!(pngs(&out), figure_names(FigureFormat::Png));
 }
 

@@ -776,3 +776,31 @@ fn a_run_whose_records_were_gzipped_resumes_with_its_whole_history() {
     let epochs = |p: &Path| read(p, "epochs.csv").lines().count();
     assert_eq!(epochs(&straight), epochs(&out));
 }
+
+/// Two runs started into one folder: the one that reaches it second, after the other has
+/// written its run there (here: finished it), is refused, and the other's files stay as
+/// they are. (The folder was empty when both looked at it before loading their data.)
+#[test]
+fn a_run_that_reaches_its_folder_after_another_is_refused() {
+    if !cfg!(debug_assertions) {
+        eprintln!("ETAPROBE_SLOW_RUN_DIR is a debug build's: skipping");
+        return;
+    }
+    let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let out = runs.path().join("run");
+    let slow = std::process::Command::new(env!("CARGO_BIN_EXE_etaprobe"))
+        .args(args(&data, &out, &["--epochs", "1"]))
+        .env_remove("ETAPROBE_DATA")
+        .env_remove("ETAPROBE_ADAPTER")
+        .env("ETAPROBE_SLOW_RUN_DIR", "0@30")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    ok(&etaprobe(&args(&data, &out, &["--epochs", "1"])));
+    let finished = snapshot(&out);
+    let o = slow.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("already holds a run"), "{}", stderr(&o));
+    assert_eq!(snapshot(&out), finished, "the first run's files changed");
+}

@@ -75,6 +75,11 @@ fn ctrl_c_leaves_a_resumable_checkpoint_and_figures_and_exits_130() {
         "the run finished before the signal arrived"
     );
     assert!(stderr.contains("stopped on request"), "{stderr}");
+    // Stopped while it trained: the handler says a checkpoint comes, not "nothing".
+    assert!(
+        stderr.contains("stopping after this step: writing a checkpoint"),
+        "{stderr}"
+    );
     let command = stderr
         .lines()
         .find_map(|l| l.strip_prefix("continue it with: "))

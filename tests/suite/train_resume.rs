@@ -738,12 +738,14 @@ fn resuming_into_another_folder_copies_the_records_and_leaves_the_original() {
     let o = etaprobe(&["train", "--resume", s(&halfway)]);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
-    let again = format!(
-        "etaprobe train --resume {} --out {}",
-        part.display(),
-        halfway.display()
-    );
-    assert!(stderr.contains(&again), "{again}: {stderr}");
+    // The command as it was given, the checkpoint file and the other options included.
+    for again in [
+        "make it again with the command that made it".to_string(),
+        format!("--resume {}", ckpt.display()),
+        format!("--out {}", halfway.display()),
+    ] {
+        assert!(stderr.contains(&again), "{again}: {stderr}");
+    }
     ok(&common(&halfway, &["--resume", s(&ckpt)]));
     for f in ["steps.csv", "rule.csv"] {
         assert_eq!(
@@ -754,6 +756,30 @@ fn resuming_into_another_folder_copies_the_records_and_leaves_the_original() {
     }
     assert_eq!(epochs_without_time(&halfway), epochs_without_time(&full));
     assert!(!halfway.join(".continuation-of").exists());
+    // A's records refused (a hole in its steps): B is left without a marker.
+    let damaged = runs.path().join("damaged");
+    std::fs::create_dir(&damaged).unwrap();
+    for entry in std::fs::read_dir(&part).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, damaged.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let steps = std::fs::read_to_string(damaged.join("steps.csv")).unwrap();
+    let kept: Vec<&str> = steps.lines().take(3).collect();
+    std::fs::write(damaged.join("steps.csv"), kept.join("\n") + "\n").unwrap();
+    let into = runs.path().join("from-damaged");
+    let o = common(
+        &into,
+        &["--resume", s(&damaged.join("checkpoint.safetensors"))],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!into.join(".continuation-of").exists());
     // Made from another run, such a folder is refused like any that holds a run.
     let other = runs.path().join("other-halfway");
     std::fs::create_dir(&other).unwrap();
