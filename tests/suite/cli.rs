@@ -294,17 +294,7 @@ fn negative_numbers_get_the_options_own_message() {
         ("--sps-c", "-0.5", "--sps-c <F>': must be"),
         ("--momentum", "-0.9", "--momentum <F>': must be in [0, 1)"),
     ] {
-        let out = etaprobe(&[
-            "train",
-            "--model",
-            "logreg",
-            "--dataset",
-            "fashion-mnist",
-            "--data",
-            crate::common::s(&data),
-            flag,
-            value,
-        ]);
+        let out = etaprobe(&[&crate::common::logreg_fm(&data)[..], &[flag, value]].concat());
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{flag} {value}: {stderr}");
         assert!(stderr.contains(message), "{flag} {value}: {stderr}");
@@ -386,15 +376,7 @@ fn values_without_a_meaning_are_refused_before_the_data() {
     let datafile = dir.path().join("boston.csv");
     std::fs::write(&datafile, "crim,medv\n1,2\n").unwrap();
     for (options, message) in cases {
-        let mut args = vec![
-            "train",
-            "--model",
-            "logreg",
-            "--dataset",
-            "fashion-mnist",
-            "--data",
-            crate::common::s(&missing),
-        ];
+        let mut args = crate::common::logreg_fm(&missing).to_vec();
         for &o in options {
             args.push(match o {
                 "BATCH" => crate::common::s(&config),

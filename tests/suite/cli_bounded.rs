@@ -4,7 +4,7 @@
 
 use etaprobe::data::DatasetKind;
 
-use crate::common::{etaprobe, fake, ok, s};
+use crate::common::{etaprobe, fake, logreg_fm, ok, s};
 
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -15,21 +15,20 @@ fn epochs_whose_step_count_would_overflow_are_refused() {
     let (_d, data) = fake(DatasetKind::FashionMnist, 16, 8);
     let runs = tempfile::tempdir().unwrap();
     let out_dir = runs.path().join("run");
-    let out = etaprobe(&[
-        "train",
-        "--model",
-        "logreg",
-        "--dataset",
-        "fashion-mnist",
-        "--data",
-        s(&data),
-        "--batch-size",
-        "8",
-        "--epochs",
-        "1418980313362273202",
-        "--out",
-        s(&out_dir),
-    ]);
+    let out = etaprobe(
+        &[
+            &logreg_fm(&data)[..],
+            &[
+                "--batch-size",
+                "8",
+                "--epochs",
+                "1418980313362273202",
+                "--out",
+                s(&out_dir),
+            ],
+        ]
+        .concat(),
+    );
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
@@ -148,15 +147,7 @@ fn options_the_run_ignores_are_warned_about_once_each() {
         ),
     ];
     for (options, warning) in cases {
-        let mut args = vec![
-            "train",
-            "--model",
-            "logreg",
-            "--dataset",
-            "fashion-mnist",
-            "--data",
-            s(&missing),
-        ];
+        let mut args = logreg_fm(&missing).to_vec();
         args.extend(options);
         let out = etaprobe(&args);
         let err = stderr(&out);
@@ -164,22 +155,21 @@ fn options_the_run_ignores_are_warned_about_once_each() {
         assert_eq!(err.matches("warning:").count(), 1, "{options:?}: {err}");
     }
     // The same options where they apply: no warning.
-    let out = etaprobe(&[
-        "train",
-        "--model",
-        "logreg",
-        "--dataset",
-        "fashion-mnist",
-        "--data",
-        s(&missing),
-        "--optimizer",
-        "momentum",
-        "--momentum",
-        "0.5",
-        "--nesterov",
-        "--lr-milestones",
-        "3,5",
-    ]);
+    let out = etaprobe(
+        &[
+            &logreg_fm(&missing)[..],
+            &[
+                "--optimizer",
+                "momentum",
+                "--momentum",
+                "0.5",
+                "--nesterov",
+                "--lr-milestones",
+                "3,5",
+            ],
+        ]
+        .concat(),
+    );
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(!err.contains("warning:"), "{err}");
@@ -189,25 +179,24 @@ fn options_the_run_ignores_are_warned_about_once_each() {
 fn newton_with_probes_that_cannot_see_eps_says_so_once() {
     let (_d, data) = fake(DatasetKind::FashionMnist, 64, 16);
     let runs = tempfile::tempdir().unwrap();
-    let out = etaprobe(&[
-        "train",
-        "--model",
-        "logreg",
-        "--dataset",
-        "fashion-mnist",
-        "--data",
-        s(&data),
-        "--batch-size",
-        "16",
-        "--epochs",
-        "1",
-        "--schedule",
-        "newton",
-        "--eps",
-        "1e-12",
-        "--out",
-        s(&runs.path().join("run")),
-    ]);
+    let out = etaprobe(
+        &[
+            &logreg_fm(&data)[..],
+            &[
+                "--batch-size",
+                "16",
+                "--epochs",
+                "1",
+                "--schedule",
+                "newton",
+                "--eps",
+                "1e-12",
+                "--out",
+                s(&runs.path().join("run")),
+            ],
+        ]
+        .concat(),
+    );
     ok(&out);
     let err = stderr(&out);
     assert_eq!(

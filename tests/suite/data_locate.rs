@@ -201,27 +201,26 @@ fn cli_names_and_defaults() {
 /// A --data folder without the data set falls back to the cache's copy, and says so.
 #[test]
 fn falling_back_from_data_to_the_cache_is_said() {
-    use crate::common::{etaprobe, ok, s};
+    use crate::common::{etaprobe, logreg_fm, ok, s};
     let wrong = temp();
     std::fs::create_dir_all(wrong.path().join("training")).unwrap();
     let cache = temp();
     let folder = write_fake_dataset(DatasetKind::FashionMnist, cache.path(), 32, 8, 1).unwrap();
     let out = temp();
-    let o = etaprobe(&[
-        "train",
-        "--model",
-        "logreg",
-        "--dataset",
-        "fashion-mnist",
-        "--data",
-        s(wrong.path()),
-        "--cache-dir",
-        s(cache.path()),
-        "--max-steps",
-        "1",
-        "--out",
-        s(&out.path().join("run")),
-    ]);
+    let o = etaprobe(
+        &[
+            &logreg_fm(wrong.path())[..],
+            &[
+                "--cache-dir",
+                s(cache.path()),
+                "--max-steps",
+                "1",
+                "--out",
+                s(&out.path().join("run")),
+            ],
+        ]
+        .concat(),
+    );
     ok(&o);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(

@@ -7,7 +7,7 @@ use std::path::Path;
 use etaprobe::data::DatasetKind;
 use etaprobe::schedule::{Basic, BasicOptions, Decay, Observation, Rule, RunShape, Schedule};
 
-use crate::common::{etaprobe, fake, ok, s};
+use crate::common::{etaprobe, fake, logreg_fm, ok, s};
 
 fn options(decay: Decay, warmup_steps: usize, floor: f64) -> BasicOptions {
     BasicOptions {
@@ -162,28 +162,25 @@ fn cosine_decay_trains_end_to_end_and_resumes_exactly() {
     let runs = tempfile::tempdir().unwrap();
     let (full, part) = (runs.path().join("full"), runs.path().join("part"));
     let common = [
-        "train",
-        "--model",
-        "logreg",
-        "--dataset",
-        "fashion-mnist",
-        "--data",
-        s(&data),
-        "--lr",
-        "0.05",
-        "--batch-size",
-        "20",
-        "--epochs",
-        "3",
-        "--optimizer",
-        "momentum",
-        "--lr-decay",
-        "cosine",
-        "--warmup-steps",
-        "2",
-        "--lr-floor",
-        "0.001",
-    ];
+        &logreg_fm(&data)[..],
+        &[
+            "--lr",
+            "0.05",
+            "--batch-size",
+            "20",
+            "--epochs",
+            "3",
+            "--optimizer",
+            "momentum",
+            "--lr-decay",
+            "cosine",
+            "--warmup-steps",
+            "2",
+            "--lr-floor",
+            "0.001",
+        ],
+    ]
+    .concat();
     ok(&etaprobe(&[&common[..], &["--out", s(&full)]].concat()));
     // 3 steps an epoch, 9 planned; the GPU's η is f32, the recorded one f64.
     let want: Vec<f64> = (0..9)
@@ -226,23 +223,7 @@ fn impossible_decay_options_are_refused() {
         (&["--warmup-steps", "2", "--warmup-epochs", "1"], "not both"),
     ] {
         let out = runs.path().join("run");
-        let o = etaprobe(
-            &[
-                &[
-                    "train",
-                    "--model",
-                    "logreg",
-                    "--dataset",
-                    "fashion-mnist",
-                    "--data",
-                    s(&data),
-                    "--out",
-                    s(&out),
-                ][..],
-                extra,
-            ]
-            .concat(),
-        );
+        let o = etaprobe(&[&logreg_fm(&data)[..], &["--out", s(&out)], extra].concat());
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{extra:?}: {stderr}");
         assert!(stderr.contains(message), "{extra:?}: {stderr}");
@@ -255,21 +236,20 @@ fn a_milestone_at_or_past_the_runs_end_is_named_in_a_warning() {
     let (_d, data) = fake(DatasetKind::FashionMnist, 20, 10);
     let runs = tempfile::tempdir().unwrap();
     let train = |milestones: &str, name: &str| {
-        let o = etaprobe(&[
-            "train",
-            "--model",
-            "logreg",
-            "--dataset",
-            "fashion-mnist",
-            "--data",
-            s(&data),
-            "--epochs",
-            "2",
-            "--lr-milestones",
-            milestones,
-            "--out",
-            s(&runs.path().join(name)),
-        ]);
+        let o = etaprobe(
+            &[
+                &logreg_fm(&data)[..],
+                &[
+                    "--epochs",
+                    "2",
+                    "--lr-milestones",
+                    milestones,
+                    "--out",
+                    s(&runs.path().join(name)),
+                ],
+            ]
+            .concat(),
+        );
         ok(&o);
         String::from_utf8_lossy(&o.stderr).into_owned()
     };

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use etaprobe::data::DatasetKind;
 use etaprobe::rundir::checkpoint;
 
-use crate::common::{etaprobe, fake, ok, s};
+use crate::common::{etaprobe, fake, logreg_fm, ok, s};
 
 /// Every file of a run directory and its bytes.
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
@@ -25,23 +25,20 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 
 /// A logreg run on 64 generated images, batch 16 (4 steps an epoch).
 fn args<'a>(data: &'a Path, out: &'a Path, more: &[&'a str]) -> Vec<&'a str> {
-    let mut a = vec![
-        "train",
-        "--model",
-        "logreg",
-        "--dataset",
-        "fashion-mnist",
-        "--data",
-        s(data),
-        "--lr",
-        "0.05",
-        "--batch-size",
-        "16",
-        "--seed",
-        "3",
-        "--out",
-        s(out),
-    ];
+    let mut a = [
+        &logreg_fm(data)[..],
+        &[
+            "--lr",
+            "0.05",
+            "--batch-size",
+            "16",
+            "--seed",
+            "3",
+            "--out",
+            s(out),
+        ],
+    ]
+    .concat();
     a.extend_from_slice(more);
     a
 }

@@ -8,30 +8,27 @@ use std::time::{Duration, Instant};
 
 use etaprobe::data::DatasetKind;
 
-use crate::common::{etaprobe, fake, ok, s};
+use crate::common::{etaprobe, fake, logreg_fm, ok, s};
 
 fn train_args<'a>(data: &'a Path, out: &'a Path) -> Vec<&'a str> {
-    vec![
-        "train",
-        "--model",
-        "logreg",
-        "--dataset",
-        "fashion-mnist",
-        "--data",
-        s(data),
-        "--lr",
-        "0.05",
-        "--batch-size",
-        "16",
-        "--epochs",
-        "150",
-        "--schedule",
-        "secant",
-        "--seed",
-        "4",
-        "--out",
-        s(out),
+    [
+        &logreg_fm(data)[..],
+        &[
+            "--lr",
+            "0.05",
+            "--batch-size",
+            "16",
+            "--epochs",
+            "150",
+            "--schedule",
+            "secant",
+            "--seed",
+            "4",
+            "--out",
+            s(out),
+        ],
     ]
+    .concat()
 }
 
 fn lines(path: &Path) -> usize {

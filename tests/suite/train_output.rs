@@ -5,24 +5,14 @@ use std::path::Path;
 
 use etaprobe::data::DatasetKind;
 
-use crate::common::{etaprobe, fake, ok, s};
+use crate::common::{etaprobe, fake, logreg_fm, ok, s};
 
 fn run(data: &Path, out: &Path, more: &[&str]) -> String {
-    let mut args = vec![
-        "train",
-        "--model",
-        "logreg",
-        "--dataset",
-        "fashion-mnist",
-        "--data",
-        s(data),
-        "--batch-size",
-        "8",
-        "--epochs",
-        "2",
-        "--out",
-        s(out),
-    ];
+    let mut args = [
+        &logreg_fm(data)[..],
+        &["--batch-size", "8", "--epochs", "2", "--out", s(out)],
+    ]
+    .concat();
     args.extend_from_slice(more);
     let o = etaprobe(&args);
     ok(&o);
