@@ -524,10 +524,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 out,
                 ablation_base,
             };
-            let (report, written) = etaprobe::compare::compare(&options)?;
-            etaprobe::out!("{report}");
-            for path in written {
+            let report = etaprobe::compare::compare(&options)?;
+            etaprobe::out!("{}", report.markdown);
+            for path in report.written {
                 eprintln!("wrote {}", path.display());
+            }
+            for path in report.removed {
+                eprintln!(
+                    "removed {}: an earlier report's, not in this one",
+                    path.display()
+                );
             }
             Ok(())
         }

@@ -7,7 +7,9 @@
 //!   the frozen rule does not;
 //! - **sharp**: the CI lies entirely below −1 or above +1, or the variant diverges where the
 //!   frozen rule does not;
-//! - **inconclusive** otherwise; **not judged** with fewer than two pairs.
+//! - **inconclusive** otherwise; **not judged** with fewer than two pairs, or while a
+//!   planned pair is not complete (a variant's cell or its frozen counterpart unfinished:
+//!   the missing pairs could hold the divergences that make a variant sharp).
 //!
 //! A component switched off whose runs equal the frozen rule's on every pair (Δ = 0) while
 //! the frozen runs never took its decision is "unused on this task", not "unneeded".
@@ -50,6 +52,11 @@ pub(crate) struct Variant {
     pub frozen_decisions: Option<usize>,
     /// The variant's decisions over the pairs.
     pub decisions: BTreeMap<String, usize>,
+    /// Planned pairs not complete, each named with what it lacks.
+    pub incomplete: Vec<String>,
+    /// `rule.csv` files of the pairs that could not be read (their counts are unknown),
+    /// each relative to its root: the base sweep's (true) or the ablation's.
+    pub unreadable_logs: Vec<(bool, std::path::PathBuf)>,
     pub verdict: &'static str,
 }
 
@@ -80,7 +87,13 @@ pub(crate) fn compare(task: &Task, base: &Task, judged: &str) -> Option<Vec<Vari
         let mut v: Vec<u64> = task
             .rules
             .iter()
-            .flat_map(|r| r.lrs.iter().flat_map(|g| g.runs.iter().map(|r| r.seed)))
+            .flat_map(|r| r.lrs.iter())
+            .flat_map(|g| {
+                g.runs
+                    .iter()
+                    .map(|r| r.seed)
+                    .chain(g.missing.iter().copied())
+            })
             .collect();
         v.sort();
         v.dedup();
@@ -108,14 +121,36 @@ pub(crate) fn compare(task: &Task, base: &Task, judged: &str) -> Option<Vec<Vari
         let mut new_divergences = 0;
         let mut frozen_decisions = 0;
         let mut decisions = BTreeMap::new();
+        let mut incomplete = Vec::new();
+        let mut unreadable_logs = Vec::new();
         for g in rule.lrs.iter().filter(|g| lrs_of_task.contains(&g.lr)) {
+            let lr = crate::sweep::spec::number_text(g.lr);
+            for seed in g.missing.iter().filter(|s| seeds_of_task.contains(s)) {
+                incomplete.push(format!(
+                    "η0 {lr} seed {seed}: the variant's cell unfinished"
+                ));
+            }
             for run in g.runs.iter().filter(|r| seeds_of_task.contains(&r.seed)) {
                 let Some(f) = frozen_run(g.lr, run.seed) else {
+                    incomplete.push(format!(
+                        "η0 {lr} seed {}: no finished run of the frozen rule",
+                        run.seed
+                    ));
                     continue;
                 };
                 let (Some(v), Some(fv)) = (run.final_val(kind), f.final_val(kind)) else {
+                    incomplete.push(format!(
+                        "η0 {lr} seed {}: no validation score to pair",
+                        run.seed
+                    ));
                     continue;
                 };
+                // `secant` is the base sweep's own rule.
+                for (r, in_base) in [(run, name == "secant"), (f, true)] {
+                    if r.decisions_unreadable.is_some() {
+                        unreadable_logs.push((in_base, r.dir.join(crate::rundir::RULE_CSV)));
+                    }
+                }
                 val.push(v - fv);
                 if let (Some(t), Some(ft)) = (run.final_test(kind), f.final_test(kind)) {
                     test.push(t - ft);
@@ -140,11 +175,14 @@ pub(crate) fn compare(task: &Task, base: &Task, judged: &str) -> Option<Vec<Vari
             && !val.is_empty()
             && val.iter().all(|d| *d == 0.0)
             && new_divergences == 0
-            && frozen_decisions == 0;
+            && frozen_decisions == 0
+            && unreadable_logs.is_empty()
+            && incomplete.is_empty();
         let verdict = match val_estimate.and_then(|e| e.interval()) {
             _ if unused => "unused on this task",
             // A divergence the frozen rule did not have is sharp whatever the interval.
             _ if new_divergences > 0 => "sharp",
+            _ if !incomplete.is_empty() => "not judged",
             None => "not judged",
             // Within TOLERANCE of ±1 point counts as on it, as in the claims: a difference
             // of exactly 60 samples in 6000 must not read as beyond it by rounding.
@@ -166,6 +204,8 @@ pub(crate) fn compare(task: &Task, base: &Task, judged: &str) -> Option<Vec<Vari
             new_divergences,
             frozen_decisions: off.map(|_| frozen_decisions),
             decisions,
+            incomplete,
+            unreadable_logs,
             verdict,
         });
     }
@@ -279,6 +319,31 @@ pub(crate) fn markdown(variants: &[Variant], judged: &str, base: &std::path::Pat
         count("not judged"),
         variants.len()
     );
+    for v in variants {
+        if !v.incomplete.is_empty() {
+            let _ = writeln!(
+                s,
+                "\n`{}`: {} not complete: {}.",
+                v.name,
+                crate::words::counted(v.incomplete.len(), "planned pair"),
+                v.incomplete.join("; ")
+            );
+        }
+        if !v.unreadable_logs.is_empty() {
+            let logs: Vec<String> = (v.unreadable_logs.iter())
+                .map(|(in_base, p)| match in_base {
+                    true => format!("`{}`", base.join(p).display()),
+                    false => format!("`{}`", p.display()),
+                })
+                .collect();
+            let _ = writeln!(
+                s,
+                "\n`{}`: decision counts unknown, unreadable: {} (so never \"unused\").",
+                v.name,
+                logs.join(", ")
+            );
+        }
+    }
     s
 }
 

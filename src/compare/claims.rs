@@ -17,7 +17,7 @@
 use std::fmt::Write;
 
 use super::stats::Estimate;
-use super::{paired, Kind, LrGroup, Task};
+use super::{paired, Kind, LrGroup, SelectedOn, Task};
 
 /// Claim 1's margin: one point of accuracy.
 const MARGIN: f64 = 0.01;
@@ -111,6 +111,8 @@ pub(crate) struct Claims {
     pub first_verdict: Verdict,
     pub second: Vec<Comparison>,
     pub second_verdict: Verdict,
+    /// The task's other rules that claim 2 leaves out, each with why.
+    pub not_compared: Vec<String>,
 }
 
 fn lr_text(lr: f64) -> String {
@@ -267,6 +269,43 @@ pub(crate) fn judge(
             missing(&task.rules[c].rule, g, &mut first_missing);
         }
     }
+    // What else keeps claim 1 from a verdict: a reference chosen otherwise than on
+    // validation, on a grid whose best may lie beyond it, or on unequal seeds.
+    let mut first_blocked = Vec::new();
+    let mut seed_sets: Vec<(&str, Vec<u64>)> = Vec::new();
+    for &c in candidates {
+        let r = &task.rules[c];
+        if r.selected_on == SelectedOn::TrainLoss {
+            first_blocked.push(format!(
+                "`{}` was selected on the training loss (runs without a validation split)",
+                r.rule
+            ));
+        }
+        if let (Some(_), Some(g)) = (r.at_grid_edge(), r.chosen()) {
+            first_blocked.push(format!(
+                "`{}`'s η0 {} is at its grid's edge (extend the grid, docs/evaluation.md §2)",
+                r.rule,
+                lr_text(g.lr)
+            ));
+        }
+        if r.chosen().is_some() {
+            seed_sets.push((&r.rule, r.chosen_seeds()));
+        }
+    }
+    if seed_sets.windows(2).any(|w| w[0].1 != w[1].1) {
+        let sets: Vec<String> = (seed_sets.iter())
+            .map(|(rule, seeds)| {
+                let list: Vec<String> = seeds.iter().map(u64::to_string).collect();
+                let word = if seeds.len() == 1 { "seed" } else { "seeds" };
+                format!("`{rule}` on {word} {}", list.join(", "))
+            })
+            .collect();
+        first_blocked.push(format!(
+            "the candidates' selected η0 ran on different seeds ({}): the reference is chosen \
+             once every candidate's η0 has run on every seed",
+            sets.join("; ")
+        ));
+    }
     let first = match reference_rule.chosen() {
         Some(r) => groups
             .iter()
@@ -275,9 +314,20 @@ pub(crate) fn judge(
         None => Vec::new(),
     };
     let mut second = Vec::new();
+    let mut not_compared = Vec::new();
+    let mut unpaired = Vec::new();
     for (j, other) in task.rules.iter().enumerate() {
         let planned = |g: &LrGroup| g.runs.len() + g.missing.len();
-        if j == judged || candidates.contains(&j) || other.lrs.iter().any(|g| planned(g) < 2) {
+        if j == judged || candidates.contains(&j) {
+            continue;
+        }
+        if let Some(g) = other.lrs.iter().find(|g| planned(g) < 2) {
+            not_compared.push(format!(
+                "`{}` (η0 {} planned on {}: a selection grid, not a tuning-free rule)",
+                other.rule,
+                lr_text(g.lr),
+                crate::words::counted(planned(g), "seed")
+            ));
             continue;
         }
         for g in &groups {
@@ -285,9 +335,12 @@ pub(crate) fn judge(
                 [one] => Some(one),
                 many => many.iter().find(|o| o.lr == g.lr),
             };
-            if let Some(o) = at {
-                missing(&other.rule, o, &mut second_missing);
-                second.push(against(g, &other.rule, o, false));
+            match at {
+                Some(o) => {
+                    missing(&other.rule, o, &mut second_missing);
+                    second.push(against(g, &other.rule, o, false));
+                }
+                None => unpaired.push(format!("`{}` at η0 {}", other.rule, lr_text(g.lr))),
             }
         }
     }
@@ -298,14 +351,27 @@ pub(crate) fn judge(
             unfinished.join(", ")
         )),
     };
+    let first_verdict = match first_blocked.is_empty() {
+        true => first_verdict(&first),
+        false => Verdict::NotJudged(first_blocked.join("; ")),
+    };
+    let second_verdict = match unpaired.is_empty() {
+        true => second_verdict(&second),
+        false => Verdict::NotJudged(format!(
+            "no run to pair `{}` with for {}",
+            rule.rule,
+            unpaired.join(", ")
+        )),
+    };
     Some(Claims {
         judged: rule.rule.clone(),
         reference: reference_rule.rule.clone(),
         single_reference: candidates.len() <= 1,
-        first_verdict: verdict(first_verdict(&first), &first_missing),
-        second_verdict: verdict(second_verdict(&second), &second_missing),
+        first_verdict: verdict(first_verdict, &first_missing),
+        second_verdict: verdict(second_verdict, &second_missing),
         first,
         second,
+        not_compared,
     })
 }
 
@@ -459,6 +525,9 @@ pub(crate) fn markdown(c: &Claims) -> String {
         c.second_verdict.word(),
         c.second_verdict.why()
     );
+    if !c.not_compared.is_empty() {
+        let _ = writeln!(s, "Not compared: {}.\n", c.not_compared.join("; "));
+    }
     let _ = writeln!(
         s,
         "| against | its η0 | η0 | Δ final test (points, 95% CI) | seeds | outcome |"

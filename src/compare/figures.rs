@@ -20,6 +20,15 @@ const LEADERS_WITHIN: f64 = 5.0;
 
 /// Draws the task's figures in memory: (file name, PNG) each.
 pub(crate) fn draw(task: &Task) -> Result<Vec<(String, Vec<u8>)>> {
+    // No run read: nothing to draw (nor a kind to draw it as).
+    if task
+        .rules
+        .iter()
+        .flat_map(|r| &r.lrs)
+        .all(|g| g.runs.is_empty())
+    {
+        return Ok(Vec::new());
+    }
     let val_acc: Metric = |e| e.val_acc;
     let test_acc: Metric = |e| e.test_acc;
     let val_loss: Metric = |e| e.val_loss;

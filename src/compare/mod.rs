@@ -64,6 +64,8 @@ pub struct CompareOptions {
 /// One finished cell's records.
 #[derive(Clone, Debug)]
 pub(crate) struct Run {
+    /// The cell's run directory, relative to the sweep's root.
+    pub dir: PathBuf,
     pub seed: u64,
     pub epochs: Vec<EpochRecord>,
     /// Steps done at the end of each epoch of `epochs`.
@@ -72,10 +74,15 @@ pub(crate) struct Run {
     pub seconds: f64,
     pub steps: usize,
     /// The chance score of a run that diverged, which stands for its final and
-    /// val-stopped accuracy on validation and test; its epochs are not read.
+    /// val-stopped accuracy on validation and test; its epochs are not read. NaN on a
+    /// regression task, which has no chance score: such a run is in no mean, and loses
+    /// the selection of its η0.
     pub diverged: Option<f64>,
     /// How often the rule took each decision (`rule.csv`); empty for rules without one.
     pub decisions: BTreeMap<String, usize>,
+    /// Why `rule.csv` is there but could not be read (its counts are then unknown, not
+    /// zero).
+    pub decisions_unreadable: Option<String>,
 }
 
 /// The runs of one rule at one η0.
@@ -99,6 +106,9 @@ pub(crate) struct RuleRuns {
     pub lrs: Vec<LrGroup>,
     /// Index into `lrs` of the selected η0 (None: no finished run at any).
     pub selected: Option<usize>,
+    /// What it was selected on: validation when every finished run of the rule has a
+    /// validation split, else the final training loss (never the test set).
+    pub selected_on: SelectedOn,
 }
 
 /// How the task's runs are judged.
@@ -121,7 +131,10 @@ pub(crate) enum SelectedOn {
 pub(crate) struct Task {
     pub name: String,
     pub kind: Kind,
-    pub selected_on: SelectedOn,
+    /// Whether any finished run has a validation split: time to target is then read on
+    /// validation, over the runs that have one (a diverged run counts as never); else on
+    /// the test set, for a task without splits.
+    pub timed_on_val: bool,
     pub rules: Vec<RuleRuns>,
     /// Cells left out, each with why.
     pub left_out: Vec<(PathBuf, String)>,
@@ -135,6 +148,9 @@ pub(crate) struct Row {
     pub rule: String,
     pub schedule: String,
     pub lr: Option<f64>,
+    /// "smallest" or "largest" when the selected η0 is so among those of its grid with a
+    /// run.
+    pub at_grid_edge: Option<&'static str>,
     pub lr_grid: Vec<f64>,
     /// The η0 of the grid with no run to score (none finished yet): the selection did
     /// not see them.
@@ -155,10 +171,11 @@ pub(crate) struct Row {
     pub paired_unseen: Option<Estimate>,
     /// Final test against the judged rule at its selected η0 (None for itself).
     pub paired_judged: Option<Estimate>,
-    /// Medians over the runs that reached the target.
+    /// Medians over the row's runs, one that never reached the target counted as never;
+    /// None when half of them or more did not.
     pub steps_to_target: Option<f64>,
     pub seconds_to_target: Option<f64>,
-    /// Runs that reached the target, of those finished.
+    /// Runs that reached the target, of those timed (on validation: those with a split).
     pub reached: (usize, usize),
     pub seconds_per_step: Option<Estimate>,
     /// The decisions of `rule.csv`, summed over the row's runs.
@@ -270,43 +287,49 @@ impl Run {
             })
             .collect();
         let number = |key: &str| info.totals.get(key).and_then(|v| v.as_f64());
+        // A log, not a result: an unreadable one leaves the run in, its counts unknown.
+        let (decisions, decisions_unreadable) = match read_decisions(dir.join(RULE_CSV)) {
+            Ok(d) => (d.unwrap_or_default(), None),
+            Err(e) => (BTreeMap::new(), Some(format!("{e:#}"))),
+        };
         Ok(Run {
+            dir: cell.dir.clone(),
             seed,
             steps_at_epoch,
             seconds: number("seconds").unwrap_or(f64::NAN),
             steps: number("steps").map_or(0, |s| s as usize),
             epochs,
             diverged: None,
-            // A log, not a result: an unreadable one gives no counts, not a lost run.
-            decisions: read_decisions(dir.join(RULE_CSV))
-                .ok()
-                .flatten()
-                .unwrap_or_default(),
+            decisions,
+            decisions_unreadable,
         })
     }
 
-    /// A diverged run of a classification task, scored at chance: 1/classes of the data
-    /// set in its run.json (CIFAR-100's 20 coarse or 100 fine). None when the data set is
-    /// not known or the task is a regression.
-    fn at_chance(info: &RunInfo, seed: u64) -> Option<Run> {
+    /// A diverged run, scored at chance on a classification task: 1/classes of the data
+    /// set in its run.json (CIFAR-100's 20 coarse or 100 fine); NaN on a regression task.
+    /// None when the data set is not known.
+    fn at_chance(info: &RunInfo, cell: &CellRecord) -> Option<Run> {
         // The trainer nests the data options under `data`; older files may not.
         let config = &info.config;
         let data = config.get("data").filter(|d| d.is_object());
         let field = |k: &str| data.and_then(|d| d.get(k)).or_else(|| config.get(k));
         let dataset: DatasetKind = serde_json::from_value(field("dataset")?.clone()).ok()?;
         let coarse = field("coarse_labels").and_then(|c| c.as_bool()) == Some(true);
-        let classes = match dataset {
-            DatasetKind::Cifar100 if coarse => 20,
-            d => d.sample_shape().1,
+        let chance = match dataset {
+            d if d.is_regression() => f64::NAN,
+            DatasetKind::Cifar100 if coarse => 1.0 / 20.0,
+            d => 1.0 / d.sample_shape().1 as f64,
         };
-        (classes > 0).then(|| Run {
-            seed,
+        Some(Run {
+            dir: cell.dir.clone(),
+            seed: cell.seed,
             epochs: Vec::new(),
             steps_at_epoch: Vec::new(),
             seconds: f64::NAN,
             steps: 0,
-            diverged: Some(1.0 / classes as f64),
+            diverged: Some(chance),
             decisions: BTreeMap::new(),
+            decisions_unreadable: None,
         })
     }
 
@@ -372,7 +395,7 @@ impl Run {
 
     /// What η0 is selected on, higher is better.
     fn score(&self, kind: Kind, on: SelectedOn) -> Option<f64> {
-        if self.diverged.is_some() && on == SelectedOn::TrainLoss {
+        if self.diverged.is_some() && (on == SelectedOn::TrainLoss || kind == Kind::Regression) {
             return Some(f64::NEG_INFINITY);
         }
         match on {
@@ -384,13 +407,15 @@ impl Run {
         }
     }
 
-    /// The first epoch's end at which the target is met on validation (test without one):
-    /// steps and seconds then.
-    pub fn to_target(&self, kind: Kind, target: f64) -> Option<(usize, f64)> {
+    /// The first epoch's end at which the target is met, on validation (`on_val`) or on
+    /// the test set: steps and seconds then.
+    pub fn to_target(&self, kind: Kind, target: f64, on_val: bool) -> Option<(usize, f64)> {
         self.epochs.iter().enumerate().find_map(|(i, e)| {
-            let met = match kind {
-                Kind::Classification => e.val_acc.or(e.test_acc).is_some_and(|a| a >= target),
-                Kind::Regression => e.val_loss.or(e.test_loss).is_some_and(|l| l <= target),
+            let met = match (kind, on_val) {
+                (Kind::Classification, true) => e.val_acc.is_some_and(|a| a >= target),
+                (Kind::Classification, false) => e.test_acc.is_some_and(|a| a >= target),
+                (Kind::Regression, true) => e.val_loss.is_some_and(|l| l <= target),
+                (Kind::Regression, false) => e.test_loss.is_some_and(|l| l <= target),
             };
             met.then(|| (self.steps_at_epoch[i], e.seconds))
         })
@@ -399,6 +424,79 @@ impl Run {
     pub fn seconds_per_step(&self) -> Option<f64> {
         (self.steps > 0 && self.seconds.is_finite()).then(|| self.seconds / self.steps as f64)
     }
+}
+
+/// The options that make a task what it is (model, data set, split, budget): cells of one
+/// task must agree on each, but where their rule sets it itself (a rule's options are the
+/// last word on its cells'). `--data` is not among them: one folder has many spellings.
+const TASK_VALUED: [&str; 11] = [
+    "--model",
+    "--width-mult",
+    "--dropout",
+    "--dataset",
+    "--split-seed",
+    "--test-fraction",
+    "--batch-size",
+    "--epochs",
+    "--max-steps",
+    "--val-split",
+    "--eval-subset",
+];
+const TASK_FLAGS: [&str; 3] = ["--drop-last", "--augment", "--coarse-labels"];
+
+/// The value a cell's `train` arguments give a task option (`""` for a flag; None when
+/// absent).
+fn task_option<'a>(cell: &'a CellRecord, option: &str) -> Option<&'a str> {
+    let mut words = cell.args.iter().map(String::as_str);
+    let mut value = None;
+    while let Some(w) = words.next() {
+        let (key, inline) = match w.split_once('=') {
+            Some((k, v)) => (k, Some(v)),
+            None => (w, None),
+        };
+        if key == option {
+            value = Some(match TASK_FLAGS.contains(&option) {
+                true => "",
+                false => inline.or_else(|| words.next()).unwrap_or(""),
+            });
+        }
+    }
+    value
+}
+
+/// Refuses a task whose cells ran different set-ups (another data set, model, batch size,
+/// epochs or split: a hand-merged manifest): their means would mix two experiments. Each
+/// option is compared over the cells whose rule does not set it.
+fn check_one_setup(task: &str, cells: &[&CellRecord]) -> Result<()> {
+    for option in TASK_VALUED.iter().chain(&TASK_FLAGS) {
+        let mut first: Option<(&CellRecord, Option<&str>)> = None;
+        for cell in cells
+            .iter()
+            .filter(|c| !c.options.contains_key(&option[2..]))
+        {
+            let value = task_option(cell, option);
+            match first {
+                None => first = Some((cell, value)),
+                Some((other, want)) if want != value => {
+                    let said = |v: Option<&str>| match v {
+                        None => format!("no {option}"),
+                        Some("") => option.to_string(),
+                        Some(v) => format!("{option} {v}"),
+                    };
+                    bail!(
+                        "task {task} mixes set-ups: {} ran with {}, {} with {}: compare \
+                         their sweeps apart",
+                        other.dir.display(),
+                        said(want),
+                        cell.dir.display(),
+                        said(value)
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Whether a stopped run's reason is a divergence (the trainer's messages for a non-finite
@@ -426,13 +524,33 @@ pub(crate) fn load(root: &Path) -> Result<(Manifest, Vec<Task>)> {
             crate::sweep::MANIFEST
         );
     };
+    if manifest.cells.is_empty() {
+        bail!(
+            "{}: its {} lists no cell: nothing to compare",
+            root.display(),
+            crate::sweep::MANIFEST
+        );
+    }
     // Tasks, rules and η0 in the manifest's order of first appearance.
     let mut tasks: Vec<(String, Vec<&CellRecord>)> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     for cell in &manifest.cells {
+        // One run counted twice would weigh one seed double in every mean.
+        if !seen.insert(&cell.dir) {
+            bail!(
+                "{}: {} lists the cell {} twice: a damaged or hand-merged file; keep one",
+                root.display(),
+                crate::sweep::MANIFEST,
+                cell.dir.display()
+            );
+        }
         match tasks.iter_mut().find(|(t, _)| *t == cell.task) {
             Some((_, cells)) => cells.push(cell),
             None => tasks.push((cell.task.clone(), vec![cell])),
         }
+    }
+    for (name, cells) in &tasks {
+        check_one_setup(name, cells)?;
     }
     let mut out = Vec::new();
     for (name, cells) in tasks {
@@ -456,9 +574,19 @@ pub(crate) fn load(root: &Path) -> Result<(Manifest, Vec<Task>)> {
                         left_out.push((cell.dir.clone(), format!("unreadable: {e:#}")));
                         None
                     }
-                    Ok(info) => match Run::at_chance(&info, cell.seed) {
+                    Ok(info) => match Run::at_chance(&info, cell) {
                         Some(run) if diverged(&why) => {
-                            at_chance.push((cell.dir.clone(), format!("diverged: {why}")));
+                            if run.diverged.is_some_and(f64::is_nan) {
+                                left_out.push((
+                                    cell.dir.clone(),
+                                    format!(
+                                        "diverged: {why} (a regression has no chance score: \
+                                         in no mean, and its η0 loses the selection)"
+                                    ),
+                                ));
+                            } else {
+                                at_chance.push((cell.dir.clone(), format!("diverged: {why}")));
+                            }
                             Some(run)
                         }
                         _ => {
@@ -499,6 +627,7 @@ pub(crate) fn load(root: &Path) -> Result<(Manifest, Vec<Task>)> {
                         options: Vec::new(),
                         lrs: Vec::new(),
                         selected: None,
+                        selected_on: SelectedOn::Validation,
                     });
                     rules.last_mut().expect("just pushed")
                 }
@@ -523,28 +652,30 @@ pub(crate) fn load(root: &Path) -> Result<(Manifest, Vec<Task>)> {
             }
         }
         let all_runs = || rules.iter().flat_map(|r| &r.lrs).flat_map(|g| &g.runs);
-        let classification =
-            |r: &Run| r.diverged.is_some() || r.epochs.iter().any(|e| e.test_acc.is_some());
+        let classification = |r: &Run| {
+            r.diverged.is_some_and(|c| !c.is_nan()) || r.epochs.iter().any(|e| e.test_acc.is_some())
+        };
         let kind = if all_runs().any(classification) {
             Kind::Classification
         } else {
             Kind::Regression
         };
-        // Selection on validation only when every finished run has it, so that all rules
-        // are chosen the same way (a diverged run stands in at chance either way).
+        // Each rule on validation when every finished run of it has a split (a diverged run
+        // stands in at chance either way); a run without one is named where it matters.
         let has_val = |r: &Run| r.diverged.is_some() || r.final_val(kind).is_some();
-        let selected_on = if all_runs().next().is_some() && all_runs().all(has_val) {
-            SelectedOn::Validation
-        } else {
-            SelectedOn::TrainLoss
-        };
+        let timed_on_val = all_runs().any(|r| r.diverged.is_none() && r.final_val(kind).is_some());
         for rule in &mut rules {
-            rule.selected = select(&rule.lrs, kind, selected_on);
+            let mut runs = rule.lrs.iter().flat_map(|g| &g.runs);
+            rule.selected_on = match runs.all(has_val) {
+                true => SelectedOn::Validation,
+                false => SelectedOn::TrainLoss,
+            };
+            rule.selected = select(&rule.lrs, kind, rule.selected_on);
         }
         out.push(Task {
             name,
             kind,
-            selected_on,
+            timed_on_val,
             rules,
             left_out,
             at_chance,
@@ -639,6 +770,7 @@ impl Task {
         };
         let mut best: Option<(usize, f64)> = None;
         let names: Vec<&str> = wanted.split(',').map(str::trim).collect();
+        let mut candidates = Vec::new();
         for name in &names {
             let i = self
                 .rule_index(name)
@@ -646,7 +778,25 @@ impl Task {
             if names.len() == 1 {
                 return Ok(Some(i));
             }
-            let Some(score) = self.rules[i].selected_val(self.kind) else {
+            candidates.push(i);
+        }
+        // Ranked on the seeds that every candidate's selected η0 has a run for, so that a
+        // one-seed score is never set against a five-seed mean (claim 1 waits for equal
+        // seeds anyway); without any in common, each on its own.
+        let mut shared: Option<Vec<u64>> = None;
+        for &i in &candidates {
+            let Some(g) = self.rules[i].chosen() else {
+                continue;
+            };
+            let seeds: Vec<u64> = g.runs.iter().map(|r| r.seed).collect();
+            shared = Some(match shared {
+                None => seeds,
+                Some(s) => s.into_iter().filter(|x| seeds.contains(x)).collect(),
+            });
+        }
+        let shared = shared.filter(|s| !s.is_empty());
+        for i in candidates {
+            let Some(score) = self.rules[i].selected_val(self.kind, shared.as_deref()) else {
                 continue;
             };
             // Equal scores go to the first listed.
@@ -704,12 +854,24 @@ impl Task {
                 // Seeds that chose this rule's η0 or the reference's on a one-seed grid.
                 let mut chose = rule.selection_seeds();
                 chose.extend(reference.map_or(Vec::new(), |r| self.rules[r].selection_seeds()));
-                let hits: Vec<(usize, f64)> = match target {
-                    Some(t) => runs.iter().filter_map(|r| r.to_target(kind, t)).collect(),
+                // Every run timed on the task's metric, one that never reached the target at
+                // +∞: the median over the seeds (docs/evaluation.md §7), none when half of
+                // them or more never did. On validation, a run without a split has no time.
+                let timed = |r: &&Run| {
+                    !self.timed_on_val || r.diverged.is_some() || r.final_val(kind).is_some()
+                };
+                let hits: Vec<Option<(usize, f64)>> = match target {
+                    Some(t) => (runs.iter().filter(timed))
+                        .map(|r| r.to_target(kind, t, self.timed_on_val))
+                        .collect(),
                     None => Vec::new(),
                 };
-                let steps: Vec<f64> = hits.iter().map(|h| h.0 as f64).collect();
-                let seconds: Vec<f64> = hits.iter().map(|h| h.1).collect();
+                let median = |of: &dyn Fn(&(usize, f64)) -> f64| {
+                    let v: Vec<f64> = (hits.iter())
+                        .map(|h| h.as_ref().map_or(f64::INFINITY, of))
+                        .collect();
+                    stats::median(&v).filter(|m| m.is_finite())
+                };
                 let mut decisions = BTreeMap::new();
                 for (d, n) in runs.iter().flat_map(|r| &r.decisions) {
                     *decisions.entry(d.clone()).or_insert(0) += n;
@@ -718,6 +880,7 @@ impl Task {
                     rule: rule.rule.clone(),
                     schedule: rule.schedule.clone(),
                     lr: group.map(|g| g.lr),
+                    at_grid_edge: rule.at_grid_edge(),
                     lr_grid: {
                         // In order, with a grid's extensions (§2) among the rest.
                         let mut grid: Vec<f64> = rule.lrs.iter().map(|g| g.lr).collect();
@@ -758,9 +921,9 @@ impl Task {
                         &|s| !chose.contains(&s),
                     ),
                     paired_judged: against(judged_runs, Some(i) != judged, &|_| true),
-                    steps_to_target: stats::median(&steps),
-                    seconds_to_target: stats::median(&seconds),
-                    reached: (hits.len(), runs.len()),
+                    steps_to_target: median(&|h| h.0 as f64),
+                    seconds_to_target: median(&|h| h.1),
+                    reached: (hits.iter().flatten().count(), hits.len()),
                     seconds_per_step: values(&|r| r.seconds_per_step()),
                     decisions,
                 }
@@ -806,15 +969,61 @@ impl RuleRuns {
         }
     }
 
-    /// The mean final validation score at the selected η0 (higher is better).
-    fn selected_val(&self, kind: Kind) -> Option<f64> {
+    /// The mean final validation score at the selected η0 (higher is better), over
+    /// `seeds` when given.
+    fn selected_val(&self, kind: Kind, seeds: Option<&[u64]>) -> Option<f64> {
         let scores: Vec<f64> = self
             .chosen()?
             .runs
             .iter()
+            .filter(|r| seeds.is_none_or(|s| s.contains(&r.seed)))
             .filter_map(|r| r.score(kind, SelectedOn::Validation))
             .collect();
         estimate(&scores).map(|e| e.mean)
+    }
+
+    /// The directories of the finished runs without a validation split (a diverged one
+    /// stands in at chance).
+    pub fn runs_without_val(&self, kind: Kind) -> Vec<&Path> {
+        (self.lrs.iter().flat_map(|g| &g.runs))
+            .filter(|r| r.diverged.is_none() && r.final_val(kind).is_none())
+            .map(|r| r.dir.as_path())
+            .collect()
+    }
+
+    /// The seeds planned at the selected η0: finished or not.
+    pub fn chosen_seeds(&self) -> Vec<u64> {
+        let Some(g) = self.chosen() else {
+            return Vec::new();
+        };
+        let mut seeds: Vec<u64> = g
+            .runs
+            .iter()
+            .map(|r| r.seed)
+            .chain(g.missing.clone())
+            .collect();
+        seeds.sort_unstable();
+        seeds.dedup();
+        seeds
+    }
+
+    /// Whether the selected η0 is the smallest or the largest of those with a run: the
+    /// best may lie beyond the grid (docs/evaluation.md §2 extends it then).
+    pub fn at_grid_edge(&self) -> Option<&'static str> {
+        let chosen = self.chosen()?;
+        let scored: Vec<f64> = (self.lrs.iter())
+            .filter(|g| !g.runs.is_empty())
+            .map(|g| g.lr)
+            .collect();
+        if scored.len() < 2 {
+            None
+        } else if scored.iter().all(|&lr| lr >= chosen.lr) {
+            Some("smallest")
+        } else if scored.iter().all(|&lr| lr <= chosen.lr) {
+            Some("largest")
+        } else {
+            None
+        }
     }
 }
 
@@ -847,10 +1056,21 @@ const REPORT_MD: &str = "compare.md";
 /// `TASK-grid` would share a file with `TASK`'s.
 pub const TABLE_SUFFIXES: [&str; 3] = ["grid", "claims", "ablation"];
 
+/// What `compare` wrote.
+#[derive(Debug)]
+pub struct Report {
+    /// The report's Markdown (`compare.md`).
+    pub markdown: String,
+    /// The files written.
+    pub written: Vec<PathBuf>,
+    /// The files of an earlier report in that folder that this one does not write (a task,
+    /// a claim or an ablation no longer there), removed so that none is read as current.
+    pub removed: Vec<PathBuf>,
+}
+
 /// Writes the report of the sweeps under `opts.roots`: `compare.md`, per task `TASK.csv`
-/// (the main table), `TASK-grid.csv` (every η0) and the figures. Returns the report's
-/// Markdown and the files written.
-pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
+/// (the main table), `TASK-grid.csv` (every η0) and the figures.
+pub fn compare(opts: &CompareOptions) -> Result<Report> {
     if let Some(t) = opts.target_acc.filter(|t| !(0.0..=1.0).contains(t)) {
         bail!("--target-acc {t} is not an accuracy: give a fraction between 0 and 1");
     }
@@ -935,8 +1155,8 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
             Kind::Classification => opts.target_acc.or_else(|| {
                 // docs/evaluation.md §7: the reference's mean final validation − 1 point.
                 let r = &task.rules[reference?];
-                (task.selected_on == SelectedOn::Validation)
-                    .then(|| r.selected_val(task.kind))
+                (r.selected_on == SelectedOn::Validation)
+                    .then(|| r.selected_val(task.kind, None))
                     .flatten()
                     .map(|v| v - 0.01)
             }),
@@ -966,7 +1186,7 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
             (Some(j), Some(r)) => claims::judge(task, j, r, &candidates),
             _ => None,
         };
-        let csv = table::main_csv(task, &rows, reference_name, judged_name);
+        let csv = table::main_csv(task, &rows, reference_name, judged_name, target);
         let grid = table::grid_csv(task);
         let mut tables = vec![
             (format!("{}.csv", task.name), csv),
@@ -1044,7 +1264,18 @@ pub fn compare(opts: &CompareOptions) -> Result<(String, Vec<PathBuf>)> {
     // Listed before they are written: a crash half-way leaves them known as the report's.
     crate::report::written::record(&out, files.iter().map(|(name, _)| name.clone()))?;
     let written = crate::report::write_all(&out, &files)?;
-    Ok((report, written))
+    // An earlier report's tables and figures that this one does not write (a plot's
+    // figures in the same folder are a plot's to replace, and a user's file is never
+    // listed).
+    let removed = crate::report::written::remove_listed(&out, |name| {
+        let ours = [".md", ".csv", ".png"].iter().any(|x| name.ends_with(x));
+        ours && !would_write(name) && !crate::report::FigureFormat::is_figure(name)
+    });
+    Ok(Report {
+        markdown: report,
+        written,
+        removed,
+    })
 }
 
 /// `task`'s ablation variants paired with the judged rule of `base`'s task of the same name
@@ -1132,6 +1363,8 @@ mod tests {
             steps: 10,
             diverged: None,
             decisions: BTreeMap::new(),
+            decisions_unreadable: None,
+            dir: PathBuf::new(),
         }
     }
 
@@ -1144,6 +1377,8 @@ mod tests {
             steps: 0,
             diverged: Some(0.1),
             decisions: BTreeMap::new(),
+            decisions_unreadable: None,
+            dir: PathBuf::new(),
         }
     }
 
@@ -1179,13 +1414,40 @@ mod tests {
     }
 
     #[test]
+    fn a_diverged_regression_run_loses_its_eta0s_selection() {
+        // η0 10 is better on seed 1 and diverged on seed 2: a regression has no chance
+        // score, so the divergence must not just drop seed 2 from the comparison.
+        let loss = |seed: u64, val_loss: f64| {
+            let mut r = run(seed, 0.0);
+            r.epochs[0].val_acc = None;
+            r.epochs[0].val_loss = Some(val_loss);
+            r
+        };
+        let gone = Run {
+            diverged: Some(f64::NAN),
+            ..diverged(2)
+        };
+        let kind = Kind::Regression;
+        assert_eq!(gone.final_test(kind), None, "in no mean");
+        let lrs = vec![
+            group(0.01, vec![loss(1, 1.0), loss(2, 1.0)]),
+            group(10.0, vec![loss(1, 0.5), gone]),
+        ];
+        assert_eq!(select(&lrs, kind, SelectedOn::Validation), Some(0));
+    }
+
+    #[test]
     fn a_diverged_run_counts_at_chance() {
         let d = diverged(2);
         let kind = Kind::Classification;
         assert_eq!(d.final_val(kind), Some(0.1));
         assert_eq!(d.final_test(kind), Some(0.1));
         assert_eq!(d.val_stopped_test(kind), Some(0.1));
-        assert_eq!(d.to_target(kind, 0.05), None, "never reaches a target");
+        assert_eq!(
+            d.to_target(kind, 0.05, true),
+            None,
+            "never reaches a target"
+        );
         assert_eq!(d.seconds_per_step(), None);
         assert_eq!(d.final_test(Kind::Regression), None);
         // 0.03's seeds 0.85 and chance average 0.475, below 0.01's 0.8.

@@ -231,8 +231,20 @@ pub(crate) fn markdown(
         list_cells(&mut s, "Not read", &task.left_out);
         return s;
     }
-    let selection = match task.selected_on {
-        SelectedOn::Validation => format!(
+    // The rules that chose among several η0 with a run, and those of them that chose on
+    // the training loss (some run without a validation split).
+    let choosing: Vec<&super::RuleRuns> = (task.rules.iter())
+        .filter(|r| r.lrs.iter().filter(|g| !g.runs.is_empty()).count() > 1)
+        .collect();
+    let on_loss: Vec<&super::RuleRuns> = (choosing.iter().copied())
+        .filter(|r| r.selected_on == SelectedOn::TrainLoss)
+        .collect();
+    let all_on_loss = match choosing.is_empty() {
+        true => !task.timed_on_val,
+        false => on_loss.len() == choosing.len(),
+    };
+    let mut selection = match all_on_loss {
+        false => format!(
             "each rule at the η0 of its grid with the best mean final validation {} over the \
              seeds every η0 of the rule has a result for{} (a grid run on seed 1, its choice \
              then on the others, keeps its seed-1 choice; of equals, the smallest η0; the \
@@ -240,14 +252,34 @@ pub(crate) fn markdown(
             m.stem.replace("acc", "accuracy"),
             match task.kind {
                 Kind::Classification => ", a diverged run at chance",
-                Kind::Regression => ", a diverged run having none",
+                Kind::Regression => ", a diverged run the worst",
             }
         ),
-        SelectedOn::TrainLoss => "each rule at the η0 of its grid with the lowest mean final \
+        true => "each rule at the η0 of its grid with the lowest mean final \
              training loss: these runs have no validation split (`--val-split`), and the test \
              set must not choose"
             .to_string(),
     };
+    if !on_loss.is_empty() && !all_on_loss {
+        let names: Vec<String> = on_loss.iter().map(|r| format!("`{}`", r.rule)).collect();
+        let runs: Vec<String> = (on_loss.iter())
+            .flat_map(|r| r.runs_without_val(task.kind))
+            .map(|d| format!("`{}`", d.display()))
+            .collect();
+        const SHOWN: usize = 5;
+        let more = match runs.len().saturating_sub(SHOWN) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        let _ = write!(
+            selection,
+            "; except {}, on the lowest mean final training loss: {}{more} {} no validation \
+             split (`--val-split`), and the test set must not choose",
+            names.join(", "),
+            runs[..runs.len().min(SHOWN)].join(", "),
+            if runs.len() == 1 { "has" } else { "have" }
+        );
+    }
     let _ = writeln!(
         s,
         "{}; {selection}. Val-stopped: the test {} at the epoch of best validation \
@@ -305,7 +337,7 @@ pub(crate) fn markdown(
         let lr = match (row.lr, row.lr_grid.len()) {
             (Some(lr), 1) => lr_text(lr),
             (Some(lr), _) => format!(
-                "{} (of {}{})",
+                "{} (of {}{}{})",
                 lr_text(lr),
                 row.lr_grid
                     .iter()
@@ -321,7 +353,9 @@ pub(crate) fn markdown(
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
-                }
+                },
+                row.at_grid_edge
+                    .map_or(String::new(), |edge| format!("; the {edge} of its grid")),
             ),
             (None, _) => "—".into(),
         };
@@ -366,16 +400,23 @@ pub(crate) fn markdown(
     if let Some(t) = &target_text {
         let _ = writeln!(
             s,
-            "\nSteps and seconds to {t}{}: medians over the runs that reached it, at the end \
-             of the first epoch where the {} reaches it.",
+            "\nSteps and seconds to {t}{}: medians over the seeds, a run that never reached \
+             it counting as never (— when half of them or more did not), at the end of the \
+             first epoch where the {} reaches it.",
             match (default_target, reference) {
                 (true, Some(r)) => format!(" (`{r}`'s mean final validation accuracy − 1 point)"),
                 _ => String::new(),
             },
-            if task.selected_on == SelectedOn::Validation {
-                "validation split"
-            } else {
+            if !task.timed_on_val {
                 "test set (no validation split)"
+            } else if task
+                .rules
+                .iter()
+                .any(|r| !r.runs_without_val(task.kind).is_empty())
+            {
+                "validation split (of the runs that have one; the others have no time)"
+            } else {
+                "validation split"
             }
         );
     }
@@ -437,6 +478,16 @@ pub(crate) fn markdown(
         &task.at_chance,
     );
     list_cells(&mut s, "Left out of every mean", &task.left_out);
+    let unreadable: Vec<(std::path::PathBuf, String)> = (task.rules.iter())
+        .flat_map(|r| r.lrs.iter().flat_map(|g| &g.runs))
+        .filter_map(|r| Some((r.dir.clone(), r.decisions_unreadable.clone()?)))
+        .collect();
+    list_cells(
+        &mut s,
+        "Decision counts unknown (`rule.csv` unreadable; the runs are in every mean, their \
+         decisions in no count)",
+        &unreadable,
+    );
     if !figures.is_empty() {
         let _ = writeln!(
             s,
@@ -490,19 +541,20 @@ pub(crate) fn main_csv(
     rows: &[Row],
     reference: Option<&str>,
     judged: Option<&str>,
+    target: Option<f64>,
 ) -> String {
     let header = columns(
-        "rule,schedule,train_options,lr,lr_grid,selected_on,seeds,missing,diverged,\
+        "rule,schedule,train_options,lr,lr_grid,selected_on,at_grid_edge,seeds,missing,diverged,\
          final_test_{x},final_test_{x}_ci,val_stopped_test_{x},val_stopped_test_{x}_ci,\
          final_val_{x},final_val_{x}_ci,reference,paired_diff,paired_diff_ci,paired_n,\
          paired_unseen_diff,paired_unseen_diff_ci,paired_unseen_n,judged,judged_diff,\
-         judged_diff_ci,judged_n,steps_to_target_median,seconds_to_target_median,reached,\
+         judged_diff_ci,judged_n,target,steps_to_target_median,seconds_to_target_median,reached,\
          seconds_per_step,seconds_per_step_ci,decisions",
         metric(task.kind).stem,
     );
-    let on = match task.selected_on {
-        SelectedOn::Validation => format!("val_{}", metric(task.kind).stem),
-        SelectedOn::TrainLoss => "train_loss".into(),
+    let on = |rule: &str| match task.rules.iter().find(|r| r.rule == rule) {
+        Some(r) if r.selected_on == SelectedOn::TrainLoss => "train_loss".into(),
+        _ => format!("val_{}", metric(task.kind).stem),
     };
     let median = |m: Option<f64>| m.map(|v| v.to_string()).unwrap_or_default();
     let table: Vec<Vec<String>> = rows
@@ -527,10 +579,11 @@ pub(crate) fn main_csv(
                 row.lr.map(lr_text).unwrap_or_default(),
                 grid.join(" "),
                 if row.lr_grid.len() > 1 {
-                    on.clone()
+                    on(&row.rule)
                 } else {
                     String::new()
                 },
+                row.at_grid_edge.unwrap_or_default().to_string(),
                 row.seeds.to_string(),
                 row.missing.to_string(),
                 row.diverged.to_string(),
@@ -546,6 +599,7 @@ pub(crate) fn main_csv(
             cells.push(judged.unwrap_or_default().into());
             cells.extend(csv_pair(&row.paired_judged));
             cells.push(row.paired_judged.map_or(0, |p| p.n).to_string());
+            cells.push(target.map(|t| t.to_string()).unwrap_or_default());
             cells.push(median(row.steps_to_target));
             cells.push(median(row.seconds_to_target));
             cells.push(row.reached.0.to_string());
@@ -674,6 +728,7 @@ mod tests {
                 .collect(),
             lrs: Vec::new(),
             selected: None,
+            selected_on: SelectedOn::Validation,
         };
         assert_eq!(rule_options(&rule(&[])), "`--schedule basic`");
         assert_eq!(rule_options(&rule(&[&[]])), "`--schedule basic`");

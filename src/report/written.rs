@@ -71,17 +71,27 @@ pub fn record(dir: &Path, names: impl IntoIterator<Item = String>) -> Result<()>
 
 /// Removes the files of the folder's [`WRITTEN`] list that `remove` names, and returns
 /// them (best effort: what cannot be removed stays); a file not listed, a user's, is never
-/// touched.
+/// touched. The names removed leave the list, so that a user's file later put under one
+/// of them is not taken for the report's.
 pub fn remove_listed(dir: &Path, remove: impl Fn(&str) -> bool) -> Vec<PathBuf> {
     let mut removed = Vec::new();
-    for name in listed(dir).unwrap_or_default() {
-        let path = dir.join(&name);
-        if remove(&name)
+    let mut kept = Vec::new();
+    let names = listed(dir).unwrap_or_default();
+    for name in &names {
+        let path = dir.join(name);
+        if remove(name)
             && path.symlink_metadata().is_ok_and(|m| m.is_file())
             && std::fs::remove_file(&path).is_ok()
         {
             removed.push(path);
+        } else {
+            kept.push(name.as_str());
         }
+    }
+    if !removed.is_empty() {
+        let text: String = kept.iter().map(|n| format!("{n}\n")).collect();
+        // Best effort: a list that keeps a removed name only makes a later report bolder.
+        let _ = write_atomic(&dir.join(WRITTEN), text.as_bytes());
     }
     removed
 }
@@ -141,5 +151,26 @@ mod tests {
         // A folder written before the list existed, recognised by its report.
         std::fs::remove_file(d.join(WRITTEN)).unwrap();
         check_ours(d, csv, |_: &Path| true).unwrap();
+    }
+
+    #[test]
+    fn a_removed_file_leaves_the_list_and_a_users_file_of_its_name_is_then_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for name in ["a.csv", "b.csv"] {
+            std::fs::write(d.join(name), "report").unwrap();
+        }
+        record(d, ["a.csv".to_string(), "b.csv".to_string()]).unwrap();
+        let removed = remove_listed(d, |n| n == "b.csv");
+        assert_eq!(removed, vec![d.join("b.csv")]);
+        assert!(d.join("a.csv").is_file() && !d.join("b.csv").exists());
+        assert_eq!(listed(d).unwrap(), vec!["a.csv".to_string()]);
+        std::fs::write(d.join("b.csv"), "mine").unwrap();
+        let csv = |n: &str| n.ends_with(".csv");
+        assert!(check_ours(d, csv, |_: &Path| false).is_err());
+        assert!(remove_listed(d, |_| true)
+            .iter()
+            .all(|p| p != &d.join("b.csv")));
+        assert_eq!(std::fs::read_to_string(d.join("b.csv")).unwrap(), "mine");
     }
 }

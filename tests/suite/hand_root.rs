@@ -13,6 +13,8 @@ pub struct HandRoot {
     /// Each cell's `train` arguments, by directory, as a spec gives them (`sweep` refuses
     /// a root whose cells it would run otherwise); empty where not given.
     args: BTreeMap<String, Vec<String>>,
+    /// Each rule's own options, as the manifest records them (none where not given).
+    options: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl HandRoot {
@@ -26,7 +28,17 @@ impl HandRoot {
             root: root.to_path_buf(),
             cells: Vec::new(),
             args,
+            options: BTreeMap::new(),
         }
+    }
+
+    /// Records `options` as rule `rule`'s own in the cells planned from now on.
+    pub fn rule_options(&mut self, rule: &str, options: &[(&str, &str)]) {
+        let map = options
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        self.options.insert(rule.to_string(), map);
     }
 
     /// Plans a finished cell of rule label `rule` (trained by `schedule`) and returns its
@@ -46,9 +58,10 @@ impl HandRoot {
     ) -> PathBuf {
         let d = format!("t/{rule}/lr{lr}/seed{seed}");
         let args = self.args.get(&d).cloned().unwrap_or_default();
+        let options = self.options.get(rule).cloned().unwrap_or_default();
         self.cells.push(serde_json::json!({
             "dir": d, "task": "t", "rule": rule, "schedule": schedule, "lr": lr,
-            "seed": seed, "args": args, "command": [], "status": status,
+            "seed": seed, "args": args, "options": options, "command": [], "status": status,
             "log": format!("{d}/train.log"),
         }));
         self.root.join(d)
