@@ -62,7 +62,7 @@ declare -A setup=(
     [resnet-lr0.01]="resnet18 cifar10 256 0.01 20 --dropout 0.2"
 )
 # The first-order rule's α per experiment (the paper gives none; see docs/reproduction.md:
-# on LeNet, α = 1e-3 turns η negative from step 735 and diverges at step 3,884).
+# on LeNet, α = 1e-3 first turns η negative at step 735, and η becomes NaN at step 3,891).
 declare -A alpha=([boston]=1e-6 [fashion]=1e-3 [lenet]=1e-4 [resnet-lr0.1]=1e-3 [resnet-lr0.01]=1e-3)
 
 # Training-split sizes (Boston: 80% of 506 rows), for one checkpoint per epoch.
