@@ -210,6 +210,9 @@ enum BenchWhat {
         /// paper data set.
         #[arg(long, value_enum)]
         dataset: Option<etaprobe::data::DatasetKind>,
+        /// Print JSON instead of a table (bytes, exact).
+        #[arg(long)]
+        json: bool,
     },
     /// Data-parallel training steps under MPI (`mpirun -np N etaprobe bench dist`, feature
     /// `mpi`): time per step, the share spent communicating, and the bytes sent per step.
@@ -686,6 +689,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 width_mult,
                 dropout,
                 dataset,
+                json,
             } => {
                 let model = bench::BenchModel {
                     kind: model,
@@ -705,10 +709,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     for probes in [false, true] {
                         // A fresh device per configuration, so that each count stands alone.
                         let gpu = std::sync::Arc::new(Gpu::open(cli.adapter.as_deref())?);
-                        let (bytes, chunk) = bench::step_memory(&gpu, model, batch, probes)?;
-                        row.push((mib(bytes), chunk));
+                        row.push(bench::step_memory(&gpu, model, batch, probes)?);
                     }
                     rows.push((batch, row));
+                }
+                if json {
+                    let rows: Vec<serde_json::Value> = (rows.iter())
+                        .map(|(batch, row)| {
+                            serde_json::json!({
+                                "batch_size": batch,
+                                "basic_bytes": row[0].0,
+                                "newton_bytes": row[1].0,
+                                "probes_per_pass": row[1].1,
+                            })
+                        })
+                        .collect();
+                    let v = serde_json::json!({
+                        "model": model.describe(),
+                        "adapter": adapter,
+                        "rows": rows,
+                    });
+                    etaprobe::outln!("{}", serde_json::to_string_pretty(&v)?);
+                    return Ok(());
                 }
                 etaprobe::outln!(
                     "GPU memory of one training step of {} on {adapter}",
@@ -724,8 +746,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 for (batch, row) in rows {
                     etaprobe::outln!(
                         "{batch:<8} {:>12.1} {:>12.1} {:>8}",
-                        row[0].0,
-                        row[1].0,
+                        mib(row[0].0),
+                        mib(row[1].0),
                         row[1].1
                     );
                 }

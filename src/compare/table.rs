@@ -544,7 +544,8 @@ pub(crate) fn main_csv(
     target: Option<f64>,
 ) -> String {
     let header = columns(
-        "rule,schedule,train_options,lr,lr_grid,selected_on,at_grid_edge,seeds,missing,diverged,\
+        "rule,schedule,train_options,lr,lr_grid,lr_unscored,selected_on,at_grid_edge,seeds,missing,\
+         diverged,\
          final_test_{x},final_test_{x}_ci,val_stopped_test_{x},val_stopped_test_{x}_ci,\
          final_val_{x},final_val_{x}_ci,reference,paired_diff,paired_diff_ci,paired_n,\
          paired_unseen_diff,paired_unseen_diff_ci,paired_unseen_n,judged,judged_diff,\
@@ -578,6 +579,10 @@ pub(crate) fn main_csv(
                 options,
                 row.lr.map(lr_text).unwrap_or_default(),
                 grid.join(" "),
+                (row.lr_unscored.iter())
+                    .map(|&l| lr_text(l))
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 if row.lr_grid.len() > 1 {
                     on(&row.rule)
                 } else {

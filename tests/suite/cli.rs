@@ -132,6 +132,31 @@ fn bench_memory_names_the_width_and_dropout_it_measured() {
         said.contains("of resnet18 (width ×0.0625, dropout 0.2) on "),
         "{said}"
     );
+    // As JSON, in exact bytes: the probes hold more, a larger batch more.
+    let out = etaprobe(&[
+        "bench",
+        "memory",
+        "--model",
+        "logreg",
+        "--batch-sizes",
+        "2,8",
+        "--json",
+    ]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["model"].as_str().unwrap().starts_with("logreg"), "{v}");
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1]["batch_size"], 8);
+    let bytes = |r: &serde_json::Value, k: &str| r[k].as_u64().unwrap();
+    assert!(bytes(&rows[0], "newton_bytes") > bytes(&rows[0], "basic_bytes"));
+    assert!(bytes(&rows[1], "basic_bytes") > bytes(&rows[0], "basic_bytes"));
+    assert!(!v["adapter"].as_str().unwrap().is_empty(), "{v}");
+    assert!(
+        rows.iter()
+            .all(|r| r["probes_per_pass"].as_u64().unwrap() >= 1),
+        "{v}"
+    );
 }
 
 #[test]

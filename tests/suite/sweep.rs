@@ -1700,6 +1700,9 @@ fn compare_says_which_eta0_the_selection_did_not_see() {
         md.contains("| 0.1 (of 0.01, 0.1; no run finished at 0.01) |"),
         "{md}"
     );
+    let rows = csv_rows(&std::fs::read_to_string(out.join("t.csv")).unwrap());
+    assert_eq!(rows[0]["lr_unscored"], "0.01");
+    assert_eq!(rows[0]["at_grid_edge"], "", "one η0 with a run: no edge");
     assert!(
         md.contains("missing: its folder is gone, though sweep.json says it finished"),
         "{md}"
