@@ -188,12 +188,12 @@ fn second_verdict(comparisons: &[Comparison]) -> Verdict {
         }
     }
     let counts = format!(
-        "{} better, {} worse, {} undistinguished of {} comparisons with {} rules ({})",
+        "{} better, {} worse, {} undistinguished of {} with {} ({})",
         count(1),
         count(-1),
         count(0),
-        comparisons.len(),
-        rules.len(),
+        crate::words::counted(comparisons.len(), "comparison"),
+        crate::words::counted(rules.len(), "rule"),
         rules.join(", ")
     );
     let mut beaten_by = Vec::new();

@@ -550,6 +550,15 @@ pub(crate) fn load(root: &Path) -> Result<(Manifest, Vec<Task>)> {
         }
     }
     for (name, cells) in &tasks {
+        // A task's name names the report's files: a path there would write elsewhere.
+        if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\']) {
+            bail!(
+                "{}: {} names a task {name:?}, which is not a plain name (the spec allows \
+                 none such): a damaged or hand-edited file",
+                root.display(),
+                crate::sweep::MANIFEST
+            );
+        }
         check_one_setup(name, cells)?;
     }
     let mut out = Vec::new();
@@ -581,7 +590,7 @@ pub(crate) fn load(root: &Path) -> Result<(Manifest, Vec<Task>)> {
                                     cell.dir.clone(),
                                     format!(
                                         "diverged: {why} (a regression has no chance score: \
-                                         in no mean, and its η0 loses the selection)"
+                                         in no mean, and counted against its η0 in the selection)"
                                     ),
                                 ));
                             } else {
@@ -707,27 +716,41 @@ fn select(lrs: &[LrGroup], kind: Kind, on: SelectedOn) -> Option<usize> {
         });
     }
     let common = common.filter(|c| !c.is_empty());
-    let mut best: Option<(usize, f64)> = None;
+    // Ranked by the runs without a score first (a diverged run where there is no chance
+    // score: −∞), fewer is better, then by the mean of the others: one bad seed diverging
+    // at every η0 must not hand the choice to the smallest.
+    let mut best: Option<(usize, usize, f64)> = None;
     for (i, runs) in per_lr.iter().enumerate() {
         let scores: Vec<f64> = runs
             .iter()
             .filter(|(s, _)| common.as_ref().is_none_or(|c| c.contains(s)))
             .map(|(_, v)| *v)
             .collect();
-        // A NaN score never wins (a diverged run scores chance instead).
-        let Some(mean) = estimate(&scores).map(|e| e.mean).filter(|m| !m.is_nan()) else {
+        if scores.is_empty() {
             continue;
-        };
+        }
+        let lost = scores.iter().filter(|v| **v == f64::NEG_INFINITY).count();
+        let kept: Vec<f64> = scores
+            .into_iter()
+            .filter(|v| *v != f64::NEG_INFINITY)
+            .collect();
+        let mean = estimate(&kept).map_or(f64::NEG_INFINITY, |e| e.mean);
+        // A NaN score never wins (a diverged run scores chance instead).
+        if mean.is_nan() {
+            continue;
+        }
         // Equal means (up to the rounding of sums in another order) go to the smaller η0.
-        let better = |(j, b): (usize, f64)| match same_score(mean, b) {
-            true => lrs[i].lr < lrs[j].lr,
-            false => mean > b,
+        let better = |(j, l, b): (usize, usize, f64)| match (lost.cmp(&l), same_score(mean, b)) {
+            (std::cmp::Ordering::Less, _) => true,
+            (std::cmp::Ordering::Greater, _) => false,
+            (_, true) => lrs[i].lr < lrs[j].lr,
+            (_, false) => mean > b,
         };
         if best.is_none_or(better) {
-            best = Some((i, mean));
+            best = Some((i, lost, mean));
         }
     }
-    best.map(|(i, _)| i)
+    best.map(|(i, _, _)| i)
 }
 
 /// Whether two mean scores are equal up to rounding: the same accuracies summed in another
@@ -1431,9 +1454,16 @@ mod tests {
         assert_eq!(gone.final_test(kind), None, "in no mean");
         let lrs = vec![
             group(0.01, vec![loss(1, 1.0), loss(2, 1.0)]),
-            group(10.0, vec![loss(1, 0.5), gone]),
+            group(10.0, vec![loss(1, 0.5), gone.clone()]),
         ];
         assert_eq!(select(&lrs, kind, SelectedOn::Validation), Some(0));
+        // A seed diverging at every η0: the others' mean decides, not the smallest η0.
+        let lrs = vec![
+            group(0.001, vec![loss(1, 30.0), gone.clone()]),
+            group(0.01, vec![loss(1, 10.0), gone.clone()]),
+            group(0.1, vec![loss(1, 20.0), gone]),
+        ];
+        assert_eq!(select(&lrs, kind, SelectedOn::Validation), Some(1));
     }
 
     #[test]

@@ -549,7 +549,7 @@ pub(crate) fn main_csv(
          final_test_{x},final_test_{x}_ci,val_stopped_test_{x},val_stopped_test_{x}_ci,\
          final_val_{x},final_val_{x}_ci,reference,paired_diff,paired_diff_ci,paired_n,\
          paired_unseen_diff,paired_unseen_diff_ci,paired_unseen_n,judged,judged_diff,\
-         judged_diff_ci,judged_n,target,steps_to_target_median,seconds_to_target_median,reached,\
+         judged_diff_ci,judged_n,target,steps_to_target_median,seconds_to_target_median,reached,timed,\
          seconds_per_step,seconds_per_step_ci,decisions",
         metric(task.kind).stem,
     );
@@ -608,6 +608,7 @@ pub(crate) fn main_csv(
             cells.push(median(row.steps_to_target));
             cells.push(median(row.seconds_to_target));
             cells.push(row.reached.0.to_string());
+            cells.push(row.reached.1.to_string());
             cells.extend(csv_pair(&row.seconds_per_step));
             cells.push(decisions.join(" "));
             cells

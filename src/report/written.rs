@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use std::io::ErrorKind;
+
 use anyhow::{bail, Context, Result};
 
 use crate::rundir::write_atomic;
@@ -77,18 +79,26 @@ pub fn remove_listed(dir: &Path, remove: impl Fn(&str) -> bool) -> Vec<PathBuf> 
     let mut removed = Vec::new();
     let mut kept = Vec::new();
     let names = listed(dir).unwrap_or_default();
+    let mut forgotten = false;
     for name in &names {
+        // A report's files lie in its folder: a listed path elsewhere is no name of ours.
+        let plain = !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\']);
         let path = dir.join(name);
-        if remove(name)
-            && path.symlink_metadata().is_ok_and(|m| m.is_file())
-            && std::fs::remove_file(&path).is_ok()
-        {
-            removed.push(path);
-        } else {
-            kept.push(name.as_str());
+        let meta = path.symlink_metadata();
+        if plain && remove(name) && meta.as_ref().is_ok_and(|m| m.is_file()) {
+            if std::fs::remove_file(&path).is_ok() {
+                removed.push(path);
+                continue;
+            }
+        } else if plain && remove(name) && meta.is_err_and(|e| e.kind() == ErrorKind::NotFound) {
+            // Gone already (removed by hand): forgotten too, so that a user's file later
+            // saved under the name is not taken for the report's.
+            forgotten = true;
+            continue;
         }
+        kept.push(name.as_str());
     }
-    if !removed.is_empty() {
+    if !removed.is_empty() || forgotten {
         let text: String = kept.iter().map(|n| format!("{n}\n")).collect();
         // Best effort: a list that keeps a removed name only makes a later report bolder.
         let _ = write_atomic(&dir.join(WRITTEN), text.as_bytes());
@@ -172,5 +182,21 @@ mod tests {
             .iter()
             .all(|p| p != &d.join("b.csv")));
         assert_eq!(std::fs::read_to_string(d.join("b.csv")).unwrap(), "mine");
+        // A listed file removed by hand is forgotten; a listed path outside the folder is
+        // never touched.
+        let outside = dir.path().parent().unwrap().join("outside-of-report.csv");
+        std::fs::write(d.join("c.csv"), "report").unwrap();
+        record(
+            d,
+            ["c.csv".to_string(), "../outside-of-report.csv".to_string()],
+        )
+        .unwrap();
+        std::fs::remove_file(d.join("c.csv")).unwrap();
+        let existed = outside.exists();
+        assert!(remove_listed(d, |_| true).is_empty());
+        assert_eq!(outside.exists(), existed);
+        assert!(!listed(d).unwrap().contains(&"c.csv".to_string()));
+        std::fs::write(d.join("c.csv"), "mine").unwrap();
+        assert!(check_ours(d, csv, |_: &Path| false).is_err());
     }
 }

@@ -845,7 +845,7 @@ fn a_failed_cell_is_recorded_and_the_sweep_goes_on() {
     );
     assert!(
         md.contains(
-            "(a regression has no chance score: in no mean, and its η0 loses the selection)"
+            "(a regression has no chance score: in no mean, and counted against its η0 in the selection)"
         ),
         "{md}"
     );
