@@ -111,8 +111,8 @@ pub(crate) struct Claims {
     pub first_verdict: Verdict,
     pub second: Vec<Comparison>,
     pub second_verdict: Verdict,
-    /// The task's other rules that claim 2 leaves out, each with why.
-    pub not_compared: Vec<String>,
+    /// The task's other rules that claim 2 leaves out: (rule, why).
+    pub not_compared: Vec<(String, String)>,
 }
 
 fn lr_text(lr: f64) -> String {
@@ -322,11 +322,13 @@ pub(crate) fn judge(
             continue;
         }
         if let Some(g) = other.lrs.iter().find(|g| planned(g) < 2) {
-            not_compared.push(format!(
-                "`{}` (η0 {} planned on {}: a selection grid, not a tuning-free rule)",
-                other.rule,
-                lr_text(g.lr),
-                crate::words::counted(planned(g), "seed")
+            not_compared.push((
+                other.rule.clone(),
+                format!(
+                    "η0 {} planned on {}: a selection grid, not a tuning-free rule",
+                    lr_text(g.lr),
+                    crate::words::counted(planned(g), "seed")
+                ),
             ));
             continue;
         }
@@ -526,7 +528,12 @@ pub(crate) fn markdown(c: &Claims) -> String {
         c.second_verdict.why()
     );
     if !c.not_compared.is_empty() {
-        let _ = writeln!(s, "Not compared: {}.\n", c.not_compared.join("; "));
+        let named: Vec<String> = c
+            .not_compared
+            .iter()
+            .map(|(rule, why)| format!("`{rule}` ({why})"))
+            .collect();
+        let _ = writeln!(s, "Not compared: {}.\n", named.join("; "));
     }
     let _ = writeln!(
         s,
@@ -579,7 +586,7 @@ pub(crate) fn csv(c: &Claims) -> String {
             hi,
         ]
     };
-    let table: Vec<Vec<String>> = rows
+    let mut table: Vec<Vec<String>> = rows
         .map(|(claim, x, out, verdict)| {
             let mut row = vec![
                 claim.to_string(),
@@ -595,6 +602,16 @@ pub(crate) fn csv(c: &Claims) -> String {
             row
         })
         .collect();
+    // The rules claim 2 leaves out, one row each: no η0, no numbers, and why.
+    for (rule, why) in &c.not_compared {
+        let mut row = vec!["2".into(), c.judged.clone(), String::new(), rule.clone()];
+        row.push(String::new());
+        row.extend(cells(&None));
+        row.push(format!("not compared: {why}"));
+        row.push(c.second_verdict.word().to_string());
+        row.extend(cells(&None));
+        table.push(row);
+    }
     super::table::csv_table(&header, &table)
 }
 

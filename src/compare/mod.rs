@@ -707,15 +707,12 @@ fn select(lrs: &[LrGroup], kind: Kind, on: SelectedOn) -> Option<usize> {
             .collect()
     };
     let per_lr: Vec<Vec<(u64, f64)>> = lrs.iter().map(scored).collect();
-    let mut common: Option<Vec<u64>> = None;
-    for runs in per_lr.iter().filter(|r| !r.is_empty()) {
-        let seeds: Vec<u64> = runs.iter().map(|(s, _)| *s).collect();
-        common = Some(match common {
-            None => seeds,
-            Some(c) => c.into_iter().filter(|s| seeds.contains(s)).collect(),
-        });
-    }
-    let common = common.filter(|c| !c.is_empty());
+    let common = shared_seeds(
+        per_lr
+            .iter()
+            .filter(|r| !r.is_empty())
+            .map(|runs| runs.iter().map(|(s, _)| *s).collect()),
+    );
     // Ranked by the runs without a score first (a diverged run where there is no chance
     // score: −∞), fewer is better, then by the mean of the others: one bad seed diverging
     // at every η0 must not hand the choice to the smallest.
@@ -751,6 +748,14 @@ fn select(lrs: &[LrGroup], kind: Kind, on: SelectedOn) -> Option<usize> {
         }
     }
     best.map(|(i, _, _)| i)
+}
+
+/// The seeds every one of `sets` holds, in the first set's order; None when there is no set
+/// or no seed in common.
+fn shared_seeds(sets: impl IntoIterator<Item = Vec<u64>>) -> Option<Vec<u64>> {
+    sets.into_iter()
+        .reduce(|common, seeds| common.into_iter().filter(|s| seeds.contains(s)).collect())
+        .filter(|c| !c.is_empty())
 }
 
 /// Whether two mean scores are equal up to rounding: the same accuracies summed in another
@@ -806,18 +811,10 @@ impl Task {
         // Ranked on the seeds that every candidate's selected η0 has a run for, so that a
         // one-seed score is never set against a five-seed mean (claim 1 waits for equal
         // seeds anyway); without any in common, each on its own.
-        let mut shared: Option<Vec<u64>> = None;
-        for &i in &candidates {
-            let Some(g) = self.rules[i].chosen() else {
-                continue;
-            };
-            let seeds: Vec<u64> = g.runs.iter().map(|r| r.seed).collect();
-            shared = Some(match shared {
-                None => seeds,
-                Some(s) => s.into_iter().filter(|x| seeds.contains(x)).collect(),
-            });
-        }
-        let shared = shared.filter(|s| !s.is_empty());
+        let shared = shared_seeds(candidates.iter().filter_map(|&i| {
+            let g = self.rules[i].chosen()?;
+            Some(g.runs.iter().map(|r| r.seed).collect())
+        }));
         for i in candidates {
             let Some(score) = self.rules[i].selected_val(self.kind, shared.as_deref()) else {
                 continue;

@@ -231,8 +231,9 @@ pub fn launched_ranks() -> Option<usize> {
 /// splits); those after them are of the checkpoint a resume starts from.
 pub const DATA_FINGERPRINTS: usize = 2;
 
-/// Time and bytes a rank spent communicating.
-#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+/// Time and bytes a rank spent communicating (kept in checkpoints, so that a resumed run's
+/// totals count every sitting).
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Traffic {
     /// Seconds inside exchanges (waiting for the slowest rank included).
     pub exchange_seconds: f64,
@@ -290,6 +291,11 @@ impl DataParallel {
     /// What this rank has spent communicating so far.
     pub fn traffic(&self) -> Traffic {
         self.traffic.get()
+    }
+
+    /// Counts on from what earlier sittings of a resumed run spent.
+    pub fn continue_from(&self, earlier: Traffic) {
+        self.traffic.set(earlier);
     }
 
     /// Adds `seconds` of moving the gradient between GPU and host.

@@ -1,24 +1,53 @@
 //! A second-order rule built on the five-point probe, after GeN: Bu & Xu, "Gradient
 //! descent with generalized Newton's method" (ICLR 2025). Every k steps the five probes
-//! evaluate the batch loss at step sizes spaced in proportion to η along d,
-//!   a_j = η·(1 + j·h),  j = −2..2  (h = 0.5: 0, η/2, η, 3η/2, 2η),
-//! a least-squares parabola f ≈ A·a² + B·a + C goes through the five losses, and when it is
-//! convex (A > 0), fits well (R² ≥ --gen-min-r2) and has a positive minimum a* = −B/(2A),
-//! η moves part of the way there, η ← η + γ·(clamp(a*) − η), a* clamped to [η/4, 4η]. Other
-//! fits are rejected and η stays (rule.csv records each fit; the summary counts rejects).
-//! Unlike the paper's Newton rule (`newton`), the spacing scales with η, so the loss
-//! differences stay far above f32 rounding, and no finite difference is divided by
-//! another. The fit, the damping γ = 0.1 (the smoothing η ← 0.9·η + 0.1·target, in the
-//! spirit of GeN's), k = 4, the R² floor 0.9 and the clamp are this engine's choices (GeN
-//! itself fits f(−η), f(0), f(η)). With γ = 0.5 LeNet-5 diverged within 40 steps: one
-//! batch's line minimum lies far beyond the step SGD can take on the next batches.
+//! evaluate the batch loss along d, a parabola goes through them, and when it is convex,
+//! fits well (R² ≥ --gen-min-r2) and has a positive minimum a*, η moves part of the way
+//! there, η ← η + γ·(clamp(a*) − η), a* clamped to [η/c, c·η]. Other fits are rejected
+//! and η stays (rule.csv records each fit; the summary counts rejects).
+//!
+//! Two fits (`--gen-fit`):
+//! - `five-point` (the default, this engine's): probes at a_j = η·(1 + j·h), j = −2..2
+//!   (h = 0.5: 0, η/2, η, 3η/2, 2η), a least-squares f ≈ A·a² + B·a + C, a* = −B/(2A).
+//!   The spacing scales with η, so the loss differences stay far above f32 rounding.
+//! - `three-point` (GeN's own, the authors' `lr_parabola` in their `gen-optim` package):
+//!   probes at −η, −η/2, 0, η/2, η, of which −η, 0 and η are fitted exactly by
+//!   f(a) − f(0) = ½·gHg·a² − Gg·a, a* = Gg/gHg when both are positive (R² is then 1, so
+//!   the authors' floor 0.99 never rejects); the probes at ±η/2 are recorded only.
+//!
+//! The authors' settings, for comparison (gen-optim 0.1.1): the three-point fit, the clamp
+//! c = 2, the smoothing η ← 0.9·η + 0.1·target (γ = 0.1, the default here), R² > 0.99, the
+//! probes on a fresh training batch (`--probe-on fresh`; this engine's default probes the
+//! step's own batch, whose line minimum lies beyond what SGD can take on the next batches)
+//! and η halved when the fit fails (here a non-finite probe stops the run, or with
+//! `--on-nonfinite skip` discards the step and halves η). The defaults (five-point fit,
+//! c = 4, R² ≥ 0.9, own batch) are this engine's and are what the held-out records ran
+//! (docs/evaluation.md §5.2). With γ = 0.5 LeNet-5 diverged within 40 steps.
 
 use super::{state_f64, state_num, Needs, Observation, ProbeRecord, Rule, RunShape, Schedule};
 
-/// Relative spacing h of the probes: a_j = η·(1 + j·h).
+/// Relative spacing h of the five-point fit's probes: a_j = η·(1 + j·h).
 const SPACING: f64 = 0.5;
-/// How far one fit may move its target: a* within [η/CLAMP, η·CLAMP].
-const CLAMP: f64 = 4.0;
+
+/// How `gen` fits its probes.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum GenFit {
+    /// A least-squares parabola through five probes at η·(0, ½, 1, 3/2, 2) (this engine's).
+    #[default]
+    FivePoint,
+    /// GeN's own: the parabola through f(−η), f(0) and f(η), probes at −η..η.
+    ThreePoint,
+}
 
 /// One least-squares fit of the five probes.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -35,6 +64,24 @@ pub struct Fit {
 }
 
 impl Fit {
+    /// GeN's fit (the authors' `lr_parabola`): f(a) − f(0) = ½·gHg·a² − Gg·a through the
+    /// probes at −η, 0 and η (`steps[0]`, `steps[2]` = 0, `steps[4]`, as the probes used
+    /// them), exact, so R² = 1 (0 when the three losses are equal). The minimum
+    /// a* = Gg/gHg when gHg > 0 and Gg > 0.
+    pub fn three_point(steps: [f64; 5], f: [f64; 5]) -> Fit {
+        let (x1, x2) = (steps[0], steps[4]);
+        let (y1, y2) = (f[0] - f[2], f[4] - f[2]);
+        // A·x² + B·x = y at x1 and x2 (A = ½·gHg, B = −Gg).
+        let det = x1 * x2 * (x1 - x2);
+        let a = (y1 * x2 - y2 * x1) / det;
+        let b = (x1 * x1 * y2 - x2 * x2 * y1) / det;
+        let r2 = if y1 == 0.0 && y2 == 0.0 { 0.0 } else { 1.0 };
+        let minimum = (a > 0.0 && b < 0.0)
+            .then(|| -b / (2.0 * a))
+            .filter(|m| m.is_finite());
+        Fit { a, b, r2, minimum }
+    }
+
     /// The least-squares parabola through (`steps[j]`, `f[j]`); abscissae centred and scaled by
     /// η for conditioning.
     pub fn through(steps: [f64; 5], f: [f64; 5], eta: f64) -> Fit {
@@ -107,7 +154,7 @@ impl Gen {
     pub fn next(lr: f64, fit: &Fit, o: &GenOptions) -> (f64, bool) {
         match fit.minimum {
             Some(m) if fit.r2 >= o.gen_min_r2 => {
-                let target = m.clamp(lr / CLAMP, lr * CLAMP);
+                let target = m.clamp(lr / o.gen_clamp, lr * o.gen_clamp);
                 (lr + o.gen_damping * (target - lr), true)
             }
             _ => (lr, false),
@@ -132,7 +179,10 @@ impl Schedule for Gen {
     }
 
     fn probe_steps(&self) -> [f64; 5] {
-        [-2.0, -1.0, 0.0, 1.0, 2.0].map(|j| self.lr * (1.0 + j * SPACING))
+        match self.options.gen_fit {
+            GenFit::FivePoint => [-2.0, -1.0, 0.0, 1.0, 2.0].map(|j| self.lr * (1.0 + j * SPACING)),
+            GenFit::ThreePoint => [-1.0, -0.5, 0.0, 0.5, 1.0].map(|j| self.lr * j),
+        }
     }
 
     fn probe_at(&self, step: usize) -> bool {
@@ -145,7 +195,10 @@ impl Schedule for Gen {
             return None;
         };
         // Fit around the η the probes were centred on (this step's).
-        let fit = Fit::through(steps, f, obs.lr);
+        let fit = match self.options.gen_fit {
+            GenFit::FivePoint => Fit::through(steps, f, obs.lr),
+            GenFit::ThreePoint => Fit::three_point(steps, f),
+        };
         let (lr, accepted) = Gen::next(self.lr, &fit, &self.options);
         self.fits += 1;
         if !accepted {
@@ -208,6 +261,14 @@ pub struct GenOptions {
     /// gen: the least R² of an accepted fit.
     #[arg(value_parser = crate::values::unit, long, default_value_t = 0.9, value_name = "F")]
     pub gen_min_r2: f64,
+    /// gen: the fit, this engine's five-point least squares or GeN's own three-point
+    /// parabola (probes at −η..η; with GeN's other settings: --gen-clamp 2 --gen-min-r2 0.99
+    /// --probe-on fresh).
+    #[arg(long, value_enum, default_value_t = GenFit::FivePoint, value_name = "FIT")]
+    pub gen_fit: GenFit,
+    /// gen: one fit's target stays within [η/F, F·η] (GeN's own: 2).
+    #[arg(value_parser = crate::values::at_least_one_f, long, default_value_t = 4.0, value_name = "F")]
+    pub gen_clamp: f64,
 }
 
 impl Rule for Gen {
@@ -224,6 +285,12 @@ impl Rule for Gen {
             return Err(format!(
                 "--gen-damping must be in (0, 1], got {}",
                 o.gen_damping
+            ));
+        }
+        if !(o.gen_clamp.is_finite() && o.gen_clamp >= 1.0) {
+            return Err(format!(
+                "--gen-clamp must be a finite number ≥ 1, got {}",
+                o.gen_clamp
             ));
         }
         if !(0.0..=1.0).contains(&o.gen_min_r2) {

@@ -32,7 +32,7 @@ pub use basic::{Basic, BasicOptions, Decay};
 pub use dadapt::{DAdapt, DAdaptOptions};
 pub use dog::{Dog, DogOptions};
 pub use first_order::{FirstOrder, FirstOrderOptions};
-pub use gen::{Fit, Gen, GenOptions};
+pub use gen::{Fit, Gen, GenFit, GenOptions};
 pub use hypergradient::{Hypergradient, HypergradientOptions};
 pub use newton::{Newton, NewtonOptions};
 pub use prodigy::{Prodigy, ProdigyOptions};
@@ -242,7 +242,7 @@ pub trait Schedule {
         Needs::default()
     }
     /// The five step sizes the probes evaluate along d(t): η(t) + kε, k = −2..2, for
-    /// newton; η(t)·(1 + j/2), j = −2..2, for gen.
+    /// newton; η(t)·(1 + j/2), j = −2..2, for gen (η(t)·j/2 with --gen-fit three-point).
     fn probe_steps(&self) -> [f64; 5] {
         [self.lr(); 5]
     }

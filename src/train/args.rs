@@ -105,8 +105,9 @@ pub struct TrainConfig {
     #[command(flatten, next_help_heading = "Optimizer")]
     #[serde(flatten)]
     pub optim: OptimizerOptions,
-    /// Evaluate the loss probes (newton, gen) on the training batch or on a held-out
-    /// validation batch; the weights' gradient always comes from the training batch.
+    /// Evaluate the loss probes (newton, gen) on the step's training batch, on a held-out
+    /// validation batch, or on another training batch; the weights' gradient always comes
+    /// from the step's batch.
     #[arg(long, help_heading = "Learning rate", value_enum, default_value_t = ProbeOn::Train, value_name = "WHERE")]
     pub probe_on: ProbeOn,
     /// Hold out this fraction of the training set (seeded) as a validation split, evaluated
@@ -189,6 +190,21 @@ pub enum ProbeOn {
     Train,
     /// A batch of a validation split held out of the training set.
     Val,
+    /// Another batch of the training set, drawn for the probes alone (seeded by the run's
+    /// seed and the step, so a resumed run draws the same): GeN's own choice, a loss
+    /// landscape the step's gradient was not taken on, without holding data out.
+    Fresh,
+}
+
+impl ProbeOn {
+    /// The name `--probe-on` takes.
+    pub fn cli_name(self) -> &'static str {
+        match self {
+            ProbeOn::Train => "train",
+            ProbeOn::Val => "val",
+            ProbeOn::Fresh => "fresh",
+        }
+    }
 }
 
 /// How `--lr-from` reads the earlier run's η.
@@ -352,8 +368,11 @@ impl TrainConfig {
                 self.optim.optimizer.cli_name()
             );
         }
-        if self.probe_on == ProbeOn::Val && !needs.probe {
-            bail!("--probe-on val needs a schedule that probes: --schedule newton or gen");
+        if self.probe_on != ProbeOn::Train && !needs.probe {
+            bail!(
+                "--probe-on {} needs a schedule that probes: --schedule newton or gen",
+                self.probe_on.cli_name()
+            );
         }
         Ok(needs)
     }
@@ -444,7 +463,7 @@ impl TrainConfig {
         match (self.val_split, self.probe_on) {
             (Some(f), _) => Some(f),
             (None, ProbeOn::Val) => Some(DEFAULT_VAL_SPLIT),
-            (None, ProbeOn::Train) => None,
+            (None, ProbeOn::Train | ProbeOn::Fresh) => None,
         }
     }
 

@@ -170,7 +170,7 @@ impl Training {
         };
         t.save_checkpoint(stop.step, ckpt_epoch, ckpt_sums)?;
         let classify = t.classify();
-        let traffic = t.stepper.data_parallel().map(|dp| dp.traffic());
+        let traffic = t.communication();
         let summary = Summary {
             out: out.clone(),
             steps: stop.step,

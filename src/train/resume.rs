@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 use super::args::TrainConfig;
 use super::commit::{self, Committed};
 use super::step::Stepper;
+use crate::dist::Traffic;
 use crate::gpu::{Gpu, Params};
 use crate::models::Net;
 use crate::rundir::checkpoint::{self, TrainingMeta};
@@ -48,6 +49,8 @@ pub(super) struct Start {
     pub sums: EpochSums,
     pub seconds: f64,
     pub discarded: Discarded,
+    /// What data-parallel training spent communicating up to here (rank 0's).
+    pub traffic: Traffic,
     /// The first step's batch is discarded ([`super::run::Trainer`]'s `discard_next`).
     pub discard_next: bool,
 }
@@ -60,6 +63,7 @@ impl Start {
             sums: EpochSums::default(),
             seconds: 0.0,
             discarded: Discarded::default(),
+            traffic: Traffic::default(),
             discard_next: false,
         }
     }
@@ -99,6 +103,9 @@ pub(super) fn save(
     meta.insert(META_SECONDS.into(), at.seconds.to_string());
     meta.insert(META_DISCARDED.into(), serde_json::to_string(&at.discarded)?);
     meta.insert(META_DISCARD_NEXT.into(), at.discard_next.to_string());
+    if at.traffic != Traffic::default() {
+        meta.insert(META_TRAFFIC.into(), serde_json::to_string(&at.traffic)?);
+    }
     meta.insert(
         META_OPTIONS.into(),
         serde_json::to_string(&trajectory_options(args)?)?,
@@ -226,6 +233,9 @@ const META_DISCARDED: &str = "etaprobe.discarded";
 /// "true" when the first step after the checkpoint discards its batch; absent (older
 /// checkpoints) as "false".
 const META_DISCARD_NEXT: &str = "etaprobe.discard_next";
+/// [`Traffic`] as JSON, in checkpoints of data-parallel runs (absent: none, or a checkpoint
+/// written before it was kept).
+const META_TRAFFIC: &str = "etaprobe.communication";
 const META_OPTIONS: &str = "etaprobe.options";
 /// How to read [`META_OPTIONS`]. Version 2: `val_split` is the fraction held out of the
 /// training set, null when none is. Checkpoints without the key stored --val-split's old
@@ -471,6 +481,10 @@ pub(super) fn position(ckpt: &checkpoint::Checkpoint) -> Result<Start> {
         discard_next: match ckpt.metadata.contains_key(META_DISCARD_NEXT) {
             true => ckpt.meta_parse(META_DISCARD_NEXT)?,
             false => false,
+        },
+        traffic: match ckpt.metadata.contains_key(META_TRAFFIC) {
+            true => ckpt.meta_json(META_TRAFFIC)?,
+            false => Traffic::default(),
         },
     })
 }

@@ -8,14 +8,14 @@ use std::time::Instant;
 
 use anyhow::{bail, Result};
 
-use super::args::TrainConfig;
+use super::args::{ProbeOn, TrainConfig};
 use super::commit::CHECKPOINT;
 use super::interrupt::{self, Diverged, Interrupted};
 use super::progress::{Progress, Scored};
 use super::resume::{self, Discarded, EpochSums, Start};
 use super::step::{Readings, Stepper, UpdateSpec};
 use crate::data::{Batch, Dataset, Shard, Which};
-use crate::dist::DataParallel;
+use crate::dist::{DataParallel, Traffic};
 use crate::rundir::{EpochRecord, RunFiles, StepRecord};
 use crate::schedule::Schedule;
 
@@ -26,8 +26,9 @@ pub struct Trainer {
     pub(super) data: Dataset,
     /// The validation split held out of the training set (--val-split, --probe-on val).
     pub(super) val: Option<Dataset>,
-    /// --probe-on val: the probes evaluate on `val`.
-    pub(super) probe_val: bool,
+    /// Where the probes evaluate: the step's batch, a batch of `val`, or another batch of
+    /// `data` (--probe-on).
+    pub(super) probe_on: ProbeOn,
     /// --val-split given: `val` is evaluated at every epoch's end.
     pub(super) evaluate_val: bool,
     pub(super) stepper: Stepper,
@@ -127,6 +128,16 @@ pub(super) struct Stop {
 impl Trainer {
     pub(super) fn seconds(&self) -> f64 {
         self.start.seconds + self.clock.elapsed().as_secs_f64()
+    }
+
+    /// What data-parallel training has spent communicating, earlier sittings included; a
+    /// run resumed as one process keeps its earlier sittings' totals. None when the run
+    /// never communicated.
+    pub(super) fn communication(&self) -> Option<Traffic> {
+        match self.stepper.data_parallel() {
+            Some(dp) => Some(dp.traffic()),
+            None => (self.start.traffic != Traffic::default()).then_some(self.start.traffic),
+        }
     }
 
     pub(super) fn classify(&self) -> bool {
@@ -255,19 +266,26 @@ impl Trainer {
             .into());
         }
         let probes = self.stepper.measure.needs().probe && self.schedule.probe_at(step);
-        let probe_batch = match self.val.as_ref().filter(|_| probes && self.probe_val) {
+        // The probes' own batch: of the validation split, or another of the training set
+        // drawn from a stream of its own (augmented as training batches are).
+        let own = match self.probe_on {
+            ProbeOn::Train => None,
+            ProbeOn::Val => self.val.as_ref().map(|v| (v, 0x7072_6f62_6573, false)),
+            ProbeOn::Fresh => Some((&self.data, 0x6672_6573_6862, self.args.data.augment)),
+        };
+        let probe_batch = match own.filter(|_| probes) {
             // Step t's probe batch is a pure function of (seed, t): resumable.
-            Some(val) => {
-                let per_epoch = val.batches_per_epoch(self.args.batch_size, true);
-                let whole = val.train_batch(
+            Some((set, stream, augment)) => {
+                let per_epoch = set.batches_per_epoch(self.args.batch_size, true);
+                let whole = set.train_batch(
                     self.args.batch_size,
-                    self.args.seed ^ 0x7072_6f62_6573,
+                    self.args.seed ^ stream,
                     (step - 1) / per_epoch,
                     (step - 1) % per_epoch,
                     true,
-                    false,
+                    augment,
                 )?;
-                // A short batch (an epoch's last) probes the val batch's first samples, as
+                // A short batch (an epoch's last) probes the probe batch's first samples, as
                 // many as the global batch holds: cut to them, then sharded like the batch,
                 // every rank probes its part of the samples one process probes.
                 let whole = whole.first(batch.whole);
@@ -650,6 +668,7 @@ impl Trainer {
             seconds: self.seconds(),
             discarded: self.tally.discarded,
             discard_next: self.discard_next,
+            traffic: self.communication().unwrap_or_default(),
         };
         resume::save(
             &self.stepper,

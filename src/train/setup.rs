@@ -93,6 +93,8 @@ pub(super) fn prepare(
         loaded => loaded?,
     };
     let probe_val = args.probe_on == ProbeOn::Val;
+    // The probes' own batch, of the validation split or another of the training set.
+    let own_probe_batch = args.probe_on != ProbeOn::Train;
     // The validation split: carved for --probe-on val, and evaluated at every epoch's end
     // when --val-split was given.
     let (data, val) = match args.val_fraction() {
@@ -109,6 +111,13 @@ pub(super) fn prepare(
         }
         None => (data, None),
     };
+    if args.probe_on == ProbeOn::Fresh && data.train.len() < args.batch_size {
+        bail!(
+            "--probe-on fresh draws whole batches of {} from the training set, which holds {}",
+            args.batch_size,
+            crate::words::counted(data.train.len(), "sample")
+        );
+    }
     let per_epoch = data.batches_per_epoch(args.batch_size, args.data.drop_last);
     if per_epoch == 0 {
         bail!(
@@ -211,7 +220,7 @@ pub(super) fn prepare(
         optimizer: &args.optim,
         needs,
         batch_size: args.batch_size,
-        own_probe_batch: probe_val,
+        own_probe_batch,
         backups: args.on_nonfinite == OnNonFinite::Skip,
     };
     let mut stepper = Stepper::new(Arc::new(gpu), net, params, config)?;
@@ -235,7 +244,9 @@ pub(super) fn prepare(
         ];
         crate::dist::agree_on_data(&*group, &fingerprints)?;
         crate::dist::agree_on_options(&*group, &resume::rank_options(&args)?)?;
-        stepper.distribute(DataParallel::new(group));
+        let parallel = DataParallel::new(group);
+        parallel.continue_from(start.traffic);
+        stepper.distribute(parallel);
     }
     #[cfg(debug_assertions)]
     if std::env::var("ETAPROBE_STOP_AT").is_ok_and(|v| v == "setup") {
@@ -282,7 +293,7 @@ pub(super) fn prepare(
     let trainer = Trainer {
         data,
         val,
-        probe_val,
+        probe_on: args.probe_on,
         evaluate_val: args.val_split.is_some(),
         stepper,
         schedule,

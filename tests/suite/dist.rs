@@ -377,6 +377,20 @@ mod with_mpi {
             let (_, again) = step_values(&resumed);
             assert_eq!(straight, again, "{}: the resumed job's steps.csv", rule[1]);
             assert_eq!(checkpoint_difference(&two, &resumed), 0.0);
+            // The resumed job's communication totals count both sittings.
+            let communication = |dir: &Path| {
+                let info: serde_json::Value =
+                    serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap())
+                        .unwrap();
+                let c = &info["totals"]["communication"];
+                (c["gradients"].as_u64(), c["bytes_sent"].as_u64())
+            };
+            let straight_total = communication(&two);
+            assert!(
+                straight_total.0.is_some_and(|n| n > 0),
+                "{straight_total:?}"
+            );
+            assert_eq!(communication(&resumed), straight_total, "{}", rule[1]);
         }
     }
 

@@ -451,6 +451,7 @@ fn gen_fits_a_parabola_through_its_probes_and_rejects_concave_or_noisy_lines() {
         gen_every: 2,
         gen_damping: 0.5,
         gen_min_r2: 0.9,
+        ..GenOptions::default()
     };
     let run = RunShape {
         lr0: 0.1,
@@ -498,6 +499,73 @@ fn gen_fits_a_parabola_through_its_probes_and_rejects_concave_or_noisy_lines() {
         "{}",
         rule.lr()
     );
+}
+
+/// GeN's own fit (`--gen-fit three-point`, the authors' `lr_parabola`): probes at −η..η, the
+/// exact parabola through f(−η), f(0), f(η), its minimum clamped to [η/c, c·η].
+#[test]
+fn gen_three_point_fits_the_authors_parabola_and_clamps_by_gen_clamp() {
+    use etaprobe::schedule::{Fit, Gen, GenFit, GenOptions, Observation, Rule, RunShape, Schedule};
+    let options = GenOptions {
+        gen_every: 1,
+        gen_damping: 0.5,
+        gen_min_r2: 0.99,
+        gen_fit: GenFit::ThreePoint,
+        gen_clamp: 2.0,
+    };
+    let run = RunShape {
+        lr0: 0.1,
+        steps_per_epoch: 10,
+        planned_steps: 10,
+    };
+    let mut rule = Gen::build(&run, &options);
+    let steps = rule.probe_steps();
+    for (s, want) in steps.iter().zip([-0.1, -0.05, 0.0, 0.05, 0.1]) {
+        assert!((s - want).abs() < 1e-15, "{steps:?}");
+    }
+    // f(a) = 2 − 3a + 5a²: gHg = 10, Gg = 3, a* = 0.3; the probes at ±η/2 are not fitted
+    // (here off the parabola, and the fit is still exact).
+    let mut f = steps.map(|a| 2.0 - 3.0 * a + 5.0 * a * a);
+    f[1] += 1.0;
+    f[3] -= 1.0;
+    let fit = Fit::three_point(steps, f);
+    assert!(
+        (fit.a - 5.0).abs() < 1e-9 && (fit.b + 3.0).abs() < 1e-9 && fit.r2 == 1.0,
+        "{fit:?}"
+    );
+    assert!((fit.minimum.unwrap() - 0.3).abs() < 1e-12);
+    // Uneven steps (η rounded to f32 differently on each side) are fitted where they were.
+    let uneven = [-0.1, -0.05, 0.0, 0.05, 0.12];
+    let g = uneven.map(|a| 1.0 - 2.0 * a + 4.0 * a * a);
+    let fit = Fit::three_point(uneven, g);
+    assert!((fit.minimum.unwrap() - 0.25).abs() < 1e-12, "{fit:?}");
+    let observe = |rule: &mut Gen, f: [f64; 5]| {
+        rule.observe(&Observation {
+            step: 1,
+            lr: 0.1,
+            probes: Some(f),
+            probe_steps: Some(steps),
+            ..Observation::default()
+        })
+    };
+    // a* = 0.3 is clamped to 2η = 0.2, then half way: 0.15.
+    observe(&mut rule, f);
+    assert!((rule.lr() - 0.15).abs() < 1e-12, "{}", rule.lr());
+    // Concave, rising at 0 (Gg < 0: the minimum behind), or flat: rejected, η stays.
+    for bad in [
+        steps.map(|a| 2.0 - 3.0 * a - 5.0 * a * a),
+        steps.map(|a| 2.0 + 3.0 * a + 5.0 * a * a),
+        [2.0; 5],
+    ] {
+        let mut rule = Gen::build(&run, &options);
+        observe(&mut rule, bad);
+        assert_eq!(rule.lr(), 0.1, "{bad:?}");
+        assert_eq!(rule.safeguarded(), 1, "{bad:?}");
+    }
+    // The clamp also bounds a fall: a* = 0.01 is raised to η/2.
+    let mut rule = Gen::build(&run, &options);
+    observe(&mut rule, steps.map(|a| 2.0 - 1.0 * a + 50.0 * a * a));
+    assert!((rule.lr() - 0.075).abs() < 1e-12, "{}", rule.lr());
 }
 
 /// `--auto-variant`: each ablation moves its own group of constants and nothing else, and

@@ -1499,7 +1499,15 @@ fn compare_judges_claim_1_only_on_a_complete_interior_reference_and_names_what_i
     ] {
         assert!(md.contains(expected), "{expected}\n{md}");
     }
-    assert!(out.join("t-claims.csv").is_file());
+    // The CSV names the rule claim 2 left out, and why.
+    let claims = std::fs::read_to_string(out.join("t-claims.csv")).unwrap();
+    assert!(
+        claims.lines().any(|l| l.starts_with(
+            "2,auto,,fo-alpha=0.001,,0,,,,\"not compared: \
+             η0 0.01 planned on 1 seed: a selection grid, not a tuning-free rule\",not judged,0,,,"
+        )),
+        "{claims}"
+    );
 
     // constant on validation, inside its grid, its η0 on every seed: claim 1 is judged.
     hand_run(&no_val, &two(0.5, 0.6), None);

@@ -352,6 +352,109 @@ fn warm_start_begins_at_the_rate_another_run_ended_with() {
     assert!(!fourth.exists());
 }
 
+/// --probe-on fresh (GeN's own probe batch): another training batch per probed step, drawn
+/// from a stream of its own, so the probes differ from those on the step's batch while the
+/// steps' gradients do not; a stopped run resumes to the same bits; bad options refused.
+#[test]
+fn probing_on_a_fresh_training_batch_trains_resumes_and_checks_its_options() {
+    let (_d, data) = fake(DatasetKind::FashionMnist, 96, 16);
+    let runs = tempfile::tempdir().unwrap();
+    let base = [
+        "train",
+        "--model",
+        "logreg",
+        "--dataset",
+        "fashion-mnist",
+        "--data",
+        s(&data),
+        "--batch-size",
+        "16",
+        "--epochs",
+        "2",
+        "--lr",
+        "0.05",
+        "--schedule",
+        "gen",
+        "--gen-every",
+        "1",
+        "--gen-fit",
+        "three-point",
+        "--gen-clamp",
+        "2",
+        "-q",
+    ];
+    let run = |name: &str, extra: &[&str]| {
+        let out = runs.path().join(name);
+        ok(&etaprobe(&[&base[..], extra, &["--out", s(&out)]].concat()));
+        out
+    };
+    let probes = |dir: &std::path::Path| -> Vec<String> {
+        let text = std::fs::read_to_string(dir.join("steps.csv")).unwrap();
+        text.lines().skip(1).map(str::to_string).collect()
+    };
+    let own = run("own", &[]);
+    let fresh = run("fresh", &["--probe-on", "fresh"]);
+    let (own_steps, fresh_steps) = (probes(&own), probes(&fresh));
+    // 96 samples of 16: 6 steps an epoch, 12 in all.
+    assert_eq!(fresh_steps.len(), 12, "{fresh_steps:?}");
+    // Step 1 trains on the same batch at the same η: the same loss; its probes (the
+    // columns after step, epoch, loss and η) score another batch.
+    let cells = |line: &str| line.split(',').map(str::to_string).collect::<Vec<_>>();
+    let (a, b) = (cells(&own_steps[0]), cells(&fresh_steps[0]));
+    assert_eq!(a[..4], b[..4], "step 1: {a:?} vs {b:?}");
+    assert_ne!(a[4..], b[4..], "step 1's probes: {a:?} vs {b:?}");
+    // The three-point fit's probes are at −η, −η/2, 0, η/2, η: rule.csv records its fits.
+    let rule = std::fs::read_to_string(fresh.join("rule.csv")).unwrap();
+    assert_eq!(rule.lines().count(), 13, "{rule}");
+    // Stopped after step 5 and resumed: the same steps, the same bits.
+    let resumed = run("resumed", &["--probe-on", "fresh", "--max-steps", "5"]);
+    let checkpoint = resumed.join("checkpoint.safetensors");
+    ok(&etaprobe(
+        &[
+            &base[..],
+            &["--probe-on", "fresh", "--resume", s(&checkpoint)],
+        ]
+        .concat(),
+    ));
+    assert_eq!(probes(&resumed), fresh_steps);
+    // Each with --schedule gen but the first; later options override the base's.
+    for (schedule, extra, message) in [
+        (
+            "basic",
+            vec!["--probe-on", "fresh"],
+            "--probe-on fresh needs a schedule that probes",
+        ),
+        (
+            "gen",
+            vec!["--probe-on", "fresh", "--batch-size", "128"],
+            "--probe-on fresh draws whole batches of 128 from the training set, which holds 96",
+        ),
+        (
+            "gen",
+            vec!["--gen-clamp", "0.5"],
+            "must be a finite number ≥ 1",
+        ),
+        ("gen", vec!["--gen-fit", "two-point"], "'two-point'"),
+    ] {
+        let bad = runs.path().join("bad");
+        let mut args: Vec<&str> = base.to_vec();
+        let at = args.iter().position(|a| *a == "--schedule").unwrap();
+        args[at + 1] = schedule;
+        for pair in extra.chunks(2) {
+            match args.iter().position(|a| *a == pair[0]) {
+                Some(i) => args[i + 1] = pair[1],
+                None => args.extend(pair),
+            }
+        }
+        args.extend(["--out", s(&bad)]);
+        let o = etaprobe(&args);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains(message), "{extra:?}: {stderr}");
+        assert!(!bad.exists(), "{extra:?} wrote a run");
+    }
+}
+
 #[test]
 fn probing_on_a_validation_split_trains_and_checks_its_options() {
     let (_d, data) = fake(DatasetKind::FashionMnist, 80, 16);
