@@ -15,18 +15,46 @@
 //!   the authors' floor 0.99 never rejects); the probes at ±η/2 are recorded only.
 //!
 //! The authors' settings, for comparison (gen-optim 0.1.1): the three-point fit, the clamp
-//! c = 2, the smoothing η ← 0.9·η + 0.1·target (γ = 0.1, the default here), R² > 0.99, the
-//! probes on a fresh training batch (`--probe-on fresh`; this engine's default probes the
-//! step's own batch, whose line minimum lies beyond what SGD can take on the next batches)
-//! and η halved when the fit fails (here a non-finite probe stops the run, or with
-//! `--on-nonfinite skip` discards the step and halves η). The defaults (five-point fit,
-//! c = 4, R² ≥ 0.9, own batch) are this engine's and are what the held-out records ran
-//! (docs/evaluation.md §5.2). With γ = 0.5 LeNet-5 diverged within 40 steps.
+//! c = 2, the smoothing η ← 0.9·η + 0.1·scale·target (γ = 0.1, the default here),
+//! R² > 0.99, the probes on a fresh training batch (`--probe-on fresh`; this engine's
+//! default probes the step's own batch, whose line minimum lies beyond what SGD can take
+//! on the next batches), `scale` 1 by default or, as their README offers, the
+//! horizon-aware `linspace(1, 0, epochs + 1)[epoch]` (`--gen-scale linear`), and η halved
+//! when the fit fails
+//! (here a non-finite probe stops the run, or with `--on-nonfinite skip` discards the step
+//! and halves η). Two differences stay: their new η already drives the probed step, here
+//! the next one (the probes are read one step late), and their probe calls the
+//! optimizer's step, which advances a momentum or Adam state twice on probed steps (SGD:
+//! no state). The defaults (five-point fit, c = 4, R² ≥ 0.9, own batch, constant scale)
+//! are this engine's; the held-out records ran them with γ = 0.05 (docs/evaluation.md
+//! §5.2–5.3). With γ = 0.5 LeNet-5 diverged within 40 steps.
 
 use super::{state_f64, state_num, Needs, Observation, ProbeRecord, Rule, RunShape, Schedule};
 
 /// Relative spacing h of the five-point fit's probes: a_j = η·(1 + j·h).
 const SPACING: f64 = 0.5;
+
+/// What multiplies `gen`'s target.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum GenScale {
+    /// Nothing (this engine's, and `lr_parabola`'s default `scale = 1`).
+    #[default]
+    Constant,
+    /// The share of the run's epochs left, 1 − epoch/epochs: the horizon-aware `scale` the
+    /// GeN authors' README offers.
+    Linear,
+}
 
 /// How `gen` fits its probes.
 #[derive(
@@ -144,20 +172,35 @@ impl Fit {
 pub struct Gen {
     options: GenOptions,
     lr: f64,
+    steps_per_epoch: usize,
+    epochs: usize,
     fits: u64,
     rejected: u64,
     last: Option<(Fit, bool)>,
 }
 
 impl Gen {
-    /// η after a fit: part of the way to its clamped minimum, or unchanged when rejected.
-    pub fn next(lr: f64, fit: &Fit, o: &GenOptions) -> (f64, bool) {
+    /// η after a fit: part of the way to its clamped minimum times `scale` (1, or the
+    /// horizon's share left with --gen-scale linear), or unchanged when rejected.
+    pub fn next(lr: f64, fit: &Fit, o: &GenOptions, scale: f64) -> (f64, bool) {
         match fit.minimum {
             Some(m) if fit.r2 >= o.gen_min_r2 => {
                 let target = m.clamp(lr / o.gen_clamp, lr * o.gen_clamp);
-                (lr + o.gen_damping * (target - lr), true)
+                (lr + o.gen_damping * (scale * target - lr), true)
             }
             _ => (lr, false),
+        }
+    }
+
+    /// The target's factor at `step` (1-based): 1, or with --gen-scale linear the authors'
+    /// `linspace(1, 0, epochs + 1)[epoch]`, 1 − epoch/epochs with the epoch counted from 0.
+    pub fn scale_at(&self, step: usize) -> f64 {
+        match self.options.gen_scale {
+            GenScale::Constant => 1.0,
+            GenScale::Linear => {
+                let epoch = (step.max(1) - 1) / self.steps_per_epoch.max(1);
+                1.0 - epoch.min(self.epochs) as f64 / self.epochs.max(1) as f64
+            }
         }
     }
 }
@@ -199,7 +242,8 @@ impl Schedule for Gen {
             GenFit::FivePoint => Fit::through(steps, f, obs.lr),
             GenFit::ThreePoint => Fit::three_point(steps, f),
         };
-        let (lr, accepted) = Gen::next(self.lr, &fit, &self.options);
+        let scale = self.scale_at(obs.step);
+        let (lr, accepted) = Gen::next(self.lr, &fit, &self.options, scale);
         self.fits += 1;
         if !accepted {
             self.rejected += 1;
@@ -269,6 +313,10 @@ pub struct GenOptions {
     /// gen: one fit's target stays within [η/F, F·η] (GeN's own: 2).
     #[arg(value_parser = crate::values::at_least_one_f, long, default_value_t = 4.0, value_name = "F")]
     pub gen_clamp: f64,
+    /// gen: the target times 1 (constant) or times the share of the epochs left (linear,
+    /// the GeN authors' horizon-aware decay).
+    #[arg(long, value_enum, default_value_t = GenScale::Constant, value_name = "SCALE")]
+    pub gen_scale: GenScale,
 }
 
 impl Rule for Gen {
@@ -306,6 +354,8 @@ impl Rule for Gen {
         Gen {
             options: o.clone(),
             lr: run.lr0,
+            steps_per_epoch: run.steps_per_epoch,
+            epochs: run.planned_steps.div_ceil(run.steps_per_epoch.max(1)),
             fits: 0,
             rejected: 0,
             last: None,

@@ -32,7 +32,7 @@ pub use basic::{Basic, BasicOptions, Decay};
 pub use dadapt::{DAdapt, DAdaptOptions};
 pub use dog::{Dog, DogOptions};
 pub use first_order::{FirstOrder, FirstOrderOptions};
-pub use gen::{Fit, Gen, GenFit, GenOptions};
+pub use gen::{Fit, Gen, GenFit, GenOptions, GenScale};
 pub use hypergradient::{Hypergradient, HypergradientOptions};
 pub use newton::{Newton, NewtonOptions};
 pub use prodigy::{Prodigy, ProdigyOptions};

@@ -505,13 +505,16 @@ fn gen_fits_a_parabola_through_its_probes_and_rejects_concave_or_noisy_lines() {
 /// exact parabola through f(−η), f(0), f(η), its minimum clamped to [η/c, c·η].
 #[test]
 fn gen_three_point_fits_the_authors_parabola_and_clamps_by_gen_clamp() {
-    use etaprobe::schedule::{Fit, Gen, GenFit, GenOptions, Observation, Rule, RunShape, Schedule};
+    use etaprobe::schedule::{
+        Fit, Gen, GenFit, GenOptions, GenScale, Observation, Rule, RunShape, Schedule,
+    };
     let options = GenOptions {
         gen_every: 1,
         gen_damping: 0.5,
         gen_min_r2: 0.99,
         gen_fit: GenFit::ThreePoint,
         gen_clamp: 2.0,
+        gen_scale: GenScale::Constant,
     };
     let run = RunShape {
         lr0: 0.1,
@@ -534,7 +537,7 @@ fn gen_three_point_fits_the_authors_parabola_and_clamps_by_gen_clamp() {
         "{fit:?}"
     );
     assert!((fit.minimum.unwrap() - 0.3).abs() < 1e-12);
-    // Uneven steps (η rounded to f32 differently on each side) are fitted where they were.
+    // The fit takes the steps as given, any x1 < 0 < x2.
     let uneven = [-0.1, -0.05, 0.0, 0.05, 0.12];
     let g = uneven.map(|a| 1.0 - 2.0 * a + 4.0 * a * a);
     let fit = Fit::three_point(uneven, g);
@@ -566,6 +569,38 @@ fn gen_three_point_fits_the_authors_parabola_and_clamps_by_gen_clamp() {
     let mut rule = Gen::build(&run, &options);
     observe(&mut rule, steps.map(|a| 2.0 - 1.0 * a + 50.0 * a * a));
     assert!((rule.lr() - 0.075).abs() < 1e-12, "{}", rule.lr());
+    // --gen-scale linear: the target times 1 − epoch/epochs (3 epochs of 10 steps here,
+    // the epoch counted from 0), as the authors' linspace(1, 0, epochs + 1)[epoch].
+    let linear = GenOptions {
+        gen_scale: GenScale::Linear,
+        ..options.clone()
+    };
+    let three = RunShape {
+        planned_steps: 30,
+        ..run
+    };
+    let rule = Gen::build(&three, &linear);
+    for (step, want) in [
+        (1, 1.0),
+        (10, 1.0),
+        (11, 2.0 / 3.0),
+        (21, 1.0 / 3.0),
+        (30, 1.0 / 3.0),
+    ] {
+        assert!((rule.scale_at(step) - want).abs() < 1e-15, "step {step}");
+    }
+    assert_eq!(Gen::build(&three, &options).scale_at(21), 1.0);
+    // At step 11 the clamped 0.2 counts 2/3: half way from 0.1 to 0.1333….
+    let mut rule = Gen::build(&three, &linear);
+    rule.observe(&Observation {
+        step: 11,
+        lr: 0.1,
+        probes: Some(f),
+        probe_steps: Some(steps),
+        ..Observation::default()
+    });
+    let want = 0.1 + 0.5 * (0.2 * 2.0 / 3.0 - 0.1);
+    assert!((rule.lr() - want).abs() < 1e-12, "{}", rule.lr());
 }
 
 /// `--auto-variant`: each ablation moves its own group of constants and nothing else, and

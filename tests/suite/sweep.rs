@@ -1504,7 +1504,7 @@ fn compare_judges_claim_1_only_on_a_complete_interior_reference_and_names_what_i
     assert!(
         claims.lines().any(|l| l.starts_with(
             "2,auto,,fo-alpha=0.001,,0,,,,\"not compared: \
-             η0 0.01 planned on 1 seed: a selection grid, not a tuning-free rule\",not judged,0,,,"
+             η0 0.01 planned on 1 seed: a selection grid, not a tuning-free rule\",not compared,0,,,"
         )),
         "{claims}"
     );

@@ -403,6 +403,18 @@ fn probing_on_a_fresh_training_batch_trains_resumes_and_checks_its_options() {
     let (a, b) = (cells(&own_steps[0]), cells(&fresh_steps[0]));
     assert_eq!(a[..4], b[..4], "step 1: {a:?} vs {b:?}");
     assert_ne!(a[4..], b[4..], "step 1's probes: {a:?} vs {b:?}");
+    // On the step's own batch the three-point probes at −η, −η/2, 0, η/2, η fall along
+    // −g, and f(0) is the step's loss at w(t).
+    let probes_of =
+        |line: &[String]| -> Vec<f64> { line[2..9].iter().map(|v| v.parse().unwrap()).collect() };
+    let v = probes_of(&a);
+    let (loss, f) = (v[0], &v[2..]);
+    assert!(f.windows(2).all(|w| w[0] > w[1]), "step 1's probes: {f:?}");
+    assert!(
+        (f[2] - loss).abs() <= 1e-5 * loss,
+        "f(0) {} vs loss {loss}",
+        f[2]
+    );
     // The three-point fit's probes are at −η, −η/2, 0, η/2, η: rule.csv records its fits.
     let rule = std::fs::read_to_string(fresh.join("rule.csv")).unwrap();
     assert_eq!(rule.lines().count(), 13, "{rule}");
