@@ -541,10 +541,17 @@ impl TrainConfig {
             map
         };
         let defaults = flat(&TrainConfig::default());
+        // Another rule's or optimizer's options, which this run ignores (with a warning).
+        let ignored: Vec<String> = (self.rule.set_for_other_rules(&self.schedule).into_iter())
+            .chain(self.optim.set_for_other_optimizers())
+            .flat_map(|(_, flags)| flags)
+            .collect();
         flat(self)
             .into_iter()
             .filter(|(key, value)| {
-                !IN_BASE_OR_NOT_SHAPING.contains(&key.as_str()) && defaults.get(key) != Some(value)
+                !IN_BASE_OR_NOT_SHAPING.contains(&key.as_str())
+                    && defaults.get(key) != Some(value)
+                    && !ignored.contains(&format!("--{}", key.replace('_', "-")))
             })
             .map(|(key, value)| {
                 let text = match value {

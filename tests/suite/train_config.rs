@@ -270,7 +270,7 @@ fn a_bad_configuration_is_refused_naming_its_line() {
 fn default_run_names_differ_for_configurations_that_differ() {
     let (_d, data) = fake(DatasetKind::FashionMnist, 32, 16);
     let cwd = tempfile::tempdir().unwrap();
-    let run = |more: &[&str]| {
+    let run_in = |cwd: &std::path::Path, more: &[&str]| {
         let mut args = vec![
             "train",
             "--model",
@@ -285,12 +285,13 @@ fn default_run_names_differ_for_configurations_that_differ() {
         args.extend_from_slice(more);
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_etaprobe"))
             .args(&args)
-            .current_dir(cwd.path())
+            .current_dir(cwd)
             .env_remove("ETAPROBE_DATA")
             .output()
             .unwrap();
         ok(&o);
     };
+    let run = |more: &[&str]| run_in(cwd.path(), more);
     run(&[]);
     run(&["--batch-size", "16"]);
     run(&["--batch-size", "16", "--drop-last"]);
@@ -314,6 +315,15 @@ fn default_run_names_differ_for_configurations_that_differ() {
         .into_iter()
         .collect::<Vec<_>>()
     );
+    // Options this run ignores (another rule's, another optimizer's) do not shape it, nor
+    // its name.
+    let other = tempfile::tempdir().unwrap();
+    run_in(other.path(), &["--gen-damping", "0.2", "--momentum", "0.5"]);
+    let names: Vec<String> = std::fs::read_dir(other.path().join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["logreg-fashion-mnist-basic-lr0.01-seed0-epochs1"]);
 }
 
 #[test]
