@@ -580,6 +580,7 @@ fn impossible_baseline_options_are_refused() {
         ("dog", &["--dog-eps=-1"], "--dog-eps <F>': must be"),
         ("dadapt", &["--dadapt-momentum", "1"], "--dadapt-momentum <F>': must be in [0, 1)"),
         ("dadapt", &["--dadapt-d0", "0"], "--dadapt-d0 <F>': must be"),
+        ("dadapt", &["--dadapt-d0", "1e-320"], "--dadapt-d0 1e-320 is below 1.175e-38"),
         ("dadapt", &["--dadapt-growth", "0.5"], "--dadapt-growth <F>': must be"),
         ("prodigy", &["--prodigy-betas", "0.9"], "--prodigy-betas takes two numbers"),
         ("prodigy", &["--prodigy-betas", "0.9,1"], "--prodigy-betas takes two numbers"),
