@@ -2,8 +2,9 @@
 //! descent with generalized Newton's method" (ICLR 2025). Every k steps the five probes
 //! evaluate the batch loss along d, a parabola goes through them, and when it is convex,
 //! fits well (R² ≥ --gen-min-r2) and has a positive minimum a*, η moves part of the way
-//! there, η ← η + γ·(clamp(a*) − η), a* clamped to [η/c, c·η]. Other fits are rejected
-//! and η stays (rule.csv records each fit; the summary counts rejects).
+//! there, η ← η + γ·(s·clamp(a*) − η), a* clamped to [η/c, c·η], s = 1 or the share of
+//! the epochs left (`--gen-scale`). Other fits are rejected and η stays (rule.csv records
+//! each fit; the summary counts rejects).
 //!
 //! Two fits (`--gen-fit`):
 //! - `five-point` (the default, this engine's): probes at a_j = η·(1 + j·h), j = −2..2
@@ -277,11 +278,29 @@ impl Schedule for Gen {
     }
 
     fn state(&self) -> serde_json::Value {
-        serde_json::json!({ "lr": state_num(self.lr), "fits": self.fits, "rejected": self.rejected })
+        let mut state = serde_json::json!({
+            "lr": state_num(self.lr),
+            "fits": self.fits,
+            "rejected": self.rejected,
+        });
+        if self.options.gen_scale == GenScale::Linear {
+            state["epochs"] = self.epochs.into();
+        }
+        state
     }
 
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), String> {
         self.lr = state_f64(state, "lr")?;
+        if let Some(planned) = state["epochs"].as_u64() {
+            if planned != self.epochs as u64 {
+                // The scale's horizon: another --epochs would bend the decay mid-run.
+                return Err(format!(
+                    "its --gen-scale linear was planned over {planned} epochs, the run now has \
+                     {} (another --epochs); resume with the run's --epochs, or start a new run",
+                    self.epochs
+                ));
+            }
+        }
         self.fits = state["fits"]
             .as_u64()
             .ok_or("schedule state lacks 'fits'")?;

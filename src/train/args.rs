@@ -58,7 +58,7 @@ pub struct TrainConfig {
     #[arg(long, help_heading = "Run", default_value_t = 0, value_name = "N")]
     pub seed: u64,
     /// Run directory [default: runs/MODEL-DATASET-SCHEDULE-lrLR-seedSEED, then every other
-    /// option that differs from its default, e.g. -batch-size64]
+    /// option that shapes the run and differs from its default, e.g. -batch-size64]
     #[arg(value_parser = crate::values::Utf8Path, long, help_heading = "Output", value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Also write a checkpoint every N steps (one is always written at every epoch's end,

@@ -601,6 +601,25 @@ fn gen_three_point_fits_the_authors_parabola_and_clamps_by_gen_clamp() {
     });
     let want = 0.1 + 0.5 * (0.2 * 2.0 / 3.0 - 0.1);
     assert!((rule.lr() - want).abs() < 1e-12, "{}", rule.lr());
+    // A resume keeps the scale's horizon: another --epochs is refused, the same restores;
+    // the constant scale records none (old checkpoints alike) and restores anywhere.
+    let six = RunShape {
+        planned_steps: 60,
+        ..run
+    };
+    let refused = Gen::build(&six, &linear)
+        .restore(&rule.state())
+        .unwrap_err();
+    assert!(
+        refused.contains("planned over 3 epochs, the run now has 6"),
+        "{refused}"
+    );
+    let mut same = Gen::build(&three, &linear);
+    same.restore(&rule.state()).unwrap();
+    assert_eq!(same.lr(), rule.lr());
+    let constant = Gen::build(&three, &options).state();
+    assert!(constant.get("epochs").is_none(), "{constant}");
+    Gen::build(&six, &options).restore(&constant).unwrap();
 }
 
 /// `--auto-variant`: each ablation moves its own group of constants and nothing else, and
