@@ -326,7 +326,7 @@ pub struct GenOptions {
     pub gen_min_r2: f64,
     /// gen: the fit, this engine's five-point least squares or GeN's own three-point
     /// parabola (probes at −η..η; with GeN's other settings: --gen-clamp 2 --gen-min-r2 0.99
-    /// --probe-on fresh).
+    /// --probe-on fresh --gen-scale linear).
     #[arg(long, value_enum, default_value_t = GenFit::FivePoint, value_name = "FIT")]
     pub gen_fit: GenFit,
     /// gen: one fit's target stays within [η/F, F·η] (GeN's own: 2).
