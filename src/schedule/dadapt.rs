@@ -154,14 +154,7 @@ impl Rule for DAdapt {
         }
         // d reaches the GPU in the f32 coefficient d·lr/‖g₀‖, where a subnormal may flush
         // to zero and leave d where it started, silently.
-        if o.dadapt_d0 < f32::MIN_POSITIVE as f64 {
-            return Err(format!(
-                "--dadapt-d0 {:e} is below {:.3e}, the smallest normal f32: d reaches the GPU \
-                 as an f32",
-                o.dadapt_d0,
-                f32::MIN_POSITIVE
-            ));
-        }
+        super::check_normal_f32("--dadapt-d0", "d", o.dadapt_d0)?;
         if !(0.0..1.0).contains(&o.dadapt_momentum) {
             return Err(format!(
                 "--dadapt-momentum must be in [0, 1), got {}",

@@ -312,6 +312,19 @@ fn check_non_negative(flag: &str, v: f64) -> Result<(), String> {
     Ok(())
 }
 
+/// A distance estimate d0 at least f32's smallest normal value, or an error naming its
+/// flag: d reaches the GPU as an f32 (or in one), where a subnormal may flush to zero.
+fn check_normal_f32(flag: &str, what: &str, v: f64) -> Result<(), String> {
+    if v < f32::MIN_POSITIVE as f64 {
+        return Err(format!(
+            "{flag} {v:e} is below {:.3e}, the smallest normal f32: {what} reaches the GPU as \
+             an f32",
+            f32::MIN_POSITIVE
+        ));
+    }
+    Ok(())
+}
+
 /// A number of a rule's state as JSON. JSON has no infinity or NaN (serde_json writes
 /// them as null, which would not read back): a rule that met an infinite gradient keeps
 /// its non-finite numbers as the strings Rust writes for them ("inf", "-inf", "NaN").

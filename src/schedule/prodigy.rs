@@ -183,15 +183,7 @@ impl Rule for Prodigy {
                 return Err(format!("{flag} must be a finite positive number, got {v}"));
             }
         }
-        // D reaches the GPU as an f32, where a subnormal may flush to zero.
-        if o.prodigy_d0 < f32::MIN_POSITIVE as f64 {
-            return Err(format!(
-                "--prodigy-d0 {:e} is below {:.3e}, the smallest normal f32: D reaches the GPU \
-                 as an f32",
-                o.prodigy_d0,
-                f32::MIN_POSITIVE
-            ));
-        }
+        super::check_normal_f32("--prodigy-d0", "D", o.prodigy_d0)?;
         if o.prodigy_growth.is_nan() || o.prodigy_growth < 1.0 {
             return Err(format!(
                 "--prodigy-growth must be ≥ 1 (inf: unbounded), got {}",

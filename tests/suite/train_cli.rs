@@ -359,14 +359,7 @@ fn warm_start_begins_at_the_rate_another_run_ended_with() {
 fn probing_on_a_fresh_training_batch_trains_resumes_and_checks_its_options() {
     let (_d, data) = fake(DatasetKind::FashionMnist, 96, 16);
     let runs = tempfile::tempdir().unwrap();
-    let base = [
-        "train",
-        "--model",
-        "logreg",
-        "--dataset",
-        "fashion-mnist",
-        "--data",
-        s(&data),
+    let rule = [
         "--batch-size",
         "16",
         "--epochs",
@@ -383,6 +376,7 @@ fn probing_on_a_fresh_training_batch_trains_resumes_and_checks_its_options() {
         "2",
         "-q",
     ];
+    let base = [&logreg_fm(&data)[..], &rule[..]].concat();
     let run = |name: &str, extra: &[&str]| {
         let out = runs.path().join(name);
         ok(&etaprobe(&[&base[..], extra, &["--out", s(&out)]].concat()));
@@ -449,7 +443,7 @@ fn probing_on_a_fresh_training_batch_trains_resumes_and_checks_its_options() {
         ("gen", vec!["--gen-fit", "two-point"], "'two-point'"),
     ] {
         let bad = runs.path().join("bad");
-        let mut args: Vec<&str> = base.to_vec();
+        let mut args: Vec<&str> = base.clone();
         let at = args.iter().position(|a| *a == "--schedule").unwrap();
         args[at + 1] = schedule;
         for pair in extra.chunks(2) {
