@@ -142,7 +142,7 @@ impl Gpu {
             return Ok(k.clone());
         }
         let used = used_bindings(shader, entry)?;
-        log::debug!("{}::{entry} uses bindings {used:?}", shader.name);
+        log::trace!("{}::{entry} uses bindings {used:?}", shader.name);
         let module = self
             .device
             .create_shader_module(wgpu::ShaderModuleDescriptor {
