@@ -444,9 +444,26 @@ fn every_registered_rule_builds_and_is_offered_on_the_command_line() {
     );
 }
 
+/// One observation of `gen`'s probes `f` at `steps`, taken at η 0.1 on step `step`.
+fn gen_fit_at(
+    rule: &mut etaprobe::schedule::Gen,
+    step: usize,
+    steps: [f64; 5],
+    f: [f64; 5],
+) -> Option<etaprobe::schedule::ProbeRecord> {
+    use etaprobe::schedule::{Observation, Schedule};
+    rule.observe(&Observation {
+        step,
+        lr: 0.1,
+        probes: Some(f),
+        probe_steps: Some(steps),
+        ..Observation::default()
+    })
+}
+
 #[test]
 fn gen_fits_a_parabola_through_its_probes_and_rejects_concave_or_noisy_lines() {
-    use etaprobe::schedule::{Fit, Gen, GenOptions, Observation, Rule, RunShape, Schedule};
+    use etaprobe::schedule::{Fit, Gen, GenOptions, Rule, RunShape, Schedule};
     let options = GenOptions {
         gen_every: 2,
         gen_damping: 0.5,
@@ -473,15 +490,7 @@ fn gen_fits_a_parabola_through_its_probes_and_rejects_concave_or_noisy_lines() {
         "{fit:?}"
     );
     assert!((fit.minimum.unwrap() - 0.3).abs() < 1e-12 && fit.r2 > 1.0 - 1e-12);
-    let observe = |rule: &mut Gen, f: [f64; 5]| {
-        rule.observe(&Observation {
-            step: 2,
-            lr: 0.1,
-            probes: Some(f),
-            probe_steps: Some(steps),
-            ..Observation::default()
-        })
-    };
+    let observe = |rule: &mut Gen, f: [f64; 5]| gen_fit_at(rule, 2, steps, f);
     observe(&mut rule, f);
     // Half way from 0.1 to 0.3.
     assert!((rule.lr() - 0.2).abs() < 1e-12, "{}", rule.lr());
@@ -505,9 +514,7 @@ fn gen_fits_a_parabola_through_its_probes_and_rejects_concave_or_noisy_lines() {
 /// exact parabola through f(−η), f(0), f(η), its minimum clamped to [η/c, c·η].
 #[test]
 fn gen_three_point_fits_the_authors_parabola_and_clamps_by_gen_clamp() {
-    use etaprobe::schedule::{
-        Fit, Gen, GenFit, GenOptions, GenScale, Observation, Rule, RunShape, Schedule,
-    };
+    use etaprobe::schedule::{Fit, Gen, GenFit, GenOptions, GenScale, Rule, RunShape, Schedule};
     let options = GenOptions {
         gen_every: 1,
         gen_damping: 0.5,
@@ -542,15 +549,7 @@ fn gen_three_point_fits_the_authors_parabola_and_clamps_by_gen_clamp() {
     let g = uneven.map(|a| 1.0 - 2.0 * a + 4.0 * a * a);
     let fit = Fit::three_point(uneven, g);
     assert!((fit.minimum.unwrap() - 0.25).abs() < 1e-12, "{fit:?}");
-    let observe = |rule: &mut Gen, f: [f64; 5]| {
-        rule.observe(&Observation {
-            step: 1,
-            lr: 0.1,
-            probes: Some(f),
-            probe_steps: Some(steps),
-            ..Observation::default()
-        })
-    };
+    let observe = |rule: &mut Gen, f: [f64; 5]| gen_fit_at(rule, 1, steps, f);
     // a* = 0.3 is clamped to 2η = 0.2, then half way: 0.15.
     observe(&mut rule, f);
     assert!((rule.lr() - 0.15).abs() < 1e-12, "{}", rule.lr());
@@ -592,13 +591,7 @@ fn gen_three_point_fits_the_authors_parabola_and_clamps_by_gen_clamp() {
     assert_eq!(Gen::build(&three, &options).scale_at(21), 1.0);
     // At step 11 the clamped 0.2 counts 2/3: half way from 0.1 to 0.1333….
     let mut rule = Gen::build(&three, &linear);
-    rule.observe(&Observation {
-        step: 11,
-        lr: 0.1,
-        probes: Some(f),
-        probe_steps: Some(steps),
-        ..Observation::default()
-    });
+    gen_fit_at(&mut rule, 11, steps, f);
     let want = 0.1 + 0.5 * (0.2 * 2.0 / 3.0 - 0.1);
     assert!((rule.lr() - want).abs() < 1e-12, "{}", rule.lr());
     // A resume keeps the scale's horizon: another --epochs is refused, the same restores;
