@@ -333,6 +333,7 @@ pub(crate) fn stepper(
         batch_size: batch,
         own_probe_batch: false,
         backups: false,
+        average_gamma: None,
     };
     Stepper::new(Arc::clone(gpu), net, params, config)
 }

@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod add;
+pub mod average;
 pub mod avgpool;
 pub mod axpy;
 pub mod batchnorm;
@@ -30,6 +31,7 @@ use crate::shader;
 /// Every shader the ops compile, for the test that validates them all.
 pub const SHADERS: &[Shader] = &[
     shader!("add"),
+    shader!("average"),
     shader!("avgpool"),
     shader!("axpy"),
     shader!("batchnorm"),

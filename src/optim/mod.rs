@@ -5,10 +5,12 @@
 #![warn(missing_docs)]
 
 mod adam;
+mod average;
 mod momentum;
 mod rule_update;
 mod sgd;
 
+pub use average::IterateAverage;
 pub use rule_update::RuleUpdate;
 
 use anyhow::{bail, Result};

@@ -53,6 +53,12 @@ pub struct Basic {
     done: usize,
 }
 
+/// The half cosine from 1 down to 0 at the share `x` ∈ [0, 1] of its span (PyTorch's
+/// `CosineAnnealingLR` factor).
+pub(super) fn half_cosine(x: f64) -> f64 {
+    (1.0 + (std::f64::consts::PI * x).cos()) / 2.0
+}
+
 impl Basic {
     /// A fixed η with step decay at `milestones` (the paper's basic method).
     pub fn new(lr: f64, milestones: Vec<usize>, gamma: f64) -> Basic {
@@ -83,10 +89,7 @@ impl Basic {
         let x = ((i - self.warmup) as f64 / span).min(1.0);
         match self.decay {
             Decay::None | Decay::Step => self.base,
-            Decay::Cosine => {
-                self.floor
-                    + (self.base - self.floor) * (1.0 + (std::f64::consts::PI * x).cos()) / 2.0
-            }
+            Decay::Cosine => self.floor + (self.base - self.floor) * half_cosine(x),
             // Written from the floor, so that the end of the line is the floor exactly.
             Decay::Linear => self.floor + (self.base - self.floor) * (1.0 - x),
         }

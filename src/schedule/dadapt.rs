@@ -7,6 +7,9 @@
 //! ([`Update::DAdapt`]); the host reads back g·s and s·s with the step and moves d. ‖g_0‖
 //! is read once, before the first update. g is the SGD direction g + λw, as the authors
 //! fold weight decay into the gradient. steps.csv's η is the step's λ_k.
+//! `--dadapt-decay cosine` anneals lr as a PyTorch `CosineAnnealingLR` over the run's steps
+//! would (the authors: "use the learning rate schedule you would use anyway"):
+//! lr_k = lr·(1 + cos(πk/T))/2, which enters λ_k and so the estimate of d too.
 
 use super::{
     check_non_negative, state_f64, state_num, state_opt, state_opt_f64, GradientNeeds,
@@ -18,6 +21,10 @@ use super::{
 /// the solution that the host moves from the sums read back with each step.
 pub struct DAdapt {
     options: DAdaptOptions,
+    /// Steps of the run as configured: the cosine's horizon.
+    planned: usize,
+    /// Steps done: the next update's 0-based index.
+    done: usize,
     d: f64,
     /// Σ λ_k·(g_k·s_{k−1}).
     numerator: f64,
@@ -26,10 +33,22 @@ pub struct DAdapt {
 }
 
 impl DAdapt {
+    /// The authors' lr of the coming update: --dadapt-lr, annealed with --dadapt-decay.
+    fn lr_factor(&self) -> f64 {
+        let lr = self.options.dadapt_lr;
+        match self.options.dadapt_decay {
+            DAdaptDecay::Constant => lr,
+            DAdaptDecay::Cosine => {
+                let x = (self.done as f64 / self.planned.max(1) as f64).min(1.0);
+                lr * super::basic::half_cosine(x)
+            }
+        }
+    }
+
     /// λ_k, the step size of the coming update.
     fn step_size(&self) -> f64 {
         match self.g0_norm {
-            Some(g0) => self.d * self.options.dadapt_lr / g0,
+            Some(g0) => self.d * self.lr_factor() / g0,
             None => 0.0,
         }
     }
@@ -38,7 +57,7 @@ impl DAdapt {
     pub fn learn(&mut self, gs: f64, ss: f64) {
         let o = &self.options;
         self.numerator += self.step_size() * gs;
-        if ss > 0.0 && o.dadapt_lr > 0.0 {
+        if ss > 0.0 && self.lr_factor() > 0.0 {
             let d_hat = 2.0 * self.numerator / ss.sqrt();
             self.last_d_hat = Some(d_hat);
             self.d = self.d.max(d_hat.min(self.d * o.dadapt_growth));
@@ -53,8 +72,9 @@ impl Schedule for DAdapt {
 
     /// An override of the step size (the clamps, the non-finite safeguard) moves d.
     fn set_lr(&mut self, lr: f64) {
-        if let Some(g0) = self.g0_norm {
-            self.d = lr * g0 / self.options.dadapt_lr;
+        let factor = self.lr_factor();
+        if let (Some(g0), true) = (self.g0_norm, factor > 0.0) {
+            self.d = lr * g0 / factor;
         }
     }
 
@@ -90,6 +110,7 @@ impl Schedule for DAdapt {
         if let [gs, ss] = obs.sums[..] {
             self.learn(gs, ss);
         }
+        self.done = obs.step;
         None
     }
 
@@ -103,17 +124,39 @@ impl Schedule for DAdapt {
     }
 
     fn state(&self) -> serde_json::Value {
-        serde_json::json!({
+        let mut state = serde_json::json!({
             "d": state_num(self.d),
             "numerator": state_num(self.numerator),
             "g0_norm": state_opt(self.g0_norm),
-        })
+        });
+        if self.options.dadapt_decay == DAdaptDecay::Cosine {
+            state["planned"] = self.planned.into();
+            state["done"] = self.done.into();
+        }
+        state
     }
 
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), String> {
         self.d = state_f64(state, "d")?;
         self.numerator = state_f64(state, "numerator")?;
         self.g0_norm = state_opt_f64(state, "g0_norm")?;
+        if self.options.dadapt_decay == DAdaptDecay::Cosine {
+            let planned = state["planned"]
+                .as_u64()
+                .ok_or("schedule state lacks 'planned'")?;
+            if planned != self.planned as u64 {
+                // The cosine's horizon: another --epochs would bend it mid-run.
+                return Err(format!(
+                    "its --dadapt-decay cosine was planned for {planned} steps, the run now \
+                     has {} (another --epochs); resume with the run's --epochs, or start a \
+                     new run",
+                    self.planned
+                ));
+            }
+            self.done = state["done"]
+                .as_u64()
+                .ok_or("schedule state lacks 'done'")? as usize;
+        }
         Ok(())
     }
 }
@@ -135,6 +178,22 @@ pub struct DAdaptOptions {
     #[arg(value_parser = crate::values::growth, long, default_value_t = f64::INFINITY, value_name = "F")]
     #[serde(deserialize_with = "super::unbounded")]
     pub dadapt_growth: f64,
+    /// dadapt: the schedule of the authors' lr over the run (constant, or cosine to 0 at
+    /// the end as PyTorch's `CosineAnnealingLR`).
+    #[arg(long, value_enum, default_value_t = DAdaptDecay::Constant, value_name = "DECAY")]
+    pub dadapt_decay: DAdaptDecay,
+}
+
+/// The schedule D-Adaptation's lr follows (`--dadapt-decay`).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum DAdaptDecay {
+    /// lr throughout (the authors' class default).
+    Constant,
+    /// lr·(1 + cos(πk/T))/2 over the run's T steps.
+    Cosine,
 }
 
 impl Rule for DAdapt {
@@ -170,9 +229,11 @@ impl Rule for DAdapt {
         Ok(())
     }
 
-    fn build(_run: &RunShape, o: &DAdaptOptions) -> DAdapt {
+    fn build(run: &RunShape, o: &DAdaptOptions) -> DAdapt {
         DAdapt {
             options: o.clone(),
+            planned: run.planned_steps,
+            done: 0,
             d: o.dadapt_d0,
             numerator: 0.0,
             g0_norm: None,

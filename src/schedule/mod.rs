@@ -29,7 +29,7 @@ mod tuning;
 
 pub use auto::{Auto, AutoOptions, LineFit, AUTO_DOWN, AUTO_UP, LINE_MIN_PROBES, PROBE_EVERY};
 pub use basic::{Basic, BasicOptions, Decay};
-pub use dadapt::{DAdapt, DAdaptOptions};
+pub use dadapt::{DAdapt, DAdaptDecay, DAdaptOptions};
 pub use dog::{Dog, DogOptions};
 pub use first_order::{FirstOrder, FirstOrderOptions};
 pub use gen::{Fit, Gen, GenFit, GenOptions, GenScale};
@@ -167,6 +167,12 @@ impl Update {
             Update::Direction | Update::ScheduleFree { .. } => 0,
             Update::DAdapt { .. } | Update::Prodigy { .. } => 2,
         }
+    }
+
+    /// Whether the run is evaluated at other weights than the update trains
+    /// (schedule-free's average x).
+    pub fn evaluates_elsewhere(&self) -> bool {
+        matches!(self, Update::ScheduleFree { .. })
     }
 
     /// Whether the update needs the run's copy of w(0).

@@ -391,7 +391,7 @@ impl Trainer {
         if self.schedule.take_restart() {
             // No progress at all since the first steps: nothing measured is lost by going
             // back to w(0), and weights a far too large η held at chance may be dead.
-            self.stepper.restart(self.args.seed)?;
+            self.stepper.restart(self.args.seed, r.step)?;
             self.schedule.forget_direction();
             self.tally.discarded.restarts += 1;
             self.discard_next = true;
@@ -549,8 +549,9 @@ impl Trainer {
         Ok(())
     }
 
-    /// Mean loss and accuracy over the test split, at the weights the rule evaluates at
-    /// (schedule-free: the average x, with batch-norm statistics recomputed there).
+    /// Mean loss and accuracy over the test split, at the weights the run evaluates at
+    /// (`--average-gamma`: the iterate average with its averaged statistics; schedule-free:
+    /// the average x, with batch-norm statistics recomputed there).
     fn evaluate(&mut self) -> Result<(f64, f64)> {
         self.at_evaluation_weights(|t| t.evaluate_here(Held::Test))
     }
@@ -587,7 +588,11 @@ impl Trainer {
     /// that a resumed run repeats it) move the running statistics to x's.
     fn recompute_statistics(&mut self) -> Result<()> {
         let count = self.args.bn_recompute_batches;
-        if count == 0 || !self.stepper.net.has_batch_norm() {
+        let stepper = &self.stepper;
+        if count == 0
+            || !stepper.net.has_batch_norm()
+            || !stepper.evaluation_recomputes_statistics()
+        {
             return Ok(());
         }
         let args = &self.args;

@@ -222,6 +222,7 @@ pub(super) fn prepare(
         batch_size: args.batch_size,
         own_probe_batch,
         backups: args.on_nonfinite == OnNonFinite::Skip,
+        average_gamma: args.average_gamma,
     };
     let mut stepper = Stepper::new(Arc::new(gpu), net, params, config)?;
     // The whole checkpoint is read and checked before the run directory changes.

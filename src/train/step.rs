@@ -14,7 +14,7 @@ use crate::data::Batch;
 use crate::dist::DataParallel;
 use crate::gpu::{Gpu, Params, Program, Tensor};
 use crate::models::{probe_chunk, Net, Plan, ProbeSpec, StepOutputs, PROBES};
-use crate::optim::{Optimizer, OptimizerOptions, RuleUpdate};
+use crate::optim::{IterateAverage, Optimizer, OptimizerOptions, RuleUpdate};
 use crate::schedule::{BackProbe, Dots, GradientReadings, Needs, Observation};
 
 /// Everything one step needs on the GPU: the model's plans per batch size, η, the
@@ -40,6 +40,8 @@ pub struct Stepper {
     pub optimizer: Optimizer,
     /// The update of the rules that move the weights their own way.
     pub rule_update: Option<RuleUpdate>,
+    /// `--average-gamma`: the iterate average the run is evaluated at.
+    pub average: Option<IterateAverage>,
     /// The run's copy of w(0), for the rules that measure from it (checkpointed).
     pub origin: Option<Tensor>,
     /// The rule's measurements: dot products, norms, and their read-backs.
@@ -69,7 +71,8 @@ pub struct Stepper {
 struct Backup {
     save: Program,
     restore: Program,
-    /// The copies, by what they copy (`weights`, `buffers`, `optimizer.NAME`, `rule.NAME`).
+    /// The copies, by what they copy (`weights`, `buffers`, `optimizer.NAME`, `rule.NAME`,
+    /// `average.NAME`).
     copies: Vec<(String, Tensor)>,
 }
 
@@ -154,6 +157,8 @@ pub struct StepConfig<'a> {
     pub own_probe_batch: bool,
     /// Keep backups to discard a step with a non-finite loss (`--on-nonfinite skip`).
     pub backups: bool,
+    /// `--average-gamma`: evaluate at the polynomial-decay average of the iterates.
+    pub average_gamma: Option<f64>,
 }
 
 impl Stepper {
@@ -204,6 +209,10 @@ impl Stepper {
             origin.as_ref(),
             config.optimizer.weight_decay,
         )?;
+        let average = match config.average_gamma {
+            Some(gamma) => Some(IterateAverage::new(&gpu, &params, gamma)?),
+            None => None,
+        };
         let measure = Measure::new(&gpu, &params, &optimizer.direction, origin.as_ref(), needs)?;
         let probe_direction = match (measure.previous_direction(), needs.back_probe_every) {
             (Some(previous), 1..) => previous.clone(),
@@ -222,6 +231,7 @@ impl Stepper {
             update,
             optimizer,
             rule_update,
+            average,
             origin,
             measure,
             direction_done: false,
@@ -244,6 +254,7 @@ impl Stepper {
         for _ in 0..2 {
             let (mut save, mut restore) = (Program::new(), Program::new());
             let rule_state = self.rule_update.iter().flat_map(|u| &u.state);
+            let average = self.average.iter().flat_map(|a| &a.state);
             // The running statistics too: a forward pass made at weights put back since
             // leaves no trace in them.
             let buffers = (!self.params.buffers.is_empty())
@@ -256,7 +267,8 @@ impl Stepper {
                         .iter()
                         .map(|(n, x)| (format!("optimizer.{n}"), x)),
                 )
-                .chain(rule_state.map(|(n, x)| (format!("rule.{n}"), x)));
+                .chain(rule_state.map(|(n, x)| (format!("rule.{n}"), x)))
+                .chain(average.map(|(n, x)| (format!("average.{n}"), x)));
             let mut copies = Vec::new();
             for (name, x) in live {
                 let copy = self.gpu.zeros("state before the update", &[x.len()])?;
@@ -480,6 +492,9 @@ impl Stepper {
             Some(own) => own.encode(gpu, &spec.coefficients, &mut encoder),
             None => self.update.encode(&mut encoder),
         }
+        if let Some(average) = &self.average {
+            average.encode(gpu, step, &mut encoder);
+        }
         plan.copy_outputs(&mut encoder);
         let submission = gpu.queue.submit([encoder.finish()]);
         self.measure.submitted();
@@ -544,8 +559,9 @@ impl Stepper {
     /// Puts the run's initial state back: w(0) and the buffers' (batch-norm statistics')
     /// initial values from `seed`, as a fresh run makes them, and zero optimizer state. For
     /// the rules whose update is w −= η·d (their own update state is not reset; Adam's bias
-    /// correction goes on from the run's step count).
-    pub fn restart(&mut self, seed: u64) -> Result<()> {
+    /// correction goes on from the run's step count). An iterate average starts over at
+    /// w(0) after step `step`.
+    pub fn restart(&mut self, seed: u64, step: usize) -> Result<()> {
         // Nothing saved before the restart is to be put back after it.
         self.filled = [false; 2];
         self.params.upload_all(&self.gpu, &self.net.init(seed));
@@ -553,6 +569,9 @@ impl Stepper {
             .upload_buffers(&self.gpu, &self.net.init_buffers());
         for (_, x) in &self.optimizer.state {
             self.gpu.write(x, &vec![0f32; x.len()]);
+        }
+        if let Some(average) = &mut self.average {
+            average.restart(&self.gpu, step)?;
         }
         self.measure.set_have_previous(false);
         Ok(())
@@ -568,9 +587,14 @@ impl Stepper {
         Ok(())
     }
 
-    /// Puts the weights the rule evaluates at in place (schedule-free's average x), keeping
-    /// the training weights; false when the rule evaluates where it trains.
+    /// Puts the weights the run evaluates at in place (the iterate average with its
+    /// statistics, or schedule-free's average x), keeping the training weights; false when
+    /// the run evaluates where it trains.
     pub fn to_evaluation_weights(&self) -> Result<bool> {
+        if let Some(average) = &self.average {
+            average.to_average(&self.gpu)?;
+            return Ok(true);
+        }
         match &self.rule_update {
             Some(own) => own.to_average(&self.gpu),
             None => Ok(false),
@@ -579,10 +603,19 @@ impl Stepper {
 
     /// Puts the training weights back after [`Stepper::to_evaluation_weights`].
     pub fn to_training_weights(&self) -> Result<()> {
+        if let Some(average) = &self.average {
+            return average.back(&self.gpu);
+        }
         match &self.rule_update {
             Some(own) => own.back_from_average(&self.gpu),
             None => Ok(()),
         }
+    }
+
+    /// Whether the batch-norm statistics are to be recomputed at the evaluation weights
+    /// (schedule-free's recipe); the iterate average brings averaged statistics of its own.
+    pub fn evaluation_recomputes_statistics(&self) -> bool {
+        self.average.is_none()
     }
 
     /// A training-mode forward pass of `batch` and nothing else: the batch-norm running

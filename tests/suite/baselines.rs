@@ -159,6 +159,8 @@ struct Trace {
     probes: Vec<Option<[f64; 5]>>,
     /// The weights the checkpoint holds at the end.
     w: Vec<f64>,
+    /// The weights after each step (the plain gradient steps).
+    iterates: Vec<Vec<f64>>,
     /// η at the end of the run (epochs.csv's last `lr`), where the rule's is checked.
     final_lr: Option<f64>,
 }
@@ -306,9 +308,27 @@ fn gradient_descent(p: &Problem, mut rate: impl FnMut(&[f64], &[f64]) -> f64) ->
         t.step(p, lr, &w);
         axpy(&mut w, -lr, &g);
         t.test_loss.push(p.test.loss(&w));
+        t.iterates.push(w.clone());
     }
     t.w = w;
     t
+}
+
+/// `trace` evaluated at the polynomial-decay average of its iterates, as DoG's authors'
+/// `PolynomialDecayAverager` (`--average-gamma`): x̄ += (1 + γ)/(t + γ)·(w(t) − x̄) after
+/// step t (x̄ = w(1) after the first); the training steps are the trace's own.
+fn averaged(p: &Problem, mut trace: Trace, gamma: f64) -> Trace {
+    let mut average = p.w0.clone();
+    trace.test_loss = (trace.iterates.iter().enumerate())
+        .map(|(i, w)| {
+            let c = (1.0 + gamma) / ((i + 1) as f64 + gamma);
+            for (a, x) in average.iter_mut().zip(w) {
+                *a += c * (x - *a);
+            }
+            p.test.loss(&average)
+        })
+        .collect();
+    trace
 }
 
 #[test]
@@ -337,6 +357,16 @@ fn dog_matches_the_authors_algorithm() {
     // At 1e-6 (the default) the distance would take many steps to matter.
     check(Case::new("dog", 0.1, &["--dog-reps-rel", "0.05"]), |p| {
         dog(p, 0.05)
+    });
+}
+
+#[test]
+fn dog_with_iterate_averaging_matches_the_authors_averager() {
+    // γ = 2, so that within four steps the average lags the iterates visibly; the
+    // resumed run must carry the average over.
+    let options = ["--dog-reps-rel", "0.05", "--average-gamma", "2"];
+    check(Case::new("dog", 0.1, &options), |p| {
+        averaged(p, dog(p, 0.05), 2.0)
     });
 }
 
@@ -439,21 +469,34 @@ fn parabola(f: [f64; 5]) -> (f64, f64, f64) {
 fn dadapt_matches_the_authors_algorithm() {
     // With d0 at the default (1e-6) the weights would hardly move in four steps.
     let options = ["--dadapt-d0", "1", "--dadapt-momentum", "0.5"];
-    check(Case::new("dadapt", 0.1, &options), |p| dadapt(p, 1.0, 0.5));
+    check(Case::new("dadapt", 0.1, &options), |p| {
+        dadapt(p, 1.0, 0.5, |_| 1.0)
+    });
 }
 
-/// D-Adaptation SGD, as the authors' `DAdaptSGD.step` (lr 1, growth ∞): with ‖g0‖ from
-/// the first step, λ = d·lr/‖g0‖, Σ += λ·(g·s), s += λ·g, d̂ = 2Σ/‖s‖,
+#[test]
+fn dadapt_with_cosine_decay_matches_the_authors_algorithm_under_a_scheduler() {
+    // The four steps are the run's whole horizon: lr goes 1, 0.85, 0.5, 0.15, then 0.
+    let options = ["--dadapt-d0", "1", "--dadapt-decay", "cosine"];
+    check(Case::new("dadapt", 0.1, &options), |p| {
+        dadapt(p, 1.0, 0.0, |k| {
+            (1.0 + (std::f64::consts::PI * k as f64 / STEPS as f64).cos()) / 2.0
+        })
+    });
+}
+
+/// D-Adaptation SGD, as the authors' `DAdaptSGD.step` (growth ∞), its lr at step k (from
+/// 0) `lr(k)` as a scheduler sets it: with ‖g0‖ from the first step, λ = d·lr/‖g0‖, Σ += λ·(g·s), s += λ·g, d̂ = 2Σ/‖s‖,
 /// d = max(d, min(d̂, d·growth)), w = μ·w + (1 − μ)·(w0 − s). steps.csv's η is λ.
-fn dadapt(p: &Problem, d0: f64, momentum: f64) -> Trace {
-    let (lr, growth) = (1.0, f64::INFINITY);
+fn dadapt(p: &Problem, d0: f64, momentum: f64, lr: impl Fn(usize) -> f64) -> Trace {
+    let growth = f64::INFINITY;
     let mut t = Trace::default();
     let mut w = p.w0.clone();
     let (mut d, mut numerator, mut s) = (d0, 0.0, vec![0.0; w.len()]);
     let g0_norm = norm(&p.train.grad(&w));
-    for _ in 0..STEPS {
+    for k in 0..STEPS {
         let g = p.train.grad(&w);
-        let dlr = d * lr / g0_norm;
+        let dlr = d * lr(k) / g0_norm;
         t.step(p, dlr, &w);
         numerator += dlr * dot(&g, &s);
         axpy(&mut s, dlr, &g);
@@ -467,7 +510,7 @@ fn dadapt(p: &Problem, d0: f64, momentum: f64) -> Trace {
     }
     t.w = w;
     // The step size of a next step, with the d just learned.
-    t.final_lr = Some(d * lr / g0_norm);
+    t.final_lr = Some(d * lr(STEPS) / g0_norm);
     t
 }
 
@@ -603,6 +646,10 @@ fn impossible_baseline_options_are_refused() {
         ("schedule-free", &["--optimizer", "momentum"], "drop --optimizer momentum"),
         ("dog", &["--optimizer", "adam"], "drop --optimizer adam"),
         ("sps", &["--optimizer", "adam"], "drop --optimizer adam"),
+        // An average of the iterates: γ ≥ 0, and not over schedule-free's own.
+        ("dog", &["--average-gamma=-1"], "--average-gamma <GAMMA>': must be"),
+        ("dog", &["--average-gamma", "nan"], "--average-gamma <GAMMA>': must be"),
+        ("schedule-free", &["--average-gamma", "8"], "an average of its own"),
     ];
     for &(schedule, extra, message) in cases {
         #[rustfmt::skip]

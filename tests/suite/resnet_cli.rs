@@ -91,6 +91,90 @@ fn resnet_trains_resumes_exactly_and_saves_torchvision_names() {
     assert!(run["totals"]["probes_per_pass"].as_u64().is_some());
 }
 
+/// The state file of the checkpoint in run directory `dir` (the newest, named by its step).
+fn state_file(dir: &Path) -> checkpoint::Checkpoint {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("checkpoint.state-"))
+        .collect();
+    names.sort();
+    checkpoint::load(dir.join(names.last().expect("a state file"))).unwrap()
+}
+
+#[test]
+fn iterate_average_leaves_training_alone_and_averages_weights_and_statistics() {
+    let (_d, data) = fake(DatasetKind::Cifar10, 20, 10);
+    let runs = tempfile::tempdir().unwrap();
+    let dir = |name: &str| runs.path().join(name);
+    let common = small_resnet("cifar10", &data, "basic");
+    let train = |name: &str, extra: &[&str]| {
+        let out = dir(name);
+        ok(&etaprobe(
+            &[&common[..], &["--out", s(&out)], extra].concat(),
+        ));
+    };
+    train("one", &["--max-steps", "1"]);
+    train("two", &["--max-steps", "2"]);
+    // γ = 0: the plain mean, (w(1) + w(2))/2 after two steps.
+    let average = ["--average-gamma", "0"];
+    train("averaged", &[&["--max-steps", "2"][..], &average].concat());
+    train("resumed", &[&["--max-steps", "1"][..], &average].concat());
+    let resume = dir("resumed");
+    ok(&etaprobe(&[
+        "train",
+        "--resume",
+        s(&resume),
+        "--max-steps",
+        "2",
+    ]));
+
+    let read = |name: &str, f: &str| std::fs::read_to_string(dir(name).join(f)).unwrap();
+    assert_eq!(read("two", "steps.csv"), read("averaged", "steps.csv"));
+    assert_eq!(read("two", "steps.csv"), read("resumed", "steps.csv"));
+    let weights = |name: &str| checkpoint::load(dir(name).join("checkpoint.safetensors")).unwrap();
+    let (one, two, averaged) = (weights("one"), weights("two"), weights("averaged"));
+    let net = etaprobe::models::Net::build_with(
+        etaprobe::models::ModelKind::Resnet18,
+        [3, 32, 32],
+        10,
+        etaprobe::models::ModelOptions {
+            dropout: 0.2,
+            width_mult: 0.125,
+        },
+    )
+    .unwrap();
+    let state = state_file(&dir("averaged"));
+    for (flat, slots) in [
+        ("average.weights", &net.layout.slots),
+        ("average.buffers", &net.buffers.slots),
+    ] {
+        let (_, mean) = state.tensor(flat).unwrap_or_else(|| panic!("no {flat}"));
+        let mut moved = 0;
+        for slot in slots {
+            let name = &slot.name;
+            let (_, a) = one.tensor(name).unwrap();
+            let (_, b) = two.tensor(name).unwrap();
+            // The training weights are the unaveraged run's.
+            assert_eq!(averaged.tensor(name).unwrap().1, b, "{name}");
+            let got = &mean[slot.offset..slot.offset + slot.len()];
+            for (i, ((&g, &x), &y)) in got.iter().zip(a).zip(b).enumerate() {
+                moved += usize::from(x != y);
+                let want = (f64::from(x) + f64::from(y)) / 2.0;
+                let tolerance = 1e-6 * want.abs().max(1.0);
+                assert!(
+                    (f64::from(g) - want).abs() <= tolerance,
+                    "{name}[{i}]: average {g}, want {want} (w1 {x}, w2 {y})"
+                );
+            }
+        }
+        // The second step moved what is averaged: the mean is neither iterate.
+        assert!(moved > 0, "{flat}: the two steps' iterates are the same");
+        let resumed = state_file(&resume);
+        assert_eq!(resumed.tensor(flat).unwrap().1, mean, "resumed {flat}");
+    }
+}
+
 #[test]
 fn resnet_trains_on_cifar100_fine_labels() {
     let (_d, data) = fake(DatasetKind::Cifar100, 16, 8);

@@ -676,3 +676,57 @@ fn auto_variants_move_one_group_of_constants() {
     let (double, every) = Tuning::of(Variant::LineDouble, 2);
     assert_eq!((double.line_min_probes, every), (16, 4));
 }
+
+/// `--dadapt-decay cosine`: the horizon is the run's steps, kept in the state, so that a
+/// resume with another --epochs is refused and one with the same goes on where it was;
+/// the constant decay records none (old checkpoints alike).
+#[test]
+fn dadapt_cosine_keeps_its_horizon_across_a_resume() {
+    use etaprobe::schedule::{
+        DAdapt, DAdaptDecay, DAdaptOptions, GradientReadings, Observation, Rule, RunShape, Schedule,
+    };
+    let cosine = DAdaptOptions {
+        dadapt_decay: DAdaptDecay::Cosine,
+        ..DAdaptOptions::default()
+    };
+    let run = |planned_steps| RunShape {
+        lr0: 1.0,
+        steps_per_epoch: 4,
+        planned_steps,
+    };
+    let mut rule = DAdapt::build(&run(8), &cosine);
+    rule.observe_gradient(&GradientReadings {
+        norm: Some(4.0),
+        ..GradientReadings::default()
+    });
+    // λ = d0·lr/‖g0‖ with lr at 1, then at (1 + cos(π·2/8))/2 after two steps.
+    assert!((rule.lr() - 1e-6 / 2.0).abs() < 1e-18, "{}", rule.lr());
+    for step in 1..=2 {
+        rule.observe(&Observation {
+            step,
+            sums: vec![0.0, 0.0],
+            ..Observation::default()
+        });
+    }
+    let factor = (1.0 + (std::f64::consts::PI / 4.0).cos()) / 2.0;
+    assert!(
+        (rule.lr() - 1e-6 / 2.0 * factor).abs() < 1e-18,
+        "{}",
+        rule.lr()
+    );
+    let refused = DAdapt::build(&run(16), &cosine)
+        .restore(&rule.state())
+        .unwrap_err();
+    assert!(
+        refused.contains("planned for 8 steps, the run now has 16"),
+        "{refused}"
+    );
+    let mut same = DAdapt::build(&run(8), &cosine);
+    same.restore(&rule.state()).unwrap();
+    assert_eq!(same.lr(), rule.lr());
+    let constant = DAdapt::build(&run(8), &DAdaptOptions::default()).state();
+    assert!(constant.get("planned").is_none(), "{constant}");
+    DAdapt::build(&run(16), &DAdaptOptions::default())
+        .restore(&constant)
+        .unwrap();
+}

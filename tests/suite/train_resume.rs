@@ -246,11 +246,28 @@ fn checkpoints_and_evaluations_do_not_change_the_trajectory() {
         "--data",
         s(&cifar),
     ];
-    let cases: [(&[&str], &[&str]); 4] = [
+    let average = ["--average-gamma", "8"];
+    let cases: [(&[&str], &[&str]); 5] = [
         (&logreg, &["--schedule", "secant", "--lr", "100"]),
         (&logreg, &["--schedule", "auto", "--lr", "100"]),
         (&linreg, &["--lr", "1e18", "--on-nonfinite", "skip"]),
-        (&resnet, &["--schedule", "auto", "--lr", "100"]),
+        // The iterate average goes back with the rest, and is swapped in and out to
+        // evaluate: with batch norm, the averaged statistics too.
+        (
+            &linreg,
+            &[
+                "--lr",
+                "1e18",
+                "--on-nonfinite",
+                "skip",
+                average[0],
+                average[1],
+            ],
+        ),
+        (
+            &resnet,
+            &["--schedule", "auto", "--lr", "100", average[0], average[1]],
+        ),
     ];
     for (task, rule) in cases {
         let (plain, early) = (runs.path().join("plain"), runs.path().join("early"));

@@ -5,6 +5,7 @@
 //! incoming gradient would return the gradient of Σ op(x) instead and fail.
 
 mod add;
+mod average;
 mod axpy;
 mod batchnorm;
 mod bias;
