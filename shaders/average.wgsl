@@ -1,18 +1,26 @@
-// Iterate averaging: avg += c·(x − avg), c from the host each step (src/optim/average.rs
-// sets c = (1 + γ)/(t + γ), the polynomial-decay average of Shamir & Zhang 2013).
+// The polynomial-decay average of the iterates (Shamir & Zhang 2013; src/optim/average.rs):
+// after each step, `count` adds one (t, the updates averaged), then every element moves
+// avg = mix(avg, x, c) with c = (1 + γ)/(t + γ): 1 at t = 1, where avg becomes x exactly.
+// t lives on the GPU so that it goes back with the average when a step is undone.
 
-struct Params { len: u32, _pad: u32 }
+struct Params { len: u32, gamma: f32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> avg: array<f32>;
-// [c]
-@group(0) @binding(3) var<storage, read> c: array<f32>;
+// [t]
+@group(0) @binding(3) var<storage, read_write> count: array<f32>;
+
+@compute @workgroup_size(1)
+fn count_step() {
+    count[0] += 1.0;
+}
 
 @compute @workgroup_size(64)
 fn toward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if (i < p.len) {
-        avg[i] += c[0] * (x[i] - avg[i]);
+        let c = (1.0 + p.gamma) / (count[0] + p.gamma);
+        avg[i] = mix(avg[i], x[i], c);
     }
 }

@@ -23,7 +23,8 @@ pub struct DAdapt {
     options: DAdaptOptions,
     /// Steps of the run as configured: the cosine's horizon.
     planned: usize,
-    /// Steps done: the next update's 0-based index.
+    /// The last step observed: the next update's 0-based index (after a discarded step,
+    /// one behind for one update).
     done: usize,
     d: f64,
     /// Σ λ_k·(g_k·s_{k−1}).
@@ -178,8 +179,9 @@ pub struct DAdaptOptions {
     #[arg(value_parser = crate::values::growth, long, default_value_t = f64::INFINITY, value_name = "F")]
     #[serde(deserialize_with = "super::unbounded")]
     pub dadapt_growth: f64,
-    /// dadapt: the schedule of the authors' lr over the run (constant, or cosine to 0 at
-    /// the end as PyTorch's `CosineAnnealingLR`).
+    /// dadapt: the schedule of the authors' lr (constant, or a cosine to 0 over the
+    /// --epochs planned, as PyTorch's `CosineAnnealingLR`; --max-steps stops it early
+    /// without shortening it).
     #[arg(long, value_enum, default_value_t = DAdaptDecay::Constant, value_name = "DECAY")]
     pub dadapt_decay: DAdaptDecay,
 }

@@ -140,9 +140,6 @@ fn state_tensors(t: &Stepper) -> Result<(NamedData, BTreeMap<String, String>)> {
         named.extend(t.saved_state(slot));
     }
     let mut meta = BTreeMap::new();
-    if let Some(average) = &t.average {
-        meta.insert(META_AVERAGE_SINCE.to_string(), average.since().to_string());
-    }
     if let Some(previous) = t.measure.previous_direction() {
         named.push(("previous_direction".to_string(), previous));
         meta.insert(
@@ -219,9 +216,6 @@ pub(super) fn restore_state(t: &mut Stepper, ckpt: &Committed) -> Result<()> {
         }
         t.gpu.write(tensor, data);
     }
-    if let Some(average) = &mut t.average {
-        average.set_since(state.meta_parse::<usize>(META_AVERAGE_SINCE)?);
-    }
     if t.measure.previous_direction().is_some() {
         t.measure
             .set_have_previous(state.meta("have_previous")? == "true");
@@ -234,8 +228,6 @@ pub(super) fn restore_state(t: &mut Stepper, ckpt: &Committed) -> Result<()> {
 }
 
 const META_MODEL: &str = "etaprobe.model";
-/// In the state file of a run with `--average-gamma`: the step its average started after.
-const META_AVERAGE_SINCE: &str = "average_since";
 const META_SUMS: &str = "etaprobe.epoch_sums";
 const META_SECONDS: &str = "etaprobe.seconds";
 /// [`Discarded`] as JSON; checkpoints written before it was kept resume counting from 0.

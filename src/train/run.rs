@@ -391,7 +391,7 @@ impl Trainer {
         if self.schedule.take_restart() {
             // No progress at all since the first steps: nothing measured is lost by going
             // back to w(0), and weights a far too large η held at chance may be dead.
-            self.stepper.restart(self.args.seed, r.step)?;
+            self.stepper.restart(self.args.seed)?;
             self.schedule.forget_direction();
             self.tally.discarded.restarts += 1;
             self.discard_next = true;

@@ -493,7 +493,7 @@ impl Stepper {
             None => self.update.encode(&mut encoder),
         }
         if let Some(average) = &self.average {
-            average.encode(gpu, step, &mut encoder);
+            average.encode(&mut encoder);
         }
         plan.copy_outputs(&mut encoder);
         let submission = gpu.queue.submit([encoder.finish()]);
@@ -560,8 +560,8 @@ impl Stepper {
     /// initial values from `seed`, as a fresh run makes them, and zero optimizer state. For
     /// the rules whose update is w −= η·d (their own update state is not reset; Adam's bias
     /// correction goes on from the run's step count). An iterate average starts over at
-    /// w(0) after step `step`.
-    pub fn restart(&mut self, seed: u64, step: usize) -> Result<()> {
+    /// w(0).
+    pub fn restart(&mut self, seed: u64) -> Result<()> {
         // Nothing saved before the restart is to be put back after it.
         self.filled = [false; 2];
         self.params.upload_all(&self.gpu, &self.net.init(seed));
@@ -570,8 +570,8 @@ impl Stepper {
         for (_, x) in &self.optimizer.state {
             self.gpu.write(x, &vec![0f32; x.len()]);
         }
-        if let Some(average) = &mut self.average {
-            average.restart(&self.gpu, step)?;
+        if let Some(average) = &self.average {
+            average.restart(&self.gpu)?;
         }
         self.measure.set_have_previous(false);
         Ok(())

@@ -160,9 +160,9 @@ fn auto_and_secant_move_a_bad_starting_rate_the_right_way_within_the_first_windo
 fn a_stalled_run_starts_again_from_its_initial_weights() {
     let (_d, data) = fake(DatasetKind::Cifar10, 100, 25);
     let root = tempfile::tempdir().unwrap();
-    let train = |schedule: &str, lr: &str, name: &str| {
+    let train_with = |schedule: &str, lr: &str, name: &str, steps: &str, extra: &[&str]| {
         let out = root.path().join(name);
-        ok(&etaprobe(&[
+        let base = [
             "train",
             "--model",
             "lenet",
@@ -179,12 +179,14 @@ fn a_stalled_run_starts_again_from_its_initial_weights() {
             "--epochs",
             "10",
             "--max-steps",
-            "66",
+            steps,
             "--out",
             s(&out),
-        ]));
+        ];
+        ok(&etaprobe(&[&base[..], extra].concat()));
         out
     };
+    let train = |schedule: &str, lr: &str, name: &str| train_with(schedule, lr, name, "66", &[]);
     let stalled = train("auto", "1", "auto");
     let at_w0 = train("basic", "0", "w0");
     let stall = decisions(&stalled)
@@ -228,6 +230,44 @@ fn a_stalled_run_starts_again_from_its_initial_weights() {
         (restarted - start).abs() <= 1e-6 * start,
         "step {after}: {restarted} after the restart, {start} at w(0)"
     );
+
+    // The iterate average starts over with the restart, as its authors' `reset()`: after
+    // the first update trained after the stall it holds one update, and is the weights.
+    let average = ["--average-gamma", "8"];
+    let averaged = train_with("auto", "1", "averaged", &after.to_string(), &average);
+    assert_eq!(
+        std::fs::read_to_string(averaged.join("steps.csv")).unwrap(),
+        std::fs::read_to_string(stalled.join("steps.csv"))
+            .unwrap()
+            .lines()
+            .take_while(|l| !l.starts_with(&format!("{},", after + 1)))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>(),
+        "the average leaves training alone"
+    );
+    let mut state_files: Vec<_> = std::fs::read_dir(&averaged)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("checkpoint.state-"))
+        .collect();
+    state_files.sort();
+    let state = etaprobe::rundir::checkpoint::load(state_files.last().unwrap()).unwrap();
+    assert_eq!(state.tensor("average.count").unwrap().1, [1.0]);
+    let weights =
+        etaprobe::rundir::checkpoint::load(averaged.join("checkpoint.safetensors")).unwrap();
+    let net = etaprobe::models::Net::build_with(
+        etaprobe::models::ModelKind::Lenet,
+        [3, 32, 32],
+        10,
+        etaprobe::models::ModelOptions::default(),
+    )
+    .unwrap();
+    let (_, mean) = state.tensor("average.weights").unwrap();
+    for slot in &net.layout.slots {
+        let (_, w) = weights.tensor(&slot.name).unwrap();
+        let got = &mean[slot.offset..slot.offset + slot.len()];
+        assert_eq!(got, w, "{}: the average after the restart", slot.name);
+    }
 }
 
 /// The end of training: over the last fifth of the planned steps (`epochs` × steps per

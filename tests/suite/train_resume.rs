@@ -247,7 +247,7 @@ fn checkpoints_and_evaluations_do_not_change_the_trajectory() {
         s(&cifar),
     ];
     let average = ["--average-gamma", "8"];
-    let cases: [(&[&str], &[&str]); 5] = [
+    let cases: [(&[&str], &[&str]); 6] = [
         (&logreg, &["--schedule", "secant", "--lr", "100"]),
         (&logreg, &["--schedule", "auto", "--lr", "100"]),
         (&linreg, &["--lr", "1e18", "--on-nonfinite", "skip"]),
@@ -264,6 +264,7 @@ fn checkpoints_and_evaluations_do_not_change_the_trajectory() {
                 average[1],
             ],
         ),
+        (&resnet, &["--schedule", "auto", "--lr", "100"]),
         (
             &resnet,
             &["--schedule", "auto", "--lr", "100", average[0], average[1]],
