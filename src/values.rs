@@ -90,6 +90,12 @@ pub fn rate(s: &str) -> Result<f64, String> {
     within_f32(non_negative(s)?)
 }
 
+/// A non-negative factor that reaches the GPU as an f32 (`--average-gamma`): finite there,
+/// and 0 or at least f32's smallest normal number.
+pub fn f32_factor(s: &str) -> Result<f64, String> {
+    within_f32(non_negative(s)?)
+}
+
 /// A positive learning rate bound (`--lr-max`).
 pub fn positive_rate(s: &str) -> Result<f64, String> {
     within_f32(positive(s)?)
@@ -113,7 +119,7 @@ fn within_f32(v: f64) -> Result<f64, String> {
     }
     if !fits_f32(v) {
         return Err(format!(
-            "too large for an f32 (at most {:e}): η reaches the GPU as an f32",
+            "too large for an f32 (at most {:e}): it reaches the GPU as one",
             f32::MAX
         ));
     }

@@ -132,10 +132,10 @@ pub struct TrainConfig {
     #[arg(long, help_heading = "Run", default_value_t = 50, value_name = "N")]
     pub bn_recompute_batches: usize,
     /// Evaluate at the polynomial-decay average of the iterates (Shamir & Zhang 2013), as
-    /// DoG's authors do with γ = 8: after step t, x̄ += (1 + γ)/(t + γ)·(w − x̄), the
-    /// batch-norm statistics averaged alike; training itself never reads x̄ (kept in the
-    /// checkpoint's state file as `average.weights`).
-    #[arg(value_parser = crate::values::non_negative, long, help_heading = "Run", value_name = "GAMMA")]
+    /// DoG's authors do with γ = 8: after the t-th update, x̄ += (1 + γ)/(t + γ)·(w − x̄),
+    /// the batch-norm statistics averaged alike; training itself never reads x̄ (kept in
+    /// the checkpoint's state file as `average.weights`, `average.buffers`).
+    #[arg(value_parser = crate::values::f32_factor, long, help_heading = "Run", value_name = "GAMMA")]
     pub average_gamma: Option<f64>,
     /// Data-parallel training over MPI: start one process per rank with `mpirun -np N`
     /// (or `srun --mpi=pmix`); each trains on its shard of every batch (needs a build with

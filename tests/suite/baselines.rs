@@ -649,6 +649,7 @@ fn impossible_baseline_options_are_refused() {
         // An average of the iterates: γ ≥ 0, and not over schedule-free's own.
         ("dog", &["--average-gamma=-1"], "--average-gamma <GAMMA>': must be"),
         ("dog", &["--average-gamma", "nan"], "--average-gamma <GAMMA>': must be"),
+        ("dog", &["--average-gamma", "1e39"], "--average-gamma <GAMMA>': too large for an f32"),
         ("schedule-free", &["--average-gamma", "8"], "an average of its own"),
     ];
     for &(schedule, extra, message) in cases {

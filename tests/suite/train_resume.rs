@@ -317,6 +317,57 @@ fn checkpoints_and_evaluations_do_not_change_the_trajectory() {
 
 /// `train` of linear regression on a generated Boston of 100 samples: 10 steps an epoch,
 /// two epochs.
+/// The iterate average takes an undone or discarded update back out with its count: where
+/// `--on-nonfinite skip` discards steps (linear regression at η 1e18) or `auto` undoes one
+/// (logistic regression at η 100), the first update kept after them holds t = 1 and sets
+/// x̄ = w, so the run is evaluated where the same run without the average is.
+#[test]
+fn undone_and_skipped_updates_leave_the_iterate_average() {
+    let (_f, fm) = fake(DatasetKind::FashionMnist, 100, 25);
+    let (_b, boston) = fake(DatasetKind::Boston, 100, 25);
+    let runs = tempfile::tempdir().unwrap();
+    #[rustfmt::skip]
+    let logreg = [
+        "--model", "logreg", "--dataset", "fashion-mnist", "--data", s(&fm),
+        "--schedule", "auto", "--lr", "100", "--max-steps", "4",
+    ];
+    #[rustfmt::skip]
+    let linreg = [
+        "--model", "linreg", "--dataset", "boston", "--data", s(&boston),
+        "--lr", "1e18", "--on-nonfinite", "skip", "--max-steps", "3",
+    ];
+    for case in [&logreg[..], &linreg[..]] {
+        let (plain, averaged) = (runs.path().join("plain"), runs.path().join("averaged"));
+        let common = [&["train", "--batch-size", "10"][..], case].concat();
+        ok(&etaprobe(&[&common[..], &["--out", s(&plain)]].concat()));
+        let average = ["--average-gamma", "8", "--out", s(&averaged)];
+        ok(&etaprobe(&[&common[..], &average].concat()));
+        let run: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(plain.join("run.json")).unwrap())
+                .unwrap();
+        let totals = ["skipped_steps", "undone_steps"].map(|k| run["totals"][k].clone());
+        assert!(
+            totals.iter().any(|n| n.as_u64() > Some(0)),
+            "{case:?}: nothing discarded, the case tests nothing"
+        );
+        let state = std::fs::read_dir(&averaged)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().contains("checkpoint.state-"))
+            .max()
+            .unwrap();
+        let state = etaprobe::rundir::checkpoint::load(state).unwrap();
+        assert_eq!(state.tensor("average.count").unwrap().1, [1.0], "{case:?}");
+        assert_eq!(
+            epochs_without_time(&plain),
+            epochs_without_time(&averaged),
+            "{case:?}: evaluated at x̄ = w"
+        );
+        std::fs::remove_dir_all(&plain).unwrap();
+        std::fs::remove_dir_all(&averaged).unwrap();
+    }
+}
+
 fn linreg_boston(data: &Path) -> Vec<&str> {
     let words = "train --model linreg --dataset boston --batch-size 10 --epochs 2";
     let mut args: Vec<&str> = words.split(' ').collect();
