@@ -9,7 +9,8 @@
 #
 #   ETAPROBE_DATA=... scripts/heldout-lane.sh a   # H2 (both passes), then H3's seeds 1–2 (pass 1)
 #   ETAPROBE_DATA=... scripts/heldout-lane.sh b   # H1 (both passes), H3's seeds 1–2 (both
-#                                                 # passes), the ablation
+#                                                 # passes), the authors' baselines on H1
+#                                                 # and H2, the ablation
 #
 # H3 runs docs/sweeps/heldout-h3-resnet18w025-cifar10-b128-seeds12.toml, the task's spec
 # with seeds 1–2 (the same cells): §8 runs its seeds 1–2 whole before the ablation and its
@@ -35,7 +36,10 @@
 # computes (f4dd49e's binary: its direct 5×5 forwards, weight gradients and second input
 # gradient and paired max pooling give the same bits, docs/evaluation.md §9); BIN runs
 # H3 (engine 2ebfb45 in what it computes: f4dd49e adds only kernels for LeNet's second
-# convolution, which ResNet-18 lacks); COMPARE_BIN makes the selections. A machine
+# convolution, which ResNet-18 lacks); COMPARE_BIN makes the selections; AUTHORS_BIN runs
+# the baselines as their authors run them on H1 and H2 (docs/evaluation.md §5.2's
+# amendments of 2026-12-07: GeN's settings, DoG's average, D-Adaptation's cosine), which
+# the frozen binary lacks: a build from a894f48 or later. A machine
 # without /work/bin: `cargo build --release` at f4dd49e or any commit whose src/ and
 # shaders/ are the same, copied to that path (run.json names the binary each cell ran;
 # cells run as 6e8797d ran 4d6b034's src/ and shaders/, a commit that was lost and made
@@ -60,6 +64,7 @@ BIN=${BIN:-/work/bin/etaprobe-v33-f4dd49e}
 # `compare` for the selections: 4d87150's or later (divergences at chance, ties to the
 # smaller η0); it trains nothing, so any binary with it will do.
 COMPARE_BIN=${COMPARE_BIN:-/work/bin/etaprobe-v33-f4dd49e}
+AUTHORS_BIN=${AUTHORS_BIN:-/work/bin/etaprobe-v34-1388397}
 log="$RUNS/heldout-lane-$lane.log"
 mkdir -p "$RUNS"
 cd "$repo"
@@ -81,7 +86,7 @@ restore() {
 # other failure stops the lane.
 sweep() {
   if [ ! -x "$1" ]; then
-    say "no binary $1: build one (see the top of this script) or set LENET_BIN, BIN and COMPARE_BIN"
+    say "no binary $1: build one (see the top of this script) or set LENET_BIN, BIN, COMPARE_BIN and AUTHORS_BIN"
     exit 1
   fi
   restore "$3"
@@ -171,6 +176,12 @@ case $lane in
     fi
     both_passes "$BIN" heldout-h3-resnet18w025-cifar10-b128 \
       docs/sweeps/heldout-h3-resnet18w025-cifar10-b128-seeds12.toml
+    # The tuning-free baselines as their authors run them, into H1's and H2's roots beside
+    # the frozen run's cells (added 2026-12-07, while lane b ran H3: after H3's seeds 1–2,
+    # before the ablation, which §8 cuts first).
+    for task in heldout-h1-lenet-cifar10-b128 heldout-h2-lenet-fmnist-b64; do
+      sweep "$AUTHORS_BIN" "docs/sweeps/$task-authors.toml" "$RUNS/$task"
+    done
     sweep "$LENET_BIN" docs/sweeps/ablation-h2.toml "$RUNS/ablation-h2"
     say "H3's seed 3 (§8: only if time remains) is not run by the lane: sweep docs/sweeps/heldout-h3-resnet18w025-cifar10-b128.toml on $h3, then a pass 2 for seed 3"
     ;;
