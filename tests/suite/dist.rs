@@ -332,10 +332,10 @@ mod with_mpi {
         // docs/distributed.md); at ε = 1e-2 the probes resolve the curvature, and the
         // clamps keep the rule from diverging on this random data.
         // auto from η0 = 10 blows the loss up at once: every rank must put the same
-        // weights back at the same step.
+        // weights back at the same step, and the same iterate average with its count.
         let rules: [&[&str]; 3] = [
             &["--schedule", "auto"],
-            &["--schedule", "auto", "--lr", "10"],
+            &["--schedule", "auto", "--lr", "10", "--average-gamma", "8"],
             &[
                 "--schedule",
                 "newton",
