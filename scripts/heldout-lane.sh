@@ -8,7 +8,7 @@
 # command picks the lane up.
 #
 #   ETAPROBE_DATA=... scripts/heldout-lane.sh a   # H2 (both passes), then H3's seeds 1–2 (pass 1)
-#   ETAPROBE_DATA=... scripts/heldout-lane.sh b   # H1 (both passes), H3's seeds 1–2 (both
+#   ETAPROBE_DATA=... scripts/heldout-lane.sh b   # (H1's both passes, done), H3's seeds 1–2 (both
 #                                                 # passes), the authors' baselines on H1
 #                                                 # and H2, the ablation
 #
@@ -19,7 +19,7 @@
 # seed-2 or seed-3 cell had started). Seed 3 is left to a session that has the time: the
 # full spec on the same root, then a pass 2 for seed 3.
 #
-# Lane b takes H3 after H1 so that the ablation, which §8 cuts first, never runs before H3's
+# Lane b takes H3 after H1 so that the ablation, which §8 cuts before any claim cell, never runs before H3's
 # seeds 1–2 (2026-12-06). H3's root takes one sweep at a time (`sweep.lock`): while lane a
 # runs H3, lane b stops when it reaches H3, and says so; then stop lane a (its running cell
 # resumes from its checkpoint) and start lane b again, alone, with JOBS=2.
@@ -37,9 +37,9 @@
 # gradient and paired max pooling give the same bits, docs/evaluation.md §9); BIN runs
 # H3 (engine 2ebfb45 in what it computes: f4dd49e adds only kernels for LeNet's second
 # convolution, which ResNet-18 lacks); COMPARE_BIN makes the selections; AUTHORS_BIN runs
-# the baselines as their authors run them on H1 and H2 (docs/evaluation.md §5.2's
-# amendments of 2026-12-07: GeN's settings, DoG's average, D-Adaptation's cosine), which
-# the frozen binary lacks: a build from a894f48 or later. A machine
+# the baselines after their authors on H1 and H2 (docs/evaluation.md §5.2's amendments of
+# 2026-12-07: GeN's settings, DoG's average, D-Adaptation under a cosine), which the frozen
+# binary lacks: a build from 1388397 or later. A machine
 # without /work/bin: `cargo build --release` at f4dd49e or any commit whose src/ and
 # shaders/ are the same, copied to that path (run.json names the binary each cell ran;
 # cells run as 6e8797d ran 4d6b034's src/ and shaders/, a commit that was lost and made
@@ -168,7 +168,9 @@ case $lane in
     sweep "$BIN" docs/sweeps/heldout-h3-resnet18w025-cifar10-b128-seeds12.toml "$RUNS/heldout-h3-resnet18w025-cifar10-b128"
     ;;
   b)
-    both_passes "$LENET_BIN" heldout-h1-lenet-cifar10-b128
+    # H1 ran both passes here (done 2026-12-06; records docs/runs/heldout-h1-lenet-cifar10-b128)
+    # and is not swept again: the frozen binary's sweep would rewrite H1's sweep.json with
+    # its own spec's cells only, dropping the authors' cells below from what compare reads.
     h3="$RUNS/heldout-h3-resnet18w025-cifar10-b128"
     if [ -f "$h3/sweep.lock" ] && kill -0 "$(cat "$h3/sweep.lock" 2>/dev/null)" 2>/dev/null; then
       say "H1 done; H3 is run by another lane (pid $(cat "$h3/sweep.lock")): stop that lane and start this one again with JOBS=2"
@@ -176,9 +178,12 @@ case $lane in
     fi
     both_passes "$BIN" heldout-h3-resnet18w025-cifar10-b128 \
       docs/sweeps/heldout-h3-resnet18w025-cifar10-b128-seeds12.toml
-    # The tuning-free baselines as their authors run them, into H1's and H2's roots beside
-    # the frozen run's cells (added 2026-12-07, while lane b ran H3: after H3's seeds 1–2,
-    # before the ablation, which §8 cuts first).
+    # The tuning-free baselines after their authors, into H1's and H2's roots beside the
+    # frozen run's cells (added 2026-12-07 while lane b ran H3, so from lane b's next start:
+    # after H3's seeds 1–2, before the ablation, which §8 cuts before any claim cell).
+    # Lane a must not run again after this, for the same reason as H1 above: the frozen
+    # binary's sweep would rewrite H2's sweep.json without these cells (their folders
+    # stay; this loop would list them again).
     for task in heldout-h1-lenet-cifar10-b128 heldout-h2-lenet-fmnist-b64; do
       sweep "$AUTHORS_BIN" "docs/sweeps/$task-authors.toml" "$RUNS/$task"
     done

@@ -1,7 +1,8 @@
 // The polynomial-decay average of the iterates (Shamir & Zhang 2013; src/optim/average.rs):
 // after each update, `count` adds one (t, the updates averaged; an f32, exact to 2^24),
 // then every element moves avg = mix(avg, x, c) with c = (1 + γ)/(t + γ): 1 at t = 1,
-// where avg becomes x exactly (selected, as backends compute mix differently). t lives on
+// where avg becomes x exactly (selected on t itself, as backends compute mix and divide
+// differently). t lives on
 // the GPU so that it goes back with the average when a step is undone.
 
 struct Params { len: u32, gamma: f32 }
@@ -21,7 +22,8 @@ fn count_step() {
 fn toward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = index(gid, nwg);
     if (i < p.len) {
-        let c = (1.0 + p.gamma) / (count[0] + p.gamma);
-        avg[i] = select(mix(avg[i], x[i], c), x[i], c == 1.0);
+        let t = count[0];
+        let c = (1.0 + p.gamma) / (t + p.gamma);
+        avg[i] = select(mix(avg[i], x[i], c), x[i], t == 1.0);
     }
 }
