@@ -162,6 +162,15 @@ both_passes() {
   sweep "$bin" "$pass2" "$root"
 }
 
+# Every binary the lane will need, checked before it starts, so that a missing one stops
+# it now rather than hours in (between H3 and the authors' baselines, say).
+for bin in "$LENET_BIN" "$BIN" "$COMPARE_BIN" "$AUTHORS_BIN"; do
+  if [ ! -x "$bin" ]; then
+    say "no binary $bin: build one (see the top of this script) or set LENET_BIN, BIN, COMPARE_BIN and AUTHORS_BIN"
+    exit 1
+  fi
+done
+
 case $lane in
   a)
     both_passes "$LENET_BIN" heldout-h2-lenet-fmnist-b64
