@@ -85,6 +85,23 @@ pub fn fake(
     (dir, path)
 }
 
+/// The state file of the checkpoint in run directory `dir` (the newest: they are named by
+/// their step).
+pub fn state_file(dir: &std::path::Path) -> etaprobe::rundir::checkpoint::Checkpoint {
+    let newest = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("checkpoint.state-")
+        })
+        .max()
+        .expect("a state file");
+    etaprobe::rundir::checkpoint::load(newest).unwrap()
+}
+
 /// A path as a command-line argument.
 pub fn s(p: &std::path::Path) -> &str {
     p.to_str().unwrap()

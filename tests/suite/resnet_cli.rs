@@ -8,7 +8,7 @@ use std::process::Output;
 use etaprobe::data::DatasetKind;
 use etaprobe::rundir::checkpoint;
 
-use crate::common::{etaprobe, fake, ok, s};
+use crate::common::{etaprobe, fake, ok, s, state_file};
 
 fn small_resnet<'a>(dataset: &'a str, data: &'a Path, schedule: &'a str) -> Vec<&'a str> {
     vec![
@@ -89,17 +89,6 @@ fn resnet_trains_resumes_exactly_and_saves_torchvision_names() {
     let run: serde_json::Value = serde_json::from_str(&read(&full, "run.json")).unwrap();
     assert!(run["totals"]["gpu_bytes_allocated"].as_u64().unwrap() > 0);
     assert!(run["totals"]["probes_per_pass"].as_u64().is_some());
-}
-
-/// The state file of the checkpoint in run directory `dir` (the newest, named by its step).
-fn state_file(dir: &Path) -> checkpoint::Checkpoint {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("checkpoint.state-"))
-        .collect();
-    names.sort();
-    checkpoint::load(dir.join(names.last().expect("a state file"))).unwrap()
 }
 
 #[test]

@@ -245,13 +245,7 @@ fn a_stalled_run_starts_again_from_its_initial_weights() {
             .collect::<String>(),
         "the average leaves training alone"
     );
-    let mut state_files: Vec<_> = std::fs::read_dir(&averaged)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().contains("checkpoint.state-"))
-        .collect();
-    state_files.sort();
-    let state = etaprobe::rundir::checkpoint::load(state_files.last().unwrap()).unwrap();
+    let state = crate::common::state_file(&averaged);
     assert_eq!(state.tensor("average.count").unwrap().1, [1.0]);
     let weights =
         etaprobe::rundir::checkpoint::load(averaged.join("checkpoint.safetensors")).unwrap();

@@ -350,13 +350,7 @@ fn undone_and_skipped_updates_leave_the_iterate_average() {
             totals.iter().any(|n| n.as_u64() > Some(0)),
             "{case:?}: nothing discarded, the case tests nothing"
         );
-        let state = std::fs::read_dir(&averaged)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.to_string_lossy().contains("checkpoint.state-"))
-            .max()
-            .unwrap();
-        let state = etaprobe::rundir::checkpoint::load(state).unwrap();
+        let state = crate::common::state_file(&averaged);
         assert_eq!(state.tensor("average.count").unwrap().1, [1.0], "{case:?}");
         assert_eq!(
             epochs_without_time(&plain),
