@@ -29,6 +29,16 @@ pub struct MatmulResult {
     pub gflops: f64,
 }
 
+/// What `bench matmul` measured, and where (`--json` prints this).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct MatmulBench {
+    /// The adapter the products ran on: its name, backend, device type and driver
+    /// (`Gpu::describe`).
+    pub adapter: String,
+    /// One per shape, in the order given.
+    pub results: Vec<MatmulResult>,
+}
+
 /// The square sizes of the issue and the shapes LeNet-5 and ResNet-18 use at batch 256
 /// (convolutions as implicit GEMMs: rows = batch·out_h·out_w, k = in_c·kh·kw).
 pub fn matmul_shapes() -> Vec<(String, usize, usize, usize)> {
@@ -120,7 +130,7 @@ pub fn check_matmul_shape(
 pub fn bench_matmul(
     gpu: &Gpu,
     shapes: &[(String, usize, usize, usize)],
-) -> anyhow::Result<Vec<MatmulResult>> {
+) -> anyhow::Result<MatmulBench> {
     for (label, m, n, k) in shapes {
         check_matmul_shape(gpu, label, *m, *n, *k)?;
     }
@@ -165,7 +175,10 @@ pub fn bench_matmul(
             gflops: 2.0 * (m * n * k) as f64 / s / 1e9,
         });
     }
-    Ok(out)
+    Ok(MatmulBench {
+        adapter: gpu.describe(),
+        results: out,
+    })
 }
 
 /// Deterministic values in [-1, 1) without a generator dependency in the hot loop.

@@ -764,10 +764,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         .map(|&s| (format!("square {s}"), s, s, s))
                         .collect()
                 };
-                let results = bench::bench_matmul(&gpu, &shapes)?;
+                let bench = bench::bench_matmul(&gpu, &shapes)?;
                 if json {
-                    etaprobe::outln!("{}", serde_json::to_string_pretty(&results)?);
+                    etaprobe::outln!("{}", serde_json::to_string_pretty(&bench)?);
                 } else {
+                    etaprobe::outln!("adapter: {}", bench.adapter);
                     etaprobe::outln!(
                         "{:<28} {:>8} {:>6} {:>6} {:>10} {:>9}",
                         "shape",
@@ -777,7 +778,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         "ms",
                         "GFLOP/s"
                     );
-                    for r in results {
+                    for r in bench.results {
                         etaprobe::outln!(
                             "{:<28} {:>8} {:>6} {:>6} {:>10.3} {:>9}",
                             r.label,

@@ -62,7 +62,7 @@ pub use records::{
     epochs_have_val, read_decisions, read_epochs, read_steps, record_exists, steps_have_probes,
     EpochRecord, EpochWriter, StepRecord, StepWriter,
 };
-pub use run_info::{format_utc, utc_now, RunInfo};
+pub use run_info::{format_utc, utc_now, RunInfo, EARLIER_SITTINGS};
 pub use step_log::open_step_log;
 
 /// One line per epoch: losses, accuracies, η, seconds.

@@ -9,10 +9,16 @@ use serde::{Deserialize, Serialize};
 use super::records::read_text;
 use super::write_atomic;
 
+/// The key of `run.json` that lists a resumed run's earlier sittings
+/// ([`RunInfo::earlier_sittings`]).
+pub const EARLIER_SITTINGS: &str = "earlier_sittings";
+
 /// `run.json`: what a run was (configuration, adapter, program version, seed) and what it
 /// did (totals). The three JSON values are free-form so that the trainer can grow them
 /// without touching this type; [`RunInfo::extra`] keeps any other top-level key a newer
-/// version wrote.
+/// version wrote. The top-level keys describe the last sitting (a resume writes the file
+/// anew); a resumed run's `resumed_from` says at which checkpoint it went on, and its
+/// `earlier_sittings` keeps the sittings before it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunInfo {
     /// Program version (`CARGO_PKG_VERSION`).
@@ -67,6 +73,33 @@ impl RunInfo {
         write_atomic(path, &text).with_context(|| format!("cannot write {}", path.display()))
     }
 
+    /// What a resumed run's `run.json` keeps of the sittings before its own, oldest first,
+    /// as `earlier_sittings`: the list `earlier` (the `run.json` found beside the checkpoint
+    /// resumed from) kept, then `earlier` itself, whole but for its own list and for its
+    /// `config` when that is `config`, this sitting's (the usual case: a resume refuses
+    /// most changes of option). An `earlier` that cannot be read is kept as
+    /// `{"unreadable": why}`, so that the list says a sitting's record was lost.
+    pub fn earlier_sittings(
+        earlier: Result<RunInfo>,
+        config: &serde_json::Value,
+    ) -> Vec<serde_json::Value> {
+        let mut earlier = match earlier.and_then(|info| Ok(serde_json::to_value(info)?)) {
+            Ok(serde_json::Value::Object(map)) => map,
+            Ok(_) => unreachable!("RunInfo serialises to an object"),
+            Err(e) => return vec![serde_json::json!({ "unreadable": format!("{e:#}") })],
+        };
+        let mut sittings = match earlier.remove(EARLIER_SITTINGS) {
+            Some(serde_json::Value::Array(list)) => list,
+            Some(other) => vec![serde_json::json!({ "unreadable": other })],
+            None => Vec::new(),
+        };
+        if earlier.get("config") == Some(config) {
+            earlier.remove("config");
+        }
+        sittings.push(serde_json::Value::Object(earlier));
+        sittings
+    }
+
     /// Reads a `run.json`; an error names the file.
     pub fn read(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
@@ -89,4 +122,53 @@ pub fn utc_now() -> String {
 pub fn format_utc(unix_secs: u64) -> String {
     let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix_secs);
     humantime::format_rfc3339_seconds(time).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sitting(started: &str, config: serde_json::Value) -> RunInfo {
+        RunInfo {
+            version: "0.1.0".into(),
+            git_commit: Some("abc".into()),
+            command: vec!["etaprobe".into(), "train".into()],
+            seed: 1,
+            config,
+            adapter: serde_json::json!({ "name": "llvmpipe" }),
+            totals: serde_json::json!({ "interrupted": true }),
+            started: started.into(),
+            finished: None,
+            extra: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn earlier_sittings_keep_each_sitting_once_in_order() {
+        let config = serde_json::json!({ "lr": 0.1 });
+        let first = sitting("2026-01-01T00:00:00Z", serde_json::json!({ "lr": 0.2 }));
+        let one = RunInfo::earlier_sittings(Ok(first.clone()), &config);
+        // Another configuration is kept; the list itself is not nested.
+        assert_eq!(one, vec![serde_json::to_value(&first).unwrap()]);
+        let mut second = sitting("2026-01-02T00:00:00Z", config.clone());
+        second
+            .extra
+            .insert(EARLIER_SITTINGS.into(), one.clone().into());
+        let two = RunInfo::earlier_sittings(Ok(second), &config);
+        assert_eq!(two.len(), 2);
+        assert_eq!(two[0], one[0]);
+        assert_eq!(two[1]["started"], "2026-01-02T00:00:00Z");
+        // This sitting's configuration is not repeated.
+        assert!(two[1].get("config").is_none() && two[1].get(EARLIER_SITTINGS).is_none());
+        assert_eq!(two[1]["totals"]["interrupted"], true);
+    }
+
+    #[test]
+    fn an_unreadable_earlier_sitting_is_listed_as_lost() {
+        let lost = RunInfo::earlier_sittings(Err(anyhow::anyhow!("no run.json")), &().into());
+        assert_eq!(
+            lost,
+            vec![serde_json::json!({ "unreadable": "no run.json" })]
+        );
+    }
 }

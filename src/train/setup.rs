@@ -336,6 +336,11 @@ fn open_run_dir(
     // Checked again now that the folder is this run's: another run may have started in it
     // (or finished) while this one loaded its data.
     check_out(&out, args)?;
+    // Read before anything here is written: resumed in place, the new run.json replaces it.
+    let earlier = checkpoint.map(|c| {
+        let from = crate::rundir::folder_of(&c.weights.path);
+        (RunInfo::read(from.join(RUN_JSON)), c.weights.path.clone())
+    });
     if args.overwrite {
         clear_run_dir(&out)?;
     }
@@ -391,6 +396,18 @@ fn open_run_dir(
         extra: BTreeMap::new(),
     };
     run_info.config["parameters"] = stepper.net.layout.count().into();
+    if let Some((earlier, weights)) = earlier {
+        let sittings = RunInfo::earlier_sittings(earlier, &run_info.config);
+        run_info
+            .extra
+            .insert(crate::rundir::EARLIER_SITTINGS.into(), sittings.into());
+        let resumed_from = serde_json::json!({
+            "checkpoint": weights.to_string_lossy(),
+            "step": start.step,
+            "epoch": start.epoch,
+        });
+        run_info.extra.insert("resumed_from".into(), resumed_from);
+    }
     if let Some(ranks) = ranks {
         run_info.extra.insert("ranks".into(), ranks.into());
     }

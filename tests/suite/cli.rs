@@ -64,8 +64,10 @@ fn bench_matmul_runs_on_a_small_size() {
         String::from_utf8_lossy(&out.stderr)
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v[0]["m"], 40);
-    assert!(v[0]["gflops"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["results"][0]["m"], 40);
+    assert!(v["results"][0]["gflops"].as_f64().unwrap() > 0.0);
+    // The numbers name the adapter they were measured on.
+    assert!(v["adapter"].as_str().unwrap().contains("Vulkan"), "{v}");
 }
 
 #[test]

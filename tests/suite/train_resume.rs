@@ -14,6 +14,11 @@ fn epochs_without_time(run: &Path) -> Vec<String> {
         .map(|l| l.rsplit_once(',').unwrap().0.to_string())
         .collect()
 }
+/// A run's `run.json`.
+fn run_json(run: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(run.join("run.json")).unwrap()).unwrap()
+}
+
 /// Runs `common` in `part` up to `--max-steps stop`, then resumes it from its checkpoint
 /// to the end.
 fn stop_and_resume(common: &[&str], part: &Path, stop: &str) {
@@ -131,11 +136,22 @@ fn resuming_equals_an_uninterrupted_run() {
         ok(&etaprobe(
             &[&common[..], &["--out", s(&part), "--max-steps", "8"]].concat(),
         ));
+        let first = run_json(&part);
         let ckpt = part.join("checkpoint.safetensors");
         ok(&etaprobe(
             &[&common[..], &["--resume", s(&ckpt), "--max-steps", "8"]].concat(),
         ));
+        // A resume with nothing to do reads the records and writes none.
+        assert_eq!(run_json(&part), first, "{schedule}");
         ok(&etaprobe(&[&common[..], &["--resume", s(&ckpt)]].concat()));
+        // run.json describes the last sitting and keeps the earlier one whole (with its
+        // configuration, which differs: --max-steps, --resume).
+        let last = run_json(&part);
+        assert_eq!(last["earlier_sittings"], serde_json::json!([first]));
+        assert_eq!(last["resumed_from"]["step"], 8, "{schedule}");
+        assert_eq!(last["resumed_from"]["checkpoint"], s(&ckpt));
+        assert!(first.get("resumed_from").is_none() && first.get("earlier_sittings").is_none());
+        assert!(run_json(&full).get("earlier_sittings").is_none());
         let evals = |p: &Path| std::fs::read_to_string(p.join("evals.csv")).unwrap();
         assert_eq!(evals(&full), evals(&part), "{schedule}");
         assert_eq!(
@@ -751,6 +767,12 @@ fn resuming_into_another_folder_copies_the_records_and_leaves_the_original() {
     let ckpt = part.join("checkpoint.safetensors");
     let fork = runs.path().join("fork");
     ok(&common(&fork, &["--resume", s(&ckpt)]));
+    // B's run.json keeps A's sitting, read where the checkpoint was.
+    let part_info: serde_json::Value = serde_json::from_slice(&before[3].1).unwrap();
+    assert_eq!(
+        run_json(&fork)["earlier_sittings"],
+        serde_json::json!([part_info])
+    );
     for (f, bytes) in &before {
         assert_eq!(
             &std::fs::read(part.join(f)).unwrap(),
@@ -778,6 +800,10 @@ fn resuming_into_another_folder_copies_the_records_and_leaves_the_original() {
         .unwrap();
     assert!(!o.status.success(), "the crash point was not reached");
     ok(&etaprobe(&["train", "--resume", s(&killed)]));
+    // The sitting killed before its run.json is listed as a record that was lost.
+    let sittings = &run_json(&killed)["earlier_sittings"];
+    assert!(sittings[0]["unreadable"].is_string(), "{sittings}");
+    assert_eq!(sittings.as_array().unwrap().len(), 1);
     for f in ["steps.csv", "rule.csv"] {
         assert_eq!(
             std::fs::read_to_string(killed.join(f)).unwrap(),
