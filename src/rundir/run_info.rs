@@ -74,23 +74,27 @@ impl RunInfo {
     }
 
     /// What a resumed run's `run.json` keeps of the sittings before its own, oldest first,
-    /// as `earlier_sittings`: the list `earlier` (the `run.json` found beside the checkpoint
-    /// resumed from) kept, then `earlier` itself, whole but for its own list and for its
-    /// `config` when that is `config`, this sitting's (the usual case: a resume refuses
-    /// most changes of option). An `earlier` that cannot be read is kept as
-    /// `{"unreadable": why}`, so that the list says a sitting's record was lost.
+    /// as `earlier_sittings`: the list `earlier` (the `run.json` of the run resumed, as
+    /// read by [`RunInfo::read_whole`]) kept, then `earlier` itself, whole but for its own
+    /// list, and without its `config` when that equals `config`, the configuration of the
+    /// sitting after it (a run resumed again and again by the same command, as a sweep
+    /// does); a sitting listed without `config` had the next one's. An `earlier` that
+    /// cannot be read is kept as `{"unreadable": why}`, so that the list says a record
+    /// was lost.
     pub fn earlier_sittings(
-        earlier: Result<RunInfo>,
+        earlier: Result<serde_json::Map<String, serde_json::Value>>,
         config: &serde_json::Value,
     ) -> Vec<serde_json::Value> {
-        let mut earlier = match earlier.and_then(|info| Ok(serde_json::to_value(info)?)) {
-            Ok(serde_json::Value::Object(map)) => map,
-            Ok(_) => unreachable!("RunInfo serialises to an object"),
+        let mut earlier = match earlier {
+            Ok(map) => map,
             Err(e) => return vec![serde_json::json!({ "unreadable": format!("{e:#}") })],
         };
         let mut sittings = match earlier.remove(EARLIER_SITTINGS) {
             Some(serde_json::Value::Array(list)) => list,
-            Some(other) => vec![serde_json::json!({ "unreadable": other })],
+            Some(_) => {
+                let why = format!("its {EARLIER_SITTINGS} was not a list");
+                vec![serde_json::json!({ "unreadable": why })]
+            }
             None => Vec::new(),
         };
         if earlier.get("config") == Some(config) {
@@ -98,6 +102,17 @@ impl RunInfo {
         }
         sittings.push(serde_json::Value::Object(earlier));
         sittings
+    }
+
+    /// Reads a `run.json` as the JSON object it holds, whatever keys it has (one of an
+    /// older version, or edited by hand); an error names the file.
+    pub fn read_whole(
+        path: impl AsRef<Path>,
+    ) -> Result<serde_json::Map<String, serde_json::Value>> {
+        let path = path.as_ref();
+        let text = read_text(path)?;
+        serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a JSON object", path.display()))
     }
 
     /// Reads a `run.json`; an error names the file.
@@ -147,14 +162,18 @@ mod tests {
     fn earlier_sittings_keep_each_sitting_once_in_order() {
         let config = serde_json::json!({ "lr": 0.1 });
         let first = sitting("2026-01-01T00:00:00Z", serde_json::json!({ "lr": 0.2 }));
-        let one = RunInfo::earlier_sittings(Ok(first.clone()), &config);
+        let whole = |info: &RunInfo| match serde_json::to_value(info) {
+            Ok(serde_json::Value::Object(map)) => Ok(map),
+            _ => unreachable!("a RunInfo is an object"),
+        };
+        let one = RunInfo::earlier_sittings(whole(&first), &config);
         // Another configuration is kept; the list itself is not nested.
         assert_eq!(one, vec![serde_json::to_value(&first).unwrap()]);
         let mut second = sitting("2026-01-02T00:00:00Z", config.clone());
         second
             .extra
             .insert(EARLIER_SITTINGS.into(), one.clone().into());
-        let two = RunInfo::earlier_sittings(Ok(second), &config);
+        let two = RunInfo::earlier_sittings(whole(&second), &config);
         assert_eq!(two.len(), 2);
         assert_eq!(two[0], one[0]);
         assert_eq!(two[1]["started"], "2026-01-02T00:00:00Z");
@@ -170,5 +189,26 @@ mod tests {
             lost,
             vec![serde_json::json!({ "unreadable": "no run.json" })]
         );
+        // Kept whole: keys this version does not know, and none of those it requires.
+        let old = serde_json::json!({ "started": "x", "note": "hand-written" });
+        let map = old.as_object().unwrap().clone();
+        assert_eq!(RunInfo::earlier_sittings(Ok(map), &().into()), vec![old]);
+        // A list that is not one says so, and the sitting itself is still kept.
+        let odd = serde_json::json!({ "started": "y", EARLIER_SITTINGS: 3 });
+        let kept = RunInfo::earlier_sittings(Ok(odd.as_object().unwrap().clone()), &().into());
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept[0]["unreadable"], "its earlier_sittings was not a list");
+        assert_eq!(kept[1], serde_json::json!({ "started": "y" }));
+    }
+
+    #[test]
+    fn a_record_that_is_not_a_json_object_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.json");
+        std::fs::write(&path, "[1, 2]").unwrap();
+        let e = RunInfo::read_whole(&path).unwrap_err();
+        assert!(format!("{e:#}").contains("not a JSON object"), "{e:#}");
+        std::fs::write(&path, r#"{"started": "x"}"#).unwrap();
+        assert_eq!(RunInfo::read_whole(&path).unwrap()["started"], "x");
     }
 }

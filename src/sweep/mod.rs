@@ -6,11 +6,16 @@
 //!   parser and checks, the data located) before anything runs; errors name the line.
 //! - `run`: the cells as child processes of this binary, `--jobs` at a time; finished cells
 //!   skipped, interrupted ones resumed from their checkpoint, a killed sweep picked up.
+//! - `root`: whether the folders already under a root are this spec's cells, checked before
+//!   anything is planned or written.
+//! - `lock`: one sweep per root; the runs of a killed sweep waited for.
 //! - `manifest`: `sweep.json`, every cell's command line and status, which `compare` reads.
 
 #![warn(missing_docs)]
 
+mod lock;
 mod manifest;
+mod root;
 mod run;
 pub mod spec;
 

@@ -18,7 +18,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+use super::lock::{wait_for_orphans, Lock};
 use super::manifest::{on_disk, CellRecord, Manifest, OnDisk, Status, CELL_LOG};
+use super::root::{
+    attempts_in_log, check_root_place, check_same_cells, check_same_data, is_ours_if_unusable,
+    ATTEMPT_HEADER,
+};
 use super::spec::Spec;
 
 /// Set on the runs a sweep starts: the run stops after its current step, with a checkpoint,
@@ -26,13 +31,8 @@ use super::spec::Spec;
 pub const CHILD_ENV: &str = "ETAPROBE_SWEEP_CHILD";
 /// Where interrupted attempts without a checkpoint, and retried failures, are moved.
 pub const ASIDE_DIR: &str = ".aside";
-/// The lock that keeps two sweeps off one root.
-pub(crate) const LOCK: &str = "sweep.lock";
 /// The most cells a sweep runs at once.
 const MAX_JOBS: usize = 1024;
-/// How long a sweep waits for the runs of a killed one to stop: each ends its current step
-/// (an epoch's evaluation, on a slow adapter, may come first) and writes a checkpoint.
-const ORPHAN_WAIT: Duration = Duration::from_secs(600);
 
 /// How to run a sweep.
 #[derive(Debug, Clone)]
@@ -126,7 +126,7 @@ pub fn stop_with_sweep() {
 
 /// What to do with a cell when the sweep starts.
 #[derive(Debug, Clone, PartialEq)]
-enum Plan {
+pub(super) enum Plan {
     Skip,
     /// Failed in an earlier sweep; kept (no --retry-failed).
     KeepFailed(String),
@@ -199,84 +199,9 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
         .iter()
         .map(|c| plan(&root.join(&c.dir), opts.retry_failed))
         .collect();
-    // A run killed between its run.json and its figures: draw them, as `train` would have,
-    // in the run's own format. Records kept without figures (gzipped by
-    // `scripts/keep-records.sh`) are left as they are.
-    for (cell, plan) in spec.cells.iter().zip(&plans) {
-        let dir = root.join(&cell.dir);
-        if *plan != Plan::Skip || !dir.join(crate::rundir::STEPS_CSV).is_file() {
-            continue;
-        }
-        let format = figure_format(&dir);
-        let figures = crate::report::FIGURES_PNG.map(|f| format.file_name(f));
-        if figures.iter().any(|f| !dir.join(f).exists()) {
-            crate::report::run_figures_with(&dir, format)
-                .with_context(|| format!("drawing the figures of {}", dir.display()))?;
-        }
-    }
+    draw_missing_figures(spec, root, &plans)?;
 
-    let mut manifest = Manifest {
-        spec: spec.file.clone(),
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        checkpoint_every: spec.checkpoint_every,
-        jobs: opts.jobs,
-        adapters: opts.adapters.clone(),
-        started: crate::rundir::utc_now(),
-        updated: String::new(),
-        cells: Vec::new(),
-    };
-    let previous = |dir: &Path| {
-        old.as_ref()
-            .and_then(|m| m.cells.iter().find(|c| c.dir == dir))
-    };
-    for (cell, plan) in spec.cells.iter().zip(&plans) {
-        let mut record = CellRecord::new(cell, fresh_command(spec, root, cell));
-        match previous(&cell.dir) {
-            Some(p) => {
-                record.attempts = p.attempts;
-                record.exit_code = p.exit_code;
-            }
-            // Not in sweep.json (lost, or the spec grew): the attempts its log holds.
-            None => record.attempts = attempts_in_log(&root.join(&record.log)),
-        }
-        match plan {
-            Plan::Skip => record.status = Status::Finished,
-            Plan::KeepFailed(why) => {
-                record.status = Status::Failed;
-                record.error = Some(why.clone());
-            }
-            _ => record.exit_code = None,
-        }
-        manifest.cells.push(record);
-    }
-    // Cells of an earlier spec that this one lacks stay in the manifest as they were (after
-    // the spec's own, whose places the sweep counts on), so that their runs are not
-    // orphaned: `compare` still reads them, and the earlier spec still finds them its own.
-    let lacked: Vec<CellRecord> = old
-        .iter()
-        .flat_map(|m| &m.cells)
-        .filter(|c| spec.cells.iter().all(|s| s.dir != c.dir) && root.join(&c.dir).exists())
-        .map(|c| {
-            let mut c = c.clone();
-            if c.status == Status::Running {
-                // Its sweep was killed (and its run is gone, waited for above).
-                c.status = Status::Pending;
-                c.pid = None;
-            }
-            c
-        })
-        .collect();
-    if let Some(first) = lacked.first() {
-        log::warn!(
-            "{} holds {} this spec lacks ({}{}): kept in its manifest as they are, and read \
-             by compare",
-            root.display(),
-            crate::words::counted(lacked.len(), "cell"),
-            first.dir.display(),
-            if lacked.len() > 1 { ", …" } else { "" }
-        );
-    }
-    manifest.cells.extend(lacked);
+    let mut manifest = new_manifest(spec, opts, old.as_ref(), &plans);
     manifest.write(root)?;
 
     let total = spec.cells.len();
@@ -470,8 +395,25 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
         }
         manifest.write(root)?;
     }
-    // The spec's own cells, not those of an earlier spec kept after them.
-    let own = &manifest.cells[..total];
+    Ok(summarise(
+        root,
+        &manifest.cells[..total],
+        interrupted,
+        stopping,
+        refused,
+    ))
+}
+
+/// What the sweep did to the spec's own cells `own` (not those of an earlier spec kept
+/// after them in the manifest), said on the log.
+fn summarise(
+    root: &Path,
+    own: &[CellRecord],
+    interrupted: Vec<PathBuf>,
+    stopping: bool,
+    refused: Vec<Refusal>,
+) -> SweepOutcome {
+    let total = own.len();
     let failed: Vec<(PathBuf, String)> = own
         .iter()
         .filter(|c| c.status == Status::Failed)
@@ -498,14 +440,105 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
             interrupted.len() - resumable
         );
     }
-    Ok(SweepOutcome {
+    SweepOutcome {
         cells: total,
         finished,
         failed,
         interrupted,
         stopped: stopping,
         refused,
-    })
+    }
+}
+
+/// Draws the figures of finished cells that lack them, as `train` would have, in the run's
+/// own format: a run killed between its run.json and its figures. Records kept without
+/// figures (gzipped by `scripts/keep-records.sh`) are left as they are.
+fn draw_missing_figures(spec: &Spec, root: &Path, plans: &[Plan]) -> Result<()> {
+    for (cell, plan) in spec.cells.iter().zip(plans) {
+        let dir = root.join(&cell.dir);
+        if *plan != Plan::Skip || !dir.join(crate::rundir::STEPS_CSV).is_file() {
+            continue;
+        }
+        let format = figure_format(&dir);
+        let figures = crate::report::FIGURES_PNG.map(|f| format.file_name(f));
+        if figures.iter().any(|f| !dir.join(f).exists()) {
+            crate::report::run_figures_with(&dir, format)
+                .with_context(|| format!("drawing the figures of {}", dir.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The manifest this sweep starts with: the spec's cells with their plans (finished,
+/// failed, or to run), their attempts so far, then the cells of an earlier spec that this
+/// one lacks.
+fn new_manifest(
+    spec: &Spec,
+    opts: &SweepOptions,
+    old: Option<&Manifest>,
+    plans: &[Plan],
+) -> Manifest {
+    let root = &opts.root;
+    let mut manifest = Manifest {
+        spec: spec.file.clone(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        checkpoint_every: spec.checkpoint_every,
+        jobs: opts.jobs,
+        adapters: opts.adapters.clone(),
+        started: crate::rundir::utc_now(),
+        updated: String::new(),
+        cells: Vec::new(),
+    };
+    let previous = |dir: &Path| old.and_then(|m| m.cells.iter().find(|c| c.dir == dir));
+    for (cell, plan) in spec.cells.iter().zip(plans) {
+        let mut record = CellRecord::new(cell, fresh_command(spec, root, cell));
+        match previous(&cell.dir) {
+            Some(p) => {
+                record.attempts = p.attempts;
+                record.exit_code = p.exit_code;
+            }
+            // Not in sweep.json (lost, or the spec grew): the attempts its log holds.
+            None => record.attempts = attempts_in_log(&root.join(&record.log)),
+        }
+        match plan {
+            Plan::Skip => record.status = Status::Finished,
+            Plan::KeepFailed(why) => {
+                record.status = Status::Failed;
+                record.error = Some(why.clone());
+            }
+            _ => record.exit_code = None,
+        }
+        manifest.cells.push(record);
+    }
+    // Cells of an earlier spec that this one lacks stay in the manifest as they were (after
+    // the spec's own, whose places the sweep counts on), so that their runs are not
+    // orphaned: `compare` still reads them, and the earlier spec still finds them its own.
+    let lacked: Vec<CellRecord> = old
+        .iter()
+        .flat_map(|m| &m.cells)
+        .filter(|c| spec.cells.iter().all(|s| s.dir != c.dir) && root.join(&c.dir).exists())
+        .map(|c| {
+            let mut c = c.clone();
+            if c.status == Status::Running {
+                // Its sweep was killed (and its run is gone: `run_sweep` waited for it).
+                c.status = Status::Pending;
+                c.pid = None;
+            }
+            c
+        })
+        .collect();
+    if let Some(first) = lacked.first() {
+        log::warn!(
+            "{} holds {} this spec lacks ({}{}): kept in its manifest as they are, and read \
+             by compare",
+            root.display(),
+            crate::words::counted(lacked.len(), "cell"),
+            first.dir.display(),
+            if lacked.len() > 1 { ", …" } else { "" }
+        );
+    }
+    manifest.cells.extend(lacked);
+    manifest
 }
 
 /// A job's end.
@@ -568,7 +601,7 @@ impl std::fmt::Display for Progress {
 }
 
 /// The command line that starts a cell afresh.
-fn fresh_command(spec: &Spec, root: &Path, cell: &super::spec::Cell) -> Vec<String> {
+pub(super) fn fresh_command(spec: &Spec, root: &Path, cell: &super::spec::Cell) -> Vec<String> {
     let mut command = vec!["etaprobe".to_string()];
     command.extend(cell.args.iter().cloned());
     command.extend([
@@ -590,76 +623,6 @@ fn figure_format(dir: &Path) -> crate::report::FigureFormat {
             crate::report::FigureFormat::from_str(&name, true).ok()
         })
         .unwrap_or(crate::report::FigureFormat::Png)
-}
-
-/// Refuses a root the cells cannot be put in, before anything is planned or written: a
-/// file; a folder inside a run directory or inside another sweep's root (its cells would
-/// be taken for that run's files, or moved aside by that sweep); a file where a cell's
-/// task or rule folder should be (every cell of it would fail to start).
-fn check_root_place(spec: &Spec, root: &Path) -> Result<()> {
-    if root.exists() && !root.is_dir() {
-        bail!("--root {}: a file, not a folder", root.display());
-    }
-    for (i, above) in resolved(root).ancestors().enumerate() {
-        // A run's own pair of files, or a log of a sweep's attempt: not merely a file of a
-        // common name (a project's `train.log`).
-        let run = [crate::rundir::RUN_JSON, crate::train::CONFIG_TOML]
-            .iter()
-            .all(|f| above.join(f).is_file());
-        if run || attempts_in_log(&above.join(CELL_LOG)) > 0 {
-            bail!(
-                "--root {} is inside the run directory {}: choose a root outside it",
-                root.display(),
-                above.display()
-            );
-        }
-        if i > 0 && above.join(super::MANIFEST).is_file() {
-            bail!(
-                "--root {} is inside the sweep root {} (it holds {}), whose sweep would take \
-                 its folders for its own cells': choose a root outside it",
-                root.display(),
-                above.display(),
-                super::MANIFEST
-            );
-        }
-    }
-    for cell in &spec.cells {
-        let dir = root.join(&cell.dir);
-        let blocked = dir
-            .ancestors()
-            .take_while(|p| *p != root)
-            .find(|p| p.exists() && !p.is_dir());
-        if let Some(file) = blocked {
-            bail!(
-                "{} is a file where the sweep needs the folder of cell {}: move it away",
-                file.display(),
-                cell.dir.display()
-            );
-        }
-    }
-    Ok(())
-}
-
-/// `path` absolute, its existing part as the file system resolves it (links followed, then
-/// `..`), the rest applied by name: `../d` from inside a folder is not inside it.
-fn resolved(path: &Path) -> PathBuf {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut out = PathBuf::new();
-    for part in absolute.components() {
-        match part {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            part => {
-                out.push(part);
-                if let Ok(real) = out.canonicalize() {
-                    out = real;
-                }
-            }
-        }
-    }
-    out
 }
 
 /// What a cell's directory calls for.
@@ -741,21 +704,6 @@ fn start(
         .spawn()
         .with_context(|| format!("cannot start {}", exe.display()))?;
     Ok((child, how))
-}
-
-/// How each attempt's part of a cell's log begins.
-const ATTEMPT_HEADER: &str = "== etaprobe sweep, ";
-
-/// The attempts a cell's log records (none when it has no log). Attempts moved aside with
-/// their directory took their log with them and are not counted.
-fn attempts_in_log(log: &Path) -> usize {
-    let Ok(file) = crate::rundir::open_regular(log) else {
-        return 0;
-    };
-    std::io::BufRead::split(std::io::BufReader::new(file), b'\n')
-        .map_while(Result::ok)
-        .filter(|line| line.starts_with(ATTEMPT_HEADER.as_bytes()))
-        .count()
 }
 
 /// A command line as one could type it (arguments with spaces quoted).
@@ -855,514 +803,6 @@ fn last_error(log: &Path) -> Option<String> {
         .map(|e| e.trim().to_string())
 }
 
-/// Whether the directory `dir` of a cell its manifest does not list is the cell's own: one
-/// the sweep would move aside before running it (no checkpoint and no finished run: nothing
-/// of it is taken), or one run by the cell's fresh `command`, which its `run.json` records
-/// for the last attempt: with `--resume` and the cell's own checkpoint after it when the
-/// sweep resumed the cell, `--adapter A` before it when the sweep gave one, and any
-/// `--checkpoint-every` (it changes no record).
-fn started_by(dir: &Path, cell_dir: &Path, command: &[String]) -> bool {
-    if on_disk(dir) == OnDisk::Unusable {
-        return an_attempt_of_ours(dir);
-    }
-    let recorded = crate::rundir::read_regular(&dir.join(crate::rundir::RUN_JSON))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .and_then(|v| {
-            v["command"].as_array().and_then(|words| {
-                let words = words.iter().map(|w| w.as_str().map(String::from));
-                words.collect::<Option<Vec<String>>>()
-            })
-        });
-    let Some(mut words) = recorded.filter(|w| !w.is_empty()) else {
-        return false;
-    };
-    words.remove(0);
-    if words.len() >= 2 && words[0] == "--adapter" {
-        words.drain(..2);
-    }
-    if words.len() >= 2 && words[words.len() - 2] == "--resume" {
-        // Only the cell's own checkpoint: a run directory there would lend the run its
-        // config.toml's options, which the words here do not show.
-        let from = Path::new(&words[words.len() - 1]);
-        let own = from.file_name() == Some(std::ffi::OsStr::new(crate::train::CHECKPOINT))
-            && from
-                .parent()
-                .is_some_and(|p| is_cell_folder(p, dir, cell_dir));
-        if !own {
-            return false;
-        }
-        words.truncate(words.len() - 2);
-    }
-    // The folder it wrote to: this one, however the path was spelled (a relative one is
-    // the cell's path under the root, from wherever that sweep ran).
-    let out = words
-        .iter()
-        .position(|w| w == "--out")
-        .and_then(|i| words.get(i + 1));
-    if !out.is_some_and(|o| is_cell_folder(Path::new(o), dir, cell_dir)) {
-        return false;
-    }
-    let rest = |words: &[String]| -> Vec<String> {
-        let kept = super::without_options(words, &["--checkpoint-every", "--out"], &[]);
-        kept.into_iter().map(String::from).collect()
-    };
-    same_args(&rest(&words), &rest(&command[1..]))
-}
-
-/// Whether `path`, recorded by a cell's run, named the cell's folder `dir` (`cell_dir`
-/// under the root): the same folder, or a relative path ending in the cell's own.
-fn is_cell_folder(path: &Path, dir: &Path, cell_dir: &Path) -> bool {
-    same_file(&path.to_string_lossy(), &dir.to_string_lossy())
-        || (path.is_relative() && path.ends_with(cell_dir))
-}
-
-/// Whether an unusable cell folder (no checkpoint, no finished run) is this sweep's own
-/// attempt, which may be moved aside and started again: its log records an attempt, or it
-/// is empty (made just before a kill). Any other folder is a user's, which the sweep
-/// refuses to touch.
-fn an_attempt_of_ours(dir: &Path) -> bool {
-    if attempts_in_log(&dir.join(CELL_LOG)) > 0 {
-        return true;
-    }
-    // Nothing, or only an empty log: killed (or out of disk) between making the folder
-    // and writing the attempt's first line.
-    std::fs::read_dir(dir).is_ok_and(|entries| {
-        entries.flatten().all(|e| {
-            e.file_name() == std::ffi::OsStr::new(CELL_LOG)
-                && e.metadata().is_ok_and(|m| m.is_file() && m.len() == 0)
-        })
-    })
-}
-
-/// Whether two paths name the same existing file or directory.
-fn same_file(x: &str, y: &str) -> bool {
-    match (Path::new(x).canonicalize(), Path::new(y).canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
-    }
-}
-
-/// Whether two cells' `train` arguments are the same, a `--data` or `--out` path also when
-/// spelled otherwise for the same file (`sw/a.csv` and `./sw/a.csv`, or a relative path a
-/// spec of before 2026-12-06 recorded and the absolute one it records now; a root given as
-/// `./root` or by its absolute path). `--download` is left out: where the data comes from
-/// shapes no run (a resume may change it too).
-fn same_args(a: &[String], b: &[String]) -> bool {
-    let shaping = |args: &[String]| -> Vec<String> {
-        let kept = super::without_options(args, &[], &["--download"]);
-        kept.into_iter().map(String::from).collect()
-    };
-    let (a, b) = (&shaping(a), &shaping(b));
-    let path_of = |i: usize| {
-        i > 0 && a[i - 1] == b[i - 1] && ["--data", "--out"].contains(&a[i - 1].as_str())
-    };
-    a.len() == b.len()
-        && a.iter()
-            .zip(b)
-            .enumerate()
-            .all(|(i, (x, y))| x == y || (path_of(i) && same_file(x, y)))
-}
-
-/// Refuses a root whose existing cells were made by another spec (other options), or are
-/// not in its manifest at all and were not started by this spec's command for them: their
-/// records would be taken for this spec's.
-fn check_same_cells(spec: &Spec, root: &Path, old: Option<&Manifest>) -> Result<()> {
-    let mut foreign = Vec::new();
-    for cell in &spec.cells {
-        if !root.join(&cell.dir).exists() {
-            continue;
-        }
-        let before = old.and_then(|m| m.cells.iter().find(|c| c.dir == cell.dir));
-        match before {
-            Some(b) if !same_args(&b.args, &cell.args) => foreign.push(format!(
-                "{}: {}",
-                cell.dir.display(),
-                differences(
-                    &super::without_options(&b.args, &[], &["--download"]),
-                    &super::without_options(&cell.args, &[], &["--download"])
-                )
-            )),
-            // A folder in the manifest's cell's place that no attempt of the sweep left.
-            Some(_) if !is_ours_if_unusable(&root.join(&cell.dir)) => foreign.push(format!(
-                "{}: holds files that no attempt of a sweep wrote (no {CELL_LOG} of one)",
-                cell.dir.display()
-            )),
-            Some(_) => {}
-            // A manifest lost or moved aside: the cell's own run.json says what ran it.
-            None if started_by(
-                &root.join(&cell.dir),
-                &cell.dir,
-                &fresh_command(spec, root, cell),
-            ) => {}
-            None => foreign.push(format!(
-                "{}: not a cell of {}'s manifest, and its run.json does not record this \
-                 cell's command",
-                cell.dir.display(),
-                root.display()
-            )),
-        }
-    }
-    if !foreign.is_empty() {
-        let more = foreign.len().saturating_sub(5);
-        let mut list = foreign.into_iter().take(5).collect::<Vec<_>>().join("\n  ");
-        if more > 0 {
-            list.push_str(&format!("\n  and {more} more"));
-        }
-        bail!(
-            "{} holds folders that are not this spec's cells as it would run them:\n  {list}\n\
-             use another --root, or move those directories out of it",
-            root.display()
-        );
-    }
-    Ok(())
-}
-
-/// Refuses a root whose cells would read their data from another place than its finished
-/// cells did (a spec without `data` reads ETAPROBE_DATA, which may have changed between two
-/// sweeps): a task's cells still to run must not mix with finished ones trained on other
-/// data. Compared by where the data was read (`run.json`'s `data_source`; cells recorded
-/// before it are not compared) and where it would be now, as files. A place that is gone
-/// (the records moved to another machine) is said, not refused: a resumed cell's data is
-/// checked against its checkpoint's MD5 anyway.
-fn check_same_data(spec: &Spec, root: &Path, plans: &[Plan]) -> Result<()> {
-    let mut now_by_task: Vec<(&str, Option<PathBuf>)> = Vec::new();
-    let mut refused = Vec::new();
-    let mut gone = 0usize;
-    for task in spec.cells.iter().map(|c| c.task.as_str()) {
-        if now_by_task.iter().any(|(t, _)| *t == task) {
-            continue;
-        }
-        let cells: Vec<usize> = (0..spec.cells.len())
-            .filter(|&i| spec.cells[i].task == task)
-            .collect();
-        let to_run = cells
-            .iter()
-            .any(|&i| matches!(plans[i], Plan::Fresh | Plan::Resume | Plan::Restart(_)));
-        let now = to_run
-            .then(|| data_place(&spec.cells[cells[0]].args))
-            .flatten();
-        now_by_task.push((task, now.clone()));
-        let Some(now) = now else { continue };
-        for &i in cells.iter().filter(|&&i| plans[i] == Plan::Skip) {
-            let dir = root.join(&spec.cells[i].dir);
-            let Some(was) = data_source(&dir) else {
-                continue;
-            };
-            if !was.exists() {
-                gone += 1;
-            } else if !same_file(&was.to_string_lossy(), &now.to_string_lossy()) {
-                refused.push(format!(
-                    "{}: trained on {}, while its task's cells to run would read {}",
-                    spec.cells[i].dir.display(),
-                    was.display(),
-                    now.display()
-                ));
-            }
-        }
-    }
-    if gone > 0 {
-        log::warn!(
-            "{} of {} trained on data whose place is gone (records moved here?): not compared \
-             with the data its cells to run read",
-            crate::words::counted(gone, "finished cell"),
-            root.display()
-        );
-    }
-    if let Some(first) = refused.first() {
-        bail!(
-            "{} holds cells trained on other data than this sweep would give the rest of \
-             their task ({} in all):\n  {first}\n(a spec without `data` reads ETAPROBE_DATA): \
-             give the task's `data`, or use another --root",
-            root.display(),
-            refused.len()
-        );
-    }
-    Ok(())
-}
-
-/// Where a finished run read its data (`run.json`'s `data_source`), if it says.
-fn data_source(dir: &Path) -> Option<PathBuf> {
-    let info = crate::rundir::RunInfo::read(dir.join(crate::rundir::RUN_JSON)).ok()?;
-    let source = info.extra.get("data_source")?.as_str()?;
-    Some(PathBuf::from(source))
-}
-
-/// Where a cell with these `train` words would read its data now (its `--data`, else
-/// ETAPROBE_DATA, else the cache), without downloading; `None` when it is not there yet.
-fn data_place(args: &[String]) -> Option<PathBuf> {
-    use clap::FromArgMatches;
-    let matches = super::spec::train_command()
-        .try_get_matches_from(args)
-        .ok()?;
-    let config = crate::train::TrainConfig::from_arg_matches(&matches).ok()?;
-    let look = crate::data::DataArgs {
-        download: false,
-        ..config.data
-    };
-    let source = look.locate().ok()?;
-    Some(std::path::absolute(source.path()).unwrap_or_else(|_| source.path().to_path_buf()))
-}
-
-/// What differs between a cell's earlier `train` words and this spec's, option by option:
-/// `--epochs 2 (now 3)`, `--nesterov given (now not given)`.
-fn differences(was: &[&str], now: &[&str]) -> String {
-    fn options<'a>(words: &[&'a str]) -> Vec<(&'a str, String)> {
-        let mut out: Vec<(&str, String)> = Vec::new();
-        for &w in words {
-            match (w.starts_with("--"), out.last_mut()) {
-                (true, _) | (false, None) => out.push((w, String::new())),
-                (false, Some((_, value))) => {
-                    if !value.is_empty() {
-                        value.push(' ');
-                    }
-                    value.push_str(w);
-                }
-            }
-        }
-        out
-    }
-    let (was, now) = (options(was), options(now));
-    let text = |value: Option<&String>| match value {
-        None => "not given".to_string(),
-        Some(v) if v.is_empty() => "given".to_string(),
-        Some(v) => v.clone(),
-    };
-    let mut names: Vec<&str> = was.iter().chain(&now).map(|(o, _)| *o).collect();
-    names.dedup();
-    let mut seen = Vec::new();
-    let mut said = Vec::new();
-    for name in names {
-        if seen.contains(&name) {
-            continue;
-        }
-        seen.push(name);
-        let a = was.iter().find(|(o, _)| *o == name).map(|(_, v)| v);
-        let b = now.iter().find(|(o, _)| *o == name).map(|(_, v)| v);
-        if a != b {
-            said.push(format!("{name} {} (now {})", text(a), text(b)));
-        }
-    }
-    match said.is_empty() {
-        // Only a path spelled otherwise, or the order of the words.
-        true => format!("was `{}`, now `{}`", was_text(&was), was_text(&now)),
-        false => said.join(", "),
-    }
-}
-
-fn was_text(options: &[(&str, String)]) -> String {
-    (options.iter())
-        .map(|(o, v)| {
-            if v.is_empty() {
-                o.to_string()
-            } else {
-                format!("{o} {v}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Whether `dir`, when it is a folder without a checkpoint or a finished run, is one of this
-/// sweep's attempts (else a user's).
-fn is_ours_if_unusable(dir: &Path) -> bool {
-    on_disk(dir) != OnDisk::Unusable || an_attempt_of_ours(dir)
-}
-
-/// Waits until the runs a killed sweep left are gone (they stop as soon as they see it
-/// died), so that none writes into a cell this sweep resumes.
-fn wait_for_orphans(root: &Path, old: &Manifest) -> Result<()> {
-    let deadline = Instant::now() + ORPHAN_WAIT;
-    for cell in old.cells.iter().filter(|c| c.status == Status::Running) {
-        let Some(pid) = cell.pid else { continue };
-        let out = root.join(&cell.dir);
-        let mut said = false;
-        while runs_in(pid, &out) {
-            if !said {
-                log::info!(
-                    "waiting for the run of {} (pid {pid}), left by a sweep that was killed, \
-                     to stop after its current step",
-                    out.display()
-                );
-                said = true;
-            }
-            // Ctrl-C while waiting: nothing of this sweep has started.
-            if crate::train::stop_requested() {
-                return Err(crate::train::StoppedBeforeStart.into());
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "the run of {} (pid {pid}) from an earlier sweep is still going: stop it, \
-                     then start the sweep again",
-                    out.display()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-    Ok(())
-}
-
-/// Whether process `pid` is alive and is a run writing to `out` (Linux's /proc; where there
-/// is none, runs stop on their own when their sweep dies and this cannot check).
-fn runs_in(pid: u32, out: &Path) -> bool {
-    let proc_dir = Path::new("/proc").join(pid.to_string());
-    let Ok(stat) = std::fs::read_to_string(proc_dir.join("stat")) else {
-        return false;
-    };
-    // A zombie has exited (only its parent has not collected it).
-    let state = stat
-        .rsplit_once(')')
-        .and_then(|(_, r)| r.trim_start().chars().next());
-    if matches!(state, Some('Z' | 'X')) {
-        return false;
-    }
-    let Ok(cmdline) = std::fs::read(proc_dir.join("cmdline")) else {
-        return false;
-    };
-    // Its --out as it spelled it, from its own working directory: the same folder however
-    // this sweep's --root is spelled.
-    let cwd = std::fs::read_link(proc_dir.join("cwd")).ok();
-    let want = out.canonicalize().ok();
-    let words: Vec<String> = (cmdline.split(|&b| b == 0))
-        .map(|a| String::from_utf8_lossy(a).into_owned())
-        .collect();
-    words.windows(2).filter(|w| w[0] == "--out").any(|w| {
-        let path = Path::new(&w[1]);
-        path == out
-            || want.is_some()
-                && cwd
-                    .as_ref()
-                    .and_then(|cwd| cwd.join(path).canonicalize().ok())
-                    == want
-    })
-}
-
-/// `ROOT/sweep.lock`: one sweep per root at a time. Held as the operating system's lock
-/// on the file for the sweep's life (released however the process ends), and holding its
-/// pid for the message another sweep prints. A file of that name that holds anything else
-/// (a user's) is refused, not replaced.
-struct Lock {
-    path: PathBuf,
-    _file: std::fs::File,
-}
-
-impl Lock {
-    fn take(root: &Path) -> Result<Lock> {
-        let path = root.join(LOCK);
-        loop {
-            let recorded = match path.symlink_metadata() {
-                Ok(meta) if !meta.is_file() => bail!(
-                    "{} is {}, not a sweep's lock: move it away",
-                    path.display(),
-                    crate::rundir::file_kind(&meta.file_type())
-                ),
-                Ok(_) => {
-                    let text = crate::rundir::read_regular(&path)
-                        .with_context(|| format!("cannot read {}", path.display()))?;
-                    let text = String::from_utf8_lossy(&text).trim().to_string();
-                    if !text.is_empty() && text.parse::<u32>().is_err() {
-                        bail!(
-                            "{} is not a sweep's lock (it holds something else than a pid): \
-                             move it away",
-                            path.display()
-                        );
-                    }
-                    text.parse::<u32>().ok()
-                }
-                Err(_) => None,
-            };
-            let file = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-                .with_context(|| format!("cannot open {}", path.display()))?;
-            let busy = |pid: Option<u32>| {
-                anyhow::anyhow!(
-                    "another sweep{} is running on {}",
-                    pid.map_or(String::new(), |p| format!(" (pid {p})")),
-                    root.display()
-                )
-            };
-            match file.try_lock() {
-                Ok(()) => {}
-                Err(std::fs::TryLockError::WouldBlock) => return Err(busy(recorded)),
-                // A file system without locks (NFS mounted nolock): the pid alone decides.
-                Err(std::fs::TryLockError::Error(e)) => {
-                    log::warn!(
-                        "cannot lock {} ({e}): only the pid it holds keeps another sweep off",
-                        path.display()
-                    );
-                }
-            }
-            // A sweep of an earlier version held the root by the pid alone.
-            if let Some(pid) = recorded.filter(|&p| p != std::process::id() && is_sweep(p)) {
-                return Err(busy(Some(pid)));
-            }
-            // Removed by a sweep that ended between the open and the lock: this lock is on a
-            // file no other sweep sees any more; take the one there now.
-            if !same_inode(&file, &path) {
-                continue;
-            }
-            let mut writer = &file;
-            file.set_len(0)?;
-            writeln!(writer, "{}", std::process::id())?;
-            return Ok(Lock { path, _file: file });
-        }
-    }
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        // Removed while still held: a sweep that opened it meanwhile finds it gone.
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-/// Whether the open `file` is the one at `path` now.
-fn same_inode(file: &std::fs::File, path: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        match (file.metadata(), std::fs::metadata(path)) {
-            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-            _ => false,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = file;
-        path.is_file()
-    }
-}
-
-/// Whether `pid` is a live `etaprobe sweep` (Linux's /proc; elsewhere it cannot be told,
-/// and the operating system's lock alone decides).
-fn is_sweep(pid: u32) -> bool {
-    let etaprobe = std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| {
-        exe.file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with("etaprobe"))
-    });
-    process_alive(pid)
-        && etaprobe
-        && std::fs::read(format!("/proc/{pid}/cmdline"))
-            .is_ok_and(|c| c.split(|&b| b == 0).any(|w| w == b"sweep"))
-}
-
-/// Whether `pid` is a live process (not a zombie). Without /proc this cannot be told, and a
-/// lock is taken as stale.
-fn process_alive(pid: u32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
-    let state = stat
-        .rsplit_once(')')
-        .and_then(|(_, r)| r.trim_start().chars().next());
-    !matches!(state, Some('Z' | 'X'))
-}
-
 fn print_plan(spec: &Spec, opts: &SweepOptions, plans: &[Plan], exe: &Path) {
     crate::outln!(
         "{} cells under {} (checkpoint every {} steps):",
@@ -1414,22 +854,5 @@ mod tests {
         );
         assert_eq!(rough(5.0 * 3600.0), "5.0 h");
         assert_eq!(rough(3.0 * 86400.0), "3.0 days");
-    }
-
-    #[test]
-    fn a_download_asked_for_or_not_is_the_same_cell() {
-        let args = |words: &str| -> Vec<String> { words.split(' ').map(String::from).collect() };
-        let plain = args("train --lr 0.1 --dataset cifar10 --seed 1");
-        let fetched = args("train --lr 0.1 --dataset cifar10 --download --seed 1");
-        assert!(same_args(&plain, &fetched));
-        assert!(same_args(&fetched, &plain));
-        assert!(!same_args(
-            &plain,
-            &args("train --lr 0.2 --dataset cifar10 --seed 1")
-        ));
-        assert!(!same_args(
-            &fetched,
-            &args("train --lr 0.1 --dataset cifar10 --download")
-        ));
     }
 }

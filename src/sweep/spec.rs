@@ -269,7 +269,7 @@ impl<'a> Context<'a> {
             let taken = [
                 (crate::compare::REPORT_DIR, "comparison report (`compare`)"),
                 (super::manifest::MANIFEST, "manifest"),
-                (super::run::LOCK, "lock"),
+                (super::lock::LOCK, "lock"),
             ];
             if let Some((_, what)) = taken.iter().find(|(taken, _)| *taken == name) {
                 return Err(self.error(

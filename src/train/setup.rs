@@ -337,9 +337,14 @@ fn open_run_dir(
     // (or finished) while this one loaded its data.
     check_out(&out, args)?;
     // Read before anything here is written: resumed in place, the new run.json replaces it.
+    // A folder whose making from another run's records was cut short (`--resume A --out
+    // B` killed once the checkpoint was carried) has no run.json yet: A's is the record.
     let earlier = checkpoint.map(|c| {
         let from = crate::rundir::folder_of(&c.weights.path);
-        (RunInfo::read(from.join(RUN_JSON)), c.weights.path.clone())
+        let from = continuation::unfinished(&from).map_or(from, |u| u.from);
+        let weights =
+            std::path::absolute(&c.weights.path).unwrap_or_else(|_| c.weights.path.clone());
+        (RunInfo::read_whole(from.join(RUN_JSON)), weights)
     });
     if args.overwrite {
         clear_run_dir(&out)?;

@@ -296,3 +296,50 @@ fn a_grid_is_extended_downwards_and_not_past_its_limits() {
     assert!(text(&o.stderr).contains("not on the 1–3 pattern"));
     assert!(o.stdout.is_empty());
 }
+
+/// `scripts/keep-records.sh` keeps the cells whose own `run.json` says they ended, not
+/// those stopped on request to be resumed, nor a resumed run still going whose earlier
+/// sittings ended (their keys are nested in `earlier_sittings`).
+#[test]
+fn keep_records_keeps_the_cells_that_ended() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let cells = [
+        ("ended", r#"{"finished": "t1", "totals": {"steps": 4}}"#),
+        (
+            "diverged",
+            r#"{"finished": "t1", "totals": {"stopped": "training diverged at step 3"}}"#,
+        ),
+        (
+            "stopped",
+            r#"{"finished": "t1", "totals": {"interrupted": true}}"#,
+        ),
+        (
+            "older-stop",
+            r#"{"finished": "t1", "totals": {"stopped": "stopped on request after step 2"}}"#,
+        ),
+        (
+            "going",
+            r#"{"started": "t2", "earlier_sittings": [{"finished": "t1", "totals": {}}]}"#,
+        ),
+    ];
+    for (name, json) in cells {
+        std::fs::create_dir_all(root.join(name)).unwrap();
+        write(&root.join(name), "run.json", json);
+        write(&root.join(name), "epochs.csv", "epoch\n");
+    }
+    write(&root, "sweep.json", "{}");
+    let dest = dir.path().join("kept");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/keep-records.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .arg(&root)
+        .arg(&dest)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for (name, _) in cells {
+        let kept = dest.join(name).join("run.json").is_file();
+        assert_eq!(kept, ["ended", "diverged"].contains(&name), "{name}");
+    }
+}
