@@ -6,20 +6,9 @@
 #   scripts/keep-records.sh ROOT docs/runs/NAME
 set -euo pipefail
 root=${1:?sweep root}; dest=${2:?destination}
-# Whether a run.json says its run ended (finished, diverged or failed), not that it was
-# stopped on request to be resumed: its own keys only, not those of the earlier sittings
-# a resumed run's run.json keeps.
 command -v python3 >/dev/null || { echo "$0 needs python3 (to read run.json)" >&2; exit 2; }
-said_finished() {
-    python3 - "$1" 2>/dev/null <<'PY'
-import json, sys
-info = json.load(open(sys.argv[1]))
-totals = info.get("totals") or {}
-stopped = totals.get("interrupted") is True or str(totals.get("stopped", "")).startswith(
-    "stopped on request after step ")
-sys.exit(0 if info.get("finished") and not stopped else 1)
-PY
-}
+# Whether a run.json says its run ended, by its own keys (scripts/run-ended.py).
+said_finished() { python3 "$(dirname "${BASH_SOURCE[0]}")/run-ended.py" "$1"; }
 mkdir -p "$dest"
 cp "$root/sweep.json" "$dest/"
 if [ -d "$root/compare" ]; then mkdir -p "$dest/compare" && cp "$root"/compare/*.md "$root"/compare/*.csv "$root"/compare/*.png "$dest/compare/"; fi
