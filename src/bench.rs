@@ -8,7 +8,7 @@ use crate::gpu::{Gpu, GpuError, Params, Program};
 use crate::models::{ModelKind, ModelOptions, Net, Plan};
 use crate::ops::matmul::{self, Epilogue, Mat};
 use crate::optim::{OptimizerKind, OptimizerOptions};
-use crate::schedule::{Needs, RuleOptions, RunShape, RULES};
+use crate::schedule::{Basic, Needs, Rule, RuleOptions, RunShape, RULES};
 use crate::train::{StepConfig, Stepper, UpdateSpec};
 
 /// One matmul shape to time: `m × k` times `k × n`.
@@ -410,11 +410,17 @@ pub fn bench_probe(
             ms[i].push(t.elapsed().as_secs_f64() * 1e3 / steps as f64);
         }
     }
+    // Every rule's time is a ratio to basic's, measured in the same rounds: found by name,
+    // not by its place in the registry.
+    let basic = RULES
+        .iter()
+        .position(|(name, _)| *name == Basic::NAME)
+        .expect("basic is registered");
     let results = RULES
         .iter()
         .zip(&ms)
         .map(|((name, _), times)| {
-            let ratios: Vec<f64> = times.iter().zip(&ms[0]).map(|(t, b)| t / b).collect();
+            let ratios: Vec<f64> = (times.iter().zip(&ms[basic])).map(|(t, b)| t / b).collect();
             (name.to_string(), median(times), median(&ratios))
         })
         .collect();

@@ -556,244 +556,283 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Bench { what } => match what {
-            BenchWhat::Probe {
-                net,
-                steps,
-                rounds,
-                json,
-            } => {
-                let batch_size = net.batch_size;
-                if batch_size == 0 || steps == 0 || rounds == 0 {
-                    anyhow::bail!("--batch-size, --steps and --rounds must be at least 1");
-                }
-                // Timed steps start at step 3; over a multiple of the probe period each
-                // periodic rule probes on its own share of the steps, else on more or fewer.
-                let every = etaprobe::schedule::PROBE_EVERY;
-                if !steps.is_multiple_of(every) {
-                    log::warn!(
-                        "--steps {steps} is not a multiple of {every}: the rules that probe \
-                         every {every}th step (auto, gen) are timed over {steps} steps holding \
-                         {} of their probe steps, not 1 in {every}",
-                        probe_steps(steps, every)
-                    );
-                }
-                let gpu = std::sync::Arc::new(open(cli.adapter.as_deref())?);
-                let r = bench::bench_probe(&gpu, net.model(), batch_size, steps, rounds)?;
-                if json {
-                    etaprobe::outln!("{}", serde_json::to_string_pretty(&r)?);
-                } else {
-                    etaprobe::outln!(
-                        "{} at batch {} on {} ({} of {} each; medians)",
-                        r.model,
-                        r.batch_size,
-                        r.adapter,
-                        counted(r.rounds, "round"),
-                        counted(r.steps, "step")
-                    );
-                    // As wide as the longest rule's name (hypergradient), so no row shifts.
-                    let width = r.results.iter().map(|(s, ..)| s.len()).max().unwrap_or(0);
-                    let width = width.max("schedule".len());
-                    etaprobe::outln!(
-                        "{:<width$} {:>10} {:>8} {:>10}",
-                        "schedule",
-                        "ms/step",
-                        "× basic",
-                        "images/s"
-                    );
-                    for (s, ms, ratio) in &r.results {
-                        let ips = r.batch_size as f64 * 1e3 / ms;
-                        etaprobe::outln!("{s:<width$} {ms:>10.3} {ratio:>8.3} {ips:>10.1}");
-                    }
-                    etaprobe::outln!(
-                        "× basic: the median over rounds of each round's ratio to basic (robust \
-                         to the machine's drift between rounds), so it may differ from the ratio \
-                         of the ms medians"
-                    );
-                    etaprobe::outln!(
-                        "probes per forward pass: {}; GPU buffers: {:.1} MiB",
-                        r.probes_per_pass,
-                        r.gpu_bytes as f64 / (1 << 20) as f64
-                    );
-                }
-                Ok(())
-            }
-            BenchWhat::Kernels {
-                net,
-                rounds,
-                all,
-                json,
-            } => {
-                let batch_size = net.batch_size;
-                if batch_size == 0 || rounds == 0 {
-                    anyhow::bail!("--batch-size and --rounds must be at least 1");
-                }
-                let gpu = open(cli.adapter.as_deref())?;
-                let r = bench::bench_kernels(&gpu, net.model(), batch_size, rounds, all)?;
-                if json {
-                    etaprobe::outln!("{}", serde_json::to_string_pretty(&r)?);
-                } else {
-                    let total: f64 = r.kernels.iter().map(|k| k.2).sum();
-                    etaprobe::outln!(
-                        "{} at batch {} on {} (medians of {})",
-                        r.model,
-                        r.batch_size,
-                        r.adapter,
-                        counted(r.rounds, "round")
-                    );
-                    etaprobe::outln!(
-                        "step as submitted: {:.1} ms; dispatches one at a time: {:.1} ms",
-                        r.step_ms,
-                        total
-                    );
-                    // Columns as wide as the longest kernel name, so none pushes its row out.
-                    let width = r
-                        .kernels
-                        .iter()
-                        .map(|k| k.0.chars().count())
-                        .chain(r.slowest.iter().map(|d| d.2.chars().count()))
-                        .max()
-                        .unwrap_or(0)
-                        .max(36);
-                    etaprobe::outln!(
-                        "{:<width$} {:>6} {:>10} {:>7}",
-                        "kernel",
-                        "count",
-                        "ms",
-                        "share"
-                    );
-                    for (label, count, ms) in &r.kernels {
-                        let share = 100.0 * ms / total;
-                        etaprobe::outln!("{label:<width$} {count:>6} {ms:>10.2} {share:>6.1}%");
-                    }
-                    etaprobe::outln!(
-                        "\n{}:",
-                        if all {
-                            "every dispatch"
-                        } else {
-                            "slowest dispatches"
-                        }
-                    );
-                    for (phase, at, label, groups, ms) in &r.slowest {
-                        etaprobe::outln!(
-                            "{phase:<9} #{at:<4} {label:<width$} {:>16} {ms:>9.2} ms",
-                            format!("{groups:?}")
-                        );
-                    }
-                }
-                Ok(())
-            }
-            BenchWhat::Memory {
-                model,
-                batch_sizes,
-                width_mult,
-                dropout,
-                dataset,
-                json,
-            } => {
-                let model = bench::BenchModel {
-                    kind: model,
-                    options: model_options(dropout, width_mult),
+        Command::Bench { what } => {
+            let adapter = cli.adapter.as_deref();
+            match what {
+                BenchWhat::Probe {
+                    net,
+                    steps,
+                    rounds,
+                    json,
+                } => bench_probe(net, steps, rounds, json, adapter),
+                BenchWhat::Kernels {
+                    net,
+                    rounds,
+                    all,
+                    json,
+                } => bench_kernels(net, rounds, all, json, adapter),
+                BenchWhat::Memory {
+                    model,
+                    batch_sizes,
+                    width_mult,
+                    dropout,
                     dataset,
-                };
-                let adapter = open(cli.adapter.as_deref())?.describe();
-                if batch_sizes.contains(&0) {
-                    anyhow::bail!("batch sizes must be at least 1");
+                    json,
+                } => {
+                    let model = bench::BenchModel {
+                        kind: model,
+                        options: model_options(dropout, width_mult),
+                        dataset,
+                    };
+                    bench_memory(model, &batch_sizes, json, adapter)
                 }
-                // Every row is counted before the table is printed: an error (a model that
-                // does not fit, a size past the adapter's limits) leaves no half table.
-                let mib = |b: u64| b as f64 / (1 << 20) as f64;
-                let mut rows = Vec::new();
-                for &batch in &batch_sizes {
-                    let mut row = Vec::new();
-                    for probes in [false, true] {
-                        // A fresh device per configuration, so that each count stands alone.
-                        let gpu = std::sync::Arc::new(Gpu::open(cli.adapter.as_deref())?);
-                        row.push(bench::step_memory(&gpu, model, batch, probes)?);
-                    }
-                    rows.push((batch, row));
-                }
-                if json {
-                    let rows: Vec<serde_json::Value> = (rows.iter())
-                        .map(|(batch, row)| {
-                            serde_json::json!({
-                                "batch_size": batch,
-                                "basic_bytes": row[0].0,
-                                "newton_bytes": row[1].0,
-                                "probes_per_pass": row[1].1,
-                            })
-                        })
-                        .collect();
-                    let v = serde_json::json!({
-                        "model": model.describe(),
-                        "adapter": adapter,
-                        "rows": rows,
-                    });
-                    etaprobe::outln!("{}", serde_json::to_string_pretty(&v)?);
-                    return Ok(());
-                }
-                etaprobe::outln!(
-                    "GPU memory of one training step of {} on {adapter}",
-                    model.describe()
-                );
-                etaprobe::outln!(
-                    "{:<8} {:>12} {:>12} {:>8}",
-                    "batch",
-                    "basic MiB",
-                    "newton MiB",
-                    "probes"
-                );
-                for (batch, row) in rows {
-                    etaprobe::outln!(
-                        "{batch:<8} {:>12.1} {:>12.1} {:>8}",
-                        mib(row[0].0),
-                        mib(row[1].0),
-                        row[1].1
-                    );
-                }
-                Ok(())
+                BenchWhat::Dist(args) => etaprobe::dist::bench_command(adapter, &args),
+                BenchWhat::Matmul { sizes, json } => bench_matmul(sizes, json, adapter),
             }
-            BenchWhat::Dist(args) => etaprobe::dist::bench_command(cli.adapter.as_deref(), &args),
-            BenchWhat::Matmul { sizes, json } => {
-                let gpu = open(cli.adapter.as_deref())?;
-                let shapes = if sizes.is_empty() {
-                    bench::matmul_shapes()
-                } else {
-                    sizes
-                        .iter()
-                        .map(|&s| (format!("square {s}"), s, s, s))
-                        .collect()
-                };
-                let bench = bench::bench_matmul(&gpu, &shapes)?;
-                if json {
-                    etaprobe::outln!("{}", serde_json::to_string_pretty(&bench)?);
-                } else {
-                    etaprobe::outln!("adapter: {}", bench.adapter);
-                    etaprobe::outln!(
-                        "{:<28} {:>8} {:>6} {:>6} {:>10} {:>9}",
-                        "shape",
-                        "m",
-                        "n",
-                        "k",
-                        "ms",
-                        "GFLOP/s"
-                    );
-                    for r in bench.results {
-                        etaprobe::outln!(
-                            "{:<28} {:>8} {:>6} {:>6} {:>10.3} {:>9}",
-                            r.label,
-                            r.m,
-                            r.n,
-                            r.k,
-                            r.ms,
-                            significant(r.gflops)
-                        );
-                    }
-                }
-                Ok(())
-            }
-        },
+        }
     }
+}
+
+/// `etaprobe bench probe`: every rule's time per step, and its ratio to basic's.
+fn bench_probe(
+    net: BenchNet,
+    steps: usize,
+    rounds: usize,
+    json: bool,
+    adapter: Option<&str>,
+) -> anyhow::Result<()> {
+    let batch_size = net.batch_size;
+    if batch_size == 0 || steps == 0 || rounds == 0 {
+        anyhow::bail!("--batch-size, --steps and --rounds must be at least 1");
+    }
+    // Timed steps start at step 3; over a multiple of the probe period each
+    // periodic rule probes on its own share of the steps, else on more or fewer.
+    let every = etaprobe::schedule::PROBE_EVERY;
+    if !steps.is_multiple_of(every) {
+        log::warn!(
+            "--steps {steps} is not a multiple of {every}: the rules that probe \
+                 every {every}th step (auto, gen) are timed over {steps} steps holding \
+                 {} of their probe steps, not 1 in {every}",
+            probe_steps(steps, every)
+        );
+    }
+    let gpu = std::sync::Arc::new(open(adapter)?);
+    let r = bench::bench_probe(&gpu, net.model(), batch_size, steps, rounds)?;
+    if json {
+        etaprobe::outln!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        etaprobe::outln!(
+            "{} at batch {} on {} ({} of {} each; medians)",
+            r.model,
+            r.batch_size,
+            r.adapter,
+            counted(r.rounds, "round"),
+            counted(r.steps, "step")
+        );
+        // As wide as the longest rule's name (hypergradient), so no row shifts.
+        let width = r.results.iter().map(|(s, ..)| s.len()).max().unwrap_or(0);
+        let width = width.max("schedule".len());
+        etaprobe::outln!(
+            "{:<width$} {:>10} {:>8} {:>10}",
+            "schedule",
+            "ms/step",
+            "× basic",
+            "images/s"
+        );
+        for (s, ms, ratio) in &r.results {
+            let ips = r.batch_size as f64 * 1e3 / ms;
+            etaprobe::outln!("{s:<width$} {ms:>10.3} {ratio:>8.3} {ips:>10.1}");
+        }
+        etaprobe::outln!(
+            "× basic: the median over rounds of each round's ratio to basic (robust \
+                 to the machine's drift between rounds), so it may differ from the ratio \
+                 of the ms medians"
+        );
+        etaprobe::outln!(
+            "probes per forward pass: {}; GPU buffers: {:.1} MiB",
+            r.probes_per_pass,
+            r.gpu_bytes as f64 / (1 << 20) as f64
+        );
+    }
+    Ok(())
+}
+
+/// `etaprobe bench kernels`: where one training step's time goes, dispatch by dispatch.
+fn bench_kernels(
+    net: BenchNet,
+    rounds: usize,
+    all: bool,
+    json: bool,
+    adapter: Option<&str>,
+) -> anyhow::Result<()> {
+    let batch_size = net.batch_size;
+    if batch_size == 0 || rounds == 0 {
+        anyhow::bail!("--batch-size and --rounds must be at least 1");
+    }
+    let gpu = open(adapter)?;
+    let r = bench::bench_kernels(&gpu, net.model(), batch_size, rounds, all)?;
+    if json {
+        etaprobe::outln!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        let total: f64 = r.kernels.iter().map(|k| k.2).sum();
+        etaprobe::outln!(
+            "{} at batch {} on {} (medians of {})",
+            r.model,
+            r.batch_size,
+            r.adapter,
+            counted(r.rounds, "round")
+        );
+        etaprobe::outln!(
+            "step as submitted: {:.1} ms; dispatches one at a time: {:.1} ms",
+            r.step_ms,
+            total
+        );
+        // Columns as wide as the longest kernel name, so none pushes its row out.
+        let width = r
+            .kernels
+            .iter()
+            .map(|k| k.0.chars().count())
+            .chain(r.slowest.iter().map(|d| d.2.chars().count()))
+            .max()
+            .unwrap_or(0)
+            .max(36);
+        etaprobe::outln!(
+            "{:<width$} {:>6} {:>10} {:>7}",
+            "kernel",
+            "count",
+            "ms",
+            "share"
+        );
+        for (label, count, ms) in &r.kernels {
+            let share = 100.0 * ms / total;
+            etaprobe::outln!("{label:<width$} {count:>6} {ms:>10.2} {share:>6.1}%");
+        }
+        etaprobe::outln!(
+            "\n{}:",
+            if all {
+                "every dispatch"
+            } else {
+                "slowest dispatches"
+            }
+        );
+        for (phase, at, label, groups, ms) in &r.slowest {
+            etaprobe::outln!(
+                "{phase:<9} #{at:<4} {label:<width$} {:>16} {ms:>9.2} ms",
+                format!("{groups:?}")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `etaprobe bench memory`: the GPU memory of one training step, without and with the
+/// five probes.
+fn bench_memory(
+    model: bench::BenchModel,
+    batch_sizes: &[usize],
+    json: bool,
+    adapter: Option<&str>,
+) -> anyhow::Result<()> {
+    let adapter_name = open(adapter)?.describe();
+    if batch_sizes.contains(&0) {
+        anyhow::bail!("batch sizes must be at least 1");
+    }
+    // Every row is counted before the table is printed: an error (a model that
+    // does not fit, a size past the adapter's limits) leaves no half table.
+    let mib = |b: u64| b as f64 / (1 << 20) as f64;
+    let mut rows = Vec::new();
+    for &batch in batch_sizes {
+        let mut row = Vec::new();
+        for probes in [false, true] {
+            // A fresh device per configuration, so that each count stands alone.
+            let gpu = std::sync::Arc::new(Gpu::open(adapter)?);
+            row.push(bench::step_memory(&gpu, model, batch, probes)?);
+        }
+        rows.push((batch, row));
+    }
+    if json {
+        let rows: Vec<serde_json::Value> = (rows.iter())
+            .map(|(batch, row)| {
+                serde_json::json!({
+                    "batch_size": batch,
+                    "basic_bytes": row[0].0,
+                    "probing_bytes": row[1].0,
+                    "probes_per_pass": row[1].1,
+                })
+            })
+            .collect();
+        let v = serde_json::json!({
+            "model": model.describe(),
+            "adapter": adapter_name,
+            "rows": rows,
+        });
+        etaprobe::outln!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    etaprobe::outln!(
+        "GPU memory of one training step of {} on {adapter_name}",
+        model.describe()
+    );
+    etaprobe::outln!(
+        "{:<8} {:>12} {:>12} {:>8}",
+        "batch",
+        "basic MiB",
+        "probing MiB",
+        "probes"
+    );
+    for (batch, row) in rows {
+        etaprobe::outln!(
+            "{batch:<8} {:>12.1} {:>12.1} {:>8}",
+            mib(row[0].0),
+            mib(row[1].0),
+            row[1].1
+        );
+    }
+    etaprobe::outln!(
+        "basic: a step without probes; probing: with the five line probes of newton and gen \
+         (probes: how many one forward pass evaluates)"
+    );
+    Ok(())
+}
+
+/// `etaprobe bench matmul`: the matmul kernel's time and throughput on the given shapes.
+fn bench_matmul(sizes: Vec<usize>, json: bool, adapter: Option<&str>) -> anyhow::Result<()> {
+    let gpu = open(adapter)?;
+    let shapes = if sizes.is_empty() {
+        bench::matmul_shapes()
+    } else {
+        sizes
+            .iter()
+            .map(|&s| (format!("square {s}"), s, s, s))
+            .collect()
+    };
+    let bench = bench::bench_matmul(&gpu, &shapes)?;
+    if json {
+        etaprobe::outln!("{}", serde_json::to_string_pretty(&bench)?);
+    } else {
+        etaprobe::outln!("adapter: {}", bench.adapter);
+        etaprobe::outln!(
+            "{:<28} {:>8} {:>6} {:>6} {:>10} {:>9}",
+            "shape",
+            "m",
+            "n",
+            "k",
+            "ms",
+            "GFLOP/s"
+        );
+        for r in bench.results {
+            etaprobe::outln!(
+                "{:<28} {:>8} {:>6} {:>6} {:>10.3} {:>9}",
+                r.label,
+                r.m,
+                r.n,
+                r.k,
+                r.ms,
+                significant(r.gflops)
+            );
+        }
+    }
+    Ok(())
 }
 
 /// `etaprobe sweep`; [`CellsFailed`] when a cell failed, an error (exit 2) when a task's

@@ -24,15 +24,21 @@ use super::{Kind, Run, Task};
 /// Half the width of the flat band: one point of accuracy.
 const BAND: f64 = 0.01;
 
-/// The decision of `rule.csv` that a switched-off component would take.
+/// The decision of `rule.csv` that a switched-off component would take (`secant` is `auto`
+/// without its line probe). Named through the rule's own types, so that a renamed variant
+/// or decision cannot part from this table.
 fn switched_off(variant: &str) -> Option<&'static str> {
-    match variant {
-        "no-plateau" => Some("plateau"),
-        "no-stall" => Some("stalled"),
-        "no-blow-up" => Some("blow-up"),
-        "secant" => Some("line-rise"),
-        _ => None,
+    use crate::schedule::{Decision, Rule, Secant, Variant as AutoVariant};
+    if variant == Secant::NAME {
+        return Some(Decision::LineRise.name());
     }
+    let decision = match <AutoVariant as clap::ValueEnum>::from_str(variant, false).ok()? {
+        AutoVariant::NoPlateau => Decision::Plateau,
+        AutoVariant::NoStall => Decision::Stalled,
+        AutoVariant::NoBlowUp => Decision::BlowUp,
+        _ => return None,
+    };
+    Some(decision.name())
 }
 
 /// One variant's comparison with the frozen rule.
@@ -406,5 +412,22 @@ mod tests {
         };
         assert_eq!(points(&d(2)), "+0.42 [-0.07, +0.91]† (n=2)");
         assert_eq!(points(&d(3)), "+0.42 [-0.07, +0.91] (n=3)");
+    }
+
+    #[test]
+    fn each_switched_off_component_names_the_decision_it_would_take() {
+        // The words of `rule.csv` and of `--auto-variant` (docs/evaluation.md §6).
+        let table = [
+            ("no-plateau", Some("plateau")),
+            ("no-stall", Some("stalled")),
+            ("no-blow-up", Some("blow-up")),
+            ("secant", Some("line-rise")),
+            ("no-cooldown", None),
+            ("frozen", None),
+            ("no-such-variant", None),
+        ];
+        for (variant, decision) in table {
+            assert_eq!(switched_off(variant), decision, "{variant}");
+        }
     }
 }

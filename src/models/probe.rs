@@ -1,5 +1,7 @@
-//! The batched five-point line probe: f(η + kε) = L(w − (η + kε)·d) for k = −2..2,
-//! evaluated in forward passes over several probes at once.
+//! The batched line probe: the loss L(w − a·d) at the rule's five step sizes a
+//! (`Schedule::probe_steps`: η + kε, k = −2..2, for newton; η·(1 + j/2) or η·j/2 for gen),
+//! evaluated in forward passes over several probes at once. `auto`'s back probe runs the
+//! same program with one step, −η(t−1), along d(t−1): back to w(t−1).
 
 use super::layers::Along;
 use super::pool::Pool;
@@ -8,7 +10,7 @@ use super::{BatchNorm, Layer, Loss, Net};
 use crate::gpu::{align_elems, Gpu, GpuError, Program, ReadBack, Tensor};
 use crate::ops::{mse, probe, reduce, softmax_xent};
 
-/// Number of line probes: f(η + kε) for k = −2..2.
+/// Number of line probes a probing rule evaluates per step (one for a back probe).
 pub const PROBES: usize = 5;
 
 /// How many probes one forward pass evaluates at `batch`: all five when five copies of
@@ -56,9 +58,11 @@ pub struct ProbeSpec<'a> {
 /// statistics; dropout reuses the training pass's mask. It writes nothing the training
 /// step reads: parameters, gradients, statistics and the step's activations stay as they are.
 pub struct Probe {
-    /// The rule's five probe steps (newton: η + kε, k = −2..2), written before each step.
+    /// The step sizes along the probe direction (the rule's five `probe_steps`, or the
+    /// back probe's −η(t−1)), written before each step that probes.
     pub steps: Tensor,
-    /// The probes' own batch (`--probe-on val`), or None when they reuse the step's.
+    /// The probes' own batch (`--probe-on val` or `fresh`), or None when they reuse the
+    /// step's.
     pub input: Option<(Tensor, Tensor)>,
     /// The probe passes: encoded after the step's forward pass and before its update, once
     /// `steps` is written.

@@ -148,7 +148,12 @@ impl RuleUpdate {
 
     /// Whether the update steps along the optimizer's direction d (computed before it).
     pub fn uses_direction(&self) -> bool {
-        !matches!(self.kind, Update::Prodigy { .. })
+        // Prodigy's Adam reads the gradient itself; every variant named, so that a new one
+        // is a compiler error until decided.
+        match self.kind {
+            Update::Prodigy { .. } => false,
+            Update::Direction | Update::DAdapt { .. } | Update::ScheduleFree { .. } => true,
+        }
     }
 
     /// Records the update with this step's `coefficients`, and the copy of its sums.

@@ -83,5 +83,7 @@ pub const EPOCHS_HEADER: &str = "epoch,train_loss,train_acc,test_loss,test_acc,l
 pub const VAL_COLUMNS: &str = "val_loss,val_acc";
 /// Header of `steps.csv` for a schedule that does not probe.
 pub const STEPS_HEADER: &str = "step,epoch,loss,lr";
-/// Columns appended to [`STEPS_HEADER`] when the schedule probes (newton).
+/// Columns appended to [`STEPS_HEADER`] when the schedule probes (newton, gen): the five
+/// losses in the order of its probe steps (named after newton's η + kε, k = −2..2; gen's
+/// are η·(1 + j/2) or η·j/2), and the pieces of its update ([`crate::schedule::ProbeRecord`]).
 pub const PROBE_COLUMNS: &str = "f_m2,f_m1,f_0,f_p1,f_p2,numerator,denominator,safeguarded";

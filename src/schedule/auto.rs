@@ -188,14 +188,10 @@ impl Schedule for Auto {
 
     fn record(&self, step: usize) -> Option<String> {
         let f = self.last;
-        let secant = self.secant.record(step).unwrap_or_default();
-        let (_, rest) = secant.split_once(',').unwrap_or(("", ""));
-        let mut cols: Vec<&str> = rest.split(',').collect();
-        cols.truncate(2);
         let decision = self.last_decision.map_or("", Decision::name);
         Some(format!(
             "{step},{},{decision},{},{},{},{}",
-            cols.join(","),
+            self.secant.rho_pflug_columns(),
             opt(f.map(|f| f.at)),
             opt(f.map(|f| f.start)),
             opt(f.map(|f| f.curvature)),

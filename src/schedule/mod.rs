@@ -4,11 +4,14 @@
 //! into an [`Observation`].
 //!
 //! A new rule is one new file, a type implementing [`Schedule`] and [`Rule`] (its name,
-//! its command-line options, its checkpointed state, its `rule.csv` columns), plus one
-//! line in the registry at the end of this file. A rule that moves the weights its own way
-//! on the GPU (D-Adaptation, Prodigy, schedule-free) also needs an [`Update`] variant, an
-//! arm in `src/optim/rule_update.rs`, and an op pair `src/ops/X.rs` + `shaders/X.wgsl`
-//! listed in `ops::SHADERS`.
+//! its command-line options, its checkpointed state, its `rule.csv` columns), plus its
+//! `mod` and `pub use` lines and one line in `registry!` below; the unit tests at the end
+//! of this file then check its state, its `rule.csv` lines and its [`Needs`] (see
+//! README's map of the source for what they cannot check). A rule that moves the weights
+//! its own way on the GPU (D-Adaptation, Prodigy, schedule-free) also needs an [`Update`]
+//! variant (the compiler then points at every `match` to extend), an arm in
+//! `src/optim/rule_update.rs`, and an op pair `src/ops/X.rs` + `shaders/X.wgsl` listed in
+//! `ops::SHADERS`.
 
 #![warn(missing_docs)]
 
@@ -50,7 +53,8 @@ pub use tuning::{Tuning, Variant};
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProbeRecord {
     /// The losses at the rule's five probe steps: f(η−2ε), f(η−ε), f(η), f(η+ε), f(η+2ε)
-    /// for newton, f(0), f(η/2), f(η), f(3η/2), f(2η) for gen.
+    /// for newton, f(0), f(η/2), f(η), f(3η/2), f(2η) for gen (f(−η), f(−η/2), f(0),
+    /// f(η/2), f(η) with `--gen-fit three-point`).
     pub f: [f64; 5],
     /// Newton: f(η+ε) − f(η−ε), the probes' first difference. Gen: B.
     pub numerator: f64,
@@ -73,7 +77,8 @@ pub struct Observation {
     /// η(t), the rate the step's update used.
     pub lr: f64,
     /// The losses at the rule's five probe steps ([`Schedule::probe_steps`]) on the step's
-    /// batch, when the schedule asked for them.
+    /// batch (on a batch of their own with `--probe-on val` or `fresh`), when the schedule
+    /// asked for them.
     pub probes: Option<[f64; 5]>,
     /// The step sizes those probes actually used (the probe steps rounded to f32 on the
     /// GPU).
@@ -172,12 +177,19 @@ impl Update {
     /// Whether the run is evaluated at other weights than the update trains
     /// (schedule-free's average x).
     pub fn evaluates_elsewhere(&self) -> bool {
-        matches!(self, Update::ScheduleFree { .. })
+        // Every variant named, here and below: a new one is a compiler error until decided.
+        match self {
+            Update::ScheduleFree { .. } => true,
+            Update::Direction | Update::DAdapt { .. } | Update::Prodigy { .. } => false,
+        }
     }
 
     /// Whether the update needs the run's copy of w(0).
     pub fn needs_origin(&self) -> bool {
-        matches!(self, Update::DAdapt { .. } | Update::Prodigy { .. })
+        match self {
+            Update::DAdapt { .. } | Update::Prodigy { .. } => true,
+            Update::Direction | Update::ScheduleFree { .. } => false,
+        }
     }
 }
 
@@ -230,6 +242,44 @@ impl Needs {
     /// Whether the run keeps a copy of w(0).
     pub fn origin(&self) -> bool {
         self.gradient.distance || self.update.needs_origin()
+    }
+
+    /// Refuses the combinations the trainer cannot serve, which would otherwise measure
+    /// something else than asked, or nothing, without a word. A rule's own mistake, not
+    /// the user's: every registered rule passes (a unit test builds each).
+    pub fn check(&self) -> Result<(), String> {
+        if self.probe && self.back_probe_every > 0 {
+            // One probe program serves both, pointed along d(t−1) for the back probe.
+            return Err(
+                "a rule cannot ask for both the five line probes and the back probe: \
+                        they share one probe program, which the back probe points along \
+                        d(t−1)"
+                    .into(),
+            );
+        }
+        if self.back_probe_every > 0 && !self.dots {
+            return Err(
+                "the back probe needs `dots`: d(t−1) is kept, and known to exist, \
+                        only for them"
+                    .into(),
+            );
+        }
+        if self.gradient.previous_norm && !self.grad_dot {
+            return Err(
+                "`GradientNeeds::previous_norm` needs `grad_dot`, which keeps d(t−1) \
+                        for it"
+                    .into(),
+            );
+        }
+        if self.undo && self.gradient.any() {
+            // Measuring before the update saves the next backup over the one to restore.
+            return Err(
+                "a rule that has updates undone cannot measure the gradient before \
+                        them"
+                    .into(),
+            );
+        }
+        Ok(())
     }
 }
 
@@ -289,15 +339,19 @@ pub trait Schedule {
     fn end_epoch(&mut self, _epoch: usize) {}
     /// A step was discarded: the next step has no previous direction to compare with.
     fn forget_direction(&mut self) {}
-    /// The header of `rule.csv`, for rules that log what they computed there.
+    /// The header of `rule.csv`, for rules that log what they computed there. Its first
+    /// column is `step` (a resume cuts the file at the checkpoint's step by it), and a
+    /// column called `decision` is what `compare` counts, word by word, for each rule.
     fn record_header(&self) -> Option<&'static str> {
         None
     }
-    /// `rule.csv`'s line for the step just observed.
+    /// `rule.csv`'s line for the step just observed: the step first, one field per column
+    /// of [`Schedule::record_header`] (the unit tests check both for every rule).
     fn record(&self, _step: usize) -> Option<String> {
         None
     }
-    /// Steps whose update needed the δ safeguard.
+    /// Steps whose update the rule's safeguard changed: newton's δ added to a zero
+    /// denominator, gen's rejected fits.
     fn safeguarded(&self) -> usize {
         0
     }
@@ -383,7 +437,8 @@ pub trait Rule: Schedule + Sized + 'static {
     fn check(_options: &Self::Options) -> Result<(), String> {
         Ok(())
     }
-    /// The rule for the run `run` describes.
+    /// The rule for the run `run` describes. Its [`Schedule::needs`] must not depend on
+    /// `run`: the option checks read them from a rule built for a one-step run.
     fn build(run: &RunShape, options: &Self::Options) -> Self;
     /// The rule sets η from its own measurements before the first update, so that η0
     /// (`--lr`) is never used (DoG, D-Adaptation, Prodigy).
@@ -523,6 +578,242 @@ crate::default_from_command_line!(RuleOptions);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The run every rule of the registry is built for in these tests.
+    const RUN: RunShape = RunShape {
+        lr0: 0.05,
+        steps_per_epoch: 4,
+        planned_steps: 80,
+    };
+
+    /// Every registered rule with its default options, then the variants whose state
+    /// differs: `basic`'s decays, D-Adaptation's cosine, and `auto`'s ablations. Each as
+    /// (a label, its rule's name, its options).
+    fn every_rule() -> Vec<(String, &'static str, RuleOptions)> {
+        let mut all: Vec<(String, &'static str, RuleOptions)> = (RULES.iter())
+            .map(|(name, _)| (name.to_string(), *name, RuleOptions::default()))
+            .collect();
+        for decay in [Decay::Step, Decay::Cosine, Decay::Linear] {
+            let mut options = RuleOptions::default();
+            options.basic.lr_decay = decay;
+            options.basic.lr_milestones = vec![3, 7];
+            all.push((format!("basic {decay:?}"), Basic::NAME, options));
+        }
+        let mut options = RuleOptions::default();
+        options.dadapt.dadapt_decay = DAdaptDecay::Cosine;
+        all.push(("dadapt cosine".into(), DAdapt::NAME, options));
+        for variant in <Variant as clap::ValueEnum>::value_variants() {
+            let mut options = RuleOptions::default();
+            options.auto.auto_variant = *variant;
+            all.push((format!("auto {variant:?}"), Auto::NAME, options));
+        }
+        all
+    }
+
+    fn build(name: &str, options: &RuleOptions) -> Box<dyn Schedule> {
+        options.build(name, &RUN).expect("registered")
+    }
+
+    /// A made-up but plausible step t: a noisy loss falling towards 1, probes on a parabola
+    /// through it, dot products and sums of the signs a descent gives, drawn from `t` alone
+    /// so that two rules fed the same steps see the same numbers.
+    struct Made {
+        noise: f64,
+        t: usize,
+    }
+
+    impl Made {
+        fn new(t: usize) -> Made {
+            // A few rounds of an integer hash of t, as a fraction in [−1, 1).
+            let mut x = (t as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x2545_f491_4f6c_dd1d;
+            x ^= x >> 31;
+            x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            x ^= x >> 29;
+            Made {
+                noise: (x >> 11) as f64 / (1u64 << 52) as f64 - 1.0,
+                t,
+            }
+        }
+
+        fn loss(&self) -> f64 {
+            1.0 + 2.0 / (1.0 + 0.1 * self.t as f64) + 0.05 * self.noise
+        }
+
+        fn readings(&self, needs: &Needs) -> GradientReadings {
+            let n = needs.gradient;
+            let norm = 4.0 + self.noise;
+            GradientReadings {
+                dot: needs.grad_dot.then_some(0.5 * norm * self.noise),
+                norm: n.norm.then_some(norm),
+                previous_norm: n.previous_norm.then_some(norm + 0.1),
+                distance: n.distance.then_some(0.01 * self.t as f64),
+                origin_norm: n.distance.then_some(9.0),
+                loss: n.loss.then(|| self.loss()),
+            }
+        }
+
+        fn observation(&self, rule: &dyn Schedule, needs: &Needs, epoch: usize) -> Observation {
+            let loss = self.loss();
+            let probing = needs.probe && rule.probe_at(self.t);
+            let steps = rule.probe_steps();
+            // The batch's loss along d(t) against the step size a, least at a = 0.04.
+            let along = |a: f64| loss - 0.4 * a + 5.0 * a * a;
+            let every = needs.back_probe_every;
+            let back = every > 0 && self.t > 1 && self.t.is_multiple_of(every);
+            Observation {
+                step: self.t,
+                epoch,
+                loss,
+                lr: rule.lr(),
+                probes: probing.then(|| steps.map(along)),
+                probe_steps: probing.then_some(steps),
+                dots: needs.dots.then(|| Dots {
+                    own: -4.0 - self.noise,
+                    cross: (self.t > 1).then_some(-1.0 + 1.5 * self.noise),
+                    weights: 0.3 * self.noise,
+                    norm: 4.0 + self.noise,
+                }),
+                back_probe: back.then(|| BackProbe {
+                    start: loss + 0.01 * (1.0 + self.noise),
+                    at: rule.lr(),
+                }),
+                sums: (0..needs.update.sums())
+                    .map(|i| (1.0 + i as f64) * (1.0 + 0.1 * self.t as f64) + self.noise)
+                    .collect(),
+            }
+        }
+    }
+
+    /// Steps `from..to` as the trainer takes them (measurements before the update, the
+    /// update's coefficients, the observation, the rule's own line), with `end_epoch` at
+    /// each epoch's end; what the rule said at each, to compare two runs by.
+    fn drive(rule: &mut dyn Schedule, steps: std::ops::Range<usize>) -> Vec<String> {
+        let needs = rule.needs();
+        let mut said = Vec::new();
+        for t in steps {
+            let made = Made::new(t);
+            let epoch = (t - 1) / RUN.steps_per_epoch;
+            if rule.measure_gradient(t) {
+                rule.observe_gradient(&made.readings(&needs));
+            }
+            let coefficients = rule.coefficients(t);
+            let lr = rule.lr();
+            let blew_up = needs.undo && rule.blown_up(made.loss());
+            let probe = match blew_up {
+                true => None,
+                false => rule.observe(&made.observation(rule, &needs, epoch)),
+            };
+            if let (Some(header), Some(line)) = (rule.record_header(), rule.record(t)) {
+                assert!(header.starts_with("step,"), "{header}");
+                assert!(line.starts_with(&format!("{t},")), "{header}: {line}");
+                let fields = |s: &str| s.split(',').count();
+                assert_eq!(fields(header), fields(&line), "{header}: {line}");
+            }
+            let restart = rule.take_restart();
+            if restart {
+                rule.forget_direction();
+            }
+            said.push(format!(
+                "{t}: lr {lr:e} coefficients {coefficients:?} blew up {blew_up} probe \
+                 {probe:?} restart {restart} record {:?} next lr {:e}",
+                rule.record(t),
+                rule.lr()
+            ));
+            if t.is_multiple_of(RUN.steps_per_epoch) {
+                rule.end_epoch(epoch);
+            }
+        }
+        said
+    }
+
+    #[test]
+    fn every_registered_rule_asks_for_what_the_trainer_can_measure() {
+        for (label, name, options) in every_rule() {
+            assert_eq!(build(name, &options).needs().check(), Ok(()), "{label}");
+        }
+    }
+
+    #[test]
+    fn needs_the_trainer_cannot_serve_are_refused() {
+        let bad = [
+            (
+                Needs {
+                    probe: true,
+                    dots: true,
+                    back_probe_every: 4,
+                    ..Needs::default()
+                },
+                "both the five line probes and the back probe",
+            ),
+            (
+                Needs {
+                    back_probe_every: 4,
+                    grad_dot: true,
+                    ..Needs::default()
+                },
+                "the back probe needs `dots`",
+            ),
+            (
+                Needs {
+                    grad_dot: false,
+                    gradient: GradientNeeds {
+                        previous_norm: true,
+                        ..GradientNeeds::default()
+                    },
+                    ..Needs::default()
+                },
+                "needs `grad_dot`",
+            ),
+            (
+                Needs {
+                    undo: true,
+                    gradient: GradientNeeds {
+                        loss: true,
+                        ..GradientNeeds::default()
+                    },
+                    ..Needs::default()
+                },
+                "updates undone",
+            ),
+        ];
+        for (needs, why) in bad {
+            let said = needs.check().unwrap_err();
+            assert!(said.contains(why), "{needs:?}: {said}");
+        }
+    }
+
+    /// A checkpoint holds a rule's `state()` as JSON text: a rule restored from it must go
+    /// on exactly as the rule that wrote it, whatever it keeps. A new rule that leaves
+    /// something out of its state fails here.
+    #[test]
+    fn every_registered_rule_goes_on_from_its_saved_state_exactly() {
+        for (label, name, options) in every_rule() {
+            let mut first = build(name, &options);
+            drive(first.as_mut(), 1..38);
+            let text = serde_json::to_string(&first.state()).unwrap();
+            let mut resumed = build(name, &options);
+            resumed
+                .restore(&serde_json::from_str(&text).unwrap())
+                .unwrap_or_else(|e| panic!("{label}: {e}"));
+            let went_on = drive(first.as_mut(), 38..80);
+            for (a, b) in went_on.iter().zip(drive(resumed.as_mut(), 38..80)) {
+                assert_eq!(
+                    *a, b,
+                    "{label}: the first step the resumed rule took otherwise"
+                );
+            }
+            assert_eq!(first.state(), resumed.state(), "{label}");
+            // What it was fed moved it: a rule that ignored the steps would pass the
+            // comparison above without testing its state. (`basic` without a decay is a
+            // constant η by design.)
+            let fresh = build(name, &options);
+            let moved = first.lr() != fresh.lr() || first.state() != fresh.state();
+            assert!(
+                moved || label == "basic",
+                "{label} learnt nothing from 79 made-up steps"
+            );
+        }
+    }
 
     #[test]
     fn a_rules_numbers_read_back_as_written_non_finite_ones_included() {

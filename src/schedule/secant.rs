@@ -298,6 +298,12 @@ impl Window {
 }
 
 impl Secant {
+    /// `rule.csv`'s `rho,pflug` columns of the step just observed (empty when not
+    /// measured): secant's line and `auto`'s share them.
+    pub(super) fn rho_pflug_columns(&self) -> String {
+        format!("{},{}", opt(self.last_rho), opt(self.last_pflug))
+    }
+
     /// The frozen rule at η0 = `lr`, with no statistics gathered yet.
     pub fn new(lr: f64) -> Secant {
         Secant::tuned(lr, Tuning::FROZEN)
@@ -500,13 +506,8 @@ impl Schedule for Secant {
     }
 
     fn record(&self, step: usize) -> Option<String> {
-        let rho = self.last_rho;
         let decision = self.last.map_or("", Decision::name);
-        Some(format!(
-            "{step},{},{},{decision}",
-            opt(rho),
-            opt(self.last_pflug)
-        ))
+        Some(format!("{step},{},{decision}", self.rho_pflug_columns()))
     }
 
     fn state(&self) -> serde_json::Value {

@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use crate::data::DataArgs;
 use crate::models::ModelKind;
 use crate::optim::{OptimizerKind, OptimizerOptions};
-use crate::schedule::{Needs, RuleOptions, RunShape, Schedule, Update};
+use crate::schedule::{Needs, Rule, RuleOptions, RunShape, Schedule, ScheduleFree, Update};
 
 /// The validation fraction --probe-on val holds out when --val-split is not given.
 pub(crate) const DEFAULT_VAL_SPLIT: f64 = 0.1;
@@ -365,8 +365,10 @@ impl TrainConfig {
         // What the rule measures does not depend on the run's length or on η0.
         let needs = self.build_schedule(1)?.needs();
         let g = needs.gradient;
-        let plain_sgd = needs.update != Update::Direction || g.norm || g.distance || g.loss;
-        if plain_sgd && self.optim.optimizer != OptimizerKind::Sgd {
+        // A rule with its own update, or one that reads ‖g‖, the distance or the loss
+        // before its update, is defined over the plain SGD gradient (Needs' docs).
+        let needs_plain_sgd = needs.update != Update::Direction || g.norm || g.distance || g.loss;
+        if needs_plain_sgd && self.optim.optimizer != OptimizerKind::Sgd {
             bail!(
                 "--schedule {} is defined over the plain SGD gradient (its own update or its \
                  ‖g‖); drop --optimizer {} (weight decay still applies)",
@@ -383,8 +385,9 @@ impl TrainConfig {
         }
         if self.probe_on != ProbeOn::Train && !needs.probe {
             bail!(
-                "--probe-on {} needs a schedule that probes: --schedule newton or gen",
-                self.probe_on.cli_name()
+                "--probe-on {} needs a schedule that probes: --schedule {}",
+                self.probe_on.cli_name(),
+                probing_rules().join(" or ")
             );
         }
         Ok(needs)
@@ -452,7 +455,10 @@ impl TrainConfig {
             let rest = "--dataset boston (the other data sets come split)".to_string();
             ignored.push(line(&boston_only, "it applies to", "they apply to", rest));
         }
-        let recomputes = self.schedule == "schedule-free" && self.model == ModelKind::Resnet18;
+        // By the rule's name: these options are not checked yet, and a rule is built from
+        // checked ones only (an impossible value of its own may not build).
+        let recomputes =
+            self.schedule == <ScheduleFree as Rule>::NAME && self.model == ModelKind::Resnet18;
         if self.bn_recompute_batches != 50 && !recomputes {
             ignored.push(
                 "--bn-recompute-batches is ignored: it applies to --schedule schedule-free on a \
@@ -597,6 +603,20 @@ impl TrainConfig {
             .build(&self.schedule, &run)
             .with_context(|| format!("no schedule called '{}'", self.schedule))
     }
+}
+
+/// The registered rules that evaluate the five line probes, by name.
+fn probing_rules() -> Vec<&'static str> {
+    let options = crate::schedule::RuleOptions::default();
+    let run = RunShape {
+        lr0: 0.1,
+        steps_per_epoch: 1,
+        planned_steps: 1,
+    };
+    (crate::schedule::RULES.iter())
+        .filter(|(name, _)| options.build(name, &run).is_some_and(|r| r.needs().probe))
+        .map(|(name, _)| *name)
+        .collect()
 }
 
 /// η from an earlier run directory: its last step's η(t+1) as recorded at the end of its

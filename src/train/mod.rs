@@ -2,7 +2,8 @@
 //! [`TrainConfig`] built in code (`builder`), set-up (`setup`), the loop (`run`), one step on
 //! the GPU (`step`, shared with `bench`), a rank's step in data-parallel training
 //! (`replicas`), the rule's measurements (`measure`), checkpoints and resume (`resume`),
-//! writing a checkpoint as one commit (`commit`), stopping on Ctrl-C or SIGTERM
+//! writing a checkpoint as one commit (`commit`), a run continued into another folder
+//! (`continuation`, `--resume A --out B`), stopping on Ctrl-C or SIGTERM
 //! (`interrupt`), and progress on the terminal (`progress`). The run directory's files are
 //! written through [`crate::rundir`]; figures are drawn by the caller
 //! ([`crate::report::run_figures`]), not by the loop.

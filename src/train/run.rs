@@ -242,7 +242,9 @@ impl Trainer {
         let readings = self
             .stepper
             .submit_gradient(step, batch, self.args.seed, measure)?;
-        // Step t−1's scalars arrive while this step's forward and backward run.
+        // Step t−1's scalars arrive while this step's forward and backward run; for a rule
+        // that measures g(t) before its update (`grad_dot`, `GradientNeeds`),
+        // `submit_gradient` has already waited for them, and nothing overlaps.
         self.flush()?;
         if std::mem::take(&mut self.discard_next) {
             // The rule had the last two updates undone, or the run starts again from its

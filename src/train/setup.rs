@@ -18,6 +18,7 @@ use super::resume::{self, Start};
 use super::run::{Tally, Trainer};
 use super::step::{StepConfig, Stepper};
 use super::Summary;
+use crate::data::Dataset;
 use crate::dist::{Collective, DataParallel};
 use crate::gpu::{Gpu, Params};
 use crate::models::{ModelOptions, Net};
@@ -75,63 +76,9 @@ pub(super) fn prepare(
     if let (Some(given), Some(ckpt)) = (&resume_given, &args.resume) {
         check_options_early(given, ckpt, &args)?;
     }
-    let data = match args.data.load(args.seed) {
-        // Ctrl-C during a download: the run has not started.
-        Err(e @ crate::data::DataError::Stopped { .. }) => {
-            log::warn!("{e}");
-            return Err(super::interrupt::StoppedBeforeStart.into());
-        }
-        // A resumed run looks where its config.toml recorded the data: moved since, it is
-        // found again with --data, which a resume may change.
-        Err(crate::data::DataError::NotFound { message }) if resume_given.is_some() => {
-            bail!(
-                "{message}\nThis resume looked where the run's {CONFIG_TOML} (or this command \
-                 line) says the data is: if it moved, resume with --data PATH naming where it \
-                 is now."
-            )
-        }
-        loaded => loaded?,
-    };
-    let probe_val = args.probe_on == ProbeOn::Val;
+    let (data, val, per_epoch) = load_data(&args, resume_given.is_some())?;
     // The probes' own batch, of the validation split or another of the training set.
     let own_probe_batch = args.probe_on != ProbeOn::Train;
-    // The validation split: carved for --probe-on val, and evaluated at every epoch's end
-    // when --val-split was given.
-    let (data, val) = match args.val_fraction() {
-        Some(fraction) => {
-            let (train, val) = data.carve_validation(fraction, args.seed)?;
-            if probe_val && val.train.len() < args.batch_size {
-                bail!(
-                    "--val-split {fraction} holds {}, fewer than one batch of {}",
-                    crate::words::counted(val.train.len(), "sample"),
-                    args.batch_size
-                );
-            }
-            (train, Some(val))
-        }
-        None => (data, None),
-    };
-    if args.probe_on == ProbeOn::Fresh && data.train.len() < args.batch_size {
-        bail!(
-            "--probe-on fresh draws whole batches of {} from the training set, which holds {}",
-            args.batch_size,
-            crate::words::counted(data.train.len(), "sample")
-        );
-    }
-    let per_epoch = data.batches_per_epoch(args.batch_size, args.data.drop_last);
-    if per_epoch == 0 {
-        bail!(
-            "the training set holds {} samples, fewer than one batch of {} with --drop-last: \
-             nothing to train on (lower --batch-size, drop --drop-last{})",
-            data.train.len(),
-            args.batch_size,
-            if args.val_split.is_some() {
-                ", or hold out less with --val-split"
-            } else {
-                ""
-            }
-        );
-    }
     if let Some(group) = &group {
         check_shards(data.train.len(), &args, group.ranks())?;
     }
@@ -152,30 +99,7 @@ pub(super) fn prepare(
         .checked_mul(args.epochs)
         .with_context(|| format!("--epochs {} is too many to count", args.epochs))?
         .min(args.max_steps.unwrap_or(usize::MAX));
-    // Said, not refused: the run is what was asked, but not what its name says.
-    if args.batch_size > data.train.len() && !args.data.drop_last {
-        log::warn!(
-            "--batch-size {} is more than the {} training samples: each epoch is one batch \
-             of {}",
-            args.batch_size,
-            data.train.len(),
-            data.train.len()
-        );
-    }
-    if let Some(n) = args.eval_subset.filter(|&n| n >= data.test.len()) {
-        log::warn!(
-            "--eval-subset {n} is not less than the {} test samples: the whole test set is \
-             evaluated",
-            data.test.len()
-        );
-    }
-    let warmup = args.rule.basic.warmup_steps;
-    if args.schedule == "basic" && warmup > 0 && warmup >= per_epoch.saturating_mul(args.epochs) {
-        log::warn!(
-            "--warmup-steps {warmup} lasts the whole run ({} steps): η never reaches η0",
-            per_epoch.saturating_mul(args.epochs)
-        );
-    }
+    warn_of_the_run_shape(&args, &data, per_epoch);
     // Hashed once: kept in checkpoints, and compared between data-parallel ranks.
     let fingerprint = data.fingerprint();
     let dataset_md5 = crate::rundir::checkpoint::hex(&fingerprint);
@@ -313,6 +237,98 @@ pub(super) fn prepare(
         _lock: lock,
     };
     Ok(Prepared::Ready(Box::new(trainer), run_info))
+}
+
+/// The data set, with its validation split apart when one is held out (`--val-split`, or
+/// `--probe-on val`'s), and the steps of an epoch: loaded and checked against the batch
+/// size and `--probe-on` before anything is written. `resuming`: the data was looked for
+/// where a resumed run's configuration says it is.
+fn load_data(args: &TrainConfig, resuming: bool) -> Result<(Dataset, Option<Dataset>, usize)> {
+    let data = match args.data.load(args.seed) {
+        // Ctrl-C during a download: the run has not started.
+        Err(e @ crate::data::DataError::Stopped { .. }) => {
+            log::warn!("{e}");
+            return Err(super::interrupt::StoppedBeforeStart.into());
+        }
+        // A resumed run looks where its config.toml recorded the data: moved since, it is
+        // found again with --data, which a resume may change.
+        Err(crate::data::DataError::NotFound { message }) if resuming => {
+            bail!(
+                "{message}\nThis resume looked where the run's {CONFIG_TOML} (or this command \
+                 line) says the data is: if it moved, resume with --data PATH naming where it \
+                 is now."
+            )
+        }
+        loaded => loaded?,
+    };
+    let probe_val = args.probe_on == ProbeOn::Val;
+    // The validation split: carved for --probe-on val, and evaluated at every epoch's end
+    // when --val-split was given.
+    let (data, val) = match args.val_fraction() {
+        Some(fraction) => {
+            let (train, val) = data.carve_validation(fraction, args.seed)?;
+            if probe_val && val.train.len() < args.batch_size {
+                bail!(
+                    "--val-split {fraction} holds {}, fewer than one batch of {}",
+                    crate::words::counted(val.train.len(), "sample"),
+                    args.batch_size
+                );
+            }
+            (train, Some(val))
+        }
+        None => (data, None),
+    };
+    if args.probe_on == ProbeOn::Fresh && data.train.len() < args.batch_size {
+        bail!(
+            "--probe-on fresh draws whole batches of {} from the training set, which holds {}",
+            args.batch_size,
+            crate::words::counted(data.train.len(), "sample")
+        );
+    }
+    let per_epoch = data.batches_per_epoch(args.batch_size, args.data.drop_last);
+    if per_epoch == 0 {
+        bail!(
+            "the training set holds {} samples, fewer than one batch of {} with --drop-last: \
+             nothing to train on (lower --batch-size, drop --drop-last{})",
+            data.train.len(),
+            args.batch_size,
+            if args.val_split.is_some() {
+                ", or hold out less with --val-split"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok((data, val, per_epoch))
+}
+
+/// Says, without refusing them, options that make the run other than their names suggest:
+/// a batch larger than the training set, an evaluation subset as large as the test set, a
+/// warmup as long as the run.
+fn warn_of_the_run_shape(args: &TrainConfig, data: &Dataset, per_epoch: usize) {
+    if args.batch_size > data.train.len() && !args.data.drop_last {
+        log::warn!(
+            "--batch-size {} is more than the {} training samples: each epoch is one batch \
+             of {}",
+            args.batch_size,
+            data.train.len(),
+            data.train.len()
+        );
+    }
+    if let Some(n) = args.eval_subset.filter(|&n| n >= data.test.len()) {
+        log::warn!(
+            "--eval-subset {n} is not less than the {} test samples: the whole test set is \
+             evaluated",
+            data.test.len()
+        );
+    }
+    let warmup = args.rule.basic.warmup_steps;
+    if args.schedule == "basic" && warmup > 0 && warmup >= per_epoch.saturating_mul(args.epochs) {
+        log::warn!(
+            "--warmup-steps {warmup} lasts the whole run ({} steps): η never reaches η0",
+            per_epoch.saturating_mul(args.epochs)
+        );
+    }
 }
 
 /// Creates (or reopens) the run directory and its records, and writes `run.json` and

@@ -31,7 +31,7 @@ pub struct Stepper {
     /// What the plans' probes move along, and how many step sizes they evaluate.
     probe_direction: Tensor,
     probe_count: usize,
-    /// The probes evaluate a batch of their own (`--probe-on val`).
+    /// The probes evaluate a batch of their own (`--probe-on val` or `fresh`).
     own_probe_batch: bool,
     lr: Tensor,
     /// w −= η·d, for the rules that only set η.
@@ -122,7 +122,7 @@ pub struct UpdateSpec<'a> {
     pub eta: f64,
     /// The five probes' step sizes, when the step probes.
     pub probe_steps: Option<[f64; 5]>,
-    /// The probes' own batch (`--probe-on val`); else they score the step's batch.
+    /// The probes' own batch (`--probe-on val` or `fresh`); else they score the step's batch.
     pub probe_batch: Option<&'a Batch>,
     /// The coefficients of the rule's own update.
     pub coefficients: Vec<f32>,
@@ -153,7 +153,7 @@ pub struct StepConfig<'a> {
     pub needs: Needs,
     /// The batch size, laid out at once so that one too big for the adapter fails early.
     pub batch_size: usize,
-    /// The probes score a batch of their own (`--probe-on val`).
+    /// The probes score a batch of their own (`--probe-on val` or `fresh`).
     pub own_probe_batch: bool,
     /// Keep backups to discard a step with a non-finite loss (`--on-nonfinite skip`).
     pub backups: bool,
@@ -166,10 +166,7 @@ impl Stepper {
     /// the batch does not fit the adapter.
     pub fn new(gpu: Arc<Gpu>, net: Net, params: Params, config: StepConfig) -> Result<Stepper> {
         let needs = config.needs;
-        if needs.undo && needs.gradient.any() {
-            // Measuring before the update saves the next backup over the one to restore.
-            anyhow::bail!("a rule that has updates undone cannot measure the gradient before them");
-        }
+        needs.check().map_err(anyhow::Error::msg)?;
         // Five step sizes along d(t) (`probe`), or one along d(t−1), back to w(t−1) (`back_probe_every`).
         let probe_count = if needs.probe {
             PROBES

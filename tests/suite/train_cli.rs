@@ -428,7 +428,7 @@ fn probing_on_a_fresh_training_batch_trains_resumes_and_checks_its_options() {
         (
             "basic",
             vec!["--probe-on", "fresh"],
-            "--probe-on fresh needs a schedule that probes",
+            "--probe-on fresh needs a schedule that probes: --schedule newton or gen",
         ),
         (
             "gen",
