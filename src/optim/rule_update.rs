@@ -148,12 +148,7 @@ impl RuleUpdate {
 
     /// Whether the update steps along the optimizer's direction d (computed before it).
     pub fn uses_direction(&self) -> bool {
-        // Prodigy's Adam reads the gradient itself; every variant named, so that a new one
-        // is a compiler error until decided.
-        match self.kind {
-            Update::Prodigy { .. } => false,
-            Update::Direction | Update::DAdapt { .. } | Update::ScheduleFree { .. } => true,
-        }
+        self.kind.uses_direction()
     }
 
     /// Records the update with this step's `coefficients`, and the copy of its sums.

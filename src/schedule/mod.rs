@@ -184,6 +184,15 @@ impl Update {
         }
     }
 
+    /// Whether the update steps along the optimizer's direction d, which is then computed
+    /// before it (Prodigy's Adam reads the gradient itself).
+    pub fn uses_direction(&self) -> bool {
+        match self {
+            Update::Prodigy { .. } => false,
+            Update::Direction | Update::DAdapt { .. } | Update::ScheduleFree { .. } => true,
+        }
+    }
+
     /// Whether the update needs the run's copy of w(0).
     pub fn needs_origin(&self) -> bool {
         match self {
@@ -258,9 +267,24 @@ impl Needs {
             );
         }
         if self.back_probe_every > 0 && !self.dots {
+            return Err("the back probe needs `dots`: only they tell whether d(t−1) exists".into());
+        }
+        if self.back_probe_every > 0 && self.update != Update::Direction {
+            // w(t−1) = w(t) + η(t−1)·d(t−1) holds for w −= η·d only.
             return Err(
-                "the back probe needs `dots`: d(t−1) is kept, and known to exist, \
-                        only for them"
+                "the back probe needs the update w −= η·d, which it steps back along".into(),
+            );
+        }
+        let reads_d = self.probe
+            || self.dots
+            || self.grad_dot
+            || self.back_probe_every > 0
+            || self.gradient.norm
+            || self.gradient.previous_norm;
+        if reads_d && !self.update.uses_direction() {
+            return Err(
+                "a rule whose own update does not use the optimizer's direction d \
+                        (Prodigy's Adam) cannot measure d: it is never computed"
                     .into(),
             );
         }
@@ -438,7 +462,7 @@ pub trait Rule: Schedule + Sized + 'static {
         Ok(())
     }
     /// The rule for the run `run` describes. Its [`Schedule::needs`] must not depend on
-    /// `run`: the option checks read them from a rule built for a one-step run.
+    /// `run`: the option checks read them from a rule built with one step per epoch.
     fn build(run: &RunShape, options: &Self::Options) -> Self;
     /// The rule sets η from its own measurements before the first update, so that η0
     /// (`--lr`) is never used (DoG, D-Adaptation, Prodigy).
@@ -579,11 +603,12 @@ crate::default_from_command_line!(RuleOptions);
 mod tests {
     use super::*;
 
-    /// The run every rule of the registry is built for in these tests.
+    /// The run every rule of the registry is built for in these tests: 480 steps, the
+    /// last 20% of them `secant`'s and `auto`'s cooldown.
     const RUN: RunShape = RunShape {
         lr0: 0.05,
         steps_per_epoch: 4,
-        planned_steps: 80,
+        planned_steps: 480,
     };
 
     /// Every registered rule with its default options, then the variants whose state
@@ -614,116 +639,172 @@ mod tests {
         options.build(name, &RUN).expect("registered")
     }
 
-    /// A made-up but plausible step t: a noisy loss falling towards 1, probes on a parabola
-    /// through it, dot products and sums of the signs a descent gives, drawn from `t` alone
-    /// so that two rules fed the same steps see the same numbers.
+    /// A made-up but plausible step t, drawn from t alone (two rules fed the same steps
+    /// see the same numbers), in phases that set off each of `secant`'s and `auto`'s
+    /// decisions: ρ clearly positive (up), clearly negative (overshoot), a loss ten times
+    /// the largest (blow-up), ρ slightly negative with the loss back at the first steps'
+    /// (no progress: stalled, and a restart), back probes below the loss (line rise), then
+    /// ρ clearly positive again (up).
     struct Made {
-        noise: f64,
         t: usize,
+        /// A fraction in [−1, 1) hashed from t.
+        noise: f64,
     }
 
     impl Made {
         fn new(t: usize) -> Made {
-            // A few rounds of an integer hash of t, as a fraction in [−1, 1).
             let mut x = (t as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x2545_f491_4f6c_dd1d;
             x ^= x >> 31;
             x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
             x ^= x >> 29;
             Made {
-                noise: (x >> 11) as f64 / (1u64 << 52) as f64 - 1.0,
                 t,
+                noise: (x >> 11) as f64 / (1u64 << 52) as f64 - 1.0,
             }
         }
 
         fn loss(&self) -> f64 {
-            1.0 + 2.0 / (1.0 + 0.1 * self.t as f64) + 0.05 * self.noise
-        }
-
-        fn readings(&self, needs: &Needs) -> GradientReadings {
-            let n = needs.gradient;
-            let norm = 4.0 + self.noise;
-            GradientReadings {
-                dot: needs.grad_dot.then_some(0.5 * norm * self.noise),
-                norm: n.norm.then_some(norm),
-                previous_norm: n.previous_norm.then_some(norm + 0.1),
-                distance: n.distance.then_some(0.01 * self.t as f64),
-                origin_norm: n.distance.then_some(9.0),
-                loss: n.loss.then(|| self.loss()),
+            let falling = 1.0 + 2.0 / (1.0 + 0.1 * self.t as f64) + 0.05 * self.noise;
+            match self.t {
+                140 => 40.0,
+                141..=260 => 2.2 + 0.05 * self.noise,
+                _ => falling,
             }
         }
 
-        fn observation(&self, rule: &dyn Schedule, needs: &Needs, epoch: usize) -> Observation {
-            let loss = self.loss();
-            let probing = needs.probe && rule.probe_at(self.t);
-            let steps = rule.probe_steps();
-            // The batch's loss along d(t) against the step size a, least at a = 0.04.
-            let along = |a: f64| loss - 0.4 * a + 5.0 * a * a;
-            let every = needs.back_probe_every;
-            let back = every > 0 && self.t > 1 && self.t.is_multiple_of(every);
-            Observation {
-                step: self.t,
-                epoch,
-                loss,
-                lr: rule.lr(),
-                probes: probing.then(|| steps.map(along)),
-                probe_steps: probing.then_some(steps),
-                dots: needs.dots.then(|| Dots {
-                    own: -4.0 - self.noise,
-                    cross: (self.t > 1).then_some(-1.0 + 1.5 * self.noise),
-                    weights: 0.3 * self.noise,
-                    norm: 4.0 + self.noise,
-                }),
-                back_probe: back.then(|| BackProbe {
-                    start: loss + 0.01 * (1.0 + self.noise),
-                    at: rule.lr(),
-                }),
-                sums: (0..needs.update.sums())
-                    .map(|i| (1.0 + i as f64) * (1.0 + 0.1 * self.t as f64) + self.noise)
-                    .collect(),
+        /// ρ(t) = d(t−1)·g(t) / d(t−1)·g(t−1) as the phase wants it.
+        fn rho(&self) -> f64 {
+            let centre = match self.t {
+                ..=60 => 0.5,
+                61..=130 => -0.8,
+                131..=260 => -0.2,
+                261..=300 => 0.0,
+                _ => 0.5,
+            };
+            centre + 0.1 * self.noise
+        }
+
+        /// d(t)·g(t): positive, as for SGD (d = g).
+        fn own(&self) -> f64 {
+            4.0 + self.noise
+        }
+
+        fn readings(&self, needs: &Needs, measure: bool, previous: bool) -> GradientReadings {
+            let n = needs.gradient;
+            let m = |on: bool| measure && on;
+            GradientReadings {
+                dot: (needs.grad_dot && previous).then(|| self.rho() * self.own()),
+                norm: m(n.norm).then(|| self.own()),
+                previous_norm: (m(n.previous_norm) && previous).then(|| self.own() + 0.1),
+                distance: m(n.distance).then_some(0.01 * self.t as f64),
+                origin_norm: m(n.distance).then_some(9.0),
+                loss: m(n.loss).then(|| self.loss()),
             }
         }
     }
 
-    /// Steps `from..to` as the trainer takes them (measurements before the update, the
-    /// update's coefficients, the observation, the rule's own line), with `end_epoch` at
-    /// each epoch's end; what the rule said at each, to compare two runs by.
-    fn drive(rule: &mut dyn Schedule, steps: std::ops::Range<usize>) -> Vec<String> {
-        let needs = rule.needs();
-        let mut said = Vec::new();
-        for t in steps {
-            let made = Made::new(t);
-            let epoch = (t - 1) / RUN.steps_per_epoch;
-            if rule.measure_gradient(t) {
-                rule.observe_gradient(&made.readings(&needs));
+    /// What the trainer keeps between steps besides the rule: whether d(t−1) exists, the
+    /// η it was taken with, and whether the next step is discarded (after an undo or a
+    /// restart). A checkpoint keeps it too.
+    #[derive(Clone, Default)]
+    struct Driver {
+        previous: Option<f64>,
+        discard_next: bool,
+    }
+
+    impl Driver {
+        /// Steps `steps` as `train::run::Trainer` takes them (`step`, `flush`, `undo`,
+        /// the restart), with `end_epoch` at each epoch's end; what the rule said at each,
+        /// to compare two runs by. Checks each `rule.csv` line against its header.
+        fn drive(&mut self, rule: &mut dyn Schedule, steps: std::ops::Range<usize>) -> Vec<String> {
+            let needs = rule.needs();
+            let mut said = Vec::new();
+            for t in steps {
+                let epoch = (t - 1) / RUN.steps_per_epoch;
+                let end_epoch = |rule: &mut dyn Schedule| {
+                    if t.is_multiple_of(RUN.steps_per_epoch) {
+                        rule.end_epoch(epoch);
+                    }
+                };
+                if std::mem::take(&mut self.discard_next) {
+                    // Its gradient was taken at weights no longer there.
+                    said.push(format!("{t}: discarded"));
+                    end_epoch(rule);
+                    continue;
+                }
+                let made = Made::new(t);
+                let previous = self.previous.is_some();
+                let measure = rule.measure_gradient(t);
+                rule.observe_gradient(&made.readings(&needs, measure, previous));
+                let lr = rule.lr();
+                let probing = needs.probe && rule.probe_at(t);
+                let steps = rule.probe_steps();
+                let coefficients = rule.coefficients(t);
+                let loss = made.loss();
+                // The batch's loss along d(t) against the step size a, least at a = 0.04.
+                let along = |a: f64| loss - 0.4 * a + 5.0 * a * a;
+                let every = needs.back_probe_every;
+                let back = (every > 0 && t.is_multiple_of(every))
+                    .then_some(self.previous)
+                    .flatten()
+                    .map(|at| BackProbe {
+                        start: match t {
+                            261..=300 => loss - 0.05,
+                            _ => loss + 0.01 * (1.0 + made.noise),
+                        },
+                        at,
+                    });
+                let obs = Observation {
+                    step: t,
+                    epoch,
+                    loss,
+                    lr,
+                    probes: probing.then(|| steps.map(along)),
+                    probe_steps: probing.then_some(steps),
+                    dots: needs.dots.then(|| Dots {
+                        own: made.own(),
+                        cross: previous.then(|| made.rho() * made.own()),
+                        weights: 0.3 * made.noise,
+                        norm: made.own(),
+                    }),
+                    back_probe: back,
+                    sums: (0..needs.update.sums())
+                        .map(|i| (1.0 + i as f64) * (1.0 + 0.1 * t as f64) + made.noise)
+                        .collect(),
+                };
+                if needs.undo && rule.blown_up(loss) {
+                    // w(t−1) is put back, and the step after it discarded.
+                    rule.forget_direction();
+                    self.previous = None;
+                    self.discard_next = true;
+                    said.push(format!("{t}: blown up; η {:e}", rule.lr()));
+                    end_epoch(rule);
+                    continue;
+                }
+                let probe = rule.observe(&obs);
+                let record = rule.record(t);
+                if let (Some(header), Some(line)) = (rule.record_header(), &record) {
+                    assert!(header.starts_with("step,"), "{header}");
+                    assert!(line.starts_with(&format!("{t},")), "{header}: {line}");
+                    let fields = |s: &str| s.split(',').count();
+                    assert_eq!(fields(header), fields(line), "{header}: {line}");
+                }
+                self.previous = Some(lr);
+                let restart = rule.take_restart();
+                if restart {
+                    rule.forget_direction();
+                    self.previous = None;
+                    self.discard_next = true;
+                }
+                said.push(format!(
+                    "{t}: lr {lr:e} coefficients {coefficients:?} probe {probe:?} restart \
+                     {restart} record {record:?} next lr {:e}",
+                    rule.lr()
+                ));
+                end_epoch(rule);
             }
-            let coefficients = rule.coefficients(t);
-            let lr = rule.lr();
-            let blew_up = needs.undo && rule.blown_up(made.loss());
-            let probe = match blew_up {
-                true => None,
-                false => rule.observe(&made.observation(rule, &needs, epoch)),
-            };
-            if let (Some(header), Some(line)) = (rule.record_header(), rule.record(t)) {
-                assert!(header.starts_with("step,"), "{header}");
-                assert!(line.starts_with(&format!("{t},")), "{header}: {line}");
-                let fields = |s: &str| s.split(',').count();
-                assert_eq!(fields(header), fields(&line), "{header}: {line}");
-            }
-            let restart = rule.take_restart();
-            if restart {
-                rule.forget_direction();
-            }
-            said.push(format!(
-                "{t}: lr {lr:e} coefficients {coefficients:?} blew up {blew_up} probe \
-                 {probe:?} restart {restart} record {:?} next lr {:e}",
-                rule.record(t),
-                rule.lr()
-            ));
-            if t.is_multiple_of(RUN.steps_per_epoch) {
-                rule.end_epoch(epoch);
-            }
+            said
         }
-        said
     }
 
     #[test]
@@ -752,6 +833,28 @@ mod tests {
                     ..Needs::default()
                 },
                 "the back probe needs `dots`",
+            ),
+            (
+                Needs {
+                    back_probe_every: 4,
+                    dots: true,
+                    update: Update::DAdapt { momentum: 0.0 },
+                    ..Needs::default()
+                },
+                "the back probe needs the update w −= η·d",
+            ),
+            (
+                Needs {
+                    dots: true,
+                    update: Update::Prodigy {
+                        beta1: 0.9,
+                        beta2: 0.999,
+                        beta3: 0.99,
+                        eps: 1e-8,
+                    },
+                    ..Needs::default()
+                },
+                "cannot measure d",
             ),
             (
                 Needs {
@@ -787,30 +890,53 @@ mod tests {
     /// something out of its state fails here.
     #[test]
     fn every_registered_rule_goes_on_from_its_saved_state_exactly() {
+        const SPLIT: usize = 97;
         for (label, name, options) in every_rule() {
             let mut first = build(name, &options);
-            drive(first.as_mut(), 1..38);
+            let mut driver = Driver::default();
+            let before = driver.drive(first.as_mut(), 1..SPLIT + 1);
             let text = serde_json::to_string(&first.state()).unwrap();
             let mut resumed = build(name, &options);
             resumed
                 .restore(&serde_json::from_str(&text).unwrap())
                 .unwrap_or_else(|e| panic!("{label}: {e}"));
-            let went_on = drive(first.as_mut(), 38..80);
-            for (a, b) in went_on.iter().zip(drive(resumed.as_mut(), 38..80)) {
+            let mut resumed_driver = driver.clone();
+            let end = RUN.planned_steps + 1;
+            let after = driver.drive(first.as_mut(), SPLIT + 1..end);
+            let resumed_after = resumed_driver.drive(resumed.as_mut(), SPLIT + 1..end);
+            for (a, b) in after.iter().zip(&resumed_after) {
                 assert_eq!(
-                    *a, b,
+                    a, b,
                     "{label}: the first step the resumed rule took otherwise"
                 );
             }
             assert_eq!(first.state(), resumed.state(), "{label}");
-            // What it was fed moved it: a rule that ignored the steps would pass the
-            // comparison above without testing its state. (`basic` without a decay is a
-            // constant η by design.)
+            // The phases set off every decision of secant's and auto's, before and after
+            // the split: otherwise the comparison above would not test their state.
+            let decided = |word: &str| {
+                let word = format!(",{word}");
+                let at = |lines: &[String]| lines.iter().any(|l| l.contains(&word));
+                at(&before) && at(&after) || label != "auto" && label != "secant"
+            };
+            for decision in ["up", "overshoot"] {
+                assert!(decided(decision), "{label} never decided {decision}");
+            }
+            let later = |word: &str| after.iter().any(|l| l.contains(word));
+            if label == "auto" || label == "secant" {
+                assert!(later("blown up"), "{label}: no blow-up");
+                assert!(later(",stalled"), "{label}: no stall");
+            }
+            if label == "auto" {
+                assert!(later(",line-rise"), "auto: no line rise");
+            }
+            // A rule that ignored the steps would pass without testing its state.
+            // (`basic` without a decay is a constant η by design.)
             let fresh = build(name, &options);
             let moved = first.lr() != fresh.lr() || first.state() != fresh.state();
             assert!(
                 moved || label == "basic",
-                "{label} learnt nothing from 79 made-up steps"
+                "{label} learnt nothing from {} made-up steps",
+                RUN.planned_steps
             );
         }
     }
