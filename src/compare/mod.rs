@@ -320,43 +320,8 @@ pub fn compare(opts: &CompareOptions) -> Result<Report> {
     if !more_roots.is_empty() && opts.out.is_none() {
         bail!("with several roots, give --out DIR: the report belongs to none of them");
     }
-    let mut tasks: Vec<Task> = Vec::new();
-    let mut heads: Vec<(PathBuf, usize)> = Vec::new();
-    let mut from: Vec<&Path> = Vec::new();
-    for root in &opts.roots {
-        let (manifest, root_tasks) = load(root)?;
-        for task in root_tasks {
-            if let Some(i) = tasks.iter().position(|t| t.name == task.name) {
-                bail!(
-                    "task {} is in {} and in {}: compare each root on its own",
-                    task.name,
-                    from[i].display(),
-                    root.display()
-                );
-            }
-            from.push(root);
-            tasks.push(task);
-        }
-        heads.push((root.clone(), manifest.jobs));
-    }
-    if let Some(b) = opts.ablation_base.as_deref() {
-        if let Some(root) = (opts.roots.iter()).find(|r| crate::rundir::same_folder(r, b)) {
-            bail!(
-                "--ablation-base {} is the root {} itself: give the root of the sweep whose \
-                 rule the variants are ablations of",
-                b.display(),
-                root.display()
-            );
-        }
-    }
-    let base = match &opts.ablation_base {
-        Some(b) => Some(
-            load(b)
-                .with_context(|| format!("--ablation-base {}", b.display()))?
-                .1,
-        ),
-        None => None,
-    };
+    let (tasks, heads) = load_roots(&opts.roots)?;
+    let base = load_ablation_base(opts)?;
     // Every option is checked against every task before anything is written, so that a
     // refused command leaves the previous report whole.
     let mut ablations = Vec::new();
@@ -377,77 +342,8 @@ pub fn compare(opts: &CompareOptions) -> Result<Report> {
     let mut sections = Vec::new();
     let mut judged_claims: Vec<(String, Option<claims::Claims>)> = Vec::new();
     for (task, ablation) in tasks.iter().zip(ablations) {
-        let reference = task.reference(opts.reference.as_deref())?;
-        let judged = task.judged(opts.judge.as_deref())?;
-        // The reference's candidates (several with a comma-separated --reference).
-        let candidates: Vec<usize> = match &opts.reference {
-            Some(names) => names
-                .split(',')
-                .filter_map(|n| task.rule_index(n.trim()))
-                .collect(),
-            None => reference.into_iter().collect(),
-        };
-        let target = match task.kind {
-            Kind::Classification => opts.target_acc.or_else(|| {
-                // docs/evaluation.md §7: the reference's mean final validation − 1 point.
-                let r = &task.rules[reference?];
-                (r.selected_on == SelectedOn::Validation)
-                    .then(|| r.selected_val(task.kind, None))
-                    .flatten()
-                    .map(|v| v - 0.01)
-            }),
-            Kind::Regression => opts.target_loss,
-        };
-        // A target of the other kind of task is no target for this one: said, not skipped.
-        match task.kind {
-            Kind::Regression if opts.target_acc.is_some() => log::warn!(
-                "task {}: a regression, which --target-acc does not apply to (give \
-                 --target-loss)",
-                task.name
-            ),
-            Kind::Classification if opts.target_loss.is_some() => log::warn!(
-                "task {}: a classification, which --target-loss does not apply to (give \
-                 --target-acc)",
-                task.name
-            ),
-            _ => {}
-        }
-        let rows = task.rows(reference, judged, target);
-        let mut figures = figures::draw(task)?;
-        let reference_name = reference.map(|i| task.rules[i].rule.as_str());
-        let judged_name = judged
-            .filter(|&j| Some(j) != reference)
-            .map(|j| task.rules[j].rule.as_str());
-        let claims = match (judged, reference) {
-            (Some(j), Some(r)) => claims::judge(task, j, r, &candidates),
-            _ => None,
-        };
-        let csv = table::main_csv(task, &rows, reference_name, judged_name, target);
-        let grid = table::grid_csv(task);
-        let mut tables = vec![
-            (format!("{}.csv", task.name), csv),
-            (format!("{}-{}.csv", task.name, TABLE_SUFFIXES[0]), grid),
-        ];
-        if let Some(c) = &claims {
-            tables.push((
-                format!("{}-{}.csv", task.name, TABLE_SUFFIXES[1]),
-                claims::csv(c),
-            ));
-            figures.push(figures::draw_claims(&task.name, c)?);
-        }
-        let mut ablation_section = None;
-        if let (Some((variants, judged)), Some(base_root)) = (ablation, &opts.ablation_base) {
-            tables.push((
-                format!("{}-{}.csv", task.name, TABLE_SUFFIXES[2]),
-                ablation::csv(&variants),
-            ));
-            ablation_section = Some(ablation::markdown(&variants, judged, base_root));
-        }
-        let names = tables
-            .iter()
-            .map(|t| &t.0)
-            .chain(figures.iter().map(|f| &f.0));
-        for name in names {
+        let made = task_report(task, ablation, opts)?;
+        for (name, _) in &made.files {
             if let Some(other) = owners.insert(name.clone(), &task.name) {
                 bail!(
                     "tasks {other:?} and {:?} would both write {name}: rename one of them in \
@@ -456,38 +352,189 @@ pub fn compare(opts: &CompareOptions) -> Result<Report> {
                 );
             }
         }
-        files.extend(
-            tables
-                .into_iter()
-                .map(|(name, text)| (name, text.into_bytes())),
-        );
-        let figure_names: Vec<String> = figures.iter().map(|(name, _)| name.clone()).collect();
-        let extra: String = claims
-            .as_ref()
-            .map(claims::markdown)
-            .into_iter()
-            .chain(ablation_section)
-            .collect();
-        sections.push(table::markdown(
-            task,
-            &table::Against {
-                reference: reference_name,
-                judged: judged_name,
-                target,
-                default_target: task.kind == Kind::Classification && opts.target_acc.is_none(),
-            },
-            &rows,
-            Some(extra.as_str()).filter(|e| !e.is_empty()),
-            &figure_names,
-        ));
-        files.extend(figures);
-        judged_claims.push((task.name.clone(), claims));
+        files.extend(made.files);
+        sections.push(made.section);
+        judged_claims.push((task.name.clone(), made.claims));
     }
     if judged_claims.len() > 1 && judged_claims.iter().any(|(_, c)| c.is_some()) {
         sections.push(claims::across(&judged_claims));
     }
     let report = table::report(&heads, &sections);
     files.insert(0, (REPORT_MD.to_string(), report.clone().into_bytes()));
+    let (written, removed) = write_report(&out, &files)?;
+    Ok(Report {
+        markdown: report,
+        written,
+        removed,
+    })
+}
+
+/// A root, and how many cells its sweep last ran at once: a line of the report's head.
+type Head = (PathBuf, usize);
+
+/// The tasks of every root (a task in two roots is refused), and each root with its
+/// sweep's jobs for the report's head.
+fn load_roots(roots: &[PathBuf]) -> Result<(Vec<Task>, Vec<Head>)> {
+    let mut tasks: Vec<Task> = Vec::new();
+    let mut heads: Vec<Head> = Vec::new();
+    let mut from: Vec<&Path> = Vec::new();
+    for root in roots {
+        let (manifest, root_tasks) = load(root)?;
+        for task in root_tasks {
+            if let Some(i) = tasks.iter().position(|t| t.name == task.name) {
+                bail!(
+                    "task {} is in {} and in {}: compare each root on its own",
+                    task.name,
+                    from[i].display(),
+                    root.display()
+                );
+            }
+            from.push(root);
+            tasks.push(task);
+        }
+        heads.push((root.clone(), manifest.jobs));
+    }
+    Ok((tasks, heads))
+}
+
+/// The tasks of `--ablation-base`, which must not be one of the roots compared.
+fn load_ablation_base(opts: &CompareOptions) -> Result<Option<Vec<Task>>> {
+    let Some(b) = opts.ablation_base.as_deref() else {
+        return Ok(None);
+    };
+    if let Some(root) = (opts.roots.iter()).find(|r| crate::rundir::same_folder(r, b)) {
+        bail!(
+            "--ablation-base {} is the root {} itself: give the root of the sweep whose \
+             rule the variants are ablations of",
+            b.display(),
+            root.display()
+        );
+    }
+    let (_, tasks) = load(b).with_context(|| format!("--ablation-base {}", b.display()))?;
+    Ok(Some(tasks))
+}
+
+/// One task's part of the report.
+struct TaskReport {
+    /// Its Markdown section.
+    section: String,
+    /// Its tables, then its figures: name and bytes.
+    files: Vec<(String, Vec<u8>)>,
+    /// The judged rule's claims, when the task has both it and a reference.
+    claims: Option<claims::Claims>,
+}
+
+/// A task's tables, figures, claims and section of the report (`ablation`: its variants
+/// and the rule they are paired with, under `--ablation-base`).
+fn task_report(
+    task: &Task,
+    ablation: Option<(Vec<ablation::Variant>, &str)>,
+    opts: &CompareOptions,
+) -> Result<TaskReport> {
+    let reference = task.reference(opts.reference.as_deref())?;
+    let judged = task.judged(opts.judge.as_deref())?;
+    // The reference's candidates (several with a comma-separated --reference).
+    let candidates: Vec<usize> = match &opts.reference {
+        Some(names) => names
+            .split(',')
+            .filter_map(|n| task.rule_index(n.trim()))
+            .collect(),
+        None => reference.into_iter().collect(),
+    };
+    let target = target(task, reference, opts);
+    let rows = task.rows(reference, judged, target);
+    let mut figures = figures::draw(task)?;
+    let reference_name = reference.map(|i| task.rules[i].rule.as_str());
+    let judged_name = judged
+        .filter(|&j| Some(j) != reference)
+        .map(|j| task.rules[j].rule.as_str());
+    let claims = match (judged, reference) {
+        (Some(j), Some(r)) => claims::judge(task, j, r, &candidates),
+        _ => None,
+    };
+    let csv = table::main_csv(task, &rows, reference_name, judged_name, target);
+    let grid = table::grid_csv(task);
+    let mut tables = vec![
+        (format!("{}.csv", task.name), csv),
+        (format!("{}-{}.csv", task.name, TABLE_SUFFIXES[0]), grid),
+    ];
+    if let Some(c) = &claims {
+        tables.push((
+            format!("{}-{}.csv", task.name, TABLE_SUFFIXES[1]),
+            claims::csv(c),
+        ));
+        figures.push(figures::draw_claims(&task.name, c)?);
+    }
+    let mut ablation_section = None;
+    if let (Some((variants, judged)), Some(base_root)) = (ablation, &opts.ablation_base) {
+        tables.push((
+            format!("{}-{}.csv", task.name, TABLE_SUFFIXES[2]),
+            ablation::csv(&variants),
+        ));
+        ablation_section = Some(ablation::markdown(&variants, judged, base_root));
+    }
+    let figure_names: Vec<String> = figures.iter().map(|(name, _)| name.clone()).collect();
+    let extra: String = claims
+        .as_ref()
+        .map(claims::markdown)
+        .into_iter()
+        .chain(ablation_section)
+        .collect();
+    let section = table::markdown(
+        task,
+        &table::Against {
+            reference: reference_name,
+            judged: judged_name,
+            target,
+            default_target: task.kind == Kind::Classification && opts.target_acc.is_none(),
+        },
+        &rows,
+        Some(extra.as_str()).filter(|e| !e.is_empty()),
+        &figure_names,
+    );
+    let files = (tables.into_iter())
+        .map(|(name, text)| (name, text.into_bytes()))
+        .chain(figures)
+        .collect();
+    Ok(TaskReport {
+        section,
+        files,
+        claims,
+    })
+}
+
+/// The accuracy (or loss) whose first crossing is timed: the option's, else for a
+/// classification the reference's mean final validation − 1 point (docs/evaluation.md §7).
+/// A target of the other kind of task is no target for this one: said, not skipped.
+fn target(task: &Task, reference: Option<usize>, opts: &CompareOptions) -> Option<f64> {
+    match task.kind {
+        Kind::Regression if opts.target_acc.is_some() => log::warn!(
+            "task {}: a regression, which --target-acc does not apply to (give \
+             --target-loss)",
+            task.name
+        ),
+        Kind::Classification if opts.target_loss.is_some() => log::warn!(
+            "task {}: a classification, which --target-loss does not apply to (give \
+             --target-acc)",
+            task.name
+        ),
+        _ => {}
+    }
+    match task.kind {
+        Kind::Classification => opts.target_acc.or_else(|| {
+            let r = &task.rules[reference?];
+            (r.selected_on == SelectedOn::Validation)
+                .then(|| r.selected_val(task.kind, None))
+                .flatten()
+                .map(|v| v - 0.01)
+        }),
+        Kind::Regression => opts.target_loss,
+    }
+}
+
+/// Writes the report's `files` into `out`, and removes an earlier report's files that
+/// this one does not write: the files written and those removed.
+fn write_report(out: &Path, files: &[(String, Vec<u8>)]) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     // A file of the user's under one of these names stays (a report of before the list of
     // what was written is known by its title).
     let made_before = |dir: &Path| {
@@ -495,23 +542,19 @@ pub fn compare(opts: &CompareOptions) -> Result<Report> {
             .is_ok_and(|md| md.starts_with(table::REPORT_TITLE.as_bytes()))
     };
     let would_write = |name: &str| files.iter().any(|(n, _)| n == name);
-    crate::report::written::check_ours(&out, would_write, made_before)?;
-    crate::report::written::create_folder(&out)?;
+    crate::report::written::check_ours(out, would_write, made_before)?;
+    crate::report::written::create_folder(out)?;
     // Listed before they are written: a crash half-way leaves them known as the report's.
-    crate::report::written::record(&out, files.iter().map(|(name, _)| name.clone()))?;
-    let written = crate::report::write_all(&out, &files)?;
+    crate::report::written::record(out, files.iter().map(|(name, _)| name.clone()))?;
+    let written = crate::report::write_all(out, files)?;
     // An earlier report's tables and figures that this one does not write (a plot's
     // figures in the same folder are a plot's to replace, and a user's file is never
     // listed).
-    let removed = crate::report::written::remove_listed(&out, |name| {
+    let removed = crate::report::written::remove_listed(out, |name| {
         let ours = [".md", ".csv", ".png"].iter().any(|x| name.ends_with(x));
         ours && !would_write(name) && !crate::report::FigureFormat::is_figure(name)
     });
-    Ok(Report {
-        markdown: report,
-        written,
-        removed,
-    })
+    Ok((written, removed))
 }
 
 /// `task`'s ablation variants paired with the judged rule of `base`'s task of the same name

@@ -213,12 +213,6 @@ pub(crate) fn markdown(
     figures: &[String],
 ) -> String {
     let m = metric(task.kind);
-    let Against {
-        reference,
-        judged,
-        target,
-        default_target,
-    } = *against;
     let mut s = format!("## {}\n\n", task.name);
     let finished = task.rules.iter().flat_map(|r| &r.lrs).map(|g| g.runs.len());
     if finished.sum::<usize>() == 0 {
@@ -231,6 +225,73 @@ pub(crate) fn markdown(
         list_cells(&mut s, "Not read", &task.left_out);
         return s;
     }
+    lead(&mut s, task, against, &m);
+    let target_text = against.target.map(|t| match task.kind {
+        Kind::Classification => format!("{}%", m.value(t)),
+        Kind::Regression => format!("loss {}", significant(t, 4)),
+    });
+    main_table(&mut s, against, rows, &m, target_text.as_deref());
+    if let Some(t) = &target_text {
+        target_note(&mut s, task, against, t);
+    }
+    let _ = writeln!(
+        s,
+        "\nWhat each rule ran: `train`'s options besides the task's, η0 and the seed:\n"
+    );
+    for rule in &task.rules {
+        let _ = writeln!(s, "- `{}`: {}", rule.rule, rule_options(rule));
+    }
+    if let Some(c) = extra {
+        s.push_str(c);
+    }
+    every_lr_table(&mut s, task, &m);
+    left_out_lists(&mut s, task);
+    if !figures.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nMean curves with their 95% bands (each rule at its selected η0; against time: \
+             the mean seconds at each epoch's end), and the claims' paired differences by \
+             η0 when judged:\n"
+        );
+        for name in figures {
+            let _ = writeln!(s, "![{name}]({name})");
+        }
+    }
+    s
+}
+
+/// The paragraph above the main table: the task's kind, how each rule's η0 was selected,
+/// what "val-stopped" and Δ mean.
+fn lead(s: &mut String, task: &Task, against: &Against, m: &Metric) {
+    let _ = writeln!(
+        s,
+        "{}; {}. Val-stopped: the test {} at the epoch of best validation \
+         (reported, never judged).{}\n",
+        match task.kind {
+            Kind::Classification => "Classification",
+            Kind::Regression => "Regression (test loss: lower is better)",
+        },
+        selection_text(task, m),
+        m.stem.replace("acc", "accuracy"),
+        match against.reference {
+            Some(r) => format!(
+                " Δ: final test {} minus `{r}`'s{} on the same seed{}; \"unseen\": without the \
+                 seeds that selected the rule's or the reference's η0 on a one-seed grid.",
+                m.stem.replace("acc", "accuracy"),
+                (against.judged).map_or(String::new(), |j| format!(" (or `{j}`'s)")),
+                match task.kind {
+                    Kind::Classification => ", in points",
+                    Kind::Regression => "",
+                }
+            ),
+            None => String::new(),
+        }
+    );
+}
+
+/// How each rule's η0 was selected: on validation, or on the training loss where runs
+/// have no validation split (all of them, or the rules named).
+fn selection_text(task: &Task, m: &Metric) -> String {
     // The rules that chose among several η0 with a run, and those of them that chose on
     // the training loss (some run without a validation split).
     let choosing: Vec<&super::RuleRuns> = (task.rules.iter())
@@ -280,33 +341,15 @@ pub(crate) fn markdown(
             if runs.len() == 1 { "has" } else { "have" }
         );
     }
-    let _ = writeln!(
-        s,
-        "{}; {selection}. Val-stopped: the test {} at the epoch of best validation \
-         (reported, never judged).{}\n",
-        match task.kind {
-            Kind::Classification => "Classification",
-            Kind::Regression => "Regression (test loss: lower is better)",
-        },
-        m.stem.replace("acc", "accuracy"),
-        match reference {
-            Some(r) => format!(
-                " Δ: final test {} minus `{r}`'s{} on the same seed{}; \"unseen\": without the \
-                 seeds that selected the rule's or the reference's η0 on a one-seed grid.",
-                m.stem.replace("acc", "accuracy"),
-                judged.map_or(String::new(), |j| format!(" (or `{j}`'s)")),
-                match task.kind {
-                    Kind::Classification => ", in points",
-                    Kind::Regression => "",
-                }
-            ),
-            None => String::new(),
-        }
-    );
-    let target_text = target.map(|t| match task.kind {
-        Kind::Classification => format!("{}%", m.value(t)),
-        Kind::Regression => format!("loss {}", significant(t, 4)),
-    });
+    selection
+}
+
+/// The main table: each rule at its selected η0, with the paired columns against the
+/// reference and the judged rule, and the time to `target` when one is set.
+fn main_table(s: &mut String, against: &Against, rows: &[Row], m: &Metric, target: Option<&str>) {
+    let Against {
+        reference, judged, ..
+    } = *against;
     let unseen = rows.iter().any(|r| r.paired_unseen.is_some());
     let mut header = vec![
         "rule".to_string(),
@@ -325,7 +368,7 @@ pub(crate) fn markdown(
     if let Some(j) = judged {
         header.push(format!("Δ vs {j}"));
     }
-    if let Some(t) = &target_text {
+    if let Some(t) = target {
         header.push(format!("steps to {t}"));
         header.push(format!("seconds to {t}"));
         header.push("reached".into());
@@ -334,34 +377,9 @@ pub(crate) fn markdown(
     let _ = writeln!(s, "| {} |", header.join(" | "));
     let _ = writeln!(s, "|{}", "---|".repeat(header.len()));
     for row in rows {
-        let lr = match (row.lr, row.lr_grid.len()) {
-            (Some(lr), 1) => lr_text(lr),
-            (Some(lr), _) => format!(
-                "{} (of {}{}{})",
-                lr_text(lr),
-                row.lr_grid
-                    .iter()
-                    .map(|&x| lr_text(x))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                match row.lr_unscored.as_slice() {
-                    [] => String::new(),
-                    none => format!(
-                        "; no run finished at {}",
-                        none.iter()
-                            .map(|&x| lr_text(x))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                },
-                row.at_grid_edge
-                    .map_or(String::new(), |edge| format!("; the {edge} of its grid")),
-            ),
-            (None, _) => "—".into(),
-        };
         let mut cells = vec![
             format!("`{}`", row.rule),
-            lr,
+            lr_cell(row),
             seeds_text(row.seeds, row.diverged, row.missing),
             m.estimate(&row.final_test),
             m.estimate(&row.val_stopped_test),
@@ -371,16 +389,16 @@ pub(crate) fn markdown(
             let is_reference = row.rule == r;
             cells.push(match is_reference {
                 true => "(reference)".into(),
-                false => paired_text(&m, &row.paired),
+                false => paired_text(m, &row.paired),
             });
             if unseen {
-                cells.push(paired_text(&m, &row.paired_unseen));
+                cells.push(paired_text(m, &row.paired_unseen));
             }
         }
         if let Some(j) = judged {
             cells.push(match row.rule == j {
                 true => "(judged)".into(),
-                false => paired_text(&m, &row.paired_judged),
+                false => paired_text(m, &row.paired_judged),
             });
         }
         if target.is_some() {
@@ -397,41 +415,62 @@ pub(crate) fn markdown(
         cells.push(shown(&row.seconds_per_step, |x| significant(x, 3)));
         let _ = writeln!(s, "| {} |", cells.join(" | "));
     }
-    if let Some(t) = &target_text {
-        let _ = writeln!(
-            s,
-            "\nSteps and seconds to {t}{}: medians over the seeds, a run that never reached \
-             it counting as never (— when half of them or more did not), at the end of the \
-             first epoch where the {} reaches it.",
-            match (default_target, reference) {
-                (true, Some(r)) => format!(" (`{r}`'s mean final validation accuracy − 1 point)"),
-                _ => String::new(),
+}
+
+/// A row's η0: the selected one, its grid, the η0 no run finished at, and whether the
+/// choice lies at the grid's edge.
+fn lr_cell(row: &Row) -> String {
+    let texts = |lrs: &[f64]| {
+        lrs.iter()
+            .map(|&x| lr_text(x))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (row.lr, row.lr_grid.len()) {
+        (Some(lr), 1) => lr_text(lr),
+        (Some(lr), _) => format!(
+            "{} (of {}{}{})",
+            lr_text(lr),
+            texts(&row.lr_grid),
+            match row.lr_unscored.as_slice() {
+                [] => String::new(),
+                none => format!("; no run finished at {}", texts(none)),
             },
-            if !task.timed_on_val {
-                "test set (no validation split)"
-            } else if task
-                .rules
-                .iter()
-                .any(|r| !r.runs_without_val(task.kind).is_empty())
-            {
-                "validation split (of the runs that have one; the others have no time)"
-            } else {
-                "validation split"
-            }
-        );
+            row.at_grid_edge
+                .map_or(String::new(), |edge| format!("; the {edge} of its grid")),
+        ),
+        (None, _) => "—".into(),
     }
+}
+
+/// What "steps and seconds to `target`" mean, under the main table.
+fn target_note(s: &mut String, task: &Task, against: &Against, target: &str) {
     let _ = writeln!(
         s,
-        "\nWhat each rule ran: `train`'s options besides the task's, η0 and the seed:\n"
+        "\nSteps and seconds to {target}{}: medians over the seeds, a run that never reached \
+         it counting as never (— when half of them or more did not), at the end of the \
+         first epoch where the {} reaches it.",
+        match (against.default_target, against.reference) {
+            (true, Some(r)) => format!(" (`{r}`'s mean final validation accuracy − 1 point)"),
+            _ => String::new(),
+        },
+        if !task.timed_on_val {
+            "test set (no validation split)"
+        } else if task
+            .rules
+            .iter()
+            .any(|r| !r.runs_without_val(task.kind).is_empty())
+        {
+            "validation split (of the runs that have one; the others have no time)"
+        } else {
+            "validation split"
+        }
     );
-    for rule in &task.rules {
-        let _ = writeln!(s, "- `{}`: {}", rule.rule, rule_options(rule));
-    }
-    if let Some(c) = extra {
-        s.push_str(c);
-    }
+}
 
-    // Every η0 of every rule.
+/// The table of every η0 of every rule, its selected one marked, with the decisions the
+/// rule took.
+fn every_lr_table(s: &mut String, task: &Task, m: &Metric) {
     let _ = writeln!(s, "\n### Every η0\n");
     let _ = writeln!(
         s,
@@ -472,34 +511,27 @@ pub(crate) fn markdown(
             );
         }
     }
+}
+
+/// The cells counted at chance, those left out of every mean, and the runs whose
+/// decisions could not be read.
+fn left_out_lists(s: &mut String, task: &Task) {
     list_cells(
-        &mut s,
+        s,
         "Diverged, counted at chance in every mean and drawn in no curve",
         &task.at_chance,
     );
-    list_cells(&mut s, "Left out of every mean", &task.left_out);
+    list_cells(s, "Left out of every mean", &task.left_out);
     let unreadable: Vec<(std::path::PathBuf, String)> = (task.rules.iter())
         .flat_map(|r| r.lrs.iter().flat_map(|g| &g.runs))
         .filter_map(|r| Some((r.dir.clone(), r.decisions_unreadable.clone()?)))
         .collect();
     list_cells(
-        &mut s,
+        s,
         "Decision counts unknown (`rule.csv` unreadable; the runs are in every mean, their \
          decisions in no count)",
         &unreadable,
     );
-    if !figures.is_empty() {
-        let _ = writeln!(
-            s,
-            "\nMean curves with their 95% bands (each rule at its selected η0; against time: \
-             the mean seconds at each epoch's end), and the claims' paired differences by \
-             η0 when judged:\n"
-        );
-        for name in figures {
-            let _ = writeln!(s, "![{name}]({name})");
-        }
-    }
-    s
 }
 
 /// A CSV table as text, written by the csv crate: a cell holding a comma, a quote or a

@@ -46,6 +46,55 @@ pub fn compare_runs(
     format: FigureFormat,
 ) -> Result<Comparison> {
     let out_dir = out_dir.as_ref();
+    check_request(run_dirs, out_dir)?;
+    let mut runs = run_dirs
+        .iter()
+        .enumerate()
+        .map(|(index, d)| Run::load(d, index))
+        .collect::<Result<Vec<_>>>()?;
+    let warnings = warnings(&runs);
+    disambiguate_labels(&mut runs);
+    let layout = Layout::of(&runs);
+    let all: Vec<&Run> = runs.iter().collect();
+    let with_acc: Vec<&Run> = runs.iter().filter(|r| r.has_accuracy()).collect();
+    let figures = [
+        (LOSS_PNG, loss_figure(&layout, &all)),
+        (ACCURACY_PNG, accuracy_figure(&layout, &with_acc)),
+        (LR_PNG, lr_figure(&layout, &all)),
+        (STEPS_PNG, steps_figure(&layout, &all)),
+        (WALL_CLOCK_PNG, wall_clock_figure(&layout, &all, &with_acc)),
+    ];
+    let rendered = figures
+        .into_iter()
+        .map(|(name, (size, title, panels))| {
+            let bytes = render(format, size, title.as_deref(), &panels)?;
+            Ok((format.file_name(name), bytes))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // A user's file of a figure's name stays: only figures a report wrote are replaced. (No
+    // folder without the list counts as a plot's: a run's figures copied there look alike.)
+    let names: Vec<String> = rendered.iter().map(|(name, _)| name.clone()).collect();
+    super::written::check_ours(out_dir, |n| names.iter().any(|m| m == n), |_| false)?;
+    super::written::create_folder(out_dir)?;
+    // Listed before they are written: a crash half-way leaves them known as a plot's.
+    super::written::record(out_dir, names)?;
+    let written = write_all(out_dir, &rendered)?;
+    // An earlier plot's figures in another format would sit beside these as if of the
+    // same runs: those this command wrote go (a user's own file of such a name stays).
+    let removed = super::written::remove_listed(out_dir, |name| {
+        FigureFormat::is_figure(name) && !rendered.iter().any(|(n, _)| n == name)
+    });
+    Ok(Comparison {
+        written,
+        removed,
+        labels: runs.into_iter().map(|r| r.label).collect(),
+        warnings,
+    })
+}
+
+/// Refuses what cannot be drawn as asked: no run, `--out` a run's own folder, a run given
+/// twice.
+fn check_request(run_dirs: &[PathBuf], out_dir: &Path) -> Result<()> {
     if run_dirs.is_empty() {
         bail!("no run directory given to compare");
     }
@@ -73,14 +122,14 @@ pub fn compare_runs(
             );
         }
     }
-    let mut runs = run_dirs
-        .iter()
-        .enumerate()
-        .map(|(index, d)| Run::load(d, index))
-        .collect::<Result<Vec<_>>>()?;
-    let mut warnings: Vec<String> = mixed_tasks_warning(&runs).into_iter().collect();
-    // What a figure leaves out of a run is said, not left to be noticed as a missing line.
-    for run in &runs {
+    Ok(())
+}
+
+/// What a figure leaves out of a run, said rather than left to be noticed as a missing
+/// line; and runs of several tasks, or too many to tell apart.
+fn warnings(runs: &[Run]) -> Vec<String> {
+    let mut warnings: Vec<String> = mixed_tasks_warning(runs).into_iter().collect();
+    for run in runs {
         if let Err(e) = crate::rundir::RunInfo::read(run.dir.join(crate::rundir::RUN_JSON)) {
             warnings.push(format!(
                 "{}: its run.json cannot be read ({e:#}): labelled by its folder's name",
@@ -119,43 +168,68 @@ pub fn compare_runs(
             LINE_LOOKS + 1
         ));
     }
-    disambiguate_labels(&mut runs);
-    // The task goes in the titles when all runs share it (else each label names its own).
-    let task = match runs.first().and_then(|r| r.task.clone()) {
-        Some(t) if runs.iter().all(|r| r.task.as_deref() == Some(t.as_str())) => Some(t),
-        _ => None,
-    };
-    let titled = |what: &str| match &task {
-        Some(t) => format!("{what}: {t}"),
-        None => what.to_string(),
-    };
+    warnings
+}
 
-    let all: Vec<&Run> = runs.iter().collect();
-    let with_acc: Vec<&Run> = runs.iter().filter(|r| r.has_accuracy()).collect();
-    // Two panels are WIDE_FIGURE_SIZE; a third (validation) widens the figure by a panel.
-    let wide = |title: String, panels: Vec<Panel>| {
-        let width = WIDE_FIGURE_SIZE.0 / 2 * panels.len().max(2) as u32;
-        ((width, WIDE_FIGURE_SIZE.1), Some(title), panels)
-    };
-    // Runs with a validation split (--val-split) get a validation panel between train
-    // and test: it is what a choice between them reads.
-    let with_val = runs
-        .iter()
-        .any(|r| r.epochs.iter().any(|e| e.val_loss.is_some()));
-    let between = |train: Panel, val: Panel, test: Panel| match with_val {
-        true => vec![train, val, test],
-        false => vec![train, test],
-    };
-    let one = |panel: Panel| (FIGURE_SIZE, None, vec![panel]);
+/// A figure: its size, its title, its panels side by side.
+type Figure = ((u32, u32), Option<String>, Vec<Panel>);
 
-    let loss = wide(
-        titled("Loss"),
-        between(
+/// What the figures share: the task in their titles, and whether they have a validation
+/// panel.
+struct Layout {
+    /// The runs' task when they all share it (else each label names its own).
+    task: Option<String>,
+    /// Whether a run holds out a validation split (`--val-split`): then a validation
+    /// panel goes between train and test, as it is what a choice between them reads.
+    with_val: bool,
+}
+
+impl Layout {
+    fn of(runs: &[Run]) -> Self {
+        let task = match runs.first().and_then(|r| r.task.clone()) {
+            Some(t) if runs.iter().all(|r| r.task.as_deref() == Some(t.as_str())) => Some(t),
+            _ => None,
+        };
+        let with_val = runs
+            .iter()
+            .any(|r| r.epochs.iter().any(|e| e.val_loss.is_some()));
+        Layout { task, with_val }
+    }
+
+    fn titled(&self, what: &str) -> String {
+        match &self.task {
+            Some(t) => format!("{what}: {t}"),
+            None => what.to_string(),
+        }
+    }
+
+    fn between(&self, train: Panel, val: Panel, test: Panel) -> Vec<Panel> {
+        match self.with_val {
+            true => vec![train, val, test],
+            false => vec![train, test],
+        }
+    }
+}
+
+/// Two panels are WIDE_FIGURE_SIZE; a third (validation) widens the figure by a panel.
+fn wide(title: String, panels: Vec<Panel>) -> Figure {
+    let width = WIDE_FIGURE_SIZE.0 / 2 * panels.len().max(2) as u32;
+    ((width, WIDE_FIGURE_SIZE.1), Some(title), panels)
+}
+
+fn one(panel: Panel) -> Figure {
+    (FIGURE_SIZE, None, vec![panel])
+}
+
+fn loss_figure(layout: &Layout, all: &[&Run]) -> Figure {
+    wide(
+        layout.titled("Loss"),
+        layout.between(
             panel(
                 "train loss",
                 "epoch",
                 "loss",
-                lines(&all, |r| r.epoch_points(|e| Some(e.train_loss))),
+                lines(all, |r| r.epoch_points(|e| Some(e.train_loss))),
                 true,
                 "No epoch recorded in these runs",
             ),
@@ -163,7 +237,7 @@ pub fn compare_runs(
                 "validation loss",
                 "epoch",
                 "loss",
-                lines(&all, |r| r.epoch_points(|e| e.val_loss)),
+                lines(all, |r| r.epoch_points(|e| e.val_loss)),
                 true,
                 "No validation loss in these runs",
             ),
@@ -171,62 +245,64 @@ pub fn compare_runs(
                 "test loss",
                 "epoch",
                 "loss",
-                lines(&all, |r| r.epoch_points(|e| e.test_loss)),
+                lines(all, |r| r.epoch_points(|e| e.test_loss)),
                 true,
                 "No test loss in these runs",
             ),
         ),
-    );
+    )
+}
 
-    let no_accuracy = "No accuracy in these runs\n(regression runs have none).";
-    let accuracy = if with_acc.is_empty() {
-        one(panel(
-            &titled("Accuracy"),
+fn accuracy_figure(layout: &Layout, with_acc: &[&Run]) -> Figure {
+    if with_acc.is_empty() {
+        return one(panel(
+            &layout.titled("Accuracy"),
             "epoch",
             "accuracy (%)",
             vec![],
             false,
-            no_accuracy,
-        ))
-    } else {
-        wide(
-            titled("Accuracy"),
-            between(
-                panel(
-                    "train accuracy",
-                    "epoch",
-                    "accuracy (%)",
-                    lines(&with_acc, |r| r.accuracy_points(|e| e.train_acc)),
-                    false,
-                    "No train accuracy in these runs",
-                ),
-                panel(
-                    "validation accuracy",
-                    "epoch",
-                    "accuracy (%)",
-                    lines(&with_acc, |r| r.accuracy_points(|e| e.val_acc)),
-                    false,
-                    "No validation accuracy in these runs",
-                ),
-                panel(
-                    "test accuracy",
-                    "epoch",
-                    "accuracy (%)",
-                    lines(&with_acc, |r| r.accuracy_points(|e| e.test_acc)),
-                    false,
-                    "No test accuracy in these runs",
-                ),
+            "No accuracy in these runs\n(regression runs have none).",
+        ));
+    }
+    wide(
+        layout.titled("Accuracy"),
+        layout.between(
+            panel(
+                "train accuracy",
+                "epoch",
+                "accuracy (%)",
+                lines(with_acc, |r| r.accuracy_points(|e| e.train_acc)),
+                false,
+                "No train accuracy in these runs",
             ),
-        )
-    };
+            panel(
+                "validation accuracy",
+                "epoch",
+                "accuracy (%)",
+                lines(with_acc, |r| r.accuracy_points(|e| e.val_acc)),
+                false,
+                "No validation accuracy in these runs",
+            ),
+            panel(
+                "test accuracy",
+                "epoch",
+                "accuracy (%)",
+                lines(with_acc, |r| r.accuracy_points(|e| e.test_acc)),
+                false,
+                "No test accuracy in these runs",
+            ),
+        ),
+    )
+}
 
-    // η at every step when every run has its steps, else at the end of each epoch.
-    let lr = if runs.iter().all(|r| r.step_records().is_some()) {
+/// η at every step when every run has its steps, else at the end of each epoch.
+fn lr_figure(layout: &Layout, all: &[&Run]) -> Figure {
+    if all.iter().all(|r| r.step_records().is_some()) {
         one(panel(
-            &titled("Learning rate η"),
+            &layout.titled("Learning rate η"),
             "step",
             "η",
-            lines(&all, |r| {
+            lines(all, |r| {
                 let steps = r.step_records().unwrap_or_default();
                 steps.iter().map(|s| (s.step as f64, s.lr)).collect()
             }),
@@ -235,19 +311,22 @@ pub fn compare_runs(
         ))
     } else {
         one(panel(
-            &titled("Learning rate η"),
+            &layout.titled("Learning rate η"),
             "epoch",
             "η at the end of the epoch",
-            lines(&all, |r| r.epoch_points(|e| Some(e.lr))),
+            lines(all, |r| r.epoch_points(|e| Some(e.lr))),
             true,
             "No epoch recorded in these runs",
         ))
-    };
+    }
+}
 
-    // Each run smoothed over its own window (about the same share of its steps): the
-    // longest run's window would flatten a short run into its mean, drawn at every step.
-    // (The range of windows leaves out runs without steps, which draw no line here.)
-    let windows: Vec<usize> = runs
+/// The training loss of every step, each run smoothed over its own window (about the
+/// same share of its steps): the longest run's window would flatten a short run into its
+/// mean, drawn at every step.
+fn steps_figure(layout: &Layout, all: &[&Run]) -> Figure {
+    // The range of windows leaves out runs without steps, which draw no line here.
+    let windows: Vec<usize> = all
         .iter()
         .map(|r| r.step_losses().len())
         .filter(|&steps| steps > 0)
@@ -260,82 +339,51 @@ pub fn compare_runs(
         ),
         _ => smoothed_label(windows.first().copied().unwrap_or(1)),
     };
-    let steps = one(panel(
-        &titled(&format!("Training loss per step ({smoothing})")),
+    one(panel(
+        &layout.titled(&format!("Training loss per step ({smoothing})")),
         "step",
         "training loss (the step's batch)",
-        lines(&all, |r| {
+        lines(all, |r| {
             smoothed(&r.step_losses(), smoothing_window(r.step_losses().len()))
         }),
         true,
         "No per-step losses in these runs (no steps recorded)",
-    ));
+    ))
+}
 
+/// Test loss (and test accuracy when the runs have one) against the seconds at the end
+/// of each epoch.
+fn wall_clock_figure(layout: &Layout, all: &[&Run], with_acc: &[&Run]) -> Figure {
     let at_epoch_ends = "seconds (at the end of each epoch)";
     let test_loss = panel(
         "test loss",
         at_epoch_ends,
         "loss",
-        lines(&all, |r| r.seconds_points(|e| e.test_loss)),
+        lines(all, |r| r.seconds_points(|e| e.test_loss)),
         true,
         "No test loss in these runs",
     );
-    let wall_clock = if with_acc.is_empty() {
-        one(Panel {
-            title: titled("Test loss against wall-clock time"),
+    if with_acc.is_empty() {
+        return one(Panel {
+            title: layout.titled("Test loss against wall-clock time"),
             ..test_loss
-        })
-    } else {
-        let seconds = |r: &crate::rundir::EpochRecord| r.seconds;
-        wide(
-            titled("Against wall-clock time"),
-            vec![
-                test_loss,
-                panel(
-                    "test accuracy",
-                    at_epoch_ends,
-                    "accuracy (%)",
-                    lines(&with_acc, |r| r.accuracy_against(|e| e.test_acc, seconds)),
-                    false,
-                    "No test accuracy in these runs",
-                ),
-            ],
-        )
-    };
-
-    let figures = [
-        (LOSS_PNG, loss),
-        (ACCURACY_PNG, accuracy),
-        (LR_PNG, lr),
-        (STEPS_PNG, steps),
-        (WALL_CLOCK_PNG, wall_clock),
-    ];
-    let rendered = figures
-        .into_iter()
-        .map(|(name, (size, title, panels))| {
-            let bytes = render(format, size, title.as_deref(), &panels)?;
-            Ok((format.file_name(name), bytes))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    // A user's file of a figure's name stays: only figures a report wrote are replaced. (No
-    // folder without the list counts as a plot's: a run's figures copied there look alike.)
-    let names: Vec<String> = rendered.iter().map(|(name, _)| name.clone()).collect();
-    super::written::check_ours(out_dir, |n| names.iter().any(|m| m == n), |_| false)?;
-    super::written::create_folder(out_dir)?;
-    // Listed before they are written: a crash half-way leaves them known as a plot's.
-    super::written::record(out_dir, names)?;
-    let written = write_all(out_dir, &rendered)?;
-    // An earlier plot's figures in another format would sit beside these as if of the
-    // same runs: those this command wrote go (a user's own file of such a name stays).
-    let removed = super::written::remove_listed(out_dir, |name| {
-        FigureFormat::is_figure(name) && !rendered.iter().any(|(n, _)| n == name)
-    });
-    Ok(Comparison {
-        written,
-        removed,
-        labels: runs.into_iter().map(|r| r.label).collect(),
-        warnings,
-    })
+        });
+    }
+    let seconds = |r: &crate::rundir::EpochRecord| r.seconds;
+    wide(
+        layout.titled("Against wall-clock time"),
+        vec![
+            test_loss,
+            panel(
+                "test accuracy",
+                at_epoch_ends,
+                "accuracy (%)",
+                lines(with_acc, |r| r.accuracy_against(|e| e.test_acc, seconds)),
+                false,
+                "No test accuracy in these runs",
+            ),
+        ],
+    )
 }
 
 /// Past ten runs colours repeat; dashes, then dots, keep the lines apart.

@@ -138,6 +138,67 @@ pub(super) enum Plan {
 
 /// Runs (or, with `dry_run`, lists) the spec's cells under `opts.root`.
 pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
+    check_options(opts)?;
+    let root = &opts.root;
+    check_root_place(spec, root)?;
+    let exe = std::env::current_exe().context("cannot find the etaprobe binary to run cells")?;
+    let old = Manifest::read(root)?;
+    check_same_cells(spec, root, old.as_ref())?;
+    let plans = plan_cells(spec, root, opts.retry_failed);
+    check_same_data(spec, root, &plans)?;
+    if opts.dry_run {
+        print_plan(spec, opts, &plans, &exe);
+        return Ok(SweepOutcome {
+            cells: spec.cells.len(),
+            finished: plans.iter().filter(|p| **p == Plan::Skip).count(),
+            failed: Vec::new(),
+            interrupted: Vec::new(),
+            stopped: false,
+            refused: Vec::new(),
+        });
+    }
+    std::fs::create_dir_all(root)
+        .with_context(|| format!("cannot create the sweep's root {}", root.display()))?;
+    let _lock = Lock::take(root)?;
+    if let Some(old) = &old {
+        wait_for_orphans(root, old)?;
+    }
+    // Plans again: an orphan may have written until it stopped.
+    let plans = plan_cells(spec, root, opts.retry_failed);
+    draw_missing_figures(spec, root, &plans)?;
+    let mut manifest = new_manifest(spec, opts, old.as_ref(), &plans);
+    manifest.write(root)?;
+    let mut sweep = Running::new(spec, opts, &plans, manifest);
+    let queue: Vec<usize> = (0..spec.cells.len())
+        .filter(|&i| matches!(plans[i], Plan::Fresh | Plan::Resume | Plan::Restart(_)))
+        .collect();
+    log::info!(
+        "sweep: {} under {} ({} finished earlier, {} failed earlier{}, {} to run) with {}",
+        crate::words::counted(spec.cells.len(), "cell"),
+        root.display(),
+        sweep.progress.done,
+        sweep.progress.failed,
+        if sweep.progress.failed > 0 && !opts.retry_failed {
+            ": --retry-failed runs them again"
+        } else {
+            ""
+        },
+        queue.len(),
+        crate::words::counted(opts.jobs, "job")
+    );
+    sweep.run(&exe, queue)?;
+    Ok(summarise(
+        root,
+        &sweep.manifest.cells[..spec.cells.len()],
+        sweep.interrupted,
+        sweep.stopping,
+        sweep.refused,
+    ))
+}
+
+/// Refuses options no sweep can run with: no job or too many, a root whose path the
+/// cells' command lines cannot carry, an adapter that matches none.
+fn check_options(opts: &SweepOptions) -> Result<()> {
     if opts.jobs == 0 {
         bail!("--jobs must be at least 1");
     }
@@ -165,103 +226,112 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
                 .with_context(|| format!("--adapter {}", opts.adapters.join(",")))?;
         }
     }
-    let root = &opts.root;
-    check_root_place(spec, root)?;
-    let exe = std::env::current_exe().context("cannot find the etaprobe binary to run cells")?;
-    let old = Manifest::read(root)?;
-    check_same_cells(spec, root, old.as_ref())?;
-    let plans: Vec<Plan> = spec
-        .cells
-        .iter()
-        .map(|c| plan(&root.join(&c.dir), opts.retry_failed))
-        .collect();
-    check_same_data(spec, root, &plans)?;
-    if opts.dry_run {
-        print_plan(spec, opts, &plans, &exe);
-        return Ok(SweepOutcome {
-            cells: spec.cells.len(),
-            finished: plans.iter().filter(|p| **p == Plan::Skip).count(),
-            failed: Vec::new(),
+    Ok(())
+}
+
+/// What to do with each cell, from what its folder holds.
+fn plan_cells(spec: &Spec, root: &Path, retry_failed: bool) -> Vec<Plan> {
+    (spec.cells.iter())
+        .map(|c| plan(&root.join(&c.dir), retry_failed))
+        .collect()
+}
+
+/// A sweep while its cells run: which job slots are busy, the manifest as it changes,
+/// and what the summary will say.
+struct Running<'a> {
+    spec: &'a Spec,
+    opts: &'a SweepOptions,
+    plans: &'a [Plan],
+    manifest: Manifest,
+    progress: Progress,
+    /// Whether each job slot has a running cell.
+    slots: Vec<bool>,
+    /// The write end of each running child's standard input: dropping it asks the child to
+    /// stop after its current step.
+    pipes: Vec<Option<ChildStdin>>,
+    /// A stop was requested: no new cell starts.
+    stopping: bool,
+    /// The cells stopped on request, to be resumed.
+    interrupted: Vec<PathBuf>,
+    /// The tasks whose input a new cell refused: they start no more cells.
+    refused: Vec<Refusal>,
+}
+
+impl<'a> Running<'a> {
+    fn new(spec: &'a Spec, opts: &'a SweepOptions, plans: &'a [Plan], manifest: Manifest) -> Self {
+        let progress = Progress {
+            total: spec.cells.len(),
+            done: plans.iter().filter(|p| **p == Plan::Skip).count(),
+            failed: plans
+                .iter()
+                .filter(|p| matches!(p, Plan::KeepFailed(_)))
+                .count(),
+            running: 0,
+            jobs: opts.jobs,
+            ended: Vec::new(),
+        };
+        Running {
+            spec,
+            opts,
+            plans,
+            manifest,
+            progress,
+            slots: vec![false; opts.jobs],
+            pipes: (0..opts.jobs).map(|_| None).collect(),
+            stopping: false,
             interrupted: Vec::new(),
-            stopped: false,
             refused: Vec::new(),
-        });
-    }
-    std::fs::create_dir_all(root)
-        .with_context(|| format!("cannot create the sweep's root {}", root.display()))?;
-    let _lock = Lock::take(root)?;
-    if let Some(old) = &old {
-        wait_for_orphans(root, old)?;
-    }
-    // Plans again: an orphan may have written until it stopped.
-    let plans: Vec<Plan> = spec
-        .cells
-        .iter()
-        .map(|c| plan(&root.join(&c.dir), opts.retry_failed))
-        .collect();
-    draw_missing_figures(spec, root, &plans)?;
-
-    let mut manifest = new_manifest(spec, opts, old.as_ref(), &plans);
-    manifest.write(root)?;
-
-    let total = spec.cells.len();
-    let mut progress = Progress {
-        total,
-        done: plans.iter().filter(|p| **p == Plan::Skip).count(),
-        failed: plans
-            .iter()
-            .filter(|p| matches!(p, Plan::KeepFailed(_)))
-            .count(),
-        running: 0,
-        jobs: opts.jobs,
-        ended: Vec::new(),
-    };
-    let queue: Vec<usize> = (0..total)
-        .filter(|&i| matches!(plans[i], Plan::Fresh | Plan::Resume | Plan::Restart(_)))
-        .collect();
-    log::info!(
-        "sweep: {} under {} ({} finished earlier, {} failed earlier{}, {} to run) with {}",
-        crate::words::counted(total, "cell"),
-        root.display(),
-        progress.done,
-        progress.failed,
-        if progress.failed > 0 && !opts.retry_failed {
-            ": --retry-failed runs them again"
-        } else {
-            ""
-        },
-        queue.len(),
-        crate::words::counted(opts.jobs, "job")
-    );
-
-    let (tx, rx) = mpsc::channel::<Done>();
-    let mut slots: Vec<bool> = vec![false; opts.jobs];
-    // The write end of each running child's standard input: dropping it asks the child to
-    // stop after its current step.
-    let mut pipes: Vec<Option<ChildStdin>> = (0..opts.jobs).map(|_| None).collect();
-    let mut next = queue.into_iter();
-    let mut stopping = false;
-    let mut interrupted = Vec::new();
-    let mut refused: Vec<Refusal> = Vec::new();
-    loop {
-        if !stopping && crate::train::stop_requested() {
-            stopping = true;
-            log::warn!(
-                "{progress} stop requested: no new cell starts; the {} running stop after \
-                 their current step with a checkpoint (Ctrl-C again stops them at once)",
-                progress.running
-            );
-            pipes.iter_mut().for_each(|p| drop(p.take()));
         }
-        while let Some(slot) = slots.iter().position(|busy| !busy) {
-            if stopping {
+    }
+
+    /// Runs the cells of `queue`, at most `--jobs` at once, until all have ended or a stop
+    /// was requested and the running ones have stopped.
+    fn run(&mut self, exe: &Path, queue: Vec<usize>) -> Result<()> {
+        let (tx, rx) = mpsc::channel::<Done>();
+        let mut next = queue.into_iter();
+        loop {
+            if !self.stopping && crate::train::stop_requested() {
+                self.stopping = true;
+                log::warn!(
+                    "{} stop requested: no new cell starts; the {} running stop after \
+                     their current step with a checkpoint (Ctrl-C again stops them at once)",
+                    self.progress,
+                    self.progress.running
+                );
+                self.pipes.iter_mut().for_each(|p| drop(p.take()));
+            }
+            self.start_cells(exe, &mut next, &tx)?;
+            if self.progress.running == 0 {
+                return Ok(());
+            }
+            // Woken now and then to see whether a stop was requested.
+            match rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(done) => self.ended(done)?,
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => bail!("a cell's job thread vanished"),
+            }
+        }
+    }
+
+    /// Starts cells from `next` in the free job slots (none once stopping), each watched by
+    /// a thread that sends its end on `tx`.
+    fn start_cells(
+        &mut self,
+        exe: &Path,
+        next: &mut impl Iterator<Item = usize>,
+        tx: &mpsc::Sender<Done>,
+    ) -> Result<()> {
+        let root = &self.opts.root;
+        while let Some(slot) = self.slots.iter().position(|busy| !busy) {
+            if self.stopping {
                 break;
             }
             // A task whose input was refused starts no more cells: each is counted once,
             // as the queue passes it, and stays pending.
             let mut chosen = None;
             for i in next.by_ref() {
-                match refused.iter_mut().find(|r| r.task == spec.cells[i].task) {
+                let task = &self.spec.cells[i].task;
+                match self.refused.iter_mut().find(|r| &r.task == task) {
                     Some(r) => r.held_back += 1,
                     None => {
                         chosen = Some(i);
@@ -270,20 +340,21 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
                 }
             }
             let Some(i) = chosen else { break };
-            let adapter = match opts.adapters.is_empty() {
+            let adapters = &self.opts.adapters;
+            let adapter = match adapters.is_empty() {
                 true => None,
-                false => Some(opts.adapters[slot % opts.adapters.len()].as_str()),
+                false => Some(adapters[slot % adapters.len()].as_str()),
             };
-            let record = &mut manifest.cells[i];
-            match start(&exe, root, record, &plans[i], adapter) {
+            let record = &mut self.manifest.cells[i];
+            match start(exe, root, record, &self.plans[i], adapter) {
                 Ok((mut child, how)) => {
-                    slots[slot] = true;
-                    pipes[slot] = child.stdin.take();
-                    progress.running += 1;
+                    self.slots[slot] = true;
+                    self.pipes[slot] = child.stdin.take();
+                    self.progress.running += 1;
                     record.status = Status::Running;
                     record.pid = Some(child.id());
                     record.attempts += 1;
-                    log::info!("{} start {} ({how})", progress, record.dir.display());
+                    log::info!("{} start {} ({how})", self.progress, record.dir.display());
                     let tx = tx.clone();
                     std::thread::spawn(move || {
                         let started = Instant::now();
@@ -300,29 +371,26 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
                 Err(e) => {
                     record.status = Status::Failed;
                     record.error = Some(format!("{e:#}"));
-                    progress.failed += 1;
+                    self.progress.failed += 1;
                     log::warn!(
                         "{} FAILED to start {}: {e:#}",
-                        progress,
+                        self.progress,
                         record.dir.display()
                     );
                 }
             }
-            manifest.write(root)?;
+            self.manifest.write(root)?;
         }
-        if progress.running == 0 {
-            break;
-        }
-        // Woken now and then to see whether a stop was requested.
-        let done = match rx.recv_timeout(Duration::from_millis(200)) {
-            Ok(done) => done,
-            Err(RecvTimeoutError::Timeout) => continue,
-            Err(RecvTimeoutError::Disconnected) => bail!("a cell's job thread vanished"),
-        };
-        slots[done.slot] = false;
-        pipes[done.slot] = None;
-        progress.running -= 1;
-        let record = &mut manifest.cells[done.index];
+        Ok(())
+    }
+
+    /// A cell's process ended: stopped on request (to be resumed), finished, or failed.
+    fn ended(&mut self, done: Done) -> Result<()> {
+        let root = &self.opts.root;
+        self.slots[done.slot] = false;
+        self.pipes[done.slot] = None;
+        self.progress.running -= 1;
+        let record = &mut self.manifest.cells[done.index];
         record.pid = None;
         let dir = root.join(&record.dir);
         if stopped_on_request(&done.status, &dir) {
@@ -330,78 +398,78 @@ pub fn run_sweep(spec: &Spec, opts: &SweepOptions) -> Result<SweepOutcome> {
             record.status = Status::Pending;
             log::info!(
                 "{} stopped {} {}",
-                progress,
+                self.progress,
                 record.dir.display(),
                 match on_disk(&dir) {
                     OnDisk::Resumable => "with a checkpoint (resumable)",
                     _ => "before its first checkpoint (to be started again)",
                 }
             );
-            interrupted.push(record.dir.clone());
-            manifest.write(root)?;
-            continue;
+            self.interrupted.push(record.dir.clone());
+            return self.manifest.write(root);
         }
-        progress.ended.push(done.seconds);
+        self.progress.ended.push(done.seconds);
         let (ok, why) = outcome(&done.status, &dir);
         if ok {
             record.status = Status::Finished;
             record.exit_code = None;
             record.error = None;
-            progress.done += 1;
+            self.progress.done += 1;
             log::info!(
                 "{} finished {} in {:.1} s",
-                progress,
+                self.progress,
                 record.dir.display(),
                 done.seconds
             );
         } else {
-            record.status = Status::Failed;
-            record.exit_code = done.status.as_ref().ok().and_then(|s| s.code());
-            record.error = Some(why.clone());
-            progress.failed += 1;
-            let log = root.join(&record.log);
-            let error = last_error(&log);
-            let said = match &error {
-                Some(e) if !why.contains(e.as_str()) => format!("{why}: {e}"),
-                _ => why.clone(),
-            };
-            log::warn!(
-                "{} FAILED {}: {said}; log: {}",
-                progress,
-                record.dir.display(),
-                log.display()
-            );
-            let task = &spec.cells[done.index].task;
-            // Exit 2 is also a failure of the machine (GPU memory, a full disk); a refused
-            // input is one that stopped the run before it wrote anything but the cell's log.
-            if record.exit_code == Some(i32::from(crate::train::EXIT_REFUSED))
-                && matches!(plans[done.index], Plan::Fresh | Plan::Restart(_))
-                && left_only_its_log(&dir)
-                && !refused.iter().any(|r| &r.task == task)
-            {
-                log::error!(
-                    "{progress} task {task}: a new cell refused its input, so the task's other \
-                     cells, which read the same data and options, start no more; those running \
-                     go on"
-                );
-                refused.push(Refusal {
-                    task: task.clone(),
-                    cell: record.dir.clone(),
-                    log,
-                    error,
-                    held_back: 0,
-                });
-            }
+            self.failed(&done, &dir, why);
         }
-        manifest.write(root)?;
+        self.manifest.write(root)
     }
-    Ok(summarise(
-        root,
-        &manifest.cells[..total],
-        interrupted,
-        stopping,
-        refused,
-    ))
+
+    /// A cell failed: recorded and said with its log's last error; a new cell that refused
+    /// its input holds back its task's other cells.
+    fn failed(&mut self, done: &Done, dir: &Path, why: String) {
+        let root = &self.opts.root;
+        let record = &mut self.manifest.cells[done.index];
+        record.status = Status::Failed;
+        record.exit_code = done.status.as_ref().ok().and_then(|s| s.code());
+        record.error = Some(why.clone());
+        self.progress.failed += 1;
+        let log = root.join(&record.log);
+        let error = last_error(&log);
+        let said = match &error {
+            Some(e) if !why.contains(e.as_str()) => format!("{why}: {e}"),
+            _ => why,
+        };
+        log::warn!(
+            "{} FAILED {}: {said}; log: {}",
+            self.progress,
+            record.dir.display(),
+            log.display()
+        );
+        let task = &self.spec.cells[done.index].task;
+        // Exit 2 is also a failure of the machine (GPU memory, a full disk); a refused
+        // input is one that stopped the run before it wrote anything but the cell's log.
+        if record.exit_code == Some(i32::from(crate::train::EXIT_REFUSED))
+            && matches!(self.plans[done.index], Plan::Fresh | Plan::Restart(_))
+            && left_only_its_log(dir)
+            && !self.refused.iter().any(|r| &r.task == task)
+        {
+            log::error!(
+                "{} task {task}: a new cell refused its input, so the task's other cells, \
+                 which read the same data and options, start no more; those running go on",
+                self.progress
+            );
+            self.refused.push(Refusal {
+                task: task.clone(),
+                cell: record.dir.clone(),
+                log,
+                error,
+                held_back: 0,
+            });
+        }
+    }
 }
 
 /// What the sweep did to the spec's own cells `own` (not those of an earlier spec kept

@@ -154,6 +154,25 @@ pub struct Cell {
     pub args: Vec<String>,
 }
 
+/// A task of the spec, checked.
+struct CheckedTask {
+    name: String,
+    /// Where the task is, for the errors about it.
+    span: Range<usize>,
+    /// Its options over the defaults.
+    options: BTreeMap<String, Given>,
+    /// Its seeds, or the top-level ones (`None`: the rules must give theirs).
+    seeds: Option<Vec<u64>>,
+}
+
+/// The grid as the rules add to it: each cell with its rule's span (for the errors of the
+/// checks that follow), and each cell's folder with the line of the rule that made it.
+#[derive(Default)]
+struct Grid {
+    cells: Vec<(Cell, Range<usize>)>,
+    dirs: BTreeMap<PathBuf, usize>,
+}
+
 /// An option as the spec gave it: where, and its command-line text (`None`: a flag).
 #[derive(Clone, Debug)]
 struct Given {
@@ -258,192 +277,267 @@ impl<'a> Context<'a> {
                 ))
             }
         };
-
         // Tasks: their options over the defaults.
-        let mut task_names: BTreeMap<String, usize> = BTreeMap::new();
+        let mut task_lines: BTreeMap<String, usize> = BTreeMap::new();
         let mut checked_tasks = Vec::new();
         for task in tasks.get_ref() {
-            let t = task.get_ref();
-            let name = self.component(&t.name, "task name")?;
-            // A task is a folder of the root, beside what the sweep and compare keep there.
-            let taken = [
-                (crate::compare::REPORT_DIR, "comparison report (`compare`)"),
-                (super::manifest::MANIFEST, "manifest"),
-                (super::lock::LOCK, "lock"),
-            ];
-            if let Some((_, what)) = taken.iter().find(|(taken, _)| *taken == name) {
-                return Err(self.error(
-                    &t.name.span(),
-                    format!("task name {name:?} is taken: the sweep's root keeps its {what} there"),
-                ));
-            }
-            // Nor may two tasks share a file of `compare`'s report (`fm`'s `fm-grid.csv`).
-            let table_of = |task: &str, other: &str| {
-                crate::compare::TABLE_SUFFIXES
-                    .iter()
-                    .find(|suffix| task == format!("{other}-{suffix}"))
-                    .map(|_| format!("{task}.csv"))
-            };
-            for other in task_names.keys() {
-                if let Some(file) = table_of(&name, other).or_else(|| table_of(other, &name)) {
-                    return Err(self.error(
-                        &t.name.span(),
-                        format!(
-                            "tasks {name:?} and {other:?} would share {file} in `compare`'s \
-                             report: give one of them another name"
-                        ),
-                    ));
-                }
-            }
-            if let Some(earlier) = task_names.insert(name.clone(), self.line(task.span().start)) {
-                return Err(self.error(
-                    &t.name.span(),
-                    format!("task {name:?} is already defined at line {earlier}"),
-                ));
-            }
-            let mut options = defaults.clone();
-            self.task_options(t, &mut options)?;
-            let seeds = match &t.seeds {
-                Some(s) => Some(self.seeds(s, "seeds")?),
-                None => top_seeds.clone(),
-            };
-            self.check_task_data(&name, t, &task.span(), &options)?;
-            checked_tasks.push((name, task.span(), options, seeds));
+            checked_tasks.push(self.task(task, &mut task_lines, &defaults, &top_seeds)?);
         }
-
         // Rules: their variants, checked against the tasks they run on.
-        // Each cell with its rule's span, for the errors of the checks below.
-        let mut cells: Vec<(Cell, Range<usize>)> = Vec::new();
-        let mut dirs: BTreeMap<PathBuf, usize> = BTreeMap::new();
+        let mut grid = Grid::default();
         for rule in rules.get_ref() {
-            let r = rule.get_ref();
-            let schedule = self.rule_name(&r.name)?;
-            let rule_line = self.line(rule.span().start);
-            let lrs = self.lrs(&r.lr)?;
-            let seeds = match &r.seeds {
-                Some(s) => Some(self.seeds(s, "seeds")?),
-                None => None,
-            };
-            let only: Option<BTreeSet<String>> = match &r.tasks {
-                Some(list) => {
-                    if list.get_ref().is_empty() {
-                        return Err(self.error(&list.span(), "`tasks` is empty"));
-                    }
-                    let mut names = BTreeSet::new();
-                    for n in list.get_ref() {
-                        if !task_names.contains_key(n.get_ref()) {
-                            return Err(self.error(
-                                &n.span(),
-                                format!(
-                                    "no task called {:?} (tasks: {})",
-                                    n.get_ref(),
-                                    task_names.keys().cloned().collect::<Vec<_>>().join(", ")
-                                ),
-                            ));
-                        }
-                        names.insert(n.get_ref().clone());
-                    }
-                    Some(names)
-                }
-                None => None,
-            };
-            let mut fixed = BTreeMap::new();
-            if let Some(table) = &r.options {
-                self.options_into(table, &mut fixed)?;
-            }
-            let variants = self.variants(r, &fixed)?;
-            let label = match &r.label {
-                Some(l) => self.component(l, "rule label")?,
-                None => auto_label(&schedule, &fixed),
-            };
-            for (name, task_span, task_options, task_seeds) in &checked_tasks {
-                if only.as_ref().is_some_and(|o| !o.contains(name)) {
-                    continue;
-                }
-                let seeds = match seeds.as_ref().or(task_seeds.as_ref()) {
-                    Some(s) => s,
-                    None => {
-                        return Err(self.error(
-                            task_span,
-                            format!(
-                            "task {name:?} has no seeds for rule {label:?}: give `seeds = [...]` \
-                                 at the top, in the task or in the rule"
-                        ),
-                        ))
-                    }
-                };
-                for variant in &variants {
-                    let rule_dir = variant_dir(&label, &variant.swept);
-                    let mut options = task_options.clone();
-                    for (k, v) in fixed.iter().chain(&variant.swept) {
-                        options.insert(k.clone(), v.clone());
-                    }
-                    for &lr in &lrs {
-                        if cells.len() + seeds.len() > MAX_CELLS {
-                            return Err(self.error(
-                                &rule.span(),
-                                format!(
-                                    "with this rule the grid has more than {MAX_CELLS} cells: \
-                                     split the spec, or give fewer η, seeds or options"
-                                ),
-                            ));
-                        }
-                        for &seed in seeds {
-                            let dir = PathBuf::from(name)
-                                .join(&rule_dir)
-                                .join(format!("lr{}", number_text(lr)))
-                                .join(format!("seed{seed}"));
-                            let long = dir.iter().find(|c| c.len() > MAX_NAME_BYTES);
-                            if let Some(long) = long {
-                                return Err(self.error(
-                                    &rule.span(),
-                                    format!(
-                                        "its cell folder {:?} is {} bytes long, more than the \
-                                         {MAX_NAME_BYTES} a file system allows a name: give the \
-                                         task or rule a shorter name or `label`",
-                                        long.to_string_lossy(),
-                                        long.len()
-                                    ),
-                                ));
-                            }
-                            if let Some(earlier) = dirs.insert(dir.clone(), rule_line) {
-                                return Err(self.error(
-                                    &rule.span(),
-                                    format!(
-                                        "its cell {} is also a cell of the rule at line \
-                                         {earlier}: give one of them another `label`",
-                                        dir.display()
-                                    ),
-                                ));
-                            }
-                            let args = self.cell_args(&schedule, lr, seed, &options);
-                            let cell = Cell {
-                                task: name.clone(),
-                                rule: rule_dir.clone(),
-                                schedule: schedule.clone(),
-                                lr,
-                                seed,
-                                options: fixed
-                                    .iter()
-                                    .chain(&variant.swept)
-                                    .map(|(k, v)| (k.clone(), v.text.clone().unwrap_or_default()))
-                                    .collect(),
-                                dir,
-                                args,
-                            };
-                            cells.push((cell, rule.span()));
-                        }
-                    }
-                }
-            }
+            self.rule_cells(rule, &checked_tasks, &task_lines, &mut grid)?;
         }
-        if cells.is_empty() {
+        if grid.cells.is_empty() {
             return Err(self.error_at_line(None, "the grid has no cell".into()));
         }
-        // Every cell as `train` would parse and check it; an error names the rule's line
-        // (the rule's options are the last word on a cell's) and the task.
+        self.check_cells(&grid.cells)?;
+        let mut cells: Vec<Cell> = grid.cells.into_iter().map(|(c, _)| c).collect();
+        // Task by task, seed by seed: a sweep stopped early has whole seeds of a task.
+        let order = |c: &Cell| {
+            let task = checked_tasks.iter().position(|t| t.name == c.task);
+            (task, c.seed)
+        };
+        cells.sort_by_key(order);
+        Ok(Spec {
+            file: self.file.to_path_buf(),
+            checkpoint_every,
+            cells,
+        })
+    }
+
+    /// A task checked: its name free and unique (`task_lines` gains it, with its line),
+    /// its options over the defaults, its seeds (the top-level ones unless it has its own),
+    /// its data found.
+    fn task(
+        &self,
+        task: &Spanned<TaskEntry>,
+        task_lines: &mut BTreeMap<String, usize>,
+        defaults: &BTreeMap<String, Given>,
+        top_seeds: &Option<Vec<u64>>,
+    ) -> Result<CheckedTask, SpecError> {
+        let t = task.get_ref();
+        let name = self.task_name(&t.name, task_lines)?;
+        if let Some(earlier) = task_lines.insert(name.clone(), self.line(task.span().start)) {
+            return Err(self.error(
+                &t.name.span(),
+                format!("task {name:?} is already defined at line {earlier}"),
+            ));
+        }
+        let mut options = defaults.clone();
+        self.task_options(t, &mut options)?;
+        let seeds = match &t.seeds {
+            Some(s) => Some(self.seeds(s, "seeds")?),
+            None => top_seeds.clone(),
+        };
+        self.check_task_data(&name, t, &task.span(), &options)?;
+        Ok(CheckedTask {
+            name,
+            span: task.span(),
+            options,
+            seeds,
+        })
+    }
+
+    /// A task's name, refused where it would take a folder or a file the root keeps for
+    /// something else.
+    fn task_name(
+        &self,
+        name: &Spanned<String>,
+        task_lines: &BTreeMap<String, usize>,
+    ) -> Result<String, SpecError> {
+        let span = name.span();
+        let name = self.component(name, "task name")?;
+        // A task is a folder of the root, beside what the sweep and compare keep there.
+        let taken = [
+            (crate::compare::REPORT_DIR, "comparison report (`compare`)"),
+            (super::manifest::MANIFEST, "manifest"),
+            (super::lock::LOCK, "lock"),
+        ];
+        if let Some((_, what)) = taken.iter().find(|(taken, _)| *taken == name) {
+            return Err(self.error(
+                &span,
+                format!("task name {name:?} is taken: the sweep's root keeps its {what} there"),
+            ));
+        }
+        // Nor may two tasks share a file of `compare`'s report (`fm`'s `fm-grid.csv`).
+        let table_of = |task: &str, other: &str| {
+            crate::compare::TABLE_SUFFIXES
+                .iter()
+                .find(|suffix| task == format!("{other}-{suffix}"))
+                .map(|_| format!("{task}.csv"))
+        };
+        for other in task_lines.keys() {
+            if let Some(file) = table_of(&name, other).or_else(|| table_of(other, &name)) {
+                return Err(self.error(
+                    &span,
+                    format!(
+                        "tasks {name:?} and {other:?} would share {file} in `compare`'s \
+                         report: give one of them another name"
+                    ),
+                ));
+            }
+        }
+        Ok(name)
+    }
+
+    /// A rule's cells on every task it runs on: each variant of its options, each η0,
+    /// each seed, added to `grid`.
+    fn rule_cells(
+        &self,
+        rule: &Spanned<RuleEntry>,
+        tasks: &[CheckedTask],
+        task_lines: &BTreeMap<String, usize>,
+        grid: &mut Grid,
+    ) -> Result<(), SpecError> {
+        let r = rule.get_ref();
+        let schedule = self.rule_name(&r.name)?;
+        let lrs = self.lrs(&r.lr)?;
+        let seeds = match &r.seeds {
+            Some(s) => Some(self.seeds(s, "seeds")?),
+            None => None,
+        };
+        let only = self.only_tasks(r, task_lines)?;
+        let mut fixed = BTreeMap::new();
+        if let Some(table) = &r.options {
+            self.options_into(table, &mut fixed)?;
+        }
+        let variants = self.variants(r, &fixed)?;
+        let label = match &r.label {
+            Some(l) => self.component(l, "rule label")?,
+            None => auto_label(&schedule, &fixed),
+        };
+        for task in tasks {
+            if only.as_ref().is_some_and(|o| !o.contains(&task.name)) {
+                continue;
+            }
+            let seeds = match seeds.as_ref().or(task.seeds.as_ref()) {
+                Some(s) => s,
+                None => {
+                    return Err(self.error(
+                        &task.span,
+                        format!(
+                            "task {:?} has no seeds for rule {label:?}: give `seeds = [...]` \
+                             at the top, in the task or in the rule",
+                            task.name
+                        ),
+                    ))
+                }
+            };
+            for variant in &variants {
+                let rule_dir = variant_dir(&label, &variant.swept);
+                let mut options = task.options.clone();
+                for (k, v) in fixed.iter().chain(&variant.swept) {
+                    options.insert(k.clone(), v.clone());
+                }
+                // The variant's own options (fixed and swept), as the cells record them.
+                let variant_options: BTreeMap<String, String> = (fixed.iter())
+                    .chain(&variant.swept)
+                    .map(|(k, v)| (k.clone(), v.text.clone().unwrap_or_default()))
+                    .collect();
+                for &lr in &lrs {
+                    if grid.cells.len() + seeds.len() > MAX_CELLS {
+                        return Err(self.error(
+                            &rule.span(),
+                            format!(
+                                "with this rule the grid has more than {MAX_CELLS} cells: \
+                                 split the spec, or give fewer η, seeds or options"
+                            ),
+                        ));
+                    }
+                    for &seed in seeds {
+                        let dir = PathBuf::from(&task.name)
+                            .join(&rule_dir)
+                            .join(format!("lr{}", number_text(lr)))
+                            .join(format!("seed{seed}"));
+                        self.claim_dir(rule, &dir, &mut grid.dirs)?;
+                        let args = self.cell_args(&schedule, lr, seed, &options);
+                        let cell = Cell {
+                            task: task.name.clone(),
+                            rule: rule_dir.clone(),
+                            schedule: schedule.clone(),
+                            lr,
+                            seed,
+                            options: variant_options.clone(),
+                            dir,
+                            args,
+                        };
+                        grid.cells.push((cell, rule.span()));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The tasks a rule's `tasks` list names (`None`: every task), each one of the spec's.
+    fn only_tasks(
+        &self,
+        r: &RuleEntry,
+        task_lines: &BTreeMap<String, usize>,
+    ) -> Result<Option<BTreeSet<String>>, SpecError> {
+        let Some(list) = &r.tasks else {
+            return Ok(None);
+        };
+        if list.get_ref().is_empty() {
+            return Err(self.error(&list.span(), "`tasks` is empty"));
+        }
+        let mut names = BTreeSet::new();
+        for n in list.get_ref() {
+            if !task_lines.contains_key(n.get_ref()) {
+                return Err(self.error(
+                    &n.span(),
+                    format!(
+                        "no task called {:?} (tasks: {})",
+                        n.get_ref(),
+                        task_lines.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+            names.insert(n.get_ref().clone());
+        }
+        Ok(Some(names))
+    }
+
+    /// Claims a cell's folder for `rule` in `dirs` (folder → the line of the rule that
+    /// made it): refused when a component is too long for a file system, or when another
+    /// rule's cell has it.
+    fn claim_dir(
+        &self,
+        rule: &Spanned<RuleEntry>,
+        dir: &Path,
+        dirs: &mut BTreeMap<PathBuf, usize>,
+    ) -> Result<(), SpecError> {
+        if let Some(long) = dir.iter().find(|c| c.len() > MAX_NAME_BYTES) {
+            return Err(self.error(
+                &rule.span(),
+                format!(
+                    "its cell folder {:?} is {} bytes long, more than the {MAX_NAME_BYTES} a \
+                     file system allows a name: give the task or rule a shorter name or `label`",
+                    long.to_string_lossy(),
+                    long.len()
+                ),
+            ));
+        }
+        let rule_line = self.line(rule.span().start);
+        if let Some(earlier) = dirs.insert(dir.to_path_buf(), rule_line) {
+            return Err(self.error(
+                &rule.span(),
+                format!(
+                    "its cell {} is also a cell of the rule at line {earlier}: give one of \
+                     them another `label`",
+                    dir.display()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Every cell as `train` would parse and check it; an error names the rule's line (the
+    /// rule's options are the last word on a cell's) and the task.
+    fn check_cells(&self, cells: &[(Cell, Range<usize>)]) -> Result<(), SpecError> {
         let mut data_checked = std::collections::HashSet::new();
-        for (cell, span) in &cells {
+        for (cell, span) in cells {
             let args = self.check_cell(cell, span)?;
             // A rule's options may give a task other data: found there before the grid
             // starts, as the task's own (each distinct place once).
@@ -459,18 +553,7 @@ impl<'a> Context<'a> {
                     })?;
             }
         }
-        let mut cells: Vec<Cell> = cells.into_iter().map(|(c, _)| c).collect();
-        // Task by task, seed by seed: a sweep stopped early has whole seeds of a task.
-        let order = |c: &Cell| {
-            let task = checked_tasks.iter().position(|t| t.0 == c.task);
-            (task, c.seed)
-        };
-        cells.sort_by_key(order);
-        Ok(Spec {
-            file: self.file.to_path_buf(),
-            checkpoint_every,
-            cells,
-        })
+        Ok(())
     }
 
     /// A task's fields and options over the defaults; a key set twice in the task is refused.
