@@ -248,6 +248,15 @@ pub(super) fn diverged(why: &str) -> bool {
 
 /// Reads the sweep under `root` into tasks; also returns its manifest.
 pub(crate) fn load(root: &Path) -> Result<(Manifest, Vec<Task>)> {
+    let manifest = read_manifest(root)?;
+    let tasks = (cells_by_task(root, &manifest)?.into_iter())
+        .map(|(name, cells)| task(root, name, cells))
+        .collect();
+    Ok((manifest, tasks))
+}
+
+/// The manifest of the sweep under `root`, refused when there is none or it lists no cell.
+fn read_manifest(root: &Path) -> Result<Manifest> {
     if root.is_file() {
         bail!(
             "{} is a file: give the sweep's root, the folder that holds its {}",
@@ -272,7 +281,16 @@ pub(crate) fn load(root: &Path) -> Result<(Manifest, Vec<Task>)> {
             crate::sweep::MANIFEST
         );
     }
-    // Tasks, rules and η0 in the manifest's order of first appearance.
+    Ok(manifest)
+}
+
+/// The manifest's cells task by task, tasks in their order of first appearance; refused
+/// when a cell is listed twice, a task's name is not a plain name, or a task's cells do
+/// not share one setup.
+fn cells_by_task<'a>(
+    root: &Path,
+    manifest: &'a Manifest,
+) -> Result<Vec<(String, Vec<&'a CellRecord>)>> {
     let mut tasks: Vec<(String, Vec<&CellRecord>)> = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for cell in &manifest.cells {
@@ -302,134 +320,154 @@ pub(crate) fn load(root: &Path) -> Result<(Manifest, Vec<Task>)> {
         }
         check_one_setup(name, cells)?;
     }
-    let mut out = Vec::new();
-    for (name, cells) in tasks {
-        let mut rules: Vec<RuleRuns> = Vec::new();
-        let mut left_out = Vec::new();
-        let mut at_chance = Vec::new();
-        for cell in cells {
-            let dir = root.join(&cell.dir);
-            let run = match on_disk(&dir) {
-                OnDisk::Finished => match Run::load(&dir, cell) {
-                    Ok(run) => Some(run),
-                    Err(e) => {
-                        left_out.push((cell.dir.clone(), format!("unreadable: {e:#}")));
-                        None
-                    }
-                },
-                OnDisk::Stopped(why) => match RunInfo::read(dir.join(RUN_JSON))
-                    .and_then(|info| check_command(&dir, &info, cell).map(|()| info))
-                {
-                    Err(e) => {
-                        left_out.push((cell.dir.clone(), format!("unreadable: {e:#}")));
-                        None
-                    }
-                    Ok(info) => match Run::at_chance(&info, cell) {
-                        Some(run) if diverged(&why) => {
-                            if run.diverged.is_some_and(f64::is_nan) {
-                                left_out.push((
-                                    cell.dir.clone(),
-                                    format!(
-                                        "diverged: {why} (a regression has no chance score: \
-                                         in no mean, and counted against its η0 in the selection)"
-                                    ),
-                                ));
-                            } else {
-                                at_chance.push((cell.dir.clone(), format!("diverged: {why}")));
-                            }
-                            Some(run)
-                        }
-                        _ => {
-                            left_out.push((cell.dir.clone(), format!("failed: {why}")));
-                            None
-                        }
-                    },
-                },
-                OnDisk::Absent => {
-                    let why = match &cell.error {
-                        Some(e) => format!("failed: {e}"),
-                        None if cell.status == crate::sweep::Status::Finished => {
-                            "missing: its folder is gone, though sweep.json says it finished"
-                                .to_string()
-                        }
-                        None => "missing: not run".to_string(),
-                    };
-                    left_out.push((cell.dir.clone(), why));
-                    None
-                }
-                OnDisk::Resumable | OnDisk::Unusable => {
-                    // A run.json there that does not read is not an unfinished run.
-                    let json = dir.join(RUN_JSON);
-                    let why = match RunInfo::read(&json) {
-                        Err(e) if json.symlink_metadata().is_ok() => format!("unreadable: {e:#}"),
-                        _ => "unfinished".to_string(),
-                    };
-                    left_out.push((cell.dir.clone(), why));
-                    None
-                }
-            };
-            let rule = match rules.iter_mut().position(|r| r.rule == cell.rule) {
-                Some(i) => &mut rules[i],
-                None => {
-                    rules.push(RuleRuns {
-                        rule: cell.rule.clone(),
-                        schedule: cell.schedule.clone(),
-                        options: Vec::new(),
-                        lrs: Vec::new(),
-                        selected: None,
-                        selected_on: SelectedOn::Validation,
-                    });
-                    rules.last_mut().expect("just pushed")
-                }
-            };
-            if !rule.options.contains(&cell.options) {
-                rule.options.push(cell.options.clone());
+    Ok(tasks)
+}
+
+/// A task from its cells: rules and η0 in the manifest's order, each cell's run read (or
+/// left out, or counted at chance, and why), the task's kind, and each rule's selected η0.
+fn task(root: &Path, name: String, cells: Vec<&CellRecord>) -> Task {
+    let mut rules: Vec<RuleRuns> = Vec::new();
+    let mut left_out = Vec::new();
+    let mut at_chance = Vec::new();
+    for cell in cells {
+        let run = match read_cell(root, cell) {
+            Read::Run(run) => Some(run),
+            Read::AtChance(run, why) => {
+                at_chance.push((cell.dir.clone(), why));
+                Some(run)
             }
-            let group = match rule.lrs.iter().position(|g| g.lr == cell.lr) {
-                Some(i) => &mut rule.lrs[i],
-                None => {
-                    rule.lrs.push(LrGroup {
-                        lr: cell.lr,
-                        runs: Vec::new(),
-                        missing: Vec::new(),
-                    });
-                    rule.lrs.last_mut().expect("just pushed")
-                }
-            };
-            match run {
-                Some(r) => group.runs.push(r),
-                None => group.missing.push(cell.seed),
+            Read::LeftOutRun(run, why) => {
+                left_out.push((cell.dir.clone(), why));
+                Some(run)
             }
-        }
-        let all_runs = || rules.iter().flat_map(|r| &r.lrs).flat_map(|g| &g.runs);
-        let classification = |r: &Run| {
-            r.diverged.is_some_and(|c| !c.is_nan()) || r.epochs.iter().any(|e| e.test_acc.is_some())
+            Read::LeftOut(why) => {
+                left_out.push((cell.dir.clone(), why));
+                None
+            }
         };
-        let kind = if all_runs().any(classification) {
-            Kind::Classification
-        } else {
-            Kind::Regression
-        };
-        // Each rule on validation when every finished run of it has a split (a diverged run
-        // stands in at chance either way); a run without one is named where it matters.
-        let has_val = |r: &Run| r.diverged.is_some() || r.final_val(kind).is_some();
-        let timed_on_val = all_runs().any(|r| r.diverged.is_none() && r.final_val(kind).is_some());
-        for rule in &mut rules {
-            let mut runs = rule.lrs.iter().flat_map(|g| &g.runs);
-            rule.selected_on = match runs.all(has_val) {
-                true => SelectedOn::Validation,
-                false => SelectedOn::TrainLoss,
-            };
-            rule.selected = select(&rule.lrs, kind, rule.selected_on);
+        let group = lr_group(&mut rules, cell);
+        match run {
+            Some(r) => group.runs.push(r),
+            None => group.missing.push(cell.seed),
         }
-        out.push(Task {
-            name,
-            kind,
-            timed_on_val,
-            rules,
-            left_out,
-            at_chance,
-        });
     }
-    Ok((manifest, out))
+    let all_runs = || rules.iter().flat_map(|r| &r.lrs).flat_map(|g| &g.runs);
+    let classification = |r: &Run| {
+        r.diverged.is_some_and(|c| !c.is_nan()) || r.epochs.iter().any(|e| e.test_acc.is_some())
+    };
+    let kind = if all_runs().any(classification) {
+        Kind::Classification
+    } else {
+        Kind::Regression
+    };
+    // Each rule on validation when every finished run of it has a split (a diverged run
+    // stands in at chance either way); a run without one is named where it matters.
+    let has_val = |r: &Run| r.diverged.is_some() || r.final_val(kind).is_some();
+    let timed_on_val = all_runs().any(|r| r.diverged.is_none() && r.final_val(kind).is_some());
+    for rule in &mut rules {
+        let mut runs = rule.lrs.iter().flat_map(|g| &g.runs);
+        rule.selected_on = match runs.all(has_val) {
+            true => SelectedOn::Validation,
+            false => SelectedOn::TrainLoss,
+        };
+        rule.selected = select(&rule.lrs, kind, rule.selected_on);
+    }
+    Task {
+        name,
+        kind,
+        timed_on_val,
+        rules,
+        left_out,
+        at_chance,
+    }
+}
+
+/// What a cell's folder gave.
+enum Read {
+    /// A finished run.
+    Run(Run),
+    /// A diverged run of a classification, counted at chance: why.
+    AtChance(Run, String),
+    /// A diverged run of a regression: in no mean (it has no chance score), but counted
+    /// against its η0 in the selection; why.
+    LeftOutRun(Run, String),
+    /// No run to count: why.
+    LeftOut(String),
+}
+
+/// Reads a cell's run from its folder under `root`, or says why it counts as none.
+fn read_cell(root: &Path, cell: &CellRecord) -> Read {
+    let dir = root.join(&cell.dir);
+    match on_disk(&dir) {
+        OnDisk::Finished => match Run::load(&dir, cell) {
+            Ok(run) => Read::Run(run),
+            Err(e) => Read::LeftOut(format!("unreadable: {e:#}")),
+        },
+        OnDisk::Stopped(why) => match RunInfo::read(dir.join(RUN_JSON))
+            .and_then(|info| check_command(&dir, &info, cell).map(|()| info))
+        {
+            Err(e) => Read::LeftOut(format!("unreadable: {e:#}")),
+            Ok(info) => match Run::at_chance(&info, cell) {
+                Some(run) if diverged(&why) => match run.diverged.is_some_and(f64::is_nan) {
+                    true => Read::LeftOutRun(
+                        run,
+                        format!(
+                            "diverged: {why} (a regression has no chance score: in no mean, \
+                             and counted against its η0 in the selection)"
+                        ),
+                    ),
+                    false => Read::AtChance(run, format!("diverged: {why}")),
+                },
+                _ => Read::LeftOut(format!("failed: {why}")),
+            },
+        },
+        OnDisk::Absent => Read::LeftOut(match &cell.error {
+            Some(e) => format!("failed: {e}"),
+            None if cell.status == crate::sweep::Status::Finished => {
+                "missing: its folder is gone, though sweep.json says it finished".to_string()
+            }
+            None => "missing: not run".to_string(),
+        }),
+        OnDisk::Resumable | OnDisk::Unusable => {
+            // A run.json there that does not read is not an unfinished run.
+            let json = dir.join(RUN_JSON);
+            Read::LeftOut(match RunInfo::read(&json) {
+                Err(e) if json.symlink_metadata().is_ok() => format!("unreadable: {e:#}"),
+                _ => "unfinished".to_string(),
+            })
+        }
+    }
+}
+
+/// The group of `cell`'s rule and η0 in `rules`, made when it is the first of them; the
+/// rule gains the cell's options when they are new.
+fn lr_group<'a>(rules: &'a mut Vec<RuleRuns>, cell: &CellRecord) -> &'a mut LrGroup {
+    let rule = match rules.iter().position(|r| r.rule == cell.rule) {
+        Some(i) => &mut rules[i],
+        None => {
+            rules.push(RuleRuns {
+                rule: cell.rule.clone(),
+                schedule: cell.schedule.clone(),
+                options: Vec::new(),
+                lrs: Vec::new(),
+                selected: None,
+                selected_on: SelectedOn::Validation,
+            });
+            rules.last_mut().expect("just pushed")
+        }
+    };
+    if !rule.options.contains(&cell.options) {
+        rule.options.push(cell.options.clone());
+    }
+    match rule.lrs.iter().position(|g| g.lr == cell.lr) {
+        Some(i) => &mut rule.lrs[i],
+        None => {
+            rule.lrs.push(LrGroup {
+                lr: cell.lr,
+                runs: Vec::new(),
+                missing: Vec::new(),
+            });
+            rule.lrs.last_mut().expect("just pushed")
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //! directory is touched; then the directory, its files and `run.json`.
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use crate::models::{ModelOptions, Net};
 use crate::rundir::STEPS_CSV;
 use crate::rundir::{RunFiles, RunInfo};
 use crate::rundir::{RunLock, EPOCHS_CSV, EVALS_CSV, METRICS_JSONL, RULE_CSV, RUN_JSON};
+use crate::schedule::Schedule;
 
 /// A run set up: ready to train (with its `run.json`, which only rank 0 of data-parallel
 /// training writes), or resumed from a checkpoint at its end.
@@ -44,24 +46,7 @@ pub(super) fn prepare(
     group: Option<Rc<dyn Collective>>,
 ) -> Result<Prepared> {
     let needs = args.check()?;
-    // The configuration as run: η0 resolved (run.json and `plot` read it).
-    let mut args = args.clone();
-    let resume_given = args.resume.clone();
-    // --resume RUN_DIR continues from the run's newest checkpoint.
-    if let Some(dir) = args.resume.as_ref().filter(|p| p.is_dir()) {
-        args.resume = Some(dir.join(commit::CHECKPOINT));
-    }
-    // A resume continues at its checkpoint's η (--lr-from is ignored there, and said so).
-    args.lr = Some(
-        match args.lr_from.as_ref().filter(|_| args.resume.is_none()) {
-            Some(dir) => {
-                let lr = lr_from_run(dir, args.lr_from_stat)?;
-                log::info!("starting at η = {lr} from {}", dir.display());
-                lr
-            }
-            None => args.lr0(),
-        },
-    );
+    let (args, resume_given) = resolved(args)?;
     let out = match (&args.out, &args.resume) {
         (Some(out), _) => out.clone(),
         (None, Some(ckpt)) => crate::rundir::folder_of(ckpt),
@@ -77,8 +62,6 @@ pub(super) fn prepare(
         check_options_early(given, ckpt, &args)?;
     }
     let (data, val, per_epoch) = load_data(&args, resume_given.is_some())?;
-    // The probes' own batch, of the validation split or another of the training set.
-    let own_probe_batch = args.probe_on != ProbeOn::Train;
     if let Some(group) = &group {
         check_shards(data.train.len(), &args, group.ranks())?;
     }
@@ -105,19 +88,10 @@ pub(super) fn prepare(
     let dataset_md5 = crate::rundir::checkpoint::hex(&fingerprint);
     let checkpoint = match &args.resume {
         Some(path) => {
-            let ckpt = commit::load(path)?;
-            resume::check_same_options(&ckpt.weights.path, &ckpt.weights.metadata, &args)?;
-            resume::check_same_data(&ckpt.weights, &dataset_md5)?;
-            let position = resume::position(&ckpt.weights)?;
-            check_position(&ckpt.weights.path, &position, per_epoch, args.batch_size)?;
-            if finished(&ckpt.weights.path, &position, &args, per_epoch, total_steps)? {
-                return Ok(Prepared::Finished(finished_summary(
-                    &out,
-                    &position,
-                    ckpt.weights.lr()?,
-                )?));
+            match read_checkpoint(path, &out, &args, &dataset_md5, per_epoch, total_steps)? {
+                ControlFlow::Continue(ckpt) => Some(ckpt),
+                ControlFlow::Break(summary) => return Ok(Prepared::Finished(summary)),
             }
-            Some(ckpt)
         }
         None => None,
     };
@@ -125,38 +99,26 @@ pub(super) fn prepare(
         Some(group) => crate::dist::rank_adapter(adapter, group.local_rank())?,
         None => adapter.map(str::to_string),
     };
-    let gpu = Gpu::open(adapter.as_deref())?;
-    log::info!("using adapter {}: {}", gpu.index, gpu.describe());
-    let params = Params::with_buffers(&gpu, net.layout.clone(), net.buffers.clone())?;
-    let start = match &checkpoint {
-        Some(ckpt) => {
-            let start = resume::restore(&net, &params, &gpu, &ckpt.weights, schedule.as_mut())?;
-            check_lr(&ckpt.weights.path, schedule.lr())?;
-            start
-        }
-        None => {
-            params.upload_all(&gpu, &net.init(args.seed));
-            params.upload_buffers(&gpu, &net.init_buffers());
-            Start::fresh()
-        }
-    };
     let config = StepConfig {
         optimizer: &args.optim,
         needs,
         batch_size: args.batch_size,
-        own_probe_batch,
+        // The probes' own batch, of the validation split or another of the training set.
+        own_probe_batch: args.probe_on != ProbeOn::Train,
         backups: args.on_nonfinite == OnNonFinite::Skip,
         average_gamma: args.average_gamma,
     };
-    let mut stepper = Stepper::new(Arc::new(gpu), net, params, config)?;
-    // The whole checkpoint is read and checked before the run directory changes.
-    if let Some(ckpt) = &checkpoint {
-        resume::restore_state(&mut stepper, ckpt)?;
-    }
+    let (mut stepper, start) = open_stepper(
+        adapter.as_deref(),
+        net,
+        config,
+        args.seed,
+        checkpoint.as_ref(),
+        schedule.as_mut(),
+    )?;
     let ranks = group.as_ref().map(|g| g.ranks());
     let job = group.clone();
     if let Some(group) = group {
-        slow_setup(group.rank(), "ETAPROBE_SLOW_SETUP");
         // The validation split is evaluated as the job's, and a resume's checkpoint is
         // where every rank starts from: they must agree as well (zeros without one, so
         // that every rank sends as many words).
@@ -167,11 +129,7 @@ pub(super) fn prepare(
                 .as_ref()
                 .map_or([0; 16], commit::Committed::fingerprint),
         ];
-        crate::dist::agree_on_data(&*group, &fingerprints)?;
-        crate::dist::agree_on_options(&*group, &resume::rank_options(&args)?)?;
-        let parallel = DataParallel::new(group);
-        parallel.continue_from(start.traffic);
-        stepper.distribute(parallel);
+        join_job(group, &mut stepper, &fingerprints, &args, &start)?;
     }
     #[cfg(debug_assertions)]
     if std::env::var("ETAPROBE_STOP_AT").is_ok_and(|v| v == "setup") {
@@ -237,6 +195,103 @@ pub(super) fn prepare(
         _lock: lock,
     };
     Ok(Prepared::Ready(Box::new(trainer), run_info))
+}
+
+/// The configuration as run, and the `--resume` given: `--resume RUN_DIR` made its newest
+/// checkpoint, η0 resolved (run.json and `plot` read it).
+fn resolved(args: &TrainConfig) -> Result<(TrainConfig, Option<std::path::PathBuf>)> {
+    let mut args = args.clone();
+    let resume_given = args.resume.clone();
+    // --resume RUN_DIR continues from the run's newest checkpoint.
+    if let Some(dir) = args.resume.as_ref().filter(|p| p.is_dir()) {
+        args.resume = Some(dir.join(commit::CHECKPOINT));
+    }
+    // A resume continues at its checkpoint's η (--lr-from is ignored there, and said so).
+    args.lr = Some(
+        match args.lr_from.as_ref().filter(|_| args.resume.is_none()) {
+            Some(dir) => {
+                let lr = lr_from_run(dir, args.lr_from_stat)?;
+                log::info!("starting at η = {lr} from {}", dir.display());
+                lr
+            }
+            None => args.lr0(),
+        },
+    );
+    Ok((args, resume_given))
+}
+
+/// The checkpoint at `path`, checked against the run's options, data and shape; or, when
+/// it is where the run ends, the finished run's summary (nothing to do, nothing touched).
+fn read_checkpoint(
+    path: &Path,
+    out: &Path,
+    args: &TrainConfig,
+    dataset_md5: &str,
+    per_epoch: usize,
+    total_steps: usize,
+) -> Result<ControlFlow<Summary, commit::Committed>> {
+    let ckpt = commit::load(path)?;
+    resume::check_same_options(&ckpt.weights.path, &ckpt.weights.metadata, args)?;
+    resume::check_same_data(&ckpt.weights, dataset_md5)?;
+    let position = resume::position(&ckpt.weights)?;
+    check_position(&ckpt.weights.path, &position, per_epoch, args.batch_size)?;
+    if finished(&ckpt.weights.path, &position, args, per_epoch, total_steps)? {
+        let lr = ckpt.weights.lr()?;
+        return Ok(ControlFlow::Break(finished_summary(out, &position, lr)?));
+    }
+    Ok(ControlFlow::Continue(ckpt))
+}
+
+/// Opens the adapter, lays the model's parameters out on it (restored from `checkpoint`
+/// with the rule's state, else initialised from `seed`), and records the step's programs.
+fn open_stepper(
+    adapter: Option<&str>,
+    net: Net,
+    config: StepConfig,
+    seed: u64,
+    checkpoint: Option<&commit::Committed>,
+    schedule: &mut dyn Schedule,
+) -> Result<(Stepper, Start)> {
+    let gpu = Gpu::open(adapter)?;
+    log::info!("using adapter {}: {}", gpu.index, gpu.describe());
+    let params = Params::with_buffers(&gpu, net.layout.clone(), net.buffers.clone())?;
+    let start = match checkpoint {
+        Some(ckpt) => {
+            let start = resume::restore(&net, &params, &gpu, &ckpt.weights, schedule)?;
+            check_lr(&ckpt.weights.path, schedule.lr())?;
+            start
+        }
+        None => {
+            params.upload_all(&gpu, &net.init(seed));
+            params.upload_buffers(&gpu, &net.init_buffers());
+            Start::fresh()
+        }
+    };
+    let mut stepper = Stepper::new(Arc::new(gpu), net, params, config)?;
+    // The whole checkpoint is read and checked before the run directory changes.
+    if let Some(ckpt) = checkpoint {
+        resume::restore_state(&mut stepper, ckpt)?;
+    }
+    Ok((stepper, start))
+}
+
+/// Joins the data-parallel job: the ranks agree on their data, validation split and
+/// checkpoint (`fingerprints`) and on their options, and the stepper averages gradients
+/// over them from `start`'s traffic on.
+fn join_job(
+    group: Rc<dyn Collective>,
+    stepper: &mut Stepper,
+    fingerprints: &[[u8; 16]; 3],
+    args: &TrainConfig,
+    start: &Start,
+) -> Result<()> {
+    slow_setup(group.rank(), "ETAPROBE_SLOW_SETUP");
+    crate::dist::agree_on_data(&*group, fingerprints)?;
+    crate::dist::agree_on_options(&*group, &resume::rank_options(args)?)?;
+    let parallel = DataParallel::new(group);
+    parallel.continue_from(start.traffic);
+    stepper.distribute(parallel);
+    Ok(())
 }
 
 /// The data set, with its validation split apart when one is held out (`--val-split`, or
