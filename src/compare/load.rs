@@ -386,7 +386,8 @@ fn task(root: &Path, name: String, cells: Vec<&CellRecord>) -> Task {
 enum Read {
     /// A finished run.
     Run(Run),
-    /// A diverged run of a classification, counted at chance: why.
+    /// A diverged run counted at chance (a classification: a regression's chance score
+    /// is NaN): why.
     AtChance(Run, String),
     /// A diverged run of a regression: in no mean (it has no chance score), but counted
     /// against its η0 in the selection; why.

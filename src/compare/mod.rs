@@ -504,7 +504,8 @@ fn task_report(
 }
 
 /// The accuracy (or loss) whose first crossing is timed: the option's, else for a
-/// classification the reference's mean final validation − 1 point (docs/evaluation.md §7).
+/// classification the reference's mean final validation − 1 point (docs/evaluation.md §7)
+/// when the reference selected its η0 on validation, and none otherwise.
 /// A target of the other kind of task is no target for this one: said, not skipped.
 fn target(task: &Task, reference: Option<usize>, opts: &CompareOptions) -> Option<f64> {
     match task.kind {

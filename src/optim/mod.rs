@@ -64,7 +64,7 @@ pub struct OptimizerOptions {
     )]
     pub betas: Vec<f64>,
     /// Adam's eps.
-    #[arg(value_parser = crate::values::positive, long, default_value_t = 1e-8, value_name = "F")]
+    #[arg(value_parser = crate::values::positive, long, default_value = "1e-8", value_name = "F")]
     pub adam_eps: f64,
     /// L2 weight decay λ added to the gradient.
     #[arg(value_parser = crate::values::non_negative, long, default_value_t = 0.0, value_name = "F")]

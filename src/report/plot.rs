@@ -185,6 +185,7 @@ struct Layout {
 }
 
 impl Layout {
+    /// The layout the runs call for.
     fn of(runs: &[Run]) -> Self {
         let task = match runs.first().and_then(|r| r.task.clone()) {
             Some(t) if runs.iter().all(|r| r.task.as_deref() == Some(t.as_str())) => Some(t),
@@ -217,10 +218,12 @@ fn wide(title: String, panels: Vec<Panel>) -> Figure {
     ((width, WIDE_FIGURE_SIZE.1), Some(title), panels)
 }
 
+/// A figure of one panel, the panel's title its own.
 fn one(panel: Panel) -> Figure {
     (FIGURE_SIZE, None, vec![panel])
 }
 
+/// Train, validation and test loss against epochs.
 fn loss_figure(layout: &Layout, all: &[&Run]) -> Figure {
     wide(
         layout.titled("Loss"),
@@ -253,6 +256,8 @@ fn loss_figure(layout: &Layout, all: &[&Run]) -> Figure {
     )
 }
 
+/// Train, validation and test accuracy against epochs, of the runs that have one; one
+/// empty panel that says why when none has.
 fn accuracy_figure(layout: &Layout, with_acc: &[&Run]) -> Figure {
     if with_acc.is_empty() {
         return one(panel(

@@ -173,7 +173,7 @@ pub struct DAdaptOptions {
     #[arg(value_parser = crate::values::below_one, long, default_value_t = 0.0, value_name = "F")]
     pub dadapt_momentum: f64,
     /// dadapt: d0, the initial distance estimate.
-    #[arg(value_parser = crate::values::positive, long, default_value_t = 1e-6, value_name = "F")]
+    #[arg(value_parser = crate::values::positive, long, default_value = "1e-6", value_name = "F")]
     pub dadapt_d0: f64,
     /// dadapt: the largest factor d may grow by per step (inf: unbounded).
     #[arg(value_parser = crate::values::growth, long, default_value_t = f64::INFINITY, value_name = "F")]

@@ -109,10 +109,10 @@ impl Schedule for Dog {
 #[serde(default)]
 pub struct DogOptions {
     /// dog: r_ε = F·(1 + ‖w0‖), the first step's distance (authors: 1e-6; 1e-4 with batch norm).
-    #[arg(value_parser = crate::values::positive, long, default_value_t = 1e-6, value_name = "F")]
+    #[arg(value_parser = crate::values::positive, long, default_value = "1e-6", value_name = "F")]
     pub dog_reps_rel: f64,
     /// dog: ε added to the sum of squared gradient norms.
-    #[arg(value_parser = crate::values::non_negative, long, default_value_t = 1e-8, value_name = "F")]
+    #[arg(value_parser = crate::values::non_negative, long, default_value = "1e-8", value_name = "F")]
     pub dog_eps: f64,
     /// dog: the factor c on η (the authors' lr; 1 is parameter-free DoG).
     #[arg(value_parser = crate::values::positive, long, default_value_t = 1.0, value_name = "F")]

@@ -124,10 +124,10 @@ impl Schedule for Newton {
 #[serde(default)]
 pub struct NewtonOptions {
     /// newton: the probe spacing ε (the paper's 1e-5).
-    #[arg(value_parser = crate::values::non_negative, long, default_value_t = 1e-5, value_name = "F")]
+    #[arg(value_parser = crate::values::non_negative, long, default_value = "1e-5", value_name = "F")]
     pub eps: f64,
     /// newton: added to the denominator when, and only when, it is numerically zero.
-    #[arg(value_parser = crate::values::non_negative, long, default_value_t = 1e-6, value_name = "F")]
+    #[arg(value_parser = crate::values::non_negative, long, default_value = "1e-6", value_name = "F")]
     pub delta: f64,
 }
 

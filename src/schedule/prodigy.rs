@@ -139,10 +139,10 @@ pub struct ProdigyOptions {
     #[arg(value_parser = crate::values::below_one, long, value_name = "F")]
     pub prodigy_beta3: Option<f64>,
     /// prodigy: ε in the denominator √v + D·ε.
-    #[arg(long, default_value_t = 1e-8, value_name = "F")]
+    #[arg(long, default_value = "1e-8", value_name = "F")]
     pub prodigy_eps: f64,
     /// prodigy: D0, the initial distance estimate.
-    #[arg(value_parser = crate::values::positive, long, default_value_t = 1e-6, value_name = "F")]
+    #[arg(value_parser = crate::values::positive, long, default_value = "1e-6", value_name = "F")]
     pub prodigy_d0: f64,
     /// prodigy: the factor on D̂ (the authors' preferred knob; 0.5 and 2 also work).
     #[arg(value_parser = crate::values::non_negative, long, default_value_t = 1.0, value_name = "F")]

@@ -97,7 +97,7 @@ pub struct SpsOptions {
     #[arg(value_parser = crate::values::positive, long, value_name = "F")]
     pub sps_max: Option<f64>,
     /// sps: ε added to the denominator.
-    #[arg(value_parser = crate::values::non_negative, long, default_value_t = 1e-8, value_name = "F")]
+    #[arg(value_parser = crate::values::non_negative, long, default_value = "1e-8", value_name = "F")]
     pub sps_eps: f64,
 }
 

@@ -340,7 +340,7 @@ impl<'a> Context<'a> {
     }
 
     /// A task's name, refused where it would take a folder or a file the root keeps for
-    /// something else.
+    /// something else, or share a file of `compare`'s report with an earlier task's.
     fn task_name(
         &self,
         name: &Spanned<String>,

@@ -242,8 +242,9 @@ fn read_checkpoint(
     Ok(ControlFlow::Continue(ckpt))
 }
 
-/// Opens the adapter, lays the model's parameters out on it (restored from `checkpoint`
-/// with the rule's state, else initialised from `seed`), and records the step's programs.
+/// Opens the adapter, lays the model's parameters out on it, and records the step's
+/// programs. From a `checkpoint`: the weights, `schedule` and the step's state restored
+/// (and an η no run could have stored refused); else the weights initialised from `seed`.
 fn open_stepper(
     adapter: Option<&str>,
     net: Net,
