@@ -114,6 +114,25 @@ impl FigureFormat {
     }
 }
 
+/// A figure: its size, its title above the panels (`None`: the panel's own), its panels
+/// side by side.
+pub(crate) type Figure = ((u32, u32), Option<String>, Vec<chart::Panel>);
+
+/// Each figure rendered as a `format` file: its file name (the PNG name given, in
+/// `format`) and bytes.
+pub(crate) fn render_figures(
+    format: FigureFormat,
+    figures: impl IntoIterator<Item = (&'static str, Figure)>,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    figures
+        .into_iter()
+        .map(|(name, (size, title, panels))| {
+            let bytes = chart::render(format, size, title.as_deref(), &panels)?;
+            Ok((format.file_name(name), bytes))
+        })
+        .collect()
+}
+
 /// Writes the files named in `dir` as one set: each is written in full beside its place
 /// before any is put there, so that a failure while writing (a full disk, a folder under a
 /// file's name) leaves the folder's old files, not a mix of two reports.

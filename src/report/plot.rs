@@ -4,13 +4,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
-use super::chart::{render, Panel, Series, Style, PALETTE};
+use super::chart::{Panel, Series, Style, PALETTE};
 use super::labels::{disambiguate_labels, mixed_tasks_warning};
 use super::run::{smoothing_window, Run, SMOOTHING_FRACTION};
 use super::single::{smoothed, smoothed_label};
 use super::{
-    write_all, FigureFormat, ACCURACY_PNG, FIGURE_SIZE, LOSS_PNG, LR_PNG, STEPS_PNG,
-    WALL_CLOCK_PNG, WIDE_FIGURE_SIZE,
+    render_figures, write_all, Figure, FigureFormat, ACCURACY_PNG, FIGURE_SIZE, LOSS_PNG, LR_PNG,
+    STEPS_PNG, WALL_CLOCK_PNG, WIDE_FIGURE_SIZE,
 };
 
 /// What [`compare_runs`] did.
@@ -64,13 +64,7 @@ pub fn compare_runs(
         (STEPS_PNG, steps_figure(&layout, &all)),
         (WALL_CLOCK_PNG, wall_clock_figure(&layout, &all, &with_acc)),
     ];
-    let rendered = figures
-        .into_iter()
-        .map(|(name, (size, title, panels))| {
-            let bytes = render(format, size, title.as_deref(), &panels)?;
-            Ok((format.file_name(name), bytes))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let rendered = render_figures(format, figures)?;
     // A user's file of a figure's name stays: only figures a report wrote are replaced. (No
     // folder without the list counts as a plot's: a run's figures copied there look alike.)
     let names: Vec<String> = rendered.iter().map(|(name, _)| name.clone()).collect();
@@ -170,9 +164,6 @@ fn warnings(runs: &[Run]) -> Vec<String> {
     }
     warnings
 }
-
-/// A figure: its size, its title, its panels side by side.
-type Figure = ((u32, u32), Option<String>, Vec<Panel>);
 
 /// What the figures share: the task in their titles, and whether they have a validation
 /// panel.

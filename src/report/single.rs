@@ -4,11 +4,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::chart::{self, render, Panel, Series, Style, PALETTE};
+use super::chart::{self, Panel, Series, Style, PALETTE};
 use super::run::{centred_mean, smoothing_window, Run};
 use super::{
-    write_all, FigureFormat, ACCURACY_PNG, FIGURE_SIZE, LOSS_PNG, LR_PNG, STEPS_PNG,
-    WALL_CLOCK_PNG, WIDE_FIGURE_SIZE,
+    render_figures, write_all, Figure, FigureFormat, ACCURACY_PNG, FIGURE_SIZE, LOSS_PNG, LR_PNG,
+    STEPS_PNG, WALL_CLOCK_PNG, WIDE_FIGURE_SIZE,
 };
 use crate::rundir::{EPOCHS_CSV, STEPS_CSV};
 
@@ -91,13 +91,7 @@ pub fn run_figures_with(run_dir: impl AsRef<Path>, format: FigureFormat) -> Resu
         (STEPS_PNG, one(steps_panel(&run, &about))),
         (WALL_CLOCK_PNG, wall_clock(&run, &about, &no_epochs)),
     ];
-    let rendered = figures
-        .into_iter()
-        .map(|(name, (size, title, panels))| {
-            let bytes = render(format, size, title.as_deref(), &panels)?;
-            Ok((format.file_name(name), bytes))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let rendered = render_figures(format, figures)?;
     write_all(&run.dir, &rendered)
 }
 
@@ -239,9 +233,6 @@ pub(super) fn smoothed(points: &[(f64, f64)], window: usize) -> Vec<(f64, f64)> 
         .map(|(p, y)| (p.0, y))
         .collect()
 }
-
-/// A figure: its size, its title above the panels (`None`: the panel's own), its panels.
-type Figure = ((u32, u32), Option<String>, Vec<Panel>);
 
 /// Loss (and accuracy, for a classification run) against seconds. With a `steps.csv`, the
 /// training loss is the smoothed per-step one at interpolated times; test values and
