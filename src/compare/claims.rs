@@ -236,116 +236,45 @@ pub(crate) fn judge(
     let rule = &task.rules[judged];
     let mut groups: Vec<&LrGroup> = rule.lrs.iter().collect();
     groups.sort_by(|a, b| a.lr.total_cmp(&b.lr));
-    let kind = task.kind;
-    // Cells planned but not finished in the comparisons: no verdict until they are.
+    let reference_rule = &task.rules[reference];
+    let pairing = Pairing {
+        kind: task.kind,
+        chose: reference_rule.selection_seeds(),
+    };
     // Each claim's cells planned but not finished (or failed otherwise than by
     // diverging): no verdict on that claim until they are.
-    let missing = |name: &str, g: &LrGroup, into: &mut Vec<String>| {
-        let what = format!("`{name}` at η0 {}", lr_text(g.lr));
-        if !g.missing.is_empty() && !into.contains(&what) {
-            into.push(what);
-        }
-    };
     let (mut first_missing, mut second_missing) = (Vec::new(), Vec::new());
-    let reference_rule = &task.rules[reference];
-    let chose = reference_rule.selection_seeds();
-    let against = |g: &LrGroup, name: &str, other: &LrGroup, unseen: bool| Comparison {
-        lr: g.lr,
-        against: name.to_string(),
-        against_lr: other.lr,
-        d: paired(&g.runs, &other.runs, kind, &|_| true),
-        d_unseen: (unseen && !chose.is_empty())
-            .then(|| paired(&g.runs, &other.runs, kind, &|s| !chose.contains(&s)))
-            .flatten(),
-    };
     for g in &groups {
-        missing(&rule.rule, g, &mut first_missing);
-        missing(&rule.rule, g, &mut second_missing);
+        note_missing(&rule.rule, g, &mut first_missing);
+        note_missing(&rule.rule, g, &mut second_missing);
     }
     // Every cell of every candidate: each decides which η0 it runs at and which of them
     // is the reference.
     for &c in candidates {
         for g in &task.rules[c].lrs {
-            missing(&task.rules[c].rule, g, &mut first_missing);
+            note_missing(&task.rules[c].rule, g, &mut first_missing);
         }
     }
-    // What else keeps claim 1 from a verdict: a reference chosen otherwise than on
-    // validation, on a grid whose best may lie beyond it, or on unequal seeds.
-    let mut first_blocked = Vec::new();
-    let mut seed_sets: Vec<(&str, Vec<u64>)> = Vec::new();
-    for &c in candidates {
-        let r = &task.rules[c];
-        if r.selected_on == SelectedOn::TrainLoss {
-            first_blocked.push(format!(
-                "`{}` was selected on the training loss (runs without a validation split)",
-                r.rule
-            ));
-        }
-        if let (Some(_), Some(g)) = (r.at_grid_edge(), r.chosen()) {
-            first_blocked.push(format!(
-                "`{}`'s η0 {} is at its grid's edge (extend the grid, docs/evaluation.md §2)",
-                r.rule,
-                lr_text(g.lr)
-            ));
-        }
-        if r.chosen().is_some() {
-            seed_sets.push((&r.rule, r.chosen_seeds()));
-        }
-    }
-    if seed_sets.windows(2).any(|w| w[0].1 != w[1].1) {
-        let sets: Vec<String> = (seed_sets.iter())
-            .map(|(rule, seeds)| {
-                let list: Vec<String> = seeds.iter().map(u64::to_string).collect();
-                let word = if seeds.len() == 1 { "seed" } else { "seeds" };
-                format!("`{rule}` on {word} {}", list.join(", "))
-            })
-            .collect();
-        first_blocked.push(format!(
-            "the candidates' selected η0 ran on different seeds ({}): the reference is chosen \
-             once every candidate's η0 has run on every seed",
-            sets.join("; ")
-        ));
-    }
+    let first_blocked = first_blocked(task, candidates);
     let first = match reference_rule.chosen() {
         Some(r) => groups
             .iter()
-            .map(|g| against(g, &reference_rule.rule, r, true))
+            .map(|g| pairing.against(g, &reference_rule.rule, r, true))
             .collect(),
         None => Vec::new(),
     };
-    let mut second = Vec::new();
-    let mut not_compared = Vec::new();
-    let mut unpaired = Vec::new();
-    for (j, other) in task.rules.iter().enumerate() {
-        let planned = |g: &LrGroup| g.runs.len() + g.missing.len();
-        if j == judged || candidates.contains(&j) {
-            continue;
-        }
-        if let Some(g) = other.lrs.iter().find(|g| planned(g) < 2) {
-            not_compared.push((
-                other.rule.clone(),
-                format!(
-                    "η0 {} planned on {}: a selection grid, not a tuning-free rule",
-                    lr_text(g.lr),
-                    crate::words::counted(planned(g), "seed")
-                ),
-            ));
-            continue;
-        }
-        for g in &groups {
-            let at = match other.lrs.as_slice() {
-                [one] => Some(one),
-                many => many.iter().find(|o| o.lr == g.lr),
-            };
-            match at {
-                Some(o) => {
-                    missing(&other.rule, o, &mut second_missing);
-                    second.push(against(g, &other.rule, o, false));
-                }
-                None => unpaired.push(format!("`{}` at η0 {}", other.rule, lr_text(g.lr))),
-            }
-        }
-    }
+    let TuningFree {
+        second,
+        not_compared,
+        unpaired,
+    } = tuning_free(
+        task,
+        judged,
+        candidates,
+        &groups,
+        &pairing,
+        &mut second_missing,
+    );
     let verdict = |v: Verdict, unfinished: &[String]| match unfinished.is_empty() {
         true => v,
         false => Verdict::NotJudged(format!(
@@ -375,6 +304,141 @@ pub(crate) fn judge(
         second,
         not_compared,
     })
+}
+
+/// Adds "`name` at η0 …" to `into` (once) when `g` has cells planned but not finished.
+fn note_missing(name: &str, g: &LrGroup, into: &mut Vec<String>) {
+    let what = format!("`{name}` at η0 {}", lr_text(g.lr));
+    if !g.missing.is_empty() && !into.contains(&what) {
+        into.push(what);
+    }
+}
+
+/// How the judged rule's runs are paired with another rule's.
+struct Pairing {
+    kind: Kind,
+    /// The seeds that selected the reference's η0, left out of claim 1's `d_unseen`.
+    chose: Vec<u64>,
+}
+
+impl Pairing {
+    /// The judged rule at `g`'s η0 against `name` at `other`'s, seed by seed (`unseen`:
+    /// also without the seeds that selected the reference's η0).
+    fn against(&self, g: &LrGroup, name: &str, other: &LrGroup, unseen: bool) -> Comparison {
+        let chose = &self.chose;
+        Comparison {
+            lr: g.lr,
+            against: name.to_string(),
+            against_lr: other.lr,
+            d: paired(&g.runs, &other.runs, self.kind, &|_| true),
+            d_unseen: (unseen && !chose.is_empty())
+                .then(|| paired(&g.runs, &other.runs, self.kind, &|s| !chose.contains(&s)))
+                .flatten(),
+        }
+    }
+}
+
+/// What else keeps claim 1 from a verdict: a reference chosen otherwise than on
+/// validation, on a grid whose best may lie beyond it, or on unequal seeds.
+fn first_blocked(task: &Task, candidates: &[usize]) -> Vec<String> {
+    let mut blocked = Vec::new();
+    let mut seed_sets: Vec<(&str, Vec<u64>)> = Vec::new();
+    for &c in candidates {
+        let r = &task.rules[c];
+        if r.selected_on == SelectedOn::TrainLoss {
+            blocked.push(format!(
+                "`{}` was selected on the training loss (runs without a validation split)",
+                r.rule
+            ));
+        }
+        if let (Some(_), Some(g)) = (r.at_grid_edge(), r.chosen()) {
+            blocked.push(format!(
+                "`{}`'s η0 {} is at its grid's edge (extend the grid, docs/evaluation.md §2)",
+                r.rule,
+                lr_text(g.lr)
+            ));
+        }
+        if r.chosen().is_some() {
+            seed_sets.push((&r.rule, r.chosen_seeds()));
+        }
+    }
+    if seed_sets.windows(2).any(|w| w[0].1 != w[1].1) {
+        let sets: Vec<String> = (seed_sets.iter())
+            .map(|(rule, seeds)| {
+                let list: Vec<String> = seeds.iter().map(u64::to_string).collect();
+                let word = if seeds.len() == 1 { "seed" } else { "seeds" };
+                format!("`{rule}` on {word} {}", list.join(", "))
+            })
+            .collect();
+        blocked.push(format!(
+            "the candidates' selected η0 ran on different seeds ({}): the reference is chosen \
+             once every candidate's η0 has run on every seed",
+            sets.join("; ")
+        ));
+    }
+    blocked
+}
+
+/// Claim 2's comparisons, against the tuning-free rules.
+struct TuningFree {
+    /// The judged rule at each of its η0 against each tuning-free rule.
+    second: Vec<Comparison>,
+    /// The rules left out, and why (a selection grid, not a tuning-free rule).
+    not_compared: Vec<(String, String)>,
+    /// The judged rule's η0 a tuning-free rule has no run at.
+    unpaired: Vec<String>,
+}
+
+/// The judged rule (its η0 `groups`) against every other rule that is not a reference
+/// candidate and planned each of its η0 on two seeds or more: a rule at one η0 at each of
+/// the judged rule's, a rule with several at the same η0. Cells of theirs planned but
+/// not finished go into `missing`.
+fn tuning_free(
+    task: &Task,
+    judged: usize,
+    candidates: &[usize],
+    groups: &[&LrGroup],
+    pairing: &Pairing,
+    missing: &mut Vec<String>,
+) -> TuningFree {
+    let mut second = Vec::new();
+    let mut not_compared = Vec::new();
+    let mut unpaired = Vec::new();
+    for (j, other) in task.rules.iter().enumerate() {
+        let planned = |g: &LrGroup| g.runs.len() + g.missing.len();
+        if j == judged || candidates.contains(&j) {
+            continue;
+        }
+        if let Some(g) = other.lrs.iter().find(|g| planned(g) < 2) {
+            not_compared.push((
+                other.rule.clone(),
+                format!(
+                    "η0 {} planned on {}: a selection grid, not a tuning-free rule",
+                    lr_text(g.lr),
+                    crate::words::counted(planned(g), "seed")
+                ),
+            ));
+            continue;
+        }
+        for g in groups {
+            let at = match other.lrs.as_slice() {
+                [one] => Some(one),
+                many => many.iter().find(|o| o.lr == g.lr),
+            };
+            match at {
+                Some(o) => {
+                    note_missing(&other.rule, o, missing);
+                    second.push(pairing.against(g, &other.rule, o, false));
+                }
+                None => unpaired.push(format!("`{}` at η0 {}", other.rule, lr_text(g.lr))),
+            }
+        }
+    }
+    TuningFree {
+        second,
+        not_compared,
+        unpaired,
+    }
 }
 
 /// One claim across tasks (docs/evaluation.md §7): not reproduced if not reproduced on at
