@@ -338,8 +338,9 @@ impl Pairing {
     }
 }
 
-/// What else keeps claim 1 from a verdict: a reference chosen otherwise than on
-/// validation, on a grid whose best may lie beyond it, or on unequal seeds.
+/// What keeps claim 1 from a verdict besides unfinished cells: a reference candidate
+/// selected otherwise than on validation, or at its grid's edge (the best may lie beyond
+/// it), or candidates whose selected η0 ran on unequal seeds.
 fn first_blocked(task: &Task, candidates: &[usize]) -> Vec<String> {
     let mut blocked = Vec::new();
     let mut seed_sets: Vec<(&str, Vec<u64>)> = Vec::new();
@@ -383,7 +384,8 @@ fn first_blocked(task: &Task, candidates: &[usize]) -> Vec<String> {
 struct TuningFree {
     /// The judged rule at each of its η0 against each tuning-free rule.
     second: Vec<Comparison>,
-    /// The rules left out, and why (a selection grid, not a tuning-free rule).
+    /// The other rules that are not tuning-free (an η0 planned on fewer than two seeds: a
+    /// selection grid), and why; the reference's candidates are not listed.
     not_compared: Vec<(String, String)>,
     /// The judged rule's η0 a tuning-free rule has no run at.
     unpaired: Vec<String>,
@@ -391,8 +393,8 @@ struct TuningFree {
 
 /// The judged rule (its η0 `groups`) against every other rule that is not a reference
 /// candidate and planned each of its η0 on two seeds or more: a rule at one η0 at each of
-/// the judged rule's, a rule with several at the same η0. Cells of theirs planned but
-/// not finished go into `missing`.
+/// the judged rule's, a rule with several at the same η0. Their cells planned but not
+/// finished, at the η0 paired with the judged rule's, go into `missing`.
 fn tuning_free(
     task: &Task,
     judged: usize,
